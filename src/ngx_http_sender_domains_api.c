@@ -1,0 +1,799 @@
+/*
+ * Custom Sender Domains for nginx: the HTTP JSON API (routing, caller
+ * context, access rules, JSON answers and errors).
+ *
+ * Every answer is JSON, errors included: {"error":{"code","message"}}.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <jansson.h>
+
+#include "ngx_http_sender_domains_module.h"
+#include "ngx_http_sender_domains_api.h"
+#include "ngx_http_sender_domains_time.h"
+
+
+#define NGX_HTTP_SENDER_DOMAINS_MAX_BODY   65536
+
+
+static ngx_int_t ngx_http_sender_domains_route(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_caller(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_check_access(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_plan_ok(ngx_http_request_t *r,
+    ngx_http_sender_domains_loc_conf_t *slcf);
+static void ngx_http_sender_domains_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_sender_domains_parse_body(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_dispatch(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_list(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+static int ngx_http_sender_domains_list_row(void *data, const char *id,
+    size_t id_len, const sd_record_t *rec);
+
+
+typedef struct {
+    ngx_str_t                   name;
+    ngx_uint_t                  methods;        /* NGX_HTTP_* mask */
+} ngx_http_sender_domains_route_t;
+
+
+static ngx_str_t  ngx_http_sender_domains_json_type =
+    ngx_string("application/json; charset=utf-8");
+
+
+ngx_int_t
+ngx_http_sender_domains_api_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_http_sender_domains_ctx_t  *ctx;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_sender_domains_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_sender_domains_module);
+
+    /* each step answers by itself (and returns that) or says go on */
+
+    rc = ngx_http_sender_domains_route(r, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    rc = ngx_http_sender_domains_caller(r, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    rc = ngx_http_sender_domains_check_access(r, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (ngx_http_sender_domains_store() == NULL) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "storage_unavailable",
+                   "The sender store could not be opened; see the error log.");
+    }
+
+    if (!ctx->wants_body) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_sender_domains_dispatch(r, ctx);
+    }
+
+    if (r->headers_in.content_length_n > NGX_HTTP_SENDER_DOMAINS_MAX_BODY) {
+        return ngx_http_sender_domains_error(r,
+                   NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
+                   "The request body is larger than 64 KiB.");
+    }
+
+    if (r->headers_in.content_type == NULL
+        || ngx_strncasecmp(r->headers_in.content_type->value.data,
+                           (u_char *) "application/json", 16) != 0)
+    {
+        return ngx_http_sender_domains_error(r,
+                   NGX_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                   "Send the request body as application/json.");
+    }
+
+    /* keep small bodies in memory: we parse them, never spool them */
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r,
+                                       ngx_http_sender_domains_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+/*
+ * Splits the path below the location into the endpoint and the identity.
+ * The URI is already percent-decoded by nginx.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_route(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    u_char                    *p, *end, *slash;
+    ngx_str_t                  rest, sub;
+    ngx_uint_t                 m;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    p = r->uri.data;
+    end = p + r->uri.len;
+
+    if (r->uri.len >= clcf->name.len
+        && ngx_strncmp(p, clcf->name.data, clcf->name.len) == 0)
+    {
+        p += clcf->name.len;
+    }
+
+    while (p < end && *p == '/') {
+        p++;
+    }
+
+    while (end > p && end[-1] == '/') {
+        end--;
+    }
+
+    rest.data = p;
+    rest.len = end - p;
+    m = r->method;
+
+    if (rest.len == 0) {
+        ctx->action = (m == NGX_HTTP_POST) ? SD_ACTION_ADD : SD_ACTION_LIST;
+        ctx->wants_body = (m == NGX_HTTP_POST);
+        return ngx_http_sender_domains_allow(r, m,
+                                             NGX_HTTP_GET|NGX_HTTP_HEAD
+                                             |NGX_HTTP_POST);
+    }
+
+    if (rest.len == 7 && ngx_strncmp(rest.data, "resolve", 7) == 0) {
+        ctx->action = SD_ACTION_RESOLVE;
+        return ngx_http_sender_domains_allow(r, m, NGX_HTTP_GET|NGX_HTTP_HEAD);
+    }
+
+    if (rest.len == 6 && ngx_strncmp(rest.data, "legacy", 6) == 0) {
+        ctx->action = SD_ACTION_LEGACY;
+        ctx->wants_body = 1;
+        return ngx_http_sender_domains_allow(r, m, NGX_HTTP_PUT);
+    }
+
+    slash = ngx_strlchr(rest.data, end, '/');
+
+    if (slash == NULL) {
+        ctx->id = rest;
+
+        switch (m) {
+        case NGX_HTTP_PATCH:
+            ctx->action = SD_ACTION_PATCH;
+            ctx->wants_body = 1;
+            break;
+        case NGX_HTTP_DELETE:
+            ctx->action = SD_ACTION_DELETE;
+            break;
+        default:
+            ctx->action = SD_ACTION_GET;
+        }
+
+        return ngx_http_sender_domains_allow(r, m,
+                                             NGX_HTTP_GET|NGX_HTTP_HEAD
+                                             |NGX_HTTP_PATCH|NGX_HTTP_DELETE);
+    }
+
+    ctx->id.data = rest.data;
+    ctx->id.len = slash - rest.data;
+    sub.data = slash + 1;
+    sub.len = end - sub.data;
+
+    if (sub.len == 7 && ngx_strncmp(sub.data, "refresh", 7) == 0) {
+        ctx->action = SD_ACTION_REFRESH;
+
+    } else if (sub.len == 19
+               && ngx_strncmp(sub.data, "resend-verification", 19) == 0)
+    {
+        ctx->action = SD_ACTION_RESEND;
+
+    } else if (sub.len == 7 && ngx_strncmp(sub.data, "migrate", 7) == 0) {
+        ctx->action = SD_ACTION_MIGRATE;
+
+    } else {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_NOT_FOUND,
+                   "not_found", "There is no such endpoint.");
+    }
+
+    return ngx_http_sender_domains_allow(r, m, NGX_HTTP_POST);
+}
+
+
+ngx_int_t
+ngx_http_sender_domains_allow(ngx_http_request_t *r, ngx_uint_t method,
+    ngx_uint_t allowed)
+{
+    u_char           *p;
+    ngx_table_elt_t  *h;
+    u_char            buf[64];
+
+    if (method & allowed) {
+        return NGX_DECLINED;
+    }
+
+    p = buf;
+
+    if (allowed & NGX_HTTP_GET) {
+        p = ngx_cpymem(p, "GET, HEAD, ", 11);
+    }
+
+    if (allowed & NGX_HTTP_POST) {
+        p = ngx_cpymem(p, "POST, ", 6);
+    }
+
+    if (allowed & NGX_HTTP_PUT) {
+        p = ngx_cpymem(p, "PUT, ", 5);
+    }
+
+    if (allowed & NGX_HTTP_PATCH) {
+        p = ngx_cpymem(p, "PATCH, ", 7);
+    }
+
+    if (allowed & NGX_HTTP_DELETE) {
+        p = ngx_cpymem(p, "DELETE, ", 8);
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Allow");
+    h->value.len = p - buf - 2;
+    h->value.data = ngx_pstrdup(r->pool, &(ngx_str_t) { p - buf - 2, buf });
+    if (h->value.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_sender_domains_error(r, NGX_HTTP_NOT_ALLOWED,
+               "method_not_allowed",
+               "This method is not allowed here; see the Allow header.");
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_caller(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    ngx_str_t                            role;
+    ngx_http_sender_domains_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_sender_domains_module);
+
+    if (slcf->jwt_set) {
+        ngx_int_t  rc;
+
+        rc = ngx_http_sender_domains_jwt_check(r);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
+
+    if (slcf->workspace == NULL
+        || ngx_http_complex_value(r, slcf->workspace, &ctx->caller.workspace)
+           != NGX_OK
+        || ctx->caller.workspace.len == 0)
+    {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_UNAUTHORIZED,
+                   "unauthenticated",
+                   "Sign in first: the request does not name a workspace.");
+    }
+
+    if (ctx->caller.workspace.len > SD_WORKSPACE_MAX
+        || ngx_strlchr(ctx->caller.workspace.data,
+                       ctx->caller.workspace.data + ctx->caller.workspace.len,
+                       '\0'))
+    {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_UNAUTHORIZED,
+                   "unauthenticated",
+                   "The workspace identifier is not valid.");
+    }
+
+    ngx_str_null(&role);
+
+    if (slcf->role
+        && ngx_http_complex_value(r, slcf->role, &role) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->caller.role_name = role;
+
+    /* least privilege: an absent or unknown role reads, never writes */
+    if (role.len == 5 && ngx_strncasecmp(role.data, (u_char *) "admin", 5) == 0)
+    {
+        ctx->caller.role = NGX_HTTP_SENDER_DOMAINS_ROLE_ADMIN;
+
+    } else if (role.len == 7
+               && ngx_strncasecmp(role.data, (u_char *) "service", 7) == 0)
+    {
+        ctx->caller.role = NGX_HTTP_SENDER_DOMAINS_ROLE_SERVICE;
+
+    } else {
+        ctx->caller.role = NGX_HTTP_SENDER_DOMAINS_ROLE_MEMBER;
+    }
+
+    ctx->caller.plan_ok = ngx_http_sender_domains_plan_ok(r, slcf);
+
+    return NGX_DECLINED;
+}
+
+
+/* "professional" (any case), or any plan while the trial has not ended */
+
+static ngx_int_t
+ngx_http_sender_domains_plan_ok(ngx_http_request_t *r,
+    ngx_http_sender_domains_loc_conf_t *slcf)
+{
+    int64_t    ends;
+    ngx_str_t  plan, trial;
+
+    if (slcf->plan
+        && ngx_http_complex_value(r, slcf->plan, &plan) == NGX_OK
+        && plan.len == 12
+        && ngx_strncasecmp(plan.data, (u_char *) "professional", 12) == 0)
+    {
+        return 1;
+    }
+
+    if (slcf->trial_ends
+        && ngx_http_complex_value(r, slcf->trial_ends, &trial) == NGX_OK
+        && trial.len
+        && sd_time_parse((char *) trial.data, trial.len, &ends) == 0
+        && ends > (int64_t) ngx_time())
+    {
+        return 1;
+    }
+
+    return 0;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_check_access(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    ngx_http_sender_domains_role_e  role = ctx->caller.role;
+
+    if (ctx->action == SD_ACTION_RESOLVE) {
+        /* every role may resolve, on every plan: it falls back instead */
+        return NGX_DECLINED;
+    }
+
+    if (ctx->action == SD_ACTION_LEGACY) {
+        if (role != NGX_HTTP_SENDER_DOMAINS_ROLE_SERVICE) {
+            return ngx_http_sender_domains_error(r, NGX_HTTP_FORBIDDEN,
+                       "service_required",
+                       "Only the platform's sync service can replace the "
+                       "legacy senders.");
+        }
+
+        return NGX_DECLINED;
+    }
+
+    if (!ctx->caller.plan_ok) {
+        return ngx_http_sender_domains_plan_error(r);
+    }
+
+    switch (ctx->action) {
+
+    case SD_ACTION_LIST:
+    case SD_ACTION_GET:
+    case SD_ACTION_REFRESH:
+        if (role == NGX_HTTP_SENDER_DOMAINS_ROLE_SERVICE) {
+            /* the send workers resolve; they do not browse */
+            break;
+        }
+
+        return NGX_DECLINED;
+
+    default:
+        if (role == NGX_HTTP_SENDER_DOMAINS_ROLE_ADMIN) {
+            return NGX_DECLINED;
+        }
+    }
+
+    return ngx_http_sender_domains_error(r, NGX_HTTP_FORBIDDEN,
+               "admin_required",
+               "Only a workspace admin can change sender settings.");
+}
+
+
+ngx_int_t
+ngx_http_sender_domains_plan_error(ngx_http_request_t *r)
+{
+    json_t  *j;
+
+    j = json_pack("{s:{s:s,s:s},s:b}",
+                  "error",
+                  "code", "plan_required",
+                  "message", "Custom sender domains are part of the "
+                             "Professional plan. Upgrade to send reports "
+                             "from your own address.",
+                  "upgrade", 1);
+
+    return ngx_http_sender_domains_send_json(r, NGX_HTTP_FORBIDDEN, j);
+}
+
+
+static void
+ngx_http_sender_domains_body_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_http_sender_domains_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_sender_domains_module);
+
+    rc = ngx_http_sender_domains_parse_body(r, ctx);
+
+    if (rc == NGX_DECLINED) {
+        rc = ngx_http_sender_domains_dispatch(r, ctx);
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_parse_body(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    u_char       *p;
+    size_t        len;
+    json_t       *j;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+    json_error_t  err;
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_json", "The request body is empty; send a JSON "
+                   "object.");
+    }
+
+    if (r->request_body->temp_file) {
+        return ngx_http_sender_domains_error(r,
+                   NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
+                   "The request body is larger than 64 KiB.");
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += ngx_buf_size(cl->buf);
+    }
+
+    if (len > NGX_HTTP_SENDER_DOMAINS_MAX_BODY) {
+        return ngx_http_sender_domains_error(r,
+                   NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
+                   "The request body is larger than 64 KiB.");
+    }
+
+    p = ngx_pnalloc(r->pool, len + 1);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->raw_body.data = p;
+    ctx->raw_body.len = len;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+        p = ngx_cpymem(p, b->pos, b->last - b->pos);
+    }
+
+    *p = '\0';
+
+    /* JSON_REJECT_DUPLICATES: {"identity":"a","identity":"b"} is ambiguous */
+    j = json_loadb((char *) ctx->raw_body.data, len,
+                   JSON_REJECT_DUPLICATES, &err);
+    if (j == NULL) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_json", "The request body is not valid JSON.");
+    }
+
+    if (ngx_http_sender_domains_json_track(r, j) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->body = j;
+
+    return NGX_DECLINED;
+}
+
+
+/* releases a jansson value with the request */
+
+static void
+ngx_http_sender_domains_json_cleanup(void *data)
+{
+    json_decref(data);
+}
+
+
+ngx_int_t
+ngx_http_sender_domains_json_track(ngx_http_request_t *r, json_t *j)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        json_decref(j);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_sender_domains_json_cleanup;
+    cln->data = j;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_dispatch(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    switch (ctx->action) {
+
+    case SD_ACTION_LIST:
+        return ngx_http_sender_domains_list(r, ctx);
+
+    default:
+        return ngx_http_sender_domains_actions(r, ctx);
+    }
+}
+
+
+typedef struct {
+    ngx_http_request_t             *request;
+    json_t                         *rows;
+    ngx_int_t                       failed;
+} ngx_http_sender_domains_list_ctx_t;
+
+
+static ngx_int_t
+ngx_http_sender_domains_list(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    json_t                                *j;
+    sd_store_rc_e                          rc;
+    ngx_http_sender_domains_list_ctx_t     lc;
+    ngx_http_sender_domains_main_conf_t   *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
+
+    lc.request = r;
+    lc.rows = json_array();
+    lc.failed = 0;
+
+    rc = sd_store_list(ngx_http_sender_domains_store(),
+                       (char *) ctx->caller.workspace.data,
+                       ctx->caller.workspace.len,
+                       ngx_http_sender_domains_list_row, &lc);
+
+    if (rc == SD_STORE_OK) {
+        rc = ngx_http_sender_domains_list_legacy(r, ctx, lc.rows);
+    }
+
+    if (rc != SD_STORE_OK || lc.failed) {
+        json_decref(lc.rows);
+        return ngx_http_sender_domains_store_error(r, rc);
+    }
+
+    j = json_pack("{s:b,s:b,s:s%,s:o}",
+                  "plan_ok", 1,
+                  "can_edit",
+                  ctx->caller.role == NGX_HTTP_SENDER_DOMAINS_ROLE_ADMIN,
+                  "default_from", smcf->default_from.data,
+                  smcf->default_from.len,
+                  "identities", lc.rows);
+
+    return ngx_http_sender_domains_send_json(r, NGX_HTTP_OK, j);
+}
+
+
+static int
+ngx_http_sender_domains_list_row(void *data, const char *id, size_t id_len,
+    const sd_record_t *rec)
+{
+    ngx_http_sender_domains_list_ctx_t  *lc = data;
+
+    json_t  *row;
+
+    row = ngx_http_sender_domains_render(lc->request, rec);
+    if (row == NULL) {
+        lc->failed = 1;
+        return 1;
+    }
+
+    json_array_append_new(lc->rows, row);
+
+    return 0;
+}
+
+
+ngx_int_t
+ngx_http_sender_domains_store_error(ngx_http_request_t *r, sd_store_rc_e rc)
+{
+    ngx_http_sender_domains_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_sender_domains_module);
+
+    if (rc == SD_STORE_FULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "sender_domains: store is full (workspace \"%V\"); "
+                      "raise the size in sender_domains_db",
+                      &ctx->caller.workspace);
+
+        return ngx_http_sender_domains_error(r, 507, "storage_full",
+                   "The sender store is full. Nothing was changed; ask the "
+                   "operator to raise its size.");
+    }
+
+    if (rc == SD_STORE_NOT_FOUND) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_NOT_FOUND,
+                   "not_found", "No such sender in this workspace.");
+    }
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "sender_domains: store error \"%s\" (workspace \"%V\")",
+                  sd_store_strerror(ngx_http_sender_domains_store()),
+                  ctx ? &ctx->caller.workspace : &(ngx_str_t) ngx_null_string);
+
+    return ngx_http_sender_domains_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+               "storage_error", "The sender store failed; nothing was "
+               "changed. See the error log.");
+}
+
+
+ngx_int_t
+ngx_http_sender_domains_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *message)
+{
+    json_t  *j;
+
+    j = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message);
+
+    return ngx_http_sender_domains_send_json(r, status, j);
+}
+
+
+/*
+ * Sends a JSON document (and releases it).  Returns what the content phase
+ * expects: the output filter's result, or an error status.
+ */
+
+ngx_int_t
+ngx_http_sender_domains_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    json_t *j)
+{
+    char         *text;
+    size_t        len;
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    if (j == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+
+    if (text == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = ngx_strlen(text);
+
+    b = ngx_create_temp_buf(r->pool, len + 1);
+    if (b == NULL) {
+        free(text);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, text, len);
+    *b->last++ = '\n';
+    free(text);
+
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    /* a discarded body or an earlier header must not linger */
+    r->headers_out.status = status;
+    r->headers_out.content_type = ngx_http_sender_domains_json_type;
+    r->headers_out.content_type_len = ngx_http_sender_domains_json_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    r->headers_out.charset.len = 0;
+
+    if (ngx_http_sender_domains_no_store(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_sender_domains_send_empty(ngx_http_request_t *r, ngx_uint_t status)
+{
+    ngx_int_t  rc;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = 0;
+    r->header_only = 1;
+
+    if (ngx_http_sender_domains_no_store(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_send_special(r, NGX_HTTP_LAST);
+}
+
+
+/* answers are per caller and change at any time */
+
+ngx_int_t
+ngx_http_sender_domains_no_store(ngx_http_request_t *r)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Cache-Control");
+    ngx_str_set(&h->value, "no-store");
+
+    return NGX_OK;
+}

@@ -1,0 +1,802 @@
+/*
+ * Custom Sender Domains for nginx: directives and lifecycle.
+ *
+ * The master only parses the configuration.  Each worker opens the LMDB
+ * environment after fork (init_process) and closes it on exit, as LMDB
+ * requires of multi-process users.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_sender_domains_module.h"
+
+
+static void *ngx_http_sender_domains_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_sender_domains_init_main_conf(ngx_conf_t *cf,
+    void *conf);
+static void *ngx_http_sender_domains_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_sender_domains_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static char *ngx_http_sender_domains_db(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_sender_domains_api(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_sender_domains_default_from(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_sender_domains_ses_region(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_sender_domains_ses_endpoint(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_sender_domains_credentials_file(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_sender_domains_jwt_secret_file(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_sender_domains_ses_rate(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_sender_domains_init(ngx_conf_t *cf);
+static ngx_int_t ngx_http_sender_domains_init_module(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_sender_domains_prepare_file(ngx_cycle_t *cycle,
+    u_char *path);
+static ngx_int_t ngx_http_sender_domains_init_process(ngx_cycle_t *cycle);
+static void ngx_http_sender_domains_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_flag_t   ngx_http_sender_domains_api_used;
+static sd_store_t  *ngx_http_sender_domains_db_handle;
+
+
+static ngx_command_t  ngx_http_sender_domains_commands[] = {
+
+    { ngx_string("sender_domains_db"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_sender_domains_db,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_sender_domains_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_default_from"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_sender_domains_default_from,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_ses_region"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_sender_domains_ses_region,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_ses_endpoint"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_sender_domains_ses_endpoint,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_aws_credentials_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_sender_domains_credentials_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_refresh_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_main_conf_t, refresh_interval),
+      NULL },
+
+    { ngx_string("sender_domains_ses_rate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_sender_domains_ses_rate,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_ses_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_main_conf_t, ses_timeout),
+      NULL },
+
+    { ngx_string("sender_domains_workspace"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_loc_conf_t, workspace),
+      NULL },
+
+    { ngx_string("sender_domains_role"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_loc_conf_t, role),
+      NULL },
+
+    { ngx_string("sender_domains_plan"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_loc_conf_t, plan),
+      NULL },
+
+    { ngx_string("sender_domains_trial_ends"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_loc_conf_t, trial_ends),
+      NULL },
+
+    { ngx_string("sender_domains_jwt_secret_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_sender_domains_jwt_secret_file,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_sender_domains_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_sender_domains_init,          /* postconfiguration */
+
+    ngx_http_sender_domains_create_main_conf, /* create main configuration */
+    ngx_http_sender_domains_init_main_conf, /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_sender_domains_create_loc_conf, /* create location configuration */
+    ngx_http_sender_domains_merge_loc_conf /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_sender_domains_module = {
+    NGX_MODULE_V1,
+    &ngx_http_sender_domains_module_ctx,   /* module context */
+    ngx_http_sender_domains_commands,      /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    ngx_http_sender_domains_init_module,   /* init module */
+    ngx_http_sender_domains_init_process,  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_sender_domains_exit_process,  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+sd_store_t *
+ngx_http_sender_domains_store(void)
+{
+    return ngx_http_sender_domains_db_handle;
+}
+
+
+static void *
+ngx_http_sender_domains_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_sender_domains_main_conf_t));
+    if (smcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     smcf->db_path = { 0, NULL };
+     *     smcf->default_from = { 0, NULL };
+     *     smcf->ses_region = { 0, NULL };
+     *     smcf->ses_endpoint = { 0, NULL };
+     *     smcf->credentials_file = { 0, NULL };
+     *     smcf->shm_zone = NULL;
+     */
+
+    smcf->db_size = NGX_CONF_UNSET_SIZE;
+    smcf->refresh_interval = NGX_CONF_UNSET_MSEC;
+    smcf->ses_rate = NGX_CONF_UNSET_UINT;
+    smcf->ses_timeout = NGX_CONF_UNSET_MSEC;
+
+    return smcf;
+}
+
+
+static char *
+ngx_http_sender_domains_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_sender_domains_main_conf_t  *smcf = conf;
+
+    ngx_conf_init_size_value(smcf->db_size,
+                             NGX_HTTP_SENDER_DOMAINS_DEFAULT_MAP);
+    ngx_conf_init_msec_value(smcf->refresh_interval, 60000);
+    ngx_conf_init_uint_value(smcf->ses_rate, 1);
+    ngx_conf_init_msec_value(smcf->ses_timeout, 10000);
+
+    if (smcf->ses_region.len == 0) {
+        ngx_str_set(&smcf->ses_region, "us-east-1");
+    }
+
+    if (smcf->default_from.len == 0) {
+        ngx_str_set(&smcf->default_from, "no-reply@example.com");
+        ngx_str_set(&smcf->default_address, "no-reply@example.com");
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_sender_domains_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_sender_domains_loc_conf_t  *slcf;
+
+    slcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_sender_domains_loc_conf_t));
+    if (slcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     slcf->jwt_secret = { 0, NULL };
+     */
+
+    slcf->api = NGX_CONF_UNSET;
+    slcf->workspace = NGX_CONF_UNSET_PTR;
+    slcf->role = NGX_CONF_UNSET_PTR;
+    slcf->plan = NGX_CONF_UNSET_PTR;
+    slcf->trial_ends = NGX_CONF_UNSET_PTR;
+    slcf->jwt_set = NGX_CONF_UNSET;
+
+    return slcf;
+}
+
+
+static char *
+ngx_http_sender_domains_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_sender_domains_loc_conf_t  *prev = parent;
+    ngx_http_sender_domains_loc_conf_t  *conf = child;
+
+    ngx_conf_merge_value(conf->api, prev->api, 0);
+    ngx_conf_merge_ptr_value(conf->workspace, prev->workspace, NULL);
+    ngx_conf_merge_ptr_value(conf->role, prev->role, NULL);
+    ngx_conf_merge_ptr_value(conf->plan, prev->plan, NULL);
+    ngx_conf_merge_ptr_value(conf->trial_ends, prev->trial_ends, NULL);
+
+    if (conf->jwt_set == NGX_CONF_UNSET) {
+        conf->jwt_set = prev->jwt_set == NGX_CONF_UNSET ? 0 : prev->jwt_set;
+        conf->jwt_secret = prev->jwt_secret;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_sender_domains_db(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_sender_domains_main_conf_t  *smcf = conf;
+
+    ssize_t     size;
+    ngx_str_t  *value;
+
+    if (smcf->db_path.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "sender_domains_db needs a file path");
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->db_path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &smcf->db_path, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (cf->args->nelts == 3) {
+        size = ngx_parse_size(&value[2]);
+
+        if (size == NGX_ERROR || size < 1024 * 1024) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "sender_domains_db: invalid map size \"%V\", "
+                               "expected a size of at least 1m such as 64m",
+                               &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        smcf->db_size = size;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_sender_domains_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_sender_domains_loc_conf_t  *slcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (slcf->api != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    slcf->api = 1;
+    ngx_http_sender_domains_api_used = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_sender_domains_api_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Splits "Name <addr>" or a bare "addr" into its parts.  Kept strict: the
+ * default sender goes into every fallback From header.
+ */
+
+static char *
+ngx_http_sender_domains_default_from(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_sender_domains_main_conf_t  *smcf = conf;
+
+    u_char     *lt, *gt, *at, *p, *end;
+    ngx_str_t  *value;
+
+    if (smcf->default_from.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    p = value[1].data;
+    end = p + value[1].len;
+
+    for ( /* void */ ; p < end; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            goto invalid;
+        }
+    }
+
+    p = value[1].data;
+    lt = ngx_strlchr(p, end, '<');
+
+    if (lt) {
+        gt = ngx_strlchr(lt, end, '>');
+        if (gt == NULL || gt + 1 != end) {
+            goto invalid;
+        }
+
+        smcf->default_address.data = lt + 1;
+        smcf->default_address.len = gt - lt - 1;
+
+        while (lt > p && lt[-1] == ' ') {
+            lt--;
+        }
+
+        smcf->default_name.data = p;
+        smcf->default_name.len = lt - p;
+
+    } else {
+        smcf->default_address = value[1];
+    }
+
+    at = ngx_strlchr(smcf->default_address.data,
+                     smcf->default_address.data + smcf->default_address.len,
+                     '@');
+
+    if (at == NULL || at == smcf->default_address.data
+        || at + 1 == smcf->default_address.data + smcf->default_address.len
+        || ngx_strlchr(smcf->default_address.data,
+                       smcf->default_address.data + smcf->default_address.len,
+                       ' '))
+    {
+        goto invalid;
+    }
+
+    smcf->default_from = value[1];
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "sender_domains_default_from: invalid sender \"%V\", "
+                       "expected \"Name <address@domain>\" or an address",
+                       &value[1]);
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_sender_domains_ses_region(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_sender_domains_main_conf_t  *smcf = conf;
+
+    u_char     *p, *end;
+    ngx_str_t  *value;
+    ngx_uint_t  dashes;
+
+    if (smcf->ses_region.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    /* "us-east-1", "ap-southeast-2", "us-gov-west-1": letters, dashes, digit */
+    dashes = 0;
+    p = value[1].data;
+    end = p + value[1].len;
+
+    if (value[1].len < 4 || value[1].len > 32 || *p == '-'
+        || end[-1] < '0' || end[-1] > '9')
+    {
+        goto invalid;
+    }
+
+    for ( /* void */ ; p < end; p++) {
+        if (*p == '-') {
+            dashes++;
+            continue;
+        }
+
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))) {
+            goto invalid;
+        }
+    }
+
+    if (dashes < 2) {
+        goto invalid;
+    }
+
+    smcf->ses_region = value[1];
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "sender_domains_ses_region: invalid region \"%V\", "
+                       "expected an AWS region such as \"us-east-1\"",
+                       &value[1]);
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_sender_domains_ses_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_sender_domains_main_conf_t  *smcf = conf;
+
+    ngx_str_t  *value;
+
+    if (smcf->ses_endpoint.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (!(value[1].len > 7
+          && ngx_strncmp(value[1].data, "http://", 7) == 0)
+        && !(value[1].len > 8
+             && ngx_strncmp(value[1].data, "https://", 8) == 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "sender_domains_ses_endpoint: invalid URL \"%V\", "
+                           "expected \"https://host[:port]\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->ses_endpoint = value[1];
+
+    /* the path is always /v2/...: drop a trailing slash */
+    while (smcf->ses_endpoint.len
+           && smcf->ses_endpoint.data[smcf->ses_endpoint.len - 1] == '/')
+    {
+        smcf->ses_endpoint.len--;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_sender_domains_credentials_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_sender_domains_main_conf_t  *smcf = conf;
+
+    ngx_str_t  *value;
+
+    if (smcf->credentials_file.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    smcf->credentials_file = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &smcf->credentials_file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (cf->args->nelts == 3) {
+        smcf->credentials_profile = value[2];
+
+    } else {
+        ngx_str_set(&smcf->credentials_profile, "default");
+    }
+
+    if (ngx_file_info(smcf->credentials_file.data, &(ngx_file_info_t){0})
+        == NGX_FILE_ERROR)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "sender_domains_aws_credentials_file: "
+                           "cannot read \"%V\"", &smcf->credentials_file);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_sender_domains_ses_rate(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_sender_domains_main_conf_t  *smcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (smcf->ses_rate != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    n = ngx_atoi(value[1].data, value[1].len);
+
+    if (n == NGX_ERROR || n < 1 || n > 1000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "sender_domains_ses_rate: invalid rate \"%V\", "
+                           "expected calls per second from 1 to 1000",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->ses_rate = n;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_sender_domains_jwt_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_sender_domains_loc_conf_t  *slcf = conf;
+
+    ssize_t          n;
+    ngx_str_t       *value, path;
+    ngx_file_t       file;
+    ngx_file_info_t  fi;
+
+    if (slcf->jwt_set != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.name = path;
+    file.log = cf->log;
+
+    file.fd = ngx_open_file(path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (file.fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "sender_domains_jwt_secret_file: "
+                           "cannot open \"%V\"", &path);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR
+        || ngx_file_size(&fi) < 32 || ngx_file_size(&fi) > 4096)
+    {
+        ngx_close_file(file.fd);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "sender_domains_jwt_secret_file: \"%V\" must hold "
+                           "a secret of 32 to 4096 bytes", &path);
+        return NGX_CONF_ERROR;
+    }
+
+    slcf->jwt_secret.len = ngx_file_size(&fi);
+    slcf->jwt_secret.data = ngx_pnalloc(cf->pool, slcf->jwt_secret.len);
+    if (slcf->jwt_secret.data == NULL) {
+        ngx_close_file(file.fd);
+        return NGX_CONF_ERROR;
+    }
+
+    n = ngx_read_file(&file, slcf->jwt_secret.data, slcf->jwt_secret.len, 0);
+    ngx_close_file(file.fd);
+
+    if (n != (ssize_t) slcf->jwt_secret.len) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* a trailing newline from "echo secret > file" is not part of it */
+    while (slcf->jwt_secret.len
+           && (slcf->jwt_secret.data[slcf->jwt_secret.len - 1] == '\n'
+               || slcf->jwt_secret.data[slcf->jwt_secret.len - 1] == '\r'))
+    {
+        slcf->jwt_secret.len--;
+    }
+
+    slcf->jwt_set = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_init(ngx_conf_t *cf)
+{
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_sender_domains_module);
+
+    if (ngx_http_sender_domains_api_used && smcf->db_path.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "sender_domains_api requires sender_domains_db "
+                           "in the http block");
+        return NGX_ERROR;
+    }
+
+    ngx_http_sender_domains_api_used = 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The master (often root) creates the LMDB data and lock files and hands
+ * them to the worker user, as nginx does for its temp paths: the workers
+ * open the environment after fork, with the worker user's rights.  The
+ * environment itself is never opened in the master.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_init_module(ngx_cycle_t *cycle)
+{
+    u_char                               *lock;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_sender_domains_module);
+    if (smcf == NULL || smcf->db_path.len == 0 || ngx_test_config) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_sender_domains_prepare_file(cycle, smcf->db_path.data)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    lock = ngx_pnalloc(cycle->pool, smcf->db_path.len + sizeof("-lock"));
+    if (lock == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(lock, "%V-lock%Z", &smcf->db_path);
+
+    return ngx_http_sender_domains_prepare_file(cycle, lock);
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_prepare_file(ngx_cycle_t *cycle, u_char *path)
+{
+    ngx_fd_t          fd;
+    ngx_core_conf_t  *ccf;
+
+    fd = ngx_open_file(path, NGX_FILE_RDWR, NGX_FILE_CREATE_OR_OPEN, 0600);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                      "sender_domains_db: cannot create \"%s\"", path);
+        return NGX_ERROR;
+    }
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    if (geteuid() == 0 && ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT
+        && fchown(fd, ccf->user, ccf->group) == -1)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                      "sender_domains_db: cannot chown \"%s\"", path);
+        ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    ngx_close_file(fd);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_init_process(ngx_cycle_t *cycle)
+{
+    char                                  err[256];
+    sd_store_rc_e                         rc;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    smcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_sender_domains_module);
+    if (smcf == NULL || smcf->db_path.len == 0) {
+        return NGX_OK;
+    }
+
+    rc = sd_store_open((char *) smcf->db_path.data, smcf->db_size,
+                       &ngx_http_sender_domains_db_handle, err, sizeof(err));
+
+    if (rc != SD_STORE_OK) {
+        /* the worker keeps serving: the API answers 503 JSON */
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                      "sender_domains: %s", err);
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, cycle->log, 0,
+                  "sender_domains: store \"%V\" opened, map %uzm",
+                  &smcf->db_path, smcf->db_size >> 20);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sender_domains_exit_process(ngx_cycle_t *cycle)
+{
+    sd_store_close(ngx_http_sender_domains_db_handle);
+    ngx_http_sender_domains_db_handle = NULL;
+}

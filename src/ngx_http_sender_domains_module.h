@@ -1,0 +1,76 @@
+/*
+ * Custom Sender Domains for nginx: types shared by the nginx-facing files.
+ */
+
+#ifndef NGX_HTTP_SENDER_DOMAINS_MODULE_H
+#define NGX_HTTP_SENDER_DOMAINS_MODULE_H
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_sender_domains_store.h"
+
+
+#define NGX_HTTP_SENDER_DOMAINS_DEFAULT_MAP   (64 * 1024 * 1024)
+
+
+typedef struct {
+    ngx_str_t                   db_path;
+    size_t                      db_size;
+
+    ngx_str_t                   default_from;       /* as configured */
+    ngx_str_t                   default_name;
+    ngx_str_t                   default_address;
+
+    ngx_str_t                   ses_region;
+    ngx_str_t                   ses_endpoint;
+    ngx_str_t                   credentials_file;
+    ngx_str_t                   credentials_profile;
+
+    ngx_msec_t                  refresh_interval;
+    ngx_uint_t                  ses_rate;
+    ngx_msec_t                  ses_timeout;
+
+    ngx_shm_zone_t             *shm_zone;
+} ngx_http_sender_domains_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                  api;
+
+    ngx_http_complex_value_t   *workspace;
+    ngx_http_complex_value_t   *role;
+    ngx_http_complex_value_t   *plan;
+    ngx_http_complex_value_t   *trial_ends;
+
+    ngx_str_t                   jwt_secret;         /* file contents */
+    ngx_flag_t                  jwt_set;
+} ngx_http_sender_domains_loc_conf_t;
+
+
+typedef enum {
+    NGX_HTTP_SENDER_DOMAINS_ROLE_NONE = 0,
+    NGX_HTTP_SENDER_DOMAINS_ROLE_MEMBER,
+    NGX_HTTP_SENDER_DOMAINS_ROLE_ADMIN,
+    NGX_HTTP_SENDER_DOMAINS_ROLE_SERVICE
+} ngx_http_sender_domains_role_e;
+
+
+/* the caller, computed once per request from the complex values */
+typedef struct {
+    ngx_str_t                   workspace;
+    ngx_str_t                   role_name;
+    ngx_http_sender_domains_role_e  role;
+    ngx_flag_t                  plan_ok;
+} ngx_http_sender_domains_caller_t;
+
+
+extern ngx_module_t  ngx_http_sender_domains_module;
+
+
+sd_store_t *ngx_http_sender_domains_store(void);
+
+ngx_int_t ngx_http_sender_domains_api_handler(ngx_http_request_t *r);
+
+#endif /* NGX_HTTP_SENDER_DOMAINS_MODULE_H */

@@ -1,0 +1,1135 @@
+/*
+ * Custom Sender Domains for nginx: the LMDB store (pure C, see store.h).
+ *
+ * Rules that keep the store safe with many worker processes
+ * (../shared/reference/nginx-module-notes.md §4):
+ *   - one environment per process, opened after fork, MDB_NOTLS because one
+ *     thread interleaves many requests;
+ *   - write transactions are tiny and never span an SES call;
+ *   - MDB_READERS_FULL is answered with mdb_reader_check and one retry,
+ *     MDB_MAP_RESIZED with mdb_env_set_mapsize(0) and one retry;
+ *   - MDB_MAP_FULL aborts the transaction and becomes SD_STORE_FULL.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <lmdb.h>
+
+#include "ngx_http_sender_domains_store.h"
+
+
+#define SD_REC_VERSION      1
+#define SD_REC_HEADER       4       /* version, flags, name length (LE16) */
+
+#define SD_CLAIM_ACTIVE     'a'
+#define SD_CLAIM_FAILED     'f'
+
+
+struct sd_store_s {
+    MDB_env                *env;
+    MDB_dbi                 identities;
+    MDB_dbi                 claims;
+    MDB_dbi                 legacy;
+    MDB_dbi                 meta;
+    int                     last_rc;
+};
+
+
+static sd_store_rc_e sd_store_map(sd_store_t *st, int rc);
+static int sd_store_begin(sd_store_t *st, unsigned flags, MDB_txn **txn);
+static size_t sd_store_key(const char *ws, size_t ws_len, const char *id,
+    size_t id_len, char *out);
+static int sd_store_put_record(MDB_txn *txn, MDB_dbi dbi, MDB_val *key,
+    const sd_record_t *rec);
+static void sd_store_decode(const MDB_val *v, sd_record_t *rec);
+static int sd_store_copy(const sd_record_t *src, sd_store_alloc_pt alloc,
+    void *ctx, sd_record_t *dst);
+static int sd_store_claim_owner(const MDB_val *v, const char *ws,
+    size_t ws_len, const char *id, size_t id_len);
+static int sd_store_check_tree(sd_store_t *st, MDB_txn *txn, const char *ws,
+    size_t ws_len, const char *id, size_t id_len, const char *tk,
+    size_t tk_len);
+static int sd_store_claim_value(char *out, const char *ws, size_t ws_len,
+    const char *id, size_t id_len, int failed);
+
+
+sd_store_rc_e
+sd_store_open(const char *path, size_t map_size, sd_store_t **store,
+    char *err, size_t err_size)
+{
+    int          rc;
+    MDB_txn     *txn;
+    sd_store_t  *st;
+
+    st = calloc(1, sizeof(sd_store_t));
+    if (st == NULL) {
+        snprintf(err, err_size, "out of memory");
+        return SD_STORE_ERROR;
+    }
+
+    rc = mdb_env_create(&st->env);
+    if (rc == 0) {
+        rc = mdb_env_set_mapsize(st->env, map_size);
+    }
+
+    if (rc == 0) {
+        rc = mdb_env_set_maxdbs(st->env, 8);
+    }
+
+    if (rc == 0) {
+        rc = mdb_env_set_maxreaders(st->env, 1024);
+    }
+
+    if (rc == 0) {
+        /* durable: no MDB_NOSYNC; NOTLS for one thread with many txns */
+        rc = mdb_env_open(st->env, path, MDB_NOSUBDIR | MDB_NOTLS, 0600);
+    }
+
+    if (rc != 0) {
+        snprintf(err, err_size, "cannot open \"%s\": %s", path,
+                 mdb_strerror(rc));
+        goto failed;
+    }
+
+    (void) mdb_reader_check(st->env, NULL);
+
+    rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    if (rc != 0) {
+        snprintf(err, err_size, "cannot begin: %s", mdb_strerror(rc));
+        goto failed;
+    }
+
+    rc = mdb_dbi_open(txn, "identities", MDB_CREATE, &st->identities);
+    if (rc == 0) {
+        rc = mdb_dbi_open(txn, "claims", MDB_CREATE, &st->claims);
+    }
+
+    if (rc == 0) {
+        rc = mdb_dbi_open(txn, "legacy", MDB_CREATE, &st->legacy);
+    }
+
+    if (rc == 0) {
+        rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta);
+    }
+
+    if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    if (rc != 0) {
+        snprintf(err, err_size, "cannot open databases in \"%s\": %s", path,
+                 mdb_strerror(rc));
+        goto failed;
+    }
+
+    *store = st;
+    return SD_STORE_OK;
+
+failed:
+
+    if (st->env) {
+        mdb_env_close(st->env);
+    }
+
+    free(st);
+    return (rc == MDB_MAP_FULL) ? SD_STORE_FULL : SD_STORE_ERROR;
+}
+
+
+void
+sd_store_close(sd_store_t *st)
+{
+    if (st == NULL) {
+        return;
+    }
+
+    mdb_env_close(st->env);
+    free(st);
+}
+
+
+int
+sd_store_reader_check(sd_store_t *st)
+{
+    int  dead = 0;
+
+    (void) mdb_reader_check(st->env, &dead);
+    return dead;
+}
+
+
+const char *
+sd_store_strerror(sd_store_t *st)
+{
+    return mdb_strerror(st->last_rc);
+}
+
+
+static sd_store_rc_e
+sd_store_map(sd_store_t *st, int rc)
+{
+    st->last_rc = rc;
+
+    switch (rc) {
+    case 0:
+        return SD_STORE_OK;
+    case MDB_NOTFOUND:
+        return SD_STORE_NOT_FOUND;
+    case MDB_MAP_FULL:
+    case MDB_TXN_FULL:
+        return SD_STORE_FULL;
+    default:
+        return SD_STORE_ERROR;
+    }
+}
+
+
+static int
+sd_store_begin(sd_store_t *st, unsigned flags, MDB_txn **txn)
+{
+    int  rc, tries;
+
+    for (tries = 0; tries < 3; tries++) {
+        rc = mdb_txn_begin(st->env, NULL, flags, txn);
+
+        if (rc == MDB_READERS_FULL) {
+            /* a crashed worker left reader slots behind */
+            (void) mdb_reader_check(st->env, NULL);
+            continue;
+        }
+
+        if (rc == MDB_MAP_RESIZED) {
+            /* another process grew the map: adopt its size */
+            (void) mdb_env_set_mapsize(st->env, 0);
+            continue;
+        }
+
+        break;
+    }
+
+    return rc;
+}
+
+
+static size_t
+sd_store_key(const char *ws, size_t ws_len, const char *id, size_t id_len,
+    char *out)
+{
+    memcpy(out, ws, ws_len);
+    out[ws_len] = '\0';
+    memcpy(out + ws_len + 1, id, id_len);
+
+    return ws_len + 1 + id_len;
+}
+
+
+/*
+ * The tree key orders names so that a domain and everything under it form
+ * one contiguous range: reversed lower-case labels, each followed by '.',
+ * then "@local" for an address.  "acme.com" -> "com.acme.",
+ * "mail.acme.com" -> "com.acme.mail.", "Rep@acme.com" -> "com.acme.@rep".
+ * Conflicts are checked case-insensitively, so the local part is folded.
+ */
+
+size_t
+sd_store_tree_key(const char *id, size_t id_len, char *out, size_t out_size)
+{
+    size_t       n, dlen, llen;
+    const char  *at, *dom, *end, *label, *p;
+
+    at = memchr(id, '@', id_len);
+    dom = at ? at + 1 : id;
+    end = id + id_len;
+    dlen = end - dom;
+    llen = at ? (size_t) (at - id) : 0;
+
+    if (dlen + llen + 3 > out_size) {
+        return 0;
+    }
+
+    n = 0;
+    p = end;
+
+    while (p > dom) {
+        const char  *q = p;
+
+        while (q > dom && q[-1] != '.') {
+            q--;
+        }
+
+        for (label = q; label < p; label++) {
+            char c = *label;
+            out[n++] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+        }
+
+        out[n++] = '.';
+        p = (q > dom) ? q - 1 : dom;
+    }
+
+    if (at) {
+        out[n++] = '@';
+
+        for (p = id; p < at; p++) {
+            out[n++] = (*p >= 'A' && *p <= 'Z') ? *p + 32 : *p;
+        }
+    }
+
+    return n;
+}
+
+
+static int
+sd_store_put_record(MDB_txn *txn, MDB_dbi dbi, MDB_val *key,
+    const sd_record_t *rec)
+{
+    int             rc;
+    MDB_val         v;
+    unsigned char  *p;
+
+    if (rec->sender_name_len > 0xffff) {
+        return EINVAL;
+    }
+
+    v.mv_size = SD_REC_HEADER + rec->sender_name_len + rec->json_len;
+    v.mv_data = NULL;
+
+    /* MDB_RESERVE: write straight into the map, no temporary buffer */
+    rc = mdb_put(txn, dbi, key, &v, MDB_RESERVE);
+    if (rc != 0) {
+        return rc;
+    }
+
+    p = v.mv_data;
+    p[0] = SD_REC_VERSION;
+    p[1] = (unsigned char) rec->flags;
+    p[2] = rec->sender_name_len & 0xff;
+    p[3] = (rec->sender_name_len >> 8) & 0xff;
+    memcpy(p + SD_REC_HEADER, rec->sender_name, rec->sender_name_len);
+    memcpy(p + SD_REC_HEADER + rec->sender_name_len, rec->json,
+           rec->json_len);
+
+    return 0;
+}
+
+
+static void
+sd_store_decode(const MDB_val *v, sd_record_t *rec)
+{
+    size_t                nlen;
+    const unsigned char  *p = v->mv_data;
+
+    memset(rec, 0, sizeof(sd_record_t));
+
+    if (v->mv_size < SD_REC_HEADER || p[0] != SD_REC_VERSION) {
+        return;
+    }
+
+    nlen = p[2] | (p[3] << 8);
+    if (SD_REC_HEADER + nlen > v->mv_size) {
+        return;
+    }
+
+    rec->flags = p[1];
+    rec->sender_name = (const char *) p + SD_REC_HEADER;
+    rec->sender_name_len = nlen;
+    rec->json = rec->sender_name + nlen;
+    rec->json_len = v->mv_size - SD_REC_HEADER - nlen;
+}
+
+
+static int
+sd_store_copy(const sd_record_t *src, sd_store_alloc_pt alloc, void *ctx,
+    sd_record_t *dst)
+{
+    char  *p;
+
+    p = alloc(ctx, src->sender_name_len + src->json_len + 1);
+    if (p == NULL) {
+        return ENOMEM;
+    }
+
+    *dst = *src;
+    memcpy(p, src->sender_name, src->sender_name_len);
+    dst->sender_name = p;
+    p += src->sender_name_len;
+    memcpy(p, src->json, src->json_len);
+    p[src->json_len] = '\0';
+    dst->json = p;
+
+    return 0;
+}
+
+
+static sd_store_rc_e
+sd_store_get_from(sd_store_t *st, MDB_dbi dbi, const char *ws, size_t ws_len,
+    const char *id, size_t id_len, sd_store_alloc_pt alloc, void *alloc_ctx,
+    sd_record_t *rec)
+{
+    int          rc;
+    char         kbuf[SD_STORE_MAX_KEY + 1];
+    MDB_txn     *txn;
+    MDB_val      k, v;
+    sd_record_t  tmp;
+
+    if (ws_len + 1 + id_len > SD_STORE_MAX_KEY) {
+        return SD_STORE_NOT_FOUND;
+    }
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    k.mv_data = kbuf;
+    k.mv_size = sd_store_key(ws, ws_len, id, id_len, kbuf);
+
+    rc = mdb_get(txn, dbi, &k, &v);
+    if (rc == 0) {
+        sd_store_decode(&v, &tmp);
+        rc = sd_store_copy(&tmp, alloc, alloc_ctx, rec);
+    }
+
+    mdb_txn_abort(txn);
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_get(sd_store_t *st, const char *ws, size_t ws_len, const char *id,
+    size_t id_len, sd_store_alloc_pt alloc, void *alloc_ctx,
+    sd_record_t *rec)
+{
+    return sd_store_get_from(st, st->identities, ws, ws_len, id, id_len,
+                             alloc, alloc_ctx, rec);
+}
+
+
+sd_store_rc_e
+sd_store_legacy_get(sd_store_t *st, const char *ws, size_t ws_len,
+    const char *id, size_t id_len, sd_store_alloc_pt alloc, void *alloc_ctx,
+    sd_record_t *rec)
+{
+    return sd_store_get_from(st, st->legacy, ws, ws_len, id, id_len,
+                             alloc, alloc_ctx, rec);
+}
+
+
+static sd_store_rc_e
+sd_store_list_from(sd_store_t *st, MDB_dbi dbi, const char *ws,
+    size_t ws_len, sd_store_each_pt each, void *ctx)
+{
+    int          rc;
+    char         kbuf[SD_STORE_MAX_KEY + 1];
+    MDB_txn     *txn;
+    MDB_val      k, v;
+    MDB_cursor  *cur;
+    sd_record_t  rec;
+
+    if (ws_len + 1 > SD_STORE_MAX_KEY) {
+        return SD_STORE_OK;
+    }
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return sd_store_map(st, rc);
+    }
+
+    k.mv_data = kbuf;
+    k.mv_size = sd_store_key(ws, ws_len, "", 0, kbuf);
+
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+
+    while (rc == 0) {
+        if (k.mv_size < ws_len + 1
+            || memcmp(k.mv_data, kbuf, ws_len + 1) != 0)
+        {
+            break;
+        }
+
+        sd_store_decode(&v, &rec);
+
+        if (each(ctx, (char *) k.mv_data + ws_len + 1,
+                 k.mv_size - ws_len - 1, &rec) != 0)
+        {
+            rc = ECANCELED;
+            break;
+        }
+
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+
+    return sd_store_map(st, rc == MDB_NOTFOUND ? 0 : rc);
+}
+
+
+sd_store_rc_e
+sd_store_list(sd_store_t *st, const char *ws, size_t ws_len,
+    sd_store_each_pt each, void *ctx)
+{
+    return sd_store_list_from(st, st->identities, ws, ws_len, each, ctx);
+}
+
+
+sd_store_rc_e
+sd_store_legacy_list(sd_store_t *st, const char *ws, size_t ws_len,
+    sd_store_each_pt each, void *ctx)
+{
+    return sd_store_list_from(st, st->legacy, ws, ws_len, each, ctx);
+}
+
+
+sd_store_rc_e
+sd_store_each_all(sd_store_t *st,
+    int (*each)(void *ctx, const char *ws, size_t ws_len, const char *id,
+                size_t id_len, const sd_record_t *rec), void *ctx)
+{
+    int          rc;
+    char        *sep;
+    MDB_txn     *txn;
+    MDB_val      k, v;
+    MDB_cursor  *cur;
+    sd_record_t  rec;
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = mdb_cursor_open(txn, st->identities, &cur);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return sd_store_map(st, rc);
+    }
+
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+
+    while (rc == 0) {
+        sep = memchr(k.mv_data, '\0', k.mv_size);
+
+        if (sep != NULL) {
+            sd_store_decode(&v, &rec);
+
+            if (each(ctx, k.mv_data, sep - (char *) k.mv_data, sep + 1,
+                     (char *) k.mv_data + k.mv_size - sep - 1, &rec) != 0)
+            {
+                break;
+            }
+        }
+
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+
+    return sd_store_map(st, (rc == MDB_NOTFOUND) ? 0 : rc);
+}
+
+
+static int
+sd_store_claim_value(char *out, const char *ws, size_t ws_len,
+    const char *id, size_t id_len, int failed)
+{
+    size_t  n;
+
+    n = sd_store_key(ws, ws_len, id, id_len, out);
+    out[n++] = '\0';
+    out[n++] = failed ? SD_CLAIM_FAILED : SD_CLAIM_ACTIVE;
+
+    return (int) n;
+}
+
+
+/* 1: the claim value belongs to this workspace and identity */
+
+static int
+sd_store_claim_owner(const MDB_val *v, const char *ws, size_t ws_len,
+    const char *id, size_t id_len)
+{
+    const char  *p = v->mv_data;
+
+    if (v->mv_size != ws_len + id_len + 3) {
+        return 0;
+    }
+
+    return memcmp(p, ws, ws_len) == 0 && p[ws_len] == '\0'
+           && memcmp(p + ws_len + 1, id, id_len) == 0;
+}
+
+
+static int
+sd_store_claim_blocks(const MDB_val *v, const char *ws, size_t ws_len)
+{
+    const char  *p = v->mv_data;
+
+    if (v->mv_size < 2 || p[v->mv_size - 1] == SD_CLAIM_FAILED) {
+        /* SES gave up on it: nobody can squat what they cannot verify */
+        return 0;
+    }
+
+    return !(v->mv_size > ws_len && memcmp(p, ws, ws_len) == 0
+             && p[ws_len] == '\0');
+}
+
+
+/*
+ * Returns 0 when the tree is free for this workspace, SD_STORE_CONFLICT
+ * when another workspace holds the name, a parent or anything under it,
+ * or an LMDB error.
+ */
+
+static int
+sd_store_check_tree(sd_store_t *st, MDB_txn *txn, const char *ws,
+    size_t ws_len, const char *id, size_t id_len, const char *tk,
+    size_t tk_len)
+{
+    int          rc;
+    size_t       i;
+    MDB_val      k, v;
+    MDB_cursor  *cur;
+
+    (void) id;
+    (void) id_len;
+
+    /* parents: every prefix of the tree key that ends a label */
+
+    for (i = 0; i < tk_len; i++) {
+        if (tk[i] != '.' || i + 1 == tk_len) {
+            continue;
+        }
+
+        k.mv_data = (void *) tk;
+        k.mv_size = i + 1;
+
+        rc = mdb_get(txn, st->claims, &k, &v);
+        if (rc == 0 && sd_store_claim_blocks(&v, ws, ws_len)) {
+            return SD_STORE_CONFLICT;
+        }
+
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+            return rc;
+        }
+    }
+
+    /* the name itself and everything under it: one range */
+
+    rc = mdb_cursor_open(txn, st->claims, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    k.mv_data = (void *) tk;
+    k.mv_size = tk_len;
+
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+
+    while (rc == 0) {
+        if (k.mv_size < tk_len || memcmp(k.mv_data, tk, tk_len) != 0) {
+            break;
+        }
+
+        /* an address key must match exactly, not as a prefix */
+        if (memchr(tk, '@', tk_len) && k.mv_size != tk_len) {
+            break;
+        }
+
+        if (sd_store_claim_blocks(&v, ws, ws_len)) {
+            mdb_cursor_close(cur);
+            return SD_STORE_CONFLICT;
+        }
+
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+
+    mdb_cursor_close(cur);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+
+sd_store_rc_e
+sd_store_claim(sd_store_t *st, const char *ws, size_t ws_len, const char *id,
+    size_t id_len, const sd_record_t *rec)
+{
+    int       rc, n;
+    char      kbuf[SD_STORE_MAX_KEY + 1], tk[SD_STORE_MAX_KEY + 1];
+    char      cv[SD_STORE_MAX_KEY + 3];
+    size_t    tk_len;
+    MDB_txn  *txn;
+    MDB_val   k, v, ck, cval;
+
+    if (ws_len + 1 + id_len > SD_STORE_MAX_KEY) {
+        return SD_STORE_ERROR;
+    }
+
+    tk_len = sd_store_tree_key(id, id_len, tk, sizeof(tk));
+    if (tk_len == 0) {
+        return SD_STORE_ERROR;
+    }
+
+    /* LMDB's single writer lock makes check-then-claim atomic */
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    k.mv_data = kbuf;
+    k.mv_size = sd_store_key(ws, ws_len, id, id_len, kbuf);
+
+    rc = mdb_get(txn, st->identities, &k, &v);
+    if (rc == 0) {
+        mdb_txn_abort(txn);
+        return SD_STORE_EXISTS;
+    }
+
+    ck.mv_data = tk;
+    ck.mv_size = tk_len;
+
+    /* the same tree key already held by this workspace (another case) */
+    rc = mdb_get(txn, st->claims, &ck, &cval);
+    if (rc == 0 && !sd_store_claim_blocks(&cval, ws, ws_len)
+        && cval.mv_size >= 1
+        && ((char *) cval.mv_data)[cval.mv_size - 1] == SD_CLAIM_ACTIVE)
+    {
+        mdb_txn_abort(txn);
+        return SD_STORE_EXISTS;
+    }
+
+    rc = sd_store_check_tree(st, txn, ws, ws_len, id, id_len, tk, tk_len);
+    if (rc == SD_STORE_CONFLICT) {
+        mdb_txn_abort(txn);
+        return SD_STORE_CONFLICT;
+    }
+
+    if (rc == 0) {
+        n = sd_store_claim_value(cv, ws, ws_len, id, id_len, 0);
+        cval.mv_data = cv;
+        cval.mv_size = n;
+        rc = mdb_put(txn, st->claims, &ck, &cval, 0);
+    }
+
+    if (rc == 0) {
+        rc = sd_store_put_record(txn, st->identities, &k, rec);
+    }
+
+    if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+/*
+ * Updates a row.  A row SES marked failed releases its claim; a row that
+ * comes back from failed re-takes it, but only if nobody else took the tree
+ * meanwhile (SD_STORE_CONFLICT).
+ */
+
+sd_store_rc_e
+sd_store_update(sd_store_t *st, const char *ws, size_t ws_len,
+    const char *id, size_t id_len, const sd_record_t *rec)
+{
+    int       rc, n, failed;
+    char      kbuf[SD_STORE_MAX_KEY + 1], tk[SD_STORE_MAX_KEY + 1];
+    char      cv[SD_STORE_MAX_KEY + 3];
+    size_t    tk_len;
+    MDB_txn  *txn;
+    MDB_val   k, v, ck, cval;
+
+    if (ws_len + 1 + id_len > SD_STORE_MAX_KEY) {
+        return SD_STORE_NOT_FOUND;
+    }
+
+    tk_len = sd_store_tree_key(id, id_len, tk, sizeof(tk));
+
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    k.mv_data = kbuf;
+    k.mv_size = sd_store_key(ws, ws_len, id, id_len, kbuf);
+
+    rc = mdb_get(txn, st->identities, &k, &v);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return sd_store_map(st, rc);
+    }
+
+    failed = (rec->flags & SD_REC_FAILED) != 0;
+    ck.mv_data = tk;
+    ck.mv_size = tk_len;
+
+    rc = mdb_get(txn, st->claims, &ck, &cval);
+
+    if (rc == 0 && !sd_store_claim_owner(&cval, ws, ws_len, id, id_len)) {
+        /* someone else holds the exact name now */
+        if (!failed && sd_store_claim_blocks(&cval, ws, ws_len)) {
+            mdb_txn_abort(txn);
+            return SD_STORE_CONFLICT;
+        }
+    }
+
+    if (!failed) {
+        rc = sd_store_check_tree(st, txn, ws, ws_len, id, id_len, tk, tk_len);
+        if (rc == SD_STORE_CONFLICT) {
+            mdb_txn_abort(txn);
+            return SD_STORE_CONFLICT;
+        }
+
+    } else {
+        rc = 0;
+    }
+
+    if (rc == 0) {
+        n = sd_store_claim_value(cv, ws, ws_len, id, id_len, failed);
+        cval.mv_data = cv;
+        cval.mv_size = n;
+
+        if (failed) {
+            /* only mark our own claim failed, never someone else's */
+            MDB_val  cur;
+
+            rc = mdb_get(txn, st->claims, &ck, &cur);
+            if (rc == 0 && sd_store_claim_owner(&cur, ws, ws_len, id, id_len))
+            {
+                rc = mdb_put(txn, st->claims, &ck, &cval, 0);
+
+            } else {
+                rc = 0;
+            }
+
+        } else {
+            rc = mdb_put(txn, st->claims, &ck, &cval, 0);
+        }
+    }
+
+    if (rc == 0) {
+        rc = sd_store_put_record(txn, st->identities, &k, rec);
+    }
+
+    if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_delete(sd_store_t *st, const char *ws, size_t ws_len,
+    const char *id, size_t id_len)
+{
+    int       rc;
+    char      kbuf[SD_STORE_MAX_KEY + 1], tk[SD_STORE_MAX_KEY + 1];
+    size_t    tk_len;
+    MDB_txn  *txn;
+    MDB_val   k, ck, cval;
+
+    if (ws_len + 1 + id_len > SD_STORE_MAX_KEY) {
+        return SD_STORE_NOT_FOUND;
+    }
+
+    tk_len = sd_store_tree_key(id, id_len, tk, sizeof(tk));
+
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    k.mv_data = kbuf;
+    k.mv_size = sd_store_key(ws, ws_len, id, id_len, kbuf);
+
+    rc = mdb_del(txn, st->identities, &k, NULL);
+
+    if (rc == 0) {
+        ck.mv_data = tk;
+        ck.mv_size = tk_len;
+
+        if (mdb_get(txn, st->claims, &ck, &cval) == 0
+            && sd_store_claim_owner(&cval, ws, ws_len, id, id_len))
+        {
+            rc = mdb_del(txn, st->claims, &ck, NULL);
+        }
+    }
+
+    if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
+    size_t n, const char **ids, const size_t *id_lens,
+    const sd_record_t *recs)
+{
+    int          rc;
+    char         kbuf[SD_STORE_MAX_KEY + 1];
+    size_t       i;
+    MDB_txn     *txn;
+    MDB_val      k, v;
+    MDB_cursor  *cur;
+
+    for (i = 0; i < n; i++) {
+        if (ws_len + 1 + id_lens[i] > SD_STORE_MAX_KEY) {
+            return SD_STORE_ERROR;
+        }
+    }
+
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    /* drop the workspace's old list, then write the new one: one txn */
+
+    rc = mdb_cursor_open(txn, st->legacy, &cur);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return sd_store_map(st, rc);
+    }
+
+    k.mv_data = kbuf;
+    k.mv_size = sd_store_key(ws, ws_len, "", 0, kbuf);
+
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+
+    while (rc == 0) {
+        if (k.mv_size < ws_len + 1
+            || memcmp(k.mv_data, ws, ws_len) != 0
+            || ((char *) k.mv_data)[ws_len] != '\0')
+        {
+            break;
+        }
+
+        rc = mdb_cursor_del(cur, 0);
+        if (rc != 0) {
+            break;
+        }
+
+        rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+    }
+
+    mdb_cursor_close(cur);
+
+    if (rc != 0 && rc != MDB_NOTFOUND && rc != EINVAL) {
+        mdb_txn_abort(txn);
+        return sd_store_map(st, rc);
+    }
+
+    rc = 0;
+
+    for (i = 0; i < n && rc == 0; i++) {
+        k.mv_data = kbuf;
+        k.mv_size = sd_store_key(ws, ws_len, ids[i], id_lens[i], kbuf);
+        rc = sd_store_put_record(txn, st->legacy, &k, &recs[i]);
+    }
+
+    if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_lease(sd_store_t *st, int64_t owner, int64_t now, int64_t ttl,
+    int *acquired)
+{
+    int       rc;
+    int64_t   val[2];
+    MDB_txn  *txn;
+    MDB_val   k, v;
+
+    *acquired = 0;
+
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    k.mv_data = "refresher_lease";
+    k.mv_size = sizeof("refresher_lease") - 1;
+
+    rc = mdb_get(txn, st->meta, &k, &v);
+
+    if (rc == 0 && v.mv_size == sizeof(val)) {
+        memcpy(val, v.mv_data, sizeof(val));
+
+        if (val[0] != owner && val[1] > now) {
+            mdb_txn_abort(txn);
+            return SD_STORE_OK;
+        }
+    }
+
+    val[0] = owner;
+    val[1] = now + ttl;
+    v.mv_data = val;
+    v.mv_size = sizeof(val);
+
+    rc = mdb_put(txn, st->meta, &k, &v, 0);
+
+    if (rc == 0) {
+        rc = mdb_txn_commit(txn);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    if (rc == 0) {
+        *acquired = 1;
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+static void
+sd_store_resolve_name(sd_resolve_t *res, const sd_record_t *rec)
+{
+    size_t  n;
+
+    n = rec->sender_name_len;
+    if (n > sizeof(res->sender_name)) {
+        n = 0;
+    }
+
+    memcpy(res->sender_name, rec->sender_name, n);
+    res->sender_name_len = n;
+}
+
+
+/*
+ * One read transaction, no allocation: a verified address of the
+ * workspace, then a verified domain of it covering the address (its own
+ * domain or a parent, as SES lets a verified domain send from every
+ * subdomain), then a grandfathered legacy sender.
+ */
+
+sd_store_rc_e
+sd_store_resolve(sd_store_t *st, const char *ws, size_t ws_len,
+    const char *addr, size_t addr_len, int managed_allowed, sd_resolve_t *res)
+{
+    int           rc, registered;
+    char          kbuf[SD_STORE_MAX_KEY + 1];
+    size_t        klen;
+    MDB_txn      *txn;
+    MDB_val       k, v;
+    const char   *at, *dom, *end;
+    sd_record_t   rec;
+
+    res->source = SD_RESOLVE_NONE;
+    res->sender_name_len = 0;
+
+    if (ws_len + 1 + addr_len > SD_STORE_MAX_KEY) {
+        return SD_STORE_OK;
+    }
+
+    at = memchr(addr, '@', addr_len);
+    if (at == NULL) {
+        return SD_STORE_OK;
+    }
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    registered = 0;
+    k.mv_data = kbuf;
+    k.mv_size = sd_store_key(ws, ws_len, addr, addr_len, kbuf);
+
+    rc = mdb_get(txn, st->identities, &k, &v);
+    if (rc == 0) {
+        registered = 1;
+        sd_store_decode(&v, &rec);
+
+        if (managed_allowed && (rec.flags & SD_REC_VERIFIED)) {
+            res->source = SD_RESOLVE_ADDRESS;
+            sd_store_resolve_name(res, &rec);
+            goto done;
+        }
+    }
+
+    end = addr + addr_len;
+
+    for (dom = at + 1; dom < end; ) {
+        const char  *dot;
+
+        dot = memchr(dom, '.', end - dom);
+        if (dot == NULL) {
+            break;      /* a single label is a TLD, never an identity */
+        }
+
+        klen = sd_store_key(ws, ws_len, dom, end - dom, kbuf);
+        k.mv_size = klen;
+
+        rc = mdb_get(txn, st->identities, &k, &v);
+        if (rc == 0) {
+            sd_store_decode(&v, &rec);
+
+            if (rec.flags & SD_REC_DOMAIN) {
+                registered = 1;
+
+                if (managed_allowed && (rec.flags & SD_REC_VERIFIED)) {
+                    res->source = SD_RESOLVE_DOMAIN;
+                    sd_store_resolve_name(res, &rec);
+                    goto done;
+                }
+            }
+        }
+
+        dom = dot + 1;
+    }
+
+    k.mv_size = sd_store_key(ws, ws_len, addr, addr_len, kbuf);
+
+    rc = mdb_get(txn, st->legacy, &k, &v);
+    if (rc == 0) {
+        sd_store_decode(&v, &rec);
+        res->source = SD_RESOLVE_LEGACY;
+        sd_store_resolve_name(res, &rec);
+        goto done;
+    }
+
+    if (registered) {
+        res->source = SD_RESOLVE_UNVERIFIED;
+    }
+
+done:
+
+    mdb_txn_abort(txn);
+    return SD_STORE_OK;
+}

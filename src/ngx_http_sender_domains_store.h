@@ -1,0 +1,126 @@
+/*
+ * Custom Sender Domains for nginx: the store.
+ *
+ * One LMDB environment file shared by every worker.  This interface is pure
+ * C (no nginx types) so it is unit-tested directly and so another backend
+ * can later sit behind it for multi-node deployments.
+ *
+ * Databases inside the environment:
+ *   identities  "<workspace>\0<identity>"  -> record (header + JSON)
+ *   claims      tree key of the identity   -> "<workspace>\0<identity>\0<s>"
+ *   legacy      "<workspace>\0<address>"   -> record (header + JSON)
+ *   meta        "lease" etc.               -> small values
+ *
+ * Records start with a fixed header so the send-time resolver can read the
+ * verification flag and the sender name without parsing JSON.
+ */
+
+#ifndef NGX_HTTP_SENDER_DOMAINS_STORE_H
+#define NGX_HTTP_SENDER_DOMAINS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+#define SD_STORE_MAX_KEY        511      /* LMDB's default key limit */
+#define SD_WORKSPACE_MAX        128
+
+/* record flags */
+#define SD_REC_VERIFIED         0x01     /* SES: VerifiedForSendingStatus */
+#define SD_REC_FAILED           0x02     /* SES gave up: claim released */
+#define SD_REC_DOMAIN           0x04     /* a domain, else an address */
+
+
+typedef enum {
+    SD_STORE_OK = 0,
+    SD_STORE_NOT_FOUND,
+    SD_STORE_EXISTS,            /* same workspace already has it */
+    SD_STORE_CONFLICT,          /* another workspace owns the tree */
+    SD_STORE_FULL,              /* the LMDB map is full */
+    SD_STORE_ERROR
+} sd_store_rc_e;
+
+
+typedef struct sd_store_s  sd_store_t;
+
+
+typedef struct {
+    unsigned                flags;
+    const char             *sender_name;
+    size_t                  sender_name_len;
+    const char             *json;
+    size_t                  json_len;
+} sd_record_t;
+
+
+/* allocator used to copy data out of a read transaction */
+typedef void *(*sd_store_alloc_pt)(void *ctx, size_t size);
+
+/* list callback: the record is valid only during the call */
+typedef int (*sd_store_each_pt)(void *ctx, const char *id, size_t id_len,
+    const sd_record_t *rec);
+
+
+sd_store_rc_e sd_store_open(const char *path, size_t map_size,
+    sd_store_t **store, char *err, size_t err_size);
+void sd_store_close(sd_store_t *store);
+int sd_store_reader_check(sd_store_t *store);
+const char *sd_store_strerror(sd_store_t *store);
+
+sd_store_rc_e sd_store_get(sd_store_t *store, const char *ws, size_t ws_len,
+    const char *id, size_t id_len, sd_store_alloc_pt alloc, void *alloc_ctx,
+    sd_record_t *rec);
+sd_store_rc_e sd_store_list(sd_store_t *store, const char *ws, size_t ws_len,
+    sd_store_each_pt each, void *ctx);
+sd_store_rc_e sd_store_each_all(sd_store_t *store,
+    int (*each)(void *ctx, const char *ws, size_t ws_len, const char *id,
+                size_t id_len, const sd_record_t *rec), void *ctx);
+
+sd_store_rc_e sd_store_claim(sd_store_t *store, const char *ws, size_t ws_len,
+    const char *id, size_t id_len, const sd_record_t *rec);
+sd_store_rc_e sd_store_update(sd_store_t *store, const char *ws,
+    size_t ws_len, const char *id, size_t id_len, const sd_record_t *rec);
+sd_store_rc_e sd_store_delete(sd_store_t *store, const char *ws,
+    size_t ws_len, const char *id, size_t id_len);
+
+sd_store_rc_e sd_store_legacy_replace(sd_store_t *store, const char *ws,
+    size_t ws_len, size_t n, const char **ids, const size_t *id_lens,
+    const sd_record_t *recs);
+sd_store_rc_e sd_store_legacy_get(sd_store_t *store, const char *ws,
+    size_t ws_len, const char *id, size_t id_len, sd_store_alloc_pt alloc,
+    void *alloc_ctx, sd_record_t *rec);
+sd_store_rc_e sd_store_legacy_list(sd_store_t *store, const char *ws,
+    size_t ws_len, sd_store_each_pt each, void *ctx);
+
+sd_store_rc_e sd_store_lease(sd_store_t *store, int64_t owner, int64_t now,
+    int64_t ttl, int *acquired);
+
+
+/* the resolver's single read transaction */
+
+typedef enum {
+    SD_RESOLVE_NONE = 0,        /* nothing of this workspace covers it */
+    SD_RESOLVE_ADDRESS,
+    SD_RESOLVE_DOMAIN,
+    SD_RESOLVE_LEGACY,
+    SD_RESOLVE_UNVERIFIED       /* registered here, not verified */
+} sd_resolve_source_e;
+
+
+typedef struct {
+    sd_resolve_source_e     source;
+    size_t                  sender_name_len;
+    char                    sender_name[512];
+    int                     managed_blocked;  /* set by the caller: plan */
+} sd_resolve_t;
+
+sd_store_rc_e sd_store_resolve(sd_store_t *store, const char *ws,
+    size_t ws_len, const char *addr, size_t addr_len, int managed_allowed,
+    sd_resolve_t *res);
+
+
+/* helpers shared with tests */
+size_t sd_store_tree_key(const char *id, size_t id_len, char *out,
+    size_t out_size);
+
+#endif /* NGX_HTTP_SENDER_DOMAINS_STORE_H */
