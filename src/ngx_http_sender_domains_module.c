@@ -11,6 +11,8 @@
 #include <ngx_http.h>
 
 #include "ngx_http_sender_domains_module.h"
+#include "ngx_http_sender_domains_http.h"
+#include "ngx_http_sender_domains_ses.h"
 
 
 static void *ngx_http_sender_domains_create_main_conf(ngx_conf_t *cf);
@@ -790,13 +792,20 @@ ngx_http_sender_domains_init_process(ngx_cycle_t *cycle)
                   "sender_domains: store \"%V\" opened, map %uzm",
                   &smcf->db_path, smcf->db_size >> 20);
 
-    return NGX_OK;
+    if (ngx_http_sender_domains_http_init(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_sender_domains_ses_init(cycle);
 }
 
 
 static void
 ngx_http_sender_domains_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_http_sender_domains_http_exit(cycle);
+    ngx_http_sender_domains_ses_exit(cycle);
+
     sd_store_close(ngx_http_sender_domains_db_handle);
     ngx_http_sender_domains_db_handle = NULL;
 }

@@ -1,0 +1,674 @@
+/*
+ * Custom Sender Domains for nginx: a non-blocking HTTP client on libcurl's
+ * multi socket interface, driven by nginx's event loop.
+ *
+ * One CURLM per worker.  curl's sockets are wrapped as nginx connections
+ * whose read/write events call curl_multi_socket_action(); curl's timer is
+ * one nginx timer.  Nothing here blocks: DNS uses curl's threaded resolver
+ * (Debian's libcurl has AsynchDNS), TLS and I/O are driven by events.
+ *
+ * We own curl's sockets (OPENSOCKETFUNCTION / CLOSESOCKETFUNCTION) so that
+ * a socket is always removed from epoll before it is closed, and never
+ * closed twice (../shared/reference/nginx-module-notes.md §2, pitfalls 1-2).
+ * Callbacks never call curl_multi_* (pitfall 4): finished calls are
+ * collected first and their handlers run after curl returns.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+
+#include "ngx_http_sender_domains_http.h"
+
+
+#define NGX_HTTP_SENDER_DOMAINS_HTTP_MAX_SOCKETS  256
+
+
+static curl_socket_t ngx_http_sender_domains_http_open_socket(void *data,
+    curlsocktype purpose, struct curl_sockaddr *addr);
+static int ngx_http_sender_domains_http_close_socket(void *data,
+    curl_socket_t s);
+static int ngx_http_sender_domains_http_socket(CURL *easy, curl_socket_t s,
+    int what, void *userp, void *socketp);
+static int ngx_http_sender_domains_http_timer(CURLM *multi, long timeout_ms,
+    void *userp);
+static void ngx_http_sender_domains_http_timer_handler(ngx_event_t *ev);
+static void ngx_http_sender_domains_http_event_handler(ngx_event_t *ev);
+static void ngx_http_sender_domains_http_deadline_handler(ngx_event_t *ev);
+static void ngx_http_sender_domains_http_drive(curl_socket_t s, int mask);
+static void ngx_http_sender_domains_http_finish(
+    ngx_http_sender_domains_http_call_t *call);
+static void ngx_http_sender_domains_http_cleanup(void *data);
+static size_t ngx_http_sender_domains_http_write(char *ptr, size_t size,
+    size_t nmemb, void *userdata);
+static size_t ngx_http_sender_domains_http_header(char *ptr, size_t size,
+    size_t nmemb, void *userdata);
+static ngx_connection_t *ngx_http_sender_domains_http_conn(curl_socket_t s);
+
+
+static CURLM             *ngx_http_sender_domains_multi;
+static ngx_event_t        ngx_http_sender_domains_timer_ev;
+static ngx_connection_t   ngx_http_sender_domains_dummy_conn;
+static ngx_connection_t  *ngx_http_sender_domains_sockets[
+                              NGX_HTTP_SENDER_DOMAINS_HTTP_MAX_SOCKETS];
+static ngx_uint_t         ngx_http_sender_domains_in_flight;
+static ngx_uint_t         ngx_http_sender_domains_driving;
+
+
+ngx_int_t
+ngx_http_sender_domains_http_init(ngx_cycle_t *cycle)
+{
+    CURLM  *m;
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                      "sender_domains: curl_global_init() failed");
+        return NGX_ERROR;
+    }
+
+    m = curl_multi_init();
+    if (m == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                      "sender_domains: curl_multi_init() failed");
+        return NGX_ERROR;
+    }
+
+    curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION,
+                      ngx_http_sender_domains_http_socket);
+    curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION,
+                      ngx_http_sender_domains_http_timer);
+    curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, 8L);
+
+    /*
+     * The timer's data is a dummy connection with fd -1: a debug build
+     * logs ((ngx_connection_t *) ev->data)->fd when timers change.
+     */
+    ngx_memzero(&ngx_http_sender_domains_dummy_conn, sizeof(ngx_connection_t));
+    ngx_http_sender_domains_dummy_conn.fd = (ngx_socket_t) -1;
+
+    ngx_memzero(&ngx_http_sender_domains_timer_ev, sizeof(ngx_event_t));
+    ngx_http_sender_domains_timer_ev.handler =
+        ngx_http_sender_domains_http_timer_handler;
+    ngx_http_sender_domains_timer_ev.data =
+        &ngx_http_sender_domains_dummy_conn;
+    ngx_http_sender_domains_timer_ev.log = cycle->log;
+    ngx_http_sender_domains_timer_ev.cancelable = 1;
+
+    ngx_http_sender_domains_multi = m;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_sender_domains_http_exit(ngx_cycle_t *cycle)
+{
+    if (ngx_http_sender_domains_multi == NULL) {
+        return;
+    }
+
+    if (ngx_http_sender_domains_timer_ev.timer_set) {
+        ngx_del_timer(&ngx_http_sender_domains_timer_ev);
+    }
+
+    /* cleanup closes cached connections through our close callback */
+    curl_multi_cleanup(ngx_http_sender_domains_multi);
+    ngx_http_sender_domains_multi = NULL;
+}
+
+
+ngx_uint_t
+ngx_http_sender_domains_http_in_flight(void)
+{
+    return ngx_http_sender_domains_in_flight;
+}
+
+
+ngx_http_sender_domains_http_call_t *
+ngx_http_sender_domains_http_start(ngx_pool_t *pool, ngx_log_t *log,
+    const char *method, ngx_str_t *url, ngx_array_t *headers, ngx_str_t *body,
+    ngx_msec_t timeout, ngx_http_sender_domains_http_done_pt handler,
+    void *data)
+{
+    CURL                                 *e;
+    u_char                               *u;
+    ngx_str_t                            *h;
+    ngx_uint_t                            i;
+    CURLMcode                             mc;
+    ngx_pool_cleanup_t                   *cln;
+    ngx_http_sender_domains_http_call_t  *call;
+
+    if (ngx_http_sender_domains_multi == NULL) {
+        return NULL;
+    }
+
+    call = ngx_pcalloc(pool, sizeof(ngx_http_sender_domains_http_call_t));
+    if (call == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    call->pool = pool;
+    call->log = log;
+    call->handler = handler;
+    call->data = data;
+
+    cln->handler = ngx_http_sender_domains_http_cleanup;
+    cln->data = call;
+
+    e = curl_easy_init();
+    if (e == NULL) {
+        return NULL;
+    }
+
+    call->easy = e;
+
+    u = ngx_pnalloc(pool, url->len + 1);
+    if (u == NULL) {
+        return NULL;
+    }
+
+    ngx_cpystrn(u, url->data, url->len + 1);
+
+    for (i = 0, h = headers ? headers->elts : NULL;
+         headers && i < headers->nelts; i++)
+    {
+        struct curl_slist  *l;
+
+        l = curl_slist_append(call->headers, (char *) h[i].data);
+        if (l == NULL) {
+            return NULL;
+        }
+
+        call->headers = l;
+    }
+
+    /* curl adds these by itself; SES needs neither */
+    call->headers = curl_slist_append(call->headers, "Expect:");
+    call->headers = curl_slist_append(call->headers, "Accept:");
+
+    curl_easy_setopt(e, CURLOPT_URL, u);
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, call->headers);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, call);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long) timeout);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long) timeout);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, call->curl_error);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION,
+                     ngx_http_sender_domains_http_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, call);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION,
+                     ngx_http_sender_domains_http_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, call);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION,
+                     ngx_http_sender_domains_http_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, call);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION,
+                     ngx_http_sender_domains_http_close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, NULL);
+
+    if (body && body->len) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body->data);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long) body->len);
+
+    } else if (ngx_strcmp(method, "GET") == 0) {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+
+    } else if (ngx_strcmp(method, "DELETE") != 0) {
+        /* PUT/POST without a body still sends Content-Length: 0 */
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, 0L);
+    }
+
+    /*
+     * A non-cancelable timer slightly past curl's own timeout: it keeps a
+     * gracefully exiting worker alive until the call ends (an exiting
+     * worker waits only for non-cancelable timers), and it is a last
+     * resort should curl never report the end.
+     */
+    call->deadline.handler = ngx_http_sender_domains_http_deadline_handler;
+    call->deadline.data = &ngx_http_sender_domains_dummy_conn;
+    call->deadline.log = log;
+    ngx_add_timer(&call->deadline, timeout + 1000);
+
+    mc = curl_multi_add_handle(ngx_http_sender_domains_multi, e);
+    if (mc != CURLM_OK) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "sender_domains: curl_multi_add_handle() failed: %s",
+                      curl_multi_strerror(mc));
+        ngx_del_timer(&call->deadline);
+        return NULL;
+    }
+
+    call->active = 1;
+    ngx_http_sender_domains_in_flight++;
+
+    return call;
+}
+
+
+void
+ngx_http_sender_domains_http_cancel(ngx_http_sender_domains_http_call_t *call)
+{
+    if (call->deadline.timer_set) {
+        ngx_del_timer(&call->deadline);
+    }
+
+    if (call->active) {
+        call->active = 0;
+        ngx_http_sender_domains_in_flight--;
+
+        if (ngx_http_sender_domains_multi) {
+            curl_multi_remove_handle(ngx_http_sender_domains_multi,
+                                     call->easy);
+        }
+    }
+
+    call->done = 1;
+}
+
+
+/* the owner's pool goes away: a client that left takes its call along */
+
+static void
+ngx_http_sender_domains_http_cleanup(void *data)
+{
+    ngx_http_sender_domains_http_call_t  *call = data;
+
+    ngx_http_sender_domains_http_cancel(call);
+
+    if (call->easy) {
+        curl_easy_cleanup(call->easy);
+        call->easy = NULL;
+    }
+
+    if (call->headers) {
+        curl_slist_free_all(call->headers);
+        call->headers = NULL;
+    }
+}
+
+
+static size_t
+ngx_http_sender_domains_http_write(char *ptr, size_t size, size_t nmemb,
+    void *userdata)
+{
+    ngx_http_sender_domains_http_call_t  *call = userdata;
+
+    u_char  *p;
+    size_t   n, cap;
+
+    n = size * nmemb;
+
+    if (call->body.len + n > NGX_HTTP_SENDER_DOMAINS_HTTP_MAX_BODY) {
+        call->outcome = NGX_HTTP_SENDER_DOMAINS_HTTP_TOO_LARGE;
+        return 0;   /* makes curl abort with CURLE_WRITE_ERROR */
+    }
+
+    if (call->body.len + n + 1 > call->body_cap) {
+        cap = ngx_max(call->body_cap * 2, call->body.len + n + 1);
+        cap = ngx_max(cap, 1024);
+
+        p = ngx_pnalloc(call->pool, cap);
+        if (p == NULL) {
+            return 0;
+        }
+
+        if (call->body.len) {
+            ngx_memcpy(p, call->body.data, call->body.len);
+        }
+
+        call->body.data = p;
+        call->body_cap = cap;
+    }
+
+    ngx_memcpy(call->body.data + call->body.len, ptr, n);
+    call->body.len += n;
+    call->body.data[call->body.len] = '\0';
+
+    return n;
+}
+
+
+static size_t
+ngx_http_sender_domains_http_header(char *ptr, size_t size, size_t nmemb,
+    void *userdata)
+{
+    ngx_http_sender_domains_http_call_t  *call = userdata;
+
+    u_char  *p, *end, *v;
+    size_t   n;
+
+    n = size * nmemb;
+    p = (u_char *) ptr;
+    end = p + n;
+
+    while (end > p && (end[-1] == '\r' || end[-1] == '\n')) {
+        end--;
+    }
+
+    if (n >= 5 && ngx_strncmp(p, "HTTP/", 5) == 0) {
+        /* a new response (after 100 Continue or a redirect) */
+        call->error_type_len = 0;
+        call->request_id_len = 0;
+        return n;
+    }
+
+    v = ngx_strlchr(p, end, ':');
+    if (v == NULL) {
+        return n;
+    }
+
+#define sd_header_is(name)                                                    \
+    ((size_t) (v - p) == sizeof(name) - 1                                     \
+     && ngx_strncasecmp(p, (u_char *) name, sizeof(name) - 1) == 0)
+
+    for (v++; v < end && (*v == ' ' || *v == '\t'); v++) { /* void */ }
+
+    if (sd_header_is("x-amzn-ErrorType")) {
+        call->error_type_len = ngx_min((size_t) (end - v),
+                                       sizeof(call->error_type) - 1);
+        ngx_memcpy(call->error_type, v, call->error_type_len);
+        call->error_type[call->error_type_len] = '\0';
+
+    } else if (sd_header_is("x-amzn-RequestId")) {
+        call->request_id_len = ngx_min((size_t) (end - v),
+                                       sizeof(call->request_id) - 1);
+        ngx_memcpy(call->request_id, v, call->request_id_len);
+        call->request_id[call->request_id_len] = '\0';
+    }
+
+#undef sd_header_is
+
+    return n;
+}
+
+
+static ngx_connection_t *
+ngx_http_sender_domains_http_conn(curl_socket_t s)
+{
+    if (s < 0 || s >= NGX_HTTP_SENDER_DOMAINS_HTTP_MAX_SOCKETS) {
+        return NULL;
+    }
+
+    return ngx_http_sender_domains_sockets[s];
+}
+
+
+static curl_socket_t
+ngx_http_sender_domains_http_open_socket(void *data, curlsocktype purpose,
+    struct curl_sockaddr *addr)
+{
+    ngx_http_sender_domains_http_call_t  *call = data;
+
+    curl_socket_t      s;
+    ngx_connection_t  *c;
+
+    s = socket(addr->family, addr->socktype, addr->protocol);
+    if (s == -1) {
+        return CURL_SOCKET_BAD;
+    }
+
+    if (s >= NGX_HTTP_SENDER_DOMAINS_HTTP_MAX_SOCKETS) {
+        ngx_log_error(NGX_LOG_ERR, call->log, 0,
+                      "sender_domains: too many open files for SES calls");
+        close(s);
+        return CURL_SOCKET_BAD;
+    }
+
+    /*
+     * Sockets outlive calls in curl's connection cache, so they log to the
+     * cycle, as upstream keepalive does with parked connections.
+     */
+    c = ngx_get_connection(s, ngx_cycle->log);
+    if (c == NULL) {
+        close(s);
+        return CURL_SOCKET_BAD;
+    }
+
+    c->read->handler = ngx_http_sender_domains_http_event_handler;
+    c->write->handler = ngx_http_sender_domains_http_event_handler;
+    c->read->log = ngx_cycle->log;
+    c->write->log = ngx_cycle->log;
+    c->data = NULL;
+
+    ngx_http_sender_domains_sockets[s] = c;
+
+    return s;
+}
+
+
+static int
+ngx_http_sender_domains_http_close_socket(void *data, curl_socket_t s)
+{
+    ngx_connection_t  *c;
+
+    c = ngx_http_sender_domains_http_conn(s);
+
+    if (c != NULL) {
+        /* like ngx_close_connection(), minus what curl does itself */
+        if (c->read->timer_set) {
+            ngx_del_timer(c->read);
+        }
+
+        if (c->write->timer_set) {
+            ngx_del_timer(c->write);
+        }
+
+        if (c->read->active || c->write->active) {
+            ngx_del_conn(c, NGX_CLOSE_EVENT);
+        }
+
+        if (c->read->posted) {
+            ngx_delete_posted_event(c->read);
+        }
+
+        if (c->write->posted) {
+            ngx_delete_posted_event(c->write);
+        }
+
+        ngx_http_sender_domains_sockets[s] = NULL;
+        c->fd = (ngx_socket_t) -1;
+        ngx_free_connection(c);
+    }
+
+    return close(s);
+}
+
+
+static int
+ngx_http_sender_domains_http_socket(CURL *easy, curl_socket_t s, int what,
+    void *userp, void *socketp)
+{
+    ngx_connection_t  *c;
+
+    c = ngx_http_sender_domains_http_conn(s);
+    if (c == NULL) {
+        return 0;
+    }
+
+    /* level-triggered (flags 0): curl reads only what it needs */
+
+    if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) {
+        if (!c->read->active) {
+            ngx_add_event(c->read, NGX_READ_EVENT, 0);
+        }
+
+    } else if (c->read->active) {
+        ngx_del_event(c->read, NGX_READ_EVENT, 0);
+    }
+
+    if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) {
+        if (!c->write->active) {
+            ngx_add_event(c->write, NGX_WRITE_EVENT, 0);
+        }
+
+    } else if (c->write->active) {
+        ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
+    }
+
+    return 0;
+}
+
+
+static int
+ngx_http_sender_domains_http_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    ngx_event_t  *ev = &ngx_http_sender_domains_timer_ev;
+
+    if (ev->timer_set) {
+        ngx_del_timer(ev);
+    }
+
+    if (timeout_ms >= 0) {
+        ngx_add_timer(ev, (ngx_msec_t) timeout_ms);
+    }
+
+    return 0;
+}
+
+
+static void
+ngx_http_sender_domains_http_timer_handler(ngx_event_t *ev)
+{
+    ngx_http_sender_domains_http_drive(CURL_SOCKET_TIMEOUT, 0);
+}
+
+
+static void
+ngx_http_sender_domains_http_event_handler(ngx_event_t *ev)
+{
+    ngx_connection_t  *c = ev->data;
+
+    /* nginx never clears "ready"; take the mask from the firing event */
+    ev->ready = 0;
+
+    ngx_http_sender_domains_http_drive(c->fd,
+                                       ev->write ? CURL_CSELECT_OUT
+                                                 : CURL_CSELECT_IN);
+}
+
+
+static void
+ngx_http_sender_domains_http_deadline_handler(ngx_event_t *ev)
+{
+    ngx_http_sender_domains_http_call_t  *call;
+
+    /* ev->data is the dummy connection, for the debug log */
+    call = (ngx_http_sender_domains_http_call_t *)
+               ((u_char *) ev
+                - offsetof(ngx_http_sender_domains_http_call_t, deadline));
+
+    ngx_log_error(NGX_LOG_WARN, call->log, 0,
+                  "sender_domains: SES call exceeded its deadline");
+
+    ngx_http_sender_domains_http_cancel(call);
+    call->done = 0;
+    call->outcome = NGX_HTTP_SENDER_DOMAINS_HTTP_TIMEOUT;
+    ngx_http_sender_domains_http_finish(call);
+}
+
+
+static void
+ngx_http_sender_domains_http_drive(curl_socket_t s, int mask)
+{
+    int                                   running, left;
+    CURLMsg                              *msg;
+    ngx_uint_t                            n, i;
+    ngx_http_sender_domains_http_call_t  *call, *done[64];
+
+    if (ngx_http_sender_domains_multi == NULL
+        || ngx_http_sender_domains_driving)
+    {
+        return;
+    }
+
+    ngx_http_sender_domains_driving = 1;
+
+    curl_multi_socket_action(ngx_http_sender_domains_multi, s, mask,
+                             &running);
+
+    for ( ;; ) {
+        n = 0;
+
+        while (n < 64
+               && (msg = curl_multi_info_read(ngx_http_sender_domains_multi,
+                                              &left)))
+        {
+            if (msg->msg != CURLMSG_DONE) {
+                continue;
+            }
+
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+                              (char **) &call);
+
+            if (call->outcome == NGX_HTTP_SENDER_DOMAINS_HTTP_OK) {
+                switch (msg->data.result) {
+                case CURLE_OK:
+                    break;
+                case CURLE_OPERATION_TIMEDOUT:
+                    call->outcome = NGX_HTTP_SENDER_DOMAINS_HTTP_TIMEOUT;
+                    break;
+                default:
+                    call->outcome = NGX_HTTP_SENDER_DOMAINS_HTTP_CONNECT;
+                }
+            }
+
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
+                              &call->status);
+
+            /* msg is invalid after this */
+            ngx_http_sender_domains_http_cancel(call);
+            call->done = 0;
+            done[n++] = call;
+        }
+
+        if (n == 0) {
+            break;
+        }
+
+        ngx_http_sender_domains_driving = 0;
+
+        /* handlers may start new calls: curl is not on the stack now */
+        for (i = 0; i < n; i++) {
+            ngx_http_sender_domains_http_finish(done[i]);
+        }
+
+        ngx_http_sender_domains_driving = 1;
+    }
+
+    ngx_http_sender_domains_driving = 0;
+}
+
+
+static void
+ngx_http_sender_domains_http_finish(ngx_http_sender_domains_http_call_t *call)
+{
+    if (call->done) {
+        return;
+    }
+
+    call->done = 1;
+
+    if (call->outcome == NGX_HTTP_SENDER_DOMAINS_HTTP_CONNECT
+        && call->curl_error[0])
+    {
+        ngx_log_error(NGX_LOG_WARN, call->log, 0,
+                      "sender_domains: SES connection failed: %s",
+                      call->curl_error);
+    }
+
+    if (call->body.data == NULL) {
+        ngx_str_set(&call->body, "");
+    }
+
+    call->handler(call);
+}

@@ -1,0 +1,80 @@
+/*
+ * Custom Sender Domains for nginx: a non-blocking HTTP client on libcurl's
+ * multi socket interface, driven by nginx's event loop.
+ */
+
+#ifndef NGX_HTTP_SENDER_DOMAINS_HTTP_H
+#define NGX_HTTP_SENDER_DOMAINS_HTTP_H
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+#include <curl/curl.h>
+
+
+#define NGX_HTTP_SENDER_DOMAINS_HTTP_MAX_BODY  (1024 * 1024)
+
+
+typedef struct ngx_http_sender_domains_http_call_s
+    ngx_http_sender_domains_http_call_t;
+
+typedef void (*ngx_http_sender_domains_http_done_pt)(
+    ngx_http_sender_domains_http_call_t *call);
+
+
+typedef enum {
+    NGX_HTTP_SENDER_DOMAINS_HTTP_OK = 0,      /* a response arrived */
+    NGX_HTTP_SENDER_DOMAINS_HTTP_TIMEOUT,
+    NGX_HTTP_SENDER_DOMAINS_HTTP_CONNECT,     /* DNS, TCP, TLS, reset */
+    NGX_HTTP_SENDER_DOMAINS_HTTP_TOO_LARGE
+} ngx_http_sender_domains_http_outcome_e;
+
+
+struct ngx_http_sender_domains_http_call_s {
+    CURL                                   *easy;
+    struct curl_slist                      *headers;
+    ngx_pool_t                             *pool;
+    ngx_log_t                              *log;
+
+    ngx_http_sender_domains_http_done_pt    handler;
+    void                                   *data;
+
+    /* the answer */
+    ngx_http_sender_domains_http_outcome_e  outcome;
+    long                                    status;
+    ngx_str_t                               body;
+    size_t                                  body_cap;
+    u_char                                  error_type[128];
+    size_t                                  error_type_len;
+    u_char                                  request_id[64];
+    size_t                                  request_id_len;
+    char                                    curl_error[CURL_ERROR_SIZE];
+
+    /* keeps an exiting worker alive until the call ends (see .c) */
+    ngx_event_t                             deadline;
+
+    unsigned                                active:1;
+    unsigned                                done:1;
+};
+
+
+ngx_int_t ngx_http_sender_domains_http_init(ngx_cycle_t *cycle);
+void ngx_http_sender_domains_http_exit(ngx_cycle_t *cycle);
+
+/*
+ * Starts a call.  The body is not copied: it must live as long as the call.
+ * The call lives in "pool"; destroying the pool cancels a call in flight.
+ * The handler runs once, from the event loop, never from inside this
+ * function.
+ */
+ngx_http_sender_domains_http_call_t *ngx_http_sender_domains_http_start(
+    ngx_pool_t *pool, ngx_log_t *log, const char *method, ngx_str_t *url,
+    ngx_array_t *headers, ngx_str_t *body, ngx_msec_t timeout,
+    ngx_http_sender_domains_http_done_pt handler, void *data);
+
+void ngx_http_sender_domains_http_cancel(
+    ngx_http_sender_domains_http_call_t *call);
+
+ngx_uint_t ngx_http_sender_domains_http_in_flight(void);
+
+#endif /* NGX_HTTP_SENDER_DOMAINS_HTTP_H */

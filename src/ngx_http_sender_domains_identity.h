@@ -1,0 +1,162 @@
+
+/*
+ * Custom Sender Domains for nginx: identity names (pure core).
+ *
+ * Validation and normalisation of domains, email addresses, MAIL FROM
+ * labels and sender display names, plus the ownership-tree helpers used
+ * for conflict checks.  Plain C, no nginx types, no allocation, no global
+ * mutable state, so the nginx glue and the unit tests share it.
+ *
+ * Conventions used by every function here:
+ *
+ *   - inputs are (pointer, length) pairs and need not be NUL-terminated,
+ *     as nginx strings are not;
+ *   - outputs go to a caller buffer of "outsz" bytes; on success the
+ *     output is NUL-terminated and the length without the NUL is
+ *     returned, so the buffer must hold the result plus one byte;
+ *   - on failure a negative sd_err_e is returned, nothing useful is in
+ *     the buffer, and *errmsg (when errmsg is not NULL) points to a
+ *     static English sentence fit for an API error message.
+ */
+
+
+#ifndef _NGX_HTTP_SENDER_DOMAINS_IDENTITY_H_INCLUDED_
+#define _NGX_HTTP_SENDER_DOMAINS_IDENTITY_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+
+#define SD_LABEL_MAX              63    /* RFC 1035 2.3.4 */
+#define SD_DOMAIN_MAX             253   /* without the root dot */
+#define SD_LOCAL_MAX              64    /* RFC 5321 4.5.3.1.1 */
+#define SD_EMAIL_MAX              254   /* RFC 5321 path limit minus <> */
+#define SD_SENDER_NAME_MAX_CHARS  100   /* Unicode code points */
+#define SD_SENDER_NAME_MAX_BYTES  (SD_SENDER_NAME_MAX_CHARS * 4)
+
+/* an address key is one byte longer than the address: see sd_tree_key() */
+#define SD_TREE_KEY_MAX           (SD_EMAIL_MAX + 1)
+
+/* buffer sizes that always suffice (result plus the NUL) */
+#define SD_DOMAIN_BUFSZ           (SD_DOMAIN_MAX + 1)
+#define SD_EMAIL_BUFSZ            (SD_EMAIL_MAX + 1)
+#define SD_LABEL_BUFSZ            (SD_LABEL_MAX + 1)
+#define SD_SENDER_NAME_BUFSZ      (SD_SENDER_NAME_MAX_BYTES + 1)
+#define SD_TREE_KEY_BUFSZ         (SD_TREE_KEY_MAX + 1)
+
+
+/* a borrowed string; same member order as ngx_str_t */
+typedef struct {
+    size_t          len;
+    const char     *data;
+} sd_str_t;
+
+
+typedef enum {
+    SD_OK = 0,
+
+    /* generic */
+    SD_ERR_NOSPACE = -1,            /* caller's output buffer too small */
+    SD_ERR_INVALID_ARG = -2,        /* NULL where a value is required */
+
+    /* domains (also the domain part of an address) */
+    SD_ERR_DOMAIN_EMPTY = -10,
+    SD_ERR_DOMAIN_WHITESPACE = -11,
+    SD_ERR_DOMAIN_IS_EMAIL = -12,
+    SD_ERR_DOMAIN_IS_URL = -13,
+    SD_ERR_DOMAIN_IS_IP = -14,
+    SD_ERR_DOMAIN_NON_ASCII = -15,
+    SD_ERR_DOMAIN_WILDCARD = -16,
+    SD_ERR_DOMAIN_CHAR = -17,
+    SD_ERR_DOMAIN_EMPTY_LABEL = -18,
+    SD_ERR_DOMAIN_LABEL_LONG = -19,
+    SD_ERR_DOMAIN_HYPHEN = -20,
+    SD_ERR_DOMAIN_TOO_LONG = -21,
+    SD_ERR_DOMAIN_ONE_LABEL = -22,
+    SD_ERR_DOMAIN_NUMERIC_TLD = -23,
+
+    /* email addresses */
+    SD_ERR_EMAIL_EMPTY = -30,
+    SD_ERR_EMAIL_NO_AT = -31,
+    SD_ERR_EMAIL_NAME_ADDR = -32,   /* "Name <a@b>" where a bare address fits */
+    SD_ERR_EMAIL_WHITESPACE = -33,
+    SD_ERR_EMAIL_QUOTED = -34,
+    SD_ERR_EMAIL_MULTI_AT = -35,
+    SD_ERR_EMAIL_LOCAL_EMPTY = -36,
+    SD_ERR_EMAIL_LOCAL_LONG = -37,
+    SD_ERR_EMAIL_LOCAL_DOT = -38,
+    SD_ERR_EMAIL_LOCAL_CHAR = -39,
+    SD_ERR_EMAIL_NON_ASCII = -40,
+    SD_ERR_EMAIL_NO_DOMAIN = -41,
+    SD_ERR_EMAIL_LITERAL = -42,
+    SD_ERR_EMAIL_TOO_LONG = -43,
+
+    /* MAIL FROM subdomain label */
+    SD_ERR_LABEL_EMPTY = -50,
+    SD_ERR_LABEL_DOT = -51,
+    SD_ERR_LABEL_CHAR = -52,
+    SD_ERR_LABEL_NON_ASCII = -53,
+    SD_ERR_LABEL_LONG = -54,
+    SD_ERR_LABEL_HYPHEN = -55,
+    SD_ERR_LABEL_MAIL_FROM_LONG = -56,
+
+    /* sender display name */
+    SD_ERR_NAME_TOO_LONG = -60,
+    SD_ERR_NAME_UTF8 = -61,
+    SD_ERR_NAME_CONTROL = -62,
+    SD_ERR_NAME_LINE_SEP = -63,
+    SD_ERR_NAME_BIDI = -64,
+
+    /* From header values (ngx_http_sender_domains_from.h) */
+    SD_ERR_FROM_EMPTY = -70,
+    SD_ERR_FROM_CONTROL = -71,
+    SD_ERR_FROM_UTF8 = -72,
+    SD_ERR_FROM_MULTIPLE = -73,
+    SD_ERR_FROM_GROUP = -74,
+    SD_ERR_FROM_COMMENT = -75,
+    SD_ERR_FROM_QUOTE = -76,
+    SD_ERR_FROM_SYNTAX = -77,
+    SD_ERR_FROM_NO_ADDR = -78,
+    SD_ERR_FROM_BAD_ADDR = -79
+} sd_err_e;
+
+
+typedef enum {
+    SD_KIND_INVALID = 0,
+    SD_KIND_DOMAIN,
+    SD_KIND_EMAIL
+} sd_kind_e;
+
+
+/* the message for an error code; never NULL */
+const char *sd_strerror(int err);
+
+ssize_t sd_domain_normalize(const char *in, size_t len, char *out,
+    size_t outsz, const char **errmsg);
+ssize_t sd_email_normalize(const char *in, size_t len, char *out,
+    size_t outsz, const char **errmsg);
+ssize_t sd_label_validate(const char *in, size_t len, const char *domain,
+    size_t domain_len, char *out, size_t outsz, const char **errmsg);
+ssize_t sd_mail_from_domain(const char *label, size_t label_len,
+    const char *domain, size_t domain_len, char *out, size_t outsz,
+    const char **errmsg);
+ssize_t sd_sender_name_validate(const char *in, size_t len, char *out,
+    size_t outsz, const char **errmsg);
+
+sd_kind_e sd_identity_kind(const char *name, size_t len);
+const char *sd_identity_domain_part(const char *name, size_t len,
+    size_t *domain_len);
+int sd_domain_is_within(const char *child, size_t child_len,
+    const char *parent, size_t parent_len);
+int sd_identities_conflict(const char *a, size_t a_len, const char *b,
+    size_t b_len);
+ssize_t sd_tree_key(const char *name, size_t len, char *out, size_t outsz);
+
+/* strict UTF-8: bytes used by the character at p, or -1 if invalid */
+int sd_utf8_decode(const unsigned char *p, const unsigned char *end,
+    uint32_t *cp);
+
+
+#endif /* _NGX_HTTP_SENDER_DOMAINS_IDENTITY_H_INCLUDED_ */

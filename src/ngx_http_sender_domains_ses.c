@@ -1,0 +1,635 @@
+/*
+ * Custom Sender Domains for nginx: Amazon SES operations.
+ *
+ * Builds each SES request (v2 REST-JSON, and the v1 Query API for
+ * VerifyEmailIdentity), signs it with our SigV4 signer (not curl's: Debian
+ * 12's curl encodes the canonical path once, SES wants it twice), sends it
+ * through the non-blocking client and turns the answer into a typed result.
+ *
+ * Credentials come from sender_domains_aws_credentials_file, else from the
+ * environment (nginx passes AWS_* to workers only with "env" directives).
+ * Secrets are never logged, at any level.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "ngx_http_sender_domains_module.h"
+#include "ngx_http_sender_domains_ses.h"
+#include "ngx_http_sender_domains_sigv4.h"
+#include "ngx_http_sender_domains_credentials.h"
+
+
+static ngx_int_t ngx_http_sender_domains_ses_load_credentials(
+    ngx_cycle_t *cycle, ngx_http_sender_domains_main_conf_t *smcf);
+static ngx_int_t ngx_http_sender_domains_ses_request(
+    ngx_http_sender_domains_ses_t *ses, const char *method, ngx_str_t *path,
+    ngx_str_t *query, ngx_str_t *body, const char *content_type);
+static void ngx_http_sender_domains_ses_done(
+    ngx_http_sender_domains_http_call_t *call);
+static ngx_int_t ngx_http_sender_domains_ses_identity_path(ngx_pool_t *pool,
+    ngx_str_t *identity, const char *suffix, ngx_str_t *path);
+static ngx_int_t ngx_http_sender_domains_ses_push_header(ngx_array_t *a,
+    ngx_pool_t *pool, const char *name, ngx_str_t *value);
+
+
+static sd_credentials_t                      ngx_http_sender_domains_cred;
+static ngx_flag_t                            ngx_http_sender_domains_have_cred;
+static ngx_str_t                             ngx_http_sender_domains_endpoint;
+static ngx_str_t                             ngx_http_sender_domains_host;
+static ngx_http_sender_domains_main_conf_t  *ngx_http_sender_domains_smcf;
+
+
+static const char  *ngx_http_sender_domains_ses_ops[] = {
+    "CreateEmailIdentity",
+    "GetEmailIdentity",
+    "DeleteEmailIdentity",
+    "PutEmailIdentityMailFromAttributes",
+    "ListEmailIdentities",
+    "VerifyEmailIdentity"
+};
+
+
+const char *
+ngx_http_sender_domains_ses_op_name(ngx_http_sender_domains_ses_op_e op)
+{
+    return ngx_http_sender_domains_ses_ops[op];
+}
+
+
+ngx_flag_t
+ngx_http_sender_domains_ses_ready(void)
+{
+    return ngx_http_sender_domains_have_cred;
+}
+
+
+ngx_int_t
+ngx_http_sender_domains_ses_init(ngx_cycle_t *cycle)
+{
+    u_char                               *p, *end;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_sender_domains_module);
+    ngx_http_sender_domains_smcf = smcf;
+
+    if (smcf->ses_endpoint.len) {
+        ngx_http_sender_domains_endpoint = smcf->ses_endpoint;
+
+    } else {
+        /* https://email.{region}.amazonaws.com */
+        p = ngx_pnalloc(cycle->pool, smcf->ses_region.len + 64);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        end = ngx_sprintf(p, "https://email.%V.amazonaws.com",
+                          &smcf->ses_region);
+        ngx_http_sender_domains_endpoint.data = p;
+        ngx_http_sender_domains_endpoint.len = end - p;
+    }
+
+    /* the Host header curl sends, which we sign: no default port */
+    p = ngx_http_sender_domains_endpoint.data;
+    end = p + ngx_http_sender_domains_endpoint.len;
+    p = ngx_strlchr(p, end, ':') + 3;
+
+    ngx_http_sender_domains_host.data = p;
+    ngx_http_sender_domains_host.len = end - p;
+
+    if (ngx_strncmp(ngx_http_sender_domains_endpoint.data, "https", 5) == 0
+        && ngx_http_sender_domains_host.len > 4
+        && ngx_strncmp(end - 4, ":443", 4) == 0)
+    {
+        ngx_http_sender_domains_host.len -= 4;
+    }
+
+    return ngx_http_sender_domains_ses_load_credentials(cycle, smcf);
+}
+
+
+void
+ngx_http_sender_domains_ses_exit(ngx_cycle_t *cycle)
+{
+    sd_credentials_wipe(&ngx_http_sender_domains_cred);
+    ngx_http_sender_domains_have_cred = 0;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_ses_load_credentials(ngx_cycle_t *cycle,
+    ngx_http_sender_domains_main_conf_t *smcf)
+{
+    char             err[SD_CRED_ERR_LEN];
+    u_char          *buf, *profile;
+    ssize_t          n;
+    ngx_file_t       file;
+    sd_cred_rc_e     rc;
+    ngx_file_info_t  fi;
+
+    ngx_http_sender_domains_have_cred = 0;
+
+    if (smcf->credentials_file.len == 0) {
+        rc = sd_credentials_from_env(getenv, &ngx_http_sender_domains_cred,
+                                     err, sizeof(err));
+        if (rc != SD_CRED_OK) {
+            ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                          "sender_domains: no AWS credentials: %s; set "
+                          "sender_domains_aws_credentials_file or pass "
+                          "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY with "
+                          "\"env\" directives", err);
+            return NGX_OK;
+        }
+
+        ngx_http_sender_domains_have_cred = 1;
+        return NGX_OK;
+    }
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.name = smcf->credentials_file;
+    file.log = cycle->log;
+
+    file.fd = ngx_open_file(file.name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (file.fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_ERR, cycle->log, ngx_errno,
+                      "sender_domains: cannot open credentials file \"%V\"",
+                      &file.name);
+        return NGX_OK;
+    }
+
+    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR
+        || ngx_file_size(&fi) > 65536)
+    {
+        ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
+                      "sender_domains: credentials file \"%V\" is unreadable "
+                      "or larger than 64 KiB", &file.name);
+        ngx_close_file(file.fd);
+        return NGX_OK;
+    }
+
+    buf = ngx_alloc(ngx_file_size(&fi) + 1, cycle->log);
+    profile = ngx_pnalloc(cycle->pool, smcf->credentials_profile.len + 1);
+
+    if (buf == NULL || profile == NULL) {
+        ngx_close_file(file.fd);
+        ngx_free(buf);
+        return NGX_ERROR;
+    }
+
+    n = ngx_read_file(&file, buf, ngx_file_size(&fi), 0);
+    ngx_close_file(file.fd);
+
+    ngx_cpystrn(profile, smcf->credentials_profile.data,
+                smcf->credentials_profile.len + 1);
+
+    rc = (n < 0) ? SD_CRED_EINVAL
+                 : sd_credentials_parse((char *) buf, n, (char *) profile,
+                                        &ngx_http_sender_domains_cred,
+                                        err, sizeof(err));
+
+    /* the file holds secrets: leave no copy behind */
+    if (n > 0) {
+        OPENSSL_cleanse(buf, n);
+    }
+
+    ngx_free(buf);
+
+    if (rc != SD_CRED_OK) {
+        ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
+                      "sender_domains: credentials file \"%V\": %s",
+                      &file.name, n < 0 ? "read failed" : err);
+        return NGX_OK;
+    }
+
+    ngx_http_sender_domains_have_cred = 1;
+
+    return NGX_OK;
+}
+
+
+ngx_http_sender_domains_ses_t *
+ngx_http_sender_domains_ses_start(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_http_sender_domains_ses_op_e op, ngx_str_t *identity, ngx_str_t *arg,
+    ngx_http_sender_domains_ses_done_pt handler, void *data)
+{
+    char                           *text;
+    u_char                         *p;
+    json_t                         *j;
+    ngx_int_t                       rc;
+    ngx_str_t                       path, query, body, v;
+    ngx_http_sender_domains_ses_t  *ses;
+
+    ses = ngx_pcalloc(pool, sizeof(ngx_http_sender_domains_ses_t));
+    if (ses == NULL) {
+        return NULL;
+    }
+
+    ses->op = op;
+    ses->pool = pool;
+    ses->log = log;
+    ses->handler = handler;
+    ses->data = data;
+
+    if (identity) {
+        ses->identity = *identity;
+    }
+
+    ngx_str_null(&query);
+    ngx_str_null(&body);
+    j = NULL;
+
+    switch (op) {
+
+    case SD_SES_OP_CREATE:
+        ngx_str_set(&path, "/v2/email/identities");
+        j = json_pack("{s:s%}", "EmailIdentity", identity->data,
+                      identity->len);
+        break;
+
+    case SD_SES_OP_GET:
+    case SD_SES_OP_DELETE:
+        if (ngx_http_sender_domains_ses_identity_path(pool, identity, "",
+                                                      &path)
+            != NGX_OK)
+        {
+            return NULL;
+        }
+
+        break;
+
+    case SD_SES_OP_PUT_MAIL_FROM:
+        if (ngx_http_sender_domains_ses_identity_path(pool, identity,
+                                                      "/mail-from", &path)
+            != NGX_OK)
+        {
+            return NULL;
+        }
+
+        /* USE_DEFAULT_VALUE: mail keeps flowing before the MX is live */
+        j = json_pack("{s:s%,s:s}", "MailFromDomain", arg->data, arg->len,
+                      "BehaviorOnMxFailure", "USE_DEFAULT_VALUE");
+        break;
+
+    case SD_SES_OP_LIST:
+        ngx_str_set(&path, "/v2/email/identities");
+
+        p = ngx_pnalloc(pool, sizeof("PageSize=1000&NextToken=")
+                              + (arg ? 3 * arg->len : 0));
+        if (p == NULL) {
+            return NULL;
+        }
+
+        query.data = p;
+        p = ngx_cpymem(p, "PageSize=1000", sizeof("PageSize=1000") - 1);
+
+        if (arg && arg->len) {
+            p = ngx_cpymem(p, "&NextToken=", sizeof("&NextToken=") - 1);
+            p += sd_sigv4_uri_encode((char *) p, (char *) arg->data,
+                                     arg->len, 0);
+        }
+
+        query.len = p - query.data;
+        break;
+
+    case SD_SES_OP_VERIFY_EMAIL:
+        ngx_str_set(&path, "/");
+
+        p = ngx_pnalloc(pool, 80 + 3 * identity->len);
+        if (p == NULL) {
+            return NULL;
+        }
+
+        body.data = p;
+        p = ngx_cpymem(p, "Action=VerifyEmailIdentity&Version=2010-12-01"
+                          "&EmailAddress=",
+                       sizeof("Action=VerifyEmailIdentity&Version=2010-12-01"
+                              "&EmailAddress=") - 1);
+        p += sd_sigv4_uri_encode((char *) p, (char *) identity->data,
+                                 identity->len, 0);
+        body.len = p - body.data;
+
+        rc = ngx_http_sender_domains_ses_request(ses, "POST", &path, &query,
+                 &body, "application/x-www-form-urlencoded; charset=utf-8");
+
+        return (rc == NGX_OK) ? ses : NULL;
+
+    default:
+        return NULL;
+    }
+
+    if (j) {
+        text = json_dumps(j, JSON_COMPACT);
+        json_decref(j);
+
+        if (text == NULL) {
+            return NULL;
+        }
+
+        v.data = (u_char *) text;
+        v.len = ngx_strlen(text);
+        body.data = ngx_pstrdup(pool, &v);
+        body.len = v.len;
+        free(text);
+
+        if (body.data == NULL) {
+            return NULL;
+        }
+    }
+
+    rc = ngx_http_sender_domains_ses_request(ses,
+             op == SD_SES_OP_CREATE ? "POST"
+             : op == SD_SES_OP_DELETE ? "DELETE"
+             : op == SD_SES_OP_PUT_MAIL_FROM ? "PUT" : "GET",
+             &path, &query, &body, j ? "application/json" : NULL);
+
+    return (rc == NGX_OK) ? ses : NULL;
+}
+
+
+/* "/v2/email/identities/{EmailIdentity}{suffix}", the label encoded once */
+
+static ngx_int_t
+ngx_http_sender_domains_ses_identity_path(ngx_pool_t *pool,
+    ngx_str_t *identity, const char *suffix, ngx_str_t *path)
+{
+    u_char  *p;
+    size_t   slen;
+
+    slen = ngx_strlen(suffix);
+
+    p = ngx_pnalloc(pool, sizeof("/v2/email/identities/") + 3 * identity->len
+                          + slen);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    path->data = p;
+    p = ngx_cpymem(p, "/v2/email/identities/",
+                   sizeof("/v2/email/identities/") - 1);
+    p += sd_sigv4_uri_encode((char *) p, (char *) identity->data,
+                             identity->len, 0);
+    p = ngx_cpymem(p, suffix, slen);
+    path->len = p - path->data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_ses_push_header(ngx_array_t *a, ngx_pool_t *pool,
+    const char *name, ngx_str_t *value)
+{
+    size_t      nlen;
+    ngx_str_t  *h;
+
+    h = ngx_array_push(a);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    nlen = ngx_strlen(name);
+
+    h->data = ngx_pnalloc(pool, nlen + 2 + value->len + 1);
+    if (h->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->len = ngx_sprintf(h->data, "%s: %V%Z", name, value) - h->data - 1;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_ses_request(ngx_http_sender_domains_ses_t *ses,
+    const char *method, ngx_str_t *path, ngx_str_t *query, ngx_str_t *body,
+    const char *content_type)
+{
+    char                                  amz_date[SD_SIGV4_AMZ_DATE_LEN + 1];
+    char                                 *auth, region[64];
+    u_char                               *p;
+    size_t                                auth_len, nh;
+    ngx_str_t                             url, v;
+    ngx_array_t                          *headers;
+    sd_sigv4_rc_e                         src;
+    sd_sigv4_header_t                     sh[4];
+    sd_sigv4_request_t                    req;
+    ngx_http_sender_domains_main_conf_t  *smcf = ngx_http_sender_domains_smcf;
+
+    if (!ngx_http_sender_domains_have_cred) {
+        /* answered from the event loop, like any other outcome */
+        ngx_log_error(NGX_LOG_ERR, ses->log, 0,
+                      "sender_domains: %s %V not sent: no AWS credentials",
+                      ngx_http_sender_domains_ses_op_name(ses->op),
+                      &ses->identity);
+        return NGX_ERROR;
+    }
+
+    if (sd_sigv4_amz_date(ngx_time(), amz_date) != 0) {
+        return NGX_ERROR;
+    }
+
+    nh = 0;
+    sh[nh++] = (sd_sigv4_header_t) {
+        "host", 4, (char *) ngx_http_sender_domains_host.data,
+        ngx_http_sender_domains_host.len };
+    sh[nh++] = (sd_sigv4_header_t) { "x-amz-date", 10, amz_date, 16 };
+
+    if (content_type) {
+        sh[nh++] = (sd_sigv4_header_t) { "content-type", 12, content_type,
+                                         ngx_strlen(content_type) };
+    }
+
+    ngx_memzero(&req, sizeof(sd_sigv4_request_t));
+    ngx_cpystrn((u_char *) region, smcf->ses_region.data,
+                ngx_min(smcf->ses_region.len + 1, sizeof(region)));
+
+    req.method = method;
+    req.path = (char *) path->data;
+    req.path_len = path->len;
+    req.query = (char *) query->data;
+    req.query_len = query->len;
+    req.headers = sh;
+    req.nheaders = nh;
+    req.body = body->data;
+    req.body_len = body->len;
+    req.access_key = ngx_http_sender_domains_cred.access_key;
+    req.secret_key = ngx_http_sender_domains_cred.secret_key;
+    req.session_token = ngx_http_sender_domains_cred.session_token;
+    req.region = region;
+    req.service = "ses";
+    req.amz_date = amz_date;
+    req.double_encode_path = 1;
+    req.normalize_path = 1;
+
+    src = sd_sigv4_authorization(&req, &auth, &auth_len);
+    if (src != SD_SIGV4_OK) {
+        ngx_log_error(NGX_LOG_ERR, ses->log, 0,
+                      "sender_domains: signing %s failed: %s",
+                      ngx_http_sender_domains_ses_op_name(ses->op),
+                      sd_sigv4_strerror(src));
+        return NGX_ERROR;
+    }
+
+    headers = ngx_array_create(ses->pool, 6, sizeof(ngx_str_t));
+    if (headers == NULL) {
+        sd_sigv4_free(auth);
+        return NGX_ERROR;
+    }
+
+    v.data = (u_char *) auth;
+    v.len = auth_len;
+
+    if (ngx_http_sender_domains_ses_push_header(headers, ses->pool,
+                                                "Authorization", &v)
+        != NGX_OK)
+    {
+        sd_sigv4_free(auth);
+        return NGX_ERROR;
+    }
+
+    sd_sigv4_free(auth);
+
+    if (ngx_http_sender_domains_ses_push_header(headers, ses->pool, "Host",
+                                                &ngx_http_sender_domains_host)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    v.data = (u_char *) amz_date;
+    v.len = 16;
+
+    if (ngx_http_sender_domains_ses_push_header(headers, ses->pool,
+                                                "X-Amz-Date", &v)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (content_type) {
+        v.data = (u_char *) content_type;
+        v.len = ngx_strlen(content_type);
+
+    } else {
+        /* no body: tell curl not to invent a Content-Type */
+        ngx_str_set(&v, "");
+    }
+
+    if (ngx_http_sender_domains_ses_push_header(headers, ses->pool,
+                                                "Content-Type", &v)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (!content_type) {
+        /* "Content-Type:" (no value) removes curl's default header */
+        ngx_str_t  *h = (ngx_str_t *) headers->elts + headers->nelts - 1;
+        h->len = sizeof("Content-Type:") - 1;
+        h->data[h->len] = '\0';
+    }
+
+    if (ngx_http_sender_domains_cred.session_token[0]) {
+        v.data = (u_char *) ngx_http_sender_domains_cred.session_token;
+        v.len = ngx_strlen(ngx_http_sender_domains_cred.session_token);
+
+        if (ngx_http_sender_domains_ses_push_header(headers, ses->pool,
+                                                    "X-Amz-Security-Token",
+                                                    &v)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    p = ngx_pnalloc(ses->pool, ngx_http_sender_domains_endpoint.len
+                               + path->len + 1 + query->len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    url.data = p;
+    p = ngx_cpymem(p, ngx_http_sender_domains_endpoint.data,
+                   ngx_http_sender_domains_endpoint.len);
+    p = ngx_cpymem(p, path->data, path->len);
+
+    if (query->len) {
+        *p++ = '?';
+        p = ngx_cpymem(p, query->data, query->len);
+    }
+
+    url.len = p - url.data;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ses->log, 0,
+                   "sender_domains: SES %s %s %V", method,
+                   ngx_http_sender_domains_ses_op_name(ses->op), &url);
+
+    ses->call = ngx_http_sender_domains_http_start(ses->pool, ses->log,
+                    method, &url, headers, body, smcf->ses_timeout,
+                    ngx_http_sender_domains_ses_done, ses);
+
+    return ses->call ? NGX_OK : NGX_ERROR;
+}
+
+
+static void
+ngx_http_sender_domains_ses_done(ngx_http_sender_domains_http_call_t *call)
+{
+    ngx_http_sender_domains_ses_t  *ses = call->data;
+
+    ses->body = call->body;
+
+    switch (call->outcome) {
+
+    case NGX_HTTP_SENDER_DOMAINS_HTTP_TIMEOUT:
+        sd_ses_result_set(&ses->result, SD_SES_TIMEOUT);
+        break;
+
+    case NGX_HTTP_SENDER_DOMAINS_HTTP_CONNECT:
+        sd_ses_result_set(&ses->result, SD_SES_CONNECT_FAILED);
+        break;
+
+    case NGX_HTTP_SENDER_DOMAINS_HTTP_TOO_LARGE:
+        sd_ses_result_set(&ses->result, SD_SES_MALFORMED);
+        break;
+
+    default:
+        if (ses->op == SD_SES_OP_VERIFY_EMAIL) {
+            (void) sd_ses_classify_query_xml((int) call->status,
+                                             (char *) call->body.data,
+                                             call->body.len, &ses->result);
+
+        } else {
+            (void) sd_ses_classify((int) call->status,
+                                   (char *) call->error_type,
+                                   call->error_type_len,
+                                   (char *) call->body.data, call->body.len,
+                                   1, &ses->result);
+        }
+    }
+
+    if (ses->result.status != SD_SES_OK) {
+        ngx_log_error(NGX_LOG_WARN, ses->log, 0,
+                      "sender_domains: SES %s \"%V\" failed: %s "
+                      "(HTTP %l, %s) %s, request id \"%s\"",
+                      ngx_http_sender_domains_ses_op_name(ses->op),
+                      &ses->identity,
+                      sd_ses_status_name(ses->result.status), call->status,
+                      ses->result.error_type[0] ? ses->result.error_type
+                                                : "no error type",
+                      ses->result.message, call->request_id);
+
+    } else {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ses->log, 0,
+                       "sender_domains: SES %s \"%V\" ok",
+                       ngx_http_sender_domains_ses_op_name(ses->op),
+                       &ses->identity);
+    }
+
+    ses->handler(ses);
+}

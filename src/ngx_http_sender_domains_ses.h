@@ -1,0 +1,65 @@
+/*
+ * Custom Sender Domains for nginx: Amazon SES operations over the
+ * non-blocking HTTP client, signed with SigV4.
+ */
+
+#ifndef NGX_HTTP_SENDER_DOMAINS_SES_H
+#define NGX_HTTP_SENDER_DOMAINS_SES_H
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_sender_domains_http.h"
+#include "ngx_http_sender_domains_sesparse.h"
+
+
+typedef enum {
+    SD_SES_OP_CREATE = 0,           /* v2 CreateEmailIdentity */
+    SD_SES_OP_GET,                  /* v2 GetEmailIdentity */
+    SD_SES_OP_DELETE,               /* v2 DeleteEmailIdentity */
+    SD_SES_OP_PUT_MAIL_FROM,        /* v2 PutEmailIdentityMailFromAttributes */
+    SD_SES_OP_LIST,                 /* v2 ListEmailIdentities */
+    SD_SES_OP_VERIFY_EMAIL          /* v1 VerifyEmailIdentity (resend) */
+} ngx_http_sender_domains_ses_op_e;
+
+
+typedef struct ngx_http_sender_domains_ses_s  ngx_http_sender_domains_ses_t;
+
+typedef void (*ngx_http_sender_domains_ses_done_pt)(
+    ngx_http_sender_domains_ses_t *ses);
+
+
+struct ngx_http_sender_domains_ses_s {
+    ngx_http_sender_domains_ses_op_e        op;
+    ngx_str_t                               identity;
+    sd_ses_result_t                         result;
+    ngx_str_t                               body;       /* SES's answer */
+
+    ngx_pool_t                             *pool;
+    ngx_log_t                              *log;
+    ngx_http_sender_domains_http_call_t    *call;
+    ngx_http_sender_domains_ses_done_pt     handler;
+    void                                   *data;
+};
+
+
+ngx_int_t ngx_http_sender_domains_ses_init(ngx_cycle_t *cycle);
+void ngx_http_sender_domains_ses_exit(ngx_cycle_t *cycle);
+
+/*
+ * Starts an operation.  "arg" is the MAIL FROM domain for PUT_MAIL_FROM,
+ * the NextToken for LIST, unused otherwise.  Returns NULL when the call
+ * could not even start (then nothing will be called back).
+ */
+ngx_http_sender_domains_ses_t *ngx_http_sender_domains_ses_start(
+    ngx_pool_t *pool, ngx_log_t *log, ngx_http_sender_domains_ses_op_e op,
+    ngx_str_t *identity, ngx_str_t *arg,
+    ngx_http_sender_domains_ses_done_pt handler, void *data);
+
+/* 0 when no AWS credentials were found: every call would fail */
+ngx_flag_t ngx_http_sender_domains_ses_ready(void);
+
+const char *ngx_http_sender_domains_ses_op_name(
+    ngx_http_sender_domains_ses_op_e op);
+
+#endif /* NGX_HTTP_SENDER_DOMAINS_SES_H */
