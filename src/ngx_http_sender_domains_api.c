@@ -53,12 +53,10 @@ ngx_http_sender_domains_api_handler(ngx_http_request_t *r)
     ngx_int_t                       rc;
     ngx_http_sender_domains_ctx_t  *ctx;
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_sender_domains_ctx_t));
+    ctx = ngx_http_sender_domains_get_ctx(r);
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ngx_http_set_ctx(r, ctx, ngx_http_sender_domains_module);
 
     /* each step answers by itself (and returns that) or says go on */
 
@@ -118,6 +116,28 @@ ngx_http_sender_domains_api_handler(ngx_http_request_t *r)
     }
 
     return NGX_DONE;
+}
+
+
+/* the request's ctx, made on first use (the JWT variables may come first) */
+
+ngx_http_sender_domains_ctx_t *
+ngx_http_sender_domains_get_ctx(ngx_http_request_t *r)
+{
+    ngx_http_sender_domains_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_sender_domains_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_sender_domains_ctx_t));
+        if (ctx == NULL) {
+            return NULL;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_sender_domains_module);
+    }
+
+    return ctx;
 }
 
 
@@ -281,38 +301,67 @@ static ngx_int_t
 ngx_http_sender_domains_caller(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
-    ngx_str_t                            role;
+    ngx_int_t                            rc;
     ngx_http_sender_domains_loc_conf_t  *slcf;
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_sender_domains_module);
 
     if (slcf->jwt_set) {
-        ngx_int_t  rc;
-
         rc = ngx_http_sender_domains_jwt_check(r);
         if (rc != NGX_DECLINED) {
             return rc;
         }
     }
 
-    if (slcf->workspace == NULL
-        || ngx_http_complex_value(r, slcf->workspace, &ctx->caller.workspace)
-           != NGX_OK
-        || ctx->caller.workspace.len == 0)
-    {
-        return ngx_http_sender_domains_error(r, NGX_HTTP_UNAUTHORIZED,
-                   "unauthenticated",
-                   "Sign in first: the request does not name a workspace.");
+    rc = ngx_http_sender_domains_caller_from_conf(r, &ctx->caller);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ctx->caller.workspace.len > SD_WORKSPACE_MAX
-        || ngx_strlchr(ctx->caller.workspace.data,
-                       ctx->caller.workspace.data + ctx->caller.workspace.len,
-                       '\0'))
-    {
+    if (rc == NGX_DECLINED) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_UNAUTHORIZED,
                    "unauthenticated",
-                   "The workspace identifier is not valid.");
+                   "Sign in first: the request does not name a valid "
+                   "workspace.");
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * The caller from the location's complex values: NGX_OK, NGX_DECLINED when
+ * no usable workspace is named, NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_sender_domains_caller_from_conf(ngx_http_request_t *r,
+    ngx_http_sender_domains_caller_t *caller)
+{
+    ngx_str_t                            role;
+    ngx_http_sender_domains_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_sender_domains_module);
+
+    ngx_memzero(caller, sizeof(ngx_http_sender_domains_caller_t));
+
+    if (slcf->workspace == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_complex_value(r, slcf->workspace, &caller->workspace)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (caller->workspace.len == 0
+        || caller->workspace.len > SD_WORKSPACE_MAX
+        || ngx_strlchr(caller->workspace.data,
+                       caller->workspace.data + caller->workspace.len, '\0'))
+    {
+        return NGX_DECLINED;
     }
 
     ngx_str_null(&role);
@@ -320,28 +369,28 @@ ngx_http_sender_domains_caller(ngx_http_request_t *r,
     if (slcf->role
         && ngx_http_complex_value(r, slcf->role, &role) != NGX_OK)
     {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
-    ctx->caller.role_name = role;
+    caller->role_name = role;
 
     /* least privilege: an absent or unknown role reads, never writes */
     if (role.len == 5 && ngx_strncasecmp(role.data, (u_char *) "admin", 5) == 0)
     {
-        ctx->caller.role = NGX_HTTP_SENDER_DOMAINS_ROLE_ADMIN;
+        caller->role = NGX_HTTP_SENDER_DOMAINS_ROLE_ADMIN;
 
     } else if (role.len == 7
                && ngx_strncasecmp(role.data, (u_char *) "service", 7) == 0)
     {
-        ctx->caller.role = NGX_HTTP_SENDER_DOMAINS_ROLE_SERVICE;
+        caller->role = NGX_HTTP_SENDER_DOMAINS_ROLE_SERVICE;
 
     } else {
-        ctx->caller.role = NGX_HTTP_SENDER_DOMAINS_ROLE_MEMBER;
+        caller->role = NGX_HTTP_SENDER_DOMAINS_ROLE_MEMBER;
     }
 
-    ctx->caller.plan_ok = ngx_http_sender_domains_plan_ok(r, slcf);
+    caller->plan_ok = ngx_http_sender_domains_plan_ok(r, slcf);
 
-    return NGX_DECLINED;
+    return NGX_OK;
 }
 
 

@@ -42,12 +42,19 @@ struct ngx_http_sender_domains_ctx_s {
     ngx_uint_t                          step;
     void                               *call;       /* SES call in flight */
 
+    json_t                             *claims;     /* verified JWT */
+    ngx_int_t                           jwt_rc;     /* 0: not checked */
+
     unsigned                            wants_body:1;
     unsigned                            is_domain:1;
     unsigned                            waiting:1;
 };
 
 
+ngx_http_sender_domains_ctx_t *ngx_http_sender_domains_get_ctx(
+    ngx_http_request_t *r);
+ngx_int_t ngx_http_sender_domains_caller_from_conf(ngx_http_request_t *r,
+    ngx_http_sender_domains_caller_t *caller);
 ngx_int_t ngx_http_sender_domains_allow(ngx_http_request_t *r,
     ngx_uint_t method, ngx_uint_t allowed);
 ngx_int_t ngx_http_sender_domains_error(ngx_http_request_t *r,
@@ -71,7 +78,15 @@ json_t *ngx_http_sender_domains_render(ngx_http_request_t *r,
 sd_store_rc_e ngx_http_sender_domains_list_legacy(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, json_t *rows);
 
+/* the resolver (ngx_http_sender_domains_resolve.c) */
+ngx_int_t ngx_http_sender_domains_resolve_handler(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+ngx_int_t ngx_http_sender_domains_from_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
 /* bearer tokens (ngx_http_sender_domains_auth.c) */
 ngx_int_t ngx_http_sender_domains_jwt_check(ngx_http_request_t *r);
+ngx_int_t ngx_http_sender_domains_jwt_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 #endif /* NGX_HTTP_SENDER_DOMAINS_API_H */

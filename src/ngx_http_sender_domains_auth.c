@@ -1,5 +1,11 @@
 /*
- * Custom Sender Domains for nginx: bearer tokens.
+ * Custom Sender Domains for nginx: HS256 bearer tokens.
+ *
+ * With sender_domains_jwt_secret_file, "Authorization: Bearer <jwt>" is
+ * verified (HS256 only, constant-time comparison, exp and nbf checked, see
+ * ngx_http_sender_domains_jwt.c) and its claims become the variables
+ * $sender_domains_jwt_<claim>, which the sender_domains_workspace / _role /
+ * _plan / _trial_ends directives can name.
  */
 
 #include <ngx_config.h>
@@ -7,11 +13,161 @@
 #include <ngx_http.h>
 
 #include "ngx_http_sender_domains_api.h"
+#include "ngx_http_sender_domains_jwt.h"
+
+
+#define NGX_HTTP_SENDER_DOMAINS_JWT_LEEWAY  30      /* seconds of skew */
+
+
+static ngx_int_t ngx_http_sender_domains_jwt_verify(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+
+
+/*
+ * Verifies the token once per request; the result is kept in the ctx.
+ * Returns SD_JWT_OK or the error.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_jwt_verify(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    u_char                              *p;
+    size_t                               len;
+    json_t                              *claims;
+    ngx_table_elt_t                     *h;
+    sd_jwt_err_e                         err;
+    ngx_http_sender_domains_loc_conf_t  *slcf;
+
+    if (ctx->jwt_rc) {
+        return ctx->jwt_rc - 1;
+    }
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_sender_domains_module);
+    h = r->headers_in.authorization;
+
+    err = SD_JWT_MALFORMED;
+
+    if (slcf->jwt_set && h && h->value.len > 7
+        && ngx_strncasecmp(h->value.data, (u_char *) "Bearer ", 7) == 0)
+    {
+        p = h->value.data + 7;
+        len = h->value.len - 7;
+
+        while (len && *p == ' ') {
+            p++;
+            len--;
+        }
+
+        claims = NULL;
+
+        (void) sd_jwt_verify((char *) p, len,
+                             (char *) slcf->jwt_secret.data,
+                             slcf->jwt_secret.len, (int64_t) ngx_time(),
+                             NGX_HTTP_SENDER_DOMAINS_JWT_LEEWAY, &claims,
+                             &err);
+
+        if (err == SD_JWT_OK) {
+            if (ngx_http_sender_domains_json_track(r, claims) != NGX_OK) {
+                err = SD_JWT_INTERNAL;
+
+            } else {
+                ctx->claims = claims;
+            }
+        }
+    }
+
+    ctx->jwt_rc = err + 1;
+
+    return err;
+}
 
 
 ngx_int_t
 ngx_http_sender_domains_jwt_check(ngx_http_request_t *r)
 {
+    ngx_int_t                       err;
+    ngx_table_elt_t                *h;
+    ngx_http_sender_domains_ctx_t  *ctx;
+
+    ctx = ngx_http_sender_domains_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (r->headers_in.authorization == NULL) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_UNAUTHORIZED,
+                   "unauthenticated",
+                   "Sign in first: send \"Authorization: Bearer <token>\".");
+    }
+
+    err = ngx_http_sender_domains_jwt_verify(r, ctx);
+
+    if (err == SD_JWT_OK) {
+        return NGX_DECLINED;
+    }
+
+    /* the reason, never the token */
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "sender_domains: bearer token refused: %s",
+                  sd_jwt_strerror(err));
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h) {
+        h->hash = 1;
+        ngx_str_set(&h->key, "WWW-Authenticate");
+        ngx_str_set(&h->value, "Bearer error=\"invalid_token\"");
+    }
+
     return ngx_http_sender_domains_error(r, NGX_HTTP_UNAUTHORIZED,
-               "unauthenticated", "Bearer tokens are not supported yet.");
+                                         "unauthenticated",
+                                         sd_jwt_strerror(err));
+}
+
+
+/* $sender_domains_jwt_<claim>: empty unless the token verified */
+
+ngx_int_t
+ngx_http_sender_domains_jwt_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                      *name = (ngx_str_t *) data;
+
+    u_char                         *buf;
+    ssize_t                         n;
+    ngx_str_t                       claim;
+    ngx_http_sender_domains_ctx_t  *ctx;
+
+    v->not_found = 1;
+
+    ctx = ngx_http_sender_domains_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_sender_domains_jwt_verify(r, ctx) != SD_JWT_OK) {
+        return NGX_OK;
+    }
+
+    claim.data = name->data + sizeof("sender_domains_jwt_") - 1;
+    claim.len = name->len - (sizeof("sender_domains_jwt_") - 1);
+
+    buf = ngx_pnalloc(r->pool, 1024);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = sd_jwt_claim_string(ctx->claims, (char *) claim.data, claim.len,
+                            (char *) buf, 1024);
+    if (n < 0) {
+        return NGX_OK;
+    }
+
+    v->data = buf;
+    v->len = n;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
 }

@@ -35,6 +35,8 @@ typedef struct {
 static ssize_t sd_from_check_bytes(const unsigned char *p, size_t len);
 static ssize_t sd_from_phrase(const unsigned char *p, size_t len,
     char *name, size_t namesz, size_t *name_len);
+static void sd_name_put(char *name, size_t namesz, size_t *n,
+    unsigned char c);
 static ssize_t sd_from_angle(const unsigned char *p, size_t len,
     const char **addr, size_t *addr_len);
 static ssize_t sd_from_bare(const unsigned char *p, size_t len);
@@ -305,17 +307,6 @@ sd_from_phrase(const unsigned char *p, size_t len, char *name,
     n = 0;
     space = 0;
 
-#define sd_emit(ch)                                                        \
-    do {                                                                   \
-        if (name != NULL) {                                                \
-            if (n + 1 >= namesz) {                                         \
-                return SD_ERR_NOSPACE;                                     \
-            }                                                              \
-            name[n] = (char) (ch);                                         \
-        }                                                                  \
-        n++;                                                               \
-    } while (0)
-
     for (i = 0; i < len; i++) {
         c = p[i];
 
@@ -325,7 +316,7 @@ sd_from_phrase(const unsigned char *p, size_t len, char *name,
         }
 
         if (space) {
-            sd_emit(' ');
+            sd_name_put(name, namesz, &n, ' ');
             space = 0;
         }
 
@@ -337,7 +328,7 @@ sd_from_phrase(const unsigned char *p, size_t len, char *name,
                     }
                 }
 
-                sd_emit(p[i]);
+                sd_name_put(name, namesz, &n, p[i]);
             }
 
             if (i == len) {
@@ -368,14 +359,28 @@ sd_from_phrase(const unsigned char *p, size_t len, char *name,
             return SD_ERR_FROM_SYNTAX;
         }
 
-        sd_emit(c);
+        sd_name_put(name, namesz, &n, c);
     }
-
-#undef sd_emit
 
     *name_len = n;
 
     return SD_OK;
+}
+
+
+/*
+ * Counts every byte but stores only what fits with room for the NUL;
+ * sd_from_parse() turns a count that did not fit into SD_ERR_NOSPACE.
+ */
+
+static void
+sd_name_put(char *name, size_t namesz, size_t *n, unsigned char c)
+{
+    if (name != NULL && *n + 1 < namesz) {
+        name[*n] = (char) c;
+    }
+
+    (*n)++;
 }
 
 
@@ -473,9 +478,14 @@ sd_from_bare(const unsigned char *p, size_t len)
             return SD_ERR_FROM_COMMENT;
 
         case '>':
-        case ' ':                       /* "Acme reports@acme.com" */
             return SD_ERR_FROM_SYNTAX;
         }
+    }
+
+    /* after the above: "a@b.com (Acme)" is about the comment */
+
+    if (memchr(p, ' ', len) != NULL) {
+        return SD_ERR_FROM_SYNTAX;      /* "Acme reports@acme.com" */
     }
 
     return SD_OK;

@@ -411,12 +411,19 @@ sd_email_normalize(const char *in, size_t len, char *out, size_t outsz,
 }
 
 
+/*
+ * The MAIL FROM subdomain: one label.  When the identity's domain is
+ * given (only its length matters), "label.domain" must also fit 253.
+ */
+
 ssize_t
 sd_label_validate(const char *in, size_t len, const char *domain,
     size_t domain_len, char *out, size_t outsz, const char **errmsg)
 {
     size_t                i;
     const unsigned char  *p;
+
+    (void) domain;
 
     if (in == NULL && len != 0) {
         return sd_fail(SD_ERR_INVALID_ARG, errmsg);
@@ -466,8 +473,6 @@ sd_label_validate(const char *in, size_t len, const char *domain,
     }
 
     out[len] = '\0';
-
-    (void) domain;
 
     return len;
 }
@@ -583,7 +588,10 @@ sd_sender_name_validate(const char *in, size_t len, char *out, size_t outsz,
         return sd_fail(SD_ERR_NOSPACE, errmsg);
     }
 
-    memcpy(out, p, len);
+    if (len != 0) {
+        memcpy(out, p, len);
+    }
+
     out[len] = '\0';
 
     return len;

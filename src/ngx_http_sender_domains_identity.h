@@ -133,25 +133,48 @@ typedef enum {
 /* the message for an error code; never NULL */
 const char *sd_strerror(int err);
 
+/* "  ACME.com. " -> "acme.com" */
 ssize_t sd_domain_normalize(const char *in, size_t len, char *out,
     size_t outsz, const char **errmsg);
+
+/* " Reports@ACME.com " -> "Reports@acme.com" (local part kept as typed) */
 ssize_t sd_email_normalize(const char *in, size_t len, char *out,
     size_t outsz, const char **errmsg);
+
+/* MAIL FROM label "PMail" -> "pmail"; domain may be NULL (no 253 check) */
 ssize_t sd_label_validate(const char *in, size_t len, const char *domain,
     size_t domain_len, char *out, size_t outsz, const char **errmsg);
+
+/* label + normalised domain -> "pmail.acme.com" */
 ssize_t sd_mail_from_domain(const char *label, size_t label_len,
     const char *domain, size_t domain_len, char *out, size_t outsz,
     const char **errmsg);
+
+/* display name: outer spaces trimmed, "" allowed, <= 100 code points */
 ssize_t sd_sender_name_validate(const char *in, size_t len, char *out,
     size_t outsz, const char **errmsg);
 
+/* of a normalised name: an '@' makes it an address */
 sd_kind_e sd_identity_kind(const char *name, size_t len);
+
+/* the domain of an address, or a domain itself */
 const char *sd_identity_domain_part(const char *name, size_t len,
     size_t *domain_len);
+
+/* 1 if child is parent or under it, on label boundaries, any case */
 int sd_domain_is_within(const char *child, size_t child_len,
     const char *parent, size_t parent_len);
+
+/* 1 if the ownership trees of two normalised identities overlap */
 int sd_identities_conflict(const char *a, size_t a_len, const char *b,
     size_t b_len);
+
+/*
+ * Ownership-tree key: "mail.acme.com" -> "com.acme.mail.",
+ * "Reports@acme.com" -> "com.acme.@reports" (all lower-case).  The keys
+ * of everything under a domain D form the range of keys that start with
+ * key(D); see the .c file for the proof.  Length <= SD_TREE_KEY_MAX.
+ */
 ssize_t sd_tree_key(const char *name, size_t len, char *out, size_t outsz);
 
 /* strict UTF-8: bytes used by the character at p, or -1 if invalid */

@@ -1,5 +1,19 @@
 /*
  * Custom Sender Domains for nginx: the identity endpoints.
+ *
+ * Adding an identity is a chain of idempotent steps, each recorded in the
+ * row before the next SES call:
+ *
+ *   claim (LMDB, atomic)  -> state "creating"
+ *   CreateEmailIdentity   -> or adopt: GetEmailIdentity when it exists
+ *   MAIL FROM (domains)   -> state "configuring_mail_from", then "ready"
+ *
+ * A crash, reload or SES failure between steps leaves a visible row whose
+ * state says where it stopped; adding it again or refreshing it resumes
+ * from there (create-or-adopt), so there is never a duplicate or an orphan.
+ *
+ * A request waiting on SES is suspended (r->main->count++) and finalized
+ * exactly once per SES call from the completion handler.
  */
 
 #include <ngx_config.h>
@@ -8,15 +22,330 @@
 #include <jansson.h>
 
 #include "ngx_http_sender_domains_api.h"
+#include "ngx_http_sender_domains_ses.h"
+#include "ngx_http_sender_domains_row.h"
+#include "ngx_http_sender_domains_identity.h"
+#include "ngx_http_sender_domains_time.h"
 
 
-/* the public identity object: the stored record minus internal "_" keys */
+#define SD_VERIFICATION_LINK_TTL   (24 * 3600)
+
+
+typedef enum {
+    SD_STEP_NONE = 0,
+    SD_STEP_CREATE,
+    SD_STEP_ADOPT,
+    SD_STEP_MAIL_FROM,
+    SD_STEP_GET,
+    SD_STEP_DELETE,
+    SD_STEP_RESEND
+} ngx_http_sender_domains_step_e;
+
+
+static ngx_int_t ngx_http_sender_domains_add(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_get(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_patch(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_delete(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_refresh(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_resend(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_migrate(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_advance(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_call(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_step_e step,
+    ngx_http_sender_domains_ses_op_e op, ngx_str_t *arg);
+static void ngx_http_sender_domains_ses_handler(
+    ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_step_done(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_ses_error(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, sd_ses_result_t *res);
+static ngx_int_t ngx_http_sender_domains_load(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+static sd_store_rc_e ngx_http_sender_domains_save(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_reply_row(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_uint_t status);
+static ngx_int_t ngx_http_sender_domains_normalize_path_id(
+    ngx_http_request_t *r, ngx_http_sender_domains_ctx_t *ctx);
+static void *ngx_http_sender_domains_palloc(void *pool, size_t size);
+static ngx_int_t ngx_http_sender_domains_is_legacy(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+
+
+ngx_int_t
+ngx_http_sender_domains_actions(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    switch (ctx->action) {
+
+    case SD_ACTION_ADD:
+        return ngx_http_sender_domains_add(r, ctx);
+
+    case SD_ACTION_GET:
+        return ngx_http_sender_domains_get(r, ctx);
+
+    case SD_ACTION_PATCH:
+        return ngx_http_sender_domains_patch(r, ctx);
+
+    case SD_ACTION_DELETE:
+        return ngx_http_sender_domains_delete(r, ctx);
+
+    case SD_ACTION_REFRESH:
+        return ngx_http_sender_domains_refresh(r, ctx);
+
+    case SD_ACTION_RESEND:
+        return ngx_http_sender_domains_resend(r, ctx);
+
+    case SD_ACTION_MIGRATE:
+        return ngx_http_sender_domains_migrate(r, ctx);
+
+    case SD_ACTION_LEGACY:
+        return ngx_http_sender_domains_legacy_put(r, ctx);
+
+    case SD_ACTION_RESOLVE:
+        return ngx_http_sender_domains_resolve_handler(r, ctx);
+
+    default:
+        return ngx_http_sender_domains_error(r, NGX_HTTP_NOT_FOUND,
+                   "not_found", "There is no such endpoint.");
+    }
+}
+
+
+static void *
+ngx_http_sender_domains_palloc(void *pool, size_t size)
+{
+    return ngx_pnalloc(pool, size);
+}
+
+
+/* a JSON value that lives as long as the request */
+
+static json_t *
+ngx_http_sender_domains_keep(ngx_http_request_t *r, json_t *j)
+{
+    if (j == NULL || ngx_http_sender_domains_json_track(r, j) != NGX_OK) {
+        return NULL;
+    }
+
+    return j;
+}
+
+
+/*
+ * The identity in the path: domains are lower-cased, an address keeps its
+ * local part as typed.  Anything invalid cannot exist: 404, never 400, so
+ * a path says nothing about other workspaces.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_normalize_path_id(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    u_char       *buf;
+    ssize_t       n;
+    const char   *msg;
+
+    buf = ngx_pnalloc(r->pool, SD_EMAIL_BUFSZ);
+    if (buf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_strlchr(ctx->id.data, ctx->id.data + ctx->id.len, '@')) {
+        n = sd_email_normalize((char *) ctx->id.data, ctx->id.len,
+                               (char *) buf, SD_EMAIL_BUFSZ, &msg);
+        ctx->is_domain = 0;
+
+    } else {
+        n = sd_domain_normalize((char *) ctx->id.data, ctx->id.len,
+                                (char *) buf, SD_EMAIL_BUFSZ, &msg);
+        ctx->is_domain = 1;
+    }
+
+    if (n <= 0) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_NOT_FOUND,
+                   "not_found", "No such sender in this workspace.");
+    }
+
+    ctx->name.data = buf;
+    ctx->name.len = n;
+
+    return NGX_DECLINED;
+}
+
+
+/* loads the row named in the path into ctx->row */
+
+static ngx_int_t
+ngx_http_sender_domains_load(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    ngx_int_t      rc;
+    sd_record_t    rec;
+    sd_store_rc_e  src;
+
+    rc = ngx_http_sender_domains_normalize_path_id(r, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    src = sd_store_get(ngx_http_sender_domains_store(),
+                       (char *) ctx->caller.workspace.data,
+                       ctx->caller.workspace.len,
+                       (char *) ctx->name.data, ctx->name.len,
+                       ngx_http_sender_domains_palloc, r->pool, &rec);
+
+    if (src == SD_STORE_NOT_FOUND) {
+        if (ngx_http_sender_domains_is_legacy(r, ctx)) {
+            return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
+                       "legacy_read_only",
+                       "Legacy senders are read-only; migrate this sender "
+                       "to manage it here.");
+        }
+
+        return ngx_http_sender_domains_error(r, NGX_HTTP_NOT_FOUND,
+                   "not_found", "No such sender in this workspace.");
+    }
+
+    if (src != SD_STORE_OK) {
+        return ngx_http_sender_domains_store_error(r, src);
+    }
+
+    ctx->row = ngx_http_sender_domains_keep(r,
+                   json_loadb(rec.json, rec.json_len, 0, NULL));
+    if (ctx->row == NULL || !json_is_object(ctx->row)) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "sender_domains: unreadable row \"%V\" (workspace "
+                      "\"%V\")", &ctx->name, &ctx->caller.workspace);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_is_legacy(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    sd_record_t  rec;
+
+    return sd_store_legacy_get(ngx_http_sender_domains_store(),
+                               (char *) ctx->caller.workspace.data,
+                               ctx->caller.workspace.len,
+                               (char *) ctx->name.data, ctx->name.len,
+                               ngx_http_sender_domains_palloc, r->pool, &rec)
+           == SD_STORE_OK;
+}
+
+
+static sd_store_rc_e
+ngx_http_sender_domains_save(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    char           *text;
+    const char     *name;
+    sd_record_t     rec;
+    sd_store_rc_e   rc;
+
+    text = json_dumps(ctx->row, JSON_COMPACT);
+    if (text == NULL) {
+        return SD_STORE_ERROR;
+    }
+
+    name = sd_row_str(ctx->row, "sender_name");
+
+    rec.flags = sd_row_flags(ctx->row);
+    rec.sender_name = name ? name : "";
+    rec.sender_name_len = ngx_strlen(rec.sender_name);
+    rec.json = text;
+    rec.json_len = ngx_strlen(text);
+
+    rc = sd_store_update(ngx_http_sender_domains_store(),
+                         (char *) ctx->caller.workspace.data,
+                         ctx->caller.workspace.len,
+                         (char *) ctx->name.data, ctx->name.len, &rec);
+    free(text);
+
+    return rc;
+}
+
+
+/* a verified domain of this workspace that covers an address */
+
+static const char *
+ngx_http_sender_domains_inherited(ngx_http_request_t *r, ngx_str_t *ws,
+    const char *addr)
+{
+    size_t        len;
+    const char   *dom, *dot, *end;
+    sd_record_t   rec;
+
+    dom = ngx_strchr(addr, '@');
+    if (dom == NULL) {
+        return NULL;
+    }
+
+    end = addr + ngx_strlen(addr);
+
+    for (dom++; dom < end; dom = dot + 1) {
+        dot = (const char *) ngx_strlchr((u_char *) dom, (u_char *) end, '.');
+        if (dot == NULL) {
+            break;
+        }
+
+        len = end - dom;
+
+        if (sd_store_get(ngx_http_sender_domains_store(), (char *) ws->data,
+                         ws->len, dom, len, ngx_http_sender_domains_palloc,
+                         r->pool, &rec) == SD_STORE_OK
+            && (rec.flags & SD_REC_DOMAIN) && (rec.flags & SD_REC_VERIFIED))
+        {
+            return dom;
+        }
+    }
+
+    return NULL;
+}
+
+
+static json_t *
+ngx_http_sender_domains_public(ngx_http_request_t *r, ngx_str_t *ws,
+    json_t *row)
+{
+    const char                           *inherited, *id;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
+
+    inherited = NULL;
+    id = sd_row_str(row, "identity");
+
+    if (!sd_row_is_domain(row) && id) {
+        inherited = ngx_http_sender_domains_inherited(r, ws, id);
+    }
+
+    return sd_row_public(row, (char *) smcf->ses_region.data, inherited);
+}
+
 
 json_t *
 ngx_http_sender_domains_render(ngx_http_request_t *r, const sd_record_t *rec)
 {
-    json_t      *stored, *out, *v;
-    const char  *key;
+    json_t                         *stored, *out;
+    ngx_http_sender_domains_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_sender_domains_module);
 
     stored = json_loadb(rec->json, rec->json_len, 0, NULL);
     if (stored == NULL || !json_is_object(stored)) {
@@ -24,17 +353,46 @@ ngx_http_sender_domains_render(ngx_http_request_t *r, const sd_record_t *rec)
         return NULL;
     }
 
-    out = json_object();
-
-    json_object_foreach(stored, key, v) {
-        if (key[0] != '_') {
-            json_object_set(out, key, v);
-        }
-    }
-
+    out = ngx_http_sender_domains_public(r, &ctx->caller.workspace, stored);
     json_decref(stored);
 
     return out;
+}
+
+
+typedef struct {
+    ngx_http_request_t             *request;
+    ngx_http_sender_domains_ctx_t  *ctx;
+    json_t                         *rows;
+} ngx_http_sender_domains_legacy_ctx_t;
+
+
+/* legacy rows that were not migrated yet (a managed row hides them) */
+
+static int
+ngx_http_sender_domains_legacy_row(void *data, const char *id, size_t id_len,
+    const sd_record_t *rec)
+{
+    ngx_http_sender_domains_legacy_ctx_t  *lc = data;
+
+    json_t       *stored;
+    sd_record_t   managed;
+
+    if (sd_store_get(ngx_http_sender_domains_store(),
+                     (char *) lc->ctx->caller.workspace.data,
+                     lc->ctx->caller.workspace.len, id, id_len,
+                     ngx_http_sender_domains_palloc, lc->request->pool,
+                     &managed) == SD_STORE_OK)
+    {
+        return 0;
+    }
+
+    stored = json_loadb(rec->json, rec->json_len, 0, NULL);
+    if (stored) {
+        json_array_append_new(lc->rows, stored);
+    }
+
+    return 0;
 }
 
 
@@ -42,14 +400,1049 @@ sd_store_rc_e
 ngx_http_sender_domains_list_legacy(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, json_t *rows)
 {
-    return SD_STORE_OK;
+    ngx_http_sender_domains_legacy_ctx_t  lc;
+
+    lc.request = r;
+    lc.ctx = ctx;
+    lc.rows = rows;
+
+    return sd_store_legacy_list(ngx_http_sender_domains_store(),
+                                (char *) ctx->caller.workspace.data,
+                                ctx->caller.workspace.len,
+                                ngx_http_sender_domains_legacy_row, &lc);
 }
 
 
-ngx_int_t
-ngx_http_sender_domains_actions(ngx_http_request_t *r,
+static ngx_int_t
+ngx_http_sender_domains_reply_row(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_uint_t status)
+{
+    return ngx_http_sender_domains_send_json(r, status,
+               ngx_http_sender_domains_public(r, &ctx->caller.workspace,
+                                              ctx->row));
+}
+
+
+/* ---- add ---------------------------------------------------------------- */
+
+
+static ngx_int_t
+ngx_http_sender_domains_body_string(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, const char *key, ngx_str_t *out,
+    const char *code, const char *message)
+{
+    json_t  *v;
+
+    ngx_str_null(out);
+
+    v = json_object_get(ctx->body, key);
+    if (v == NULL || json_is_null(v)) {
+        return NGX_DECLINED;
+    }
+
+    if (!json_is_string(v)) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST, code,
+                                             message);
+    }
+
+    out->data = (u_char *) json_string_value(v);
+    out->len = json_string_length(v);
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_check_sender_name(ngx_http_request_t *r,
+    ngx_str_t *in, ngx_str_t *out)
+{
+    u_char      *buf;
+    ssize_t      n;
+    const char  *msg;
+
+    buf = ngx_pnalloc(r->pool, SD_SENDER_NAME_BUFSZ);
+    if (buf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = sd_sender_name_validate((char *) in->data, in->len, (char *) buf,
+                                SD_SENDER_NAME_BUFSZ, &msg);
+    if (n < 0) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_sender_name", msg);
+    }
+
+    out->data = buf;
+    out->len = n;
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_add(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
-    return ngx_http_sender_domains_error(r, NGX_HTTP_NOT_FOUND, "not_found",
-               "No such sender in this workspace.");
+    char            *text;
+    u_char          *buf, lbuf[SD_LABEL_BUFSZ];
+    ssize_t          n;
+    json_t          *row;
+    ngx_int_t        rc;
+    ngx_str_t        id, type, label, name;
+    const char      *msg;
+    sd_record_t      rec;
+    sd_store_rc_e    src;
+
+    if (!json_is_object(ctx->body)) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_json", "Send a JSON object such as "
+                   "{\"identity\":\"acme.com\",\"type\":\"domain\"}.");
+    }
+
+    rc = ngx_http_sender_domains_body_string(r, ctx, "identity", &id,
+             "invalid_identity", "\"identity\" must be a string.");
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (id.len == 0) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_identity", "Enter a domain such as acme.com or "
+                   "an address such as reports@acme.com.");
+    }
+
+    rc = ngx_http_sender_domains_body_string(r, ctx, "type", &type,
+             "invalid_type", "\"type\" must be \"domain\" or \"email\".");
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (type.len == 0) {
+        /* not given: an '@' means an address */
+        ctx->is_domain = ngx_strlchr(id.data, id.data + id.len, '@') == NULL;
+
+    } else if (type.len == 6 && ngx_strncmp(type.data, "domain", 6) == 0) {
+        ctx->is_domain = 1;
+
+    } else if (type.len == 5 && ngx_strncmp(type.data, "email", 5) == 0) {
+        ctx->is_domain = 0;
+
+    } else {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_type", "\"type\" must be \"domain\" or "
+                   "\"email\".");
+    }
+
+    buf = ngx_pnalloc(r->pool, SD_EMAIL_BUFSZ);
+    if (buf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = ctx->is_domain
+        ? sd_domain_normalize((char *) id.data, id.len, (char *) buf,
+                              SD_EMAIL_BUFSZ, &msg)
+        : sd_email_normalize((char *) id.data, id.len, (char *) buf,
+                             SD_EMAIL_BUFSZ, &msg);
+    if (n <= 0) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_identity", msg);
+    }
+
+    ctx->name.data = buf;
+    ctx->name.len = n;
+
+    rc = ngx_http_sender_domains_body_string(r, ctx, "mail_from_subdomain",
+             &label, "invalid_subdomain",
+             "\"mail_from_subdomain\" must be a string such as \"pmail\".");
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (ctx->is_domain) {
+        if (label.len == 0) {
+            ngx_str_set(&label, "pmail");
+        }
+
+        n = sd_label_validate((char *) label.data, label.len,
+                              (char *) ctx->name.data, ctx->name.len,
+                              (char *) lbuf, sizeof(lbuf), &msg);
+        if (n <= 0) {
+            return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                                                 "invalid_subdomain", msg);
+        }
+
+        label.data = ngx_pnalloc(r->pool, n);
+        if (label.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(label.data, lbuf, n);
+        label.len = n;
+
+    } else if (label.len) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_subdomain", "A custom MAIL FROM subdomain "
+                   "applies to domains, not to single addresses.");
+    }
+
+    rc = ngx_http_sender_domains_body_string(r, ctx, "sender_name", &name,
+             "invalid_sender_name", "\"sender_name\" must be a string.");
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    rc = ngx_http_sender_domains_check_sender_name(r, &name, &name);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    row = ngx_http_sender_domains_keep(r,
+              sd_row_new((char *) ctx->name.data, ctx->name.len,
+                         ctx->is_domain, (char *) name.data, name.len,
+                         (char *) label.data, label.len, ngx_time()));
+    if (row == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->row = row;
+
+    /* the claim is recorded before SES is called */
+
+    text = json_dumps(row, JSON_COMPACT);
+    if (text == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rec.flags = sd_row_flags(row);
+    rec.sender_name = (char *) name.data;
+    rec.sender_name_len = name.len;
+    rec.json = text;
+    rec.json_len = ngx_strlen(text);
+
+    src = sd_store_claim(ngx_http_sender_domains_store(),
+                         (char *) ctx->caller.workspace.data,
+                         ctx->caller.workspace.len,
+                         (char *) ctx->name.data, ctx->name.len, &rec);
+    free(text);
+
+    switch (src) {
+
+    case SD_STORE_OK:
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "sender_domains: workspace \"%V\" claimed \"%V\"",
+                      &ctx->caller.workspace, &ctx->name);
+        break;
+
+    case SD_STORE_CONFLICT:
+        return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
+                   "already_registered",
+                   "Already registered in another workspace.");
+
+    case SD_STORE_EXISTS:
+        /* an add that stopped half-way resumes; a finished one is 409 */
+        rc = ngx_http_sender_domains_load(r, ctx);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+
+        if (sd_row_in_state(ctx->row, SD_STATE_READY)) {
+            return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
+                       "already_exists",
+                       "This sender is already in your list.");
+        }
+
+        break;
+
+    default:
+        return ngx_http_sender_domains_store_error(r, src);
+    }
+
+    return ngx_http_sender_domains_advance(r, ctx);
+}
+
+
+/*
+ * Runs the next step of the add flow from the row's state, or answers
+ * when the row is ready.  Shared by add, refresh and migrate.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_advance(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    u_char       *p;
+    ngx_str_t     mf;
+    const char   *label;
+
+    if (sd_row_in_state(ctx->row, SD_STATE_CREATING)) {
+        return ngx_http_sender_domains_call(r, ctx, SD_STEP_CREATE,
+                                            SD_SES_OP_CREATE, NULL);
+    }
+
+    if (sd_row_in_state(ctx->row, SD_STATE_MAIL_FROM)) {
+        label = sd_row_str(ctx->row, "_mail_from_label");
+        if (label == NULL) {
+            label = "pmail";
+        }
+
+        mf.len = ngx_strlen(label) + 1 + ctx->name.len;
+        mf.data = ngx_pnalloc(r->pool, mf.len);
+        if (mf.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p = ngx_sprintf(mf.data, "%s.%V", label, &ctx->name);
+        mf.len = p - mf.data;
+
+        return ngx_http_sender_domains_call(r, ctx, SD_STEP_MAIL_FROM,
+                                            SD_SES_OP_PUT_MAIL_FROM, &mf);
+    }
+
+    return ngx_http_sender_domains_reply_row(r, ctx,
+               ctx->action == SD_ACTION_ADD ? NGX_HTTP_CREATED : NGX_HTTP_OK);
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_call(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_step_e step,
+    ngx_http_sender_domains_ses_op_e op, ngx_str_t *arg)
+{
+    ngx_http_sender_domains_ses_t  *ses;
+
+    if (!ngx_http_sender_domains_ses_ready()) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "ses_unavailable", "Amazon SES cannot be reached: no AWS "
+                   "credentials are configured. Ask the operator to set "
+                   "them; nothing was lost.");
+    }
+
+    ses = ngx_http_sender_domains_ses_start(r->pool, r->connection->log, op,
+                                            &ctx->name, arg,
+                                            ngx_http_sender_domains_ses_handler,
+                                            r);
+    if (ses == NULL) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "ses_unavailable", "The call to Amazon SES could not be "
+                   "started; nothing was lost. Try again.");
+    }
+
+    ctx->step = step;
+    ctx->call = ses;
+
+    /* notice a client that goes away: its pool cancels the SES call */
+    r->read_event_handler = ngx_http_test_reading;
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_sender_domains_ses_handler(ngx_http_sender_domains_ses_t *ses)
+{
+    ngx_int_t                       rc;
+    ngx_connection_t               *c;
+    ngx_http_request_t             *r = ses->data;
+    ngx_http_sender_domains_ctx_t  *ctx;
+
+    c = r->connection;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_sender_domains_module);
+
+    ngx_http_set_log_request(c->log, r);
+
+    ctx->call = NULL;
+    r->read_event_handler = ngx_http_block_reading;
+
+    rc = ngx_http_sender_domains_step_done(r, ctx, ses);
+
+    /* NGX_DONE when the next call started: it holds its own count */
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_fail_step(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, sd_ses_result_t *res)
+{
+    const char     *code;
+    sd_store_rc_e   src;
+
+    (void) sd_ses_error_http_status(res->status, &code);
+    sd_row_set_error(ctx->row, code, res->message);
+
+    src = ngx_http_sender_domains_save(r, ctx);
+    if (src != SD_STORE_OK && src != SD_STORE_NOT_FOUND) {
+        return ngx_http_sender_domains_store_error(r, src);
+    }
+
+    return ngx_http_sender_domains_ses_error(r, ctx, res);
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_step_done(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
+{
+    int64_t              now;
+    sd_store_rc_e        src;
+    sd_ses_identity_t    si;
+    sd_ses_status_e      st;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
+    now = ngx_time();
+    st = ses->result.status;
+
+    switch (ctx->step) {
+
+    case SD_STEP_CREATE:
+
+        if (st == SD_SES_ALREADY_EXISTS) {
+            /* SES has it already: adopt it, never overwrite it */
+            json_object_set_new(ctx->row, "origin", json_string("adopted"));
+            return ngx_http_sender_domains_call(r, ctx, SD_STEP_ADOPT,
+                                                SD_SES_OP_GET, NULL);
+        }
+
+        if (st != SD_SES_OK) {
+            if (st == SD_SES_BAD_REQUEST || st == SD_SES_LIMIT_EXCEEDED
+                || st == SD_SES_ACCESS_DENIED)
+            {
+                /* SES certainly created nothing: release the claim */
+                if (ctx->action == SD_ACTION_ADD
+                    || ctx->action == SD_ACTION_MIGRATE)
+                {
+                    (void) sd_store_delete(ngx_http_sender_domains_store(),
+                                           (char *) ctx->caller.workspace.data,
+                                           ctx->caller.workspace.len,
+                                           (char *) ctx->name.data,
+                                           ctx->name.len);
+                    return ngx_http_sender_domains_ses_error(r, ctx,
+                                                             &ses->result);
+                }
+            }
+
+            return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
+        }
+
+        json_object_set_new(ctx->row, "origin", json_string("created"));
+
+        ngx_memzero(&si, sizeof(sd_ses_identity_t));
+
+        if (sd_ses_parse_identity((char *) ses->body.data, ses->body.len, &si)
+            == SD_SES_OK)
+        {
+            sd_row_apply_ses(ctx->row, &si, now);
+        }
+
+        if (!ctx->is_domain) {
+            /* CreateEmailIdentity sends the verification email */
+            sd_row_set_time(ctx->row, "verification_email_sent_at", now);
+            sd_row_set_time(ctx->row, "verification_link_expires_at",
+                            now + SD_VERIFICATION_LINK_TTL);
+        }
+
+        break;
+
+    case SD_STEP_ADOPT:
+    case SD_STEP_GET:
+
+        if (st == SD_SES_NOT_FOUND && ctx->step == SD_STEP_GET) {
+            /* removed from SES behind our back: the next refresh re-adds */
+            sd_row_set_state(ctx->row, SD_STATE_CREATING);
+            json_object_set_new(ctx->row, "verified_for_sending",
+                                json_false());
+            return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
+        }
+
+        if (st == SD_SES_OK) {
+            st = sd_ses_parse_identity((char *) ses->body.data,
+                                       ses->body.len, &si);
+            if (st != SD_SES_OK) {
+                sd_ses_result_set(&ses->result, st);
+            }
+        }
+
+        if (st != SD_SES_OK) {
+            return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
+        }
+
+        sd_row_apply_ses(ctx->row, &si, now);
+
+        if (ctx->step == SD_STEP_GET) {
+            (void) sd_row_schedule(ctx->row, now,
+                                   smcf->refresh_interval / 1000, 3600, 1);
+            sd_row_clear_error(ctx->row);
+
+            src = ngx_http_sender_domains_save(r, ctx);
+            if (src != SD_STORE_OK) {
+                return ngx_http_sender_domains_store_error(r, src);
+            }
+
+            return ngx_http_sender_domains_advance(r, ctx);
+        }
+
+        break;
+
+    case SD_STEP_MAIL_FROM:
+
+        if (st != SD_SES_OK) {
+            return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
+        }
+
+        {
+            u_char  *p;
+            const char  *label = sd_row_str(ctx->row, "_mail_from_label");
+            u_char   mf[SD_DOMAIN_BUFSZ + SD_LABEL_BUFSZ];
+
+            p = ngx_snprintf(mf, sizeof(mf), "%s.%V",
+                             label ? label : "pmail", &ctx->name);
+            sd_row_set_str(ctx->row, "mail_from_domain", (char *) mf,
+                           p - mf);
+            json_object_set_new(ctx->row, "mail_from_status",
+                                json_string("pending"));
+        }
+
+        sd_row_set_state(ctx->row, SD_STATE_READY);
+        sd_row_clear_error(ctx->row);
+        (void) sd_row_schedule(ctx->row, now, smcf->refresh_interval / 1000,
+                               3600, 1);
+
+        src = ngx_http_sender_domains_save(r, ctx);
+        if (src != SD_STORE_OK) {
+            return ngx_http_sender_domains_store_error(r, src);
+        }
+
+        return ngx_http_sender_domains_advance(r, ctx);
+
+    case SD_STEP_DELETE:
+
+        if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
+            return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
+        }
+
+        src = sd_store_delete(ngx_http_sender_domains_store(),
+                              (char *) ctx->caller.workspace.data,
+                              ctx->caller.workspace.len,
+                              (char *) ctx->name.data, ctx->name.len);
+        if (src != SD_STORE_OK && src != SD_STORE_NOT_FOUND) {
+            return ngx_http_sender_domains_store_error(r, src);
+        }
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "sender_domains: workspace \"%V\" removed \"%V\" "
+                      "(deleted in SES)", &ctx->caller.workspace, &ctx->name);
+
+        return ngx_http_sender_domains_send_empty(r, NGX_HTTP_NO_CONTENT);
+
+    case SD_STEP_RESEND:
+
+        if (st != SD_SES_OK) {
+            return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
+        }
+
+        sd_row_set_time(ctx->row, "verification_email_sent_at", now);
+        sd_row_set_time(ctx->row, "verification_link_expires_at",
+                        now + SD_VERIFICATION_LINK_TTL);
+
+        src = ngx_http_sender_domains_save(r, ctx);
+        if (src != SD_STORE_OK) {
+            return ngx_http_sender_domains_store_error(r, src);
+        }
+
+        return ngx_http_sender_domains_reply_row(r, ctx, NGX_HTTP_OK);
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* create or adopt done: a domain goes on with its MAIL FROM */
+
+    sd_row_clear_error(ctx->row);
+
+    if (ctx->is_domain && json_is_null(json_object_get(ctx->row,
+                                                       "mail_from_domain")))
+    {
+        sd_row_set_state(ctx->row, SD_STATE_MAIL_FROM);
+
+    } else {
+        /* an address, or a domain whose existing MAIL FROM is kept */
+        sd_row_set_state(ctx->row, SD_STATE_READY);
+    }
+
+    (void) sd_row_schedule(ctx->row, now, smcf->refresh_interval / 1000,
+                           3600, 1);
+
+    src = ngx_http_sender_domains_save(r, ctx);
+    if (src != SD_STORE_OK) {
+        return ngx_http_sender_domains_store_error(r, src);
+    }
+
+    return ngx_http_sender_domains_advance(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_ses_error(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, sd_ses_result_t *res)
+{
+    int               status;
+    u_char           *p, msg[SD_SES_MESSAGE_LEN + 128];
+    json_t           *j;
+    const char       *code;
+    ngx_table_elt_t  *h;
+
+    status = sd_ses_error_http_status(res->status, &code);
+
+    switch (status) {
+
+    case NGX_HTTP_SERVICE_UNAVAILABLE:
+        p = ngx_snprintf(msg, sizeof(msg) - 1,
+                         "Amazon SES is busy or unavailable (%s); nothing "
+                         "was lost. Try again in a minute.", res->message);
+
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h) {
+            h->hash = 1;
+            ngx_str_set(&h->key, "Retry-After");
+            ngx_str_set(&h->value, "30");
+        }
+
+        break;
+
+    case NGX_HTTP_GATEWAY_TIME_OUT:
+        p = ngx_snprintf(msg, sizeof(msg) - 1,
+                         "Amazon SES did not answer in time; nothing was "
+                         "lost. Try again.");
+        break;
+
+    default:
+        p = ngx_snprintf(msg, sizeof(msg) - 1, "Amazon SES refused the "
+                         "request: %s", res->message);
+    }
+
+    *p = '\0';
+
+    j = json_pack("{s:{s:s,s:s,s:s}}", "error", "code", code,
+                  "message", (char *) msg,
+                  "ses_error_type", res->error_type);
+
+    return ngx_http_sender_domains_send_json(r, status, j);
+}
+
+
+/* ---- get, patch, delete ------------------------------------------------- */
+
+
+static ngx_int_t
+ngx_http_sender_domains_get(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    ngx_int_t    rc;
+    json_t      *j;
+    sd_record_t  rec;
+
+    rc = ngx_http_sender_domains_normalize_path_id(r, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    /* a legacy row reads like any other */
+    if (sd_store_legacy_get(ngx_http_sender_domains_store(),
+                            (char *) ctx->caller.workspace.data,
+                            ctx->caller.workspace.len,
+                            (char *) ctx->name.data, ctx->name.len,
+                            ngx_http_sender_domains_palloc, r->pool, &rec)
+        == SD_STORE_OK
+        && sd_store_get(ngx_http_sender_domains_store(),
+                        (char *) ctx->caller.workspace.data,
+                        ctx->caller.workspace.len,
+                        (char *) ctx->name.data, ctx->name.len,
+                        ngx_http_sender_domains_palloc, r->pool, &rec)
+           == SD_STORE_NOT_FOUND)
+    {
+        (void) sd_store_legacy_get(ngx_http_sender_domains_store(),
+                                   (char *) ctx->caller.workspace.data,
+                                   ctx->caller.workspace.len,
+                                   (char *) ctx->name.data, ctx->name.len,
+                                   ngx_http_sender_domains_palloc, r->pool,
+                                   &rec);
+
+        j = json_loadb(rec.json, rec.json_len, 0, NULL);
+        return ngx_http_sender_domains_send_json(r, NGX_HTTP_OK, j);
+    }
+
+    rc = ngx_http_sender_domains_load(r, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    return ngx_http_sender_domains_reply_row(r, ctx, NGX_HTTP_OK);
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_patch(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    json_t         *v;
+    ngx_int_t       rc;
+    ngx_str_t       name;
+    const char     *key;
+    sd_store_rc_e   src;
+
+    if (!json_is_object(ctx->body)) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_json", "Send a JSON object such as "
+                   "{\"sender_name\":\"Acme Reports\"}.");
+    }
+
+    json_object_foreach(ctx->body, key, v) {
+        if (ngx_strcmp(key, "sender_name") != 0) {
+            return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                       "invalid_field", "Only \"sender_name\" can be "
+                       "changed.");
+        }
+    }
+
+    v = json_object_get(ctx->body, "sender_name");
+    if (!json_is_string(v)) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_sender_name", "\"sender_name\" must be a "
+                   "string.");
+    }
+
+    name.data = (u_char *) json_string_value(v);
+    name.len = json_string_length(v);
+
+    rc = ngx_http_sender_domains_check_sender_name(r, &name, &name);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    rc = ngx_http_sender_domains_load(r, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    sd_row_set_str(ctx->row, "sender_name", (char *) name.data, name.len);
+
+    src = ngx_http_sender_domains_save(r, ctx);
+    if (src != SD_STORE_OK) {
+        return ngx_http_sender_domains_store_error(r, src);
+    }
+
+    return ngx_http_sender_domains_reply_row(r, ctx, NGX_HTTP_OK);
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_delete(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    ngx_int_t       rc;
+    const char     *origin;
+    sd_store_rc_e   src;
+
+    rc = ngx_http_sender_domains_load(r, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    origin = sd_row_str(ctx->row, "origin");
+
+    /* only what this module created is destroyed in SES */
+    if (origin && ngx_strcmp(origin, "created") == 0) {
+        return ngx_http_sender_domains_call(r, ctx, SD_STEP_DELETE,
+                                            SD_SES_OP_DELETE, NULL);
+    }
+
+    src = sd_store_delete(ngx_http_sender_domains_store(),
+                          (char *) ctx->caller.workspace.data,
+                          ctx->caller.workspace.len,
+                          (char *) ctx->name.data, ctx->name.len);
+    if (src != SD_STORE_OK) {
+        return ngx_http_sender_domains_store_error(r, src);
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "sender_domains: workspace \"%V\" released \"%V\" "
+                  "(kept in SES: %s)", &ctx->caller.workspace, &ctx->name,
+                  origin ? origin : "never created");
+
+    return ngx_http_sender_domains_send_empty(r, NGX_HTTP_NO_CONTENT);
+}
+
+
+/* ---- refresh, resend ---------------------------------------------------- */
+
+
+static ngx_int_t
+ngx_http_sender_domains_refresh(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_sender_domains_load(r, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    ctx->is_domain = sd_row_is_domain(ctx->row);
+
+    if (!sd_row_in_state(ctx->row, SD_STATE_READY)) {
+        /* an add that stopped half-way: finish it */
+        return ngx_http_sender_domains_advance(r, ctx);
+    }
+
+    return ngx_http_sender_domains_call(r, ctx, SD_STEP_GET, SD_SES_OP_GET,
+                                        NULL);
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_resend(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_sender_domains_load(r, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (sd_row_is_domain(ctx->row)) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
+                   "not_pending", "Verification emails are for single "
+                   "addresses; a domain verifies through its DNS records.");
+    }
+
+    if (json_is_true(json_object_get(ctx->row, "verified_for_sending"))) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
+                   "not_pending", "This address is already verified.");
+    }
+
+    ctx->is_domain = 0;
+
+    return ngx_http_sender_domains_call(r, ctx, SD_STEP_RESEND,
+                                        SD_SES_OP_VERIFY_EMAIL, NULL);
+}
+
+
+/* ---- legacy senders ----------------------------------------------------- */
+
+
+static ngx_int_t
+ngx_http_sender_domains_migrate(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    char           *text;
+    json_t         *legacy, *row;
+    ngx_int_t       rc;
+    const char     *name;
+    sd_record_t     rec;
+    sd_store_rc_e   src;
+
+    rc = ngx_http_sender_domains_normalize_path_id(r, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    src = sd_store_legacy_get(ngx_http_sender_domains_store(),
+                              (char *) ctx->caller.workspace.data,
+                              ctx->caller.workspace.len,
+                              (char *) ctx->name.data, ctx->name.len,
+                              ngx_http_sender_domains_palloc, r->pool, &rec);
+    if (src == SD_STORE_NOT_FOUND) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_NOT_FOUND,
+                   "not_found", "No such legacy sender in this workspace.");
+    }
+
+    if (src != SD_STORE_OK) {
+        return ngx_http_sender_domains_store_error(r, src);
+    }
+
+    legacy = ngx_http_sender_domains_keep(r,
+                 json_loadb(rec.json, rec.json_len, 0, NULL));
+    name = legacy ? sd_row_str(legacy, "sender_name") : NULL;
+
+    row = ngx_http_sender_domains_keep(r,
+              sd_row_new((char *) ctx->name.data, ctx->name.len, 0,
+                         name ? name : "", name ? ngx_strlen(name) : 0,
+                         NULL, 0, ngx_time()));
+    if (row == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->row = row;
+    ctx->is_domain = 0;
+
+    text = json_dumps(row, JSON_COMPACT);
+    if (text == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rec.flags = sd_row_flags(row);
+    rec.sender_name = name ? name : "";
+    rec.sender_name_len = ngx_strlen(rec.sender_name);
+    rec.json = text;
+    rec.json_len = ngx_strlen(text);
+
+    /* the legacy row stays: it keeps resolving until this one verifies */
+    src = sd_store_claim(ngx_http_sender_domains_store(),
+                         (char *) ctx->caller.workspace.data,
+                         ctx->caller.workspace.len,
+                         (char *) ctx->name.data, ctx->name.len, &rec);
+    free(text);
+
+    switch (src) {
+
+    case SD_STORE_OK:
+        break;
+
+    case SD_STORE_CONFLICT:
+        return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
+                   "already_registered",
+                   "Already registered in another workspace.");
+
+    case SD_STORE_EXISTS:
+        rc = ngx_http_sender_domains_load(r, ctx);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+
+        if (sd_row_in_state(ctx->row, SD_STATE_READY)) {
+            return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
+                       "already_exists", "This sender was migrated "
+                       "already.");
+        }
+
+        break;
+
+    default:
+        return ngx_http_sender_domains_store_error(r, src);
+    }
+
+    return ngx_http_sender_domains_advance(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    char          **texts;
+    size_t          i, n, *lens;
+    u_char         *buf;
+    json_t         *item, *addr, *name, *row, *out;
+    ssize_t         len;
+    ngx_int_t       rc;
+    ngx_str_t       nm;
+    const char    **ids, *msg;
+    sd_record_t    *recs;
+    sd_store_rc_e   src;
+
+    if (!json_is_array(ctx->body)) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_json", "Send a JSON array such as "
+                   "[{\"address\":\"reports@acme.com\",\"sender_name\":"
+                   "\"Acme\"}].");
+    }
+
+    n = json_array_size(ctx->body);
+
+    if (n > 1000) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                   "too_many", "At most 1000 legacy senders per workspace.");
+    }
+
+    ids = ngx_pcalloc(r->pool, (n + 1) * sizeof(char *));
+    lens = ngx_pcalloc(r->pool, (n + 1) * sizeof(size_t));
+    recs = ngx_pcalloc(r->pool, (n + 1) * sizeof(sd_record_t));
+    texts = ngx_pcalloc(r->pool, (n + 1) * sizeof(char *));
+    out = ngx_http_sender_domains_keep(r, json_array());
+
+    if (ids == NULL || lens == NULL || recs == NULL || texts == NULL
+        || out == NULL)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = NGX_DECLINED;
+
+    for (i = 0; i < n; i++) {
+        item = json_array_get(ctx->body, i);
+        addr = json_object_get(item, "address");
+        name = json_object_get(item, "sender_name");
+
+        if (!json_is_object(item) || !json_is_string(addr)
+            || (name && !json_is_null(name) && !json_is_string(name)))
+        {
+            rc = ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                     "invalid_json", "Each legacy sender needs a string "
+                     "\"address\" and an optional string \"sender_name\".");
+            break;
+        }
+
+        buf = ngx_pnalloc(r->pool, SD_EMAIL_BUFSZ);
+        if (buf == NULL) {
+            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            break;
+        }
+
+        len = sd_email_normalize(json_string_value(addr),
+                                 json_string_length(addr), (char *) buf,
+                                 SD_EMAIL_BUFSZ, &msg);
+        if (len <= 0) {
+            rc = ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                                               "invalid_identity", msg);
+            break;
+        }
+
+        nm.data = (u_char *) (json_is_string(name) ? json_string_value(name)
+                                                   : "");
+        nm.len = json_is_string(name) ? json_string_length(name) : 0;
+
+        rc = ngx_http_sender_domains_check_sender_name(r, &nm, &nm);
+        if (rc != NGX_DECLINED) {
+            break;
+        }
+
+        row = sd_row_legacy((char *) buf, len, (char *) nm.data, nm.len);
+        texts[i] = row ? json_dumps(row, JSON_COMPACT) : NULL;
+        json_array_append_new(out, row);
+
+        if (texts[i] == NULL) {
+            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            break;
+        }
+
+        ids[i] = (char *) buf;
+        lens[i] = len;
+        recs[i].flags = SD_REC_VERIFIED;
+        recs[i].sender_name = (char *) nm.data;
+        recs[i].sender_name_len = nm.len;
+        recs[i].json = texts[i];
+        recs[i].json_len = ngx_strlen(texts[i]);
+    }
+
+    if (rc == NGX_DECLINED) {
+        src = sd_store_legacy_replace(ngx_http_sender_domains_store(),
+                                      (char *) ctx->caller.workspace.data,
+                                      ctx->caller.workspace.len, n, ids, lens,
+                                      recs);
+        rc = (src == SD_STORE_OK)
+             ? ngx_http_sender_domains_send_json(r, NGX_HTTP_OK,
+                   json_pack("{s:O}", "legacy", out))
+             : ngx_http_sender_domains_store_error(r, src);
+    }
+
+    for (i = 0; i < n; i++) {
+        free(texts[i]);
+    }
+
+    return rc;
 }

@@ -11,6 +11,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_sender_domains_module.h"
+#include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_http.h"
 #include "ngx_http_sender_domains_ses.h"
 
@@ -37,6 +38,7 @@ static char *ngx_http_sender_domains_jwt_secret_file(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_sender_domains_ses_rate(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_sender_domains_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_sender_domains_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_sender_domains_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_sender_domains_prepare_file(ngx_cycle_t *cycle,
@@ -154,7 +156,7 @@ static ngx_command_t  ngx_http_sender_domains_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_sender_domains_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_sender_domains_add_variables, /* preconfiguration */
     ngx_http_sender_domains_init,          /* postconfiguration */
 
     ngx_http_sender_domains_create_main_conf, /* create main configuration */
@@ -184,10 +186,43 @@ ngx_module_t  ngx_http_sender_domains_module = {
 };
 
 
+static ngx_http_variable_t  ngx_http_sender_domains_vars[] = {
+
+    { ngx_string("sender_domains_from"), NULL,
+      ngx_http_sender_domains_from_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("sender_domains_jwt_"), NULL,
+      ngx_http_sender_domains_jwt_variable, 0,
+      NGX_HTTP_VAR_PREFIX, 0 },
+
+      ngx_http_null_variable
+};
+
+
 sd_store_t *
 ngx_http_sender_domains_store(void)
 {
     return ngx_http_sender_domains_db_handle;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_sender_domains_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
 }
 
 

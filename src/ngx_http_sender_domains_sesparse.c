@@ -255,8 +255,10 @@ sd_ses_map_error(const char *type, int http_status)
 {
     const sd_ses_error_map_t  *e;
 
-    /* botocore retries any 429 whatever its type; SES answers 403 only
-     * for credentials and signatures */
+    /*
+     * botocore treats any 429 as throttling whatever its type; SES
+     * answers 403 only for credentials and signatures
+     */
     if (http_status == 429) {
         return SD_SES_THROTTLED;
     }
@@ -399,9 +401,14 @@ sd_ses_xml_root(const char *p, size_t len, const char **name,
             break;
         }
 
-        end = (len - i >= 4 && memcmp(p + i, "<!--", 4) == 0)
-              ? sd_ses_memmem(p + i + 4, len - i - 4, "-->", 3)
-              : memchr(p + i, '>', len - i);
+        if (len - i >= 4 && memcmp(p + i, "<!--", 4) == 0) {
+            /* a comment may hold '>': it ends at "-->" */
+            end = sd_ses_memmem(p + i + 4, len - i - 4, "-->", 3);
+            end = (end != NULL) ? end + 2 : NULL;
+
+        } else {
+            end = memchr(p + i, '>', len - i);
+        }
 
         if (end == NULL) {
             return -1;

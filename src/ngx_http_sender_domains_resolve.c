@@ -1,0 +1,336 @@
+/*
+ * Custom Sender Domains for nginx: the send-time From-address resolver.
+ *
+ * GET /resolve?from=... and the $sender_domains_from variable.  One LMDB
+ * read transaction, no SES call, and no allocation beyond the request
+ * pool: the answer is written with ngx_sprintf, not jansson.
+ *
+ * Order (DESIGN.md §5): a verified address of this workspace, a verified
+ * domain of this workspace covering the address (its own domain or a
+ * parent: SES lets a verified domain send from every address and
+ * subdomain under it), a grandfathered legacy sender, else the default
+ * sender with a warning.  An unverified or foreign address never goes out.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_sender_domains_api.h"
+#include "ngx_http_sender_domains_identity.h"
+#include "ngx_http_sender_domains_from.h"
+
+
+typedef struct {
+    ngx_str_t       from;           /* the header value to use */
+    ngx_str_t       address;
+    const char     *source;         /* address, domain, legacy, default */
+    const char     *reason;         /* NULL unless fallback */
+    ngx_flag_t      fallback;
+} ngx_http_sender_domains_resolution_t;
+
+
+static ngx_int_t ngx_http_sender_domains_resolve(ngx_http_request_t *r,
+    ngx_http_sender_domains_caller_t *caller, ngx_str_t *in,
+    ngx_http_sender_domains_resolution_t *res);
+static ngx_int_t ngx_http_sender_domains_from_arg(ngx_http_request_t *r,
+    ngx_str_t *out);
+
+
+/* decodes ?from=: '+' is a space, as in forms; send '+' itself as %2B */
+
+static ngx_int_t
+ngx_http_sender_domains_from_arg(ngx_http_request_t *r, ngx_str_t *out)
+{
+    u_char     *dst, *src, *p;
+    ngx_str_t   raw;
+
+    if (ngx_http_arg(r, (u_char *) "from", 4, &raw) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    dst = ngx_pnalloc(r->pool, raw.len + 1);
+    if (dst == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (p = raw.data; p < raw.data + raw.len; p++) {
+        if (*p == '+') {
+            *p = ' ';
+        }
+    }
+
+    out->data = dst;
+    src = raw.data;
+    ngx_unescape_uri(&dst, &src, raw.len, 0);
+    out->len = dst - out->data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_format(ngx_http_request_t *r, const char *name,
+    size_t name_len, ngx_str_t *addr, ngx_str_t *out)
+{
+    ssize_t  n;
+
+    out->data = ngx_pnalloc(r->pool, SD_FROM_BUFSZ);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = sd_from_format(name, name_len, (char *) addr->data, addr->len,
+                       (char *) out->data, SD_FROM_BUFSZ);
+    if (n < 0) {
+        /* a stored name that cannot be formatted: use the bare address */
+        n = sd_from_format(NULL, 0, (char *) addr->data, addr->len,
+                           (char *) out->data, SD_FROM_BUFSZ);
+        if (n < 0) {
+            return NGX_ERROR;
+        }
+    }
+
+    out->len = n;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_resolve(ngx_http_request_t *r,
+    ngx_http_sender_domains_caller_t *caller, ngx_str_t *in,
+    ngx_http_sender_domains_resolution_t *res)
+{
+    u_char                               *abuf;
+    char                                  name[SD_SENDER_NAME_BUFSZ];
+    size_t                                name_len, addr_len;
+    ssize_t                               n;
+    ngx_str_t                             addr;
+    const char                           *a, *msg;
+    sd_resolve_t                          sr;
+    sd_store_rc_e                         rc;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
+
+    res->fallback = 1;
+    res->reason = "invalid_address";
+    res->source = "default";
+
+    abuf = ngx_pnalloc(r->pool, SD_EMAIL_BUFSZ);
+    if (abuf == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* "Name <addr>" or "addr"; CR, LF and other controls are refused */
+    if (sd_from_parse((char *) in->data, in->len, name, sizeof(name),
+                      &name_len, &a, &addr_len, &msg) != 0)
+    {
+        goto fallback;
+    }
+
+    n = sd_email_normalize(a, addr_len, (char *) abuf, SD_EMAIL_BUFSZ, &msg);
+    if (n <= 0) {
+        goto fallback;
+    }
+
+    addr.data = abuf;
+    addr.len = n;
+
+    rc = sd_store_resolve(ngx_http_sender_domains_store(),
+                          (char *) caller->workspace.data,
+                          caller->workspace.len, (char *) addr.data,
+                          addr.len, caller->plan_ok, &sr);
+    if (rc != SD_STORE_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "sender_domains: resolve failed for workspace \"%V\": "
+                      "%s", &caller->workspace,
+                      sd_store_strerror(ngx_http_sender_domains_store()));
+        res->reason = "storage_error";
+        goto fallback_named;
+    }
+
+    switch (sr.source) {
+
+    case SD_RESOLVE_ADDRESS:
+        res->source = "address";
+        break;
+
+    case SD_RESOLVE_DOMAIN:
+        res->source = "domain";
+        break;
+
+    case SD_RESOLVE_LEGACY:
+        res->source = "legacy";
+        break;
+
+    case SD_RESOLVE_UNVERIFIED:
+        res->reason = caller->plan_ok ? "not_verified" : "plan_required";
+        goto fallback_named;
+
+    default:
+        res->reason = "not_registered";
+        goto fallback_named;
+    }
+
+    res->fallback = 0;
+    res->reason = NULL;
+    res->address = addr;
+
+    /* the sender's own name wins; else the name the caller asked for */
+    if (sr.sender_name_len) {
+        return ngx_http_sender_domains_format(r, sr.sender_name,
+                                              sr.sender_name_len, &addr,
+                                              &res->from);
+    }
+
+    return ngx_http_sender_domains_format(r, name, name_len, &addr,
+                                          &res->from);
+
+fallback_named:
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "sender_domains: workspace \"%V\" cannot send as \"%V\" "
+                  "(%s); using the default sender", &caller->workspace,
+                  &addr, res->reason);
+    goto use_default;
+
+fallback:
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "sender_domains: workspace \"%V\" asked for an invalid "
+                  "sender address; using the default sender",
+                  &caller->workspace);
+
+use_default:
+
+    res->address = smcf->default_address;
+
+    return ngx_http_sender_domains_format(r, (char *) smcf->default_name.data,
+                                          smcf->default_name.len,
+                                          &smcf->default_address, &res->from);
+}
+
+
+ngx_int_t
+ngx_http_sender_domains_resolve_handler(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    u_char                                *p;
+    size_t                                 len;
+    ngx_int_t                              rc;
+    ngx_str_t                              from;
+    ngx_buf_t                             *b;
+    ngx_chain_t                            out;
+    ngx_http_sender_domains_resolution_t   res;
+
+    rc = ngx_http_sender_domains_from_arg(r, &from);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_request", "Pass the sender to check as "
+                   "?from=reports%40acme.com.");
+    }
+
+    if (ngx_http_sender_domains_resolve(r, &ctx->caller, &from, &res)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = sizeof("{\"from\":\"\",\"address\":\"\",\"source\":\"\","
+                 "\"fallback\":false,\"reason\":null}\n")
+          + res.from.len + ngx_escape_json(NULL, res.from.data, res.from.len)
+          + res.address.len
+          + ngx_escape_json(NULL, res.address.data, res.address.len)
+          + 32 + 32;
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(b->last, "{\"from\":\"", sizeof("{\"from\":\"") - 1);
+    p = (u_char *) ngx_escape_json(p, res.from.data, res.from.len);
+    p = ngx_cpymem(p, "\",\"address\":\"", sizeof("\",\"address\":\"") - 1);
+    p = (u_char *) ngx_escape_json(p, res.address.data, res.address.len);
+    p = ngx_sprintf(p, "\",\"source\":\"%s\",\"fallback\":%s,\"reason\":",
+                    res.source, res.fallback ? "true" : "false");
+
+    if (res.reason) {
+        p = ngx_sprintf(p, "\"%s\"}\n", res.reason);
+
+    } else {
+        p = ngx_cpymem(p, "null}\n", sizeof("null}\n") - 1);
+    }
+
+    b->last = p;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    ngx_str_set(&r->headers_out.content_type,
+                "application/json; charset=utf-8");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    if (ngx_http_sender_domains_no_store(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * $sender_domains_from: the From header for the request's ?from= argument
+ * and the caller of this location, e.g. for proxy_set_header in front of a
+ * mail-sending upstream.  Empty when the location names no workspace.
+ */
+
+ngx_int_t
+ngx_http_sender_domains_from_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                              from;
+    ngx_http_sender_domains_caller_t       caller;
+    ngx_http_sender_domains_resolution_t   res;
+
+    v->not_found = 1;
+
+    if (ngx_http_sender_domains_store() == NULL
+        || ngx_http_sender_domains_caller_from_conf(r, &caller) != NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    if (ngx_http_sender_domains_from_arg(r, &from) != NGX_OK) {
+        ngx_str_null(&from);
+    }
+
+    if (ngx_http_sender_domains_resolve(r, &caller, &from, &res) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    v->data = res.from.data;
+    v->len = res.from.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
