@@ -249,35 +249,76 @@ ngx_http_sender_domains_is_legacy(ngx_http_request_t *r,
 }
 
 
+typedef struct {
+    json_t                         *row;
+    ngx_flag_t                      keep_name;
+    char                           *text;
+} ngx_http_sender_domains_save_t;
+
+
+/*
+ * Runs inside the write transaction: the sender name may have been edited
+ * by another request while this one waited on SES; everything else in the
+ * row is what SES said, so the newest answer wins.
+ */
+
+static int
+ngx_http_sender_domains_save_cb(void *data, const sd_record_t *cur,
+    sd_record_t *out)
+{
+    ngx_http_sender_domains_save_t  *sv = data;
+
+    const char  *name;
+
+    if (sv->keep_name) {
+        sd_row_set_str(sv->row, "sender_name", cur->sender_name,
+                       cur->sender_name_len);
+    }
+
+    sv->text = json_dumps(sv->row, JSON_COMPACT);
+    if (sv->text == NULL) {
+        return 1;
+    }
+
+    name = sd_row_str(sv->row, "sender_name");
+
+    out->flags = sd_row_flags(sv->row);
+    out->next_check = sd_row_next_check(sv->row);
+    out->sender_name = name ? name : "";
+    out->sender_name_len = ngx_strlen(out->sender_name);
+    out->json = sv->text;
+    out->json_len = ngx_strlen(sv->text);
+
+    return 0;
+}
+
+
+static void
+ngx_http_sender_domains_save_done(void *data)
+{
+    ngx_http_sender_domains_save_t  *sv = data;
+
+    free(sv->text);
+    sv->text = NULL;
+}
+
+
 static sd_store_rc_e
 ngx_http_sender_domains_save(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
-    char           *text;
-    const char     *name;
-    sd_record_t     rec;
-    sd_store_rc_e   rc;
+    ngx_http_sender_domains_save_t  sv;
 
-    text = json_dumps(ctx->row, JSON_COMPACT);
-    if (text == NULL) {
-        return SD_STORE_ERROR;
-    }
+    sv.row = ctx->row;
+    sv.keep_name = (ctx->action != SD_ACTION_PATCH);
+    sv.text = NULL;
 
-    name = sd_row_str(ctx->row, "sender_name");
-
-    rec.flags = sd_row_flags(ctx->row);
-    rec.sender_name = name ? name : "";
-    rec.sender_name_len = ngx_strlen(rec.sender_name);
-    rec.json = text;
-    rec.json_len = ngx_strlen(text);
-
-    rc = sd_store_update(ngx_http_sender_domains_store(),
-                         (char *) ctx->caller.workspace.data,
-                         ctx->caller.workspace.len,
-                         (char *) ctx->name.data, ctx->name.len, &rec);
-    free(text);
-
-    return rc;
+    return sd_store_modify(ngx_http_sender_domains_store(),
+                           (char *) ctx->caller.workspace.data,
+                           ctx->caller.workspace.len,
+                           (char *) ctx->name.data, ctx->name.len,
+                           ngx_http_sender_domains_save_cb,
+                           ngx_http_sender_domains_save_done, &sv);
 }
 
 
@@ -614,6 +655,7 @@ ngx_http_sender_domains_add(ngx_http_request_t *r,
     }
 
     rec.flags = sd_row_flags(row);
+    rec.next_check = sd_row_next_check(row);
     rec.sender_name = (char *) name.data;
     rec.sender_name_len = name.len;
     rec.json = text;
@@ -718,7 +760,7 @@ ngx_http_sender_domains_call(ngx_http_request_t *r,
     }
 
     ses = ngx_http_sender_domains_ses_start(r->pool, r->connection->log, op,
-                                            &ctx->name, arg,
+                                            &ctx->name, arg, 0,
                                             ngx_http_sender_domains_ses_handler,
                                             r);
     if (ses == NULL) {
@@ -1286,6 +1328,7 @@ ngx_http_sender_domains_migrate(ngx_http_request_t *r,
     }
 
     rec.flags = sd_row_flags(row);
+    rec.next_check = sd_row_next_check(row);
     rec.sender_name = name ? name : "";
     rec.sender_name_len = ngx_strlen(rec.sender_name);
     rec.json = text;

@@ -14,6 +14,7 @@
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_http.h"
 #include "ngx_http_sender_domains_ses.h"
+#include "ngx_http_sender_domains_refresh.h"
 
 
 static void *ngx_http_sender_domains_create_main_conf(ngx_conf_t *cf);
@@ -274,6 +275,13 @@ ngx_http_sender_domains_init_main_conf(ngx_conf_t *cf, void *conf)
     if (smcf->default_from.len == 0) {
         ngx_str_set(&smcf->default_from, "no-reply@example.com");
         ngx_str_set(&smcf->default_address, "no-reply@example.com");
+    }
+
+    /* the SES call budget shared by all workers */
+    if (smcf->db_path.len
+        && ngx_http_sender_domains_zone_add(cf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
@@ -831,13 +839,18 @@ ngx_http_sender_domains_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return ngx_http_sender_domains_ses_init(cycle);
+    if (ngx_http_sender_domains_ses_init(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_sender_domains_refresh_init(cycle);
 }
 
 
 static void
 ngx_http_sender_domains_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_http_sender_domains_refresh_exit(cycle);
     ngx_http_sender_domains_http_exit(cycle);
     ngx_http_sender_domains_ses_exit(cycle);
 

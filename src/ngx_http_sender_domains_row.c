@@ -292,6 +292,27 @@ sd_row_flags(const json_t *row)
 }
 
 
+int64_t
+sd_row_next_check(const json_t *row)
+{
+    int64_t      t;
+    const char  *s;
+
+    /* half-added rows are finished by a person's refresh or add */
+    if (!sd_row_in_state(row, SD_STATE_READY)) {
+        return 0;
+    }
+
+    s = sd_row_str(row, "next_check_at");
+
+    if (s == NULL || sd_time_parse(s, strlen(s), &t) != 0) {
+        return 0;
+    }
+
+    return t;
+}
+
+
 static int
 sd_row_sd_str(const json_t *row, const char *key, sd_str_t *out)
 {

@@ -50,6 +50,9 @@ int64_t sd_row_schedule(json_t *row, int64_t now, int64_t base,
 /* store header flags (SD_REC_*) derived from the row */
 unsigned sd_row_flags(const json_t *row);
 
+/* when the refresher should look next (0: only a person restarts it) */
+int64_t sd_row_next_check(const json_t *row);
+
 /* the public object: internal fields dropped, DNS records added */
 json_t *sd_row_public(const json_t *row, const char *region,
     const char *inherited_from);

@@ -21,6 +21,7 @@
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_sigv4.h"
 #include "ngx_http_sender_domains_credentials.h"
+#include "ngx_http_sender_domains_refresh.h"
 
 
 static ngx_int_t ngx_http_sender_domains_ses_load_credentials(
@@ -34,6 +35,18 @@ static ngx_int_t ngx_http_sender_domains_ses_identity_path(ngx_pool_t *pool,
     ngx_str_t *identity, const char *suffix, ngx_str_t *path);
 static ngx_int_t ngx_http_sender_domains_ses_push_header(ngx_array_t *a,
     ngx_pool_t *pool, const char *name, ngx_str_t *value);
+static ngx_int_t ngx_http_sender_domains_ses_send(
+    ngx_http_sender_domains_ses_t *ses);
+static void ngx_http_sender_domains_ses_wake(ngx_event_t *ev);
+static void ngx_http_sender_domains_ses_cleanup(void *data);
+
+
+/* how long a person's call may wait for the shared call budget */
+#define NGX_HTTP_SENDER_DOMAINS_SES_MAX_WAIT  5000
+
+/* timer events log ((ngx_connection_t *) ev->data)->fd in debug builds */
+static ngx_connection_t                      ngx_http_sender_domains_ses_dummy
+    = { .fd = (ngx_socket_t) -1 };
 
 
 static sd_credentials_t                      ngx_http_sender_domains_cred;
@@ -214,7 +227,8 @@ ngx_http_sender_domains_ses_load_credentials(ngx_cycle_t *cycle,
 ngx_http_sender_domains_ses_t *
 ngx_http_sender_domains_ses_start(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_sender_domains_ses_op_e op, ngx_str_t *identity, ngx_str_t *arg,
-    ngx_http_sender_domains_ses_done_pt handler, void *data)
+    ngx_uint_t background, ngx_http_sender_domains_ses_done_pt handler,
+    void *data)
 {
     char                           *text;
     u_char                         *p;
@@ -231,6 +245,7 @@ ngx_http_sender_domains_ses_start(ngx_pool_t *pool, ngx_log_t *log,
     ses->op = op;
     ses->pool = pool;
     ses->log = log;
+    ses->background = background;
     ses->handler = handler;
     ses->data = data;
 
@@ -565,15 +580,104 @@ ngx_http_sender_domains_ses_request(ngx_http_sender_domains_ses_t *ses,
 
     url.len = p - url.data;
 
+    ses->method = method;
+    ses->url = url;
+    ses->headers = headers;
+    ses->req_body = *body;
+
+    return ngx_http_sender_domains_ses_send(ses);
+}
+
+
+/*
+ * Sends now if the shared budget allows; a person's call waits up to
+ * NGX_HTTP_SENDER_DOMAINS_SES_MAX_WAIT for it, a background call does not.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_ses_send(ngx_http_sender_domains_ses_t *ses)
+{
+    ngx_msec_t                            wait;
+    ngx_pool_cleanup_t                   *cln;
+    ngx_http_sender_domains_main_conf_t  *smcf = ngx_http_sender_domains_smcf;
+
+    wait = ngx_http_sender_domains_rate_take(ses->background);
+
+    if (wait && ses->background) {
+        return NGX_DECLINED;
+    }
+
+    if (wait) {
+        if (ses->waited + wait > NGX_HTTP_SENDER_DOMAINS_SES_MAX_WAIT) {
+            /* answered as throttled, from the event loop like any answer */
+            ses->gave_up = 1;
+            wait = 1;
+        }
+
+        if (ses->wait.handler == NULL) {
+            cln = ngx_pool_cleanup_add(ses->pool, 0);
+            if (cln == NULL) {
+                return NGX_ERROR;
+            }
+
+            cln->handler = ngx_http_sender_domains_ses_cleanup;
+            cln->data = ses;
+
+            ses->wait.handler = ngx_http_sender_domains_ses_wake;
+            ses->wait.data = &ngx_http_sender_domains_ses_dummy;
+            ses->wait.log = ses->log;
+        }
+
+        ses->waited += wait;
+        ngx_add_timer(&ses->wait, wait);
+
+        return NGX_OK;
+    }
+
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ses->log, 0,
-                   "sender_domains: SES %s %s %V", method,
-                   ngx_http_sender_domains_ses_op_name(ses->op), &url);
+                   "sender_domains: SES %s %s %V", ses->method,
+                   ngx_http_sender_domains_ses_op_name(ses->op), &ses->url);
 
     ses->call = ngx_http_sender_domains_http_start(ses->pool, ses->log,
-                    method, &url, headers, body, smcf->ses_timeout,
-                    ngx_http_sender_domains_ses_done, ses);
+                    ses->method, &ses->url, ses->headers, &ses->req_body,
+                    smcf->ses_timeout, ngx_http_sender_domains_ses_done, ses);
 
     return ses->call ? NGX_OK : NGX_ERROR;
+}
+
+
+static void
+ngx_http_sender_domains_ses_wake(ngx_event_t *ev)
+{
+    ngx_int_t                       rc;
+    ngx_http_sender_domains_ses_t  *ses;
+
+    ses = (ngx_http_sender_domains_ses_t *)
+              ((u_char *) ev - offsetof(ngx_http_sender_domains_ses_t, wait));
+
+    if (!ses->gave_up) {
+        rc = ngx_http_sender_domains_ses_send(ses);
+
+        if (rc == NGX_OK) {
+            return;
+        }
+    }
+
+    /* the budget stayed spent: answer as SES itself would */
+    sd_ses_result_set(&ses->result, SD_SES_THROTTLED);
+    ngx_str_set(&ses->body, "");
+    ses->handler(ses);
+}
+
+
+static void
+ngx_http_sender_domains_ses_cleanup(void *data)
+{
+    ngx_http_sender_domains_ses_t  *ses = data;
+
+    if (ses->wait.timer_set) {
+        ngx_del_timer(&ses->wait);
+    }
 }
 
 

@@ -38,6 +38,16 @@ struct ngx_http_sender_domains_ses_s {
     ngx_pool_t                             *pool;
     ngx_log_t                              *log;
     ngx_http_sender_domains_http_call_t    *call;
+
+    /* the signed request, kept while it waits for the call budget */
+    const char                             *method;
+    ngx_str_t                               url;
+    ngx_array_t                            *headers;
+    ngx_str_t                               req_body;
+    ngx_event_t                             wait;
+    ngx_msec_t                              waited;
+    ngx_uint_t                              background;
+    ngx_uint_t                              gave_up;
     ngx_http_sender_domains_ses_done_pt     handler;
     void                                   *data;
 };
@@ -49,11 +59,13 @@ void ngx_http_sender_domains_ses_exit(ngx_cycle_t *cycle);
 /*
  * Starts an operation.  "arg" is the MAIL FROM domain for PUT_MAIL_FROM,
  * the NextToken for LIST, unused otherwise.  Returns NULL when the call
- * could not even start (then nothing will be called back).
+ * could not even start (then nothing will be called back); a background
+ * call also gets NULL when the shared call budget is spent.  A call a
+ * person waits for waits briefly for the budget, then fails as throttled.
  */
 ngx_http_sender_domains_ses_t *ngx_http_sender_domains_ses_start(
     ngx_pool_t *pool, ngx_log_t *log, ngx_http_sender_domains_ses_op_e op,
-    ngx_str_t *identity, ngx_str_t *arg,
+    ngx_str_t *identity, ngx_str_t *arg, ngx_uint_t background,
     ngx_http_sender_domains_ses_done_pt handler, void *data);
 
 /* 0 when no AWS credentials were found: every call would fail */

@@ -21,7 +21,8 @@
 
 
 #define SD_REC_VERSION      1
-#define SD_REC_HEADER       4       /* version, flags, name length (LE16) */
+#define SD_REC_HEADER       12      /* version, flags, name length (LE16),
+                                       next check (LE64) */
 
 #define SD_CLAIM_ACTIVE     'a'
 #define SD_CLAIM_FAILED     'f'
@@ -32,6 +33,7 @@ struct sd_store_s {
     MDB_dbi                 identities;
     MDB_dbi                 claims;
     MDB_dbi                 legacy;
+    MDB_dbi                 due;
     MDB_dbi                 meta;
     int                     last_rc;
 };
@@ -43,6 +45,10 @@ static size_t sd_store_key(const char *ws, size_t ws_len, const char *id,
     size_t id_len, char *out);
 static int sd_store_put_record(MDB_txn *txn, MDB_dbi dbi, MDB_val *key,
     const sd_record_t *rec);
+static int sd_store_put_identity(sd_store_t *st, MDB_txn *txn, MDB_val *key,
+    const sd_record_t *rec);
+static int sd_store_reschedule(sd_store_t *st, MDB_txn *txn,
+    const MDB_val *id_key, int64_t old, int64_t next);
 static void sd_store_decode(const MDB_val *v, sd_record_t *rec);
 static int sd_store_copy(const sd_record_t *src, sd_store_alloc_pt alloc,
     void *ctx, sd_record_t *dst);
@@ -108,6 +114,10 @@ sd_store_open(const char *path, size_t map_size, sd_store_t **store,
 
     if (rc == 0) {
         rc = mdb_dbi_open(txn, "legacy", MDB_CREATE, &st->legacy);
+    }
+
+    if (rc == 0) {
+        rc = mdb_dbi_open(txn, "due", MDB_CREATE, &st->due);
     }
 
     if (rc == 0) {
@@ -283,6 +293,115 @@ sd_store_tree_key(const char *id, size_t id_len, char *out, size_t out_size)
 }
 
 
+static void
+sd_store_put_le64(unsigned char *p, uint64_t v)
+{
+    int  i;
+
+    for (i = 0; i < 8; i++) {
+        p[i] = (unsigned char) (v >> (8 * i));
+    }
+}
+
+
+static uint64_t
+sd_store_get_le64(const unsigned char *p)
+{
+    int       i;
+    uint64_t  v = 0;
+
+    for (i = 7; i >= 0; i--) {
+        v = (v << 8) | p[i];
+    }
+
+    return v;
+}
+
+
+/* the schedule index: big-endian time first, so keys sort by time */
+
+static int
+sd_store_due_key(int64_t t, const MDB_val *id_key, char *out)
+{
+    int       i;
+    uint64_t  v = (uint64_t) t;
+
+    for (i = 0; i < 8; i++) {
+        out[i] = (char) (v >> (8 * (7 - i)));
+    }
+
+    memcpy(out + 8, id_key->mv_data, id_key->mv_size);
+
+    return 8 + (int) id_key->mv_size;
+}
+
+
+/* moves a row's entry in the schedule from "old" to "next" */
+
+static int
+sd_store_reschedule(sd_store_t *st, MDB_txn *txn, const MDB_val *id_key,
+    int64_t old, int64_t next)
+{
+    int      rc;
+    char     buf[SD_STORE_MAX_KEY + 9];
+    MDB_val  k, v;
+
+    if (old == next) {
+        return 0;
+    }
+
+    if (id_key->mv_size + 8 > SD_STORE_MAX_KEY) {
+        return 0;
+    }
+
+    k.mv_data = buf;
+
+    if (old > 0) {
+        k.mv_size = sd_store_due_key(old, id_key, buf);
+        rc = mdb_del(txn, st->due, &k, NULL);
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+            return rc;
+        }
+    }
+
+    if (next > 0) {
+        k.mv_size = sd_store_due_key(next, id_key, buf);
+        v.mv_data = "";
+        v.mv_size = 0;
+        return mdb_put(txn, st->due, &k, &v, 0);
+    }
+
+    return 0;
+}
+
+
+/* writes an identity row and keeps the schedule index in step */
+
+static int
+sd_store_put_identity(sd_store_t *st, MDB_txn *txn, MDB_val *key,
+    const sd_record_t *rec)
+{
+    int          rc;
+    int64_t      old;
+    MDB_val      v;
+    sd_record_t  cur;
+
+    old = 0;
+
+    if (mdb_get(txn, st->identities, key, &v) == 0) {
+        sd_store_decode(&v, &cur);
+        old = cur.next_check;
+    }
+
+    rc = sd_store_reschedule(st, txn, key, old, rec->next_check);
+    if (rc != 0) {
+        return rc;
+    }
+
+    return sd_store_put_record(txn, st->identities, key, rec);
+}
+
+
 static int
 sd_store_put_record(MDB_txn *txn, MDB_dbi dbi, MDB_val *key,
     const sd_record_t *rec)
@@ -309,6 +428,7 @@ sd_store_put_record(MDB_txn *txn, MDB_dbi dbi, MDB_val *key,
     p[1] = (unsigned char) rec->flags;
     p[2] = rec->sender_name_len & 0xff;
     p[3] = (rec->sender_name_len >> 8) & 0xff;
+    sd_store_put_le64(p + 4, (uint64_t) rec->next_check);
     memcpy(p + SD_REC_HEADER, rec->sender_name, rec->sender_name_len);
     memcpy(p + SD_REC_HEADER + rec->sender_name_len, rec->json,
            rec->json_len);
@@ -335,6 +455,7 @@ sd_store_decode(const MDB_val *v, sd_record_t *rec)
     }
 
     rec->flags = p[1];
+    rec->next_check = (int64_t) sd_store_get_le64(p + 4);
     rec->sender_name = (const char *) p + SD_REC_HEADER;
     rec->sender_name_len = nlen;
     rec->json = rec->sender_name + nlen;
@@ -724,7 +845,7 @@ sd_store_claim(sd_store_t *st, const char *ws, size_t ws_len, const char *id,
     }
 
     if (rc == 0) {
-        rc = sd_store_put_record(txn, st->identities, &k, rec);
+        rc = sd_store_put_identity(st, txn, &k, rec);
     }
 
     if (rc == 0) {
@@ -744,22 +865,93 @@ sd_store_claim(sd_store_t *st, const char *ws, size_t ws_len, const char *id,
  * meanwhile (SD_STORE_CONFLICT).
  */
 
+static int
+sd_store_put_claimed(sd_store_t *st, MDB_txn *txn, const char *ws,
+    size_t ws_len, const char *id, size_t id_len, MDB_val *k,
+    const sd_record_t *rec)
+{
+    int       rc, n, failed;
+    char      tk[SD_STORE_MAX_KEY + 1], cv[SD_STORE_MAX_KEY + 3];
+    size_t    tk_len;
+    MDB_val   ck, cval;
+
+    tk_len = sd_store_tree_key(id, id_len, tk, sizeof(tk));
+    failed = (rec->flags & SD_REC_FAILED) != 0;
+
+    ck.mv_data = tk;
+    ck.mv_size = tk_len;
+
+    rc = mdb_get(txn, st->claims, &ck, &cval);
+
+    if (rc == 0 && !sd_store_claim_owner(&cval, ws, ws_len, id, id_len)) {
+        if (failed) {
+            /* someone else holds the name now: leave their claim alone */
+            return sd_store_put_identity(st, txn, k, rec);
+        }
+
+        if (sd_store_claim_blocks(&cval, ws, ws_len)) {
+            return SD_STORE_CONFLICT;
+        }
+    }
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    if (!failed) {
+        rc = sd_store_check_tree(st, txn, ws, ws_len, id, id_len, tk, tk_len);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+
+    n = sd_store_claim_value(cv, ws, ws_len, id, id_len, failed);
+    cval.mv_data = cv;
+    cval.mv_size = n;
+
+    rc = mdb_put(txn, st->claims, &ck, &cval, 0);
+    if (rc != 0) {
+        return rc;
+    }
+
+    return sd_store_put_identity(st, txn, k, rec);
+}
+
+
+static int
+sd_store_replace_cb(void *ctx, const sd_record_t *cur, sd_record_t *out)
+{
+    (void) cur;
+
+    *out = *(const sd_record_t *) ctx;
+
+    return 0;
+}
+
+
 sd_store_rc_e
 sd_store_update(sd_store_t *st, const char *ws, size_t ws_len,
     const char *id, size_t id_len, const sd_record_t *rec)
 {
-    int       rc, n, failed;
-    char      kbuf[SD_STORE_MAX_KEY + 1], tk[SD_STORE_MAX_KEY + 1];
-    char      cv[SD_STORE_MAX_KEY + 3];
-    size_t    tk_len;
-    MDB_txn  *txn;
-    MDB_val   k, v, ck, cval;
+    return sd_store_modify(st, ws, ws_len, id, id_len, sd_store_replace_cb,
+                           NULL, (void *) rec);
+}
+
+
+sd_store_rc_e
+sd_store_modify(sd_store_t *st, const char *ws, size_t ws_len,
+    const char *id, size_t id_len, sd_store_modify_pt modify,
+    void (*done)(void *ctx), void *ctx)
+{
+    int           rc;
+    char          kbuf[SD_STORE_MAX_KEY + 1];
+    MDB_txn      *txn;
+    MDB_val       k, v;
+    sd_record_t   cur, out;
 
     if (ws_len + 1 + id_len > SD_STORE_MAX_KEY) {
         return SD_STORE_NOT_FOUND;
     }
-
-    tk_len = sd_store_tree_key(id, id_len, tk, sizeof(tk));
 
     rc = sd_store_begin(st, 0, &txn);
     if (rc != 0) {
@@ -769,62 +961,32 @@ sd_store_update(sd_store_t *st, const char *ws, size_t ws_len,
     k.mv_data = kbuf;
     k.mv_size = sd_store_key(ws, ws_len, id, id_len, kbuf);
 
+    /* a row deleted meanwhile is not brought back */
     rc = mdb_get(txn, st->identities, &k, &v);
-    if (rc != 0) {
-        mdb_txn_abort(txn);
-        return sd_store_map(st, rc);
-    }
-
-    failed = (rec->flags & SD_REC_FAILED) != 0;
-    ck.mv_data = tk;
-    ck.mv_size = tk_len;
-
-    rc = mdb_get(txn, st->claims, &ck, &cval);
-
-    if (rc == 0 && !sd_store_claim_owner(&cval, ws, ws_len, id, id_len)) {
-        /* someone else holds the exact name now */
-        if (!failed && sd_store_claim_blocks(&cval, ws, ws_len)) {
-            mdb_txn_abort(txn);
-            return SD_STORE_CONFLICT;
-        }
-    }
-
-    if (!failed) {
-        rc = sd_store_check_tree(st, txn, ws, ws_len, id, id_len, tk, tk_len);
-        if (rc == SD_STORE_CONFLICT) {
-            mdb_txn_abort(txn);
-            return SD_STORE_CONFLICT;
-        }
-
-    } else {
-        rc = 0;
-    }
 
     if (rc == 0) {
-        n = sd_store_claim_value(cv, ws, ws_len, id, id_len, failed);
-        cval.mv_data = cv;
-        cval.mv_size = n;
+        sd_store_decode(&v, &cur);
 
-        if (failed) {
-            /* only mark our own claim failed, never someone else's */
-            MDB_val  cur;
+        if (modify(ctx, &cur, &out) != 0) {
+            mdb_txn_abort(txn);
 
-            rc = mdb_get(txn, st->claims, &ck, &cur);
-            if (rc == 0 && sd_store_claim_owner(&cur, ws, ws_len, id, id_len))
-            {
-                rc = mdb_put(txn, st->claims, &ck, &cval, 0);
-
-            } else {
-                rc = 0;
+            if (done) {
+                done(ctx);
             }
 
-        } else {
-            rc = mdb_put(txn, st->claims, &ck, &cval, 0);
+            return SD_STORE_OK;
+        }
+
+        rc = sd_store_put_claimed(st, txn, ws, ws_len, id, id_len, &k, &out);
+
+        if (done) {
+            done(ctx);
         }
     }
 
-    if (rc == 0) {
-        rc = sd_store_put_record(txn, st->identities, &k, rec);
+    if (rc == SD_STORE_CONFLICT) {
+        mdb_txn_abort(txn);
+        return SD_STORE_CONFLICT;
     }
 
     if (rc == 0) {
@@ -862,7 +1024,18 @@ sd_store_delete(sd_store_t *st, const char *ws, size_t ws_len,
     k.mv_data = kbuf;
     k.mv_size = sd_store_key(ws, ws_len, id, id_len, kbuf);
 
-    rc = mdb_del(txn, st->identities, &k, NULL);
+    rc = mdb_get(txn, st->identities, &k, &cval);
+
+    if (rc == 0) {
+        sd_record_t  cur;
+
+        sd_store_decode(&cval, &cur);
+        rc = sd_store_reschedule(st, txn, &k, cur.next_check, 0);
+    }
+
+    if (rc == 0) {
+        rc = mdb_del(txn, st->identities, &k, NULL);
+    }
 
     if (rc == 0) {
         ck.mv_data = tk;
@@ -961,6 +1134,71 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
     }
 
     return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_due(sd_store_t *st, int64_t now, size_t max,
+    int (*each)(void *ctx, const char *ws, size_t ws_len, const char *id,
+                size_t id_len), void *ctx)
+{
+    int          rc, i;
+    size_t       n;
+    uint64_t     t;
+    MDB_txn     *txn;
+    MDB_val      k, v;
+    const char  *key, *sep;
+    MDB_cursor  *cur;
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = mdb_cursor_open(txn, st->due, &cur);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return sd_store_map(st, rc);
+    }
+
+    n = 0;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+
+    while (rc == 0 && n < max) {
+        key = k.mv_data;
+
+        if (k.mv_size < 10) {
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+            continue;
+        }
+
+        for (t = 0, i = 0; i < 8; i++) {
+            t = (t << 8) | (unsigned char) key[i];
+        }
+
+        if ((int64_t) t > now) {
+            break;
+        }
+
+        sep = memchr(key + 8, '\0', k.mv_size - 8);
+
+        if (sep != NULL) {
+            n++;
+
+            if (each(ctx, key + 8, sep - key - 8, sep + 1,
+                     key + k.mv_size - sep - 1) != 0)
+            {
+                break;
+            }
+        }
+
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+
+    return sd_store_map(st, (rc == MDB_NOTFOUND) ? 0 : rc);
 }
 
 

@@ -9,6 +9,7 @@
  *   identities  "<workspace>\0<identity>"  -> record (header + JSON)
  *   claims      tree key of the identity   -> "<workspace>\0<identity>\0<s>"
  *   legacy      "<workspace>\0<address>"   -> record (header + JSON)
+ *   due         BE64(next check) "<ws>\0<identity>" -> "" (the schedule)
  *   meta        "lease" etc.               -> small values
  *
  * Records start with a fixed header so the send-time resolver can read the
@@ -46,6 +47,7 @@ typedef struct sd_store_s  sd_store_t;
 
 typedef struct {
     unsigned                flags;
+    int64_t                 next_check;     /* epoch s; 0: not scheduled */
     const char             *sender_name;
     size_t                  sender_name_len;
     const char             *json;
@@ -80,6 +82,18 @@ sd_store_rc_e sd_store_claim(sd_store_t *store, const char *ws, size_t ws_len,
     const char *id, size_t id_len, const sd_record_t *rec);
 sd_store_rc_e sd_store_update(sd_store_t *store, const char *ws,
     size_t ws_len, const char *id, size_t id_len, const sd_record_t *rec);
+/*
+ * Read-modify-write in one write transaction: "modify" gets the current
+ * record and fills "out" (whose memory must stay valid until it returns
+ * and is released by "done"), or returns non-zero to leave the row as is.
+ * No I/O may happen inside: LMDB has one writer across all workers.
+ */
+typedef int (*sd_store_modify_pt)(void *ctx, const sd_record_t *cur,
+    sd_record_t *out);
+
+sd_store_rc_e sd_store_modify(sd_store_t *store, const char *ws,
+    size_t ws_len, const char *id, size_t id_len, sd_store_modify_pt modify,
+    void (*done)(void *ctx), void *ctx);
 sd_store_rc_e sd_store_delete(sd_store_t *store, const char *ws,
     size_t ws_len, const char *id, size_t id_len);
 
@@ -91,6 +105,11 @@ sd_store_rc_e sd_store_legacy_get(sd_store_t *store, const char *ws,
     void *alloc_ctx, sd_record_t *rec);
 sd_store_rc_e sd_store_legacy_list(sd_store_t *store, const char *ws,
     size_t ws_len, sd_store_each_pt each, void *ctx);
+
+/* rows whose next check is due, oldest first, at most "max" */
+sd_store_rc_e sd_store_due(sd_store_t *store, int64_t now, size_t max,
+    int (*each)(void *ctx, const char *ws, size_t ws_len, const char *id,
+                size_t id_len), void *ctx);
 
 sd_store_rc_e sd_store_lease(sd_store_t *store, int64_t owner, int64_t now,
     int64_t ttl, int *acquired);
