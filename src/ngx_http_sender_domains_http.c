@@ -344,7 +344,7 @@ ngx_http_sender_domains_http_header(char *ptr, size_t size, size_t nmemb,
 {
     ngx_http_sender_domains_http_call_t  *call = userdata;
 
-    u_char  *p, *end, *v;
+    u_char  *p, *end, *v, *colon;
     size_t   n;
 
     n = size * nmemb;
@@ -362,16 +362,18 @@ ngx_http_sender_domains_http_header(char *ptr, size_t size, size_t nmemb,
         return n;
     }
 
-    v = ngx_strlchr(p, end, ':');
-    if (v == NULL) {
+    colon = ngx_strlchr(p, end, ':');
+    if (colon == NULL) {
         return n;
     }
 
 #define sd_header_is(name)                                                    \
-    ((size_t) (v - p) == sizeof(name) - 1                                     \
+    ((size_t) (colon - p) == sizeof(name) - 1                                 \
      && ngx_strncasecmp(p, (u_char *) name, sizeof(name) - 1) == 0)
 
-    for (v++; v < end && (*v == ' ' || *v == '\t'); v++) { /* void */ }
+    for (v = colon + 1; v < end && (*v == ' ' || *v == '\t'); v++) {
+        /* void */
+    }
 
     if (sd_header_is("x-amzn-ErrorType")) {
         call->error_type_len = ngx_min((size_t) (end - v),

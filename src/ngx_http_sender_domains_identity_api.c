@@ -71,6 +71,8 @@ static ngx_int_t ngx_http_sender_domains_ses_error(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, sd_ses_result_t *res);
 static ngx_int_t ngx_http_sender_domains_load(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_load_row(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
 static sd_store_rc_e ngx_http_sender_domains_save(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_reply_row(ngx_http_request_t *r,
@@ -190,14 +192,25 @@ static ngx_int_t
 ngx_http_sender_domains_load(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
-    ngx_int_t      rc;
-    sd_record_t    rec;
-    sd_store_rc_e  src;
+    ngx_int_t  rc;
 
     rc = ngx_http_sender_domains_normalize_path_id(r, ctx);
     if (rc != NGX_DECLINED) {
         return rc;
     }
+
+    return ngx_http_sender_domains_load_row(r, ctx);
+}
+
+
+/* loads the row of ctx->name (already normalised) into ctx->row */
+
+static ngx_int_t
+ngx_http_sender_domains_load_row(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    sd_record_t    rec;
+    sd_store_rc_e  src;
 
     src = sd_store_get(ngx_http_sender_domains_store(),
                        (char *) ctx->caller.workspace.data,
@@ -682,7 +695,7 @@ ngx_http_sender_domains_add(ngx_http_request_t *r,
 
     case SD_STORE_EXISTS:
         /* an add that stopped half-way resumes; a finished one is 409 */
-        rc = ngx_http_sender_domains_load(r, ctx);
+        rc = ngx_http_sender_domains_load_row(r, ctx);
         if (rc != NGX_DECLINED) {
             return rc;
         }
@@ -1352,7 +1365,7 @@ ngx_http_sender_domains_migrate(ngx_http_request_t *r,
                    "Already registered in another workspace.");
 
     case SD_STORE_EXISTS:
-        rc = ngx_http_sender_domains_load(r, ctx);
+        rc = ngx_http_sender_domains_load_row(r, ctx);
         if (rc != NGX_DECLINED) {
             return rc;
         }

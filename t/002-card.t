@@ -1,0 +1,196 @@
+# The card (GET /), caller context, plan gating and JSON errors.
+
+use lib 't/lib';
+use Test::Nginx::Socket;
+use SdTest;
+
+repeat_each(1);
+plan tests => repeat_each() * (blocks() * 2 + 3);
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: the card of a new workspace is empty
+--- request
+GET /api/
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: Professional
+--- error_code: 200
+--- response_body
+{"plan_ok":true,"can_edit":true,"default_from":"Platform Reports <reports@platform.example>","identities":[]}
+
+
+
+=== TEST 2: a member sees the card read-only
+--- request
+GET /api/
+--- more_headers
+X-WS: acme
+X-Role: member
+X-Plan: professional
+--- error_code: 200
+--- response_body_like: "can_edit":false
+
+
+
+=== TEST 3: no workspace is 401 JSON
+--- request
+GET /api/
+--- more_headers
+X-Plan: professional
+--- error_code: 401
+--- response_body_like: ^\{"error":\{"code":"unauthenticated","message":"[^"]+"\}\}$
+
+
+
+=== TEST 4: a plan without access is 403 plan_required with upgrade
+--- request
+GET /api/
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: starter
+--- error_code: 403
+--- response_body_like: ^\{"error":\{"code":"plan_required","message":"[^"]+"\},"upgrade":true\}$
+
+
+
+=== TEST 5: an expired trial is locked (RFC 3339)
+--- request
+GET /api/
+--- more_headers
+X-WS: acme
+X-Plan: starter
+X-Trial-Ends: 2020-01-01T00:00:00Z
+--- error_code: 403
+--- response_body_like: "plan_required"
+
+
+
+=== TEST 6: an active trial is open (RFC 3339 with an offset)
+--- request
+GET /api/
+--- more_headers
+X-WS: acme
+X-Plan: starter
+X-Trial-Ends: 2099-12-31T23:59:59+02:00
+--- error_code: 200
+--- response_body_like: "plan_ok":true
+
+
+
+=== TEST 7: an active trial is open (epoch seconds)
+--- request
+GET /api/
+--- more_headers
+X-WS: acme
+X-Plan: starter
+X-Trial-Ends: 4102444800
+--- error_code: 200
+--- response_body_like: "identities":\[\]
+
+
+
+=== TEST 8: a trial end that is not a time is no trial
+--- request
+GET /api/
+--- more_headers
+X-WS: acme
+X-Plan: starter
+X-Trial-Ends: next week
+--- error_code: 403
+--- response_body_like: "plan_required"
+
+
+
+=== TEST 9: an unknown path is 404 JSON
+--- request
+GET /api/acme.com/frobnicate
+--- more_headers
+X-WS: acme
+X-Plan: professional
+--- error_code: 404
+--- response_body_like: ^\{"error":\{"code":"not_found","message":"[^"]+"\}\}$
+
+
+
+=== TEST 10: an unknown identity is 404 JSON
+--- request
+GET /api/nothere.example
+--- more_headers
+X-WS: acme
+X-Plan: professional
+--- error_code: 404
+--- response_body_like: "code":"not_found"
+
+
+
+=== TEST 11: a wrong method is 405 JSON with Allow
+--- request
+PUT /api/
+--- more_headers
+X-WS: acme
+X-Plan: professional
+--- error_code: 405
+--- response_headers
+Allow: GET, HEAD, POST
+Content-Type: application/json; charset=utf-8
+--- response_body_like: "code":"method_not_allowed"
+
+
+
+=== TEST 12: a body that is not JSON is 400 invalid_json
+--- request
+POST /api/
+{"identity": "acme.com",
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/json
+--- error_code: 400
+--- response_body_like: "code":"invalid_json"
+
+
+
+=== TEST 13: a body that is not declared JSON is 415
+--- request
+POST /api/
+identity=acme.com
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/x-www-form-urlencoded
+--- error_code: 415
+--- response_body_like: "code":"unsupported_media_type"
+
+
+
+=== TEST 14: a body over 64 KiB is 413 JSON
+--- request eval
+"POST /api/\n{\"identity\":\"" . ("a" x 70000) . "\"}"
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/json
+--- error_code: 413
+--- response_body_like: "code":"body_too_large"
+
+
+
+=== TEST 15: answers are never cached
+--- request
+GET /api/
+--- more_headers
+X-WS: acme
+X-Plan: professional
+--- error_code: 200
+--- response_headers
+Cache-Control: no-store
+--- response_body_like: identities

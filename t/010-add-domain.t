@@ -1,0 +1,239 @@
+# Adding a domain: DNS records, verification through the simulator,
+# MAIL FROM (custom, default, existing kept), adoption, validation.
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use SdTest;
+
+repeat_each(1);
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: add a domain: three DKIM CNAMEs, MAIL FROM and DMARC records
+--- request
+POST /api/
+{"identity":"Acme.COM.","type":"domain"}
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/json
+--- error_code: 201
+--- response_body_like eval
+qr/^\{"identity":"acme\.com","type":"domain","kind":"managed",.*"state":"ready","dkim_status":"pending","mail_from_status":"pending","verified_for_sending":false,.*"mail_from_domain":"pmail\.acme\.com","origin":"created",.*"dns_records":\[\{"group":"dkim","requirement":"required","type":"CNAME","name":"(\w+)\._domainkey\.acme\.com","value":"\1\.dkim\.amazonses\.com","explanation":"(?:[^"\\]|\\.)+"\},\{"group":"dkim",[^}]+"type":"CNAME","name":"(\w+)\._domainkey\.acme\.com","value":"\2\.dkim\.amazonses\.com"[^}]+\},\{"group":"dkim",[^}]+"type":"CNAME"[^}]+\},\{"group":"mail_from","requirement":"recommended","type":"MX","name":"pmail\.acme\.com","value":"10 feedback-smtp\.us-east-1\.amazonses\.com"[^}]+\},\{"group":"mail_from","requirement":"recommended","type":"TXT","name":"pmail\.acme\.com","value":"v=spf1 include:amazonses\.com ~all"[^}]+\},\{"group":"dmarc","requirement":"optional","type":"TXT","name":"_dmarc\.acme\.com","value":"v=DMARC1; p=none;[^"]*"[^}]+\}\]\}\n$/s
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: publish the records, refresh: verified
+--- request eval
+[
+"POST /api/
+{\"identity\":\"acme.com\"}",
+"POST /sim/dns/publish
+{\"identity\":\"acme.com\"}",
+"POST /api/acme.com/refresh",
+"GET /api/acme.com",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/json
+--- error_code eval
+[201, 200, 200, 200]
+--- response_body_like eval
+[
+qr/"dkim_status":"pending"/,
+qr/published/,
+qr/"dkim_status":"verified","mail_from_status":"verified","verified_for_sending":true,.*"verification_info":\{"error_type":null,"last_checked_at":"20\d\d-[^"]+Z","last_success_at":"20\d\d-[^"]+Z"\}/,
+qr/"state":"ready","dkim_status":"verified"/,
+]
+
+
+
+=== TEST 3: before the records exist, SES's reason is on the row
+--- request eval
+[
+"POST /api/
+{\"identity\":\"slow.example\"}",
+"POST /api/slow.example/refresh",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/json
+--- error_code eval
+[201, 200]
+--- response_body_like eval
+[
+qr/"dkim_status":"pending"/,
+qr/"dkim_status":"pending",.*"verification_info":\{"error_type":"TYPE_NOT_FOUND"/,
+]
+
+
+
+=== TEST 4: a custom MAIL FROM subdomain
+--- request
+POST /api/
+{"identity":"acme.com","type":"domain","mail_from_subdomain":"Bounce"}
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/json
+--- error_code: 201
+--- response_body_like: "mail_from_domain":"bounce\.acme\.com".*"type":"MX","name":"bounce\.acme\.com"
+
+
+
+=== TEST 5: a domain SES already has is adopted, and its MAIL FROM kept
+--- request eval
+[
+"POST /sim/seed
+{\"identity\":\"old.example\",\"mail_from_domain\":\"mx.old.example\",\"verified\":true}",
+"POST /api/
+{\"identity\":\"old.example\",\"mail_from_subdomain\":\"pmail\"}",
+"GET /sim/calls",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/json
+--- error_code eval
+[200, 201, 200]
+--- response_body_like eval
+[
+qr/old\.example/,
+qr/"dkim_status":"verified","mail_from_status":"(verified|pending)","verified_for_sending":true,.*"mail_from_domain":"mx\.old\.example","origin":"adopted"/,
+qr/^(?!.*PutEmailIdentityMailFromAttributes).*CreateEmailIdentity.*GetEmailIdentity/s,
+]
+
+
+
+=== TEST 6: an adopted domain without a MAIL FROM gets the requested one
+--- request eval
+[
+"POST /sim/seed
+{\"identity\":\"bare.example\",\"verified\":false}",
+"POST /api/
+{\"identity\":\"bare.example\"}",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/json
+--- error_code eval
+[200, 201]
+--- response_body_like eval
+[
+qr/bare\.example/,
+qr/"mail_from_domain":"pmail\.bare\.example","origin":"adopted"/,
+]
+
+
+
+=== TEST 7: the same domain again in the same workspace is 409 already_exists
+--- request eval
+[
+"POST /api/
+{\"identity\":\"acme.com\"}",
+"POST /api/
+{\"identity\":\"ACME.com\"}",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/json
+--- error_code eval
+[201, 409]
+--- response_body_like eval
+[
+qr/"identity":"acme\.com"/,
+qr/^\{"error":\{"code":"already_exists","message":"[^"]+"\}\}$/,
+]
+
+
+
+=== TEST 8: invalid domains get 400 invalid_identity with a helpful sentence
+--- request eval
+[
+"POST /api/
+{\"identity\":\"reports\@acme.com\",\"type\":\"domain\"}",
+"POST /api/
+{\"identity\":\"bücher.de\",\"type\":\"domain\"}",
+"POST /api/
+{\"identity\":\"localhost\",\"type\":\"domain\"}",
+"POST /api/
+{\"identity\":\"-acme.com\",\"type\":\"domain\"}",
+"POST /api/
+{\"identity\":\"https://acme.com/\",\"type\":\"domain\"}",
+"POST /api/
+{\"identity\":\"" . ("a" x 64) . ".com\",\"type\":\"domain\"}",
+"POST /api/
+{\"identity\":\"" . CORE::join(".", ("abcdefghi") x 26) . ".com\",\"type\":\"domain\"}",
+"POST /api/
+{\"identity\":42}",
+"POST /api/
+{\"identity\":\"acme.com\",\"type\":\"website\"}",
+"POST /api/
+{\"identity\":\"acme.com\",\"mail_from_subdomain\":\"mail.bounce\"}",
+"POST /api/
+{\"identity\":\"acme.com\",\"mail_from_subdomain\":\"-x\"}",
+"POST /api/
+[\"acme.com\"]",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/json
+--- error_code eval
+[400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400]
+--- response_body_like eval
+[
+qr/"code":"invalid_identity","message":"That looks like an email address/,
+qr/"code":"invalid_identity","message":"[^"]*xn--/,
+qr/"code":"invalid_identity"/,
+qr/"code":"invalid_identity"/,
+qr/"code":"invalid_identity"/,
+qr/"code":"invalid_identity"/,
+qr/"code":"invalid_identity"/,
+qr/"code":"invalid_identity"/,
+qr/"code":"invalid_type"/,
+qr/"code":"invalid_subdomain","message":"Enter one label/,
+qr/"code":"invalid_subdomain"/,
+qr/"code":"invalid_json"/,
+]
+
+
+
+=== TEST 9: the card lists the workspace's rows
+--- request eval
+[
+"POST /api/
+{\"identity\":\"acme.com\"}",
+"POST /api/
+{\"identity\":\"reports\@beta.example\",\"type\":\"email\"}",
+"GET /api/",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/json
+--- error_code eval
+[201, 201, 200]
+--- response_body_like eval
+[
+qr/acme\.com/,
+qr/reports\@beta\.example/,
+qr/^\{"plan_ok":true,"can_edit":true,"default_from":"[^"]+","identities":\[\{"identity":"acme\.com",.*\},\{"identity":"reports\@beta\.example",.*\}\]\}$/,
+]

@@ -1,0 +1,232 @@
+package SdTest;
+
+# Shared set-up for the module's Test::Nginx files:
+#   - starts one SES simulator (t/ses-sim/ses_sim.py) per .t file and
+#     exports its port as $TEST_NGINX_SES_PORT;
+#   - gives blocks a default main_config / http_config / config that load
+#     the module against the simulator, so a block states only what it is
+#     about; a block can still override any of them;
+#   - resets the simulator before each block (fresh "AWS" account);
+#   - small helpers for blocks' --- init code: sim() calls the simulator's
+#     control API, background() runs requests while the block's own
+#     requests go on, worker_pids() finds nginx workers.
+#
+# Callers in a block use headers: X-WS (workspace), X-Role, X-Plan and
+# X-Trial-Ends, wired to the sender_domains_* directives below.
+
+use strict;
+use warnings;
+
+use Test::Nginx::Socket ();
+use IO::Socket::INET;
+use File::Spec;
+use Cwd qw(abs_path);
+use POSIX ();
+
+our $SimPid;
+our $SimPort;
+our $Root;
+
+BEGIN {
+    my $here = abs_path(__FILE__);
+    ($Root = $here) =~ s{/t/lib/SdTest\.pm$}{};
+}
+
+sub import {
+    my ($class, %opt) = @_;
+
+    start_sim(@{ $opt{sim_args} || [] });
+
+    Test::Nginx::Socket::add_block_preprocessor(sub {
+        my $block = shift;
+
+        if (!defined $block->main_config) {
+            $block->set_value('main_config', default_main_config());
+        }
+
+        if (!defined $block->http_config) {
+            $block->set_value('http_config',
+                              default_http_config($opt{http_extra} || ''));
+        }
+
+        if (!defined $block->config) {
+            $block->set_value('config', default_config());
+        }
+
+        if (!defined $block->init) {
+            $block->set_value('init', 'SdTest::sim_reset();');
+        }
+    });
+}
+
+sub default_main_config {
+    return <<'EOF';
+env AWS_ACCESS_KEY_ID=AKIDSIMULATOR;
+env AWS_SECRET_ACCESS_KEY=sim-secret-key;
+EOF
+}
+
+sub default_http_config {
+    my $extra = shift;
+    return <<"EOF";
+    sender_domains_db \$TEST_NGINX_SERVER_ROOT/logs/senders.mdb 16m;
+    sender_domains_default_from "Platform Reports <reports\@platform.example>";
+    sender_domains_ses_endpoint http://127.0.0.1:\$TEST_NGINX_SES_PORT;
+    sender_domains_ses_rate 100;
+    sender_domains_ses_timeout 3s;
+$extra
+EOF
+}
+
+sub default_config {
+    return <<'EOF';
+    location /api/ {
+        sender_domains_api;
+        sender_domains_workspace $http_x_ws;
+        sender_domains_role $http_x_role;
+        sender_domains_plan $http_x_plan;
+        sender_domains_trial_ends $http_x_trial_ends;
+    }
+
+    location /sim/ {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SES_PORT/_sim/;
+    }
+EOF
+}
+
+sub start_sim {
+    my @args = @_;
+    my $py = '/usr/bin/python3';
+    my $sim = "$Root/t/ses-sim/ses_sim.py";
+
+    pipe(my $r, my $w) or die "pipe: $!";
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+
+    if ($pid == 0) {
+        close $r;
+        POSIX::setsid();
+        open STDOUT, '>&', $w or die;
+        open STDERR, '>', File::Spec->devnull;
+        exec $py, $sim, '--port', '0', @args or POSIX::_exit(127);
+    }
+
+    close $w;
+    my $line = '';
+    my $deadline = time + 15;
+    while (time < $deadline) {
+        my $got = <$r>;
+        last unless defined $got;
+        if ($got =~ m{listening on http://[\d.]+:(\d+)}) {
+            $SimPort = $1;
+            last;
+        }
+    }
+    die "SES simulator did not start" unless $SimPort;
+
+    $SimPid = $pid;
+    $ENV{TEST_NGINX_SES_PORT} = $SimPort;
+
+    # keep the pipe open in the background so the simulator never gets
+    # SIGPIPE; it is closed with the process
+    $SdTest::SimOut = $r;
+}
+
+sub stop_sim {
+    return unless $SimPid;
+    kill 'TERM', -$SimPid;
+    kill 'TERM', $SimPid;
+    waitpid $SimPid, 0;
+    undef $SimPid;
+}
+
+END { stop_sim() }
+
+# A raw HTTP/1.0 call to a port on loopback; returns (status, body).
+sub http {
+    my ($port, $method, $path, $body, $headers) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Timeout => 10)
+        or die "connect $port: $!";
+    $body //= '';
+    my $h = '';
+    for my $k (sort keys %{ $headers || {} }) {
+        $h .= "$k: $headers->{$k}\r\n";
+    }
+    $h .= "Content-Type: application/json\r\n" if length $body
+        && $h !~ /content-type/i;
+    print $s "$method $path HTTP/1.0\r\nHost: localhost\r\n$h"
+             . "Content-Length: " . length($body) . "\r\n\r\n$body";
+    local $/;
+    my $resp = <$s> // '';
+    close $s;
+    my ($head, $rbody) = split /\r\n\r\n/, $resp, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/\S+ (\d+)};
+    return ($status // 0, $rbody // '');
+}
+
+sub sim {
+    my ($method, $path, $body) = @_;
+    my ($st, $b) = http($SimPort, $method, "/_sim$path", $body);
+    die "simulator $method $path: $st $b" if $st >= 400 && $st != 404
+                                             && $st != 410;
+    return $b;
+}
+
+sub sim_reset { sim(POST => '/reset', '{}') }
+
+# Runs a list of requests against nginx in a child process, in parallel
+# (one child each), writing "status body" lines to "$file.N"; returns pids.
+sub background {
+    my ($file, @reqs) = @_;
+    my @pids;
+    my $port = $ENV{TEST_NGINX_SERVER_PORT};
+    my $i = 0;
+    for my $req (@reqs) {
+        my $n = $i++;
+        my $pid = fork;
+        die "fork: $!" unless defined $pid;
+        if ($pid == 0) {
+            my ($st, $b) = eval { http($port, @$req) };
+            $st //= 0;
+            if (open my $fh, '>', "$file.$n.tmp") {
+                print $fh "$st $b";
+                close $fh;
+                rename "$file.$n.tmp", "$file.$n";
+            }
+            POSIX::_exit(0);
+        }
+        push @pids, $pid;
+    }
+    return @pids;
+}
+
+sub wait_pids { waitpid $_, 0 for @_ }
+
+sub server_root {
+    return $ENV{TEST_NGINX_SERVER_ROOT} // $ENV{TEST_NGINX_SERVROOT};
+}
+
+sub worker_pids {
+    my $master = master_pid() or return ();
+    my @pids;
+    for my $stat (glob '/proc/[0-9]*/stat') {
+        open my $fh, '<', $stat or next;
+        my $line = <$fh> // '';
+        close $fh;
+        if ($line =~ /^(\d+) \(nginx\) \S+ (\d+)/ && $2 == $master) {
+            push @pids, $1;
+        }
+    }
+    return @pids;
+}
+
+sub master_pid {
+    my $f = server_root() . '/logs/nginx.pid';
+    open my $fh, '<', $f or return;
+    my $pid = <$fh>;
+    chomp $pid if defined $pid;
+    return $pid;
+}
+
+1;
