@@ -46,6 +46,7 @@ struct ngx_http_sender_domains_ctx_s {
     ngx_int_t                           jwt_rc;     /* 0: not checked */
 
     unsigned                            wants_body:1;
+    unsigned                            fresh_claim:1;
     unsigned                            is_domain:1;
     unsigned                            waiting:1;
 };

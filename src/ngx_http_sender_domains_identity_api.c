@@ -686,6 +686,7 @@ ngx_http_sender_domains_add(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "sender_domains: workspace \"%V\" claimed \"%V\"",
                       &ctx->caller.workspace, &ctx->name);
+        ctx->fresh_claim = 1;
         break;
 
     case SD_STORE_CONFLICT:
@@ -730,6 +731,27 @@ ngx_http_sender_domains_advance(ngx_http_request_t *r,
     const char   *label;
 
     if (sd_row_in_state(ctx->row, SD_STATE_CREATING)) {
+
+        if (!ctx->fresh_claim) {
+            /*
+             * A retry: an earlier CreateEmailIdentity may have succeeded
+             * with its answer lost.  Count it before calling, so that an
+             * AlreadyExists now is known to be possibly our own.
+             */
+            json_int_t     n;
+            sd_store_rc_e  src;
+
+            n = json_integer_value(json_object_get(ctx->row,
+                                                   "_create_attempts"));
+            json_object_set_new(ctx->row, "_create_attempts",
+                                json_integer(n + 1));
+
+            src = ngx_http_sender_domains_save(r, ctx);
+            if (src != SD_STORE_OK) {
+                return ngx_http_sender_domains_store_error(r, src);
+            }
+        }
+
         return ngx_http_sender_domains_call(r, ctx, SD_STEP_CREATE,
                                             SD_SES_OP_CREATE, NULL);
     }
@@ -856,8 +878,16 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
     case SD_STEP_CREATE:
 
         if (st == SD_SES_ALREADY_EXISTS) {
-            /* SES has it already: adopt it, never overwrite it */
-            json_object_set_new(ctx->row, "origin", json_string("adopted"));
+            /*
+             * SES has it already: adopt it, never overwrite it.  After an
+             * earlier attempt of ours it is most likely our own creation,
+             * whose answer was lost: then it stays ours to delete.
+             */
+            json_object_set_new(ctx->row, "origin",
+                json_string(json_integer_value(
+                                json_object_get(ctx->row,
+                                                "_create_attempts")) > 1
+                            ? "created" : "adopted"));
             return ngx_http_sender_domains_call(r, ctx, SD_STEP_ADOPT,
                                                 SD_SES_OP_GET, NULL);
         }
@@ -1357,6 +1387,7 @@ ngx_http_sender_domains_migrate(ngx_http_request_t *r,
     switch (src) {
 
     case SD_STORE_OK:
+        ctx->fresh_claim = 1;
         break;
 
     case SD_STORE_CONFLICT:

@@ -71,6 +71,9 @@ sd_row_new(const char *id, size_t id_len, int is_domain,
 
     json_object_set_new(row, "_attempt", json_integer(0));
 
+    /* CreateEmailIdentity calls made for this row (see identity_api.c) */
+    json_object_set_new(row, "_create_attempts", json_integer(1));
+
     return row;
 }
 
