@@ -44,6 +44,7 @@ static size_t ngx_http_sender_domains_http_write(char *ptr, size_t size,
 static size_t ngx_http_sender_domains_http_header(char *ptr, size_t size,
     size_t nmemb, void *userdata);
 static ngx_connection_t *ngx_http_sender_domains_http_conn(curl_socket_t s);
+static void ngx_http_sender_domains_http_release(curl_socket_t s);
 
 
 static CURLM             *ngx_http_sender_domains_multi;
@@ -427,6 +428,13 @@ ngx_http_sender_domains_http_open_socket(void *data, curlsocktype purpose,
     }
 
     /*
+     * curl closes some sockets without our close callback (those its
+     * internal closure handle owns, curl#14976 and friends): an entry left
+     * for this fd number is stale, its fd long gone.
+     */
+    ngx_http_sender_domains_http_release(s);
+
+    /*
      * Sockets outlive calls in curl's connection cache, so they log to the
      * cycle, as upstream keepalive does with parked connections.
      */
@@ -448,39 +456,52 @@ ngx_http_sender_domains_http_open_socket(void *data, curlsocktype purpose,
 }
 
 
-static int
-ngx_http_sender_domains_http_close_socket(void *data, curl_socket_t s)
+/*
+ * Like ngx_close_connection(), minus close(): the caller closes, or curl
+ * already did.  With the fd about to close (or closed), epoll forgets it by
+ * itself (NGX_CLOSE_EVENT: no epoll_ctl on a dead fd).
+ */
+
+static void
+ngx_http_sender_domains_http_release(curl_socket_t s)
 {
     ngx_connection_t  *c;
 
     c = ngx_http_sender_domains_http_conn(s);
-
-    if (c != NULL) {
-        /* like ngx_close_connection(), minus what curl does itself */
-        if (c->read->timer_set) {
-            ngx_del_timer(c->read);
-        }
-
-        if (c->write->timer_set) {
-            ngx_del_timer(c->write);
-        }
-
-        if (c->read->active || c->write->active) {
-            ngx_del_conn(c, NGX_CLOSE_EVENT);
-        }
-
-        if (c->read->posted) {
-            ngx_delete_posted_event(c->read);
-        }
-
-        if (c->write->posted) {
-            ngx_delete_posted_event(c->write);
-        }
-
-        ngx_http_sender_domains_sockets[s] = NULL;
-        c->fd = (ngx_socket_t) -1;
-        ngx_free_connection(c);
+    if (c == NULL) {
+        return;
     }
+
+    if (c->read->timer_set) {
+        ngx_del_timer(c->read);
+    }
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    if (c->read->active || c->write->active) {
+        ngx_del_conn(c, NGX_CLOSE_EVENT);
+    }
+
+    if (c->read->posted) {
+        ngx_delete_posted_event(c->read);
+    }
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
+
+    ngx_http_sender_domains_sockets[s] = NULL;
+    c->fd = (ngx_socket_t) -1;
+    ngx_free_connection(c);
+}
+
+
+static int
+ngx_http_sender_domains_http_close_socket(void *data, curl_socket_t s)
+{
+    ngx_http_sender_domains_http_release(s);
 
     return close(s);
 }
@@ -494,6 +515,12 @@ ngx_http_sender_domains_http_socket(CURL *easy, curl_socket_t s, int what,
 
     c = ngx_http_sender_domains_http_conn(s);
     if (c == NULL) {
+        return 0;
+    }
+
+    if (what == CURL_POLL_REMOVE && fcntl(s, F_GETFD) == -1) {
+        /* curl closed it already, without our close callback */
+        ngx_http_sender_domains_http_release(s);
         return 0;
     }
 

@@ -1,0 +1,100 @@
+# A slow SES never blocks the worker: other requests served by the same
+# (only) worker answer while an SES call hangs, and a client that leaves
+# in the middle leaks nothing.
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use SdTest;
+use Time::HiRes qw(time sleep);
+
+repeat_each(1);
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: resolve and the card answer at once while an add waits 3 s on SES
+--- init
+SdTest::sim_reset();
+SdTest::sim(POST => '/faults', '{"count":1,"kind":"slow","delay":3,"match":"CreateEmailIdentity"}');
+our @Slow = SdTest::background(SdTest::server_root() . "/html/slow",
+    [POST => '/api/', '{"identity":"acme.com"}',
+     {'X-WS' => 'acme', 'X-Role' => 'admin', 'X-Plan' => 'professional'}]);
+sleep 0.3;
+--- request eval
+[
+"GET /api/resolve?from=a%40b.example",
+"GET /api/",
+"GET /ping",
+]
+--- more_headers
+X-WS: other
+X-Role: admin
+X-Plan: professional
+--- config
+    location /api/ {
+        sender_domains_api;
+        sender_domains_workspace $http_x_ws;
+        sender_domains_role $http_x_role;
+        sender_domains_plan $http_x_plan;
+    }
+    location = /ping { return 200 "pong\n"; }
+--- timeout: 1
+--- error_code eval
+[200, 200, 200]
+--- response_body_like eval
+[
+qr/"fallback":true/,
+qr/"identities":\[\]/,
+qr/pong/,
+]
+
+
+
+=== TEST 2: the slow add still completes after the others
+--- init
+SdTest::sim_reset();
+SdTest::sim(POST => '/faults', '{"count":1,"kind":"slow","delay":1.5,"match":"CreateEmailIdentity"}');
+my $f = SdTest::server_root() . "/html/slow";
+my @p = SdTest::background($f, [POST => '/api/', '{"identity":"acme.com"}',
+     {'X-WS' => 'acme', 'X-Role' => 'admin', 'X-Plan' => 'professional'}]);
+SdTest::wait_pids(@p);
+rename "$f.0", SdTest::server_root() . "/html/slow.txt";
+--- config
+    location /api/ {
+        sender_domains_api;
+        sender_domains_workspace $http_x_ws;
+        sender_domains_role $http_x_role;
+        sender_domains_plan $http_x_plan;
+    }
+    location = /slow.txt { root html; }
+--- request
+GET /slow.txt
+--- error_code: 200
+--- response_body_like: ^201 \{"identity":"acme\.com",.*"state":"ready"
+
+
+
+=== TEST 3: a client that leaves while SES is slow: its call is cancelled, nothing leaks
+--- init
+SdTest::sim_reset();
+SdTest::sim(POST => '/faults', '{"count":1,"kind":"slow","delay":1,"match":"CreateEmailIdentity"}');
+my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                              PeerPort => $ENV{TEST_NGINX_SERVER_PORT});
+my $b = '{"identity":"gone.example"}';
+print $s "POST /api/ HTTP/1.1\r\nHost: x\r\nX-WS: acme\r\nX-Role: admin\r\n"
+       . "X-Plan: professional\r\nContent-Type: application/json\r\n"
+       . "Content-Length: " . length($b) . "\r\n\r\n$b";
+sleep 0.3;
+close $s;
+sleep 1.5;
+--- request
+GET /api/gone.example
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+--- error_code: 200
+--- response_body_like: "identity":"gone\.example","type":"domain","kind":"managed",.*"state":"creating"
+--- no_error_log
+[alert]
