@@ -1,0 +1,140 @@
+# The background refresher: rows turn Verified by themselves, one worker
+# polls at a time (lease), throttling slows it down without losing
+# anything, and it is taken over when its worker dies or nginx reloads.
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use SdTest http_extra => '    sender_domains_refresh_interval 1s;';
+use Time::HiRes qw(sleep);
+
+repeat_each(1);
+no_shuffle();
+check_accum_error_log();
+
+sub api {
+    my ($method, $path, $body, $ws) = @_;
+    return SdTest::http($ENV{TEST_NGINX_SERVER_PORT}, $method, "/api$path",
+                        $body, {'X-WS' => $ws // 'acme', 'X-Role' => 'admin',
+                                'X-Plan' => 'professional'});
+}
+
+sub refresher_pids {
+    open my $fh, '<', SdTest::server_root() . '/logs/error.log' or return;
+    my %p;
+    while (<$fh>) { $p{$1}++ if /sender_domains: worker (\d+) runs the refresher/ }
+    return sort keys %p;
+}
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: publish the records, make no refresh call: the row turns verified by itself
+--- init
+SdTest::sim_reset();
+::api(POST => '/', '{"identity":"acme.com"}');
+SdTest::sim(POST => '/dns/publish', '{"identity":"acme.com"}');
+sleep 3;
+--- request eval
+[
+"GET /api/acme.com",
+"GET /sim/calls",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[
+qr/"dkim_status":"verified","mail_from_status":"verified","verified_for_sending":true,.*"last_checked_at":"20[^"]+","next_check_at":"20[^"]+"/,
+qr/^(?!.*"path": "\/api).*GetEmailIdentity/s,
+]
+--- error_log
+sender_domains: workspace "acme" identity "acme.com": DKIM pending -> verified
+sender_domains: workspace "acme" identity "acme.com": MAIL FROM pending -> verified
+
+
+
+=== TEST 2: SES throttling slows the poll, is logged once, and nothing is lost
+--- init
+SdTest::sim_reset();
+::api(POST => '/', '{"identity":"acme.com"}');
+::api(POST => '/', '{"identity":"beta.example"}');
+SdTest::sim(POST => '/faults', '{"count":3,"kind":"429","match":"GetEmailIdentity"}');
+SdTest::sim(POST => '/dns/publish', '{"identity":"acme.com"}');
+SdTest::sim(POST => '/dns/publish', '{"identity":"beta.example"}');
+sleep 4;
+--- request eval
+[
+"GET /api/",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+--- error_code: 200
+--- response_body_like eval
+qr/"identity":"acme\.com",.*"state":"ready","dkim_status":"(pending|verified)".*"identity":"beta\.example",.*"state":"ready"/
+--- grep_error_log eval: qr/SES is throttling calls/
+--- grep_error_log_out
+SES is throttling calls
+
+
+
+=== TEST 3: many rows due: one ListEmailIdentities call instead of a Get per row
+--- init
+SdTest::sim_reset();
+::api(POST => '/', qq({"identity":"d$_.example"})) for 1 .. 12;
+SdTest::sim(POST => '/reset', '{}');
+SdTest::sim(POST => '/seed', qq({"identity":"d$_.example","verified":false})) for 1 .. 12;
+SdTest::sim(POST => '/dns/publish', '{"identity":"d1.example"}');
+sleep 3;
+--- request eval
+[
+"GET /sim/calls",
+"GET /api/d1.example",
+"GET /api/d2.example",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+--- error_code eval
+[200, 200, 200]
+--- response_body_like eval
+[
+qr/ListEmailIdentities/,
+qr/"dkim_status":"verified"/,
+qr/"dkim_status":"pending"/,
+]
+
+
+
+=== TEST 4: removed DNS records: the row turns back and the resolver stops using it
+--- init
+SdTest::sim_reset();
+::api(POST => '/', '{"identity":"acme.com"}');
+SdTest::sim(POST => '/dns/publish', '{"identity":"acme.com"}');
+sleep 2.5;
+SdTest::sim(POST => '/dns/unpublish', '{"identity":"acme.com"}');
+SdTest::sim(POST => '/clock', '{"advance":270000}');
+--- request eval
+[
+"GET /api/resolve?from=reports%40acme.com",
+"POST /api/acme.com/refresh",
+"GET /api/resolve?from=reports%40acme.com",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+--- error_code eval
+[200, 200, 200]
+--- response_body_like eval
+[
+qr/"source":"domain","fallback":false/,
+qr/"dkim_status":"failed","mail_from_status":"[a-z_]+","verified_for_sending":false/,
+qr/"source":"default","fallback":true,"reason":"not_verified"/,
+]
