@@ -1019,6 +1019,12 @@ sd_is_space(unsigned char c)
 }
 
 
+/*
+ * Only ASCII spaces are trimmed: a tab, CR or LF around a name is refused
+ * like any control character (an API caller sending "acme.com\r\n" has a
+ * bug worth hearing about, and nothing header-breaking is ever accepted).
+ */
+
 static void
 sd_trim(const unsigned char **p, size_t *len)
 {
@@ -1027,11 +1033,11 @@ sd_trim(const unsigned char **p, size_t *len)
     s = *p;
     e = s + *len;
 
-    while (s < e && sd_is_space(s[0])) {
+    while (s < e && s[0] == ' ') {
         s++;
     }
 
-    while (e > s && sd_is_space(e[-1])) {
+    while (e > s && e[-1] == ' ') {
         e--;
     }
 

@@ -97,7 +97,10 @@ static const case_t domain_cases[] = {
     { S("ACME.COM"), SD_OK, "acme.com" },
     { S("Acme.Com."), SD_OK, "acme.com" },
     { S("  acme.com  "), SD_OK, "acme.com" },
-    { S("\tacme.com\r\n"), SD_OK, "acme.com" },
+    { S("  acme.com "), SD_OK, "acme.com" },
+    /* only spaces are trimmed: a tab or a line end is refused */
+    { S("\tacme.com"), SD_ERR_DOMAIN_WHITESPACE, NULL },
+    { S("acme.com\r\n"), SD_ERR_DOMAIN_WHITESPACE, NULL },
     { S("mail.acme.com"), SD_OK, "mail.acme.com" },
     { S("a.b.c.d.acme.co.uk"), SD_OK, "a.b.c.d.acme.co.uk" },
     { S("xn--caf-dma.com"), SD_OK, "xn--caf-dma.com" },
@@ -262,10 +265,10 @@ test_domain_messages(void **state)
 
 static const case_t email_cases[] = {
     /* good */
-    { S("reports@acme.com"), SD_OK, "reports@acme.com" },
+    { S(" reports@acme.com "), SD_OK, "reports@acme.com" },
+    { S("reports@acme.com\n"), SD_ERR_EMAIL_WHITESPACE, NULL },
     { S("Reports@ACME.com"), SD_OK, "Reports@acme.com" },
     { S("REPORTS@ACME.COM"), SD_OK, "REPORTS@acme.com" },
-    { S(" reports@acme.com \n"), SD_OK, "reports@acme.com" },
     { S("first.last@acme.com"), SD_OK, "first.last@acme.com" },
     { S("user+tag@acme.com"), SD_OK, "user+tag@acme.com" },
     { S("o'brien@acme.com"), SD_OK, "o'brien@acme.com" },
@@ -280,7 +283,8 @@ static const case_t email_cases[] = {
 
     /* bad */
     { S(""), SD_ERR_EMAIL_EMPTY, NULL },
-    { S(" \t "), SD_ERR_EMAIL_EMPTY, NULL },
+    { S("   "), SD_ERR_EMAIL_EMPTY, NULL },
+    { S(" \t "), SD_ERR_EMAIL_WHITESPACE, NULL },
     { S("acme.com"), SD_ERR_EMAIL_NO_AT, NULL },
     { S("@acme.com"), SD_ERR_EMAIL_LOCAL_EMPTY, NULL },
     { S("reports@"), SD_ERR_EMAIL_NO_DOMAIN, NULL },
