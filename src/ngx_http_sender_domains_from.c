@@ -522,6 +522,17 @@ sd_from_name_check(const unsigned char *p, size_t len, int *ascii)
     const unsigned char  *q, *end;
 
     *ascii = 1;
+
+    /*
+     * No name (sd_from_format(NULL, 0, ...), the resolver's bare-address
+     * fallback): nothing to check.  "NULL + 0" below would be undefined
+     * behaviour (UBSan: "applying zero offset to null pointer"; found by
+     * t/fuzz/fuzz_from).
+     */
+    if (p == NULL) {
+        return SD_OK;
+    }
+
     end = p + len;
 
     for (q = p; q < end; q += n) {

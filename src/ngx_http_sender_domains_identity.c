@@ -536,7 +536,12 @@ sd_sender_name_validate(const char *in, size_t len, char *out, size_t outsz,
         return sd_fail(SD_ERR_INVALID_ARG, errmsg);
     }
 
-    p = (const unsigned char *) in;
+    /*
+     * An absent "sender_name" reaches here as (NULL, 0) from the API;
+     * "NULL + 0" would be undefined behaviour (UBSan: "applying zero
+     * offset to null pointer"; found by t/fuzz/fuzz_api_body).
+     */
+    p = (const unsigned char *) (in != NULL ? in : "");
     end = p + len;
 
     while (p < end && p[0] == ' ') {

@@ -58,6 +58,8 @@ static ngx_int_t ngx_http_sender_domains_migrate(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_claim(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, const char *exists_message);
 static ngx_int_t ngx_http_sender_domains_advance(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_call(ngx_http_request_t *r,
@@ -537,15 +539,12 @@ static ngx_int_t
 ngx_http_sender_domains_add(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
-    char            *text;
     u_char          *buf, lbuf[SD_LABEL_BUFSZ];
     ssize_t          n;
     json_t          *row;
     ngx_int_t        rc;
     ngx_str_t        id, type, label, name;
     const char      *msg;
-    sd_record_t      rec;
-    sd_store_rc_e    src;
 
     if (!json_is_object(ctx->body)) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
@@ -660,17 +659,39 @@ ngx_http_sender_domains_add(ngx_http_request_t *r,
 
     ctx->row = row;
 
-    /* the claim is recorded before SES is called */
+    return ngx_http_sender_domains_claim(r, ctx,
+                                         "This sender is already in your "
+                                         "list.");
+}
 
-    text = json_dumps(row, JSON_COMPACT);
+
+/*
+ * Records the claim of ctx->row before SES is called (atomically, under
+ * the ownership rule), then starts the add flow.  A row of this workspace
+ * that stopped half-way resumes instead; a finished one is 409.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_claim(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, const char *exists_message)
+{
+    char           *text;
+    ngx_int_t       rc;
+    const char     *name;
+    sd_record_t     rec;
+    sd_store_rc_e   src;
+
+    text = json_dumps(ctx->row, JSON_COMPACT);
     if (text == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rec.flags = sd_row_flags(row);
-    rec.next_check = sd_row_next_check(row);
-    rec.sender_name = (char *) name.data;
-    rec.sender_name_len = name.len;
+    name = sd_row_str(ctx->row, "sender_name");
+
+    rec.flags = sd_row_flags(ctx->row);
+    rec.next_check = sd_row_next_check(ctx->row);
+    rec.sender_name = name ? name : "";
+    rec.sender_name_len = ngx_strlen(rec.sender_name);
     rec.json = text;
     rec.json_len = ngx_strlen(text);
 
@@ -695,7 +716,6 @@ ngx_http_sender_domains_add(ngx_http_request_t *r,
                    "Already registered in another workspace.");
 
     case SD_STORE_EXISTS:
-        /* an add that stopped half-way resumes; a finished one is 409 */
         rc = ngx_http_sender_domains_load_row(r, ctx);
         if (rc != NGX_DECLINED) {
             return rc;
@@ -703,8 +723,8 @@ ngx_http_sender_domains_add(ngx_http_request_t *r,
 
         if (sd_row_in_state(ctx->row, SD_STATE_READY)) {
             return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
-                       "already_exists",
-                       "This sender is already in your list.");
+                                                 "already_exists",
+                                                 exists_message);
         }
 
         break;
@@ -1324,7 +1344,6 @@ static ngx_int_t
 ngx_http_sender_domains_migrate(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
-    char           *text;
     json_t         *legacy, *row;
     ngx_int_t       rc;
     const char     *name;
@@ -1365,55 +1384,9 @@ ngx_http_sender_domains_migrate(ngx_http_request_t *r,
     ctx->row = row;
     ctx->is_domain = 0;
 
-    text = json_dumps(row, JSON_COMPACT);
-    if (text == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rec.flags = sd_row_flags(row);
-    rec.next_check = sd_row_next_check(row);
-    rec.sender_name = name ? name : "";
-    rec.sender_name_len = ngx_strlen(rec.sender_name);
-    rec.json = text;
-    rec.json_len = ngx_strlen(text);
-
     /* the legacy row stays: it keeps resolving until this one verifies */
-    src = sd_store_claim(ngx_http_sender_domains_store(),
-                         (char *) ctx->caller.workspace.data,
-                         ctx->caller.workspace.len,
-                         (char *) ctx->name.data, ctx->name.len, &rec);
-    free(text);
-
-    switch (src) {
-
-    case SD_STORE_OK:
-        ctx->fresh_claim = 1;
-        break;
-
-    case SD_STORE_CONFLICT:
-        return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
-                   "already_registered",
-                   "Already registered in another workspace.");
-
-    case SD_STORE_EXISTS:
-        rc = ngx_http_sender_domains_load_row(r, ctx);
-        if (rc != NGX_DECLINED) {
-            return rc;
-        }
-
-        if (sd_row_in_state(ctx->row, SD_STATE_READY)) {
-            return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
-                       "already_exists", "This sender was migrated "
-                       "already.");
-        }
-
-        break;
-
-    default:
-        return ngx_http_sender_domains_store_error(r, src);
-    }
-
-    return ngx_http_sender_domains_advance(r, ctx);
+    return ngx_http_sender_domains_claim(r, ctx,
+                                         "This sender was migrated already.");
 }
 
 

@@ -235,7 +235,7 @@ sd_row_schedule(json_t *row, int64_t now, int64_t base, int64_t max,
 {
     int64_t      attempt, next;
     unsigned     flags;
-    const char  *id;
+    const char  *id, *mf;
 
     flags = sd_row_flags(row);
     attempt = json_integer_value(json_object_get(row, "_attempt"));
@@ -251,8 +251,9 @@ sd_row_schedule(json_t *row, int64_t now, int64_t base, int64_t max,
 
     id = sd_row_str(row, "identity");
 
-    if ((flags & SD_REC_VERIFIED)
-        && strcmp(sd_row_str(row, "mail_from_status"), "pending") != 0)
+    mf = sd_row_str(row, "mail_from_status");
+
+    if ((flags & SD_REC_VERIFIED) && !(mf && strcmp(mf, "pending") == 0))
     {
         next = now + sd_backoff_verified_interval();
 

@@ -594,7 +594,8 @@ sd_store_list_from(sd_store_t *st, MDB_dbi dbi, const char *ws,
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
 
-    return sd_store_map(st, rc == MDB_NOTFOUND ? 0 : rc);
+    /* a callback that stops the walk is not a store error */
+    return sd_store_map(st, (rc == MDB_NOTFOUND || rc == ECANCELED) ? 0 : rc);
 }
 
 
@@ -964,6 +965,10 @@ sd_store_modify(sd_store_t *st, const char *ws, size_t ws_len,
     /* a row deleted meanwhile is not brought back */
     rc = mdb_get(txn, st->identities, &k, &v);
 
+    if (rc != 0 && done) {
+        done(ctx);
+    }
+
     if (rc == 0) {
         sd_store_decode(&v, &cur);
 
@@ -1070,6 +1075,10 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
     MDB_txn     *txn;
     MDB_val      k, v;
     MDB_cursor  *cur;
+
+    if (ws_len + 1 > SD_STORE_MAX_KEY) {
+        return SD_STORE_ERROR;
+    }
 
     for (i = 0; i < n; i++) {
         if (ws_len + 1 + id_lens[i] > SD_STORE_MAX_KEY) {

@@ -96,11 +96,22 @@ sd_time_parse(const char *p, size_t len, int64_t *out)
         return -1;
     }
 
+    /* February 29 exists in leap years only */
+    if (mo == 2 && d == 29
+        && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+    {
+        return -1;
+    }
+
     i = 19;
 
     if (p[i] == '.') {
         for (i++; i < len && p[i] >= '0' && p[i] <= '9'; i++) {
             /* fractions of a second do not matter here */
+        }
+
+        if (i == 20) {
+            return -1;      /* RFC 3339: a dot needs at least one digit */
         }
     }
 
