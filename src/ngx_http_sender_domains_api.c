@@ -87,7 +87,8 @@ ngx_http_sender_domains_api_handler(ngx_http_request_t *r)
             return rc;
         }
 
-        return ngx_http_sender_domains_dispatch(r, ctx);
+        return ngx_http_sender_domains_json_status(r,
+                   ngx_http_sender_domains_dispatch(r, ctx));
     }
 
     if (r->headers_in.content_length_n > NGX_HTTP_SENDER_DOMAINS_MAX_BODY) {
@@ -112,7 +113,8 @@ ngx_http_sender_domains_api_handler(ngx_http_request_t *r)
                                        ngx_http_sender_domains_body_handler);
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
+        /* e.g. a body over client_max_body_size, or a bad chunk */
+        return ngx_http_sender_domains_json_status(r, rc);
     }
 
     return NGX_DONE;
@@ -457,7 +459,10 @@ ngx_http_sender_domains_check_access(ngx_http_request_t *r,
     case SD_ACTION_REFRESH:
         if (role == NGX_HTTP_SENDER_DOMAINS_ROLE_SERVICE) {
             /* the send workers resolve; they do not browse */
-            break;
+            return ngx_http_sender_domains_error(r, NGX_HTTP_FORBIDDEN,
+                       "member_required",
+                       "The service role resolves senders and syncs legacy "
+                       "senders; viewing them needs a workspace member.");
         }
 
         return NGX_DECLINED;
@@ -505,7 +510,7 @@ ngx_http_sender_domains_body_handler(ngx_http_request_t *r)
         rc = ngx_http_sender_domains_dispatch(r, ctx);
     }
 
-    ngx_http_finalize_request(r, rc);
+    ngx_http_finalize_request(r, ngx_http_sender_domains_json_status(r, rc));
 }
 
 
@@ -677,8 +682,11 @@ ngx_http_sender_domains_list_row(void *data, const char *id, size_t id_len,
 
     row = ngx_http_sender_domains_render(lc->request, rec);
     if (row == NULL) {
-        lc->failed = 1;
-        return 1;
+        /* one unreadable row must not hide the others */
+        ngx_log_error(NGX_LOG_ERR, lc->request->connection->log, 0,
+                      "sender_domains: unreadable row \"%*s\" skipped",
+                      id_len, id);
+        return 0;
     }
 
     json_array_append_new(lc->rows, row);
@@ -718,6 +726,32 @@ ngx_http_sender_domains_store_error(ngx_http_request_t *r, sd_store_rc_e rc)
     return ngx_http_sender_domains_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
                "storage_error", "The sender store failed; nothing was "
                "changed. See the error log.");
+}
+
+
+/*
+ * A bare status from deep inside (an allocation that failed, a row that
+ * cannot be read) still goes out as JSON, never as nginx's HTML page.
+ */
+
+ngx_int_t
+ngx_http_sender_domains_json_status(ngx_http_request_t *r, ngx_int_t rc)
+{
+    if (rc < NGX_HTTP_SPECIAL_RESPONSE || r->header_sent) {
+        return rc;
+    }
+
+    if (rc == NGX_HTTP_CLIENT_CLOSED_REQUEST || rc == NGX_HTTP_CLOSE) {
+        return rc;
+    }
+
+    return ngx_http_sender_domains_error(r, rc,
+               rc >= NGX_HTTP_INTERNAL_SERVER_ERROR ? "internal_error"
+                                                     : "bad_request",
+               rc >= NGX_HTTP_INTERNAL_SERVER_ERROR
+               ? "Something went wrong on the server; nothing was changed. "
+                 "See the error log."
+               : "The request is malformed.");
 }
 
 

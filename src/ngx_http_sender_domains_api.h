@@ -58,6 +58,8 @@ ngx_int_t ngx_http_sender_domains_caller_from_conf(ngx_http_request_t *r,
     ngx_http_sender_domains_caller_t *caller);
 ngx_int_t ngx_http_sender_domains_allow(ngx_http_request_t *r,
     ngx_uint_t method, ngx_uint_t allowed);
+ngx_int_t ngx_http_sender_domains_json_status(ngx_http_request_t *r,
+    ngx_int_t rc);
 ngx_int_t ngx_http_sender_domains_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *message);
 ngx_int_t ngx_http_sender_domains_plan_error(ngx_http_request_t *r);

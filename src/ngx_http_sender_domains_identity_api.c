@@ -242,7 +242,10 @@ ngx_http_sender_domains_load_row(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "sender_domains: unreadable row \"%V\" (workspace "
                       "\"%V\")", &ctx->name, &ctx->caller.workspace);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_sender_domains_error(r,
+                   NGX_HTTP_INTERNAL_SERVER_ERROR, "storage_error",
+                   "This sender's stored record cannot be read; see the "
+                   "error log.");
     }
 
     return NGX_DECLINED;
@@ -855,7 +858,7 @@ ngx_http_sender_domains_ses_handler(ngx_http_sender_domains_ses_t *ses)
     rc = ngx_http_sender_domains_step_done(r, ctx, ses);
 
     /* NGX_DONE when the next call started: it holds its own count */
-    ngx_http_finalize_request(r, rc);
+    ngx_http_finalize_request(r, ngx_http_sender_domains_json_status(r, rc));
     ngx_http_run_posted_requests(c);
 }
 

@@ -88,7 +88,7 @@ sd_row_legacy(const char *addr, size_t addr_len, const char *name,
                      "kind", "legacy",
                      "sender_name", name ? name : "", name_len,
                      "verified_for_sending", 1,
-                     "dkim_status", "not_configured",
+                     "dkim_status", "verified",
                      "mail_from_status", "not_configured",
                      "dns_records");
 }

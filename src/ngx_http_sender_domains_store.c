@@ -20,7 +20,7 @@
 #include "ngx_http_sender_domains_store.h"
 
 
-#define SD_REC_VERSION      1
+#define SD_REC_VERSION      2       /* 1 was a development format */
 #define SD_REC_HEADER       12      /* version, flags, name length (LE16),
                                        next check (LE64) */
 

@@ -5,7 +5,7 @@ use Test::Nginx::Socket;
 use SdTest;
 
 repeat_each(1);
-plan tests => repeat_each() * (blocks() * 2 + 3);
+plan tests => repeat_each() * (blocks() * 2 + 7);
 
 no_shuffle();
 run_tests();
@@ -194,3 +194,28 @@ X-Plan: professional
 --- response_headers
 Cache-Control: no-store
 --- response_body_like: identities
+
+
+
+=== TEST 16: a row the store cannot read: skipped in the card, a JSON error alone, never a sender
+--- init
+SdTest::sim_reset();
+SdTest::http($ENV{TEST_NGINX_SERVER_PORT}, POST => '/api/',
+    '{"identity":"good.example"}',
+    {'X-WS' => 'acme', 'X-Role' => 'admin', 'X-Plan' => 'professional'});
+# a damaged record written behind the module's back (a bad disk, a bug)
+my $db = SdTest::server_root() . '/logs/senders.mdb';
+open my $p, '|-', "mdb_load -n -s identities -T $db" or die;
+print $p "acme\\00bad.example\n\\02\\04\\00\\00\\00\\00\\00\\00\\00\\00\\00\\00{not json\n";
+close $p or die "mdb_load failed";
+--- request eval
+["GET /api/", "GET /api/bad.example", "GET /api/resolve?from=a%40bad.example"]
+--- more_headers
+X-WS: acme
+X-Plan: professional
+--- error_code eval
+[200, 500, 200]
+--- response_body_like eval
+[qr/^\{"plan_ok":true,"can_edit":false,"default_from":"[^"]+","identities":\[\{"identity":"good\.example"[^\]]*\]\}\]\}$/,
+ qr/^\{"error":\{"code":"storage_error","message":"[^"]+"\}\}$/,
+ qr/"source":"default","fallback":true/]

@@ -109,7 +109,7 @@ qr/"can_edit":false/,
 [
 qr/"source":"default","fallback":true/,
 qr/"legacy":\[\]/,
-qr/"code":"admin_required"/,
+qr/"code":"member_required"/,
 qr/"code":"admin_required"/,
 ]
 

@@ -595,7 +595,8 @@ class RowView {
       if (d.dkim_inherited_from) {
         tags.push(tag('dkim', 'DKIM', 'inherited', `Inherited from ${d.dkim_inherited_from}`));
       } else {
-        tags.push(tag('dkim', 'DKIM', managed ? 'not_configured' : d.dkim_status || 'not_configured'));
+        // an address has no DKIM of its own; a legacy sender's is unknown here
+        tags.push(tag('dkim', 'DKIM', 'not_configured'));
       }
       tags.push(tag('mail_from', 'MAIL FROM', d.mail_from_status || 'not_configured'));
     } else {
