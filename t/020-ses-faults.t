@@ -335,3 +335,58 @@ Content-Type: application/json
 --- response_body_like: "state":"ready"
 --- no_error_log
 sim-secret-key
+
+
+
+=== TEST 14: the identity quota is full: 502 with SES's message, the claim released
+--- request eval
+[
+"POST /sim/faults
+{\"count\":1,\"kind\":\"error\",\"status\":400,\"error_type\":\"LimitExceededException\",\"message\":\"Maximum number of identities reached.\",\"match\":\"CreateEmailIdentity\"}",
+"POST /api/
+{\"identity\":\"acme.com\"}",
+"POST /api/
+{\"identity\":\"acme.com\"}",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/json
+--- error_code eval
+[200, 502, 201]
+--- response_body_like eval
+[
+qr/error/,
+qr/^\{"error":\{"code":"ses_error","message":"Amazon SES refused the request: Maximum number of identities reached\.","ses_error_type":"LimitExceededException"\}\}$/,
+qr/"state":"ready"/,
+]
+
+
+
+=== TEST 15: SES saying the identity is gone on refresh: the row says so, the next refresh re-creates it
+--- request eval
+[
+"POST /api/
+{\"identity\":\"acme.com\"}",
+"POST /sim/reset
+{}",
+"POST /api/acme.com/refresh",
+"GET /api/acme.com",
+"POST /api/acme.com/refresh",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/json
+--- error_code eval
+[201, 200, 502, 200, 200]
+--- response_body_like eval
+[
+qr/acme/,
+qr/./,
+qr/"code":"ses_error".*"ses_error_type":"NotFoundException"/,
+qr/"state":"creating",.*"verified_for_sending":false/,
+qr/"state":"ready",.*"origin":"created"/,
+]
