@@ -709,8 +709,8 @@ ngx_http_sender_domains_store_error(ngx_http_request_t *r, sd_store_rc_e rc)
                       &ctx->caller.workspace);
 
         return ngx_http_sender_domains_error(r, 507, "storage_full",
-                   "The sender store is full. Nothing was changed; ask the "
-                   "operator to raise its size.");
+                   "The sender store is full; ask the operator to raise its "
+                   "size. What was saved before stays as it was.");
     }
 
     if (rc == SD_STORE_NOT_FOUND) {

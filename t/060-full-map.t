@@ -1,0 +1,125 @@
+# A full LMDB map: writes answer 507 JSON storage_full and change nothing,
+# reads and resolve keep working, and a restart with a larger size
+# recovers with every row intact.
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use SdTest;
+use File::Temp qw(tempdir);
+
+repeat_each(1);
+no_shuffle();
+check_accum_error_log();
+
+# outside the server root: it must survive from one block to the next
+our $Dir = tempdir(CLEANUP => 1);
+$ENV{TEST_NGINX_SD_DB} = "$Dir/senders.mdb";
+
+sub add {
+    my ($id) = @_;
+    my ($st) = SdTest::http($ENV{TEST_NGINX_SERVER_PORT}, POST => '/api/',
+                            qq({"identity":"$id"}),
+                            {'X-WS' => 'acme', 'X-Role' => 'admin',
+                             'X-Plan' => 'professional'});
+    return $st;
+}
+
+# Adds until five adds in a row are refused (near the end LMDB may still
+# find room for a smaller write, so one refusal is not "full" yet), and
+# records what came back: only 201s and 507 JSON, nothing else.
+sub fill {
+    SdTest::sim_reset();
+    my ($n, $ok, $full, $other, $refused, $first) = (0, 0, 0, 0, 0, '');
+    while ($n < 5000 && $refused < 5) {
+        my ($st, $body) = SdTest::http($ENV{TEST_NGINX_SERVER_PORT},
+            POST => '/api/', qq({"identity":"d$n.example"}),
+            {'X-WS' => 'acme', 'X-Role' => 'admin',
+             'X-Plan' => 'professional'});
+        if ($st == 201) {
+            $ok++;
+            $refused = 0;
+        } elsif ($st == 507) {
+            $full++;
+            $refused++;
+            $first ||= $body;
+        } else {
+            $other++;
+            $refused++;
+        }
+        $n++;
+    }
+    open my $o, '>', "$Dir/filled.txt";
+    print $o "ok=$ok full=$full other=$other\n$first";
+    close $o;
+}
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    my $size = $block->name =~ /larger/ ? '8m' : '1m';
+    $block->set_value('http_config', <<"EOF_HTTP");
+    sender_domains_db \$TEST_NGINX_SD_DB $size;
+    sender_domains_default_from "Platform <reports\@platform.example>";
+    sender_domains_ses_endpoint http://127.0.0.1:\$TEST_NGINX_SES_PORT;
+    sender_domains_ses_rate 1000;
+EOF_HTTP
+    $block->set_value('config', SdTest::default_config() . <<"EOF_CONF");
+    location = /filled.txt { alias $Dir/filled.txt; }
+EOF_CONF
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: fill a 1 MiB store: 507 storage_full, reads go on
+--- init
+::fill();
+--- request eval
+[
+"GET /filled.txt",
+"GET /api/d0.example",
+"GET /api/resolve?from=a%40d1.example",
+"GET /api/",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/json
+--- error_code eval
+[200, 200, 200, 200]
+--- response_body_like eval
+[
+qr/^ok=[1-9]\d+ full=[1-9]\d* other=0\n\{"error":\{"code":"storage_full","message":"The sender store is full[^"]+"\}\}$/,
+qr/"identity":"d0\.example"/,
+qr/"fallback":true,"reason":"not_verified"/,
+qr/"identities":\[\{"identity":"d0\.example"/,
+]
+--- error_log
+store is full (workspace "acme"); raise the size in sender_domains_db
+
+
+
+=== TEST 2: restart with a larger size: the rows are there, writes work again
+--- init
+SdTest::sim(POST => '/seed', '{"identity":"after.example","verified":false}');
+--- request eval
+[
+"GET /api/",
+"POST /api/
+{\"identity\":\"after.example\"}",
+"GET /filled.txt",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/json
+--- error_code eval
+[200, 201, 200]
+--- response_body_like eval
+[
+qr/^\{"plan_ok":true,"can_edit":true,"default_from":"[^"]+","identities":\[\{"identity":"d0\.example"/,
+qr/"identity":"after\.example"/,
+qr/full=[1-9]/,
+]
