@@ -718,6 +718,13 @@ ngx_http_sender_domains_store_error(ngx_http_request_t *r, sd_store_rc_e rc)
                    "not_found", "No such sender in this workspace.");
     }
 
+    if (rc == SD_STORE_CONFLICT) {
+        /* a failed claim coming back after another workspace took it */
+        return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
+                   "already_registered",
+                   "Already registered in another workspace.");
+    }
+
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "sender_domains: store error \"%s\" (workspace \"%V\")",
                   sd_store_strerror(ngx_http_sender_domains_store()),
@@ -745,13 +752,29 @@ ngx_http_sender_domains_json_status(ngx_http_request_t *r, ngx_int_t rc)
         return rc;
     }
 
-    return ngx_http_sender_domains_error(r, rc,
-               rc >= NGX_HTTP_INTERNAL_SERVER_ERROR ? "internal_error"
-                                                     : "bad_request",
-               rc >= NGX_HTTP_INTERNAL_SERVER_ERROR
-               ? "Something went wrong on the server; nothing was changed. "
-                 "See the error log."
-               : "The request is malformed.");
+    switch (rc) {
+
+    case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
+        return ngx_http_sender_domains_error(r, rc, "body_too_large",
+                   "The request body is too large.");
+
+    case NGX_HTTP_REQUEST_URI_TOO_LARGE:
+        return ngx_http_sender_domains_error(r, rc, "uri_too_long",
+                   "The request address is too long.");
+
+    case NGX_HTTP_REQUEST_TIME_OUT:
+        return ngx_http_sender_domains_error(r, rc, "request_timeout",
+                   "The request body did not arrive in time.");
+    }
+
+    if (rc >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
+        return ngx_http_sender_domains_error(r, rc, "internal_error",
+                   "Something went wrong on the server; nothing was changed. "
+                   "See the error log.");
+    }
+
+    return ngx_http_sender_domains_error(r, rc, "bad_request",
+                                         "The request is malformed.");
 }
 
 
@@ -808,6 +831,8 @@ ngx_http_sender_domains_send_json(ngx_http_request_t *r, ngx_uint_t status,
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
+    ngx_http_sender_domains_unread_body(r, status);
+
     /* a discarded body or an earlier header must not linger */
     r->headers_out.status = status;
     r->headers_out.content_type = ngx_http_sender_domains_json_type;
@@ -844,6 +869,8 @@ ngx_http_sender_domains_send_empty(ngx_http_request_t *r, ngx_uint_t status)
 {
     ngx_int_t  rc;
 
+    ngx_http_sender_domains_unread_body(r, status);
+
     r->headers_out.status = status;
     r->headers_out.content_length_n = 0;
     r->header_only = 1;
@@ -859,6 +886,32 @@ ngx_http_sender_domains_send_empty(ngx_http_request_t *r, ngx_uint_t status)
     }
 
     return ngx_http_send_special(r, NGX_HTTP_LAST);
+}
+
+
+/*
+ * An answer given before the body was read (a routing error, 401, 403,
+ * 415, 413) must not leave the body on a keep-alive connection, where it
+ * would be read as the next request.  A body too large to read is not
+ * read: the connection closes instead.
+ */
+
+void
+ngx_http_sender_domains_unread_body(ngx_http_request_t *r, ngx_uint_t status)
+{
+    if (r != r->main || r->request_body || r->discard_body) {
+        return;
+    }
+
+    if (status == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        r->keepalive = 0;
+        r->lingering_close = 1;
+        return;
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
 }
 
 

@@ -46,7 +46,6 @@ struct ngx_http_sender_domains_ctx_s {
     ngx_int_t                           jwt_rc;     /* 0: not checked */
 
     unsigned                            wants_body:1;
-    unsigned                            fresh_claim:1;
     unsigned                            is_domain:1;
     unsigned                            waiting:1;
 };
@@ -70,6 +69,8 @@ ngx_int_t ngx_http_sender_domains_send_json(ngx_http_request_t *r,
 ngx_int_t ngx_http_sender_domains_send_empty(ngx_http_request_t *r,
     ngx_uint_t status);
 ngx_int_t ngx_http_sender_domains_no_store(ngx_http_request_t *r);
+void ngx_http_sender_domains_unread_body(ngx_http_request_t *r,
+    ngx_uint_t status);
 ngx_int_t ngx_http_sender_domains_json_track(ngx_http_request_t *r,
     json_t *j);
 

@@ -96,6 +96,13 @@ ngx_http_sender_domains_jwt_check(ngx_http_request_t *r)
     }
 
     if (r->headers_in.authorization == NULL) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h) {
+            h->hash = 1;
+            ngx_str_set(&h->key, "WWW-Authenticate");
+            ngx_str_set(&h->value, "Bearer");
+        }
+
         return ngx_http_sender_domains_error(r, NGX_HTTP_UNAUTHORIZED,
                    "unauthenticated",
                    "Sign in first: send \"Authorization: Bearer <token>\".");

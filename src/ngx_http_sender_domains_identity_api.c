@@ -27,6 +27,8 @@
 #include "ngx_http_sender_domains_identity.h"
 #include "ngx_http_sender_domains_time.h"
 
+#include <openssl/rand.h>
+
 
 #define SD_VERIFICATION_LINK_TTL   (24 * 3600)
 
@@ -38,6 +40,7 @@ typedef enum {
     SD_STEP_MAIL_FROM,
     SD_STEP_GET,
     SD_STEP_DELETE,
+    SD_STEP_DELETE_PROBE,
     SD_STEP_RESEND
 } ngx_http_sender_domains_step_e;
 
@@ -58,6 +61,8 @@ static ngx_int_t ngx_http_sender_domains_migrate(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_release(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, const char *why);
 static ngx_int_t ngx_http_sender_domains_claim(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, const char *exists_message);
 static ngx_int_t ngx_http_sender_domains_advance(ngx_http_request_t *r,
@@ -538,6 +543,67 @@ ngx_http_sender_domains_check_sender_name(ngx_http_request_t *r,
 }
 
 
+/*
+ * Each claim gets a random name, sent as a tag with CreateEmailIdentity:
+ * when SES later says the identity already exists, its tags tell whether
+ * this very claim created it (an answer lost to a timeout or a crash) or
+ * someone else did.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_claim_nonce(json_t *row)
+{
+    u_char  raw[12], hex[25];
+
+    if (RAND_bytes(raw, sizeof(raw)) != 1) {
+        return NGX_ERROR;
+    }
+
+    ngx_hex_dump(hex, raw, sizeof(raw));
+    hex[24] = '\0';
+
+    json_object_set_new(row, "_claim", json_string((char *) hex));
+
+    return NGX_OK;
+}
+
+
+/* 1 when SES's answer carries our claim tag with this row's value */
+
+static ngx_int_t
+ngx_http_sender_domains_tagged_ours(json_t *row, ngx_str_t *body)
+{
+    size_t       i;
+    json_t      *j, *tag;
+    ngx_int_t    ours;
+    const char  *claim, *key, *value;
+
+    claim = sd_row_str(row, "_claim");
+    if (claim == NULL) {
+        return 0;
+    }
+
+    j = json_loadb((char *) body->data, body->len, 0, NULL);
+    ours = 0;
+
+    json_array_foreach(json_object_get(j, "Tags"), i, tag) {
+        key = json_string_value(json_object_get(tag, "Key"));
+        value = json_string_value(json_object_get(tag, "Value"));
+
+        if (key && value
+            && ngx_strcmp(key, NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG) == 0
+            && ngx_strcmp(value, claim) == 0)
+        {
+            ours = 1;
+        }
+    }
+
+    json_decref(j);
+
+    return ours;
+}
+
+
 static ngx_int_t
 ngx_http_sender_domains_add(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
@@ -662,6 +728,10 @@ ngx_http_sender_domains_add(ngx_http_request_t *r,
 
     ctx->row = row;
 
+    if (ngx_http_sender_domains_claim_nonce(row) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     return ngx_http_sender_domains_claim(r, ctx,
                                          "This sender is already in your "
                                          "list.");
@@ -710,7 +780,6 @@ ngx_http_sender_domains_claim(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "sender_domains: workspace \"%V\" claimed \"%V\"",
                       &ctx->caller.workspace, &ctx->name);
-        ctx->fresh_claim = 1;
         break;
 
     case SD_STORE_CONFLICT:
@@ -719,6 +788,19 @@ ngx_http_sender_domains_claim(ngx_http_request_t *r,
                    "Already registered in another workspace.");
 
     case SD_STORE_EXISTS:
+        if (sd_store_get(ngx_http_sender_domains_store(),
+                         (char *) ctx->caller.workspace.data,
+                         ctx->caller.workspace.len,
+                         (char *) ctx->name.data, ctx->name.len,
+                         ngx_http_sender_domains_palloc, r->pool, &rec)
+            == SD_STORE_NOT_FOUND)
+        {
+            /* the same address with another capitalisation */
+            return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
+                       "already_exists", "This address is already in your "
+                       "list with different capitalisation.");
+        }
+
         rc = ngx_http_sender_domains_load_row(r, ctx);
         if (rc != NGX_DECLINED) {
             return rc;
@@ -754,20 +836,15 @@ ngx_http_sender_domains_advance(ngx_http_request_t *r,
     const char   *label;
 
     if (sd_row_in_state(ctx->row, SD_STATE_CREATING)) {
+        ngx_str_t  claim;
 
-        if (!ctx->fresh_claim) {
-            /*
-             * A retry: an earlier CreateEmailIdentity may have succeeded
-             * with its answer lost.  Count it before calling, so that an
-             * AlreadyExists now is known to be possibly our own.
-             */
-            json_int_t     n;
+        if (sd_row_str(ctx->row, "_claim") == NULL) {
+            /* a row from before claim tags: give it one, saved first */
             sd_store_rc_e  src;
 
-            n = json_integer_value(json_object_get(ctx->row,
-                                                   "_create_attempts"));
-            json_object_set_new(ctx->row, "_create_attempts",
-                                json_integer(n + 1));
+            if (ngx_http_sender_domains_claim_nonce(ctx->row) != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
 
             src = ngx_http_sender_domains_save(r, ctx);
             if (src != SD_STORE_OK) {
@@ -775,8 +852,11 @@ ngx_http_sender_domains_advance(ngx_http_request_t *r,
             }
         }
 
+        claim.data = (u_char *) sd_row_str(ctx->row, "_claim");
+        claim.len = ngx_strlen(claim.data);
+
         return ngx_http_sender_domains_call(r, ctx, SD_STEP_CREATE,
-                                            SD_SES_OP_CREATE, NULL);
+                                            SD_SES_OP_CREATE, &claim);
     }
 
     if (sd_row_in_state(ctx->row, SD_STATE_MAIL_FROM)) {
@@ -902,15 +982,9 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
 
         if (st == SD_SES_ALREADY_EXISTS) {
             /*
-             * SES has it already: adopt it, never overwrite it.  After an
-             * earlier attempt of ours it is most likely our own creation,
-             * whose answer was lost: then it stays ours to delete.
+             * SES has it already: adopt it, never overwrite it.  Whether it
+             * is our own creation (its answer lost) the tags will tell.
              */
-            json_object_set_new(ctx->row, "origin",
-                json_string(json_integer_value(
-                                json_object_get(ctx->row,
-                                                "_create_attempts")) > 1
-                            ? "created" : "adopted"));
             return ngx_http_sender_domains_call(r, ctx, SD_STEP_ADOPT,
                                                 SD_SES_OP_GET, NULL);
         }
@@ -980,6 +1054,13 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
 
         sd_row_apply_ses(ctx->row, &si, now);
 
+        if (ctx->step == SD_STEP_ADOPT) {
+            json_object_set_new(ctx->row, "origin",
+                json_string(ngx_http_sender_domains_tagged_ours(ctx->row,
+                                                                &ses->body)
+                            ? "created" : "adopted"));
+        }
+
         if (ctx->step == SD_STEP_GET) {
             (void) sd_row_schedule(ctx->row, now,
                                    smcf->refresh_interval / 1000, 3600, 1);
@@ -1025,6 +1106,22 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
         }
 
         return ngx_http_sender_domains_advance(r, ctx);
+
+    case SD_STEP_DELETE_PROBE:
+
+        /* a half-added row: did its CreateEmailIdentity happen after all? */
+        if (st == SD_SES_OK
+            && ngx_http_sender_domains_tagged_ours(ctx->row, &ses->body))
+        {
+            return ngx_http_sender_domains_call(r, ctx, SD_STEP_DELETE,
+                                                SD_SES_OP_DELETE, NULL);
+        }
+
+        if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
+            return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
+        }
+
+        return ngx_http_sender_domains_release(r, ctx, "not created by us");
 
     case SD_STEP_DELETE:
 
@@ -1247,13 +1344,37 @@ ngx_http_sender_domains_patch(ngx_http_request_t *r,
 }
 
 
+/* removes the row and its claim, leaving SES as it is */
+
+static ngx_int_t
+ngx_http_sender_domains_release(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, const char *why)
+{
+    sd_store_rc_e  src;
+
+    src = sd_store_delete(ngx_http_sender_domains_store(),
+                          (char *) ctx->caller.workspace.data,
+                          ctx->caller.workspace.len,
+                          (char *) ctx->name.data, ctx->name.len);
+    if (src != SD_STORE_OK && src != SD_STORE_NOT_FOUND) {
+        return ngx_http_sender_domains_store_error(r, src);
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "sender_domains: workspace \"%V\" released \"%V\" "
+                  "(kept in SES: %s)", &ctx->caller.workspace, &ctx->name,
+                  why);
+
+    return ngx_http_sender_domains_send_empty(r, NGX_HTTP_NO_CONTENT);
+}
+
+
 static ngx_int_t
 ngx_http_sender_domains_delete(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
-    ngx_int_t       rc;
-    const char     *origin;
-    sd_store_rc_e   src;
+    ngx_int_t    rc;
+    const char  *origin;
 
     rc = ngx_http_sender_domains_load(r, ctx);
     if (rc != NGX_DECLINED) {
@@ -1262,26 +1383,34 @@ ngx_http_sender_domains_delete(ngx_http_request_t *r,
 
     origin = sd_row_str(ctx->row, "origin");
 
+    /*
+     * Another workspace took the name after SES marked this claim failed:
+     * the identity in SES is theirs to keep now.
+     */
+    if (sd_store_claimed_by_other(ngx_http_sender_domains_store(),
+                                  (char *) ctx->caller.workspace.data,
+                                  ctx->caller.workspace.len,
+                                  (char *) ctx->name.data, ctx->name.len))
+    {
+        return ngx_http_sender_domains_release(r, ctx,
+                                               "now used by another "
+                                               "workspace");
+    }
+
     /* only what this module created is destroyed in SES */
     if (origin && ngx_strcmp(origin, "created") == 0) {
         return ngx_http_sender_domains_call(r, ctx, SD_STEP_DELETE,
                                             SD_SES_OP_DELETE, NULL);
     }
 
-    src = sd_store_delete(ngx_http_sender_domains_store(),
-                          (char *) ctx->caller.workspace.data,
-                          ctx->caller.workspace.len,
-                          (char *) ctx->name.data, ctx->name.len);
-    if (src != SD_STORE_OK) {
-        return ngx_http_sender_domains_store_error(r, src);
+    if (origin == NULL && sd_row_str(ctx->row, "_claim")) {
+        /* created or not? its answer was lost: ask SES, read the tag */
+        return ngx_http_sender_domains_call(r, ctx, SD_STEP_DELETE_PROBE,
+                                            SD_SES_OP_GET, NULL);
     }
 
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "sender_domains: workspace \"%V\" released \"%V\" "
-                  "(kept in SES: %s)", &ctx->caller.workspace, &ctx->name,
-                  origin ? origin : "never created");
-
-    return ngx_http_sender_domains_send_empty(r, NGX_HTTP_NO_CONTENT);
+    return ngx_http_sender_domains_release(r, ctx,
+                                           origin ? origin : "never created");
 }
 
 
@@ -1387,9 +1516,31 @@ ngx_http_sender_domains_migrate(ngx_http_request_t *r,
     ctx->row = row;
     ctx->is_domain = 0;
 
+    if (ngx_http_sender_domains_claim_nonce(row) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     /* the legacy row stays: it keeps resolving until this one verifies */
     return ngx_http_sender_domains_claim(r, ctx,
                                          "This sender was migrated already.");
+}
+
+
+/* 1 when ids[n] already stands among ids[0..n-1] (n is at most 1000) */
+
+static ngx_uint_t
+ngx_http_sender_domains_seen(const char **ids, const size_t *lens,
+    size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (lens[i] == lens[n] && ngx_memcmp(ids[i], ids[n], lens[n]) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -1485,6 +1636,13 @@ ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
 
         ids[i] = (char *) buf;
         lens[i] = len;
+
+        if (ngx_http_sender_domains_seen(ids, lens, i)) {
+            rc = ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                     "duplicate_address", "Each legacy address may appear "
+                     "only once in the list.");
+            break;
+        }
         recs[i].flags = SD_REC_VERIFIED;
         recs[i].sender_name = (char *) nm.data;
         recs[i].sender_name_len = nm.len;

@@ -49,19 +49,22 @@ ngx_http_sender_domains_from_arg(ngx_http_request_t *r, ngx_str_t *out)
         return NGX_DECLINED;
     }
 
-    dst = ngx_pnalloc(r->pool, raw.len + 1);
+    /* a copy: r->args stays as received for logs and other modules */
+    dst = ngx_pnalloc(r->pool, 2 * raw.len + 1);
     if (dst == NULL) {
         return NGX_ERROR;
     }
 
-    for (p = raw.data; p < raw.data + raw.len; p++) {
+    src = dst + raw.len + 1;
+    ngx_memcpy(src, raw.data, raw.len);
+
+    for (p = src; p < src + raw.len; p++) {
         if (*p == '+') {
             *p = ' ';
         }
     }
 
     out->data = dst;
-    src = raw.data;
     ngx_unescape_uri(&dst, &src, raw.len, 0);
     out->len = dst - out->data;
 

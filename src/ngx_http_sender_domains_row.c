@@ -71,9 +71,6 @@ sd_row_new(const char *id, size_t id_len, int is_domain,
 
     json_object_set_new(row, "_attempt", json_integer(0));
 
-    /* CreateEmailIdentity calls made for this row (see identity_api.c) */
-    json_object_set_new(row, "_create_attempts", json_integer(1));
-
     return row;
 }
 
@@ -364,6 +361,11 @@ sd_row_public(const json_t *row, const char *region,
     json_object_set_new(out, "dkim_inherited_from",
                         inherited_from ? json_string(inherited_from)
                                        : json_null());
+
+    /* only ready rows are polled; a half-added one waits for a person */
+    if (!sd_row_in_state(row, SD_STATE_READY)) {
+        json_object_set_new(out, "next_check_at", json_null());
+    }
 
     tokens = json_object_get(row, "_tokens");
     n = 0;

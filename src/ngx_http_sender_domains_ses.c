@@ -261,8 +261,16 @@ ngx_http_sender_domains_ses_start(ngx_pool_t *pool, ngx_log_t *log,
 
     case SD_SES_OP_CREATE:
         ngx_str_set(&path, "/v2/email/identities");
-        j = json_pack("{s:s%}", "EmailIdentity", identity->data,
-                      identity->len);
+
+        /*
+         * The tag names the claim (row) that created the identity, so an
+         * AlreadyExists later tells "ours, the answer was lost" from
+         * "someone else's" for certain (see identity_api.c).
+         */
+        j = json_pack("{s:s%,s:[{s:s,s:s%}]}", "EmailIdentity",
+                      identity->data, identity->len,
+                      "Tags", "Key", NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG,
+                      "Value", arg->data, arg->len);
         break;
 
     case SD_SES_OP_GET:

@@ -13,6 +13,10 @@
 #include "ngx_http_sender_domains_sesparse.h"
 
 
+/* the tag on identities this module creates; its value names the claim */
+#define NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG  "sender-domains:claim"
+
+
 typedef enum {
     SD_SES_OP_CREATE = 0,           /* v2 CreateEmailIdentity */
     SD_SES_OP_GET,                  /* v2 GetEmailIdentity */
@@ -57,8 +61,9 @@ ngx_int_t ngx_http_sender_domains_ses_init(ngx_cycle_t *cycle);
 void ngx_http_sender_domains_ses_exit(ngx_cycle_t *cycle);
 
 /*
- * Starts an operation.  "arg" is the MAIL FROM domain for PUT_MAIL_FROM,
- * the NextToken for LIST, unused otherwise.  Returns NULL when the call
+ * Starts an operation.  "arg" is the claim tag's value for CREATE, the
+ * MAIL FROM domain for PUT_MAIL_FROM, the NextToken for LIST, unused
+ * otherwise.  Returns NULL when the call
  * could not even start (then nothing will be called back); a background
  * call also gets NULL when the shared call budget is spent.  A call a
  * person waits for waits briefly for the budget, then fails as throttled.

@@ -1005,6 +1005,34 @@ sd_store_modify(sd_store_t *st, const char *ws, size_t ws_len,
 }
 
 
+int
+sd_store_claimed_by_other(sd_store_t *st, const char *ws, size_t ws_len,
+    const char *id, size_t id_len)
+{
+    int       rc, other;
+    char      tk[SD_STORE_MAX_KEY + 1];
+    size_t    tk_len;
+    MDB_txn  *txn;
+    MDB_val   k, v;
+
+    tk_len = sd_store_tree_key(id, id_len, tk, sizeof(tk));
+    if (tk_len == 0 || sd_store_begin(st, MDB_RDONLY, &txn) != 0) {
+        return 0;
+    }
+
+    k.mv_data = tk;
+    k.mv_size = tk_len;
+
+    /* failed or not: the identity in SES is what their row points at */
+    rc = mdb_get(txn, st->claims, &k, &v);
+    other = (rc == 0 && !sd_store_claim_owner(&v, ws, ws_len, id, id_len));
+
+    mdb_txn_abort(txn);
+
+    return other;
+}
+
+
 sd_store_rc_e
 sd_store_delete(sd_store_t *st, const char *ws, size_t ws_len,
     const char *id, size_t id_len)

@@ -94,6 +94,10 @@ typedef int (*sd_store_modify_pt)(void *ctx, const sd_record_t *cur,
 sd_store_rc_e sd_store_modify(sd_store_t *store, const char *ws,
     size_t ws_len, const char *id, size_t id_len, sd_store_modify_pt modify,
     void (*done)(void *ctx), void *ctx);
+/* 1 when another workspace holds the claim on exactly this name */
+int sd_store_claimed_by_other(sd_store_t *store, const char *ws,
+    size_t ws_len, const char *id, size_t id_len);
+
 sd_store_rc_e sd_store_delete(sd_store_t *store, const char *ws,
     size_t ws_len, const char *id, size_t id_len);
 

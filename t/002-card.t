@@ -5,7 +5,7 @@ use Test::Nginx::Socket;
 use SdTest;
 
 repeat_each(1);
-plan tests => repeat_each() * (blocks() * 2 + 7);
+plan tests => repeat_each() * (blocks() * 2 + 9);
 
 no_shuffle();
 run_tests();
@@ -219,3 +219,16 @@ X-Plan: professional
 [qr/^\{"plan_ok":true,"can_edit":false,"default_from":"[^"]+","identities":\[\{"identity":"good\.example"[^\]]*\]\}\]\}$/,
  qr/^\{"error":\{"code":"storage_error","message":"[^"]+"\}\}$/,
  qr/"source":"default","fallback":true/]
+
+
+
+=== TEST 17: an answer given before the body is read leaves no body behind on the connection
+--- pipelined_requests eval
+["PUT /api/\nGET /api/nothere.example HTTP/1.1\r\nHost: x\r\n\r\n", "GET /api/"]
+--- more_headers
+X-WS: acme
+X-Plan: professional
+--- error_code eval
+[405, 200]
+--- response_body_like eval
+[qr/"code":"method_not_allowed"/, qr/"identities":\[\]/]

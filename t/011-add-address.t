@@ -198,3 +198,26 @@ qr/"verification_email_sent_at":"20/,
 qr/./,
 qr/"verified_for_sending":true/,
 ]
+
+
+
+=== TEST 7: the same address with another capitalisation in the same workspace is 409
+--- request eval
+[
+"POST /api/
+{\"identity\":\"Team\@acme.com\"}",
+"POST /api/
+{\"identity\":\"team\@acme.com\"}",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/json
+--- error_code eval
+[201, 409]
+--- response_body_like eval
+[
+qr/Team/,
+qr/"code":"already_exists","message":"This address is already in your list with different capitalisation\."/,
+]

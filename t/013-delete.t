@@ -137,3 +137,104 @@ qr/./,
 qr/"code":"ses_unavailable"/,
 qr/"identity":"acme\.com"/,
 ]
+
+
+
+=== TEST 6: an identity SES already had, first add throttled: adopted, never destroyed
+--- request eval
+[
+"POST /sim/seed
+{\"identity\":\"theirs.example\",\"verified\":true}",
+"POST /sim/faults
+{\"count\":1,\"kind\":\"429\",\"match\":\"CreateEmailIdentity\"}",
+"POST /api/
+{\"identity\":\"theirs.example\"}",
+"POST /api/
+{\"identity\":\"theirs.example\"}",
+"DELETE /api/theirs.example",
+"GET /sim/identities",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/json
+--- error_code eval
+[200, 200, 503, 201, 204, 200]
+--- response_body_like eval
+[
+qr/theirs/,
+qr/429/,
+qr/"code":"ses_unavailable"/,
+qr/"origin":"adopted"/,
+qr/^$/,
+qr/theirs\.example/,
+]
+
+
+
+=== TEST 7: a half-added row whose create did happen: removing it deletes it in SES too
+--- request eval
+[
+"POST /sim/faults
+{\"count\":1,\"kind\":\"500\",\"after\":true,\"match\":\"CreateEmailIdentity\"}",
+"POST /api/
+{\"identity\":\"lost.example\"}",
+"GET /api/lost.example",
+"DELETE /api/lost.example",
+"GET /sim/identities",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/json
+--- error_code eval
+[200, 503, 200, 204, 200]
+--- response_body_like eval
+[
+qr/500/,
+qr/"code":"ses_unavailable"/,
+qr/"state":"creating","dkim_status":"pending".*"origin":null/,
+qr/^$/,
+qr/^(?!.*lost\.example)/s,
+]
+
+
+
+=== TEST 8: a failed claim taken over by another workspace: the first one's delete keeps SES's identity
+--- request eval
+[
+"POST /api/
+{\"identity\":\"squat.example\"}",
+"POST /sim/clock
+{\"advance\":260000}",
+"POST /api/squat.example/refresh",
+"POST /api/
+{\"identity\":\"squat.example\"}",
+"DELETE /api/squat.example",
+"GET /sim/identities",
+"GET /api/squat.example",
+]
+--- more_headers eval
+[
+"X-WS: one\nX-Role: admin\nX-Plan: professional\nContent-Type: application/json",
+"Content-Type: application/json",
+"X-WS: one\nX-Role: admin\nX-Plan: professional",
+"X-WS: two\nX-Role: admin\nX-Plan: professional\nContent-Type: application/json",
+"X-WS: one\nX-Role: admin\nX-Plan: professional",
+"",
+"X-WS: two\nX-Role: admin\nX-Plan: professional",
+]
+--- error_code eval
+[201, 200, 200, 201, 204, 200, 200]
+--- response_body_like eval
+[
+qr/squat/,
+qr/\d/,
+qr/"dkim_status":"failed"/,
+qr/"origin":"adopted"/,
+qr/^$/,
+qr/squat\.example/,
+qr/"identity":"squat\.example"/,
+]

@@ -148,6 +148,8 @@ qr/"source":"legacy","fallback":false/,
 [{\"address\":\"ops\@acme.com\"}]",
 "PUT /api/legacy
 []",
+"PUT /api/legacy
+[{\"address\":\"ops\@acme.com\"},{\"address\":\"ops\@ACME.com\"}]",
 ]
 --- more_headers eval
 [
@@ -157,9 +159,10 @@ qr/"source":"legacy","fallback":false/,
 "X-WS: acme\nX-Role: service\nContent-Type: application/json",
 "X-WS: acme\nX-Role: admin\nX-Plan: professional\nContent-Type: application/json",
 "X-WS: acme\nX-Role: service\nContent-Type: application/json",
+"X-WS: acme\nX-Role: service\nContent-Type: application/json",
 ]
 --- error_code eval
-[400, 400, 400, 400, 403, 200]
+[400, 400, 400, 400, 403, 200, 400]
 --- response_body_like eval
 [
 qr/"code":"invalid_json"/,
@@ -168,4 +171,5 @@ qr/"code":"invalid_sender_name"/,
 qr/"code":"invalid_json"/,
 qr/"code":"service_required"/,
 qr/^\{"legacy":\[\]\}$/,
+qr/"code":"duplicate_address"/,
 ]

@@ -85,6 +85,8 @@ Authorization: Bearer $TEST_NGINX_TOKEN_TRIAL
 --- request
 GET /api/
 --- error_code: 401
+--- response_headers
+WWW-Authenticate: Bearer
 --- response_body_like: ^\{"error":\{"code":"unauthenticated","message":"Sign in first: send \\"Authorization: Bearer <token>\\"\."\}\}$
 
 

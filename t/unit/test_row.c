@@ -148,7 +148,6 @@ test_new_domain(void **state)
 
     assert_string_equal(str(row, "_mail_from_label"), "pmail");
     assert_int_equal(integer(row, "_attempt"), 0);
-    assert_int_equal(integer(row, "_create_attempts"), 1);
 
     assert_true(sd_row_is_domain(row));
     assert_true(sd_row_in_state(row, SD_STATE_CREATING));

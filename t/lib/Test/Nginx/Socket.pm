@@ -72,6 +72,7 @@ our $UseValgrind       = $ENV{TEST_NGINX_USE_VALGRIND};
 our $CheckLeak         = $ENV{TEST_NGINX_CHECK_LEAK};
 our $WorkerUser        = $ENV{TEST_NGINX_WORKER_USER};
 our $LoadModules       = $ENV{TEST_NGINX_LOAD_MODULES};
+our $ResponseLog       = $ENV{TEST_NGINX_RESPONSE_LOG};   # see _log_responses
 our $NginxBinary       = $ENV{TEST_NGINX_BINARY} || 'nginx';
 our $MasterProcessEnabled =
     _on_off($ENV{TEST_NGINX_MASTER_PROCESS}) || 'off';
@@ -497,6 +498,7 @@ sub _run_requests {
                                 problems => [] }];
             } else {
                 $responses = $x->{responses};
+                _log_responses($block, $r, $responses) if $ResponseLog;
             }
             if (!$NoNginxManager && !_nginx_running()
                 && !$Nginx{reported_gone}++)
@@ -545,6 +547,56 @@ sub _run_requests {
         }
     }
     return $last_status;
+}
+
+# --- Opt-in response log, for t/openapi/validate.mjs --------------------
+# When TEST_NGINX_RESPONSE_LOG names a file, every HTTP response received in
+# a block is appended to it as one JSON line:
+#   {"file","block","method","path","status","content_type","body"}
+# ("path" is the request target, query included).  A body that is not UTF-8
+# is logged as Latin-1 text with "body_encoding":"latin1".  Unset: nothing
+# is written and nothing else changes.
+
+sub _log_responses {
+    my ($block, $req, $responses) = @_;
+    require JSON::PP;
+    require Encode;
+    require Fcntl;
+
+    # the request lines, in order; bodies are skipped by Content-Length
+    my $raw = join '', map { $_->{value} // '' } @{ $req->{packets} };
+    my @lines;
+    while ($raw =~ /\G(?:\r?\n)*(\S+)[ \t]+(\S+)[^\n]*\n(.*?)\r?\n\r?\n/gcs) {
+        push @lines, [$1, $2];
+        my $hdrs = $3;
+        pos($raw) += $1 if $hdrs =~ /^Content-Length:[ \t]*(\d+)/mi;
+    }
+
+    my $json = JSON::PP->new->canonical->utf8;
+    my $out = '';
+    for my $k (0 .. $#$responses) {
+        my $res = $responses->[$k];
+        next if !defined $res->{code} || $res->{code} eq '';
+        my %rec = (file => $0, block => $block->name,
+                   method => $lines[$k][0], path => $lines[$k][1],
+                   status => 0 + $res->{code},
+                   content_type => _header($res, 'Content-Type'));
+        my $body = $res->{body} // '';
+        $rec{body} = eval { Encode::decode('UTF-8', $body, Encode::FB_CROAK()
+                                                       | Encode::LEAVE_SRC()) };
+        if (!defined $rec{body}) {
+            ($rec{body}, $rec{body_encoding}) = ($body, 'latin1');
+        }
+        $out .= $json->encode(\%rec) . "\n";
+    }
+    return if $out eq '';
+
+    # several prove jobs may append at once: one locked write
+    open my $fh, '>>', $ResponseLog
+        or bail_out("cannot open TEST_NGINX_RESPONSE_LOG $ResponseLog: $!");
+    flock $fh, Fcntl::LOCK_EX();
+    syswrite $fh, $out;
+    close $fh;
 }
 
 # Picks the per-request value of an expectation section.
