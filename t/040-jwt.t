@@ -147,7 +147,7 @@ Authorization: Bearer $TEST_NGINX_TOKEN_WRONG
 ["GET /api/", "GET /api/"]
 --- more_headers eval
 ["Authorization: Bearer not.a.token",
- "Authorization: Bearer " . join(".", (split /\./, $ENV{TEST_NGINX_TOKEN_MEMBER})[0],
+ "Authorization: Bearer " . CORE::join(".", (split /\./, $ENV{TEST_NGINX_TOKEN_MEMBER})[0],
      MIME::Base64::encode_base64url('{"ws":"acme","role":"admin","plan":"professional"}'),
      (split /\./, $ENV{TEST_NGINX_TOKEN_MEMBER})[2])]
 --- error_code eval

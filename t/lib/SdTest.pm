@@ -133,6 +133,9 @@ sub start_sim {
 }
 
 sub stop_sim {
+    # waitpid sets $?, which an END block would make the test's exit code
+    local $?;
+
     return unless $SimPid;
     kill 'TERM', -$SimPid;
     kill 'TERM', $SimPid;
