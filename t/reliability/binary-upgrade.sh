@@ -6,7 +6,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-NGINX=${NGINX:-/usr/sbin/nginx}
+NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
 MODULE=${MODULE:-$ROOT/build/nginx/objs/ngx_http_sender_domains_module.so}
 STATE=$(mktemp -d /tmp/sd-upgrade.XXXXXX)
 chmod 755 "$STATE"      # the workers run as the nginx user
@@ -30,6 +30,7 @@ cleanup() {
     rm -rf "$STATE"
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM
 
 check() {
     if eval "$2"; then
@@ -77,7 +78,7 @@ http {
 CONF
 
 for _ in $(seq 50); do grep -q listening "$STATE/sim.log" && break; sleep 0.1; done
-"$NGINX" -p "$STATE" -c "$STATE/nginx.conf"
+"$NGINX_BIN" -p "$STATE" -c "$STATE/nginx.conf"
 
 H=(-H 'X-WS: acme' -H 'X-Role: admin' -H 'X-Plan: professional' -H 'Content-Type: application/json')
 API=http://127.0.0.1:$PORT/api
