@@ -1255,27 +1255,20 @@ ngx_http_sender_domains_get(ngx_http_request_t *r,
         return rc;
     }
 
-    /* a legacy row reads like any other */
-    if (sd_store_legacy_get(ngx_http_sender_domains_store(),
-                            (char *) ctx->caller.workspace.data,
-                            ctx->caller.workspace.len,
-                            (char *) ctx->name.data, ctx->name.len,
-                            ngx_http_sender_domains_palloc, r->pool, &rec)
-        == SD_STORE_OK
-        && sd_store_get(ngx_http_sender_domains_store(),
-                        (char *) ctx->caller.workspace.data,
-                        ctx->caller.workspace.len,
-                        (char *) ctx->name.data, ctx->name.len,
-                        ngx_http_sender_domains_palloc, r->pool, &rec)
-           == SD_STORE_NOT_FOUND)
+    /* a legacy row (with no managed twin) reads like any other */
+    if (sd_store_get(ngx_http_sender_domains_store(),
+                     (char *) ctx->caller.workspace.data,
+                     ctx->caller.workspace.len,
+                     (char *) ctx->name.data, ctx->name.len,
+                     ngx_http_sender_domains_palloc, r->pool, &rec)
+        == SD_STORE_NOT_FOUND
+        && sd_store_legacy_get(ngx_http_sender_domains_store(),
+                               (char *) ctx->caller.workspace.data,
+                               ctx->caller.workspace.len,
+                               (char *) ctx->name.data, ctx->name.len,
+                               ngx_http_sender_domains_palloc, r->pool, &rec)
+           == SD_STORE_OK)
     {
-        (void) sd_store_legacy_get(ngx_http_sender_domains_store(),
-                                   (char *) ctx->caller.workspace.data,
-                                   ctx->caller.workspace.len,
-                                   (char *) ctx->name.data, ctx->name.len,
-                                   ngx_http_sender_domains_palloc, r->pool,
-                                   &rec);
-
         j = json_loadb(rec.json, rec.json_len, 0, NULL);
         return ngx_http_sender_domains_send_json(r, NGX_HTTP_OK, j);
     }
