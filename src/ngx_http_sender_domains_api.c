@@ -559,7 +559,11 @@ ngx_http_sender_domains_parse_body(ngx_http_request_t *r,
 
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
         b = cl->buf;
-        p = ngx_cpymem(p, b->pos, b->last - b->pos);
+
+        /* an empty body comes as a buffer with no memory at all */
+        if (b->last > b->pos) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+        }
     }
 
     *p = '\0';

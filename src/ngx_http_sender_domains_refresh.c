@@ -517,6 +517,7 @@ ngx_http_sender_domains_poll_list_item(void *data,
 
     l->name.data = ngx_pnalloc(poll->pool, item->name_len);
     if (l->name.data == NULL) {
+        poll->listed.nelts--;       /* no half-filled entry */
         return 1;
     }
 

@@ -58,7 +58,8 @@
 # pool, jansson rows and curl handle "possibly lost".  A finished request
 # leaves nothing (such blocks pass).  VALGRIND_STRICT=1 counts them too.
 #
-# Environment: NGINX (/usr/sbin/nginx), PROVE_ARGS.
+# Environment: NGINX_BIN (/usr/sbin/nginx), PROVE_ARGS, TEST_NGINX_TIMEOUT
+# (default 15 here), VALGRIND_STRICT.
 
 set -u
 set -o pipefail
@@ -66,7 +67,7 @@ set -o pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$ROOT/build/valgrind
 NGX_SRC=${NGX_SRC:-/usr/share/nginx/src}
-NGINX=${NGINX:-/usr/sbin/nginx}
+NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
 MODULE=$BUILD/nginx/objs/ngx_http_sender_domains_module.so
 SUPP=$ROOT/t/valgrind.suppress
 OUT=$BUILD/prove.log
@@ -164,9 +165,13 @@ VG_OPTS="--tool=memcheck --leak-check=full --error-exitcode=99
          --errors-for-leak-kinds=definite,indirect${VALGRIND_STRICT:+,possible}"
 export TEST_NGINX_USE_VALGRIND=${TEST_NGINX_USE_VALGRIND:-$(echo $VG_OPTS)}
 
+# valgrind makes nginx 20-50 times slower: a card of many rows takes more
+# than the runner's default 3 s client timeout (t/060)
+export TEST_NGINX_TIMEOUT=${TEST_NGINX_TIMEOUT:-15}
+
 cd "$ROOT" && \
     TEST_NGINX_RANDOMIZE=1 \
-    TEST_NGINX_BINARY="$NGINX" TEST_NGINX_LOAD_MODULES="$MODULE" \
+    TEST_NGINX_BINARY="$NGINX_BIN" TEST_NGINX_LOAD_MODULES="$MODULE" \
     prove -I t/lib ${PROVE_ARGS:-} "$@" 2>&1 | tee "$OUT"
 prove_rc=$?
 
