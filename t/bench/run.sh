@@ -42,7 +42,6 @@
 #   BENCH_PACED_MS=4        resolve, paced: each connection waits this long
 #                           between requests (a fixed, moderate load)
 #   BENCH_SEED_THREADS=16   seeder connections
-#   BENCH_SIM_NODELAY=1     0: run the stock simulator (see ses_sim_nodelay.py)
 #   BENCH_PORT=18500        first port tried (nginx; the simulator gets +1)
 #   BENCH_KEEP=0            1: keep the state folder (logs, LMDB files)
 #   BENCH_OUT=              also append the summary table to this file
@@ -73,7 +72,6 @@ BENCH_MEM_RESOLVES=${BENCH_MEM_RESOLVES:-1000000}
 BENCH_MEM_WRITES=${BENCH_MEM_WRITES:-10000}
 BENCH_PACED_MS=${BENCH_PACED_MS:-4}
 BENCH_SEED_THREADS=${BENCH_SEED_THREADS:-16}
-BENCH_SIM_NODELAY=${BENCH_SIM_NODELAY:-1}
 BENCH_PORT=${BENCH_PORT:-18500}
 BENCH_KEEP=${BENCH_KEEP:-0}
 BENCH_OUT=${BENCH_OUT:-}
@@ -145,9 +143,6 @@ start_env() {
     pick_ports
 
     sim=$ROOT/t/ses-sim/ses_sim.py
-    if [ "$BENCH_SIM_NODELAY" = 1 ]; then
-        sim=$BENCH_DIR/ses_sim_nodelay.py
-    fi
 
     # its own session, so that cleanup can stop exactly it
     setsid "$PYTHON" "$sim" --port "$SES_PORT" --max-identities 10000000 \

@@ -1575,6 +1575,10 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
     sim = None                             # set by make_server()
     verbose = False
+    # headers and body go out in two send()s: with Nagle on, a kept-alive
+    # connection's body would wait ~40 ms for the client's delayed ACK,
+    # which real SES does not do (it would skew every timing against us)
+    disable_nagle_algorithm = True
 
     # ---- plumbing ----
 
@@ -2339,6 +2343,9 @@ def make_server(args):
     class Server(ThreadingHTTPServer):
         daemon_threads = True          # held ("timeout") connections never block exit
         allow_reuse_address = True
+        # socketserver's default backlog of 5 drops SYNs when both
+        # workers' curl pools open connections at once (1 s retry)
+        request_queue_size = 128
 
     return Server((args.host, args.port), handler), sim
 
