@@ -30,11 +30,33 @@ typedef struct {
 } ngx_http_sender_domains_resolution_t;
 
 
+/*
+ * One slot of the fallback-warning throttle: a bulk send from an address
+ * that cannot be used would otherwise write one warning per message.
+ */
+typedef struct {
+    uint32_t        key;            /* hash of workspace, address, reason */
+    time_t          logged;         /* when the last line was written */
+    ngx_uint_t      suppressed;     /* fallbacks not logged since then */
+} ngx_http_sender_domains_warn_slot_t;
+
+
+#define NGX_HTTP_SENDER_DOMAINS_WARN_SLOTS     1024
+#define NGX_HTTP_SENDER_DOMAINS_WARN_PERIOD    60
+
+
 static ngx_int_t ngx_http_sender_domains_resolve(ngx_http_request_t *r,
     ngx_http_sender_domains_caller_t *caller, ngx_str_t *in,
     ngx_http_sender_domains_resolution_t *res);
 static ngx_int_t ngx_http_sender_domains_from_arg(ngx_http_request_t *r,
     ngx_str_t *out);
+static ngx_uint_t ngx_http_sender_domains_warn_due(ngx_str_t *ws,
+    ngx_str_t *addr, const char *reason, ngx_str_t *more);
+
+
+/* per worker: each worker throttles its own lines */
+static ngx_http_sender_domains_warn_slot_t
+    ngx_http_sender_domains_warn_slots[NGX_HTTP_SENDER_DOMAINS_WARN_SLOTS];
 
 
 /* decodes ?from=: '+' is a space, as in forms; send '+' itself as %2B */
@@ -69,6 +91,60 @@ ngx_http_sender_domains_from_arg(ngx_http_request_t *r, ngx_str_t *out)
     out->len = dst - out->data;
 
     return NGX_OK;
+}
+
+
+/*
+ * Whether a fallback of this workspace, address and reason should be
+ * logged now: the first one is, then at most one a minute, carrying the
+ * count of those left out.  A slot taken over by another key (a hash
+ * collision of the slot index) just logs: never fewer lines than due.
+ */
+
+static ngx_uint_t
+ngx_http_sender_domains_warn_due(ngx_str_t *ws, ngx_str_t *addr,
+    const char *reason, ngx_str_t *more)
+{
+    static u_char                         buf[64];
+
+    time_t                                now;
+    uint32_t                              key;
+    ngx_http_sender_domains_warn_slot_t  *slot;
+
+    ngx_crc32_init(key);
+    ngx_crc32_update(&key, ws->data, ws->len);
+    ngx_crc32_update(&key, (u_char *) "", 1);
+    ngx_crc32_update(&key, addr->data, addr->len);
+    ngx_crc32_update(&key, (u_char *) reason, ngx_strlen(reason));
+    ngx_crc32_final(key);
+
+    slot = &ngx_http_sender_domains_warn_slots[
+                              key % NGX_HTTP_SENDER_DOMAINS_WARN_SLOTS];
+    now = ngx_time();
+
+    if (slot->logged != 0 && slot->key == key
+        && now - slot->logged < NGX_HTTP_SENDER_DOMAINS_WARN_PERIOD)
+    {
+        slot->suppressed++;
+        return 0;
+    }
+
+    /* " (and 41 more since the last such line)", or nothing */
+    more->data = buf;
+    more->len = 0;
+
+    if (slot->logged != 0 && slot->key == key && slot->suppressed) {
+        more->len = ngx_snprintf(buf, sizeof(buf),
+                                 " (and %ui more since the last such line)",
+                                 slot->suppressed)
+                    - buf;
+    }
+
+    slot->key = key;
+    slot->logged = now;
+    slot->suppressed = 0;
+
+    return 1;
 }
 
 
@@ -107,6 +183,7 @@ ngx_http_sender_domains_resolve(ngx_http_request_t *r,
 {
     u_char                               *abuf;
     char                                  name[SD_SENDER_NAME_BUFSZ];
+    ngx_str_t                             asked, more;
     size_t                                name_len, addr_len;
     ssize_t                               n;
     ngx_str_t                             addr;
@@ -193,18 +270,29 @@ ngx_http_sender_domains_resolve(ngx_http_request_t *r,
 
 fallback_named:
 
-    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                  "sender_domains: workspace \"%V\" cannot send as \"%V\" "
-                  "(%s); using the default sender", &caller->workspace,
-                  &addr, res->reason);
+    if (ngx_http_sender_domains_warn_due(&caller->workspace, &addr,
+                                         res->reason, &more))
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "sender_domains: workspace \"%V\" cannot send as "
+                      "\"%V\" (%s); using the default sender%V",
+                      &caller->workspace, &addr, res->reason, &more);
+    }
+
     goto use_default;
 
 fallback:
 
-    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                  "sender_domains: workspace \"%V\" asked for an invalid "
-                  "sender address; using the default sender",
-                  &caller->workspace);
+    ngx_str_set(&asked, "");
+
+    if (ngx_http_sender_domains_warn_due(&caller->workspace, &asked,
+                                         res->reason, &more))
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "sender_domains: workspace \"%V\" asked for an "
+                      "invalid sender address; using the default "
+                      "sender%V", &caller->workspace, &more);
+    }
 
 use_default:
 
