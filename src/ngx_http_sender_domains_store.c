@@ -35,12 +35,15 @@ struct sd_store_s {
     MDB_dbi                 legacy;
     MDB_dbi                 due;
     MDB_dbi                 meta;
+    MDB_txn                *rtxn;       /* a reset read txn, kept for reuse */
     int                     last_rc;
 };
 
 
 static sd_store_rc_e sd_store_map(sd_store_t *st, int rc);
 static int sd_store_begin(sd_store_t *st, unsigned flags, MDB_txn **txn);
+static int sd_store_read_begin(sd_store_t *st, MDB_txn **txn);
+static void sd_store_read_end(sd_store_t *st, MDB_txn *txn);
 static size_t sd_store_key(const char *ws, size_t ws_len, const char *id,
     size_t id_len, char *out);
 static int sd_store_put_record(MDB_txn *txn, MDB_dbi dbi, MDB_val *key,
@@ -158,6 +161,10 @@ sd_store_close(sd_store_t *st)
         return;
     }
 
+    if (st->rtxn != NULL) {
+        mdb_txn_abort(st->rtxn);
+    }
+
     mdb_env_close(st->env);
     free(st);
 }
@@ -223,6 +230,45 @@ sd_store_begin(sd_store_t *st, unsigned flags, MDB_txn **txn)
     }
 
     return rc;
+}
+
+
+/*
+ * The resolver's read transactions: a reset transaction is renewed rather
+ * than a new one begun, which saves a malloc/free of the handle and the
+ * reader-slot search under the lock file's mutex on every resolve.  With
+ * MDB_NOTLS a reset transaction keeps its slot, marked unused, so writers
+ * are never held back by it.
+ */
+
+static int
+sd_store_read_begin(sd_store_t *st, MDB_txn **txn)
+{
+    if (st->rtxn != NULL) {
+        *txn = st->rtxn;
+        st->rtxn = NULL;
+
+        if (mdb_txn_renew(*txn) == 0) {
+            return 0;
+        }
+
+        mdb_txn_abort(*txn);
+    }
+
+    return sd_store_begin(st, MDB_RDONLY, txn);
+}
+
+
+static void
+sd_store_read_end(sd_store_t *st, MDB_txn *txn)
+{
+    if (st->rtxn == NULL) {
+        mdb_txn_reset(txn);
+        st->rtxn = txn;
+        return;
+    }
+
+    mdb_txn_abort(txn);
 }
 
 
@@ -1337,7 +1383,7 @@ sd_store_resolve(sd_store_t *st, const char *ws, size_t ws_len,
         return SD_STORE_OK;
     }
 
-    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    rc = sd_store_read_begin(st, &txn);
     if (rc != 0) {
         return sd_store_map(st, rc);
     }
@@ -1405,6 +1451,6 @@ sd_store_resolve(sd_store_t *st, const char *ws, size_t ws_len,
 
 done:
 
-    mdb_txn_abort(txn);
+    sd_store_read_end(st, txn);
     return SD_STORE_OK;
 }
