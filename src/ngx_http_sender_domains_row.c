@@ -332,40 +332,14 @@ sd_row_sd_str(const json_t *row, const char *key, sd_str_t *out)
 }
 
 
-json_t *
-sd_row_public(const json_t *row, const char *region,
-    const char *inherited_from)
+/* the DNS records of a managed row; a row they cannot be made for has [] */
+
+static void
+sd_row_write_records(sd_jsonw_t *w, const json_t *row, const char *region)
 {
-    size_t       i, n;
-    json_t      *out, *v, *tokens, *records;
-    sd_str_t     domain, zone, mail_from, reg, toks[SD_SES_MAX_DKIM_TOKENS];
-    const char  *key;
-
-    out = json_object();
-    if (out == NULL) {
-        return NULL;
-    }
-
-    json_object_foreach((json_t *) row, key, v) {
-        if (key[0] != '_') {
-            json_object_set(out, key, v);
-        }
-    }
-
-    if (strcmp(sd_row_str(row, "kind") ? sd_row_str(row, "kind") : "",
-               "legacy") == 0)
-    {
-        return out;
-    }
-
-    json_object_set_new(out, "dkim_inherited_from",
-                        inherited_from ? json_string(inherited_from)
-                                       : json_null());
-
-    /* only ready rows are polled; a half-added one waits for a person */
-    if (!sd_row_in_state(row, SD_STATE_READY)) {
-        json_object_set_new(out, "next_check_at", json_null());
-    }
+    size_t     i, n;
+    json_t    *tokens, *v;
+    sd_str_t   domain, zone, mail_from, reg, toks[SD_SES_MAX_DKIM_TOKENS];
 
     tokens = json_object_get(row, "_tokens");
     n = 0;
@@ -382,14 +356,114 @@ sd_row_public(const json_t *row, const char *region,
     reg.data = region;
     reg.len = strlen(region);
 
-    records = sd_dns_records(&domain, toks, n,
-                             sd_row_sd_str(row, "_zone", &zone) ? &zone
-                                                                : NULL,
-                             sd_row_sd_str(row, "mail_from_domain",
-                                           &mail_from) ? &mail_from : NULL,
-                             &reg, !sd_row_is_domain(row));
+    if (sd_dns_write(w, &domain, toks, n,
+                     sd_row_sd_str(row, "_zone", &zone) ? &zone : NULL,
+                     sd_row_sd_str(row, "mail_from_domain", &mail_from)
+                     ? &mail_from : NULL,
+                     &reg, !sd_row_is_domain(row))
+        != 0)
+    {
+        sd_jsonw_lit(w, "[]");
+    }
+}
 
-    json_object_set_new(out, "dns_records", records ? records : json_array());
 
-    return out;
+static void
+sd_row_write_key(sd_jsonw_t *w, const char *key, int *first)
+{
+    if (!*first) {
+        sd_jsonw_lit(w, ",");
+    }
+
+    *first = 0;
+
+    sd_jsonw_str(w, key, strlen(key));
+    sd_jsonw_lit(w, ":");
+}
+
+
+/*
+ * The stored fields in their stored order, less the internal ones, with
+ * three replaced (or added at the end, in this order, when the row lacks
+ * them): "dkim_inherited_from", "next_check_at" (null until the row is
+ * ready: only ready rows are polled) and "dns_records".  Legacy rows have
+ * nothing to publish and are shown as stored.
+ */
+
+int
+sd_row_write_public(sd_jsonw_t *w, const json_t *row, const char *region,
+    const char *inherited_from)
+{
+    int          first, managed, ready, seen_inherited, seen_next, seen_dns;
+    json_t      *v;
+    const char  *key, *kind;
+
+    kind = sd_row_str(row, "kind");
+    managed = (kind == NULL || strcmp(kind, "legacy") != 0);
+    ready = sd_row_in_state(row, SD_STATE_READY);
+
+    first = 1;
+    seen_inherited = seen_next = seen_dns = 0;
+
+    sd_jsonw_lit(w, "{");
+
+    json_object_foreach((json_t *) row, key, v) {
+        if (key[0] == '_') {
+            continue;
+        }
+
+        sd_row_write_key(w, key, &first);
+
+        if (managed && strcmp(key, "dkim_inherited_from") == 0) {
+            sd_jsonw_str(w, inherited_from,
+                         inherited_from ? strlen(inherited_from) : 0);
+            seen_inherited = 1;
+
+        } else if (managed && !ready && strcmp(key, "next_check_at") == 0) {
+            sd_jsonw_lit(w, "null");
+            seen_next = 1;
+
+        } else if (managed && strcmp(key, "dns_records") == 0) {
+            sd_row_write_records(w, row, region);
+            seen_dns = 1;
+
+        } else {
+            sd_jsonw_value(w, v);
+        }
+    }
+
+    if (managed && !seen_inherited) {
+        sd_row_write_key(w, "dkim_inherited_from", &first);
+        sd_jsonw_str(w, inherited_from,
+                     inherited_from ? strlen(inherited_from) : 0);
+    }
+
+    if (managed && !ready && !seen_next) {
+        sd_row_write_key(w, "next_check_at", &first);
+        sd_jsonw_lit(w, "null");
+    }
+
+    if (managed && !seen_dns) {
+        sd_row_write_key(w, "dns_records", &first);
+        sd_row_write_records(w, row, region);
+    }
+
+    sd_jsonw_lit(w, "}");
+
+    return sd_jsonw_failed(w) ? -1 : 0;
+}
+
+
+json_t *
+sd_row_public(const json_t *row, const char *region,
+    const char *inherited_from)
+{
+    sd_jsonw_t      w;
+    sd_jsonw_mem_t  mem = { NULL, 0, 0 };
+
+    sd_jsonw_init(&w, sd_jsonw_mem_emit, &mem);
+
+    (void) sd_row_write_public(&w, row, region, inherited_from);
+
+    return sd_jsonw_mem_load(&w, &mem);
 }

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "ngx_http_sender_domains_sesparse.h"
+#include "ngx_http_sender_domains_jsonw.h"
 
 
 /* progress of the add flow; a crash leaves one of these visible */
@@ -53,7 +54,13 @@ unsigned sd_row_flags(const json_t *row);
 /* when the refresher should look next (0: only a person restarts it) */
 int64_t sd_row_next_check(const json_t *row);
 
-/* the public object: internal fields dropped, DNS records added */
+/*
+ * The public object (DESIGN.md 4): internal fields dropped, DNS records
+ * added.  sd_row_write_public() writes it to w (-1 when w failed), as
+ * json_dumps(JSON_COMPACT) would; sd_row_public() is its parse.
+ */
+int sd_row_write_public(sd_jsonw_t *w, const json_t *row,
+    const char *region, const char *inherited_from);
 json_t *sd_row_public(const json_t *row, const char *region,
     const char *inherited_from);
 
