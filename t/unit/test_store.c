@@ -613,6 +613,28 @@ test_claim_get_list(void **state)
     (void) sd_store_list(fx->st, "a", 1, collect_each, &c);
     assert_int_equal(c.count, 1);
 
+    /* paging: after a name, present or not, within the workspace only */
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(sd_store_list_after(fx->st, "a", 1, "acme.com", 8,
+                                         collect_each, &c), SD_STORE_OK);
+    assert_string_equal(c.buf, "x@acme.com");
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(sd_store_list_after(fx->st, "a", 1, "b", 1,
+                                         collect_each, &c), SD_STORE_OK);
+    assert_string_equal(c.buf, "x@acme.com");
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(sd_store_list_after(fx->st, "a", 1, "x@acme.com", 10,
+                                         collect_each, &c), SD_STORE_OK);
+    assert_string_equal(c.buf, "");
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(sd_store_list_after(fx->st, "ab", 2, "", 0,
+                                         collect_each, &c), SD_STORE_OK);
+    assert_string_equal(c.buf, "ab.net");
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(sd_store_list_after(fx->st, "a", 1, "zzz", 3,
+                                         collect_each, &c), SD_STORE_OK);
+    assert_string_equal(c.buf, "");
+
     /* every row of every workspace */
     memset(&c, 0, sizeof(c));
     assert_int_equal(sd_store_each_all(fx->st, collect_all, &c), SD_STORE_OK);
