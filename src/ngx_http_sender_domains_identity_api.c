@@ -86,7 +86,6 @@ static ngx_int_t ngx_http_sender_domains_reply_row(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, ngx_uint_t status);
 static ngx_int_t ngx_http_sender_domains_normalize_path_id(
     ngx_http_request_t *r, ngx_http_sender_domains_ctx_t *ctx);
-static void *ngx_http_sender_domains_palloc(void *pool, size_t size);
 static ngx_int_t ngx_http_sender_domains_is_legacy(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 
@@ -131,7 +130,9 @@ ngx_http_sender_domains_actions(ngx_http_request_t *r,
 }
 
 
-static void *
+/* an sd_store_alloc_pt: copies out of the store live in a pool */
+
+void *
 ngx_http_sender_domains_palloc(void *pool, size_t size)
 {
     return ngx_pnalloc(pool, size);
@@ -383,9 +384,11 @@ ngx_http_sender_domains_inherited(ngx_http_request_t *r, ngx_str_t *ws,
 }
 
 
-static json_t *
-ngx_http_sender_domains_public(ngx_http_request_t *r, ngx_str_t *ws,
-    json_t *row)
+/* the public identity object of a stored row, written to w */
+
+ngx_int_t
+ngx_http_sender_domains_write_public(ngx_http_request_t *r, sd_jsonw_t *w,
+    ngx_str_t *ws, json_t *row)
 {
     const char                           *inherited, *id;
     ngx_http_sender_domains_main_conf_t  *smcf;
@@ -399,81 +402,14 @@ ngx_http_sender_domains_public(ngx_http_request_t *r, ngx_str_t *ws,
         inherited = ngx_http_sender_domains_inherited(r, ws, id);
     }
 
-    return sd_row_public(row, (char *) smcf->ses_region.data, inherited);
-}
-
-
-json_t *
-ngx_http_sender_domains_render(ngx_http_request_t *r, const sd_record_t *rec)
-{
-    json_t                         *stored, *out;
-    ngx_http_sender_domains_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_sender_domains_module);
-
-    stored = json_loadb(rec->json, rec->json_len, 0, NULL);
-    if (stored == NULL || !json_is_object(stored)) {
-        json_decref(stored);
-        return NULL;
-    }
-
-    out = ngx_http_sender_domains_public(r, &ctx->caller.workspace, stored);
-    json_decref(stored);
-
-    return out;
-}
-
-
-typedef struct {
-    ngx_http_request_t             *request;
-    ngx_http_sender_domains_ctx_t  *ctx;
-    json_t                         *rows;
-} ngx_http_sender_domains_legacy_ctx_t;
-
-
-/* legacy rows that were not migrated yet (a managed row hides them) */
-
-static int
-ngx_http_sender_domains_legacy_row(void *data, const char *id, size_t id_len,
-    const sd_record_t *rec)
-{
-    ngx_http_sender_domains_legacy_ctx_t  *lc = data;
-
-    json_t       *stored;
-    sd_record_t   managed;
-
-    if (sd_store_get(ngx_http_sender_domains_store(),
-                     (char *) lc->ctx->caller.workspace.data,
-                     lc->ctx->caller.workspace.len, id, id_len,
-                     ngx_http_sender_domains_palloc, lc->request->pool,
-                     &managed) == SD_STORE_OK)
+    if (sd_row_write_public(w, row, (char *) smcf->ses_region.data,
+                            inherited)
+        != 0)
     {
-        return 0;
+        return NGX_ERROR;
     }
 
-    stored = json_loadb(rec->json, rec->json_len, 0, NULL);
-    if (stored) {
-        json_array_append_new(lc->rows, stored);
-    }
-
-    return 0;
-}
-
-
-sd_store_rc_e
-ngx_http_sender_domains_list_legacy(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx, json_t *rows)
-{
-    ngx_http_sender_domains_legacy_ctx_t  lc;
-
-    lc.request = r;
-    lc.ctx = ctx;
-    lc.rows = rows;
-
-    return sd_store_legacy_list(ngx_http_sender_domains_store(),
-                                (char *) ctx->caller.workspace.data,
-                                ctx->caller.workspace.len,
-                                ngx_http_sender_domains_legacy_row, &lc);
+    return NGX_OK;
 }
 
 
@@ -481,9 +417,19 @@ static ngx_int_t
 ngx_http_sender_domains_reply_row(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, ngx_uint_t status)
 {
-    return ngx_http_sender_domains_send_json(r, status,
-               ngx_http_sender_domains_public(r, &ctx->caller.workspace,
-                                              ctx->row));
+    sd_jsonw_t                     w;
+    ngx_http_sender_domains_out_t  out;
+
+    ngx_http_sender_domains_out_init(r, &out, &w);
+
+    if (ngx_http_sender_domains_write_public(r, &w, &ctx->caller.workspace,
+                                             ctx->row)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_sender_domains_send_out(r, status, &out, &w);
 }
 
 
