@@ -1,10 +1,12 @@
 /*
  * Custom Sender Domains for nginx: the card list, GET / (paged or whole).
  *
- *   GET /                     every row, "next": null
- *   GET /?limit=N             the first N rows (1..1000)
+ *   GET /                     every row (no "next": the answer is as it
+ *                             was before paging)
+ *   GET /?limit=N             the first N rows (1..1000) and "next": a
+ *                             cursor, or null when no row is left
  *   GET /?limit=N&after=C     the N rows after cursor C, the "next" of
- *                             the page before
+ *                             the page before (after alone: all the rest)
  *
  * Order: managed rows by name (the store's byte order), then the legacy
  * rows that no managed row hides, by name.  A cursor is the base64url of
@@ -46,6 +48,7 @@ typedef struct {
     size_t                          last_len;
     u_char                          last[SD_EMAIL_MAX];
 
+    unsigned                        paged:1;    /* limit or after given */
     unsigned                        more:1;
     unsigned                        failed:1;
 } ngx_http_sender_domains_list_ctx_t;
@@ -145,8 +148,14 @@ ngx_http_sender_domains_list(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    sd_jsonw_lit(&w, "],\"next\":");
-    ngx_http_sender_domains_list_next(&lc);
+    sd_jsonw_lit(&w, "]");
+
+    /* GET / with no paging answers exactly as before paging existed */
+    if (lc.paged) {
+        sd_jsonw_lit(&w, ",\"next\":");
+        ngx_http_sender_domains_list_next(&lc);
+    }
+
     sd_jsonw_lit(&w, "}");
 
     return ngx_http_sender_domains_send_out(r, NGX_HTTP_OK, &out, &w);
@@ -181,6 +190,7 @@ ngx_http_sender_domains_list_params(ngx_http_request_t *r,
         }
 
         lc->limit = n;
+        lc->paged = 1;
     }
 
     if (ngx_http_arg(r, (u_char *) "after", 5, &value) == NGX_OK) {
@@ -192,6 +202,8 @@ ngx_http_sender_domains_list_params(ngx_http_request_t *r,
                        "The after parameter must be the \"next\" value of "
                        "an earlier page of this list.");
         }
+
+        lc->paged = 1;
     }
 
     return NGX_DECLINED;
