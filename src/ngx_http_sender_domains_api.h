@@ -12,6 +12,7 @@
 
 #include "ngx_http_sender_domains_module.h"
 #include "ngx_http_sender_domains_jsonw.h"
+#include "ngx_http_sender_domains_row.h"
 
 
 typedef enum {
@@ -99,8 +100,8 @@ ngx_int_t ngx_http_sender_domains_json_track(ngx_http_request_t *r,
 ngx_int_t ngx_http_sender_domains_actions(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 void *ngx_http_sender_domains_palloc(void *pool, size_t size);
-ngx_int_t ngx_http_sender_domains_write_public(ngx_http_request_t *r,
-    sd_jsonw_t *w, ngx_str_t *ws, json_t *row);
+ngx_int_t ngx_http_sender_domains_write_view(ngx_http_request_t *r,
+    sd_jsonw_t *w, ngx_str_t *ws, const sd_row_view_t *v);
 
 /* the card list, GET / (ngx_http_sender_domains_list.c) */
 ngx_int_t ngx_http_sender_domains_list(ngx_http_request_t *r,

@@ -346,22 +346,27 @@ ngx_http_sender_domains_save(ngx_http_request_t *r,
 }
 
 
-/* a verified domain of this workspace that covers an address */
+/*
+ * A verified domain of this workspace that covers an address (a copy,
+ * NUL-terminated), or NULL.
+ */
 
 static const char *
 ngx_http_sender_domains_inherited(ngx_http_request_t *r, ngx_str_t *ws,
-    const char *addr)
+    const sd_str_t *addr)
 {
     size_t        len;
+    u_char       *copy;
     const char   *dom, *dot, *end;
     sd_record_t   rec;
 
-    dom = ngx_strchr(addr, '@');
+    end = addr->data + addr->len;
+
+    dom = (const char *) ngx_strlchr((u_char *) addr->data, (u_char *) end,
+                                     '@');
     if (dom == NULL) {
         return NULL;
     }
-
-    end = addr + ngx_strlen(addr);
 
     for (dom++; dom < end; dom = dot + 1) {
         dot = (const char *) ngx_strlchr((u_char *) dom, (u_char *) end, '.');
@@ -376,7 +381,14 @@ ngx_http_sender_domains_inherited(ngx_http_request_t *r, ngx_str_t *ws,
                          r->pool, &rec) == SD_STORE_OK
             && (rec.flags & SD_REC_DOMAIN) && (rec.flags & SD_REC_VERIFIED))
         {
-            return dom;
+            copy = ngx_pnalloc(r->pool, len + 1);
+            if (copy == NULL) {
+                return NULL;
+            }
+
+            *ngx_cpymem(copy, dom, len) = '\0';
+
+            return (const char *) copy;
         }
     }
 
@@ -384,26 +396,24 @@ ngx_http_sender_domains_inherited(ngx_http_request_t *r, ngx_str_t *ws,
 }
 
 
-/* the public identity object of a stored row, written to w */
+/* the public identity object of a row, written to w */
 
 ngx_int_t
-ngx_http_sender_domains_write_public(ngx_http_request_t *r, sd_jsonw_t *w,
-    ngx_str_t *ws, json_t *row)
+ngx_http_sender_domains_write_view(ngx_http_request_t *r, sd_jsonw_t *w,
+    ngx_str_t *ws, const sd_row_view_t *v)
 {
-    const char                           *inherited, *id;
+    const char                           *inherited;
     ngx_http_sender_domains_main_conf_t  *smcf;
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
 
     inherited = NULL;
-    id = sd_row_str(row, "identity");
 
-    if (!sd_row_is_domain(row) && id) {
-        inherited = ngx_http_sender_domains_inherited(r, ws, id);
+    if (!sd_row_view_is_domain(v) && v->identity.data) {
+        inherited = ngx_http_sender_domains_inherited(r, ws, &v->identity);
     }
 
-    if (sd_row_write_public(w, row, (char *) smcf->ses_region.data,
-                            inherited)
+    if (sd_row_write_view(w, v, (char *) smcf->ses_region.data, inherited)
         != 0)
     {
         return NGX_ERROR;
@@ -418,12 +428,17 @@ ngx_http_sender_domains_reply_row(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, ngx_uint_t status)
 {
     sd_jsonw_t                     w;
+    sd_row_view_t                 *v;
     ngx_http_sender_domains_out_t  out;
+
+    v = ngx_palloc(r->pool, sizeof(sd_row_view_t));
+    if (v == NULL || sd_row_view_tree(v, ctx->row) != 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     ngx_http_sender_domains_out_init(r, &out, &w);
 
-    if (ngx_http_sender_domains_write_public(r, &w, &ctx->caller.workspace,
-                                             ctx->row)
+    if (ngx_http_sender_domains_write_view(r, &w, &ctx->caller.workspace, v)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -39,6 +39,7 @@ typedef struct {
     ngx_http_request_t             *request;
     ngx_http_sender_domains_ctx_t  *ctx;
     sd_jsonw_t                     *w;
+    sd_row_view_t                  *view;       /* reused row by row */
 
     ngx_uint_t                      limit;      /* 0: every row */
     ngx_uint_t                      count;
@@ -91,6 +92,11 @@ ngx_http_sender_domains_list(ngx_http_request_t *r,
     lc.request = r;
     lc.ctx = ctx;
     lc.w = &w;
+
+    lc.view = ngx_palloc(r->pool, sizeof(sd_row_view_t));
+    if (lc.view == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     ngx_str_null(&after);
 
@@ -286,6 +292,11 @@ ngx_http_sender_domains_list_wrote(ngx_http_sender_domains_list_ctx_t *lc,
 }
 
 
+/*
+ * A managed row is written from its stored text (sd_row_view_text()); only
+ * a row that is not plain JSON of ours is parsed first.
+ */
+
 static int
 ngx_http_sender_domains_list_managed(void *data, const char *id,
     size_t id_len, const sd_record_t *rec)
@@ -295,15 +306,21 @@ ngx_http_sender_domains_list_managed(void *data, const char *id,
     json_t     *row;
     ngx_int_t   rc;
 
-    row = json_loadb(rec->json, rec->json_len, 0, NULL);
+    row = NULL;
 
-    if (row == NULL || !json_is_object(row)) {
-        /* one unreadable row must not hide the others */
-        ngx_log_error(NGX_LOG_ERR, lc->request->connection->log, 0,
-                      "sender_domains: unreadable row \"%*s\" skipped",
-                      id_len, id);
-        json_decref(row);
-        return 0;
+    if (sd_row_view_text(lc->view, rec->json, rec->json_len) != 0) {
+        row = json_loadb(rec->json, rec->json_len, 0, NULL);
+
+        if (row == NULL || !json_is_object(row)
+            || sd_row_view_tree(lc->view, row) != 0)
+        {
+            /* one unreadable row must not hide the others */
+            ngx_log_error(NGX_LOG_ERR, lc->request->connection->log, 0,
+                          "sender_domains: unreadable row \"%*s\" skipped",
+                          id_len, id);
+            json_decref(row);
+            return 0;
+        }
     }
 
     if (!ngx_http_sender_domains_list_room(lc)) {
@@ -311,9 +328,9 @@ ngx_http_sender_domains_list_managed(void *data, const char *id,
         return 1;
     }
 
-    rc = ngx_http_sender_domains_write_public(lc->request, lc->w,
-                                              &lc->ctx->caller.workspace,
-                                              row);
+    rc = ngx_http_sender_domains_write_view(lc->request, lc->w,
+                                            &lc->ctx->caller.workspace,
+                                            lc->view);
     json_decref(row);
 
     if (rc != NGX_OK) {
@@ -329,7 +346,8 @@ ngx_http_sender_domains_list_managed(void *data, const char *id,
 
 /*
  * Legacy rows that were not migrated yet (a managed row hides them).  A
- * legacy row is stored as its public object: it is checked, then copied.
+ * legacy row is stored as its public object: it is checked, then copied
+ * as it is.
  */
 
 static int
@@ -350,17 +368,21 @@ ngx_http_sender_domains_list_legacy(void *data, const char *id,
         return 0;
     }
 
-    row = json_loadb(rec->json, rec->json_len, 0, NULL);
+    /* the view checks that the text is one JSON object, without a tree */
 
-    if (row == NULL || !json_is_object(row)) {
-        ngx_log_error(NGX_LOG_ERR, lc->request->connection->log, 0,
-                      "sender_domains: unreadable legacy row \"%*s\" "
-                      "skipped", id_len, id);
+    if (sd_row_view_text(lc->view, rec->json, rec->json_len) != 0) {
+        row = json_loadb(rec->json, rec->json_len, 0, NULL);
+
+        if (row == NULL || !json_is_object(row)) {
+            ngx_log_error(NGX_LOG_ERR, lc->request->connection->log, 0,
+                          "sender_domains: unreadable legacy row \"%*s\" "
+                          "skipped", id_len, id);
+            json_decref(row);
+            return 0;
+        }
+
         json_decref(row);
-        return 0;
     }
-
-    json_decref(row);
 
     if (!ngx_http_sender_domains_list_room(lc)) {
         return 1;

@@ -234,6 +234,105 @@ test_row_write_public_order(void **state)
 }
 
 
+/* a row's public form from its text equals the one from its tree */
+
+static void
+check_view(const char *text, int expect_text_view)
+{
+    int              rc;
+    char            *a, *b;
+    json_t          *row;
+    sd_jsonw_t       w;
+    sd_jsonw_mem_t   mem;
+
+    static sd_row_view_t  v;
+
+    row = json_loads(text, 0, NULL);
+    assert_non_null(row);
+
+    memset(&mem, 0, sizeof(mem));
+    sd_jsonw_init(&w, sd_jsonw_mem_emit, &mem);
+    assert_int_equal(sd_row_write_public(&w, row, "eu-west-1", "acme.com"),
+                     0);
+    a = take(&w, &mem);
+
+    rc = sd_row_view_text(&v, text, strlen(text));
+    assert_int_equal(rc, expect_text_view ? 0 : -1);
+
+    if (rc == 0) {
+        memset(&mem, 0, sizeof(mem));
+        sd_jsonw_init(&w, sd_jsonw_mem_emit, &mem);
+        assert_int_equal(sd_row_write_view(&w, &v, "eu-west-1", "acme.com"),
+                         0);
+        b = take(&w, &mem);
+        assert_string_equal(a, b);
+        free(b);
+    }
+
+    free(a);
+    json_decref(row);
+}
+
+
+static void
+test_row_view_text_matches_tree(void **state)
+{
+    size_t  i;
+
+    static const char  *plain[] = {
+        "{\"identity\":\"acme.com\",\"type\":\"domain\",\"kind\":\"managed\","
+        "\"sender_name\":\"A \\\"B\\\" \\\\ \xc3\xa9\\n\",\"state\":\"ready\","
+        "\"verified_for_sending\":false,\"dkim_inherited_from\":null,"
+        "\"mail_from_domain\":\"pmail.acme.com\",\"verification_info\":"
+        "{\"error_type\":null,\"n\":[1,-2500.0,true,{}]},"
+        "\"next_check_at\":\"2026-01-01T00:00:00Z\",\"_attempt\":3,"
+        "\"_tokens\":[\"t1\",7,\"t2\",\"t3\"],\"_zone\":\"dkim.example\"}",
+        "{\"identity\":\"acme.com\",\"type\":\"domain\",\"state\":\"creating\","
+        "\"_tokens\":[]}",
+        "{\"identity\":\"a@acme.com\",\"type\":\"email\",\"dns_records\":[1],"
+        "\"next_check_at\":\"x\",\"dkim_inherited_from\":\"old\"}",
+        "{\"identity\":\"x@y.z\",\"kind\":\"legacy\",\"_t\":1}",
+        " { \"identity\" : \"acme.com\" , \"type\" : 5 } ",
+        "{}",
+    };
+
+    static const char  *odd[] = {
+        /* an escape in a name the records are made of: parsed instead */
+        "{\"identity\":\"acme.com\",\"type\":\"domain\","
+        "\"mail_from_domain\":\"p\\nmail.acme.com\"}",
+        "{\"identity\":\"acme.com\",\"type\":\"domain\","
+        "\"_tokens\":[\"a\\u0041\"]}",
+        "{\"a\":1,\"a\":2}",
+    };
+
+    static const char  *invalid[] = {
+        "", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":01}",
+        "{\"a\":tru}", "{\"a\":\"\x01\"}", "{\"a\":\"\\x\"}", "[1]",
+        "{\"a\":1} x", "{\"a\":-2.5e}", "{\"a\":[1,]}", "{\"a\":{\"b\"}}", "{\"a\":\"\xff\"}",
+        "{\"a\":{\"b\":1,\"c\":[\"\\u12\"]}}",
+    };
+
+    static sd_row_view_t  v;
+
+    (void) state;
+
+    for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+        check_view(plain[i], 1);
+    }
+
+    for (i = 0; i < sizeof(odd) / sizeof(odd[0]) - 1; i++) {
+        check_view(odd[i], 0);
+    }
+
+    assert_int_equal(sd_row_view_text(&v, odd[2], strlen(odd[2])), -1);
+
+    for (i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
+        assert_int_equal(sd_row_view_text(&v, invalid[i], strlen(invalid[i])),
+                         -1);
+    }
+}
+
+
 int
 main(void)
 {
@@ -243,6 +342,7 @@ main(void)
         cmocka_unit_test(test_emit_failure_is_sticky),
         cmocka_unit_test(test_dns_write_matches_records),
         cmocka_unit_test(test_row_write_public_order),
+        cmocka_unit_test(test_row_view_text_matches_tree),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
