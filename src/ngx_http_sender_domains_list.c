@@ -58,12 +58,15 @@ typedef struct {
 static ngx_int_t ngx_http_sender_domains_list_params(ngx_http_request_t *r,
     ngx_http_sender_domains_list_ctx_t *lc, ngx_str_t *after);
 static ngx_int_t ngx_http_sender_domains_list_cursor(ngx_http_request_t *r,
-    ngx_str_t *value, ngx_str_t *after, u_char *kind);
+    ngx_str_t *value, ngx_str_t *after);
 static int ngx_http_sender_domains_list_room(
     ngx_http_sender_domains_list_ctx_t *lc);
 static void ngx_http_sender_domains_list_wrote(
     ngx_http_sender_domains_list_ctx_t *lc, u_char kind, const char *id,
     size_t id_len);
+static ngx_int_t ngx_http_sender_domains_list_view(
+    ngx_http_sender_domains_list_ctx_t *lc, const char *what, const char *id,
+    size_t id_len, const sd_record_t *rec, json_t **row);
 static int ngx_http_sender_domains_list_managed(void *data, const char *id,
     size_t id_len, const sd_record_t *rec);
 static int ngx_http_sender_domains_list_legacy(void *data, const char *id,
@@ -177,7 +180,6 @@ static ngx_int_t
 ngx_http_sender_domains_list_params(ngx_http_request_t *r,
     ngx_http_sender_domains_list_ctx_t *lc, ngx_str_t *after)
 {
-    u_char      kind;
     ngx_int_t   n;
     ngx_str_t   value;
 
@@ -200,8 +202,7 @@ ngx_http_sender_domains_list_params(ngx_http_request_t *r,
     }
 
     if (ngx_http_arg(r, (u_char *) "after", 5, &value) == NGX_OK) {
-        if (ngx_http_sender_domains_list_cursor(r, &value, after, &kind)
-            != NGX_OK)
+        if (ngx_http_sender_domains_list_cursor(r, &value, after) != NGX_OK)
         {
             return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
                        "invalid_parameter",
@@ -224,7 +225,7 @@ ngx_http_sender_domains_list_params(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_sender_domains_list_cursor(ngx_http_request_t *r, ngx_str_t *value,
-    ngx_str_t *after, u_char *kind)
+    ngx_str_t *after)
 {
     u_char     *p;
     ngx_str_t   text;
@@ -256,8 +257,6 @@ ngx_http_sender_domains_list_cursor(ngx_http_request_t *r, ngx_str_t *value,
     {
         return NGX_ERROR;
     }
-
-    *kind = after->data[0];
 
     return NGX_OK;
 }
@@ -293,9 +292,42 @@ ngx_http_sender_domains_list_wrote(ngx_http_sender_domains_list_ctx_t *lc,
 
 
 /*
- * A managed row is written from its stored text (sd_row_view_text()); only
- * a row that is not plain JSON of ours is parsed first.
+ * Fills lc->view with a stored row: from its text (sd_row_view_text()), or,
+ * for a row that is not plain JSON of ours, from its parse, returned in
+ * *row for the caller to release once written.  NGX_DECLINED: the row
+ * cannot be read; it is logged and skipped, for one unreadable row must
+ * not hide the others.
  */
+
+static ngx_int_t
+ngx_http_sender_domains_list_view(ngx_http_sender_domains_list_ctx_t *lc,
+    const char *what, const char *id, size_t id_len, const sd_record_t *rec,
+    json_t **row)
+{
+    *row = NULL;
+
+    if (sd_row_view_text(lc->view, rec->json, rec->json_len) == 0) {
+        return NGX_OK;
+    }
+
+    *row = json_loadb(rec->json, rec->json_len, 0, NULL);
+
+    if (*row && json_is_object(*row)
+        && sd_row_view_tree(lc->view, *row) == 0)
+    {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, lc->request->connection->log, 0,
+                  "sender_domains: unreadable %s \"%*s\" skipped",
+                  what, id_len, id);
+
+    json_decref(*row);
+    *row = NULL;
+
+    return NGX_DECLINED;
+}
+
 
 static int
 ngx_http_sender_domains_list_managed(void *data, const char *id,
@@ -306,21 +338,10 @@ ngx_http_sender_domains_list_managed(void *data, const char *id,
     json_t     *row;
     ngx_int_t   rc;
 
-    row = NULL;
-
-    if (sd_row_view_text(lc->view, rec->json, rec->json_len) != 0) {
-        row = json_loadb(rec->json, rec->json_len, 0, NULL);
-
-        if (row == NULL || !json_is_object(row)
-            || sd_row_view_tree(lc->view, row) != 0)
-        {
-            /* one unreadable row must not hide the others */
-            ngx_log_error(NGX_LOG_ERR, lc->request->connection->log, 0,
-                          "sender_domains: unreadable row \"%*s\" skipped",
-                          id_len, id);
-            json_decref(row);
-            return 0;
-        }
+    if (ngx_http_sender_domains_list_view(lc, "row", id, id_len, rec, &row)
+        != NGX_OK)
+    {
+        return 0;
     }
 
     if (!ngx_http_sender_domains_list_room(lc)) {
@@ -346,8 +367,8 @@ ngx_http_sender_domains_list_managed(void *data, const char *id,
 
 /*
  * Legacy rows that were not migrated yet (a managed row hides them).  A
- * legacy row is stored as its public object: it is checked, then copied
- * as it is.
+ * legacy row is stored as its public object: once it reads as one JSON
+ * object, its text is copied as it is.
  */
 
 static int
@@ -368,21 +389,14 @@ ngx_http_sender_domains_list_legacy(void *data, const char *id,
         return 0;
     }
 
-    /* the view checks that the text is one JSON object, without a tree */
-
-    if (sd_row_view_text(lc->view, rec->json, rec->json_len) != 0) {
-        row = json_loadb(rec->json, rec->json_len, 0, NULL);
-
-        if (row == NULL || !json_is_object(row)) {
-            ngx_log_error(NGX_LOG_ERR, lc->request->connection->log, 0,
-                          "sender_domains: unreadable legacy row \"%*s\" "
-                          "skipped", id_len, id);
-            json_decref(row);
-            return 0;
-        }
-
-        json_decref(row);
+    if (ngx_http_sender_domains_list_view(lc, "legacy row", id, id_len, rec,
+                                          &row)
+        != NGX_OK)
+    {
+        return 0;
     }
+
+    json_decref(row);
 
     if (!ngx_http_sender_domains_list_room(lc)) {
         return 1;

@@ -330,6 +330,18 @@ list(fx_t *fx, const char *ws, collect_t *c)
 
 
 static const char *
+list_after(fx_t *fx, const char *ws, const char *after, collect_t *c)
+{
+    memset(c, 0, sizeof(collect_t));
+    assert_int_equal(sd_store_list_after(fx->st, ws, strlen(ws), after,
+                                         strlen(after), collect_each, c),
+                     SD_STORE_OK);
+
+    return c->buf;
+}
+
+
+static const char *
 legacy_list(fx_t *fx, const char *ws, collect_t *c)
 {
     memset(c, 0, sizeof(collect_t));
@@ -614,26 +626,11 @@ test_claim_get_list(void **state)
     assert_int_equal(c.count, 1);
 
     /* paging: after a name, present or not, within the workspace only */
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sd_store_list_after(fx->st, "a", 1, "acme.com", 8,
-                                         collect_each, &c), SD_STORE_OK);
-    assert_string_equal(c.buf, "x@acme.com");
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sd_store_list_after(fx->st, "a", 1, "b", 1,
-                                         collect_each, &c), SD_STORE_OK);
-    assert_string_equal(c.buf, "x@acme.com");
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sd_store_list_after(fx->st, "a", 1, "x@acme.com", 10,
-                                         collect_each, &c), SD_STORE_OK);
-    assert_string_equal(c.buf, "");
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sd_store_list_after(fx->st, "ab", 2, "", 0,
-                                         collect_each, &c), SD_STORE_OK);
-    assert_string_equal(c.buf, "ab.net");
-    memset(&c, 0, sizeof(c));
-    assert_int_equal(sd_store_list_after(fx->st, "a", 1, "zzz", 3,
-                                         collect_each, &c), SD_STORE_OK);
-    assert_string_equal(c.buf, "");
+    assert_string_equal(list_after(fx, "a", "acme.com", &c), "x@acme.com");
+    assert_string_equal(list_after(fx, "a", "b", &c), "x@acme.com");
+    assert_string_equal(list_after(fx, "a", "x@acme.com", &c), "");
+    assert_string_equal(list_after(fx, "ab", "", &c), "ab.net");
+    assert_string_equal(list_after(fx, "a", "zzz", &c), "");
 
     /* every row of every workspace */
     memset(&c, 0, sizeof(c));
