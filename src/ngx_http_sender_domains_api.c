@@ -17,6 +17,13 @@
 
 #define NGX_HTTP_SENDER_DOMAINS_MAX_BODY   65536
 
+/*
+ * Answer buffers: a small first one (most answers are one row or an
+ * error), then doubling up to 64 KiB, so a 4 MB list is ~70 allocations.
+ */
+#define NGX_HTTP_SENDER_DOMAINS_OUT_FIRST  2048
+#define NGX_HTTP_SENDER_DOMAINS_OUT_MAX    65536
+
 
 static ngx_int_t ngx_http_sender_domains_route(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
@@ -31,10 +38,8 @@ static ngx_int_t ngx_http_sender_domains_parse_body(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_dispatch(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
-static ngx_int_t ngx_http_sender_domains_list(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx);
-static int ngx_http_sender_domains_list_row(void *data, const char *id,
-    size_t id_len, const sd_record_t *rec);
+static int ngx_http_sender_domains_out_emit(const char *buf, size_t size,
+    void *data);
 
 
 typedef struct {
@@ -628,77 +633,6 @@ ngx_http_sender_domains_dispatch(ngx_http_request_t *r,
 }
 
 
-typedef struct {
-    ngx_http_request_t             *request;
-    json_t                         *rows;
-    ngx_int_t                       failed;
-} ngx_http_sender_domains_list_ctx_t;
-
-
-static ngx_int_t
-ngx_http_sender_domains_list(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx)
-{
-    json_t                                *j;
-    sd_store_rc_e                          rc;
-    ngx_http_sender_domains_list_ctx_t     lc;
-    ngx_http_sender_domains_main_conf_t   *smcf;
-
-    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
-
-    lc.request = r;
-    lc.rows = json_array();
-    lc.failed = 0;
-
-    rc = sd_store_list(ngx_http_sender_domains_store(),
-                       (char *) ctx->caller.workspace.data,
-                       ctx->caller.workspace.len,
-                       ngx_http_sender_domains_list_row, &lc);
-
-    if (rc == SD_STORE_OK) {
-        rc = ngx_http_sender_domains_list_legacy(r, ctx, lc.rows);
-    }
-
-    if (rc != SD_STORE_OK || lc.failed) {
-        json_decref(lc.rows);
-        return ngx_http_sender_domains_store_error(r, rc);
-    }
-
-    j = json_pack("{s:b,s:b,s:s%,s:o}",
-                  "plan_ok", 1,
-                  "can_edit",
-                  ctx->caller.role == NGX_HTTP_SENDER_DOMAINS_ROLE_ADMIN,
-                  "default_from", smcf->default_from.data,
-                  smcf->default_from.len,
-                  "identities", lc.rows);
-
-    return ngx_http_sender_domains_send_json(r, NGX_HTTP_OK, j);
-}
-
-
-static int
-ngx_http_sender_domains_list_row(void *data, const char *id, size_t id_len,
-    const sd_record_t *rec)
-{
-    ngx_http_sender_domains_list_ctx_t  *lc = data;
-
-    json_t  *row;
-
-    row = ngx_http_sender_domains_render(lc->request, rec);
-    if (row == NULL) {
-        /* one unreadable row must not hide the others */
-        ngx_log_error(NGX_LOG_ERR, lc->request->connection->log, 0,
-                      "sender_domains: unreadable row \"%*s\" skipped",
-                      id_len, id);
-        return 0;
-    }
-
-    json_array_append_new(lc->rows, row);
-
-    return 0;
-}
-
-
 ngx_int_t
 ngx_http_sender_domains_store_error(ngx_http_request_t *r, sd_store_rc_e rc)
 {
@@ -803,37 +737,98 @@ ngx_int_t
 ngx_http_sender_domains_send_json(ngx_http_request_t *r, ngx_uint_t status,
     json_t *j)
 {
-    char         *text;
-    size_t        len;
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
+    sd_jsonw_t                     w;
+    ngx_http_sender_domains_out_t  out;
 
     if (j == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    text = json_dumps(j, JSON_COMPACT);
+    ngx_http_sender_domains_out_init(r, &out, &w);
+    sd_jsonw_value(&w, j);
     json_decref(j);
 
-    if (text == NULL) {
+    return ngx_http_sender_domains_send_out(r, status, &out, &w);
+}
+
+
+void
+ngx_http_sender_domains_out_init(ngx_http_request_t *r,
+    ngx_http_sender_domains_out_t *out, sd_jsonw_t *w)
+{
+    ngx_memzero(out, sizeof(ngx_http_sender_domains_out_t));
+
+    out->pool = r->pool;
+    out->last = &out->first;
+    out->next_size = NGX_HTTP_SENDER_DOMAINS_OUT_FIRST;
+
+    sd_jsonw_init(w, ngx_http_sender_domains_out_emit, out);
+}
+
+
+/* a json_dump_callback_t: appends to the chain, a new buffer when full */
+
+static int
+ngx_http_sender_domains_out_emit(const char *buf, size_t size, void *data)
+{
+    ngx_http_sender_domains_out_t  *out = data;
+
+    size_t        n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    out->length += size;
+
+    while (size) {
+        b = out->buf;
+
+        if (b == NULL || b->last == b->end) {
+            b = ngx_create_temp_buf(out->pool, ngx_max(out->next_size, 1));
+            if (b == NULL) {
+                return -1;
+            }
+
+            cl = ngx_alloc_chain_link(out->pool);
+            if (cl == NULL) {
+                return -1;
+            }
+
+            cl->buf = b;
+            cl->next = NULL;
+            *out->last = cl;
+            out->last = &cl->next;
+            out->buf = b;
+
+            out->next_size = ngx_min(out->next_size * 2,
+                                     NGX_HTTP_SENDER_DOMAINS_OUT_MAX);
+        }
+
+        n = ngx_min(size, (size_t) (b->end - b->last));
+        b->last = ngx_cpymem(b->last, buf, n);
+        buf += n;
+        size -= n;
+    }
+
+    return 0;
+}
+
+
+/* sends what was written (and a final newline) as the answer */
+
+ngx_int_t
+ngx_http_sender_domains_send_out(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_http_sender_domains_out_t *out, sd_jsonw_t *w)
+{
+    ngx_int_t  rc;
+
+    sd_jsonw_lit(w, "\n");
+
+    if (sd_jsonw_failed(w)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    len = ngx_strlen(text);
-
-    b = ngx_create_temp_buf(r->pool, len + 1);
-    if (b == NULL) {
-        free(text);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->last = ngx_cpymem(b->last, text, len);
-    *b->last++ = '\n';
-    free(text);
-
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
+    out->buf->last_buf = (r == r->main) ? 1 : 0;
+    out->buf->last_in_chain = 1;
 
     ngx_http_sender_domains_unread_body(r, status);
 
@@ -842,7 +837,7 @@ ngx_http_sender_domains_send_json(ngx_http_request_t *r, ngx_uint_t status,
     r->headers_out.content_type = ngx_http_sender_domains_json_type;
     r->headers_out.content_type_len = ngx_http_sender_domains_json_type.len;
     r->headers_out.content_type_lowcase = NULL;
-    r->headers_out.content_length_n = b->last - b->pos;
+    r->headers_out.content_length_n = out->length;
 
     if (r->headers_out.content_length) {
         r->headers_out.content_length->hash = 0;
@@ -861,10 +856,7 @@ ngx_http_sender_domains_send_json(ngx_http_request_t *r, ngx_uint_t status,
         return rc;
     }
 
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_output_filter(r, out->first);
 }
 
 

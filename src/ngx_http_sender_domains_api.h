@@ -11,6 +11,8 @@
 #include <jansson.h>
 
 #include "ngx_http_sender_domains_module.h"
+#include "ngx_http_sender_domains_jsonw.h"
+#include "ngx_http_sender_domains_row.h"
 
 
 typedef enum {
@@ -51,6 +53,22 @@ struct ngx_http_sender_domains_ctx_s {
 };
 
 
+/*
+ * An answer being written: a chain of pool buffers that a sd_jsonw_t
+ * appends to (ngx_http_sender_domains_out_init()), sent with
+ * ngx_http_sender_domains_send_out().  No malloc()ed copy, no single
+ * buffer the size of the whole answer.
+ */
+typedef struct {
+    ngx_pool_t                         *pool;
+    ngx_chain_t                        *first;
+    ngx_chain_t                       **last;
+    ngx_buf_t                          *buf;
+    size_t                              next_size;
+    off_t                               length;
+} ngx_http_sender_domains_out_t;
+
+
 ngx_http_sender_domains_ctx_t *ngx_http_sender_domains_get_ctx(
     ngx_http_request_t *r);
 ngx_int_t ngx_http_sender_domains_caller_from_conf(ngx_http_request_t *r,
@@ -66,6 +84,10 @@ ngx_int_t ngx_http_sender_domains_store_error(ngx_http_request_t *r,
     sd_store_rc_e rc);
 ngx_int_t ngx_http_sender_domains_send_json(ngx_http_request_t *r,
     ngx_uint_t status, json_t *j);
+void ngx_http_sender_domains_out_init(ngx_http_request_t *r,
+    ngx_http_sender_domains_out_t *out, sd_jsonw_t *w);
+ngx_int_t ngx_http_sender_domains_send_out(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_http_sender_domains_out_t *out, sd_jsonw_t *w);
 ngx_int_t ngx_http_sender_domains_send_empty(ngx_http_request_t *r,
     ngx_uint_t status);
 ngx_int_t ngx_http_sender_domains_no_store(ngx_http_request_t *r);
@@ -77,10 +99,13 @@ ngx_int_t ngx_http_sender_domains_json_track(ngx_http_request_t *r,
 /* the identity endpoints (ngx_http_sender_domains_identity_api.c) */
 ngx_int_t ngx_http_sender_domains_actions(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
-json_t *ngx_http_sender_domains_render(ngx_http_request_t *r,
-    const sd_record_t *rec);
-sd_store_rc_e ngx_http_sender_domains_list_legacy(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx, json_t *rows);
+void *ngx_http_sender_domains_palloc(void *pool, size_t size);
+ngx_int_t ngx_http_sender_domains_write_view(ngx_http_request_t *r,
+    sd_jsonw_t *w, ngx_str_t *ws, const sd_row_view_t *v);
+
+/* the card list, GET / (ngx_http_sender_domains_list.c) */
+ngx_int_t ngx_http_sender_domains_list(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
 
 /* the resolver (ngx_http_sender_domains_resolve.c) */
 ngx_int_t ngx_http_sender_domains_resolve_handler(ngx_http_request_t *r,

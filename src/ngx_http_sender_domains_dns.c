@@ -18,47 +18,54 @@
  */
 
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "ngx_http_sender_domains_dns.h"
 
 
-/* far above any DNS name; keeps the "%.*s" int casts honest */
+/* far above any DNS name */
 #define SD_DNS_ARG_MAX  1024
 
-#define sd_dns_arg(s)   (int) (s)->len, (s)->data
+#define sd_dns_chars(w, s)   sd_jsonw_chars(w, (s)->data, (s)->len)
+
+#define SD_DNS_HINT_CLOSE    "\\\" as the name."
 
 
 static int sd_dns_present(const sd_str_t *s);
-static int sd_dns_dkim(json_t *records, const sd_str_t *domain,
+static int sd_dns_valid(const sd_str_t *s);
+static void sd_dns_dkim(sd_jsonw_t *w, const sd_str_t *domain,
     const sd_str_t *token, const sd_str_t *zone);
-static int sd_dns_mail_from(json_t *records, const sd_str_t *domain,
+static void sd_dns_mail_from(sd_jsonw_t *w, const sd_str_t *domain,
     const sd_str_t *mail_from, const sd_str_t *region);
-static int sd_dns_dmarc(json_t *records, const sd_str_t *domain);
-static json_t *sd_dns_hint(json_t *text, json_t *name,
-    const sd_str_t *domain);
-static int sd_dns_add(json_t *records, const char *group,
-    const char *requirement, const char *type, json_t *name, json_t *value,
-    json_t *explanation);
+static void sd_dns_mail_from_hint(sd_jsonw_t *w, const sd_str_t *domain,
+    const sd_str_t *mail_from);
+static void sd_dns_dmarc(sd_jsonw_t *w, const sd_str_t *domain);
+static void sd_dns_hint_open(sd_jsonw_t *w, const sd_str_t *domain);
+static size_t sd_dns_under(const sd_str_t *name, const sd_str_t *domain);
 
 
-json_t *
-sd_dns_records(const sd_str_t *domain, const sd_str_t *dkim_tokens,
-    size_t ntokens, const sd_str_t *signing_hosted_zone,
-    const sd_str_t *mail_from_domain, const sd_str_t *region,
-    int for_address)
+/*
+ * The explanations are constant sentences with names put in: they are
+ * written as fixed, already escaped pieces around the escaped names, which
+ * costs a copy of the bytes and no formatting.  Each record object is
+ *
+ *   {"group":…,"requirement":…,"type":…,"name":…,"value":…,
+ *    "explanation":…}
+ */
+
+int
+sd_dns_write(sd_jsonw_t *w, const sd_str_t *domain,
+    const sd_str_t *dkim_tokens, size_t ntokens,
+    const sd_str_t *signing_hosted_zone, const sd_str_t *mail_from_domain,
+    const sd_str_t *region, int for_address)
 {
-    size_t    i;
-    json_t   *records;
+    size_t    i, first;
     sd_str_t  zone;
+    int       with_mail_from;
 
     if (!sd_dns_present(domain) || (ntokens != 0 && dkim_tokens == NULL)) {
-        return NULL;
-    }
-
-    records = json_array();
-    if (records == NULL) {
-        return NULL;
+        return -1;
     }
 
     /*
@@ -68,7 +75,8 @@ sd_dns_records(const sd_str_t *domain, const sd_str_t *dkim_tokens,
      */
 
     if (for_address) {
-        return records;
+        sd_jsonw_lit(w, "[]");
+        return sd_jsonw_failed(w) ? -1 : 0;
     }
 
     if (sd_dns_present(signing_hosted_zone)) {
@@ -79,38 +87,81 @@ sd_dns_records(const sd_str_t *domain, const sd_str_t *dkim_tokens,
         zone.data = SD_DNS_DEFAULT_DKIM_ZONE;
     }
 
+    with_mail_from = (mail_from_domain != NULL && mail_from_domain->len != 0);
+
+    /* check everything first: a refused record leaves nothing written */
+
+    if (!sd_dns_valid(domain) || !sd_dns_valid(&zone)) {
+        return -1;
+    }
+
+    for (i = 0; i < ntokens; i++) {
+        if (dkim_tokens[i].len != 0 && !sd_dns_valid(&dkim_tokens[i])) {
+            return -1;
+        }
+    }
+
+    if (with_mail_from
+        && (!sd_dns_valid(mail_from_domain) || !sd_dns_valid(region)))
+    {
+        return -1;
+    }
+
+    sd_jsonw_lit(w, "[");
+    first = 1;
+
     for (i = 0; i < ntokens; i++) {
         if (dkim_tokens[i].len == 0) {
             continue;
         }
 
-        if (!sd_dns_present(&dkim_tokens[i])
-            || sd_dns_dkim(records, domain, &dkim_tokens[i], &zone) != 0)
-        {
-            goto failed;
+        if (!first) {
+            sd_jsonw_lit(w, ",");
         }
+
+        sd_dns_dkim(w, domain, &dkim_tokens[i], &zone);
+        first = 0;
     }
 
-    if (mail_from_domain != NULL && mail_from_domain->len != 0) {
-        if (!sd_dns_present(mail_from_domain) || !sd_dns_present(region)
-            || sd_dns_mail_from(records, domain, mail_from_domain, region)
-               != 0)
-        {
-            goto failed;
+    if (with_mail_from) {
+        if (!first) {
+            sd_jsonw_lit(w, ",");
         }
+
+        sd_dns_mail_from(w, domain, mail_from_domain, region);
+        first = 0;
     }
 
-    if (sd_dns_dmarc(records, domain) != 0) {
-        goto failed;
+    if (!first) {
+        sd_jsonw_lit(w, ",");
     }
 
-    return records;
+    sd_dns_dmarc(w, domain);
+    sd_jsonw_lit(w, "]");
 
-failed:
+    return sd_jsonw_failed(w) ? -1 : 0;
+}
 
-    json_decref(records);
 
-    return NULL;
+json_t *
+sd_dns_records(const sd_str_t *domain, const sd_str_t *dkim_tokens,
+    size_t ntokens, const sd_str_t *signing_hosted_zone,
+    const sd_str_t *mail_from_domain, const sd_str_t *region,
+    int for_address)
+{
+    sd_jsonw_t      w;
+    sd_jsonw_mem_t  mem = { NULL, 0, 0 };
+
+    sd_jsonw_init(&w, sd_jsonw_mem_emit, &mem);
+
+    if (sd_dns_write(&w, domain, dkim_tokens, ntokens, signing_hosted_zone,
+                     mail_from_domain, region, for_address)
+        != 0)
+    {
+        w.failed = 1;
+    }
+
+    return sd_jsonw_mem_load(&w, &mem);
 }
 
 
@@ -122,182 +173,156 @@ sd_dns_present(const sd_str_t *s)
 }
 
 
+/* present, and text that jansson would take (UTF-8, no NUL) */
+
 static int
-sd_dns_dkim(json_t *records, const sd_str_t *domain, const sd_str_t *token,
+sd_dns_valid(const sd_str_t *s)
+{
+    return sd_dns_present(s) && memchr(s->data, '\0', s->len) == NULL
+           && sd_jsonw_utf8_valid(s->data, s->len);
+}
+
+
+static void
+sd_dns_dkim(sd_jsonw_t *w, const sd_str_t *domain, const sd_str_t *token,
     const sd_str_t *zone)
 {
-    json_t  *name, *text;
+    sd_jsonw_lit(w, "{\"group\":\"dkim\",\"requirement\":\"required\","
+                    "\"type\":\"CNAME\",\"name\":\"");
+    sd_dns_chars(w, token);
+    sd_jsonw_lit(w, "._domainkey.");
+    sd_dns_chars(w, domain);
+    sd_jsonw_lit(w, "\",\"value\":\"");
+    sd_dns_chars(w, token);
+    sd_jsonw_lit(w, ".");
+    sd_dns_chars(w, zone);
+    sd_jsonw_lit(w, "\",\"explanation\":\"Lets receiving mail servers "
+                    "confirm that mail from ");
+    sd_dns_chars(w, domain);
+    sd_jsonw_lit(w, " really was sent by you (DKIM), and is how Amazon SES "
+                    "checks that you own the domain. Add this CNAME record "
+                    "at your DNS provider; all three DKIM records are "
+                    "needed.");
 
-    name = json_sprintf("%.*s._domainkey.%.*s", sd_dns_arg(token),
-                        sd_dns_arg(domain));
-
-    text = json_sprintf("Lets receiving mail servers confirm that mail from "
-                        "%.*s really was sent by you (DKIM), and is how "
-                        "Amazon SES checks that you own the domain. Add "
-                        "this CNAME record at your DNS provider; all three "
-                        "DKIM records are needed.", sd_dns_arg(domain));
-
-    return sd_dns_add(records, "dkim", "required", "CNAME", name,
-                      json_sprintf("%.*s.%.*s", sd_dns_arg(token),
-                                   sd_dns_arg(zone)),
-                      sd_dns_hint(text, name, domain));
+    sd_dns_hint_open(w, domain);
+    sd_dns_chars(w, token);
+    sd_jsonw_lit(w, "._domainkey" SD_DNS_HINT_CLOSE "\"}");
 }
 
 
-static int
-sd_dns_mail_from(json_t *records, const sd_str_t *domain,
+static void
+sd_dns_mail_from(sd_jsonw_t *w, const sd_str_t *domain,
     const sd_str_t *mail_from, const sd_str_t *region)
 {
-    json_t  *name, *text;
+    sd_jsonw_lit(w, "{\"group\":\"mail_from\",\"requirement\":\"recommended\","
+                    "\"type\":\"MX\",\"name\":\"");
+    sd_dns_chars(w, mail_from);
+    sd_jsonw_lit(w, "\",\"value\":\"10 feedback-smtp.");
+    sd_dns_chars(w, region);
+    sd_jsonw_lit(w, ".amazonses.com\",\"explanation\":\"Makes ");
+    sd_dns_chars(w, mail_from);
+    sd_jsonw_lit(w, " the bounce (MAIL FROM) domain of your mail, so that "
+                    "it matches your own domain and looks more "
+                    "trustworthy, and lets Amazon SES receive bounce and "
+                    "complaint notices for it. Add this MX record with "
+                    "priority 10 at your DNS provider. It must be the only "
+                    "MX record on ");
+    sd_dns_chars(w, mail_from);
+    sd_jsonw_lit(w, ", and that name must not be used to receive other "
+                    "mail. Your mail keeps being sent while this record is "
+                    "missing.");
+    sd_dns_mail_from_hint(w, domain, mail_from);
 
-    name = json_stringn(mail_from->data, mail_from->len);
-
-    text = json_sprintf("Makes %.*s the bounce (MAIL FROM) domain of your "
-                        "mail, so that it matches your own domain and "
-                        "looks more trustworthy, and lets Amazon SES "
-                        "receive bounce and complaint notices for it. Add "
-                        "this MX record with priority 10 at your DNS "
-                        "provider. It must be the only MX record on "
-                        "%.*s, and that name must not be used to receive "
-                        "other mail. Your mail keeps being sent while this "
-                        "record is missing.", sd_dns_arg(mail_from),
-                        sd_dns_arg(mail_from));
-
-    if (sd_dns_add(records, "mail_from", "recommended", "MX", name,
-                   json_sprintf("10 feedback-smtp.%.*s.amazonses.com",
-                                sd_dns_arg(region)),
-                   sd_dns_hint(text, name, domain))
-        != 0)
-    {
-        return -1;
-    }
-
-    name = json_stringn(mail_from->data, mail_from->len);
-
-    text = json_sprintf("Allows Amazon SES to send mail using %.*s as the "
-                        "bounce address (SPF), so that receiving mail "
-                        "servers trust it. Add this TXT record at your DNS "
-                        "provider; some providers (Amazon Route 53, for "
-                        "one) need the value wrapped in double quotes.",
-                        sd_dns_arg(mail_from));
-
-    return sd_dns_add(records, "mail_from", "recommended", "TXT", name,
-                      json_string("v=spf1 include:amazonses.com ~all"),
-                      sd_dns_hint(text, name, domain));
+    sd_jsonw_lit(w, "\"},{\"group\":\"mail_from\",\"requirement\":"
+                    "\"recommended\",\"type\":\"TXT\",\"name\":\"");
+    sd_dns_chars(w, mail_from);
+    sd_jsonw_lit(w, "\",\"value\":\"v=spf1 include:amazonses.com ~all\","
+                    "\"explanation\":\"Allows Amazon SES to send mail using ");
+    sd_dns_chars(w, mail_from);
+    sd_jsonw_lit(w, " as the bounce address (SPF), so that receiving mail "
+                    "servers trust it. Add this TXT record at your DNS "
+                    "provider; some providers (Amazon Route 53, for one) "
+                    "need the value wrapped in double quotes.");
+    sd_dns_mail_from_hint(w, domain, mail_from);
+    sd_jsonw_lit(w, "\"}");
 }
 
 
-static int
-sd_dns_dmarc(json_t *records, const sd_str_t *domain)
+/* a MAIL FROM domain outside the identity's domain gets no hint */
+
+static void
+sd_dns_mail_from_hint(sd_jsonw_t *w, const sd_str_t *domain,
+    const sd_str_t *mail_from)
 {
-    json_t  *name, *text;
+    size_t  prefix;
 
-    name = json_sprintf("_dmarc.%.*s", sd_dns_arg(domain));
+    prefix = sd_dns_under(mail_from, domain);
 
-    text = json_sprintf("Tells receiving mail servers what to do with mail "
-                        "that claims to come from %.*s but fails the checks "
-                        "above (DMARC). This policy (p=none) only monitors "
-                        "and never blocks mail; to receive daily reports, "
-                        "add rua=mailto: followed by an address of yours, "
-                        "and tighten the policy later. Add this TXT record "
-                        "at your DNS provider; if %.*s already has a DMARC "
-                        "record, keep that one instead.", sd_dns_arg(domain),
-                        sd_dns_arg(domain));
+    if (prefix) {
+        sd_dns_hint_open(w, domain);
+        sd_jsonw_chars(w, mail_from->data, prefix);
+        sd_jsonw_lit(w, SD_DNS_HINT_CLOSE);
+    }
+}
 
-    return sd_dns_add(records, "dmarc", "optional", "TXT", name,
-                      json_string("v=DMARC1; p=none;"),
-                      sd_dns_hint(text, name, domain));
+
+static void
+sd_dns_dmarc(sd_jsonw_t *w, const sd_str_t *domain)
+{
+    sd_jsonw_lit(w, "{\"group\":\"dmarc\",\"requirement\":\"optional\","
+                    "\"type\":\"TXT\",\"name\":\"_dmarc.");
+    sd_dns_chars(w, domain);
+    sd_jsonw_lit(w, "\",\"value\":\"v=DMARC1; p=none;\",\"explanation\":"
+                    "\"Tells receiving mail servers what to do with mail "
+                    "that claims to come from ");
+    sd_dns_chars(w, domain);
+    sd_jsonw_lit(w, " but fails the checks above (DMARC). This policy "
+                    "(p=none) only monitors and never blocks mail; to "
+                    "receive daily reports, add rua=mailto: followed by an "
+                    "address of yours, and tighten the policy later. Add "
+                    "this TXT record at your DNS provider; if ");
+    sd_dns_chars(w, domain);
+    sd_jsonw_lit(w, " already has a DMARC record, keep that one instead.");
+
+    sd_dns_hint_open(w, domain);
+    sd_jsonw_lit(w, "_dmarc" SD_DNS_HINT_CLOSE "\"}");
 }
 
 
 /*
  * Many DNS providers append the zone to whatever is typed as the name,
  * and "x._domainkey.acme.com.acme.com" is the classic mistake: say what
- * to type then.  Consumes text; name is only borrowed.
+ * to type then.  The caller writes that shorter name between
+ * sd_dns_hint_open() and SD_DNS_HINT_CLOSE.
  */
 
-static json_t *
-sd_dns_hint(json_t *text, json_t *name, const sd_str_t *domain)
+static void
+sd_dns_hint_open(sd_jsonw_t *w, const sd_str_t *domain)
 {
-    size_t       nlen;
-    json_t      *hinted;
-    const char  *n;
-
-    if (text == NULL || name == NULL) {
-        json_decref(text);
-        return NULL;
-    }
-
-    n = json_string_value(name);
-    nlen = json_string_length(name);
-
-    if (nlen <= domain->len + 1
-        || n[nlen - domain->len - 1] != '.'
-        || memcmp(n + nlen - domain->len, domain->data, domain->len) != 0)
-    {
-        return text;
-    }
-
-    hinted = json_sprintf("%s If your DNS provider adds \"%.*s\" to names "
-                          "by itself, enter only \"%.*s\" as the name.",
-                          json_string_value(text), sd_dns_arg(domain),
-                          (int) (nlen - domain->len - 1), n);
-
-    json_decref(text);
-
-    return hinted;
+    sd_jsonw_lit(w, " If your DNS provider adds \\\"");
+    sd_dns_chars(w, domain);
+    sd_jsonw_lit(w, "\\\" to names by itself, enter only \\\"");
 }
 
 
-/* steals name, value and explanation, even on failure */
+/* the length of "x" when name is "x.{domain}", else 0 */
 
-static int
-sd_dns_add(json_t *records, const char *group, const char *requirement,
-    const char *type, json_t *name, json_t *value, json_t *explanation)
+static size_t
+sd_dns_under(const sd_str_t *name, const sd_str_t *domain)
 {
-    json_t  *rec;
+    size_t  prefix;
 
-    rec = NULL;
-
-    if (name == NULL || value == NULL || explanation == NULL) {
-        goto failed;
+    if (name->len <= domain->len + 1) {
+        return 0;
     }
 
-    rec = json_object();
-    if (rec == NULL) {
-        goto failed;
-    }
+    prefix = name->len - domain->len - 1;
 
-    if (json_object_set_new(rec, "group", json_string(group)) != 0
-        || json_object_set_new(rec, "requirement", json_string(requirement))
-           != 0
-        || json_object_set_new(rec, "type", json_string(type)) != 0
-        || json_object_set(rec, "name", name) != 0
-        || json_object_set(rec, "value", value) != 0
-        || json_object_set(rec, "explanation", explanation) != 0)
+    if (name->data[prefix] != '.'
+        || memcmp(name->data + prefix + 1, domain->data, domain->len) != 0)
     {
-        goto failed;
+        return 0;
     }
 
-    /* json_array_append_new() consumes rec even when it fails */
-
-    if (json_array_append_new(records, rec) != 0) {
-        rec = NULL;
-        goto failed;
-    }
-
-    json_decref(name);
-    json_decref(value);
-    json_decref(explanation);
-
-    return 0;
-
-failed:
-
-    json_decref(rec);
-    json_decref(name);
-    json_decref(value);
-    json_decref(explanation);
-
-    return -1;
+    return prefix;
 }

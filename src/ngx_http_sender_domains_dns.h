@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "ngx_http_sender_domains_identity.h"
+#include "ngx_http_sender_domains_jsonw.h"
 
 
 #define SD_DNS_DEFAULT_DKIM_ZONE  "dkim.amazonses.com"
@@ -39,6 +40,17 @@ json_t *sd_dns_records(const sd_str_t *domain, const sd_str_t *dkim_tokens,
     size_t ntokens, const sd_str_t *signing_hosted_zone,
     const sd_str_t *mail_from_domain, const sd_str_t *region,
     int for_address);
+
+/*
+ * The same array written to w, byte for byte what json_dumps() of
+ * sd_dns_records() gives (sd_dns_records() is its parse).  Returns 0, or
+ * -1 with nothing written on a missing or invalid argument (not UTF-8,
+ * say), or -1 when w failed.
+ */
+int sd_dns_write(sd_jsonw_t *w, const sd_str_t *domain,
+    const sd_str_t *dkim_tokens, size_t ntokens,
+    const sd_str_t *signing_hosted_zone, const sd_str_t *mail_from_domain,
+    const sd_str_t *region, int for_address);
 
 
 #endif /* _NGX_HTTP_SENDER_DOMAINS_DNS_H_INCLUDED_ */

@@ -86,7 +86,6 @@ static ngx_int_t ngx_http_sender_domains_reply_row(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, ngx_uint_t status);
 static ngx_int_t ngx_http_sender_domains_normalize_path_id(
     ngx_http_request_t *r, ngx_http_sender_domains_ctx_t *ctx);
-static void *ngx_http_sender_domains_palloc(void *pool, size_t size);
 static ngx_int_t ngx_http_sender_domains_is_legacy(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 
@@ -131,7 +130,9 @@ ngx_http_sender_domains_actions(ngx_http_request_t *r,
 }
 
 
-static void *
+/* an sd_store_alloc_pt: copies out of the store live in a pool */
+
+void *
 ngx_http_sender_domains_palloc(void *pool, size_t size)
 {
     return ngx_pnalloc(pool, size);
@@ -345,22 +346,27 @@ ngx_http_sender_domains_save(ngx_http_request_t *r,
 }
 
 
-/* a verified domain of this workspace that covers an address */
+/*
+ * A verified domain of this workspace that covers an address (a copy,
+ * NUL-terminated), or NULL.
+ */
 
 static const char *
 ngx_http_sender_domains_inherited(ngx_http_request_t *r, ngx_str_t *ws,
-    const char *addr)
+    const sd_str_t *addr)
 {
     size_t        len;
+    u_char       *copy;
     const char   *dom, *dot, *end;
     sd_record_t   rec;
 
-    dom = ngx_strchr(addr, '@');
+    end = addr->data + addr->len;
+
+    dom = (const char *) ngx_strlchr((u_char *) addr->data, (u_char *) end,
+                                     '@');
     if (dom == NULL) {
         return NULL;
     }
-
-    end = addr + ngx_strlen(addr);
 
     for (dom++; dom < end; dom = dot + 1) {
         dot = (const char *) ngx_strlchr((u_char *) dom, (u_char *) end, '.');
@@ -375,7 +381,14 @@ ngx_http_sender_domains_inherited(ngx_http_request_t *r, ngx_str_t *ws,
                          r->pool, &rec) == SD_STORE_OK
             && (rec.flags & SD_REC_DOMAIN) && (rec.flags & SD_REC_VERIFIED))
         {
-            return dom;
+            copy = ngx_pnalloc(r->pool, len + 1);
+            if (copy == NULL) {
+                return NULL;
+            }
+
+            *ngx_cpymem(copy, dom, len) = '\0';
+
+            return (const char *) copy;
         }
     }
 
@@ -383,97 +396,30 @@ ngx_http_sender_domains_inherited(ngx_http_request_t *r, ngx_str_t *ws,
 }
 
 
-static json_t *
-ngx_http_sender_domains_public(ngx_http_request_t *r, ngx_str_t *ws,
-    json_t *row)
+/* the public identity object of a row, written to w */
+
+ngx_int_t
+ngx_http_sender_domains_write_view(ngx_http_request_t *r, sd_jsonw_t *w,
+    ngx_str_t *ws, const sd_row_view_t *v)
 {
-    const char                           *inherited, *id;
+    const char                           *inherited;
     ngx_http_sender_domains_main_conf_t  *smcf;
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
 
     inherited = NULL;
-    id = sd_row_str(row, "identity");
 
-    if (!sd_row_is_domain(row) && id) {
-        inherited = ngx_http_sender_domains_inherited(r, ws, id);
+    if (!sd_row_view_is_domain(v) && v->identity.data) {
+        inherited = ngx_http_sender_domains_inherited(r, ws, &v->identity);
     }
 
-    return sd_row_public(row, (char *) smcf->ses_region.data, inherited);
-}
-
-
-json_t *
-ngx_http_sender_domains_render(ngx_http_request_t *r, const sd_record_t *rec)
-{
-    json_t                         *stored, *out;
-    ngx_http_sender_domains_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_sender_domains_module);
-
-    stored = json_loadb(rec->json, rec->json_len, 0, NULL);
-    if (stored == NULL || !json_is_object(stored)) {
-        json_decref(stored);
-        return NULL;
-    }
-
-    out = ngx_http_sender_domains_public(r, &ctx->caller.workspace, stored);
-    json_decref(stored);
-
-    return out;
-}
-
-
-typedef struct {
-    ngx_http_request_t             *request;
-    ngx_http_sender_domains_ctx_t  *ctx;
-    json_t                         *rows;
-} ngx_http_sender_domains_legacy_ctx_t;
-
-
-/* legacy rows that were not migrated yet (a managed row hides them) */
-
-static int
-ngx_http_sender_domains_legacy_row(void *data, const char *id, size_t id_len,
-    const sd_record_t *rec)
-{
-    ngx_http_sender_domains_legacy_ctx_t  *lc = data;
-
-    json_t       *stored;
-    sd_record_t   managed;
-
-    if (sd_store_get(ngx_http_sender_domains_store(),
-                     (char *) lc->ctx->caller.workspace.data,
-                     lc->ctx->caller.workspace.len, id, id_len,
-                     ngx_http_sender_domains_palloc, lc->request->pool,
-                     &managed) == SD_STORE_OK)
+    if (sd_row_write_view(w, v, (char *) smcf->ses_region.data, inherited)
+        != 0)
     {
-        return 0;
+        return NGX_ERROR;
     }
 
-    stored = json_loadb(rec->json, rec->json_len, 0, NULL);
-    if (stored) {
-        json_array_append_new(lc->rows, stored);
-    }
-
-    return 0;
-}
-
-
-sd_store_rc_e
-ngx_http_sender_domains_list_legacy(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx, json_t *rows)
-{
-    ngx_http_sender_domains_legacy_ctx_t  lc;
-
-    lc.request = r;
-    lc.ctx = ctx;
-    lc.rows = rows;
-
-    return sd_store_legacy_list(ngx_http_sender_domains_store(),
-                                (char *) ctx->caller.workspace.data,
-                                ctx->caller.workspace.len,
-                                ngx_http_sender_domains_legacy_row, &lc);
+    return NGX_OK;
 }
 
 
@@ -481,9 +427,24 @@ static ngx_int_t
 ngx_http_sender_domains_reply_row(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, ngx_uint_t status)
 {
-    return ngx_http_sender_domains_send_json(r, status,
-               ngx_http_sender_domains_public(r, &ctx->caller.workspace,
-                                              ctx->row));
+    sd_jsonw_t                     w;
+    sd_row_view_t                 *v;
+    ngx_http_sender_domains_out_t  out;
+
+    v = ngx_palloc(r->pool, sizeof(sd_row_view_t));
+    if (v == NULL || sd_row_view_tree(v, ctx->row) != 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_sender_domains_out_init(r, &out, &w);
+
+    if (ngx_http_sender_domains_write_view(r, &w, &ctx->caller.workspace, v)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_sender_domains_send_out(r, status, &out, &w);
 }
 
 

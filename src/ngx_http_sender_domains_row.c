@@ -2,6 +2,8 @@
  * Custom Sender Domains for nginx: the stored identity row (pure C).
  */
 
+#include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ngx_http_sender_domains_row.h"
@@ -332,64 +334,615 @@ sd_row_sd_str(const json_t *row, const char *key, sd_str_t *out)
 }
 
 
-json_t *
-sd_row_public(const json_t *row, const char *region,
-    const char *inherited_from)
+/* ---- the public object ------------------------------------------------ */
+
+
+static const char *sd_row_skip_ws(const char *p, const char *end);
+static const char *sd_row_skip_string(const char *p, const char *end,
+    int *plain);
+static const char *sd_row_skip_value(const char *p, const char *end,
+    int depth);
+static int sd_row_view_tokens(sd_row_view_t *v, const sd_str_t *raw);
+static int sd_row_view_note(sd_row_view_t *v, const sd_row_member_t *m,
+    int plain);
+
+
+#define SD_ROW_DEPTH_MAX  32
+
+#define sd_row_str_is(s, lit)                                                 \
+    ((s)->data != NULL && (s)->len == sizeof(lit) - 1                         \
+     && memcmp((s)->data, lit, sizeof(lit) - 1) == 0)
+
+
+/*
+ * A view of a stored row straight from its text, which this module wrote
+ * with json_dumps(): the members are found, checked to be valid JSON and
+ * copied out as they are, so listing 1,000 rows parses no tree.  -1 for
+ * anything unexpected (invalid JSON, a duplicate key, an escape in a name
+ * the DNS records are made of, too many members): the caller then parses
+ * the row and uses sd_row_view_tree(), which gives the same answer.
+ */
+
+int
+sd_row_view_text(sd_row_view_t *v, const char *json, size_t len)
 {
-    size_t       i, n;
-    json_t      *out, *v, *tokens, *records;
-    sd_str_t     domain, zone, mail_from, reg, toks[SD_SES_MAX_DKIM_TOKENS];
-    const char  *key;
+    int               plain;
+    size_t            i;
+    const char       *p, *end, *q;
+    sd_row_member_t  *m;
 
-    out = json_object();
-    if (out == NULL) {
-        return NULL;
+    memset(v, 0, sizeof(sd_row_view_t));
+
+    p = json;
+    end = json + len;
+
+    if (!sd_jsonw_utf8_valid(json, len)) {
+        return -1;
     }
 
-    json_object_foreach((json_t *) row, key, v) {
-        if (key[0] != '_') {
-            json_object_set(out, key, v);
+    p = sd_row_skip_ws(p, end);
+    if (p == end || *p++ != '{') {
+        return -1;
+    }
+
+    p = sd_row_skip_ws(p, end);
+
+    if (p < end && *p == '}') {
+        p++;
+        goto done;
+    }
+
+    for ( ;; ) {
+        if (v->nmembers == SD_ROW_MEMBERS_MAX || p == end || *p != '"') {
+            return -1;
         }
+
+        m = &v->members[v->nmembers];
+
+        q = sd_row_skip_string(p, end, &plain);
+        if (q == NULL || !plain) {
+            return -1;
+        }
+
+        m->key.data = p + 1;
+        m->key.len = q - p - 2;
+
+        for (i = 0; i < v->nmembers; i++) {
+            if (v->members[i].key.len == m->key.len
+                && memcmp(v->members[i].key.data, m->key.data, m->key.len)
+                   == 0)
+            {
+                return -1;
+            }
+        }
+
+        p = sd_row_skip_ws(q, end);
+        if (p == end || *p++ != ':') {
+            return -1;
+        }
+
+        p = sd_row_skip_ws(p, end);
+
+        plain = 1;
+
+        if (p < end && *p == '"') {
+            q = sd_row_skip_string(p, end, &plain);
+
+        } else {
+            q = sd_row_skip_value(p, end, 0);
+        }
+
+        if (q == NULL) {
+            return -1;
+        }
+
+        m->raw.data = p;
+        m->raw.len = q - p;
+        m->value = NULL;
+        v->nmembers++;
+
+        if (sd_row_view_note(v, m, plain) != 0) {
+            return -1;
+        }
+
+        p = sd_row_skip_ws(q, end);
+
+        if (p < end && *p == ',') {
+            p = sd_row_skip_ws(p + 1, end);
+            continue;
+        }
+
+        if (p < end && *p == '}') {
+            p++;
+            break;
+        }
+
+        return -1;
     }
 
-    if (strcmp(sd_row_str(row, "kind") ? sd_row_str(row, "kind") : "",
-               "legacy") == 0)
-    {
-        return out;
+done:
+
+    return sd_row_skip_ws(p, end) == end ? 0 : -1;
+}
+
+
+/* the same view of a parsed row (a row just changed, or an odd one) */
+
+int
+sd_row_view_tree(sd_row_view_t *v, const json_t *row)
+{
+    size_t            i, n;
+    json_t           *val, *tokens;
+    const char       *key;
+    sd_row_member_t  *m;
+
+    memset(v, 0, sizeof(sd_row_view_t));
+
+    json_object_foreach((json_t *) row, key, val) {
+        if (v->nmembers == SD_ROW_MEMBERS_MAX) {
+            return -1;
+        }
+
+        m = &v->members[v->nmembers++];
+        m->key.data = key;
+        m->key.len = strlen(key);
+        m->value = val;
     }
 
-    json_object_set_new(out, "dkim_inherited_from",
-                        inherited_from ? json_string(inherited_from)
-                                       : json_null());
-
-    /* only ready rows are polled; a half-added one waits for a person */
-    if (!sd_row_in_state(row, SD_STATE_READY)) {
-        json_object_set_new(out, "next_check_at", json_null());
-    }
+    sd_row_sd_str(row, "identity", &v->identity);
+    sd_row_sd_str(row, "type", &v->type);
+    sd_row_sd_str(row, "kind", &v->kind);
+    sd_row_sd_str(row, "state", &v->state);
+    sd_row_sd_str(row, "mail_from_domain", &v->mail_from_domain);
+    sd_row_sd_str(row, "_zone", &v->zone);
 
     tokens = json_object_get(row, "_tokens");
     n = 0;
 
-    json_array_foreach(tokens, i, v) {
-        if (n < SD_SES_MAX_DKIM_TOKENS && json_is_string(v)) {
-            toks[n].data = json_string_value(v);
-            toks[n].len = json_string_length(v);
+    json_array_foreach(tokens, i, val) {
+        if (n < SD_SES_MAX_DKIM_TOKENS && json_is_string(val)) {
+            v->tokens[n].data = json_string_value(val);
+            v->tokens[n].len = json_string_length(val);
             n++;
         }
     }
 
-    sd_row_sd_str(row, "identity", &domain);
+    v->ntokens = n;
+
+    return 0;
+}
+
+
+/* remembers the members the public form is made of */
+
+static int
+sd_row_view_note(sd_row_view_t *v, const sd_row_member_t *m, int plain)
+{
+    sd_str_t   s, *field;
+    const sd_str_t  *k = &m->key;
+
+    if (sd_row_str_is(k, "_tokens")) {
+        return (m->raw.data[0] == '[') ? sd_row_view_tokens(v, &m->raw) : 0;
+    }
+
+    if (sd_row_str_is(k, "identity")) {
+        field = &v->identity;
+
+    } else if (sd_row_str_is(k, "type")) {
+        field = &v->type;
+
+    } else if (sd_row_str_is(k, "kind")) {
+        field = &v->kind;
+
+    } else if (sd_row_str_is(k, "state")) {
+        field = &v->state;
+
+    } else if (sd_row_str_is(k, "mail_from_domain")) {
+        field = &v->mail_from_domain;
+
+    } else if (sd_row_str_is(k, "_zone")) {
+        field = &v->zone;
+
+    } else {
+        return 0;
+    }
+
+    if (m->raw.data[0] != '"') {
+        return 0;               /* not a string: as if absent */
+    }
+
+    if (!plain) {
+        return -1;              /* an escape: let jansson decode it */
+    }
+
+    s.data = m->raw.data + 1;
+    s.len = m->raw.len - 2;
+    *field = s;
+
+    return 0;
+}
+
+
+/* the strings of "_tokens" (other elements are skipped, as by the tree) */
+
+static int
+sd_row_view_tokens(sd_row_view_t *v, const sd_str_t *raw)
+{
+    int          plain;
+    const char  *p, *q, *end;
+
+    p = raw->data + 1;
+    end = raw->data + raw->len - 1;         /* the ']' */
+
+    for (p = sd_row_skip_ws(p, end); p < end; ) {
+        if (*p == '"') {
+            q = sd_row_skip_string(p, end, &plain);
+            if (q == NULL || !plain) {
+                return -1;
+            }
+
+            if (v->ntokens < SD_SES_MAX_DKIM_TOKENS) {
+                v->tokens[v->ntokens].data = p + 1;
+                v->tokens[v->ntokens].len = q - p - 2;
+                v->ntokens++;
+            }
+
+        } else {
+            q = sd_row_skip_value(p, end, 1);
+            if (q == NULL) {
+                return -1;
+            }
+        }
+
+        p = sd_row_skip_ws(q, end);
+
+        if (p < end && *p == ',') {
+            p = sd_row_skip_ws(p + 1, end);
+        }
+    }
+
+    return 0;
+}
+
+
+static const char *
+sd_row_skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+    {
+        p++;
+    }
+
+    return p;
+}
+
+
+/* p is at '"'; returns what follows the closing quote, NULL if invalid */
+
+static const char *
+sd_row_skip_string(const char *p, const char *end, int *plain)
+{
+    int  i;
+
+    *plain = 1;
+
+    for (p++; p < end; p++) {
+        if (*p == '"') {
+            return p + 1;
+        }
+
+        if ((unsigned char) *p < 0x20) {
+            return NULL;
+        }
+
+        if (*p != '\\') {
+            continue;
+        }
+
+        *plain = 0;
+
+        if (++p == end) {
+            return NULL;
+        }
+
+        if (*p == 'u') {
+            for (i = 0; i < 4; i++) {
+                if (++p == end || !isxdigit((unsigned char) *p)) {
+                    return NULL;
+                }
+            }
+
+        } else if (strchr("\"\\/bfnrt", *p) == NULL || *p == '\0') {
+            return NULL;
+        }
+    }
+
+    return NULL;
+}
+
+
+static const char *
+sd_row_skip_value(const char *p, const char *end, int depth)
+{
+    int          plain;
+    char         close;
+    const char  *q;
+
+    if (p == end || depth > SD_ROW_DEPTH_MAX) {
+        return NULL;
+    }
+
+    switch (*p) {
+
+    case '"':
+        return sd_row_skip_string(p, end, &plain);
+
+    case '{':
+    case '[':
+        close = (*p == '{') ? '}' : ']';
+        p = sd_row_skip_ws(p + 1, end);
+
+        if (p < end && *p == close) {
+            return p + 1;
+        }
+
+        for ( ;; ) {
+            if (close == '}') {
+                if (p == end || *p != '"') {
+                    return NULL;
+                }
+
+                q = sd_row_skip_string(p, end, &plain);
+                if (q == NULL) {
+                    return NULL;
+                }
+
+                p = sd_row_skip_ws(q, end);
+                if (p == end || *p++ != ':') {
+                    return NULL;
+                }
+
+                p = sd_row_skip_ws(p, end);
+            }
+
+            q = sd_row_skip_value(p, end, depth + 1);
+            if (q == NULL) {
+                return NULL;
+            }
+
+            p = sd_row_skip_ws(q, end);
+
+            if (p < end && *p == ',') {
+                p = sd_row_skip_ws(p + 1, end);
+                continue;
+            }
+
+            return (p < end && *p == close) ? p + 1 : NULL;
+        }
+
+    case 't':
+        return (end - p >= 4 && memcmp(p, "true", 4) == 0) ? p + 4 : NULL;
+
+    case 'f':
+        return (end - p >= 5 && memcmp(p, "false", 5) == 0) ? p + 5 : NULL;
+
+    case 'n':
+        return (end - p >= 4 && memcmp(p, "null", 4) == 0) ? p + 4 : NULL;
+    }
+
+    /* a number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+
+    q = p;
+
+    if (q < end && *q == '-') {
+        q++;
+    }
+
+    if (q < end && *q == '0') {
+        q++;
+
+    } else if (q < end && *q >= '1' && *q <= '9') {
+        while (q < end && isdigit((unsigned char) *q)) {
+            q++;
+        }
+
+    } else {
+        return NULL;
+    }
+
+    if (q < end && *q == '.') {
+        if (++q == end || !isdigit((unsigned char) *q)) {
+            return NULL;
+        }
+
+        while (q < end && isdigit((unsigned char) *q)) {
+            q++;
+        }
+    }
+
+    if (q < end && (*q == 'e' || *q == 'E')) {
+        q++;
+
+        if (q < end && (*q == '+' || *q == '-')) {
+            q++;
+        }
+
+        if (q == end || !isdigit((unsigned char) *q)) {
+            return NULL;
+        }
+
+        while (q < end && isdigit((unsigned char) *q)) {
+            q++;
+        }
+    }
+
+    return q;
+}
+
+
+/* the DNS records of a managed row; a row they cannot be made for has [] */
+
+static void
+sd_row_write_records(sd_jsonw_t *w, const sd_row_view_t *v,
+    const char *region)
+{
+    sd_str_t  reg;
+
     reg.data = region;
     reg.len = strlen(region);
 
-    records = sd_dns_records(&domain, toks, n,
-                             sd_row_sd_str(row, "_zone", &zone) ? &zone
-                                                                : NULL,
-                             sd_row_sd_str(row, "mail_from_domain",
-                                           &mail_from) ? &mail_from : NULL,
-                             &reg, !sd_row_is_domain(row));
+    if (sd_dns_write(w, &v->identity, v->tokens, v->ntokens,
+                     v->zone.data ? &v->zone : NULL,
+                     v->mail_from_domain.data ? &v->mail_from_domain : NULL,
+                     &reg, !sd_row_view_is_domain(v))
+        != 0)
+    {
+        sd_jsonw_lit(w, "[]");
+    }
+}
 
-    json_object_set_new(out, "dns_records", records ? records : json_array());
 
-    return out;
+int
+sd_row_view_is_domain(const sd_row_view_t *v)
+{
+    return sd_row_str_is(&v->type, "domain");
+}
+
+
+static void
+sd_row_write_key(sd_jsonw_t *w, const char *key, size_t len, int *first)
+{
+    if (!*first) {
+        sd_jsonw_lit(w, ",");
+    }
+
+    *first = 0;
+
+    sd_jsonw_str(w, key, len);
+    sd_jsonw_lit(w, ":");
+}
+
+
+#define sd_row_write_lit_key(w, lit, first)                                   \
+    sd_row_write_key(w, lit, sizeof(lit) - 1, first)
+
+
+/*
+ * The stored members in their stored order, less the internal ones, with
+ * three replaced (or added at the end, in this order, when the row lacks
+ * them): "dkim_inherited_from", "next_check_at" (null until the row is
+ * ready: only ready rows are polled) and "dns_records".  Legacy rows have
+ * nothing to publish and are shown as stored.
+ */
+
+int
+sd_row_write_view(sd_jsonw_t *w, const sd_row_view_t *v, const char *region,
+    const char *inherited_from)
+{
+    int                     first, managed, ready;
+    int                     seen_inherited, seen_next, seen_dns;
+    size_t                  i, ilen;
+    const sd_str_t         *k;
+    const sd_row_member_t  *m;
+
+    managed = !sd_row_str_is(&v->kind, "legacy");
+    ready = sd_row_str_is(&v->state, SD_STATE_READY);
+    ilen = inherited_from ? strlen(inherited_from) : 0;
+
+    first = 1;
+    seen_inherited = seen_next = seen_dns = 0;
+
+    sd_jsonw_lit(w, "{");
+
+    for (i = 0; i < v->nmembers; i++) {
+        m = &v->members[i];
+        k = &m->key;
+
+        if (k->len && k->data[0] == '_') {
+            continue;
+        }
+
+        sd_row_write_key(w, k->data, k->len, &first);
+
+        if (managed && sd_row_str_is(k, "dkim_inherited_from")) {
+            sd_jsonw_str(w, inherited_from, ilen);
+            seen_inherited = 1;
+
+        } else if (managed && !ready && sd_row_str_is(k, "next_check_at")) {
+            sd_jsonw_lit(w, "null");
+            seen_next = 1;
+
+        } else if (managed && sd_row_str_is(k, "dns_records")) {
+            sd_row_write_records(w, v, region);
+            seen_dns = 1;
+
+        } else if (m->value) {
+            sd_jsonw_value(w, m->value);
+
+        } else {
+            sd_jsonw_raw(w, m->raw.data, m->raw.len);
+        }
+    }
+
+    if (managed && !seen_inherited) {
+        sd_row_write_lit_key(w, "dkim_inherited_from", &first);
+        sd_jsonw_str(w, inherited_from, ilen);
+    }
+
+    if (managed && !ready && !seen_next) {
+        sd_row_write_lit_key(w, "next_check_at", &first);
+        sd_jsonw_lit(w, "null");
+    }
+
+    if (managed && !seen_dns) {
+        sd_row_write_lit_key(w, "dns_records", &first);
+        sd_row_write_records(w, v, region);
+    }
+
+    sd_jsonw_lit(w, "}");
+
+    return sd_jsonw_failed(w) ? -1 : 0;
+}
+
+
+int
+sd_row_write_public(sd_jsonw_t *w, const json_t *row, const char *region,
+    const char *inherited_from)
+{
+    int             rc;
+    sd_row_view_t  *v;
+
+    v = malloc(sizeof(sd_row_view_t));
+    if (v == NULL) {
+        w->failed = 1;
+        return -1;
+    }
+
+    rc = sd_row_view_tree(v, row);
+
+    if (rc == 0) {
+        rc = sd_row_write_view(w, v, region, inherited_from);
+
+    } else {
+        w->failed = 1;
+    }
+
+    free(v);
+
+    return rc;
+}
+
+
+json_t *
+sd_row_public(const json_t *row, const char *region,
+    const char *inherited_from)
+{
+    sd_jsonw_t      w;
+    sd_jsonw_mem_t  mem = { NULL, 0, 0 };
+
+    sd_jsonw_init(&w, sd_jsonw_mem_emit, &mem);
+
+    (void) sd_row_write_public(&w, row, region, inherited_from);
+
+    return sd_jsonw_mem_load(&w, &mem);
 }

@@ -16,6 +16,8 @@
 #include <jansson.h>
 
 #include "ngx_http_sender_domains_sesparse.h"
+#include "ngx_http_sender_domains_identity.h"
+#include "ngx_http_sender_domains_jsonw.h"
 
 
 /* progress of the add flow; a crash leaves one of these visible */
@@ -53,7 +55,49 @@ unsigned sd_row_flags(const json_t *row);
 /* when the refresher should look next (0: only a person restarts it) */
 int64_t sd_row_next_check(const json_t *row);
 
-/* the public object: internal fields dropped, DNS records added */
+/*
+ * The public object (DESIGN.md 4): internal fields dropped, DNS records
+ * added, written as json_dumps(JSON_COMPACT) of it would be.
+ *
+ * A view lists a row's members in stored order and the fields the public
+ * form is made of (sd_str_t data NULL: absent or not a string), either
+ * from the stored text itself (sd_row_view_text(): no tree is built; -1
+ * when the text is anything but a plain row, and the caller parses it
+ * instead) or from a parsed row (sd_row_view_tree(); its members borrow
+ * the row's values).  sd_row_write_view() writes it (-1 when w failed).
+ * sd_row_write_public() and sd_row_public() do all that for a parsed row.
+ */
+
+#define SD_ROW_MEMBERS_MAX       64
+
+typedef struct {
+    sd_str_t                key;        /* no escapes in it */
+    sd_str_t                raw;        /* the value's text, or */
+    const json_t           *value;      /* the value (a view of a tree) */
+} sd_row_member_t;
+
+typedef struct {
+    size_t                  nmembers;
+    sd_row_member_t         members[SD_ROW_MEMBERS_MAX];
+
+    sd_str_t                identity;
+    sd_str_t                type;
+    sd_str_t                kind;
+    sd_str_t                state;
+    sd_str_t                mail_from_domain;
+    sd_str_t                zone;
+    size_t                  ntokens;
+    sd_str_t                tokens[SD_SES_MAX_DKIM_TOKENS];
+} sd_row_view_t;
+
+int sd_row_view_text(sd_row_view_t *v, const char *json, size_t len);
+int sd_row_view_tree(sd_row_view_t *v, const json_t *row);
+int sd_row_view_is_domain(const sd_row_view_t *v);
+int sd_row_write_view(sd_jsonw_t *w, const sd_row_view_t *v,
+    const char *region, const char *inherited_from);
+
+int sd_row_write_public(sd_jsonw_t *w, const json_t *row,
+    const char *region, const char *inherited_from);
 json_t *sd_row_public(const json_t *row, const char *region,
     const char *inherited_from);
 

@@ -587,9 +587,16 @@ sd_store_legacy_get(sd_store_t *st, const char *ws, size_t ws_len,
 }
 
 
+/*
+ * The rows of one workspace in name order (LMDB's byte order of the key),
+ * those after the name "after" only when it is given: a page of a list
+ * starts where the previous one stopped, even if that row has gone since.
+ */
+
 static sd_store_rc_e
 sd_store_list_from(sd_store_t *st, MDB_dbi dbi, const char *ws,
-    size_t ws_len, sd_store_each_pt each, void *ctx)
+    size_t ws_len, const char *after, size_t after_len,
+    sd_store_each_pt each, void *ctx)
 {
     int          rc;
     char         kbuf[SD_STORE_MAX_KEY + 1];
@@ -598,7 +605,12 @@ sd_store_list_from(sd_store_t *st, MDB_dbi dbi, const char *ws,
     MDB_cursor  *cur;
     sd_record_t  rec;
 
-    if (ws_len + 1 > SD_STORE_MAX_KEY) {
+    if (after == NULL) {
+        after_len = 0;
+    }
+
+    if (ws_len + 1 + after_len > SD_STORE_MAX_KEY) {
+        /* no key is that long: nothing sorts after it within reach */
         return SD_STORE_OK;
     }
 
@@ -614,9 +626,16 @@ sd_store_list_from(sd_store_t *st, MDB_dbi dbi, const char *ws,
     }
 
     k.mv_data = kbuf;
-    k.mv_size = sd_store_key(ws, ws_len, "", 0, kbuf);
+    k.mv_size = sd_store_key(ws, ws_len, after ? after : "", after_len,
+                             kbuf);
 
     rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+
+    if (rc == 0 && after != NULL && k.mv_size == ws_len + 1 + after_len
+        && memcmp(k.mv_data, kbuf, k.mv_size) == 0)
+    {
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
 
     while (rc == 0) {
         if (k.mv_size < ws_len + 1
@@ -649,7 +668,17 @@ sd_store_rc_e
 sd_store_list(sd_store_t *st, const char *ws, size_t ws_len,
     sd_store_each_pt each, void *ctx)
 {
-    return sd_store_list_from(st, st->identities, ws, ws_len, each, ctx);
+    return sd_store_list_from(st, st->identities, ws, ws_len, NULL, 0,
+                              each, ctx);
+}
+
+
+sd_store_rc_e
+sd_store_list_after(sd_store_t *st, const char *ws, size_t ws_len,
+    const char *after, size_t after_len, sd_store_each_pt each, void *ctx)
+{
+    return sd_store_list_from(st, st->identities, ws, ws_len, after,
+                              after_len, each, ctx);
 }
 
 
@@ -657,7 +686,17 @@ sd_store_rc_e
 sd_store_legacy_list(sd_store_t *st, const char *ws, size_t ws_len,
     sd_store_each_pt each, void *ctx)
 {
-    return sd_store_list_from(st, st->legacy, ws, ws_len, each, ctx);
+    return sd_store_list_from(st, st->legacy, ws, ws_len, NULL, 0, each,
+                              ctx);
+}
+
+
+sd_store_rc_e
+sd_store_legacy_list_after(sd_store_t *st, const char *ws, size_t ws_len,
+    const char *after, size_t after_len, sd_store_each_pt each, void *ctx)
+{
+    return sd_store_list_from(st, st->legacy, ws, ws_len, after, after_len,
+                              each, ctx);
 }
 
 

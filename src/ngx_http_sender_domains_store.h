@@ -74,6 +74,10 @@ sd_store_rc_e sd_store_get(sd_store_t *store, const char *ws, size_t ws_len,
     sd_record_t *rec);
 sd_store_rc_e sd_store_list(sd_store_t *store, const char *ws, size_t ws_len,
     sd_store_each_pt each, void *ctx);
+/* the rows whose names sort after "after" (byte order), for paging */
+sd_store_rc_e sd_store_list_after(sd_store_t *store, const char *ws,
+    size_t ws_len, const char *after, size_t after_len,
+    sd_store_each_pt each, void *ctx);
 sd_store_rc_e sd_store_each_all(sd_store_t *store,
     int (*each)(void *ctx, const char *ws, size_t ws_len, const char *id,
                 size_t id_len, const sd_record_t *rec), void *ctx);
@@ -109,6 +113,9 @@ sd_store_rc_e sd_store_legacy_get(sd_store_t *store, const char *ws,
     void *alloc_ctx, sd_record_t *rec);
 sd_store_rc_e sd_store_legacy_list(sd_store_t *store, const char *ws,
     size_t ws_len, sd_store_each_pt each, void *ctx);
+sd_store_rc_e sd_store_legacy_list_after(sd_store_t *store, const char *ws,
+    size_t ws_len, const char *after, size_t after_len,
+    sd_store_each_pt each, void *ctx);
 
 /* rows whose next check is due, oldest first, at most "max" */
 sd_store_rc_e sd_store_due(sd_store_t *store, int64_t now, size_t max,

@@ -214,6 +214,28 @@ function isPending(r) {
 /* loading the card and polling                                        */
 /* ------------------------------------------------------------------ */
 
+// The card is read in pages (GET /?limit=…&after=…) so that no single
+// answer is large, however many senders a workspace has: each page is a
+// short piece of work for the server.  "next" is null after the last page.
+const PAGE_SIZE = 100;
+const MAX_PAGES = 1000;
+
+async function fetchCard() {
+  let data = null;
+  let after = null;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const query = '?limit=' + PAGE_SIZE + (after ? '&after=' + encodeURIComponent(after) : '');
+    const part = await api('GET', query);
+    const rows = Array.isArray(part.identities) ? part.identities : [];
+    if (data) data.identities.push(...rows);
+    else data = { ...part, identities: rows.slice() };
+    if (typeof part.next !== 'string' || part.next === '' || part.next === after) break;
+    after = part.next;
+  }
+  delete data.next;
+  return data;
+}
+
 function load({ poll = false } = {}) {
   // a poll joins a load in flight; an explicit load (after a change) runs after it,
   // so that it surely sees the change
@@ -221,7 +243,7 @@ function load({ poll = false } = {}) {
   const run = async () => {
     const gen = state.generation;
     try {
-      const data = await api('GET', '');
+      const data = await fetchCard();
       if (poll && gen !== state.generation) return;   // a change raced us; its answer wins
       renderCard(data, { poll });
     } catch (e) {

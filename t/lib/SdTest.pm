@@ -9,7 +9,10 @@ package SdTest;
 #   - resets the simulator before each block (fresh "AWS" account);
 #   - small helpers for blocks' --- init code: sim() calls the simulator's
 #     control API, background() runs requests while the block's own
-#     requests go on, worker_pids() finds nginx workers.
+#     requests go on, worker_pids() finds nginx workers;
+#   - for the paged card list: cursor() makes the "next" value of a page
+#     that ended on a row, list_summary() turns an answer into one line
+#     ("a.com b.com next=CURSOR", "error=CODE") for --- response_body_filters.
 #
 # Callers in a block use headers: X-WS (workspace), X-Role, X-Plan and
 # X-Trial-Ends, wired to the sender_domains_* directives below.
@@ -205,6 +208,30 @@ sub background {
 }
 
 sub wait_pids { waitpid $_, 0 for @_ }
+
+# The cursor of a page that ended on row NAME of KIND ("m" managed, "l"
+# legacy): base64url of the kind and the name (docs/decisions.md).
+sub cursor {
+    my ($kind, $name) = @_;
+    require MIME::Base64;
+    my $c = MIME::Base64::encode_base64($kind . $name, '');
+    $c =~ tr{+/}{-_};
+    $c =~ s/=+$//;
+    return $c;
+}
+
+sub list_summary {
+    my $body = shift;
+    require JSON::PP;
+    my $j = eval { JSON::PP::decode_json($body) };
+    return "not json: $body" unless ref $j eq 'HASH';
+    return "error=$j->{error}{code}" if $j->{error};
+    return "ok" unless exists $j->{identities};
+    my $s = join ' ', map { $_->{identity} } @{ $j->{identities} || [] };
+    $s .= ' next=' . (!exists $j->{next} ? 'absent'
+                      : defined $j->{next} ? $j->{next} : 'null');
+    return $s;
+}
 
 sub server_root {
     return $ENV{TEST_NGINX_SERVER_ROOT} // $ENV{TEST_NGINX_SERVROOT};

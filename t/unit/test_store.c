@@ -330,6 +330,18 @@ list(fx_t *fx, const char *ws, collect_t *c)
 
 
 static const char *
+list_after(fx_t *fx, const char *ws, const char *after, collect_t *c)
+{
+    memset(c, 0, sizeof(collect_t));
+    assert_int_equal(sd_store_list_after(fx->st, ws, strlen(ws), after,
+                                         strlen(after), collect_each, c),
+                     SD_STORE_OK);
+
+    return c->buf;
+}
+
+
+static const char *
 legacy_list(fx_t *fx, const char *ws, collect_t *c)
 {
     memset(c, 0, sizeof(collect_t));
@@ -612,6 +624,13 @@ test_claim_get_list(void **state)
     c.stop_after = 1;
     (void) sd_store_list(fx->st, "a", 1, collect_each, &c);
     assert_int_equal(c.count, 1);
+
+    /* paging: after a name, present or not, within the workspace only */
+    assert_string_equal(list_after(fx, "a", "acme.com", &c), "x@acme.com");
+    assert_string_equal(list_after(fx, "a", "b", &c), "x@acme.com");
+    assert_string_equal(list_after(fx, "a", "x@acme.com", &c), "");
+    assert_string_equal(list_after(fx, "ab", "", &c), "ab.net");
+    assert_string_equal(list_after(fx, "a", "zzz", &c), "");
 
     /* every row of every workspace */
     memset(&c, 0, sizeof(c));

@@ -274,6 +274,29 @@ test('migrate a legacy sender', { timeout: 60000 }, async (t) => {
   assertNoPageErrors(page);
 });
 
+test('a long list loads in pages of 100, every row once', { timeout: 60000 }, async (t) => {
+  const W = ws('pages');
+  const D = domain('paged');
+  await addIdentity(W, D);
+  const legacy = Array.from({ length: 230 }, (_, i) => ({ address: `s${String(i).padStart(3, '0')}@${domain('bulk')}` }));
+  assert.equal((await apiAs(W, 'PUT', 'legacy', legacy, { role: 'service' })).status, 200);
+
+  const { page } = await openCard(t, { workspace: W, goto: false });
+  const gets = [];
+  page.on('request', (req) => {
+    const u = new URL(req.url());
+    if (req.method() === 'GET' && u.pathname === '/api/sender-domains/') gets.push(u.search);
+  });
+  await gotoCard(page);
+  await row(page, D).waitFor();
+  await row(page, legacy[229].address).waitFor();
+  assert.equal(await page.locator('li.sd-row').count(), 231, 'every row, none twice');
+  // no single answer holds the whole list
+  assert.ok(gets.length >= 3, `three pages at least (${gets.join(' ')})`);
+  for (const q of gets) assert.match(q, /^\?limit=100(&after=[A-Za-z0-9_-]+)?$/);
+  assertNoPageErrors(page);
+});
+
 test('a member sees the list read-only, and may refresh', { timeout: 60000 }, async (t) => {
   const W = ws('member');
   const D = domain('team');

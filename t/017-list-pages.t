@@ -1,0 +1,213 @@
+# The card list in pages: GET /?limit=N&after=CURSOR.  Every row comes
+# exactly once, managed rows then legacy ones, each by name; "next" is the
+# cursor of the following page or null at the end; GET / alone answers as
+# before paging (every row, no "next").  A cursor never reaches another
+# workspace's rows.
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use SdTest;
+
+our (@setup, @setup_h, @setup_c, @setup_b);
+
+my $admin = "X-WS: acme\nX-Role: admin\nX-Plan: professional\n"
+            . "Content-Type: application/json";
+my $other = "X-WS: other\nX-Role: admin\nX-Plan: professional\n"
+            . "Content-Type: application/json";
+
+# acme: managed a.com b.com c.com z@old.example; legacy x@ y@ z@old.example
+# (z is hidden by its managed twin); other: aa.org bb.org cc.org
+for my $req (
+    ["PUT /api/legacy\n[{\"address\":\"z\@old.example\"},"
+     . "{\"address\":\"y\@old.example\"},{\"address\":\"x\@old.example\"}]",
+     "X-WS: acme\nX-Role: service\nContent-Type: application/json"],
+    ["POST /api/\n{\"identity\":\"c.com\"}", $admin, 201],
+    ["POST /api/\n{\"identity\":\"a.com\"}", $admin, 201],
+    ["POST /api/\n{\"identity\":\"b.com\"}", $admin, 201],
+    ["POST /sim/seed\n{\"identity\":\"z\@old.example\",\"verified\":true}",
+     "Content-Type: application/json"],
+    ["POST /api/z\@old.example/migrate", $admin],
+    ["POST /api/\n{\"identity\":\"bb.org\"}", $other, 201],
+    ["POST /api/\n{\"identity\":\"aa.org\"}", $other, 201],
+    ["POST /api/\n{\"identity\":\"cc.org\"}", $other, 201],
+) {
+    push @setup, $req->[0];
+    push @setup_h, $req->[1];
+    push @setup_c, $req->[2] // 200;
+    push @setup_b, 'ok';
+}
+
+our $member = "X-WS: acme\nX-Role: member\nX-Plan: professional";
+our $all = 'a.com b.com c.com z@old.example x@old.example y@old.example';
+
+sub c { SdTest::cursor(@_) }
+
+repeat_each(1);
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: GET / alone: every row, managed then legacy, no "next" (as before)
+--- request eval
+[@::setup, "GET /api/", "GET /api/?other=1"]
+--- more_headers eval
+[@::setup_h, $::member, $::member]
+--- error_code eval
+[@::setup_c, 200, 200]
+--- response_body_filters eval
+\&SdTest::list_summary
+--- response_body eval
+[@::setup_b, "$::all next=absent", "$::all next=absent"]
+
+
+
+=== TEST 2: pages of 2: every row exactly once, across managed and legacy rows; "next" is null as soon as no row is left
+--- request eval
+[@::setup,
+ "GET /api/?limit=2",
+ "GET /api/?limit=2&after=" . ::c(m => 'b.com'),
+ "GET /api/?limit=2&after=" . ::c(m => 'z@old.example'),
+ "GET /api/?limit=2&after=" . ::c(l => 'y@old.example'),
+]
+--- more_headers eval
+[@::setup_h, ($::member) x 4]
+--- error_code eval
+[@::setup_c, 200, 200, 200, 200]
+--- response_body_filters eval
+\&SdTest::list_summary
+--- response_body eval
+[@::setup_b,
+ "a.com b.com next=" . ::c(m => 'b.com'),
+ "c.com z\@old.example next=" . ::c(m => 'z@old.example'),
+ "x\@old.example y\@old.example next=null",
+ " next=null",
+]
+
+
+
+=== TEST 3: page edges: a page that ends the managed rows, an exact fit, 1000
+--- request eval
+[@::setup,
+ "GET /api/?limit=4",
+ "GET /api/?limit=4&after=" . ::c(m => 'z@old.example'),
+ "GET /api/?limit=6",
+ "GET /api/?limit=1000",
+ "GET /api/?limit=1&after=" . ::c(l => 'x@old.example'),
+ "GET /api/?after=" . ::c(m => 'a.com'),
+]
+--- more_headers eval
+[@::setup_h, ($::member) x 6]
+--- error_code eval
+[@::setup_c, (200) x 6]
+--- response_body_filters eval
+\&SdTest::list_summary
+--- response_body eval
+[@::setup_b,
+ "a.com b.com c.com z\@old.example next=" . ::c(m => 'z@old.example'),
+ "x\@old.example y\@old.example next=null",
+ "$::all next=null",
+ "$::all next=null",
+ "y\@old.example next=null",
+ "b.com c.com z\@old.example x\@old.example y\@old.example next=null",
+]
+
+
+
+=== TEST 4: a page starts after its cursor's name even when that row is gone
+--- request eval
+[@::setup,
+ "DELETE /api/b.com",
+ "GET /api/?limit=2&after=" . ::c(m => 'b.com'),
+ "GET /api/?limit=2&after=" . ::c(m => 'bz.com'),
+ "GET /api/?limit=2&after=" . ::c(l => 'a@old.example'),
+]
+--- more_headers eval
+[@::setup_h, "X-WS: acme\nX-Role: admin\nX-Plan: professional",
+ ($::member) x 3]
+--- error_code eval
+[@::setup_c, 204, 200, 200, 200]
+--- response_body_filters eval
+\&SdTest::list_summary
+--- response_body eval
+[@::setup_b, "not json: ",
+ "c.com z\@old.example next=" . ::c(m => 'z@old.example'),
+ "c.com z\@old.example next=" . ::c(m => 'z@old.example'),
+ "x\@old.example y\@old.example next=null",
+]
+
+
+
+=== TEST 5: another workspace's cursor positions within the caller's rows only
+--- request eval
+[@::setup,
+ "GET /api/?limit=1&after=" . ::c(m => 'b.com'),
+ "GET /api/?limit=5&after=" . ::c(m => 'aa.org'),
+ "GET /api/?limit=5&after=" . ::c(l => 'x@old.example'),
+ "GET /api/?limit=2",
+]
+--- more_headers eval
+[@::setup_h, "X-WS: other\nX-Role: member\nX-Plan: professional",
+ "X-WS: other\nX-Role: member\nX-Plan: professional",
+ "X-WS: other\nX-Role: member\nX-Plan: professional",
+ "X-WS: nobody\nX-Role: member\nX-Plan: professional"]
+--- error_code eval
+[@::setup_c, 200, 200, 200, 200]
+--- response_body_filters eval
+\&SdTest::list_summary
+--- response_body eval
+[@::setup_b,
+ "bb.org next=" . ::c(m => 'bb.org'),
+ "bb.org cc.org next=null",
+ " next=null",
+ " next=null",
+]
+
+
+
+=== TEST 6: a bad limit: 400 invalid_parameter with a sentence
+--- request eval
+["GET /api/?limit=0", "GET /api/?limit=1001", "GET /api/?limit=-1",
+ "GET /api/?limit=abc", "GET /api/?limit=", "GET /api/?limit=+5",
+ "GET /api/?limit=1.5", "GET /api/?limit=99999999999999999999"]
+--- more_headers eval
+[($::member) x 8]
+--- error_code eval
+[(400) x 8]
+--- response_body_like eval
+[(qr/^\{"error":\{"code":"invalid_parameter","message":"The limit must be a whole number from 1 to 1000\."\}\}$/) x 8]
+
+
+
+=== TEST 7: a bad or forged cursor: 400 invalid_parameter, never a 500
+--- request eval
+["GET /api/?limit=2&after=",
+ "GET /api/?limit=2&after=!!!",
+ "GET /api/?limit=2&after=" . ::c(z => 'a.com'),
+ "GET /api/?limit=2&after=" . ::c(m => ''),
+ "GET /api/?limit=2&after=AAAA",
+ "GET /api/?limit=2&after=" . ::c(m => "a\0b"),
+ "GET /api/?limit=2&after=" . ::c(m => 'x' x 300),
+ "GET /api/?after=b",
+]
+--- more_headers eval
+[($::member) x 8]
+--- error_code eval
+[(400) x 8]
+--- response_body_like eval
+[(qr/^\{"error":\{"code":"invalid_parameter","message":"The after parameter must be the \\"next\\" value of an earlier page of this list\."\}\}$/) x 8]
+
+
+
+=== TEST 8: paging changes nothing else: plan, role and HEAD as for GET /
+--- request eval
+["GET /api/?limit=2", "GET /api/?limit=2", "HEAD /api/?limit=2",
+ "GET /api/?limit=0"]
+--- more_headers eval
+["X-WS: acme\nX-Role: member", "X-WS: acme\nX-Role: service\nX-Plan: professional",
+ $::member, "X-WS: acme\nX-Role: member"]
+--- error_code eval
+[403, 403, 200, 403]
+--- response_body_like eval
+[qr/"code":"plan_required"/, qr/"code":"member_required"/, qr/^$/,
+ qr/"code":"plan_required"/]
