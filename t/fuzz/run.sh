@@ -40,7 +40,8 @@ TARGETS="api_body identity from ses_classify ses_xml ses_identity ses_list
          jwt credentials time sigv4"
 
 # the pure core: no nginx types (see CORE_NAMES in Makefile.dev)
-CORE="store time identity dns from sigv4 credentials jwt sesparse backoff row"
+CORE="store time identity dns jsonw from sigv4 credentials jwt sesparse backoff
+      row"
 
 usage() {
     sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'
