@@ -106,13 +106,10 @@ fz_one(const char *text, size_t len, const sd_row_view_t *tv, int text_rc,
 
     if (text_rc == 0) {
         tout = fz_write(tv, inherited, &tlen, &trc);
-
-        if (trc == 0) {
-            fz_check_output("text view", tout, tlen);
-        }
     }
 
     if (row == NULL || !json_is_object(row)) {
+        /* the text view accepted no such row (checked by the caller) */
         free(tout);
         return;
     }
@@ -125,10 +122,6 @@ fz_one(const char *text, size_t len, const sd_row_view_t *tv, int text_rc,
     }
 
     rout = fz_write(rv, inherited, &rlen, &rrc);
-
-    if (rrc == 0) {
-        fz_check_output("tree view", rout, rlen);
-    }
 
     if (text_rc == 0
         && (trc != rrc
@@ -144,6 +137,14 @@ fz_one(const char *text, size_t len, const sd_row_view_t *tv, int text_rc,
                 trc, (int) tlen, tout ? tout : "",
                 rrc, (int) rlen, rout ? rout : "");
         abort();
+    }
+
+    if (rrc == 0) {
+        fz_check_output("tree view", rout, rlen);
+    }
+
+    if (trc == 0) {
+        fz_check_output("text view", tout, tlen);
     }
 
     free(rout);
