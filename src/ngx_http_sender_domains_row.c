@@ -356,11 +356,13 @@ static int sd_row_view_note(sd_row_view_t *v, const sd_row_member_t *m,
 
 /*
  * A view of a stored row straight from its text, which this module wrote
- * with json_dumps(): the members are found, checked to be valid JSON and
+ * with json_dumps(): the members are found, checked to be valid JSON in
+ * the form json_dumps(JSON_COMPACT) writes (see sd_row_skip_string()) and
  * copied out as they are, so listing 1,000 rows parses no tree.  -1 for
- * anything unexpected (invalid JSON, a duplicate key, an escape in a name
- * the DNS records are made of, too many members): the caller then parses
- * the row and uses sd_row_view_tree(), which gives the same answer.
+ * anything unexpected (invalid JSON, another spelling of a value, a
+ * duplicate key, an escape in a name the DNS records are made of, too
+ * many members): the caller then parses the row and uses
+ * sd_row_view_tree(), which gives the same answer.
  */
 
 int
@@ -617,12 +619,24 @@ sd_row_skip_ws(const char *p, const char *end)
 }
 
 
+/*
+ * The scanner accepts values only in the one form json_dumps(JSON_COMPACT)
+ * gives them, because sd_row_write_view() copies them as they are while
+ * the tree path writes jansson's form: "\/", "\u0041", "\u001f", "1E2",
+ * "-0" or a space inside an object would be shown as stored by one path
+ * and rewritten by the other, and a duplicate key inside a value would be
+ * shown twice by one and once by the other.  jansson also refuses some
+ * text a plain JSON check lets through ("\u0000", a lone surrogate, an
+ * integer beyond 64 bits, 1e400).  Anything else returns NULL, and the
+ * row takes the (rare) jansson path.  Found by t/fuzz/fuzz_row_view.c.
+ */
+
 /* p is at '"'; returns what follows the closing quote, NULL if invalid */
 
 static const char *
 sd_row_skip_string(const char *p, const char *end, int *plain)
 {
-    int  i;
+    unsigned  c;
 
     *plain = 1;
 
@@ -645,20 +659,50 @@ sd_row_skip_string(const char *p, const char *end, int *plain)
             return NULL;
         }
 
-        if (*p == 'u') {
-            for (i = 0; i < 4; i++) {
-                if (++p == end || !isxdigit((unsigned char) *p)) {
-                    return NULL;
-                }
+        if (*p != 'u') {
+            /* jansson writes '/' as is */
+            if (strchr("\"\\bfnrt", *p) == NULL || *p == '\0') {
+                return NULL;
             }
 
-        } else if (strchr("\"\\/bfnrt", *p) == NULL || *p == '\0') {
+            continue;
+        }
+
+        /* only \u0001-\u001F, upper case, for controls with no short form */
+
+        if (end - p < 5 || p[1] != '0' || p[2] != '0'
+            || (p[3] != '0' && p[3] != '1'))
+        {
             return NULL;
         }
+
+        if (p[4] >= '0' && p[4] <= '9') {
+            c = p[4] - '0';
+
+        } else if (p[4] >= 'A' && p[4] <= 'F') {
+            c = p[4] - 'A' + 10;
+
+        } else {
+            return NULL;
+        }
+
+        c += (p[3] - '0') * 16;
+
+        if (c == 0 || c == '\b' || c == '\t' || c == '\n' || c == '\f'
+            || c == '\r')
+        {
+            return NULL;
+        }
+
+        p += 4;
     }
 
     return NULL;
 }
+
+
+#define SD_ROW_KEYS_MAX    16       /* per object inside a value */
+#define SD_ROW_DIGITS_MAX  18       /* always within a json_int_t */
 
 
 static const char *
@@ -666,6 +710,8 @@ sd_row_skip_value(const char *p, const char *end, int depth)
 {
     int          plain;
     char         close;
+    size_t       i, nkeys;
+    sd_str_t     keys[SD_ROW_KEYS_MAX];
     const char  *q;
 
     if (p == end || depth > SD_ROW_DEPTH_MAX) {
@@ -679,12 +725,15 @@ sd_row_skip_value(const char *p, const char *end, int depth)
 
     case '{':
     case '[':
+        /* compact: no white space inside a value */
         close = (*p == '{') ? '}' : ']';
-        p = sd_row_skip_ws(p + 1, end);
+        p++;
 
         if (p < end && *p == close) {
             return p + 1;
         }
+
+        nkeys = 0;
 
         for ( ;; ) {
             if (close == '}') {
@@ -693,16 +742,27 @@ sd_row_skip_value(const char *p, const char *end, int depth)
                 }
 
                 q = sd_row_skip_string(p, end, &plain);
-                if (q == NULL) {
+                if (q == NULL || nkeys == SD_ROW_KEYS_MAX) {
                     return NULL;
                 }
 
-                p = sd_row_skip_ws(q, end);
+                /* one spelling per string: equal keys have equal bytes */
+                for (i = 0; i < nkeys; i++) {
+                    if (keys[i].len == (size_t) (q - p)
+                        && memcmp(keys[i].data, p, q - p) == 0)
+                    {
+                        return NULL;
+                    }
+                }
+
+                keys[nkeys].data = p;
+                keys[nkeys].len = q - p;
+                nkeys++;
+
+                p = q;
                 if (p == end || *p++ != ':') {
                     return NULL;
                 }
-
-                p = sd_row_skip_ws(p, end);
             }
 
             q = sd_row_skip_value(p, end, depth + 1);
@@ -710,10 +770,10 @@ sd_row_skip_value(const char *p, const char *end, int depth)
                 return NULL;
             }
 
-            p = sd_row_skip_ws(q, end);
+            p = q;
 
             if (p < end && *p == ',') {
-                p = sd_row_skip_ws(p + 1, end);
+                p++;
                 continue;
             }
 
@@ -730,50 +790,39 @@ sd_row_skip_value(const char *p, const char *end, int depth)
         return (end - p >= 4 && memcmp(p, "null", 4) == 0) ? p + 4 : NULL;
     }
 
-    /* a number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+    /*
+     * An integer: -?(0|[1-9][0-9]*), not "-0", at most 18 digits.  Rows
+     * hold no reals; jansson's form of one ("%.17g") is its business.
+     */
 
     q = p;
 
-    if (q < end && *q == '-') {
+    if (*q == '-') {
         q++;
     }
 
     if (q < end && *q == '0') {
         q++;
 
+        if (*p == '-') {
+            return NULL;
+        }
+
     } else if (q < end && *q >= '1' && *q <= '9') {
         while (q < end && isdigit((unsigned char) *q)) {
             q++;
+        }
+
+        if (q - p - (*p == '-') > SD_ROW_DIGITS_MAX) {
+            return NULL;
         }
 
     } else {
         return NULL;
     }
 
-    if (q < end && *q == '.') {
-        if (++q == end || !isdigit((unsigned char) *q)) {
-            return NULL;
-        }
-
-        while (q < end && isdigit((unsigned char) *q)) {
-            q++;
-        }
-    }
-
-    if (q < end && (*q == 'e' || *q == 'E')) {
-        q++;
-
-        if (q < end && (*q == '+' || *q == '-')) {
-            q++;
-        }
-
-        if (q == end || !isdigit((unsigned char) *q)) {
-            return NULL;
-        }
-
-        while (q < end && isdigit((unsigned char) *q)) {
-            q++;
-        }
+    if (q < end && (*q == '.' || *q == 'e' || *q == 'E')) {
+        return NULL;
     }
 
     return q;
