@@ -49,7 +49,7 @@
 #define NGX_HTTP_SENDER_DOMAINS_SAVE_DELAY     50     /* ms */
 
 /* rows a List answer settles per event loop turn */
-#define NGX_HTTP_SENDER_DOMAINS_TURN_ROWS      32
+#define NGX_HTTP_SENDER_DOMAINS_TURN_ROWS      8
 
 
 typedef struct {
@@ -127,6 +127,8 @@ typedef struct {
 
 static ngx_int_t ngx_http_sender_domains_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
+static void ngx_http_sender_domains_timer_init(ngx_event_t *ev,
+    ngx_event_handler_pt handler, ngx_log_t *log);
 static void ngx_http_sender_domains_refresh_tick(ngx_event_t *ev);
 static void ngx_http_sender_domains_poll_start(ngx_cycle_t *cycle);
 static void ngx_http_sender_domains_poll_plan(
@@ -363,6 +365,24 @@ ngx_http_sender_domains_rate_recovered(ngx_log_t *log)
 /* ---- the refresher ------------------------------------------------------ */
 
 
+/*
+ * The refresher's timers are cancelable: a gracefully exiting worker does
+ * not wait for them.  Their data is a dummy connection (fd -1), which
+ * nginx's debug log reads when a timer is added or deleted.
+ */
+
+static void
+ngx_http_sender_domains_timer_init(ngx_event_t *ev,
+    ngx_event_handler_pt handler, ngx_log_t *log)
+{
+    ngx_memzero(ev, sizeof(ngx_event_t));
+    ev->handler = handler;
+    ev->data = &ngx_http_sender_domains_tick_conn;
+    ev->log = log;
+    ev->cancelable = 1;
+}
+
+
 ngx_int_t
 ngx_http_sender_domains_refresh_init(ngx_cycle_t *cycle)
 {
@@ -381,23 +401,15 @@ ngx_http_sender_domains_refresh_init(ngx_cycle_t *cycle)
     ngx_memzero(&ngx_http_sender_domains_tick_conn, sizeof(ngx_connection_t));
     ngx_http_sender_domains_tick_conn.fd = (ngx_socket_t) -1;
 
-    ev = &ngx_http_sender_domains_save_ev;
-    ngx_memzero(ev, sizeof(ngx_event_t));
-    ev->handler = ngx_http_sender_domains_save_timer;
-    ev->data = &ngx_http_sender_domains_tick_conn;
-    ev->log = cycle->log;
-
     /* an exiting worker saves what is left in refresh_exit */
-    ev->cancelable = 1;
+    ngx_http_sender_domains_timer_init(&ngx_http_sender_domains_save_ev,
+                                       ngx_http_sender_domains_save_timer,
+                                       cycle->log);
 
     ev = &ngx_http_sender_domains_tick_ev;
-    ngx_memzero(ev, sizeof(ngx_event_t));
-    ev->handler = ngx_http_sender_domains_refresh_tick;
-    ev->data = &ngx_http_sender_domains_tick_conn;
-    ev->log = cycle->log;
-
-    /* cancelable: a gracefully exiting worker does not wait for it */
-    ev->cancelable = 1;
+    ngx_http_sender_domains_timer_init(ev,
+                                       ngx_http_sender_domains_refresh_tick,
+                                       cycle->log);
 
     /* workers start at different times: spread the first ticks */
     ngx_add_timer(ev, ngx_random() % ngx_http_sender_domains_tick + 1);
@@ -575,10 +587,9 @@ ngx_http_sender_domains_poll_start(ngx_cycle_t *cycle)
     }
 
     poll->pool = pool;
-    poll->resume.handler = ngx_http_sender_domains_poll_resume;
-    poll->resume.data = &ngx_http_sender_domains_tick_conn;
-    poll->resume.log = cycle->log;
-    poll->resume.cancelable = 1;
+    ngx_http_sender_domains_timer_init(&poll->resume,
+                                       ngx_http_sender_domains_poll_resume,
+                                       cycle->log);
 
     if (sd_store_due(ngx_http_sender_domains_store(), ngx_time(),
                      NGX_HTTP_SENDER_DOMAINS_BATCH,

@@ -35,15 +35,15 @@ sub flood {
     my $port = $ENV{TEST_NGINX_SERVER_PORT};
     my $end = time + $SECONDS;
     my $sel = IO::Select->new;
-    my $n = 0;
+    my $adds = 0;
 
     my $open = sub {
-        $n++;
+        $adds++;
         my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                       PeerPort => $port) or return;
-        my $body = sprintf '{"identity":"c%d.example"}', $n;
+        my $body = sprintf '{"identity":"c%d.example"}', $adds;
         print $s "POST /api/ HTTP/1.0\r\nHost: localhost\r\n"
-                 . "X-WS: ws" . ($n % 50) . "\r\nX-Role: admin\r\n"
+                 . "X-WS: ws" . ($adds % 50) . "\r\nX-Role: admin\r\n"
                  . "X-Plan: professional\r\n"
                  . "Content-Type: application/json\r\n"
                  . "Content-Length: " . length($body) . "\r\n\r\n$body";
@@ -97,14 +97,6 @@ __DATA__
 === TEST 1: two workers adding flat out for 12 s stay within the call rate
 --- init
 ::flood();
---- config
-    location /api/ {
-        sender_domains_api;
-        sender_domains_workspace $http_x_ws;
-        sender_domains_role $http_x_role;
-        sender_domains_plan $http_x_plan;
-    }
-    location = /rate.txt { root html; }
 --- request
 GET /rate.txt
 --- response_body

@@ -258,6 +258,24 @@ ses_domain(sd_ses_identity_t *si)
 }
 
 
+/* a ready domain whose MAIL FROM SES is still checking */
+
+static json_t *
+mail_from_pending_domain(sd_ses_identity_t *si)
+{
+    json_t  *row;
+
+    row = new_domain();
+    sd_row_set_state(row, SD_STATE_READY);
+    ses_domain(si);
+    strcpy(si->mail_from.domain, "pmail.acme.com");
+    si->mail_from.status = SD_SES_VS_PENDING;
+    sd_row_apply_ses(row, si, NOW);
+
+    return row;
+}
+
+
 typedef struct {
     sd_ses_vstatus_e  status;
     const char       *dkim;          /* dkim_status */
@@ -568,12 +586,7 @@ test_flags_poll(void **state)
     json_decref(row);
 
     /* a domain whose MAIL FROM SES is still checking: only Get shows it */
-    row = new_domain();
-    sd_row_set_state(row, SD_STATE_READY);
-    ses_domain(&si);
-    strcpy(si.mail_from.domain, "pmail.acme.com");
-    si.mail_from.status = SD_SES_VS_PENDING;
-    sd_row_apply_ses(row, &si, NOW);
+    row = mail_from_pending_domain(&si);
     assert_int_equal(sd_row_flags(row) & SD_REC_DKIM_MASK,
                      SD_REC_DKIM_PENDING);
     assert_true(sd_row_flags(row) & SD_REC_MAIL_FROM_PENDING);
@@ -852,12 +865,7 @@ test_public_domain(void **state)
 
     (void) state;
 
-    row = new_domain();
-    sd_row_set_state(row, SD_STATE_READY);
-    ses_domain(&si);
-    strcpy(si.mail_from.domain, "pmail.acme.com");
-    si.mail_from.status = SD_SES_VS_PENDING;
-    sd_row_apply_ses(row, &si, NOW);
+    row = mail_from_pending_domain(&si);
 
     pub = sd_row_public(row, REGION, NULL);
     assert_non_null(pub);
