@@ -45,8 +45,8 @@
 #define NGX_HTTP_SENDER_DOMAINS_LIST_PAGE      1000   /* SES's page size */
 
 /* saving: rows per write transaction, and how long a row may wait */
-#define NGX_HTTP_SENDER_DOMAINS_SAVE_ROWS      64
-#define NGX_HTTP_SENDER_DOMAINS_SAVE_DELAY     50     /* ms */
+#define NGX_HTTP_SENDER_DOMAINS_SAVE_ROWS      256
+#define NGX_HTTP_SENDER_DOMAINS_SAVE_DELAY     200    /* ms */
 
 /* rows a List answer settles per event loop turn */
 #define NGX_HTTP_SENDER_DOMAINS_TURN_ROWS      8
@@ -1076,8 +1076,9 @@ ngx_http_sender_domains_save(void)
         sc[i].ctx = &ch[i];
     }
 
+    /* a batch lost in a power cut is polled again: no meta-page sync */
     rc = sd_store_modify_many(st, sc, n, ngx_http_sender_domains_save_cb,
-                              NULL);
+                              NULL, SD_STORE_REDOABLE);
 
     if (rc != SD_STORE_OK) {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,

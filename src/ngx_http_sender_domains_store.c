@@ -1073,7 +1073,7 @@ sd_store_modify(sd_store_t *st, const char *ws, size_t ws_len,
 
 sd_store_rc_e
 sd_store_modify_many(sd_store_t *st, sd_store_change_t *changes, size_t n,
-    sd_store_modify_pt modify, void (*done)(void *ctx))
+    sd_store_modify_pt modify, void (*done)(void *ctx), unsigned flags)
 {
     int      rc;
     size_t   i, written;
@@ -1119,7 +1119,17 @@ sd_store_modify_many(sd_store_t *st, sd_store_change_t *changes, size_t n,
         return SD_STORE_OK;
     }
 
+    /* the environment is this process's: the flag is for this commit */
+    if (flags & SD_STORE_REDOABLE) {
+        (void) mdb_env_set_flags(st->env, MDB_NOMETASYNC, 1);
+    }
+
     rc = mdb_txn_commit(txn);
+
+    if (flags & SD_STORE_REDOABLE) {
+        (void) mdb_env_set_flags(st->env, MDB_NOMETASYNC, 0);
+    }
+
     if (rc == 0) {
         return SD_STORE_OK;
     }

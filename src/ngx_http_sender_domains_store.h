@@ -114,7 +114,15 @@ sd_store_rc_e sd_store_modify(sd_store_t *store, const char *ws,
  * that "modify" leaves alone (rc SD_STORE_OK, skipped 1) or whose claim
  * conflicts (SD_STORE_CONFLICT) does not stop the others; any other error
  * aborts the transaction and nothing is written.
+ *
+ * SD_STORE_REDOABLE: the caller can redo the batch (the refresher's rows
+ * stay due until saved), so the commit skips the synchronous write of
+ * LMDB's meta page (MDB_NOMETASYNC for this commit only): a power cut may
+ * undo this last transaction, never corrupt the file, and the next commit
+ * by anyone makes it durable.  People's writes never use it.
  */
+#define SD_STORE_REDOABLE       0x01
+
 typedef struct {
     const char             *ws;
     size_t                  ws_len;
@@ -127,7 +135,7 @@ typedef struct {
 
 sd_store_rc_e sd_store_modify_many(sd_store_t *store,
     sd_store_change_t *changes, size_t n, sd_store_modify_pt modify,
-    void (*done)(void *ctx));
+    void (*done)(void *ctx), unsigned flags);
 
 /* 1 when another workspace holds the claim on exactly this name */
 int sd_store_claimed_by_other(sd_store_t *store, const char *ws,

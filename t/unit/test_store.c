@@ -1183,7 +1183,8 @@ test_modify_many(void **state)
     many_set(&ch[4], "a", "four.com", &m[4]);
     m[4].out = mkrec(D, T0 + 5, NULL, "{\"v\":2}");
 
-    assert_int_equal(sd_store_modify_many(fx->st, ch, 5, many_cb, many_done),
+    assert_int_equal(sd_store_modify_many(fx->st, ch, 5, many_cb, many_done,
+                                          0),
                      SD_STORE_OK);
 
     assert_int_equal(ch[0].rc, SD_STORE_OK);
@@ -1229,12 +1230,12 @@ test_modify_many(void **state)
     assert_string_equal(due(fx, T0 + 1000, 10, &c), "a/two.com,b/three.com");
 
     /* nothing to do: fine */
-    assert_int_equal(sd_store_modify_many(fx->st, ch, 0, many_cb, NULL),
+    assert_int_equal(sd_store_modify_many(fx->st, ch, 0, many_cb, NULL, 0),
                      SD_STORE_OK);
 
     /* only rows left alone: nothing committed, all fine */
     many_set(&ch[0], "a", "two.com", &m[1]);
-    assert_int_equal(sd_store_modify_many(fx->st, ch, 1, many_cb, NULL),
+    assert_int_equal(sd_store_modify_many(fx->st, ch, 1, many_cb, NULL, 0),
                      SD_STORE_OK);
     assert_int_equal(ch[0].rc, SD_STORE_OK);
     assert_int_equal(ch[0].skipped, 1);
@@ -1275,8 +1276,14 @@ test_modify_many_pages(void **state)
         m[i].keep_name = 1;
     }
 
-    assert_int_equal(sd_store_modify_many(fx->st, ch, 100, many_cb, NULL),
+    /* redoable: the same result, and it survives closing the store */
+    assert_int_equal(sd_store_modify_many(fx->st, ch, 100, many_cb, NULL,
+                                          SD_STORE_REDOABLE),
                      SD_STORE_OK);
+
+    sd_store_close(fx->st);
+    fx->st = NULL;
+    fx_open(fx, MAP_SIZE);
 
     for (i = 0; i < 100; i++) {
         assert_int_equal(ch[i].rc, SD_STORE_OK);
@@ -1330,7 +1337,7 @@ test_modify_many_full(void **state)
         many_set(&ch[i], "w", id[i], &m);
     }
 
-    rc = sd_store_modify_many(fx->st, ch, 64, many_cb, NULL);
+    rc = sd_store_modify_many(fx->st, ch, 64, many_cb, NULL, 0);
     assert_int_equal(rc, SD_STORE_FULL);
 
     for (i = 0; i < 64; i++) {
