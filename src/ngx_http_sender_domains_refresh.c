@@ -12,9 +12,16 @@
  * is renewed on every tick and released on graceful exit, so when its
  * owner dies or nginx reloads another worker takes over within one
  * refresh interval.  It polls only rows that are due (the store keeps a
- * schedule index), asks ListEmailIdentities first when many are due (one
- * call answers up to 1,000 rows) and GetEmailIdentity only for rows whose
- * status changed or whose details are unsettled.
+ * schedule index), asks ListEmailIdentities first when that costs fewer
+ * calls than it saves (one page answers for up to 1,000 identities of the
+ * account, but only for rows whose MAIL FROM is settled), and
+ * GetEmailIdentity for the rest.
+ *
+ * Each commit waits for the disk (0.3-5 ms), in the event loop of the
+ * worker that polls: so what SES said is worked out row by row as the
+ * answers come in, outside any transaction, and saved in batches, one
+ * write transaction per batch.  A row not saved yet is still due, so
+ * after a crash it is simply polled again.
  */
 
 #include <ngx_config.h>
@@ -28,10 +35,21 @@
 #include "ngx_http_sender_domains_row.h"
 
 
-#define NGX_HTTP_SENDER_DOMAINS_BATCH          1000
+#define NGX_HTTP_SENDER_DOMAINS_BATCH          1000   /* rows per cycle */
 #define NGX_HTTP_SENDER_DOMAINS_CONCURRENCY    4
-#define NGX_HTTP_SENDER_DOMAINS_LIST_FROM      10     /* due rows */
 #define NGX_HTTP_SENDER_DOMAINS_THROTTLE_PAUSE 30     /* seconds */
+
+/* List when at least this many due rows, and this many per page, gain */
+#define NGX_HTTP_SENDER_DOMAINS_LIST_FROM      10
+#define NGX_HTTP_SENDER_DOMAINS_LIST_GAIN      2
+#define NGX_HTTP_SENDER_DOMAINS_LIST_PAGE      1000   /* SES's page size */
+
+/* saving: rows per write transaction, and how long a row may wait */
+#define NGX_HTTP_SENDER_DOMAINS_SAVE_ROWS      256
+#define NGX_HTTP_SENDER_DOMAINS_SAVE_DELAY     200    /* ms */
+
+/* rows a List answer settles per event loop turn */
+#define NGX_HTTP_SENDER_DOMAINS_TURN_ROWS      8
 
 
 typedef struct {
@@ -45,6 +63,7 @@ typedef struct {
 typedef struct {
     ngx_str_t                   ws;
     ngx_str_t                   id;
+    unsigned                    flags;            /* SD_REC_* when due */
 } ngx_http_sender_domains_due_t;
 
 
@@ -63,6 +82,9 @@ typedef struct {
     ngx_array_t                 listed;           /* _listed_t, sorted */
     ngx_uint_t                  use_list;
     ngx_uint_t                  list_failed;
+    ngx_uint_t                  pages;            /* List pages asked */
+    ngx_uint_t                  max_pages;        /* what the rows justify */
+    ngx_event_t                 resume;           /* the next turn's rows */
 } ngx_http_sender_domains_poll_t;
 
 
@@ -73,12 +95,46 @@ typedef struct {
 } ngx_http_sender_domains_get_t;
 
 
+/* what the poll learnt about a row */
+typedef enum {
+    NGX_HTTP_SENDER_DOMAINS_GOT = 0,    /* GetEmailIdentity answered */
+    NGX_HTTP_SENDER_DOMAINS_GONE,       /* SES no longer has it */
+    NGX_HTTP_SENDER_DOMAINS_LISTED,     /* the List shows nothing new */
+    NGX_HTTP_SENDER_DOMAINS_FAILED      /* no answer: back off */
+} ngx_http_sender_domains_outcome_e;
+
+
+/* one row's new version, waiting in the batch to be saved */
+typedef struct {
+    ngx_http_sender_domains_due_t      *row;
+    ngx_http_sender_domains_outcome_e   outcome;
+    unsigned                            listed;   /* SD_REC_DKIM_* */
+    sd_ses_identity_t                  *si;       /* _GOT */
+    sd_record_t                         seen;     /* computed from this */
+    sd_record_t                         out;
+    char                               *text;     /* out.json (jansson) */
+    ngx_uint_t                          skip;     /* leave the row alone */
+    char                                dkim[2][16];  /* before, after */
+    char                                mf[2][16];
+} ngx_http_sender_domains_change_t;
+
+
+typedef struct {
+    ngx_pool_t                 *pool;
+    ngx_array_t                 changes;          /* _change_t */
+} ngx_http_sender_domains_batch_t;
+
+
 static ngx_int_t ngx_http_sender_domains_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
+static void ngx_http_sender_domains_timer_init(ngx_event_t *ev,
+    ngx_event_handler_pt handler, ngx_log_t *log);
 static void ngx_http_sender_domains_refresh_tick(ngx_event_t *ev);
 static void ngx_http_sender_domains_poll_start(ngx_cycle_t *cycle);
+static void ngx_http_sender_domains_poll_plan(
+    ngx_http_sender_domains_poll_t *poll);
 static int ngx_http_sender_domains_poll_collect(void *data, const char *ws,
-    size_t ws_len, const char *id, size_t id_len);
+    size_t ws_len, const char *id, size_t id_len, unsigned flags);
 static void ngx_http_sender_domains_poll_list(
     ngx_http_sender_domains_poll_t *poll, ngx_str_t *token);
 static void ngx_http_sender_domains_poll_listed(
@@ -89,18 +145,31 @@ static void ngx_http_sender_domains_poll_run(
     ngx_http_sender_domains_poll_t *poll);
 static void ngx_http_sender_domains_poll_got(
     ngx_http_sender_domains_ses_t *ses);
+static void ngx_http_sender_domains_poll_resume(ngx_event_t *ev);
 static void ngx_http_sender_domains_poll_end(
     ngx_http_sender_domains_poll_t *poll);
+static void ngx_http_sender_domains_result(
+    ngx_http_sender_domains_due_t *row,
+    ngx_http_sender_domains_outcome_e outcome, const sd_ses_identity_t *si,
+    unsigned listed);
+static void ngx_http_sender_domains_change_compute(
+    ngx_http_sender_domains_change_t *ch, const sd_record_t *cur);
+static int ngx_http_sender_domains_save_cb(void *data,
+    const sd_record_t *cur, sd_record_t *out);
+static void ngx_http_sender_domains_save_timer(ngx_event_t *ev);
+static void ngx_http_sender_domains_save(void);
 
 
-static ngx_shm_zone_t                  *ngx_http_sender_domains_zone;
-static ngx_event_t                      ngx_http_sender_domains_tick_ev;
-static ngx_connection_t                 ngx_http_sender_domains_tick_conn;
-static ngx_http_sender_domains_poll_t  *ngx_http_sender_domains_poll;
-static ngx_msec_t                       ngx_http_sender_domains_tick;
-static time_t                           ngx_http_sender_domains_checked;
-static ngx_uint_t                       ngx_http_sender_domains_leader;
-static ngx_uint_t                       ngx_http_sender_domains_error_logged;
+static ngx_shm_zone_t                   *ngx_http_sender_domains_zone;
+static ngx_event_t                       ngx_http_sender_domains_tick_ev;
+static ngx_connection_t                  ngx_http_sender_domains_tick_conn;
+static ngx_http_sender_domains_poll_t   *ngx_http_sender_domains_poll;
+static ngx_msec_t                        ngx_http_sender_domains_tick;
+static time_t                            ngx_http_sender_domains_checked;
+static ngx_uint_t                        ngx_http_sender_domains_leader;
+static ngx_uint_t                        ngx_http_sender_domains_error_logged;
+static ngx_http_sender_domains_batch_t  *ngx_http_sender_domains_batch;
+static ngx_event_t                       ngx_http_sender_domains_save_ev;
 
 
 /* ---- the shared call budget -------------------------------------------- */
@@ -156,15 +225,6 @@ ngx_http_sender_domains_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 }
 
 
-static int64_t
-ngx_http_sender_domains_now_ms(void)
-{
-    ngx_time_t  *tp = ngx_timeofday();
-
-    return (int64_t) tp->sec * 1000 + tp->msec;
-}
-
-
 ngx_msec_t
 ngx_http_sender_domains_rate_take(ngx_uint_t background)
 {
@@ -184,7 +244,13 @@ ngx_http_sender_domains_rate_take(ngx_uint_t background)
     shpool = (ngx_slab_pool_t *) ngx_http_sender_domains_zone->shm.addr;
     sh = ngx_http_sender_domains_zone->data;
 
-    now = ngx_http_sender_domains_now_ms();
+    /*
+     * The monotonic clock is the same in every worker and never steps
+     * back with the wall clock; each worker's copy is cached, though, and
+     * refreshed once per event loop turn, so the workers' "now" differ by
+     * a few milliseconds: see the refill below.
+     */
+    now = (int64_t) ngx_current_msec;
     rate = smcf->ses_rate;
 
     /* one second's worth, plus one call kept for people */
@@ -195,14 +261,21 @@ ngx_http_sender_domains_rate_take(ngx_uint_t background)
 
     ngx_shmtx_lock(&shpool->mutex);
 
+    /*
+     * Refill only for time no worker has credited yet: a worker whose
+     * cached clock lags behind must not move last_ms back, or the next
+     * take would credit the same interval twice (two workers at rate 100
+     * then made up to 150 calls a second).
+     */
+
     if (sh->last_ms == 0) {
         sh->millitokens = cap;
+        sh->last_ms = now;
 
     } else if (now > sh->last_ms) {
         sh->millitokens += (now - sh->last_ms) * rate;
+        sh->last_ms = now;
     }
-
-    sh->last_ms = now;
 
     if (sh->millitokens > cap) {
         sh->millitokens = cap;
@@ -292,6 +365,24 @@ ngx_http_sender_domains_rate_recovered(ngx_log_t *log)
 /* ---- the refresher ------------------------------------------------------ */
 
 
+/*
+ * The refresher's timers are cancelable: a gracefully exiting worker does
+ * not wait for them.  Their data is a dummy connection (fd -1), which
+ * nginx's debug log reads when a timer is added or deleted.
+ */
+
+static void
+ngx_http_sender_domains_timer_init(ngx_event_t *ev,
+    ngx_event_handler_pt handler, ngx_log_t *log)
+{
+    ngx_memzero(ev, sizeof(ngx_event_t));
+    ev->handler = handler;
+    ev->data = &ngx_http_sender_domains_tick_conn;
+    ev->log = log;
+    ev->cancelable = 1;
+}
+
+
 ngx_int_t
 ngx_http_sender_domains_refresh_init(ngx_cycle_t *cycle)
 {
@@ -310,14 +401,15 @@ ngx_http_sender_domains_refresh_init(ngx_cycle_t *cycle)
     ngx_memzero(&ngx_http_sender_domains_tick_conn, sizeof(ngx_connection_t));
     ngx_http_sender_domains_tick_conn.fd = (ngx_socket_t) -1;
 
-    ev = &ngx_http_sender_domains_tick_ev;
-    ngx_memzero(ev, sizeof(ngx_event_t));
-    ev->handler = ngx_http_sender_domains_refresh_tick;
-    ev->data = &ngx_http_sender_domains_tick_conn;
-    ev->log = cycle->log;
+    /* an exiting worker saves what is left in refresh_exit */
+    ngx_http_sender_domains_timer_init(&ngx_http_sender_domains_save_ev,
+                                       ngx_http_sender_domains_save_timer,
+                                       cycle->log);
 
-    /* cancelable: a gracefully exiting worker does not wait for it */
-    ev->cancelable = 1;
+    ev = &ngx_http_sender_domains_tick_ev;
+    ngx_http_sender_domains_timer_init(ev,
+                                       ngx_http_sender_domains_refresh_tick,
+                                       cycle->log);
 
     /* workers start at different times: spread the first ticks */
     ngx_add_timer(ev, ngx_random() % ngx_http_sender_domains_tick + 1);
@@ -335,6 +427,15 @@ ngx_http_sender_domains_refresh_exit(ngx_cycle_t *cycle)
     if (ngx_http_sender_domains_tick_ev.timer_set) {
         ngx_del_timer(&ngx_http_sender_domains_tick_ev);
     }
+
+    if (ngx_http_sender_domains_poll
+        && ngx_http_sender_domains_poll->resume.timer_set)
+    {
+        ngx_del_timer(&ngx_http_sender_domains_poll->resume);
+    }
+
+    /* what was polled but not saved yet: otherwise polled again */
+    ngx_http_sender_domains_save();
 
     st = ngx_http_sender_domains_store();
 
@@ -407,6 +508,62 @@ next:
 }
 
 
+/* 1: a List answer can settle this row (its DKIM status is all it needs) */
+
+static ngx_uint_t
+ngx_http_sender_domains_listable(unsigned flags)
+{
+    return (flags & SD_REC_DKIM_MASK) && !(flags & SD_REC_MAIL_FROM_PENDING);
+}
+
+
+/*
+ * A List page costs one call and answers for up to 1,000 identities of
+ * the whole account, but only rows whose MAIL FROM is settled can do with
+ * it; the others need GetEmailIdentity anyway.  So List only when it pays
+ * off: when every page the account needs (its size taken from the store)
+ * settles at least LIST_GAIN due rows, and never ask for more pages than
+ * that (an account larger than the store thinks is cut short: rows not
+ * seen are asked one by one).
+ */
+
+static void
+ngx_http_sender_domains_poll_plan(ngx_http_sender_domains_poll_t *poll)
+{
+    size_t                          total;
+    ngx_uint_t                      i, listable, pages;
+    ngx_http_sender_domains_due_t  *d;
+
+    d = poll->due.elts;
+    listable = 0;
+
+    for (i = 0; i < poll->due.nelts; i++) {
+        listable += ngx_http_sender_domains_listable(d[i].flags);
+    }
+
+    if (listable < NGX_HTTP_SENDER_DOMAINS_LIST_FROM
+        || sd_store_count(ngx_http_sender_domains_store(), &total)
+           != SD_STORE_OK)
+    {
+        return;
+    }
+
+    pages = (total + NGX_HTTP_SENDER_DOMAINS_LIST_PAGE - 1)
+            / NGX_HTTP_SENDER_DOMAINS_LIST_PAGE;
+    pages = ngx_max(pages, 1);
+
+    if (listable < pages * NGX_HTTP_SENDER_DOMAINS_LIST_GAIN) {
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                       "sender_domains: no List: %ui rows it could settle, "
+                       "%uz identities, %ui pages", listable, total, pages);
+        return;
+    }
+
+    poll->use_list = 1;
+    poll->max_pages = listable / NGX_HTTP_SENDER_DOMAINS_LIST_GAIN;
+}
+
+
 static void
 ngx_http_sender_domains_poll_start(ngx_cycle_t *cycle)
 {
@@ -430,6 +587,9 @@ ngx_http_sender_domains_poll_start(ngx_cycle_t *cycle)
     }
 
     poll->pool = pool;
+    ngx_http_sender_domains_timer_init(&poll->resume,
+                                       ngx_http_sender_domains_poll_resume,
+                                       cycle->log);
 
     if (sd_store_due(ngx_http_sender_domains_store(), ngx_time(),
                      NGX_HTTP_SENDER_DOMAINS_BATCH,
@@ -446,9 +606,9 @@ ngx_http_sender_domains_poll_start(ngx_cycle_t *cycle)
 
     ngx_http_sender_domains_poll = poll;
 
-    if (poll->due.nelts >= NGX_HTTP_SENDER_DOMAINS_LIST_FROM) {
-        /* one List call answers for up to 1,000 rows */
-        poll->use_list = 1;
+    ngx_http_sender_domains_poll_plan(poll);
+
+    if (poll->use_list) {
         ngx_http_sender_domains_poll_list(poll, NULL);
         return;
     }
@@ -459,7 +619,7 @@ ngx_http_sender_domains_poll_start(ngx_cycle_t *cycle)
 
 static int
 ngx_http_sender_domains_poll_collect(void *data, const char *ws,
-    size_t ws_len, const char *id, size_t id_len)
+    size_t ws_len, const char *id, size_t id_len, unsigned flags)
 {
     ngx_http_sender_domains_poll_t  *poll = data;
 
@@ -472,6 +632,7 @@ ngx_http_sender_domains_poll_collect(void *data, const char *ws,
 
     d->ws.data = ngx_pnalloc(poll->pool, ws_len + id_len);
     if (d->ws.data == NULL) {
+        poll->due.nelts--;          /* no half-filled entry */
         return 1;
     }
 
@@ -480,6 +641,7 @@ ngx_http_sender_domains_poll_collect(void *data, const char *ws,
     d->id.data = d->ws.data + ws_len;
     ngx_memcpy(d->id.data, id, id_len);
     d->id.len = id_len;
+    d->flags = flags;
 
     return 0;
 }
@@ -498,7 +660,10 @@ ngx_http_sender_domains_poll_list(ngx_http_sender_domains_poll_t *poll,
     if (ses == NULL) {
         /* no budget now: the rows stay due for the next tick */
         ngx_http_sender_domains_poll_end(poll);
+        return;
     }
+
+    poll->pages++;
 }
 
 
@@ -554,7 +719,8 @@ ngx_http_sender_domains_poll_listed(ngx_http_sender_domains_ses_t *ses)
                                ngx_http_sender_domains_poll_list_item, poll,
                                token, sizeof(token));
 
-        if (st == SD_SES_OK && token[0]) {
+        /* more pages than the due rows justify: the rest is asked by Get */
+        if (st == SD_SES_OK && token[0] && poll->pages < poll->max_pages) {
             next.len = ngx_strlen(token);
             next.data = ngx_pnalloc(poll->pool, next.len);
 
@@ -619,170 +785,356 @@ ngx_http_sender_domains_poll_find(ngx_http_sender_domains_poll_t *poll,
 }
 
 
-/* ---- applying what SES said to a row ------------------------------------ */
-
-
-typedef struct {
-    ngx_http_sender_domains_due_t   *row;
-    const sd_ses_identity_t         *si;        /* NULL: reschedule only */
-    sd_ses_result_t                 *failure;   /* non-NULL: a failed call */
-    ngx_uint_t                       not_found;
-    char                            *text;
-    ngx_log_t                       *log;
-} ngx_http_sender_domains_apply_t;
+/* ---- what SES said, applied to a row ------------------------------------ */
 
 
 static void
-ngx_http_sender_domains_log_change(ngx_http_sender_domains_apply_t *ap,
-    const char *what, const char *before, const char *after)
+ngx_http_sender_domains_status_copy(char *to, const char *s)
 {
-    if (before == NULL || after == NULL || ngx_strcmp(before, after) == 0) {
-        return;
-    }
-
-    ngx_log_error(NGX_LOG_INFO, ap->log, 0,
-                  "sender_domains: workspace \"%V\" identity \"%V\": %s %s "
-                  "-> %s", &ap->row->ws, &ap->row->id, what, before, after);
+    ngx_cpystrn((u_char *) to, (u_char *) (s ? s : ""), 16);
 }
 
 
-static int
-ngx_http_sender_domains_apply_cb(void *data, const sd_record_t *cur,
-    sd_record_t *out)
-{
-    ngx_http_sender_domains_apply_t  *ap = data;
+/*
+ * Works out a row's new version from "cur": pure work on the JSON, no
+ * I/O, so it runs once when the answer comes in, and again inside the
+ * write transaction only if somebody changed the row meanwhile.
+ */
 
+static void
+ngx_http_sender_domains_change_compute(ngx_http_sender_domains_change_t *ch,
+    const sd_record_t *cur)
+{
     int                                   changed;
-    char                                 *dkim, *mf;
     json_t                               *row;
     int64_t                               now;
-    const char                           *name;
+    const char                           *dkim;
     ngx_http_sender_domains_main_conf_t  *smcf;
 
-    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                               ngx_http_sender_domains_module);
+    free(ch->text);
+    ch->text = NULL;
+    ch->skip = 1;
 
     row = json_loadb(cur->json, cur->json_len, 0, NULL);
     if (row == NULL) {
-        return 1;
+        return;
     }
 
     /* a person may have finished or changed it meanwhile: still ready? */
     if (!sd_row_in_state(row, SD_STATE_READY)) {
-        json_decref(row);
-        return 1;
+        goto done;
     }
 
+    dkim = sd_row_str(row, "dkim_status");
+
+    /* the List said "no news" of what the row was when polled: still so? */
+    if (ch->outcome == NGX_HTTP_SENDER_DOMAINS_LISTED
+        && (sd_row_dkim_flag(dkim) != ch->listed
+            || (sd_row_flags(row) & SD_REC_MAIL_FROM_PENDING)))
+    {
+        goto done;
+    }
+
+    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_sender_domains_module);
     now = ngx_time();
     changed = 0;
-    dkim = strdup(sd_row_str(row, "dkim_status") ? : "");
-    mf = strdup(sd_row_str(row, "mail_from_status") ? : "");
 
-    if (ap->si) {
-        sd_row_apply_ses(row, ap->si, now);
+    ngx_http_sender_domains_status_copy(ch->dkim[0], dkim);
+    ngx_http_sender_domains_status_copy(ch->mf[0],
+                                        sd_row_str(row, "mail_from_status"));
+
+    switch (ch->outcome) {
+
+    case NGX_HTTP_SENDER_DOMAINS_GOT:
+        sd_row_apply_ses(row, ch->si, now);
         sd_row_clear_error(row);
+        break;
 
-        changed = ngx_strcmp(dkim, sd_row_str(row, "dkim_status")) != 0
-                  || ngx_strcmp(mf, sd_row_str(row, "mail_from_status")) != 0;
-
-        ngx_http_sender_domains_log_change(ap, "DKIM", dkim,
-                                           sd_row_str(row, "dkim_status"));
-        ngx_http_sender_domains_log_change(ap, "MAIL FROM", mf,
-                                           sd_row_str(row,
-                                                      "mail_from_status"));
-
-    } else if (ap->not_found) {
+    case NGX_HTTP_SENDER_DOMAINS_GONE:
         /* deleted in SES behind our back: a refresh will re-create it */
         sd_row_set_state(row, SD_STATE_CREATING);
         json_object_set_new(row, "verified_for_sending", json_false());
         sd_row_set_error(row, "ses_error", "Amazon SES no longer has this "
                          "identity; refresh it to add it again.");
+        break;
 
-        ngx_log_error(NGX_LOG_WARN, ap->log, 0,
-                      "sender_domains: workspace \"%V\" identity \"%V\" is "
-                      "gone from SES", &ap->row->ws, &ap->row->id);
-
-    } else {
+    default:
         sd_row_set_time(row, "last_checked_at", now);
     }
 
-    free(dkim);
-    free(mf);
+    ngx_http_sender_domains_status_copy(ch->dkim[1],
+                                        sd_row_str(row, "dkim_status"));
+    ngx_http_sender_domains_status_copy(ch->mf[1],
+                                        sd_row_str(row, "mail_from_status"));
+
+    if (ch->outcome == NGX_HTTP_SENDER_DOMAINS_GOT) {
+        changed = ngx_strcmp(ch->dkim[0], ch->dkim[1]) != 0
+                  || ngx_strcmp(ch->mf[0], ch->mf[1]) != 0;
+    }
 
     (void) sd_row_schedule(row, now, smcf->refresh_interval / 1000, 3600,
                            changed);
 
-    ap->text = json_dumps(row, JSON_COMPACT);
-    name = sd_row_str(row, "sender_name");
-
-    out->flags = sd_row_flags(row);
-    out->next_check = sd_row_next_check(row);
-    out->sender_name = cur->sender_name;
-    out->sender_name_len = cur->sender_name_len;
-    out->json = ap->text;
-    out->json_len = ap->text ? ngx_strlen(ap->text) : 0;
-
-    (void) name;
-    json_decref(row);
-
-    return ap->text == NULL;
-}
-
-
-static void
-ngx_http_sender_domains_apply_done(void *data)
-{
-    ngx_http_sender_domains_apply_t  *ap = data;
-
-    free(ap->text);
-    ap->text = NULL;
-}
-
-
-static void
-ngx_http_sender_domains_apply(ngx_http_sender_domains_due_t *row,
-    const sd_ses_identity_t *si, ngx_uint_t not_found)
-{
-    sd_store_rc_e                     rc;
-    ngx_http_sender_domains_apply_t   ap;
-
-    ngx_memzero(&ap, sizeof(ngx_http_sender_domains_apply_t));
-    ap.row = row;
-    ap.si = si;
-    ap.not_found = not_found;
-    ap.log = ngx_cycle->log;
-
-    rc = sd_store_modify(ngx_http_sender_domains_store(),
-                         (char *) row->ws.data, row->ws.len,
-                         (char *) row->id.data, row->id.len,
-                         ngx_http_sender_domains_apply_cb,
-                         ngx_http_sender_domains_apply_done, &ap);
-
-    if (rc != SD_STORE_OK && rc != SD_STORE_NOT_FOUND) {
-        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "sender_domains: refresher cannot save \"%V\" "
-                      "(workspace \"%V\"): %s", &row->id, &row->ws,
-                      sd_store_strerror(ngx_http_sender_domains_store()));
+    ch->text = json_dumps(row, JSON_COMPACT);
+    if (ch->text == NULL) {
+        goto done;
     }
+
+    ch->out.flags = sd_row_flags(row);
+    ch->out.next_check = sd_row_next_check(row);
+    ch->out.sender_name = cur->sender_name;
+    ch->out.sender_name_len = cur->sender_name_len;
+    ch->out.json = ch->text;
+    ch->out.json_len = ngx_strlen(ch->text);
+    ch->skip = 0;
+
+done:
+
+    json_decref(row);
+}
+
+
+/* what SES said about a row: worked out now, saved with the next batch */
+
+static void
+ngx_http_sender_domains_result(ngx_http_sender_domains_due_t *row,
+    ngx_http_sender_domains_outcome_e outcome, const sd_ses_identity_t *si,
+    unsigned listed)
+{
+    sd_store_rc_e                      rc;
+    ngx_pool_t                        *pool;
+    ngx_http_sender_domains_batch_t   *b;
+    ngx_http_sender_domains_change_t  *ch;
+
+    b = ngx_http_sender_domains_batch;
+
+    if (b == NULL) {
+        pool = ngx_create_pool(16384, ngx_cycle->log);
+        if (pool == NULL) {
+            return;
+        }
+
+        b = ngx_palloc(pool, sizeof(ngx_http_sender_domains_batch_t));
+        if (b == NULL
+            || ngx_array_init(&b->changes, pool,
+                              NGX_HTTP_SENDER_DOMAINS_SAVE_ROWS,
+                              sizeof(ngx_http_sender_domains_change_t))
+               != NGX_OK)
+        {
+            ngx_destroy_pool(pool);
+            return;
+        }
+
+        b->pool = pool;
+        ngx_http_sender_domains_batch = b;
+    }
+
+    ch = ngx_array_push(&b->changes);
+    if (ch == NULL) {
+        return;                     /* it stays due */
+    }
+
+    ngx_memzero(ch, sizeof(ngx_http_sender_domains_change_t));
+    ch->row = row;
+    ch->outcome = outcome;
+    ch->listed = listed;
+
+    if (si) {
+        ch->si = ngx_palloc(b->pool, sizeof(sd_ses_identity_t));
+        if (ch->si == NULL) {
+            b->changes.nelts--;
+            return;
+        }
+
+        ngx_memcpy(ch->si, si, sizeof(sd_ses_identity_t));
+    }
+
+    /* the row as it is now; removed meanwhile: nothing to save */
+    rc = sd_store_get(ngx_http_sender_domains_store(), (char *) row->ws.data,
+                      row->ws.len, (char *) row->id.data, row->id.len,
+                      (sd_store_alloc_pt) ngx_pnalloc, b->pool, &ch->seen);
+
+    if (rc == SD_STORE_OK) {
+        ngx_http_sender_domains_change_compute(ch, &ch->seen);
+    }
+
+    if (rc != SD_STORE_OK || ch->skip) {
+        free(ch->text);
+        b->changes.nelts--;
+        return;
+    }
+
+    if (b->changes.nelts >= NGX_HTTP_SENDER_DOMAINS_SAVE_ROWS) {
+        ngx_http_sender_domains_save();
+        return;
+    }
+
+    if (!ngx_http_sender_domains_save_ev.timer_set) {
+        ngx_add_timer(&ngx_http_sender_domains_save_ev,
+                      NGX_HTTP_SENDER_DOMAINS_SAVE_DELAY);
+    }
+}
+
+
+static ngx_uint_t
+ngx_http_sender_domains_record_eq(const sd_record_t *a, const sd_record_t *b)
+{
+    return a->flags == b->flags && a->next_check == b->next_check
+           && a->sender_name_len == b->sender_name_len
+           && a->json_len == b->json_len
+           && ngx_memcmp(a->sender_name, b->sender_name,
+                         a->sender_name_len) == 0
+           && ngx_memcmp(a->json, b->json, a->json_len) == 0;
+}
+
+
+/* inside the write transaction: the row as worked out, if still current */
+
+static int
+ngx_http_sender_domains_save_cb(void *data, const sd_record_t *cur,
+    sd_record_t *out)
+{
+    ngx_http_sender_domains_change_t  *ch = data;
+
+    if (!ngx_http_sender_domains_record_eq(cur, &ch->seen)) {
+        ngx_http_sender_domains_change_compute(ch, cur);
+    }
+
+    if (ch->skip) {
+        return 1;
+    }
+
+    *out = ch->out;
+
+    return 0;
+}
+
+
+static void
+ngx_http_sender_domains_log_change(ngx_http_sender_domains_change_t *ch,
+    const char *what, const char *before, const char *after)
+{
+    if (before[0] == '\0' || after[0] == '\0'
+        || ngx_strcmp(before, after) == 0)
+    {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                  "sender_domains: workspace \"%V\" identity \"%V\": %s %s "
+                  "-> %s", &ch->row->ws, &ch->row->id, what, before, after);
+}
+
+
+static void
+ngx_http_sender_domains_save_timer(ngx_event_t *ev)
+{
+    ngx_http_sender_domains_save();
+}
+
+
+/* one write transaction, one commit, for every row worked out so far */
+
+static void
+ngx_http_sender_domains_save(void)
+{
+    sd_store_t                        *st;
+    ngx_uint_t                         i, n;
+    sd_store_rc_e                      rc;
+    sd_store_change_t                 *sc;
+    ngx_http_sender_domains_batch_t   *b;
+    ngx_http_sender_domains_change_t  *ch;
+
+    b = ngx_http_sender_domains_batch;
+
+    if (ngx_http_sender_domains_save_ev.timer_set) {
+        ngx_del_timer(&ngx_http_sender_domains_save_ev);
+    }
+
+    if (b == NULL) {
+        return;
+    }
+
+    ngx_http_sender_domains_batch = NULL;
+
+    st = ngx_http_sender_domains_store();
+    ch = b->changes.elts;
+    n = b->changes.nelts;
+
+    sc = ngx_palloc(b->pool, n * sizeof(sd_store_change_t));
+
+    if (st == NULL || sc == NULL) {
+        goto done;
+    }
+
+    for (i = 0; i < n; i++) {
+        sc[i].ws = (char *) ch[i].row->ws.data;
+        sc[i].ws_len = ch[i].row->ws.len;
+        sc[i].id = (char *) ch[i].row->id.data;
+        sc[i].id_len = ch[i].row->id.len;
+        sc[i].ctx = &ch[i];
+    }
+
+    /* a batch lost in a power cut is polled again: no meta-page sync */
+    rc = sd_store_modify_many(st, sc, n, ngx_http_sender_domains_save_cb,
+                              NULL, SD_STORE_REDOABLE);
+
+    if (rc != SD_STORE_OK) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "sender_domains: refresher cannot save %ui rows: %s; "
+                      "they stay due", n, sd_store_strerror(st));
+        goto done;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (sc[i].rc == SD_STORE_CONFLICT) {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "sender_domains: refresher cannot save \"%V\" "
+                          "(workspace \"%V\"): another workspace holds the "
+                          "name", &ch[i].row->id, &ch[i].row->ws);
+        }
+
+        if (sc[i].rc != SD_STORE_OK || sc[i].skipped) {
+            continue;
+        }
+
+        if (ch[i].outcome == NGX_HTTP_SENDER_DOMAINS_GONE) {
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "sender_domains: workspace \"%V\" identity \"%V\" "
+                          "is gone from SES", &ch[i].row->ws,
+                          &ch[i].row->id);
+            continue;
+        }
+
+        ngx_http_sender_domains_log_change(&ch[i], "DKIM", ch[i].dkim[0],
+                                           ch[i].dkim[1]);
+        ngx_http_sender_domains_log_change(&ch[i], "MAIL FROM", ch[i].mf[0],
+                                           ch[i].mf[1]);
+    }
+
+done:
+
+    for (i = 0; i < n; i++) {
+        free(ch[i].text);
+    }
+
+    ngx_destroy_pool(b->pool);
 }
 
 
 /* ---- polling ------------------------------------------------------------ */
 
 
-/* 1: the List answer shows nothing new for this row */
+/* the List shows nothing new for this row: its DKIM status, as SES has it */
 
 static ngx_uint_t
 ngx_http_sender_domains_poll_unchanged(ngx_http_sender_domains_poll_t *poll,
-    ngx_http_sender_domains_due_t *d)
+    ngx_http_sender_domains_due_t *d, unsigned *listed)
 {
-    json_t                            *row;
-    ngx_uint_t                         same;
-    sd_record_t                        rec;
-    const char                        *mf, *dkim;
     ngx_http_sender_domains_listed_t  *l;
 
-    if (!poll->use_list) {
+    if (!poll->use_list || !ngx_http_sender_domains_listable(d->flags)) {
         return 0;
     }
 
@@ -791,48 +1143,44 @@ ngx_http_sender_domains_poll_unchanged(ngx_http_sender_domains_poll_t *poll,
         return 0;       /* not listed: Get says whether it is gone */
     }
 
-    if (sd_store_get(ngx_http_sender_domains_store(), (char *) d->ws.data,
-                     d->ws.len, (char *) d->id.data, d->id.len,
-                     (sd_store_alloc_pt) ngx_pnalloc, poll->pool, &rec)
-        != SD_STORE_OK)
-    {
-        return 1;       /* removed meanwhile: nothing to do */
-    }
+    *listed = sd_row_dkim_flag(sd_ses_dkim_status_name(l->status));
 
-    row = json_loadb(rec.json, rec.json_len, 0, NULL);
-    if (row == NULL) {
-        return 0;
-    }
-
-    dkim = sd_row_str(row, "dkim_status");
-    mf = sd_row_str(row, "mail_from_status");
-
-    /* a pending MAIL FROM is a detail only GetEmailIdentity shows */
-    same = dkim && ngx_strcmp(dkim, sd_ses_dkim_status_name(l->status)) == 0
-           && !(mf && ngx_strcmp(mf, "pending") == 0);
-
-    json_decref(row);
-
-    return same;
+    return (d->flags & SD_REC_DKIM_MASK) == *listed;
 }
 
 
 static void
 ngx_http_sender_domains_poll_run(ngx_http_sender_domains_poll_t *poll)
 {
+    unsigned                        listed;
+    ngx_uint_t                      settled;
     ngx_pool_t                     *pool;
     ngx_http_sender_domains_due_t  *d;
     ngx_http_sender_domains_get_t  *g;
     ngx_http_sender_domains_ses_t  *ses;
 
     d = poll->due.elts;
+    settled = 0;
 
     while (poll->next < poll->due.nelts
            && poll->in_flight < NGX_HTTP_SENDER_DOMAINS_CONCURRENCY
            && !ngx_exiting)
     {
-        if (ngx_http_sender_domains_poll_unchanged(poll, &d[poll->next])) {
-            ngx_http_sender_domains_apply(&d[poll->next], NULL, 0);
+        if (ngx_http_sender_domains_poll_unchanged(poll, &d[poll->next],
+                                                   &listed))
+        {
+            /* a List settles many rows at once: let requests in between */
+            if (settled++ == NGX_HTTP_SENDER_DOMAINS_TURN_ROWS) {
+                if (!poll->resume.timer_set) {
+                    ngx_add_timer(&poll->resume, 1);
+                }
+
+                return;
+            }
+
+            ngx_http_sender_domains_result(&d[poll->next],
+                                           NGX_HTTP_SENDER_DOMAINS_LISTED,
+                                           NULL, listed);
             poll->next++;
             continue;
         }
@@ -868,9 +1216,16 @@ ngx_http_sender_domains_poll_run(ngx_http_sender_domains_poll_t *poll)
         poll->in_flight++;
     }
 
-    if (poll->in_flight == 0) {
+    if (poll->in_flight == 0 && !poll->resume.timer_set) {
         ngx_http_sender_domains_poll_end(poll);
     }
+}
+
+
+static void
+ngx_http_sender_domains_poll_resume(ngx_event_t *ev)
+{
+    ngx_http_sender_domains_poll_run(ngx_http_sender_domains_poll);
 }
 
 
@@ -895,11 +1250,13 @@ ngx_http_sender_domains_poll_got(ngx_http_sender_domains_ses_t *ses)
     case SD_SES_OK:
         ngx_http_sender_domains_rate_recovered(ngx_cycle->log);
         ngx_http_sender_domains_error_logged = 0;
-        ngx_http_sender_domains_apply(g->row, &si, 0);
+        ngx_http_sender_domains_result(g->row, NGX_HTTP_SENDER_DOMAINS_GOT,
+                                       &si, 0);
         break;
 
     case SD_SES_NOT_FOUND:
-        ngx_http_sender_domains_apply(g->row, NULL, 1);
+        ngx_http_sender_domains_result(g->row, NGX_HTTP_SENDER_DOMAINS_GONE,
+                                       NULL, 0);
         break;
 
     case SD_SES_THROTTLED:
@@ -918,7 +1275,9 @@ ngx_http_sender_domains_poll_got(ngx_http_sender_domains_ses_t *ses)
                           ses->result.message);
         }
 
-        ngx_http_sender_domains_apply(g->row, NULL, 0);
+        ngx_http_sender_domains_result(g->row,
+                                       NGX_HTTP_SENDER_DOMAINS_FAILED,
+                                       NULL, 0);
     }
 
     poll->in_flight--;
@@ -932,6 +1291,13 @@ ngx_http_sender_domains_poll_got(ngx_http_sender_domains_ses_t *ses)
 static void
 ngx_http_sender_domains_poll_end(ngx_http_sender_domains_poll_t *poll)
 {
+    if (poll->resume.timer_set) {
+        ngx_del_timer(&poll->resume);
+    }
+
+    /* the batch points at this cycle's rows: save it before they go */
+    ngx_http_sender_domains_save();
+
     if (ngx_http_sender_domains_poll == poll) {
         ngx_http_sender_domains_poll = NULL;
     }

@@ -269,10 +269,29 @@ sd_row_schedule(json_t *row, int64_t now, int64_t base, int64_t max,
 
 
 unsigned
+sd_row_dkim_flag(const char *dkim_status)
+{
+    if (dkim_status == NULL) {
+        return 0;
+    }
+
+    if (strcmp(dkim_status, "verified") == 0) {
+        return SD_REC_DKIM_VERIFIED;
+    }
+
+    if (strcmp(dkim_status, "failed") == 0) {
+        return SD_REC_DKIM_FAILED;
+    }
+
+    return strcmp(dkim_status, "pending") == 0 ? SD_REC_DKIM_PENDING : 0;
+}
+
+
+unsigned
 sd_row_flags(const json_t *row)
 {
     unsigned     flags = 0;
-    const char  *dkim;
+    const char  *dkim, *mf;
 
     if (sd_row_is_domain(row)) {
         flags |= SD_REC_DOMAIN;
@@ -289,6 +308,15 @@ sd_row_flags(const json_t *row)
 
     if (dkim && strcmp(dkim, "failed") == 0 && !(flags & SD_REC_VERIFIED)) {
         flags |= SD_REC_FAILED;
+    }
+
+    /* for the refresher: what a List answer can settle */
+    flags |= sd_row_dkim_flag(dkim);
+
+    mf = sd_row_str(row, "mail_from_status");
+
+    if (mf && strcmp(mf, "pending") == 0) {
+        flags |= SD_REC_MAIL_FROM_PENDING;
     }
 
     return flags;

@@ -52,6 +52,9 @@ int64_t sd_row_schedule(json_t *row, int64_t now, int64_t base,
 /* store header flags (SD_REC_*) derived from the row */
 unsigned sd_row_flags(const json_t *row);
 
+/* SD_REC_DKIM_* for a dkim_status value (0: none or unknown) */
+unsigned sd_row_dkim_flag(const char *dkim_status);
+
 /* when the refresher should look next (0: only a person restarts it) */
 int64_t sd_row_next_check(const json_t *row);
 

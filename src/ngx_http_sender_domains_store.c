@@ -1024,19 +1024,148 @@ sd_store_update(sd_store_t *st, const char *ws, size_t ws_len,
 }
 
 
+/*
+ * "modify" may hand back pointers into the current value, which lives in
+ * the map: writing (the claim, the schedule, the row itself) can move or
+ * reuse the page it sits on, so such parts are copied out first.
+ */
+
+static int
+sd_store_detach(const MDB_val *v, sd_record_t *out, char **copy)
+{
+    char       *p;
+    uintptr_t   lo, hi, name, json;
+
+    *copy = NULL;
+
+    lo = (uintptr_t) v->mv_data;
+    hi = lo + v->mv_size;
+    name = (uintptr_t) out->sender_name;
+    json = (uintptr_t) out->json;
+
+    if (!(name >= lo && name < hi) && !(json >= lo && json < hi)) {
+        return 0;
+    }
+
+    p = malloc(out->sender_name_len + out->json_len + 1);
+    if (p == NULL) {
+        return ENOMEM;
+    }
+
+    memcpy(p, out->sender_name, out->sender_name_len);
+    memcpy(p + out->sender_name_len, out->json, out->json_len);
+    out->sender_name = p;
+    out->json = p + out->sender_name_len;
+    *copy = p;
+
+    return 0;
+}
+
+
+/*
+ * One row's read-modify-write inside an open write transaction: 0 when
+ * written or left alone (*skipped), MDB_NOTFOUND when the row is gone,
+ * SD_STORE_CONFLICT (nothing written), or an LMDB error that dooms the
+ * transaction.
+ */
+
+static int
+sd_store_modify_row(sd_store_t *st, MDB_txn *txn, sd_store_change_t *ch,
+    sd_store_modify_pt modify, void (*done)(void *ctx))
+{
+    int           rc;
+    char          kbuf[SD_STORE_MAX_KEY + 1], *copy;
+    MDB_val       k, v;
+    sd_record_t   cur, out;
+
+    ch->skipped = 0;
+
+    if (ch->ws_len + 1 + ch->id_len > SD_STORE_MAX_KEY) {
+        rc = MDB_NOTFOUND;
+        goto finish;
+    }
+
+    k.mv_data = kbuf;
+    k.mv_size = sd_store_key(ch->ws, ch->ws_len, ch->id, ch->id_len, kbuf);
+
+    /* a row deleted meanwhile is not brought back */
+    rc = mdb_get(txn, st->identities, &k, &v);
+    if (rc != 0) {
+        goto finish;
+    }
+
+    sd_store_decode(&v, &cur);
+
+    if (modify(ch->ctx, &cur, &out) != 0) {
+        ch->skipped = 1;
+        goto finish;
+    }
+
+    rc = sd_store_detach(&v, &out, &copy);
+
+    if (rc == 0) {
+        rc = sd_store_put_claimed(st, txn, ch->ws, ch->ws_len, ch->id,
+                                  ch->id_len, &k, &out);
+        free(copy);
+    }
+
+finish:
+
+    if (done) {
+        done(ch->ctx);
+    }
+
+    return rc;
+}
+
+
 sd_store_rc_e
 sd_store_modify(sd_store_t *st, const char *ws, size_t ws_len,
     const char *id, size_t id_len, sd_store_modify_pt modify,
     void (*done)(void *ctx), void *ctx)
 {
-    int           rc;
-    char          kbuf[SD_STORE_MAX_KEY + 1];
-    MDB_txn      *txn;
-    MDB_val       k, v;
-    sd_record_t   cur, out;
+    int                 rc;
+    MDB_txn            *txn;
+    sd_store_change_t   ch;
 
-    if (ws_len + 1 + id_len > SD_STORE_MAX_KEY) {
-        return SD_STORE_NOT_FOUND;
+    ch.ws = ws;
+    ch.ws_len = ws_len;
+    ch.id = id;
+    ch.id_len = id_len;
+    ch.ctx = ctx;
+
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = sd_store_modify_row(st, txn, &ch, modify, done);
+
+    if (rc == 0 && !ch.skipped) {
+        rc = mdb_txn_commit(txn);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    if (rc == SD_STORE_CONFLICT) {
+        return SD_STORE_CONFLICT;
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_modify_many(sd_store_t *st, sd_store_change_t *changes, size_t n,
+    sd_store_modify_pt modify, void (*done)(void *ctx), unsigned flags)
+{
+    int      rc;
+    size_t   i, written;
+    MDB_txn *txn;
+
+    if (n == 0) {
+        return SD_STORE_OK;
     }
 
     rc = sd_store_begin(st, 0, &txn);
@@ -1044,46 +1173,56 @@ sd_store_modify(sd_store_t *st, const char *ws, size_t ws_len,
         return sd_store_map(st, rc);
     }
 
-    k.mv_data = kbuf;
-    k.mv_size = sd_store_key(ws, ws_len, id, id_len, kbuf);
+    written = 0;
 
-    /* a row deleted meanwhile is not brought back */
-    rc = mdb_get(txn, st->identities, &k, &v);
+    for (i = 0; i < n; i++) {
+        rc = sd_store_modify_row(st, txn, &changes[i], modify, done);
 
-    if (rc != 0 && done) {
-        done(ctx);
+        switch (rc) {
+
+        case 0:
+            changes[i].rc = SD_STORE_OK;
+            written += !changes[i].skipped;
+            continue;
+
+        case MDB_NOTFOUND:
+            changes[i].rc = SD_STORE_NOT_FOUND;
+            continue;
+
+        case SD_STORE_CONFLICT:
+            changes[i].rc = SD_STORE_CONFLICT;
+            continue;
+        }
+
+        /* the transaction is unusable: nothing of this batch is kept */
+        mdb_txn_abort(txn);
+        goto failed;
+    }
+
+    if (written == 0) {
+        mdb_txn_abort(txn);
+        return SD_STORE_OK;
+    }
+
+    /* the environment is this process's: the flag is for this commit */
+    if (flags & SD_STORE_REDOABLE) {
+        (void) mdb_env_set_flags(st->env, MDB_NOMETASYNC, 1);
+    }
+
+    rc = mdb_txn_commit(txn);
+
+    if (flags & SD_STORE_REDOABLE) {
+        (void) mdb_env_set_flags(st->env, MDB_NOMETASYNC, 0);
     }
 
     if (rc == 0) {
-        sd_store_decode(&v, &cur);
-
-        if (modify(ctx, &cur, &out) != 0) {
-            mdb_txn_abort(txn);
-
-            if (done) {
-                done(ctx);
-            }
-
-            return SD_STORE_OK;
-        }
-
-        rc = sd_store_put_claimed(st, txn, ws, ws_len, id, id_len, &k, &out);
-
-        if (done) {
-            done(ctx);
-        }
+        return SD_STORE_OK;
     }
 
-    if (rc == SD_STORE_CONFLICT) {
-        mdb_txn_abort(txn);
-        return SD_STORE_CONFLICT;
-    }
+failed:
 
-    if (rc == 0) {
-        rc = mdb_txn_commit(txn);
-
-    } else {
-        mdb_txn_abort(txn);
+    for (i = 0; i < n; i++) {
+        changes[i].rc = sd_store_map(st, rc);
     }
 
     return sd_store_map(st, rc);
@@ -1262,15 +1401,16 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
 sd_store_rc_e
 sd_store_due(sd_store_t *st, int64_t now, size_t max,
     int (*each)(void *ctx, const char *ws, size_t ws_len, const char *id,
-                size_t id_len), void *ctx)
+                size_t id_len, unsigned flags), void *ctx)
 {
     int          rc, i;
     size_t       n;
     uint64_t     t;
     MDB_txn     *txn;
-    MDB_val      k, v;
+    MDB_val      k, v, rk, rv;
     const char  *key, *sep;
     MDB_cursor  *cur;
+    sd_record_t  rec;
 
     rc = sd_store_begin(st, MDB_RDONLY, &txn);
     if (rc != 0) {
@@ -1307,8 +1447,17 @@ sd_store_due(sd_store_t *st, int64_t now, size_t max,
         if (sep != NULL) {
             n++;
 
+            /* the row's header says what a List answer could settle */
+            rk.mv_data = (char *) key + 8;
+            rk.mv_size = k.mv_size - 8;
+            rec.flags = 0;
+
+            if (mdb_get(txn, st->identities, &rk, &rv) == 0) {
+                sd_store_decode(&rv, &rec);
+            }
+
             if (each(ctx, key + 8, sep - key - 8, sep + 1,
-                     key + k.mv_size - sep - 1) != 0)
+                     key + k.mv_size - sep - 1, rec.flags) != 0)
             {
                 break;
             }
@@ -1321,6 +1470,31 @@ sd_store_due(sd_store_t *st, int64_t now, size_t max,
     mdb_txn_abort(txn);
 
     return sd_store_map(st, (rc == MDB_NOTFOUND) ? 0 : rc);
+}
+
+
+sd_store_rc_e
+sd_store_count(sd_store_t *st, size_t *n)
+{
+    int       rc;
+    MDB_txn  *txn;
+    MDB_stat  stat;
+
+    *n = 0;
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = mdb_stat(txn, st->identities, &stat);
+    if (rc == 0) {
+        *n = stat.ms_entries;
+    }
+
+    mdb_txn_abort(txn);
+
+    return sd_store_map(st, rc);
 }
 
 

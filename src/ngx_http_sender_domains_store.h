@@ -30,6 +30,16 @@
 #define SD_REC_VERIFIED         0x01     /* SES: VerifiedForSendingStatus */
 #define SD_REC_FAILED           0x02     /* SES gave up: claim released */
 #define SD_REC_DOMAIN           0x04     /* a domain, else an address */
+/*
+ * What a ListEmailIdentities answer can settle without reading the JSON:
+ * the DKIM status (0: not recorded, a row written before these bits)
+ * and whether the MAIL FROM is pending (only GetEmailIdentity shows it).
+ */
+#define SD_REC_DKIM_MASK        0x18
+#define SD_REC_DKIM_PENDING     0x08
+#define SD_REC_DKIM_VERIFIED    0x10
+#define SD_REC_DKIM_FAILED      0x18
+#define SD_REC_MAIL_FROM_PENDING  0x20
 
 
 typedef enum {
@@ -98,6 +108,39 @@ typedef int (*sd_store_modify_pt)(void *ctx, const sd_record_t *cur,
 sd_store_rc_e sd_store_modify(sd_store_t *store, const char *ws,
     size_t ws_len, const char *id, size_t id_len, sd_store_modify_pt modify,
     void (*done)(void *ctx), void *ctx);
+
+/*
+ * Several read-modify-writes in one write transaction: one commit, so
+ * one wait for the disk instead of one per row (the refresher saves a
+ * poll's results this way).  "modify" runs for each row as in
+ * sd_store_modify, with that change's ctx; "done", if set, after each
+ * row is written or skipped.  A row that is gone (rc SD_STORE_NOT_FOUND),
+ * that "modify" leaves alone (rc SD_STORE_OK, skipped 1) or whose claim
+ * conflicts (SD_STORE_CONFLICT) does not stop the others; any other error
+ * aborts the transaction and nothing is written.
+ *
+ * SD_STORE_REDOABLE: the caller can redo the batch (the refresher's rows
+ * stay due until saved), so the commit skips the synchronous write of
+ * LMDB's meta page (MDB_NOMETASYNC for this commit only): a power cut may
+ * undo this last transaction, never corrupt the file, and the next commit
+ * by anyone makes it durable.  People's writes never use it.
+ */
+#define SD_STORE_REDOABLE       0x01
+
+typedef struct {
+    const char             *ws;
+    size_t                  ws_len;
+    const char             *id;
+    size_t                  id_len;
+    void                   *ctx;
+    sd_store_rc_e           rc;             /* set by the call */
+    int                     skipped;        /* set by the call */
+} sd_store_change_t;
+
+sd_store_rc_e sd_store_modify_many(sd_store_t *store,
+    sd_store_change_t *changes, size_t n, sd_store_modify_pt modify,
+    void (*done)(void *ctx), unsigned flags);
+
 /* 1 when another workspace holds the claim on exactly this name */
 int sd_store_claimed_by_other(sd_store_t *store, const char *ws,
     size_t ws_len, const char *id, size_t id_len);
@@ -120,7 +163,10 @@ sd_store_rc_e sd_store_legacy_list_after(sd_store_t *store, const char *ws,
 /* rows whose next check is due, oldest first, at most "max" */
 sd_store_rc_e sd_store_due(sd_store_t *store, int64_t now, size_t max,
     int (*each)(void *ctx, const char *ws, size_t ws_len, const char *id,
-                size_t id_len), void *ctx);
+                size_t id_len, unsigned flags), void *ctx);
+
+/* how many identity rows the store holds, all workspaces together */
+sd_store_rc_e sd_store_count(sd_store_t *store, size_t *n);
 
 sd_store_rc_e sd_store_lease(sd_store_t *store, int64_t owner, int64_t now,
     int64_t ttl, int *acquired);

@@ -83,36 +83,62 @@ SES is throttling calls
 
 
 
-=== TEST 3: many rows due: one ListEmailIdentities call instead of a Get per row
+=== TEST 3: many rows due that a List can settle: one ListEmailIdentities call instead of a Get per row
 --- init
 SdTest::sim_reset();
-::api(POST => '/', qq({"identity":"d$_.example"})) for 1 .. 12;
-SdTest::sim(POST => '/reset', '{}');
-SdTest::sim(POST => '/seed', qq({"identity":"d$_.example","verified":false})) for 1 .. 12;
-SdTest::sim(POST => '/dns/publish', '{"identity":"d1.example"}');
+::api(POST => '/', qq({"identity":"r\@d$_.example","type":"email"})) for 1 .. 12;
+SdTest::sim(DELETE => '/calls');
+SdTest::sim(POST => '/click', '{"identity":"r@d1.example"}');
 sleep 3;
 --- request eval
 [
 "GET /sim/calls",
-"GET /api/d1.example",
-"GET /api/d2.example",
+"GET /sim/calls?action=GetEmailIdentity",
+"GET /api/r%40d1.example",
+"GET /api/r%40d2.example",
 ]
 --- more_headers
 X-WS: acme
 X-Role: admin
 X-Plan: professional
 --- error_code eval
-[200, 200, 200]
+[200, 200, 200, 200]
 --- response_body_like eval
 [
 qr/ListEmailIdentities/,
-qr/"dkim_status":"verified"/,
-qr/"dkim_status":"pending"/,
+qr/^(?!.*"identity": "r\@d(?!1\.)).*"identity": "r\@d1\.example"/s,
+qr/"verified_for_sending":true/,
+qr/"verified_for_sending":false/,
 ]
 
 
 
-=== TEST 4: removed DNS records: the row turns back and the resolver stops using it
+=== TEST 4: rows whose MAIL FROM is pending need a Get anyway: no List call
+--- init
+SdTest::sim_reset();
+::api(POST => '/', qq({"identity":"d$_.example"})) for 1 .. 12;
+SdTest::sim(DELETE => '/calls');
+sleep 2.5;
+--- request eval
+[
+"GET /sim/calls?action=GetEmailIdentity",
+"GET /sim/calls?action=ListEmailIdentities",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[
+qr/"identity": "d12\.example"/,
+qr/^\[\]$/,
+]
+
+
+
+=== TEST 5: removed DNS records: the row turns back and the resolver stops using it
 --- init
 SdTest::sim_reset();
 ::api(POST => '/', '{"identity":"acme.com"}');

@@ -41,6 +41,8 @@
 #   BENCH_MEM_WRITES=10000  API writes per memory round
 #   BENCH_PACED_MS=4        resolve, paced: each connection waits this long
 #                           between requests (a fixed, moderate load)
+#   BENCH_SES_RATE=1000     sender_domains_ses_rate: how busy the refresher
+#                           can get (background)
 #   BENCH_SEED_THREADS=16   seeder connections
 #   BENCH_PORT=18500        first port tried (nginx; the simulator gets +1)
 #   BENCH_KEEP=0            1: keep the state folder (logs, LMDB files)
@@ -71,6 +73,7 @@ BENCH_BG_ROWS=${BENCH_BG_ROWS:-10000}
 BENCH_MEM_RESOLVES=${BENCH_MEM_RESOLVES:-1000000}
 BENCH_MEM_WRITES=${BENCH_MEM_WRITES:-10000}
 BENCH_PACED_MS=${BENCH_PACED_MS:-4}
+BENCH_SES_RATE=${BENCH_SES_RATE:-1000}
 BENCH_SEED_THREADS=${BENCH_SEED_THREADS:-16}
 BENCH_PORT=${BENCH_PORT:-18500}
 BENCH_KEEP=${BENCH_KEEP:-0}
@@ -168,6 +171,7 @@ start_env() {
         -e "s#@MAPSIZE@#4096m#" \
         -e "s#@SES_PORT@#$SES_PORT#" \
         -e "s#@REFRESH@#$refresh#" \
+        -e "s#@SES_RATE@#$BENCH_SES_RATE#" \
         -e "s#@PORT@#$PORT#" \
         -e "s#@USER@#$user_line#" \
         "$BENCH_DIR/nginx.conf.in" > "$ENV_DIR/nginx.conf"

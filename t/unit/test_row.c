@@ -258,6 +258,24 @@ ses_domain(sd_ses_identity_t *si)
 }
 
 
+/* a ready domain whose MAIL FROM SES is still checking */
+
+static json_t *
+mail_from_pending_domain(sd_ses_identity_t *si)
+{
+    json_t  *row;
+
+    row = new_domain();
+    sd_row_set_state(row, SD_STATE_READY);
+    ses_domain(si);
+    strcpy(si->mail_from.domain, "pmail.acme.com");
+    si->mail_from.status = SD_SES_VS_PENDING;
+    sd_row_apply_ses(row, si, NOW);
+
+    return row;
+}
+
+
 typedef struct {
     sd_ses_vstatus_e  status;
     const char       *dkim;          /* dkim_status */
@@ -445,6 +463,9 @@ test_apply_address(void **state)
 
 /* sd_row_flags */
 
+/* what the resolver and the claims use; the poll's bits are tested below */
+#define CLAIM_FLAGS  (SD_REC_DOMAIN | SD_REC_VERIFIED | SD_REC_FAILED)
+
 typedef struct {
     int          domain;
     int          verified;       /* -1: field absent */
@@ -495,12 +516,12 @@ test_flags(void **state)
                                 json_boolean(c->verified));
         }
 
-        if (sd_row_flags(row) != c->flags) {
+        if ((sd_row_flags(row) & CLAIM_FLAGS) != c->flags) {
             print_error("case %zu: flags 0x%x, expected 0x%x\n", i,
                         sd_row_flags(row), c->flags);
         }
 
-        assert_int_equal(sd_row_flags(row), c->flags);
+        assert_int_equal(sd_row_flags(row) & CLAIM_FLAGS, c->flags);
 
         json_decref(row);
     }
@@ -521,12 +542,12 @@ test_flags_after_ses(void **state)
     memset(&si, 0, sizeof(si));
     si.verification_status = SD_SES_VS_FAILED;
     sd_row_apply_ses(row, &si, NOW);
-    assert_int_equal(sd_row_flags(row), SD_REC_FAILED);
+    assert_int_equal(sd_row_flags(row) & CLAIM_FLAGS, SD_REC_FAILED);
 
     si.verification_status = SD_SES_VS_SUCCESS;
     si.verified_for_sending = 1;
     sd_row_apply_ses(row, &si, NOW);
-    assert_int_equal(sd_row_flags(row), SD_REC_VERIFIED);
+    assert_int_equal(sd_row_flags(row) & CLAIM_FLAGS, SD_REC_VERIFIED);
     json_decref(row);
 
     /* a domain */
@@ -535,7 +556,55 @@ test_flags_after_ses(void **state)
     ses_domain(&si);
     si.dkim.status = SD_SES_VS_FAILED;
     sd_row_apply_ses(row, &si, NOW);
-    assert_int_equal(sd_row_flags(row), SD_REC_DOMAIN | SD_REC_FAILED);
+    assert_int_equal(sd_row_flags(row) & CLAIM_FLAGS,
+                     SD_REC_DOMAIN | SD_REC_FAILED);
+    json_decref(row);
+}
+
+
+/* the refresher's bits: what a ListEmailIdentities answer can settle */
+
+static void
+test_flags_poll(void **state)
+{
+    json_t            *row;
+    sd_ses_identity_t  si;
+
+    (void) state;
+
+    assert_int_equal(sd_row_dkim_flag("pending"), SD_REC_DKIM_PENDING);
+    assert_int_equal(sd_row_dkim_flag("verified"), SD_REC_DKIM_VERIFIED);
+    assert_int_equal(sd_row_dkim_flag("failed"), SD_REC_DKIM_FAILED);
+    assert_int_equal(sd_row_dkim_flag("bogus"), 0);
+    assert_int_equal(sd_row_dkim_flag(NULL), 0);
+
+    /* a new address: DKIM pending, no MAIL FROM of its own */
+    row = new_address();
+    assert_int_equal(sd_row_flags(row) & SD_REC_DKIM_MASK,
+                     SD_REC_DKIM_PENDING);
+    assert_false(sd_row_flags(row) & SD_REC_MAIL_FROM_PENDING);
+    json_decref(row);
+
+    /* a domain whose MAIL FROM SES is still checking: only Get shows it */
+    row = mail_from_pending_domain(&si);
+    assert_int_equal(sd_row_flags(row) & SD_REC_DKIM_MASK,
+                     SD_REC_DKIM_PENDING);
+    assert_true(sd_row_flags(row) & SD_REC_MAIL_FROM_PENDING);
+
+    /* both settled */
+    si.dkim.status = SD_SES_VS_SUCCESS;
+    si.mail_from.status = SD_SES_VS_SUCCESS;
+    si.verified_for_sending = 1;
+    sd_row_apply_ses(row, &si, NOW);
+    assert_int_equal(sd_row_flags(row) & SD_REC_DKIM_MASK,
+                     SD_REC_DKIM_VERIFIED);
+    assert_false(sd_row_flags(row) & SD_REC_MAIL_FROM_PENDING);
+
+    si.dkim.status = SD_SES_VS_FAILED;
+    si.verified_for_sending = 0;
+    sd_row_apply_ses(row, &si, NOW);
+    assert_int_equal(sd_row_flags(row) & SD_REC_DKIM_MASK,
+                     SD_REC_DKIM_FAILED);
     json_decref(row);
 }
 
@@ -796,12 +865,7 @@ test_public_domain(void **state)
 
     (void) state;
 
-    row = new_domain();
-    sd_row_set_state(row, SD_STATE_READY);
-    ses_domain(&si);
-    strcpy(si.mail_from.domain, "pmail.acme.com");
-    si.mail_from.status = SD_SES_VS_PENDING;
-    sd_row_apply_ses(row, &si, NOW);
+    row = mail_from_pending_domain(&si);
 
     pub = sd_row_public(row, REGION, NULL);
     assert_non_null(pub);
@@ -935,6 +999,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_apply_address),
         cmocka_unit_test(test_flags),
         cmocka_unit_test(test_flags_after_ses),
+        cmocka_unit_test(test_flags_poll),
         cmocka_unit_test(test_next_check),
         cmocka_unit_test(test_schedule_failed),
         cmocka_unit_test(test_schedule_verified),

@@ -243,6 +243,7 @@ typedef struct {
     size_t  count;              /* every call counts, also past buf */
     int     cut;                /* buf was too small for them all */
     size_t  stop_after;         /* 0: never stop */
+    unsigned  flags[16];        /* sd_store_due: the first rows' flags */
 } collect_t;
 
 
@@ -295,9 +296,13 @@ collect_each(void *ctx, const char *id, size_t id_len,
 
 static int
 collect_due(void *ctx, const char *ws, size_t ws_len, const char *id,
-    size_t id_len)
+    size_t id_len, unsigned flags)
 {
     collect_t  *c = ctx;
+
+    if (c->count < sizeof(c->flags) / sizeof(c->flags[0])) {
+        c->flags[c->count] = flags;
+    }
 
     collect_add(c, ws, ws_len, id, id_len);
 
@@ -1104,6 +1109,300 @@ test_modify(void **state)
 }
 
 
+/* sd_store_modify_many */
+
+typedef struct {
+    int          calls;
+    int          done;
+    int          refuse;
+    int          keep_name;      /* hand back the stored name itself */
+    sd_record_t  out;
+} many_t;
+
+
+static int
+many_cb(void *ctx, const sd_record_t *cur, sd_record_t *out)
+{
+    many_t  *m = ctx;
+
+    m->calls++;
+
+    if (m->refuse) {
+        return 1;
+    }
+
+    *out = m->out;
+
+    if (m->keep_name) {
+        /* points into the map: the store must copy it before writing */
+        out->sender_name = cur->sender_name;
+        out->sender_name_len = cur->sender_name_len;
+    }
+
+    return 0;
+}
+
+
+static void
+many_done(void *ctx)
+{
+    many_t  *m = ctx;
+
+    m->done++;
+}
+
+
+static void
+many_set(sd_store_change_t *ch, const char *ws, const char *id, many_t *m)
+{
+    memset(ch, 0, sizeof(sd_store_change_t));
+    ch->ws = ws;
+    ch->ws_len = strlen(ws);
+    ch->id = id;
+    ch->id_len = strlen(id);
+    ch->ctx = m;
+    ch->rc = SD_STORE_ERROR;
+    ch->skipped = -1;
+}
+
+
+static void
+test_modify_many(void **state)
+{
+    int                 i;
+    fx_t               *fx = *state;
+    many_t              m[5];
+    collect_t           c;
+    sd_record_t         r, g;
+    sd_store_change_t   ch[5];
+
+    memset(m, 0, sizeof(m));
+
+    r = mkrec(D, T0, "One", "{\"v\":1}");
+    assert_int_equal(claim_rec(fx, "a", "one.com", &r), SD_STORE_OK);
+    r = mkrec(D, T0 + 1, "Two", "{\"v\":1}");
+    assert_int_equal(claim_rec(fx, "a", "two.com", &r), SD_STORE_OK);
+    r = mkrec(D, T0 + 2, "Three", "{\"v\":1}");
+    assert_int_equal(claim_rec(fx, "b", "three.com", &r), SD_STORE_OK);
+
+    /* a row SES failed whose name another workspace took meanwhile */
+    assert_int_equal(claim(fx, "a", "four.com", D), SD_STORE_OK);
+    assert_int_equal(update(fx, "a", "four.com", D | F, 0), SD_STORE_OK);
+    assert_int_equal(claim(fx, "c", "four.com", D), SD_STORE_OK);
+
+    /* written, left alone, gone, written, conflicting: one transaction */
+    many_set(&ch[0], "a", "one.com", &m[0]);
+    m[0].out = mkrec(D | V, T0 + 86400, "One Reports", "{\"v\":2}");
+    many_set(&ch[1], "a", "two.com", &m[1]);
+    m[1].refuse = 1;
+    many_set(&ch[2], "a", "gone.com", &m[2]);
+    many_set(&ch[3], "b", "three.com", &m[3]);
+    m[3].out = mkrec(D, T0 + 100, NULL, "{\"v\":\"two\"}");
+    m[3].keep_name = 1;
+    many_set(&ch[4], "a", "four.com", &m[4]);
+    m[4].out = mkrec(D, T0 + 5, NULL, "{\"v\":2}");
+
+    assert_int_equal(sd_store_modify_many(fx->st, ch, 5, many_cb, many_done,
+                                          0),
+                     SD_STORE_OK);
+
+    assert_int_equal(ch[0].rc, SD_STORE_OK);
+    assert_int_equal(ch[0].skipped, 0);
+    assert_int_equal(ch[1].rc, SD_STORE_OK);
+    assert_int_equal(ch[1].skipped, 1);
+    assert_int_equal(ch[2].rc, SD_STORE_NOT_FOUND);
+    assert_int_equal(ch[3].rc, SD_STORE_OK);
+    assert_int_equal(ch[3].skipped, 0);
+    assert_int_equal(ch[4].rc, SD_STORE_CONFLICT);
+
+    /* "modify" ran for each row there, "done" for every change */
+    assert_int_equal(m[0].calls, 1);
+    assert_int_equal(m[1].calls, 1);
+    assert_int_equal(m[2].calls, 0);
+    assert_int_equal(m[3].calls, 1);
+    assert_int_equal(m[4].calls, 1);
+
+    for (i = 0; i < 5; i++) {
+        assert_int_equal(m[i].done, 1);
+    }
+
+    assert_int_equal(get(fx, "a", "one.com", &g), SD_STORE_OK);
+    assert_int_equal(g.flags, D | V);
+    assert_true(g.next_check == T0 + 86400);
+    assert_memory_equal(g.sender_name, "One Reports", 11);
+    assert_string_equal(g.json, "{\"v\":2}");
+
+    assert_int_equal(get(fx, "a", "two.com", &g), SD_STORE_OK);
+    assert_string_equal(g.json, "{\"v\":1}");
+
+    assert_int_equal(get(fx, "b", "three.com", &g), SD_STORE_OK);
+    assert_int_equal(g.sender_name_len, 5);
+    assert_memory_equal(g.sender_name, "Three", 5);
+    assert_string_equal(g.json, "{\"v\":\"two\"}");
+
+    assert_int_equal(get(fx, "a", "four.com", &g), SD_STORE_OK);
+    assert_int_equal(g.flags, D | F);
+
+    assert_int_equal(get(fx, "a", "gone.com", &g), SD_STORE_NOT_FOUND);
+
+    /* the schedule moved with the rows */
+    assert_string_equal(due(fx, T0 + 1000, 10, &c), "a/two.com,b/three.com");
+
+    /* nothing to do: fine */
+    assert_int_equal(sd_store_modify_many(fx->st, ch, 0, many_cb, NULL, 0),
+                     SD_STORE_OK);
+
+    /* only rows left alone: nothing committed, all fine */
+    many_set(&ch[0], "a", "two.com", &m[1]);
+    assert_int_equal(sd_store_modify_many(fx->st, ch, 1, many_cb, NULL, 0),
+                     SD_STORE_OK);
+    assert_int_equal(ch[0].rc, SD_STORE_OK);
+    assert_int_equal(ch[0].skipped, 1);
+}
+
+
+/* many rows on the same pages, each keeping its stored name */
+
+static void
+test_modify_many_pages(void **state)
+{
+    char                id[100][32], name[100][48], json[100][96];
+    int                 i;
+    fx_t               *fx = *state;
+    many_t              m[100];
+    collect_t           c;
+    sd_record_t         r, g;
+    sd_store_change_t   ch[100];
+
+    memset(m, 0, sizeof(m));
+
+    for (i = 0; i < 100; i++) {
+        snprintf(id[i], sizeof(id[i]), "d%03d.com", i);
+        snprintf(name[i], sizeof(name[i]), "Name %d %.*s", i, i % 30,
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+        snprintf(json[i], sizeof(json[i]), "{\"n\":%d}", i);
+        r = mkrec(D, T0 + i, name[i], json[i]);
+        assert_int_equal(claim_rec(fx, "w", id[i], &r), SD_STORE_OK);
+    }
+
+    /* every row grows or shrinks, so the pages change under the names */
+    for (i = 0; i < 100; i++) {
+        snprintf(json[i], sizeof(json[i]), "{\"n\":%d,\"pad\":\"%.*s\"}",
+                 i, (i * 7) % 60, "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+                 "yyyyyyyyyyyyyyyyyy");
+        many_set(&ch[i], "w", id[i], &m[i]);
+        m[i].out = mkrec(D | V, T0 + 1000 - i, NULL, json[i]);
+        m[i].keep_name = 1;
+    }
+
+    /* redoable: the same result, and it survives closing the store */
+    assert_int_equal(sd_store_modify_many(fx->st, ch, 100, many_cb, NULL,
+                                          SD_STORE_REDOABLE),
+                     SD_STORE_OK);
+
+    sd_store_close(fx->st);
+    fx->st = NULL;
+    fx_open(fx, MAP_SIZE);
+
+    for (i = 0; i < 100; i++) {
+        assert_int_equal(ch[i].rc, SD_STORE_OK);
+        assert_int_equal(get(fx, "w", id[i], &g), SD_STORE_OK);
+        assert_int_equal(g.flags, D | V);
+        assert_true(g.next_check == T0 + 1000 - i);
+        assert_int_equal(g.sender_name_len, strlen(name[i]));
+        assert_memory_equal(g.sender_name, name[i], strlen(name[i]));
+        assert_string_equal(g.json, json[i]);
+    }
+
+    /* the schedule is in the new order, nothing left behind */
+    due(fx, T0 + 900, 1000, &c);
+    assert_int_equal(c.count, 0);
+    due(fx, T0 + 1000, 1000, &c);
+    assert_int_equal(c.count, 100);
+    assert_true(strncmp(c.buf, "w/d099.com,w/d098.com,", 22) == 0);
+}
+
+
+/* an error part-way (the map is full) keeps nothing of the batch */
+
+static void
+test_modify_many_full(void **state)
+{
+    char                id[64][16], *big;
+    int                 i;
+    fx_t               *fx = *state;
+    many_t              m;
+    sd_record_t         r, g;
+    sd_store_rc_e       rc;
+    sd_store_change_t   ch[64];
+
+    fx_fresh(fx, 256 * 1024);
+
+    for (i = 0; i < 64; i++) {
+        snprintf(id[i], sizeof(id[i]), "d%02d.com", i);
+        r = mkrec(D, T0, NULL, "{}");
+        assert_int_equal(claim_rec(fx, "w", id[i], &r), SD_STORE_OK);
+    }
+
+    big = malloc(8192);
+    assert_non_null(big);
+    memset(big, 'z', 8191);
+    big[8191] = '\0';
+
+    memset(&m, 0, sizeof(m));
+    m.out = mkrec(D | V, T0 + 10, NULL, big);
+
+    for (i = 0; i < 64; i++) {
+        many_set(&ch[i], "w", id[i], &m);
+    }
+
+    rc = sd_store_modify_many(fx->st, ch, 64, many_cb, NULL, 0);
+    assert_int_equal(rc, SD_STORE_FULL);
+
+    for (i = 0; i < 64; i++) {
+        assert_int_equal(ch[i].rc, SD_STORE_FULL);
+        assert_int_equal(get(fx, "w", id[i], &g), SD_STORE_OK);
+        assert_string_equal(g.json, "{}");
+        assert_true(g.next_check == T0);
+    }
+
+    free(big);
+}
+
+
+static sd_store_rc_e legacy_replace(fx_t *fx, const char *ws, size_t n,
+    const char **ids, const char **names);
+
+
+static void
+test_count(void **state)
+{
+    size_t   n;
+    fx_t    *fx = *state;
+
+    assert_int_equal(sd_store_count(fx->st, &n), SD_STORE_OK);
+    assert_int_equal(n, 0);
+
+    assert_int_equal(claim(fx, "a", "one.com", D), SD_STORE_OK);
+    assert_int_equal(claim(fx, "b", "x@two.com", 0), SD_STORE_OK);
+    assert_int_equal(claim(fx, "b", "three.com", D), SD_STORE_OK);
+    assert_int_equal(sd_store_count(fx->st, &n), SD_STORE_OK);
+    assert_int_equal(n, 3);
+
+    /* legacy senders are not identities of the account */
+    {
+        const char  *ids[] = { "old@four.com" }, *names[] = { "Old" };
+
+        assert_int_equal(legacy_replace(fx, "a", 1, ids, names),
+                         SD_STORE_OK);
+    }
+
+    assert_int_equal(del(fx, "a", "one.com"), SD_STORE_OK);
+    assert_int_equal(sd_store_count(fx->st, &n), SD_STORE_OK);
+    assert_int_equal(n, 2);
+}
+
+
 /* the schedule */
 
 static void
@@ -1132,6 +1431,10 @@ test_due(void **state)
     assert_string_equal(due(fx, T0 + 10, 100, &c), "b/x@two.com");
     assert_string_equal(due(fx, T0 + 29, 100, &c),
                         "b/x@two.com,ab/three.com");
+
+    /* with each row's header flags */
+    assert_int_equal(c.flags[0], 0);
+    assert_int_equal(c.flags[1], D);
     assert_string_equal(due(fx, T0 + 30, 100, &c),
                         "b/x@two.com,ab/three.com,a/one.com");
     assert_string_equal(due(fx, 4102444800LL, 100, &c),
@@ -1847,6 +2150,10 @@ main(int argc, char **argv)
         T(test_failed_comes_back),
         T(test_delete),
         T(test_modify),
+        T(test_modify_many),
+        T(test_modify_many_pages),
+        T(test_modify_many_full),
+        T(test_count),
         T(test_due),
         T(test_due_same_time),
         T(test_legacy),
