@@ -156,15 +156,6 @@ ngx_http_sender_domains_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 }
 
 
-static int64_t
-ngx_http_sender_domains_now_ms(void)
-{
-    ngx_time_t  *tp = ngx_timeofday();
-
-    return (int64_t) tp->sec * 1000 + tp->msec;
-}
-
-
 ngx_msec_t
 ngx_http_sender_domains_rate_take(ngx_uint_t background)
 {
@@ -184,7 +175,13 @@ ngx_http_sender_domains_rate_take(ngx_uint_t background)
     shpool = (ngx_slab_pool_t *) ngx_http_sender_domains_zone->shm.addr;
     sh = ngx_http_sender_domains_zone->data;
 
-    now = ngx_http_sender_domains_now_ms();
+    /*
+     * The monotonic clock is the same in every worker and never steps
+     * back with the wall clock; each worker's copy is cached, though, and
+     * refreshed once per event loop turn, so the workers' "now" differ by
+     * a few milliseconds: see the refill below.
+     */
+    now = (int64_t) ngx_current_msec;
     rate = smcf->ses_rate;
 
     /* one second's worth, plus one call kept for people */
@@ -195,14 +192,21 @@ ngx_http_sender_domains_rate_take(ngx_uint_t background)
 
     ngx_shmtx_lock(&shpool->mutex);
 
+    /*
+     * Refill only for time no worker has credited yet: a worker whose
+     * cached clock lags behind must not move last_ms back, or the next
+     * take would credit the same interval twice (two workers at rate 100
+     * then made up to 150 calls a second).
+     */
+
     if (sh->last_ms == 0) {
         sh->millitokens = cap;
+        sh->last_ms = now;
 
     } else if (now > sh->last_ms) {
         sh->millitokens += (now - sh->last_ms) * rate;
+        sh->last_ms = now;
     }
-
-    sh->last_ms = now;
 
     if (sh->millitokens > cap) {
         sh->millitokens = cap;
