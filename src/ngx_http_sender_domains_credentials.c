@@ -489,6 +489,10 @@ sd_credentials_from_env(sd_getenv_pt getenv_fn, sd_credentials_t *cred,
 
     sd_credentials_wipe(cred);
 
+    ak = 0;
+    sk = 0;
+    tok = 0;
+
     rc = sd_cred_env_var(getenv_fn, "AWS_ACCESS_KEY_ID",
                          SD_CRED_ACCESS_KEY_MAX, cred->access_key, &ak,
                          err, err_size);

@@ -54,6 +54,7 @@ static ngx_connection_t  *ngx_http_sender_domains_sockets[
                               NGX_HTTP_SENDER_DOMAINS_HTTP_MAX_SOCKETS];
 static ngx_uint_t         ngx_http_sender_domains_in_flight;
 static ngx_uint_t         ngx_http_sender_domains_driving;
+static ngx_queue_t        ngx_http_sender_domains_calls;
 
 
 ngx_int_t
@@ -95,6 +96,8 @@ ngx_http_sender_domains_http_init(ngx_cycle_t *cycle)
     ngx_http_sender_domains_timer_ev.log = cycle->log;
     ngx_http_sender_domains_timer_ev.cancelable = 1;
 
+    ngx_queue_init(&ngx_http_sender_domains_calls);
+
     ngx_http_sender_domains_multi = m;
 
     return NGX_OK;
@@ -104,12 +107,29 @@ ngx_http_sender_domains_http_init(ngx_cycle_t *cycle)
 void
 ngx_http_sender_domains_http_exit(ngx_cycle_t *cycle)
 {
+    ngx_queue_t                          *q;
+    ngx_http_sender_domains_http_call_t  *call;
+
     if (ngx_http_sender_domains_multi == NULL) {
         return;
     }
 
     if (ngx_http_sender_domains_timer_ev.timer_set) {
         ngx_del_timer(&ngx_http_sender_domains_timer_ev);
+    }
+
+    /*
+     * curl_multi_cleanup() leaves the easy handles still attached to
+     * their owners: remove and free every call's handle and headers now
+     * (calls in flight, and finished ones whose pool is still alive);
+     * a pool destroyed later finds nothing left to free
+     */
+
+    while (!ngx_queue_empty(&ngx_http_sender_domains_calls)) {
+        q = ngx_queue_head(&ngx_http_sender_domains_calls);
+        call = ngx_queue_data(q, ngx_http_sender_domains_http_call_t, queue);
+
+        ngx_http_sender_domains_http_cleanup(call);
     }
 
     /* cleanup closes cached connections through our close callback */
@@ -167,6 +187,7 @@ ngx_http_sender_domains_http_start(ngx_pool_t *pool, ngx_log_t *log,
     }
 
     call->easy = e;
+    ngx_queue_insert_tail(&ngx_http_sender_domains_calls, &call->queue);
 
     u = ngx_pnalloc(pool, url->len + 1);
     if (u == NULL) {
@@ -289,6 +310,7 @@ ngx_http_sender_domains_http_cleanup(void *data)
     if (call->easy) {
         curl_easy_cleanup(call->easy);
         call->easy = NULL;
+        ngx_queue_remove(&call->queue);
     }
 
     if (call->headers) {

@@ -53,6 +53,9 @@ struct ngx_http_sender_domains_http_call_s {
     /* keeps an exiting worker alive until the call ends (see .c) */
     ngx_event_t                             deadline;
 
+    /* in the list of calls that own an easy handle, for exit */
+    ngx_queue_t                             queue;
+
     unsigned                                active:1;
     unsigned                                done:1;
 };

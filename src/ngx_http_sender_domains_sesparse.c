@@ -306,6 +306,9 @@ sd_ses_classify_query_xml(int http_status, const char *body,
 
     ok = (http_status >= 200 && http_status < 300);
 
+    rname = NULL;
+    rlen = 0;
+
     root = (body != NULL)
            && sd_ses_xml_root(body, body_len, &rname, &rlen) == 0;
 

@@ -1271,6 +1271,7 @@ sd_sigv4_authorization(const sd_sigv4_request_t *req, char **out,
 
     creq = NULL;
     sts = NULL;
+    sts_len = 0;
 
     rc = sd_sigv4_join_parts(req, &parts, &creq, &creq_len);
 

@@ -211,6 +211,8 @@ sd_store_begin(sd_store_t *st, unsigned flags, MDB_txn **txn)
 {
     int  rc, tries;
 
+    rc = MDB_PANIC;  /* always set below; clang cannot tell */
+
     for (tries = 0; tries < 3; tries++) {
         rc = mdb_txn_begin(st->env, NULL, flags, txn);
 

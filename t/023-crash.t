@@ -13,7 +13,10 @@ repeat_each(1);
 no_shuffle();
 
 # Starts an add whose CreateEmailIdentity SES answers slowly (it has taken
-# effect in SES already), and kills the worker while it waits.
+# effect in SES already), and kills the worker while it waits.  Both waits
+# poll for their condition (the identity exists in SES; a new worker is
+# up) rather than sleep a fixed time: under valgrind or on a loaded
+# machine the worker may take well over a second to reach SES.
 sub kill_during_add {
     my ($identity) = @_;
     SdTest::sim_reset();
@@ -23,11 +26,18 @@ sub kill_during_add {
     my @p = SdTest::background(SdTest::server_root() . "/html/add",
         [POST => '/api/', qq({"identity":"$identity"}),
          {'X-WS' => 'acme', 'X-Role' => 'admin', 'X-Plan' => 'professional'}]);
-    sleep 0.5;
+    # the slow answer holds for 3 s: kill while SES has the identity and
+    # the worker still waits for the answer
+    my $deadline = time + 30;
+    while (time < $deadline) {
+        last if SdTest::sim(GET => '/identities') =~ /"identity": ?"\Q$identity\E"/;
+        sleep 0.05;
+    }
     kill 'KILL', @w;
     SdTest::wait_pids(@p);
     # the master starts a new worker
-    for (1 .. 50) {
+    $deadline = time + 30;
+    while (time < $deadline) {
         my @n = SdTest::worker_pids();
         last if @n && $n[0] != $w[0];
         sleep 0.1;

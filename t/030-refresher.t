@@ -18,6 +18,46 @@ sub api {
                                 'X-Plan' => 'professional'});
 }
 
+# Adds identities in parallel, early in a second: rows are first due one
+# refresh interval (1 s) after they were added, counted in whole seconds,
+# so rows added within one second are due at the same tick, however slow
+# the machine (ASan, valgrind, load) makes each add.
+sub add_at_once {
+    my @ids = @_;
+    my $t = Time::HiRes::time();
+    sleep 1.02 - ($t - int $t);
+    SdTest::wait_pids(SdTest::background(SdTest::server_root() . "/html/add",
+        map { [POST => '/api/', qq({"identity":"$_"}),
+               {'X-WS' => 'acme', 'X-Role' => 'admin',
+                'X-Plan' => 'professional'}] } @ids));
+}
+
+# Polls one row until its JSON matches (the refresher got to it), for up
+# to 30 s: on a slow machine the first poll may take more than a tick.
+sub wait_for {
+    my ($id, $re) = @_;
+    my $deadline = time + 30;
+    while (time < $deadline) {
+        my ($st, $body) = api(GET => "/$id");
+        return 1 if $st == 200 && $body =~ $re;
+        sleep 0.2;
+    }
+    return 0;
+}
+
+# Polls the simulator's call log until a call of this action matches, for
+# up to 30 s (the refresher's first tick may be late on a slow machine).
+sub wait_for_call {
+    my ($action, $re) = @_;
+    my $deadline = time + 30;
+    while (time < $deadline) {
+        my $body = SdTest::sim(GET => "/calls?action=$action");
+        return 1 if $body =~ $re;
+        sleep 0.2;
+    }
+    return 0;
+}
+
 sub refresher_pids {
     open my $fh, '<', SdTest::server_root() . '/logs/error.log' or return;
     my %p;
@@ -34,7 +74,7 @@ __DATA__
 SdTest::sim_reset();
 ::api(POST => '/', '{"identity":"acme.com"}');
 SdTest::sim(POST => '/dns/publish', '{"identity":"acme.com"}');
-sleep 3;
+::wait_for('acme.com', qr/"verified_for_sending":true/);
 --- request eval
 [
 "GET /api/acme.com",
@@ -86,10 +126,10 @@ SES is throttling calls
 === TEST 3: many rows due that a List can settle: one ListEmailIdentities call instead of a Get per row
 --- init
 SdTest::sim_reset();
-::api(POST => '/', qq({"identity":"r\@d$_.example","type":"email"})) for 1 .. 12;
+::add_at_once(map { "r\@d$_.example" } 1 .. 12);
 SdTest::sim(DELETE => '/calls');
 SdTest::sim(POST => '/click', '{"identity":"r@d1.example"}');
-sleep 3;
+::wait_for('r%40d1.example', qr/"verified_for_sending":true/);
 --- request eval
 [
 "GET /sim/calls",
@@ -118,7 +158,7 @@ qr/"verified_for_sending":false/,
 SdTest::sim_reset();
 ::api(POST => '/', qq({"identity":"d$_.example"})) for 1 .. 12;
 SdTest::sim(DELETE => '/calls');
-sleep 2.5;
+::wait_for_call('GetEmailIdentity', qr/"identity": "d12\.example"/);
 --- request eval
 [
 "GET /sim/calls?action=GetEmailIdentity",
@@ -143,7 +183,7 @@ qr/^\[\]$/,
 SdTest::sim_reset();
 ::api(POST => '/', '{"identity":"acme.com"}');
 SdTest::sim(POST => '/dns/publish', '{"identity":"acme.com"}');
-sleep 2.5;
+::wait_for('acme.com', qr/"verified_for_sending":true/);
 SdTest::sim(POST => '/dns/unpublish', '{"identity":"acme.com"}');
 SdTest::sim(POST => '/clock', '{"advance":270000}');
 --- request eval

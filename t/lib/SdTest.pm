@@ -237,6 +237,11 @@ sub server_root {
     return $ENV{TEST_NGINX_SERVER_ROOT} // $ENV{TEST_NGINX_SERVROOT};
 }
 
+# The master's live children, found by their parent pid alone: under
+# valgrind a worker's name in /proc/<pid>/stat is "memcheck-amd64-", not
+# "nginx".  The name may hold spaces or parentheses, so the fields are
+# read after its last ")".  Zombies (a killed worker not yet reaped) are
+# left out.
 sub worker_pids {
     my $master = master_pid() or return ();
     my @pids;
@@ -244,11 +249,14 @@ sub worker_pids {
         open my $fh, '<', $stat or next;
         my $line = <$fh> // '';
         close $fh;
-        if ($line =~ /^(\d+) \(nginx\) \S+ (\d+)/ && $2 == $master) {
-            push @pids, $1;
-        }
+        my $end = rindex $line, ')';
+        next if $end < 0;
+        my ($pid) = $line =~ /^(\d+) /;
+        my ($state, $ppid) = split ' ', substr($line, $end + 1);
+        next unless defined $pid && defined $ppid;
+        push @pids, $pid if $ppid == $master && $state !~ /^[ZX]$/;
     }
-    return @pids;
+    return sort { $a <=> $b } @pids;
 }
 
 sub master_pid {

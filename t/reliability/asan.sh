@@ -72,13 +72,11 @@ RT=$($CC -print-file-name=libclang_rt.asan-x86_64.so)
 # ---- build -----------------------------------------------------------------
 
 SAN="-fsanitize=address,undefined"
-# -Wno-error: nginx makes clang warnings fatal; this build is for the
-# sanitizers, the gcc build (Makefile.dev) is the one that polices warnings
-# (clang-only warnings are listed in build/asan/make.log)
+# nginx makes clang's warnings fatal (-Werror): the module builds
+# warning-free with clang too
 # asan.ignorelist: the generated objs/*_modules.c (see the file)
 CC_OPT="$SAN -fsanitize-ignorelist=$ROOT/t/reliability/asan.ignorelist
-        -fno-omit-frame-pointer -fno-sanitize-recover=address -g -O1 -fPIC
-        -Wno-error"
+        -fno-omit-frame-pointer -fno-sanitize-recover=address -g -O1 -fPIC"
 CC_OPT=$(echo $CC_OPT)
 LD_OPT="$SAN -fPIC"
 

@@ -38,19 +38,14 @@
 # output the runner printed for any report whose stack holds a module
 # frame, so such a report fails the run even in a block that passed.
 #
-# Which tests (default): every t/*.t except
-#   t/000-runner.t        the runner's self-test against stock nginx;
-#   t/023-crash.t,        they SIGKILL workers that SdTest::worker_pids()
-#   t/061-reload-under-load.t
-#                         finds by the process name "nginx" in
-#                         /proc/<pid>/stat, which is "memcheck-amd64-"
-#                         under valgrind: the kill never happens and the
-#                         "exited on signal 9" checks fail (not a memory
-#                         problem; see docs/reliability.md).
+# Which tests (default): every t/*.t except t/000-runner.t, the runner's
+# self-test against stock nginx.  (t/023 and t/061 SIGKILL workers that
+# SdTest::worker_pids() finds as the master's children, whatever their
+# process name: "memcheck-amd64-" under valgrind.)
 # That is about 7 minutes on 2 cores.  --quick runs a representative
 # subset (QUICK below: API and JSON, SES calls over libcurl and their
 # failures, refresher, lease and reload, resolver, JWT, bad input) in
-# about 4 minutes; --all really runs every file.  Or name the files.
+# about 4 minutes; --all is the default.  Or name the files.
 #
 # "possibly lost" blocks are shown but are not errors: with master_process
 # off (the runner's default) nginx exit()s at once on SIGQUIT, so a
@@ -149,10 +144,7 @@ echo "valgrind.sh: module $MODULE"
 if [ $# -eq 0 ]; then
     case $SELECT in
     quick) set -- $QUICK ;;
-    all) set -- $(cd "$ROOT" && ls t/*.t | grep -v '^t/000-runner\.t$') ;;
-    *) set -- $(cd "$ROOT" && ls t/*.t \
-                | grep -v -e '^t/000-runner\.t$' -e '^t/023-crash\.t$' \
-                          -e '^t/061-reload-under-load\.t$') ;;
+    *) set -- $(cd "$ROOT" && ls t/*.t | grep -v '^t/000-runner\.t$') ;;
     esac
 fi
 
