@@ -505,6 +505,11 @@ print(len(json.loads(b)["identities"]), len(b))')
             "$(rps "$M_RPS"), $(ms "$M_P50") / $(ms "$M_P99")" "" INFO
     done
 
+    # the card reads large lists in pages of 100 (docs/decisions.md)
+    compare "list1000-page" -H "X-WS: list1000" -H "X-Role: member" \
+        -H "X-Plan: professional" "$url?limit=100"
+    report_compare list "GET /?limit=100 (first page of 1,000 identities)"
+
     BENCH_SECONDS=$save_seconds
     stop_env
 }
