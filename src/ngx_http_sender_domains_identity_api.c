@@ -876,6 +876,18 @@ ngx_http_sender_domains_call(ngx_http_request_t *r,
 
     r->main->count++;
 
+    /*
+     * The client may be gone already: its FIN came with the request (or
+     * while the body or an earlier step was handled), epoll reported it
+     * then (pending_eof) and, edge-triggered, never will again.  Without
+     * this, ngx_http_test_reading() would not run before SES answers and
+     * the call would go on for nobody, the request alive until then.
+     * (kqueue sets pending_eof too; level-triggered events fire again.)
+     */
+    if (r->connection->read->pending_eof) {
+        ngx_post_event(r->connection->read, &ngx_posted_events);
+    }
+
     return NGX_DONE;
 }
 
