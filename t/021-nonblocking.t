@@ -9,6 +9,9 @@ use Time::HiRes qw(time sleep);
 
 repeat_each(1);
 no_shuffle();
+# TEST 3/4 look for a line logged before their first request, from every
+# request of the block
+check_accum_error_log();
 run_tests();
 
 __DATA__
@@ -75,26 +78,93 @@ GET /slow.txt
 
 
 
-=== TEST 3: a client that leaves while SES is slow: its call is cancelled, nothing leaks
+=== TEST 3: a client that leaves while SES is slow: its call is cancelled, its request freed at once
 --- init
 SdTest::sim_reset();
-SdTest::sim(POST => '/faults', '{"count":1,"kind":"slow","delay":1,"match":"CreateEmailIdentity"}');
+SdTest::sim(POST => '/faults', '{"count":1,"kind":"slow","delay":2,"match":"CreateEmailIdentity"}');
 my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                               PeerPort => $ENV{TEST_NGINX_SERVER_PORT});
 my $b = '{"identity":"gone.example"}';
 print $s "POST /api/ HTTP/1.1\r\nHost: x\r\nX-WS: acme\r\nX-Role: admin\r\n"
        . "X-Plan: professional\r\nContent-Type: application/json\r\n"
        . "Content-Length: " . length($b) . "\r\n\r\n$b";
-sleep 0.3;
+# leave once the call has reached SES (its answer holds for 2 s)
+SdTest::wait_until(30, sub {
+    SdTest::sim(GET => '/identities') =~ /"identity": ?"gone\.example"/ });
 close $s;
-sleep 1.5;
---- request
-GET /api/gone.example
+# nginx notices at once: the request is freed (its connection closed) long
+# before SES answers; the row stays "creating", the call never completed
+SdTest::wait_until(30, sub { SdTest::active_connections() == 1 });
+--- config
+    location /api/ {
+        sender_domains_api;
+        sender_domains_workspace $http_x_ws;
+        sender_domains_role $http_x_role;
+        sender_domains_plan $http_x_plan;
+    }
+    location = /status { stub_status; }
+--- request eval
+[
+"GET /status",
+"GET /api/gone.example",
+]
 --- more_headers
 X-WS: acme
 X-Role: admin
 X-Plan: professional
---- error_code: 200
---- response_body_like: "identity":"gone\.example","type":"domain","kind":"managed",.*"state":"creating"
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[
+qr/^Active connections: 1 /,
+qr/"identity":"gone\.example","type":"domain","kind":"managed",.*"state":"creating"/,
+]
+--- error_log
+client prematurely closed connection
+--- no_error_log
+[alert]
+
+
+
+=== TEST 4: a client gone before its add is even read (the FIN came with the request): its call is cancelled too
+--- init
+SdTest::sim_reset();
+SdTest::sim(POST => '/faults', '{"count":1,"kind":"slow","delay":2,"match":"CreateEmailIdentity"}');
+my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                              PeerPort => $ENV{TEST_NGINX_SERVER_PORT});
+my $b = '{"identity":"early.example"}';
+print $s "POST /api/ HTTP/1.1\r\nHost: x\r\nX-WS: acme\r\nX-Role: admin\r\n"
+       . "X-Plan: professional\r\nContent-Type: application/json\r\n"
+       . "Content-Length: " . length($b) . "\r\n\r\n$b";
+close $s;
+# nginx reads the request and the end of the stream together (epoll
+# reports that once): the module must still notice before SES answers
+SdTest::wait_until(30, sub { SdTest::active_connections() == 1 });
+--- config
+    location /api/ {
+        sender_domains_api;
+        sender_domains_workspace $http_x_ws;
+        sender_domains_role $http_x_role;
+        sender_domains_plan $http_x_plan;
+    }
+    location = /status { stub_status; }
+--- request eval
+[
+"GET /status",
+"GET /api/early.example",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[
+qr/^Active connections: 1 /,
+qr/"identity":"early\.example","type":"domain","kind":"managed",.*"state":"creating"/,
+]
+--- error_log
+client prematurely closed connection
 --- no_error_log
 [alert]

@@ -9,7 +9,8 @@ package SdTest;
 #   - resets the simulator before each block (fresh "AWS" account);
 #   - small helpers for blocks' --- init code: sim() calls the simulator's
 #     control API, background() runs requests while the block's own
-#     requests go on, worker_pids() finds nginx workers;
+#     requests go on, worker_pids() finds nginx workers, wait_until()
+#     polls for a condition, active_connections() reads stub_status;
 #   - for the paged card list: cursor() makes the "next" value of a page
 #     that ended on a row, list_summary() turns an answer into one line
 #     ("a.com b.com next=CURSOR", "error=CODE") for --- response_body_filters.
@@ -25,6 +26,7 @@ use IO::Socket::INET;
 use File::Spec;
 use Cwd qw(abs_path);
 use POSIX ();
+use Time::HiRes ();
 
 our $SimPid;
 our $SimPort;
@@ -208,6 +210,30 @@ sub background {
 }
 
 sub wait_pids { waitpid $_, 0 for @_ }
+
+# Polls COND (a code ref) every 20 ms until it returns true or SECS have
+# passed; returns its last value.  For --- init code that must wait for
+# nginx or the simulator to reach a state: a fixed sleep is either too
+# short under valgrind (20-50 times slower) or wasted time without it.
+# (Blocks' init runs in the runner's package: a bare "sleep 0.3" there is
+# CORE::sleep, which truncates to 0.)
+sub wait_until {
+    my ($secs, $cond) = @_;
+    my $deadline = Time::HiRes::time() + $secs;
+    my $ok;
+    until (($ok = $cond->()) || Time::HiRes::time() >= $deadline) {
+        Time::HiRes::sleep(0.02);
+    }
+    return $ok;
+}
+
+# nginx's "Active connections" from a stub_status location (default
+# /status), the connection asking included; -1 when there is none.
+sub active_connections {
+    my ($path) = @_;
+    my ($st, $b) = http($ENV{TEST_NGINX_SERVER_PORT}, GET => $path // '/status');
+    return $st == 200 && $b =~ /^Active connections: (\d+)/ ? $1 : -1;
+}
 
 # The cursor of a page that ended on row NAME of KIND ("m" managed, "l"
 # legacy): base64url of the kind and the name (docs/decisions.md).
