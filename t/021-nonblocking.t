@@ -1,11 +1,17 @@
 # A slow SES never blocks the worker: other requests served by the same
 # (only) worker answer while an SES call hangs, and a client that leaves
-# in the middle leaks nothing.
+# (in the middle, or before its request was even read) has its call
+# cancelled and its request freed at once.
+#
+# No block ends with a request or call in flight (each polls until the
+# module is done): the runner's nginx (master_process off) exit()s at once
+# on SIGQUIT, and valgrind would report what an unfinished request holds
+# as lost, "possibly" or "indirectly" depending on stray pointers.
 
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use SdTest;
-use Time::HiRes qw(time sleep);
+use Time::HiRes ();
 
 repeat_each(1);
 no_shuffle();
@@ -16,24 +22,34 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: resolve and the card answer at once while an add waits 3 s on SES
+=== TEST 1: resolve and the card answer at once while an add waits 2 s on SES
 --- init
 SdTest::sim_reset();
-SdTest::sim(POST => '/faults', '{"count":1,"kind":"slow","delay":3,"match":"CreateEmailIdentity"}');
-our @Slow = SdTest::background(SdTest::server_root() . "/html/slow",
-    [POST => '/api/', '{"identity":"acme.com"}',
+SdTest::sim(POST => '/faults', '{"count":1,"kind":"slow","delay":2,"match":"CreateEmailIdentity"}');
+my $f = SdTest::server_root() . "/html/slow";
+my @p = SdTest::background($f, [POST => '/api/', '{"identity":"acme.com"}',
      {'X-WS' => 'acme', 'X-Role' => 'admin', 'X-Plan' => 'professional'}]);
-sleep 0.3;
---- request eval
-[
-"GET /api/resolve?from=a%40b.example",
-"GET /api/",
-"GET /ping",
-]
---- more_headers
-X-WS: other
-X-Role: admin
-X-Plan: professional
+# the add waits on SES once SES has the identity (the answer holds for 2 s,
+# within the 3 s sender_domains_ses_timeout)
+SdTest::wait_until(30, sub {
+    SdTest::sim(GET => '/identities') =~ /"identity": ?"acme\.com"/ });
+my @out;
+for my $uri ("/api/resolve?from=a%40b.example", "/api/", "/ping") {
+    my $t = Time::HiRes::time();
+    my ($st, $b) = SdTest::http($ENV{TEST_NGINX_SERVER_PORT}, GET => $uri, '',
+        {'X-WS' => 'other', 'X-Role' => 'admin', 'X-Plan' => 'professional'});
+    $b =~ s/\s+$//;
+    push @out, "$uri $st "
+               . (Time::HiRes::time() - $t < 1 ? "at once" : "late") . " $b";
+}
+push @out, "the add was still waiting: " . (-e "$f.0" ? "no" : "yes");
+# then let it finish: nothing is in flight when the block ends (under
+# valgrind, an exit with a request in flight leaves its memory "lost")
+SdTest::wait_pids(@p);
+rename "$f.0", SdTest::server_root() . "/html/slow.txt";
+open my $fh, '>', SdTest::server_root() . "/html/fast.txt" or die;
+print $fh map { "$_\n" } @out;
+close $fh;
 --- config
     location /api/ {
         sender_domains_api;
@@ -42,14 +58,18 @@ X-Plan: professional
         sender_domains_plan $http_x_plan;
     }
     location = /ping { return 200 "pong\n"; }
---- timeout: 1
+    location ~ ^/(fast|slow)\.txt$ { root html; }
+--- request eval
+[
+"GET /fast.txt",
+"GET /slow.txt",
+]
 --- error_code eval
-[200, 200, 200]
+[200, 200]
 --- response_body_like eval
 [
-qr/"fallback":true/,
-qr/"identities":\[\]/,
-qr/pong/,
+qr{\A/api/resolve\?from=a%40b\.example 200 at once \{.*"fallback":true.*\n/api/ 200 at once \{.*"identities":\[\].*\n/ping 200 at once pong\nthe add was still waiting: yes\n\z},
+qr/^201 \{"identity":"acme\.com",.*"state":"ready"/,
 ]
 
 
