@@ -33,10 +33,10 @@ __DATA__
 === TEST 1: the refresher's worker dies: another worker takes the lease over
 --- init
 SdTest::sim_reset();
-sleep 1.5;
+Time::HiRes::sleep(1.5);
 my @first = ::refresher_pids();
 kill 'KILL', @first;
-sleep 0.3;
+Time::HiRes::sleep(0.3);
 ::api(POST => '/', '{"identity":"acme.com"}');
 SdTest::sim(POST => '/dns/publish', '{"identity":"acme.com"}');
 sleep 4;
@@ -76,7 +76,7 @@ exited on signal 9
 === TEST 2: a graceful reload hands the lease over and keeps exactly one poller
 --- init
 SdTest::sim_reset();
-sleep 1.5;
+Time::HiRes::sleep(1.5);
 kill 'HUP', SdTest::master_pid();
 sleep 3;
 my @all = ::refresher_pids();

@@ -87,7 +87,7 @@ __DATA__
 ::load(4, sub {
     sleep 1;
     kill 'HUP', SdTest::master_pid();
-    sleep 1.5;
+    Time::HiRes::sleep(1.5);
     kill 'HUP', SdTest::master_pid();
 });
 --- config
@@ -115,7 +115,7 @@ X-Plan: professional
 --- init
 ::load(4, sub {
     for (1 .. 3) {
-        sleep 0.8;
+        Time::HiRes::sleep(0.8);
         kill 'KILL', SdTest::worker_pids();
     }
 });
