@@ -6,9 +6,7 @@
 #include <string.h>
 
 #include "ngx_http_sender_domains_jsonw.h"
-
-
-static size_t sd_jsonw_utf8_len(const unsigned char *p, size_t left);
+#include "ngx_http_sender_domains_identity.h"
 
 
 void
@@ -34,7 +32,8 @@ sd_jsonw_raw(sd_jsonw_t *w, const char *s, size_t len)
 void
 sd_jsonw_chars(sd_jsonw_t *w, const char *s, size_t len)
 {
-    size_t                n;
+    int                   n;
+    uint32_t              cp;
     const char           *esc;
     const unsigned char  *p, *run, *end;
     char                  seq[7];
@@ -48,8 +47,9 @@ sd_jsonw_chars(sd_jsonw_t *w, const char *s, size_t len)
     while (p < end && !w->failed) {
 
         if (*p >= 0x80) {
-            n = sd_jsonw_utf8_len(p, end - p);
-            if (n == 0) {
+            /* strict UTF-8, as jansson's utf8_check_full() is */
+            n = sd_utf8_decode(p, end, &cp);
+            if (n < 0) {
                 w->failed = 1;
                 return;
             }
@@ -129,68 +129,19 @@ sd_jsonw_value(sd_jsonw_t *w, const json_t *v)
 }
 
 
-/*
- * The length of the UTF-8 sequence at p, or 0 when it is not one that
- * jansson accepts (overlong forms, surrogates and code points above
- * U+10FFFF are refused, as jansson's utf8_check_full() refuses them).
- */
-
-static size_t
-sd_jsonw_utf8_len(const unsigned char *p, size_t left)
-{
-    size_t    n, i;
-    unsigned  cp, min;
-
-    if (*p >= 0xc2 && *p <= 0xdf) {
-        n = 2; cp = *p & 0x1f; min = 0x80;
-
-    } else if (*p >= 0xe0 && *p <= 0xef) {
-        n = 3; cp = *p & 0x0f; min = 0x800;
-
-    } else if (*p >= 0xf0 && *p <= 0xf4) {
-        n = 4; cp = *p & 0x07; min = 0x10000;
-
-    } else {
-        return 0;
-    }
-
-    if (n > left) {
-        return 0;
-    }
-
-    for (i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-        return 0;
-    }
-
-    return n;
-}
-
-
 int
 sd_jsonw_utf8_valid(const char *s, size_t len)
 {
-    size_t                n;
+    int                   n;
+    uint32_t              cp;
     const unsigned char  *p, *end;
 
     p = (const unsigned char *) s;
     end = p + len;
 
     while (p < end) {
-        if (*p < 0x80) {
-            p++;
-            continue;
-        }
-
-        n = sd_jsonw_utf8_len(p, end - p);
-        if (n == 0) {
+        n = sd_utf8_decode(p, end, &cp);
+        if (n < 0) {
             return 0;
         }
 
