@@ -99,7 +99,6 @@ ngx_int_t ngx_http_sender_domains_json_track(ngx_http_request_t *r,
 /* the identity endpoints (ngx_http_sender_domains_identity_api.c) */
 ngx_int_t ngx_http_sender_domains_actions(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
-void *ngx_http_sender_domains_palloc(void *pool, size_t size);
 ngx_int_t ngx_http_sender_domains_write_view(ngx_http_request_t *r,
     sd_jsonw_t *w, ngx_str_t *ws, const sd_row_view_t *v);
 

@@ -130,15 +130,6 @@ ngx_http_sender_domains_actions(ngx_http_request_t *r,
 }
 
 
-/* an sd_store_alloc_pt: copies out of the store live in a pool */
-
-void *
-ngx_http_sender_domains_palloc(void *pool, size_t size)
-{
-    return ngx_pnalloc(pool, size);
-}
-
-
 /* a JSON value that lives as long as the request */
 
 static json_t *

@@ -208,6 +208,15 @@ ngx_http_sender_domains_store(void)
 }
 
 
+/* an sd_store_alloc_pt: copies out of the store live in a pool */
+
+void *
+ngx_http_sender_domains_palloc(void *pool, size_t size)
+{
+    return ngx_pnalloc(pool, size);
+}
+
+
 static ngx_int_t
 ngx_http_sender_domains_add_variables(ngx_conf_t *cf)
 {

@@ -70,6 +70,7 @@ extern ngx_module_t  ngx_http_sender_domains_module;
 
 
 sd_store_t *ngx_http_sender_domains_store(void);
+void *ngx_http_sender_domains_palloc(void *pool, size_t size);
 
 ngx_int_t ngx_http_sender_domains_api_handler(ngx_http_request_t *r);
 

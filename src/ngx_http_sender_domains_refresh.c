@@ -953,7 +953,7 @@ ngx_http_sender_domains_result(ngx_http_sender_domains_due_t *row,
     /* the row as it is now; removed meanwhile: nothing to save */
     rc = sd_store_get(ngx_http_sender_domains_store(), (char *) row->ws.data,
                       row->ws.len, (char *) row->id.data, row->id.len,
-                      (sd_store_alloc_pt) ngx_pnalloc, b->pool, &ch->seen);
+                      ngx_http_sender_domains_palloc, b->pool, &ch->seen);
 
     if (rc == SD_STORE_OK) {
         ngx_http_sender_domains_change_compute(ch, &ch->seen);
