@@ -18,6 +18,22 @@ no_shuffle();
 # TEST 3/4 look for a line logged before their first request, from every
 # request of the block
 check_accum_error_log();
+
+# Sends an add on a raw connection and returns the socket, for a client
+# that leaves before the answer.
+sub send_add {
+    my ($identity) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $ENV{TEST_NGINX_SERVER_PORT})
+        or die "connect: $!";
+    my $b = qq({"identity":"$identity"});
+    print $s "POST /api/ HTTP/1.1\r\nHost: x\r\nX-WS: acme\r\n"
+           . "X-Role: admin\r\nX-Plan: professional\r\n"
+           . "Content-Type: application/json\r\n"
+           . "Content-Length: " . length($b) . "\r\n\r\n$b";
+    return $s;
+}
+
 run_tests();
 
 __DATA__
@@ -102,12 +118,7 @@ GET /slow.txt
 --- init
 SdTest::sim_reset();
 SdTest::sim(POST => '/faults', '{"count":1,"kind":"slow","delay":2,"match":"CreateEmailIdentity"}');
-my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                              PeerPort => $ENV{TEST_NGINX_SERVER_PORT});
-my $b = '{"identity":"gone.example"}';
-print $s "POST /api/ HTTP/1.1\r\nHost: x\r\nX-WS: acme\r\nX-Role: admin\r\n"
-       . "X-Plan: professional\r\nContent-Type: application/json\r\n"
-       . "Content-Length: " . length($b) . "\r\n\r\n$b";
+my $s = ::send_add('gone.example');
 # leave once the call has reached SES (its answer holds for 2 s)
 SdTest::wait_until(30, sub {
     SdTest::sim(GET => '/identities') =~ /"identity": ?"gone\.example"/ });
@@ -150,12 +161,7 @@ client prematurely closed connection
 --- init
 SdTest::sim_reset();
 SdTest::sim(POST => '/faults', '{"count":1,"kind":"slow","delay":2,"match":"CreateEmailIdentity"}');
-my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                              PeerPort => $ENV{TEST_NGINX_SERVER_PORT});
-my $b = '{"identity":"early.example"}';
-print $s "POST /api/ HTTP/1.1\r\nHost: x\r\nX-WS: acme\r\nX-Role: admin\r\n"
-       . "X-Plan: professional\r\nContent-Type: application/json\r\n"
-       . "Content-Length: " . length($b) . "\r\n\r\n$b";
+my $s = ::send_add('early.example');
 close $s;
 # nginx reads the request and the end of the stream together (epoll
 # reports that once): the module must still notice before SES answers
