@@ -663,6 +663,8 @@ ngx_http_sender_domains_poll_list(ngx_http_sender_domains_poll_t *poll,
         return;
     }
 
+    ses->handler_parses = 1;
+
     poll->pages++;
 }
 
@@ -1212,6 +1214,8 @@ ngx_http_sender_domains_poll_run(ngx_http_sender_domains_poll_t *poll)
             break;
         }
 
+        ses->handler_parses = 1;
+
         poll->next++;
         poll->in_flight++;
     }
@@ -1243,6 +1247,9 @@ ngx_http_sender_domains_poll_got(ngx_http_sender_domains_ses_t *ses)
     if (st == SD_SES_OK) {
         st = sd_ses_parse_identity((char *) ses->body.data, ses->body.len,
                                    &si);
+        if (st != SD_SES_OK) {
+            sd_ses_result_set(&ses->result, st);    /* for the log line */
+        }
     }
 
     switch (st) {

@@ -721,7 +721,7 @@ ngx_http_sender_domains_ses_done(ngx_http_sender_domains_http_call_t *call)
                                    (char *) call->error_type,
                                    call->error_type_len,
                                    (char *) call->body.data, call->body.len,
-                                   1, &ses->result);
+                                   !ses->handler_parses, &ses->result);
         }
     }
 

@@ -52,6 +52,8 @@ struct ngx_http_sender_domains_ses_s {
     ngx_msec_t                              waited;
     ngx_uint_t                              background;
     ngx_uint_t                              gave_up;
+    /* the handler parses a 2xx answer itself (and says MALFORMED) */
+    ngx_uint_t                              handler_parses;
     ngx_http_sender_domains_ses_done_pt     handler;
     void                                   *data;
 };

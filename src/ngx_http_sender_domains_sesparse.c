@@ -191,14 +191,20 @@ sd_ses_classify(int http_status, const char *error_type,
 
     sd_ses_result_clear(res, http_status);
 
-    json = sd_ses_json_object(body, body_len);
-
     if (http_status >= 200 && http_status < 300) {
-        sd_ses_finish(res, (expect_object && json == NULL) ? SD_SES_MALFORMED
-                                                           : SD_SES_OK);
+        if (!expect_object) {
+            /* the caller parses the answer itself: no second parse here */
+            sd_ses_finish(res, SD_SES_OK);
+            return res->status;
+        }
+
+        json = sd_ses_json_object(body, body_len);
+        sd_ses_finish(res, (json == NULL) ? SD_SES_MALFORMED : SD_SES_OK);
         json_decref(json);
         return res->status;
     }
+
+    json = sd_ses_json_object(body, body_len);
 
     /* Smithy rest-json1: the header first, then the body */
     if (error_type != NULL) {

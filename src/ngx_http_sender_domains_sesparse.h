@@ -131,7 +131,9 @@ typedef int (*sd_ses_list_cb_pt)(void *ctx, const sd_ses_list_item_t *item);
 /*
  * SESv2 (REST-JSON).  error_type is the x-amzn-ErrorType header value
  * (NULL or empty when absent).  expect_object: a 2xx answer must carry
- * a JSON object (every SESv2 operation returns one, "{}" at least).
+ * a JSON object (every SESv2 operation returns one, "{}" at least); 0
+ * when the caller parses a 2xx answer itself (sd_ses_parse_identity,
+ * sd_ses_parse_list say MALFORMED), so the body is not parsed twice.
  * Fills *res and returns res->status.
  */
 sd_ses_status_e sd_ses_classify(int http_status, const char *error_type,

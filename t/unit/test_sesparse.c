@@ -372,11 +372,19 @@ test_v2_success(void **state)
     assert_string_equal(res.message,
                         "Amazon SES sent an answer that could not be read.");
 
-    /* when no body is expected, anything goes */
+    /* when no body is expected (or the caller parses it), anything goes */
     assert_int_equal(sd_ses_classify(204, NULL, 0, NULL, 0, 0, &res),
                      SD_SES_OK);
     assert_int_equal(sd_ses_classify(200, NULL, 0, S("junk"), 0, &res),
                      SD_SES_OK);
+
+    /* ... but an error's body is still read for its type and message */
+    assert_int_equal(sd_ses_classify(404, NULL, 0,
+                                     S("{\"__type\":\"NotFoundException\","
+                                       "\"message\":\"gone\"}"), 0, &res),
+                     SD_SES_NOT_FOUND);
+    assert_string_equal(res.error_type, "NotFoundException");
+    assert_string_equal(res.message, "gone");
 }
 
 
