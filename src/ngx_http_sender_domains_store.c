@@ -274,6 +274,34 @@ sd_store_read_end(sd_store_t *st, MDB_txn *txn)
 }
 
 
+/*
+ * A redoable write (one that is simply done again if a power cut loses
+ * it) commits without the meta page's own synchronous write: the data
+ * pages are still synced first, so a crash keeps either this or the
+ * previous state, never a torn one.  LMDB 0.9.24 ignores MDB_NOMETASYNC
+ * as a flag of mdb_txn_begin(), so it is the environment's flag (this
+ * process's alone) that is set for the commit.
+ */
+
+static int
+sd_store_commit(sd_store_t *st, MDB_txn *txn, int redoable)
+{
+    int  rc;
+
+    if (redoable) {
+        (void) mdb_env_set_flags(st->env, MDB_NOMETASYNC, 1);
+    }
+
+    rc = mdb_txn_commit(txn);
+
+    if (redoable) {
+        (void) mdb_env_set_flags(st->env, MDB_NOMETASYNC, 0);
+    }
+
+    return rc;
+}
+
+
 static size_t
 sd_store_key(const char *ws, size_t ws_len, const char *id, size_t id_len,
     char *out)
@@ -1206,16 +1234,7 @@ sd_store_modify_many(sd_store_t *st, sd_store_change_t *changes, size_t n,
         return SD_STORE_OK;
     }
 
-    /* the environment is this process's: the flag is for this commit */
-    if (flags & SD_STORE_REDOABLE) {
-        (void) mdb_env_set_flags(st->env, MDB_NOMETASYNC, 1);
-    }
-
-    rc = mdb_txn_commit(txn);
-
-    if (flags & SD_STORE_REDOABLE) {
-        (void) mdb_env_set_flags(st->env, MDB_NOMETASYNC, 0);
-    }
+    rc = sd_store_commit(st, txn, flags & SD_STORE_REDOABLE);
 
     if (rc == 0) {
         return SD_STORE_OK;
@@ -1500,45 +1519,87 @@ sd_store_count(sd_store_t *st, size_t *n)
 }
 
 
+/*
+ * Every worker asks for the lease on every tick, but most ticks change
+ * nothing: another worker holds it, or it is ours with time to spare.
+ * Those are answered from a read transaction, without the write lock
+ * (which may be held through a commit's disk sync by another process).
+ * The owner renews when half of "ttl" is left.  A renewal lost in a power
+ * cut names a pid and an expiry that mean nothing after a restart, so it
+ * commits without the meta-page sync.
+ */
+
+static int
+sd_store_lease_read(MDB_txn *txn, MDB_dbi meta, int64_t val[2])
+{
+    MDB_val  k, v;
+
+    k.mv_data = "refresher_lease";
+    k.mv_size = sizeof("refresher_lease") - 1;
+
+    if (mdb_get(txn, meta, &k, &v) != 0 || v.mv_size != 2 * sizeof(int64_t)) {
+        return 0;
+    }
+
+    memcpy(val, v.mv_data, 2 * sizeof(int64_t));
+
+    return 1;
+}
+
+
 sd_store_rc_e
 sd_store_lease(sd_store_t *st, int64_t owner, int64_t now, int64_t ttl,
     int *acquired)
 {
-    int       rc;
+    int       rc, held;
     int64_t   val[2];
     MDB_txn  *txn;
     MDB_val   k, v;
 
     *acquired = 0;
 
+    rc = sd_store_read_begin(st, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    held = sd_store_lease_read(txn, st->meta, val);
+    sd_store_read_end(st, txn);
+
+    if (held && val[0] != owner && val[1] > now) {
+        return SD_STORE_OK;             /* another worker's */
+    }
+
+    if (held && val[0] == owner && ttl > 0 && val[1] - now > ttl / 2) {
+        *acquired = 1;                  /* ours, no need to renew yet */
+        return SD_STORE_OK;
+    }
+
     rc = sd_store_begin(st, 0, &txn);
     if (rc != 0) {
         return sd_store_map(st, rc);
     }
 
-    k.mv_data = "refresher_lease";
-    k.mv_size = sizeof("refresher_lease") - 1;
-
-    rc = mdb_get(txn, st->meta, &k, &v);
-
-    if (rc == 0 && v.mv_size == sizeof(val)) {
-        memcpy(val, v.mv_data, sizeof(val));
-
-        if (val[0] != owner && val[1] > now) {
-            mdb_txn_abort(txn);
-            return SD_STORE_OK;
-        }
+    /* again under the write lock: another worker may have been quicker */
+    if (sd_store_lease_read(txn, st->meta, val)
+        && val[0] != owner && val[1] > now)
+    {
+        mdb_txn_abort(txn);
+        return SD_STORE_OK;
     }
 
     val[0] = owner;
     val[1] = now + ttl;
+
+    k.mv_data = "refresher_lease";
+    k.mv_size = sizeof("refresher_lease") - 1;
     v.mv_data = val;
     v.mv_size = sizeof(val);
 
     rc = mdb_put(txn, st->meta, &k, &v, 0);
 
     if (rc == 0) {
-        rc = mdb_txn_commit(txn);
+        rc = sd_store_commit(st, txn, 1);
 
     } else {
         mdb_txn_abort(txn);
@@ -1547,6 +1608,21 @@ sd_store_lease(sd_store_t *st, int64_t owner, int64_t now, int64_t ttl,
     if (rc == 0) {
         *acquired = 1;
     }
+
+    return sd_store_map(st, rc);
+}
+
+
+/* the id of the last committed write transaction: how many commits */
+
+sd_store_rc_e
+sd_store_last_txn(sd_store_t *st, size_t *id)
+{
+    int           rc;
+    MDB_envinfo   info;
+
+    rc = mdb_env_info(st->env, &info);
+    *id = (rc == 0) ? info.me_last_txnid : 0;
 
     return sd_store_map(st, rc);
 }

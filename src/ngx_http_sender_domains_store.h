@@ -168,8 +168,16 @@ sd_store_rc_e sd_store_due(sd_store_t *store, int64_t now, size_t max,
 /* how many identity rows the store holds, all workspaces together */
 sd_store_rc_e sd_store_count(sd_store_t *store, size_t *n);
 
+/*
+ * The refresher's lease: *acquired = 1 when "owner" holds it until at
+ * least now + ttl / 2 (taken or renewed for ttl seconds when needed); ttl
+ * 0 releases it.  Only a change is written.
+ */
 sd_store_rc_e sd_store_lease(sd_store_t *store, int64_t owner, int64_t now,
     int64_t ttl, int *acquired);
+
+/* the id of the last committed write transaction (of any process) */
+sd_store_rc_e sd_store_last_txn(sd_store_t *store, size_t *id);
 
 
 /* the resolver's single read transaction */

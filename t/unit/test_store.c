@@ -1972,6 +1972,65 @@ test_lease(void **state)
 }
 
 
+/* a tick that changes nothing writes nothing (nor takes the write lock) */
+
+static size_t
+last_txn(fx_t *fx)
+{
+    size_t  id;
+
+    assert_int_equal(sd_store_last_txn(fx->st, &id), SD_STORE_OK);
+
+    return id;
+}
+
+
+static void
+test_lease_writes_only_changes(void **state)
+{
+    int     got;
+    size_t  id;
+    fx_t   *fx = *state;
+
+    id = last_txn(fx);
+
+    assert_int_equal(sd_store_lease(fx->st, 100, 1000, 30, &got),
+                     SD_STORE_OK);
+    assert_int_equal(got, 1);
+    assert_int_equal(last_txn(fx), id + 1);             /* taken */
+
+    /* the owner with more than half the time left, the other worker */
+    assert_int_equal(sd_store_lease(fx->st, 100, 1010, 30, &got),
+                     SD_STORE_OK);
+    assert_int_equal(got, 1);
+    assert_int_equal(sd_store_lease(fx->st, 200, 1014, 30, &got),
+                     SD_STORE_OK);
+    assert_int_equal(got, 0);
+    assert_int_equal(last_txn(fx), id + 1);
+
+    /* half left: renewed, so the lease never lapses between ticks */
+    assert_int_equal(sd_store_lease(fx->st, 100, 1015, 30, &got),
+                     SD_STORE_OK);
+    assert_int_equal(got, 1);
+    assert_int_equal(last_txn(fx), id + 2);
+    assert_int_equal(sd_store_lease(fx->st, 200, 1044, 30, &got),
+                     SD_STORE_OK);
+    assert_int_equal(got, 0);                           /* until 1045 */
+
+    /* a release by the owner is written; by another, not */
+    assert_int_equal(sd_store_lease(fx->st, 200, 1020, 0, &got),
+                     SD_STORE_OK);
+    assert_int_equal(got, 0);
+    assert_int_equal(last_txn(fx), id + 2);
+    assert_int_equal(sd_store_lease(fx->st, 100, 1020, 0, &got),
+                     SD_STORE_OK);
+    assert_int_equal(last_txn(fx), id + 3);
+    assert_int_equal(sd_store_lease(fx->st, 200, 1021, 30, &got),
+                     SD_STORE_OK);
+    assert_int_equal(got, 1);
+}
+
+
 /* a full map */
 
 static void
@@ -2161,6 +2220,7 @@ main(int argc, char **argv)
         T(test_legacy_long_workspace),
         T(test_resolve),
         T(test_lease),
+        T(test_lease_writes_only_changes),
         T(test_full),
         cmocka_unit_test(test_tree_key),
     };
