@@ -19,13 +19,17 @@
 # missed target prints MISSED but the script still exits 0 (CI does not run
 # benchmarks).  It exits non-zero only when it could not measure at all.
 #
-# wrk runs on the same 2 CPUs as nginx: flat out, the two compete and p99
-# is mostly run-queue wait, for bare nginx as much as for the module.  So
-# resolve and background are also measured "paced" (each of the 64
-# connections waits BENCH_PACED_MS between requests), which leaves the CPUs
-# room and shows the module's own latency.  Worker CPU time per request
-# (from /proc) is reported too: other processes on a shared machine disturb
-# it much less than req/s.
+# On a 2-core machine the client and the server get a core each
+# (BENCH_PIN=1, the default): the nginx worker runs on CPU 0
+# (worker_cpu_affinity), wrk, the seeder and the SES simulator (which
+# stands in for AWS, another machine) on CPU 1 (taskset).  Unpinned
+# (BENCH_PIN=0: 2 workers, wrk -t2, everything on both CPUs), wrk and nginx
+# compete flat out and p99 is mostly run-queue wait, for bare nginx as much
+# as for the module.  Resolve and background are also measured "paced"
+# (each of the 64 connections waits BENCH_PACED_MS between requests), a
+# fixed, moderate load.  Worker CPU time per request (from /proc) is
+# reported too: other processes on a shared machine disturb it much less
+# than req/s.
 #
 # Knobs (environment):
 #   BENCH_QUICK=0           1: the defaults below become 3 s, 3 runs,
@@ -33,8 +37,14 @@
 #   BENCH_SECONDS=10        length of one wrk run
 #   BENCH_RUNS=5            runs per measurement (medians are reported)
 #   BENCH_CONNECTIONS=64    wrk -c
-#   BENCH_THREADS=2         wrk -t
-#   BENCH_WORKERS=2         nginx worker_processes
+#   BENCH_PIN=1             1: nginx on BENCH_SERVER_CPUS, wrk, seeder and
+#                           simulator on BENCH_CLIENT_CPUS; 0: no pinning
+#                           (1 on a machine with 2 or more CPUs)
+#   BENCH_SERVER_CPUS=0     CPUs of the nginx workers (taskset list)
+#   BENCH_CLIENT_CPUS=1     CPUs of wrk, the seeder and the simulator
+#   BENCH_THREADS           wrk -t: 1 pinned (one per client CPU), else 2
+#   BENCH_WORKERS           nginx worker_processes: 1 pinned (one per
+#                           server CPU), else 2
 #   BENCH_SCALE_MAX=100000  largest store size of the scaling benchmark
 #   BENCH_BG_ROWS=10000     pending rows the refresher polls (background)
 #   BENCH_MEM_RESOLVES=1000000  resolves per memory round
@@ -58,6 +68,41 @@ set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BENCH_DIR=$ROOT/t/bench
 
+# cpu_count LIST: how many CPUs a taskset list such as "0", "0-1,3" names
+cpu_count() {
+    local n=0 part
+    for part in ${1//,/ }; do
+        case $part in
+            *-*) n=$((n + ${part#*-} - ${part%-*} + 1)) ;;
+            *) n=$((n + 1)) ;;
+        esac
+    done
+    echo "$n"
+}
+
+# worker_affinity LIST WORKERS: nginx's worker_cpu_affinity masks, every
+# worker on the CPUs of LIST
+worker_affinity() {
+    local mask=0 part c i out=""
+    for part in ${1//,/ }; do
+        case $part in
+            *-*) for c in $(seq "${part%-*}" "${part#*-}"); do
+                     mask=$((mask | (1 << c)))
+                 done ;;
+            *) mask=$((mask | (1 << part))) ;;
+        esac
+    done
+    local bits=""
+    while [ "$mask" -gt 0 ]; do
+        bits=$((mask & 1))$bits
+        mask=$((mask >> 1))
+    done
+    for i in $(seq 1 "$2"); do
+        out="$out $bits"
+    done
+    echo "worker_cpu_affinity$out;"
+}
+
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
     BENCH_SECONDS=${BENCH_SECONDS:-3}
     BENCH_RUNS=${BENCH_RUNS:-3}
@@ -70,8 +115,25 @@ fi
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_RUNS=${BENCH_RUNS:-5}
 BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-64}
-BENCH_THREADS=${BENCH_THREADS:-2}
-BENCH_WORKERS=${BENCH_WORKERS:-2}
+if [ -z "${BENCH_PIN:-}" ]; then
+    BENCH_PIN=0
+    if [ "$(nproc)" -ge 2 ]; then
+        BENCH_PIN=1
+    fi
+fi
+BENCH_SERVER_CPUS=${BENCH_SERVER_CPUS:-0}
+BENCH_CLIENT_CPUS=${BENCH_CLIENT_CPUS:-1}
+if [ "$BENCH_PIN" = 1 ]; then
+    BENCH_THREADS=${BENCH_THREADS:-$(cpu_count "$BENCH_CLIENT_CPUS")}
+    BENCH_WORKERS=${BENCH_WORKERS:-$(cpu_count "$BENCH_SERVER_CPUS")}
+    CLIENT=(taskset -c "$BENCH_CLIENT_CPUS")
+    PIN_TEXT="pinned: nginx workers on CPU $BENCH_SERVER_CPUS, wrk, seeder and simulator on CPU $BENCH_CLIENT_CPUS"
+else
+    BENCH_THREADS=${BENCH_THREADS:-2}
+    BENCH_WORKERS=${BENCH_WORKERS:-2}
+    CLIENT=()
+    PIN_TEXT="not pinned: wrk, the simulator and nginx share the CPUs"
+fi
 BENCH_SCALE_MAX=${BENCH_SCALE_MAX:-100000}
 BENCH_BG_ROWS=${BENCH_BG_ROWS:-10000}
 BENCH_MEM_RESOLVES=${BENCH_MEM_RESOLVES:-1000000}
@@ -156,7 +218,7 @@ start_env() {
     sim=$ROOT/t/ses-sim/ses_sim.py
 
     # its own session, so that cleanup can stop exactly it
-    setsid "$PYTHON" "$sim" --port "$SES_PORT" --max-identities 10000000 \
+    setsid ${BENCH_SIM_PREFIX:-} "${CLIENT[@]}" "$PYTHON" "$sim" --port "$SES_PORT" --max-identities 10000000 \
         > "$ENV_DIR/sim.out" 2> "$ENV_DIR/sim.err" &
     SIM_PID=$!
 
@@ -172,10 +234,15 @@ start_env() {
     if [ "$(id -u)" = 0 ]; then
         user_line="user root;"
     fi
+    local affinity=""
+    if [ "$BENCH_PIN" = 1 ]; then
+        affinity=$(worker_affinity "$BENCH_SERVER_CPUS" "$BENCH_WORKERS")
+    fi
 
     sed -e "s#@MODULE@#$MODULE#" \
         -e "s#@STATE@#$ENV_DIR#g" \
         -e "s#@WORKERS@#$BENCH_WORKERS#" \
+        -e "s#@AFFINITY@#$affinity#" \
         -e "s#@MAPSIZE@#4096m#" \
         -e "s#@SES_PORT@#$SES_PORT#" \
         -e "s#@REFRESH@#$refresh#" \
@@ -282,7 +349,7 @@ seed() {
     hz=$(getconf CLK_TCK)
     s0=$(cpu_ticks "$SIM_PID")
     n0=$(cpu_ticks $(workers))
-    out=$("$PYTHON" "$BENCH_DIR/seed.py" "$1" --port "$PORT" --ws "$2" \
+    out=$("${CLIENT[@]}" "$PYTHON" "$BENCH_DIR/seed.py" "$1" --port "$PORT" --ws "$2" \
           --workspaces "$3" --prefix "$4" --start "$5" --count "$6" \
           --threads "$BENCH_SEED_THREADS" 2> "$ENV_DIR/seed.err")
     local rc=$?
@@ -330,7 +397,7 @@ wrk_once() {
     shift
     settle
     t0=$(cpu_ticks $(workers))
-    out=$(wrk -t"${WRK_T:-$BENCH_THREADS}" -c"${WRK_C:-$BENCH_CONNECTIONS}" \
+    out=$("${CLIENT[@]}" wrk -t"${WRK_T:-$BENCH_THREADS}" -c"${WRK_C:-$BENCH_CONNECTIONS}" \
               -d"${BENCH_SECONDS}s" \
               --timeout 10s -s "$BENCH_DIR/report.lua" "$@" "$url" 2>&1)
     line=$(grep '^BENCH ' <<< "$out")
@@ -866,7 +933,7 @@ main() {
     log "$("$NGINX" -v 2>&1), module from $(git -C "$ROOT" describe --always \
         --dirty 2>/dev/null || echo '?') (built $MODULE_DATE, sha256 $MODULE_SUM)"
     log "wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS, $BENCH_RUNS runs of" \
-        "${BENCH_SECONDS}s; worker_processes $BENCH_WORKERS; wrk shares the CPUs"
+        "${BENCH_SECONDS}s; worker_processes $BENCH_WORKERS; $PIN_TEXT"
 
     for b in "${benches[@]}"; do
         log "==== $b (load average $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -883,7 +950,7 @@ main() {
         echo
         echo "==== summary ($(date -u +%Y-%m-%dT%H:%MZ); load" \
              "$(cut -d' ' -f1-3 /proc/loadavg); BENCH_RUNS=$BENCH_RUNS" \
-             "BENCH_SECONDS=$BENCH_SECONDS, medians)"
+             "BENCH_SECONDS=$BENCH_SECONDS, medians; $PIN_TEXT)"
         awk -F'\t' '{ printf "%-7s %-10s %-56s %-34s %s\n", $5, $1, $2, $3,
                              ($4 != "") ? "(target " $4 ")" : "" }' "$SUMMARY"
         local missed
