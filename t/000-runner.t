@@ -182,6 +182,33 @@ _EOT_
         },
     };
 
+    # --- init is evaluated in the runner's package: "sleep 0.3" there
+    # must wait 0.3 s (Time::HiRes), not CORE::sleep's 0 s.
+    push @t, {
+        name => 'fractional sleep in init', in_tree_only => 1, count => 2,
+        source => <<'_EOT_',
+use Test::Nginx::Socket;
+plan tests => 2;
+run_tests();
+__DATA__
+
+=== TEST 1: init sleeps
+--- config
+    location = /t { return 200 "ok"; }
+--- init
+$main::t0 = Time::HiRes::time(); sleep 0.3; $main::slept = Time::HiRes::time() - $main::t0; print "# slept $main::slept\n";
+--- request
+GET /t
+--- response_body: ok
+_EOT_
+        check => sub {
+            my ($out) = @_;
+            like($out, qr/^# slept 0\.(2[5-9]|[3-9])/m,
+                 "fractional sleep in init: waits 0.3 s")
+                or diag($out);
+        },
+    };
+
     # $TEST_NGINX_* is expanded in --- request too; an unset one bails out.
     push @t, {
         name => 'env expansion', in_tree_only => 1, count => 3,

@@ -32,7 +32,9 @@ use IO::Socket::INET ();
 use List::Util ();
 use POSIX ();
 use Socket ();
-use Time::HiRes ();
+# "--- init" blocks are evaluated in this package: with Time::HiRes's
+# sleep, "sleep 0.3" there waits 0.3 s instead of CORE::sleep's 0 s
+use Time::HiRes qw(sleep);
 use Time::Local ();
 
 our $VERSION = '0.30_intree';
