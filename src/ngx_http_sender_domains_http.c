@@ -148,8 +148,8 @@ ngx_http_sender_domains_http_in_flight(void)
 ngx_http_sender_domains_http_call_t *
 ngx_http_sender_domains_http_start(ngx_pool_t *pool, ngx_log_t *log,
     const char *method, ngx_str_t *url, ngx_array_t *headers, ngx_str_t *body,
-    ngx_msec_t timeout, ngx_http_sender_domains_http_done_pt handler,
-    void *data)
+    ngx_msec_t timeout, ngx_uint_t fresh,
+    ngx_http_sender_domains_http_done_pt handler, void *data)
 {
     CURL                                 *e;
     u_char                               *u;
@@ -224,6 +224,10 @@ ngx_http_sender_domains_http_start(ngx_pool_t *pool, ngx_log_t *log,
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, call->curl_error);
+
+    if (fresh) {
+        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+    }
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION,
                      ngx_http_sender_domains_http_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, call);

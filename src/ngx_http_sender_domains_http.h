@@ -68,12 +68,15 @@ void ngx_http_sender_domains_http_exit(ngx_cycle_t *cycle);
  * Starts a call.  The body is not copied: it must live as long as the call.
  * The call lives in "pool"; destroying the pool cancels a call in flight.
  * The handler runs once, from the event loop, never from inside this
- * function.
+ * function.  "fresh": on a new connection, for a call that must not be
+ * sent twice (libcurl resends a request once when a kept-alive connection
+ * dies before any byte of the answer, though the server may have acted).
  */
 ngx_http_sender_domains_http_call_t *ngx_http_sender_domains_http_start(
     ngx_pool_t *pool, ngx_log_t *log, const char *method, ngx_str_t *url,
     ngx_array_t *headers, ngx_str_t *body, ngx_msec_t timeout,
-    ngx_http_sender_domains_http_done_pt handler, void *data);
+    ngx_uint_t fresh, ngx_http_sender_domains_http_done_pt handler,
+    void *data);
 
 void ngx_http_sender_domains_http_cancel(
     ngx_http_sender_domains_http_call_t *call);

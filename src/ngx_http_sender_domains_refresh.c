@@ -720,6 +720,9 @@ ngx_http_sender_domains_poll_listed(ngx_http_sender_domains_ses_t *ses)
         st = sd_ses_parse_list((char *) ses->body.data, ses->body.len,
                                ngx_http_sender_domains_poll_list_item, poll,
                                token, sizeof(token));
+        if (st != SD_SES_OK) {
+            ngx_http_sender_domains_ses_refused(ses, st);
+        }
 
         /* more pages than the due rows justify: the rest is asked by Get */
         if (st == SD_SES_OK && token[0] && poll->pages < poll->max_pages) {
@@ -1248,7 +1251,7 @@ ngx_http_sender_domains_poll_got(ngx_http_sender_domains_ses_t *ses)
         st = sd_ses_parse_identity((char *) ses->body.data, ses->body.len,
                                    &si);
         if (st != SD_SES_OK) {
-            sd_ses_result_set(&ses->result, st);    /* for the log line */
+            ngx_http_sender_domains_ses_refused(ses, st);
         }
     }
 

@@ -29,6 +29,8 @@ static ngx_int_t ngx_http_sender_domains_ses_load_credentials(
 static ngx_int_t ngx_http_sender_domains_ses_request(
     ngx_http_sender_domains_ses_t *ses, const char *method, ngx_str_t *path,
     ngx_str_t *query, ngx_str_t *body, const char *content_type);
+static void ngx_http_sender_domains_ses_log_failure(
+    ngx_http_sender_domains_ses_t *ses);
 static void ngx_http_sender_domains_ses_done(
     ngx_http_sender_domains_http_call_t *call);
 static ngx_int_t ngx_http_sender_domains_ses_identity_path(ngx_pool_t *pool,
@@ -646,9 +648,11 @@ ngx_http_sender_domains_ses_send(ngx_http_sender_domains_ses_t *ses)
                    "sender_domains: SES %s %s %V", ses->method,
                    ngx_http_sender_domains_ses_op_name(ses->op), &ses->url);
 
+    /* a second VerifyEmailIdentity would be a second mail to the person */
     ses->call = ngx_http_sender_domains_http_start(ses->pool, ses->log,
                     ses->method, &ses->url, ses->headers, &ses->req_body,
-                    smcf->ses_timeout, ngx_http_sender_domains_ses_done, ses);
+                    smcf->ses_timeout, ses->op == SD_SES_OP_VERIFY_EMAIL,
+                    ngx_http_sender_domains_ses_done, ses);
 
     return ses->call ? NGX_OK : NGX_ERROR;
 }
@@ -689,6 +693,35 @@ ngx_http_sender_domains_ses_cleanup(void *data)
 }
 
 
+/* one line per failed call: the operation, the identity, SES's own words */
+
+static void
+ngx_http_sender_domains_ses_log_failure(ngx_http_sender_domains_ses_t *ses)
+{
+    ngx_http_sender_domains_http_call_t  *call = ses->call;
+
+    ngx_log_error(NGX_LOG_WARN, ses->log, 0,
+                  "sender_domains: SES %s \"%V\" failed: %s "
+                  "(HTTP %l, %s) %s, request id \"%s\"",
+                  ngx_http_sender_domains_ses_op_name(ses->op),
+                  &ses->identity, sd_ses_status_name(ses->result.status),
+                  call ? (long) call->status : 0L,
+                  ses->result.error_type[0] ? ses->result.error_type
+                                            : "no error type",
+                  ses->result.message,
+                  call ? (char *) call->request_id : "");
+}
+
+
+void
+ngx_http_sender_domains_ses_refused(ngx_http_sender_domains_ses_t *ses,
+    sd_ses_status_e status)
+{
+    sd_ses_result_set(&ses->result, status);
+    ngx_http_sender_domains_ses_log_failure(ses);
+}
+
+
 static void
 ngx_http_sender_domains_ses_done(ngx_http_sender_domains_http_call_t *call)
 {
@@ -726,15 +759,7 @@ ngx_http_sender_domains_ses_done(ngx_http_sender_domains_http_call_t *call)
     }
 
     if (ses->result.status != SD_SES_OK) {
-        ngx_log_error(NGX_LOG_WARN, ses->log, 0,
-                      "sender_domains: SES %s \"%V\" failed: %s "
-                      "(HTTP %l, %s) %s, request id \"%s\"",
-                      ngx_http_sender_domains_ses_op_name(ses->op),
-                      &ses->identity,
-                      sd_ses_status_name(ses->result.status), call->status,
-                      ses->result.error_type[0] ? ses->result.error_type
-                                                : "no error type",
-                      ses->result.message, call->request_id);
+        ngx_http_sender_domains_ses_log_failure(ses);
 
     } else {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ses->log, 0,

@@ -75,6 +75,14 @@ ngx_http_sender_domains_ses_t *ngx_http_sender_domains_ses_start(
     ngx_str_t *identity, ngx_str_t *arg, ngx_uint_t background,
     ngx_http_sender_domains_ses_done_pt handler, void *data);
 
+/*
+ * For a handler that parses the answer itself (handler_parses): its parse
+ * refused a 2xx answer.  Sets the result and writes the same warning line
+ * as any other failed call.
+ */
+void ngx_http_sender_domains_ses_refused(ngx_http_sender_domains_ses_t *ses,
+    sd_ses_status_e status);
+
 /* 0 when no AWS credentials were found: every call would fail */
 ngx_flag_t ngx_http_sender_domains_ses_ready(void);
 

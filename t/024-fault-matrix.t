@@ -790,3 +790,32 @@ X-Plan: professional
 ]
 --- no_error_log
 failed: connect_failed
+
+
+
+=== TEST 38: a resend is never sent twice: one drop on a kept-alive connection is not retried (a second VerifyEmailIdentity would be a second mail)
+--- init
+SdTest::sim_reset();
+::api(POST => '/', '{"identity":"me@acme.com"}');
+::api(POST => '/me@acme.com/refresh');
+::queue_fault('drop', 'VerifyEmailIdentity', 1);
+--- request eval
+[
+"POST /api/me\@acme.com/resend-verification",
+"GET /sim/calls?action=VerifyEmailIdentity",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+--- error_code eval
+[503, 200]
+--- response_body_filters eval
+[[], [\&::polls_view]]
+--- response_body_like eval
+[
+'"code":"ses_unavailable"',
+'^me\@acme\.com=drop$',
+]
+--- error_log
+SES VerifyEmailIdentity "me@acme.com" failed: connect_failed
