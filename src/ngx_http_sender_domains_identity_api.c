@@ -1189,6 +1189,13 @@ ngx_http_sender_domains_ses_error(ngx_http_request_t *r,
         break;
 
     default:
+        if (res->status == SD_SES_MALFORMED) {
+            /* SES refused nothing: its answer was unreadable */
+            p = ngx_snprintf(msg, sizeof(msg) - 1, "%s Try again.",
+                             res->message);
+            break;
+        }
+
         p = ngx_snprintf(msg, sizeof(msg) - 1, "Amazon SES refused the "
                          "request: %s", res->message);
     }

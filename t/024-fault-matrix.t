@@ -83,8 +83,8 @@ our %FAULT = (
     },
     garbage => {
         status => 502, code => 'ses_error', retry_after => 0,
-        message => 'Amazon SES refused the request: Amazon SES sent an '
-                   . 'answer that could not be read.',
+        message => 'Amazon SES sent an answer that could not be read. '
+                   . 'Try again.',
         v2 => ['', 'malformed (HTTP 200, no error type)'],
         v1 => ['', 'malformed (HTTP 200, no error type)'],
     },
