@@ -304,12 +304,26 @@ use_default:
 }
 
 
+/* "s" as a JSON string's contents; "escapes": ngx_escape_json(NULL, s) */
+
+static u_char *
+ngx_http_sender_domains_json_copy(u_char *p, ngx_str_t *s, uintptr_t escapes)
+{
+    if (escapes == 0) {
+        return ngx_cpymem(p, s->data, s->len);
+    }
+
+    return (u_char *) ngx_escape_json(p, s->data, s->len);
+}
+
+
 ngx_int_t
 ngx_http_sender_domains_resolve_handler(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
     u_char                                *p;
     size_t                                 len;
+    uintptr_t                              from_esc, addr_esc;
     ngx_int_t                              rc;
     ngx_str_t                              from;
     ngx_buf_t                             *b;
@@ -334,27 +348,39 @@ ngx_http_sender_domains_resolve_handler(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    from_esc = ngx_escape_json(NULL, res.from.data, res.from.len);
+    addr_esc = ngx_escape_json(NULL, res.address.data, res.address.len);
+
     len = sizeof("{\"from\":\"\",\"address\":\"\",\"source\":\"\","
                  "\"fallback\":false,\"reason\":null}\n")
-          + res.from.len + ngx_escape_json(NULL, res.from.data, res.from.len)
-          + res.address.len
-          + ngx_escape_json(NULL, res.address.data, res.address.len)
-          + 32 + 32;
+          + res.from.len + from_esc + res.address.len + addr_esc + 32 + 32;
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* the usual answer needs no escape: copied, not escaped byte by byte */
     p = ngx_cpymem(b->last, "{\"from\":\"", sizeof("{\"from\":\"") - 1);
-    p = (u_char *) ngx_escape_json(p, res.from.data, res.from.len);
+    p = ngx_http_sender_domains_json_copy(p, &res.from, from_esc);
     p = ngx_cpymem(p, "\",\"address\":\"", sizeof("\",\"address\":\"") - 1);
-    p = (u_char *) ngx_escape_json(p, res.address.data, res.address.len);
-    p = ngx_sprintf(p, "\",\"source\":\"%s\",\"fallback\":%s,\"reason\":",
-                    res.source, res.fallback ? "true" : "false");
+    p = ngx_http_sender_domains_json_copy(p, &res.address, addr_esc);
+    p = ngx_cpymem(p, "\",\"source\":\"", sizeof("\",\"source\":\"") - 1);
+    p = ngx_cpymem(p, res.source, ngx_strlen(res.source));
+
+    if (res.fallback) {
+        p = ngx_cpymem(p, "\",\"fallback\":true,\"reason\":",
+                       sizeof("\",\"fallback\":true,\"reason\":") - 1);
+
+    } else {
+        p = ngx_cpymem(p, "\",\"fallback\":false,\"reason\":",
+                       sizeof("\",\"fallback\":false,\"reason\":") - 1);
+    }
 
     if (res.reason) {
-        p = ngx_sprintf(p, "\"%s\"}\n", res.reason);
+        *p++ = '"';
+        p = ngx_cpymem(p, res.reason, ngx_strlen(res.reason));
+        p = ngx_cpymem(p, "\"}\n", sizeof("\"}\n") - 1);
 
     } else {
         p = ngx_cpymem(p, "null}\n", sizeof("null}\n") - 1);

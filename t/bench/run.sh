@@ -454,8 +454,16 @@ compare() {
     B_P99=$(median "${b_p99[@]}")
     M_RPS=$(median "${m_rps[@]}") M_P50=$(median "${m_p50[@]}")
     M_P99=$(median "${m_p99[@]}")
-    RATIO=$(awk -v m="$M_RPS" -v b="$B_RPS" \
-            'BEGIN { printf "%.3f", (b > 0) ? m / b : 0 }')
+    # runs are paired (bare, then module, a few seconds apart): the median
+    # of the pairs' ratios, so a slow minute of the shared host weighs on
+    # one pair, not on one side of the comparison
+    local ratios=()
+    for i in "${!m_rps[@]}"; do
+        ratios+=("$(awk -v m="${m_rps[$i]}" -v b="${b_rps[$i]}" \
+                    'BEGIN { printf "%.4f", (b > 0) ? m / b : 0 }')")
+    done
+    RATIO=$(awk -v r="$(median "${ratios[@]}")" 'BEGIN { printf "%.3f", r }')
+    RATIOS="${ratios[*]}"
     B_CPU=$(median "${b_cpu[@]}") M_CPU=$(median "${m_cpu[@]}")
     M_RUNS="${m_rps[*]}"
 }
@@ -488,7 +496,8 @@ report_compare() {
     result "$b" "$what p50 / p99" "$(ms "$M_P50") / $(ms "$M_P99")" "" INFO
     result "$b" "bare req/s, p50 / p99 (same run)" \
         "$(rps "$B_RPS"), $(ms "$B_P50") / $(ms "$B_P99")" "" INFO
-    result "$b" "$what / bare req/s" "$RATIO" "" INFO
+    result "$b" "$what / bare req/s (median of the runs' ratios)" \
+        "$RATIO ($RATIOS)" "" INFO
     result "$b" "$what: worker CPU per request (bare)" \
         "${M_CPU} us (${B_CPU} us)" "" INFO
     if [ "$BAD" -gt 0 ]; then
