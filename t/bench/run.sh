@@ -71,31 +71,28 @@ set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BENCH_DIR=$ROOT/t/bench
 
-# cpu_count LIST: how many CPUs a taskset list such as "0", "0-1,3" names
-cpu_count() {
-    local n=0 part
+# cpu_list LIST: the CPUs a taskset list such as "0", "0-1,3" names, one
+# per line
+cpu_list() {
+    local part
     for part in ${1//,/ }; do
         case $part in
-            *-*) n=$((n + ${part#*-} - ${part%-*} + 1)) ;;
-            *) n=$((n + 1)) ;;
+            *-*) seq "${part%-*}" "${part#*-}" ;;
+            *) echo "$part" ;;
         esac
     done
-    echo "$n"
 }
+
+# cpu_count LIST: how many CPUs LIST names
+cpu_count() { cpu_list "$1" | wc -l; }
 
 # worker_affinity LIST WORKERS: nginx's worker_cpu_affinity masks, every
 # worker on the CPUs of LIST
 worker_affinity() {
-    local mask=0 part c i out=""
-    for part in ${1//,/ }; do
-        case $part in
-            *-*) for c in $(seq "${part%-*}" "${part#*-}"); do
-                     mask=$((mask | (1 << c)))
-                 done ;;
-            *) mask=$((mask | (1 << part))) ;;
-        esac
+    local mask=0 c bits="" i out=""
+    for c in $(cpu_list "$1"); do
+        mask=$((mask | (1 << c)))
     done
-    local bits=""
     while [ "$mask" -gt 0 ]; do
         bits=$((mask & 1))$bits
         mask=$((mask >> 1))
