@@ -228,6 +228,7 @@ ngx_http_sender_domains_http_start(ngx_pool_t *pool, ngx_log_t *log,
     if (fresh) {
         curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
     }
+
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION,
                      ngx_http_sender_domains_http_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, call);

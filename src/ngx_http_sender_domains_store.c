@@ -1529,13 +1529,16 @@ sd_store_count(sd_store_t *st, size_t *n)
  * commits without the meta-page sync.
  */
 
+#define SD_STORE_LEASE_KEY  "refresher_lease"
+
+
 static int
 sd_store_lease_read(MDB_txn *txn, MDB_dbi meta, int64_t val[2])
 {
     MDB_val  k, v;
 
-    k.mv_data = "refresher_lease";
-    k.mv_size = sizeof("refresher_lease") - 1;
+    k.mv_data = SD_STORE_LEASE_KEY;
+    k.mv_size = sizeof(SD_STORE_LEASE_KEY) - 1;
 
     if (mdb_get(txn, meta, &k, &v) != 0 || v.mv_size != 2 * sizeof(int64_t)) {
         return 0;
@@ -1591,8 +1594,8 @@ sd_store_lease(sd_store_t *st, int64_t owner, int64_t now, int64_t ttl,
     val[0] = owner;
     val[1] = now + ttl;
 
-    k.mv_data = "refresher_lease";
-    k.mv_size = sizeof("refresher_lease") - 1;
+    k.mv_data = SD_STORE_LEASE_KEY;
+    k.mv_size = sizeof(SD_STORE_LEASE_KEY) - 1;
     v.mv_data = val;
     v.mv_size = sizeof(val);
 
