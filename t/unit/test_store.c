@@ -1902,73 +1902,56 @@ test_resolve(void **state)
 
 /* the refresher's lease */
 
+/* asks for the lease (the call must succeed): 1 when "owner" holds it */
+
+static int
+lease(fx_t *fx, int64_t owner, int64_t now, int64_t ttl)
+{
+    int  got = -1;
+
+    assert_int_equal(sd_store_lease(fx->st, owner, now, ttl, &got),
+                     SD_STORE_OK);
+
+    return got;
+}
+
 static void
 test_lease(void **state)
 {
-    int    got;
     fx_t  *fx = *state;
 
     /* free: taken */
-    assert_int_equal(sd_store_lease(fx->st, 100, 1000, 30, &got),
-                     SD_STORE_OK);
-    assert_int_equal(got, 1);
+    assert_int_equal(lease(fx, 100, 1000, 30), 1);
 
     /* another owner before expiry: refused */
-    got = -1;
-    assert_int_equal(sd_store_lease(fx->st, 200, 1010, 30, &got),
-                     SD_STORE_OK);
-    assert_int_equal(got, 0);
+    assert_int_equal(lease(fx, 200, 1010, 30), 0);
 
     /* the owner renews */
-    assert_int_equal(sd_store_lease(fx->st, 100, 1020, 30, &got),
-                     SD_STORE_OK);
-    assert_int_equal(got, 1);
+    assert_int_equal(lease(fx, 100, 1020, 30), 1);
 
     /* still refused to the other until the renewed expiry (1050) */
-    assert_int_equal(sd_store_lease(fx->st, 200, 1040, 30, &got),
-                     SD_STORE_OK);
-    assert_int_equal(got, 0);
-    assert_int_equal(sd_store_lease(fx->st, 200, 1049, 30, &got),
-                     SD_STORE_OK);
-    assert_int_equal(got, 0);
+    assert_int_equal(lease(fx, 200, 1040, 30), 0);
+    assert_int_equal(lease(fx, 200, 1049, 30), 0);
 
     /* expired: the other takes it, and the old owner is now refused */
-    assert_int_equal(sd_store_lease(fx->st, 200, 1051, 30, &got),
-                     SD_STORE_OK);
-    assert_int_equal(got, 1);
-    assert_int_equal(sd_store_lease(fx->st, 100, 1052, 30, &got),
-                     SD_STORE_OK);
-    assert_int_equal(got, 0);
+    assert_int_equal(lease(fx, 200, 1051, 30), 1);
+    assert_int_equal(lease(fx, 100, 1052, 30), 0);
 
     /* released with ttl 0: free at once */
-    assert_int_equal(sd_store_lease(fx->st, 200, 1060, 0, &got),
-                     SD_STORE_OK);
-    assert_int_equal(got, 1);
-    assert_int_equal(sd_store_lease(fx->st, 100, 1060, 30, &got),
-                     SD_STORE_OK);
-    assert_int_equal(got, 1);
-    assert_int_equal(sd_store_lease(fx->st, 200, 1061, 30, &got),
-                     SD_STORE_OK);
-    assert_int_equal(got, 0);
+    assert_int_equal(lease(fx, 200, 1060, 0), 1);
+    assert_int_equal(lease(fx, 100, 1060, 30), 1);
+    assert_int_equal(lease(fx, 200, 1061, 30), 0);
 
     /* a non-owner's release does nothing */
-    assert_int_equal(sd_store_lease(fx->st, 200, 1062, 0, &got),
-                     SD_STORE_OK);
-    assert_int_equal(got, 0);
-    assert_int_equal(sd_store_lease(fx->st, 300, 1063, 30, &got),
-                     SD_STORE_OK);
-    assert_int_equal(got, 0);
+    assert_int_equal(lease(fx, 200, 1062, 0), 0);
+    assert_int_equal(lease(fx, 300, 1063, 30), 0);
 
     /* survives a reopen (another worker, a reload) */
     sd_store_close(fx->st);
     fx->st = NULL;
     fx_open(fx, MAP_SIZE);
-    assert_int_equal(sd_store_lease(fx->st, 300, 1070, 30, &got),
-                     SD_STORE_OK);
-    assert_int_equal(got, 0);
-    assert_int_equal(sd_store_lease(fx->st, 100, 1070, 30, &got),
-                     SD_STORE_OK);
-    assert_int_equal(got, 1);
+    assert_int_equal(lease(fx, 300, 1070, 30), 0);
+    assert_int_equal(lease(fx, 100, 1070, 30), 1);
 }
 
 
@@ -1988,46 +1971,30 @@ last_txn(fx_t *fx)
 static void
 test_lease_writes_only_changes(void **state)
 {
-    int     got;
     size_t  id;
     fx_t   *fx = *state;
 
     id = last_txn(fx);
 
-    assert_int_equal(sd_store_lease(fx->st, 100, 1000, 30, &got),
-                     SD_STORE_OK);
-    assert_int_equal(got, 1);
+    assert_int_equal(lease(fx, 100, 1000, 30), 1);
     assert_int_equal(last_txn(fx), id + 1);             /* taken */
 
     /* the owner with more than half the time left, the other worker */
-    assert_int_equal(sd_store_lease(fx->st, 100, 1010, 30, &got),
-                     SD_STORE_OK);
-    assert_int_equal(got, 1);
-    assert_int_equal(sd_store_lease(fx->st, 200, 1014, 30, &got),
-                     SD_STORE_OK);
-    assert_int_equal(got, 0);
+    assert_int_equal(lease(fx, 100, 1010, 30), 1);
+    assert_int_equal(lease(fx, 200, 1014, 30), 0);
     assert_int_equal(last_txn(fx), id + 1);
 
     /* half left: renewed, so the lease never lapses between ticks */
-    assert_int_equal(sd_store_lease(fx->st, 100, 1015, 30, &got),
-                     SD_STORE_OK);
-    assert_int_equal(got, 1);
+    assert_int_equal(lease(fx, 100, 1015, 30), 1);
     assert_int_equal(last_txn(fx), id + 2);
-    assert_int_equal(sd_store_lease(fx->st, 200, 1044, 30, &got),
-                     SD_STORE_OK);
-    assert_int_equal(got, 0);                           /* until 1045 */
+    assert_int_equal(lease(fx, 200, 1044, 30), 0);                           /* until 1045 */
 
     /* a release by the owner is written; by another, not */
-    assert_int_equal(sd_store_lease(fx->st, 200, 1020, 0, &got),
-                     SD_STORE_OK);
-    assert_int_equal(got, 0);
+    assert_int_equal(lease(fx, 200, 1020, 0), 0);
     assert_int_equal(last_txn(fx), id + 2);
-    assert_int_equal(sd_store_lease(fx->st, 100, 1020, 0, &got),
-                     SD_STORE_OK);
+    assert_int_equal(lease(fx, 100, 1020, 0), 1);
     assert_int_equal(last_txn(fx), id + 3);
-    assert_int_equal(sd_store_lease(fx->st, 200, 1021, 30, &got),
-                     SD_STORE_OK);
-    assert_int_equal(got, 1);
+    assert_int_equal(lease(fx, 200, 1021, 30), 1);
 }
 
 
