@@ -127,9 +127,7 @@ my $J = JSON::PP->new->canonical->allow_nonref;
 
 sub api {
     my ($method, $path, $body, $role) = @_;
-    return SdTest::http($ENV{TEST_NGINX_SERVER_PORT}, $method, "/api$path",
-                        $body, {'X-WS' => 'acme', 'X-Role' => $role // 'admin',
-                                'X-Plan' => 'professional'});
+    return SdTest::api($method, $path, $body, 'acme', $role);
 }
 
 sub decode { my $j = eval { $J->decode($_[0] // '') }; return $j }

@@ -11,12 +11,7 @@ repeat_each(1);
 no_shuffle();
 check_accum_error_log();
 
-sub api {
-    my ($method, $path, $body, $ws) = @_;
-    return SdTest::http($ENV{TEST_NGINX_SERVER_PORT}, $method, "/api$path",
-                        $body, {'X-WS' => $ws // 'acme', 'X-Role' => 'admin',
-                                'X-Plan' => 'professional'});
-}
+sub api { SdTest::api(@_) }
 
 # Adds identities in parallel, early in a second: rows are first due one
 # refresh interval (1 s) after they were added, counted in whole seconds,

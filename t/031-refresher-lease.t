@@ -12,12 +12,7 @@ repeat_each(1);
 no_shuffle();
 check_accum_error_log();
 
-sub api {
-    my ($method, $path, $body, $ws) = @_;
-    return SdTest::http($ENV{TEST_NGINX_SERVER_PORT}, $method, "/api$path",
-                        $body, {'X-WS' => $ws // 'acme', 'X-Role' => 'admin',
-                                'X-Plan' => 'professional'});
-}
+sub api { SdTest::api(@_) }
 
 sub refresher_pids {
     open my $fh, '<', SdTest::server_root() . '/logs/error.log' or return;

@@ -10,12 +10,8 @@ repeat_each(1);
 no_shuffle();
 
 sub api {
-    my ($method, $path, $body, $ws, $role) = @_;
-    my ($st, $b) = SdTest::http($ENV{TEST_NGINX_SERVER_PORT}, $method,
-                                "/api$path", $body,
-                                {'X-WS' => $ws // 'acme',
-                                 'X-Role' => $role // 'admin',
-                                 'X-Plan' => 'professional'});
+    my ($method, $path) = @_;
+    my ($st, $b) = SdTest::api(@_);
     die "$method $path: $st $b" if $st >= 400;
     return $b;
 }

@@ -173,6 +173,16 @@ sub http {
     return ($status // 0, $rbody // '');
 }
 
+# A call to the module's API under /api on the test's nginx, as a
+# professional-plan caller: workspace "acme" and role "admin" unless given.
+# Returns (status, body).
+sub api {
+    my ($method, $path, $body, $ws, $role) = @_;
+    return http($ENV{TEST_NGINX_SERVER_PORT}, $method, "/api$path", $body,
+                {'X-WS' => $ws // 'acme', 'X-Role' => $role // 'admin',
+                 'X-Plan' => 'professional'});
+}
+
 sub sim {
     my ($method, $path, $body) = @_;
     my ($st, $b) = http($SimPort, $method, "/_sim$path", $body);
