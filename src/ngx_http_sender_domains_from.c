@@ -259,24 +259,40 @@ sd_address_domain_match(const char *addr, size_t addr_len,
 }
 
 
-/* every byte: no controls (CR, LF, NUL, TAB, ...), no DEL, valid UTF-8 */
+/*
+ * Every byte: no controls (CR, LF, NUL, TAB, ...), no DEL, valid UTF-8.
+ * Controls are looked for first, so that "a\r\n\xff" is about the CR.
+ * Printable ASCII, all of a usual From, is passed over without decoding.
+ */
 
 static ssize_t
 sd_from_check_bytes(const unsigned char *p, size_t len)
 {
-    int                   n;
+    int                   n, ascii;
     uint32_t              cp;
     const unsigned char  *q, *end;
 
     end = p + len;
+    ascii = 1;
 
     for (q = p; q < end; q++) {
         if (*q < 0x20 || *q == 0x7f) {
             return SD_ERR_FROM_CONTROL;
         }
+
+        ascii &= (*q < 0x80);
+    }
+
+    if (ascii) {
+        return SD_OK;
     }
 
     for (q = p; q < end; q += n) {
+        if (*q < 0x80) {
+            n = 1;
+            continue;
+        }
+
         n = sd_utf8_decode(q, end, &cp);
         if (n < 0) {
             return SD_ERR_FROM_UTF8;
@@ -492,7 +508,11 @@ sd_from_bare(const unsigned char *p, size_t len)
 }
 
 
-/* defensive: the caller normally passes a normalised address */
+/*
+ * Defensive: the caller normally passes a normalised address.  A switch,
+ * not strchr() over the set: this runs for every byte of every address
+ * resolved at send time.
+ */
 
 static int
 sd_from_addr_ok(const unsigned char *p, size_t len)
@@ -504,8 +524,13 @@ sd_from_addr_ok(const unsigned char *p, size_t len)
     }
 
     for (i = 0; i < len; i++) {
-        if (p[i] <= 0x20 || p[i] >= 0x7f || strchr("<>\",;:()\\", p[i]))
-        {
+        if (p[i] <= 0x20 || p[i] >= 0x7f) {
+            return 0;
+        }
+
+        switch (p[i]) {
+        case '<': case '>': case '"': case ',': case ';': case ':':
+        case '(': case ')': case '\\':
             return 0;
         }
     }
@@ -536,6 +561,11 @@ sd_from_name_check(const unsigned char *p, size_t len, int *ascii)
     end = p + len;
 
     for (q = p; q < end; q += n) {
+        if (*q >= 0x20 && *q < 0x7f) {
+            n = 1;                      /* printable ASCII: most names */
+            continue;
+        }
+
         n = sd_utf8_decode(q, end, &cp);
         if (n < 0) {
             return SD_ERR_FROM_UTF8;
@@ -573,7 +603,11 @@ sd_from_needs_quotes(const unsigned char *p, size_t len)
     }
 
     for (i = 0; i < len; i++) {
-        if (strchr("()<>[]:;@\\,.\"", p[i]) != NULL) {
+        switch (p[i]) {
+        case '(': case ')': case '<': case '>': case '[': case ']':
+        case ':': case ';': case '@': case '\\': case ',': case '.':
+        case '"':
+        case '\0':                     /* as strchr() over the set had it */
             return 1;
         }
 

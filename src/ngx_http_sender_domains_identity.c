@@ -26,6 +26,7 @@ static unsigned char sd_lower(unsigned char c);
 static int sd_is_alnum(unsigned char c);
 static int sd_is_atext(unsigned char c);
 static int sd_caseeq(const char *a, const char *b, size_t len);
+static int sd_has_double_dot(const unsigned char *p, size_t len);
 static const unsigned char *sd_find(const unsigned char *p, size_t len,
     const char *s);
 static int sd_looks_like_ipv6(const unsigned char *p, size_t len);
@@ -364,7 +365,7 @@ sd_email_normalize(const char *in, size_t len, char *out, size_t outsz,
     }
 
     if (local[0] == '.' || local[llen - 1] == '.'
-        || sd_find(local, llen, "..") != NULL)
+        || sd_has_double_dot(local, llen))
     {
         return sd_fail(SD_ERR_EMAIL_LOCAL_DOT, errmsg);
     }
@@ -1066,12 +1067,27 @@ sd_is_alnum(unsigned char c)
 }
 
 
-/* RFC 5322 3.2.3 atext */
+/*
+ * RFC 5322 3.2.3 atext.  A switch, not strchr() over the set: this runs
+ * for every byte of every address resolved at send time.
+ */
 
 static int
 sd_is_atext(unsigned char c)
 {
-    return sd_is_alnum(c) || (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c));
+    if (sd_is_alnum(c)) {
+        return 1;
+    }
+
+    switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'':
+    case '*': case '+': case '-': case '/': case '=': case '?':
+    case '^': case '_': case '`': case '{': case '|': case '}':
+    case '~':
+        return 1;
+    }
+
+    return 0;
 }
 
 
@@ -1105,6 +1121,23 @@ sd_find(const unsigned char *p, size_t len, const char *s)
     }
 
     return NULL;
+}
+
+
+/* sd_find(p, len, "..") without a memcmp() call per byte */
+
+static int
+sd_has_double_dot(const unsigned char *p, size_t len)
+{
+    size_t  i;
+
+    for (i = 1; i < len; i++) {
+        if (p[i] == '.' && p[i - 1] == '.') {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
