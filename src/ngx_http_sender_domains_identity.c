@@ -20,13 +20,20 @@ typedef enum {
 } sd_ctx_e;
 
 
+/* what the local part of an address holds that it should not */
+#define SD_LOCAL_AT          0x01
+#define SD_LOCAL_NON_ASCII   0x02
+#define SD_LOCAL_QUOTE       0x04
+#define SD_LOCAL_OTHER       0x08
+#define SD_LOCAL_DOTS        0x10
+
+
 static int sd_is_space(unsigned char c);
 static void sd_trim(const unsigned char **p, size_t *len);
 static unsigned char sd_lower(unsigned char c);
 static int sd_is_alnum(unsigned char c);
 static int sd_is_atext(unsigned char c);
 static int sd_caseeq(const char *a, const char *b, size_t len);
-static int sd_has_double_dot(const unsigned char *p, size_t len);
 static const unsigned char *sd_find(const unsigned char *p, size_t len,
     const char *s);
 static int sd_looks_like_ipv6(const unsigned char *p, size_t len);
@@ -285,8 +292,11 @@ ssize_t
 sd_email_normalize(const char *in, size_t len, char *out, size_t outsz,
     const char **errmsg)
 {
+    int                   angle, space;
     size_t                i, llen, dlen;
     ssize_t               n;
+    unsigned int          bad;
+    unsigned char         c;
     const unsigned char  *p, *at, *local, *dom;
 
     if (in == NULL && len != 0) {
@@ -306,7 +316,32 @@ sd_email_normalize(const char *in, size_t len, char *out, size_t outsz,
      * local part, an address with a space in it.
      */
 
-    if (memchr(p, '<', len) != NULL || memchr(p, '>', len) != NULL) {
+    /*
+     * One pass over the whole value, then the checks in their order
+     * (this runs for every address resolved at send time).  The last '@'
+     * separates the domain; only a quoted local part may hold another
+     * one, and those are refused below.
+     */
+
+    angle = 0;
+    space = 0;
+    at = NULL;
+
+    for (i = 0; i < len; i++) {
+        switch (p[i]) {
+        case '<':
+        case '>':
+            angle = 1;
+            break;
+        case '@':
+            at = &p[i];
+            break;
+        default:
+            space |= sd_is_space(p[i]);
+        }
+    }
+
+    if (angle) {
         return sd_fail(SD_ERR_EMAIL_NAME_ADDR, errmsg);
     }
 
@@ -314,21 +349,8 @@ sd_email_normalize(const char *in, size_t len, char *out, size_t outsz,
         return sd_fail(SD_ERR_EMAIL_QUOTED, errmsg);
     }
 
-    for (i = 0; i < len; i++) {
-        if (sd_is_space(p[i])) {
-            return sd_fail(SD_ERR_EMAIL_WHITESPACE, errmsg);
-        }
-    }
-
-    /* the last '@' separates the domain; only a quoted local part may hold
-     * another one, and those are refused below */
-
-    at = NULL;
-    for (i = len; i > 0; i--) {
-        if (p[i - 1] == '@') {
-            at = &p[i - 1];
-            break;
-        }
+    if (space) {
+        return sd_fail(SD_ERR_EMAIL_WHITESPACE, errmsg);
     }
 
     if (at == NULL) {
@@ -344,29 +366,49 @@ sd_email_normalize(const char *in, size_t len, char *out, size_t outsz,
         return sd_fail(SD_ERR_EMAIL_LOCAL_EMPTY, errmsg);
     }
 
-    if (memchr(local, '@', llen) != NULL) {
+    /* the local part: one pass, then its checks in their order */
+
+    bad = 0;
+
+    for (i = 0; i < llen; i++) {
+        c = local[i];
+
+        if (c == '@') {
+            bad |= SD_LOCAL_AT;
+
+        } else if (c >= 0x80) {
+            bad |= SD_LOCAL_NON_ASCII;
+
+        } else if (c == '"') {
+            bad |= SD_LOCAL_QUOTE;
+
+        } else if (c == '.') {
+            if (i > 0 && local[i - 1] == '.') {
+                bad |= SD_LOCAL_DOTS;
+            }
+
+        } else if (!sd_is_atext(c)) {
+            bad |= SD_LOCAL_OTHER;
+        }
+    }
+
+    if (bad & SD_LOCAL_AT) {
         return sd_fail(SD_ERR_EMAIL_MULTI_AT, errmsg);
     }
 
-    for (i = 0; i < llen; i++) {
-        if (local[i] >= 0x80) {
-            return sd_fail(SD_ERR_EMAIL_NON_ASCII, errmsg);
-        }
+    if (bad & SD_LOCAL_NON_ASCII) {
+        return sd_fail(SD_ERR_EMAIL_NON_ASCII, errmsg);
     }
 
-    if (memchr(local, '"', llen) != NULL) {
+    if (bad & SD_LOCAL_QUOTE) {
         return sd_fail(SD_ERR_EMAIL_QUOTED, errmsg);
     }
 
-    for (i = 0; i < llen; i++) {
-        if (local[i] != '.' && !sd_is_atext(local[i])) {
-            return sd_fail(SD_ERR_EMAIL_LOCAL_CHAR, errmsg);
-        }
+    if (bad & SD_LOCAL_OTHER) {
+        return sd_fail(SD_ERR_EMAIL_LOCAL_CHAR, errmsg);
     }
 
-    if (local[0] == '.' || local[llen - 1] == '.'
-        || sd_has_double_dot(local, llen))
-    {
+    if (local[0] == '.' || local[llen - 1] == '.' || (bad & SD_LOCAL_DOTS)) {
         return sd_fail(SD_ERR_EMAIL_LOCAL_DOT, errmsg);
     }
 
@@ -920,6 +962,7 @@ sd_domain_precheck(const unsigned char *p, size_t len)
 static ssize_t
 sd_domain_check(const unsigned char *p, size_t len, sd_ctx_e ctx)
 {
+    int     other;
     size_t  i, j, start, labels, numeric, all_numeric, llen;
 
     if (len == 0) {
@@ -927,16 +970,20 @@ sd_domain_check(const unsigned char *p, size_t len, sd_ctx_e ctx)
                                      : SD_ERR_DOMAIN_EMPTY;
     }
 
+    /* one pass; a non-ASCII byte anywhere is the error to name */
+
+    other = 0;
+
     for (i = 0; i < len; i++) {
         if (p[i] >= 0x80) {
             return SD_ERR_DOMAIN_NON_ASCII;
         }
+
+        other |= !sd_is_alnum(p[i]) && p[i] != '-' && p[i] != '.';
     }
 
-    for (i = 0; i < len; i++) {
-        if (!sd_is_alnum(p[i]) && p[i] != '-' && p[i] != '.') {
-            return SD_ERR_DOMAIN_CHAR;
-        }
+    if (other) {
+        return SD_ERR_DOMAIN_CHAR;
     }
 
     /* the root: "acme.com." is "acme.com", "acme.com.." is an error */
@@ -1121,23 +1168,6 @@ sd_find(const unsigned char *p, size_t len, const char *s)
     }
 
     return NULL;
-}
-
-
-/* sd_find(p, len, "..") without a memcmp() call per byte */
-
-static int
-sd_has_double_dot(const unsigned char *p, size_t len)
-{
-    size_t  i;
-
-    for (i = 1; i < len; i++) {
-        if (p[i] == '.' && p[i - 1] == '.') {
-            return 1;
-        }
-    }
-
-    return 0;
 }
 
 

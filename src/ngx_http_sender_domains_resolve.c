@@ -50,6 +50,9 @@ static ngx_int_t ngx_http_sender_domains_resolve(ngx_http_request_t *r,
     ngx_http_sender_domains_resolution_t *res);
 static ngx_int_t ngx_http_sender_domains_from_arg(ngx_http_request_t *r,
     ngx_str_t *out);
+static ngx_int_t ngx_http_sender_domains_hex(u_char c);
+static ngx_int_t ngx_http_sender_domains_from_arg_unescape(
+    ngx_http_request_t *r, ngx_str_t *raw, ngx_str_t *out);
 static ngx_uint_t ngx_http_sender_domains_warn_due(ngx_str_t *ws,
     ngx_str_t *addr, const char *reason, ngx_str_t *more);
 
@@ -59,35 +62,99 @@ static ngx_http_sender_domains_warn_slot_t
     ngx_http_sender_domains_warn_slots[NGX_HTTP_SENDER_DOMAINS_WARN_SLOTS];
 
 
-/* decodes ?from=: '+' is a space, as in forms; send '+' itself as %2B */
+/*
+ * Decodes ?from=: '+' is a space, as in forms; send '+' itself as %2B.
+ * Into a copy: r->args stays as received for logs and other modules.
+ * One pass while every '%' starts a well-formed escape, the usual case;
+ * on the first stray '%' ngx_unescape_uri() decodes the whole value, so
+ * that its handling of those stays the rule.
+ */
 
 static ngx_int_t
 ngx_http_sender_domains_from_arg(ngx_http_request_t *r, ngx_str_t *out)
 {
-    u_char     *dst, *src, *p;
+    u_char     *dst, *p, *end;
+    ngx_int_t   hi, lo;
     ngx_str_t   raw;
 
     if (ngx_http_arg(r, (u_char *) "from", 4, &raw) != NGX_OK) {
         return NGX_DECLINED;
     }
 
-    /* a copy: r->args stays as received for logs and other modules */
-    dst = ngx_pnalloc(r->pool, 2 * raw.len + 1);
+    dst = ngx_pnalloc(r->pool, raw.len + 1);
     if (dst == NULL) {
         return NGX_ERROR;
     }
 
-    src = dst + raw.len + 1;
-    ngx_memcpy(src, raw.data, raw.len);
+    out->data = dst;
+    end = raw.data + raw.len;
 
-    for (p = src; p < src + raw.len; p++) {
+    for (p = raw.data; p < end; p++) {
+        if (*p == '+') {
+            *dst++ = ' ';
+
+        } else if (*p != '%') {
+            *dst++ = *p;
+
+        } else {
+            if (end - p < 3
+                || (hi = ngx_http_sender_domains_hex(p[1])) < 0
+                || (lo = ngx_http_sender_domains_hex(p[2])) < 0)
+            {
+                return ngx_http_sender_domains_from_arg_unescape(r, &raw,
+                                                                 out);
+            }
+
+            *dst++ = (u_char) ((hi << 4) | lo);
+            p += 2;
+        }
+    }
+
+    out->len = dst - out->data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_hex(u_char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return -1;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_from_arg_unescape(ngx_http_request_t *r,
+    ngx_str_t *raw, ngx_str_t *out)
+{
+    u_char  *dst, *src, *p;
+
+    dst = ngx_pnalloc(r->pool, 2 * raw->len + 1);
+    if (dst == NULL) {
+        return NGX_ERROR;
+    }
+
+    src = dst + raw->len + 1;
+    ngx_memcpy(src, raw->data, raw->len);
+
+    for (p = src; p < src + raw->len; p++) {
         if (*p == '+') {
             *p = ' ';
         }
     }
 
     out->data = dst;
-    ngx_unescape_uri(&dst, &src, raw.len, 0);
+    ngx_unescape_uri(&dst, &src, raw->len, 0);
     out->len = dst - out->data;
 
     return NGX_OK;
@@ -304,7 +371,30 @@ use_default:
 }
 
 
-/* "s" as a JSON string's contents; "escapes": ngx_escape_json(NULL, s) */
+/*
+ * The bytes ngx_escape_json() would add to "s": 0 at once for the usual
+ * value, which has no quote, backslash or control byte (one tight loop
+ * instead of ngx_escape_json()'s switch over every byte).
+ */
+
+static uintptr_t
+ngx_http_sender_domains_json_escapes(ngx_str_t *s)
+{
+    u_char  *p, *end;
+
+    end = s->data + s->len;
+
+    for (p = s->data; p < end; p++) {
+        if (*p < 0x20 || *p == '"' || *p == '\\') {
+            return ngx_escape_json(NULL, s->data, s->len);
+        }
+    }
+
+    return 0;
+}
+
+
+/* "s" as a JSON string's contents; "escapes": as counted above */
 
 static u_char *
 ngx_http_sender_domains_json_copy(u_char *p, ngx_str_t *s, uintptr_t escapes)
@@ -348,8 +438,8 @@ ngx_http_sender_domains_resolve_handler(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    from_esc = ngx_escape_json(NULL, res.from.data, res.from.len);
-    addr_esc = ngx_escape_json(NULL, res.address.data, res.address.len);
+    from_esc = ngx_http_sender_domains_json_escapes(&res.from);
+    addr_esc = ngx_http_sender_domains_json_escapes(&res.address);
 
     len = sizeof("{\"from\":\"\",\"address\":\"\",\"source\":\"\","
                  "\"fallback\":false,\"reason\":null}\n")

@@ -242,3 +242,54 @@ X-Plan: professional
 "X-From: Acme Reports <reports\@acme.com>",
 "X-From: Platform Reports <reports\@platform.example>",
 ]
+
+
+
+=== TEST 13: escapes in either case, '+' and %20 both spaces, %2B a plus
+--- init
+::seed();
+::api(PATCH => '/acme.com', '{"sender_name":""}');
+--- request eval
+[
+"GET /api/resolve?from=Quarterly+Team%20%3cq%2Ba%40ACME%2ecom%3E",
+"GET /api/resolve?from=Q4+Team+%3Cq+a%40acme.com%3E",
+]
+--- more_headers
+X-WS: acme
+X-Role: service
+X-Plan: professional
+--- error_code eval
+[200, 200]
+--- response_body eval
+[
+qq({"from":"Quarterly Team <q+a\@acme.com>","address":"q+a\@acme.com","source":"domain","fallback":false,"reason":null}\n),
+qq({"from":"Platform Reports <reports\@platform.example>","address":"reports\@platform.example","source":"default","fallback":true,"reason":"invalid_address"}\n),
+]
+
+
+
+=== TEST 14: a stray '%' is decoded as nginx decodes URIs: a '%' without
+two hex digits is dropped, the characters after it are kept
+--- init
+::seed();
+::api(PATCH => '/acme.com', '{"sender_name":""}');
+--- request eval
+[
+"GET /api/resolve?from=Quarterly+Team+%3Cq%40acme.com%3E%",
+"GET /api/resolve?from=Quarterly+Team%+%3Cq%40acme.com%3E",
+"GET /api/resolve?from=%zzQ+%3Cq%40acme.com%3E",
+"GET /api/resolve?from=Q+%3Cq%40acme.com%3E%4",
+]
+--- more_headers
+X-WS: acme
+X-Role: service
+X-Plan: professional
+--- error_code eval
+[200, 200, 200, 200]
+--- response_body eval
+[
+qq({"from":"Quarterly Team <q\@acme.com>","address":"q\@acme.com","source":"domain","fallback":false,"reason":null}\n),
+qq({"from":"Quarterly Team <q\@acme.com>","address":"q\@acme.com","source":"domain","fallback":false,"reason":null}\n),
+qq({"from":"zzQ <q\@acme.com>","address":"q\@acme.com","source":"domain","fallback":false,"reason":null}\n),
+qq({"from":"Q <q\@acme.com>","address":"q\@acme.com","source":"domain","fallback":false,"reason":null}\n),
+]
