@@ -268,23 +268,20 @@ sd_address_domain_match(const char *addr, size_t addr_len,
 static ssize_t
 sd_from_check_bytes(const unsigned char *p, size_t len)
 {
-    int                   n, ascii;
+    int                   n;
     uint32_t              cp;
     const unsigned char  *q, *end;
 
+    if (sd_ascii_printable(p, len)) {
+        return SD_OK;
+    }
+
     end = p + len;
-    ascii = 1;
 
     for (q = p; q < end; q++) {
         if (*q < 0x20 || *q == 0x7f) {
             return SD_ERR_FROM_CONTROL;
         }
-
-        ascii &= (*q < 0x80);
-    }
-
-    if (ascii) {
-        return SD_OK;
     }
 
     for (q = p; q < end; q += n) {

@@ -901,6 +901,68 @@ sd_utf8_decode(const unsigned char *p, const unsigned char *end,
 
 
 /*
+ * The word tricks below (Hacker's Delight 6-1; "Bit Twiddling Hacks",
+ * "Determine if a word has a byte less than n"): for a 64-bit word v,
+ * SD_HAS_LESS(v, n) is non-zero exactly when some byte of v is below n
+ * (n <= 128), SD_HAS_BYTE(v, c) exactly when some byte equals c.  Each
+ * answers for the whole word, never for one byte, which is all a scan
+ * for "is anything there" needs.
+ */
+#define SD_ONES             0x0101010101010101ULL
+#define SD_HIGHS            0x8080808080808080ULL
+#define SD_HAS_LESS(v, n)   (((v) - SD_ONES * (n)) & ~(v) & SD_HIGHS)
+#define SD_HAS_BYTE(v, c)   SD_HAS_LESS((v) ^ (SD_ONES * (c)), 1)
+
+
+int
+sd_ascii_printable(const unsigned char *p, size_t len)
+{
+    uint64_t  v;
+
+    for ( /* void */ ; len >= 8; p += 8, len -= 8) {
+        memcpy(&v, p, 8);
+
+        if (SD_HAS_LESS(v, 0x20) || SD_HAS_BYTE(v, 0x7f) || (v & SD_HIGHS)) {
+            return 0;
+        }
+    }
+
+    for ( /* void */ ; len > 0; p++, len--) {
+        if (*p < 0x20 || *p >= 0x7f) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+sd_json_plain(const unsigned char *p, size_t len)
+{
+    uint64_t  v;
+
+    for ( /* void */ ; len >= 8; p += 8, len -= 8) {
+        memcpy(&v, p, 8);
+
+        if (SD_HAS_LESS(v, 0x20) || SD_HAS_BYTE(v, '"')
+            || SD_HAS_BYTE(v, '\\'))
+        {
+            return 0;
+        }
+    }
+
+    for ( /* void */ ; len > 0; p++, len--) {
+        if (*p < 0x20 || *p == '"' || *p == '\\') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/*
  * Checks that need the whole string and only make sense for a domain
  * typed on its own: the hints for an email address, a URL, an IP address
  * or a wildcard.

@@ -181,5 +181,14 @@ ssize_t sd_tree_key(const char *name, size_t len, char *out, size_t outsz);
 int sd_utf8_decode(const unsigned char *p, const unsigned char *end,
     uint32_t *cp);
 
+/*
+ * Quick scans of the send-time path, eight bytes at a time: whether every
+ * byte is printable ASCII (0x20-0x7e), and whether a JSON string holding
+ * these bytes needs no escape (no '"', no '\\', no byte below 0x20).
+ * Both answers are exact.
+ */
+int sd_ascii_printable(const unsigned char *p, size_t len);
+int sd_json_plain(const unsigned char *p, size_t len);
+
 
 #endif /* _NGX_HTTP_SENDER_DOMAINS_IDENTITY_H_INCLUDED_ */

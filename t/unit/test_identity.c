@@ -1056,6 +1056,94 @@ test_strerror(void **state)
 }
 
 
+/*
+ * The eight-bytes-at-a-time scans against their one-byte definitions:
+ * every byte value at every position of every length up to 24 (three
+ * words and a tail), in a value otherwise plain, then with two odd
+ * bytes (the word tricks must not see one where there is none, nor miss
+ * one behind another).
+ */
+
+static int
+printable_by_byte(const unsigned char *p, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if (p[i] < 0x20 || p[i] > 0x7e) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static int
+json_plain_by_byte(const unsigned char *p, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static void
+test_word_scans(void **state)
+{
+    size_t         len, i, j;
+    unsigned int   c, d;
+    unsigned char  buf[32];
+
+    (void) state;
+
+    for (len = 0; len <= 24; len++) {
+        memset(buf, 'a', sizeof(buf));
+
+        assert_int_equal(sd_ascii_printable(buf, len), 1);
+        assert_int_equal(sd_json_plain(buf, len), 1);
+
+        for (i = 0; i < len; i++) {
+            for (c = 0; c < 256; c++) {
+                buf[i] = (unsigned char) c;
+
+                assert_int_equal(sd_ascii_printable(buf, len),
+                                 printable_by_byte(buf, len));
+                assert_int_equal(sd_json_plain(buf, len),
+                                 json_plain_by_byte(buf, len));
+
+                /* a byte just past the value is never looked at */
+                assert_int_equal(sd_ascii_printable(buf, i), 1);
+            }
+
+            buf[i] = 'a';
+        }
+    }
+
+    /* two odd bytes: a high one before a low one, and the other way */
+    for (i = 0; i < 16; i++) {
+        for (j = 0; j < 16; j++) {
+            for (d = 0; d < 256; d += 17) {
+                memset(buf, 'a', sizeof(buf));
+                buf[i] = 0xff;
+                buf[j] = (unsigned char) d;
+
+                assert_int_equal(sd_ascii_printable(buf, 16),
+                                 printable_by_byte(buf, 16));
+                assert_int_equal(sd_json_plain(buf, 16),
+                                 json_plain_by_byte(buf, 16));
+            }
+        }
+    }
+}
+
+
 int
 main(void)
 {
@@ -1069,6 +1157,7 @@ main(void)
         cmocka_unit_test(test_sender_name_table),
         cmocka_unit_test(test_sender_name_lengths),
         cmocka_unit_test(test_utf8_decode),
+        cmocka_unit_test(test_word_scans),
         cmocka_unit_test(test_kind_and_domain_part),
         cmocka_unit_test(test_within),
         cmocka_unit_test(test_conflicts),
