@@ -357,7 +357,7 @@ ngx_http_sender_domains_caller_from_conf(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    if (ngx_http_complex_value(r, slcf->workspace, &caller->workspace)
+    if (ngx_http_sender_domains_value(r, slcf->workspace, &caller->workspace)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -374,7 +374,7 @@ ngx_http_sender_domains_caller_from_conf(ngx_http_request_t *r,
     ngx_str_null(&role);
 
     if (slcf->role
-        && ngx_http_complex_value(r, slcf->role, &role) != NGX_OK)
+        && ngx_http_sender_domains_value(r, slcf->role, &role) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -401,6 +401,36 @@ ngx_http_sender_domains_caller_from_conf(ngx_http_request_t *r,
 }
 
 
+/*
+ * A caller directive's value for this request.  A lone variable is read
+ * as ngx_http_complex_value() would read it (flushed; not found is
+ * empty), without the copy.
+ */
+
+ngx_int_t
+ngx_http_sender_domains_value(ngx_http_request_t *r,
+    ngx_http_sender_domains_value_t *v, ngx_str_t *out)
+{
+    ngx_http_variable_value_t  *vv;
+
+    if (v->index == NGX_ERROR) {
+        return ngx_http_complex_value(r, &v->cv, out);
+    }
+
+    vv = ngx_http_get_flushed_variable(r, v->index);
+
+    if (vv == NULL || vv->not_found) {
+        ngx_str_set(out, "");
+        return NGX_OK;
+    }
+
+    out->data = vv->data;
+    out->len = vv->len;
+
+    return NGX_OK;
+}
+
+
 /* "professional" (any case), or any plan while the trial has not ended */
 
 static ngx_int_t
@@ -411,7 +441,7 @@ ngx_http_sender_domains_plan_ok(ngx_http_request_t *r,
     ngx_str_t  plan, trial;
 
     if (slcf->plan
-        && ngx_http_complex_value(r, slcf->plan, &plan) == NGX_OK
+        && ngx_http_sender_domains_value(r, slcf->plan, &plan) == NGX_OK
         && plan.len == 12
         && ngx_strncasecmp(plan.data, (u_char *) "professional", 12) == 0)
     {
@@ -419,7 +449,8 @@ ngx_http_sender_domains_plan_ok(ngx_http_request_t *r,
     }
 
     if (slcf->trial_ends
-        && ngx_http_complex_value(r, slcf->trial_ends, &trial) == NGX_OK
+        && ngx_http_sender_domains_value(r, slcf->trial_ends, &trial)
+           == NGX_OK
         && trial.len
         && sd_time_parse((char *) trial.data, trial.len, &ends) == 0
         && ends > (int64_t) ngx_time())

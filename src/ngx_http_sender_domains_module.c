@@ -37,6 +37,8 @@ static char *ngx_http_sender_domains_credentials_file(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_sender_domains_jwt_secret_file(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_sender_domains_set_value(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_sender_domains_ses_rate(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_sender_domains_add_variables(ngx_conf_t *cf);
@@ -119,28 +121,28 @@ static ngx_command_t  ngx_http_sender_domains_commands[] = {
 
     { ngx_string("sender_domains_workspace"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_set_complex_value_slot,
+      ngx_http_sender_domains_set_value,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_sender_domains_loc_conf_t, workspace),
       NULL },
 
     { ngx_string("sender_domains_role"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_set_complex_value_slot,
+      ngx_http_sender_domains_set_value,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_sender_domains_loc_conf_t, role),
       NULL },
 
     { ngx_string("sender_domains_plan"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_set_complex_value_slot,
+      ngx_http_sender_domains_set_value,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_sender_domains_loc_conf_t, plan),
       NULL },
 
     { ngx_string("sender_domains_trial_ends"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_set_complex_value_slot,
+      ngx_http_sender_domains_set_value,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_sender_domains_loc_conf_t, trial_ends),
       NULL },
@@ -647,6 +649,74 @@ ngx_http_sender_domains_ses_rate(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     smcf->ses_rate = n;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * sender_domains_workspace, _role, _plan, _trial_ends: a complex value,
+ * as ngx_http_set_complex_value_slot() makes it, plus the index of a
+ * lone "$name" variable.
+ */
+
+static char *
+ngx_http_sender_domains_set_value(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    char  *p = conf;
+
+    u_char                            *c;
+    ngx_str_t                         *value, name;
+    ngx_http_sender_domains_value_t  **field, *v;
+    ngx_http_compile_complex_value_t   ccv;
+
+    field = (ngx_http_sender_domains_value_t **) (p + cmd->offset);
+
+    if (*field != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    v = ngx_palloc(cf->pool, sizeof(ngx_http_sender_domains_value_t));
+    if (v == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[1];
+    ccv.complex_value = &v->cv;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    v->index = NGX_ERROR;
+
+    name.data = value[1].data + 1;
+    name.len = value[1].len - 1;
+
+    for (c = name.data; c < name.data + name.len; c++) {
+        if (!(*c == '_' || (*c >= '0' && *c <= '9')
+              || ((*c | 0x20) >= 'a' && (*c | 0x20) <= 'z')))
+        {
+            break;
+        }
+    }
+
+    if (value[1].len > 1 && value[1].data[0] == '$'
+        && c == name.data + name.len)
+    {
+        v->index = ngx_http_get_variable_index(cf, &name);
+        if (v->index == NGX_ERROR) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    *field = v;
 
     return NGX_CONF_OK;
 }

@@ -36,13 +36,24 @@ typedef struct {
 } ngx_http_sender_domains_main_conf_t;
 
 
+/*
+ * A caller directive's value: a complex value, and when it is one lone
+ * variable ("$http_x_workspace", the usual case) that variable's index,
+ * read directly on each request rather than through the script engine.
+ */
+typedef struct {
+    ngx_http_complex_value_t    cv;
+    ngx_int_t                   index;      /* NGX_ERROR: use cv */
+} ngx_http_sender_domains_value_t;
+
+
 typedef struct {
     ngx_flag_t                  api;
 
-    ngx_http_complex_value_t   *workspace;
-    ngx_http_complex_value_t   *role;
-    ngx_http_complex_value_t   *plan;
-    ngx_http_complex_value_t   *trial_ends;
+    ngx_http_sender_domains_value_t  *workspace;
+    ngx_http_sender_domains_value_t  *role;
+    ngx_http_sender_domains_value_t  *plan;
+    ngx_http_sender_domains_value_t  *trial_ends;
 
     ngx_str_t                   jwt_secret;         /* file contents */
     ngx_flag_t                  jwt_set;
@@ -73,5 +84,7 @@ sd_store_t *ngx_http_sender_domains_store(void);
 void *ngx_http_sender_domains_palloc(void *pool, size_t size);
 
 ngx_int_t ngx_http_sender_domains_api_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_sender_domains_value(ngx_http_request_t *r,
+    ngx_http_sender_domains_value_t *v, ngx_str_t *out);
 
 #endif /* NGX_HTTP_SENDER_DOMAINS_MODULE_H */

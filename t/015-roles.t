@@ -140,3 +140,48 @@ qr/"code":"plan_required"/,
 qr/"code":"plan_required"/,
 qr/"fallback":true/,
 ]
+
+
+
+=== TEST 5: the caller's values: lone variables, text around a variable, constants
+--- config
+    location /lone/ {
+        sender_domains_api;
+        sender_domains_workspace $http_x_ws;
+        sender_domains_role $http_x_role;
+        sender_domains_plan $http_x_plan;
+    }
+
+    location /built/ {
+        sender_domains_api;
+        sender_domains_workspace ${http_x_team}-ws;
+        sender_domains_role admin;
+        sender_domains_plan "$http_x_plan";
+    }
+--- request eval
+[
+"POST /built/
+{\"identity\":\"team5.example\"}",
+"GET /lone/",
+"GET /lone/",
+"GET /lone/",
+"GET /built/",
+]
+--- more_headers eval
+[
+"X-Team: t5\nX-Plan: professional\nContent-Type: application/json",
+"X-WS: t5-ws\nX-Plan: professional",
+"X-WS: t5-ws\nX-Role: admin\nX-Plan: professional",
+"X-Role: admin\nX-Plan: professional",
+"X-Team: t6\nX-Plan: professional",
+]
+--- error_code eval
+[201, 200, 200, 401, 200]
+--- response_body_like eval
+[
+qr/"identity":"team5\.example"/,
+qr/^\{"plan_ok":true,"can_edit":false,.*"identity":"team5\.example"/,
+qr/^\{"plan_ok":true,"can_edit":true,.*"identity":"team5\.example"/,
+qr/"code":"unauthenticated"/,
+qr/^\{"plan_ok":true,"can_edit":true,.*"identities":\[\]/,
+]
