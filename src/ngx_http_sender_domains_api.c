@@ -29,6 +29,8 @@ static ngx_int_t ngx_http_sender_domains_route(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_caller(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_caller_role(ngx_http_request_t *r,
+    ngx_http_sender_domains_caller_t *caller);
 static ngx_int_t ngx_http_sender_domains_check_access(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_plan_ok(ngx_http_request_t *r,
@@ -333,20 +335,27 @@ ngx_http_sender_domains_caller(ngx_http_request_t *r,
                    "workspace.");
     }
 
+    /* every role may resolve: the send-time path does not look it up */
+    if (ctx->action != SD_ACTION_RESOLVE
+        && ngx_http_sender_domains_caller_role(r, &ctx->caller) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     return NGX_DECLINED;
 }
 
 
 /*
- * The caller from the location's complex values: NGX_OK, NGX_DECLINED when
- * no usable workspace is named, NGX_ERROR.
+ * The caller from the location's values: NGX_OK, NGX_DECLINED when no
+ * usable workspace is named, NGX_ERROR.  The role is left to
+ * ngx_http_sender_domains_caller_role(), for the endpoints that use it.
  */
 
 ngx_int_t
 ngx_http_sender_domains_caller_from_conf(ngx_http_request_t *r,
     ngx_http_sender_domains_caller_t *caller)
 {
-    ngx_str_t                            role;
     ngx_http_sender_domains_loc_conf_t  *slcf;
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_sender_domains_module);
@@ -371,6 +380,21 @@ ngx_http_sender_domains_caller_from_conf(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
+    caller->plan_ok = ngx_http_sender_domains_plan_ok(r, slcf);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_caller_role(ngx_http_request_t *r,
+    ngx_http_sender_domains_caller_t *caller)
+{
+    ngx_str_t                            role;
+    ngx_http_sender_domains_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_sender_domains_module);
+
     ngx_str_null(&role);
 
     if (slcf->role
@@ -378,8 +402,6 @@ ngx_http_sender_domains_caller_from_conf(ngx_http_request_t *r,
     {
         return NGX_ERROR;
     }
-
-    caller->role_name = role;
 
     /* least privilege: an absent or unknown role reads, never writes */
     if (role.len == 5 && ngx_strncasecmp(role.data, (u_char *) "admin", 5) == 0)
@@ -394,8 +416,6 @@ ngx_http_sender_domains_caller_from_conf(ngx_http_request_t *r,
     } else {
         caller->role = NGX_HTTP_SENDER_DOMAINS_ROLE_MEMBER;
     }
-
-    caller->plan_ok = ngx_http_sender_domains_plan_ok(r, slcf);
 
     return NGX_OK;
 }

@@ -68,11 +68,10 @@ typedef enum {
 } ngx_http_sender_domains_role_e;
 
 
-/* the caller, computed once per request from the complex values */
+/* the caller, computed once per request from the location's values */
 typedef struct {
     ngx_str_t                   workspace;
-    ngx_str_t                   role_name;
-    ngx_http_sender_domains_role_e  role;
+    ngx_http_sender_domains_role_e  role;       /* NONE for a resolve */
     ngx_flag_t                  plan_ok;
 } ngx_http_sender_domains_caller_t;
 
