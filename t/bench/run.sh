@@ -431,6 +431,18 @@ median() {
 
 # compare LABEL [wrk args...] URL: BENCH_RUNS interleaved runs of bare and
 # module; sets M_RPS M_P50 M_P99 B_RPS B_P50 B_P99 (medians) and RATIO
+compare_bare() {
+    wrk_once "http://127.0.0.1:$PORT/bare" "$@"
+    b_rps+=("$W_RPS") b_p50+=("$W_P50") b_p99+=("$W_P99") b_cpu+=("$W_CPU")
+    BAD=$((BAD + W_BAD))
+}
+
+compare_module() {
+    wrk_once "$@"
+    m_rps+=("$W_RPS") m_p50+=("$W_P50") m_p99+=("$W_P99") m_cpu+=("$W_CPU")
+    BAD=$((BAD + W_BAD))
+}
+
 compare() {
     local label=$1 url=${!#} n=$(($# - 1)) i
     local args=("${@:2:$((n - 1))}")
@@ -439,25 +451,27 @@ compare() {
 
     BAD=0
     for i in $(seq 1 "$BENCH_RUNS"); do
-        # the same request headers: nginx parses them for bare too
-        wrk_once "http://127.0.0.1:$PORT/bare" "${args[@]}"
-        b_rps+=("$W_RPS") b_p50+=("$W_P50") b_p99+=("$W_P99")
-        b_cpu+=("$W_CPU")
-        BAD=$((BAD + W_BAD))
-        wrk_once "$url" "${args[@]}"
-        m_rps+=("$W_RPS") m_p50+=("$W_P50") m_p99+=("$W_P99")
-        m_cpu+=("$W_CPU")
-        BAD=$((BAD + W_BAD))
-        log "$label run $i/$BENCH_RUNS: module $W_RPS req/s p50 ${W_P50}us" \
-            "p99 ${W_P99}us ${W_CPU}us CPU/req; bare ${b_rps[-1]} req/s" \
-            "p99 ${b_p99[-1]}us ${b_cpu[-1]}us CPU/req"
+        # the same request headers: nginx parses them for bare too.  The
+        # order alternates (bare first, then the module first, ...), so
+        # that a host speeding up or slowing down over a pair favours
+        # neither side
+        if [ $((i % 2)) = 1 ]; then
+            compare_bare "${args[@]}"
+            compare_module "$url" "${args[@]}"
+        else
+            compare_module "$url" "${args[@]}"
+            compare_bare "${args[@]}"
+        fi
+        log "$label run $i/$BENCH_RUNS: module ${m_rps[-1]} req/s" \
+            "p50 ${m_p50[-1]}us p99 ${m_p99[-1]}us ${m_cpu[-1]}us CPU/req;" \
+            "bare ${b_rps[-1]} req/s p99 ${b_p99[-1]}us ${b_cpu[-1]}us CPU/req"
     done
 
     B_RPS=$(median "${b_rps[@]}") B_P50=$(median "${b_p50[@]}")
     B_P99=$(median "${b_p99[@]}")
     M_RPS=$(median "${m_rps[@]}") M_P50=$(median "${m_p50[@]}")
     M_P99=$(median "${m_p99[@]}")
-    # runs are paired (bare, then module, a few seconds apart): the median
+    # runs are paired (bare and module, a few seconds apart): the median
     # of the pairs' ratios, so a slow minute of the shared host weighs on
     # one pair, not on one side of the comparison
     local ratios=()
