@@ -32,6 +32,34 @@ typedef struct {
 } sd_wbuf_t;
 
 
+/*
+ * ASCII characters that an address may not hold (SD_SPECIAL_IN_ADDR) and
+ * that make a display name quoted (SD_SPECIAL_IN_NAME).  Tables, not
+ * strchr() over a set: these are looked up for every byte of every From
+ * resolved at send time.
+ */
+#define SD_SPECIAL_IN_ADDR  0x01
+#define SD_SPECIAL_IN_NAME  0x02
+
+static const unsigned char  sd_from_specials[128] = {
+    [' ']  = SD_SPECIAL_IN_ADDR,
+    ['"']  = SD_SPECIAL_IN_ADDR | SD_SPECIAL_IN_NAME,
+    ['(']  = SD_SPECIAL_IN_ADDR | SD_SPECIAL_IN_NAME,
+    [')']  = SD_SPECIAL_IN_ADDR | SD_SPECIAL_IN_NAME,
+    [',']  = SD_SPECIAL_IN_ADDR | SD_SPECIAL_IN_NAME,
+    [':']  = SD_SPECIAL_IN_ADDR | SD_SPECIAL_IN_NAME,
+    [';']  = SD_SPECIAL_IN_ADDR | SD_SPECIAL_IN_NAME,
+    ['<']  = SD_SPECIAL_IN_ADDR | SD_SPECIAL_IN_NAME,
+    ['>']  = SD_SPECIAL_IN_ADDR | SD_SPECIAL_IN_NAME,
+    ['\\'] = SD_SPECIAL_IN_ADDR | SD_SPECIAL_IN_NAME,
+    ['\0'] = SD_SPECIAL_IN_NAME,       /* as strchr() over the set had it */
+    ['.']  = SD_SPECIAL_IN_NAME,
+    ['@']  = SD_SPECIAL_IN_NAME,
+    ['[']  = SD_SPECIAL_IN_NAME,
+    [']']  = SD_SPECIAL_IN_NAME,
+};
+
+
 static ssize_t sd_from_check_bytes(const unsigned char *p, size_t len);
 static ssize_t sd_from_phrase(const unsigned char *p, size_t len,
     char *name, size_t namesz, size_t *name_len);
@@ -506,9 +534,9 @@ sd_from_bare(const unsigned char *p, size_t len)
 
 
 /*
- * Defensive: the caller normally passes a normalised address.  A switch,
- * not strchr() over the set: this runs for every byte of every address
- * resolved at send time.
+ * Defensive: the caller normally passes a normalised address.  Printable
+ * ASCII but for the space and the specials that would end or change an
+ * angle address.
  */
 
 static int
@@ -516,18 +544,14 @@ sd_from_addr_ok(const unsigned char *p, size_t len)
 {
     size_t  i;
 
-    if (len == 0 || memchr(p, '@', len) == NULL) {
+    if (len == 0 || memchr(p, '@', len) == NULL
+        || !sd_ascii_printable(p, len))
+    {
         return 0;
     }
 
     for (i = 0; i < len; i++) {
-        if (p[i] <= 0x20 || p[i] >= 0x7f) {
-            return 0;
-        }
-
-        switch (p[i]) {
-        case '<': case '>': case '"': case ',': case ';': case ':':
-        case '(': case ')': case '\\':
+        if (sd_from_specials[p[i] & 0x7f] & SD_SPECIAL_IN_ADDR) {
             return 0;
         }
     }
@@ -551,7 +575,7 @@ sd_from_name_check(const unsigned char *p, size_t len, int *ascii)
      * behaviour (UBSan: "applying zero offset to null pointer"; found by
      * t/fuzz/fuzz_from).
      */
-    if (p == NULL) {
+    if (p == NULL || sd_ascii_printable(p, len)) {
         return SD_OK;
     }
 
@@ -600,11 +624,7 @@ sd_from_needs_quotes(const unsigned char *p, size_t len)
     }
 
     for (i = 0; i < len; i++) {
-        switch (p[i]) {
-        case '(': case ')': case '<': case '>': case '[': case ']':
-        case ':': case ';': case '@': case '\\': case ',': case '.':
-        case '"':
-        case '\0':                     /* as strchr() over the set had it */
+        if (p[i] < 0x80 && (sd_from_specials[p[i]] & SD_SPECIAL_IN_NAME)) {
             return 1;
         }
 

@@ -914,51 +914,74 @@ sd_utf8_decode(const unsigned char *p, const unsigned char *end,
 #define SD_HAS_BYTE(v, c)   SD_HAS_LESS((v) ^ (SD_ONES * (c)), 1)
 
 
+#define SD_NOT_PRINTABLE(v)                                                   \
+    (SD_HAS_LESS(v, 0x20) || SD_HAS_BYTE(v, 0x7f) || ((v) & SD_HIGHS))
+#define SD_NOT_JSON_PLAIN(v)                                                  \
+    (SD_HAS_LESS(v, 0x20) || SD_HAS_BYTE(v, '"') || SD_HAS_BYTE(v, '\\'))
+
+
+/*
+ * Values of 8 bytes or more are read as words, the last one overlapping
+ * the one before it rather than leaving a tail to test byte by byte.
+ */
+
 int
 sd_ascii_printable(const unsigned char *p, size_t len)
 {
+    size_t    i;
     uint64_t  v;
 
-    for ( /* void */ ; len >= 8; p += 8, len -= 8) {
-        memcpy(&v, p, 8);
+    if (len < 8) {
+        for (i = 0; i < len; i++) {
+            if (p[i] < 0x20 || p[i] >= 0x7f) {
+                return 0;
+            }
+        }
 
-        if (SD_HAS_LESS(v, 0x20) || SD_HAS_BYTE(v, 0x7f) || (v & SD_HIGHS)) {
+        return 1;
+    }
+
+    for (i = 0; i + 8 < len; i += 8) {
+        memcpy(&v, p + i, 8);
+
+        if (SD_NOT_PRINTABLE(v)) {
             return 0;
         }
     }
 
-    for ( /* void */ ; len > 0; p++, len--) {
-        if (*p < 0x20 || *p >= 0x7f) {
-            return 0;
-        }
-    }
+    memcpy(&v, p + len - 8, 8);
 
-    return 1;
+    return !SD_NOT_PRINTABLE(v);
 }
 
 
 int
 sd_json_plain(const unsigned char *p, size_t len)
 {
+    size_t    i;
     uint64_t  v;
 
-    for ( /* void */ ; len >= 8; p += 8, len -= 8) {
-        memcpy(&v, p, 8);
+    if (len < 8) {
+        for (i = 0; i < len; i++) {
+            if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\') {
+                return 0;
+            }
+        }
 
-        if (SD_HAS_LESS(v, 0x20) || SD_HAS_BYTE(v, '"')
-            || SD_HAS_BYTE(v, '\\'))
-        {
+        return 1;
+    }
+
+    for (i = 0; i + 8 < len; i += 8) {
+        memcpy(&v, p + i, 8);
+
+        if (SD_NOT_JSON_PLAIN(v)) {
             return 0;
         }
     }
 
-    for ( /* void */ ; len > 0; p++, len--) {
-        if (*p < 0x20 || *p == '"' || *p == '\\') {
-            return 0;
-        }
-    }
+    memcpy(&v, p + len - 8, 8);
 
-    return 1;
+    return !SD_NOT_JSON_PLAIN(v);
 }
 
 
