@@ -133,7 +133,15 @@ sd_from_parse(const char *in, size_t len, char *name, size_t namesz,
     lt = NULL;
     quoted = 0;
 
-    for (i = 0; i < len; i++) {
+    if (memchr(p, '"', len) == NULL) {
+        lt = memchr(p, '<', len);       /* no quotes: the usual value */
+        i = len;
+
+    } else {
+        i = 0;
+    }
+
+    for ( /* void */ ; i < len; i++) {
         if (quoted && p[i] == '\\') {
             i++;
             continue;

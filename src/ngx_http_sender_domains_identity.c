@@ -313,30 +313,26 @@ sd_email_normalize(const char *in, size_t len, char *out, size_t outsz,
     /*
      * Common mistakes first, so that the message names the mistake rather
      * than the first odd character: a pasted "Name <addr>", a quoted
-     * local part, an address with a space in it.
+     * local part, an address with a space in it.  The last '@' separates
+     * the domain; only a quoted local part may hold another one, and
+     * those are refused below.  (Scans, not one loop with a switch: this
+     * runs for every address resolved at send time; a space, tab, CR or
+     * LF is looked for byte by byte only when there is a space or a byte
+     * that is not printable ASCII.)
      */
 
-    /*
-     * One pass over the whole value, then the checks in their order
-     * (this runs for every address resolved at send time).  The last '@'
-     * separates the domain; only a quoted local part may hold another
-     * one, and those are refused below.
-     */
+    angle = (memchr(p, '<', len) != NULL || memchr(p, '>', len) != NULL);
 
-    angle = 0;
+    for (at = p + len; at > p && at[-1] != '@'; at--) {
+        /* void */
+    }
+
+    at = (at > p) ? at - 1 : NULL;
+
     space = 0;
-    at = NULL;
 
-    for (i = 0; i < len; i++) {
-        switch (p[i]) {
-        case '<':
-        case '>':
-            angle = 1;
-            break;
-        case '@':
-            at = &p[i];
-            break;
-        default:
+    if (!sd_ascii_printable(p, len) || memchr(p, ' ', len) != NULL) {
+        for (i = 0; i < len; i++) {
             space |= sd_is_space(p[i]);
         }
     }
