@@ -28,6 +28,8 @@ typedef enum {
 #define SD_LOCAL_DOTS        0x10
 
 
+static int sd_word_odd(uint64_t v, int json);
+static int sd_words_plain(const unsigned char *p, size_t len, int json);
 static int sd_is_space(unsigned char c);
 static void sd_trim(const unsigned char **p, size_t *len);
 static unsigned char sd_lower(unsigned char c);
@@ -910,74 +912,74 @@ sd_utf8_decode(const unsigned char *p, const unsigned char *end,
 #define SD_HAS_BYTE(v, c)   SD_HAS_LESS((v) ^ (SD_ONES * (c)), 1)
 
 
-#define SD_NOT_PRINTABLE(v)                                                   \
-    (SD_HAS_LESS(v, 0x20) || SD_HAS_BYTE(v, 0x7f) || ((v) & SD_HIGHS))
-#define SD_NOT_JSON_PLAIN(v)                                                  \
-    (SD_HAS_LESS(v, 0x20) || SD_HAS_BYTE(v, '"') || SD_HAS_BYTE(v, '\\'))
+/*
+ * Whether a word holds a byte that is not printable ASCII, or (json) one
+ * that a JSON string must escape.
+ */
+
+static int
+sd_word_odd(uint64_t v, int json)
+{
+    if (SD_HAS_LESS(v, 0x20)) {
+        return 1;
+    }
+
+    if (json) {
+        return SD_HAS_BYTE(v, '"') || SD_HAS_BYTE(v, '\\');
+    }
+
+    return SD_HAS_BYTE(v, 0x7f) || (v & SD_HIGHS) != 0;
+}
 
 
 /*
- * Values of 8 bytes or more are read as words, the last one overlapping
- * the one before it rather than leaving a tail to test byte by byte.
+ * The value read as words: one padded with 'a' (a byte both scans pass)
+ * when shorter than 8 bytes, else the last word overlapping the one before
+ * it rather than a tail left to test byte by byte.
  */
 
-int
-sd_ascii_printable(const unsigned char *p, size_t len)
+static int
+sd_words_plain(const unsigned char *p, size_t len, int json)
 {
     size_t    i;
     uint64_t  v;
 
-    if (len < 8) {
-        for (i = 0; i < len; i++) {
-            if (p[i] < 0x20 || p[i] >= 0x7f) {
-                return 0;
-            }
-        }
-
+    if (len == 0) {
         return 1;
+    }
+
+    if (len < 8) {
+        v = SD_ONES * 'a';
+        memcpy(&v, p, len);
+
+        return !sd_word_odd(v, json);
     }
 
     for (i = 0; i + 8 < len; i += 8) {
         memcpy(&v, p + i, 8);
 
-        if (SD_NOT_PRINTABLE(v)) {
+        if (sd_word_odd(v, json)) {
             return 0;
         }
     }
 
     memcpy(&v, p + len - 8, 8);
 
-    return !SD_NOT_PRINTABLE(v);
+    return !sd_word_odd(v, json);
+}
+
+
+int
+sd_ascii_printable(const unsigned char *p, size_t len)
+{
+    return sd_words_plain(p, len, 0);
 }
 
 
 int
 sd_json_plain(const unsigned char *p, size_t len)
 {
-    size_t    i;
-    uint64_t  v;
-
-    if (len < 8) {
-        for (i = 0; i < len; i++) {
-            if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\') {
-                return 0;
-            }
-        }
-
-        return 1;
-    }
-
-    for (i = 0; i + 8 < len; i += 8) {
-        memcpy(&v, p + i, 8);
-
-        if (SD_NOT_JSON_PLAIN(v)) {
-            return 0;
-        }
-    }
-
-    memcpy(&v, p + len - 8, 8);
-
-    return !SD_NOT_JSON_PLAIN(v);
+    return sd_words_plain(p, len, 1);
 }
 
 
