@@ -46,7 +46,7 @@
 
 /* saving: rows per write transaction, and how long a row may wait */
 #define NGX_HTTP_SENDER_DOMAINS_SAVE_ROWS      256
-#define NGX_HTTP_SENDER_DOMAINS_SAVE_DELAY     200    /* ms */
+#define NGX_HTTP_SENDER_DOMAINS_SAVE_DELAY     1000   /* ms: see docs/decisions.md */
 
 /* rows a List answer settles per event loop turn */
 #define NGX_HTTP_SENDER_DOMAINS_TURN_ROWS      8

@@ -7,7 +7,7 @@
 #   BENCH_QUICK=1 bash t/bench/run.sh         quick mode (~8 min): shorter
 #                                             runs, smaller data sets
 #
-# Benchmarks: resolve list scaling background memory.
+# Benchmarks: resolve list scaling background memory instructions.
 #
 # Each benchmark starts its own SES simulator and nginx (Debian's
 # /usr/sbin/nginx + the module) in a fresh folder under /tmp, seeds its data
@@ -60,6 +60,7 @@
 #                           an account (1 call/s for every API but sending),
 #                           1000 is a stress run
 #   BENCH_SES_RATE=1000     sender_domains_ses_rate while seeding
+#   BENCH_INSTR_REQUESTS=2000  requests counted by callgrind (instructions)
 #   BENCH_SEED_THREADS=16   seeder connections
 #   BENCH_PORT=18500        first port tried (nginx; the simulator gets +1)
 #   BENCH_KEEP=0            1: keep the state folder (logs, LMDB files)
@@ -146,6 +147,7 @@ BENCH_PACED_MS=${BENCH_PACED_MS:-4}
 BENCH_SES_RATE=${BENCH_SES_RATE:-1000}
 BENCH_BG_RATES=${BENCH_BG_RATES:-10 1000}
 BENCH_SEED_THREADS=${BENCH_SEED_THREADS:-16}
+BENCH_INSTR_REQUESTS=${BENCH_INSTR_REQUESTS:-2000}
 BENCH_PORT=${BENCH_PORT:-18500}
 BENCH_KEEP=${BENCH_KEEP:-0}
 BENCH_OUT=${BENCH_OUT:-}
@@ -154,7 +156,7 @@ NGINX=${NGINX:-/usr/sbin/nginx}
 PYTHON=/usr/bin/python3
 HZ=$(getconf CLK_TCK)
 
-ALL_BENCHES="resolve list scaling background memory"
+ALL_BENCHES="resolve list scaling background memory instructions"
 
 # targets (docs/performance.md)
 T_RESOLVE_RATIO=0.90        # module req/s >= 0.9 x bare
@@ -496,6 +498,85 @@ ms() { awk -v u="$1" 'BEGIN { printf "%.2f ms", u / 1000 }'; }
 rps() { awk -v r="$1" 'BEGIN { printf "%.0f", r }'; }
 
 # result BENCH METRIC VALUE TARGET STATUS
+# ---- instructions per request ------------------------------------------------
+
+# user-space instructions per request, counted by callgrind in a second
+# nginx (master_process off, on the same store and config) for bare and
+# for resolve.  Unlike req/s and CPU time, the count does not move with
+# the shared host's speed: it shows what a change to the resolve path
+# costs or saves.  Kernel work (the TCP path, ~75 % of a request's time)
+# is not counted.
+bench_instructions() {
+    if ! command -v valgrind > /dev/null \
+       || ! command -v callgrind_control > /dev/null; then
+        result instructions "instructions per request (callgrind)" \
+            "not measured: valgrind is not installed" "" INFO
+        return 0
+    fi
+
+    start_env instructions 1h
+    verified_domain bench bench-acme.com || { stop_env; return 1; }
+
+    local port=$((PORT + 2)) dir=$ENV_DIR/callgrind vg label path n
+    local -A instr=()
+    while ! port_free "$port"; do
+        port=$((port + 1))
+    done
+    mkdir -p "$dir"
+    sed -e "s/listen 127.0.0.1:$PORT /listen 127.0.0.1:$port /" \
+        -e 's/^daemon on;/daemon off;/' \
+        -e 's/^master_process on;/master_process off;/' \
+        -e "s#^pid .*#pid $dir/nginx.pid;#" \
+        -e "s#^error_log .*#error_log $dir/error.log warn;#" \
+        -e '/^worker_cpu_affinity/d' \
+        "$ENV_DIR/nginx.conf" > "$dir/nginx.conf"
+
+    valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.%p" \
+        "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" \
+        > "$dir/valgrind.log" 2>&1 &
+    vg=$!
+    for n in $(seq 1 300); do           # valgrind takes a few seconds
+        port_free "$port" || break
+        sleep 0.1
+    done
+    if port_free "$port"; then
+        log "nginx under callgrind did not start: $(tail -3 "$dir/valgrind.log")"
+        kill "$vg" 2>/dev/null
+        stop_env
+        return 1
+    fi
+
+    for label in bare resolve; do
+        path=/bare
+        if [ "$label" = resolve ]; then
+            path="/api/resolve?from=reports%40bench-acme.com"
+        fi
+        # warm up, zero the counters, count BENCH_INSTR_REQUESTS, dump
+        "$PYTHON" "$BENCH_DIR/keepalive.py" --port "$port" --path "$path" \
+            --count 200 -H "X-WS: bench" -H "X-Role: service" \
+            -H "X-Plan: professional" || { kill "$vg"; stop_env; return 1; }
+        callgrind_control -z "$vg" > /dev/null
+        "$PYTHON" "$BENCH_DIR/keepalive.py" --port "$port" --path "$path" \
+            --count "$BENCH_INSTR_REQUESTS" -H "X-WS: bench" \
+            -H "X-Role: service" -H "X-Plan: professional" \
+            || { kill "$vg"; stop_env; return 1; }
+        callgrind_control -d "$label" "$vg" > /dev/null
+        n=$(grep -l "^desc: Trigger: .*$label" "$dir"/callgrind.*.* \
+            | xargs grep -h '^summary:' | awk '{ print $2 }')
+        instr[$label]=$((n / BENCH_INSTR_REQUESTS))
+        log "instructions: $label $n in $BENCH_INSTR_REQUESTS requests"
+    done
+
+    kill "$vg" 2>/dev/null
+    wait "$vg" 2>/dev/null
+
+    result instructions "user-space instructions per request, bare / resolve" \
+        "${instr[bare]} / ${instr[resolve]} (+$((instr[resolve] - instr[bare])))" \
+        "" INFO
+    stop_env
+}
+
+
 result() {
     printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >> "$SUMMARY"
     if [ "$5" = MISSED ]; then
