@@ -555,12 +555,12 @@ bench_instructions() {
         "$PYTHON" "$BENCH_DIR/keepalive.py" --port "$port" --path "$path" \
             --count 200 -H "X-WS: bench" -H "X-Role: service" \
             -H "X-Plan: professional" || { kill "$vg"; stop_env; return 1; }
-        callgrind_control -z "$vg" > /dev/null
+        callgrind_control -z "$vg" > /dev/null 2>&1
         "$PYTHON" "$BENCH_DIR/keepalive.py" --port "$port" --path "$path" \
             --count "$BENCH_INSTR_REQUESTS" -H "X-WS: bench" \
             -H "X-Role: service" -H "X-Plan: professional" \
             || { kill "$vg"; stop_env; return 1; }
-        callgrind_control -d "$label" "$vg" > /dev/null
+        callgrind_control -d "$label" "$vg" > /dev/null 2>&1
         n=$(grep -l "^desc: Trigger: .*$label" "$dir"/callgrind.*.* \
             | xargs grep -h '^summary:' | awk '{ print $2 }')
         instr[$label]=$((n / BENCH_INSTR_REQUESTS))
