@@ -695,6 +695,11 @@ ngx_http_sender_domains_set_value(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     v->index = NGX_ERROR;
+    *field = v;
+
+    if (value[1].len < 2 || value[1].data[0] != '$') {
+        return NGX_CONF_OK;
+    }
 
     name.data = value[1].data + 1;
     name.len = value[1].len - 1;
@@ -703,20 +708,14 @@ ngx_http_sender_domains_set_value(ngx_conf_t *cf, ngx_command_t *cmd,
         if (!(*c == '_' || (*c >= '0' && *c <= '9')
               || ((*c | 0x20) >= 'a' && (*c | 0x20) <= 'z')))
         {
-            break;
+            return NGX_CONF_OK;         /* text around it, or "${name}" */
         }
     }
 
-    if (value[1].len > 1 && value[1].data[0] == '$'
-        && c == name.data + name.len)
-    {
-        v->index = ngx_http_get_variable_index(cf, &name);
-        if (v->index == NGX_ERROR) {
-            return NGX_CONF_ERROR;
-        }
+    v->index = ngx_http_get_variable_index(cf, &name);
+    if (v->index == NGX_ERROR) {
+        return NGX_CONF_ERROR;
     }
-
-    *field = v;
 
     return NGX_CONF_OK;
 }

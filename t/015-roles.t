@@ -143,7 +143,7 @@ qr/"fallback":true/,
 
 
 
-=== TEST 5: the caller's values: lone variables, text around a variable, constants
+=== TEST 5: the caller's values: lone variables, text around a variable, constants, an empty value
 --- config
     location /lone/ {
         sender_domains_api;
@@ -158,6 +158,12 @@ qr/"fallback":true/,
         sender_domains_role admin;
         sender_domains_plan "$http_x_plan";
     }
+
+    location /empty/ {
+        sender_domains_api;
+        sender_domains_workspace "";
+        sender_domains_plan $http_x_plan;
+    }
 --- request eval
 [
 "POST /built/
@@ -166,6 +172,7 @@ qr/"fallback":true/,
 "GET /lone/",
 "GET /lone/",
 "GET /built/",
+"GET /empty/",
 ]
 --- more_headers eval
 [
@@ -174,9 +181,10 @@ qr/"fallback":true/,
 "X-WS: t5-ws\nX-Role: admin\nX-Plan: professional",
 "X-Role: admin\nX-Plan: professional",
 "X-Team: t6\nX-Plan: professional",
+"X-WS: t5-ws\nX-Plan: professional",
 ]
 --- error_code eval
-[201, 200, 200, 401, 200]
+[201, 200, 200, 401, 200, 401]
 --- response_body_like eval
 [
 qr/"identity":"team5\.example"/,
@@ -184,4 +192,5 @@ qr/^\{"plan_ok":true,"can_edit":false,.*"identity":"team5\.example"/,
 qr/^\{"plan_ok":true,"can_edit":true,.*"identity":"team5\.example"/,
 qr/"code":"unauthenticated"/,
 qr/^\{"plan_ok":true,"can_edit":true,.*"identities":\[\]/,
+qr/"code":"unauthenticated"/,
 ]
