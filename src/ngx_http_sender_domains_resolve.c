@@ -50,9 +50,8 @@ static ngx_int_t ngx_http_sender_domains_resolve(ngx_http_request_t *r,
     ngx_http_sender_domains_resolution_t *res);
 static ngx_int_t ngx_http_sender_domains_from_arg(ngx_http_request_t *r,
     ngx_str_t *out);
-static ngx_int_t ngx_http_sender_domains_hex(u_char c);
-static ngx_int_t ngx_http_sender_domains_from_arg_unescape(
-    ngx_http_request_t *r, ngx_str_t *raw, ngx_str_t *out);
+static void ngx_http_sender_domains_from_arg_unescape(ngx_str_t *raw,
+    ngx_str_t *out);
 static ngx_uint_t ngx_http_sender_domains_warn_due(ngx_str_t *ws,
     ngx_str_t *addr, const char *reason, ngx_str_t *more);
 
@@ -74,7 +73,7 @@ static ngx_int_t
 ngx_http_sender_domains_from_arg(ngx_http_request_t *r, ngx_str_t *out)
 {
     u_char     *dst, *p, *end;
-    ngx_int_t   hi, lo;
+    ngx_int_t   c;
     ngx_str_t   raw;
 
     if (ngx_http_arg(r, (u_char *) "from", 4, &raw) != NGX_OK) {
@@ -97,15 +96,12 @@ ngx_http_sender_domains_from_arg(ngx_http_request_t *r, ngx_str_t *out)
             *dst++ = *p;
 
         } else {
-            if (end - p < 3
-                || (hi = ngx_http_sender_domains_hex(p[1])) < 0
-                || (lo = ngx_http_sender_domains_hex(p[2])) < 0)
-            {
-                return ngx_http_sender_domains_from_arg_unescape(r, &raw,
-                                                                 out);
+            if (end - p < 3 || (c = ngx_hextoi(p + 1, 2)) == NGX_ERROR) {
+                ngx_http_sender_domains_from_arg_unescape(&raw, out);
+                return NGX_OK;
             }
 
-            *dst++ = (u_char) ((hi << 4) | lo);
+            *dst++ = (u_char) c;
             p += 2;
         }
     }
@@ -116,48 +112,26 @@ ngx_http_sender_domains_from_arg(ngx_http_request_t *r, ngx_str_t *out)
 }
 
 
-static ngx_int_t
-ngx_http_sender_domains_hex(u_char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
+/*
+ * The whole value again, into the same buffer (out->data, raw->len + 1
+ * bytes): '+' as a space, then ngx_unescape_uri() in place, which never
+ * writes ahead of what it has read.
+ */
 
-    c |= 0x20;
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return -1;
-}
-
-
-static ngx_int_t
-ngx_http_sender_domains_from_arg_unescape(ngx_http_request_t *r,
-    ngx_str_t *raw, ngx_str_t *out)
+static void
+ngx_http_sender_domains_from_arg_unescape(ngx_str_t *raw, ngx_str_t *out)
 {
     u_char  *dst, *src, *p;
 
-    dst = ngx_pnalloc(r->pool, 2 * raw->len + 1);
-    if (dst == NULL) {
-        return NGX_ERROR;
+    for (p = raw->data, dst = out->data; p < raw->data + raw->len; p++) {
+        *dst++ = (*p == '+') ? ' ' : *p;
     }
 
-    src = dst + raw->len + 1;
-    ngx_memcpy(src, raw->data, raw->len);
+    dst = out->data;
+    src = out->data;
 
-    for (p = src; p < src + raw->len; p++) {
-        if (*p == '+') {
-            *p = ' ';
-        }
-    }
-
-    out->data = dst;
     ngx_unescape_uri(&dst, &src, raw->len, 0);
     out->len = dst - out->data;
-
-    return NGX_OK;
 }
 
 
