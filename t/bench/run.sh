@@ -506,6 +506,13 @@ rps() { awk -v r="$1" 'BEGIN { printf "%.0f", r }'; }
 # the shared host's speed: it shows what a change to the resolve path
 # costs or saves.  Kernel work (the TCP path, ~75 % of a request's time)
 # is not counted.
+# instr_requests PORT PATH N: N GETs on one keep-alive connection, with
+# the headers of every other benchmark
+instr_requests() {
+    "$PYTHON" "$BENCH_DIR/keepalive.py" --port "$1" --path "$2" --count "$3" \
+        -H "X-WS: bench" "${H_SERVICE[@]}"
+}
+
 bench_instructions() {
     if ! command -v valgrind > /dev/null \
        || ! command -v callgrind_control > /dev/null; then
@@ -552,14 +559,14 @@ bench_instructions() {
             path="/api/resolve?from=reports%40bench-acme.com"
         fi
         # warm up, zero the counters, count BENCH_INSTR_REQUESTS, dump
-        "$PYTHON" "$BENCH_DIR/keepalive.py" --port "$port" --path "$path" \
-            --count 200 -H "X-WS: bench" -H "X-Role: service" \
-            -H "X-Plan: professional" || { kill "$vg"; stop_env; return 1; }
-        callgrind_control -z "$vg" > /dev/null 2>&1
-        "$PYTHON" "$BENCH_DIR/keepalive.py" --port "$port" --path "$path" \
-            --count "$BENCH_INSTR_REQUESTS" -H "X-WS: bench" \
-            -H "X-Role: service" -H "X-Plan: professional" \
-            || { kill "$vg"; stop_env; return 1; }
+        if ! instr_requests "$port" "$path" 200 \
+           || ! callgrind_control -z "$vg" > /dev/null 2>&1 \
+           || ! instr_requests "$port" "$path" "$BENCH_INSTR_REQUESTS"
+        then
+            kill "$vg"
+            stop_env
+            return 1
+        fi
         callgrind_control -d "$label" "$vg" > /dev/null 2>&1
         n=$(grep -l "^desc: Trigger: .*$label" "$dir"/callgrind.*.* \
             | xargs grep -h '^summary:' | awk '{ print $2 }')
