@@ -293,6 +293,9 @@ ngx_http_sender_domains_allow(ngx_http_request_t *r, ngx_uint_t method,
     }
 
     h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
     ngx_str_set(&h->key, "Allow");
     h->value.len = p - buf - 2;
     h->value.data = ngx_pstrdup(r->pool, &(ngx_str_t) { p - buf - 2, buf });
@@ -967,7 +970,17 @@ ngx_http_sender_domains_unread_body(ngx_http_request_t *r, ngx_uint_t status)
 ngx_int_t
 ngx_http_sender_domains_no_store(ngx_http_request_t *r)
 {
-    ngx_table_elt_t  *h;
+    ngx_table_elt_t   *h, **ph;
+
+#if (nginx_version < 1023000)
+    if (r->headers_out.cache_control.elts == NULL
+        && ngx_array_init(&r->headers_out.cache_control, r->pool, 1,
+                          sizeof(ngx_table_elt_t *))
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+#endif
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
@@ -977,6 +990,30 @@ ngx_http_sender_domains_no_store(ngx_http_request_t *r)
     h->hash = 1;
     ngx_str_set(&h->key, "Cache-Control");
     ngx_str_set(&h->value, "no-store");
+
+    /*
+     * Registered as nginx's own Cache-Control, so that add_header,
+     * expires and $sent_http_cache_control see it: since 1.23.0 the
+     * header lines of one name are a list chained through "next"
+     * (which must end in NULL), before that an array of pointers.
+     */
+
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+
+    for (ph = &r->headers_out.cache_control; *ph; ph = &(*ph)->next) {
+        /* void */
+    }
+
+    *ph = h;
+#else
+    ph = ngx_array_push(&r->headers_out.cache_control);
+    if (ph == NULL) {
+        return NGX_ERROR;
+    }
+
+    *ph = h;
+#endif
 
     return NGX_OK;
 }

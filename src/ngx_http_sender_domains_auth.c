@@ -99,6 +99,9 @@ ngx_http_sender_domains_jwt_check(ngx_http_request_t *r)
         h = ngx_list_push(&r->headers_out.headers);
         if (h) {
             h->hash = 1;
+#if (nginx_version >= 1023000)
+            h->next = NULL;
+#endif
             ngx_str_set(&h->key, "WWW-Authenticate");
             ngx_str_set(&h->value, "Bearer");
         }
@@ -122,6 +125,9 @@ ngx_http_sender_domains_jwt_check(ngx_http_request_t *r)
     h = ngx_list_push(&r->headers_out.headers);
     if (h) {
         h->hash = 1;
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
         ngx_str_set(&h->key, "WWW-Authenticate");
         ngx_str_set(&h->value, "Bearer error=\"invalid_token\"");
     }

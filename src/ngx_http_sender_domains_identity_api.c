@@ -1176,6 +1176,9 @@ ngx_http_sender_domains_ses_error(ngx_http_request_t *r,
         h = ngx_list_push(&r->headers_out.headers);
         if (h) {
             h->hash = 1;
+#if (nginx_version >= 1023000)
+            h->next = NULL;
+#endif
             ngx_str_set(&h->key, "Retry-After");
             ngx_str_set(&h->value, "30");
         }
