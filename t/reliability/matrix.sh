@@ -7,7 +7,9 @@
 # in statically (--add-module, -Werror) and run a smoke test against it.
 #
 # The trees:
-#   * Debian's nginx 1.22.1 (/usr/share/nginx/src, package nginx-dev): always;
+#   * Debian's nginx 1.22.1 (package nginx-dev): always; nginx-dev has the
+#     headers and build scripts but not nginx's .c files, so the module alone
+#     is built (Debian's configure flags) and tested with /usr/sbin/nginx;
 #   * every nginx-X.Y.Z.tar.gz or nginx-X.Y.Z/ directory in $NGINX_SRC_DIR
 #     (default ../shared/nginx-src next to the repository), if it exists;
 #   * every tree or tarball named in $NGINX_SRC (space-separated): always
@@ -17,6 +19,8 @@
 # version found (the newest mainline), the smoke subset ($SMOKE) against the
 # others.  MATRIX_FULL=all runs the full suite everywhere, MATRIX_FULL=none
 # only the smoke subset.  MATRIX_STATIC=none skips the static builds.
+# MATRIX_DEBIAN=smoke runs only the smoke subset against Debian's nginx (what
+# `make test` does: its `prove` step has just run the full suite there).
 #
 # Builds run one at a time, under nice, with `make -j${MATRIX_JOBS:-1}`: the
 # machine is shared.  The result table goes to build/matrix/results.md.
@@ -29,6 +33,7 @@ DEBIAN_SRC=${DEBIAN_NGINX_SRC:-/usr/share/nginx/src}
 JOBS=${MATRIX_JOBS:-1}
 FULL=${MATRIX_FULL:-ends}
 STATIC=${MATRIX_STATIC:-each}
+DEBIAN_SUITE=${MATRIX_DEBIAN:-full}
 SMOKE=${SMOKE:-t/001-directives.t t/002-card.t t/010-add-domain.t t/032-resolve.t}
 EXPECTED="1.24.0 1.26.3 1.28.3 1.30.4 1.31.4"
 
@@ -108,9 +113,23 @@ prepare() {
     fi
 }
 
-# build <tree-dir> <configure> <dynamic|static> <log>
+# build <tree-dir> <configure> <dynamic|static|debian> <log>
 build() {
     local dir=$1 conf=$2 kind=$3 blog=$4 add
+    if [ "$kind" = debian ]; then
+        # nginx-dev ships headers and build scripts, not nginx's .c files:
+        # the module alone, with Debian's own configure flags, for
+        # Debian's /usr/sbin/nginx
+        (
+            cd "$dir" &&
+            . ./conf_flags &&
+            nice ./configure "${NGX_CONF_FLAGS[@]}" \
+                --with-cc-opt="$CC_OPT" --with-ld-opt="$LD_OPT" \
+                --add-dynamic-module="$ROOT" &&
+            nice make -j"$JOBS" -f objs/Makefile modules
+        ) > "$blog" 2>&1
+        return
+    fi
     if [ "$kind" = dynamic ]; then
         add=--add-dynamic-module=$ROOT
     else
@@ -150,9 +169,15 @@ for t in "${trees[@]}"; do
 
     conf=$(prepare "$src" "$dir")
 
+    kind=dynamic bin=$dir/nginx-dynamic
+    if [ "$name" != "$v" ]; then
+        kind=debian bin=/usr/sbin/nginx
+    fi
+
     start=$(now)
-    if build "$dir" "$conf" dynamic "$OUT/build-$name-dynamic.log"; then
+    if build "$dir" "$conf" $kind "$OUT/build-$name-dynamic.log"; then
         dyn="ok ($(( $(now) - start )) s)"
+        [ $kind = debian ] && dyn="module only, for $bin: $dyn"
     else
         dyn="FAILED (build-$name-dynamic.log)"
         tail -30 "$OUT/build-$name-dynamic.log"
@@ -161,9 +186,12 @@ for t in "${trees[@]}"; do
     log "  dynamic build: $dyn"
 
     tests="-"
-    if [ "${dyn%% *}" = ok ]; then
-        cp "$dir/objs/nginx" "$dir/nginx-dynamic"
-        if [ "$FULL" = all ] || { [ "$FULL" = ends ] && \
+    if [ "${dyn%%FAILED*}" = "$dyn" ]; then
+        [ $kind = dynamic ] && cp "$dir/objs/nginx" "$bin"
+        if [ "$name" != "$v" ] && [ "$DEBIAN_SUITE" = smoke ]; then
+            files=$SMOKE
+            which="smoke (full suite: make prove)"
+        elif [ "$FULL" = all ] || { [ "$FULL" = ends ] && \
                { [ "$name" != "$v" ] || [ "$v" = "$newest" ]; }; }; then
             files=$(cd "$ROOT" && ls t/*.t)
             which=full
@@ -174,7 +202,7 @@ for t in "${trees[@]}"; do
         rm -f "$OUT/responses.jsonl"
         start=$(now)
         # shellcheck disable=SC2086
-        suite "$dir/nginx-dynamic" "$dir/objs/ngx_http_sender_domains_module.so" \
+        suite "$bin" "$dir/objs/ngx_http_sender_domains_module.so" \
               "$OUT/test-$name.log" $files
         rc=$?
         tests="$which: $(summary "$OUT/test-$name.log") ($(( $(now) - start )) s)"
@@ -187,7 +215,9 @@ for t in "${trees[@]}"; do
     fi
 
     stat="-"
-    if [ "$STATIC" = each ]; then
+    if [ $kind = debian ]; then
+        stat="- (nginx-dev has no nginx .c files)"
+    elif [ "$STATIC" = each ]; then
         start=$(now)
         if build "$dir" "$conf" static "$OUT/build-$name-static.log"; then
             stat="ok ($(( $(now) - start )) s)"
