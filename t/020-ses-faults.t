@@ -312,6 +312,7 @@ no AWS credentials
 --- main_config
 --- http_config
     sender_domains_db $TEST_NGINX_SERVER_ROOT/logs/senders.mdb 16m;
+    sender_domains_default_from "Platform Reports <reports@platform.example>";
     sender_domains_ses_endpoint http://127.0.0.1:$TEST_NGINX_SES_PORT;
     sender_domains_aws_credentials_file $TEST_NGINX_SERVER_ROOT/html/credentials reports;
 --- user_files

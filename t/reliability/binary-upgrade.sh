@@ -62,6 +62,7 @@ http {
     uwsgi_temp_path $STATE/uwsgi;
     scgi_temp_path $STATE/scgi;
     sender_domains_db $STATE/senders.mdb 32m;
+    sender_domains_default_from "Platform Reports <reports@platform.example>";
     sender_domains_ses_endpoint http://127.0.0.1:$SES_PORT;
     sender_domains_ses_rate 200;
     sender_domains_refresh_interval 1s;

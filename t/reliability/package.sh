@@ -57,7 +57,7 @@ if [ -e "$STORE" ]; then
 fi
 
 TMP=$(mktemp -d /tmp/sd-package.XXXXXX)
-chmod 0755 "$TMP"            # the workers (www-data) read the credentials
+chmod 0755 "$TMP"            # the workers (www-data) use the temp folders in it
 NGINX_PID=$TMP/nginx.pid
 SIM_PID=""
 installed=no
@@ -136,7 +136,7 @@ done
 
 printf '[default]\naws_access_key_id = AKIDSIMULATOR\naws_secret_access_key = sim-secret-key\n' \
     > "$TMP/aws-credentials"
-chmod 0644 "$TMP/aws-credentials"
+chmod 0600 "$TMP/aws-credentials"
 
 # the packaged examples, as an operator would copy them: the credentials
 # file, the simulator as the endpoint, the session check on this server
