@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # The module's "Cache-Control: no-store" is nginx's own Cache-Control header:
 # add_header, expires and $sent_http_cache_control see it.  nginx keeps the
 # lines of that header as an array of pointers up to 1.22 and as a list

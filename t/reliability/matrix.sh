@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # The nginx version matrix (docs/building.md, "Supported nginx versions").
 #
 # For each nginx source tree: build nginx with the module as a dynamic module
@@ -11,7 +12,8 @@
 #     headers and build scripts but not nginx's .c files, so the module alone
 #     is built (Debian's configure flags) and tested with /usr/sbin/nginx;
 #   * every nginx-X.Y.Z.tar.gz or nginx-X.Y.Z/ directory in $NGINX_SRC_DIR
-#     (default ../shared/nginx-src next to the repository), if it exists;
+#     (default nginx-src/ at the root of the clone: the tarballs, or a
+#     symlink to where they are), if it exists;
 #   * every tree or tarball named in $NGINX_SRC (space-separated): always
 #     honoured, and a missing one is an error.
 #
@@ -28,7 +30,7 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${MATRIX_DIR:-$ROOT/build/matrix}
-SRC_DIR=${NGINX_SRC_DIR:-$ROOT/../shared/nginx-src}
+SRC_DIR=${NGINX_SRC_DIR:-$ROOT/nginx-src}
 DEBIAN_SRC=${DEBIAN_NGINX_SRC:-/usr/share/nginx/src}
 JOBS=${MATRIX_JOBS:-1}
 FULL=${MATRIX_FULL:-ends}

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # The Debian package, end to end (docs/building.md, "Install on Debian 12"):
 #
 #   1. build it (make -f Makefile.dev deb: dpkg-buildpackage, then lintian
