@@ -22,7 +22,8 @@
 # others.  MATRIX_FULL=all runs the full suite everywhere, MATRIX_FULL=none
 # only the smoke subset.  MATRIX_STATIC=none skips the static builds.
 # MATRIX_DEBIAN=smoke runs only the smoke subset against Debian's nginx (what
-# `make test` does: its `prove` step has just run the full suite there).
+# `make test` does: its `prove` step has just run the full suite there);
+# MATRIX_DEBIAN=none leaves Debian's out (to test one tree: NGINX_SRC=…).
 #
 # Builds run one at a time, under nice, with `make -j${MATRIX_JOBS:-1}`: the
 # machine is shared.  The result table goes to build/matrix/results.md.
@@ -59,7 +60,9 @@ now() { date +%s; }
 
 # name<TAB>source, one per tree, oldest first
 trees=()
-if [ -f "$DEBIAN_SRC/src/core/nginx.h" ]; then
+if [ "$DEBIAN_SUITE" = none ]; then
+    log "Debian's nginx skipped (MATRIX_DEBIAN=none)"
+elif [ -f "$DEBIAN_SRC/src/core/nginx.h" ]; then
     v=$(sed -n 's/^#define NGINX_VERSION *"\(.*\)"/\1/p' "$DEBIAN_SRC/src/core/nginx.h")
     trees+=("$v-debian	$DEBIAN_SRC")
 else
