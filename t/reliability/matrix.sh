@@ -49,7 +49,7 @@ LD_OPT="-Wl,-z,relro -Wl,-z,now -fPIC"
 CONF_FLAGS=(--with-compat --with-debug --with-threads --with-pcre-jit
             --with-http_ssl_module --with-http_stub_status_module
             --with-http_realip_module --with-http_auth_request_module
-            --with-http_v2_module)
+            --with-http_v2_module --with-http_sub_module)
 
 mkdir -p "$OUT"
 RESULTS=$OUT/results.md
