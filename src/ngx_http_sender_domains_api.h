@@ -50,6 +50,7 @@ struct ngx_http_sender_domains_ctx_s {
     unsigned                            wants_body:1;
     unsigned                            is_domain:1;
     unsigned                            waiting:1;
+    unsigned                            replaced:1; /* a stale leftover */
 };
 
 

@@ -41,8 +41,15 @@ typedef enum {
     SD_STEP_GET,
     SD_STEP_DELETE,
     SD_STEP_DELETE_PROBE,
-    SD_STEP_RESEND
+    SD_STEP_RESEND,
+    SD_STEP_REPLACE             /* delete a stale claim's leftover, then create */
 } ngx_http_sender_domains_step_e;
+
+
+/* what the claim tag of an identity SES already has says */
+#define SD_TAG_NONE     0       /* created outside this module */
+#define SD_TAG_OURS     1       /* by this very claim */
+#define SD_TAG_MODULE   2       /* by this module, for another claim */
 
 
 static ngx_int_t ngx_http_sender_domains_add(ngx_http_request_t *r,
@@ -285,6 +292,14 @@ ngx_http_sender_domains_save_cb(void *data, const sd_record_t *cur,
 
     const char  *name;
 
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_sender_domains_module);
+
+    (void) sd_row_expire(sv->row, ngx_time());
+    sd_row_abandon(sv->row, ngx_time(), smcf->purge_after);
+
     if (sv->keep_name) {
         sd_row_set_str(sv->row, "sender_name", cur->sender_name,
                        cur->sender_name_len);
@@ -520,39 +535,138 @@ ngx_http_sender_domains_claim_nonce(json_t *row)
 }
 
 
-/* 1 when SES's answer carries our claim tag with this row's value */
+/*
+ * SD_TAG_OURS when SES's answer carries our claim tag with this row's
+ * value, SD_TAG_MODULE when the tag names another claim (this module
+ * created it, for a claim that is gone), SD_TAG_NONE without the tag.
+ */
 
 static ngx_int_t
-ngx_http_sender_domains_tagged_ours(json_t *row, ngx_str_t *body)
+ngx_http_sender_domains_tagged(json_t *row, ngx_str_t *body)
 {
     size_t       i;
     json_t      *j, *tag;
-    ngx_int_t    ours;
+    ngx_int_t    tagged;
     const char  *claim, *key, *value;
 
     claim = sd_row_str(row, "_claim");
-    if (claim == NULL) {
-        return 0;
-    }
 
     j = json_loadb((char *) body->data, body->len, 0, NULL);
-    ours = 0;
+    tagged = SD_TAG_NONE;
 
     json_array_foreach(json_object_get(j, "Tags"), i, tag) {
         key = json_string_value(json_object_get(tag, "Key"));
         value = json_string_value(json_object_get(tag, "Value"));
 
         if (key && value
-            && ngx_strcmp(key, NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG) == 0
-            && ngx_strcmp(value, claim) == 0)
+            && ngx_strcmp(key, NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG) == 0)
         {
-            ours = 1;
+            tagged = (claim && ngx_strcmp(value, claim) == 0)
+                     ? SD_TAG_OURS : SD_TAG_MODULE;
         }
     }
 
     json_decref(j);
 
-    return ours;
+    return tagged;
+}
+
+
+#define ngx_http_sender_domains_tagged_ours(row, body)                       \
+    (ngx_http_sender_domains_tagged(row, body) == SD_TAG_OURS)
+
+
+/* how long the claim of a row that is not verified blocks others */
+
+static void
+ngx_http_sender_domains_claim_expiry(ngx_http_sender_domains_ctx_t *ctx,
+    int64_t from)
+{
+    int64_t                               t, cap;
+    const char                           *created;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_sender_domains_module);
+
+    if (sd_row_is_domain(ctx->row)) {
+        t = from + smcf->claim_domain;
+
+    } else {
+        /* a resend never holds it beyond the domain limit from the add */
+        t = from + smcf->claim_address;
+        created = sd_row_str(ctx->row, "created_at");
+
+        if (created
+            && sd_time_parse(created, ngx_strlen(created), &cap) == 0
+            && t > cap + smcf->claim_domain)
+        {
+            t = cap + smcf->claim_domain;
+        }
+    }
+
+    sd_row_set_time(ctx->row, "claim_expires_at", t);
+}
+
+
+/*
+ * SES has the name already and not for this claim (issue 13): its status
+ * is the shared account's, so it counts only with a proof.  Answers 409
+ * registered_outside and stores nothing (an add's claim is released; a
+ * row being resumed is marked failed, its claim released).
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_outside(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_uint_t verified)
+{
+    const char     *msg;
+    sd_store_rc_e   src;
+
+    if (ctx->is_domain) {
+        msg = verified
+              ? "This domain is already verified in the platform's Amazon "
+                "SES account outside your workspace, and nothing proves "
+                "that you control it. It cannot be added here; contact "
+                "support."
+              : "This domain already exists in the platform's Amazon SES "
+                "account outside your workspace, and nothing proves that "
+                "you control it. It cannot be added here; contact support.";
+
+    } else {
+        msg = verified
+              ? "This address is already verified for another sender on "
+                "this platform; contact support."
+              : "This address already exists in the platform's Amazon SES "
+                "account outside your workspace; contact support.";
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "sender_domains: workspace \"%V\" refused \"%V\": it "
+                  "exists in SES (%s) not created for this claim",
+                  &ctx->caller.workspace, &ctx->name,
+                  verified ? "verified" : "not verified");
+
+    if (ctx->action == SD_ACTION_ADD || ctx->action == SD_ACTION_MIGRATE) {
+        src = sd_store_delete(ngx_http_sender_domains_store(),
+                              (char *) ctx->caller.workspace.data,
+                              ctx->caller.workspace.len,
+                              (char *) ctx->name.data, ctx->name.len);
+
+    } else {
+        sd_row_set_state(ctx->row, SD_STATE_FAILED);
+        json_object_set_new(ctx->row, "verified_for_sending", json_false());
+        json_object_set_new(ctx->row, "next_check_at", json_null());
+        sd_row_set_error(ctx->row, "registered_outside", msg);
+        src = ngx_http_sender_domains_save(r, ctx);
+    }
+
+    if (src != SD_STORE_OK && src != SD_STORE_NOT_FOUND) {
+        return ngx_http_sender_domains_store_error(r, src);
+    }
+
+    return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
+                                         "registered_outside", msg);
 }
 
 
@@ -684,6 +798,9 @@ ngx_http_sender_domains_add(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* a claim that never verifies stops blocking others (issue 13) */
+    ngx_http_sender_domains_claim_expiry(ctx, ngx_time());
+
     return ngx_http_sender_domains_claim(r, ctx,
                                          "This sender is already in your "
                                          "list.");
@@ -762,6 +879,13 @@ ngx_http_sender_domains_claim(ngx_http_request_t *r,
             return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
                                                  "already_exists",
                                                  exists_message);
+        }
+
+        if (sd_row_in_state(ctx->row, SD_STATE_FAILED)) {
+            return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
+                       "already_exists", "This sender is in your list, but "
+                       "its claim expired; remove it and add it again to "
+                       "restart.");
         }
 
         break;
@@ -843,6 +967,26 @@ ngx_http_sender_domains_call(ngx_http_request_t *r,
     ngx_http_sender_domains_ses_t  *ses;
 
     if (!ngx_http_sender_domains_ses_ready()) {
+        if (ctx->row
+            && (ctx->action == SD_ACTION_ADD
+                || ctx->action == SD_ACTION_REFRESH
+                || ctx->action == SD_ACTION_MIGRATE)
+            && !sd_row_in_state(ctx->row, SD_STATE_READY))
+        {
+            /* the row says why it stopped; the refresher retries it */
+            ngx_http_sender_domains_main_conf_t  *smcf;
+
+            smcf = ngx_http_get_module_main_conf(r,
+                                         ngx_http_sender_domains_module);
+
+            sd_row_set_error(ctx->row, "ses_unavailable", "Amazon SES "
+                             "cannot be reached: no AWS credentials are "
+                             "configured.");
+            (void) sd_row_schedule(ctx->row, ngx_time(),
+                                   smcf->refresh_interval / 1000, 3600, 0);
+            (void) ngx_http_sender_domains_save(r, ctx);
+        }
+
         return ngx_http_sender_domains_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                    "ses_unavailable", "Amazon SES cannot be reached: no AWS "
                    "credentials are configured. Ask the operator to set "
@@ -917,6 +1061,16 @@ ngx_http_sender_domains_fail_step(ngx_http_request_t *r,
     (void) sd_ses_error_http_status(res->status, &code);
     sd_row_set_error(ctx->row, code, res->message);
 
+    if (!sd_row_in_state(ctx->row, SD_STATE_READY)) {
+        /* a half-added row: the refresher resumes it, backing off */
+        ngx_http_sender_domains_main_conf_t  *smcf;
+
+        smcf = ngx_http_get_module_main_conf(r,
+                                             ngx_http_sender_domains_module);
+        (void) sd_row_schedule(ctx->row, ngx_time(),
+                               smcf->refresh_interval / 1000, 3600, 0);
+    }
+
     src = ngx_http_sender_domains_save(r, ctx);
     if (src != SD_STORE_OK && src != SD_STORE_NOT_FOUND) {
         return ngx_http_sender_domains_store_error(r, src);
@@ -975,6 +1129,10 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
         }
 
         json_object_set_new(ctx->row, "origin", json_string("created"));
+        json_object_set_new(ctx->row, "ownership", json_string("proven"));
+
+        /* SES's DNS search (or the link's life) starts now */
+        ngx_http_sender_domains_claim_expiry(ctx, now);
 
         ngx_memzero(&si, sizeof(sd_ses_identity_t));
 
@@ -1016,14 +1174,58 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
             return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
         }
 
-        sd_row_apply_ses(ctx->row, &si, now);
-
         if (ctx->step == SD_STEP_ADOPT) {
-            json_object_set_new(ctx->row, "origin",
-                json_string(ngx_http_sender_domains_tagged_ours(ctx->row,
-                                                                &ses->body)
-                            ? "created" : "adopted"));
+            ngx_int_t  tagged;
+
+            tagged = ngx_http_sender_domains_tagged(ctx->row, &ses->body);
+
+            if (tagged == SD_TAG_OURS) {
+                /* our own creation, its answer lost */
+                json_object_set_new(ctx->row, "origin",
+                                    json_string("created"));
+                json_object_set_new(ctx->row, "ownership",
+                                    json_string("proven"));
+
+            } else if (!ctx->is_domain
+                       && ngx_http_sender_domains_is_legacy(r, ctx))
+            {
+                /* the platform declared it this workspace's sender */
+                json_object_set_new(ctx->row, "origin",
+                                    json_string("adopted"));
+                json_object_set_new(ctx->row, "ownership",
+                                    json_string("declared"));
+
+            } else if (!si.verified_for_sending && tagged == SD_TAG_MODULE
+                       && !ctx->replaced
+                       && !sd_store_claimed_by_other(
+                              ngx_http_sender_domains_store(),
+                              (char *) ctx->caller.workspace.data,
+                              ctx->caller.workspace.len,
+                              (char *) ctx->name.data, ctx->name.len))
+            {
+                /*
+                 * Left over from a claim that expired or was released,
+                 * never verified: its DKIM tokens were shown to someone
+                 * else.  Start afresh under this claim: delete, create.
+                 */
+                ctx->replaced = 1;
+
+                ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                              "sender_domains: workspace \"%V\" replaces "
+                              "the unverified SES identity \"%V\" of an "
+                              "expired claim", &ctx->caller.workspace,
+                              &ctx->name);
+
+                return ngx_http_sender_domains_call(r, ctx, SD_STEP_REPLACE,
+                                                    SD_SES_OP_DELETE, NULL);
+
+            } else {
+                return ngx_http_sender_domains_outside(r, ctx,
+                                                   si.verified_for_sending);
+            }
         }
+
+        sd_row_apply_ses(ctx->row, &si, now);
 
         if (ctx->step == SD_STEP_GET) {
             (void) sd_row_schedule(ctx->row, now,
@@ -1071,11 +1273,36 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
 
         return ngx_http_sender_domains_advance(r, ctx);
 
+    case SD_STEP_REPLACE:
+
+        if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
+            return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
+        }
+
+        {
+            ngx_str_t  claim;
+
+            claim.data = (u_char *) sd_row_str(ctx->row, "_claim");
+            claim.len = ngx_strlen(claim.data);
+
+            return ngx_http_sender_domains_call(r, ctx, SD_STEP_CREATE,
+                                                SD_SES_OP_CREATE, &claim);
+        }
+
     case SD_STEP_DELETE_PROBE:
 
-        /* a half-added row: did its CreateEmailIdentity happen after all? */
+        /*
+         * A half-added row: did its CreateEmailIdentity happen after all?
+         * An adopted one: did this module create it for some claim (issue
+         * 13: then nobody holds it any more and it goes)?
+         */
         if (st == SD_SES_OK
-            && ngx_http_sender_domains_tagged_ours(ctx->row, &ses->body))
+            && (ngx_http_sender_domains_tagged_ours(ctx->row, &ses->body)
+                || (ngx_http_sender_domains_tagged(ctx->row, &ses->body)
+                    == SD_TAG_MODULE
+                    && sd_row_str(ctx->row, "origin")
+                    && ngx_strcmp(sd_row_str(ctx->row, "origin"),
+                                  "adopted") == 0)))
         {
             return ngx_http_sender_domains_call(r, ctx, SD_STEP_DELETE,
                                                 SD_SES_OP_DELETE, NULL);
@@ -1116,6 +1343,9 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
         sd_row_set_time(ctx->row, "verification_email_sent_at", now);
         sd_row_set_time(ctx->row, "verification_link_expires_at",
                         now + SD_VERIFICATION_LINK_TTL);
+
+        /* a new link: the claim lasts its life, never past 72 h (13) */
+        ngx_http_sender_domains_claim_expiry(ctx, now);
 
         src = ngx_http_sender_domains_save(r, ctx);
         if (src != SD_STORE_OK) {
@@ -1373,6 +1603,17 @@ ngx_http_sender_domains_delete(ngx_http_request_t *r,
                                             SD_SES_OP_GET, NULL);
     }
 
+    /*
+     * Adopted: gone from SES when this module created it for any claim
+     * (nobody holds it now), but never a sender the platform declared.
+     */
+    if (origin && ngx_strcmp(origin, "adopted") == 0
+        && !ngx_http_sender_domains_is_legacy(r, ctx))
+    {
+        return ngx_http_sender_domains_call(r, ctx, SD_STEP_DELETE_PROBE,
+                                            SD_SES_OP_GET, NULL);
+    }
+
     return ngx_http_sender_domains_release(r, ctx,
                                            origin ? origin : "never created");
 }
@@ -1393,6 +1634,11 @@ ngx_http_sender_domains_refresh(ngx_http_request_t *r,
     }
 
     ctx->is_domain = sd_row_is_domain(ctx->row);
+
+    if (sd_row_in_state(ctx->row, SD_STATE_FAILED)) {
+        /* the claim expired: nothing to ask SES; the row says what to do */
+        return ngx_http_sender_domains_reply_row(r, ctx, NGX_HTTP_OK);
+    }
 
     if (!sd_row_in_state(ctx->row, SD_STATE_READY)) {
         /* an add that stopped half-way: finish it */
@@ -1424,6 +1670,14 @@ ngx_http_sender_domains_resend(ngx_http_request_t *r,
     if (json_is_true(json_object_get(ctx->row, "verified_for_sending"))) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
                    "not_pending", "This address is already verified.");
+    }
+
+    if (sd_row_in_state(ctx->row, SD_STATE_FAILED)
+        || sd_row_unproven(ctx->row))
+    {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
+                   "not_pending", "This sender's claim expired; remove it "
+                   "and add it again to restart.");
     }
 
     ctx->is_domain = 0;
@@ -1484,6 +1738,8 @@ ngx_http_sender_domains_migrate(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ngx_http_sender_domains_claim_expiry(ctx, ngx_time());
+
     /* the legacy row stays: it keeps resolving until this one verifies */
     return ngx_http_sender_domains_claim(r, ctx,
                                          "This sender was migrated already.");
@@ -1508,6 +1764,46 @@ ngx_http_sender_domains_seen(const char **ids, const size_t *lens,
 }
 
 
+/*
+ * PUT /legacy with addresses under other workspaces' claims: 409, one
+ * entry per such address, and nothing of the list applied.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_legacy_conflict(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, size_t n, const char **ids,
+    const size_t *lens, const int *conflict)
+{
+    size_t   i;
+    json_t  *entries;
+
+    entries = json_array();
+
+    for (i = 0; i < n; i++) {
+        if (!conflict[i]) {
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "sender_domains: workspace \"%V\" cannot declare "
+                      "legacy sender \"%*s\": another workspace holds it",
+                      &ctx->caller.workspace, lens[i], ids[i]);
+
+        json_array_append_new(entries,
+            json_pack("{s:s%,s:s,s:s}", "address", ids[i], lens[i],
+                      "code", "already_registered",
+                      "message", "Already registered in another workspace."));
+    }
+
+    return ngx_http_sender_domains_send_json(r, NGX_HTTP_CONFLICT,
+               json_pack("{s:{s:s,s:s,s:o}}", "error",
+                         "code", "already_registered",
+                         "message", "Some of these addresses lie under "
+                         "another workspace's claim; nothing was changed.",
+                         "entries", entries));
+}
+
+
 static ngx_int_t
 ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
@@ -1519,6 +1815,7 @@ ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
     ssize_t         len;
     ngx_int_t       rc;
     ngx_str_t       nm;
+    int            *conflict;
     const char    **ids, *msg;
     sd_record_t    *recs;
     sd_store_rc_e   src;
@@ -1615,15 +1912,30 @@ ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
     }
 
     if (rc == NGX_DECLINED) {
+        conflict = ngx_pcalloc(r->pool, (n + 1) * sizeof(int));
+        if (conflict == NULL) {
+            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            goto done;
+        }
+
         src = sd_store_legacy_replace(ngx_http_sender_domains_store(),
                                       (char *) ctx->caller.workspace.data,
                                       ctx->caller.workspace.len, n, ids, lens,
-                                      recs);
+                                      recs, conflict);
+
+        if (src == SD_STORE_CONFLICT) {
+            rc = ngx_http_sender_domains_legacy_conflict(r, ctx, n, ids,
+                                                         lens, conflict);
+            goto done;
+        }
+
         rc = (src == SD_STORE_OK)
              ? ngx_http_sender_domains_send_json(r, NGX_HTTP_OK,
                    json_pack("{s:O}", "legacy", out))
              : ngx_http_sender_domains_store_error(r, src);
     }
+
+done:
 
     for (i = 0; i < n; i++) {
         free(texts[i]);

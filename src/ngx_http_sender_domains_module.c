@@ -37,6 +37,8 @@ static char *ngx_http_sender_domains_credentials_file(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_sender_domains_jwt_secret_file(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_sender_domains_claim_expiry(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_sender_domains_set_value(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_sender_domains_ses_rate(ngx_conf_t *cf,
@@ -154,6 +156,20 @@ static ngx_command_t  ngx_http_sender_domains_commands[] = {
       0,
       NULL },
 
+    { ngx_string("sender_domains_claim_expiry"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_sender_domains_claim_expiry,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_purge_after"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_main_conf_t, purge_after),
+      NULL },
+
       ngx_null_command
 };
 
@@ -263,6 +279,9 @@ ngx_http_sender_domains_create_main_conf(ngx_conf_t *cf)
     smcf->refresh_interval = NGX_CONF_UNSET_MSEC;
     smcf->ses_rate = NGX_CONF_UNSET_UINT;
     smcf->ses_timeout = NGX_CONF_UNSET_MSEC;
+    smcf->claim_domain = NGX_CONF_UNSET;
+    smcf->claim_address = NGX_CONF_UNSET;
+    smcf->purge_after = NGX_CONF_UNSET;
 
     return smcf;
 }
@@ -278,6 +297,9 @@ ngx_http_sender_domains_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(smcf->refresh_interval, 60000);
     ngx_conf_init_uint_value(smcf->ses_rate, 1);
     ngx_conf_init_msec_value(smcf->ses_timeout, 10000);
+    ngx_conf_init_value(smcf->claim_domain, SD_CLAIM_DOMAIN_MAX);
+    ngx_conf_init_value(smcf->claim_address, SD_CLAIM_ADDRESS_MAX);
+    ngx_conf_init_value(smcf->purge_after, 30 * 86400);
 
     if (smcf->ses_region.len == 0) {
         ngx_str_set(&smcf->ses_region, "us-east-1");
@@ -934,4 +956,52 @@ ngx_http_sender_domains_exit_process(ngx_cycle_t *cycle)
 
     sd_store_close(ngx_http_sender_domains_db_handle);
     ngx_http_sender_domains_db_handle = NULL;
+}
+
+
+/*
+ * sender_domains_claim_expiry domain address: how long a claim on a name
+ * that is not verified blocks other workspaces (SES's own limits at most:
+ * 72 h of DNS search, 24 h of a verification link; see docs/decisions.md).
+ */
+
+static char *
+ngx_http_sender_domains_claim_expiry(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_sender_domains_main_conf_t  *smcf = conf;
+
+    time_t      t[2];
+    ngx_str_t  *value;
+    ngx_uint_t  i;
+
+    if (smcf->claim_domain != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 0; i < 2; i++) {
+        t[i] = ngx_parse_time(&value[i + 1], 1);
+
+        if (t[i] == (time_t) NGX_ERROR || t[i] <= 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid time \"%V\" in \"%V\"",
+                               &value[i + 1], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (t[0] > SD_CLAIM_DOMAIN_MAX || t[1] > SD_CLAIM_ADDRESS_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" cannot be longer than Amazon SES's own "
+                           "limits (72h for domains, 24h for addresses)",
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->claim_domain = t[0];
+    smcf->claim_address = t[1];
+
+    return NGX_CONF_OK;
 }

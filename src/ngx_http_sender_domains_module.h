@@ -14,6 +14,10 @@
 
 #define NGX_HTTP_SENDER_DOMAINS_DEFAULT_MAP   (64 * 1024 * 1024)
 
+/* SES's own limits: DNS search of a domain, an address's link */
+#define SD_CLAIM_DOMAIN_MAX                   (72 * 3600)
+#define SD_CLAIM_ADDRESS_MAX                  (24 * 3600)
+
 
 typedef struct {
     ngx_str_t                   db_path;
@@ -33,6 +37,11 @@ typedef struct {
     ngx_msec_t                  ses_timeout;
 
     ngx_shm_zone_t             *shm_zone;
+
+    /* issue 13: claims that stop blocking, abandoned rows purged */
+    time_t                      claim_domain;       /* seconds */
+    time_t                      claim_address;
+    time_t                      purge_after;
 } ngx_http_sender_domains_main_conf_t;
 
 

@@ -33,6 +33,7 @@
 #include "ngx_http_sender_domains_refresh.h"
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_row.h"
+#include "ngx_http_sender_domains_time.h"
 
 
 #define NGX_HTTP_SENDER_DOMAINS_BATCH          1000   /* rows per cycle */
@@ -158,6 +159,9 @@ static int ngx_http_sender_domains_save_cb(void *data,
     const sd_record_t *cur, sd_record_t *out);
 static void ngx_http_sender_domains_save_timer(ngx_event_t *ev);
 static void ngx_http_sender_domains_save(void);
+static void ngx_http_sender_domains_purge(ngx_http_sender_domains_due_t *d);
+static ngx_int_t ngx_http_sender_domains_resume(
+    ngx_http_sender_domains_poll_t *poll, ngx_http_sender_domains_due_t *d);
 
 
 static ngx_shm_zone_t                   *ngx_http_sender_domains_zone;
@@ -513,7 +517,9 @@ next:
 static ngx_uint_t
 ngx_http_sender_domains_listable(unsigned flags)
 {
-    return (flags & SD_REC_DKIM_MASK) && !(flags & SD_REC_MAIL_FROM_PENDING);
+    return (flags & SD_REC_DKIM_MASK)
+           && !(flags & (SD_REC_MAIL_FROM_PENDING | SD_REC_UNFINISHED
+                         | SD_REC_FAILED));
 }
 
 
@@ -881,6 +887,16 @@ ngx_http_sender_domains_change_compute(ngx_http_sender_domains_change_t *ch,
     (void) sd_row_schedule(row, now, smcf->refresh_interval / 1000, 3600,
                            changed);
 
+    /* not verified in time: the claim stops blocking others (issue 13) */
+    if (sd_row_expire(row, now)) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "sender_domains: workspace \"%V\" identity \"%V\": "
+                      "claim expired unverified", &ch->row->ws,
+                      &ch->row->id);
+    }
+
+    sd_row_abandon(row, now, smcf->purge_after);
+
     ch->text = json_dumps(row, JSON_COMPACT);
     if (ch->text == NULL) {
         goto done;
@@ -1171,6 +1187,25 @@ ngx_http_sender_domains_poll_run(ngx_http_sender_domains_poll_t *poll)
            && poll->in_flight < NGX_HTTP_SENDER_DOMAINS_CONCURRENCY
            && !ngx_exiting)
     {
+        if (d[poll->next].flags & SD_REC_FAILED) {
+            /* a released claim, due: its grace period is over */
+            ngx_http_sender_domains_purge(&d[poll->next]);
+            poll->next++;
+            continue;
+        }
+
+        if (d[poll->next].flags & SD_REC_UNFINISHED) {
+            /* an add that stopped half-way: finish it (issue 13) */
+            if (ngx_http_sender_domains_resume(poll, &d[poll->next])
+                != NGX_OK)
+            {
+                break;      /* no budget: it stays due */
+            }
+
+            poll->next++;
+            continue;
+        }
+
         if (ngx_http_sender_domains_poll_unchanged(poll, &d[poll->next],
                                                    &listed))
         {
@@ -1313,4 +1348,489 @@ ngx_http_sender_domains_poll_end(ngx_http_sender_domains_poll_t *poll)
     }
 
     ngx_destroy_pool(poll->pool);
+}
+
+
+/* ---- abandoned rows, half-added rows (issue 13) -------------------------- */
+
+
+/* deletes a row whose claim was released, once its grace period is over */
+
+static void
+ngx_http_sender_domains_purge(ngx_http_sender_domains_due_t *d)
+{
+    json_t         *row;
+    int64_t         t;
+    ngx_uint_t      level;
+    ngx_pool_t     *pool;
+    const char     *purge;
+    sd_record_t     rec;
+    sd_store_rc_e   rc;
+
+    pool = ngx_create_pool(4096, ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    rc = sd_store_get(ngx_http_sender_domains_store(), (char *) d->ws.data,
+                      d->ws.len, (char *) d->id.data, d->id.len,
+                      ngx_http_sender_domains_palloc, pool, &rec);
+
+    row = (rc == SD_STORE_OK) ? json_loadb(rec.json, rec.json_len, 0, NULL)
+                              : NULL;
+
+    purge = row ? sd_row_str(row, "purge_at") : NULL;
+
+    if (row && (sd_row_flags(row) & SD_REC_FAILED) && purge
+        && sd_time_parse(purge, ngx_strlen(purge), &t) == 0
+        && t <= ngx_time())
+    {
+        rc = sd_store_delete(ngx_http_sender_domains_store(),
+                             (char *) d->ws.data, d->ws.len,
+                             (char *) d->id.data, d->id.len);
+
+        level = (rc == SD_STORE_OK) ? NGX_LOG_INFO : NGX_LOG_ERR;
+
+        ngx_log_error(level, ngx_cycle->log, 0,
+                      "sender_domains: workspace \"%V\" identity \"%V\": "
+                      "abandoned row %s", &d->ws, &d->id,
+                      rc == SD_STORE_OK ? "purged" : "cannot be purged");
+    }
+
+    json_decref(row);
+    ngx_destroy_pool(pool);
+}
+
+
+/*
+ * The refresher finishes an add that stopped half-way (a client gone, an
+ * SES error, no credentials): CreateEmailIdentity with the row's claim
+ * tag, or its MAIL FROM.  An identity SES has that this claim did not
+ * create is never adopted here: the row fails with registered_outside.
+ */
+
+typedef struct {
+    ngx_http_sender_domains_poll_t  *poll;
+    ngx_http_sender_domains_due_t   *due;
+    ngx_pool_t                      *pool;
+    json_t                          *row;
+    ngx_str_t                        state;     /* when loaded */
+    ngx_uint_t                       step;      /* SD_SES_OP_* */
+    char                            *text;
+} ngx_http_sender_domains_resume_t;
+
+
+static void ngx_http_sender_domains_resume_done(
+    ngx_http_sender_domains_ses_t *ses);
+
+
+static void
+ngx_http_sender_domains_resume_end(ngx_http_sender_domains_resume_t *rs)
+{
+    ngx_http_sender_domains_poll_t  *poll = rs->poll;
+
+    json_decref(rs->row);
+    ngx_destroy_pool(rs->pool);
+
+    poll->in_flight--;
+    ngx_http_sender_domains_poll_run(poll);
+}
+
+
+static int
+ngx_http_sender_domains_resume_save_cb(void *data, const sd_record_t *cur,
+    sd_record_t *out)
+{
+    ngx_http_sender_domains_resume_t  *rs = data;
+
+    json_t      *now;
+    const char  *state, *name;
+
+    /* a person finished or removed it meanwhile: theirs wins */
+    now = json_loadb(cur->json, cur->json_len, 0, NULL);
+    state = now ? sd_row_str(now, "state") : NULL;
+
+    if (state == NULL || ngx_strlen(state) != rs->state.len
+        || ngx_strncmp(state, rs->state.data, rs->state.len) != 0)
+    {
+        json_decref(now);
+        return 1;
+    }
+
+    json_decref(now);
+
+    sd_row_set_str(rs->row, "sender_name", cur->sender_name,
+                   cur->sender_name_len);
+
+    rs->text = json_dumps(rs->row, JSON_COMPACT);
+    if (rs->text == NULL) {
+        return 1;
+    }
+
+    name = sd_row_str(rs->row, "sender_name");
+
+    out->flags = sd_row_flags(rs->row);
+    out->next_check = sd_row_next_check(rs->row);
+    out->sender_name = name ? name : "";
+    out->sender_name_len = ngx_strlen(out->sender_name);
+    out->json = rs->text;
+    out->json_len = ngx_strlen(rs->text);
+
+    return 0;
+}
+
+
+static void
+ngx_http_sender_domains_resume_save(ngx_http_sender_domains_resume_t *rs)
+{
+    sd_store_rc_e                         rc;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_sender_domains_module);
+
+    (void) sd_row_expire(rs->row, ngx_time());
+    sd_row_abandon(rs->row, ngx_time(), smcf->purge_after);
+
+    rc = sd_store_modify(ngx_http_sender_domains_store(),
+                         (char *) rs->due->ws.data, rs->due->ws.len,
+                         (char *) rs->due->id.data, rs->due->id.len,
+                         ngx_http_sender_domains_resume_save_cb, NULL, rs);
+
+    if (rc != SD_STORE_OK && rc != SD_STORE_NOT_FOUND) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "sender_domains: refresher cannot save \"%V\" "
+                      "(workspace \"%V\"): %s", &rs->due->id, &rs->due->ws,
+                      sd_store_strerror(ngx_http_sender_domains_store()));
+    }
+
+    free(rs->text);
+    rs->text = NULL;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_resume_call(ngx_http_sender_domains_resume_t *rs,
+    ngx_uint_t op, ngx_str_t *arg)
+{
+    ngx_http_sender_domains_ses_t  *ses;
+
+    ses = ngx_http_sender_domains_ses_start(rs->pool, ngx_cycle->log, op,
+                                            &rs->due->id, arg, 1,
+                                            ngx_http_sender_domains_resume_done,
+                                            rs);
+    if (ses == NULL) {
+        return NGX_ERROR;
+    }
+
+    rs->step = op;
+
+    return NGX_OK;
+}
+
+
+/* the next SES call the row's state asks for; NGX_DECLINED: none */
+
+static ngx_int_t
+ngx_http_sender_domains_resume_next(ngx_http_sender_domains_resume_t *rs)
+{
+    u_char      *p;
+    ngx_str_t    arg;
+    const char  *label;
+
+    if (sd_row_in_state(rs->row, SD_STATE_CREATING)) {
+        arg.data = (u_char *) sd_row_str(rs->row, "_claim");
+        if (arg.data == NULL) {
+            return NGX_DECLINED;    /* a person's refresh gives it one */
+        }
+
+        arg.len = ngx_strlen(arg.data);
+
+        return ngx_http_sender_domains_resume_call(rs, SD_SES_OP_CREATE,
+                                                   &arg);
+    }
+
+    if (sd_row_in_state(rs->row, SD_STATE_MAIL_FROM)) {
+        label = sd_row_str(rs->row, "_mail_from_label");
+        if (label == NULL) {
+            label = "pmail";
+        }
+
+        arg.len = ngx_strlen(label) + 1 + rs->due->id.len;
+        arg.data = ngx_pnalloc(rs->pool, arg.len);
+        if (arg.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_sprintf(arg.data, "%s.%V", label, &rs->due->id);
+        arg.len = p - arg.data;
+
+        return ngx_http_sender_domains_resume_call(rs,
+                                                   SD_SES_OP_PUT_MAIL_FROM,
+                                                   &arg);
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_resume(ngx_http_sender_domains_poll_t *poll,
+    ngx_http_sender_domains_due_t *d)
+{
+    ngx_int_t                          rc;
+    ngx_pool_t                        *pool;
+    const char                        *state;
+    sd_record_t                        rec;
+    ngx_http_sender_domains_resume_t  *rs;
+
+    pool = ngx_create_pool(4096, ngx_cycle->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    rs = ngx_pcalloc(pool, sizeof(ngx_http_sender_domains_resume_t));
+    if (rs == NULL) {
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    rs->poll = poll;
+    rs->due = d;
+    rs->pool = pool;
+
+    if (sd_store_get(ngx_http_sender_domains_store(), (char *) d->ws.data,
+                     d->ws.len, (char *) d->id.data, d->id.len,
+                     ngx_http_sender_domains_palloc, pool, &rec)
+        != SD_STORE_OK
+        || (rs->row = json_loadb(rec.json, rec.json_len, 0, NULL)) == NULL)
+    {
+        ngx_destroy_pool(pool);
+        return NGX_OK;              /* removed meanwhile */
+    }
+
+    state = sd_row_str(rs->row, "state");
+    rs->state.len = state ? ngx_strlen(state) : 0;
+    rs->state.data = ngx_pnalloc(pool, rs->state.len + 1);
+    if (rs->state.data == NULL) {
+        json_decref(rs->row);
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(rs->state.data, state ? state : "", rs->state.len);
+
+    /* past its claim's time: it fails now, nothing to ask SES */
+    if (sd_row_expire(rs->row, ngx_time())) {
+        ngx_http_sender_domains_resume_save(rs);
+        json_decref(rs->row);
+        ngx_destroy_pool(pool);
+        return NGX_OK;
+    }
+
+    rc = ngx_http_sender_domains_resume_next(rs);
+
+    if (rc != NGX_OK) {
+        json_decref(rs->row);
+        ngx_destroy_pool(pool);
+        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+    }
+
+    poll->in_flight++;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sender_domains_resume_done(ngx_http_sender_domains_ses_t *ses)
+{
+    ngx_http_sender_domains_resume_t  *rs = ses->data;
+
+    int64_t                               now, cap;
+    ngx_int_t                             rc;
+    const char                           *code, *created;
+    sd_ses_status_e                       st;
+    sd_ses_identity_t                     si;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_sender_domains_module);
+    now = ngx_time();
+    st = ses->result.status;
+
+    switch (rs->step) {
+
+    case SD_SES_OP_CREATE:
+
+        if (st == SD_SES_ALREADY_EXISTS) {
+            /* created for this claim, its answer lost? the tag says */
+            if (ngx_http_sender_domains_resume_call(rs, SD_SES_OP_GET, NULL)
+                != NGX_OK)
+            {
+                break;
+            }
+
+            return;
+        }
+
+        if (st != SD_SES_OK) {
+            goto failed;
+        }
+
+        json_object_set_new(rs->row, "origin", json_string("created"));
+        json_object_set_new(rs->row, "ownership", json_string("proven"));
+        goto created;
+
+    case SD_SES_OP_GET:
+
+        if (st != SD_SES_OK) {
+            goto failed;
+        }
+
+        {
+            size_t       i;
+            json_t      *j, *tag;
+            ngx_uint_t   ours;
+            const char  *claim, *key, *value;
+
+            claim = sd_row_str(rs->row, "_claim");
+            j = json_loadb((char *) ses->body.data, ses->body.len, 0, NULL);
+            ours = 0;
+
+            json_array_foreach(json_object_get(j, "Tags"), i, tag) {
+                key = json_string_value(json_object_get(tag, "Key"));
+                value = json_string_value(json_object_get(tag, "Value"));
+
+                if (key && value && claim
+                    && ngx_strcmp(key, NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG) == 0
+                    && ngx_strcmp(value, claim) == 0)
+                {
+                    ours = 1;
+                }
+            }
+
+            json_decref(j);
+
+            if (!ours) {
+                /* not ours to adopt in the background: the person decides */
+                sd_row_set_state(rs->row, SD_STATE_FAILED);
+                json_object_set_new(rs->row, "next_check_at", json_null());
+                sd_row_set_error(rs->row, "registered_outside",
+                                 "This name already exists in the "
+                                 "platform's Amazon SES account, not "
+                                 "created for your workspace. Remove it and "
+                                 "add it again; if that is refused, contact "
+                                 "support.");
+                ngx_http_sender_domains_resume_save(rs);
+                break;
+            }
+        }
+
+        json_object_set_new(rs->row, "origin", json_string("created"));
+        json_object_set_new(rs->row, "ownership", json_string("proven"));
+        goto created;
+
+    case SD_SES_OP_PUT_MAIL_FROM:
+
+        if (st != SD_SES_OK) {
+            goto failed;
+        }
+
+        {
+            u_char       mf[SD_DOMAIN_BUFSZ + SD_LABEL_BUFSZ], *p;
+            const char  *label = sd_row_str(rs->row, "_mail_from_label");
+
+            p = ngx_snprintf(mf, sizeof(mf), "%s.%V",
+                             label ? label : "pmail", &rs->due->id);
+            sd_row_set_str(rs->row, "mail_from_domain", (char *) mf, p - mf);
+            json_object_set_new(rs->row, "mail_from_status",
+                                json_string("pending"));
+        }
+
+        sd_row_set_state(rs->row, SD_STATE_READY);
+        sd_row_clear_error(rs->row);
+        (void) sd_row_schedule(rs->row, now, smcf->refresh_interval / 1000,
+                               3600, 1);
+        ngx_http_sender_domains_resume_save(rs);
+        break;
+
+    default:
+        break;
+    }
+
+    ngx_http_sender_domains_resume_end(rs);
+    return;
+
+created:
+
+    ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                  "sender_domains: workspace \"%V\" identity \"%V\": the "
+                  "refresher finished its creation", &rs->due->ws,
+                  &rs->due->id);
+
+    /* SES's search (or the link's life) starts now */
+    if (sd_row_is_domain(rs->row)) {
+        sd_row_set_time(rs->row, "claim_expires_at",
+                        now + smcf->claim_domain);
+
+    } else {
+        cap = now + smcf->claim_domain;
+        created = sd_row_str(rs->row, "created_at");
+
+        if (created) {
+            (void) sd_time_parse(created, ngx_strlen(created), &cap);
+            cap += smcf->claim_domain;
+        }
+
+        sd_row_set_time(rs->row, "claim_expires_at",
+                        ngx_min(now + smcf->claim_address, cap));
+        sd_row_set_time(rs->row, "verification_email_sent_at", now);
+        sd_row_set_time(rs->row, "verification_link_expires_at",
+                        now + 24 * 3600);
+    }
+
+    if (sd_ses_parse_identity((char *) ses->body.data, ses->body.len, &si)
+        == SD_SES_OK)
+    {
+        sd_row_apply_ses(rs->row, &si, now);
+    }
+
+    sd_row_clear_error(rs->row);
+    sd_row_set_state(rs->row, (sd_row_is_domain(rs->row)
+                               && json_is_null(json_object_get(rs->row,
+                                                  "mail_from_domain")))
+                              ? SD_STATE_MAIL_FROM : SD_STATE_READY);
+    (void) sd_row_schedule(rs->row, now, smcf->refresh_interval / 1000,
+                           3600, 1);
+    ngx_http_sender_domains_resume_save(rs);
+
+    /* the MAIL FROM at once, in the same turn */
+    if (sd_row_in_state(rs->row, SD_STATE_MAIL_FROM)) {
+        rs->state.len = sizeof(SD_STATE_MAIL_FROM) - 1;
+        rs->state.data = (u_char *) SD_STATE_MAIL_FROM;
+
+        rc = ngx_http_sender_domains_resume_next(rs);
+        if (rc == NGX_OK) {
+            return;
+        }
+    }
+
+    ngx_http_sender_domains_resume_end(rs);
+    return;
+
+failed:
+
+    /* say why on the row, back off, try again later */
+    (void) sd_ses_error_http_status(st, &code);
+    sd_row_set_error(rs->row, code, ses->result.message);
+    (void) sd_row_schedule(rs->row, now, smcf->refresh_interval / 1000, 3600,
+                           0);
+    ngx_http_sender_domains_resume_save(rs);
+
+    if (st == SD_SES_THROTTLED) {
+        ngx_http_sender_domains_rate_throttled(ngx_cycle->log);
+    }
+
+    ngx_http_sender_domains_resume_end(rs);
 }

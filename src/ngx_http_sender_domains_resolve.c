@@ -290,6 +290,11 @@ ngx_http_sender_domains_resolve(ngx_http_request_t *r,
         res->reason = caller->plan_ok ? "not_verified" : "plan_required";
         goto fallback_named;
 
+    case SD_RESOLVE_UNPROVEN:
+        /* verified in the shared SES account, not by this workspace */
+        res->reason = "ownership_unproven";
+        goto fallback_named;
+
     default:
         res->reason = "not_registered";
         goto fallback_named;

@@ -13,6 +13,9 @@
 #include "ngx_http_sender_domains_backoff.h"
 
 
+static int64_t sd_row_time(const json_t *row, const char *key);
+
+
 static json_t *
 sd_row_time_value(int64_t t)
 {
@@ -210,8 +213,22 @@ sd_row_apply_ses(json_t *row, const sd_ses_identity_t *si, int64_t now)
                                 si->verification_status)));
     }
 
+    if (sd_row_str(row, "ownership") == NULL) {
+        /* a row of an older store: say what it is */
+        json_object_set_new(row, "ownership",
+                            json_string(sd_row_unproven(row) ? "unproven"
+                                                             : "proven"));
+    }
+
+    /* SES's status is the shared account's: it counts only with proof */
     json_object_set_new(row, "verified_for_sending",
-                        json_boolean(si->verified_for_sending));
+                        json_boolean(si->verified_for_sending
+                                     && !sd_row_unproven(row)));
+
+    if (si->verified_for_sending && !sd_row_unproven(row)) {
+        /* verified: the claim holds for good */
+        json_object_set_new(row, "claim_expires_at", json_null());
+    }
 
     info = json_object();
     json_object_set_new(info, "error_type",
@@ -262,6 +279,15 @@ sd_row_schedule(json_t *row, int64_t now, int64_t base, int64_t max,
                                      sd_backoff_seed(id, strlen(id)));
     }
 
+    /* an unverified claim is looked at again when it expires */
+    if (!(flags & SD_REC_VERIFIED)) {
+        int64_t  ce = sd_row_time(row, "claim_expires_at");
+
+        if (ce > 0 && next > ce) {
+            next = (ce > now) ? ce : now + 1;
+        }
+    }
+
     sd_row_set_time(row, "next_check_at", next);
 
     return next;
@@ -287,6 +313,26 @@ sd_row_dkim_flag(const char *dkim_status)
 }
 
 
+int
+sd_row_unproven(const json_t *row)
+{
+    const char  *own, *origin;
+
+    own = sd_row_str(row, "ownership");
+
+    if (own) {
+        return strcmp(own, "unproven") == 0;
+    }
+
+    /* a row of an older store: adopted means nobody proved anything */
+    origin = sd_row_str(row, "origin");
+
+    return origin && strcmp(origin, "adopted") == 0
+           && sd_row_str(row, "kind")
+           && strcmp(sd_row_str(row, "kind"), "managed") == 0;
+}
+
+
 unsigned
 sd_row_flags(const json_t *row)
 {
@@ -297,16 +343,33 @@ sd_row_flags(const json_t *row)
         flags |= SD_REC_DOMAIN;
     }
 
-    /* a row still being created never sends, whatever SES said */
+    if (sd_row_unproven(row)) {
+        flags |= SD_REC_UNPROVEN;
+    }
+
+    /*
+     * A row still being created never sends, whatever SES said; nor does
+     * one whose claim expired, nor one SES verified for someone else.
+     */
     if (json_is_true(json_object_get(row, "verified_for_sending"))
-        && !sd_row_in_state(row, SD_STATE_CREATING))
+        && !sd_row_in_state(row, SD_STATE_CREATING)
+        && !sd_row_in_state(row, SD_STATE_FAILED)
+        && !(flags & SD_REC_UNPROVEN))
     {
         flags |= SD_REC_VERIFIED;
     }
 
+    if (sd_row_in_state(row, SD_STATE_CREATING)
+        || sd_row_in_state(row, SD_STATE_MAIL_FROM))
+    {
+        flags |= SD_REC_UNFINISHED;
+    }
+
     dkim = sd_row_str(row, "dkim_status");
 
-    if (dkim && strcmp(dkim, "failed") == 0 && !(flags & SD_REC_VERIFIED)) {
+    if ((dkim && strcmp(dkim, "failed") == 0 && !(flags & SD_REC_VERIFIED))
+        || sd_row_in_state(row, SD_STATE_FAILED))
+    {
         flags |= SD_REC_FAILED;
     }
 
@@ -323,14 +386,85 @@ sd_row_flags(const json_t *row)
 }
 
 
+static int64_t
+sd_row_time(const json_t *row, const char *key)
+{
+    int64_t      t;
+    const char  *s;
+
+    s = sd_row_str(row, key);
+
+    if (s == NULL || sd_time_parse(s, strlen(s), &t) != 0) {
+        return 0;
+    }
+
+    return t;
+}
+
+
+int
+sd_row_expire(json_t *row, int64_t now)
+{
+    int64_t  t;
+
+    if (sd_row_in_state(row, SD_STATE_FAILED)
+        || (sd_row_flags(row) & SD_REC_VERIFIED))
+    {
+        return 0;
+    }
+
+    t = sd_row_time(row, "claim_expires_at");
+    if (t == 0 || t > now) {
+        return 0;
+    }
+
+    sd_row_set_state(row, SD_STATE_FAILED);
+    json_object_set_new(row, "next_check_at", json_null());
+
+    sd_row_set_error(row, "claim_expired", sd_row_is_domain(row)
+        ? "This domain was not verified in time (Amazon SES looks for its "
+          "DNS records for 72 hours), so the claim expired and another "
+          "workspace may now add it. To try again, remove this sender, add "
+          "it again and publish the new records."
+        : "This address was not verified in time (its verification link "
+          "expires after 24 hours), so the claim expired and another "
+          "workspace may now add it. To try again, remove this sender and "
+          "add it again.");
+
+    return 1;
+}
+
+
+void
+sd_row_abandon(json_t *row, int64_t now, int64_t grace)
+{
+    if (!(sd_row_flags(row) & SD_REC_FAILED)) {
+        json_object_del(row, "purge_at");
+        return;
+    }
+
+    if (sd_row_time(row, "purge_at") == 0) {
+        sd_row_set_time(row, "purge_at", now + grace);
+    }
+}
+
+
 int64_t
 sd_row_next_check(const json_t *row)
 {
     int64_t      t;
     const char  *s;
 
-    /* half-added rows are finished by a person's refresh or add */
-    if (!sd_row_in_state(row, SD_STATE_READY)) {
+    /* a released claim: its next step is the purge */
+    if (sd_row_flags(row) & SD_REC_FAILED) {
+        return sd_row_time(row, "purge_at");
+    }
+
+    /* half-added rows are resumed by the refresher too (issue 13) */
+    if (!sd_row_in_state(row, SD_STATE_READY)
+        && !sd_row_in_state(row, SD_STATE_CREATING)
+        && !sd_row_in_state(row, SD_STATE_MAIL_FROM))
+    {
         return 0;
     }
 

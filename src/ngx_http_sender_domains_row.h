@@ -24,6 +24,8 @@
 #define SD_STATE_CREATING        "creating"
 #define SD_STATE_MAIL_FROM       "configuring_mail_from"
 #define SD_STATE_READY           "ready"
+/* the claim expired unverified (issue 13): kept for its workspace to see */
+#define SD_STATE_FAILED          "failed"
 
 
 json_t *sd_row_new(const char *id, size_t id_len, int is_domain,
@@ -54,6 +56,24 @@ unsigned sd_row_flags(const json_t *row);
 
 /* SD_REC_DKIM_* for a dkim_status value (0: none or unknown) */
 unsigned sd_row_dkim_flag(const char *dkim_status);
+
+/*
+ * Ownership (docs/decisions.md): "proven" (this workspace's claim created
+ * the identity in SES), "declared" (the platform's legacy list), or
+ * "unproven" (adopted from SES without proof: never counts as verified).
+ * A row stored before the field existed is unproven when it was adopted.
+ */
+int sd_row_unproven(const json_t *row);
+
+/*
+ * A claim that is not verified by claim_expires_at stops blocking other
+ * workspaces: the row becomes "failed" with the restart explanation
+ * (returns 1 when it did now).
+ */
+int sd_row_expire(json_t *row, int64_t now);
+
+/* a row whose claim is released gets purge_at = now + grace (once) */
+void sd_row_abandon(json_t *row, int64_t now, int64_t grace);
 
 /* when the refresher should look next (0: only a person restarts it) */
 int64_t sd_row_next_check(const json_t *row);

@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <lmdb.h>
 
 #include "ngx_http_sender_domains_store.h"
+#include "ngx_http_sender_domains_time.h"
 
 
 #define SD_REC_VERSION      2       /* 1 was a development format */
@@ -26,6 +28,7 @@
 
 #define SD_CLAIM_ACTIVE     'a'
 #define SD_CLAIM_FAILED     'f'
+#define SD_CLAIM_LEGACY     'l'     /* a legacy sender the platform declared */
 
 
 struct sd_store_s {
@@ -57,6 +60,11 @@ static int sd_store_copy(const sd_record_t *src, sd_store_alloc_pt alloc,
     void *ctx, sd_record_t *dst);
 static int sd_store_claim_owner(const MDB_val *v, const char *ws,
     size_t ws_len, const char *id, size_t id_len);
+static int sd_store_claim_blocks(sd_store_t *st, MDB_txn *txn,
+    const MDB_val *v, const char *ws, size_t ws_len);
+static int sd_store_release_claim(sd_store_t *st, MDB_txn *txn,
+    const char *ws, size_t ws_len, const char *id, size_t id_len,
+    const MDB_val *ck, int failed);
 static int sd_store_check_tree(sd_store_t *st, MDB_txn *txn, const char *ws,
     size_t ws_len, const char *id, size_t id_len, const char *tk,
     size_t tk_len);
@@ -780,15 +788,56 @@ sd_store_each_all(sd_store_t *st,
 
 static int
 sd_store_claim_value(char *out, const char *ws, size_t ws_len,
-    const char *id, size_t id_len, int failed)
+    const char *id, size_t id_len, int state)
 {
     size_t  n;
 
     n = sd_store_key(ws, ws_len, id, id_len, out);
     out[n++] = '\0';
-    out[n++] = failed ? SD_CLAIM_FAILED : SD_CLAIM_ACTIVE;
+    out[n++] = (state == 1) ? SD_CLAIM_FAILED
+               : (state == SD_CLAIM_LEGACY) ? SD_CLAIM_LEGACY
+               : SD_CLAIM_ACTIVE;
 
     return (int) n;
+}
+
+
+/*
+ * The claim_expires_at of a row's text (0: none).  The key cannot occur
+ * inside a string value: json_dumps() escapes the quote before ":".
+ */
+
+static int64_t
+sd_store_json_time(const char *json, size_t len, const char *key)
+{
+    int64_t      t;
+    size_t       klen;
+    const char  *p, *end, *q;
+
+    klen = strlen(key);
+    end = json + len;
+
+    for (p = json; p + klen + 4 < end; p++) {
+        p = memchr(p, '"', end - p);
+        if (p == NULL || p + klen + 4 >= end) {
+            return 0;
+        }
+
+        if (memcmp(p + 1, key, klen) == 0 && p[klen + 1] == '"'
+            && p[klen + 2] == ':' && p[klen + 3] == '"')
+        {
+            p += klen + 4;
+            q = memchr(p, '"', end - p);
+
+            if (q == NULL || sd_time_parse(p, q - p, &t) != 0) {
+                return 0;
+            }
+
+            return t;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -810,17 +859,89 @@ sd_store_claim_owner(const MDB_val *v, const char *ws, size_t ws_len,
 
 
 static int
-sd_store_claim_blocks(const MDB_val *v, const char *ws, size_t ws_len)
+sd_store_claim_blocks(sd_store_t *st, MDB_txn *txn, const MDB_val *v,
+    const char *ws, size_t ws_len)
 {
-    const char  *p = v->mv_data;
+    int64_t       t;
+    MDB_val       k, rv;
+    sd_record_t   rec;
+    const char   *p = v->mv_data;
 
     if (v->mv_size < 2 || p[v->mv_size - 1] == SD_CLAIM_FAILED) {
         /* SES gave up on it: nobody can squat what they cannot verify */
         return 0;
     }
 
-    return !(v->mv_size > ws_len && memcmp(p, ws, ws_len) == 0
-             && p[ws_len] == '\0');
+    if (v->mv_size > ws_len && memcmp(p, ws, ws_len) == 0
+        && p[ws_len] == '\0')
+    {
+        return 0;       /* this workspace's own */
+    }
+
+    if (p[v->mv_size - 1] == SD_CLAIM_LEGACY) {
+        return 1;
+    }
+
+    /*
+     * A claim that is not verified stops blocking once its time is up
+     * (SES's own limits, issue 13), even before the refresher marks the
+     * row failed.
+     */
+    k.mv_data = (void *) p;
+    k.mv_size = v->mv_size - 2;
+
+    if (mdb_get(txn, st->identities, &k, &rv) != 0) {
+        return 1;
+    }
+
+    sd_store_decode(&rv, &rec);
+
+    if (rec.flags & SD_REC_VERIFIED) {
+        return 1;
+    }
+
+    if (rec.flags & SD_REC_FAILED) {
+        return 0;
+    }
+
+    t = sd_store_json_time(rec.json, rec.json_len, "claim_expires_at");
+
+    return !(t > 0 && t <= (int64_t) time(NULL));
+}
+
+
+/*
+ * Lets go of this row's claim: a legacy sender of the same workspace
+ * keeps holding the name, otherwise the claim goes (failed: kept, marked
+ * failed, so a row that comes back can take it again).
+ */
+
+static int
+sd_store_release_claim(sd_store_t *st, MDB_txn *txn, const char *ws,
+    size_t ws_len, const char *id, size_t id_len, const MDB_val *ck,
+    int failed)
+{
+    int      n;
+    char     kbuf[SD_STORE_MAX_KEY + 1], cv[SD_STORE_MAX_KEY + 3];
+    MDB_val  k, v, cval;
+
+    k.mv_data = kbuf;
+    k.mv_size = sd_store_key(ws, ws_len, id, id_len, kbuf);
+
+    if (mdb_get(txn, st->legacy, &k, &v) == 0) {
+        n = sd_store_claim_value(cv, ws, ws_len, id, id_len, SD_CLAIM_LEGACY);
+
+    } else if (failed) {
+        n = sd_store_claim_value(cv, ws, ws_len, id, id_len, 1);
+
+    } else {
+        return mdb_del(txn, st->claims, (MDB_val *) ck, NULL);
+    }
+
+    cval.mv_data = cv;
+    cval.mv_size = n;
+
+    return mdb_put(txn, st->claims, (MDB_val *) ck, &cval, 0);
 }
 
 
@@ -854,7 +975,7 @@ sd_store_check_tree(sd_store_t *st, MDB_txn *txn, const char *ws,
         k.mv_size = i + 1;
 
         rc = mdb_get(txn, st->claims, &k, &v);
-        if (rc == 0 && sd_store_claim_blocks(&v, ws, ws_len)) {
+        if (rc == 0 && sd_store_claim_blocks(st, txn, &v, ws, ws_len)) {
             return SD_STORE_CONFLICT;
         }
 
@@ -885,7 +1006,7 @@ sd_store_check_tree(sd_store_t *st, MDB_txn *txn, const char *ws,
             break;
         }
 
-        if (sd_store_claim_blocks(&v, ws, ws_len)) {
+        if (sd_store_claim_blocks(st, txn, &v, ws, ws_len)) {
             mdb_cursor_close(cur);
             return SD_STORE_CONFLICT;
         }
@@ -939,8 +1060,8 @@ sd_store_claim(sd_store_t *st, const char *ws, size_t ws_len, const char *id,
 
     /* the same tree key already held by this workspace (another case) */
     rc = mdb_get(txn, st->claims, &ck, &cval);
-    if (rc == 0 && !sd_store_claim_blocks(&cval, ws, ws_len)
-        && cval.mv_size >= 1
+    if (rc == 0 && !sd_store_claim_blocks(st, txn, &cval, ws, ws_len)
+        && cval.mv_size > ws_len && memcmp(cval.mv_data, ws, ws_len) == 0
         && ((char *) cval.mv_data)[cval.mv_size - 1] == SD_CLAIM_ACTIVE)
     {
         mdb_txn_abort(txn);
@@ -1005,7 +1126,7 @@ sd_store_put_claimed(sd_store_t *st, MDB_txn *txn, const char *ws,
             return sd_store_put_identity(st, txn, k, rec);
         }
 
-        if (sd_store_claim_blocks(&cval, ws, ws_len)) {
+        if (sd_store_claim_blocks(st, txn, &cval, ws, ws_len)) {
             return SD_STORE_CONFLICT;
         }
     }
@@ -1014,14 +1135,21 @@ sd_store_put_claimed(sd_store_t *st, MDB_txn *txn, const char *ws,
         return rc;
     }
 
-    if (!failed) {
-        rc = sd_store_check_tree(st, txn, ws, ws_len, id, id_len, tk, tk_len);
+    if (failed) {
+        rc = sd_store_release_claim(st, txn, ws, ws_len, id, id_len, &ck, 1);
         if (rc != 0) {
             return rc;
         }
+
+        return sd_store_put_identity(st, txn, k, rec);
     }
 
-    n = sd_store_claim_value(cv, ws, ws_len, id, id_len, failed);
+    rc = sd_store_check_tree(st, txn, ws, ws_len, id, id_len, tk, tk_len);
+    if (rc != 0) {
+        return rc;
+    }
+
+    n = sd_store_claim_value(cv, ws, ws_len, id, id_len, 0);
     cval.mv_data = cv;
     cval.mv_size = n;
 
@@ -1320,9 +1448,11 @@ sd_store_delete(sd_store_t *st, const char *ws, size_t ws_len,
         ck.mv_size = tk_len;
 
         if (mdb_get(txn, st->claims, &ck, &cval) == 0
-            && sd_store_claim_owner(&cval, ws, ws_len, id, id_len))
+            && sd_store_claim_owner(&cval, ws, ws_len, id, id_len)
+            && ((char *) cval.mv_data)[cval.mv_size - 1] != SD_CLAIM_LEGACY)
         {
-            rc = mdb_del(txn, st->claims, &ck, NULL);
+            rc = sd_store_release_claim(st, txn, ws, ws_len, id, id_len,
+                                        &ck, 0);
         }
     }
 
@@ -1340,13 +1470,14 @@ sd_store_delete(sd_store_t *st, const char *ws, size_t ws_len,
 sd_store_rc_e
 sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
     size_t n, const char **ids, const size_t *id_lens,
-    const sd_record_t *recs)
+    const sd_record_t *recs, int *conflict)
 {
-    int          rc;
-    char         kbuf[SD_STORE_MAX_KEY + 1];
-    size_t       i;
+    int          rc, conflicts;
+    char         kbuf[SD_STORE_MAX_KEY + 1], tk[SD_STORE_MAX_KEY + 1];
+    char         cv[SD_STORE_MAX_KEY + 3];
+    size_t       i, tk_len;
     MDB_txn     *txn;
-    MDB_val      k, v;
+    MDB_val      k, v, ck, cval;
     MDB_cursor  *cur;
 
     if (ws_len + 1 > SD_STORE_MAX_KEY) {
@@ -1364,7 +1495,38 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
         return sd_store_map(st, rc);
     }
 
-    /* drop the workspace's old list, then write the new one: one txn */
+    /* every entry against the other workspaces' claims, first */
+
+    conflicts = 0;
+
+    for (i = 0; i < n; i++) {
+        tk_len = sd_store_tree_key(ids[i], id_lens[i], tk, sizeof(tk));
+        if (tk_len == 0) {
+            mdb_txn_abort(txn);
+            return SD_STORE_ERROR;
+        }
+
+        rc = sd_store_check_tree(st, txn, ws, ws_len, ids[i], id_lens[i],
+                                 tk, tk_len);
+        if (rc == SD_STORE_CONFLICT) {
+            conflicts++;
+
+            if (conflict) {
+                conflict[i] = 1;
+            }
+
+        } else if (rc != 0) {
+            mdb_txn_abort(txn);
+            return sd_store_map(st, rc);
+        }
+    }
+
+    if (conflicts) {
+        mdb_txn_abort(txn);
+        return SD_STORE_CONFLICT;
+    }
+
+    /* drop the workspace's old list and its claims, then write the new */
 
     rc = mdb_cursor_open(txn, st->legacy, &cur);
     if (rc != 0) {
@@ -1383,6 +1545,25 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
             || ((char *) k.mv_data)[ws_len] != '\0')
         {
             break;
+        }
+
+        /* its claim, if a legacy one (a migrated row keeps its own) */
+        tk_len = sd_store_tree_key((char *) k.mv_data + ws_len + 1,
+                                   k.mv_size - ws_len - 1, tk, sizeof(tk));
+        ck.mv_data = tk;
+        ck.mv_size = tk_len;
+
+        if (tk_len
+            && mdb_get(txn, st->claims, &ck, &cval) == 0
+            && sd_store_claim_owner(&cval, ws, ws_len,
+                                    (char *) k.mv_data + ws_len + 1,
+                                    k.mv_size - ws_len - 1)
+            && ((char *) cval.mv_data)[cval.mv_size - 1] == SD_CLAIM_LEGACY)
+        {
+            rc = mdb_del(txn, st->claims, &ck, NULL);
+            if (rc != 0) {
+                break;
+            }
         }
 
         rc = mdb_cursor_del(cur, 0);
@@ -1406,6 +1587,34 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
         k.mv_data = kbuf;
         k.mv_size = sd_store_key(ws, ws_len, ids[i], id_lens[i], kbuf);
         rc = sd_store_put_record(txn, st->legacy, &k, &recs[i]);
+
+        if (rc != 0) {
+            break;
+        }
+
+        /* the claim: kept if this workspace's managed row holds it */
+        tk_len = sd_store_tree_key(ids[i], id_lens[i], tk, sizeof(tk));
+        ck.mv_data = tk;
+        ck.mv_size = tk_len;
+
+        rc = mdb_get(txn, st->claims, &ck, &cval);
+
+        if (rc == 0 && cval.mv_size > ws_len
+            && memcmp(cval.mv_data, ws, ws_len) == 0
+            && ((char *) cval.mv_data)[ws_len] == '\0'
+            && ((char *) cval.mv_data)[cval.mv_size - 1] == SD_CLAIM_ACTIVE)
+        {
+            continue;
+        }
+
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+            break;
+        }
+
+        cval.mv_data = cv;
+        cval.mv_size = sd_store_claim_value(cv, ws, ws_len, ids[i],
+                                            id_lens[i], SD_CLAIM_LEGACY);
+        rc = mdb_put(txn, st->claims, &ck, &cval, 0);
     }
 
     if (rc == 0) {
@@ -1646,6 +1855,51 @@ sd_store_resolve_name(sd_resolve_t *res, const sd_record_t *rec)
 }
 
 
+static int
+sd_store_json_has(const char *json, size_t len, const char *needle)
+{
+    size_t       n;
+    const char  *p, *end;
+
+    n = strlen(needle);
+    end = json + len;
+
+    for (p = json; (size_t) (end - p) >= n; p++) {
+        p = memchr(p, needle[0], end - p);
+        if (p == NULL || (size_t) (end - p) < n) {
+            return 0;
+        }
+
+        if (memcmp(p, needle, n) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Verified for this workspace: SES's status, and a proof of ownership.
+ * A row an older module adopted has the verified flag in its header but
+ * "origin":"adopted" and no "ownership" in its text: it never counts.
+ */
+
+static int
+sd_store_rec_unproven(const sd_record_t *rec)
+{
+    if (rec->flags & SD_REC_UNPROVEN) {
+        return 1;
+    }
+
+    return (rec->flags & SD_REC_VERIFIED)
+           && sd_store_json_has(rec->json, rec->json_len,
+                                "\"origin\":\"adopted\"")
+           && !sd_store_json_has(rec->json, rec->json_len,
+                                 "\"ownership\":\"");
+}
+
+
 /*
  * One read transaction, no allocation: a verified address of the
  * workspace, then a verified domain of it covering the address (its own
@@ -1657,7 +1911,7 @@ sd_store_rc_e
 sd_store_resolve(sd_store_t *st, const char *ws, size_t ws_len,
     const char *addr, size_t addr_len, int managed_allowed, sd_resolve_t *res)
 {
-    int           rc, registered;
+    int           rc, registered, unproven;
     char          kbuf[SD_STORE_MAX_KEY + 1];
     size_t        klen;
     MDB_txn      *txn;
@@ -1683,6 +1937,7 @@ sd_store_resolve(sd_store_t *st, const char *ws, size_t ws_len,
     }
 
     registered = 0;
+    unproven = 0;
     k.mv_data = kbuf;
     k.mv_size = sd_store_key(ws, ws_len, addr, addr_len, kbuf);
 
@@ -1691,7 +1946,10 @@ sd_store_resolve(sd_store_t *st, const char *ws, size_t ws_len,
         registered = 1;
         sd_store_decode(&v, &rec);
 
-        if (managed_allowed && (rec.flags & SD_REC_VERIFIED)) {
+        if (sd_store_rec_unproven(&rec)) {
+            unproven = 1;
+
+        } else if (managed_allowed && (rec.flags & SD_REC_VERIFIED)) {
             res->source = SD_RESOLVE_ADDRESS;
             sd_store_resolve_name(res, &rec);
             goto done;
@@ -1718,7 +1976,12 @@ sd_store_resolve(sd_store_t *st, const char *ws, size_t ws_len,
             if (rec.flags & SD_REC_DOMAIN) {
                 registered = 1;
 
-                if (managed_allowed && (rec.flags & SD_REC_VERIFIED)) {
+                if (sd_store_rec_unproven(&rec)) {
+                    unproven = 1;
+
+                } else if (managed_allowed
+                           && (rec.flags & SD_REC_VERIFIED))
+                {
                     res->source = SD_RESOLVE_DOMAIN;
                     sd_store_resolve_name(res, &rec);
                     goto done;
@@ -1739,7 +2002,10 @@ sd_store_resolve(sd_store_t *st, const char *ws, size_t ws_len,
         goto done;
     }
 
-    if (registered) {
+    if (unproven) {
+        res->source = SD_RESOLVE_UNPROVEN;
+
+    } else if (registered) {
         res->source = SD_RESOLVE_UNVERIFIED;
     }
 

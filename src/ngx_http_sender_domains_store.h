@@ -40,6 +40,10 @@
 #define SD_REC_DKIM_VERIFIED    0x10
 #define SD_REC_DKIM_FAILED      0x18
 #define SD_REC_MAIL_FROM_PENDING  0x20
+/* adopted from SES without proof of ownership: never verified (issue 13) */
+#define SD_REC_UNPROVEN         0x40
+/* the add flow stopped half-way: the refresher resumes it */
+#define SD_REC_UNFINISHED       0x80
 
 
 typedef enum {
@@ -148,9 +152,14 @@ int sd_store_claimed_by_other(sd_store_t *store, const char *ws,
 sd_store_rc_e sd_store_delete(sd_store_t *store, const char *ws,
     size_t ws_len, const char *id, size_t id_len);
 
+/*
+ * Legacy senders hold claims like any other row: an address under another
+ * workspace's claim is SD_STORE_CONFLICT, with conflict[i] set for each
+ * such entry (conflict may be NULL), and nothing is written.
+ */
 sd_store_rc_e sd_store_legacy_replace(sd_store_t *store, const char *ws,
     size_t ws_len, size_t n, const char **ids, const size_t *id_lens,
-    const sd_record_t *recs);
+    const sd_record_t *recs, int *conflict);
 sd_store_rc_e sd_store_legacy_get(sd_store_t *store, const char *ws,
     size_t ws_len, const char *id, size_t id_len, sd_store_alloc_pt alloc,
     void *alloc_ctx, sd_record_t *rec);
@@ -187,7 +196,8 @@ typedef enum {
     SD_RESOLVE_ADDRESS,
     SD_RESOLVE_DOMAIN,
     SD_RESOLVE_LEGACY,
-    SD_RESOLVE_UNVERIFIED       /* registered here, not verified */
+    SD_RESOLVE_UNVERIFIED,      /* registered here, not verified */
+    SD_RESOLVE_UNPROVEN         /* verified in SES, ownership unproven */
 } sd_resolve_source_e;
 
 
