@@ -58,6 +58,7 @@ sd_row_new(const char *id, size_t id_len, int is_domain,
     json_object_set_new(row, "dkim_inherited_from", json_null());
     json_object_set_new(row, "mail_from_domain", json_null());
     json_object_set_new(row, "origin", json_null());
+    json_object_set_new(row, "ownership", json_null());
     json_object_set_new(row, "verification_email_sent_at", json_null());
     json_object_set_new(row, "verification_link_expires_at", json_null());
     json_object_set_new(row, "verification_info",
@@ -66,6 +67,7 @@ sd_row_new(const char *id, size_t id_len, int is_domain,
     json_object_set_new(row, "created_at", sd_row_time_value(now));
     json_object_set_new(row, "last_checked_at", json_null());
     json_object_set_new(row, "next_check_at", sd_row_time_value(now));
+    json_object_set_new(row, "claim_expires_at", json_null());
     json_object_set_new(row, "last_error", json_null());
 
     if (is_domain && mail_from_label && mail_from_label_len) {
