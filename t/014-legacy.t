@@ -127,7 +127,7 @@ qr/"code":"already_exists"/,
 --- response_body_like eval
 [
 qr/new/,
-qr/"origin":"created","verification_email_sent_at":"20/,
+qr/"origin":"created","ownership":"proven","verification_email_sent_at":"20/,
 qr/"source":"legacy","fallback":false/,
 ]
 

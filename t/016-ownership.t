@@ -167,6 +167,6 @@ qr/"identity":"acme\.com","type":"domain","kind":"managed","sender_name":"",/,
 qr/squat/,
 qr/\d/,
 qr/"dkim_status":"failed"/,
-qr/"identity":"squat\.example",.*"origin":"adopted"/,
+qr/"identity":"squat\.example",.*"origin":"created","ownership":"proven"/,
 qr/"identity":"squat\.example"/,
 ]
