@@ -1043,8 +1043,9 @@ sd_row_write_key(sd_jsonw_t *w, const char *key, size_t len, int *first)
 /*
  * The stored members in their stored order, less the internal ones, with
  * three replaced (or added at the end, in this order, when the row lacks
- * them): "dkim_inherited_from", "next_check_at" (null until the row is
- * ready: only ready rows are polled) and "dns_records".  Legacy rows have
+ * them): "dkim_inherited_from", "next_check_at" (null once the claim
+ * expired: nothing is polled then; half-added rows are resumed, issue 13)
+ * and "dns_records".  Legacy rows have
  * nothing to publish and are shown as stored.
  */
 
@@ -1059,7 +1060,7 @@ sd_row_write_view(sd_jsonw_t *w, const sd_row_view_t *v, const char *region,
     const sd_row_member_t  *m;
 
     managed = !sd_row_str_is(&v->kind, "legacy");
-    ready = sd_row_str_is(&v->state, SD_STATE_READY);
+    ready = !sd_row_str_is(&v->state, SD_STATE_FAILED);
     ilen = inherited_from ? strlen(inherited_from) : 0;
 
     first = 1;

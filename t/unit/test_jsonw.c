@@ -205,10 +205,10 @@ test_row_write_public_order(void **state)
 
     (void) state;
 
-    /* no dkim_inherited_from, not ready: both are added, in this order */
+    /* no dkim_inherited_from, claim expired: both are added, in order */
     row = json_pack("{s:s,s:s,s:s,s:s,s:[s],s:s}",
                     "identity", "acme.com", "type", "domain",
-                    "kind", "managed", "state", "creating",
+                    "kind", "managed", "state", "failed",
                     "_tokens", "tok", "sender_name", "A \"B\"");
     assert_non_null(row);
 
