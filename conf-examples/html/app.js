@@ -674,6 +674,10 @@ class RowView {
         : h('span', {}, 'next check due now'));
     }
     if (managed && vi.last_success_at && d.dkim_status !== 'verified') bits.push(h('span', {}, 'last found ', timeEl(vi.last_success_at)));
+    // tenant safety: an unverified claim ends (docs/decisions.md)
+    if (managed && d.claim_expires_at && d.state !== 'failed' && !d.verified_for_sending) {
+      bits.push(h('span', {}, `another workspace may claim this ${d.type === 'email' ? 'address' : 'domain'} after `, timeEl(d.claim_expires_at)));
+    }
     this.checkEl.replaceChildren(...bits.flatMap((x, i) => (i ? [h('span', { class: 'dot', 'aria-hidden': 'true' }, '·'), x] : [x])));
     this.checkEl.hidden = bits.length === 0;
   }
@@ -708,7 +712,18 @@ class RowView {
     let kind = 'warn';
     let restart = false;
     const who = state.canEdit ? '' : ' Ask a workspace admin to do this.';
-    if (managed && d.dkim_status === 'failed') {
+    if (managed && d.state === 'failed') {
+      // the claim ended: last_error carries the explanation and the restart
+      kind = 'bad';
+      parts.push(h('strong', {}, d.last_error && d.last_error.code === 'registered_outside'
+        ? 'Not yours to use. ' : 'Claim expired. '),
+        (d.last_error && d.last_error.message) || 'Remove this sender and add it again.', who);
+      restart = state.canEdit;
+    } else if (managed && d.ownership === 'unproven') {
+      kind = 'bad';
+      parts.push(h('strong', {}, 'Ownership not proven. '),
+        `Amazon SES has ${d.identity} verified, but not for this workspace, so reports go out from the default sender. Contact support.`);
+    } else if (managed && d.dkim_status === 'failed') {
       kind = 'bad';
       if (d.type === 'email') {
         parts.push(h('strong', {}, 'Verification failed. '),
@@ -726,7 +741,7 @@ class RowView {
         "Mail is still sent, with Amazon SES's own bounce domain. To try again, remove the domain and add it again, then publish all records." + who);
       restart = state.canEdit;
     }
-    if (managed && d.last_error && d.last_error.message) {
+    if (managed && d.state !== 'failed' && d.last_error && d.last_error.message) {
       if (parts.length) parts.push(h('br'));
       parts.push(h('strong', {}, 'Last attempt failed: '), d.last_error.message,
         d.state && d.state !== 'ready' ? ' It is retried automatically.' : '');
