@@ -102,7 +102,7 @@ store is full (workspace "acme"); raise the size in sender_domains_db
 
 === TEST 2: restart with a larger size: the rows are there, writes work again
 --- init
-SdTest::sim(POST => '/seed', '{"identity":"after.example","verified":false}');
+SdTest::sim(POST => '/reset', '{}');
 --- request eval
 [
 "GET /api/",
