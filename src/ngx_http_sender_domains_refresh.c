@@ -1630,6 +1630,17 @@ ngx_http_sender_domains_resume(ngx_http_sender_domains_poll_t *poll,
 
     rc = ngx_http_sender_domains_resume_next(rs);
 
+    if (rc == NGX_DECLINED) {
+        /* nothing the refresher can do (no claim tag): ask again later */
+        ngx_http_sender_domains_main_conf_t  *smcf;
+
+        smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_sender_domains_module);
+        (void) sd_row_schedule(rs->row, ngx_time(),
+                               smcf->refresh_interval / 1000, 3600, 0);
+        ngx_http_sender_domains_resume_save(rs);
+    }
+
     if (rc != NGX_OK) {
         json_decref(rs->row);
         ngx_destroy_pool(pool);

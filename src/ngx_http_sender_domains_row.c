@@ -415,7 +415,15 @@ sd_row_expire(json_t *row, int64_t now)
         return 0;
     }
 
-    t = sd_row_time(row, "claim_expires_at");
+    if (json_object_get(row, "claim_expires_at") == NULL) {
+        /* a row of an older store: SES's longest limit from the add */
+        t = sd_row_time(row, "created_at");
+        t = t ? t + 72 * 3600 : 0;
+
+    } else {
+        t = sd_row_time(row, "claim_expires_at");
+    }
+
     if (t == 0 || t > now) {
         return 0;
     }

@@ -30,6 +30,8 @@
 #define SD_CLAIM_FAILED     'f'
 #define SD_CLAIM_LEGACY     'l'     /* a legacy sender the platform declared */
 
+#define SD_STORE_CLAIM_MAX  (72 * 3600) /* SES's DNS search: issue 13 */
+
 
 struct sd_store_s {
     MDB_env                *env;
@@ -60,6 +62,8 @@ static int sd_store_copy(const sd_record_t *src, sd_store_alloc_pt alloc,
     void *ctx, sd_record_t *dst);
 static int sd_store_claim_owner(const MDB_val *v, const char *ws,
     size_t ws_len, const char *id, size_t id_len);
+static int sd_store_json_has(const char *json, size_t len,
+    const char *needle);
 static int sd_store_claim_blocks(sd_store_t *st, MDB_txn *txn,
     const MDB_val *v, const char *ws, size_t ws_len);
 static int sd_store_release_claim(sd_store_t *st, MDB_txn *txn,
@@ -905,6 +909,14 @@ sd_store_claim_blocks(sd_store_t *st, MDB_txn *txn, const MDB_val *v,
     }
 
     t = sd_store_json_time(rec.json, rec.json_len, "claim_expires_at");
+
+    if (t == 0
+        && !sd_store_json_has(rec.json, rec.json_len, "\"claim_expires_at\":"))
+    {
+        /* a row of an older store: SES's longest limit from the add */
+        t = sd_store_json_time(rec.json, rec.json_len, "created_at");
+        t = t ? t + SD_STORE_CLAIM_MAX : 0;
+    }
 
     return !(t > 0 && t <= (int64_t) time(NULL));
 }

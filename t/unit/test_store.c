@@ -1706,6 +1706,44 @@ test_legacy_large(void **state)
 }
 
 
+/* issue 13: a claim that is not verified stops blocking at its time */
+
+static void
+test_claim_expiry(void **state)
+{
+    fx_t         *fx = *state;
+    sd_record_t   r;
+
+    r = mkrec(0, 0, "", "{\"created_at\":\"2026-11-26T10:00:00Z\","
+              "\"claim_expires_at\":\"2026-11-29T10:00:00Z\"}");
+    assert_int_equal(sd_store_claim(fx->st, "a", 1, "past.example", 12, &r),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_claim(fx->st, "b", 1, "x@past.example", 14, &r),
+                     SD_STORE_OK);
+
+    r = mkrec(0, 0, "", "{\"claim_expires_at\":\"2099-01-01T00:00:00Z\"}");
+    assert_int_equal(sd_store_claim(fx->st, "a", 1, "future.example", 14, &r),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_claim(fx->st, "b", 1, "future.example", 14, &r),
+                     SD_STORE_CONFLICT);
+
+    /* verified: "claim_expires_at" null, the claim holds */
+    r = mkrec(V, 0, "", "{\"created_at\":\"2020-01-01T00:00:00Z\","
+              "\"claim_expires_at\":null}");
+    assert_int_equal(sd_store_claim(fx->st, "a", 1, "held.example", 12, &r),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_claim(fx->st, "b", 1, "held.example", 12, &r),
+                     SD_STORE_CONFLICT);
+
+    /* a row of an older store: 72 h from its add */
+    r = mkrec(0, 0, "", "{\"created_at\":\"2020-01-01T00:00:00Z\"}");
+    assert_int_equal(sd_store_claim(fx->st, "a", 1, "old.example", 11, &r),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_claim(fx->st, "b", 1, "old.example", 11, &r),
+                     SD_STORE_OK);
+}
+
+
 /* issue 13: legacy senders hold claims; nothing half-applied */
 
 static void
@@ -2256,6 +2294,7 @@ main(int argc, char **argv)
         T(test_legacy),
         T(test_legacy_large),
         T(test_legacy_claims),
+        T(test_claim_expiry),
         T(test_legacy_long_workspace),
         T(test_resolve),
         T(test_lease),
