@@ -669,6 +669,8 @@ sd_row_view_tree(sd_row_view_t *v, const json_t *row)
     sd_row_sd_str(row, "state", &v->state);
     sd_row_sd_str(row, "mail_from_domain", &v->mail_from_domain);
     sd_row_sd_str(row, "_zone", &v->zone);
+    sd_row_sd_str(row, "origin", &v->origin);
+    sd_row_sd_str(row, "ownership", &v->ownership);
 
     tokens = json_object_get(row, "_tokens");
     n = 0;
@@ -716,6 +718,12 @@ sd_row_view_note(sd_row_view_t *v, const sd_row_member_t *m, int plain)
 
     } else if (sd_row_str_is(k, "_zone")) {
         field = &v->zone;
+
+    } else if (sd_row_str_is(k, "origin")) {
+        field = &v->origin;
+
+    } else if (sd_row_str_is(k, "ownership")) {
+        field = &v->ownership;
 
     } else {
         return 0;
@@ -1061,8 +1069,8 @@ int
 sd_row_write_view(sd_jsonw_t *w, const sd_row_view_t *v, const char *region,
     const char *inherited_from)
 {
-    int                     first, managed, ready;
-    int                     seen_inherited, seen_next, seen_dns;
+    int                     first, managed, ready, unproven;
+    int                     seen_inherited, seen_next, seen_dns, seen_own;
     size_t                  i, ilen;
     const sd_str_t         *k;
     const sd_row_member_t  *m;
@@ -1071,8 +1079,14 @@ sd_row_write_view(sd_jsonw_t *w, const sd_row_view_t *v, const char *region,
     ready = !sd_row_str_is(&v->state, SD_STATE_FAILED);
     ilen = inherited_from ? strlen(inherited_from) : 0;
 
+    /* adopted by an older version, nothing proven: never shown verified */
+    unproven = managed
+               && (sd_row_str_is(&v->ownership, "unproven")
+                   || (v->ownership.data == NULL
+                       && sd_row_str_is(&v->origin, "adopted")));
+
     first = 1;
-    seen_inherited = seen_next = seen_dns = 0;
+    seen_inherited = seen_next = seen_dns = seen_own = 0;
 
     sd_jsonw_lit(w, "{");
 
@@ -1098,6 +1112,13 @@ sd_row_write_view(sd_jsonw_t *w, const sd_row_view_t *v, const char *region,
             sd_row_write_records(w, v, region);
             seen_dns = 1;
 
+        } else if (unproven && sd_row_str_is(k, "verified_for_sending")) {
+            sd_jsonw_lit(w, "false");
+
+        } else if (unproven && sd_row_str_is(k, "ownership")) {
+            sd_jsonw_lit(w, "\"unproven\"");
+            seen_own = 1;
+
         } else if (m->value) {
             sd_jsonw_value(w, m->value);
 
@@ -1109,6 +1130,11 @@ sd_row_write_view(sd_jsonw_t *w, const sd_row_view_t *v, const char *region,
     if (managed && !seen_inherited) {
         sd_row_write_lit_key(w, "dkim_inherited_from", &first);
         sd_jsonw_str(w, inherited_from, ilen);
+    }
+
+    if (unproven && !seen_own) {
+        sd_row_write_lit_key(w, "ownership", &first);
+        sd_jsonw_lit(w, "\"unproven\"");
     }
 
     if (managed && !ready && !seen_next) {

@@ -109,6 +109,8 @@ typedef struct {
     sd_str_t                state;
     sd_str_t                mail_from_domain;
     sd_str_t                zone;
+    sd_str_t                origin;
+    sd_str_t                ownership;
     size_t                  ntokens;
     sd_str_t                tokens[SD_SES_MAX_DKIM_TOKENS];
 } sd_row_view_t;

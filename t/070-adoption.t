@@ -279,21 +279,30 @@ print $p "one\\00old.example\n\\02\\15\\00\\00\\00\\00\\00\\00\\00\\00\\00\\00"
        . '{"identity":"old.example","type":"domain","kind":"managed",'
        . '"sender_name":"","state":"ready","dkim_status":"verified",'
        . '"mail_from_status":"not_configured","verified_for_sending":true,'
-       . '"origin":"adopted"}' . "\n";
+       . '"dkim_inherited_from":null,"mail_from_domain":null,'
+       . '"origin":"adopted","verification_email_sent_at":null,'
+       . '"verification_link_expires_at":null,"verification_info":'
+       . '{"error_type":null,"last_checked_at":null,"last_success_at":null},'
+       . '"created_at":"2026-11-26T10:00:00Z",'
+       . '"last_checked_at":"2026-11-26T10:00:01Z",'
+       . '"next_check_at":"2026-11-27T10:00:01Z","last_error":null,'
+       . '"_attempt":0}' . "\n";
 close $p or die "mdb_load failed";
 --- request eval
 [
 "GET /api/resolve?from=ceo\@old.example",
 "GET /api/resolve?from=ceo\@sub.old.example",
+"GET /api/old.example",
+"GET /api/",
 ]
 --- more_headers eval
-[$::one, $::one]
+[$::one, $::one, $::one, $::one]
 --- error_code eval
-[200, 200]
+[200, 200, 200, 200]
 --- response_body_like eval
 [
 qr/"source":"default","fallback":true,"reason":"ownership_unproven"/,
 qr/"source":"default","fallback":true,"reason":"ownership_unproven"/,
+qr/"verified_for_sending":false,.*"origin":"adopted",.*"ownership":"unproven"/,
+qr/"identity":"old\.example",.*"verified_for_sending":false,.*"ownership":"unproven"/,
 ]
---- error_log
-ownership_unproven
