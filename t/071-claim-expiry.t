@@ -258,3 +258,26 @@ SdTest::default_http_config("    sender_domains_claim_expiry 73h 24h;")
 --- must_die
 --- error_log
 "sender_domains_claim_expiry" cannot be longer than Amazon SES's own limits
+
+
+
+=== TEST 9: a domain whose MAIL FROM step failed (configuring_mail_from) is finished by the refresher
+--- init
+SdTest::sim_reset();
+SdTest::sim(POST => '/faults',
+    '{"count":1,"kind":"503","match":"PutEmailIdentityMailFromAttributes"}');
+my ($st, $b) = main::api(POST => '/', '{"identity":"mf.example"}', 'one');
+die "add: $st $b" unless $st == 503 && $b =~ /ses_unavailable/;
+my ($s2, $b2) = main::api(GET => '/mf.example', undef, 'one');
+die "not half-added: $b2"
+    unless $b2 =~ /"state":"configuring_mail_from",.*"next_check_at":"20/
+           && $b2 =~ /"last_error":\{"code":"ses_unavailable"/;
+main::wait_row('one', 'mf.example', qr/"state":"ready"/);
+--- request eval
+["GET /api/mf.example"]
+--- more_headers eval
+[$::one]
+--- error_code eval
+[200]
+--- response_body_like eval
+[qr/"state":"ready",.*"mail_from_status":"pending",.*"mail_from_domain":"pmail\.mf\.example","origin":"created",.*"last_error":null/]
