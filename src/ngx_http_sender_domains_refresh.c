@@ -115,6 +115,7 @@ typedef struct {
     sd_record_t                         out;
     char                               *text;     /* out.json (jansson) */
     ngx_uint_t                          skip;     /* leave the row alone */
+    ngx_uint_t                          declared; /* in the legacy list */
     char                                dkim[2][16];  /* before, after */
     char                                mf[2][16];
 } ngx_http_sender_domains_change_t;
@@ -855,6 +856,18 @@ ngx_http_sender_domains_change_compute(ngx_http_sender_domains_change_t *ch,
     ngx_http_sender_domains_status_copy(ch->mf[0],
                                         sd_row_str(row, "mail_from_status"));
 
+    /*
+     * A row an older version adopted: an address of the workspace's legacy
+     * list was the platform's declaration (a migration); anything else is
+     * unproven (sd_row_apply_ses() says so).
+     */
+    if (ch->declared && json_object_get(row, "ownership") == NULL
+        && sd_row_str(row, "origin")
+        && ngx_strcmp(sd_row_str(row, "origin"), "adopted") == 0)
+    {
+        json_object_set_new(row, "ownership", json_string("declared"));
+    }
+
     switch (ch->outcome) {
 
     case NGX_HTTP_SENDER_DOMAINS_GOT:
@@ -977,6 +990,16 @@ ngx_http_sender_domains_result(ngx_http_sender_domains_due_t *row,
                       ngx_http_sender_domains_palloc, b->pool, &ch->seen);
 
     if (rc == SD_STORE_OK) {
+        sd_record_t  lrec;
+
+        /* read here: the computation may run inside a write transaction */
+        ch->declared = !(row->flags & SD_REC_DOMAIN)
+                       && sd_store_legacy_get(ngx_http_sender_domains_store(),
+                              (char *) row->ws.data, row->ws.len,
+                              (char *) row->id.data, row->id.len,
+                              ngx_http_sender_domains_palloc, b->pool, &lrec)
+                          == SD_STORE_OK;
+
         ngx_http_sender_domains_change_compute(ch, &ch->seen);
     }
 

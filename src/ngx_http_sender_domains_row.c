@@ -369,8 +369,10 @@ sd_row_flags(const json_t *row)
 
     dkim = sd_row_str(row, "dkim_status");
 
+    /* an unproven row holds no claim (issue 13): released, then purged */
     if ((dkim && strcmp(dkim, "failed") == 0 && !(flags & SD_REC_VERIFIED))
-        || sd_row_in_state(row, SD_STATE_FAILED))
+        || sd_row_in_state(row, SD_STATE_FAILED)
+        || (flags & SD_REC_UNPROVEN))
     {
         flags |= SD_REC_FAILED;
     }

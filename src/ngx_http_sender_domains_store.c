@@ -64,6 +64,7 @@ static int sd_store_claim_owner(const MDB_val *v, const char *ws,
     size_t ws_len, const char *id, size_t id_len);
 static int sd_store_json_has(const char *json, size_t len,
     const char *needle);
+static int sd_store_rec_unproven(const sd_record_t *rec);
 static int sd_store_claim_blocks(sd_store_t *st, MDB_txn *txn,
     const MDB_val *v, const char *ws, size_t ws_len);
 static int sd_store_release_claim(sd_store_t *st, MDB_txn *txn,
@@ -899,6 +900,11 @@ sd_store_claim_blocks(sd_store_t *st, MDB_txn *txn, const MDB_val *v,
     }
 
     sd_store_decode(&rv, &rec);
+
+    /* adopted without proof (an older version's row): holds nothing */
+    if (sd_store_rec_unproven(&rec)) {
+        return 0;
+    }
 
     if (rec.flags & SD_REC_VERIFIED) {
         return 1;

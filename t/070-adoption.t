@@ -306,3 +306,49 @@ qr/"source":"default","fallback":true,"reason":"ownership_unproven"/,
 qr/"verified_for_sending":false,.*"origin":"adopted",.*"ownership":"unproven"/,
 qr/"identity":"old\.example",.*"verified_for_sending":false,.*"ownership":"unproven"/,
 ]
+
+
+
+=== TEST 11: an older version's unproven adoption holds no claim: the platform's legacy sender migrates
+--- init
+SdTest::sim_reset();
+SdTest::sim(POST => '/seed', '{"identity":"ops@acme.example","verified":true}');
+# workspace "two" adopted ops@acme.example under the previous module: its
+# row (verified flag, "origin":"adopted", no "ownership") and its claim
+my $db = SdTest::server_root() . '/logs/senders.mdb';
+open my $p, '|-', "mdb_load -n -s identities -T $db" or die;
+print $p "two\\00ops\@acme.example\n\\02\\11\\00\\00\\00\\00\\00\\00\\00\\00\\00\\00"
+       . '{"identity":"ops@acme.example","type":"email","kind":"managed",'
+       . '"sender_name":"","state":"ready","dkim_status":"verified",'
+       . '"mail_from_status":"not_configured","verified_for_sending":true,'
+       . '"dkim_inherited_from":null,"mail_from_domain":null,'
+       . '"origin":"adopted","verification_email_sent_at":null,'
+       . '"verification_link_expires_at":null,"verification_info":'
+       . '{"error_type":null,"last_checked_at":null,"last_success_at":null},'
+       . '"created_at":"2026-11-26T10:00:00Z",'
+       . '"last_checked_at":"2026-11-26T10:00:01Z",'
+       . '"next_check_at":"2026-11-27T10:00:01Z","last_error":null,'
+       . '"_attempt":0}' . "\n";
+close $p or die "mdb_load failed";
+open $p, '|-', "mdb_load -n -s claims -T $db" or die;
+print $p "example.acme.\@ops\ntwo\\00ops\@acme.example\\00a\n";
+close $p or die "mdb_load failed";
+--- request eval
+[
+"PUT /api/legacy
+[{\"address\":\"ops\@acme.example\"}]",
+"POST /api/ops\@acme.example/migrate",
+"GET /api/resolve?from=ops\@acme.example",
+"GET /api/resolve?from=ops\@acme.example",
+]
+--- more_headers eval
+[$::svc1, $::one, $::one, $::two]
+--- error_code eval
+[200, 200, 200, 200]
+--- response_body_like eval
+[
+qr/ops/,
+qr/"kind":"managed",.*"verified_for_sending":true,.*"ownership":"declared"/,
+qr/"source":"address","fallback":false/,
+qr/"source":"default","fallback":true,"reason":"ownership_unproven"/,
+]
