@@ -997,10 +997,21 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
     case SD_STEP_GET:
 
         if (st == SD_SES_NOT_FOUND && ctx->step == SD_STEP_GET) {
-            /* removed from SES behind our back: the next refresh re-adds */
-            sd_row_set_state(ctx->row, SD_STATE_CREATING);
-            json_object_set_new(ctx->row, "verified_for_sending",
-                                json_false());
+            /*
+             * removed from SES behind our back: the next refresh re-adds
+             * it, its MAIL FROM included
+             */
+            sd_row_set_gone(ctx->row);
+            ngx_cpystrn((u_char *) ses->result.message,
+                        (u_char *) SD_ROW_GONE_MESSAGE,
+                        sizeof(ses->result.message));
+            ses->result.ses_message = 0;
+
+            ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                          "sender_domains: workspace \"%V\": Amazon SES no "
+                          "longer has \"%V\"; the next refresh adds it again",
+                          &ctx->caller.workspace, &ctx->name);
+
             return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
         }
 
@@ -1189,6 +1200,11 @@ ngx_http_sender_domains_ses_error(ngx_http_request_t *r,
         break;
 
     default:
+        if (res->status == SD_SES_NOT_FOUND && ctx->step == SD_STEP_GET) {
+            p = ngx_snprintf(msg, sizeof(msg) - 1, "%s", res->message);
+            break;
+        }
+
         if (res->status == SD_SES_MALFORMED) {
             /* SES refused nothing: its answer was unreadable */
             p = ngx_snprintf(msg, sizeof(msg) - 1, "%s Try again.",
