@@ -132,6 +132,38 @@ ngx_http_sender_domains_jwt_check(ngx_http_request_t *r)
 }
 
 
+/*
+ * For the resolver, which answers without a caller rather than refusing:
+ * 1 when the request's bearer token verified, else 0 (the reason logged
+ * at info, as a refusal is).
+ */
+
+ngx_int_t
+ngx_http_sender_domains_jwt_ok(ngx_http_request_t *r)
+{
+    ngx_int_t                       err;
+    ngx_http_sender_domains_ctx_t  *ctx;
+
+    ctx = ngx_http_sender_domains_get_ctx(r);
+    if (ctx == NULL) {
+        return 0;
+    }
+
+    err = ngx_http_sender_domains_jwt_verify(r, ctx);
+
+    if (err == SD_JWT_OK) {
+        return 1;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "sender_domains: bearer token refused: %s",
+                  r->headers_in.authorization ? sd_jwt_strerror(err)
+                                              : "no token");
+
+    return 0;
+}
+
+
 /* $sender_domains_jwt_<claim>: empty unless the token verified */
 
 ngx_int_t

@@ -10,6 +10,11 @@
  * parent: SES lets a verified domain send from every address and
  * subdomain under it), a grandfathered legacy sender, else the default
  * sender with a warning.  An unverified or foreign address never goes out.
+ *
+ * A send must not fail: when the workspace's own sender cannot be looked
+ * up at all (no caller, the store not open, a store error), the answer is
+ * still the default sender, with the reason.  Only a request without
+ * ?from= is refused (400), and only by the API.
  */
 
 #include <ngx_config.h>
@@ -45,9 +50,11 @@ typedef struct {
 #define NGX_HTTP_SENDER_DOMAINS_WARN_PERIOD    60
 
 
+static const char *ngx_http_sender_domains_resolve_caller(
+    ngx_http_request_t *r, ngx_http_sender_domains_caller_t *caller);
 static ngx_int_t ngx_http_sender_domains_resolve(ngx_http_request_t *r,
-    ngx_http_sender_domains_caller_t *caller, ngx_str_t *in,
-    ngx_http_sender_domains_resolution_t *res);
+    ngx_http_sender_domains_caller_t *caller, const char *unavailable,
+    ngx_str_t *in, ngx_http_sender_domains_resolution_t *res);
 static ngx_int_t ngx_http_sender_domains_from_arg(ngx_http_request_t *r,
     ngx_str_t *out);
 static void ngx_http_sender_domains_from_arg_unescape(ngx_str_t *raw,
@@ -217,10 +224,43 @@ ngx_http_sender_domains_format(ngx_http_request_t *r, const char *name,
 }
 
 
+/*
+ * The caller a resolve is for: NULL when established, else why not, the
+ * fallback reason ("no_caller", "store_unavailable").  A location with
+ * sender_domains_jwt_secret_file needs a verified token first: a
+ * workspace named by a header beside a bad token is no caller.
+ */
+
+static const char *
+ngx_http_sender_domains_resolve_caller(ngx_http_request_t *r,
+    ngx_http_sender_domains_caller_t *caller)
+{
+    ngx_http_sender_domains_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_sender_domains_module);
+
+    ngx_memzero(caller, sizeof(ngx_http_sender_domains_caller_t));
+
+    if ((slcf->jwt_set && !ngx_http_sender_domains_jwt_ok(r))
+        || ngx_http_sender_domains_caller_from_conf(r, caller) != NGX_OK)
+    {
+        /* not even an invalid workspace name goes into the log */
+        ngx_memzero(caller, sizeof(ngx_http_sender_domains_caller_t));
+        return "no_caller";
+    }
+
+    if (ngx_http_sender_domains_store() == NULL) {
+        return "store_unavailable";
+    }
+
+    return NULL;
+}
+
+
 static ngx_int_t
 ngx_http_sender_domains_resolve(ngx_http_request_t *r,
-    ngx_http_sender_domains_caller_t *caller, ngx_str_t *in,
-    ngx_http_sender_domains_resolution_t *res)
+    ngx_http_sender_domains_caller_t *caller, const char *unavailable,
+    ngx_str_t *in, ngx_http_sender_domains_resolution_t *res)
 {
     u_char                               *abuf;
     char                                  name[SD_SENDER_NAME_BUFSZ];
@@ -236,8 +276,14 @@ ngx_http_sender_domains_resolve(ngx_http_request_t *r,
     smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
 
     res->fallback = 1;
-    res->reason = "invalid_address";
     res->source = "default";
+
+    if (unavailable) {
+        res->reason = unavailable;
+        goto fallback_unavailable;
+    }
+
+    res->reason = "invalid_address";
 
     abuf = ngx_pnalloc(r->pool, SD_EMAIL_BUFSZ);
     if (abuf == NULL) {
@@ -264,12 +310,22 @@ ngx_http_sender_domains_resolve(ngx_http_request_t *r,
                           caller->workspace.len, (char *) addr.data,
                           addr.len, caller->plan_ok, &sr);
     if (rc != SD_STORE_OK) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "sender_domains: resolve failed for workspace \"%V\": "
-                      "%s", &caller->workspace,
-                      sd_store_strerror(ngx_http_sender_domains_store()));
         res->reason = "storage_error";
-        goto fallback_named;
+        ngx_str_set(&asked, "");
+
+        /* as throttled as the fallback lines: a bad disk is not news */
+        if (ngx_http_sender_domains_warn_due(&caller->workspace, &asked,
+                                             res->reason, &more))
+        {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "sender_domains: workspace \"%V\" cannot look up "
+                          "its senders: %s (storage_error); using the "
+                          "default sender%V", &caller->workspace,
+                          sd_store_strerror(ngx_http_sender_domains_store()),
+                          &more);
+        }
+
+        goto use_default;
     }
 
     switch (sr.source) {
@@ -318,6 +374,30 @@ fallback_named:
                       "sender_domains: workspace \"%V\" cannot send as "
                       "\"%V\" (%s); using the default sender%V",
                       &caller->workspace, &addr, res->reason, &more);
+    }
+
+    goto use_default;
+
+fallback_unavailable:
+
+    ngx_str_set(&asked, "");
+
+    if (ngx_http_sender_domains_warn_due(&caller->workspace, &asked,
+                                         res->reason, &more))
+    {
+        if (caller->workspace.len == 0) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "sender_domains: a send names no workspace "
+                          "(%s); using the default sender%V",
+                          res->reason, &more);
+
+        } else {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "sender_domains: workspace \"%V\" cannot look up "
+                          "its senders: the sender store is not open (%s); "
+                          "using the default sender%V",
+                          &caller->workspace, res->reason, &more);
+        }
     }
 
     goto use_default;
@@ -400,7 +480,9 @@ ngx_http_sender_domains_resolve_handler(ngx_http_request_t *r,
                    "?from=reports%40acme.com.");
     }
 
-    if (ngx_http_sender_domains_resolve(r, &ctx->caller, &from, &res)
+    if (ngx_http_sender_domains_resolve(r, &ctx->caller,
+            ngx_http_sender_domains_resolve_caller(r, &ctx->caller),
+            &from, &res)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -474,7 +556,8 @@ ngx_http_sender_domains_resolve_handler(ngx_http_request_t *r,
 /*
  * $sender_domains_from: the From header for the request's ?from= argument
  * and the caller of this location, e.g. for proxy_set_header in front of a
- * mail-sending upstream.  Empty when the location names no workspace.
+ * mail-sending upstream.  Never empty: the default sender whenever the
+ * workspace's own cannot be used or looked up (no ?from= included).
  */
 
 ngx_int_t
@@ -482,22 +565,19 @@ ngx_http_sender_domains_from_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
     ngx_str_t                              from;
+    const char                            *unavailable;
     ngx_http_sender_domains_caller_t       caller;
     ngx_http_sender_domains_resolution_t   res;
 
-    v->not_found = 1;
-
-    if (ngx_http_sender_domains_store() == NULL
-        || ngx_http_sender_domains_caller_from_conf(r, &caller) != NGX_OK)
-    {
-        return NGX_OK;
-    }
+    unavailable = ngx_http_sender_domains_resolve_caller(r, &caller);
 
     if (ngx_http_sender_domains_from_arg(r, &from) != NGX_OK) {
         ngx_str_null(&from);
     }
 
-    if (ngx_http_sender_domains_resolve(r, &caller, &from, &res) != NGX_OK) {
+    if (ngx_http_sender_domains_resolve(r, &caller, unavailable, &from, &res)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
