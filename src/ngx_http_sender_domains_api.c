@@ -60,6 +60,13 @@ ngx_http_sender_domains_api_handler(ngx_http_request_t *r)
     ngx_int_t                       rc;
     ngx_http_sender_domains_ctx_t  *ctx;
 
+    /*
+     * Whatever ran before (auth_request's proxied subrequest leaves
+     * "sending to client") is not what the module's lines are about: they
+     * carry no "while ..." of their own, as those of the content phase.
+     */
+    r->connection->log->action = NULL;
+
     ctx = ngx_http_sender_domains_get_ctx(r);
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

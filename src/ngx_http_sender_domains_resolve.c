@@ -40,7 +40,7 @@ typedef struct {
  * that cannot be used would otherwise write one warning per message.
  */
 typedef struct {
-    uint32_t        key;            /* hash of workspace, address, reason */
+    uint32_t        key;            /* hash of workspace and reason */
     time_t          logged;         /* when the last line was written */
     ngx_uint_t      suppressed;     /* fallbacks not logged since then */
 } ngx_http_sender_domains_warn_slot_t;
@@ -60,7 +60,7 @@ static ngx_int_t ngx_http_sender_domains_from_arg(ngx_http_request_t *r,
 static void ngx_http_sender_domains_from_arg_unescape(ngx_str_t *raw,
     ngx_str_t *out);
 static ngx_uint_t ngx_http_sender_domains_warn_due(ngx_str_t *ws,
-    ngx_str_t *addr, const char *reason, ngx_str_t *more);
+    const char *reason, ngx_str_t *more);
 
 
 /* per worker: each worker throttles its own lines */
@@ -143,15 +143,18 @@ ngx_http_sender_domains_from_arg_unescape(ngx_str_t *raw, ngx_str_t *out)
 
 
 /*
- * Whether a fallback of this workspace, address and reason should be
- * logged now: the first one is, then at most one a minute, carrying the
- * count of those left out.  A slot taken over by another key (a hash
- * collision of the slot index) just logs: never fewer lines than due.
+ * Whether a fallback of this workspace and reason should be logged now:
+ * the first one is, then at most one a minute, carrying the count of those
+ * left out.  The address is not part of the key: a bulk send from many
+ * unusable addresses (one per user, say) is one condition of the
+ * workspace, not one line per address; each line names the address that
+ * triggered it.  A slot taken over by another key (a hash collision of
+ * the slot index) just logs: never fewer lines than due.
  */
 
 static ngx_uint_t
-ngx_http_sender_domains_warn_due(ngx_str_t *ws, ngx_str_t *addr,
-    const char *reason, ngx_str_t *more)
+ngx_http_sender_domains_warn_due(ngx_str_t *ws, const char *reason,
+    ngx_str_t *more)
 {
     static u_char                         buf[64];
 
@@ -162,7 +165,6 @@ ngx_http_sender_domains_warn_due(ngx_str_t *ws, ngx_str_t *addr,
     ngx_crc32_init(key);
     ngx_crc32_update(&key, ws->data, ws->len);
     ngx_crc32_update(&key, (u_char *) "", 1);
-    ngx_crc32_update(&key, addr->data, addr->len);
     ngx_crc32_update(&key, (u_char *) reason, ngx_strlen(reason));
     ngx_crc32_final(key);
 
@@ -264,7 +266,7 @@ ngx_http_sender_domains_resolve(ngx_http_request_t *r,
 {
     u_char                               *abuf;
     char                                  name[SD_SENDER_NAME_BUFSZ];
-    ngx_str_t                             asked, more;
+    ngx_str_t                             more;
     size_t                                name_len, addr_len;
     ssize_t                               n;
     ngx_str_t                             addr;
@@ -311,10 +313,8 @@ ngx_http_sender_domains_resolve(ngx_http_request_t *r,
                           addr.len, caller->plan_ok, &sr);
     if (rc != SD_STORE_OK) {
         res->reason = "storage_error";
-        ngx_str_set(&asked, "");
-
         /* as throttled as the fallback lines: a bad disk is not news */
-        if (ngx_http_sender_domains_warn_due(&caller->workspace, &asked,
+        if (ngx_http_sender_domains_warn_due(&caller->workspace,
                                              res->reason, &more))
         {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -367,7 +367,7 @@ ngx_http_sender_domains_resolve(ngx_http_request_t *r,
 
 fallback_named:
 
-    if (ngx_http_sender_domains_warn_due(&caller->workspace, &addr,
+    if (ngx_http_sender_domains_warn_due(&caller->workspace,
                                          res->reason, &more))
     {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
@@ -380,9 +380,7 @@ fallback_named:
 
 fallback_unavailable:
 
-    ngx_str_set(&asked, "");
-
-    if (ngx_http_sender_domains_warn_due(&caller->workspace, &asked,
+    if (ngx_http_sender_domains_warn_due(&caller->workspace,
                                          res->reason, &more))
     {
         if (caller->workspace.len == 0) {
@@ -404,9 +402,7 @@ fallback_unavailable:
 
 fallback:
 
-    ngx_str_set(&asked, "");
-
-    if (ngx_http_sender_domains_warn_due(&caller->workspace, &asked,
+    if (ngx_http_sender_domains_warn_due(&caller->workspace,
                                          res->reason, &more))
     {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
@@ -564,10 +560,20 @@ ngx_int_t
 ngx_http_sender_domains_from_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
+    char                                  *action;
+    ngx_int_t                              rc;
     ngx_str_t                              from;
     const char                            *unavailable;
     ngx_http_sender_domains_caller_t       caller;
     ngx_http_sender_domains_resolution_t   res;
+
+    /*
+     * The variable may be read in any phase (an earlier upstream leaves
+     * "sending to client"): the fallback line has no "while ..." of that,
+     * and the connection's action is left as it was.
+     */
+    action = r->connection->log->action;
+    r->connection->log->action = NULL;
 
     unavailable = ngx_http_sender_domains_resolve_caller(r, &caller);
 
@@ -575,9 +581,12 @@ ngx_http_sender_domains_from_variable(ngx_http_request_t *r,
         ngx_str_null(&from);
     }
 
-    if (ngx_http_sender_domains_resolve(r, &caller, unavailable, &from, &res)
-        != NGX_OK)
-    {
+    rc = ngx_http_sender_domains_resolve(r, &caller, unavailable, &from,
+                                         &res);
+
+    r->connection->log->action = action;
+
+    if (rc != NGX_OK) {
         return NGX_ERROR;
     }
 
