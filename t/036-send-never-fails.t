@@ -238,7 +238,8 @@ qq({"error":{"code":"unauthenticated","message":"Sign in first: send \\"Authoriz
         # the session backend, down
         proxy_pass http://127.0.0.1:1/session;
     }
-    location /api/ {
+    # the public API (outside /api/: its auth_request 500 is nginx's page)
+    location /app/ {
         auth_request /_auth;
         sender_domains_api;
         sender_domains_workspace $http_x_ws;
@@ -251,7 +252,7 @@ qq({"error":{"code":"unauthenticated","message":"Sign in first: send \\"Authoriz
 $TEST_NGINX_SEND_INTERNAL
 --- request eval
 [
-"GET /api/resolve?from=reports%40acme.com",
+"GET /app/resolve?from=reports%40acme.com",
 "GET /sender-domains/resolve?from=reports%40acme.com",
 "GET /sender-domains/resolve?from=reports%40acme.com",
 "GET /sender-domains/resolve?from=ann%40elsewhere.example",
