@@ -6,8 +6,8 @@ input layout; inputs that the fuzzer found (and `run.sh --merge` kept)
 live next to the seeds under their SHA-1 names and are not touched.
 
 The input layouts are described at the top of each t/fuzz/fuzz_<name>.c.
-SES bodies come from shared/reference/ses-wire.md (live AWS samples,
-the SESv2 model, moto and floci); tokens from t/unit/test_jwt.c.
+SES bodies are live AWS samples and bodies shaped after the SESv2 model,
+moto and floci; tokens from t/unit/test_jwt.c.
 """
 
 import base64
