@@ -1,0 +1,67 @@
+# The repository stands alone and behaves on a shared machine: it holds
+# everything its build and tests read (no path or document outside it is
+# named), and no script stops processes it did not start.  Plain Test::More:
+# no nginx is started.
+
+use strict;
+use warnings;
+use Test::More;
+use File::Find ();
+
+my $root = $ENV{SD_ROOT} || '.';
+chdir $root or die "chdir $root: $!";
+
+# the project's own text files (vendored data and node_modules excluded)
+my @files;
+File::Find::find({ no_chdir => 1, wanted => sub {
+    my $f = $File::Find::name;
+    if (-d $f) {
+        $File::Find::prune = 1
+            if $f =~ m{^\./(?:\.git|build|node_modules|t/servroot[^/]*|\.sandbox)$}
+            || $f =~ m{/node_modules$}
+            || $f eq './t/unit/sigv4-testsuite'
+            || $f eq './t/fuzz/corpus'
+            || $f eq './t/e2e/output';
+        return;
+    }
+    return if $f =~ m{\.(?:png|jpg|ico|woff2?)$} || $f =~ m{/package-lock\.json$};
+    push @files, $f;
+}}, '.');
+
+sub grep_files {
+    my ($re, @in) = @_;
+    my @hits;
+    for my $f (@in) {
+        open my $fh, '<', $f or next;
+        while (my $l = <$fh>) {
+            push @hits, "$f:$.: $l" if $l =~ $re;
+        }
+    }
+    return @hits;
+}
+
+ok(scalar(@files) > 50, "found the project's files (" . scalar(@files) . ")");
+
+# ---- item 5: nothing outside the repository ---------------------------------
+
+my @in_scope = grep { m{^\./(?:src|docs|t|conf-examples)/} || m{^\./Makefile\.dev$}
+                      || m{^\./config$} || m{^\./README\.md$} } @files;
+@in_scope = grep { $_ ne './t/004-repository.t' } @in_scope;
+
+my @outside = grep_files(qr{\.\./shared|(?:^|[\s"'(=])/work/|shared/reference|shared/sigv4|
+                            \bDESIGN\.md|ses-wire\.md|nginx-module-notes|
+                            competitors\.md}x, @in_scope);
+is(scalar(@outside), 0, 'no reference to files outside the repository')
+    or diag(join '', @outside);
+
+ok(-f 't/unit/sigv4-testsuite/LICENSE' && -f 't/unit/sigv4-testsuite/NOTICE',
+   'the SigV4 test suite is in the repository with its LICENSE and NOTICE');
+
+my @cases = grep { -d } glob 't/unit/sigv4-testsuite/*';
+ok(@cases >= 30, 'the SigV4 suite has its cases (' . scalar(@cases) . ')');
+
+my $mk = do { local (@ARGV, $/) = ('Makefile.dev'); <> };
+like($mk, qr{^SIGV4_SUITE\s*\?=\s*\$\(ROOT\)/t/unit/sigv4-testsuite\s*$}m,
+     "Makefile.dev's SIGV4_SUITE defaults to the in-tree suite");
+
+done_testing();
