@@ -64,4 +64,16 @@ my $mk = do { local (@ARGV, $/) = ('Makefile.dev'); <> };
 like($mk, qr{^SIGV4_SUITE\s*\?=\s*\$\(ROOT\)/t/unit/sigv4-testsuite\s*$}m,
      "Makefile.dev's SIGV4_SUITE defaults to the in-tree suite");
 
+# ---- item 6: no process the project did not start is touched ---------------
+
+my @scripts = grep { $_ ne './t/004-repository.t' } @files;
+my @broad = grep_files(qr{\b(?:pkill|killall|killall5)\b|\bkill\s+(?:-\S+\s+)?0\b(?!\s*,)
+                          |\bfuser\s+-k}x, @scripts);
+is(scalar(@broad), 0, 'no pkill, killall, kill 0 or fuser -k anywhere')
+    or diag(join '', @broad);
+
+my $deps = `make -n -f Makefile.dev deps 2>&1`;
+is($?, 0, 'make -n deps runs');
+unlike($deps, qr{\b(?:pkill|killall|kill)\b}, 'make deps never stops a process');
+
 done_testing();
