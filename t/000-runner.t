@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Self-test of the test runner (t/lib/Test/Nginx/Socket.pm) against plain
 # nginx, without our module.
 #

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # The repository stands alone and behaves on a shared machine: it holds
 # everything its build and tests read (no path or document outside it is
 # named), and no script stops processes it did not start.  Plain Test::More:
@@ -75,5 +76,29 @@ is(scalar(@broad), 0, 'no pkill, killall, kill 0 or fuser -k anywhere')
 my $deps = `make -n -f Makefile.dev deps 2>&1`;
 is($?, 0, 'make -n deps runs');
 unlike($deps, qr{\b(?:pkill|killall|kill)\b}, 'make deps never stops a process');
+
+# ---- item 7: a licence, and a copyright line in every source file -----------
+
+my $lic = -f 'LICENSE' ? do { local (@ARGV, $/) = ('LICENSE'); <> } : '';
+like($lic, qr{Copyright \(C\) 2026 Custom Sender Domains for nginx authors}
+            , 'LICENSE names the copyright holder');
+like($lic, qr{Redistributions\s+of\s+source\s+code\s+must\s+retain.*
+              Redistributions\s+in\s+binary\s+form\s+must\s+reproduce}xs, 'LICENSE is the BSD 2-clause licence');
+
+my @sources = grep { m{^\./src/.*\.[ch]$} || m{^\./t/(?:unit|fuzz)/[^/]*\.[ch]$}
+                     || m{\.(?:py|sh|pl|pm|t|mjs)$} || $_ eq './config'
+                     || $_ eq './Makefile.dev' } @files;
+my @missing;
+for my $f (@sources) {
+    open my $fh, '<', $f or next;
+    my $first = <$fh>;
+    $first = <$fh> if defined $first && $first =~ /^#!/;
+    push @missing, $f unless defined $first
+        && $first =~ /^(?:#|\/\*|\/\/) Copyright \(C\) 2026 Custom Sender Domains for nginx authors; see LICENSE\./;
+}
+ok(@sources > 100, 'source files found (' . scalar(@sources) . ')');
+is(scalar(@missing), 0, 'each source file starts with the copyright line'
+                        . ' (after its #! line)')
+    or diag(join "\n", @missing);
 
 done_testing();

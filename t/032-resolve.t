@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # The send-time resolver: which From header to use (a verified address of
 # the workspace, a verified domain covering it, a legacy sender, in that order),
 # falling back to the default sender (with a warning) rather than failing

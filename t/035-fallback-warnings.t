@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # A fallback to the default sender is logged as a warning naming the
 # workspace and address, but a bulk send from an address
 # that cannot be used must not write one line per message: the first

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 """
 Writes the hand-made seed inputs of each fuzz target into
 t/fuzz/corpus/<name>/seed-*.  Run it again after changing a target's

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 """ses-sim: an Amazon SES simulator for testing the sender-domains nginx module.
 
 It speaks the two SES wire protocols the module uses, on one port, routed by path

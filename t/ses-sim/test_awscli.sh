@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Faithfulness test for ses-sim: drive it with the real AWS CLI (botocore signs,
 # serializes and parses exactly as against AWS), plus an independent stdlib-only
 # SigV4 client shaped like the nginx module's C client.

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Unit tests for the SigV4 signer (src/ngx_http_sender_domains_sigv4.c).
  *

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 package Test::Nginx::Socket;
 
 # In-tree, from-scratch implementation of the Test::Nginx::Socket test
