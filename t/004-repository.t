@@ -101,4 +101,22 @@ is(scalar(@missing), 0, 'each source file starts with the copyright line'
                         . ' (after its #! line)')
     or diag(join "\n", @missing);
 
+# ---- item 13: OpenSSL through nginx's OPENSSL keyword -------------------------
+
+my $config = do { local (@ARGV, $/) = ('config'); <> };
+my ($libs) = $config =~ /^ngx_module_libs="([^"]*)"/m;
+like($libs // '', qr/(?:^|\s)OPENSSL(?:\s|$)/,
+     "config names nginx's OPENSSL library in ngx_module_libs");
+unlike($config, qr/-lcrypto|-lssl/, 'config links no libcrypto/libssl itself');
+
+SKIP: {
+    my $so = $ENV{TEST_NGINX_LOAD_MODULES} // '';
+    ($so) = grep { /sender_domains/ && -f } split ' ', $so;
+    skip 'the module is not built (TEST_NGINX_LOAD_MODULES)', 1 unless $so;
+    my $dyn = `readelf -d '$so' 2>&1`;
+    skip 'readelf is missing', 1 if $? != 0;
+    unlike($dyn, qr/NEEDED.*lib(?:crypto|ssl)\.so/,
+           'the .so loads no libcrypto of its own');
+}
+
 done_testing();
