@@ -17,6 +17,9 @@
 # Part 2, conf-examples/auth-request.conf with json-errors.conf beside it
 # (listen/TLS/paths changed for the test): a 2 MB POST to the API gets the
 # JSON 413, a call without a session the JSON 401.
+#
+# Part 3, the README's synopsis (its first nginx block, listen and paths
+# changed): nginx -t passes and it serves the card.
 
 use strict;
 use warnings;
@@ -322,6 +325,38 @@ like($b, qr/"code":"unauthenticated"/, 'auth-request.conf: the 401 is JSON');
 ($st, $ct, $b) = call($port2, 'GET', $A, @in);
 is($st, 200, 'auth-request.conf: signed in, the card answers') or diag($b);
 
+stop(pop @masters);
+
+# ---- part 3: the README's synopsis ------------------------------------------
+
+my $p3 = "$tmp/readme";
+my $port3  = free_port();
+my $aport3 = free_port();
+File::Path::make_path("$p3/logs", "$p3/conf");
+chmod 0755, $p3;
+my ($syn) = slurp("$SdTest::Root/README.md") =~ /^```nginx\n(.*?)^```$/ms;
+ok(defined $syn && $syn =~ /^load_module /m && $syn =~ /sender_domains_api;/,
+   'README: the synopsis has load_module and the API location');
+$syn //= '';
+$n = 0;
+$n += $syn =~ s{^load_module \S+;}{load_module $module;}m;
+$n += $syn =~ s{listen 80;}{listen 127.0.0.1:$port3;};
+$n += $syn =~ s{/var/lib/nginx/}{$p3/}g;
+$n += $syn =~ s{127\.0\.0\.1:3000}{127.0.0.1:$aport3};
+is($n, 4, 'README: the four test edits apply');
+$http_extra =~ s/\Q$p2\E/$p3/g;
+$http_extra =~ s/\b$aport2\b/$aport3/g;
+$syn =~ s{^events \{\}}{pid $p3/nginx.pid;\nerror_log $p3/logs/error.log info;\n$user\nevents {}}m;
+$syn =~ s/^http \{\n/$http_extra/m;
+spew("$p3/conf/nginx.conf", $syn);
+
+$t = `$nginx -t -p $p3/ -c $p3/conf/nginx.conf -e $p3/logs/error.log 2>&1`;
+is($?, 0, 'README: the synopsis passes nginx -t') or diag($t);
+$err = start($p3, "$p3/conf/nginx.conf");
+ok(!defined $err, 'README: nginx starts on the synopsis') or diag($err);
+push @masters, "$p3/nginx.pid";
+($st, $ct, $b) = call($port3, 'GET', $A, @in);
+is($st, 200, 'README: the synopsis serves the card') or diag($b);
 stop(pop @masters);
 
 done_testing();
