@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Every SES failure during add, refresh, resend, delete and migrate comes
 # back as its JSON error, and the store stays consistent: the row says
 # where it stopped, and the next call completes it.
