@@ -1,8 +1,9 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # A send must not fail: GET /resolve and $sender_domains_from answer the
 # default sender (200, fallback: true, with the reason) whenever the
 # workspace's own sender cannot be established: no caller (no workspace,
-# a bad bearer token), a store that could not be opened.  Only a request
-# without ?from= is refused.  conf-examples/send-internal.conf, the send
+# a bad bearer token); a store the worker cannot open is t/038.  Only a
+# request without ?from= is refused.  conf-examples/send-internal.conf, the send
 # workers' own location, answers while the auth backend is down.
 
 use lib 't/lib';
@@ -140,54 +141,7 @@ qr/\[warn\].*a send names no workspace.*/
 
 
 
-=== TEST 5: a store that cannot be opened: resolve and the variable still answer the default sender
---- http_config
-    sender_domains_db $TEST_NGINX_SERVER_ROOT/html/broken.mdb 16m;
-    sender_domains_default_from "Platform Reports <reports@platform.example>";
-    sender_domains_ses_endpoint http://127.0.0.1:$TEST_NGINX_SES_PORT;
---- user_files
->>> broken.mdb
-This is not an LMDB file, and no worker can open it as one. This is not an
-LMDB file, and no worker can open it as one. This is not an LMDB file, and
-no worker can open it as one. This is not an LMDB file, and no worker can
-open it as one. This is not an LMDB file, and no worker can open it as one.
---- config
-    location /api/ {
-        sender_domains_api;
-        sender_domains_workspace $http_x_ws;
-        sender_domains_role $http_x_role;
-        sender_domains_plan $http_x_plan;
-    }
-    location = /send {
-        sender_domains_workspace $http_x_ws;
-        sender_domains_plan $http_x_plan;
-        add_header X-From $sender_domains_from always;
-        return 204;
-    }
---- request eval
-[
-"GET /api/resolve?from=reports%40acme.com",
-"GET /api/resolve?from=reports%40acme.com",
-"GET /send?from=reports%40acme.com",
-"GET /api/",
-]
---- more_headers
-X-WS: acme
-X-Role: admin
-X-Plan: professional
---- error_code eval
-[200, 200, 204, 503]
---- response_body eval
-[::fallback("store_unavailable"), ::fallback("store_unavailable"), "",
-qq({"error":{"code":"storage_unavailable","message":"The sender store could not be opened; see the error log."}}\n)]
---- response_headers eval
-["", "", "X-From: Platform Reports <reports\@platform.example>", ""]
---- error_log eval
-[qr/\[alert\].*sender_domains: .*broken\.mdb/, qr/\[warn\].*workspace "acme" cannot look up its senders: the sender store is not open \(store_unavailable\); using the default sender/]
-
-
-
-=== TEST 6: a location with a bearer-token secret: a missing or bad token is no caller for resolve (and still 401 elsewhere)
+=== TEST 5: a location with a bearer-token secret: a missing or bad token is no caller for resolve (and still 401 elsewhere)
 --- init
 ::seed();
 --- user_files
@@ -223,7 +177,7 @@ qq({"error":{"code":"unauthenticated","message":"Sign in first: send \\"Authoriz
 
 
 
-=== TEST 7: conf-examples/send-internal.conf resolves while the auth backend is down
+=== TEST 6: conf-examples/send-internal.conf resolves while the auth backend is down
 --- init
 ::seed('/admin');
 --- config

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # The module's error-log lines in steady state: no line per call for
 # what is one condition (fallbacks of a workspace from many addresses, an
 # SES outage seen by the background refresher), no warning for what is
