@@ -267,7 +267,7 @@ ngx_http_sender_domains_resolve(ngx_http_request_t *r,
 {
     u_char                               *abuf;
     char                                  name[SD_SENDER_NAME_BUFSZ];
-    ngx_str_t                             more;
+    ngx_str_t                             more, none;
     size_t                                name_len, addr_len;
     ssize_t                               n;
     ngx_str_t                             addr;
@@ -381,9 +381,13 @@ fallback_named:
 
 fallback_unavailable:
 
-    if (ngx_http_sender_domains_warn_due(&caller->workspace,
-                                         res->reason, &more))
-    {
+    /*
+     * A condition of the whole worker, not of a workspace: one line a
+     * minute in all, naming the first workspace it hit.
+     */
+    ngx_str_null(&none);
+
+    if (ngx_http_sender_domains_warn_due(&none, res->reason, &more)) {
         if (caller->workspace.len == 0) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "sender_domains: a send names no workspace "
