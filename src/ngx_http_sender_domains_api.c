@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the HTTP JSON API (routing, caller
  * context, access rules, JSON answers and errors).
@@ -38,6 +39,8 @@ static ngx_int_t ngx_http_sender_domains_plan_ok(ngx_http_request_t *r,
 static void ngx_http_sender_domains_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_sender_domains_parse_body(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_version_header(
+    ngx_http_request_t *r);
 static ngx_int_t ngx_http_sender_domains_dispatch(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 static int ngx_http_sender_domains_out_emit(const char *buf, size_t size,
@@ -60,6 +63,13 @@ ngx_http_sender_domains_api_handler(ngx_http_request_t *r)
     ngx_int_t                       rc;
     ngx_http_sender_domains_ctx_t  *ctx;
 
+    /*
+     * Whatever ran before (auth_request's proxied subrequest leaves
+     * "sending to client") is not what the module's lines are about: they
+     * carry no "while ..." of their own, as those of the content phase.
+     */
+    r->connection->log->action = NULL;
+
     ctx = ngx_http_sender_domains_get_ctx(r);
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -70,6 +80,20 @@ ngx_http_sender_domains_api_handler(ngx_http_request_t *r)
     rc = ngx_http_sender_domains_route(r, ctx);
     if (rc != NGX_DECLINED) {
         return rc;
+    }
+
+    if (ctx->action == SD_ACTION_RESOLVE) {
+        /*
+         * A send must not fail: without a caller or a store the resolver
+         * answers the default sender itself, so neither is required here.
+         */
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_sender_domains_json_status(r,
+                   ngx_http_sender_domains_resolve_handler(r, ctx));
     }
 
     rc = ngx_http_sender_domains_caller(r, ctx);
@@ -169,6 +193,18 @@ ngx_http_sender_domains_route(ngx_http_request_t *r,
     p = r->uri.data;
     end = p + r->uri.len;
 
+#if (NGX_PCRE)
+    /*
+     * A regex location ("location ~ ^/ws/(\w+)/senders", the workspace
+     * from $1): the API's paths follow what the regex matched.
+     */
+    if (clcf->regex && r->ncaptures >= 2 && r->captures[1] >= 0
+        && (size_t) r->captures[1] <= r->uri.len)
+    {
+        p += r->captures[1];
+
+    } else
+#endif
     if (r->uri.len >= clcf->name.len
         && ngx_strncmp(p, clcf->name.data, clcf->name.len) == 0)
     {
@@ -335,10 +371,7 @@ ngx_http_sender_domains_caller(ngx_http_request_t *r,
                    "workspace.");
     }
 
-    /* every role may resolve: the send-time path does not look it up */
-    if (ctx->action != SD_ACTION_RESOLVE
-        && ngx_http_sender_domains_caller_role(r, &ctx->caller) != NGX_OK)
-    {
+    if (ngx_http_sender_domains_caller_role(r, &ctx->caller) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -487,11 +520,6 @@ ngx_http_sender_domains_check_access(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
     ngx_http_sender_domains_role_e  role = ctx->caller.role;
-
-    if (ctx->action == SD_ACTION_RESOLVE) {
-        /* every role may resolve, on every plan: it falls back instead */
-        return NGX_DECLINED;
-    }
 
     if (ctx->action == SD_ACTION_LEGACY) {
         if (role != NGX_HTTP_SENDER_DOMAINS_ROLE_SERVICE) {
@@ -676,6 +704,10 @@ ngx_http_sender_domains_dispatch(ngx_http_request_t *r,
     switch (ctx->action) {
 
     case SD_ACTION_LIST:
+        if (ngx_http_sender_domains_version_header(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         return ngx_http_sender_domains_list(r, ctx);
 
     default:
@@ -959,6 +991,37 @@ ngx_http_sender_domains_unread_body(ngx_http_request_t *r, ngx_uint_t status)
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         r->keepalive = 0;
     }
+}
+
+
+/*
+ * "sender_domains_version_header on": GET / says which module answered, for
+ * an operator checking that a deployment took; off by default, as nginx's
+ * server_tokens-like details are best not advertised.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_version_header(ngx_http_request_t *r)
+{
+    ngx_table_elt_t                     *h;
+    ngx_http_sender_domains_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_sender_domains_module);
+
+    if (!slcf->version_header) {
+        return NGX_OK;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "X-Sender-Domains-Version");
+    ngx_str_set(&h->value, SD_VERSION);
+
+    return NGX_OK;
 }
 
 
