@@ -62,22 +62,25 @@ qr/\A\[warn\][^\n]*workspace "acme" cannot send as "u1\@nowhere\.example" \(not_
 
 
 
-=== TEST 2: adopting an identity SES already has is not a warning
+=== TEST 2: adopting an identity SES already has (a declared legacy sender) is not a warning
 --- init
 SdTest::sim_reset();
-SdTest::sim(POST => '/seed', '{"identity":"old.example"}');
+SdTest::sim(POST => '/seed', '{"identity":"ops@old.example","verified":true}');
+SdTest::http($ENV{TEST_NGINX_SERVER_PORT}, PUT => '/api/legacy',
+             '[{"address":"ops@old.example"}]',
+             {'X-WS' => 'acme', 'X-Role' => 'service'});
 --- request
 POST /api/
-{"identity":"old.example"}
+{"identity":"ops@old.example"}
 --- more_headers
 X-WS: acme
 X-Role: admin
 X-Plan: professional
 Content-Type: application/json
 --- error_code: 201
---- response_body_like: "origin":"adopted"
+--- response_body_like: "origin":"adopted","ownership":"declared"
 --- error_log eval
-qr/\[info\].*sender_domains: SES CreateEmailIdentity "old\.example" failed: already_exists/
+qr/\[info\].*sender_domains: SES CreateEmailIdentity "ops\@old\.example" failed: already_exists/
 --- no_error_log eval
 qr/\[(warn|error)\].*sender_domains/
 

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Tenant safety, adoption (issue 13, section 1): SES's verification status
 # belongs to the shared account, so it counts for a workspace only when its
 # own claim created the identity or the platform declared the sender as its

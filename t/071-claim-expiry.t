@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Tenant safety, claims held forever (issue 13, section 2, and the purge of
 # section 3): every row that is not verified has a next step scheduled; a
 # half-added row is finished by the refresher and says why it stopped; a
