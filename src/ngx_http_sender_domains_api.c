@@ -13,6 +13,7 @@
 #include "ngx_http_sender_domains_module.h"
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_time.h"
+#include "ngx_http_sender_domains_identity.h"
 
 
 #define NGX_HTTP_SENDER_DOMAINS_MAX_BODY   65536
@@ -642,6 +643,35 @@ ngx_http_sender_domains_parse_body(ngx_http_request_t *r,
 }
 
 
+ngx_str_t *
+ngx_http_sender_domains_log_esc(ngx_str_t *in)
+{
+    static ngx_uint_t  next;
+    static ngx_str_t   out[4];
+    static u_char      buf[4][4 * SD_WORKSPACE_MAX + 3];
+
+    size_t       len;
+    ngx_str_t   *o;
+
+    if (in->len == 0 || sd_log_plain(in->data, in->len)) {
+        return in;
+    }
+
+    o = &out[next];
+    o->data = buf[next];
+    next = (next + 1) % 4;
+
+    len = ngx_min(in->len, SD_WORKSPACE_MAX);
+    o->len = sd_log_escape(o->data, in->data, len);
+
+    if (len < in->len) {
+        o->len = ngx_cpymem(o->data + o->len, "...", 3) - o->data;
+    }
+
+    return o;
+}
+
+
 /* releases a jansson value with the request */
 
 static void
@@ -695,7 +725,7 @@ ngx_http_sender_domains_store_error(ngx_http_request_t *r, sd_store_rc_e rc)
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "sender_domains: store is full (workspace \"%V\"); "
                       "raise the size in sender_domains_db",
-                      &ctx->caller.workspace);
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace));
 
         return ngx_http_sender_domains_error(r, 507, "storage_full",
                    "The sender store is full; ask the operator to raise its "
@@ -717,7 +747,8 @@ ngx_http_sender_domains_store_error(ngx_http_request_t *r, sd_store_rc_e rc)
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "sender_domains: store error \"%s\" (workspace \"%V\")",
                   sd_store_strerror(ngx_http_sender_domains_store()),
-                  ctx ? &ctx->caller.workspace : &(ngx_str_t) ngx_null_string);
+                  ctx ? ngx_http_sender_domains_log_esc(&ctx->caller.workspace)
+                      : &(ngx_str_t) ngx_null_string);
 
     return ngx_http_sender_domains_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
                "storage_error", "The sender store failed; nothing was "
