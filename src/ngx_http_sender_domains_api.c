@@ -114,7 +114,10 @@ ngx_http_sender_domains_api_handler(ngx_http_request_t *r)
                    "Send the request body as application/json.");
     }
 
-    /* keep small bodies in memory: we parse them, never spool them */
+    /*
+     * one buffer in memory up to client_body_buffer_size; a larger body
+     * nginx writes to a temporary file, read back by parse_body()
+     */
     r->request_body_in_single_buf = 1;
 
     rc = ngx_http_read_client_request_body(r,
@@ -576,7 +579,9 @@ ngx_http_sender_domains_parse_body(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
     u_char       *p;
+    off_t         size;
     size_t        len;
+    ssize_t       n;
     json_t       *j;
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
@@ -586,12 +591,6 @@ ngx_http_sender_domains_parse_body(ngx_http_request_t *r,
         return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
                    "invalid_json", "The request body is empty; send a JSON "
                    "object.");
-    }
-
-    if (r->request_body->temp_file) {
-        return ngx_http_sender_domains_error(r,
-                   NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
-                   "The request body is larger than 64 KiB.");
     }
 
     len = 0;
@@ -614,8 +613,30 @@ ngx_http_sender_domains_parse_body(ngx_http_request_t *r,
     ctx->raw_body.data = p;
     ctx->raw_body.len = len;
 
+    /*
+     * A body over client_body_buffer_size was written to a temporary
+     * file by nginx (its buffers are then in_file): read back from there,
+     * up to the 64 KiB checked above.
+     */
+
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
         b = cl->buf;
+
+        if (b->in_file) {
+            size = b->file_last - b->file_pos;
+
+            n = ngx_read_file(b->file, p, (size_t) size, b->file_pos);
+            if (n != (ssize_t) size) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "sender_domains: cannot read the request "
+                              "body back from \"%V\" (%z of %O bytes)",
+                              &b->file->name, n, size);
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            p += size;
+            continue;
+        }
 
         /* an empty body comes as a buffer with no memory at all */
         if (b->last > b->pos) {
