@@ -154,6 +154,13 @@ static ngx_command_t  ngx_http_sender_domains_commands[] = {
       0,
       NULL },
 
+    { ngx_string("sender_domains_jwt_require_exp"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_loc_conf_t, jwt_require_exp),
+      NULL },
+
       ngx_null_command
 };
 
@@ -321,6 +328,7 @@ ngx_http_sender_domains_create_loc_conf(ngx_conf_t *cf)
     slcf->plan = NGX_CONF_UNSET_PTR;
     slcf->trial_ends = NGX_CONF_UNSET_PTR;
     slcf->jwt_set = NGX_CONF_UNSET;
+    slcf->jwt_require_exp = NGX_CONF_UNSET;
 
     return slcf;
 }
@@ -343,6 +351,8 @@ ngx_http_sender_domains_merge_loc_conf(ngx_conf_t *cf, void *parent,
         conf->jwt_set = prev->jwt_set == NGX_CONF_UNSET ? 0 : prev->jwt_set;
         conf->jwt_secret = prev->jwt_secret;
     }
+
+    ngx_conf_merge_value(conf->jwt_require_exp, prev->jwt_require_exp, 1);
 
     return NGX_CONF_OK;
 }
