@@ -219,6 +219,26 @@ ngx_http_sender_domains_jwt_check(ngx_http_request_t *r)
 }
 
 
+/*
+ * For $sender_domains_from, which names no 401: whether the token, if the
+ * location verifies one, is valid and names its workspace with a string.
+ */
+
+ngx_int_t
+ngx_http_sender_domains_jwt_ok(ngx_http_request_t *r)
+{
+    ngx_http_sender_domains_ctx_t  *ctx;
+
+    ctx = ngx_http_sender_domains_get_ctx(r);
+    if (ctx == NULL) {
+        return 0;
+    }
+
+    return ngx_http_sender_domains_jwt_verify(r, ctx) == SD_JWT_OK
+           && ngx_http_sender_domains_jwt_workspace(r, ctx) == SD_JWT_OK;
+}
+
+
 /* $sender_domains_jwt_<claim>: empty unless the token verified */
 
 ngx_int_t

@@ -494,6 +494,7 @@ ngx_http_sender_domains_from_variable(ngx_http_request_t *r,
 {
     ngx_str_t                              from;
     ngx_http_sender_domains_caller_t       caller;
+    ngx_http_sender_domains_loc_conf_t    *slcf;
     ngx_http_sender_domains_resolution_t   res;
 
     v->not_found = 1;
@@ -501,6 +502,13 @@ ngx_http_sender_domains_from_variable(ngx_http_request_t *r,
     if (ngx_http_sender_domains_store() == NULL
         || ngx_http_sender_domains_caller_from_conf(r, &caller) != NGX_OK)
     {
+        return NGX_OK;
+    }
+
+    /* a token's workspace claim that is not a string names nobody */
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_sender_domains_module);
+
+    if (slcf->jwt_set && !ngx_http_sender_domains_jwt_ok(r)) {
         return NGX_OK;
     }
 

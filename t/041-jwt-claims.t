@@ -192,3 +192,28 @@ Authorization: Bearer $TEST_NGINX_TOKEN_BADSIG
 qr/bearer token refused: [^,]*/
 --- grep_error_log_out
 bearer token refused: The token signature is invalid.
+
+
+
+=== TEST 9: $sender_domains_from follows the same rules: no From for a token whose workspace claim is not a string, or that has no exp
+--- config
+    location = /send {
+        sender_domains_jwt_secret_file $TEST_NGINX_SERVER_ROOT/html/jwt.secret;
+        sender_domains_workspace $sender_domains_jwt_ws;
+        sender_domains_plan $sender_domains_jwt_plan;
+        add_header X-From $sender_domains_from always;
+        return 204;
+    }
+--- request eval
+["GET /send?from=a%40b.example", "GET /send?from=a%40b.example",
+ "GET /send?from=a%40b.example", "GET /send?from=a%40b.example"]
+--- more_headers eval
+["Authorization: Bearer $ENV{TEST_NGINX_TOKEN_EXP}",
+ "Authorization: Bearer $ENV{TEST_NGINX_TOKEN_WS_NUM}",
+ "Authorization: Bearer $ENV{TEST_NGINX_TOKEN_WS_TRUE}",
+ "Authorization: Bearer $ENV{TEST_NGINX_TOKEN_NOEXP}"]
+--- error_code eval
+[204, 204, 204, 204]
+--- response_headers eval
+["X-From: Platform Reports <reports\@platform.example>", "!X-From", "!X-From",
+ "!X-From"]
