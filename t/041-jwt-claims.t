@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Bearer tokens (issue 13, section 6): a token without "exp" is refused
 # unless sender_domains_jwt_require_exp is off; a workspace claim that is
 # not a string is refused (401) rather than read as "123" or "true"; a

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Values that come with a request appear escaped in log lines (issue 13,
 # section 6): a workspace holding a quote, a backslash, ESC or non-ASCII
 # bytes is written with those as \xHH, as nginx's access log does, so it

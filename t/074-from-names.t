@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # From headers that mail software misreads (issue 13, section 5).
 #
 # Every display name, stored with PATCH or asked for with ?from=, goes

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Request bodies larger than client_body_buffer_size (issue 13, section 6).
 #
 # nginx keeps a body up to client_body_buffer_size (8 or 16 KiB by default)

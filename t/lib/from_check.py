@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 """Reads a GET /resolve answer (JSON) on stdin and says, in one line, how
 mail software reads its "from" as a From header (issue 13, section 5):
 
