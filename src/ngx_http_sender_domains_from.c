@@ -237,11 +237,10 @@ ssize_t
 sd_from_format(const char *name, size_t name_len, const char *addr,
     size_t addr_len, char *out, size_t outsz)
 {
-    int                   ascii;
+    int                   ascii, style;
     ssize_t               rc;
     sd_wbuf_t             b;
     const unsigned char  *n;
-    int                   style;
 
     if ((name == NULL && name_len != 0) || addr == NULL) {
         return SD_ERR_INVALID_ARG;
