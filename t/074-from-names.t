@@ -276,3 +276,33 @@ X-Plan: professional
 'name=""',
 "saved",
 ]
+
+
+
+=== TEST 6: the same name rules on add and in PUT /legacy
+--- request eval
+[
+"POST /api/\n{\"identity\":\"beta.example\",\"sender_name\":\"Pay\\u200bPal\"}",
+"POST /api/\n{\"identity\":\"beta.example\",\"sender_name\":\"=?utf-8?q?a=0D=0Ab?=\"}",
+"PUT /api/legacy\n[{\"address\":\"ops\@legacy.example\",\"sender_name\":\"Ops\\u00ad\"}]",
+"PUT /api/legacy\n[{\"address\":\"ops\@legacy.example\",\"sender_name\":\"Ops\\u2067x\"}]",
+"PUT /api/legacy\n[{\"address\":\"ops\@legacy.example\",\"sender_name\":\"=?utf-8?b?T3Bz?=\"}]",
+"GET /api/resolve?from=ops%40legacy.example",
+]
+--- more_headers eval
+[("X-WS: acme\nX-Role: admin\nX-Plan: professional\nContent-Type: application/json") x 2,
+ ("X-WS: acme\nX-Role: service\nContent-Type: application/json") x 3,
+ "X-WS: acme\nX-Role: service\nX-Plan: professional"]
+--- error_code eval
+[400, 201, 400, 400, 200, 200]
+--- response_body_filters eval
+\&::verdict
+--- response_body eval
+[
+"error=invalid_sender_name",
+"saved",
+"error=invalid_sender_name",
+"error=invalid_sender_name",
+"legacy saved",
+'name="=?utf-8?b?T3Bz?="',
+]
