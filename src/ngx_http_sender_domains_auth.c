@@ -24,6 +24,8 @@ static ngx_int_t ngx_http_sender_domains_jwt_verify(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_jwt_workspace(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
+static void ngx_http_sender_domains_jwt_refused(ngx_http_request_t *r,
+    const char *why);
 
 
 /* the refused-token log lines of this worker: one a second */
@@ -97,6 +99,40 @@ ngx_http_sender_domains_jwt_verify(ngx_http_request_t *r,
 
 
 /*
+ * A refused token in the log: the reason, never the token; at most one
+ * line a second per worker, so that a flood of bad tokens cannot fill
+ * the log, with the count of those left out.
+ */
+
+static void
+ngx_http_sender_domains_jwt_refused(ngx_http_request_t *r, const char *why)
+{
+    time_t  now;
+
+    now = ngx_time();
+
+    if (now == ngx_http_sender_domains_jwt_logged) {
+        ngx_http_sender_domains_jwt_suppressed++;
+        return;
+    }
+
+    if (ngx_http_sender_domains_jwt_suppressed) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "sender_domains: bearer token refused: %s (and %ui "
+                      "more since the last such line)", why,
+                      ngx_http_sender_domains_jwt_suppressed);
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "sender_domains: bearer token refused: %s", why);
+    }
+
+    ngx_http_sender_domains_jwt_logged = now;
+    ngx_http_sender_domains_jwt_suppressed = 0;
+}
+
+
+/*
  * When sender_domains_workspace is one lone $sender_domains_jwt_<claim>,
  * that claim must be a string: the variable would turn 123 into "123"
  * and true into "true", naming a workspace the token did not name.
@@ -145,7 +181,6 @@ ngx_http_sender_domains_jwt_workspace(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_sender_domains_jwt_check(ngx_http_request_t *r)
 {
-    time_t                          now;
     ngx_int_t                       err;
     ngx_table_elt_t                *h;
     ngx_http_sender_domains_ctx_t  *ctx;
@@ -178,34 +213,7 @@ ngx_http_sender_domains_jwt_check(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    /*
-     * The reason, never the token; at most one line a second per worker,
-     * so that a flood of bad tokens cannot fill the log, with the count
-     * of those left out.
-     */
-
-    now = ngx_time();
-
-    if (now == ngx_http_sender_domains_jwt_logged) {
-        ngx_http_sender_domains_jwt_suppressed++;
-
-    } else {
-        if (ngx_http_sender_domains_jwt_suppressed) {
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "sender_domains: bearer token refused: %s (and "
-                          "%ui more since the last such line)",
-                          sd_jwt_strerror(err),
-                          ngx_http_sender_domains_jwt_suppressed);
-
-        } else {
-            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                          "sender_domains: bearer token refused: %s",
-                          sd_jwt_strerror(err));
-        }
-
-        ngx_http_sender_domains_jwt_logged = now;
-        ngx_http_sender_domains_jwt_suppressed = 0;
-    }
+    ngx_http_sender_domains_jwt_refused(r, sd_jwt_strerror(err));
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h) {
@@ -221,13 +229,15 @@ ngx_http_sender_domains_jwt_check(ngx_http_request_t *r)
 
 
 /*
- * For $sender_domains_from, which names no 401: whether the token, if the
- * location verifies one, is valid and names its workspace with a string.
+ * For the resolver, which answers without a caller rather than refusing:
+ * 1 when the request's bearer token verified and names its workspace
+ * with a string, else 0 (the reason logged at info, as a refusal is).
  */
 
 ngx_int_t
 ngx_http_sender_domains_jwt_ok(ngx_http_request_t *r)
 {
+    ngx_int_t                       err;
     ngx_http_sender_domains_ctx_t  *ctx;
 
     ctx = ngx_http_sender_domains_get_ctx(r);
@@ -235,8 +245,21 @@ ngx_http_sender_domains_jwt_ok(ngx_http_request_t *r)
         return 0;
     }
 
-    return ngx_http_sender_domains_jwt_verify(r, ctx) == SD_JWT_OK
-           && ngx_http_sender_domains_jwt_workspace(r, ctx) == SD_JWT_OK;
+    err = ngx_http_sender_domains_jwt_verify(r, ctx);
+
+    if (err == SD_JWT_OK) {
+        err = ngx_http_sender_domains_jwt_workspace(r, ctx);
+    }
+
+    if (err == SD_JWT_OK) {
+        return 1;
+    }
+
+    ngx_http_sender_domains_jwt_refused(r, r->headers_in.authorization
+                                           ? sd_jwt_strerror(err)
+                                           : "no token");
+
+    return 0;
 }
 
 

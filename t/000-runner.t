@@ -248,6 +248,52 @@ _EOT_
         },
     };
 
+    # The same when the port is lost between the runner's check and nginx's
+    # bind(): the check is made to see the port free, so nginx itself fails
+    # with "Address already in use", and the block is started again on
+    # another port.
+    push @t, {
+        name => 'port lost at bind', in_tree_only => 1, randomize => 1, count => 4,
+        source => <<'_EOT_',
+use Test::Nginx::Socket;
+use IO::Socket::INET ();
+use POSIX ();
+plan tests => 2;
+my $taken = $ENV{TEST_NGINX_SERVER_PORT};
+my $s = IO::Socket::INET->new(LocalAddr => '0.0.0.0', LocalPort => $taken,
+                              ReuseAddr => 1, Listen => 5)
+    or die "cannot take port $taken: $!";
+my $holder = fork;
+die "fork: $!" unless defined $holder;
+if ($holder == 0) { sleep 60; POSIX::_exit(0) }
+close $s;
+print "# taken: $taken by pid $holder\n";
+END { local $?; if ($holder) { kill 'TERM', $holder; waitpid $holder, 0 } }
+{ no warnings 'redefine'; *Test::Nginx::Socket::_wait_port_free = sub { 1 }; }
+run_tests();
+__DATA__
+
+=== TEST 1: started again on another port
+--- config
+    location = /p { return 200 "$arg_p:$server_port"; }
+--- request
+GET /p?p=$TEST_NGINX_SERVER_PORT
+--- response_body_like: ^(\d+):\1$
+_EOT_
+        check => sub {
+            my ($out, $exit) = @_;
+            my ($taken) = $out =~ /^# taken: (\d+)/m;
+            my ($from, $to) = $out =~ /port (\d+) was taken while nginx started; using port (\d+)/;
+            ok($taken && $from && $from == $taken && $to != $taken,
+               "port lost at bind: nginx was started again on another port")
+                or diag($out);
+            unlike($out, qr/Bail out|^not ok/m,
+                   "port lost at bind: no bail out, the block passes")
+                or diag($out);
+            is($exit, 0, "port lost at bind: the file passes");
+        },
+    };
+
     # --- init is evaluated in the runner's package: "sleep 0.3" there
     # must wait 0.3 s (Time::HiRes), not CORE::sleep's 0 s.
     push @t, {

@@ -196,8 +196,19 @@ bearer token refused: The token signature is invalid.
 
 
 
-=== TEST 9: $sender_domains_from follows the same rules: no From for a token whose workspace claim is not a string, or that has no exp
+=== TEST 9: $sender_domains_from follows the same rules: a token whose workspace claim is not a string, or that has no exp, names no caller (the default sender, as for any bad token)
+--- init
+for my $ws ('acme', '123') {
+    my ($st, $b) = SdTest::http($ENV{TEST_NGINX_SERVER_PORT}, PUT => '/api/legacy',
+        '[{"address":"a@b.example"}]', {'X-WS' => $ws, 'X-Role' => 'service'});
+    die "PUT /legacy: $st $b" unless $st == 200;
+}
 --- config
+    location /api/ {
+        sender_domains_api;
+        sender_domains_workspace $http_x_ws;
+        sender_domains_role $http_x_role;
+    }
     location = /send {
         sender_domains_jwt_secret_file $TEST_NGINX_SERVER_ROOT/html/jwt.secret;
         sender_domains_workspace $sender_domains_jwt_ws;
@@ -216,5 +227,7 @@ bearer token refused: The token signature is invalid.
 --- error_code eval
 [204, 204, 204, 204]
 --- response_headers eval
-["X-From: Platform Reports <reports\@platform.example>", "!X-From", "!X-From",
- "!X-From"]
+["X-From: a\@b.example",
+ "X-From: Platform Reports <reports\@platform.example>",
+ "X-From: Platform Reports <reports\@platform.example>",
+ "X-From: Platform Reports <reports\@platform.example>"]
