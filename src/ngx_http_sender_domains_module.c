@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "ngx_http_sender_domains_module.h"
+#include "ngx_http_sender_domains_identity.h"
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_http.h"
 #include "ngx_http_sender_domains_ses.h"
@@ -485,6 +486,11 @@ ngx_http_sender_domains_default_from(ngx_conf_t *cf, ngx_command_t *cmd,
 
         smcf->default_name.data = p;
         smcf->default_name.len = lt - p;
+
+        /* the rules a workspace's own sender name meets */
+        if (sd_sender_name_check((char *) p, lt - p) != SD_OK) {
+            goto invalid;
+        }
 
     } else {
         smcf->default_address = value[1];
