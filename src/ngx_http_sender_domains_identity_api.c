@@ -26,6 +26,7 @@
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_row.h"
 #include "ngx_http_sender_domains_identity.h"
+#include "ngx_http_sender_domains_from.h"
 #include "ngx_http_sender_domains_time.h"
 
 #include <openssl/rand.h>
@@ -246,7 +247,8 @@ ngx_http_sender_domains_load_row(ngx_http_request_t *r,
     if (ctx->row == NULL || !json_is_object(ctx->row)) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "sender_domains: unreadable row \"%V\" (workspace "
-                      "\"%V\")", &ctx->name, &ctx->caller.workspace);
+                      "\"%V\")", &ctx->name,
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace));
         return ngx_http_sender_domains_error(r,
                    NGX_HTTP_INTERNAL_SERVER_ERROR, "storage_error",
                    "This sender's stored record cannot be read; see the "
@@ -499,6 +501,13 @@ ngx_http_sender_domains_check_sender_name(ngx_http_request_t *r,
 
     n = sd_sender_name_validate((char *) in->data, in->len, (char *) buf,
                                 SD_SENDER_NAME_BUFSZ, &msg);
+
+    /* RFC 5322: the From line it makes stays within 998 octets */
+    if (n > 0 && sd_from_name_fits((char *) buf, n) != SD_OK) {
+        msg = sd_strerror(SD_ERR_NAME_LINE_LONG);
+        n = -1;
+    }
+
     if (n < 0) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
                                              "invalid_sender_name", msg);
@@ -717,6 +726,14 @@ ngx_http_sender_domains_add(ngx_http_request_t *r,
                               SD_EMAIL_BUFSZ, &msg)
         : sd_email_normalize((char *) id.data, id.len, (char *) buf,
                              SD_EMAIL_BUFSZ, &msg);
+
+    /* an address that mail readers would decode: kept out of From */
+    if (n > 0 && !ctx->is_domain
+        && sd_email_header_check((char *) buf, n, &msg) != SD_OK)
+    {
+        n = -1;
+    }
+
     if (n <= 0) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
                                              "invalid_identity", msg);
@@ -834,7 +851,8 @@ ngx_http_sender_domains_claim(ngx_http_request_t *r,
     case SD_STORE_OK:
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "sender_domains: workspace \"%V\" claimed \"%V\"",
-                      &ctx->caller.workspace, &ctx->name);
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                      &ctx->name);
         break;
 
     case SD_STORE_CONFLICT:
@@ -1338,7 +1356,9 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
 
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "sender_domains: workspace \"%V\" removed \"%V\" "
-                      "(deleted in SES)", &ctx->caller.workspace, &ctx->name);
+                      "(deleted in SES)",
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                      &ctx->name);
 
         return ngx_http_sender_domains_send_empty(r, NGX_HTTP_NO_CONTENT);
 
@@ -1569,8 +1589,9 @@ ngx_http_sender_domains_release(ngx_http_request_t *r,
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "sender_domains: workspace \"%V\" released \"%V\" "
-                  "(kept in SES: %s)", &ctx->caller.workspace, &ctx->name,
-                  why);
+                  "(kept in SES: %s)",
+                  ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                  &ctx->name, why);
 
     return ngx_http_sender_domains_send_empty(r, NGX_HTTP_NO_CONTENT);
 }
@@ -1884,6 +1905,13 @@ ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
         len = sd_email_normalize(json_string_value(addr),
                                  json_string_length(addr), (char *) buf,
                                  SD_EMAIL_BUFSZ, &msg);
+
+        if (len > 0
+            && sd_email_header_check((char *) buf, len, &msg) != SD_OK)
+        {
+            len = -1;
+        }
+
         if (len <= 0) {
             rc = ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
                                                "invalid_identity", msg);

@@ -32,6 +32,7 @@
 
 #include "ngx_http_sender_domains_module.h"
 #include "ngx_http_sender_domains_refresh.h"
+#include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_row.h"
 #include "ngx_http_sender_domains_time.h"
@@ -1083,7 +1084,8 @@ ngx_http_sender_domains_log_change(ngx_http_sender_domains_change_t *ch,
 
     ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
                   "sender_domains: workspace \"%V\" identity \"%V\": %s %s "
-                  "-> %s", &ch->row->ws, &ch->row->id, what, before, after);
+                  "-> %s", ngx_http_sender_domains_log_esc(&ch->row->ws),
+                  &ch->row->id, what, before, after);
 }
 
 
@@ -1152,7 +1154,8 @@ ngx_http_sender_domains_save(void)
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                           "sender_domains: refresher cannot save \"%V\" "
                           "(workspace \"%V\"): another workspace holds the "
-                          "name", &ch[i].row->id, &ch[i].row->ws);
+                          "name", &ch[i].row->id,
+                          ngx_http_sender_domains_log_esc(&ch[i].row->ws));
         }
 
         if (sc[i].rc != SD_STORE_OK || sc[i].skipped) {
@@ -1162,7 +1165,8 @@ ngx_http_sender_domains_save(void)
         if (ch[i].outcome == NGX_HTTP_SENDER_DOMAINS_GONE) {
             ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                           "sender_domains: workspace \"%V\" identity \"%V\" "
-                          "is gone from SES", &ch[i].row->ws,
+                          "is gone from SES",
+                          ngx_http_sender_domains_log_esc(&ch[i].row->ws),
                           &ch[i].row->id);
             continue;
         }
