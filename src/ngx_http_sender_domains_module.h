@@ -33,7 +33,21 @@ typedef struct {
     ngx_msec_t                  ses_timeout;
 
     ngx_shm_zone_t             *shm_zone;
+
+    /* per workspace; 0: unlimited (docs/operations.md, "Store size") */
+    ngx_uint_t                  max_identities;
+    ngx_uint_t                  max_legacy;
+    ngx_uint_t                  expected_workspaces;   /* 0: not given */
 } ngx_http_sender_domains_main_conf_t;
+
+
+/*
+ * What one stored row costs in the LMDB map, measured (docs/operations.md):
+ * a domain row with its DKIM tokens, claim and schedule entries, B-tree
+ * pages at LMDB's usual fill; a legacy row is a small record.
+ */
+#define NGX_HTTP_SENDER_DOMAINS_ROW_BYTES     4096
+#define NGX_HTTP_SENDER_DOMAINS_LEGACY_BYTES  640
 
 
 /*
