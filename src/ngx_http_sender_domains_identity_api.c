@@ -1529,6 +1529,10 @@ ngx_http_sender_domains_resend(ngx_http_request_t *r,
     int64_t     wait;
     ngx_int_t   rc;
 
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
+
     rc = ngx_http_sender_domains_load(r, ctx);
     if (rc != NGX_DECLINED) {
         return rc;
@@ -1561,13 +1565,14 @@ ngx_http_sender_domains_resend(ngx_http_request_t *r,
 
         if (ctx->cool_daily) {
             p = ngx_snprintf(msg, sizeof(msg) - 1, "A verification email "
-                             "was resent %d times in the last 24 hours; try "
-                             "again in %L minutes.", SD_RESEND_MAX,
+                             "was resent %ui times in the last 24 hours; "
+                             "try again in %L minutes.", smcf->resend_max,
                              (wait + 59) / 60);
         } else {
             p = ngx_snprintf(msg, sizeof(msg) - 1, "A verification email "
-                             "was sent less than a minute ago; check the "
-                             "inbox, or try again in %L seconds.", wait);
+                             "was sent moments ago; check the inbox (and "
+                             "the spam folder), or try again in %L "
+                             "seconds.", wait);
         }
 
         *p = '\0';
@@ -1609,6 +1614,8 @@ ngx_http_sender_domains_retry_after(ngx_http_request_t *r, int64_t secs)
 typedef struct {
     ngx_uint_t                      resend;
     int64_t                         now;
+    int64_t                         cooldown;
+    int64_t                         max;
     int64_t                         wait;
     int                             daily;
     json_t                         *stored;
@@ -1630,8 +1637,9 @@ ngx_http_sender_domains_cool_cb(void *data, const sd_record_t *cur,
     }
 
     cl->wait = cl->resend
-               ? sd_quota_resend_wait(cl->stored, cl->now, &cl->daily)
-               : sd_quota_refresh_wait(cl->stored, cl->now);
+               ? sd_quota_resend_wait(cl->stored, cl->now, cl->cooldown,
+                                      cl->max, &cl->daily)
+               : sd_quota_refresh_wait(cl->stored, cl->now, cl->cooldown);
     if (cl->wait) {
         return 1;
     }
@@ -1681,13 +1689,20 @@ ngx_http_sender_domains_cooldown(ngx_http_request_t *r,
     sd_store_rc_e                    src;
     ngx_http_sender_domains_cool_t   cl;
 
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
+
     ngx_memzero(&cl, sizeof(ngx_http_sender_domains_cool_t));
     cl.resend = resend;
     cl.now = ngx_time();
+    cl.cooldown = resend ? smcf->resend_cooldown : smcf->refresh_cooldown;
+    cl.max = smcf->resend_max;
 
     /* the row just read answers most repeats without a write transaction */
-    *wait = resend ? sd_quota_resend_wait(ctx->row, cl.now, &daily)
-                   : sd_quota_refresh_wait(ctx->row, cl.now);
+    *wait = resend ? sd_quota_resend_wait(ctx->row, cl.now, cl.cooldown,
+                                          cl.max, &daily)
+                   : sd_quota_refresh_wait(ctx->row, cl.now, cl.cooldown);
 
     if (*wait) {
         ctx->cool_daily = resend ? daily : 0;

@@ -15,6 +15,7 @@
 #include "ngx_http_sender_domains_http.h"
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_refresh.h"
+#include "ngx_http_sender_domains_quota.h"
 
 
 static void *ngx_http_sender_domains_create_main_conf(ngx_conf_t *cf);
@@ -42,6 +43,8 @@ static char *ngx_http_sender_domains_set_value(ngx_conf_t *cf,
 static char *ngx_http_sender_domains_ses_rate(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_sender_domains_max_identities(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_sender_domains_resend_cooldown(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static void ngx_http_sender_domains_check_fit(ngx_conf_t *cf,
     ngx_http_sender_domains_main_conf_t *smcf);
@@ -172,6 +175,20 @@ static ngx_command_t  ngx_http_sender_domains_commands[] = {
       offsetof(ngx_http_sender_domains_main_conf_t, max_legacy),
       NULL },
 
+    { ngx_string("sender_domains_refresh_cooldown"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_main_conf_t, refresh_cooldown),
+      NULL },
+
+    { ngx_string("sender_domains_resend_cooldown"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_sender_domains_resend_cooldown,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -283,6 +300,9 @@ ngx_http_sender_domains_create_main_conf(ngx_conf_t *cf)
     smcf->ses_timeout = NGX_CONF_UNSET_MSEC;
     smcf->max_identities = NGX_CONF_UNSET_UINT;
     smcf->max_legacy = NGX_CONF_UNSET_UINT;
+    smcf->refresh_cooldown = NGX_CONF_UNSET;
+    smcf->resend_cooldown = NGX_CONF_UNSET;
+    smcf->resend_max = NGX_CONF_UNSET_UINT;
 
     return smcf;
 }
@@ -300,6 +320,9 @@ ngx_http_sender_domains_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(smcf->ses_timeout, 10000);
     ngx_conf_init_uint_value(smcf->max_identities, 100);
     ngx_conf_init_uint_value(smcf->max_legacy, 1000);
+    ngx_conf_init_value(smcf->refresh_cooldown, SD_REFRESH_COOLDOWN);
+    ngx_conf_init_value(smcf->resend_cooldown, SD_RESEND_COOLDOWN);
+    ngx_conf_init_uint_value(smcf->resend_max, SD_RESEND_MAX);
 
     if (smcf->db_path.len && smcf->expected_workspaces) {
         ngx_http_sender_domains_check_fit(cf, smcf);
@@ -369,6 +392,46 @@ ngx_http_sender_domains_check_fit(ngx_conf_t *cf,
                            NGX_HTTP_SENDER_DOMAINS_LEGACY_BYTES,
                            (need + (1 << 20) - 1) >> 20, smcf->db_size >> 20);
     }
+}
+
+
+/* sender_domains_resend_cooldown time [N] */
+
+static char *
+ngx_http_sender_domains_resend_cooldown(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_sender_domains_main_conf_t  *smcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (smcf->resend_cooldown != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    smcf->resend_cooldown = ngx_parse_time(&value[1], 1);
+    if (smcf->resend_cooldown == (time_t) NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid time \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (cf->args->nelts == 3) {
+        n = ngx_atoi(value[2].data, value[2].len);
+        if (n == NGX_ERROR) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid number of resends a day \"%V\"",
+                               &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        smcf->resend_max = n;
+    }
+
+    return NGX_CONF_OK;
 }
 
 

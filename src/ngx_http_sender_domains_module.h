@@ -38,6 +38,11 @@ typedef struct {
     ngx_uint_t                  max_identities;
     ngx_uint_t                  max_legacy;
     ngx_uint_t                  expected_workspaces;   /* 0: not given */
+
+    /* per identity; 0: off (docs/directives.md) */
+    time_t                      refresh_cooldown;
+    time_t                      resend_cooldown;
+    ngx_uint_t                  resend_max;            /* per 24 h */
 } ngx_http_sender_domains_main_conf_t;
 
 

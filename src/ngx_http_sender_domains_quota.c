@@ -29,7 +29,7 @@ sd_quota_limits(json_t *row)
 
 
 int64_t
-sd_quota_refresh_wait(const json_t *row, int64_t now)
+sd_quota_refresh_wait(const json_t *row, int64_t now, int64_t cooldown)
 {
     json_t   *l;
     int64_t   at;
@@ -38,13 +38,11 @@ sd_quota_refresh_wait(const json_t *row, int64_t now)
     at = json_integer_value(json_object_get(l, "refresh_at"));
 
     /* never, long enough ago, or a clock that stepped far back */
-    if (at <= 0 || now - at >= SD_REFRESH_COOLDOWN
-        || at - now >= SD_REFRESH_COOLDOWN)
-    {
+    if (at <= 0 || now - at >= cooldown || at - now >= cooldown) {
         return 0;
     }
 
-    return at + SD_REFRESH_COOLDOWN - now;
+    return at + cooldown - now;
 }
 
 
@@ -57,7 +55,8 @@ sd_quota_refresh_note(json_t *row, int64_t now)
 
 
 int64_t
-sd_quota_resend_wait(const json_t *row, int64_t now, int *daily)
+sd_quota_resend_wait(const json_t *row, int64_t now, int64_t cooldown,
+    int64_t max, int *daily)
 {
     size_t       i, n;
     json_t      *l, *a, *v;
@@ -95,11 +94,11 @@ sd_quota_resend_wait(const json_t *row, int64_t now, int *daily)
 
     wait = 0;
 
-    if (last && now - last < SD_RESEND_COOLDOWN) {
-        wait = last + SD_RESEND_COOLDOWN - now;
+    if (last && now - last < cooldown && last - now < cooldown) {
+        wait = last + cooldown - now;
     }
 
-    if (n >= SD_RESEND_MAX && oldest + SD_RESEND_WINDOW - now > wait) {
+    if (max && (int64_t) n >= max && oldest + SD_RESEND_WINDOW - now > wait) {
         wait = oldest + SD_RESEND_WINDOW - now;
         *daily = 1;
     }

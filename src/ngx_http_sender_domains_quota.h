@@ -17,22 +17,29 @@
 
 #define SD_QUOTA_KEY                "_limits"
 
+/* the defaults of the directives (docs/directives.md) */
 #define SD_REFRESH_COOLDOWN         10      /* s between SES refreshes */
 #define SD_RESEND_COOLDOWN          60      /* s after the last email */
 #define SD_RESEND_MAX               5       /* resends per window */
 #define SD_RESEND_WINDOW            86400   /* s */
 
 
-/* 0: a refresh may call SES now; else the seconds until it may */
-int64_t sd_quota_refresh_wait(const json_t *row, int64_t now);
+/*
+ * 0: a refresh may call SES now; else the seconds until it may.
+ * "cooldown" 0: no cooldown.
+ */
+int64_t sd_quota_refresh_wait(const json_t *row, int64_t now,
+    int64_t cooldown);
 void sd_quota_refresh_note(json_t *row, int64_t now);
 
 /*
- * 0: a resend may call SES now; else the seconds until it may.  The last
- * email counts too (the add's, "verification_email_sent_at"); *daily is
- * set when the 24 h allowance is what is spent.
+ * 0: a resend may call SES now; else the seconds until it may: at least
+ * "cooldown" s after the last email (the add's counts too,
+ * "verification_email_sent_at"), at most "max" resends in 24 h (0: no
+ * daily limit).  *daily is set when the 24 h allowance is what is spent.
  */
-int64_t sd_quota_resend_wait(const json_t *row, int64_t now, int *daily);
+int64_t sd_quota_resend_wait(const json_t *row, int64_t now,
+    int64_t cooldown, int64_t max, int *daily);
 void sd_quota_resend_note(json_t *row, int64_t now);
 
 /* copies the "_limits" of "from" (the stored row) into "to" */

@@ -143,15 +143,18 @@ test_refresh_cooldown(void **state)
 
     row = json_pack("{s:s}", "identity", "acme.com");
 
-    assert_int_equal(sd_quota_refresh_wait(row, NOW), 0);
+    assert_int_equal(sd_quota_refresh_wait(row, NOW, 10), 0);
 
     sd_quota_refresh_note(row, NOW);
-    assert_int_equal(sd_quota_refresh_wait(row, NOW), 10);
-    assert_int_equal(sd_quota_refresh_wait(row, NOW + 9), 1);
-    assert_int_equal(sd_quota_refresh_wait(row, NOW + 10), 0);
+    assert_int_equal(sd_quota_refresh_wait(row, NOW, 10), 10);
+    assert_int_equal(sd_quota_refresh_wait(row, NOW + 9, 10), 1);
+    assert_int_equal(sd_quota_refresh_wait(row, NOW + 10, 10), 0);
 
     /* a clock stepped far back does not block for long */
-    assert_int_equal(sd_quota_refresh_wait(row, NOW - 3600), 0);
+    assert_int_equal(sd_quota_refresh_wait(row, NOW - 3600, 10), 0);
+
+    /* cooldown 0: off */
+    assert_int_equal(sd_quota_refresh_wait(row, NOW, 0), 0);
 
     json_decref(row);
 }
@@ -169,25 +172,35 @@ test_resend_cooldown(void **state)
     row = json_pack("{s:s,s:s}", "identity", "a@acme.com",
                     "verification_email_sent_at", "2026-11-26T10:00:00Z");
 
-    assert_int_equal(sd_quota_resend_wait(row, NOW + 5, &daily), 55);
+    assert_int_equal(sd_quota_resend_wait(row, NOW + 5, 60, 5, &daily), 55);
     assert_int_equal(daily, 0);
-    assert_int_equal(sd_quota_resend_wait(row, NOW + 60, &daily), 0);
+    assert_int_equal(sd_quota_resend_wait(row, NOW + 60, 60, 5, &daily), 0);
 
     /* five resends a minute apart */
     for (i = 1; i <= 5; i++) {
-        assert_int_equal(sd_quota_resend_wait(row, NOW + 60 * i, &daily), 0);
+        assert_int_equal(sd_quota_resend_wait(row, NOW + 60 * i, 60, 5,
+                                              &daily), 0);
         sd_quota_resend_note(row, NOW + 60 * i);
-        assert_int_equal(sd_quota_resend_wait(row, NOW + 60 * i + 1, &daily),
+        assert_int_equal(sd_quota_resend_wait(row, NOW + 60 * i + 1, 60, 5,
+                                              &daily),
                          i < 5 ? 59 : 60 + 86400 - 301);
         assert_int_equal(daily, i == 5);
     }
 
     /* the sixth within 24 h waits for the first to age out */
-    assert_int_equal(sd_quota_resend_wait(row, NOW + 3600, &daily),
+    assert_int_equal(sd_quota_resend_wait(row, NOW + 3600, 60, 5, &daily),
                      60 + 86400 - 3600);
     assert_int_equal(daily, 1);
 
-    assert_int_equal(sd_quota_resend_wait(row, NOW + 60 + 86400, &daily), 0);
+    assert_int_equal(sd_quota_resend_wait(row, NOW + 60 + 86400, 60, 5,
+                                          &daily), 0);
+
+    /* no daily limit, no cooldown */
+    assert_int_equal(sd_quota_resend_wait(row, NOW + 3600, 60, 0, &daily),
+                     0);
+    assert_int_equal(sd_quota_resend_wait(row, NOW + 301, 0, 5, &daily),
+                     60 + 86400 - 301);
+    assert_int_equal(sd_quota_resend_wait(row, NOW + 301, 0, 0, &daily), 0);
 
     /* a note drops what is older than 24 h: the list stays short */
     sd_quota_resend_note(row, NOW + 60 + 86400);
@@ -197,7 +210,8 @@ test_resend_cooldown(void **state)
     /* keep: the stored row's limits win over a stale copy */
     copy = json_pack("{s:s}", "identity", "a@acme.com");
     sd_quota_keep(copy, row);
-    assert_int_equal(sd_quota_resend_wait(copy, NOW + 61 + 86400, &daily),
+    assert_int_equal(sd_quota_resend_wait(copy, NOW + 61 + 86400, 60, 5,
+                                          &daily),
                      59);
 
     json_decref(copy);
