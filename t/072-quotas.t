@@ -233,3 +233,39 @@ X-Plan: professional
 --- must_die
 --- error_log
 invalid parameter "workers=100"
+
+
+
+=== TEST 9: the answer past the limit, as a client sees it
+--- http_config eval: ::http_with('sender_domains_max_identities 1;')
+--- config eval: $::Config
+--- init
+SdTest::sim_reset();
+SdTest::api(POST => '/', '{"identity":"first@acme.example"}');
+--- request
+POST /api/
+{"identity":"second@acme.example"}
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/json
+--- error_code: 403
+--- response_body
+{"error":{"code":"limit_reached","message":"This workspace has reached its limit of 1 identities. Remove one you no longer use, or ask the platform to raise the limit.","limit":1}}
+
+
+
+=== TEST 10: a legacy list over the limit, as the sync service sees it
+--- http_config eval: ::http_with('sender_domains_max_legacy 1;')
+--- config eval: $::Config
+--- request
+PUT /api/legacy
+[{"address":"a@legacy.example"},{"address":"b@legacy.example"}]
+--- more_headers
+X-WS: acme
+X-Role: service
+Content-Type: application/json
+--- error_code: 403
+--- response_body_like
+^\{"error":\{"code":"limit_reached","message":"This workspace has reached its limit of 1 legacy senders\. [^"]+","limit":1\}\}$

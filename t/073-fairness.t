@@ -251,3 +251,39 @@ GET /out
 in time
 the flood slowed itself
 --- timeout: 60
+
+
+
+=== TEST 7: the 429 of a resend, as a client sees it
+--- config eval: $::Config
+--- init
+SdTest::sim_reset();
+SdTest::api(POST => '/', '{"identity":"ann@solo.example"}');
+--- request
+POST /api/ann%40solo.example/resend-verification
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+--- error_code: 429
+--- response_headers_like
+Retry-After: (5\d|60)
+--- response_body_like
+^\{"error":\{"code":"too_many_requests","message":"A verification email was sent moments ago; check the inbox \(and the spam folder\), or try again in (5\d|60) seconds\."\}\}$
+
+
+
+=== TEST 8: a member's refresh of a half-added row answers it, read only
+--- config eval: $::Config
+--- init
+SdTest::sim_reset();
+SdTest::sim(POST => '/faults', '{"kind":"503","match":"CreateEmailIdentity"}');
+SdTest::api(POST => '/', '{"identity":"half.example"}');
+--- request
+POST /api/half.example/refresh
+--- more_headers
+X-WS: acme
+X-Role: member
+X-Plan: professional
+--- error_code: 200
+--- response_body_like: "state":"creating"
