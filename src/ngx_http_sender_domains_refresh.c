@@ -57,7 +57,13 @@
  * waiting, found by a hash of its name.  The call budget goes round the
  * workspaces that wait: the one whose last call was served longest ago
  * goes first, so a workspace that floods waits behind everyone else and
- * slows only itself.  A slot no waiting call has looked at for
+ * slows only itself.  Two more rules keep another workspace's add quick
+ * while one floods (docs/decisions.md):
+ *   - the workspace served last leaves one call in the bucket, as
+ *     background polls do: a newcomer finds it there and goes at once;
+ *   - the later step of a request already served (an add's MAIL FROM
+ *     after its create) goes before every first step.
+ * A slot no waiting call has looked at for
  * NGX_HTTP_SENDER_DOMAINS_FAIR_STALE ms (its worker died) waits no more.
  */
 #define NGX_HTTP_SENDER_DOMAINS_FAIR_SLOTS     256
@@ -66,6 +72,7 @@
 typedef struct {
     uint32_t                    hash;             /* 0: free */
     uint32_t                    waiting;          /* calls waiting */
+    uint32_t                    follow;           /* of them, later steps */
     uint64_t                    served;           /* turn of its last call */
     int64_t                     seen;             /* ms, a waiter looked */
 } ngx_http_sender_domains_fair_t;
@@ -77,6 +84,7 @@ typedef struct {
     time_t                      paused_until;
     ngx_uint_t                  incident;         /* throttling logged */
     uint64_t                    turn;             /* calls served */
+    uint32_t                    last_hash;        /* served last */
     ngx_http_sender_domains_fair_t  fair[NGX_HTTP_SENDER_DOMAINS_FAIR_SLOTS];
 } ngx_http_sender_domains_shctx_t;
 
@@ -301,6 +309,7 @@ ngx_http_sender_domains_fair_slot(ngx_http_sender_domains_shctx_t *sh,
      */
     free->hash = hash;
     free->waiting = 0;
+    free->follow = 0;
     free->served = 0;
     free->seen = now;
 
@@ -326,7 +335,7 @@ ngx_http_sender_domains_fair_behind(ngx_http_sender_domains_shctx_t *sh,
             continue;
         }
 
-        if (me == NULL || f->served < me->served) {
+        if (me == NULL || f->follow || f->served < me->served) {
             return 1;
         }
     }
@@ -368,9 +377,6 @@ ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
     /* one second's worth, plus one call kept for people */
     cap = (rate + 1) * 1000;
 
-    /* background calls leave one call's worth in the bucket */
-    need = background ? 2000 : 1000;
-
     ngx_shmtx_lock(&shpool->mutex);
 
     /*
@@ -408,12 +414,20 @@ ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
 
     me = hash ? ngx_http_sender_domains_fair_slot(sh, hash, now, 1) : NULL;
 
+    /*
+     * Background calls, and the workspace that had the last call, leave
+     * one call's worth in the bucket for someone else.
+     */
+    need = (background || (me && !follow && me->hash == sh->last_hash))
+           ? 2000 : 1000;
+
     if (sh->millitokens >= need
         && (background || follow
             || !ngx_http_sender_domains_fair_behind(sh, me, now)))
     {
         sh->millitokens -= 1000;
         sh->turn++;
+        sh->last_hash = me ? me->hash : 0;
         wait = 0;
 
         if (me) {
@@ -421,6 +435,7 @@ ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
 
             if (*queued) {
                 me->waiting--;
+                me->follow -= (*queued == 2);
                 *queued = 0;
             }
         }
@@ -440,7 +455,8 @@ ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
         if (me) {
             if (!*queued) {
                 me->waiting++;
-                *queued = 1;
+                me->follow += (follow != 0);
+                *queued = follow ? 2 : 1;
             }
 
             me->seen = now;
@@ -478,6 +494,10 @@ ngx_http_sender_domains_rate_leave(uint32_t hash, ngx_uint_t *queued)
     me = ngx_http_sender_domains_fair_slot(sh, hash, now, 0);
     if (me && me->waiting) {
         me->waiting--;
+
+        if (*queued == 2 && me->follow) {
+            me->follow--;
+        }
     }
 
     ngx_shmtx_unlock(&shpool->mutex);

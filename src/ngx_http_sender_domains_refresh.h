@@ -26,7 +26,8 @@ ngx_msec_t ngx_http_sender_domains_rate_take(ngx_uint_t background);
  * its name, never 0), in fair turns: when others wait and this workspace
  * had the last call, it waits.  "follow": a later step of a request that
  * was served already, which goes on in its turn.  *queued says whether
- * this call counts as waiting; a call that stops waiting without being
+ * this call counts as waiting (0 no, 1 yes, 2 as a later step; zero it
+ * before the first take); a call that stops waiting without being
  * served calls ngx_http_sender_domains_rate_leave().
  */
 ngx_msec_t ngx_http_sender_domains_rate_take_fair(uint32_t hash,

@@ -2,14 +2,15 @@
 """Fairness benchmark (issue 13, docs/performance.md "Fair shares of SES").
 
     /usr/bin/python3 t/bench/fairness.py [--module PATH] [--nginx PATH]
-        [--rate 1] [--flood-rps 100] [--adds 10] [--rounds 3]
+        [--rate 1] [--flood-rps 100] [--adds 10] [--rounds 3] [--pause 2]
+        [--verbose] [--label TEXT]
 
 One workspace ("flooder") floods the API at --flood-rps requests a second,
 half refreshes of its own rows and half adds of new addresses (its
 identity limit is lifted, sender_domains_max_identities 0, so every add
 costs an SES call: the worst case), while another workspace ("calm") adds
---adds domains one after the other (a domain is two SES calls: create and
-MAIL FROM).  sender_domains_ses_rate is --rate (1: what SES allows an
+--adds domains one after the other, --pause s apart (a domain is two SES
+calls: create and MAIL FROM).  sender_domains_ses_rate is --rate (1: what SES allows an
 account).  Reports the calm workspace's add latency (p50, p99, max) and
 statuses, the flooder's statuses, and the most SES calls the simulator saw
 in one second.  Target: p99 <= 2 s at rate 1, no 503 for the calm adds.
@@ -38,6 +39,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 
 CONF = """
 load_module {module};
+{user}
 daemon on;
 master_process on;
 worker_processes 2;
@@ -101,6 +103,9 @@ async def request(port, method, path, body, ws, role="admin"):
     return status, time.monotonic() - t0
 
 
+STARTS = {}
+
+
 def pct(values, p):
     v = sorted(values)
     if not v:
@@ -141,10 +146,14 @@ async def run_round(port, args, rnd, seeded):
     await asyncio.sleep(args.warmup)
     lat, sts = [], {}
     for i in range(args.adds):
+        t0 = time.time()
         st, t = await request(port, "POST", "/",
                               '{"identity":"d%d-r%d.calm.example"}' % (i, rnd),
                               "calm")
+        STARTS["d%d-r%d.calm.example" % (i, rnd)] = t0
         lat.append(t)
+        if args.pause:
+            await asyncio.sleep(args.pause)
         sts[st] = sts.get(st, 0) + 1
     stop.set()
     await flooder
@@ -162,7 +171,12 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seed-rows", type=int, default=50)
     ap.add_argument("--warmup", type=float, default=3.0)
+    ap.add_argument("--pause", type=float, default=2.0,
+                    help="seconds between the calm workspace's adds (a "
+                         "person typing the next name); 0: back to back")
     ap.add_argument("--label", default="")
+    ap.add_argument("--verbose", action="store_true",
+                    help="list the calm workspace's SES calls")
     args = ap.parse_args()
 
     state = tempfile.mkdtemp(prefix="sd-fairness-")
@@ -179,6 +193,8 @@ def main():
         def write_conf(rate, extra):
             with open(os.path.join(state, "nginx.conf"), "w") as f:
                 f.write(CONF.format(module=args.module, state=state,
+                                    user="user root;" if os.geteuid() == 0
+                                    else "",
                                     ses_port=ses_port, rate=rate, port=port,
                                     extra=extra))
 
@@ -207,7 +223,8 @@ def main():
             if st == 201:
                 seeded.append(ident)
         if not seeded:
-            print("could not seed the flooder's rows", file=sys.stderr)
+            print("could not seed the flooder's rows (last: %d)" % st,
+                  file=sys.stderr)
             return 1
         write_conf(args.rate, extra)
         subprocess.check_call([args.nginx, "-p", state, "-c",
@@ -235,12 +252,18 @@ def main():
             per_s[int(c["time"])] = per_s.get(int(c["time"]), 0) + 1
         busiest = max(per_s.values()) if per_s else 0
 
+        if args.verbose:
+            for c in calls:
+                if c.get("identity") in STARTS:
+                    print("  %s %s +%.2f s" % (c["identity"], c["action"],
+                          c["time"] - STARTS[c["identity"]]))
+
         p99 = pct(lat, 99)
         ok = p99 <= 2.0 and sts.get(503, 0) == 0 and set(sts) == {201}
         print("fairness%s: ses_rate %d, flood %d req/s (refresh + add), "
-              "%d rounds x %d domain adds"
+              "%d rounds x %d domain adds, %.1f s apart"
               % (" " + args.label if args.label else "", args.rate,
-                 args.flood_rps, args.rounds, args.adds))
+                 args.flood_rps, args.rounds, args.adds, args.pause))
         print("  calm adds: p50 %.2f s, p99 %.2f s, max %.2f s; statuses %s"
               % (pct(lat, 50), p99, max(lat),
                  ", ".join("%d x %d" % (v, k) for k, v in sorted(sts.items()))))
