@@ -64,6 +64,8 @@ http {
     sender_domains_db $STATE/senders.mdb 32m;
     sender_domains_ses_endpoint http://127.0.0.1:$SES_PORT;
     sender_domains_ses_rate 200;
+    # one workspace adds in a loop here: no per-workspace limit
+    sender_domains_max_identities 0;
     sender_domains_refresh_interval 1s;
     server {
         listen 127.0.0.1:$PORT;
