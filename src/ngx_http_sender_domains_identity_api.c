@@ -1709,6 +1709,11 @@ ngx_http_sender_domains_cooldown(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
+    if (cl.cooldown == 0 && (!resend || cl.max == 0)) {
+        /* turned off: nothing to record */
+        return NGX_DECLINED;
+    }
+
     src = sd_store_modify(ngx_http_sender_domains_store(),
                           (char *) ctx->caller.workspace.data,
                           ctx->caller.workspace.len,

@@ -421,8 +421,9 @@ ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
     need = (background || (me && !follow && me->hash == sh->last_hash))
            ? 2000 : 1000;
 
+    /* a call without a slot (none named, or all taken) takes the bucket */
     if (sh->millitokens >= need
-        && (background || follow
+        && (background || follow || me == NULL
             || !ngx_http_sender_domains_fair_behind(sh, me, now)))
     {
         sh->millitokens -= 1000;
