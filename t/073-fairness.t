@@ -287,3 +287,43 @@ X-Role: member
 X-Plan: professional
 --- error_code: 200
 --- response_body_like: "state":"creating"
+
+
+
+=== TEST 9: at sender_domains_ses_rate 1, one workspace flooding refresh does not make another workspace's add fail
+--- http_config eval: ::rate1()
+--- config eval: $::Config
+--- init
+SdTest::sim_reset();
+my @rows = map { "r$_\@busy.example" } 1 .. 4;
+::call(POST => '/', qq({"identity":"$_"}), 'busy') for @rows;
+my $f = SdTest::server_root() . "/html/refresh";
+my @p = SdTest::background($f, map {
+    [POST => '/api/' . $rows[$_ % 4] . '/refresh', '',
+     {'X-WS' => 'busy', 'X-Role' => ($_ % 2 ? 'admin' : 'member'),
+      'X-Plan' => 'professional'}]
+} 1 .. 60);
+Time::HiRes::sleep(0.5);
+my $t0 = Time::HiRes::time();
+my @r = ::call(POST => '/', '{"identity":"quiet.example"}', 'quiet');
+my $t = Time::HiRes::time() - $t0;
+SdTest::wait_pids(@p);
+my %n;
+for my $j (0 .. 59) {
+    open my $fh, '<', "$f.$j" or next;
+    my ($st) = (<$fh> // '') =~ /^(\d+)/;
+    $n{$st // 0}++;
+}
+my $gets = () = ::calls() =~ /GetEmailIdentity/g;
+delete @n{200, 503};
+::out("$r[0] $r[2]", $t < 3 ? "in time" : "took $t s",
+      %n ? "refreshes: " . join(",", %n) : "refreshes: 200 or 503",
+      $gets <= 4 ? "at most one SES call per row" : "$gets GetEmailIdentity");
+--- request
+GET /out
+--- response_body
+201 ready
+in time
+refreshes: 200 or 503
+at most one SES call per row
+--- timeout: 60
