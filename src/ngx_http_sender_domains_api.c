@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the HTTP JSON API (routing, caller
  * context, access rules, JSON answers and errors).
@@ -38,6 +39,8 @@ static ngx_int_t ngx_http_sender_domains_plan_ok(ngx_http_request_t *r,
 static void ngx_http_sender_domains_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_sender_domains_parse_body(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_version_header(
+    ngx_http_request_t *r);
 static ngx_int_t ngx_http_sender_domains_dispatch(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 static int ngx_http_sender_domains_out_emit(const char *buf, size_t size,
@@ -169,6 +172,18 @@ ngx_http_sender_domains_route(ngx_http_request_t *r,
     p = r->uri.data;
     end = p + r->uri.len;
 
+#if (NGX_PCRE)
+    /*
+     * A regex location ("location ~ ^/ws/(\w+)/senders", the workspace
+     * from $1): the API's paths follow what the regex matched.
+     */
+    if (clcf->regex && r->ncaptures >= 2 && r->captures[1] >= 0
+        && (size_t) r->captures[1] <= r->uri.len)
+    {
+        p += r->captures[1];
+
+    } else
+#endif
     if (r->uri.len >= clcf->name.len
         && ngx_strncmp(p, clcf->name.data, clcf->name.len) == 0)
     {
@@ -676,6 +691,10 @@ ngx_http_sender_domains_dispatch(ngx_http_request_t *r,
     switch (ctx->action) {
 
     case SD_ACTION_LIST:
+        if (ngx_http_sender_domains_version_header(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         return ngx_http_sender_domains_list(r, ctx);
 
     default:
@@ -959,6 +978,37 @@ ngx_http_sender_domains_unread_body(ngx_http_request_t *r, ngx_uint_t status)
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         r->keepalive = 0;
     }
+}
+
+
+/*
+ * "sender_domains_version_header on": GET / says which module answered, for
+ * an operator checking that a deployment took; off by default, as nginx's
+ * server_tokens-like details are best not advertised.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_version_header(ngx_http_request_t *r)
+{
+    ngx_table_elt_t                     *h;
+    ngx_http_sender_domains_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_sender_domains_module);
+
+    if (!slcf->version_header) {
+        return NGX_OK;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "X-Sender-Domains-Version");
+    ngx_str_set(&h->value, SD_VERSION);
+
+    return NGX_OK;
 }
 
 

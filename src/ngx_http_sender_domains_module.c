@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: directives and lifecycle.
  *
@@ -9,6 +10,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <openssl/crypto.h>
 
 #include "ngx_http_sender_domains_module.h"
 #include "ngx_http_sender_domains_api.h"
@@ -50,14 +52,16 @@ static void ngx_http_sender_domains_check_fit(ngx_conf_t *cf,
     ngx_http_sender_domains_main_conf_t *smcf);
 static ngx_int_t ngx_http_sender_domains_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_sender_domains_init(ngx_conf_t *cf);
-static ngx_int_t ngx_http_sender_domains_init_module(ngx_cycle_t *cycle);
-static ngx_int_t ngx_http_sender_domains_prepare_file(ngx_cycle_t *cycle,
-    u_char *path);
+static ngx_int_t ngx_http_sender_domains_prepare_file(ngx_log_t *log,
+    ngx_core_conf_t *ccf, u_char *path);
+static ngx_int_t ngx_http_sender_domains_read_secret(ngx_conf_t *cf,
+    const char *directive, ngx_str_t *path, size_t max, ngx_str_t *out);
+static void ngx_http_sender_domains_wipe_credentials(void *data);
 static ngx_int_t ngx_http_sender_domains_init_process(ngx_cycle_t *cycle);
 static void ngx_http_sender_domains_exit_process(ngx_cycle_t *cycle);
 
 
-static ngx_flag_t   ngx_http_sender_domains_api_used;
+/* the store as this worker opened it (process state, not configuration) */
 static sd_store_t  *ngx_http_sender_domains_db_handle;
 
 
@@ -161,6 +165,13 @@ static ngx_command_t  ngx_http_sender_domains_commands[] = {
       0,
       NULL },
 
+    { ngx_string("sender_domains_version_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_loc_conf_t, version_header),
+      NULL },
+
     { ngx_string("sender_domains_max_identities"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
       ngx_http_sender_domains_max_identities,
@@ -214,7 +225,7 @@ ngx_module_t  ngx_http_sender_domains_module = {
     ngx_http_sender_domains_commands,      /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
-    ngx_http_sender_domains_init_module,   /* init module */
+    NULL,                                  /* init module */
     ngx_http_sender_domains_init_process,  /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
@@ -332,12 +343,11 @@ ngx_http_sender_domains_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_str_set(&smcf->ses_region, "us-east-1");
     }
 
-    if (smcf->default_from.len == 0) {
-        ngx_str_set(&smcf->default_from, "no-reply@example.com");
-        ngx_str_set(&smcf->default_address, "no-reply@example.com");
-    }
+    /* the worker user, known once the whole configuration is parsed */
+    smcf->core_conf = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
+                                                       ngx_core_module);
 
-    /* the SES call budget shared by all workers */
+    /* the SES call budget shared by all workers; its init prepares the store */
     if (smcf->db_path.len
         && ngx_http_sender_domains_zone_add(cf) != NGX_OK)
     {
@@ -507,6 +517,7 @@ ngx_http_sender_domains_create_loc_conf(ngx_conf_t *cf)
     slcf->plan = NGX_CONF_UNSET_PTR;
     slcf->trial_ends = NGX_CONF_UNSET_PTR;
     slcf->jwt_set = NGX_CONF_UNSET;
+    slcf->version_header = NGX_CONF_UNSET;
 
     return slcf;
 }
@@ -524,6 +535,7 @@ ngx_http_sender_domains_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_ptr_value(conf->role, prev->role, NULL);
     ngx_conf_merge_ptr_value(conf->plan, prev->plan, NULL);
     ngx_conf_merge_ptr_value(conf->trial_ends, prev->trial_ends, NULL);
+    ngx_conf_merge_value(conf->version_header, prev->version_header, 0);
 
     if (conf->jwt_set == NGX_CONF_UNSET) {
         conf->jwt_set = prev->jwt_set == NGX_CONF_UNSET ? 0 : prev->jwt_set;
@@ -583,14 +595,18 @@ ngx_http_sender_domains_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_sender_domains_loc_conf_t  *slcf = conf;
 
-    ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_core_loc_conf_t             *clcf;
+    ngx_http_sender_domains_main_conf_t  *smcf;
 
     if (slcf->api != NGX_CONF_UNSET) {
         return "is duplicate";
     }
 
     slcf->api = 1;
-    ngx_http_sender_domains_api_used = 1;
+
+    smcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_sender_domains_module);
+    smcf->api_used = 1;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_sender_domains_api_handler;
@@ -771,13 +787,23 @@ ngx_http_sender_domains_ses_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
+/*
+ * The credentials file is read and parsed here, by the master, as nginx
+ * reads ssl_certificate_key: a root-owned 0600 file works, "nginx -t"
+ * reports a missing file, a bad format or a missing profile or key, and a
+ * reload reads the file again.  The workers inherit the parsed copy.
+ */
+
 static char *
 ngx_http_sender_domains_credentials_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
     ngx_http_sender_domains_main_conf_t  *smcf = conf;
 
-    ngx_str_t  *value;
+    char                 err[SD_CRED_ERR_LEN], *profile;
+    ngx_str_t           *value, text;
+    sd_cred_rc_e         rc;
+    ngx_pool_cleanup_t  *cln;
 
     if (smcf->credentials_file.data) {
         return "is duplicate";
@@ -794,19 +820,123 @@ ngx_http_sender_domains_credentials_file(ngx_conf_t *cf, ngx_command_t *cmd,
         smcf->credentials_profile = value[2];
 
     } else {
-        ngx_str_set(&smcf->credentials_profile, "default");
+        ngx_str_set(&smcf->credentials_profile, SD_CRED_DEFAULT_PROFILE);
     }
 
-    if (ngx_file_info(smcf->credentials_file.data, &(ngx_file_info_t){0})
-        == NGX_FILE_ERROR)
+    profile = ngx_pnalloc(cf->pool, smcf->credentials_profile.len + 1);
+    smcf->credentials = ngx_pcalloc(cf->pool, sizeof(sd_credentials_t));
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+
+    if (profile == NULL || smcf->credentials == NULL || cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_sender_domains_wipe_credentials;
+    cln->data = smcf->credentials;
+
+    ngx_cpystrn((u_char *) profile, smcf->credentials_profile.data,
+                smcf->credentials_profile.len + 1);
+
+    if (ngx_http_sender_domains_read_secret(cf,
+            "sender_domains_aws_credentials_file", &smcf->credentials_file,
+            65536, &text)
+        != NGX_OK)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "sender_domains_aws_credentials_file: "
-                           "cannot read \"%V\"", &smcf->credentials_file);
+        return NGX_CONF_ERROR;
+    }
+
+    rc = sd_credentials_parse((char *) text.data, text.len, profile,
+                              smcf->credentials, err, sizeof(err));
+
+    /* the raw file holds the secret too: leave no copy behind */
+    OPENSSL_cleanse(text.data, text.len);
+
+    if (rc != SD_CRED_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "sender_domains_aws_credentials_file: \"%V\", "
+                           "profile \"%V\": %s", &smcf->credentials_file,
+                           &smcf->credentials_profile, err);
         return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_sender_domains_wipe_credentials(void *data)
+{
+    sd_credentials_wipe(data);
+}
+
+
+/*
+ * Reads a file of secrets (up to max bytes) into the configuration's pool,
+ * and warns when group or others may read it.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_read_secret(ngx_conf_t *cf, const char *directive,
+    ngx_str_t *path, size_t max, ngx_str_t *out)
+{
+    ssize_t          n;
+    ngx_file_t       file;
+    ngx_file_info_t  fi;
+
+    ngx_memzero(&file, sizeof(ngx_file_t));
+    file.name = *path;
+    file.log = cf->log;
+
+    file.fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (file.fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "%s: cannot open \"%V\"", directive, path);
+        return NGX_ERROR;
+    }
+
+    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "%s: cannot stat \"%V\"", directive, path);
+        ngx_close_file(file.fd);
+        return NGX_ERROR;
+    }
+
+    if ((size_t) ngx_file_size(&fi) > max) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s: \"%V\" is larger than %uz bytes",
+                           directive, path, max);
+        ngx_close_file(file.fd);
+        return NGX_ERROR;
+    }
+
+    if (fi.st_mode & (S_IRWXG | S_IRWXO)) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "%s: \"%V\" holds a secret and is readable by "
+                           "group or others (mode 0%d%d%d); nginx reads it "
+                           "as the master's user, so \"chmod 600\" is enough",
+                           directive, path, (int) (fi.st_mode >> 6) & 7,
+                           (int) (fi.st_mode >> 3) & 7, (int) fi.st_mode & 7);
+    }
+
+    out->len = ngx_file_size(&fi);
+    out->data = ngx_pnalloc(cf->pool, out->len + 1);
+    if (out->data == NULL) {
+        ngx_close_file(file.fd);
+        return NGX_ERROR;
+    }
+
+    n = out->len ? ngx_read_file(&file, out->data, out->len, 0) : 0;
+    ngx_close_file(file.fd);
+
+    if (n != (ssize_t) out->len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s: cannot read \"%V\"", directive, path);
+        return NGX_ERROR;
+    }
+
+    out->data[out->len] = '\0';
+
+    return NGX_OK;
 }
 
 
@@ -883,7 +1013,10 @@ ngx_http_sender_domains_set_value(ngx_conf_t *cf, ngx_command_t *cmd,
     v->index = NGX_ERROR;
     *field = v;
 
-    if (value[1].len < 2 || value[1].data[0] != '$') {
+    /* "$1": a regex capture, which has no index: the script engine reads it */
+    if (value[1].len < 2 || value[1].data[0] != '$'
+        || (value[1].data[1] >= '0' && value[1].data[1] <= '9'))
+    {
         return NGX_CONF_OK;
     }
 
@@ -913,10 +1046,7 @@ ngx_http_sender_domains_jwt_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_sender_domains_loc_conf_t  *slcf = conf;
 
-    ssize_t          n;
-    ngx_str_t       *value, path;
-    ngx_file_t       file;
-    ngx_file_info_t  fi;
+    ngx_str_t  *value, path;
 
     if (slcf->jwt_set != NGX_CONF_UNSET) {
         return "is duplicate";
@@ -929,39 +1059,10 @@ ngx_http_sender_domains_jwt_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    ngx_memzero(&file, sizeof(ngx_file_t));
-    file.name = path;
-    file.log = cf->log;
-
-    file.fd = ngx_open_file(path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (file.fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "sender_domains_jwt_secret_file: "
-                           "cannot open \"%V\"", &path);
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR
-        || ngx_file_size(&fi) < 32 || ngx_file_size(&fi) > 4096)
+    if (ngx_http_sender_domains_read_secret(cf,
+            "sender_domains_jwt_secret_file", &path, 4096, &slcf->jwt_secret)
+        != NGX_OK)
     {
-        ngx_close_file(file.fd);
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "sender_domains_jwt_secret_file: \"%V\" must hold "
-                           "a secret of 32 to 4096 bytes", &path);
-        return NGX_CONF_ERROR;
-    }
-
-    slcf->jwt_secret.len = ngx_file_size(&fi);
-    slcf->jwt_secret.data = ngx_pnalloc(cf->pool, slcf->jwt_secret.len);
-    if (slcf->jwt_secret.data == NULL) {
-        ngx_close_file(file.fd);
-        return NGX_CONF_ERROR;
-    }
-
-    n = ngx_read_file(&file, slcf->jwt_secret.data, slcf->jwt_secret.len, 0);
-    ngx_close_file(file.fd);
-
-    if (n != (ssize_t) slcf->jwt_secret.len) {
         return NGX_CONF_ERROR;
     }
 
@@ -971,6 +1072,13 @@ ngx_http_sender_domains_jwt_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
                || slcf->jwt_secret.data[slcf->jwt_secret.len - 1] == '\r'))
     {
         slcf->jwt_secret.len--;
+    }
+
+    if (slcf->jwt_secret.len < 32) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "sender_domains_jwt_secret_file: \"%V\" must hold "
+                           "a secret of 32 to 4096 bytes", &path);
+        return NGX_CONF_ERROR;
     }
 
     slcf->jwt_set = 1;
@@ -987,75 +1095,107 @@ ngx_http_sender_domains_init(ngx_conf_t *cf)
     smcf = ngx_http_conf_get_module_main_conf(cf,
                                               ngx_http_sender_domains_module);
 
-    if (ngx_http_sender_domains_api_used && smcf->db_path.len == 0) {
+    if (smcf->api_used && smcf->db_path.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "sender_domains_api requires sender_domains_db "
                            "in the http block");
         return NGX_ERROR;
     }
 
-    ngx_http_sender_domains_api_used = 0;
+    if (smcf->db_path.len && smcf->default_from.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "sender_domains_db requires "
+                           "sender_domains_default_from in the http block: "
+                           "every send that cannot use a workspace's own "
+                           "sender goes out from it");
+        return NGX_ERROR;
+    }
+
+    if (smcf->default_from.len == 0) {
+        /* the module is not in use: $sender_domains_from still answers */
+        ngx_str_set(&smcf->default_from, "no-reply@example.com");
+        ngx_str_set(&smcf->default_address, "no-reply@example.com");
+    }
 
     return NGX_OK;
 }
 
 
 /*
+ * Called from the shared zone's init, so for "nginx -t", a start and every
+ * reload, after the whole configuration (the worker user included) is
+ * known, and where a failure ends only the new configuration: a reload
+ * with a bad store path is refused and the running nginx serves on (a
+ * failing init_module would end the master).
+ *
  * The master (often root) creates the LMDB data and lock files and hands
  * them to the worker user, as nginx does for its temp paths: the workers
  * open the environment after fork, with the worker user's rights.  The
- * environment itself is never opened in the master.
+ * environment itself is never opened in the master; a store written by a
+ * newer module is refused here.
  */
 
-static ngx_int_t
-ngx_http_sender_domains_init_module(ngx_cycle_t *cycle)
+ngx_int_t
+ngx_http_sender_domains_prepare_store(ngx_log_t *log,
+    ngx_http_sender_domains_main_conf_t *smcf)
 {
-    u_char                               *lock;
-    ngx_http_sender_domains_main_conf_t  *smcf;
+    char    err[512];
+    u_char  lock[NGX_MAX_PATH + sizeof("-lock")];
 
-    smcf = ngx_http_cycle_get_module_main_conf(cycle,
-                                               ngx_http_sender_domains_module);
-    if (smcf == NULL || smcf->db_path.len == 0 || ngx_test_config) {
-        return NGX_OK;
+    if (smcf->db_path.len + sizeof("-lock") > sizeof(lock)) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "sender_domains_db: path \"%V\" is too long",
+                      &smcf->db_path);
+        return NGX_ERROR;
     }
 
-    if (ngx_http_sender_domains_prepare_file(cycle, smcf->db_path.data)
+    if (ngx_http_sender_domains_prepare_file(log, smcf->core_conf,
+                                             smcf->db_path.data)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    lock = ngx_pnalloc(cycle->pool, smcf->db_path.len + sizeof("-lock"));
-    if (lock == NULL) {
+    ngx_sprintf(lock, "%V-lock%Z", &smcf->db_path);
+
+    if (ngx_http_sender_domains_prepare_file(log, smcf->core_conf, lock)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    ngx_sprintf(lock, "%V-lock%Z", &smcf->db_path);
+    if (sd_store_check_format((char *) smcf->db_path.data, smcf->db_size,
+                              err, sizeof(err))
+        != SD_STORE_OK)
+    {
+        ngx_log_error(NGX_LOG_EMERG, log, 0, "sender_domains_db: %s", err);
+        return NGX_ERROR;
+    }
 
-    return ngx_http_sender_domains_prepare_file(cycle, lock);
+    return NGX_OK;
 }
 
 
 static ngx_int_t
-ngx_http_sender_domains_prepare_file(ngx_cycle_t *cycle, u_char *path)
+ngx_http_sender_domains_prepare_file(ngx_log_t *log, ngx_core_conf_t *ccf,
+    u_char *path)
 {
-    ngx_fd_t          fd;
-    ngx_core_conf_t  *ccf;
+    ngx_fd_t  fd;
 
     fd = ngx_open_file(path, NGX_FILE_RDWR, NGX_FILE_CREATE_OR_OPEN, 0600);
     if (fd == NGX_INVALID_FILE) {
-        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
-                      "sender_domains_db: cannot create \"%s\"", path);
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "sender_domains_db: cannot create or write \"%s\"",
+                      path);
         return NGX_ERROR;
     }
 
-    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
-
-    if (geteuid() == 0 && ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT
+    if (geteuid() == 0 && ccf && ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT
         && fchown(fd, ccf->user, ccf->group) == -1)
     {
-        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
-                      "sender_domains_db: cannot chown \"%s\"", path);
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "sender_domains_db: cannot chown \"%s\" to the worker "
+                      "user", path);
         ngx_close_file(fd);
         return NGX_ERROR;
     }
@@ -1095,9 +1235,9 @@ ngx_http_sender_domains_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    ngx_log_error(NGX_LOG_INFO, cycle->log, 0,
-                  "sender_domains: store \"%V\" opened, map %uzm",
-                  &smcf->db_path, smcf->db_size >> 20);
+    ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                  "sender_domains " SD_VERSION ": store \"%V\" opened, "
+                  "map %uzm", &smcf->db_path, smcf->db_size >> 20);
 
     if (ngx_http_sender_domains_http_init(cycle) != NGX_OK) {
         return NGX_ERROR;

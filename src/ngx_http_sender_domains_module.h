@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: types shared by the nginx-facing files.
  */
@@ -10,7 +11,11 @@
 #include <ngx_http.h>
 
 #include "ngx_http_sender_domains_store.h"
+#include "ngx_http_sender_domains_credentials.h"
 
+
+/* the module's version (semantic versioning), logged and shown by GET / */
+#define SD_VERSION                            "0.9.0"
 
 #define NGX_HTTP_SENDER_DOMAINS_DEFAULT_MAP   (64 * 1024 * 1024)
 
@@ -28,11 +33,22 @@ typedef struct {
     ngx_str_t                   credentials_file;
     ngx_str_t                   credentials_profile;
 
+    /*
+     * read from credentials_file by the master while it parses the
+     * configuration (as nginx reads ssl_certificate_key), so "nginx -t"
+     * validates the file and a reload re-reads it; NULL: the environment
+     */
+    sd_credentials_t           *credentials;
+
     ngx_msec_t                  refresh_interval;
     ngx_uint_t                  ses_rate;
     ngx_msec_t                  ses_timeout;
 
     ngx_shm_zone_t             *shm_zone;
+
+    /* per-cycle state of the configuration being parsed, never a static */
+    ngx_flag_t                  api_used;
+    ngx_core_conf_t            *core_conf;      /* the worker user */
 
     /* per workspace; 0: unlimited (docs/operations.md, "Store size") */
     ngx_uint_t                  max_identities;
@@ -76,6 +92,8 @@ typedef struct {
 
     ngx_str_t                   jwt_secret;         /* file contents */
     ngx_flag_t                  jwt_set;
+
+    ngx_flag_t                  version_header;
 } ngx_http_sender_domains_loc_conf_t;
 
 
@@ -100,6 +118,8 @@ extern ngx_module_t  ngx_http_sender_domains_module;
 
 sd_store_t *ngx_http_sender_domains_store(void);
 void *ngx_http_sender_domains_palloc(void *pool, size_t size);
+ngx_int_t ngx_http_sender_domains_prepare_store(ngx_log_t *log,
+    ngx_http_sender_domains_main_conf_t *smcf);
 
 ngx_int_t ngx_http_sender_domains_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_sender_domains_value(ngx_http_request_t *r,

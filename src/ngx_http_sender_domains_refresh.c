@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the shared SES call budget and the
  * background refresher.
@@ -207,8 +208,12 @@ static ngx_event_t                       ngx_http_sender_domains_save_ev;
 ngx_int_t
 ngx_http_sender_domains_zone_add(ngx_conf_t *cf)
 {
-    ngx_str_t        name = ngx_string("sender_domains");
-    ngx_shm_zone_t  *zone;
+    ngx_str_t                             name = ngx_string("sender_domains");
+    ngx_shm_zone_t                       *zone;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_sender_domains_module);
 
     zone = ngx_shared_memory_add(cf, &name, 16 * ngx_pagesize,
                                  &ngx_http_sender_domains_module);
@@ -216,8 +221,10 @@ ngx_http_sender_domains_zone_add(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    /* until the zone's init replaces it, data is this configuration */
     zone->init = ngx_http_sender_domains_init_zone;
-    ngx_http_sender_domains_zone = zone;
+    zone->data = smcf;
+    smcf->shm_zone = zone;
 
     return NGX_OK;
 }
@@ -228,6 +235,14 @@ ngx_http_sender_domains_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_slab_pool_t                  *shpool;
     ngx_http_sender_domains_shctx_t  *sh;
+
+    /* the store's files, checked for every test, start and reload */
+    if (ngx_http_sender_domains_prepare_store(shm_zone->shm.log,
+                                              shm_zone->data)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     if (data) {
         /* a reload keeps the bucket and the throttling state */
@@ -598,6 +613,9 @@ ngx_http_sender_domains_refresh_init(ngx_cycle_t *cycle)
 
     smcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_sender_domains_module);
+
+    /* this cycle's zone: a configuration that failed to load left none */
+    ngx_http_sender_domains_zone = smcf->shm_zone;
 
     /* renew the lease several times per interval, at most every 15 s */
     ngx_http_sender_domains_tick = smcf->refresh_interval / 4;

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the send-time From-address resolver.
  *
@@ -5,7 +6,7 @@
  * read transaction, no SES call, and no allocation beyond the request
  * pool: the answer is written with ngx_sprintf, not jansson.
  *
- * Order (DESIGN.md §5): a verified address of this workspace, a verified
+ * Order: a verified address of this workspace, a verified
  * domain of this workspace covering the address (its own domain or a
  * parent: SES lets a verified domain send from every address and
  * subdomain under it), a grandfathered legacy sender, else the default

@@ -1,8 +1,10 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the stored identity row (pure C with
  * jansson, no nginx types).
  *
- * A row is a JSON object: the public identity fields of DESIGN.md §4 plus
+ * A row is a JSON object: the public identity fields of the API
+ * (docs/api.md, docs/openapi.yaml) plus
  * internal fields whose names start with "_" (DKIM tokens, the requested
  * MAIL FROM label, the poll attempt counter).  The API and the refresher
  * both change rows only through these functions.
@@ -59,7 +61,7 @@ unsigned sd_row_dkim_flag(const char *dkim_status);
 int64_t sd_row_next_check(const json_t *row);
 
 /*
- * The public object (DESIGN.md 4): internal fields dropped, DNS records
+ * The public object (docs/openapi.yaml's Identity): internal fields dropped, DNS records
  * added, written as json_dumps(JSON_COMPACT) of it would be.
  *
  * A view lists a row's members in stored order and the fields the public

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: Amazon SES operations.
  *
@@ -140,88 +141,36 @@ ngx_http_sender_domains_ses_exit(ngx_cycle_t *cycle)
 }
 
 
+/*
+ * A credentials file was read and checked by the master while it parsed
+ * the configuration (so a file only root may read works); the worker takes
+ * that copy.  Without one, the environment ("env AWS_ACCESS_KEY_ID;" ...).
+ */
+
 static ngx_int_t
 ngx_http_sender_domains_ses_load_credentials(ngx_cycle_t *cycle,
     ngx_http_sender_domains_main_conf_t *smcf)
 {
-    char             err[SD_CRED_ERR_LEN];
-    u_char          *buf, *profile;
-    ssize_t          n;
-    ngx_file_t       file;
-    sd_cred_rc_e     rc;
-    ngx_file_info_t  fi;
+    char          err[SD_CRED_ERR_LEN];
+    sd_cred_rc_e  rc;
 
     ngx_http_sender_domains_have_cred = 0;
 
-    if (smcf->credentials_file.len == 0) {
-        rc = sd_credentials_from_env(getenv, &ngx_http_sender_domains_cred,
-                                     err, sizeof(err));
-        if (rc != SD_CRED_OK) {
-            ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
-                          "sender_domains: no AWS credentials: %s; set "
-                          "sender_domains_aws_credentials_file or pass "
-                          "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY with "
-                          "\"env\" directives", err);
-            return NGX_OK;
-        }
-
+    if (smcf->credentials) {
+        ngx_memcpy(&ngx_http_sender_domains_cred, smcf->credentials,
+                   sizeof(sd_credentials_t));
         ngx_http_sender_domains_have_cred = 1;
         return NGX_OK;
     }
 
-    ngx_memzero(&file, sizeof(ngx_file_t));
-    file.name = smcf->credentials_file;
-    file.log = cycle->log;
-
-    file.fd = ngx_open_file(file.name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (file.fd == NGX_INVALID_FILE) {
-        ngx_log_error(NGX_LOG_ERR, cycle->log, ngx_errno,
-                      "sender_domains: cannot open credentials file \"%V\"",
-                      &file.name);
-        return NGX_OK;
-    }
-
-    if (ngx_fd_info(file.fd, &fi) == NGX_FILE_ERROR
-        || ngx_file_size(&fi) > 65536)
-    {
-        ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
-                      "sender_domains: credentials file \"%V\" is unreadable "
-                      "or larger than 64 KiB", &file.name);
-        ngx_close_file(file.fd);
-        return NGX_OK;
-    }
-
-    buf = ngx_alloc(ngx_file_size(&fi) + 1, cycle->log);
-    profile = ngx_pnalloc(cycle->pool, smcf->credentials_profile.len + 1);
-
-    if (buf == NULL || profile == NULL) {
-        ngx_close_file(file.fd);
-        ngx_free(buf);
-        return NGX_ERROR;
-    }
-
-    n = ngx_read_file(&file, buf, ngx_file_size(&fi), 0);
-    ngx_close_file(file.fd);
-
-    ngx_cpystrn(profile, smcf->credentials_profile.data,
-                smcf->credentials_profile.len + 1);
-
-    rc = (n < 0) ? SD_CRED_EINVAL
-                 : sd_credentials_parse((char *) buf, n, (char *) profile,
-                                        &ngx_http_sender_domains_cred,
-                                        err, sizeof(err));
-
-    /* the file holds secrets: leave no copy behind */
-    if (n > 0) {
-        OPENSSL_cleanse(buf, n);
-    }
-
-    ngx_free(buf);
-
+    rc = sd_credentials_from_env(getenv, &ngx_http_sender_domains_cred,
+                                 err, sizeof(err));
     if (rc != SD_CRED_OK) {
-        ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
-                      "sender_domains: credentials file \"%V\": %s",
-                      &file.name, n < 0 ? "read failed" : err);
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "sender_domains: no AWS credentials: %s; set "
+                      "sender_domains_aws_credentials_file or pass "
+                      "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY with "
+                      "\"env\" directives", err);
         return NGX_OK;
     }
 

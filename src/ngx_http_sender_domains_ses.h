@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: Amazon SES operations over the
  * non-blocking HTTP client, signed with SigV4.

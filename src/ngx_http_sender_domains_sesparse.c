@@ -1,10 +1,15 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Custom Sender Domains for nginx: SES response parsing (pure core).
  *
- * Sources for the wire facts: shared/reference/ses-wire.md (the SESv2
- * model, botocore's parsers, Smithy's rest-json1 error rules, SESv1
- * error codes, and what live AWS was seen to send).
+ * Sources for the wire facts: the official SESv2 service model (botocore's
+ * data/sesv2/2019-09-27/service-2.json: field names, enums, paths and
+ * statuses), botocore's response parsers, Smithy's aws-restjson1 error
+ * rules (the error type is the X-Amzn-ErrorType header, else the body's
+ * "code", "Code" or "__type", cut at ':' and after '#'), the SESv1 Query
+ * error codes, and what live AWS was seen to send (the samples in
+ * t/unit/test_sesparse.c).
  */
 
 
@@ -1586,7 +1591,7 @@ sd_ses_list_item(const json_t *item, sd_ses_list_item_t *out)
 /* names */
 
 /*
- * DESIGN.md section 4 has three DKIM states.  SES documents
+ * The API shows three DKIM states: pending, verified, failed.  SES documents
  * TEMPORARY_FAILURE as "a temporary issue is preventing Amazon SES from
  * determining the DKIM authentication status" (DkimStatus, SESv2 API
  * reference): no verdict yet, and SES goes on checking, while FAILED
@@ -1731,7 +1736,8 @@ sd_ses_status_retryable(sd_ses_status_e status)
 
 
 /*
- * DESIGN.md section 4: SES unavailable (503), too slow (504), or SES
+ * The API's answers to an SES failure (docs/api.md): SES unavailable
+ * (503), too slow (504), or SES
  * said no (502, its message included).  ALREADY_EXISTS and NOT_FOUND
  * are normally handled by the caller (adopt, re-create); if one reaches
  * the client it is SES saying no.  A concurrent modification is

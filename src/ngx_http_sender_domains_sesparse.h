@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Custom Sender Domains for nginx: SES response parsing (pure core).
@@ -163,7 +164,7 @@ sd_ses_status_e sd_ses_parse_identity(const char *body, size_t len,
 sd_ses_status_e sd_ses_parse_list(const char *body, size_t len,
     sd_ses_list_cb_pt cb, void *ctx, char *next_token, size_t bufsz);
 
-/* the product's statuses (DESIGN.md section 4) */
+/* the statuses the API shows (docs/api.md): "pending", "verified", ... */
 const char *sd_ses_dkim_status_name(sd_ses_vstatus_e status);
 const char *sd_ses_mail_from_status_name(sd_ses_vstatus_e status);
 

@@ -1,8 +1,8 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the LMDB store (pure C, see store.h).
  *
- * Rules that keep the store safe with many worker processes
- * (../shared/reference/nginx-module-notes.md §4):
+ * Rules that keep the store safe with many worker processes:
  *   - one environment per process, opened after fork, MDB_NOTLS because one
  *     thread interleaves many requests;
  *   - write transactions are tiny and never span an SES call;
@@ -62,6 +62,12 @@ static int sd_store_check_tree(sd_store_t *st, MDB_txn *txn, const char *ws,
     size_t tk_len);
 static int sd_store_claim_value(char *out, const char *ws, size_t ws_len,
     const char *id, size_t id_len, int failed);
+static int sd_store_format(MDB_txn *txn, MDB_dbi meta, unsigned *format);
+static int sd_store_format_set(MDB_txn *txn, MDB_dbi meta, char *err,
+    size_t err_size);
+
+
+#define SD_STORE_FORMAT_KEY  "format"
 
 
 sd_store_rc_e
@@ -128,6 +134,14 @@ sd_store_open(const char *path, size_t map_size, sd_store_t **store,
     }
 
     if (rc == 0) {
+        rc = sd_store_format_set(txn, st->meta, err, err_size);
+        if (rc == -1) {
+            mdb_txn_abort(txn);
+            goto failed;
+        }
+    }
+
+    if (rc == 0) {
         rc = mdb_txn_commit(txn);
 
     } else {
@@ -151,6 +165,154 @@ failed:
 
     free(st);
     return (rc == MDB_MAP_FULL) ? SD_STORE_FULL : SD_STORE_ERROR;
+}
+
+
+/* reads meta "format": 0 and *format set, MDB_NOTFOUND, or an LMDB error */
+
+static int
+sd_store_format(MDB_txn *txn, MDB_dbi meta, unsigned *format)
+{
+    int            rc;
+    MDB_val        k, v;
+    unsigned char  *p;
+
+    k.mv_data = SD_STORE_FORMAT_KEY;
+    k.mv_size = sizeof(SD_STORE_FORMAT_KEY) - 1;
+
+    rc = mdb_get(txn, meta, &k, &v);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (v.mv_size != 4) {
+        *format = (unsigned) -1;        /* not ours to read */
+        return 0;
+    }
+
+    p = v.mv_data;
+    *format = p[0] | (p[1] << 8) | (p[2] << 16) | ((unsigned) p[3] << 24);
+
+    return 0;
+}
+
+
+/*
+ * In the open transaction: a newer format is refused (-1, err set), a
+ * store without the key gets SD_STORE_FORMAT.  0 or an LMDB error.
+ */
+
+static int
+sd_store_format_set(MDB_txn *txn, MDB_dbi meta, char *err, size_t err_size)
+{
+    int            rc;
+    unsigned       format;
+    MDB_val        k, v;
+    unsigned char  buf[4];
+
+    rc = sd_store_format(txn, meta, &format);
+
+    if (rc == 0) {
+        if (format <= SD_STORE_FORMAT) {
+            return 0;
+        }
+
+        snprintf(err, err_size, "the store is of format %u, newer than this "
+                 "module's %u: it was written by a newer version of the "
+                 "module; run that version, or restore a backup made for "
+                 "this one", format, SD_STORE_FORMAT);
+        return -1;
+    }
+
+    if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    buf[0] = SD_STORE_FORMAT & 0xff;
+    buf[1] = (SD_STORE_FORMAT >> 8) & 0xff;
+    buf[2] = (SD_STORE_FORMAT >> 16) & 0xff;
+    buf[3] = (SD_STORE_FORMAT >> 24) & 0xff;
+
+    k.mv_data = SD_STORE_FORMAT_KEY;
+    k.mv_size = sizeof(SD_STORE_FORMAT_KEY) - 1;
+    v.mv_data = buf;
+    v.mv_size = sizeof(buf);
+
+    return mdb_put(txn, meta, &k, &v, 0);
+}
+
+
+sd_store_rc_e
+sd_store_check_format(const char *path, size_t map_size, char *err,
+    size_t err_size)
+{
+    int        rc;
+    FILE      *f;
+    MDB_dbi    meta;
+    MDB_env   *env;
+    MDB_txn   *txn;
+    unsigned   format;
+
+    /* a file that has never been opened by a worker has nothing to check */
+    f = fopen(path, "r");
+    if (f == NULL) {
+        return SD_STORE_OK;
+    }
+
+    rc = fseek(f, 0, SEEK_END) == 0 && ftell(f) > 0;
+    fclose(f);
+
+    if (!rc) {
+        return SD_STORE_OK;
+    }
+
+    rc = mdb_env_create(&env);
+    if (rc != 0) {
+        snprintf(err, err_size, "%s", mdb_strerror(rc));
+        return SD_STORE_ERROR;
+    }
+
+    (void) mdb_env_set_mapsize(env, map_size);
+    (void) mdb_env_set_maxdbs(env, 8);
+
+    /* no lock file: the workers of the running configuration may write */
+    rc = mdb_env_open(env, path, MDB_NOSUBDIR | MDB_RDONLY | MDB_NOLOCK, 0600);
+
+    if (rc == 0) {
+        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+
+        if (rc == 0) {
+            rc = mdb_dbi_open(txn, "meta", 0, &meta);
+
+            if (rc == 0) {
+                rc = sd_store_format(txn, meta, &format);
+            }
+
+            mdb_txn_abort(txn);
+        }
+    }
+
+    mdb_env_close(env);
+
+    if (rc == MDB_NOTFOUND) {
+        return SD_STORE_OK;             /* format 1, from before the key */
+    }
+
+    if (rc != 0) {
+        snprintf(err, err_size, "cannot read \"%s\": %s", path,
+                 mdb_strerror(rc));
+        return SD_STORE_ERROR;
+    }
+
+    if (format > SD_STORE_FORMAT) {
+        snprintf(err, err_size, "\"%s\" is of format %u, newer than this "
+                 "module's %u: it was written by a newer version of the "
+                 "module; run that version, or restore a backup made for "
+                 "this one", path, format, SD_STORE_FORMAT);
+        return SD_STORE_ERROR;
+    }
+
+    return SD_STORE_OK;
 }
 
 

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the store.
  *
@@ -10,7 +11,7 @@
  *   claims      tree key of the identity   -> "<workspace>\0<identity>\0<s>"
  *   legacy      "<workspace>\0<address>"   -> record (header + JSON)
  *   due         BE64(next check) "<ws>\0<identity>" -> "" (the schedule)
- *   meta        "lease" etc.               -> small values
+ *   meta        "lease", "format" etc.     -> small values
  *
  * Records start with a fixed header so the send-time resolver can read the
  * verification flag and the sender name without parsing JSON.
@@ -24,6 +25,13 @@
 
 
 #define SD_STORE_MAX_KEY        511      /* LMDB's default key limit */
+
+/*
+ * The store's layout, kept in meta "format" (LE32).  A store written by a
+ * newer module (a higher number) is refused at open instead of misread;
+ * a store without the key is format 1 (it predates the key) and gets it.
+ */
+#define SD_STORE_FORMAT         1
 #define SD_WORKSPACE_MAX        128
 
 /* record flags */
@@ -77,6 +85,14 @@ typedef int (*sd_store_each_pt)(void *ctx, const char *id, size_t id_len,
 sd_store_rc_e sd_store_open(const char *path, size_t map_size,
     sd_store_t **store, char *err, size_t err_size);
 void sd_store_close(sd_store_t *store);
+
+/*
+ * Checks, without writing or taking LMDB's locks, that an existing store
+ * file is of a format this module reads (an empty or new file is fine).
+ * For the master's configuration test, before any worker opens the store.
+ */
+sd_store_rc_e sd_store_check_format(const char *path, size_t map_size,
+    char *err, size_t err_size);
 int sd_store_reader_check(sd_store_t *store);
 const char *sd_store_strerror(sd_store_t *store);
 

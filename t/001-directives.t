@@ -1,12 +1,22 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # The module loads into Debian's nginx, and `nginx -t` refuses every bad
 # directive with a message that names it.
 
 use lib 't/lib';
-use Test::Nginx::Socket;
+use Test::Nginx::Socket 'no_plan';
 use SdTest;
+use File::Temp ();
 
 repeat_each(1);
-plan tests => repeat_each() * (blocks() * 2);
+
+# a store written by a (future) module of a newer store format
+our $Newer = File::Temp::tempdir(CLEANUP => 1);
+$ENV{TEST_NGINX_NEWER_STORE} = "$Newer/newer.mdb";
+open my $load, '|-', 'mdb_load', '-n', '-s', 'meta', "$Newer/newer.mdb"
+    or die "mdb_load: $!";
+print $load "VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n"
+            . " 666f726d6174\n 02000000\nDATA=END\n";     # "format" = 2 (LE32)
+close $load or die "mdb_load failed";
 
 no_shuffle();
 run_tests();
@@ -89,7 +99,7 @@ sender_domains_ses_endpoint: invalid URL
     sender_domains_aws_credentials_file /nonexistent/credentials;
 --- must_die
 --- error_log
-sender_domains_aws_credentials_file: cannot read "/nonexistent/credentials"
+sender_domains_aws_credentials_file: cannot open "/nonexistent/credentials"
 
 
 
@@ -148,3 +158,99 @@ sender_domains_jwt_secret_file: "
 --- must_die
 --- error_log
 invalid number of arguments in "sender_domains_api" directive
+
+
+
+=== TEST 14: the workspace from a regex location's capture ($1), the API's paths after the match
+--- config
+    location ~ ^/ws/(\w+)/senders {
+        sender_domains_api;
+        sender_domains_workspace $1;
+        sender_domains_role admin;
+        sender_domains_plan professional;
+    }
+--- request eval
+["POST /ws/acme/senders/\n{\"identity\":\"acme.com\"}", "GET /ws/acme/senders/", "GET /ws/other/senders/"]
+--- more_headers
+Content-Type: application/json
+--- error_code eval
+[201, 200, 200]
+--- response_body_like eval
+[qr/"identity":"acme\.com"/, qr/"identities":\[\{"identity":"acme\.com"/, qr/"identities":\[\]/]
+
+
+
+=== TEST 15: the workspace from a named capture, and from text around a variable
+--- config
+    location ~ ^/t/(?<tenant>\w+)/senders {
+        sender_domains_api;
+        sender_domains_workspace $tenant;
+        sender_domains_role admin;
+        sender_domains_plan professional;
+    }
+    location ~ ^/p/(\w+)/senders {
+        sender_domains_api;
+        sender_domains_workspace "ws-$1";
+        sender_domains_role admin;
+        sender_domains_plan professional;
+    }
+--- request eval
+["POST /t/acme/senders/\n{\"identity\":\"acme.com\"}", "GET /t/acme/senders/acme.com", "POST /p/acme/senders/\n{\"identity\":\"acme.com\"}", "GET /p/acme/senders/acme.com"]
+--- more_headers
+Content-Type: application/json
+--- error_code eval
+[201, 200, 409, 404]
+--- response_body_like eval
+[qr/"identity":"acme\.com"/, qr/"identity":"acme\.com"/, qr/"code":"already_registered"/, qr/"code":"not_found"/]
+
+
+
+=== TEST 16: sender_domains_db without sender_domains_default_from
+--- http_config
+    sender_domains_db $TEST_NGINX_SERVER_ROOT/logs/s.mdb;
+--- must_die
+--- error_log
+sender_domains_db requires sender_domains_default_from
+
+
+
+=== TEST 17: the version: at notice when a worker starts, in a header of GET / when asked for
+--- config
+    location /api/ {
+        sender_domains_api;
+        sender_domains_workspace $http_x_ws;
+        sender_domains_plan $http_x_plan;
+        sender_domains_version_header on;
+    }
+--- request
+GET /api/
+--- more_headers
+X-WS: acme
+X-Plan: professional
+--- error_code: 200
+--- response_headers
+X-Sender-Domains-Version: 0.9.0
+--- error_log eval
+qr/\[notice\] .*sender_domains 0\.9\.0: store ".*senders\.mdb" opened/
+
+
+
+=== TEST 18: no version header by default
+--- request
+GET /api/
+--- more_headers
+X-WS: acme
+X-Plan: professional
+--- error_code: 200
+--- response_headers
+!X-Sender-Domains-Version
+
+
+
+=== TEST 19: a store of a newer format is refused at start, with what to do
+--- http_config
+    sender_domains_db $TEST_NGINX_NEWER_STORE;
+    sender_domains_default_from "Reports <reports@platform.example>";
+--- must_die
+--- error_log eval
+qr{sender_domains_db: "[^"]*newer\.mdb" is of format 2, newer than this module's 1: it was written by a newer version of the module; run that version, or restore a backup made for this one}

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Every SES failure during add, refresh, resend, delete and migrate comes
 # back as its JSON error, and the store stays consistent: the row says
 # where it stopped, and the next call completes it.
@@ -312,6 +313,7 @@ no AWS credentials
 --- main_config
 --- http_config
     sender_domains_db $TEST_NGINX_SERVER_ROOT/logs/senders.mdb 16m;
+    sender_domains_default_from "Platform Reports <reports@platform.example>";
     sender_domains_ses_endpoint http://127.0.0.1:$TEST_NGINX_SES_PORT;
     sender_domains_aws_credentials_file $TEST_NGINX_SERVER_ROOT/html/credentials reports;
 --- user_files

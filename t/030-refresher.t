@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # The background refresher: rows turn Verified by themselves, one worker
 # polls at a time (lease), throttling slows it down without losing
 # anything, and it is taken over when its worker dies or nginx reloads.

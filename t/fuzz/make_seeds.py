@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 """
 Writes the hand-made seed inputs of each fuzz target into
 t/fuzz/corpus/<name>/seed-*.  Run it again after changing a target's
@@ -6,8 +7,8 @@ input layout; inputs that the fuzzer found (and `run.sh --merge` kept)
 live next to the seeds under their SHA-1 names and are not touched.
 
 The input layouts are described at the top of each t/fuzz/fuzz_<name>.c.
-SES bodies come from shared/reference/ses-wire.md (live AWS samples,
-the SESv2 model, moto and floci); tokens from t/unit/test_jwt.c.
+SES bodies are live AWS samples and bodies shaped after the SESv2 model,
+moto and floci; tokens from t/unit/test_jwt.c.
 """
 
 import base64

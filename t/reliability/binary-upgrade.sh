@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # A binary upgrade (USR2, WINCH, QUIT) under load: no failed resolve, no
 # lost row, no stale lock, and the new workers take the refresher lease.
 # Runs its own nginx and SES simulator on free ports; prints
@@ -62,6 +63,7 @@ http {
     uwsgi_temp_path $STATE/uwsgi;
     scgi_temp_path $STATE/scgi;
     sender_domains_db $STATE/senders.mdb 32m;
+    sender_domains_default_from "Platform Reports <reports@platform.example>";
     sender_domains_ses_endpoint http://127.0.0.1:$SES_PORT;
     sender_domains_ses_rate 200;
     # one workspace adds in a loop here: no per-workspace limit

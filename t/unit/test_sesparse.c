@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Unit tests: SES response parsing (src/ngx_http_sender_domains_sesparse.c).
@@ -7,7 +8,8 @@
  *     -o /tmp/test_sesparse && valgrind --leak-check=full \
  *     --error-exitcode=1 /tmp/test_sesparse
  *
- * Samples are those of shared/reference/ses-wire.md.
+ * Samples are what live AWS SES sent (messages, headers and bodies as
+ * captured) and what the SESv2 / SESv1 service models define.
  */
 
 
@@ -26,7 +28,7 @@
 #define S(s)  (s), (sizeof(s) - 1)
 
 
-/* ses-wire.md: live AWS, GetEmailIdentity of an email address */
+/* live AWS: GetEmailIdentity of an email address */
 static const char  live_email_get[] =
     "{\"IdentityType\":\"EMAIL_ADDRESS\",\"FeedbackForwardingStatus\":true,"
     "\"VerifiedForSendingStatus\":false,\"DkimAttributes\":{"
@@ -77,7 +79,7 @@ typedef struct {
     sd_ses_status_e   want;
 } error_case_t;
 
-/* ses-wire.md section 1 "Errors", with their modeled HTTP statuses */
+/* the SESv2 model's errors, with their modeled HTTP statuses */
 static const error_case_t  v2_errors[] = {
     { "AlreadyExistsException", 400, SD_SES_ALREADY_EXISTS },
     { "NotFoundException", 404, SD_SES_NOT_FOUND },
@@ -227,7 +229,7 @@ test_v2_messages(void **state)
 
     (void) state;
 
-    /* ses-wire.md: live AlreadyExists message */
+    /* live AWS: the AlreadyExists message */
     sd_ses_classify(400, S("AlreadyExistsException"),
                     S("{\"message\":\"Email identity example.com already "
                       "exist.\"}"), 1, &res);
@@ -299,7 +301,7 @@ test_v2_status_only(void **state)
 
     (void) state;
 
-    /* ses-wire.md: throttling as live AWS sends it */
+    /* throttling as live AWS sends it */
     sd_ses_classify(429, S("TooManyRequestsException"),
                     S("{\"message\":\"Maximum sending rate exceeded.\"}"), 1,
                     &res);
@@ -505,7 +507,7 @@ test_v1_errors(void **state)
 
     (void) state;
 
-    /* ses-wire.md section 2: the live sample */
+    /* SESv1 Query VerifyEmailIdentity: the live sample */
     assert_int_equal(sd_ses_classify_query_xml(400,
         S("<ErrorResponse xmlns=\"http://ses.amazonaws.com/doc/2010-12-01/\">"
           "<Error><Type>Sender</Type><Code>Throttling</Code>"
@@ -564,7 +566,7 @@ test_v1_entities(void **state)
 
     (void) state;
 
-    /* ses-wire.md: live InvalidParameterValue for this operation */
+    /* live AWS: InvalidParameterValue for this operation */
     sd_ses_classify_query_xml(400,
         S("<ErrorResponse><Error><Type>Sender</Type>"
           "<Code>InvalidParameterValue</Code>"

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Unit tests: the LMDB store (src/ngx_http_sender_domains_store.c).
@@ -2159,6 +2160,58 @@ test_tree_key(void **state)
 }
 
 
+/*
+ * The store's format: a new store gets the current one, a closed store is
+ * checked without a lock file, and a newer format is refused by both the
+ * master's check and a worker's open, with a message saying what to do.
+ */
+static void
+test_format(void **state)
+{
+    fx_t         *fx = *state;
+    char          err[512], cmd[1024];
+    sd_store_t   *st;
+
+    /* the store opened by setup() has the current format: accepted */
+    assert_int_equal(sd_store_check_format(fx->path, MAP_SIZE, err,
+                                           sizeof(err)), SD_STORE_OK);
+
+    /* a path that does not exist yet, and an empty file: nothing to check */
+    snprintf(cmd, sizeof(cmd), "%s/absent.mdb", fx->dir);
+    assert_int_equal(sd_store_check_format(cmd, MAP_SIZE, err, sizeof(err)),
+                     SD_STORE_OK);
+
+    sd_store_close(fx->st);
+    fx->st = NULL;
+
+    /* what a newer module would write: format 2 */
+    snprintf(cmd, sizeof(cmd),
+             "printf 'VERSION=3\\nformat=bytevalue\\ntype=btree\\n"
+             "HEADER=END\\n 666f726d6174\\n 02000000\\nDATA=END\\n' "
+             "| mdb_load -n -s meta %s", fx->path);
+    assert_int_equal(system(cmd), 0);
+
+    err[0] = '\0';
+    assert_int_equal(sd_store_check_format(fx->path, MAP_SIZE, err,
+                                           sizeof(err)), SD_STORE_ERROR);
+    assert_non_null(strstr(err, "is of format 2, newer than this module's 1"));
+
+    err[0] = '\0';
+    assert_int_equal(sd_store_open(fx->path, MAP_SIZE, &st, err, sizeof(err)),
+                     SD_STORE_ERROR);
+    assert_non_null(strstr(err, "format 2, newer than this module's 1"));
+    assert_non_null(strstr(err, "restore a backup"));
+
+    /* put back the current format for teardown's reopen-free removal */
+    snprintf(cmd, sizeof(cmd),
+             "printf 'VERSION=3\\nformat=bytevalue\\ntype=btree\\n"
+             "HEADER=END\\n 666f726d6174\\n 01000000\\nDATA=END\\n' "
+             "| mdb_load -n -s meta %s", fx->path);
+    assert_int_equal(system(cmd), 0);
+    fx_open(fx, MAP_SIZE);
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -2166,6 +2219,7 @@ main(int argc, char **argv)
 
     const struct CMUnitTest  tests[] = {
         T(test_open_close),
+        T(test_format),
         T(test_open_missing_dir),
         T(test_claim_get_list),
         T(test_key_limits),
