@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Per-workspace limits (issue 13, section 3): sender_domains_max_identities
 # (default 100) and sender_domains_max_legacy (default 1000).  Past the
 # limit an add, a migrate or a PUT /legacy is 403 limit_reached with the

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Fair shares of SES (issue 13, section 4).
 #   - Per-identity cooldowns: a refresh calls SES at most once per 10 s
 #     (a later one answers the stored row with Retry-After); a resend at

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * What counting a workspace's rows costs an add (docs/performance.md,
  * "Fair shares of SES"): sd_store_claim_max() counts the rows with a

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 """Fairness benchmark (issue 13, docs/performance.md "Fair shares of SES").
 
     /usr/bin/python3 t/bench/fairness.py [--module PATH] [--nginx PATH]

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Unit tests: per-workspace limits in the store (sd_store_claim_max,
  * sd_store_count_ws) and the per-identity cooldowns
