@@ -270,3 +270,18 @@ Content-Type: application/json
 --- error_code: 403
 --- response_body_like
 ^\{"error":\{"code":"limit_reached","message":"This workspace has reached its limit of 1 legacy senders\. [^"]+","limit":1\}\}$
+
+
+
+=== TEST 11: with the expected workspaces given, an unlimited identity count warns at start
+--- http_config eval: ::http_with('sender_domains_max_identities 0 workspaces=10;')
+--- config eval: $::Config
+--- request
+GET /api/
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+--- error_code: 200
+--- error_log
+sender_domains: with an unlimited sender_domains_max_identities one workspace can fill the store (16 MiB) for all 10 workspaces
