@@ -657,7 +657,8 @@ ngx_http_sender_domains_http_deadline_handler(ngx_event_t *ev)
                ((u_char *) ev
                 - offsetof(ngx_http_sender_domains_http_call_t, deadline));
 
-    ngx_log_error(NGX_LOG_WARN, call->log, 0,
+    /* the caller's failure line says "timeout" with the operation */
+    ngx_log_error(NGX_LOG_INFO, call->log, 0,
                   "sender_domains: SES call exceeded its deadline");
 
     ngx_http_sender_domains_http_cancel(call);
@@ -756,7 +757,8 @@ ngx_http_sender_domains_http_finish(ngx_http_sender_domains_http_call_t *call)
     if (call->outcome == NGX_HTTP_SENDER_DOMAINS_HTTP_CONNECT
         && call->curl_error[0])
     {
-        ngx_log_error(NGX_LOG_WARN, call->log, 0,
+        /* curl's words go into the caller's failure line too */
+        ngx_log_error(NGX_LOG_INFO, call->log, 0,
                       "sender_domains: SES connection failed: %s",
                       call->curl_error);
     }

@@ -26,6 +26,7 @@
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_row.h"
 #include "ngx_http_sender_domains_identity.h"
+#include "ngx_http_sender_domains_from.h"
 #include "ngx_http_sender_domains_time.h"
 
 #include <openssl/rand.h>
@@ -248,7 +249,8 @@ ngx_http_sender_domains_load_row(ngx_http_request_t *r,
     if (ctx->row == NULL || !json_is_object(ctx->row)) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "sender_domains: unreadable row \"%V\" (workspace "
-                      "\"%V\")", &ctx->name, &ctx->caller.workspace);
+                      "\"%V\")", &ctx->name,
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace));
         return ngx_http_sender_domains_error(r,
                    NGX_HTTP_INTERNAL_SERVER_ERROR, "storage_error",
                    "This sender's stored record cannot be read; see the "
@@ -501,6 +503,13 @@ ngx_http_sender_domains_check_sender_name(ngx_http_request_t *r,
 
     n = sd_sender_name_validate((char *) in->data, in->len, (char *) buf,
                                 SD_SENDER_NAME_BUFSZ, &msg);
+
+    /* RFC 5322: the From line it makes stays within 998 octets */
+    if (n > 0 && sd_from_name_fits((char *) buf, n) != SD_OK) {
+        msg = sd_strerror(SD_ERR_NAME_LINE_LONG);
+        n = -1;
+    }
+
     if (n < 0) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
                                              "invalid_sender_name", msg);
@@ -538,39 +547,17 @@ ngx_http_sender_domains_claim_nonce(json_t *row)
 }
 
 
-/* 1 when SES's answer carries our claim tag with this row's value */
+/* 1 when SES's answer (parsed) carries our claim tag with this row's value */
 
 static ngx_int_t
-ngx_http_sender_domains_tagged_ours(json_t *row, ngx_str_t *body)
+ngx_http_sender_domains_tagged_ours(json_t *row, sd_ses_identity_t *si)
 {
-    size_t       i;
-    json_t      *j, *tag;
-    ngx_int_t    ours;
-    const char  *claim, *key, *value;
+    const char  *claim;
 
     claim = sd_row_str(row, "_claim");
-    if (claim == NULL) {
-        return 0;
-    }
 
-    j = json_loadb((char *) body->data, body->len, 0, NULL);
-    ours = 0;
-
-    json_array_foreach(json_object_get(j, "Tags"), i, tag) {
-        key = json_string_value(json_object_get(tag, "Key"));
-        value = json_string_value(json_object_get(tag, "Value"));
-
-        if (key && value
-            && ngx_strcmp(key, NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG) == 0
-            && ngx_strcmp(value, claim) == 0)
-        {
-            ours = 1;
-        }
-    }
-
-    json_decref(j);
-
-    return ours;
+    return claim != NULL && si->claim[0] != '\0'
+           && ngx_strcmp(si->claim, claim) == 0;
 }
 
 
@@ -635,6 +622,14 @@ ngx_http_sender_domains_add(ngx_http_request_t *r,
                               SD_EMAIL_BUFSZ, &msg)
         : sd_email_normalize((char *) id.data, id.len, (char *) buf,
                              SD_EMAIL_BUFSZ, &msg);
+
+    /* an address that mail readers would decode: kept out of From */
+    if (n > 0 && !ctx->is_domain
+        && sd_email_header_check((char *) buf, n, &msg) != SD_OK)
+    {
+        n = -1;
+    }
+
     if (n <= 0) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
                                              "invalid_identity", msg);
@@ -775,7 +770,7 @@ ngx_http_sender_domains_claim(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
                       "sender_domains: workspace \"%V\" holds its limit of "
                       "%ui identities; \"%V\" refused",
-                      &ctx->caller.workspace, smcf->max_identities,
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace), smcf->max_identities,
                       &ctx->name);
         return ngx_http_sender_domains_limit_error(r, smcf->max_identities,
                    "identities");
@@ -783,7 +778,8 @@ ngx_http_sender_domains_claim(ngx_http_request_t *r,
     case SD_STORE_OK:
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "sender_domains: workspace \"%V\" claimed \"%V\"",
-                      &ctx->caller.workspace, &ctx->name);
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                      &ctx->name);
         break;
 
     case SD_STORE_CONFLICT:
@@ -1053,10 +1049,21 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
     case SD_STEP_GET:
 
         if (st == SD_SES_NOT_FOUND && ctx->step == SD_STEP_GET) {
-            /* removed from SES behind our back: the next refresh re-adds */
-            sd_row_set_state(ctx->row, SD_STATE_CREATING);
-            json_object_set_new(ctx->row, "verified_for_sending",
-                                json_false());
+            /*
+             * removed from SES behind our back: the next refresh re-adds
+             * it, its MAIL FROM included
+             */
+            sd_row_set_gone(ctx->row);
+            ngx_cpystrn((u_char *) ses->result.message,
+                        (u_char *) SD_ROW_GONE_MESSAGE,
+                        sizeof(ses->result.message));
+            ses->result.ses_message = 0;
+
+            ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                          "sender_domains: workspace \"%V\": Amazon SES no "
+                          "longer has \"%V\"; the next refresh adds it again",
+                          &ctx->caller.workspace, &ctx->name);
+
             return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
         }
 
@@ -1076,8 +1083,7 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
 
         if (ctx->step == SD_STEP_ADOPT) {
             json_object_set_new(ctx->row, "origin",
-                json_string(ngx_http_sender_domains_tagged_ours(ctx->row,
-                                                                &ses->body)
+                json_string(ngx_http_sender_domains_tagged_ours(ctx->row, &si)
                             ? "created" : "adopted"));
         }
 
@@ -1130,8 +1136,19 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
     case SD_STEP_DELETE_PROBE:
 
         /* a half-added row: did its CreateEmailIdentity happen after all? */
+        if (st == SD_SES_OK) {
+            st = sd_ses_parse_identity((char *) ses->body.data,
+                                       ses->body.len, &si);
+            if (st != SD_SES_OK) {
+                /* unreadable: keep the row rather than orphan an identity */
+                sd_ses_result_set(&ses->result, st);
+                return ngx_http_sender_domains_ses_error(r, ctx,
+                                                         &ses->result);
+            }
+        }
+
         if (st == SD_SES_OK
-            && ngx_http_sender_domains_tagged_ours(ctx->row, &ses->body))
+            && ngx_http_sender_domains_tagged_ours(ctx->row, &si))
         {
             return ngx_http_sender_domains_call(r, ctx, SD_STEP_DELETE,
                                                 SD_SES_OP_DELETE, NULL);
@@ -1159,7 +1176,9 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
 
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "sender_domains: workspace \"%V\" removed \"%V\" "
-                      "(deleted in SES)", &ctx->caller.workspace, &ctx->name);
+                      "(deleted in SES)",
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                      &ctx->name);
 
         return ngx_http_sender_domains_send_empty(r, NGX_HTTP_NO_CONTENT);
 
@@ -1177,10 +1196,10 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
 
         if (st == SD_SES_OK
             && sd_row_in_state(ctx->row, SD_STATE_CREATING)
-            && ngx_http_sender_domains_tagged_ours(ctx->row, &ses->body)
             && sd_ses_parse_identity((char *) ses->body.data, ses->body.len,
                                      &si)
-               == SD_SES_OK)
+               == SD_SES_OK
+            && ngx_http_sender_domains_tagged_ours(ctx->row, &si))
         {
             sd_row_apply_ses(ctx->row, &si, now);
             json_object_set_new(ctx->row, "origin", json_string("created"));
@@ -1283,6 +1302,11 @@ ngx_http_sender_domains_ses_error(ngx_http_request_t *r,
         break;
 
     default:
+        if (res->status == SD_SES_NOT_FOUND && ctx->step == SD_STEP_GET) {
+            p = ngx_snprintf(msg, sizeof(msg) - 1, "%s", res->message);
+            break;
+        }
+
         if (res->status == SD_SES_MALFORMED) {
             /* SES refused nothing: its answer was unreadable */
             p = ngx_snprintf(msg, sizeof(msg) - 1, "%s Try again.",
@@ -1420,8 +1444,9 @@ ngx_http_sender_domains_release(ngx_http_request_t *r,
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "sender_domains: workspace \"%V\" released \"%V\" "
-                  "(kept in SES: %s)", &ctx->caller.workspace, &ctx->name,
-                  why);
+                  "(kept in SES: %s)",
+                  ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                  &ctx->name, why);
 
     return ngx_http_sender_domains_send_empty(r, NGX_HTTP_NO_CONTENT);
 }
@@ -1499,7 +1524,7 @@ ngx_http_sender_domains_refresh(ngx_http_request_t *r,
         ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "sender_domains: refresh of \"%V\" (workspace "
                        "\"%V\") answered from the store for %L s",
-                       &ctx->name, &ctx->caller.workspace, wait);
+                       &ctx->name, ngx_http_sender_domains_log_esc(&ctx->caller.workspace), wait);
 
         ngx_http_sender_domains_retry_after(r, wait);
 
@@ -1561,7 +1586,7 @@ ngx_http_sender_domains_resend(ngx_http_request_t *r,
     if (wait) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "sender_domains: resend to \"%V\" (workspace \"%V\") "
-                      "refused for %L s", &ctx->name, &ctx->caller.workspace,
+                      "refused for %L s", &ctx->name, ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
                       wait);
 
         if (ctx->cool_daily) {
@@ -1862,7 +1887,7 @@ ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
                       "sender_domains: workspace \"%V\" sent %uz legacy "
                       "senders, more than the limit of %ui; none stored",
-                      &ctx->caller.workspace, n, smcf->max_legacy);
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace), n, smcf->max_legacy);
         return ngx_http_sender_domains_limit_error(r, smcf->max_legacy,
                    "legacy senders");
     }
@@ -1904,6 +1929,13 @@ ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
         len = sd_email_normalize(json_string_value(addr),
                                  json_string_length(addr), (char *) buf,
                                  SD_EMAIL_BUFSZ, &msg);
+
+        if (len > 0
+            && sd_email_header_check((char *) buf, len, &msg) != SD_OK)
+        {
+            len = -1;
+        }
+
         if (len <= 0) {
             rc = ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
                                                "invalid_identity", msg);

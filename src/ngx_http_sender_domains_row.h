@@ -44,6 +44,17 @@ void sd_row_set_time(json_t *row, const char *key, int64_t t);
 void sd_row_set_error(json_t *row, const char *code, const char *message);
 void sd_row_clear_error(json_t *row);
 
+/*
+ * SES no longer has the identity (deleted outside this module): back to
+ * "creating", not verified, and a domain's MAIL FROM forgotten but its
+ * label kept, so that re-creating the identity configures it again.
+ */
+void sd_row_set_gone(json_t *row);
+
+#define SD_ROW_GONE_MESSAGE                                                  \
+    "Amazon SES no longer has this identity (it was deleted outside this "   \
+    "module); the next refresh adds it again."
+
 /* copies what SES reports onto the row (statuses, tokens, MAIL FROM) */
 void sd_row_apply_ses(json_t *row, const sd_ses_identity_t *si, int64_t now);
 

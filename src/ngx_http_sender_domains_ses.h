@@ -15,7 +15,7 @@
 
 
 /* the tag on identities this module creates; its value names the claim */
-#define NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG  "sender-domains:claim"
+#define NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG  SD_SES_CLAIM_TAG
 
 
 typedef enum {

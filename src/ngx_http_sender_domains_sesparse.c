@@ -72,6 +72,7 @@ static int sd_ses_parse_tokens(const json_t *tokens,
     sd_ses_identity_t *ident);
 static int sd_ses_parse_mail_from(const json_t *mf,
     sd_ses_identity_t *ident);
+static int sd_ses_parse_tags(const json_t *tags, sd_ses_identity_t *ident);
 static int sd_ses_parse_verif_info(const json_t *vi,
     sd_ses_identity_t *ident);
 static int sd_ses_field_str(const json_t *obj, const char *key,
@@ -1264,7 +1265,8 @@ sd_ses_parse_identity(const char *body, size_t len, sd_ses_identity_t *ident)
 
     if ((dkim != NULL && sd_ses_parse_dkim(dkim, ident) != 0)
         || (mf != NULL && sd_ses_parse_mail_from(mf, ident) != 0)
-        || (vi != NULL && sd_ses_parse_verif_info(vi, ident) != 0))
+        || (vi != NULL && sd_ses_parse_verif_info(vi, ident) != 0)
+        || sd_ses_parse_tags(json_object_get(root, "Tags"), ident) != 0)
     {
         goto done;
     }
@@ -1457,6 +1459,54 @@ sd_ses_parse_verif_info(const json_t *vi, sd_ses_identity_t *ident)
                           &ident->verification_info.last_success) != 0)
     {
         sd_ses_malformed(ident, "VerificationInfo.LastSuccessTimestamp");
+    }
+
+    return 0;
+}
+
+
+/*
+ * Tags: a list of {"Key": string, "Value": string} (SESv2's Tag shape,
+ * both members required).  Only the claim tag is read; SES refuses two
+ * tags with one key, so the first is the one.  A list of another shape is
+ * a malformed answer, as any other field of the wrong type.
+ */
+static int
+sd_ses_parse_tags(const json_t *tags, sd_ses_identity_t *ident)
+{
+    size_t        i, klen, vlen;
+    json_t       *tag;
+    const char   *k, *v;
+
+    if (tags == NULL || json_is_null(tags)) {
+        return 0;
+    }
+
+    if (!json_is_array(tags)) {
+        sd_ses_malformed(ident, "Tags");
+    }
+
+    json_array_foreach(tags, i, tag) {
+
+        if (!json_is_object(tag)
+            || sd_ses_field_str(tag, "Key", &k, &klen) != 0
+            || sd_ses_field_str(tag, "Value", &v, &vlen) != 0
+            || k == NULL || v == NULL)
+        {
+            sd_ses_malformed(ident, "Tags");
+        }
+
+        if (ident->claim[0] != '\0'
+            || klen != sizeof(SD_SES_CLAIM_TAG) - 1
+            || memcmp(k, SD_SES_CLAIM_TAG, klen) != 0
+            || vlen == 0 || vlen > SD_SES_CLAIM_LEN
+            || sd_ses_has_ctl(v, vlen))
+        {
+            continue;
+        }
+
+        memcpy(ident->claim, v, vlen);
+        ident->claim[vlen] = '\0';
     }
 
     return 0;

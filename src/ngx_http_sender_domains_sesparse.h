@@ -25,6 +25,13 @@
 #define SD_SES_DOMAIN_LEN         253    /* longest domain name accepted */
 #define SD_SES_ORIGIN_LEN         40
 #define SD_SES_VERIF_ERROR_LEN    40
+#define SD_SES_CLAIM_LEN          64     /* longest claim tag value kept */
+
+/*
+ * The tag CreateEmailIdentity sets: its value names the claim (row) that
+ * created the identity, so that an answer lost in transit is recognised.
+ */
+#define SD_SES_CLAIM_TAG          "sender-domains:claim"
 
 
 typedef enum {
@@ -111,6 +118,13 @@ typedef struct {
         int64_t             last_checked;     /* epoch seconds, 0: never */
         int64_t             last_success;     /* epoch seconds, 0: never */
     } verification_info;
+
+    /*
+     * Tags: the value of the SD_SES_CLAIM_TAG tag, "" when there is none
+     * (or one longer than SD_SES_CLAIM_LEN or with control characters,
+     * which no claim of this module is).  Other tags are ignored.
+     */
+    char                    claim[SD_SES_CLAIM_LEN + 1];
 
     /* on SD_SES_MALFORMED: the offending field, for the error log */
     const char             *malformed_field;

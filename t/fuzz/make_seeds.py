@@ -301,6 +301,26 @@ IDENTITY_BODIES = {
     "bad-types": {"IdentityType": 1, "VerifiedForSendingStatus": "true"},
     "nulls": {"IdentityType": None, "DkimAttributes": None,
               "MailFromAttributes": None, "VerificationInfo": None},
+    # Tags: the claim tag CreateEmailIdentity sets, read by an adoption
+    "tags-claim": {
+        "IdentityType": "DOMAIN", "VerifiedForSendingStatus": False,
+        "DkimAttributes": {"Status": "PENDING", "Tokens": ["t1", "t2", "t3"]},
+        "Tags": [{"Key": "sender-domains:claim",
+                  "Value": "0123456789abcdef01234567"}]},
+    "tags-mixed": {
+        "IdentityType": "EMAIL_ADDRESS", "VerificationStatus": "PENDING",
+        "Tags": [{"Key": "ws", "Value": "42"},
+                 {"Key": "sender-domains:claim", "Value": "c1"},
+                 {"Key": "sender-domains:claim", "Value": "c2"},
+                 {"Key": "sender-domains:claim", "Value": "x" * 65},
+                 {"Key": "Sender-Domains:Claim", "Value": "c3"}]},
+    "tags-bad-value": {"Tags": [{"Key": "sender-domains:claim",
+                                 "Value": "a\nb"}]},
+    "tags-not-list": {"Tags": {"Key": "sender-domains:claim",
+                               "Value": "c1"}},
+    "tags-bad-member": {"Tags": [{"Key": "sender-domains:claim"},
+                                 {"Key": 1, "Value": "x"}]},
+    "tags-empty": {"IdentityType": "DOMAIN", "Tags": []},
 }
 
 

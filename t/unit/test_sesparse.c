@@ -843,6 +843,68 @@ test_identity_malformed(void **state)
 }
 
 
+/* Tags: only the claim tag is kept; a list of another shape is malformed */
+
+static void
+expect_claim(const char *body, const char *claim)
+{
+    sd_ses_identity_t  id;
+
+    assert_int_equal(sd_ses_parse_identity(body, strlen(body), &id),
+                     SD_SES_OK);
+    assert_string_equal(id.claim, claim);
+}
+
+
+static void
+test_identity_tags(void **state)
+{
+    (void) state;
+
+    expect_claim(live_email_get, "");
+    expect_claim(domain_get, "");
+    expect_claim("{}", "");
+    expect_claim("{\"Tags\":null}", "");
+    expect_claim("{\"Tags\":[{\"Key\":\"sender-domains:claim\","
+                 "\"Value\":\"0123456789abcdef01234567\"}]}",
+                 "0123456789abcdef01234567");
+    expect_claim("{\"Tags\":[{\"Key\":\"ws\",\"Value\":\"42\"},"
+                 "{\"Value\":\"c1\",\"Key\":\"sender-domains:claim\"},"
+                 "{\"Key\":\"sender-domains:claim\",\"Value\":\"c2\"}]}",
+                 "c1");
+
+    /* not our key: a prefix, a longer key, another case */
+    expect_claim("{\"Tags\":[{\"Key\":\"sender-domains:clai\","
+                 "\"Value\":\"x\"}]}", "");
+    expect_claim("{\"Tags\":[{\"Key\":\"sender-domains:claims\","
+                 "\"Value\":\"x\"}]}", "");
+    expect_claim("{\"Tags\":[{\"Key\":\"Sender-Domains:Claim\","
+                 "\"Value\":\"x\"}]}", "");
+
+    /* a NUL inside a string: the whole answer is refused (jansson) */
+    expect_malformed("{\"Tags\":[{\"Key\":\"sender-domains:claim\","
+                     "\"Value\":\"ab\\u0000\"}]}", "(body)");
+
+    /* a value no claim of ours can be: empty, too long, control bytes */
+    expect_claim("{\"Tags\":[{\"Key\":\"sender-domains:claim\","
+                 "\"Value\":\"\"}]}", "");
+    expect_claim("{\"Tags\":[{\"Key\":\"sender-domains:claim\",\"Value\":"
+                 "\"0123456789012345678901234567890123456789012345678901234567"
+                 "890123456789\"}]}", "");
+    expect_claim("{\"Tags\":[{\"Key\":\"sender-domains:claim\","
+                 "\"Value\":\"ab\\ncd\"}]}", "");
+
+    expect_malformed("{\"Tags\":{}}", "Tags");
+    expect_malformed("{\"Tags\":\"sender-domains:claim\"}", "Tags");
+    expect_malformed("{\"Tags\":[1]}", "Tags");
+    expect_malformed("{\"Tags\":[{\"Key\":\"ws\"}]}", "Tags");
+    expect_malformed("{\"Tags\":[{\"Value\":\"x\"}]}", "Tags");
+    expect_malformed("{\"Tags\":[{\"Key\":1,\"Value\":\"x\"}]}", "Tags");
+    expect_malformed("{\"Tags\":[{\"Key\":\"sender-domains:claim\","
+                     "\"Value\":[\"c1\"]}]}", "Tags");
+}
+
+
 static void
 test_status_names(void **state)
 {
@@ -1066,6 +1128,7 @@ main(void)
         cmocka_unit_test(test_identity_domain),
         cmocka_unit_test(test_identity_tolerant),
         cmocka_unit_test(test_identity_malformed),
+        cmocka_unit_test(test_identity_tags),
         cmocka_unit_test(test_status_names),
         cmocka_unit_test(test_list_pages),
         cmocka_unit_test(test_list_malformed),
