@@ -16,6 +16,7 @@
 #include "ngx_http_sender_domains_http.h"
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_refresh.h"
+#include "ngx_http_sender_domains_metrics.h"
 
 
 static void *ngx_http_sender_domains_create_main_conf(ngx_conf_t *cf);
@@ -164,6 +165,13 @@ static ngx_command_t  ngx_http_sender_domains_commands[] = {
       offsetof(ngx_http_sender_domains_loc_conf_t, version_header),
       NULL },
 
+    { ngx_string("sender_domains_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_sender_domains_metrics_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -299,7 +307,8 @@ ngx_http_sender_domains_init_main_conf(ngx_conf_t *cf, void *conf)
 
     /* the SES call budget shared by all workers; its init prepares the store */
     if (smcf->db_path.len
-        && ngx_http_sender_domains_zone_add(cf) != NGX_OK)
+        && (ngx_http_sender_domains_zone_add(cf) != NGX_OK
+            || ngx_http_sender_domains_metrics_zone_add(cf) != NGX_OK))
     {
         return NGX_CONF_ERROR;
     }
@@ -930,7 +939,7 @@ ngx_http_sender_domains_init(ngx_conf_t *cf)
         ngx_str_set(&smcf->default_address, "no-reply@example.com");
     }
 
-    return NGX_OK;
+    return ngx_http_sender_domains_metrics_init(cf);
 }
 
 
@@ -1051,6 +1060,9 @@ ngx_http_sender_domains_init_process(ngx_cycle_t *cycle)
     ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
                   "sender_domains " SD_VERSION ": store \"%V\" opened, "
                   "map %uzm", &smcf->db_path, smcf->db_size >> 20);
+
+    ngx_http_sender_domains_metrics_init_process(cycle,
+                                           ngx_http_sender_domains_db_handle);
 
     if (ngx_http_sender_domains_http_init(cycle) != NGX_OK) {
         return NGX_ERROR;

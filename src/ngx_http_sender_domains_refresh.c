@@ -33,6 +33,7 @@
 #include "ngx_http_sender_domains_refresh.h"
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_row.h"
+#include "ngx_http_sender_domains_metrics.h"
 
 
 #define NGX_HTTP_SENDER_DOMAINS_BATCH          1000   /* rows per cycle */
@@ -308,6 +309,8 @@ ngx_http_sender_domains_rate_take(ngx_uint_t background)
         wait = (need - sh->millitokens + rate - 1) / rate;
     }
 
+    ngx_http_sender_domains_metric_budget(sh->millitokens);
+
     ngx_shmtx_unlock(&shpool->mutex);
 
     return (ngx_msec_t) wait;
@@ -514,6 +517,7 @@ ngx_http_sender_domains_refresh_tick(ngx_event_t *ev)
     }
 
     ngx_http_sender_domains_leader = acquired;
+    ngx_http_sender_domains_metric_tick(st, acquired);
 
     if (acquired && ngx_http_sender_domains_poll == NULL) {
         ngx_http_sender_domains_poll_start((ngx_cycle_t *) ngx_cycle);
@@ -622,6 +626,7 @@ ngx_http_sender_domains_poll_start(ngx_cycle_t *cycle)
                    "sender_domains: %ui rows due", poll->due.nelts);
 
     ngx_http_sender_domains_poll = poll;
+    ngx_http_sender_domains_metric_cycle(0);
 
     ngx_http_sender_domains_poll_plan(poll);
 
@@ -928,6 +933,8 @@ ngx_http_sender_domains_result(ngx_http_sender_domains_due_t *row,
     ngx_pool_t                        *pool;
     ngx_http_sender_domains_batch_t   *b;
     ngx_http_sender_domains_change_t  *ch;
+
+    ngx_http_sender_domains_metric_poll(outcome);
 
     b = ngx_http_sender_domains_batch;
 
@@ -1324,6 +1331,7 @@ ngx_http_sender_domains_poll_end(ngx_http_sender_domains_poll_t *poll)
 
     /* the batch points at this cycle's rows: save it before they go */
     ngx_http_sender_domains_save();
+    ngx_http_sender_domains_metric_cycle(1);
 
     if (ngx_http_sender_domains_poll == poll) {
         ngx_http_sender_domains_poll = NULL;

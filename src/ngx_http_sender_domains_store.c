@@ -37,6 +37,11 @@ struct sd_store_s {
     MDB_dbi                 meta;
     MDB_txn                *rtxn;       /* a reset read txn, kept for reuse */
     int                     last_rc;
+
+    /* the write transaction's changes to the tally, told on commit */
+    sd_store_tally_t        delta;
+    sd_store_tally_pt       tally;
+    void                   *tally_ctx;
 };
 
 
@@ -65,6 +70,8 @@ static int sd_store_claim_value(char *out, const char *ws, size_t ws_len,
 static int sd_store_format(MDB_txn *txn, MDB_dbi meta, unsigned *format);
 static int sd_store_format_set(MDB_txn *txn, MDB_dbi meta, char *err,
     size_t err_size);
+static void sd_store_tally_note(sd_store_t *st, int legacy, int had,
+    unsigned old, const sd_record_t *rec);
 
 
 #define SD_STORE_FORMAT_KEY  "format"
@@ -375,6 +382,10 @@ sd_store_begin(sd_store_t *st, unsigned flags, MDB_txn **txn)
 
     rc = MDB_PANIC;  /* always set below; clang cannot tell */
 
+    if (!(flags & MDB_RDONLY)) {
+        memset(&st->delta, 0, sizeof(sd_store_tally_t));
+    }
+
     for (tries = 0; tries < 3; tries++) {
         rc = mdb_txn_begin(st->env, NULL, flags, txn);
 
@@ -448,7 +459,18 @@ sd_store_read_end(sd_store_t *st, MDB_txn *txn)
 static int
 sd_store_commit(sd_store_t *st, MDB_txn *txn, int redoable)
 {
-    int  rc;
+    int               rc;
+    size_t            k, s;
+    sd_store_tally_t  undo;
+
+    /*
+     * The tally is told while this process still holds the write lock,
+     * so a count taken by another process under the lock never misses
+     * or doubles it; a failed commit takes it back.
+     */
+    if (st->tally) {
+        st->tally(st->tally_ctx, &st->delta);
+    }
 
     if (redoable) {
         (void) mdb_env_set_flags(st->env, MDB_NOMETASYNC, 1);
@@ -459,6 +481,19 @@ sd_store_commit(sd_store_t *st, MDB_txn *txn, int redoable)
     if (redoable) {
         (void) mdb_env_set_flags(st->env, MDB_NOMETASYNC, 0);
     }
+
+    if (rc != 0 && st->tally) {
+        for (k = 0; k < SD_TALLY_KINDS; k++) {
+            for (s = 0; s < SD_TALLY_STATES; s++) {
+                undo.n[k][s] = -st->delta.n[k][s];
+            }
+        }
+
+        undo.lost = -st->delta.lost;
+        st->tally(st->tally_ctx, &undo);
+    }
+
+    memset(&st->delta, 0, sizeof(sd_store_tally_t));
 
     return rc;
 }
@@ -619,16 +654,18 @@ static int
 sd_store_put_identity(sd_store_t *st, MDB_txn *txn, MDB_val *key,
     const sd_record_t *rec)
 {
-    int          rc;
+    int          rc, had;
     int64_t      old;
     MDB_val      v;
     sd_record_t  cur;
 
     old = 0;
+    had = 0;
 
     if (mdb_get(txn, st->identities, key, &v) == 0) {
         sd_store_decode(&v, &cur);
         old = cur.next_check;
+        had = 1;
     }
 
     rc = sd_store_reschedule(st, txn, key, old, rec->next_check);
@@ -636,7 +673,14 @@ sd_store_put_identity(sd_store_t *st, MDB_txn *txn, MDB_val *key,
         return rc;
     }
 
-    return sd_store_put_record(txn, st->identities, key, rec);
+    rc = sd_store_put_record(txn, st->identities, key, rec);
+    if (rc != 0) {
+        return rc;
+    }
+
+    sd_store_tally_note(st, 0, had, had ? cur.flags : 0, rec);
+
+    return 0;
 }
 
 
@@ -1127,7 +1171,7 @@ sd_store_claim(sd_store_t *st, const char *ws, size_t ws_len, const char *id,
     }
 
     if (rc == 0) {
-        rc = mdb_txn_commit(txn);
+        rc = sd_store_commit(st, txn, 0);
 
     } else {
         mdb_txn_abort(txn);
@@ -1334,7 +1378,7 @@ sd_store_modify(sd_store_t *st, const char *ws, size_t ws_len,
     rc = sd_store_modify_row(st, txn, &ch, modify, done);
 
     if (rc == 0 && !ch.skipped) {
-        rc = mdb_txn_commit(txn);
+        rc = sd_store_commit(st, txn, 0);
 
     } else {
         mdb_txn_abort(txn);
@@ -1470,6 +1514,7 @@ sd_store_delete(sd_store_t *st, const char *ws, size_t ws_len,
         sd_record_t  cur;
 
         sd_store_decode(&cval, &cur);
+        sd_store_tally_note(st, 0, 1, cur.flags, NULL);
         rc = sd_store_reschedule(st, txn, &k, cur.next_check, 0);
     }
 
@@ -1489,7 +1534,7 @@ sd_store_delete(sd_store_t *st, const char *ws, size_t ws_len,
     }
 
     if (rc == 0) {
-        rc = mdb_txn_commit(txn);
+        rc = sd_store_commit(st, txn, 0);
 
     } else {
         mdb_txn_abort(txn);
@@ -1547,6 +1592,11 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
             break;
         }
 
+        if (v.mv_size > 1) {
+            sd_store_tally_note(st, 1, 1, ((unsigned char *) v.mv_data)[1],
+                                NULL);
+        }
+
         rc = mdb_cursor_del(cur, 0);
         if (rc != 0) {
             break;
@@ -1568,10 +1618,14 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
         k.mv_data = kbuf;
         k.mv_size = sd_store_key(ws, ws_len, ids[i], id_lens[i], kbuf);
         rc = sd_store_put_record(txn, st->legacy, &k, &recs[i]);
+
+        if (rc == 0) {
+            sd_store_tally_note(st, 1, 0, 0, &recs[i]);
+        }
     }
 
     if (rc == 0) {
-        rc = mdb_txn_commit(txn);
+        rc = sd_store_commit(st, txn, 0);
 
     } else {
         mdb_txn_abort(txn);
@@ -1908,5 +1962,195 @@ sd_store_resolve(sd_store_t *st, const char *ws, size_t ws_len,
 done:
 
     sd_store_read_end(st, txn);
+    return SD_STORE_OK;
+}
+
+
+/* ---- the tally: identities by kind and state ---------------------------- */
+
+
+static void
+sd_store_tally_slot(int legacy, unsigned flags, size_t *kind, size_t *state)
+{
+    *kind = legacy ? SD_TALLY_LEGACY
+                   : (flags & SD_REC_DOMAIN) ? SD_TALLY_DOMAIN
+                                             : SD_TALLY_EMAIL;
+
+    *state = (flags & SD_REC_FAILED) ? SD_TALLY_FAILED
+             : (flags & SD_REC_VERIFIED) ? SD_TALLY_VERIFIED
+                                         : SD_TALLY_PENDING;
+}
+
+
+static void
+sd_store_tally_note(sd_store_t *st, int legacy, int had, unsigned old,
+    const sd_record_t *rec)
+{
+    size_t  k, s;
+
+    if (had) {
+        sd_store_tally_slot(legacy, old, &k, &s);
+        st->delta.n[k][s]--;
+    }
+
+    if (rec) {
+        sd_store_tally_slot(legacy, rec->flags, &k, &s);
+        st->delta.n[k][s]++;
+
+        if (had && (old & SD_REC_VERIFIED) && !(rec->flags & SD_REC_VERIFIED))
+        {
+            st->delta.lost++;
+        }
+    }
+}
+
+
+void
+sd_store_set_tally(sd_store_t *st, sd_store_tally_pt tally, void *ctx)
+{
+    st->tally = tally;
+    st->tally_ctx = ctx;
+}
+
+
+static int
+sd_store_tally_db(MDB_txn *txn, MDB_dbi dbi, int legacy, sd_store_tally_t *t)
+{
+    int          rc;
+    size_t       k, s;
+    MDB_val      key, v;
+    MDB_cursor  *cur;
+
+    rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    rc = mdb_cursor_get(cur, &key, &v, MDB_FIRST);
+
+    while (rc == 0) {
+        if (v.mv_size > 1) {
+            sd_store_tally_slot(legacy, ((unsigned char *) v.mv_data)[1],
+                                &k, &s);
+            t->n[k][s]++;
+        }
+
+        rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+    }
+
+    mdb_cursor_close(cur);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+
+sd_store_rc_e
+sd_store_tally_count(sd_store_t *st, sd_store_tally_pt set, void *ctx)
+{
+    int               rc;
+    MDB_txn          *txn;
+    sd_store_tally_t  t;
+
+    memset(&t, 0, sizeof(sd_store_tally_t));
+
+    /* the write lock: no other process commits (and tells) meanwhile */
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = sd_store_tally_db(txn, st->identities, 0, &t);
+
+    if (rc == 0) {
+        rc = sd_store_tally_db(txn, st->legacy, 1, &t);
+    }
+
+    if (rc == 0) {
+        set(ctx, &t);
+    }
+
+    mdb_txn_abort(txn);
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_usage(sd_store_t *st, sd_store_usage_t *u)
+{
+    int          rc;
+    MDB_stat     stat;
+    MDB_envinfo  info;
+
+    rc = mdb_env_info(st->env, &info);
+    if (rc == 0) {
+        rc = mdb_env_stat(st->env, &stat);
+    }
+
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    u->map_size = info.me_mapsize;
+    u->page_size = stat.ms_psize;
+    u->pages_used = info.me_last_pgno + 1;
+
+    return SD_STORE_OK;
+}
+
+
+sd_store_rc_e
+sd_store_due_stats(sd_store_t *st, int64_t now, size_t max, size_t *due,
+    int64_t *oldest)
+{
+    int          rc;
+    size_t       n;
+    MDB_txn     *txn;
+    MDB_val      k, v;
+    MDB_cursor  *cur;
+
+    *due = 0;
+    *oldest = 0;
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = mdb_cursor_open(txn, st->due, &cur);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return sd_store_map(st, rc);
+    }
+
+    n = 0;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+
+    /* keys start with the due time, big-endian: oldest first */
+    while (rc == 0 && n < max && k.mv_size >= 8) {
+        int64_t  t = 0;
+        size_t   i;
+
+        for (i = 0; i < 8; i++) {
+            t = (t << 8) | ((unsigned char *) k.mv_data)[i];
+        }
+
+        if (t > now) {
+            break;
+        }
+
+        if (n == 0) {
+            *oldest = t;
+        }
+
+        n++;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+
+    *due = n;
+
     return SD_STORE_OK;
 }

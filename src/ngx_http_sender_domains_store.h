@@ -218,6 +218,44 @@ sd_store_rc_e sd_store_resolve(sd_store_t *store, const char *ws,
     sd_resolve_t *res);
 
 
+/*
+ * The tally: identity rows by kind and state (from the header's flags),
+ * for the metrics.  Each write transaction's changes are told to "tally"
+ * just before it commits, while the process holds LMDB's write lock (and
+ * taken back, negated, if the commit fails); sd_store_tally_count()
+ * counts everything under the same lock and hands the totals to "set".
+ * "lost" counts rows that were verified for sending and no longer are.
+ */
+enum { SD_TALLY_DOMAIN = 0, SD_TALLY_EMAIL, SD_TALLY_LEGACY, SD_TALLY_KINDS };
+enum { SD_TALLY_PENDING = 0, SD_TALLY_VERIFIED, SD_TALLY_FAILED,
+       SD_TALLY_STATES };
+
+typedef struct {
+    int64_t                 n[SD_TALLY_KINDS][SD_TALLY_STATES];
+    int64_t                 lost;
+} sd_store_tally_t;
+
+typedef void (*sd_store_tally_pt)(void *ctx, const sd_store_tally_t *t);
+
+void sd_store_set_tally(sd_store_t *store, sd_store_tally_pt tally,
+    void *ctx);
+sd_store_rc_e sd_store_tally_count(sd_store_t *store, sd_store_tally_pt set,
+    void *ctx);
+
+/* the map's size and how much of it is used */
+typedef struct {
+    size_t                  map_size;
+    size_t                  page_size;
+    size_t                  pages_used;
+} sd_store_usage_t;
+
+sd_store_rc_e sd_store_usage(sd_store_t *store, sd_store_usage_t *u);
+
+/* how many rows are due now (at most "max" looked at), the oldest's time */
+sd_store_rc_e sd_store_due_stats(sd_store_t *store, int64_t now, size_t max,
+    size_t *due, int64_t *oldest);
+
+
 /* helpers shared with tests */
 size_t sd_store_tree_key(const char *id, size_t id_len, char *out,
     size_t out_size);
