@@ -18,6 +18,7 @@
 #include "ngx_http_sender_domains_http.h"
 #include "ngx_http_sender_domains_metrics.h"
 #include "ngx_http_sender_domains_prom.h"
+#include "ngx_http_sender_domains_webhook.h"
 
 
 /* a leader counts at most this many due rows per tick */
@@ -81,6 +82,10 @@ static const char  *ngx_http_sender_domains_ops[] = {
 
 static const char  *ngx_http_sender_domains_outcomes[] = {
     "ok", "throttled", "error_4xx", "error_5xx", "timeout", "dropped"
+};
+
+static const char  *ngx_http_sender_domains_wh_outcomes[] = {
+    "delivered", "failed", "dropped_full", "expired"
 };
 
 static const char  *ngx_http_sender_domains_polls[] = {
@@ -254,6 +259,15 @@ ngx_http_sender_domains_metrics_tally(void *ctx, const sd_store_tally_t *t)
         (void) ngx_atomic_fetch_add(&m->verification_lost,
                                     (ngx_atomic_int_t) t->lost);
     }
+
+    if (t->events_dropped > 0) {
+        (void) ngx_atomic_fetch_add(&m->webhooks[SD_M_WH_DROPPED_FULL],
+                                    (ngx_atomic_int_t) t->events_dropped);
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "sender_domains: the webhook queue is full: %L oldest "
+                      "undelivered events dropped (sender_domains_webhook_"
+                      "queue)", t->events_dropped);
+    }
 }
 
 
@@ -406,6 +420,16 @@ ngx_http_sender_domains_metric_store_error(sd_store_rc_e rc)
     (void) ngx_atomic_fetch_add(&m->store_errors[rc == SD_STORE_FULL ? 0 : 1],
                                 1);
     m->store_last_error = (ngx_atomic_uint_t) ngx_time();
+}
+
+
+void
+ngx_http_sender_domains_metric_webhook(ngx_uint_t outcome)
+{
+    if (ngx_http_sender_domains_metrics && outcome < SD_M_WH_OUTCOMES) {
+        (void) ngx_atomic_fetch_add(
+                   &ngx_http_sender_domains_metrics->webhooks[outcome], 1);
+    }
 }
 
 
@@ -761,9 +785,28 @@ ngx_http_sender_domains_metrics_write(sd_prom_t *w,
     sd_prom_int(w, "sender_domains_refresher_last_cycle_end_timestamp_seconds",
                 NULL, SD_M_READ(m->last_cycle_end));
 
-    /* the store */
+    /* webhooks */
 
     st = ngx_http_sender_domains_store();
+
+    SD_M_FAMILY("webhooks_total", "counter",
+                "Webhook deliveries by outcome: delivered (a 2xx), failed "
+                "(an attempt that will be retried), dropped_full (the queue "
+                "was full), expired (not delivered in 72 hours).");
+
+    for (i = 0; i < SD_M_WH_OUTCOMES; i++) {
+        l[0] = "outcome"; l[1] = ngx_http_sender_domains_wh_outcomes[i];
+        l[2] = NULL;
+        sd_prom_int(w, "sender_domains_webhooks_total", l,
+                    SD_M_READ(m->webhooks[i]));
+    }
+
+    SD_M_FAMILY("webhook_queue_events", "gauge",
+                "Webhook events waiting to be delivered, all URLs together.");
+    sd_prom_int(w, "sender_domains_webhook_queue_events", NULL,
+                (int64_t) ngx_http_sender_domains_webhook_queued(st));
+
+    /* the store */
 
     if (st && sd_store_usage(st, &u) == SD_STORE_OK) {
         SD_M_FAMILY("store_map_size_bytes", "gauge",

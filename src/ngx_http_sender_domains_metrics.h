@@ -55,6 +55,15 @@ typedef enum {
 } ngx_http_sender_domains_metric_poll_e;
 
 
+typedef enum {
+    SD_M_WH_DELIVERED = 0,
+    SD_M_WH_FAILED,             /* an attempt failed: retried */
+    SD_M_WH_DROPPED_FULL,       /* the queue was full */
+    SD_M_WH_EXPIRED,            /* not delivered in 72 hours */
+    SD_M_WH_OUTCOMES
+} ngx_http_sender_domains_metric_webhook_e;
+
+
 #define SD_M_SES_OPS            8
 #define SD_M_LATENCY_BUCKETS    11
 #define SD_M_API_ENDPOINTS      16
@@ -83,6 +92,8 @@ typedef struct {
     ngx_atomic_t    cycles;
     ngx_atomic_t    last_cycle_ms;
     ngx_atomic_t    last_cycle_end;
+
+    ngx_atomic_t    webhooks[SD_M_WH_OUTCOMES];
 
     ngx_atomic_t    store_errors[2];        /* full, failed */
     ngx_atomic_t    store_last_error;       /* epoch seconds */
@@ -125,5 +136,6 @@ void ngx_http_sender_domains_metric_tick(sd_store_t *st, ngx_uint_t leader);
 void ngx_http_sender_domains_metric_cycle(ngx_uint_t end);
 
 void ngx_http_sender_domains_metric_store_error(sd_store_rc_e rc);
+void ngx_http_sender_domains_metric_webhook(ngx_uint_t outcome);
 
 #endif /* NGX_HTTP_SENDER_DOMAINS_METRICS_H */

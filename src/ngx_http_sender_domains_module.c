@@ -17,6 +17,7 @@
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_refresh.h"
 #include "ngx_http_sender_domains_metrics.h"
+#include "ngx_http_sender_domains_webhook.h"
 
 
 static void *ngx_http_sender_domains_create_main_conf(ngx_conf_t *cf);
@@ -169,6 +170,20 @@ static ngx_command_t  ngx_http_sender_domains_commands[] = {
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_sender_domains_metrics_directive,
       NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_webhook"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_sender_domains_webhook_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_webhook_queue"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_sender_domains_webhook_queue,
+      NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
 
@@ -1062,6 +1077,8 @@ ngx_http_sender_domains_init_process(ngx_cycle_t *cycle)
                   "map %uzm", &smcf->db_path, smcf->db_size >> 20);
 
     ngx_http_sender_domains_metrics_init_process(cycle,
+                                           ngx_http_sender_domains_db_handle);
+    ngx_http_sender_domains_webhook_init_process(cycle,
                                            ngx_http_sender_domains_db_handle);
 
     if (ngx_http_sender_domains_http_init(cycle) != NGX_OK) {

@@ -34,6 +34,7 @@
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_row.h"
 #include "ngx_http_sender_domains_metrics.h"
+#include "ngx_http_sender_domains_webhook.h"
 
 
 #define NGX_HTTP_SENDER_DOMAINS_BATCH          1000   /* rows per cycle */
@@ -518,6 +519,7 @@ ngx_http_sender_domains_refresh_tick(ngx_event_t *ev)
 
     ngx_http_sender_domains_leader = acquired;
     ngx_http_sender_domains_metric_tick(st, acquired);
+    ngx_http_sender_domains_webhook_leader(acquired);
 
     if (acquired && ngx_http_sender_domains_poll == NULL) {
         ngx_http_sender_domains_poll_start((ngx_cycle_t *) ngx_cycle);

@@ -233,6 +233,7 @@ enum { SD_TALLY_PENDING = 0, SD_TALLY_VERIFIED, SD_TALLY_FAILED,
 typedef struct {
     int64_t                 n[SD_TALLY_KINDS][SD_TALLY_STATES];
     int64_t                 lost;
+    int64_t                 events_dropped;     /* the event queue was full */
 } sd_store_tally_t;
 
 typedef void (*sd_store_tally_pt)(void *ctx, const sd_store_tally_t *t);
@@ -254,6 +255,53 @@ sd_store_rc_e sd_store_usage(sd_store_t *store, sd_store_usage_t *u);
 /* how many rows are due now (at most "max" looked at), the oldest's time */
 sd_store_rc_e sd_store_due_stats(sd_store_t *store, int64_t now, size_t max,
     size_t *due, int64_t *oldest);
+
+
+/*
+ * Status-change events (webhooks), queued in the "events" database in the
+ * same write transaction as the change that caused them.  Every write of
+ * an identity row calls "build" with the row before (NULL: added) and
+ * after (NULL: removed); it may make events, each numbered with seq() and
+ * queued with emit() for every target (a configured webhook URL, by a
+ * hash of it).  The queue holds at most "limit" events: past it the
+ * oldest are dropped, counted in the tally's events_dropped.
+ */
+#define SD_EVENT_TARGETS_MAX    16
+
+typedef struct {
+    const char             *ws;
+    size_t                  ws_len;
+    const char             *id;
+    size_t                  id_len;
+    const sd_record_t      *old;
+    const sd_record_t      *rec;
+} sd_store_event_src_t;
+
+typedef void (*sd_store_events_pt)(void *ctx, const sd_store_event_src_t *src,
+    uint64_t (*seq)(void *q),
+    void (*emit)(void *q, uint64_t seq, int64_t now, const char *body,
+                 size_t len),
+    void *q);
+
+void sd_store_set_events(sd_store_t *store, sd_store_events_pt build,
+    void *ctx, const uint32_t *targets, size_t ntargets, size_t limit);
+
+typedef struct {
+    uint64_t                seq;
+    int64_t                 created;
+    int64_t                 next_attempt;
+    unsigned                attempts;
+    char                   *body;
+    size_t                  body_len;
+} sd_store_event_t;
+
+/* a target's oldest event (SD_STORE_NOT_FOUND: none) */
+sd_store_rc_e sd_store_event_head(sd_store_t *store, uint32_t target,
+    sd_store_alloc_pt alloc, void *alloc_ctx, sd_store_event_t *ev);
+/* delivered (remove) or to be tried again at next_attempt */
+sd_store_rc_e sd_store_event_done(sd_store_t *store, uint32_t target,
+    uint64_t seq, int remove, int64_t next_attempt);
+sd_store_rc_e sd_store_events_count(sd_store_t *store, size_t *n);
 
 
 /* helpers shared with tests */
