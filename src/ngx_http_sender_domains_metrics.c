@@ -44,6 +44,8 @@ static ngx_str_t  ngx_http_sender_domains_metrics_zone_name =
     ngx_string("sender_domains_metrics");
 
 static ngx_msec_t  ngx_http_sender_domains_cycle_started;
+static int64_t     ngx_http_sender_domains_dropped;
+static time_t      ngx_http_sender_domains_dropped_logged;
 
 
 static const char  *ngx_http_sender_domains_kinds[] = {
@@ -263,10 +265,19 @@ ngx_http_sender_domains_metrics_tally(void *ctx, const sd_store_tally_t *t)
     if (t->events_dropped > 0) {
         (void) ngx_atomic_fetch_add(&m->webhooks[SD_M_WH_DROPPED_FULL],
                                     (ngx_atomic_int_t) t->events_dropped);
-        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                      "sender_domains: the webhook queue is full: %L oldest "
-                      "undelivered events dropped (sender_domains_webhook_"
-                      "queue)", t->events_dropped);
+
+        /* at most one line a minute per worker while the queue is full */
+        ngx_http_sender_domains_dropped += t->events_dropped;
+
+        if (ngx_time() - ngx_http_sender_domains_dropped_logged >= 60) {
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "sender_domains: the webhook queue is full: %L "
+                          "oldest undelivered events dropped "
+                          "(sender_domains_webhook_queue)",
+                          ngx_http_sender_domains_dropped);
+            ngx_http_sender_domains_dropped = 0;
+            ngx_http_sender_domains_dropped_logged = ngx_time();
+        }
     }
 }
 
