@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the HTTP JSON API (routing, caller
  * context, access rules, JSON answers and errors).
@@ -63,6 +64,13 @@ ngx_http_sender_domains_api_handler(ngx_http_request_t *r)
     ngx_int_t                       rc;
     ngx_http_sender_domains_ctx_t  *ctx;
 
+    /*
+     * Whatever ran before (auth_request's proxied subrequest leaves
+     * "sending to client") is not what the module's lines are about: they
+     * carry no "while ..." of their own, as those of the content phase.
+     */
+    r->connection->log->action = NULL;
+
     ctx = ngx_http_sender_domains_get_ctx(r);
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -73,6 +81,20 @@ ngx_http_sender_domains_api_handler(ngx_http_request_t *r)
     rc = ngx_http_sender_domains_route(r, ctx);
     if (rc != NGX_DECLINED) {
         return rc;
+    }
+
+    if (ctx->action == SD_ACTION_RESOLVE) {
+        /*
+         * A send must not fail: without a caller or a store the resolver
+         * answers the default sender itself, so neither is required here.
+         */
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_sender_domains_json_status(r,
+                   ngx_http_sender_domains_resolve_handler(r, ctx));
     }
 
     rc = ngx_http_sender_domains_caller(r, ctx);
@@ -350,10 +372,7 @@ ngx_http_sender_domains_caller(ngx_http_request_t *r,
                    "workspace.");
     }
 
-    /* every role may resolve: the send-time path does not look it up */
-    if (ctx->action != SD_ACTION_RESOLVE
-        && ngx_http_sender_domains_caller_role(r, &ctx->caller) != NGX_OK)
-    {
+    if (ngx_http_sender_domains_caller_role(r, &ctx->caller) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -502,11 +521,6 @@ ngx_http_sender_domains_check_access(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
     ngx_http_sender_domains_role_e  role = ctx->caller.role;
-
-    if (ctx->action == SD_ACTION_RESOLVE) {
-        /* every role may resolve, on every plan: it falls back instead */
-        return NGX_DECLINED;
-    }
 
     if (ctx->action == SD_ACTION_LEGACY) {
         if (role != NGX_HTTP_SENDER_DOMAINS_ROLE_SERVICE) {

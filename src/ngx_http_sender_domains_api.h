@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: what the API files share.
  */
@@ -114,6 +115,7 @@ ngx_int_t ngx_http_sender_domains_from_variable(ngx_http_request_t *r,
 
 /* bearer tokens (ngx_http_sender_domains_auth.c) */
 ngx_int_t ngx_http_sender_domains_jwt_check(ngx_http_request_t *r);
+ngx_int_t ngx_http_sender_domains_jwt_ok(ngx_http_request_t *r);
 ngx_int_t ngx_http_sender_domains_jwt_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: HS256 bearer tokens.
  *
@@ -129,6 +130,38 @@ ngx_http_sender_domains_jwt_check(ngx_http_request_t *r)
     return ngx_http_sender_domains_error(r, NGX_HTTP_UNAUTHORIZED,
                                          "unauthenticated",
                                          sd_jwt_strerror(err));
+}
+
+
+/*
+ * For the resolver, which answers without a caller rather than refusing:
+ * 1 when the request's bearer token verified, else 0 (the reason logged
+ * at info, as a refusal is).
+ */
+
+ngx_int_t
+ngx_http_sender_domains_jwt_ok(ngx_http_request_t *r)
+{
+    ngx_int_t                       err;
+    ngx_http_sender_domains_ctx_t  *ctx;
+
+    ctx = ngx_http_sender_domains_get_ctx(r);
+    if (ctx == NULL) {
+        return 0;
+    }
+
+    err = ngx_http_sender_domains_jwt_verify(r, ctx);
+
+    if (err == SD_JWT_OK) {
+        return 1;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "sender_domains: bearer token refused: %s",
+                  r->headers_in.authorization ? sd_jwt_strerror(err)
+                                              : "no token");
+
+    return 0;
 }
 
 

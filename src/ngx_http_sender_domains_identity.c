@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Custom Sender Domains for nginx: identity names (pure core).
@@ -702,7 +703,8 @@ sd_domain_is_within(const char *child, size_t child_len, const char *parent,
  * it, so two claims conflict when one's tree contains the other: a
  * domain covers its subdomains and the addresses on any of them; an
  * address covers only itself.  Everything compares case-insensitively,
- * local parts included (DESIGN.md 5).
+ * local parts included: "Reports@Acme.com" and "reports@acme.com" are one
+ * claim, so no workspace can take another's address by changing its case.
  */
 
 int

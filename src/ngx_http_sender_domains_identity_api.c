@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the identity endpoints.
  *
@@ -520,39 +521,17 @@ ngx_http_sender_domains_claim_nonce(json_t *row)
 }
 
 
-/* 1 when SES's answer carries our claim tag with this row's value */
+/* 1 when SES's answer (parsed) carries our claim tag with this row's value */
 
 static ngx_int_t
-ngx_http_sender_domains_tagged_ours(json_t *row, ngx_str_t *body)
+ngx_http_sender_domains_tagged_ours(json_t *row, sd_ses_identity_t *si)
 {
-    size_t       i;
-    json_t      *j, *tag;
-    ngx_int_t    ours;
-    const char  *claim, *key, *value;
+    const char  *claim;
 
     claim = sd_row_str(row, "_claim");
-    if (claim == NULL) {
-        return 0;
-    }
 
-    j = json_loadb((char *) body->data, body->len, 0, NULL);
-    ours = 0;
-
-    json_array_foreach(json_object_get(j, "Tags"), i, tag) {
-        key = json_string_value(json_object_get(tag, "Key"));
-        value = json_string_value(json_object_get(tag, "Value"));
-
-        if (key && value
-            && ngx_strcmp(key, NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG) == 0
-            && ngx_strcmp(value, claim) == 0)
-        {
-            ours = 1;
-        }
-    }
-
-    json_decref(j);
-
-    return ours;
+    return claim != NULL && si->claim[0] != '\0'
+           && ngx_strcmp(si->claim, claim) == 0;
 }
 
 
@@ -997,10 +976,21 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
     case SD_STEP_GET:
 
         if (st == SD_SES_NOT_FOUND && ctx->step == SD_STEP_GET) {
-            /* removed from SES behind our back: the next refresh re-adds */
-            sd_row_set_state(ctx->row, SD_STATE_CREATING);
-            json_object_set_new(ctx->row, "verified_for_sending",
-                                json_false());
+            /*
+             * removed from SES behind our back: the next refresh re-adds
+             * it, its MAIL FROM included
+             */
+            sd_row_set_gone(ctx->row);
+            ngx_cpystrn((u_char *) ses->result.message,
+                        (u_char *) SD_ROW_GONE_MESSAGE,
+                        sizeof(ses->result.message));
+            ses->result.ses_message = 0;
+
+            ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                          "sender_domains: workspace \"%V\": Amazon SES no "
+                          "longer has \"%V\"; the next refresh adds it again",
+                          &ctx->caller.workspace, &ctx->name);
+
             return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
         }
 
@@ -1020,8 +1010,7 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
 
         if (ctx->step == SD_STEP_ADOPT) {
             json_object_set_new(ctx->row, "origin",
-                json_string(ngx_http_sender_domains_tagged_ours(ctx->row,
-                                                                &ses->body)
+                json_string(ngx_http_sender_domains_tagged_ours(ctx->row, &si)
                             ? "created" : "adopted"));
         }
 
@@ -1074,8 +1063,19 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
     case SD_STEP_DELETE_PROBE:
 
         /* a half-added row: did its CreateEmailIdentity happen after all? */
+        if (st == SD_SES_OK) {
+            st = sd_ses_parse_identity((char *) ses->body.data,
+                                       ses->body.len, &si);
+            if (st != SD_SES_OK) {
+                /* unreadable: keep the row rather than orphan an identity */
+                sd_ses_result_set(&ses->result, st);
+                return ngx_http_sender_domains_ses_error(r, ctx,
+                                                         &ses->result);
+            }
+        }
+
         if (st == SD_SES_OK
-            && ngx_http_sender_domains_tagged_ours(ctx->row, &ses->body))
+            && ngx_http_sender_domains_tagged_ours(ctx->row, &si))
         {
             return ngx_http_sender_domains_call(r, ctx, SD_STEP_DELETE,
                                                 SD_SES_OP_DELETE, NULL);
@@ -1189,6 +1189,11 @@ ngx_http_sender_domains_ses_error(ngx_http_request_t *r,
         break;
 
     default:
+        if (res->status == SD_SES_NOT_FOUND && ctx->step == SD_STEP_GET) {
+            p = ngx_snprintf(msg, sizeof(msg) - 1, "%s", res->message);
+            break;
+        }
+
         if (res->status == SD_SES_MALFORMED) {
             /* SES refused nothing: its answer was unreadable */
             p = ngx_snprintf(msg, sizeof(msg) - 1, "%s Try again.",

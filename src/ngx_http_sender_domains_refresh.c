@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the shared SES call budget and the
  * background refresher.
@@ -882,10 +883,8 @@ ngx_http_sender_domains_change_compute(ngx_http_sender_domains_change_t *ch,
 
     case NGX_HTTP_SENDER_DOMAINS_GONE:
         /* deleted in SES behind our back: a refresh will re-create it */
-        sd_row_set_state(row, SD_STATE_CREATING);
-        json_object_set_new(row, "verified_for_sending", json_false());
-        sd_row_set_error(row, "ses_error", "Amazon SES no longer has this "
-                         "identity; refresh it to add it again.");
+        sd_row_set_gone(row);
+        sd_row_set_error(row, "ses_error", SD_ROW_GONE_MESSAGE);
         break;
 
     default:

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # The module loads into Debian's nginx, and `nginx -t` refuses every bad
 # directive with a message that names it.
 

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # The card list in pages: GET /?limit=N&after=CURSOR.  Every row comes
 # exactly once, managed rows then legacy ones, each by name; "next" is the
 # cursor of the following page or null at the end; GET / alone answers as

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # HS256 bearer tokens: verified (signature, exp, nbf, alg pinned), claims
 # exposed as $sender_domains_jwt_<claim>, clear 401s.
 
