@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: metrics in shared memory and their
  * Prometheus exposition (see the header and docs/operations.md).

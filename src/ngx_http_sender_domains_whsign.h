@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: Standard Webhooks signatures
  * (https://www.standardwebhooks.com/, the scheme Svix and Resend use).

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # sender_domains_metrics serves the Prometheus text format (0.0.4): the
 # counters move with what the module does.  Each block starts a fresh
 # nginx and store, so every counter starts at zero; a block reads the

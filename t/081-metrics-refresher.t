@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # The metrics of the background refresher, and what an operator's alert
 # on "a verified sender's sends fall back" reads: the lost-verification
 # counter and the not_verified fallbacks.

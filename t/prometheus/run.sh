@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # The metrics with real Prometheus parts (Debian's "prometheus" package):
 #   - `promtool check metrics` on what sender_domains_metrics serves;
 #   - `promtool check rules` on conf-examples/prometheus/alerts.yml;

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Unit tests: status-change events (src/ngx_http_sender_domains_events.c)
  * and their queue in the store (sd_store_set_events(), event_head,

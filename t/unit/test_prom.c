@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Unit tests: the Prometheus text writer (src/ngx_http_sender_domains_prom.c)
  * and the store's tally of identities by kind and state, which keeps the

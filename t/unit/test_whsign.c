@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Unit tests: Standard Webhooks signatures
  * (src/ngx_http_sender_domains_whsign.c).  The expected signatures come

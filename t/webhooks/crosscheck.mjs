@@ -1,3 +1,4 @@
+// Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 // The module's Standard Webhooks signatures, verified by the reference
 // implementation (npm "standardwebhooks"): reads the JSON lines that
 // `SD_WHSIGN_PRINT=1 build/unit/test_whsign` prints and checks each with

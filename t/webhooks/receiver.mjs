@@ -1,3 +1,4 @@
+// Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 // A webhook receiver for t/webhooks/run.sh: verifies each request with the
 // Standard Webhooks reference implementation (npm "standardwebhooks") and
 // appends one JSON line per request to a log:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Status-change webhooks end to end: nginx with the module, the SES
 # simulator and a receiver that verifies every request with the Standard
 # Webhooks reference implementation (receiver.mjs).  Checks: signed events

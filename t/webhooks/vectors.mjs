@@ -1,3 +1,4 @@
+// Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 // Test vectors from the Standard Webhooks reference implementation (npm
 // "standardwebhooks", pinned in package.json): prints one C initializer
 // per case for t/unit/test_whsign.c.  Run: cd t/webhooks && npm ci &&
