@@ -4,15 +4,15 @@
 // appends one JSON line per request to a log:
 //   {"id","type","identity","verified","status","at"}
 // Control (unsigned): POST /_mode {"fail": n} answers the next n requests
-// 500; {"hang": true} holds requests without answering until
-// {"hang": false}.  Usage: node receiver.mjs PORT SECRET LOGFILE
+// 500; {"drop": n} closes the next n connections without an answer;
+// {"hang": true} holds requests without answering until {"hang": false}.  Usage: node receiver.mjs PORT SECRET LOGFILE
 import http from "node:http";
 import fs from "node:fs";
 import { Webhook } from "standardwebhooks";
 
 const [port, secret, logFile] = process.argv.slice(2);
 const wh = new Webhook(secret);
-let fail = 0, hang = false;
+let fail = 0, drop = 0, hang = false;
 const held = [];
 
 function log(entry) {
@@ -27,6 +27,7 @@ const server = http.createServer((req, res) => {
     if (req.url === "/_mode") {
       const m = JSON.parse(body || "{}");
       if (m.fail !== undefined) fail = m.fail;
+      if (m.drop !== undefined) drop = m.drop;
       if (m.hang !== undefined) {
         hang = m.hang;
         if (!hang) while (held.length) held.shift().end();
@@ -47,6 +48,13 @@ const server = http.createServer((req, res) => {
       identity: ev.identity && ev.identity.identity,
       body_id: ev.id, verified,
     };
+
+    if (drop > 0) {
+      drop--;
+      log({ ...entry, status: "dropped" });
+      req.socket.destroy();
+      return;
+    }
 
     if (hang) {
       log({ ...entry, status: "held" });

@@ -42,7 +42,7 @@ cleanup() {
     [ -n "$recv" ] && kill "$recv" 2>/dev/null || true
     [ -n "$sim" ] && kill "$sim" 2>/dev/null || true
     sleep 0.3
-    rm -rf "$STATE"
+    if [ -n "${KEEP:-}" ]; then echo "state kept in $STATE"; else rm -rf "$STATE"; fi
 }
 trap cleanup EXIT
 trap "exit 1" INT TERM
@@ -176,6 +176,16 @@ check "sender_domains_webhooks_total{outcome=\"failed\"} counts the 2 failures (
 grep -q 'webhook evt_[0-9]* to "http://127.0.0.1:[0-9]*/hook" failed (answered, HTTP 500); retried in 5 s' "$STATE/logs/error.log" \
     && rc=0 || rc=1
 check "a warn line for the failed attempt" '[ "$rc" = 0 ]'
+
+# a dropped connection is retried too (by libcurl at once when the
+# connection was a kept-alive one, else after the backoff)
+end=$((SECONDS + 30))
+while [ $SECONDS -lt $end ] && [ "$(metric sender_domains_webhook_queue_events)" != 0 ]; do sleep 0.2; done
+mode '{"drop":1}'
+code=$(add drop.example)
+check "add drop.example: 201" '[ "$code" = 201 ]'
+check "identity.added for drop.example: connection dropped, then delivered with the same webhook-id" \
+      'wait_for 30 "[x[\"status\"] for x in e if x[\"type\"] == \"identity.added\" and x[\"identity\"] == \"drop.example\"] == [\"dropped\", 204] and len(set(x[\"id\"] for x in e if x[\"identity\"] == \"drop.example\" and x[\"type\"] == \"identity.added\")) == 1"'
 
 # 3. the receiver down, nginx restarted: nothing is lost
 sleep 1
