@@ -110,7 +110,7 @@ sender_domains_ses_calls_total\{op="CreateEmailIdentity",outcome="error_5xx"\}\ 
 
 
 
-=== TEST 4: an SES call that times out counts as timeout, in the histogram's bucket
+=== TEST 4: an SES call that times out counts as timeout, in the histogram above the timeout
 --- http_config eval
 SdTest::default_http_config('') =~ s/ses_timeout 3s/ses_timeout 600ms/r
 --- request eval
@@ -134,7 +134,7 @@ qr//,
 qr/ses_/,
 qr/^sender_domains_ses_calls_total\{op="CreateEmailIdentity",outcome="timeout"\}\ 1$
 (?s:.*)^sender_domains_ses_call_duration_seconds_bucket\{le="0.5"\}\ 0$
-(?s:.*)^sender_domains_ses_call_duration_seconds_bucket\{le="1"\}\ 1$/mx,
+(?s:.*)^sender_domains_ses_call_duration_seconds_bucket\{le="10"\}\ 1$/mx,
 ]
 
 
