@@ -14,6 +14,7 @@
 #include "ngx_http_sender_domains_module.h"
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_time.h"
+#include "ngx_http_sender_domains_identity.h"
 #include "ngx_http_sender_domains_metrics.h"
 
 
@@ -138,7 +139,10 @@ ngx_http_sender_domains_api_handler(ngx_http_request_t *r)
                    "Send the request body as application/json.");
     }
 
-    /* keep small bodies in memory: we parse them, never spool them */
+    /*
+     * one buffer in memory up to client_body_buffer_size; a larger body
+     * nginx writes to a temporary file, read back by parse_body()
+     */
     r->request_body_in_single_buf = 1;
 
     rc = ngx_http_read_client_request_body(r,
@@ -604,7 +608,9 @@ ngx_http_sender_domains_parse_body(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
     u_char       *p;
+    off_t         size;
     size_t        len;
+    ssize_t       n;
     json_t       *j;
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
@@ -614,12 +620,6 @@ ngx_http_sender_domains_parse_body(ngx_http_request_t *r,
         return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
                    "invalid_json", "The request body is empty; send a JSON "
                    "object.");
-    }
-
-    if (r->request_body->temp_file) {
-        return ngx_http_sender_domains_error(r,
-                   NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
-                   "The request body is larger than 64 KiB.");
     }
 
     len = 0;
@@ -642,8 +642,30 @@ ngx_http_sender_domains_parse_body(ngx_http_request_t *r,
     ctx->raw_body.data = p;
     ctx->raw_body.len = len;
 
+    /*
+     * A body over client_body_buffer_size was written to a temporary
+     * file by nginx (its buffers are then in_file): read back from there,
+     * up to the 64 KiB checked above.
+     */
+
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
         b = cl->buf;
+
+        if (b->in_file) {
+            size = b->file_last - b->file_pos;
+
+            n = ngx_read_file(b->file, p, (size_t) size, b->file_pos);
+            if (n != (ssize_t) size) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "sender_domains: cannot read the request "
+                              "body back from \"%V\" (%z of %O bytes)",
+                              &b->file->name, n, size);
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            p += size;
+            continue;
+        }
 
         /* an empty body comes as a buffer with no memory at all */
         if (b->last > b->pos) {
@@ -668,6 +690,35 @@ ngx_http_sender_domains_parse_body(ngx_http_request_t *r,
     ctx->body = j;
 
     return NGX_DECLINED;
+}
+
+
+ngx_str_t *
+ngx_http_sender_domains_log_esc(ngx_str_t *in)
+{
+    static ngx_uint_t  next;
+    static ngx_str_t   out[4];
+    static u_char      buf[4][4 * SD_WORKSPACE_MAX + 3];
+
+    size_t       len;
+    ngx_str_t   *o;
+
+    if (in->len == 0 || sd_log_plain(in->data, in->len)) {
+        return in;
+    }
+
+    o = &out[next];
+    o->data = buf[next];
+    next = (next + 1) % 4;
+
+    len = ngx_min(in->len, SD_WORKSPACE_MAX);
+    o->len = sd_log_escape(o->data, in->data, len);
+
+    if (len < in->len) {
+        o->len = ngx_cpymem(o->data + o->len, "...", 3) - o->data;
+    }
+
+    return o;
 }
 
 
@@ -729,7 +780,7 @@ ngx_http_sender_domains_store_error(ngx_http_request_t *r, sd_store_rc_e rc)
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "sender_domains: store is full (workspace \"%V\"); "
                       "raise the size in sender_domains_db",
-                      &ctx->caller.workspace);
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace));
 
         return ngx_http_sender_domains_error(r, 507, "storage_full",
                    "The sender store is full; ask the operator to raise its "
@@ -751,7 +802,8 @@ ngx_http_sender_domains_store_error(ngx_http_request_t *r, sd_store_rc_e rc)
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "sender_domains: store error \"%s\" (workspace \"%V\")",
                   sd_store_strerror(ngx_http_sender_domains_store()),
-                  ctx ? &ctx->caller.workspace : &(ngx_str_t) ngx_null_string);
+                  ctx ? ngx_http_sender_domains_log_esc(&ctx->caller.workspace)
+                      : &(ngx_str_t) ngx_null_string);
 
     return ngx_http_sender_domains_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
                "storage_error", "The sender store failed; nothing was "

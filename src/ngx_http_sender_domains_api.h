@@ -51,6 +51,8 @@ struct ngx_http_sender_domains_ctx_s {
     unsigned                            wants_body:1;
     unsigned                            is_domain:1;
     unsigned                            waiting:1;
+    unsigned                            ses_served:1;   /* fair turn */
+    unsigned                            cool_daily:1;   /* resend/24 h */
 };
 
 
@@ -96,6 +98,16 @@ void ngx_http_sender_domains_unread_body(ngx_http_request_t *r,
     ngx_uint_t status);
 ngx_int_t ngx_http_sender_domains_json_track(ngx_http_request_t *r,
     json_t *j);
+
+/*
+ * A value that came with a request (a workspace) as a log line may show
+ * it: itself when it is plain, else escaped (sd_log_escape()), cut with
+ * "..." past SD_WORKSPACE_MAX bytes.  The result lives until the fourth
+ * call after this one (a ring of static buffers: a worker logs one line
+ * at a time), so a line can show up to four such values.  An argument
+ * of ngx_log_error(), it is evaluated only when the line is written.
+ */
+ngx_str_t *ngx_http_sender_domains_log_esc(ngx_str_t *in);
 
 /* the identity endpoints (ngx_http_sender_domains_identity_api.c) */
 ngx_int_t ngx_http_sender_domains_actions(ngx_http_request_t *r,

@@ -270,7 +270,7 @@ ngx_http_sender_domains_resolve(ngx_http_request_t *r,
     char                                  name[SD_SENDER_NAME_BUFSZ];
     ngx_str_t                             more, none;
     size_t                                name_len, addr_len;
-    ssize_t                               n;
+    ssize_t                               n, err;
     ngx_str_t                             addr;
     const char                           *a, *msg;
     sd_resolve_t                          sr;
@@ -281,6 +281,8 @@ ngx_http_sender_domains_resolve(ngx_http_request_t *r,
 
     res->fallback = 1;
     res->source = "default";
+
+    err = SD_OK;
 
     if (unavailable) {
         res->reason = unavailable;
@@ -294,10 +296,19 @@ ngx_http_sender_domains_resolve(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    /* "Name <addr>" or "addr"; CR, LF and other controls are refused */
-    if (sd_from_parse((char *) in->data, in->len, name, sizeof(name),
-                      &name_len, &a, &addr_len, &msg) != 0)
-    {
+    /*
+     * "Name <addr>" or "addr"; CR, LF and other controls are refused, and
+     * the name gets the rules of a stored sender name (length, invisible
+     * characters, the From line's 998 octets): refused, it is a reason
+     * of its own
+     */
+    err = sd_from_parse((char *) in->data, in->len, name, sizeof(name),
+                        &name_len, &a, &addr_len, &msg);
+    if (err != SD_OK) {
+        if (sd_err_is_name(err)) {
+            res->reason = "invalid_sender_name";
+        }
+
         goto fallback;
     }
 
@@ -322,7 +333,8 @@ ngx_http_sender_domains_resolve(ngx_http_request_t *r,
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "sender_domains: workspace \"%V\" cannot look up "
                           "its senders: %s (storage_error); using the "
-                          "default sender%V", &caller->workspace,
+                          "default sender%V",
+                          ngx_http_sender_domains_log_esc(&caller->workspace),
                           sd_store_strerror(ngx_http_sender_domains_store()),
                           &more);
         }
@@ -377,7 +389,8 @@ fallback_named:
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "sender_domains: workspace \"%V\" cannot send as "
                       "\"%V\" (%s); using the default sender%V",
-                      &caller->workspace, &addr, res->reason, &more);
+                      ngx_http_sender_domains_log_esc(&caller->workspace),
+                      &addr, res->reason, &more);
     }
 
     goto use_default;
@@ -402,7 +415,8 @@ fallback_unavailable:
                           "sender_domains: workspace \"%V\" cannot look up "
                           "its senders: the sender store is not open (%s); "
                           "using the default sender%V",
-                          &caller->workspace, res->reason, &more);
+                          ngx_http_sender_domains_log_esc(&caller->workspace),
+                          res->reason, &more);
         }
     }
 
@@ -415,8 +429,9 @@ fallback:
     {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "sender_domains: workspace \"%V\" asked for an "
-                      "invalid sender address; using the default "
-                      "sender%V", &caller->workspace, &more);
+                      "invalid sender %s; using the default sender%V",
+                      ngx_http_sender_domains_log_esc(&caller->workspace),
+                      sd_err_is_name(err) ? "name" : "address", &more);
     }
 
 use_default:
