@@ -50,6 +50,8 @@ typedef struct {
 
     ngx_shm_zone_t             *shm_zone;
 
+    void                       *webhooks;       /* webhook.c's */
+
     /* per-cycle state of the configuration being parsed, never a static */
     ngx_flag_t                  api_used;
     ngx_core_conf_t            *core_conf;      /* the worker user */

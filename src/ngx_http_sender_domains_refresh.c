@@ -35,6 +35,8 @@
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_row.h"
+#include "ngx_http_sender_domains_metrics.h"
+#include "ngx_http_sender_domains_webhook.h"
 #include "ngx_http_sender_domains_time.h"
 
 
@@ -485,6 +487,8 @@ ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
         }
     }
 
+    ngx_http_sender_domains_metric_budget(sh->millitokens);
+
     ngx_shmtx_unlock(&shpool->mutex);
 
     return (ngx_msec_t) wait;
@@ -728,6 +732,8 @@ ngx_http_sender_domains_refresh_tick(ngx_event_t *ev)
     }
 
     ngx_http_sender_domains_leader = acquired;
+    ngx_http_sender_domains_metric_tick(st, acquired);
+    ngx_http_sender_domains_webhook_leader(acquired);
 
     if (acquired && ngx_http_sender_domains_poll == NULL) {
         ngx_http_sender_domains_poll_start((ngx_cycle_t *) ngx_cycle);
@@ -838,6 +844,7 @@ ngx_http_sender_domains_poll_start(ngx_cycle_t *cycle)
                    "sender_domains: %ui rows due", poll->due.nelts);
 
     ngx_http_sender_domains_poll = poll;
+    ngx_http_sender_domains_metric_cycle(0);
 
     ngx_http_sender_domains_poll_plan(poll);
 
@@ -1164,6 +1171,8 @@ ngx_http_sender_domains_result(ngx_http_sender_domains_due_t *row,
     ngx_pool_t                        *pool;
     ngx_http_sender_domains_batch_t   *b;
     ngx_http_sender_domains_change_t  *ch;
+
+    ngx_http_sender_domains_metric_poll(outcome);
 
     b = ngx_http_sender_domains_batch;
 
@@ -1592,6 +1601,7 @@ ngx_http_sender_domains_poll_end(ngx_http_sender_domains_poll_t *poll)
 
     /* the batch points at this cycle's rows: save it before they go */
     ngx_http_sender_domains_save();
+    ngx_http_sender_domains_metric_cycle(1);
 
     if (ngx_http_sender_domains_poll == poll) {
         ngx_http_sender_domains_poll = NULL;
