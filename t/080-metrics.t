@@ -180,10 +180,11 @@ sender_domains_resolve_fallbacks_total\{reason="not_verified"\}\ 0\n
 === TEST 6: the identities gauge follows verification and deletion
 --- request eval
 [
-"POST /sim/seed
-{\"identity\":\"acme.com\",\"verified\":true}",
 "POST /api/
 {\"identity\":\"acme.com\"}",
+"POST /sim/dns/publish
+{\"identity\":\"acme.com\"}",
+"POST /api/acme.com/refresh",
 "POST /api/
 {\"identity\":\"jo\@other.example\"}",
 "GET /metrics",
@@ -196,10 +197,11 @@ X-Role: admin
 X-Plan: professional
 Content-Type: application/json
 --- error_code eval
-[200, 201, 201, 200, 204, 200]
+[201, 200, 200, 201, 200, 204, 200]
 --- response_body_like eval
 [
 qr/acme.com/,
+qr/published/,
 qr/"verified_for_sending":true/,
 qr/jo\@other.example/,
 qr/^sender_domains_identities\{kind="domain",state="pending"\}\ 0\n
