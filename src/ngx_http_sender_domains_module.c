@@ -16,6 +16,7 @@
 #include "ngx_http_sender_domains_http.h"
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_refresh.h"
+#include "ngx_http_sender_domains_resolver.h"
 
 
 static void *ngx_http_sender_domains_create_main_conf(ngx_conf_t *cf);
@@ -164,6 +165,20 @@ static ngx_command_t  ngx_http_sender_domains_commands[] = {
       offsetof(ngx_http_sender_domains_loc_conf_t, version_header),
       NULL },
 
+    { ngx_string("sender_domains_dns_resolver"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_sender_domains_dns_resolver,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_dns_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_main_conf_t, dns_timeout),
+      NULL },
+
       ngx_null_command
 };
 
@@ -273,6 +288,7 @@ ngx_http_sender_domains_create_main_conf(ngx_conf_t *cf)
     smcf->refresh_interval = NGX_CONF_UNSET_MSEC;
     smcf->ses_rate = NGX_CONF_UNSET_UINT;
     smcf->ses_timeout = NGX_CONF_UNSET_MSEC;
+    smcf->dns_timeout = NGX_CONF_UNSET_MSEC;
 
     return smcf;
 }
@@ -288,6 +304,8 @@ ngx_http_sender_domains_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(smcf->refresh_interval, 60000);
     ngx_conf_init_uint_value(smcf->ses_rate, 1);
     ngx_conf_init_msec_value(smcf->ses_timeout, 10000);
+    ngx_conf_init_msec_value(smcf->dns_timeout,
+                             NGX_HTTP_SENDER_DOMAINS_DNS_TIMEOUT);
 
     if (smcf->ses_region.len == 0) {
         ngx_str_set(&smcf->ses_region, "us-east-1");
@@ -1068,6 +1086,7 @@ static void
 ngx_http_sender_domains_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_sender_domains_refresh_exit(cycle);
+    ngx_http_sender_domains_dns_exit(cycle);
     ngx_http_sender_domains_http_exit(cycle);
     ngx_http_sender_domains_ses_exit(cycle);
 

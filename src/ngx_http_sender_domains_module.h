@@ -45,6 +45,9 @@ typedef struct {
 
     ngx_shm_zone_t             *shm_zone;
 
+    ngx_str_t                   dns_servers;        /* c-ares CSV; NUL */
+    ngx_msec_t                  dns_timeout;
+
     /* per-cycle state of the configuration being parsed, never a static */
     ngx_flag_t                  api_used;
     ngx_core_conf_t            *core_conf;      /* the worker user */
