@@ -224,7 +224,7 @@ sd_diag_run(const json_t *records, const char *domain,
 
     json_object_set_new(zone, "verdict", json_string(o->verdict));
     json_object_set_new(zone, "reason", json_string(o->reason));
-    json_object_set_new(zone, "explanation", json_string(o->text));
+    json_object_set_new(zone, "diagnosis", json_string(o->text));
     json_object_set_new(zone, "found", o->found);
     json_object_set_new(out, "zone", zone);
     zone = NULL;
@@ -901,6 +901,16 @@ sd_diag_txt(sd_diag_t *d, const char *group, const char *name,
                 if (!dmarc && sd_diag_txt_split(rr)) {
                     split = rr;
                 }
+
+            } else if (!dmarc && rr->nstrings > 1
+                       && rr->data_len >= strlen(tag)
+                       && strncasecmp(rr->data, tag, strlen(tag)) == 0
+                       && sd_diag_txt_split(rr))
+            {
+                /* "v=spf1" "include:…" joined: "v=spf1include:…" */
+                nours++;
+                ours = rr;
+                split = rr;
 
             } else if (sd_diag_txt_quoted(rr, tag)) {
                 quoted = rr;

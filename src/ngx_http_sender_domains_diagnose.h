@@ -64,7 +64,7 @@ int sd_diag_queries(const json_t *records, const char *domain,
  * q counts as a resolver error):
  *
  *   {"identity", "verdict", "summary",
- *    "zone": {"name", "verdict", "reason", "explanation", "found"},
+ *    "zone": {"name", "verdict", "reason", "diagnosis", "found"},
  *    "records": [ {the record's fields, "verdict", "reason", "diagnosis",
  *                  "found": ["CNAME x.example", …]}, … ]}
  *

@@ -205,7 +205,15 @@ ngx_http_sender_domains_dns_init(ngx_log_t *log)
     opts.sock_state_cb_data = NULL;
     opts.timeout = (int) ngx_max(timeout / 3, 100);
     opts.tries = 2;
-    optmask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
+
+    /*
+     * SERVFAIL and REFUSED come back as answers rather than as "could not
+     * contact DNS servers": a broken zone is a finding, not an outage
+     */
+    opts.flags = ARES_FLAG_NOCHECKRESP;
+
+    optmask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES
+              | ARES_OPT_FLAGS;
 
     rc = ares_init_options(&ngx_http_sender_domains_dns_channel, &opts,
                            optmask);

@@ -4,7 +4,8 @@ package SdKnot;
 # Knot DNS (knotd), started once per .t file on a loopback port with one
 # zone per scenario, stopped when the file ends.
 #
-#   use SdKnot zones => ['dkim-ok.test', ...];   # before "use SdTest"
+#   use SdKnot zones => ['dkim-ok.test', ...],   # before "use SdTest"
+#              broken => ['servfail.test'];        # answered SERVFAIL
 #   $ENV{TEST_NGINX_KNOT_PORT}                     # its port
 #   SdKnot::zone('dkim-ok.test', $records)         # rewrite + reload
 #   SdKnot::add_domain('dkim-ok.test')             # POST /api/, the tokens
@@ -27,7 +28,7 @@ $Serial = time;
 
 sub import {
     my ($class, %opt) = @_;
-    start(@{ $opt{zones} || [] });
+    start($opt{zones} || [], $opt{broken} || []);
 }
 
 sub free_port {
@@ -47,8 +48,10 @@ sub free_port {
     die "no free port for knotd";
 }
 
+# zones: served; broken: configured with a zone file Knot cannot load, so
+# that it answers SERVFAIL for them
 sub start {
-    my @zones = @_;
+    my ($zones, $broken) = @_;
 
     -x '/usr/sbin/knotd' or die "knotd is missing: apt-get install knot";
 
@@ -76,9 +79,14 @@ template:
     zonefile-sync: -1
 zone:
 EOF
-    for my $z (@zones) {
+    for my $z (@$zones, @$broken) {
         print $c "  - domain: $z\n";
         write_zone($z, '');
+    }
+    for my $z (@$broken) {
+        open my $f, '>', "$Dir/zones/$z.zone" or die "$z: $!";
+        print $f "this is not a zone file\n";
+        close $f;
     }
     close $c;
 
@@ -177,7 +185,12 @@ sub summary {
     my $j = eval { JSON::PP::decode_json($body) } or return "not JSON: $body";
     return "error $j->{error}{code}\n" if $j->{error};
     my $out = '';
-    $out .= "zone $j->{zone}{verdict} $j->{zone}{reason}\n" if $j->{zone};
+    if (my $z = $j->{zone}) {
+        $out .= "zone $z->{verdict} $z->{reason}\n";
+        $out .= "  $z->{diagnosis}\n  found: "
+                . join(' | ', @{ $z->{found} }) . "\n"
+            if $z->{verdict} ne 'ok';
+    }
     for my $r (@{ $j->{records} || [] }) {
         $out .= "$r->{group} $r->{type} $r->{verdict} $r->{reason}\n";
         next if $r->{verdict} eq 'ok' && !$ENV{SD_SUMMARY_ALL};
@@ -186,6 +199,36 @@ sub summary {
     }
     $out .= "overall $j->{verdict}\n";
     return $out;
+}
+
+1;
+
+package SdKnot;
+
+# Adds $domain (fresh simulator), then publishes what $make(tokens,
+# region) returns.
+sub scenario {
+    my ($domain, $make) = @_;
+    SdTest::sim_reset();
+    my ($t, $region) = add_domain($domain);
+    zone($domain, $make->($t, $region));
+}
+
+# The right records without the lines matching $re.
+sub right_except {
+    my ($t, $region, $re) = @_;
+    return join '', grep { !/$re/ } split /^/m, right($t, $region);
+}
+
+# the usual answer check of a DNS test block
+sub block_defaults {
+    my $block = shift;
+    $block->set_value('more_headers', "X-WS: acme\nX-Role: admin\n"
+                                      . "X-Plan: professional")
+        unless defined $block->more_headers;
+    $block->set_value('response_body_filters', \&summary)
+        unless defined $block->response_body_filters;
+    $block->set_value('error_code', 200) unless defined $block->error_code;
 }
 
 1;
