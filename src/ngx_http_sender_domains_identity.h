@@ -119,7 +119,8 @@ typedef enum {
     SD_ERR_FROM_QUOTE = -76,
     SD_ERR_FROM_SYNTAX = -77,
     SD_ERR_FROM_NO_ADDR = -78,
-    SD_ERR_FROM_BAD_ADDR = -79
+    SD_ERR_FROM_BAD_ADDR = -79,
+    SD_ERR_DOMAIN_IDN = -80
 } sd_err_e;
 
 

@@ -91,7 +91,7 @@ CFLAGS="-std=gnu99 -g -O1 -fno-omit-frame-pointer -Wall -Wextra
 CORE_CFLAGS="-std=gnu99 -g -O1 -fno-omit-frame-pointer -I$ROOT/src
         -fsanitize=fuzzer-no-link,address,undefined
         -fno-sanitize-recover=undefined"
-LIBS="-llmdb -ljansson -lcrypto"
+LIBS="-llmdb -ljansson -lcrypto -lidn2"
 
 mkdir -p "$OUT/obj" "$OUT/work" "$OUT/artifacts" "$OUT/logs"
 
