@@ -547,6 +547,11 @@ sd_label_validate(const char *in, size_t len, const char *domain,
         return sd_fail(SD_ERR_LABEL_MAIL_FROM_LONG, errmsg);
     }
 
+    /* an xn-- label must be valid punycode, as in a domain */
+    if (sd_domain_ace_check(p, len) != SD_OK) {
+        return sd_fail(SD_ERR_DOMAIN_IDN, errmsg);
+    }
+
     if (out == NULL || len >= outsz) {
         return sd_fail(SD_ERR_NOSPACE, errmsg);
     }
@@ -1144,48 +1149,54 @@ sd_domain_idn(const unsigned char **p, size_t *len, unsigned char *buf,
 
 
 /*
- * A well-formed ASCII name (len without the root dot): when a label starts
- * with "xn--", libidn2 must accept the name (valid punycode of a U-label
- * IDNA2008 allows), else SD_ERR_DOMAIN_IDN: "xn--zz.example" is not sent
- * to SES.  One scan when there is no such label.
+ * A well-formed ASCII name (len without the root dot): each label that
+ * starts with "xn--" must be one libidn2 accepts (valid punycode of a
+ * U-label IDNA2008 allows), else SD_ERR_DOMAIN_IDN: "xn--zz.example" is
+ * not sent to SES.  One scan when there is no such label.
  */
 
 static ssize_t
 sd_domain_ace_check(const unsigned char *p, size_t len)
 {
     int            rc;
-    size_t         i;
-    unsigned char  in[SD_IDN_IN_MAX + 1];
+    size_t         i, start, n;
     uint8_t       *out;
+    unsigned char  label[64];
 
-    for (i = 0; i + 4 <= len; i++) {
-        if ((i == 0 || p[i - 1] == '.')
-            && (p[i] | 0x20) == 'x' && (p[i + 1] | 0x20) == 'n'
-            && p[i + 2] == '-' && p[i + 3] == '-')
+    for (start = 0; start < len; start = i + 1) {
+        for (i = start; i < len && p[i] != '.'; i++) {
+            /* void */
+        }
+
+        n = i - start;
+
+        if (n < 4 || (p[start] | 0x20) != 'x' || (p[start + 1] | 0x20) != 'n'
+            || p[start + 2] != '-' || p[start + 3] != '-')
         {
-            break;
+            continue;
+        }
+
+        if (n >= sizeof(label)) {
+            return SD_ERR_DOMAIN_IDN;
+        }
+
+        for (n = 0; start + n < i; n++) {
+            label[n] = (unsigned char) sd_lower(p[start + n]);
+        }
+
+        label[n] = '\0';
+        out = NULL;
+
+        /* each A-label alone: the rules of other labels are not its own */
+        rc = idn2_lookup_u8(label, &out, IDN2_NONTRANSITIONAL);
+        free(out);
+
+        if (rc != IDN2_OK) {
+            return SD_ERR_DOMAIN_IDN;
         }
     }
 
-    if (i + 4 > len) {
-        return SD_OK;
-    }
-
-    if (len > SD_IDN_IN_MAX) {
-        return SD_ERR_DOMAIN_IDN;
-    }
-
-    for (i = 0; i < len; i++) {
-        in[i] = (unsigned char) sd_lower(p[i]);
-    }
-
-    in[len] = '\0';
-    out = NULL;
-
-    rc = idn2_lookup_u8(in, &out, IDN2_NONTRANSITIONAL);
-    free(out);
-
-    return rc == IDN2_OK ? SD_OK : SD_ERR_DOMAIN_IDN;
+    return SD_OK;
 }
 
 

@@ -410,6 +410,7 @@ test_label(void **state)
         { S("a"), SD_OK, "a" },
         { S("123"), SD_OK, "123" },
         { S("xn--caf-dma"), SD_OK, "xn--caf-dma" },
+        { S("xn--zz"), SD_ERR_DOMAIN_IDN, NULL },
         { S(""), SD_ERR_LABEL_EMPTY, NULL },
         { S("  "), SD_ERR_LABEL_EMPTY, NULL },
         { S("pmail.acme.com"), SD_ERR_LABEL_DOT, NULL },
