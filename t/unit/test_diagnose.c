@@ -4,7 +4,7 @@
  * format) and ngx_http_sender_domains_diagnose.c (the verdicts).
  *
  * Answers are built byte by byte here, as a DNS server sends them; the
- * same scenarios run against a real server (Knot) in t/070-t/073.
+ * same scenarios run against a real server (Knot) in t/090-t/093.
  */
 
 
