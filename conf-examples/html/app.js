@@ -181,6 +181,15 @@ const STATUS = {
   inherited: { text: 'Inherited', cls: 'ok', icon: 'check' },
 };
 
+// GET /{identity}/dns verdicts
+const VERDICTS = {
+  ok: { text: 'Found in DNS', cls: 'ok' },
+  missing: { text: 'Not in DNS', cls: 'warn' },
+  wrong: { text: 'Wrong in DNS', cls: 'bad' },
+  conflict: { text: 'Conflict in DNS', cls: 'bad' },
+  unknown: { text: 'DNS did not answer', cls: 'muted' },
+};
+
 const ERROR_TYPES = {
   TYPE_NOT_FOUND: 'Amazon SES has not found the DNS records yet.',
   HOST_NOT_FOUND: 'Amazon SES could not find the domain in DNS.',
@@ -766,6 +775,16 @@ class RowView {
         btn));
     }
 
+    // what DNS shows now (GET /{identity}/dns), under each record
+    this.recordEls = new Map();
+    if (d.type === 'domain' && isManaged(d)) {
+      const check = h('button', { type: 'button', class: 'btn btn-small dns-check-btn' }, 'Check DNS now');
+      check.setAttribute('aria-label', `Check the DNS records of ${d.identity} now`);
+      check.addEventListener('click', () => this.checkDns(check));
+      this.dnsSummaryEl = h('p', { class: 'dns-check-summary', role: 'status', 'aria-live': 'polite' });
+      panel.append(h('div', { class: 'dns-check' }, check, this.dnsSummaryEl));
+    }
+
     let i = 0;
     for (const g of groups) {
       const status = g.key === 'dkim' ? d.dkim_status : g.key === 'mail_from' ? d.mail_from_status : null;
@@ -781,7 +800,7 @@ class RowView {
       const list = h('ol', { class: 'records' });
       for (const r of g.records) {
         i += 1;
-        list.append(h('li', { class: 'record', dataset: { type: r.type } },
+        const li = h('li', { class: 'record', dataset: { type: r.type } },
           h('div', { class: 'record-grid' },
             h('span', { class: 'record-label' }, 'Type'),
             h('span', { class: 'record-type' }, r.type),
@@ -791,7 +810,10 @@ class RowView {
             h('span', { class: 'record-label' }, 'Value'),
             h('div', { class: 'record-val' }, h('code', { class: 'record-value' }, r.value),
               copyButton(r.value, `Copy value of ${r.type} record ${i}`))),
-          r.explanation ? h('p', { class: 'record-expl' }, r.explanation) : ''));
+          r.explanation ? h('p', { class: 'record-expl' }, r.explanation) : '',
+          h('div', { class: 'record-check', hidden: true }));
+        this.recordEls.set(`${r.type} ${r.name}`, li);
+        list.append(li);
       }
       section.append(list);
       panel.append(section);
@@ -803,6 +825,50 @@ class RowView {
     this.dnsBtn.setAttribute('aria-expanded', String(this.expanded));
     this.dnsPanel.hidden = !this.expanded;
     this.el.classList.toggle('is-open', this.expanded);
+    // a domain not verified yet: look at DNS at once, once per rendering
+    const d = this.data;
+    if (this.expanded && d && d.type === 'domain' && isManaged(d) && d.state === 'ready'
+        && (d.dkim_status !== 'verified' || (d.mail_from_domain && d.mail_from_status !== 'verified'))
+        && this.checkedKey !== this.recordsKey) {
+      this.checkedKey = this.recordsKey;
+      this.checkDns(this.dnsPanel.querySelector('.dns-check-btn'));
+    }
+  }
+
+  // GET /{identity}/dns: each record's verdict and what to do, under it
+  async checkDns(btn) {
+    if (!this.dnsSummaryEl) return;
+    this.setBusy(btn, true);
+    this.dnsSummaryEl.textContent = 'Looking up the records in DNS…';
+    let res;
+    try {
+      res = await api('GET', idPath(this.id, 'dns'));
+    } catch (e) {
+      this.dnsSummaryEl.textContent = e.message;
+      this.setBusy(btn, false);
+      return;
+    }
+    this.setBusy(btn, false);
+    this.dnsSummaryEl.textContent = res.zone && res.zone.verdict !== 'ok'
+      ? res.zone.diagnosis : res.summary;
+    this.dnsSummaryEl.dataset.verdict = res.verdict;
+    for (const r of res.records || []) {
+      const li = this.recordEls.get(`${r.type} ${r.name}`);
+      const box = li && li.querySelector('.record-check');
+      if (!box) continue;
+      const v = VERDICTS[r.verdict] || VERDICTS.unknown;
+      box.hidden = false;
+      box.className = `record-check record-check-${v.cls}`;
+      box.dataset.verdict = r.verdict;
+      box.dataset.reason = r.reason;
+      box.replaceChildren(
+        h('p', { class: 'record-check-head' }, h('span', { class: `tag tag-${v.cls}` }, v.text),
+          ' ', h('span', { class: 'record-check-text' }, r.diagnosis)),
+        r.found && r.found.length
+          ? h('p', { class: 'record-check-found' }, 'DNS shows: ',
+            ...r.found.map((f, k) => h('code', {}, (k ? ', ' : '') + f)))
+          : '');
+    }
   }
 
   setBusy(btn, busy) {
