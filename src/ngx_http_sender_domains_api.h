@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: what the API files share.
  */
@@ -97,6 +98,16 @@ void ngx_http_sender_domains_unread_body(ngx_http_request_t *r,
 ngx_int_t ngx_http_sender_domains_json_track(ngx_http_request_t *r,
     json_t *j);
 
+/*
+ * A value that came with a request (a workspace) as a log line may show
+ * it: itself when it is plain, else escaped (sd_log_escape()), cut with
+ * "..." past SD_WORKSPACE_MAX bytes.  The result lives until the fourth
+ * call after this one (a ring of static buffers: a worker logs one line
+ * at a time), so a line can show up to four such values.  An argument
+ * of ngx_log_error(), it is evaluated only when the line is written.
+ */
+ngx_str_t *ngx_http_sender_domains_log_esc(ngx_str_t *in);
+
 /* the identity endpoints (ngx_http_sender_domains_identity_api.c) */
 ngx_int_t ngx_http_sender_domains_actions(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
@@ -121,6 +132,7 @@ ngx_int_t ngx_http_sender_domains_from_variable(ngx_http_request_t *r,
 
 /* bearer tokens (ngx_http_sender_domains_auth.c) */
 ngx_int_t ngx_http_sender_domains_jwt_check(ngx_http_request_t *r);
+ngx_int_t ngx_http_sender_domains_jwt_ok(ngx_http_request_t *r);
 ngx_int_t ngx_http_sender_domains_jwt_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 

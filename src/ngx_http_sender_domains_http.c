@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: a non-blocking HTTP client on libcurl's
  * multi socket interface, driven by nginx's event loop.
@@ -9,9 +10,14 @@
  *
  * We own curl's sockets (OPENSOCKETFUNCTION / CLOSESOCKETFUNCTION) so that
  * a socket is always removed from epoll before it is closed, and never
- * closed twice (../shared/reference/nginx-module-notes.md §2, pitfalls 1-2).
- * Callbacks never call curl_multi_* (pitfall 4): finished calls are
- * collected first and their handlers run after curl returns.
+ * closed twice: only ngx_get_connection()/ngx_free_connection() flip the
+ * event "instance" bit that drops stale epoll events for a reused fd, and
+ * curl may close a socket before (or without) announcing CURL_POLL_REMOVE,
+ * which would make a later epoll DEL fail with EBADF (curl issues #14976,
+ * #16026, #17949).  Callbacks never call curl_multi_* (curl calls them
+ * from inside curl_multi_socket_action(), add and cleanup, and is not
+ * re-entrant): finished calls are collected first and their handlers run
+ * after curl returns.
  */
 
 #include <ngx_config.h>
@@ -278,6 +284,11 @@ ngx_http_sender_domains_http_start(ngx_pool_t *pool, ngx_log_t *log,
     call->active = 1;
     ngx_http_sender_domains_in_flight++;
 
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "sender_domains curl call %p: %s %s, timeout %M, "
+                   "%ui in flight", call, method, u, timeout,
+                   ngx_http_sender_domains_in_flight);
+
     return call;
 }
 
@@ -290,6 +301,9 @@ ngx_http_sender_domains_http_cancel(ngx_http_sender_domains_http_call_t *call)
     }
 
     if (call->active) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, call->log, 0,
+                       "sender_domains curl call %p: removed", call);
+
         call->active = 0;
         ngx_http_sender_domains_in_flight--;
 
@@ -479,6 +493,9 @@ ngx_http_sender_domains_http_open_socket(void *data, curlsocktype purpose,
 
     ngx_http_sender_domains_sockets[s] = c;
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, call->log, 0,
+                   "sender_domains curl call %p: socket %d opened", call, s);
+
     return s;
 }
 
@@ -519,6 +536,9 @@ ngx_http_sender_domains_http_release(curl_socket_t s)
         ngx_delete_posted_event(c->write);
     }
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "sender_domains curl socket %d released", s);
+
     ngx_http_sender_domains_sockets[s] = NULL;
     c->fd = (ngx_socket_t) -1;
     ngx_free_connection(c);
@@ -551,6 +571,10 @@ ngx_http_sender_domains_http_socket(CURL *easy, curl_socket_t s, int what,
         return 0;
     }
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "sender_domains curl socket %d: poll %d "
+                   "(1 in, 2 out, 3 both, 4 remove)", s, what);
+
     /* level-triggered (flags 0): curl reads only what it needs */
 
     if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) {
@@ -580,6 +604,9 @@ ngx_http_sender_domains_http_timer(CURLM *multi, long timeout_ms, void *userp)
 {
     ngx_event_t  *ev = &ngx_http_sender_domains_timer_ev;
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "sender_domains curl timer: %l ms (-1: none)", timeout_ms);
+
     if (ev->timer_set) {
         ngx_del_timer(ev);
     }
@@ -595,6 +622,9 @@ ngx_http_sender_domains_http_timer(CURLM *multi, long timeout_ms, void *userp)
 static void
 ngx_http_sender_domains_http_timer_handler(ngx_event_t *ev)
 {
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                   "sender_domains curl timer fired");
+
     ngx_http_sender_domains_http_drive(CURL_SOCKET_TIMEOUT, 0);
 }
 
@@ -606,6 +636,10 @@ ngx_http_sender_domains_http_event_handler(ngx_event_t *ev)
 
     /* nginx never clears "ready"; take the mask from the firing event */
     ev->ready = 0;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                   "sender_domains curl socket %d: %s event", c->fd,
+                   ev->write ? "write" : "read");
 
     ngx_http_sender_domains_http_drive(c->fd,
                                        ev->write ? CURL_CSELECT_OUT
@@ -623,7 +657,8 @@ ngx_http_sender_domains_http_deadline_handler(ngx_event_t *ev)
                ((u_char *) ev
                 - offsetof(ngx_http_sender_domains_http_call_t, deadline));
 
-    ngx_log_error(NGX_LOG_WARN, call->log, 0,
+    /* the caller's failure line says "timeout" with the operation */
+    ngx_log_error(NGX_LOG_INFO, call->log, 0,
                   "sender_domains: SES call exceeded its deadline");
 
     ngx_http_sender_domains_http_cancel(call);
@@ -714,10 +749,16 @@ ngx_http_sender_domains_http_finish(ngx_http_sender_domains_http_call_t *call)
 
     call->done = 1;
 
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, call->log, 0,
+                   "sender_domains curl call %p: finished, outcome %d, "
+                   "status %l, %uz body bytes", call, (int) call->outcome,
+                   call->status, call->body.len);
+
     if (call->outcome == NGX_HTTP_SENDER_DOMAINS_HTTP_CONNECT
         && call->curl_error[0])
     {
-        ngx_log_error(NGX_LOG_WARN, call->log, 0,
+        /* curl's words go into the caller's failure line too */
+        ngx_log_error(NGX_LOG_INFO, call->log, 0,
                       "sender_domains: SES connection failed: %s",
                       call->curl_error);
     }

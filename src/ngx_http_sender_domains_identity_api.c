@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the identity endpoints.
  *
@@ -25,6 +26,7 @@
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_row.h"
 #include "ngx_http_sender_domains_identity.h"
+#include "ngx_http_sender_domains_from.h"
 #include "ngx_http_sender_domains_time.h"
 
 #include <openssl/rand.h>
@@ -239,7 +241,8 @@ ngx_http_sender_domains_load_row(ngx_http_request_t *r,
     if (ctx->row == NULL || !json_is_object(ctx->row)) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "sender_domains: unreadable row \"%V\" (workspace "
-                      "\"%V\")", &ctx->name, &ctx->caller.workspace);
+                      "\"%V\")", &ctx->name,
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace));
         return ngx_http_sender_domains_error(r,
                    NGX_HTTP_INTERNAL_SERVER_ERROR, "storage_error",
                    "This sender's stored record cannot be read; see the "
@@ -484,6 +487,13 @@ ngx_http_sender_domains_check_sender_name(ngx_http_request_t *r,
 
     n = sd_sender_name_validate((char *) in->data, in->len, (char *) buf,
                                 SD_SENDER_NAME_BUFSZ, &msg);
+
+    /* RFC 5322: the From line it makes stays within 998 octets */
+    if (n > 0 && sd_from_name_fits((char *) buf, n) != SD_OK) {
+        msg = sd_strerror(SD_ERR_NAME_LINE_LONG);
+        n = -1;
+    }
+
     if (n < 0) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
                                              "invalid_sender_name", msg);
@@ -521,39 +531,17 @@ ngx_http_sender_domains_claim_nonce(json_t *row)
 }
 
 
-/* 1 when SES's answer carries our claim tag with this row's value */
+/* 1 when SES's answer (parsed) carries our claim tag with this row's value */
 
 static ngx_int_t
-ngx_http_sender_domains_tagged_ours(json_t *row, ngx_str_t *body)
+ngx_http_sender_domains_tagged_ours(json_t *row, sd_ses_identity_t *si)
 {
-    size_t       i;
-    json_t      *j, *tag;
-    ngx_int_t    ours;
-    const char  *claim, *key, *value;
+    const char  *claim;
 
     claim = sd_row_str(row, "_claim");
-    if (claim == NULL) {
-        return 0;
-    }
 
-    j = json_loadb((char *) body->data, body->len, 0, NULL);
-    ours = 0;
-
-    json_array_foreach(json_object_get(j, "Tags"), i, tag) {
-        key = json_string_value(json_object_get(tag, "Key"));
-        value = json_string_value(json_object_get(tag, "Value"));
-
-        if (key && value
-            && ngx_strcmp(key, NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG) == 0
-            && ngx_strcmp(value, claim) == 0)
-        {
-            ours = 1;
-        }
-    }
-
-    json_decref(j);
-
-    return ours;
+    return claim != NULL && si->claim[0] != '\0'
+           && ngx_strcmp(si->claim, claim) == 0;
 }
 
 
@@ -618,6 +606,14 @@ ngx_http_sender_domains_add(ngx_http_request_t *r,
                               SD_EMAIL_BUFSZ, &msg)
         : sd_email_normalize((char *) id.data, id.len, (char *) buf,
                              SD_EMAIL_BUFSZ, &msg);
+
+    /* an address that mail readers would decode: kept out of From */
+    if (n > 0 && !ctx->is_domain
+        && sd_email_header_check((char *) buf, n, &msg) != SD_OK)
+    {
+        n = -1;
+    }
+
     if (n <= 0) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
                                              "invalid_identity", msg);
@@ -732,7 +728,8 @@ ngx_http_sender_domains_claim(ngx_http_request_t *r,
     case SD_STORE_OK:
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "sender_domains: workspace \"%V\" claimed \"%V\"",
-                      &ctx->caller.workspace, &ctx->name);
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                      &ctx->name);
         break;
 
     case SD_STORE_CONFLICT:
@@ -998,10 +995,21 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
     case SD_STEP_GET:
 
         if (st == SD_SES_NOT_FOUND && ctx->step == SD_STEP_GET) {
-            /* removed from SES behind our back: the next refresh re-adds */
-            sd_row_set_state(ctx->row, SD_STATE_CREATING);
-            json_object_set_new(ctx->row, "verified_for_sending",
-                                json_false());
+            /*
+             * removed from SES behind our back: the next refresh re-adds
+             * it, its MAIL FROM included
+             */
+            sd_row_set_gone(ctx->row);
+            ngx_cpystrn((u_char *) ses->result.message,
+                        (u_char *) SD_ROW_GONE_MESSAGE,
+                        sizeof(ses->result.message));
+            ses->result.ses_message = 0;
+
+            ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                          "sender_domains: workspace \"%V\": Amazon SES no "
+                          "longer has \"%V\"; the next refresh adds it again",
+                          &ctx->caller.workspace, &ctx->name);
+
             return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
         }
 
@@ -1021,8 +1029,7 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
 
         if (ctx->step == SD_STEP_ADOPT) {
             json_object_set_new(ctx->row, "origin",
-                json_string(ngx_http_sender_domains_tagged_ours(ctx->row,
-                                                                &ses->body)
+                json_string(ngx_http_sender_domains_tagged_ours(ctx->row, &si)
                             ? "created" : "adopted"));
         }
 
@@ -1075,8 +1082,19 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
     case SD_STEP_DELETE_PROBE:
 
         /* a half-added row: did its CreateEmailIdentity happen after all? */
+        if (st == SD_SES_OK) {
+            st = sd_ses_parse_identity((char *) ses->body.data,
+                                       ses->body.len, &si);
+            if (st != SD_SES_OK) {
+                /* unreadable: keep the row rather than orphan an identity */
+                sd_ses_result_set(&ses->result, st);
+                return ngx_http_sender_domains_ses_error(r, ctx,
+                                                         &ses->result);
+            }
+        }
+
         if (st == SD_SES_OK
-            && ngx_http_sender_domains_tagged_ours(ctx->row, &ses->body))
+            && ngx_http_sender_domains_tagged_ours(ctx->row, &si))
         {
             return ngx_http_sender_domains_call(r, ctx, SD_STEP_DELETE,
                                                 SD_SES_OP_DELETE, NULL);
@@ -1104,7 +1122,9 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
 
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "sender_domains: workspace \"%V\" removed \"%V\" "
-                      "(deleted in SES)", &ctx->caller.workspace, &ctx->name);
+                      "(deleted in SES)",
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                      &ctx->name);
 
         return ngx_http_sender_domains_send_empty(r, NGX_HTTP_NO_CONTENT);
 
@@ -1190,6 +1210,11 @@ ngx_http_sender_domains_ses_error(ngx_http_request_t *r,
         break;
 
     default:
+        if (res->status == SD_SES_NOT_FOUND && ctx->step == SD_STEP_GET) {
+            p = ngx_snprintf(msg, sizeof(msg) - 1, "%s", res->message);
+            break;
+        }
+
         if (res->status == SD_SES_MALFORMED) {
             /* SES refused nothing: its answer was unreadable */
             p = ngx_snprintf(msg, sizeof(msg) - 1, "%s Try again.",
@@ -1327,8 +1352,9 @@ ngx_http_sender_domains_release(ngx_http_request_t *r,
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "sender_domains: workspace \"%V\" released \"%V\" "
-                  "(kept in SES: %s)", &ctx->caller.workspace, &ctx->name,
-                  why);
+                  "(kept in SES: %s)",
+                  ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                  &ctx->name, why);
 
     return ngx_http_sender_domains_send_empty(r, NGX_HTTP_NO_CONTENT);
 }
@@ -1575,6 +1601,13 @@ ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
         len = sd_email_normalize(json_string_value(addr),
                                  json_string_length(addr), (char *) buf,
                                  SD_EMAIL_BUFSZ, &msg);
+
+        if (len > 0
+            && sd_email_header_check((char *) buf, len, &msg) != SD_OK)
+        {
+            len = -1;
+        }
+
         if (len <= 0) {
             rc = ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
                                                "invalid_identity", msg);

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: directives and lifecycle.
  *
@@ -12,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "ngx_http_sender_domains_module.h"
+#include "ngx_http_sender_domains_identity.h"
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_http.h"
 #include "ngx_http_sender_domains_ses.h"
@@ -163,6 +165,13 @@ static ngx_command_t  ngx_http_sender_domains_commands[] = {
       ngx_conf_set_flag_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_sender_domains_loc_conf_t, version_header),
+      NULL },
+
+    { ngx_string("sender_domains_jwt_require_exp"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_loc_conf_t, jwt_require_exp),
       NULL },
 
     { ngx_string("sender_domains_dns_resolver"),
@@ -348,6 +357,7 @@ ngx_http_sender_domains_create_loc_conf(ngx_conf_t *cf)
     slcf->plan = NGX_CONF_UNSET_PTR;
     slcf->trial_ends = NGX_CONF_UNSET_PTR;
     slcf->jwt_set = NGX_CONF_UNSET;
+    slcf->jwt_require_exp = NGX_CONF_UNSET;
     slcf->version_header = NGX_CONF_UNSET;
 
     return slcf;
@@ -372,6 +382,8 @@ ngx_http_sender_domains_merge_loc_conf(ngx_conf_t *cf, void *parent,
         conf->jwt_set = prev->jwt_set == NGX_CONF_UNSET ? 0 : prev->jwt_set;
         conf->jwt_secret = prev->jwt_secret;
     }
+
+    ngx_conf_merge_value(conf->jwt_require_exp, prev->jwt_require_exp, 1);
 
     return NGX_CONF_OK;
 }
@@ -492,6 +504,11 @@ ngx_http_sender_domains_default_from(ngx_conf_t *cf, ngx_command_t *cmd,
 
         smcf->default_name.data = p;
         smcf->default_name.len = lt - p;
+
+        /* the rules a workspace's own sender name meets */
+        if (sd_sender_name_check((char *) p, lt - p) != SD_OK) {
+            goto invalid;
+        }
 
     } else {
         smcf->default_address = value[1];

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: types shared by the nginx-facing files.
  */
@@ -75,6 +76,7 @@ typedef struct {
 
     ngx_str_t                   jwt_secret;         /* file contents */
     ngx_flag_t                  jwt_set;
+    ngx_flag_t                  jwt_require_exp;
 
     ngx_flag_t                  version_header;
 } ngx_http_sender_domains_loc_conf_t;

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the shared SES call budget and the
  * background refresher.
@@ -31,6 +32,7 @@
 
 #include "ngx_http_sender_domains_module.h"
 #include "ngx_http_sender_domains_refresh.h"
+#include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_row.h"
 
@@ -875,10 +877,8 @@ ngx_http_sender_domains_change_compute(ngx_http_sender_domains_change_t *ch,
 
     case NGX_HTTP_SENDER_DOMAINS_GONE:
         /* deleted in SES behind our back: a refresh will re-create it */
-        sd_row_set_state(row, SD_STATE_CREATING);
-        json_object_set_new(row, "verified_for_sending", json_false());
-        sd_row_set_error(row, "ses_error", "Amazon SES no longer has this "
-                         "identity; refresh it to add it again.");
+        sd_row_set_gone(row);
+        sd_row_set_error(row, "ses_error", SD_ROW_GONE_MESSAGE);
         break;
 
     default:
@@ -1045,7 +1045,8 @@ ngx_http_sender_domains_log_change(ngx_http_sender_domains_change_t *ch,
 
     ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
                   "sender_domains: workspace \"%V\" identity \"%V\": %s %s "
-                  "-> %s", &ch->row->ws, &ch->row->id, what, before, after);
+                  "-> %s", ngx_http_sender_domains_log_esc(&ch->row->ws),
+                  &ch->row->id, what, before, after);
 }
 
 
@@ -1114,7 +1115,8 @@ ngx_http_sender_domains_save(void)
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                           "sender_domains: refresher cannot save \"%V\" "
                           "(workspace \"%V\"): another workspace holds the "
-                          "name", &ch[i].row->id, &ch[i].row->ws);
+                          "name", &ch[i].row->id,
+                          ngx_http_sender_domains_log_esc(&ch[i].row->ws));
         }
 
         if (sc[i].rc != SD_STORE_OK || sc[i].skipped) {
@@ -1124,7 +1126,8 @@ ngx_http_sender_domains_save(void)
         if (ch[i].outcome == NGX_HTTP_SENDER_DOMAINS_GONE) {
             ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                           "sender_domains: workspace \"%V\" identity \"%V\" "
-                          "is gone from SES", &ch[i].row->ws,
+                          "is gone from SES",
+                          ngx_http_sender_domains_log_esc(&ch[i].row->ws),
                           &ch[i].row->id);
             continue;
         }

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the stored identity row (pure C).
  */
@@ -5,6 +6,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ngx_http_sender_domains_row.h"
 #include "ngx_http_sender_domains_store.h"
@@ -152,6 +154,50 @@ void
 sd_row_clear_error(json_t *row)
 {
     json_object_set_new(row, "last_error", json_null());
+}
+
+
+/*
+ * A MAIL FROM domain is always under its identity ("bounce.acme.com" for
+ * "acme.com"): its label is what PutEmailIdentityMailFromAttributes gets
+ * again once CreateEmailIdentity has re-created the identity (whose MAIL
+ * FROM went with it).  The row's MAIL FROM domain is cleared, as that is
+ * what makes the add flow configure it (SES's MAIL FROM of an identity
+ * that exists is kept instead).
+ */
+
+void
+sd_row_set_gone(json_t *row)
+{
+    size_t       mf_len, id_len;
+    const char  *mf, *id;
+
+    sd_row_set_state(row, SD_STATE_CREATING);
+    json_object_set_new(row, "verified_for_sending", json_false());
+
+    if (!sd_row_is_domain(row)) {
+        return;
+    }
+
+    mf = sd_row_str(row, "mail_from_domain");
+    id = sd_row_str(row, "identity");
+
+    if (mf != NULL && id != NULL) {
+        mf_len = strlen(mf);
+        id_len = strlen(id);
+
+        if (mf_len > id_len + 1
+            && mf[mf_len - id_len - 1] == '.'
+            && strcasecmp(mf + mf_len - id_len, id) == 0)
+        {
+            json_object_set_new(row, "_mail_from_label",
+                                json_stringn(mf, mf_len - id_len - 1));
+        }
+    }
+
+    json_object_set_new(row, "mail_from_domain", json_null());
+    json_object_set_new(row, "mail_from_status",
+                        json_string("not_configured"));
 }
 
 

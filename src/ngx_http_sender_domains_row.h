@@ -1,8 +1,10 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the stored identity row (pure C with
  * jansson, no nginx types).
  *
- * A row is a JSON object: the public identity fields of DESIGN.md §4 plus
+ * A row is a JSON object: the public identity fields of the API
+ * (docs/api.md, docs/openapi.yaml) plus
  * internal fields whose names start with "_" (DKIM tokens, the requested
  * MAIL FROM label, the poll attempt counter).  The API and the refresher
  * both change rows only through these functions.
@@ -42,6 +44,17 @@ void sd_row_set_time(json_t *row, const char *key, int64_t t);
 void sd_row_set_error(json_t *row, const char *code, const char *message);
 void sd_row_clear_error(json_t *row);
 
+/*
+ * SES no longer has the identity (deleted outside this module): back to
+ * "creating", not verified, and a domain's MAIL FROM forgotten but its
+ * label kept, so that re-creating the identity configures it again.
+ */
+void sd_row_set_gone(json_t *row);
+
+#define SD_ROW_GONE_MESSAGE                                                  \
+    "Amazon SES no longer has this identity (it was deleted outside this "   \
+    "module); the next refresh adds it again."
+
 /* copies what SES reports onto the row (statuses, tokens, MAIL FROM) */
 void sd_row_apply_ses(json_t *row, const sd_ses_identity_t *si, int64_t now);
 
@@ -59,7 +72,7 @@ unsigned sd_row_dkim_flag(const char *dkim_status);
 int64_t sd_row_next_check(const json_t *row);
 
 /*
- * The public object (DESIGN.md 4): internal fields dropped, DNS records
+ * The public object (docs/openapi.yaml's Identity): internal fields dropped, DNS records
  * added, written as json_dumps(JSON_COMPACT) of it would be.
  *
  * A view lists a row's members in stored order and the fields the public

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: Amazon SES operations.
  *
@@ -641,22 +642,43 @@ ngx_http_sender_domains_ses_cleanup(void *data)
 }
 
 
-/* one line per failed call: the operation, the identity, SES's own words */
+/*
+ * One line per failed call: the operation, the identity, SES's own words
+ * (and curl's, when the connection failed).  At warn only for a call a
+ * person is waiting for: an add or refresh that SES refused is worth a
+ * line each.  A background call's failure is at info: during an outage the
+ * refresher says so once per incident at warn, not once per row.  Nor is
+ * an answer the flow expects a warning: AlreadyExists (adopt) and NotFound
+ * (gone, or a delete of what is not there), which the callers log.
+ */
 
 static void
 ngx_http_sender_domains_ses_log_failure(ngx_http_sender_domains_ses_t *ses)
 {
+    ngx_uint_t                            level;
     ngx_http_sender_domains_http_call_t  *call = ses->call;
 
-    ngx_log_error(NGX_LOG_WARN, ses->log, 0,
+    if (ses->background
+        || ses->result.status == SD_SES_ALREADY_EXISTS
+        || ses->result.status == SD_SES_NOT_FOUND)
+    {
+        level = NGX_LOG_INFO;
+
+    } else {
+        level = NGX_LOG_WARN;
+    }
+
+    ngx_log_error(level, ses->log, 0,
                   "sender_domains: SES %s \"%V\" failed: %s "
-                  "(HTTP %l, %s) %s, request id \"%s\"",
+                  "(HTTP %l, %s) %s%s%s, request id \"%s\"",
                   ngx_http_sender_domains_ses_op_name(ses->op),
                   &ses->identity, sd_ses_status_name(ses->result.status),
                   call ? (long) call->status : 0L,
                   ses->result.error_type[0] ? ses->result.error_type
                                             : "no error type",
                   ses->result.message,
+                  call && call->curl_error[0] ? " " : "",
+                  call ? (char *) call->curl_error : "",
                   call ? (char *) call->request_id : "");
 }
 

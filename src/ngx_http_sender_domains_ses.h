@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: Amazon SES operations over the
  * non-blocking HTTP client, signed with SigV4.
@@ -14,7 +15,7 @@
 
 
 /* the tag on identities this module creates; its value names the claim */
-#define NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG  "sender-domains:claim"
+#define NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG  SD_SES_CLAIM_TAG
 
 
 typedef enum {

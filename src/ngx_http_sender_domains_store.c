@@ -1,8 +1,8 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the LMDB store (pure C, see store.h).
  *
- * Rules that keep the store safe with many worker processes
- * (../shared/reference/nginx-module-notes.md §4):
+ * Rules that keep the store safe with many worker processes:
  *   - one environment per process, opened after fork, MDB_NOTLS because one
  *     thread interleaves many requests;
  *   - write transactions are tiny and never span an SES call;

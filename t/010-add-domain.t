@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Adding a domain: DNS records, verification through the simulator,
 # MAIL FROM (custom, default, existing kept), adoption, validation.
 

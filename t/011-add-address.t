@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Adding a single address: the verification email, resend, the click,
 # inheritance from a verified domain, validation.
 

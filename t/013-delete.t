@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Removing senders: created identities are deleted in SES, adopted ones
 # released; legacy rows cannot be deleted.
 

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Legacy (SMTP-era) senders: replaced by the sync service, listed
 # read-only, never deleted, migrated into managed identities while they
 # keep resolving.

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # A domain (or address) belongs to one workspace at a time, over its whole
 # name tree; workspaces never see each other's rows.
 

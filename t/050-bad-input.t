@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # A table of malformed requests: methods, paths, percent-encoding,
 # oversized and deeply nested bodies, wrong types, invalid UTF-8, NUL
 # bytes, CR/LF in every string field, overlong labels and addresses, IDN,

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # A full LMDB map: writes answer 507 JSON storage_full and change nothing,
 # reads and resolve keep working, and a restart with a larger size
 # recovers with every row intact.

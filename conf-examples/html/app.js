@@ -1,3 +1,4 @@
+// Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 // The "Custom Sender Domains" card of Account Settings.
 //
 // Plain modern JavaScript (an ES module), no framework, no build step.  It talks

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 package SdTest;
 
 # Shared set-up for the module's Test::Nginx files:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # A binary upgrade (USR2, WINCH, QUIT) under load: no failed resolve, no
 # lost row, no stale lock, and the new workers take the refresher lease.
 # Runs its own nginx and SES simulator on free ports; prints

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Unit tests: the stored identity row (src/ngx_http_sender_domains_row.c).
@@ -235,6 +236,53 @@ test_legacy_and_setters(void **state)
     sd_row_clear_error(row);
     is_null(row, "last_error");
 
+    json_decref(row);
+}
+
+
+/* sd_row_set_gone: a re-created identity gets its MAIL FROM again */
+
+static void
+test_gone(void **state)
+{
+    json_t  *row;
+
+    (void) state;
+
+    row = sd_row_new("acme.com", 8, 1, "", 0, "bounce", 6, NOW);
+    sd_row_set_state(row, SD_STATE_READY);
+    json_object_set_new(row, "verified_for_sending", json_true());
+    sd_row_set_str(row, "mail_from_domain", "bounce.acme.com", 15);
+    json_object_set_new(row, "mail_from_status", json_string("verified"));
+
+    sd_row_set_gone(row);
+    assert_true(sd_row_in_state(row, SD_STATE_CREATING));
+    assert_true(json_is_false(json_object_get(row, "verified_for_sending")));
+    is_null(row, "mail_from_domain");
+    assert_string_equal(str(row, "mail_from_status"), "not_configured");
+    assert_string_equal(str(row, "_mail_from_label"), "bounce");
+    json_decref(row);
+
+    /* a MAIL FROM SES had (an adopted identity): its label is kept too */
+    row = sd_row_new("acme.com", 8, 1, "", 0, NULL, 0, NOW);
+    sd_row_set_str(row, "mail_from_domain", "mx.out.ACME.com", 15);
+    sd_row_set_gone(row);
+    assert_string_equal(str(row, "_mail_from_label"), "mx.out");
+    is_null(row, "mail_from_domain");
+    json_decref(row);
+
+    /* none: no label made up (the add flow's default applies) */
+    row = sd_row_new("acme.com", 8, 1, "", 0, NULL, 0, NOW);
+    sd_row_set_gone(row);
+    assert_null(json_object_get(row, "_mail_from_label"));
+    json_decref(row);
+
+    /* an address has no MAIL FROM of its own */
+    row = sd_row_new("ann@acme.com", 12, 0, "", 0, NULL, 0, NOW);
+    sd_row_set_state(row, SD_STATE_READY);
+    sd_row_set_gone(row);
+    assert_true(sd_row_in_state(row, SD_STATE_CREATING));
+    assert_null(json_object_get(row, "_mail_from_label"));
     json_decref(row);
 }
 
@@ -994,6 +1042,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_new_domain),
         cmocka_unit_test(test_new_address),
         cmocka_unit_test(test_legacy_and_setters),
+        cmocka_unit_test(test_gone),
         cmocka_unit_test(test_apply_domain),
         cmocka_unit_test(test_apply_domain_statuses),
         cmocka_unit_test(test_apply_address),

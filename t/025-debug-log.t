@@ -1,0 +1,33 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
+# A --with-debug build with "error_log … debug" shows each SES call's life
+# in the libcurl driver, the way nginx's upstream module shows its own:
+# start, socket, events, timer, finish.
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use SdTest;
+
+repeat_each(1);
+log_level('debug');
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: an add's SES call, step by step, at debug level
+--- request
+POST /api/
+{"identity":"acme.com"}
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/json
+--- error_code: 201
+--- error_log eval
+[qr/sender_domains curl call [0-9A-Fa-f]+: POST http:\/\/127\.0\.0\.1:\d+\/v2\/email\/identities, timeout 3000, 1 in flight/,
+ qr/sender_domains curl call [0-9A-Fa-f]+: socket \d+ opened/,
+ qr/sender_domains curl socket \d+: poll \d/,
+ qr/sender_domains curl socket \d+: (read|write) event/,
+ qr/sender_domains curl timer: -?\d+ ms/,
+ qr/sender_domains curl call [0-9A-Fa-f]+: finished, outcome 0, status 200, \d+ body bytes/]
