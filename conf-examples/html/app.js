@@ -182,6 +182,49 @@ const STATUS = {
   inherited: { text: 'Inherited', cls: 'ok', icon: 'check' },
 };
 
+// An internationalised name as people read it: each xn-- label decoded
+// (RFC 3492 punycode); the name as stored when a label does not decode.
+function punyDecode(label) {
+  const base = 36, tMin = 1, tMax = 26, skew = 38, damp = 700;
+  const b = label.lastIndexOf('-');
+  const out = b > 0 ? Array.from(label.slice(0, b)) : [];
+  let i = 0, n = 128, bias = 72;
+  for (let pos = b > 0 ? b + 1 : 0; pos < label.length;) {
+    const oldi = i;
+    for (let w = 1, k = base; ; k += base) {
+      if (pos >= label.length) throw new Error('bad punycode');
+      const c = label.charCodeAt(pos++);
+      const digit = c - 48 < 10 ? c - 22 : c - 97 < 26 ? c - 97 : 36;
+      if (digit >= base) throw new Error('bad punycode');
+      i += digit * w;
+      const t = k <= bias ? tMin : k >= bias + tMax ? tMax : k - bias;
+      if (digit < t) break;
+      w *= base - t;
+    }
+    const len = out.length + 1;
+    let delta = oldi === 0 ? Math.floor((i - oldi) / damp) : (i - oldi) >> 1;
+    delta += Math.floor(delta / len);
+    let k = 0;
+    for (; delta > ((base - tMin) * tMax) >> 1; k += base) delta = Math.floor(delta / (base - tMin));
+    bias = Math.floor(k + (base - tMin + 1) * delta / (delta + skew));
+    n += Math.floor(i / len);
+    i %= len;
+    out.splice(i++, 0, String.fromCodePoint(n));
+  }
+  return out.join('');
+}
+
+function unicodeName(name) {
+  const at = name.lastIndexOf('@');
+  const local = at >= 0 ? name.slice(0, at + 1) : '';
+  try {
+    return local + name.slice(at + 1).split('.')
+      .map((l) => (l.startsWith('xn--') ? punyDecode(l.slice(4)) : l)).join('.');
+  } catch {
+    return name;
+  }
+}
+
 // GET /{identity}/dns verdicts
 const VERDICTS = {
   ok: { text: 'Found in DNS', cls: 'ok' },
@@ -453,7 +496,9 @@ class RowView {
     const managed = isManaged(d);
     const canEdit = state.canEdit;
 
-    this.nameEl = h('h3', { class: 'sd-name', id: `sd-row-${n}-name`, tabindex: '-1' }, d.identity);
+    const uname = unicodeName(d.identity);
+    this.nameEl = h('h3', { class: 'sd-name', id: `sd-row-${n}-name`, tabindex: '-1' },
+      uname !== d.identity ? [uname, ' ', h('span', { class: 'sd-name-ace' }, `(${d.identity})`)] : d.identity);
     this.subEl = h('p', { class: 'sd-sub' });
     this.tagsEl = h('div', { class: 'sd-tags', role: 'group', 'aria-label': `Status of ${d.identity}` });
 
