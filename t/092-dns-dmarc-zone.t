@@ -176,3 +176,28 @@ SdKnot::scenario('dmarc-none.test', \&SdKnot::right);
 --- response_body_like eval
 [qr/"code":"not_found"/, qr/"code":"not_found"/, qr/"code":"member_required"/,
  qr/"code":"method_not_allowed"/]
+
+
+
+=== TEST 10: without sender_domains_dns_resolver the system's resolvers answer (whatever they say, within the timeout)
+--- http_config eval
+SdTest::default_http_config("    sender_domains_dns_timeout 2s;")
+--- init
+SdTest::sim_reset();
+SdKnot::add_domain('dmarc-none.test');
+--- request
+GET /api/dmarc-none.test/dns
+--- response_body_filters
+--- response_body_like eval
+qr/^\{"identity":"dmarc-none\.test","zone":\{"name":"dmarc-none\.test","verdict":"(missing|unknown|wrong|ok)",.*"records":\[\{"group":"dkim"/
+--- timeout: 6
+
+
+
+=== TEST 11: a DNS server that is not an address is refused at nginx -t
+--- http_config eval
+SdTest::default_http_config("    sender_domains_dns_resolver 127.0.0.1:53 dns.example.com:53;")
+--- config
+--- must_die
+--- error_log
+invalid DNS server address "dns.example.com:53" in "sender_domains_dns_resolver"
