@@ -52,6 +52,8 @@ struct ngx_http_sender_domains_ctx_s {
     unsigned                            wants_body:1;
     unsigned                            is_domain:1;
     unsigned                            waiting:1;
+    unsigned                            ses_served:1;   /* fair turn */
+    unsigned                            cool_daily:1;   /* resend/24 h */
 };
 
 

@@ -1,4 +1,4 @@
-
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the DNS diagnosis of an identity's
  * records (pure core, jansson only).

@@ -1,4 +1,4 @@
-
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: DNS answers in wire format (RFC 1035),
  * parsed into what the diagnosis needs (pure core, no nginx types).

@@ -31,6 +31,8 @@
 
 #include <openssl/rand.h>
 
+#include "ngx_http_sender_domains_quota.h"
+
 
 #define SD_VERIFICATION_LINK_TTL   (24 * 3600)
 
@@ -43,7 +45,8 @@ typedef enum {
     SD_STEP_GET,
     SD_STEP_DELETE,
     SD_STEP_DELETE_PROBE,
-    SD_STEP_RESEND
+    SD_STEP_RESEND,
+    SD_STEP_PEEK                /* a member's refresh of a half-added row */
 } ngx_http_sender_domains_step_e;
 
 
@@ -65,6 +68,12 @@ static ngx_int_t ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_release(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, const char *why);
+static void ngx_http_sender_domains_retry_after(ngx_http_request_t *r,
+    int64_t secs);
+static ngx_int_t ngx_http_sender_domains_cooldown(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_uint_t resend, int64_t *wait);
+static ngx_int_t ngx_http_sender_domains_limit_error(ngx_http_request_t *r,
+    ngx_uint_t limit, const char *what);
 static ngx_int_t ngx_http_sender_domains_claim(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, const char *exists_message);
 static ngx_int_t ngx_http_sender_domains_advance(ngx_http_request_t *r,
@@ -287,11 +296,19 @@ ngx_http_sender_domains_save_cb(void *data, const sd_record_t *cur,
 {
     ngx_http_sender_domains_save_t  *sv = data;
 
+    json_t      *stored;
     const char  *name;
 
     if (sv->keep_name) {
         sd_row_set_str(sv->row, "sender_name", cur->sender_name,
                        cur->sender_name_len);
+    }
+
+    /* the cooldowns are the stored row's: only their own write sets them */
+    stored = json_loadb(cur->json, cur->json_len, 0, NULL);
+    if (stored) {
+        sd_quota_keep(sv->row, stored);
+        json_decref(stored);
     }
 
     sv->text = json_dumps(sv->row, JSON_COMPACT);
@@ -687,6 +704,26 @@ ngx_http_sender_domains_add(ngx_http_request_t *r,
 }
 
 
+/* 403 limit_reached, with the limit in the answer */
+
+static ngx_int_t
+ngx_http_sender_domains_limit_error(ngx_http_request_t *r, ngx_uint_t limit,
+    const char *what)
+{
+    u_char  *p, msg[256];
+
+    p = ngx_snprintf(msg, sizeof(msg) - 1, "This workspace has reached its "
+                     "limit of %ui %s. Remove one you no longer use, or ask "
+                     "the platform to raise the limit.", limit, what);
+    *p = '\0';
+
+    return ngx_http_sender_domains_send_json(r, NGX_HTTP_FORBIDDEN,
+               json_pack("{s:{s:s,s:s,s:I}}", "error", "code", "limit_reached",
+                         "message", (char *) msg, "limit",
+                         (json_int_t) limit));
+}
+
+
 /*
  * Records the claim of ctx->row before SES is called (atomically, under
  * the ownership rule), then starts the add flow.  A row of this workspace
@@ -703,6 +740,8 @@ ngx_http_sender_domains_claim(ngx_http_request_t *r,
     sd_record_t     rec;
     sd_store_rc_e   src;
 
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
     text = json_dumps(ctx->row, JSON_COMPACT);
     if (text == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -717,13 +756,25 @@ ngx_http_sender_domains_claim(ngx_http_request_t *r,
     rec.json = text;
     rec.json_len = ngx_strlen(text);
 
-    src = sd_store_claim(ngx_http_sender_domains_store(),
-                         (char *) ctx->caller.workspace.data,
-                         ctx->caller.workspace.len,
-                         (char *) ctx->name.data, ctx->name.len, &rec);
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
+
+    src = sd_store_claim_max(ngx_http_sender_domains_store(),
+                             (char *) ctx->caller.workspace.data,
+                             ctx->caller.workspace.len,
+                             (char *) ctx->name.data, ctx->name.len, &rec,
+                             smcf->max_identities);
     free(text);
 
     switch (src) {
+
+    case SD_STORE_LIMIT:
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "sender_domains: workspace \"%V\" holds its limit of "
+                      "%ui identities; \"%V\" refused",
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace), smcf->max_identities,
+                      &ctx->name);
+        return ngx_http_sender_domains_limit_error(r, smcf->max_identities,
+                   "identities");
 
     case SD_STORE_OK:
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -847,10 +898,10 @@ ngx_http_sender_domains_call(ngx_http_request_t *r,
                    "them; nothing was lost.");
     }
 
-    ses = ngx_http_sender_domains_ses_start(r->pool, r->connection->log, op,
-                                            &ctx->name, arg, 0,
-                                            ngx_http_sender_domains_ses_handler,
-                                            r);
+    /* in the workspace's fair turn; a later step goes on in it */
+    ses = ngx_http_sender_domains_ses_start_for(r->pool, r->connection->log,
+              op, &ctx->name, arg, &ctx->caller.workspace, ctx->ses_served,
+              ngx_http_sender_domains_ses_handler, r);
     if (ses == NULL) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                    "ses_unavailable", "The call to Amazon SES could not be "
@@ -896,6 +947,10 @@ ngx_http_sender_domains_ses_handler(ngx_http_sender_domains_ses_t *ses)
 
     ctx->call = NULL;
     r->read_event_handler = ngx_http_block_reading;
+
+    if (ses->result.status != SD_SES_THROTTLED || ses->call) {
+        ctx->ses_served = 1;
+    }
 
     rc = ngx_http_sender_domains_step_done(r, ctx, ses);
 
@@ -1127,6 +1182,44 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
                       &ctx->name);
 
         return ngx_http_sender_domains_send_empty(r, NGX_HTTP_NO_CONTENT);
+
+    case SD_STEP_PEEK:
+
+        /*
+         * A member's refresh of a half-added row reads only: when SES has
+         * the identity from this row's own create (its answer was lost),
+         * the row moves on in the store; the next write to SES (MAIL FROM)
+         * waits for an admin or the refresher.
+         */
+        if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
+            return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
+        }
+
+        if (st == SD_SES_OK
+            && sd_row_in_state(ctx->row, SD_STATE_CREATING)
+            && sd_ses_parse_identity((char *) ses->body.data, ses->body.len,
+                                     &si)
+               == SD_SES_OK
+            && ngx_http_sender_domains_tagged_ours(ctx->row, &si))
+        {
+            sd_row_apply_ses(ctx->row, &si, now);
+            json_object_set_new(ctx->row, "origin", json_string("created"));
+            sd_row_clear_error(ctx->row);
+            sd_row_set_state(ctx->row,
+                             (ctx->is_domain
+                              && json_is_null(json_object_get(ctx->row,
+                                                 "mail_from_domain")))
+                             ? SD_STATE_MAIL_FROM : SD_STATE_READY);
+            (void) sd_row_schedule(ctx->row, now,
+                                   smcf->refresh_interval / 1000, 3600, 1);
+
+            src = ngx_http_sender_domains_save(r, ctx);
+            if (src != SD_STORE_OK) {
+                return ngx_http_sender_domains_store_error(r, src);
+            }
+        }
+
+        return ngx_http_sender_domains_reply_row(r, ctx, NGX_HTTP_OK);
 
     case SD_STEP_RESEND:
 
@@ -1412,6 +1505,7 @@ static ngx_int_t
 ngx_http_sender_domains_refresh(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
+    int64_t    wait;
     ngx_int_t  rc;
 
     rc = ngx_http_sender_domains_load(r, ctx);
@@ -1421,7 +1515,30 @@ ngx_http_sender_domains_refresh(ngx_http_request_t *r,
 
     ctx->is_domain = sd_row_is_domain(ctx->row);
 
+    /* at most one SES refresh per identity per 10 s: the row as stored */
+    rc = ngx_http_sender_domains_cooldown(r, ctx, 0, &wait);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (wait) {
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "sender_domains: refresh of \"%V\" (workspace "
+                       "\"%V\") answered from the store for %L s",
+                       &ctx->name, ngx_http_sender_domains_log_esc(&ctx->caller.workspace), wait);
+
+        ngx_http_sender_domains_retry_after(r, wait);
+
+        return ngx_http_sender_domains_reply_row(r, ctx, NGX_HTTP_OK);
+    }
+
     if (!sd_row_in_state(ctx->row, SD_STATE_READY)) {
+        if (ctx->caller.role != NGX_HTTP_SENDER_DOMAINS_ROLE_ADMIN) {
+            /* a member's refresh never writes to SES: it reads */
+            return ngx_http_sender_domains_call(r, ctx, SD_STEP_PEEK,
+                                                SD_SES_OP_GET, NULL);
+        }
+
         /* an add that stopped half-way: finish it */
         return ngx_http_sender_domains_advance(r, ctx);
     }
@@ -1435,7 +1552,13 @@ static ngx_int_t
 ngx_http_sender_domains_resend(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
-    ngx_int_t  rc;
+    u_char     *p, msg[256];
+    int64_t     wait;
+    ngx_int_t   rc;
+
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
 
     rc = ngx_http_sender_domains_load(r, ctx);
     if (rc != NGX_DECLINED) {
@@ -1455,8 +1578,205 @@ ngx_http_sender_domains_resend(ngx_http_request_t *r,
 
     ctx->is_domain = 0;
 
+    /* one email a minute, five resends a day: counted before the call */
+    rc = ngx_http_sender_domains_cooldown(r, ctx, 1, &wait);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (wait) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "sender_domains: resend to \"%V\" (workspace \"%V\") "
+                      "refused for %L s", &ctx->name, ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                      wait);
+
+        if (ctx->cool_daily) {
+            p = ngx_snprintf(msg, sizeof(msg) - 1, "A verification email "
+                             "was resent %ui times in the last 24 hours; "
+                             "try again in %L minutes.", smcf->resend_max,
+                             (wait + 59) / 60);
+        } else {
+            p = ngx_snprintf(msg, sizeof(msg) - 1, "A verification email "
+                             "was sent moments ago; check the inbox (and "
+                             "the spam folder), or try again in %L "
+                             "seconds.", wait);
+        }
+
+        *p = '\0';
+
+        ngx_http_sender_domains_retry_after(r, wait);
+
+        return ngx_http_sender_domains_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                                             "too_many_requests",
+                                             (char *) msg);
+    }
+
     return ngx_http_sender_domains_call(r, ctx, SD_STEP_RESEND,
                                         SD_SES_OP_VERIFY_EMAIL, NULL);
+}
+
+
+/* the Retry-After header, in seconds */
+
+static void
+ngx_http_sender_domains_retry_after(ngx_http_request_t *r, int64_t secs)
+{
+    u_char           *p;
+    ngx_table_elt_t  *h;
+
+    p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+    h = ngx_list_push(&r->headers_out.headers);
+
+    if (p == NULL || h == NULL) {
+        return;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Retry-After");
+    h->value.data = p;
+    h->value.len = ngx_sprintf(p, "%L", secs > 0 ? secs : 1) - p;
+}
+
+
+typedef struct {
+    ngx_uint_t                      resend;
+    int64_t                         now;
+    int64_t                         cooldown;
+    int64_t                         max;
+    int64_t                         wait;
+    int                             daily;
+    json_t                         *stored;
+    char                           *text;
+} ngx_http_sender_domains_cool_t;
+
+
+/* in the write transaction: checks the cooldown and takes it */
+
+static int
+ngx_http_sender_domains_cool_cb(void *data, const sd_record_t *cur,
+    sd_record_t *out)
+{
+    ngx_http_sender_domains_cool_t  *cl = data;
+
+    cl->stored = json_loadb(cur->json, cur->json_len, 0, NULL);
+    if (!json_is_object(cl->stored)) {
+        return 1;
+    }
+
+    cl->wait = cl->resend
+               ? sd_quota_resend_wait(cl->stored, cl->now, cl->cooldown,
+                                      cl->max, &cl->daily)
+               : sd_quota_refresh_wait(cl->stored, cl->now, cl->cooldown);
+    if (cl->wait) {
+        return 1;
+    }
+
+    if (cl->resend) {
+        sd_quota_resend_note(cl->stored, cl->now);
+
+    } else {
+        sd_quota_refresh_note(cl->stored, cl->now);
+    }
+
+    cl->text = json_dumps(cl->stored, JSON_COMPACT);
+    if (cl->text == NULL) {
+        return 1;
+    }
+
+    *out = *cur;
+    out->json = cl->text;
+    out->json_len = ngx_strlen(cl->text);
+
+    return 0;
+}
+
+
+static void
+ngx_http_sender_domains_cool_done(void *data)
+{
+    ngx_http_sender_domains_cool_t  *cl = data;
+
+    free(cl->text);
+    cl->text = NULL;
+}
+
+
+/*
+ * A cooldown of ctx->row (refresh, or resend): *wait is 0 when the SES
+ * call may go, the cooldown then taken in the stored row (so every
+ * worker sees it at once); else the seconds left, nothing written.
+ * Returns NGX_DECLINED to go on, or the answer of a store error.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_cooldown(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_uint_t resend, int64_t *wait)
+{
+    int                              daily;
+    sd_store_rc_e                    src;
+    ngx_http_sender_domains_cool_t   cl;
+
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
+
+    ngx_memzero(&cl, sizeof(ngx_http_sender_domains_cool_t));
+    cl.resend = resend;
+    cl.now = ngx_time();
+    cl.cooldown = resend ? smcf->resend_cooldown : smcf->refresh_cooldown;
+    cl.max = smcf->resend_max;
+
+    /* the row just read answers most repeats without a write transaction */
+    *wait = resend ? sd_quota_resend_wait(ctx->row, cl.now, cl.cooldown,
+                                          cl.max, &daily)
+                   : sd_quota_refresh_wait(ctx->row, cl.now, cl.cooldown);
+
+    if (*wait) {
+        ctx->cool_daily = resend ? daily : 0;
+        return NGX_DECLINED;
+    }
+
+    if (cl.cooldown == 0 && (!resend || cl.max == 0)) {
+        /* turned off: nothing to record */
+        return NGX_DECLINED;
+    }
+
+    src = sd_store_modify(ngx_http_sender_domains_store(),
+                          (char *) ctx->caller.workspace.data,
+                          ctx->caller.workspace.len,
+                          (char *) ctx->name.data, ctx->name.len,
+                          ngx_http_sender_domains_cool_cb,
+                          ngx_http_sender_domains_cool_done, &cl);
+
+    if (cl.stored && ngx_http_sender_domains_json_track(r, cl.stored)
+                     != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (src == SD_STORE_NOT_FOUND) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_NOT_FOUND,
+                   "not_found", "No such sender in this workspace.");
+    }
+
+    if (src != SD_STORE_OK) {
+        return ngx_http_sender_domains_store_error(r, src);
+    }
+
+    if (cl.wait) {
+        /* another worker took it in between */
+        *wait = cl.wait;
+        ctx->cool_daily = cl.daily;
+        return NGX_DECLINED;
+    }
+
+    if (cl.stored == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    sd_quota_keep(ctx->row, cl.stored);
+
+    return NGX_DECLINED;
 }
 
 
@@ -1517,7 +1837,7 @@ ngx_http_sender_domains_migrate(ngx_http_request_t *r,
 }
 
 
-/* 1 when ids[n] already stands among ids[0..n-1] (n is at most 1000) */
+/* 1 when ids[n] already stands among ids[0..n-1] */
 
 static ngx_uint_t
 ngx_http_sender_domains_seen(const char **ids, const size_t *lens,
@@ -1550,6 +1870,8 @@ ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
     sd_record_t    *recs;
     sd_store_rc_e   src;
 
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
     if (!json_is_array(ctx->body)) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
                    "invalid_json", "Send a JSON array such as "
@@ -1559,9 +1881,16 @@ ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
 
     n = json_array_size(ctx->body);
 
-    if (n > 1000) {
-        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
-                   "too_many", "At most 1000 legacy senders per workspace.");
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
+
+    /* the list replaces the old one whole: its length is the count */
+    if (smcf->max_legacy && n > smcf->max_legacy) {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "sender_domains: workspace \"%V\" sent %uz legacy "
+                      "senders, more than the limit of %ui; none stored",
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace), n, smcf->max_legacy);
+        return ngx_http_sender_domains_limit_error(r, smcf->max_legacy,
+                   "legacy senders");
     }
 
     ids = ngx_pcalloc(r->pool, (n + 1) * sizeof(char *));

@@ -19,6 +19,7 @@
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_refresh.h"
 #include "ngx_http_sender_domains_resolver.h"
+#include "ngx_http_sender_domains_quota.h"
 
 
 static void *ngx_http_sender_domains_create_main_conf(ngx_conf_t *cf);
@@ -45,6 +46,12 @@ static char *ngx_http_sender_domains_set_value(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_sender_domains_ses_rate(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_sender_domains_max_identities(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_sender_domains_resend_cooldown(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static void ngx_http_sender_domains_check_fit(ngx_conf_t *cf,
+    ngx_http_sender_domains_main_conf_t *smcf);
 static ngx_int_t ngx_http_sender_domains_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_sender_domains_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_sender_domains_prepare_file(ngx_log_t *log,
@@ -174,6 +181,34 @@ static ngx_command_t  ngx_http_sender_domains_commands[] = {
       offsetof(ngx_http_sender_domains_loc_conf_t, jwt_require_exp),
       NULL },
 
+    { ngx_string("sender_domains_max_identities"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_sender_domains_max_identities,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_max_legacy"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_main_conf_t, max_legacy),
+      NULL },
+
+    { ngx_string("sender_domains_refresh_cooldown"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_main_conf_t, refresh_cooldown),
+      NULL },
+
+    { ngx_string("sender_domains_resend_cooldown"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_sender_domains_resend_cooldown,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("sender_domains_dns_resolver"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_sender_domains_dns_resolver,
@@ -298,6 +333,11 @@ ngx_http_sender_domains_create_main_conf(ngx_conf_t *cf)
     smcf->ses_rate = NGX_CONF_UNSET_UINT;
     smcf->ses_timeout = NGX_CONF_UNSET_MSEC;
     smcf->dns_timeout = NGX_CONF_UNSET_MSEC;
+    smcf->max_identities = NGX_CONF_UNSET_UINT;
+    smcf->max_legacy = NGX_CONF_UNSET_UINT;
+    smcf->refresh_cooldown = NGX_CONF_UNSET;
+    smcf->resend_cooldown = NGX_CONF_UNSET;
+    smcf->resend_max = NGX_CONF_UNSET_UINT;
 
     return smcf;
 }
@@ -315,6 +355,15 @@ ngx_http_sender_domains_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(smcf->ses_timeout, 10000);
     ngx_conf_init_msec_value(smcf->dns_timeout,
                              NGX_HTTP_SENDER_DOMAINS_DNS_TIMEOUT);
+    ngx_conf_init_uint_value(smcf->max_identities, 100);
+    ngx_conf_init_uint_value(smcf->max_legacy, 1000);
+    ngx_conf_init_value(smcf->refresh_cooldown, SD_REFRESH_COOLDOWN);
+    ngx_conf_init_value(smcf->resend_cooldown, SD_RESEND_COOLDOWN);
+    ngx_conf_init_uint_value(smcf->resend_max, SD_RESEND_MAX);
+
+    if (smcf->db_path.len && smcf->expected_workspaces) {
+        ngx_http_sender_domains_check_fit(cf, smcf);
+    }
 
     if (smcf->ses_region.len == 0) {
         ngx_str_set(&smcf->ses_region, "us-east-1");
@@ -329,6 +378,143 @@ ngx_http_sender_domains_init_main_conf(ngx_conf_t *cf, void *conf)
         && ngx_http_sender_domains_zone_add(cf) != NGX_OK)
     {
         return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * With the expected number of workspaces given, warns at start (and on
+ * "nginx -t") when every workspace at its limits would not fit in the map:
+ * the per-workspace limits are what keeps one workspace from filling the
+ * store for everyone, so they must make a full store unreachable.
+ */
+
+static void
+ngx_http_sender_domains_check_fit(ngx_conf_t *cf,
+    ngx_http_sender_domains_main_conf_t *smcf)
+{
+    uint64_t  need, per_ws;
+
+    if (smcf->max_identities == 0 || smcf->max_legacy == 0) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "sender_domains: with an unlimited %s one "
+                           "workspace can fill the store (%uz MiB) for all "
+                           "%ui workspaces",
+                           smcf->max_identities == 0
+                           ? "sender_domains_max_identities"
+                           : "sender_domains_max_legacy",
+                           smcf->db_size >> 20, smcf->expected_workspaces);
+        return;
+    }
+
+    per_ws = (uint64_t) smcf->max_identities
+             * NGX_HTTP_SENDER_DOMAINS_ROW_BYTES
+             + (uint64_t) smcf->max_legacy
+               * NGX_HTTP_SENDER_DOMAINS_LEGACY_BYTES;
+    need = per_ws * smcf->expected_workspaces;
+
+    if (need > (uint64_t) smcf->db_size) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "sender_domains: %ui workspaces at their limits "
+                           "(%ui identities x %d bytes + %ui legacy x %d "
+                           "bytes each) need about %uL MiB, more than the "
+                           "store's %uz MiB: raise the size in "
+                           "sender_domains_db or lower the limits",
+                           smcf->expected_workspaces, smcf->max_identities,
+                           NGX_HTTP_SENDER_DOMAINS_ROW_BYTES,
+                           smcf->max_legacy,
+                           NGX_HTTP_SENDER_DOMAINS_LEGACY_BYTES,
+                           (need + (1 << 20) - 1) >> 20, smcf->db_size >> 20);
+    }
+}
+
+
+/* sender_domains_resend_cooldown time [N] */
+
+static char *
+ngx_http_sender_domains_resend_cooldown(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_sender_domains_main_conf_t  *smcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (smcf->resend_cooldown != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    smcf->resend_cooldown = ngx_parse_time(&value[1], 1);
+    if (smcf->resend_cooldown == (time_t) NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid time \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (cf->args->nelts == 3) {
+        n = ngx_atoi(value[2].data, value[2].len);
+        if (n == NGX_ERROR) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid number of resends a day \"%V\"",
+                               &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        smcf->resend_max = n;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* sender_domains_max_identities N [workspaces=W] */
+
+static char *
+ngx_http_sender_domains_max_identities(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_sender_domains_main_conf_t  *smcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (smcf->max_identities != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    n = ngx_atoi(value[1].data, value[1].len);
+    if (n == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid number of identities \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->max_identities = n;
+
+    if (cf->args->nelts == 3) {
+        if (value[2].len <= 11
+            || ngx_strncmp(value[2].data, "workspaces=", 11) != 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        n = ngx_atoi(value[2].data + 11, value[2].len - 11);
+        if (n == NGX_ERROR || n == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid number of workspaces \"%V\"",
+                               &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        smcf->expected_workspaces = n;
     }
 
     return NGX_CONF_OK;

@@ -52,7 +52,26 @@ typedef struct {
     /* per-cycle state of the configuration being parsed, never a static */
     ngx_flag_t                  api_used;
     ngx_core_conf_t            *core_conf;      /* the worker user */
+
+    /* per workspace; 0: unlimited (docs/operations.md, "Store size") */
+    ngx_uint_t                  max_identities;
+    ngx_uint_t                  max_legacy;
+    ngx_uint_t                  expected_workspaces;   /* 0: not given */
+
+    /* per identity; 0: off (docs/directives.md) */
+    time_t                      refresh_cooldown;
+    time_t                      resend_cooldown;
+    ngx_uint_t                  resend_max;            /* per 24 h */
 } ngx_http_sender_domains_main_conf_t;
+
+
+/*
+ * What one stored row costs in the LMDB map, measured (docs/operations.md):
+ * a domain row with its DKIM tokens, claim and schedule entries, B-tree
+ * pages at LMDB's usual fill; a legacy row is a small record.
+ */
+#define NGX_HTTP_SENDER_DOMAINS_ROW_BYTES     4096
+#define NGX_HTTP_SENDER_DOMAINS_LEGACY_BYTES  640
 
 
 /*

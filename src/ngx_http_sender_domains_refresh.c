@@ -54,11 +54,40 @@
 #define NGX_HTTP_SENDER_DOMAINS_TURN_ROWS      8
 
 
+/*
+ * Fair shares of the budget: one slot per workspace with people's calls
+ * waiting, found by a hash of its name.  The call budget goes round the
+ * workspaces that wait: the one whose last call was served longest ago
+ * goes first, so a workspace that floods waits behind everyone else and
+ * slows only itself.  Two more rules keep another workspace's add quick
+ * while one floods (docs/decisions.md):
+ *   - the workspace served last leaves one call in the bucket, as
+ *     background polls do: a newcomer finds it there and goes at once;
+ *   - the later step of a request already served (an add's MAIL FROM
+ *     after its create) goes before every first step.
+ * A slot no waiting call has looked at for
+ * NGX_HTTP_SENDER_DOMAINS_FAIR_STALE ms (its worker died) waits no more.
+ */
+#define NGX_HTTP_SENDER_DOMAINS_FAIR_SLOTS     256
+#define NGX_HTTP_SENDER_DOMAINS_FAIR_STALE     10000
+
+typedef struct {
+    uint32_t                    hash;             /* 0: free */
+    uint32_t                    waiting;          /* calls waiting */
+    uint32_t                    follow;           /* of them, later steps */
+    uint64_t                    served;           /* turn of its last call */
+    int64_t                     seen;             /* ms, a waiter looked */
+} ngx_http_sender_domains_fair_t;
+
+
 typedef struct {
     int64_t                     millitokens;
     int64_t                     last_ms;
     time_t                      paused_until;
     ngx_uint_t                  incident;         /* throttling logged */
+    uint64_t                    turn;             /* calls served */
+    uint32_t                    last_hash;        /* served last */
+    ngx_http_sender_domains_fair_t  fair[NGX_HTTP_SENDER_DOMAINS_FAIR_SLOTS];
 } ngx_http_sender_domains_shctx_t;
 
 
@@ -187,7 +216,7 @@ ngx_http_sender_domains_zone_add(ngx_conf_t *cf)
     smcf = ngx_http_conf_get_module_main_conf(cf,
                                               ngx_http_sender_domains_module);
 
-    zone = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
+    zone = ngx_shared_memory_add(cf, &name, 16 * ngx_pagesize,
                                  &ngx_http_sender_domains_module);
     if (zone == NULL) {
         return NGX_ERROR;
@@ -244,8 +273,100 @@ ngx_http_sender_domains_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 ngx_msec_t
 ngx_http_sender_domains_rate_take(ngx_uint_t background)
 {
+    ngx_uint_t  queued = 0;
+
+    return ngx_http_sender_domains_rate_take_fair(0, 0, background, &queued);
+}
+
+
+/* the slot of a workspace, taken when "add" and one is free or stale */
+
+static ngx_http_sender_domains_fair_t *
+ngx_http_sender_domains_fair_slot(ngx_http_sender_domains_shctx_t *sh,
+    uint32_t hash, int64_t now, ngx_uint_t add)
+{
+    ngx_uint_t                       i, n;
+    ngx_http_sender_domains_fair_t  *f, *free;
+
+    free = NULL;
+
+    for (n = 0; n < NGX_HTTP_SENDER_DOMAINS_FAIR_SLOTS; n++) {
+        i = (hash + n) % NGX_HTTP_SENDER_DOMAINS_FAIR_SLOTS;
+        f = &sh->fair[i];
+
+        if (f->hash == hash) {
+            return f;
+        }
+
+        if (f->hash == 0) {
+            /* the probe for this hash ends here */
+            if (free == NULL) {
+                free = f;
+            }
+
+            break;
+        }
+
+        if (free == NULL
+            && (f->waiting == 0
+                || now - f->seen > NGX_HTTP_SENDER_DOMAINS_FAIR_STALE))
+        {
+            free = f;
+        }
+    }
+
+    if (!add || free == NULL) {
+        return NULL;
+    }
+
+    /*
+     * A reused slot forgets its old workspace's turn: a newcomer goes
+     * before workspaces that have been served already.
+     */
+    free->hash = hash;
+    free->waiting = 0;
+    free->follow = 0;
+    free->served = 0;
+    free->seen = now;
+
+    return free;
+}
+
+
+/* 1 when a workspace other than "me" with an older turn has calls waiting */
+
+static ngx_uint_t
+ngx_http_sender_domains_fair_behind(ngx_http_sender_domains_shctx_t *sh,
+    ngx_http_sender_domains_fair_t *me, int64_t now)
+{
+    ngx_uint_t                       i;
+    ngx_http_sender_domains_fair_t  *f;
+
+    for (i = 0; i < NGX_HTTP_SENDER_DOMAINS_FAIR_SLOTS; i++) {
+        f = &sh->fair[i];
+
+        if (f == me || f->hash == 0 || f->waiting == 0
+            || now - f->seen > NGX_HTTP_SENDER_DOMAINS_FAIR_STALE)
+        {
+            continue;
+        }
+
+        if (me == NULL || f->follow || f->served < me->served) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+ngx_msec_t
+ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
+    ngx_uint_t background, ngx_uint_t *queued)
+{
     int64_t                               now, rate, cap, need, wait;
     ngx_slab_pool_t                      *shpool;
+    ngx_http_sender_domains_fair_t       *me;
     ngx_http_sender_domains_shctx_t      *sh;
     ngx_http_sender_domains_main_conf_t  *smcf;
 
@@ -272,9 +393,6 @@ ngx_http_sender_domains_rate_take(ngx_uint_t background)
     /* one second's worth, plus one call kept for people */
     cap = (rate + 1) * 1000;
 
-    /* background calls leave one call's worth in the bucket */
-    need = background ? 2000 : 1000;
-
     ngx_shmtx_lock(&shpool->mutex);
 
     /*
@@ -297,22 +415,111 @@ ngx_http_sender_domains_rate_take(ngx_uint_t background)
         sh->millitokens = cap;
     }
 
-    if (background && sh->paused_until > ngx_time()) {
-        ngx_shmtx_unlock(&shpool->mutex);
-        return NGX_MAX_INT32_VALUE;
+    if (background) {
+        if (sh->paused_until > ngx_time()) {
+            ngx_shmtx_unlock(&shpool->mutex);
+            return NGX_MAX_INT32_VALUE;
+        }
+
+        /* a person waiting goes first */
+        if (ngx_http_sender_domains_fair_behind(sh, NULL, now)) {
+            ngx_shmtx_unlock(&shpool->mutex);
+            return 1000 / rate + 1;
+        }
     }
 
-    if (sh->millitokens >= need) {
+    me = hash ? ngx_http_sender_domains_fair_slot(sh, hash, now, 1) : NULL;
+
+    /*
+     * Background calls, and the workspace that had the last call, leave
+     * one call's worth in the bucket for someone else.
+     */
+    need = (background || (me && !follow && me->hash == sh->last_hash))
+           ? 2000 : 1000;
+
+    /* a call without a slot (none named, or all taken) takes the bucket */
+    if (sh->millitokens >= need
+        && (background || follow || me == NULL
+            || !ngx_http_sender_domains_fair_behind(sh, me, now)))
+    {
         sh->millitokens -= 1000;
+        sh->turn++;
+        sh->last_hash = me ? me->hash : 0;
         wait = 0;
 
+        if (me) {
+            me->served = sh->turn;
+
+            if (*queued) {
+                me->waiting--;
+                me->follow -= (*queued == 2);
+                *queued = 0;
+            }
+        }
+
     } else {
-        wait = (need - sh->millitokens + rate - 1) / rate;
+        if (sh->millitokens >= need) {
+            /*
+             * Another workspace's turn: its waiting call wakes when the
+             * call is there; look again a little after it.
+             */
+            wait = 1000 / rate / 2 + 10;
+
+        } else {
+            wait = (need - sh->millitokens + rate - 1) / rate;
+        }
+
+        if (me) {
+            if (!*queued) {
+                me->waiting++;
+                me->follow += (follow != 0);
+                *queued = follow ? 2 : 1;
+            }
+
+            me->seen = now;
+        }
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
 
     return (ngx_msec_t) wait;
+}
+
+
+/* a waiting call gave up or its request went away */
+
+void
+ngx_http_sender_domains_rate_leave(uint32_t hash, ngx_uint_t *queued)
+{
+    int64_t                           now;
+    ngx_slab_pool_t                  *shpool;
+    ngx_http_sender_domains_fair_t   *me;
+    ngx_http_sender_domains_shctx_t  *sh;
+
+    if (!*queued || ngx_http_sender_domains_zone == NULL
+        || ngx_http_sender_domains_zone->data == NULL)
+    {
+        return;
+    }
+
+    shpool = (ngx_slab_pool_t *) ngx_http_sender_domains_zone->shm.addr;
+    sh = ngx_http_sender_domains_zone->data;
+    now = (int64_t) ngx_current_msec;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    me = ngx_http_sender_domains_fair_slot(sh, hash, now, 0);
+    if (me && me->waiting) {
+        me->waiting--;
+
+        if (*queued == 2 && me->follow) {
+            me->follow--;
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    *queued = 0;
 }
 
 

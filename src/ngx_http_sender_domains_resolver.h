@@ -1,4 +1,4 @@
-
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: DNS lookups of any record type with
  * c-ares, driven by nginx's event loop (one channel per worker).

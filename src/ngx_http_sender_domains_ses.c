@@ -27,6 +27,11 @@
 
 static ngx_int_t ngx_http_sender_domains_ses_load_credentials(
     ngx_cycle_t *cycle, ngx_http_sender_domains_main_conf_t *smcf);
+static ngx_http_sender_domains_ses_t *ngx_http_sender_domains_ses_begin(
+    ngx_pool_t *pool, ngx_log_t *log, ngx_http_sender_domains_ses_op_e op,
+    ngx_str_t *identity, ngx_str_t *arg, ngx_uint_t background,
+    uint32_t ws_hash, ngx_uint_t follow,
+    ngx_http_sender_domains_ses_done_pt handler, void *data);
 static ngx_int_t ngx_http_sender_domains_ses_request(
     ngx_http_sender_domains_ses_t *ses, const char *method, ngx_str_t *path,
     ngx_str_t *query, ngx_str_t *body, const char *content_type);
@@ -181,6 +186,33 @@ ngx_http_sender_domains_ses_start(ngx_pool_t *pool, ngx_log_t *log,
     ngx_uint_t background, ngx_http_sender_domains_ses_done_pt handler,
     void *data)
 {
+    return ngx_http_sender_domains_ses_begin(pool, log, op, identity, arg,
+                                             background, 0, 0, handler, data);
+}
+
+
+ngx_http_sender_domains_ses_t *
+ngx_http_sender_domains_ses_start_for(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_http_sender_domains_ses_op_e op, ngx_str_t *identity, ngx_str_t *arg,
+    ngx_str_t *workspace, ngx_uint_t follow,
+    ngx_http_sender_domains_ses_done_pt handler, void *data)
+{
+    uint32_t  hash;
+
+    hash = ngx_crc32_short(workspace->data, workspace->len);
+
+    return ngx_http_sender_domains_ses_begin(pool, log, op, identity, arg, 0,
+                                             hash ? hash : 1, follow,
+                                             handler, data);
+}
+
+
+static ngx_http_sender_domains_ses_t *
+ngx_http_sender_domains_ses_begin(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_http_sender_domains_ses_op_e op, ngx_str_t *identity, ngx_str_t *arg,
+    ngx_uint_t background, uint32_t ws_hash, ngx_uint_t follow,
+    ngx_http_sender_domains_ses_done_pt handler, void *data)
+{
     char                           *text;
     u_char                         *p;
     json_t                         *j;
@@ -197,6 +229,8 @@ ngx_http_sender_domains_ses_start(ngx_pool_t *pool, ngx_log_t *log,
     ses->pool = pool;
     ses->log = log;
     ses->background = background;
+    ses->ws_hash = ws_hash;
+    ses->follow = follow;
     ses->handler = handler;
     ses->data = data;
 
@@ -560,7 +594,9 @@ ngx_http_sender_domains_ses_send(ngx_http_sender_domains_ses_t *ses)
     ngx_pool_cleanup_t                   *cln;
     ngx_http_sender_domains_main_conf_t  *smcf = ngx_http_sender_domains_smcf;
 
-    wait = ngx_http_sender_domains_rate_take(ses->background);
+    wait = ngx_http_sender_domains_rate_take_fair(ses->ws_hash, ses->follow,
+                                                  ses->background,
+                                                  &ses->queued);
 
     if (wait && ses->background) {
         return NGX_DECLINED;
@@ -624,6 +660,8 @@ ngx_http_sender_domains_ses_wake(ngx_event_t *ev)
         }
     }
 
+    ngx_http_sender_domains_rate_leave(ses->ws_hash, &ses->queued);
+
     /* the budget stayed spent: answer as SES itself would */
     sd_ses_result_set(&ses->result, SD_SES_THROTTLED);
     ngx_str_set(&ses->body, "");
@@ -639,6 +677,8 @@ ngx_http_sender_domains_ses_cleanup(void *data)
     if (ses->wait.timer_set) {
         ngx_del_timer(&ses->wait);
     }
+
+    ngx_http_sender_domains_rate_leave(ses->ws_hash, &ses->queued);
 }
 
 

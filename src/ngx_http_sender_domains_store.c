@@ -1065,10 +1065,90 @@ sd_store_rc_e
 sd_store_claim(sd_store_t *st, const char *ws, size_t ws_len, const char *id,
     size_t id_len, const sd_record_t *rec)
 {
+    return sd_store_claim_max(st, ws, ws_len, id, id_len, rec, 0);
+}
+
+
+/*
+ * Counts the keys "<ws>\0..." of one database with a cursor, stopping at
+ * "max" (0: all): the cost is one B-tree descent and then one step per
+ * row, bounded by the limit (docs/performance.md has the figures).
+ */
+
+static int
+sd_store_count_range(MDB_txn *txn, MDB_dbi dbi, const char *ws,
+    size_t ws_len, size_t max, size_t *n)
+{
+    int          rc;
+    char         kbuf[SD_WORKSPACE_MAX + 2];
+    MDB_val      k, v;
+    MDB_cursor  *cur;
+
+    *n = 0;
+
+    if (ws_len > SD_WORKSPACE_MAX) {
+        return 0;
+    }
+
+    rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    memcpy(kbuf, ws, ws_len);
+    kbuf[ws_len] = '\0';
+    k.mv_data = kbuf;
+    k.mv_size = ws_len + 1;
+
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+
+    while (rc == 0) {
+        if (k.mv_size < ws_len + 1 || memcmp(k.mv_data, kbuf, ws_len + 1) != 0)
+        {
+            break;
+        }
+
+        if (++*n == max) {
+            break;
+        }
+
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+
+    mdb_cursor_close(cur);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+
+sd_store_rc_e
+sd_store_count_ws(sd_store_t *st, const char *ws, size_t ws_len, size_t max,
+    size_t *n)
+{
+    int       rc;
+    MDB_txn  *txn;
+
+    rc = sd_store_read_begin(st, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = sd_store_count_range(txn, st->identities, ws, ws_len, max, n);
+
+    sd_store_read_end(st, txn);
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_claim_max(sd_store_t *st, const char *ws, size_t ws_len,
+    const char *id, size_t id_len, const sd_record_t *rec, size_t max)
+{
     int       rc, n;
     char      kbuf[SD_STORE_MAX_KEY + 1], tk[SD_STORE_MAX_KEY + 1];
     char      cv[SD_STORE_MAX_KEY + 3];
-    size_t    tk_len;
+    size_t    tk_len, count;
     MDB_txn  *txn;
     MDB_val   k, v, ck, cval;
 
@@ -1113,6 +1193,16 @@ sd_store_claim(sd_store_t *st, const char *ws, size_t ws_len, const char *id,
     if (rc == SD_STORE_CONFLICT) {
         mdb_txn_abort(txn);
         return SD_STORE_CONFLICT;
+    }
+
+    if (rc == 0 && max) {
+        /* in the write transaction: no other add can slip in between */
+        rc = sd_store_count_range(txn, st->identities, ws, ws_len, max,
+                                  &count);
+        if (rc == 0 && count >= max) {
+            mdb_txn_abort(txn);
+            return SD_STORE_LIMIT;
+        }
     }
 
     if (rc == 0) {

@@ -56,7 +56,8 @@ typedef enum {
     SD_STORE_EXISTS,            /* same workspace already has it */
     SD_STORE_CONFLICT,          /* another workspace owns the tree */
     SD_STORE_FULL,              /* the LMDB map is full */
-    SD_STORE_ERROR
+    SD_STORE_ERROR,
+    SD_STORE_LIMIT              /* the workspace holds its maximum of rows */
 } sd_store_rc_e;
 
 
@@ -110,6 +111,19 @@ sd_store_rc_e sd_store_each_all(sd_store_t *store,
 
 sd_store_rc_e sd_store_claim(sd_store_t *store, const char *ws, size_t ws_len,
     const char *id, size_t id_len, const sd_record_t *rec);
+/*
+ * sd_store_claim() that first counts the workspace's rows in the same
+ * write transaction (LMDB has one writer across all workers, so two adds
+ * at once cannot both take the last place): SD_STORE_LIMIT when it holds
+ * "max" rows already; max 0 is no limit.  A row the workspace has already
+ * (SD_STORE_EXISTS) is not counted again.
+ */
+sd_store_rc_e sd_store_claim_max(sd_store_t *store, const char *ws,
+    size_t ws_len, const char *id, size_t id_len, const sd_record_t *rec,
+    size_t max);
+/* how many rows one workspace holds, counting no further than "max" */
+sd_store_rc_e sd_store_count_ws(sd_store_t *store, const char *ws,
+    size_t ws_len, size_t max, size_t *n);
 sd_store_rc_e sd_store_update(sd_store_t *store, const char *ws,
     size_t ws_len, const char *id, size_t id_len, const sd_record_t *rec);
 /*

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # GET /{identity}/dns: the DKIM CNAMEs checked against a real DNS server
 # (Knot, one zone per scenario), each mistake a user makes recognised with
 # its verdict and reason, and the explanation saying what to type instead.

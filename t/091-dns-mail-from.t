@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # GET /{identity}/dns: the MAIL FROM MX and SPF TXT checked against a real
 # DNS server (Knot, one zone per scenario): another priority, a second MX,
 # another mail server, an SPF record without Amazon SES, two SPF records,

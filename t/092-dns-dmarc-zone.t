@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # GET /{identity}/dns: DMARC (none, yours kept, two in conflict, not a
 # DMARC record), the zone itself (NXDOMAIN), a broken zone (SERVFAIL), a
 # DNS server that never answers (timeout), and the endpoint's edges.

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # A DNS server that never answers never blocks the worker: while the
 # diagnosis of one identity waits on it, resolve, the card and other
 # locations served by the same (only) worker answer at once; the waiting

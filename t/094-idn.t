@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Internationalised domain names (libidn2, IDNA2008 with UTS #46
 # mapping): U-labels are accepted on add, in the path and in ?from=, stored
 # and sent to SES as A-labels; an "xn--" label that is not valid punycode

@@ -1,4 +1,4 @@
-
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Fuzz target: DNS answers in wire format
  * (src/ngx_http_sender_domains_dnswire.c) and the diagnosis over them

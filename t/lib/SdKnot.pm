@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 package SdKnot;
 
 # A real authoritative DNS server for the DNS diagnosis tests: Debian's

@@ -66,6 +66,8 @@ http {
     sender_domains_default_from "Platform Reports <reports@platform.example>";
     sender_domains_ses_endpoint http://127.0.0.1:$SES_PORT;
     sender_domains_ses_rate 200;
+    # one workspace adds in a loop here: no per-workspace limit
+    sender_domains_max_identities 0;
     sender_domains_refresh_interval 1s;
     server {
         listen 127.0.0.1:$PORT;

@@ -1,4 +1,4 @@
-
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Unit tests: ngx_http_sender_domains_dnswire.c (DNS answers in wire
  * format) and ngx_http_sender_domains_diagnose.c (the verdicts).
