@@ -15,6 +15,7 @@
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_time.h"
 #include "ngx_http_sender_domains_identity.h"
+#include "ngx_http_sender_domains_metrics.h"
 
 
 #define NGX_HTTP_SENDER_DOMAINS_MAX_BODY   65536
@@ -779,6 +780,7 @@ ngx_http_sender_domains_store_error(ngx_http_request_t *r, sd_store_rc_e rc)
     ngx_http_sender_domains_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_sender_domains_module);
+    ngx_http_sender_domains_metric_store_error(rc);
 
     if (rc == SD_STORE_FULL) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,

@@ -20,6 +20,8 @@
 #include "ngx_http_sender_domains_refresh.h"
 #include "ngx_http_sender_domains_resolver.h"
 #include "ngx_http_sender_domains_quota.h"
+#include "ngx_http_sender_domains_metrics.h"
+#include "ngx_http_sender_domains_webhook.h"
 
 
 static void *ngx_http_sender_domains_create_main_conf(ngx_conf_t *cf);
@@ -209,6 +211,27 @@ static ngx_command_t  ngx_http_sender_domains_commands[] = {
       0,
       NULL },
 
+    { ngx_string("sender_domains_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_sender_domains_metrics_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_webhook"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_sender_domains_webhook_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_webhook_queue"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_sender_domains_webhook_queue,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("sender_domains_dns_resolver"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_sender_domains_dns_resolver,
@@ -375,7 +398,8 @@ ngx_http_sender_domains_init_main_conf(ngx_conf_t *cf, void *conf)
 
     /* the SES call budget shared by all workers; its init prepares the store */
     if (smcf->db_path.len
-        && ngx_http_sender_domains_zone_add(cf) != NGX_OK)
+        && (ngx_http_sender_domains_zone_add(cf) != NGX_OK
+            || ngx_http_sender_domains_metrics_zone_add(cf) != NGX_OK))
     {
         return NGX_CONF_ERROR;
     }
@@ -1151,7 +1175,7 @@ ngx_http_sender_domains_init(ngx_conf_t *cf)
         ngx_str_set(&smcf->default_address, "no-reply@example.com");
     }
 
-    return NGX_OK;
+    return ngx_http_sender_domains_metrics_init(cf);
 }
 
 
@@ -1272,6 +1296,11 @@ ngx_http_sender_domains_init_process(ngx_cycle_t *cycle)
     ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
                   "sender_domains " SD_VERSION ": store \"%V\" opened, "
                   "map %uzm", &smcf->db_path, smcf->db_size >> 20);
+
+    ngx_http_sender_domains_metrics_init_process(cycle,
+                                           ngx_http_sender_domains_db_handle);
+    ngx_http_sender_domains_webhook_init_process(cycle,
+                                           ngx_http_sender_domains_db_handle);
 
     if (ngx_http_sender_domains_http_init(cycle) != NGX_OK) {
         return NGX_ERROR;

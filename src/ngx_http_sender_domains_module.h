@@ -46,6 +46,7 @@ typedef struct {
 
     ngx_shm_zone_t             *shm_zone;
 
+    void                       *webhooks;       /* webhook.c's */
     ngx_str_t                   dns_servers;        /* c-ares CSV; NUL */
     ngx_msec_t                  dns_timeout;
 

@@ -35,6 +35,8 @@
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_row.h"
+#include "ngx_http_sender_domains_metrics.h"
+#include "ngx_http_sender_domains_webhook.h"
 
 
 #define NGX_HTTP_SENDER_DOMAINS_BATCH          1000   /* rows per cycle */
@@ -480,6 +482,8 @@ ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
         }
     }
 
+    ngx_http_sender_domains_metric_budget(sh->millitokens);
+
     ngx_shmtx_unlock(&shpool->mutex);
 
     return (ngx_msec_t) wait;
@@ -723,6 +727,8 @@ ngx_http_sender_domains_refresh_tick(ngx_event_t *ev)
     }
 
     ngx_http_sender_domains_leader = acquired;
+    ngx_http_sender_domains_metric_tick(st, acquired);
+    ngx_http_sender_domains_webhook_leader(acquired);
 
     if (acquired && ngx_http_sender_domains_poll == NULL) {
         ngx_http_sender_domains_poll_start((ngx_cycle_t *) ngx_cycle);
@@ -831,6 +837,7 @@ ngx_http_sender_domains_poll_start(ngx_cycle_t *cycle)
                    "sender_domains: %ui rows due", poll->due.nelts);
 
     ngx_http_sender_domains_poll = poll;
+    ngx_http_sender_domains_metric_cycle(0);
 
     ngx_http_sender_domains_poll_plan(poll);
 
@@ -1135,6 +1142,8 @@ ngx_http_sender_domains_result(ngx_http_sender_domains_due_t *row,
     ngx_pool_t                        *pool;
     ngx_http_sender_domains_batch_t   *b;
     ngx_http_sender_domains_change_t  *ch;
+
+    ngx_http_sender_domains_metric_poll(outcome);
 
     b = ngx_http_sender_domains_batch;
 
@@ -1534,6 +1543,7 @@ ngx_http_sender_domains_poll_end(ngx_http_sender_domains_poll_t *poll)
 
     /* the batch points at this cycle's rows: save it before they go */
     ngx_http_sender_domains_save();
+    ngx_http_sender_domains_metric_cycle(1);
 
     if (ngx_http_sender_domains_poll == poll) {
         ngx_http_sender_domains_poll = NULL;

@@ -25,6 +25,7 @@
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_identity.h"
 #include "ngx_http_sender_domains_from.h"
+#include "ngx_http_sender_domains_metrics.h"
 
 
 typedef struct {
@@ -368,6 +369,8 @@ ngx_http_sender_domains_resolve(ngx_http_request_t *r,
     res->reason = NULL;
     res->address = addr;
 
+    ngx_http_sender_domains_metric_resolve(sr.source - SD_RESOLVE_ADDRESS);
+
     /* the sender's own name wins; else the name the caller asked for */
     if (sr.sender_name_len) {
         return ngx_http_sender_domains_format(r, sr.sender_name,
@@ -432,6 +435,8 @@ fallback:
     }
 
 use_default:
+
+    ngx_http_sender_domains_metric_fallback(res->reason);
 
     res->address = smcf->default_address;
 

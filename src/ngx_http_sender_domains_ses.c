@@ -23,6 +23,7 @@
 #include "ngx_http_sender_domains_sigv4.h"
 #include "ngx_http_sender_domains_credentials.h"
 #include "ngx_http_sender_domains_refresh.h"
+#include "ngx_http_sender_domains_metrics.h"
 
 
 static ngx_int_t ngx_http_sender_domains_ses_load_credentials(
@@ -625,6 +626,7 @@ ngx_http_sender_domains_ses_send(ngx_http_sender_domains_ses_t *ses)
 
         ses->waited += wait;
         ngx_add_timer(&ses->wait, wait);
+        ngx_http_sender_domains_metric_ses_waiting(1);
 
         return NGX_OK;
     }
@@ -634,6 +636,7 @@ ngx_http_sender_domains_ses_send(ngx_http_sender_domains_ses_t *ses)
                    ngx_http_sender_domains_ses_op_name(ses->op), &ses->url);
 
     /* a second VerifyEmailIdentity would be a second mail to the person */
+    ses->started = ngx_current_msec;
     ses->call = ngx_http_sender_domains_http_start(ses->pool, ses->log,
                     ses->method, &ses->url, ses->headers, &ses->req_body,
                     smcf->ses_timeout, ses->op == SD_SES_OP_VERIFY_EMAIL,
@@ -651,6 +654,8 @@ ngx_http_sender_domains_ses_wake(ngx_event_t *ev)
 
     ses = (ngx_http_sender_domains_ses_t *)
               ((u_char *) ev - offsetof(ngx_http_sender_domains_ses_t, wait));
+
+    ngx_http_sender_domains_metric_ses_waiting(-1);
 
     if (!ses->gave_up) {
         rc = ngx_http_sender_domains_ses_send(ses);
@@ -676,6 +681,7 @@ ngx_http_sender_domains_ses_cleanup(void *data)
 
     if (ses->wait.timer_set) {
         ngx_del_timer(&ses->wait);
+        ngx_http_sender_domains_metric_ses_waiting(-1);
     }
 
     ngx_http_sender_domains_rate_leave(ses->ws_hash, &ses->queued);
@@ -767,6 +773,10 @@ ngx_http_sender_domains_ses_done(ngx_http_sender_domains_http_call_t *call)
                                    !ses->handler_parses, &ses->result);
         }
     }
+
+    ngx_http_sender_domains_metric_ses(ses->op, call->outcome,
+        ses->result.status == SD_SES_THROTTLED, call->status,
+        ngx_current_msec - ses->started);
 
     if (ses->result.status != SD_SES_OK) {
         ngx_http_sender_domains_ses_log_failure(ses);

@@ -51,6 +51,7 @@ struct ngx_http_sender_domains_ses_s {
     ngx_str_t                               req_body;
     ngx_event_t                             wait;
     ngx_msec_t                              waited;
+    ngx_msec_t                              started;    /* sent */
     ngx_uint_t                              background;
     ngx_uint_t                              gave_up;
     /* the fair turn of a person's call (refresh.h) */

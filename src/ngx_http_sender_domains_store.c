@@ -37,6 +37,22 @@ struct sd_store_s {
     MDB_dbi                 meta;
     MDB_txn                *rtxn;       /* a reset read txn, kept for reuse */
     int                     last_rc;
+
+    /* the write transaction's changes to the tally, told on commit */
+    sd_store_tally_t        delta;
+    sd_store_tally_pt       tally;
+    void                   *tally_ctx;
+
+    /* status-change events, queued in the same transaction */
+    MDB_dbi                 events;
+    sd_store_events_pt      ev_build;
+    void                   *ev_ctx;
+    uint32_t                ev_targets[SD_EVENT_TARGETS_MAX];
+    size_t                  ev_ntargets;
+    size_t                  ev_limit;
+    MDB_txn                *ev_txn;
+    int                     ev_rc;
+    uint64_t                ev_seq;
 };
 
 
@@ -65,6 +81,10 @@ static int sd_store_claim_value(char *out, const char *ws, size_t ws_len,
 static int sd_store_format(MDB_txn *txn, MDB_dbi meta, unsigned *format);
 static int sd_store_format_set(MDB_txn *txn, MDB_dbi meta, char *err,
     size_t err_size);
+static void sd_store_tally_note(sd_store_t *st, int legacy, int had,
+    unsigned old, const sd_record_t *rec);
+static int sd_store_events_note(sd_store_t *st, MDB_txn *txn,
+    const MDB_val *key, const sd_record_t *old, const sd_record_t *rec);
 
 
 #define SD_STORE_FORMAT_KEY  "format"
@@ -131,6 +151,10 @@ sd_store_open(const char *path, size_t map_size, sd_store_t **store,
 
     if (rc == 0) {
         rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta);
+    }
+
+    if (rc == 0) {
+        rc = mdb_dbi_open(txn, "events", MDB_CREATE, &st->events);
     }
 
     if (rc == 0) {
@@ -375,6 +399,10 @@ sd_store_begin(sd_store_t *st, unsigned flags, MDB_txn **txn)
 
     rc = MDB_PANIC;  /* always set below; clang cannot tell */
 
+    if (!(flags & MDB_RDONLY)) {
+        memset(&st->delta, 0, sizeof(sd_store_tally_t));
+    }
+
     for (tries = 0; tries < 3; tries++) {
         rc = mdb_txn_begin(st->env, NULL, flags, txn);
 
@@ -448,7 +476,18 @@ sd_store_read_end(sd_store_t *st, MDB_txn *txn)
 static int
 sd_store_commit(sd_store_t *st, MDB_txn *txn, int redoable)
 {
-    int  rc;
+    int               rc;
+    size_t            k, s;
+    sd_store_tally_t  undo;
+
+    /*
+     * The tally is told while this process still holds the write lock,
+     * so a count taken by another process under the lock never misses
+     * or doubles it; a failed commit takes it back.
+     */
+    if (st->tally) {
+        st->tally(st->tally_ctx, &st->delta);
+    }
 
     if (redoable) {
         (void) mdb_env_set_flags(st->env, MDB_NOMETASYNC, 1);
@@ -459,6 +498,20 @@ sd_store_commit(sd_store_t *st, MDB_txn *txn, int redoable)
     if (redoable) {
         (void) mdb_env_set_flags(st->env, MDB_NOMETASYNC, 0);
     }
+
+    if (rc != 0 && st->tally) {
+        for (k = 0; k < SD_TALLY_KINDS; k++) {
+            for (s = 0; s < SD_TALLY_STATES; s++) {
+                undo.n[k][s] = -st->delta.n[k][s];
+            }
+        }
+
+        undo.lost = -st->delta.lost;
+        undo.events_dropped = -st->delta.events_dropped;
+        st->tally(st->tally_ctx, &undo);
+    }
+
+    memset(&st->delta, 0, sizeof(sd_store_tally_t));
 
     return rc;
 }
@@ -619,16 +672,24 @@ static int
 sd_store_put_identity(sd_store_t *st, MDB_txn *txn, MDB_val *key,
     const sd_record_t *rec)
 {
-    int          rc;
+    int          rc, had;
     int64_t      old;
     MDB_val      v;
     sd_record_t  cur;
 
     old = 0;
+    had = 0;
 
     if (mdb_get(txn, st->identities, key, &v) == 0) {
         sd_store_decode(&v, &cur);
         old = cur.next_check;
+        had = 1;
+    }
+
+    /* before any other write: cur points into the map */
+    rc = sd_store_events_note(st, txn, key, had ? &cur : NULL, rec);
+    if (rc != 0) {
+        return rc;
     }
 
     rc = sd_store_reschedule(st, txn, key, old, rec->next_check);
@@ -636,7 +697,14 @@ sd_store_put_identity(sd_store_t *st, MDB_txn *txn, MDB_val *key,
         return rc;
     }
 
-    return sd_store_put_record(txn, st->identities, key, rec);
+    rc = sd_store_put_record(txn, st->identities, key, rec);
+    if (rc != 0) {
+        return rc;
+    }
+
+    sd_store_tally_note(st, 0, had, had ? cur.flags : 0, rec);
+
+    return 0;
 }
 
 
@@ -1217,7 +1285,7 @@ sd_store_claim_max(sd_store_t *st, const char *ws, size_t ws_len,
     }
 
     if (rc == 0) {
-        rc = mdb_txn_commit(txn);
+        rc = sd_store_commit(st, txn, 0);
 
     } else {
         mdb_txn_abort(txn);
@@ -1424,7 +1492,7 @@ sd_store_modify(sd_store_t *st, const char *ws, size_t ws_len,
     rc = sd_store_modify_row(st, txn, &ch, modify, done);
 
     if (rc == 0 && !ch.skipped) {
-        rc = mdb_txn_commit(txn);
+        rc = sd_store_commit(st, txn, 0);
 
     } else {
         mdb_txn_abort(txn);
@@ -1560,7 +1628,12 @@ sd_store_delete(sd_store_t *st, const char *ws, size_t ws_len,
         sd_record_t  cur;
 
         sd_store_decode(&cval, &cur);
-        rc = sd_store_reschedule(st, txn, &k, cur.next_check, 0);
+        sd_store_tally_note(st, 0, 1, cur.flags, NULL);
+        rc = sd_store_events_note(st, txn, &k, &cur, NULL);
+
+        if (rc == 0) {
+            rc = sd_store_reschedule(st, txn, &k, cur.next_check, 0);
+        }
     }
 
     if (rc == 0) {
@@ -1579,7 +1652,7 @@ sd_store_delete(sd_store_t *st, const char *ws, size_t ws_len,
     }
 
     if (rc == 0) {
-        rc = mdb_txn_commit(txn);
+        rc = sd_store_commit(st, txn, 0);
 
     } else {
         mdb_txn_abort(txn);
@@ -1637,6 +1710,11 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
             break;
         }
 
+        if (v.mv_size > 1) {
+            sd_store_tally_note(st, 1, 1, ((unsigned char *) v.mv_data)[1],
+                                NULL);
+        }
+
         rc = mdb_cursor_del(cur, 0);
         if (rc != 0) {
             break;
@@ -1658,10 +1736,14 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
         k.mv_data = kbuf;
         k.mv_size = sd_store_key(ws, ws_len, ids[i], id_lens[i], kbuf);
         rc = sd_store_put_record(txn, st->legacy, &k, &recs[i]);
+
+        if (rc == 0) {
+            sd_store_tally_note(st, 1, 0, 0, &recs[i]);
+        }
     }
 
     if (rc == 0) {
-        rc = mdb_txn_commit(txn);
+        rc = sd_store_commit(st, txn, 0);
 
     } else {
         mdb_txn_abort(txn);
@@ -1999,4 +2081,600 @@ done:
 
     sd_store_read_end(st, txn);
     return SD_STORE_OK;
+}
+
+
+/* ---- the tally: identities by kind and state ---------------------------- */
+
+
+static void
+sd_store_tally_slot(int legacy, unsigned flags, size_t *kind, size_t *state)
+{
+    *kind = legacy ? SD_TALLY_LEGACY
+                   : (flags & SD_REC_DOMAIN) ? SD_TALLY_DOMAIN
+                                             : SD_TALLY_EMAIL;
+
+    *state = (flags & SD_REC_FAILED) ? SD_TALLY_FAILED
+             : (flags & SD_REC_VERIFIED) ? SD_TALLY_VERIFIED
+                                         : SD_TALLY_PENDING;
+}
+
+
+static void
+sd_store_tally_note(sd_store_t *st, int legacy, int had, unsigned old,
+    const sd_record_t *rec)
+{
+    size_t  k, s;
+
+    if (had) {
+        sd_store_tally_slot(legacy, old, &k, &s);
+        st->delta.n[k][s]--;
+    }
+
+    if (rec) {
+        sd_store_tally_slot(legacy, rec->flags, &k, &s);
+        st->delta.n[k][s]++;
+
+        if (had && (old & SD_REC_VERIFIED) && !(rec->flags & SD_REC_VERIFIED))
+        {
+            st->delta.lost++;
+        }
+    }
+}
+
+
+void
+sd_store_set_tally(sd_store_t *st, sd_store_tally_pt tally, void *ctx)
+{
+    st->tally = tally;
+    st->tally_ctx = ctx;
+}
+
+
+static int
+sd_store_tally_db(MDB_txn *txn, MDB_dbi dbi, int legacy, sd_store_tally_t *t)
+{
+    int          rc;
+    size_t       k, s;
+    MDB_val      key, v;
+    MDB_cursor  *cur;
+
+    rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    rc = mdb_cursor_get(cur, &key, &v, MDB_FIRST);
+
+    while (rc == 0) {
+        if (v.mv_size > 1) {
+            sd_store_tally_slot(legacy, ((unsigned char *) v.mv_data)[1],
+                                &k, &s);
+            t->n[k][s]++;
+        }
+
+        rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+    }
+
+    mdb_cursor_close(cur);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+
+sd_store_rc_e
+sd_store_tally_count(sd_store_t *st, sd_store_tally_pt set, void *ctx)
+{
+    int               rc;
+    MDB_txn          *txn;
+    sd_store_tally_t  t;
+
+    memset(&t, 0, sizeof(sd_store_tally_t));
+
+    /* the write lock: no other process commits (and tells) meanwhile */
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = sd_store_tally_db(txn, st->identities, 0, &t);
+
+    if (rc == 0) {
+        rc = sd_store_tally_db(txn, st->legacy, 1, &t);
+    }
+
+    if (rc == 0) {
+        set(ctx, &t);
+    }
+
+    mdb_txn_abort(txn);
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_usage(sd_store_t *st, sd_store_usage_t *u)
+{
+    int          rc;
+    MDB_stat     stat;
+    MDB_envinfo  info;
+
+    rc = mdb_env_info(st->env, &info);
+    if (rc == 0) {
+        rc = mdb_env_stat(st->env, &stat);
+    }
+
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    u->map_size = info.me_mapsize;
+    u->page_size = stat.ms_psize;
+    u->pages_used = info.me_last_pgno + 1;
+
+    return SD_STORE_OK;
+}
+
+
+sd_store_rc_e
+sd_store_due_stats(sd_store_t *st, int64_t now, size_t max, size_t *due,
+    int64_t *oldest)
+{
+    int          rc;
+    size_t       n;
+    MDB_txn     *txn;
+    MDB_val      k, v;
+    MDB_cursor  *cur;
+
+    *due = 0;
+    *oldest = 0;
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = mdb_cursor_open(txn, st->due, &cur);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return sd_store_map(st, rc);
+    }
+
+    n = 0;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+
+    /* keys start with the due time, big-endian: oldest first */
+    while (rc == 0 && n < max && k.mv_size >= 8) {
+        int64_t  t = 0;
+        size_t   i;
+
+        for (i = 0; i < 8; i++) {
+            t = (t << 8) | ((unsigned char *) k.mv_data)[i];
+        }
+
+        if (t > now) {
+            break;
+        }
+
+        if (n == 0) {
+            *oldest = t;
+        }
+
+        n++;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+
+    *due = n;
+
+    return SD_STORE_OK;
+}
+
+
+/* ---- status-change events ---------------------------------------------- */
+
+/*
+ * The queue: key BE32 target, BE64 event number; value LE64 next attempt,
+ * LE64 created, LE32 attempts, then the body.  Each target's events sort
+ * in the order they were made.  The event counter is meta "event_seq".
+ */
+
+#define SD_EV_HEADER       20
+#define SD_EV_SEQ_KEY      "event_seq"
+
+
+static void
+sd_store_put_be(unsigned char *p, uint64_t v, int n)
+{
+    int  i;
+
+    for (i = n - 1; i >= 0; i--) {
+        p[i] = (unsigned char) (v & 0xff);
+        v >>= 8;
+    }
+}
+
+
+static uint64_t
+sd_store_get_be(const unsigned char *p, int n)
+{
+    int       i;
+    uint64_t  v = 0;
+
+    for (i = 0; i < n; i++) {
+        v = (v << 8) | p[i];
+    }
+
+    return v;
+}
+
+
+void
+sd_store_set_events(sd_store_t *st, sd_store_events_pt build, void *ctx,
+    const uint32_t *targets, size_t ntargets, size_t limit)
+{
+    if (ntargets > SD_EVENT_TARGETS_MAX) {
+        ntargets = SD_EVENT_TARGETS_MAX;
+    }
+
+    st->ev_build = ntargets ? build : NULL;
+    st->ev_ctx = ctx;
+    memcpy(st->ev_targets, targets, ntargets * sizeof(uint32_t));
+    st->ev_ntargets = ntargets;
+    st->ev_limit = limit ? limit : 1;
+}
+
+
+
+
+/* one event, for every target, in the open write transaction */
+
+static void
+sd_store_event_emit(void *q, uint64_t seq, int64_t now, const char *body,
+    size_t len)
+{
+    int             rc;
+    size_t          i;
+    MDB_val         k, v;
+    unsigned char   kb[12];
+    sd_store_t     *st = q;
+
+    if (st->ev_rc != 0) {
+        return;
+    }
+
+    for (i = 0; i < st->ev_ntargets; i++) {
+        sd_store_put_be(kb, st->ev_targets[i], 4);
+        sd_store_put_be(kb + 4, seq, 8);
+        k.mv_data = kb;
+        k.mv_size = sizeof(kb);
+        v.mv_data = NULL;
+        v.mv_size = SD_EV_HEADER + len;
+
+        rc = mdb_put(st->ev_txn, st->events, &k, &v, MDB_RESERVE);
+        if (rc != 0) {
+            st->ev_rc = rc;
+            return;
+        }
+
+        sd_store_put_le64(v.mv_data, (uint64_t) now);
+        sd_store_put_le64((unsigned char *) v.mv_data + 8, (uint64_t) now);
+        memset((unsigned char *) v.mv_data + 16, 0, 4);
+        memcpy((unsigned char *) v.mv_data + SD_EV_HEADER, body, len);
+    }
+}
+
+
+static uint64_t
+sd_store_event_seq(void *q)
+{
+    sd_store_t  *st = q;
+
+    return ++st->ev_seq;
+}
+
+
+/* the queue over its limit: the oldest events of each target go first */
+
+static int
+sd_store_events_trim(sd_store_t *st, MDB_txn *txn)
+{
+    int          rc;
+    size_t       over;
+    MDB_stat     stat;
+    MDB_val      k, v;
+    MDB_cursor  *cur;
+
+    rc = mdb_stat(txn, st->events, &stat);
+    if (rc != 0 || stat.ms_entries <= st->ev_limit) {
+        return rc;
+    }
+
+    over = stat.ms_entries - st->ev_limit;
+
+    rc = mdb_cursor_open(txn, st->events, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    /* the lowest event numbers across the targets: oldest first */
+    while (over > 0) {
+        uint64_t  best = UINT64_MAX;
+        size_t    i;
+        unsigned char  kb[12], bestk[12];
+
+        for (i = 0; i < st->ev_ntargets; i++) {
+            sd_store_put_be(kb, st->ev_targets[i], 4);
+            memset(kb + 4, 0, 8);
+            k.mv_data = kb;
+            k.mv_size = sizeof(kb);
+
+            if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0
+                && k.mv_size == 12
+                && sd_store_get_be(k.mv_data, 4) == st->ev_targets[i]
+                && sd_store_get_be((unsigned char *) k.mv_data + 4, 8) < best)
+            {
+                best = sd_store_get_be((unsigned char *) k.mv_data + 4, 8);
+                memcpy(bestk, k.mv_data, 12);
+            }
+        }
+
+        if (best == UINT64_MAX) {
+            /* only targets no longer configured: the first key */
+            if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) != 0) {
+                break;
+            }
+
+        } else {
+            k.mv_data = bestk;
+            k.mv_size = 12;
+
+            if (mdb_cursor_get(cur, &k, &v, MDB_SET) != 0) {
+                break;
+            }
+        }
+
+        rc = mdb_cursor_del(cur, 0);
+        if (rc != 0) {
+            break;
+        }
+
+        st->delta.events_dropped++;
+        over--;
+    }
+
+    mdb_cursor_close(cur);
+
+    return rc;
+}
+
+
+static int
+sd_store_events_note(sd_store_t *st, MDB_txn *txn, const MDB_val *key,
+    const sd_record_t *old, const sd_record_t *rec)
+{
+    int                   rc;
+    size_t                ws_len;
+    MDB_val               k, v;
+    const char           *p;
+    sd_store_event_src_t  src;
+
+    if (st->ev_build == NULL) {
+        return 0;
+    }
+
+    p = memchr(key->mv_data, '\0', key->mv_size);
+    if (p == NULL) {
+        return 0;
+    }
+
+    ws_len = (size_t) (p - (const char *) key->mv_data);
+
+    k.mv_data = SD_EV_SEQ_KEY;
+    k.mv_size = sizeof(SD_EV_SEQ_KEY) - 1;
+
+    rc = mdb_get(txn, st->meta, &k, &v);
+    if (rc == 0 && v.mv_size == 8) {
+        st->ev_seq = sd_store_get_le64(v.mv_data);
+
+    } else if (rc == MDB_NOTFOUND) {
+        st->ev_seq = 0;
+
+    } else {
+        return rc ? rc : MDB_CORRUPTED;
+    }
+
+    src.ws = key->mv_data;
+    src.ws_len = ws_len;
+    src.id = p + 1;
+    src.id_len = key->mv_size - ws_len - 1;
+    src.old = old;
+    src.rec = rec;
+
+    st->ev_txn = txn;
+    st->ev_rc = 0;
+
+    st->ev_build(st->ev_ctx, &src, sd_store_event_seq, sd_store_event_emit,
+                 st);
+
+    if (st->ev_rc != 0) {
+        return st->ev_rc;
+    }
+
+    {
+        unsigned char  sb[8];
+
+        sd_store_put_le64(sb, st->ev_seq);
+        v.mv_data = sb;
+        v.mv_size = 8;
+
+        rc = mdb_put(txn, st->meta, &k, &v, 0);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+
+    return sd_store_events_trim(st, txn);
+}
+
+
+sd_store_rc_e
+sd_store_event_head(sd_store_t *st, uint32_t target, sd_store_alloc_pt alloc,
+    void *alloc_ctx, sd_store_event_t *ev)
+{
+    int             rc;
+    MDB_txn        *txn;
+    MDB_val         k, v;
+    MDB_cursor     *cur;
+    unsigned char   kb[12];
+    const unsigned char  *p;
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = mdb_cursor_open(txn, st->events, &cur);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return sd_store_map(st, rc);
+    }
+
+    sd_store_put_be(kb, target, 4);
+    memset(kb + 4, 0, 8);
+    k.mv_data = kb;
+    k.mv_size = sizeof(kb);
+
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+
+    if (rc == 0
+        && (k.mv_size != 12 || sd_store_get_be(k.mv_data, 4) != target
+            || v.mv_size < SD_EV_HEADER))
+    {
+        rc = MDB_NOTFOUND;
+    }
+
+    if (rc == 0) {
+        p = v.mv_data;
+        ev->seq = sd_store_get_be((unsigned char *) k.mv_data + 4, 8);
+        ev->next_attempt = (int64_t) sd_store_get_le64(p);
+        ev->created = (int64_t) sd_store_get_le64(p + 8);
+        ev->attempts = (unsigned) (p[16] | (p[17] << 8) | (p[18] << 16)
+                                   | ((unsigned) p[19] << 24));
+        ev->body_len = v.mv_size - SD_EV_HEADER;
+        ev->body = alloc(alloc_ctx, ev->body_len + 1);
+
+        if (ev->body == NULL) {
+            rc = ENOMEM;
+
+        } else {
+            memcpy(ev->body, p + SD_EV_HEADER, ev->body_len);
+            ev->body[ev->body_len] = '\0';
+        }
+    }
+
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+
+    if (rc == MDB_NOTFOUND) {
+        return SD_STORE_NOT_FOUND;
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_event_done(sd_store_t *st, uint32_t target, uint64_t seq,
+    int remove, int64_t next_attempt)
+{
+    int             rc;
+    MDB_txn        *txn;
+    MDB_val         k, v;
+    unsigned char   kb[12], *p;
+    unsigned        attempts;
+
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    sd_store_put_be(kb, target, 4);
+    sd_store_put_be(kb + 4, seq, 8);
+    k.mv_data = kb;
+    k.mv_size = sizeof(kb);
+
+    if (remove) {
+        rc = mdb_del(txn, st->events, &k, NULL);
+
+    } else {
+        rc = mdb_get(txn, st->events, &k, &v);
+
+        if (rc == 0 && v.mv_size < SD_EV_HEADER) {
+            rc = MDB_CORRUPTED;
+        }
+
+        if (rc == 0) {
+            p = malloc(v.mv_size);
+
+            if (p == NULL) {
+                rc = ENOMEM;
+
+            } else {
+                memcpy(p, v.mv_data, v.mv_size);
+                attempts = (unsigned) (p[16] | (p[17] << 8) | (p[18] << 16)
+                                       | ((unsigned) p[19] << 24)) + 1;
+                sd_store_put_le64(p, (uint64_t) next_attempt);
+                p[16] = attempts & 0xff;
+                p[17] = (attempts >> 8) & 0xff;
+                p[18] = (attempts >> 16) & 0xff;
+                p[19] = (attempts >> 24) & 0xff;
+
+                v.mv_data = p;
+                rc = mdb_put(txn, st->events, &k, &v, 0);
+                free(p);
+            }
+        }
+    }
+
+    if (rc == 0) {
+        rc = sd_store_commit(st, txn, 0);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    if (rc == MDB_NOTFOUND) {
+        return SD_STORE_NOT_FOUND;
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_events_count(sd_store_t *st, size_t *n)
+{
+    int       rc;
+    MDB_txn  *txn;
+    MDB_stat  stat;
+
+    *n = 0;
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = mdb_stat(txn, st->events, &stat);
+    if (rc == 0) {
+        *n = stat.ms_entries;
+    }
+
+    mdb_txn_abort(txn);
+
+    return sd_store_map(st, rc);
 }

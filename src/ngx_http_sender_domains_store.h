@@ -233,6 +233,92 @@ sd_store_rc_e sd_store_resolve(sd_store_t *store, const char *ws,
     sd_resolve_t *res);
 
 
+/*
+ * The tally: identity rows by kind and state (from the header's flags),
+ * for the metrics.  Each write transaction's changes are told to "tally"
+ * just before it commits, while the process holds LMDB's write lock (and
+ * taken back, negated, if the commit fails); sd_store_tally_count()
+ * counts everything under the same lock and hands the totals to "set".
+ * "lost" counts rows that were verified for sending and no longer are.
+ */
+enum { SD_TALLY_DOMAIN = 0, SD_TALLY_EMAIL, SD_TALLY_LEGACY, SD_TALLY_KINDS };
+enum { SD_TALLY_PENDING = 0, SD_TALLY_VERIFIED, SD_TALLY_FAILED,
+       SD_TALLY_STATES };
+
+typedef struct {
+    int64_t                 n[SD_TALLY_KINDS][SD_TALLY_STATES];
+    int64_t                 lost;
+    int64_t                 events_dropped;     /* the event queue was full */
+} sd_store_tally_t;
+
+typedef void (*sd_store_tally_pt)(void *ctx, const sd_store_tally_t *t);
+
+void sd_store_set_tally(sd_store_t *store, sd_store_tally_pt tally,
+    void *ctx);
+sd_store_rc_e sd_store_tally_count(sd_store_t *store, sd_store_tally_pt set,
+    void *ctx);
+
+/* the map's size and how much of it is used */
+typedef struct {
+    size_t                  map_size;
+    size_t                  page_size;
+    size_t                  pages_used;
+} sd_store_usage_t;
+
+sd_store_rc_e sd_store_usage(sd_store_t *store, sd_store_usage_t *u);
+
+/* how many rows are due now (at most "max" looked at), the oldest's time */
+sd_store_rc_e sd_store_due_stats(sd_store_t *store, int64_t now, size_t max,
+    size_t *due, int64_t *oldest);
+
+
+/*
+ * Status-change events (webhooks), queued in the "events" database in the
+ * same write transaction as the change that caused them.  Every write of
+ * an identity row calls "build" with the row before (NULL: added) and
+ * after (NULL: removed); it may make events, each numbered with seq() and
+ * queued with emit() for every target (a configured webhook URL, by a
+ * hash of it).  The queue holds at most "limit" events: past it the
+ * oldest are dropped, counted in the tally's events_dropped.
+ */
+#define SD_EVENT_TARGETS_MAX    16
+
+typedef struct {
+    const char             *ws;
+    size_t                  ws_len;
+    const char             *id;
+    size_t                  id_len;
+    const sd_record_t      *old;
+    const sd_record_t      *rec;
+} sd_store_event_src_t;
+
+typedef void (*sd_store_events_pt)(void *ctx, const sd_store_event_src_t *src,
+    uint64_t (*seq)(void *q),
+    void (*emit)(void *q, uint64_t seq, int64_t now, const char *body,
+                 size_t len),
+    void *q);
+
+void sd_store_set_events(sd_store_t *store, sd_store_events_pt build,
+    void *ctx, const uint32_t *targets, size_t ntargets, size_t limit);
+
+typedef struct {
+    uint64_t                seq;
+    int64_t                 created;
+    int64_t                 next_attempt;
+    unsigned                attempts;
+    char                   *body;
+    size_t                  body_len;
+} sd_store_event_t;
+
+/* a target's oldest event (SD_STORE_NOT_FOUND: none) */
+sd_store_rc_e sd_store_event_head(sd_store_t *store, uint32_t target,
+    sd_store_alloc_pt alloc, void *alloc_ctx, sd_store_event_t *ev);
+/* delivered (remove) or to be tried again at next_attempt */
+sd_store_rc_e sd_store_event_done(sd_store_t *store, uint32_t target,
+    uint64_t seq, int remove, int64_t next_attempt);
+sd_store_rc_e sd_store_events_count(sd_store_t *store, size_t *n);
+
+
 /* helpers shared with tests */
 size_t sd_store_tree_key(const char *id, size_t id_len, char *out,
     size_t out_size);
