@@ -274,6 +274,11 @@ ngx_http_sender_domains_route(ngx_http_request_t *r,
     sub.data = slash + 1;
     sub.len = end - sub.data;
 
+    if (sub.len == 3 && ngx_strncmp(sub.data, "dns", 3) == 0) {
+        ctx->action = SD_ACTION_DNS;
+        return ngx_http_sender_domains_allow(r, m, NGX_HTTP_GET|NGX_HTTP_HEAD);
+    }
+
     if (sub.len == 7 && ngx_strncmp(sub.data, "refresh", 7) == 0) {
         ctx->action = SD_ACTION_REFRESH;
 
@@ -546,6 +551,7 @@ ngx_http_sender_domains_check_access(ngx_http_request_t *r,
     case SD_ACTION_LIST:
     case SD_ACTION_GET:
     case SD_ACTION_REFRESH:
+    case SD_ACTION_DNS:
         if (role == NGX_HTTP_SENDER_DOMAINS_ROLE_SERVICE) {
             /* the send workers resolve; they do not browse */
             return ngx_http_sender_domains_error(r, NGX_HTTP_FORBIDDEN,

@@ -26,7 +26,8 @@ typedef enum {
     SD_ACTION_RESEND,
     SD_ACTION_MIGRATE,
     SD_ACTION_RESOLVE,
-    SD_ACTION_LEGACY
+    SD_ACTION_LEGACY,
+    SD_ACTION_DNS
 } ngx_http_sender_domains_action_e;
 
 
@@ -115,6 +116,12 @@ ngx_int_t ngx_http_sender_domains_actions(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 ngx_int_t ngx_http_sender_domains_write_view(ngx_http_request_t *r,
     sd_jsonw_t *w, ngx_str_t *ws, const sd_row_view_t *v);
+ngx_int_t ngx_http_sender_domains_load(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+
+/* GET /{identity}/dns (ngx_http_sender_domains_dns_api.c) */
+ngx_int_t ngx_http_sender_domains_dns_handler(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
 
 /* the card list, GET / (ngx_http_sender_domains_list.c) */
 ngx_int_t ngx_http_sender_domains_list(ngx_http_request_t *r,

@@ -10,9 +10,15 @@
  */
 
 
+#include <stdlib.h>
 #include <string.h>
+#include <idn2.h>
 
 #include "ngx_http_sender_domains_identity.h"
+
+
+/* longer than any name: what idn2 is given at most */
+#define SD_IDN_IN_MAX  1024
 
 
 typedef enum {
@@ -41,6 +47,9 @@ static const unsigned char *sd_find(const unsigned char *p, size_t len,
     const char *s);
 static int sd_looks_like_ipv6(const unsigned char *p, size_t len);
 static ssize_t sd_domain_precheck(const unsigned char *p, size_t len);
+static ssize_t sd_domain_idn(const unsigned char **p, size_t *len,
+    unsigned char *buf, size_t bufsz);
+static ssize_t sd_domain_ace_check(const unsigned char *p, size_t len);
 static ssize_t sd_domain_check(const unsigned char *p, size_t len,
     sd_ctx_e ctx);
 static ssize_t sd_fail(ssize_t err, const char **errmsg);
@@ -266,6 +275,13 @@ sd_strerror(int err)
 
     case SD_ERR_FROM_LINE_LONG:
         return "The From header would be longer than 998 characters.";
+
+    case SD_ERR_DOMAIN_IDN:
+        return "This is not a valid internationalised domain name: a part "
+               "starting with xn-- must be valid punycode, and other "
+               "characters must be allowed in domain names (IDNA2008). "
+               "Check the spelling, or enter the name as your registrar "
+               "shows it.";
     }
 
     return "The value is not valid.";
@@ -279,6 +295,7 @@ sd_domain_normalize(const char *in, size_t len, char *out, size_t outsz,
     size_t                i;
     ssize_t               n;
     const unsigned char  *p;
+    unsigned char         idn[SD_IDN_IN_MAX];
 
     if (in == NULL && len != 0) {
         return sd_fail(SD_ERR_INVALID_ARG, errmsg);
@@ -288,6 +305,16 @@ sd_domain_normalize(const char *in, size_t len, char *out, size_t outsz,
     sd_trim(&p, &len);
 
     n = sd_domain_precheck(p, len);
+
+    /* a U-label name: its A-label form from here on */
+    if (n == SD_ERR_DOMAIN_NON_ASCII) {
+        n = sd_domain_idn(&p, &len, idn, sizeof(idn));
+
+        if (n == SD_OK) {
+            n = sd_domain_precheck(p, len);
+        }
+    }
+
     if (n < 0) {
         return sd_fail(n, errmsg);
     }
@@ -295,6 +322,11 @@ sd_domain_normalize(const char *in, size_t len, char *out, size_t outsz,
     n = sd_domain_check(p, len, SD_CTX_DOMAIN);
     if (n < 0) {
         return sd_fail(n, errmsg);
+    }
+
+    /* well-formed ASCII: its xn-- labels must be valid punycode */
+    if (sd_domain_ace_check(p, n) != SD_OK) {
+        return sd_fail(SD_ERR_DOMAIN_IDN, errmsg);
     }
 
     if (out == NULL || (size_t) n >= outsz) {
@@ -321,6 +353,7 @@ sd_email_normalize(const char *in, size_t len, char *out, size_t outsz,
     unsigned int          bad;
     unsigned char         c;
     const unsigned char  *p, *at, *local, *dom;
+    unsigned char         idn[SD_IDN_IN_MAX];
 
     if (in == NULL && len != 0) {
         return sd_fail(SD_ERR_INVALID_ARG, errmsg);
@@ -443,9 +476,18 @@ sd_email_normalize(const char *in, size_t len, char *out, size_t outsz,
         return sd_fail(SD_ERR_EMAIL_LITERAL, errmsg);
     }
 
+    n = sd_domain_idn(&dom, &dlen, idn, sizeof(idn));
+    if (n < 0) {
+        return sd_fail(n, errmsg);
+    }
+
     n = sd_domain_check(dom, dlen, SD_CTX_EMAIL);
     if (n < 0) {
         return sd_fail(n, errmsg);
+    }
+
+    if (sd_domain_ace_check(dom, n) != SD_OK) {
+        return sd_fail(SD_ERR_DOMAIN_IDN, errmsg);
     }
 
     /* n may be dlen - 1: the domain's trailing dot is dropped */
@@ -524,6 +566,11 @@ sd_label_validate(const char *in, size_t len, const char *domain,
 
     if (domain_len != 0 && len + 1 + domain_len > SD_DOMAIN_MAX) {
         return sd_fail(SD_ERR_LABEL_MAIL_FROM_LONG, errmsg);
+    }
+
+    /* an xn-- label must be valid punycode, as in a domain */
+    if (sd_domain_ace_check(p, len) != SD_OK) {
+        return sd_fail(SD_ERR_DOMAIN_IDN, errmsg);
     }
 
     if (out == NULL || len >= outsz) {
@@ -1183,6 +1230,123 @@ sd_domain_precheck(const unsigned char *p, size_t len)
 
     if (p[0] == '*') {
         return SD_ERR_DOMAIN_WILDCARD;
+    }
+
+    return SD_OK;
+}
+
+
+/*
+ * Internationalised names (IDNA2008 with the UTS #46 mapping, libidn2):
+ * a name with non-ASCII bytes ("bücher.example", "CAFÉ.example") is
+ * replaced by its A-label form ("xn--bcher-kva.example") in buf, and *p,
+ * *len point there.  Plain ASCII names cost one scan and are left to
+ * sd_domain_ace_check().  SD_OK, or SD_ERR_DOMAIN_IDN.
+ */
+
+static ssize_t
+sd_domain_idn(const unsigned char **p, size_t *len, unsigned char *buf,
+    size_t bufsz)
+{
+    int            rc;
+    size_t         i, n;
+    unsigned char  in[SD_IDN_IN_MAX + 1];
+    char          *out;
+
+    n = *len;
+
+    for (i = 0; i < n && (*p)[i] < 0x80; i++) {
+        /* void */
+    }
+
+    if (i == n) {
+        return SD_OK;           /* xn-- labels: sd_domain_ace_check() */
+    }
+
+    /* the root dot is not libidn2's to see */
+    if (n && (*p)[n - 1] == '.') {
+        n--;
+    }
+
+    if (n == 0 || n > SD_IDN_IN_MAX || memchr(*p, '\0', n) != NULL) {
+        return SD_ERR_DOMAIN_IDN;
+    }
+
+    memcpy(in, *p, n);
+    in[n] = '\0';
+    out = NULL;
+
+    rc = idn2_lookup_u8(in, (uint8_t **) &out,
+                        IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+
+    if (rc != IDN2_OK || out == NULL) {
+        free(out);
+        return SD_ERR_DOMAIN_IDN;
+    }
+
+    n = strlen(out);
+
+    if (n >= bufsz) {
+        free(out);
+        return SD_ERR_DOMAIN_IDN;
+    }
+
+    memcpy(buf, out, n + 1);
+    free(out);
+
+    *p = buf;
+    *len = n;
+
+    return SD_OK;
+}
+
+
+/*
+ * A well-formed ASCII name (len without the root dot): each label that
+ * starts with "xn--" must be one libidn2 accepts (valid punycode of a
+ * U-label IDNA2008 allows), else SD_ERR_DOMAIN_IDN: "xn--zz.example" is
+ * not sent to SES.  One scan when there is no such label.
+ */
+
+static ssize_t
+sd_domain_ace_check(const unsigned char *p, size_t len)
+{
+    int            rc;
+    size_t         i, start, n;
+    uint8_t       *out;
+    unsigned char  label[64];
+
+    for (start = 0; start < len; start = i + 1) {
+        for (i = start; i < len && p[i] != '.'; i++) {
+            /* void */
+        }
+
+        n = i - start;
+
+        if (n < 4 || (p[start] | 0x20) != 'x' || (p[start + 1] | 0x20) != 'n'
+            || p[start + 2] != '-' || p[start + 3] != '-')
+        {
+            continue;
+        }
+
+        if (n >= sizeof(label)) {
+            return SD_ERR_DOMAIN_IDN;
+        }
+
+        for (n = 0; start + n < i; n++) {
+            label[n] = (unsigned char) sd_lower(p[start + n]);
+        }
+
+        label[n] = '\0';
+        out = NULL;
+
+        /* each A-label alone: the rules of other labels are not its own */
+        rc = idn2_lookup_u8(label, &out, IDN2_NONTRANSITIONAL);
+        free(out);
+
+        if (rc != IDN2_OK) {
+            return SD_ERR_DOMAIN_IDN;
+        }
     }
 
     return SD_OK;

@@ -125,7 +125,8 @@ typedef enum {
     SD_ERR_FROM_NO_ADDR = -78,
     SD_ERR_FROM_BAD_ADDR = -79,
     SD_ERR_FROM_ENCODED_WORD = -80, /* "=?" in the address's local part */
-    SD_ERR_FROM_LINE_LONG = -81     /* "From: " and the value pass 998 */
+    SD_ERR_FROM_LINE_LONG = -81,    /* "From: " and the value pass 998 */
+    SD_ERR_DOMAIN_IDN = -82
 } sd_err_e;
 
 

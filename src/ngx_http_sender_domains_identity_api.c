@@ -94,8 +94,6 @@ static ngx_int_t ngx_http_sender_domains_step_done(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
 static ngx_int_t ngx_http_sender_domains_ses_error(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, sd_ses_result_t *res);
-static ngx_int_t ngx_http_sender_domains_load(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_load_row(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 static sd_store_rc_e ngx_http_sender_domains_save(ngx_http_request_t *r,
@@ -140,6 +138,9 @@ ngx_http_sender_domains_actions(ngx_http_request_t *r,
 
     case SD_ACTION_RESOLVE:
         return ngx_http_sender_domains_resolve_handler(r, ctx);
+
+    case SD_ACTION_DNS:
+        return ngx_http_sender_domains_dns_handler(r, ctx);
 
     default:
         return ngx_http_sender_domains_error(r, NGX_HTTP_NOT_FOUND,
@@ -205,7 +206,7 @@ ngx_http_sender_domains_normalize_path_id(ngx_http_request_t *r,
 
 /* loads the row named in the path into ctx->row */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_sender_domains_load(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {

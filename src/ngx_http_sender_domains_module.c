@@ -18,6 +18,7 @@
 #include "ngx_http_sender_domains_http.h"
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_refresh.h"
+#include "ngx_http_sender_domains_resolver.h"
 #include "ngx_http_sender_domains_quota.h"
 #include "ngx_http_sender_domains_metrics.h"
 #include "ngx_http_sender_domains_webhook.h"
@@ -233,6 +234,20 @@ static ngx_command_t  ngx_http_sender_domains_commands[] = {
       0,
       NULL },
 
+    { ngx_string("sender_domains_dns_resolver"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_sender_domains_dns_resolver,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_dns_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_main_conf_t, dns_timeout),
+      NULL },
+
     { ngx_string("sender_domains_claim_expiry"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
       ngx_http_sender_domains_claim_expiry,
@@ -356,6 +371,7 @@ ngx_http_sender_domains_create_main_conf(ngx_conf_t *cf)
     smcf->refresh_interval = NGX_CONF_UNSET_MSEC;
     smcf->ses_rate = NGX_CONF_UNSET_UINT;
     smcf->ses_timeout = NGX_CONF_UNSET_MSEC;
+    smcf->dns_timeout = NGX_CONF_UNSET_MSEC;
     smcf->max_identities = NGX_CONF_UNSET_UINT;
     smcf->max_legacy = NGX_CONF_UNSET_UINT;
     smcf->refresh_cooldown = NGX_CONF_UNSET;
@@ -379,6 +395,8 @@ ngx_http_sender_domains_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(smcf->refresh_interval, 60000);
     ngx_conf_init_uint_value(smcf->ses_rate, 1);
     ngx_conf_init_msec_value(smcf->ses_timeout, 10000);
+    ngx_conf_init_msec_value(smcf->dns_timeout,
+                             NGX_HTTP_SENDER_DOMAINS_DNS_TIMEOUT);
     ngx_conf_init_uint_value(smcf->max_identities, 100);
     ngx_conf_init_uint_value(smcf->max_legacy, 1000);
     ngx_conf_init_value(smcf->refresh_cooldown, SD_REFRESH_COOLDOWN);
@@ -1322,6 +1340,7 @@ static void
 ngx_http_sender_domains_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_sender_domains_refresh_exit(cycle);
+    ngx_http_sender_domains_dns_exit(cycle);
     ngx_http_sender_domains_http_exit(cycle);
     ngx_http_sender_domains_ses_exit(cycle);
 

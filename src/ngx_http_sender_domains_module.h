@@ -51,6 +51,8 @@ typedef struct {
     ngx_shm_zone_t             *shm_zone;
 
     void                       *webhooks;       /* webhook.c's */
+    ngx_str_t                   dns_servers;        /* c-ares CSV; NUL */
+    ngx_msec_t                  dns_timeout;
 
     /* per-cycle state of the configuration being parsed, never a static */
     ngx_flag_t                  api_used;
