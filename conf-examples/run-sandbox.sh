@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Starts the sandbox in the foreground: the SES simulator, then nginx with
 # conf-examples/sandbox.conf.  Ctrl-C stops both.  Called by
 # `make -f Makefile.dev run` with ROOT, MODULE, NGINX, PORT, SES_PORT, STATE.

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the HTTP JSON API (routing, caller
  * context, access rules, JSON answers and errors).
@@ -13,6 +14,8 @@
 #include "ngx_http_sender_domains_module.h"
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_time.h"
+#include "ngx_http_sender_domains_identity.h"
+#include "ngx_http_sender_domains_metrics.h"
 
 
 #define NGX_HTTP_SENDER_DOMAINS_MAX_BODY   65536
@@ -62,6 +65,13 @@ ngx_http_sender_domains_api_handler(ngx_http_request_t *r)
     ngx_int_t                       rc;
     ngx_http_sender_domains_ctx_t  *ctx;
 
+    /*
+     * Whatever ran before (auth_request's proxied subrequest leaves
+     * "sending to client") is not what the module's lines are about: they
+     * carry no "while ..." of their own, as those of the content phase.
+     */
+    r->connection->log->action = NULL;
+
     ctx = ngx_http_sender_domains_get_ctx(r);
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -72,6 +82,20 @@ ngx_http_sender_domains_api_handler(ngx_http_request_t *r)
     rc = ngx_http_sender_domains_route(r, ctx);
     if (rc != NGX_DECLINED) {
         return rc;
+    }
+
+    if (ctx->action == SD_ACTION_RESOLVE) {
+        /*
+         * A send must not fail: without a caller or a store the resolver
+         * answers the default sender itself, so neither is required here.
+         */
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_sender_domains_json_status(r,
+                   ngx_http_sender_domains_resolve_handler(r, ctx));
     }
 
     rc = ngx_http_sender_domains_caller(r, ctx);
@@ -115,7 +139,10 @@ ngx_http_sender_domains_api_handler(ngx_http_request_t *r)
                    "Send the request body as application/json.");
     }
 
-    /* keep small bodies in memory: we parse them, never spool them */
+    /*
+     * one buffer in memory up to client_body_buffer_size; a larger body
+     * nginx writes to a temporary file, read back by parse_body()
+     */
     r->request_body_in_single_buf = 1;
 
     rc = ngx_http_read_client_request_body(r,
@@ -247,6 +274,11 @@ ngx_http_sender_domains_route(ngx_http_request_t *r,
     sub.data = slash + 1;
     sub.len = end - sub.data;
 
+    if (sub.len == 3 && ngx_strncmp(sub.data, "dns", 3) == 0) {
+        ctx->action = SD_ACTION_DNS;
+        return ngx_http_sender_domains_allow(r, m, NGX_HTTP_GET|NGX_HTTP_HEAD);
+    }
+
     if (sub.len == 7 && ngx_strncmp(sub.data, "refresh", 7) == 0) {
         ctx->action = SD_ACTION_REFRESH;
 
@@ -352,10 +384,7 @@ ngx_http_sender_domains_caller(ngx_http_request_t *r,
                    "workspace.");
     }
 
-    /* every role may resolve: the send-time path does not look it up */
-    if (ctx->action != SD_ACTION_RESOLVE
-        && ngx_http_sender_domains_caller_role(r, &ctx->caller) != NGX_OK)
-    {
+    if (ngx_http_sender_domains_caller_role(r, &ctx->caller) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -505,11 +534,6 @@ ngx_http_sender_domains_check_access(ngx_http_request_t *r,
 {
     ngx_http_sender_domains_role_e  role = ctx->caller.role;
 
-    if (ctx->action == SD_ACTION_RESOLVE) {
-        /* every role may resolve, on every plan: it falls back instead */
-        return NGX_DECLINED;
-    }
-
     if (ctx->action == SD_ACTION_LEGACY) {
         if (role != NGX_HTTP_SENDER_DOMAINS_ROLE_SERVICE) {
             return ngx_http_sender_domains_error(r, NGX_HTTP_FORBIDDEN,
@@ -530,6 +554,7 @@ ngx_http_sender_domains_check_access(ngx_http_request_t *r,
     case SD_ACTION_LIST:
     case SD_ACTION_GET:
     case SD_ACTION_REFRESH:
+    case SD_ACTION_DNS:
         if (role == NGX_HTTP_SENDER_DOMAINS_ROLE_SERVICE) {
             /* the send workers resolve; they do not browse */
             return ngx_http_sender_domains_error(r, NGX_HTTP_FORBIDDEN,
@@ -592,7 +617,9 @@ ngx_http_sender_domains_parse_body(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
     u_char       *p;
+    off_t         size;
     size_t        len;
+    ssize_t       n;
     json_t       *j;
     ngx_buf_t    *b;
     ngx_chain_t  *cl;
@@ -602,12 +629,6 @@ ngx_http_sender_domains_parse_body(ngx_http_request_t *r,
         return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
                    "invalid_json", "The request body is empty; send a JSON "
                    "object.");
-    }
-
-    if (r->request_body->temp_file) {
-        return ngx_http_sender_domains_error(r,
-                   NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
-                   "The request body is larger than 64 KiB.");
     }
 
     len = 0;
@@ -630,8 +651,30 @@ ngx_http_sender_domains_parse_body(ngx_http_request_t *r,
     ctx->raw_body.data = p;
     ctx->raw_body.len = len;
 
+    /*
+     * A body over client_body_buffer_size was written to a temporary
+     * file by nginx (its buffers are then in_file): read back from there,
+     * up to the 64 KiB checked above.
+     */
+
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
         b = cl->buf;
+
+        if (b->in_file) {
+            size = b->file_last - b->file_pos;
+
+            n = ngx_read_file(b->file, p, (size_t) size, b->file_pos);
+            if (n != (ssize_t) size) {
+                ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                              "sender_domains: cannot read the request "
+                              "body back from \"%V\" (%z of %O bytes)",
+                              &b->file->name, n, size);
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            p += size;
+            continue;
+        }
 
         /* an empty body comes as a buffer with no memory at all */
         if (b->last > b->pos) {
@@ -656,6 +699,35 @@ ngx_http_sender_domains_parse_body(ngx_http_request_t *r,
     ctx->body = j;
 
     return NGX_DECLINED;
+}
+
+
+ngx_str_t *
+ngx_http_sender_domains_log_esc(ngx_str_t *in)
+{
+    static ngx_uint_t  next;
+    static ngx_str_t   out[4];
+    static u_char      buf[4][4 * SD_WORKSPACE_MAX + 3];
+
+    size_t       len;
+    ngx_str_t   *o;
+
+    if (in->len == 0 || sd_log_plain(in->data, in->len)) {
+        return in;
+    }
+
+    o = &out[next];
+    o->data = buf[next];
+    next = (next + 1) % 4;
+
+    len = ngx_min(in->len, SD_WORKSPACE_MAX);
+    o->len = sd_log_escape(o->data, in->data, len);
+
+    if (len < in->len) {
+        o->len = ngx_cpymem(o->data + o->len, "...", 3) - o->data;
+    }
+
+    return o;
 }
 
 
@@ -711,12 +783,13 @@ ngx_http_sender_domains_store_error(ngx_http_request_t *r, sd_store_rc_e rc)
     ngx_http_sender_domains_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_sender_domains_module);
+    ngx_http_sender_domains_metric_store_error(rc);
 
     if (rc == SD_STORE_FULL) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "sender_domains: store is full (workspace \"%V\"); "
                       "raise the size in sender_domains_db",
-                      &ctx->caller.workspace);
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace));
 
         return ngx_http_sender_domains_error(r, 507, "storage_full",
                    "The sender store is full; ask the operator to raise its "
@@ -738,7 +811,8 @@ ngx_http_sender_domains_store_error(ngx_http_request_t *r, sd_store_rc_e rc)
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                   "sender_domains: store error \"%s\" (workspace \"%V\")",
                   sd_store_strerror(ngx_http_sender_domains_store()),
-                  ctx ? &ctx->caller.workspace : &(ngx_str_t) ngx_null_string);
+                  ctx ? ngx_http_sender_domains_log_esc(&ctx->caller.workspace)
+                      : &(ngx_str_t) ngx_null_string);
 
     return ngx_http_sender_domains_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
                "storage_error", "The sender store failed; nothing was "

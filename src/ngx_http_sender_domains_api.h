@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: what the API files share.
  */
@@ -25,7 +26,8 @@ typedef enum {
     SD_ACTION_RESEND,
     SD_ACTION_MIGRATE,
     SD_ACTION_RESOLVE,
-    SD_ACTION_LEGACY
+    SD_ACTION_LEGACY,
+    SD_ACTION_DNS
 } ngx_http_sender_domains_action_e;
 
 
@@ -50,6 +52,9 @@ struct ngx_http_sender_domains_ctx_s {
     unsigned                            wants_body:1;
     unsigned                            is_domain:1;
     unsigned                            waiting:1;
+    unsigned                            ses_served:1;   /* fair turn */
+    unsigned                            cool_daily:1;   /* resend/24 h */
+    unsigned                            replaced:1; /* a stale leftover */
 };
 
 
@@ -96,11 +101,27 @@ void ngx_http_sender_domains_unread_body(ngx_http_request_t *r,
 ngx_int_t ngx_http_sender_domains_json_track(ngx_http_request_t *r,
     json_t *j);
 
+/*
+ * A value that came with a request (a workspace) as a log line may show
+ * it: itself when it is plain, else escaped (sd_log_escape()), cut with
+ * "..." past SD_WORKSPACE_MAX bytes.  The result lives until the fourth
+ * call after this one (a ring of static buffers: a worker logs one line
+ * at a time), so a line can show up to four such values.  An argument
+ * of ngx_log_error(), it is evaluated only when the line is written.
+ */
+ngx_str_t *ngx_http_sender_domains_log_esc(ngx_str_t *in);
+
 /* the identity endpoints (ngx_http_sender_domains_identity_api.c) */
 ngx_int_t ngx_http_sender_domains_actions(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 ngx_int_t ngx_http_sender_domains_write_view(ngx_http_request_t *r,
     sd_jsonw_t *w, ngx_str_t *ws, const sd_row_view_t *v);
+ngx_int_t ngx_http_sender_domains_load(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+
+/* GET /{identity}/dns (ngx_http_sender_domains_dns_api.c) */
+ngx_int_t ngx_http_sender_domains_dns_handler(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
 
 /* the card list, GET / (ngx_http_sender_domains_list.c) */
 ngx_int_t ngx_http_sender_domains_list(ngx_http_request_t *r,
@@ -114,6 +135,7 @@ ngx_int_t ngx_http_sender_domains_from_variable(ngx_http_request_t *r,
 
 /* bearer tokens (ngx_http_sender_domains_auth.c) */
 ngx_int_t ngx_http_sender_domains_jwt_check(ngx_http_request_t *r);
+ngx_int_t ngx_http_sender_domains_jwt_ok(ngx_http_request_t *r);
 ngx_int_t ngx_http_sender_domains_jwt_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: HS256 bearer tokens.
  *
@@ -21,6 +22,15 @@
 
 static ngx_int_t ngx_http_sender_domains_jwt_verify(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_jwt_workspace(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+static void ngx_http_sender_domains_jwt_refused(ngx_http_request_t *r,
+    const char *why);
+
+
+/* the refused-token log lines of this worker: one a second */
+static time_t      ngx_http_sender_domains_jwt_logged;
+static ngx_uint_t  ngx_http_sender_domains_jwt_suppressed;
 
 
 /*
@@ -75,11 +85,96 @@ ngx_http_sender_domains_jwt_verify(ngx_http_request_t *r,
                 ctx->claims = claims;
             }
         }
+
+        /* a token that never expires: only with jwt_require_exp off */
+        if (err == SD_JWT_OK && slcf->jwt_require_exp) {
+            err = sd_jwt_require_exp(ctx->claims);
+        }
     }
 
     ctx->jwt_rc = err + 1;
 
     return err;
+}
+
+
+/*
+ * A refused token in the log: the reason, never the token; at most one
+ * line a second per worker, so that a flood of bad tokens cannot fill
+ * the log, with the count of those left out.
+ */
+
+static void
+ngx_http_sender_domains_jwt_refused(ngx_http_request_t *r, const char *why)
+{
+    time_t  now;
+
+    now = ngx_time();
+
+    if (now == ngx_http_sender_domains_jwt_logged) {
+        ngx_http_sender_domains_jwt_suppressed++;
+        return;
+    }
+
+    if (ngx_http_sender_domains_jwt_suppressed) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "sender_domains: bearer token refused: %s (and %ui "
+                      "more since the last such line)", why,
+                      ngx_http_sender_domains_jwt_suppressed);
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "sender_domains: bearer token refused: %s", why);
+    }
+
+    ngx_http_sender_domains_jwt_logged = now;
+    ngx_http_sender_domains_jwt_suppressed = 0;
+}
+
+
+/*
+ * When sender_domains_workspace is one lone $sender_domains_jwt_<claim>,
+ * that claim must be a string: the variable would turn 123 into "123"
+ * and true into "true", naming a workspace the token did not name.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_jwt_workspace(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    ngx_str_t                           *name;
+    ngx_http_variable_t                 *v;
+    ngx_http_core_main_conf_t           *cmcf;
+    ngx_http_sender_domains_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_sender_domains_module);
+
+    if (slcf->workspace == NULL || slcf->workspace->index == NGX_ERROR) {
+        return SD_JWT_OK;
+    }
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
+    v = cmcf->variables.elts;
+    name = &v[slcf->workspace->index].name;
+
+    if (name->len <= sizeof("sender_domains_jwt_") - 1
+        || ngx_strncmp(name->data, "sender_domains_jwt_",
+                       sizeof("sender_domains_jwt_") - 1) != 0)
+    {
+        return SD_JWT_OK;
+    }
+
+    if (sd_jwt_claim_is_string(ctx->claims,
+                               (char *) name->data
+                               + sizeof("sender_domains_jwt_") - 1,
+                               name->len
+                               - (sizeof("sender_domains_jwt_") - 1))
+        < 0)
+    {
+        return SD_JWT_BAD_CLAIM;
+    }
+
+    return SD_JWT_OK;
 }
 
 
@@ -114,13 +209,14 @@ ngx_http_sender_domains_jwt_check(ngx_http_request_t *r)
     err = ngx_http_sender_domains_jwt_verify(r, ctx);
 
     if (err == SD_JWT_OK) {
+        err = ngx_http_sender_domains_jwt_workspace(r, ctx);
+    }
+
+    if (err == SD_JWT_OK) {
         return NGX_DECLINED;
     }
 
-    /* the reason, never the token */
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "sender_domains: bearer token refused: %s",
-                  sd_jwt_strerror(err));
+    ngx_http_sender_domains_jwt_refused(r, sd_jwt_strerror(err));
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h) {
@@ -135,6 +231,41 @@ ngx_http_sender_domains_jwt_check(ngx_http_request_t *r)
     return ngx_http_sender_domains_error(r, NGX_HTTP_UNAUTHORIZED,
                                          "unauthenticated",
                                          sd_jwt_strerror(err));
+}
+
+
+/*
+ * For the resolver, which answers without a caller rather than refusing:
+ * 1 when the request's bearer token verified and names its workspace
+ * with a string, else 0 (the reason logged at info, as a refusal is).
+ */
+
+ngx_int_t
+ngx_http_sender_domains_jwt_ok(ngx_http_request_t *r)
+{
+    ngx_int_t                       err;
+    ngx_http_sender_domains_ctx_t  *ctx;
+
+    ctx = ngx_http_sender_domains_get_ctx(r);
+    if (ctx == NULL) {
+        return 0;
+    }
+
+    err = ngx_http_sender_domains_jwt_verify(r, ctx);
+
+    if (err == SD_JWT_OK) {
+        err = ngx_http_sender_domains_jwt_workspace(r, ctx);
+    }
+
+    if (err == SD_JWT_OK) {
+        return 1;
+    }
+
+    ngx_http_sender_domains_jwt_refused(r, r->headers_in.authorization
+                                           ? sd_jwt_strerror(err)
+                                           : "no token");
+
+    return 0;
 }
 
 

@@ -1,9 +1,11 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Custom Sender Domains for nginx: the DNS records an identity needs
  * (pure core, jansson only).
  *
- * Record facts (docs/ and /work/shared/reference/ses-wire.md 3):
+ * Record facts (as the SES developer guide and the SESv2 model give them;
+ * docs/api.md shows them to users):
  *   - Easy DKIM: three CNAMEs "{token}._domainkey.{domain}" ->
  *     "{token}.{SigningHostedZone}", falling back to dkim.amazonses.com;
  *   - custom MAIL FROM: exactly one MX "10 feedback-smtp.{region}.

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Custom Sender Domains for nginx: From header values (pure core).
@@ -23,6 +24,11 @@
 #define SD_EW_PREFIX      "=?UTF-8?B?"
 #define SD_EW_SUFFIX      "?="
 #define SD_EW_MAX_BYTES   45
+
+
+#define SD_NAME_PLAIN     0
+#define SD_NAME_QUOTED    1
+#define SD_NAME_ENCODED   2
 
 
 typedef struct {
@@ -60,7 +66,10 @@ static const unsigned char  sd_from_specials[128] = {
 };
 
 
-static ssize_t sd_from_check_bytes(const unsigned char *p, size_t len);
+static ssize_t sd_from_check_bytes(const unsigned char *p, size_t len,
+    int *ascii);
+static ssize_t sd_from_check_name(const char *name, size_t namesz,
+    size_t nlen);
 static ssize_t sd_from_phrase(const unsigned char *p, size_t len,
     char *name, size_t namesz, size_t *name_len);
 static void sd_name_put(char *name, size_t namesz, size_t *n,
@@ -71,7 +80,7 @@ static ssize_t sd_from_bare(const unsigned char *p, size_t len);
 static int sd_from_addr_ok(const unsigned char *p, size_t len);
 static ssize_t sd_from_name_check(const unsigned char *p, size_t len,
     int *ascii);
-static int sd_from_needs_quotes(const unsigned char *p, size_t len);
+static int sd_from_name_style(const unsigned char *p, size_t len);
 static void sd_put(sd_wbuf_t *b, const void *p, size_t len);
 static void sd_put_quoted(sd_wbuf_t *b, const unsigned char *p, size_t len);
 static void sd_put_encoded(sd_wbuf_t *b, const unsigned char *p,
@@ -99,7 +108,7 @@ sd_from_parse(const char *in, size_t len, char *name, size_t namesz,
     size_t *name_len, const char **addr, size_t *addr_len,
     const char **errmsg)
 {
-    int                   quoted;
+    int                   quoted, ascii;
     size_t                i, nlen;
     ssize_t               rc;
     const unsigned char  *p, *lt;
@@ -110,7 +119,7 @@ sd_from_parse(const char *in, size_t len, char *name, size_t namesz,
 
     p = (const unsigned char *) in;
 
-    rc = sd_from_check_bytes(p, len);
+    rc = sd_from_check_bytes(p, len, &ascii);
     if (rc != SD_OK) {
         return sd_from_fail(rc, errmsg);
     }
@@ -183,6 +192,22 @@ sd_from_parse(const char *in, size_t len, char *name, size_t namesz,
         }
     }
 
+    /*
+     * The display name gets the rules of a stored sender name.  A name
+     * of at most 100 printable ASCII characters, the usual one, passes
+     * them all (see sd_from_name_fits() for the line length), so only a
+     * longer or non-ASCII one is looked at.
+     */
+
+    if (nlen > 0 && name != NULL
+        && (!ascii || nlen > SD_SENDER_NAME_MAX_CHARS))
+    {
+        rc = sd_from_check_name(name, namesz, nlen);
+        if (rc != SD_OK) {
+            return sd_from_fail(rc, errmsg);
+        }
+    }
+
     if (name != NULL) {
         if (nlen >= namesz) {
             return sd_from_fail(SD_ERR_NOSPACE, errmsg);
@@ -212,7 +237,7 @@ ssize_t
 sd_from_format(const char *name, size_t name_len, const char *addr,
     size_t addr_len, char *out, size_t outsz)
 {
-    int                   ascii;
+    int                   ascii, style;
     ssize_t               rc;
     sd_wbuf_t             b;
     const unsigned char  *n;
@@ -244,10 +269,12 @@ sd_from_format(const char *name, size_t name_len, const char *addr,
         sd_put(&b, addr, addr_len);
 
     } else {
-        if (!ascii) {
+        style = ascii ? sd_from_name_style(n, name_len) : SD_NAME_ENCODED;
+
+        if (style == SD_NAME_ENCODED) {
             sd_put_encoded(&b, n, name_len);
 
-        } else if (sd_from_needs_quotes(n, name_len)) {
+        } else if (style == SD_NAME_QUOTED) {
             sd_put_quoted(&b, n, name_len);
 
         } else {
@@ -263,9 +290,54 @@ sd_from_format(const char *name, size_t name_len, const char *addr,
         return SD_ERR_NOSPACE;
     }
 
+    if ((size_t) (b.pos - out) > SD_FROM_VALUE_MAX) {
+        return SD_ERR_FROM_LINE_LONG;
+    }
+
     *b.pos = '\0';
 
     return b.pos - out;
+}
+
+
+/*
+ * With the 100-character limit the widest name is 100 four-byte
+ * characters: ten encoded-words (nine of 11 characters, 72 columns, and
+ * one of 20), 677 columns with the spaces between them, so the longest
+ * line is 6 + 677 + 2 + 254 + 1 = 940.  An ASCII name of 100 characters
+ * is at most 202 columns quoted, 218 as encoded-words.  This check keeps
+ * the rule true whatever the limits become.
+ */
+
+ssize_t
+sd_from_name_fits(const char *name, size_t len)
+{
+    char     out[SD_FROM_BUFSZ];
+    ssize_t  n;
+
+    if (len == 0) {
+        return SD_OK;
+    }
+
+    n = sd_from_format(name, len, "a@b", 3, out, sizeof(out));
+
+    if (n == SD_ERR_NOSPACE || n == SD_ERR_FROM_LINE_LONG) {
+        return SD_ERR_NAME_LINE_LONG;
+    }
+
+    if (n < 0) {
+        return n;
+    }
+
+    /* "Name <a@b>": the name's columns are n - 6 */
+
+    if ((sizeof("From: ") - 1) + (size_t) (n - 6) + 2 + SD_EMAIL_MAX + 1
+        > SD_FROM_LINE_MAX)
+    {
+        return SD_ERR_NAME_LINE_LONG;
+    }
+
+    return SD_OK;
 }
 
 
@@ -302,15 +374,19 @@ sd_address_domain_match(const char *addr, size_t addr_len,
  */
 
 static ssize_t
-sd_from_check_bytes(const unsigned char *p, size_t len)
+sd_from_check_bytes(const unsigned char *p, size_t len, int *ascii)
 {
     int                   n;
     uint32_t              cp;
     const unsigned char  *q, *end;
 
+    *ascii = 1;
+
     if (sd_ascii_printable(p, len)) {
         return SD_OK;
     }
+
+    *ascii = 0;
 
     end = p + len;
 
@@ -337,6 +413,35 @@ sd_from_check_bytes(const unsigned char *p, size_t len)
     }
 
     return SD_OK;
+}
+
+
+/*
+ * A display name from a From value: the rules of a stored sender name
+ * (sd_sender_name_check()), then the line length.  A name longer than
+ * any valid one is refused before it is looked at (it did not fit the
+ * caller's buffer).
+ */
+
+static ssize_t
+sd_from_check_name(const char *name, size_t namesz, size_t nlen)
+{
+    ssize_t  rc;
+
+    if (nlen > SD_SENDER_NAME_MAX_BYTES) {
+        return SD_ERR_NAME_TOO_LONG;
+    }
+
+    if (nlen >= namesz) {
+        return SD_ERR_NOSPACE;
+    }
+
+    rc = sd_sender_name_check(name, nlen);
+    if (rc != SD_OK) {
+        return rc;
+    }
+
+    return sd_from_name_fits(name, nlen);
 }
 
 
@@ -492,6 +597,13 @@ sd_from_angle(const unsigned char *p, size_t len, const char **addr,
         case '<':
         case ' ':
             return SD_ERR_FROM_SYNTAX;
+
+        case '?':                       /* see sd_email_header_check() */
+            if (i > 0 && a[i - 1] == '=') {
+                return SD_ERR_FROM_ENCODED_WORD;
+            }
+
+            break;
         }
     }
 
@@ -528,6 +640,13 @@ sd_from_bare(const unsigned char *p, size_t len)
 
         case '>':
             return SD_ERR_FROM_SYNTAX;
+
+        case '?':                       /* see sd_email_header_check() */
+            if (i > 0 && p[i - 1] == '=') {
+                return SD_ERR_FROM_ENCODED_WORD;
+            }
+
+            break;
         }
     }
 
@@ -600,9 +719,18 @@ sd_from_name_check(const unsigned char *p, size_t len, int *ascii)
             return SD_ERR_FROM_UTF8;
         }
 
-        if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)
-            || cp == 0x2028 || cp == 0x2029)
-        {
+        switch (sd_name_char_refused(cp)) {
+
+        case 0:
+            break;
+
+        case SD_ERR_NAME_BIDI:
+            return SD_ERR_NAME_BIDI;
+
+        case SD_ERR_NAME_FORMAT:
+            return SD_ERR_NAME_FORMAT;
+
+        default:
             return SD_ERR_FROM_CONTROL;
         }
 
@@ -616,35 +744,42 @@ sd_from_name_check(const unsigned char *p, size_t len, int *ascii)
 
 
 /*
- * RFC 5322 specials as Python's email.utils.formataddr() sees them, plus:
- * "=?" (a typed encoded-word must not be decoded by mail readers: RFC
- * 2047 5 forbids decoding inside quotes) and outer or doubled spaces
- * (which an unquoted phrase would let readers collapse).
+ * How an ASCII name is written.  Quoted: with RFC 5322 specials as
+ * Python's email.utils.formataddr() sees them, or outer or doubled
+ * spaces (which an unquoted phrase would let readers collapse).
+ * Encoded-words: with "=?" anywhere.  RFC 2047 5 forbids decoding an
+ * encoded-word inside quotes, but readers do it anyway (Python's
+ * policy.default and compat32 decode_header() both turn
+ * "=?utf-8?q?a=0D=0Ab?=" into a CR LF); encoded itself, the name
+ * decodes to its own text, once, and nothing in it is decoded again.
  */
 
 static int
-sd_from_needs_quotes(const unsigned char *p, size_t len)
+sd_from_name_style(const unsigned char *p, size_t len)
 {
+    int     style;
     size_t  i;
 
-    if (p[0] == ' ' || p[len - 1] == ' ') {
-        return 1;
-    }
+    style = (p[0] == ' ' || p[len - 1] == ' ') ? SD_NAME_QUOTED
+                                                : SD_NAME_PLAIN;
 
     for (i = 0; i < len; i++) {
         if (p[i] < 0x80 && (sd_from_specials[p[i]] & SD_SPECIAL_IN_NAME)) {
-            return 1;
+            style = SD_NAME_QUOTED;
         }
 
-        if (i + 1 < len
-            && ((p[i] == '=' && p[i + 1] == '?')
-                || (p[i] == ' ' && p[i + 1] == ' ')))
-        {
-            return 1;
+        if (i + 1 < len) {
+            if (p[i] == '=' && p[i + 1] == '?') {
+                return SD_NAME_ENCODED;
+            }
+
+            if (p[i] == ' ' && p[i + 1] == ' ') {
+                style = SD_NAME_QUOTED;
+            }
         }
     }
 
-    return 0;
+    return style;
 }
 
 

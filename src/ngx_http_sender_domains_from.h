@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Custom Sender Domains for nginx: From header values (pure core).
@@ -24,12 +25,28 @@
  */
 #define SD_FROM_BUFSZ  1024
 
+/*
+ * RFC 5322 2.1.1: a line is at most 998 characters without its CRLF.
+ * sd_from_format() refuses a value that would make "From: " and the value
+ * longer.
+ */
+#define SD_FROM_LINE_MAX    998
+#define SD_FROM_VALUE_MAX   (SD_FROM_LINE_MAX - (sizeof("From: ") - 1))
+
 
 ssize_t sd_from_parse(const char *in, size_t len, char *name, size_t namesz,
     size_t *name_len, const char **addr, size_t *addr_len,
     const char **errmsg);
 ssize_t sd_from_format(const char *name, size_t name_len, const char *addr,
     size_t addr_len, char *out, size_t outsz);
+/*
+ * Whether a display name that passed sd_sender_name_check() fits any
+ * From line: "From: ", the name as sd_from_format() writes it (atoms,
+ * quoted or encoded-words), " <", the longest address (254) and ">" in
+ * at most 998 octets.  SD_OK or SD_ERR_NAME_LINE_LONG.
+ */
+ssize_t sd_from_name_fits(const char *name, size_t len);
+
 int sd_address_domain_match(const char *addr, size_t addr_len,
     const char *domain, size_t domain_len);
 

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: a non-blocking HTTP client on libcurl's
  * multi socket interface, driven by nginx's event loop.
@@ -9,9 +10,14 @@
  *
  * We own curl's sockets (OPENSOCKETFUNCTION / CLOSESOCKETFUNCTION) so that
  * a socket is always removed from epoll before it is closed, and never
- * closed twice (../shared/reference/nginx-module-notes.md §2, pitfalls 1-2).
- * Callbacks never call curl_multi_* (pitfall 4): finished calls are
- * collected first and their handlers run after curl returns.
+ * closed twice: only ngx_get_connection()/ngx_free_connection() flip the
+ * event "instance" bit that drops stale epoll events for a reused fd, and
+ * curl may close a socket before (or without) announcing CURL_POLL_REMOVE,
+ * which would make a later epoll DEL fail with EBADF (curl issues #14976,
+ * #16026, #17949).  Callbacks never call curl_multi_* (curl calls them
+ * from inside curl_multi_socket_action(), add and cleanup, and is not
+ * re-entrant): finished calls are collected first and their handlers run
+ * after curl returns.
  */
 
 #include <ngx_config.h>
@@ -651,7 +657,8 @@ ngx_http_sender_domains_http_deadline_handler(ngx_event_t *ev)
                ((u_char *) ev
                 - offsetof(ngx_http_sender_domains_http_call_t, deadline));
 
-    ngx_log_error(NGX_LOG_WARN, call->log, 0,
+    /* the caller's failure line says "timeout" with the operation */
+    ngx_log_error(NGX_LOG_INFO, call->log, 0,
                   "sender_domains: SES call exceeded its deadline");
 
     ngx_http_sender_domains_http_cancel(call);
@@ -750,7 +757,8 @@ ngx_http_sender_domains_http_finish(ngx_http_sender_domains_http_call_t *call)
     if (call->outcome == NGX_HTTP_SENDER_DOMAINS_HTTP_CONNECT
         && call->curl_error[0])
     {
-        ngx_log_error(NGX_LOG_WARN, call->log, 0,
+        /* curl's words go into the caller's failure line too */
+        ngx_log_error(NGX_LOG_INFO, call->log, 0,
                       "sender_domains: SES connection failed: %s",
                       call->curl_error);
     }

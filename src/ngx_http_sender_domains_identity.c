@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Custom Sender Domains for nginx: identity names (pure core).
@@ -9,9 +10,15 @@
  */
 
 
+#include <stdlib.h>
 #include <string.h>
+#include <idn2.h>
 
 #include "ngx_http_sender_domains_identity.h"
+
+
+/* longer than any name: what idn2 is given at most */
+#define SD_IDN_IN_MAX  1024
 
 
 typedef enum {
@@ -40,6 +47,9 @@ static const unsigned char *sd_find(const unsigned char *p, size_t len,
     const char *s);
 static int sd_looks_like_ipv6(const unsigned char *p, size_t len);
 static ssize_t sd_domain_precheck(const unsigned char *p, size_t len);
+static ssize_t sd_domain_idn(const unsigned char **p, size_t *len,
+    unsigned char *buf, size_t bufsz);
+static ssize_t sd_domain_ace_check(const unsigned char *p, size_t len);
 static ssize_t sd_domain_check(const unsigned char *p, size_t len,
     sd_ctx_e ctx);
 static ssize_t sd_fail(ssize_t err, const char **errmsg);
@@ -167,6 +177,11 @@ sd_strerror(int err)
     case SD_ERR_EMAIL_TOO_LONG:
         return "An email address must be 254 characters or fewer.";
 
+    case SD_ERR_EMAIL_ENCODED_WORD:
+        return "The part of an email address before the @ cannot contain "
+               "\"=?\": mail programs would read it as encoded text and "
+               "show another address.";
+
     case SD_ERR_LABEL_EMPTY:
         return "Enter a subdomain label such as pmail.";
 
@@ -211,6 +226,14 @@ sd_strerror(int err)
         return "The sender name cannot contain invisible text-direction "
                "control characters.";
 
+    case SD_ERR_NAME_FORMAT:
+        return "The sender name cannot contain invisible formatting "
+               "characters such as zero-width spaces or soft hyphens.";
+
+    case SD_ERR_NAME_LINE_LONG:
+        return "The sender name is too long for a From header line (998 "
+               "characters at most); choose a shorter name.";
+
     case SD_ERR_FROM_EMPTY:
         return "Enter a From address such as reports@acme.com.";
 
@@ -245,6 +268,20 @@ sd_strerror(int err)
 
     case SD_ERR_FROM_BAD_ADDR:
         return "The From address is not a valid email address.";
+
+    case SD_ERR_FROM_ENCODED_WORD:
+        return "The From address cannot contain \"=?\" before the @: mail "
+               "programs would read it as encoded text.";
+
+    case SD_ERR_FROM_LINE_LONG:
+        return "The From header would be longer than 998 characters.";
+
+    case SD_ERR_DOMAIN_IDN:
+        return "This is not a valid internationalised domain name: a part "
+               "starting with xn-- must be valid punycode, and other "
+               "characters must be allowed in domain names (IDNA2008). "
+               "Check the spelling, or enter the name as your registrar "
+               "shows it.";
     }
 
     return "The value is not valid.";
@@ -258,6 +295,7 @@ sd_domain_normalize(const char *in, size_t len, char *out, size_t outsz,
     size_t                i;
     ssize_t               n;
     const unsigned char  *p;
+    unsigned char         idn[SD_IDN_IN_MAX];
 
     if (in == NULL && len != 0) {
         return sd_fail(SD_ERR_INVALID_ARG, errmsg);
@@ -267,6 +305,16 @@ sd_domain_normalize(const char *in, size_t len, char *out, size_t outsz,
     sd_trim(&p, &len);
 
     n = sd_domain_precheck(p, len);
+
+    /* a U-label name: its A-label form from here on */
+    if (n == SD_ERR_DOMAIN_NON_ASCII) {
+        n = sd_domain_idn(&p, &len, idn, sizeof(idn));
+
+        if (n == SD_OK) {
+            n = sd_domain_precheck(p, len);
+        }
+    }
+
     if (n < 0) {
         return sd_fail(n, errmsg);
     }
@@ -274,6 +322,11 @@ sd_domain_normalize(const char *in, size_t len, char *out, size_t outsz,
     n = sd_domain_check(p, len, SD_CTX_DOMAIN);
     if (n < 0) {
         return sd_fail(n, errmsg);
+    }
+
+    /* well-formed ASCII: its xn-- labels must be valid punycode */
+    if (sd_domain_ace_check(p, n) != SD_OK) {
+        return sd_fail(SD_ERR_DOMAIN_IDN, errmsg);
     }
 
     if (out == NULL || (size_t) n >= outsz) {
@@ -300,6 +353,7 @@ sd_email_normalize(const char *in, size_t len, char *out, size_t outsz,
     unsigned int          bad;
     unsigned char         c;
     const unsigned char  *p, *at, *local, *dom;
+    unsigned char         idn[SD_IDN_IN_MAX];
 
     if (in == NULL && len != 0) {
         return sd_fail(SD_ERR_INVALID_ARG, errmsg);
@@ -422,9 +476,18 @@ sd_email_normalize(const char *in, size_t len, char *out, size_t outsz,
         return sd_fail(SD_ERR_EMAIL_LITERAL, errmsg);
     }
 
+    n = sd_domain_idn(&dom, &dlen, idn, sizeof(idn));
+    if (n < 0) {
+        return sd_fail(n, errmsg);
+    }
+
     n = sd_domain_check(dom, dlen, SD_CTX_EMAIL);
     if (n < 0) {
         return sd_fail(n, errmsg);
+    }
+
+    if (sd_domain_ace_check(dom, n) != SD_OK) {
+        return sd_fail(SD_ERR_DOMAIN_IDN, errmsg);
     }
 
     /* n may be dlen - 1: the domain's trailing dot is dropped */
@@ -505,6 +568,11 @@ sd_label_validate(const char *in, size_t len, const char *domain,
         return sd_fail(SD_ERR_LABEL_MAIL_FROM_LONG, errmsg);
     }
 
+    /* an xn-- label must be valid punycode, as in a domain */
+    if (sd_domain_ace_check(p, len) != SD_OK) {
+        return sd_fail(SD_ERR_DOMAIN_IDN, errmsg);
+    }
+
     if (out == NULL || len >= outsz) {
         return sd_fail(SD_ERR_NOSPACE, errmsg);
     }
@@ -568,10 +636,8 @@ ssize_t
 sd_sender_name_validate(const char *in, size_t len, char *out, size_t outsz,
     const char **errmsg)
 {
-    int                   n;
-    size_t                chars;
-    uint32_t              cp;
-    const unsigned char  *p, *end, *q;
+    ssize_t               rc;
+    const unsigned char  *p, *end;
 
     if (in == NULL && len != 0) {
         return sd_fail(SD_ERR_INVALID_ARG, errmsg);
@@ -593,39 +659,9 @@ sd_sender_name_validate(const char *in, size_t len, char *out, size_t outsz,
         end--;
     }
 
-    chars = 0;
-
-    for (q = p; q < end; q += n) {
-        n = sd_utf8_decode(q, end, &cp);
-        if (n < 0) {
-            return sd_fail(SD_ERR_NAME_UTF8, errmsg);
-        }
-
-        if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
-            return sd_fail(SD_ERR_NAME_CONTROL, errmsg);
-        }
-
-        if (cp == 0x2028 || cp == 0x2029) {
-            return sd_fail(SD_ERR_NAME_LINE_SEP, errmsg);
-        }
-
-        /*
-         * Embeddings, overrides and isolates (U+202A..U+202E,
-         * U+2066..U+2069) can make a display name read differently from
-         * its bytes ("Trojan Source"); ordinary right-to-left text does
-         * not need them.
-         */
-
-        if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
-        {
-            return sd_fail(SD_ERR_NAME_BIDI, errmsg);
-        }
-
-        chars++;
-    }
-
-    if (chars > SD_SENDER_NAME_MAX_CHARS) {
-        return sd_fail(SD_ERR_NAME_TOO_LONG, errmsg);
+    rc = sd_sender_name_check((const char *) p, end - p);
+    if (rc != SD_OK) {
+        return sd_fail(rc, errmsg);
     }
 
     len = end - p;
@@ -641,6 +677,126 @@ sd_sender_name_validate(const char *in, size_t len, char *out, size_t outsz,
     out[len] = '\0';
 
     return len;
+}
+
+
+ssize_t
+sd_sender_name_check(const char *in, size_t len)
+{
+    int                   n, err;
+    size_t                chars;
+    uint32_t              cp;
+    const unsigned char  *p, *end, *q;
+
+    if (in == NULL) {
+        return len ? SD_ERR_INVALID_ARG : SD_OK;
+    }
+
+    p = (const unsigned char *) in;
+    end = p + len;
+    chars = 0;
+
+    for (q = p; q < end; q += n) {
+        n = sd_utf8_decode(q, end, &cp);
+        if (n < 0) {
+            return SD_ERR_NAME_UTF8;
+        }
+
+        err = sd_name_char_refused(cp);
+        if (err != 0) {
+            return err;
+        }
+
+        chars++;
+    }
+
+    if (chars > SD_SENDER_NAME_MAX_CHARS) {
+        return SD_ERR_NAME_TOO_LONG;
+    }
+
+    return SD_OK;
+}
+
+
+/*
+ * Controls (C0, DEL, C1) and the line and paragraph separators would
+ * break or fold a header line.  Embeddings, overrides and isolates
+ * (U+202A..U+202E, U+2066..U+2069) and the direction marks (U+200E,
+ * U+200F, U+061C) can make a display name read differently from its
+ * bytes ("Trojan Source"); ordinary right-to-left text does not need
+ * them.  The other format characters (Unicode category Cf, 14.0: soft
+ * hyphen, zero-width space, word joiner, invisible operators, BOM, tags,
+ * ...) are invisible and only hide text from readers and filters; only
+ * ZERO WIDTH NON-JOINER and JOINER (U+200C, U+200D) stay: Persian and
+ * Indic names and emoji sequences need them.
+ */
+
+int
+sd_name_char_refused(uint32_t cp)
+{
+    if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+        return SD_ERR_NAME_CONTROL;
+    }
+
+    if (cp < 0xad) {
+        return 0;                       /* the rest of Latin-1 */
+    }
+
+    if (cp == 0x2028 || cp == 0x2029) {
+        return SD_ERR_NAME_LINE_SEP;
+    }
+
+    if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)
+        || cp == 0x200e || cp == 0x200f || cp == 0x061c)
+    {
+        return SD_ERR_NAME_BIDI;
+    }
+
+    if (cp == 0x00ad
+        || (cp >= 0x0600 && cp <= 0x0605) || cp == 0x06dd || cp == 0x070f
+        || cp == 0x0890 || cp == 0x0891 || cp == 0x08e2 || cp == 0x180e
+        || cp == 0x200b
+        || (cp >= 0x2060 && cp <= 0x2064) || (cp >= 0x206a && cp <= 0x206f)
+        || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb)
+        || cp == 0x110bd || cp == 0x110cd
+        || (cp >= 0x13430 && cp <= 0x13438)
+        || (cp >= 0x1bca0 && cp <= 0x1bca3)
+        || (cp >= 0x1d173 && cp <= 0x1d17a)
+        || cp == 0xe0001 || (cp >= 0xe0020 && cp <= 0xe007f))
+    {
+        return SD_ERR_NAME_FORMAT;
+    }
+
+    return 0;
+}
+
+
+/*
+ * RFC 2047 5 allows encoded-words only in phrases, comments and text,
+ * never in an address; yet Python's email package (policy.default)
+ * decodes "=?utf-8?q?ceo=40bank.example?=@acme.com" to the address
+ * "\"ceo@bank.example\"@acme.com".  A local part cannot be encoded
+ * itself, so an address holding "=?" before the '@' is refused.
+ */
+
+ssize_t
+sd_email_header_check(const char *addr, size_t len, const char **errmsg)
+{
+    const char  *q, *end;
+
+    if (addr == NULL) {
+        return sd_fail(SD_ERR_INVALID_ARG, errmsg);
+    }
+
+    end = addr + len;
+
+    for (q = addr; q + 1 < end && *q != '@'; q++) {
+        if (q[0] == '=' && q[1] == '?') {
+            return sd_fail(SD_ERR_EMAIL_ENCODED_WORD, errmsg);
+        }
+    }
+
+    return SD_OK;
 }
 
 
@@ -702,7 +858,8 @@ sd_domain_is_within(const char *child, size_t child_len, const char *parent,
  * it, so two claims conflict when one's tree contains the other: a
  * domain covers its subdomains and the addresses on any of them; an
  * address covers only itself.  Everything compares case-insensitively,
- * local parts included (DESIGN.md 5).
+ * local parts included: "Reports@Acme.com" and "reports@acme.com" are one
+ * claim, so no workspace can take another's address by changing its case.
  */
 
 int
@@ -983,6 +1140,49 @@ sd_json_plain(const unsigned char *p, size_t len)
 }
 
 
+int
+sd_log_plain(const unsigned char *p, size_t len)
+{
+    return sd_ascii_printable(p, len) && sd_json_plain(p, len);
+}
+
+
+size_t
+sd_log_escape(unsigned char *dst, const unsigned char *src, size_t len)
+{
+    size_t                n;
+    unsigned char         c;
+    const unsigned char  *end;
+    static const char     hex[] = "0123456789abcdef";
+
+    n = 0;
+
+    for (end = src + len; src < end; src++) {
+        c = *src;
+
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            if (dst != NULL) {
+                dst[n] = c;
+            }
+
+            n++;
+            continue;
+        }
+
+        if (dst != NULL) {
+            dst[n] = '\\';
+            dst[n + 1] = 'x';
+            dst[n + 2] = hex[c >> 4];
+            dst[n + 3] = hex[c & 0xf];
+        }
+
+        n += 4;
+    }
+
+    return n;
+}
+
+
 /*
  * Checks that need the whole string and only make sense for a domain
  * typed on its own: the hints for an email address, a URL, an IP address
@@ -1030,6 +1230,123 @@ sd_domain_precheck(const unsigned char *p, size_t len)
 
     if (p[0] == '*') {
         return SD_ERR_DOMAIN_WILDCARD;
+    }
+
+    return SD_OK;
+}
+
+
+/*
+ * Internationalised names (IDNA2008 with the UTS #46 mapping, libidn2):
+ * a name with non-ASCII bytes ("bücher.example", "CAFÉ.example") is
+ * replaced by its A-label form ("xn--bcher-kva.example") in buf, and *p,
+ * *len point there.  Plain ASCII names cost one scan and are left to
+ * sd_domain_ace_check().  SD_OK, or SD_ERR_DOMAIN_IDN.
+ */
+
+static ssize_t
+sd_domain_idn(const unsigned char **p, size_t *len, unsigned char *buf,
+    size_t bufsz)
+{
+    int            rc;
+    size_t         i, n;
+    unsigned char  in[SD_IDN_IN_MAX + 1];
+    char          *out;
+
+    n = *len;
+
+    for (i = 0; i < n && (*p)[i] < 0x80; i++) {
+        /* void */
+    }
+
+    if (i == n) {
+        return SD_OK;           /* xn-- labels: sd_domain_ace_check() */
+    }
+
+    /* the root dot is not libidn2's to see */
+    if (n && (*p)[n - 1] == '.') {
+        n--;
+    }
+
+    if (n == 0 || n > SD_IDN_IN_MAX || memchr(*p, '\0', n) != NULL) {
+        return SD_ERR_DOMAIN_IDN;
+    }
+
+    memcpy(in, *p, n);
+    in[n] = '\0';
+    out = NULL;
+
+    rc = idn2_lookup_u8(in, (uint8_t **) &out,
+                        IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
+
+    if (rc != IDN2_OK || out == NULL) {
+        free(out);
+        return SD_ERR_DOMAIN_IDN;
+    }
+
+    n = strlen(out);
+
+    if (n >= bufsz) {
+        free(out);
+        return SD_ERR_DOMAIN_IDN;
+    }
+
+    memcpy(buf, out, n + 1);
+    free(out);
+
+    *p = buf;
+    *len = n;
+
+    return SD_OK;
+}
+
+
+/*
+ * A well-formed ASCII name (len without the root dot): each label that
+ * starts with "xn--" must be one libidn2 accepts (valid punycode of a
+ * U-label IDNA2008 allows), else SD_ERR_DOMAIN_IDN: "xn--zz.example" is
+ * not sent to SES.  One scan when there is no such label.
+ */
+
+static ssize_t
+sd_domain_ace_check(const unsigned char *p, size_t len)
+{
+    int            rc;
+    size_t         i, start, n;
+    uint8_t       *out;
+    unsigned char  label[64];
+
+    for (start = 0; start < len; start = i + 1) {
+        for (i = start; i < len && p[i] != '.'; i++) {
+            /* void */
+        }
+
+        n = i - start;
+
+        if (n < 4 || (p[start] | 0x20) != 'x' || (p[start + 1] | 0x20) != 'n'
+            || p[start + 2] != '-' || p[start + 3] != '-')
+        {
+            continue;
+        }
+
+        if (n >= sizeof(label)) {
+            return SD_ERR_DOMAIN_IDN;
+        }
+
+        for (n = 0; start + n < i; n++) {
+            label[n] = (unsigned char) sd_lower(p[start + n]);
+        }
+
+        label[n] = '\0';
+        out = NULL;
+
+        /* each A-label alone: the rules of other labels are not its own */
+        rc = idn2_lookup_u8(label, &out, IDN2_NONTRANSITIONAL);
+        free(out);
+
+        if (rc != IDN2_OK) {
+            return SD_ERR_DOMAIN_IDN;
+        }
     }
 
     return SD_OK;

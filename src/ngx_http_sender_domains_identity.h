@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Custom Sender Domains for nginx: identity names (pure core).
@@ -92,6 +93,7 @@ typedef enum {
     SD_ERR_EMAIL_NO_DOMAIN = -41,
     SD_ERR_EMAIL_LITERAL = -42,
     SD_ERR_EMAIL_TOO_LONG = -43,
+    SD_ERR_EMAIL_ENCODED_WORD = -44,    /* "=?" in the local part */
 
     /* MAIL FROM subdomain label */
     SD_ERR_LABEL_EMPTY = -50,
@@ -108,6 +110,8 @@ typedef enum {
     SD_ERR_NAME_CONTROL = -62,
     SD_ERR_NAME_LINE_SEP = -63,
     SD_ERR_NAME_BIDI = -64,
+    SD_ERR_NAME_FORMAT = -65,       /* other invisible format characters */
+    SD_ERR_NAME_LINE_LONG = -66,    /* the From line would pass 998 octets */
 
     /* From header values (ngx_http_sender_domains_from.h) */
     SD_ERR_FROM_EMPTY = -70,
@@ -119,8 +123,15 @@ typedef enum {
     SD_ERR_FROM_QUOTE = -76,
     SD_ERR_FROM_SYNTAX = -77,
     SD_ERR_FROM_NO_ADDR = -78,
-    SD_ERR_FROM_BAD_ADDR = -79
+    SD_ERR_FROM_BAD_ADDR = -79,
+    SD_ERR_FROM_ENCODED_WORD = -80, /* "=?" in the address's local part */
+    SD_ERR_FROM_LINE_LONG = -81,    /* "From: " and the value pass 998 */
+    SD_ERR_DOMAIN_IDN = -82
 } sd_err_e;
+
+
+/* the sender-name errors (-60..-69): a resolver reason of their own */
+#define sd_err_is_name(err)  ((err) <= SD_ERR_NAME_TOO_LONG && (err) > -70)
 
 
 typedef enum {
@@ -153,6 +164,28 @@ ssize_t sd_mail_from_domain(const char *label, size_t label_len,
 /* display name: outer spaces trimmed, "" allowed, <= 100 code points */
 ssize_t sd_sender_name_validate(const char *in, size_t len, char *out,
     size_t outsz, const char **errmsg);
+
+/*
+ * The rules of sd_sender_name_validate() on a name as it is (no trim,
+ * no copy): SD_OK or an SD_ERR_NAME_* code.  For names that reach a
+ * header by another way (the resolver's ?from=).
+ */
+ssize_t sd_sender_name_check(const char *in, size_t len);
+
+/*
+ * Why a code point may not be in a display name: 0 when it may, else
+ * SD_ERR_NAME_CONTROL, _LINE_SEP, _BIDI or _FORMAT (see the .c file).
+ */
+int sd_name_char_refused(uint32_t cp);
+
+/*
+ * An address that is kept out of headers: its local part holds "=?",
+ * which mail readers decode as an RFC 2047 encoded-word (Python's email
+ * package does, even in an address).  SD_OK or SD_ERR_EMAIL_ENCODED_WORD.
+ * For a normalised address; used on add and on PUT /legacy.
+ */
+ssize_t sd_email_header_check(const char *addr, size_t len,
+    const char **errmsg);
 
 /* of a normalised name: an '@' makes it an address */
 sd_kind_e sd_identity_kind(const char *name, size_t len);
@@ -189,6 +222,19 @@ int sd_utf8_decode(const unsigned char *p, const unsigned char *end,
  */
 int sd_ascii_printable(const unsigned char *p, size_t len);
 int sd_json_plain(const unsigned char *p, size_t len);
+
+/*
+ * A value that came with a request (a workspace, a name, a From) as it
+ * may appear in a log line: '"', '\\', every control (ESC, CR, LF, ...),
+ * DEL and every byte from 0x80 up written as \xHH, as nginx's access log
+ * escapes them, so that no value can end the quoted field, forge a line
+ * or drive a terminal.  sd_log_escape() returns the length written, or
+ * with dst NULL the length it would write; sd_log_plain() is 1 when the
+ * value needs no escape at all (the usual case: no copy).
+ */
+size_t sd_log_escape(unsigned char *dst, const unsigned char *src,
+    size_t len);
+int sd_log_plain(const unsigned char *p, size_t len);
 
 
 #endif /* _NGX_HTTP_SENDER_DOMAINS_IDENTITY_H_INCLUDED_ */

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the identity endpoints.
  *
@@ -25,9 +26,12 @@
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_row.h"
 #include "ngx_http_sender_domains_identity.h"
+#include "ngx_http_sender_domains_from.h"
 #include "ngx_http_sender_domains_time.h"
 
 #include <openssl/rand.h>
+
+#include "ngx_http_sender_domains_quota.h"
 
 
 #define SD_VERIFICATION_LINK_TTL   (24 * 3600)
@@ -41,8 +45,16 @@ typedef enum {
     SD_STEP_GET,
     SD_STEP_DELETE,
     SD_STEP_DELETE_PROBE,
-    SD_STEP_RESEND
+    SD_STEP_RESEND,
+    SD_STEP_PEEK,               /* a member's refresh of a half-added row */
+    SD_STEP_REPLACE             /* delete a stale claim's leftover, then create */
 } ngx_http_sender_domains_step_e;
+
+
+/* what the claim tag of an identity SES already has says */
+#define SD_TAG_NONE     0       /* created outside this module */
+#define SD_TAG_OURS     1       /* by this very claim */
+#define SD_TAG_MODULE   2       /* by this module, for another claim */
 
 
 static ngx_int_t ngx_http_sender_domains_add(ngx_http_request_t *r,
@@ -63,6 +75,12 @@ static ngx_int_t ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_release(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, const char *why);
+static void ngx_http_sender_domains_retry_after(ngx_http_request_t *r,
+    int64_t secs);
+static ngx_int_t ngx_http_sender_domains_cooldown(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_uint_t resend, int64_t *wait);
+static ngx_int_t ngx_http_sender_domains_limit_error(ngx_http_request_t *r,
+    ngx_uint_t limit, const char *what);
 static ngx_int_t ngx_http_sender_domains_claim(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, const char *exists_message);
 static ngx_int_t ngx_http_sender_domains_advance(ngx_http_request_t *r,
@@ -76,8 +94,6 @@ static ngx_int_t ngx_http_sender_domains_step_done(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
 static ngx_int_t ngx_http_sender_domains_ses_error(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, sd_ses_result_t *res);
-static ngx_int_t ngx_http_sender_domains_load(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_load_row(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 static sd_store_rc_e ngx_http_sender_domains_save(ngx_http_request_t *r,
@@ -122,6 +138,9 @@ ngx_http_sender_domains_actions(ngx_http_request_t *r,
 
     case SD_ACTION_RESOLVE:
         return ngx_http_sender_domains_resolve_handler(r, ctx);
+
+    case SD_ACTION_DNS:
+        return ngx_http_sender_domains_dns_handler(r, ctx);
 
     default:
         return ngx_http_sender_domains_error(r, NGX_HTTP_NOT_FOUND,
@@ -187,7 +206,7 @@ ngx_http_sender_domains_normalize_path_id(ngx_http_request_t *r,
 
 /* loads the row named in the path into ctx->row */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_sender_domains_load(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
@@ -238,7 +257,8 @@ ngx_http_sender_domains_load_row(ngx_http_request_t *r,
     if (ctx->row == NULL || !json_is_object(ctx->row)) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "sender_domains: unreadable row \"%V\" (workspace "
-                      "\"%V\")", &ctx->name, &ctx->caller.workspace);
+                      "\"%V\")", &ctx->name,
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace));
         return ngx_http_sender_domains_error(r,
                    NGX_HTTP_INTERNAL_SERVER_ERROR, "storage_error",
                    "This sender's stored record cannot be read; see the "
@@ -283,11 +303,27 @@ ngx_http_sender_domains_save_cb(void *data, const sd_record_t *cur,
 {
     ngx_http_sender_domains_save_t  *sv = data;
 
+    json_t      *stored;
     const char  *name;
+
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_sender_domains_module);
+
+    (void) sd_row_expire(sv->row, ngx_time());
+    sd_row_abandon(sv->row, ngx_time(), smcf->purge_after);
 
     if (sv->keep_name) {
         sd_row_set_str(sv->row, "sender_name", cur->sender_name,
                        cur->sender_name_len);
+    }
+
+    /* the cooldowns are the stored row's: only their own write sets them */
+    stored = json_loadb(cur->json, cur->json_len, 0, NULL);
+    if (stored) {
+        sd_quota_keep(sv->row, stored);
+        json_decref(stored);
     }
 
     sv->text = json_dumps(sv->row, JSON_COMPACT);
@@ -483,6 +519,13 @@ ngx_http_sender_domains_check_sender_name(ngx_http_request_t *r,
 
     n = sd_sender_name_validate((char *) in->data, in->len, (char *) buf,
                                 SD_SENDER_NAME_BUFSZ, &msg);
+
+    /* RFC 5322: the From line it makes stays within 998 octets */
+    if (n > 0 && sd_from_name_fits((char *) buf, n) != SD_OK) {
+        msg = sd_strerror(SD_ERR_NAME_LINE_LONG);
+        n = -1;
+    }
+
     if (n < 0) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
                                              "invalid_sender_name", msg);
@@ -520,39 +563,123 @@ ngx_http_sender_domains_claim_nonce(json_t *row)
 }
 
 
-/* 1 when SES's answer carries our claim tag with this row's value */
+/*
+ * SD_TAG_OURS when SES's answer (parsed) carries our claim tag with this
+ * row's value, SD_TAG_MODULE when the tag names another claim (this module
+ * created it, for a claim that is gone), SD_TAG_NONE without the tag.
+ */
 
 static ngx_int_t
-ngx_http_sender_domains_tagged_ours(json_t *row, ngx_str_t *body)
+ngx_http_sender_domains_tagged(json_t *row, sd_ses_identity_t *si)
 {
-    size_t       i;
-    json_t      *j, *tag;
-    ngx_int_t    ours;
-    const char  *claim, *key, *value;
+    const char  *claim;
 
-    claim = sd_row_str(row, "_claim");
-    if (claim == NULL) {
-        return 0;
+    if (si->claim[0] == '\0') {
+        return SD_TAG_NONE;
     }
 
-    j = json_loadb((char *) body->data, body->len, 0, NULL);
-    ours = 0;
+    claim = sd_row_str(row, "_claim");
 
-    json_array_foreach(json_object_get(j, "Tags"), i, tag) {
-        key = json_string_value(json_object_get(tag, "Key"));
-        value = json_string_value(json_object_get(tag, "Value"));
+    return (claim != NULL && ngx_strcmp(si->claim, claim) == 0)
+           ? SD_TAG_OURS : SD_TAG_MODULE;
+}
 
-        if (key && value
-            && ngx_strcmp(key, NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG) == 0
-            && ngx_strcmp(value, claim) == 0)
+
+#define ngx_http_sender_domains_tagged_ours(row, si)                         \
+    (ngx_http_sender_domains_tagged(row, si) == SD_TAG_OURS)
+
+
+/* how long the claim of a row that is not verified blocks others */
+
+static void
+ngx_http_sender_domains_claim_expiry(ngx_http_sender_domains_ctx_t *ctx,
+    int64_t from)
+{
+    int64_t                               t, cap;
+    const char                           *created;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_sender_domains_module);
+
+    if (sd_row_is_domain(ctx->row)) {
+        t = from + smcf->claim_domain;
+
+    } else {
+        /* a resend never holds it beyond the domain limit from the add */
+        t = from + smcf->claim_address;
+        created = sd_row_str(ctx->row, "created_at");
+
+        if (created
+            && sd_time_parse(created, ngx_strlen(created), &cap) == 0
+            && t > cap + smcf->claim_domain)
         {
-            ours = 1;
+            t = cap + smcf->claim_domain;
         }
     }
 
-    json_decref(j);
+    sd_row_set_time(ctx->row, "claim_expires_at", t);
+}
 
-    return ours;
+
+/*
+ * SES has the name already and not for this claim (issue 13): its status
+ * is the shared account's, so it counts only with a proof.  Answers 409
+ * registered_outside and stores nothing (an add's claim is released; a
+ * row being resumed is marked failed, its claim released).
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_outside(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_uint_t verified)
+{
+    const char     *msg;
+    sd_store_rc_e   src;
+
+    if (ctx->is_domain) {
+        msg = verified
+              ? "This domain is already verified in the platform's Amazon "
+                "SES account outside your workspace, and nothing proves "
+                "that you control it. It cannot be added here; contact "
+                "support."
+              : "This domain already exists in the platform's Amazon SES "
+                "account outside your workspace, and nothing proves that "
+                "you control it. It cannot be added here; contact support.";
+
+    } else {
+        msg = verified
+              ? "This address is already verified for another sender on "
+                "this platform; contact support."
+              : "This address already exists in the platform's Amazon SES "
+                "account outside your workspace; contact support.";
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "sender_domains: workspace \"%V\" refused \"%V\": it "
+                  "exists in SES (%s) not created for this claim",
+                  &ctx->caller.workspace, &ctx->name,
+                  verified ? "verified" : "not verified");
+
+    if (ctx->action == SD_ACTION_ADD || ctx->action == SD_ACTION_MIGRATE) {
+        src = sd_store_delete(ngx_http_sender_domains_store(),
+                              (char *) ctx->caller.workspace.data,
+                              ctx->caller.workspace.len,
+                              (char *) ctx->name.data, ctx->name.len);
+
+    } else {
+        sd_row_set_state(ctx->row, SD_STATE_FAILED);
+        json_object_set_new(ctx->row, "verified_for_sending", json_false());
+        json_object_set_new(ctx->row, "next_check_at", json_null());
+        sd_row_set_error(ctx->row, "registered_outside", msg);
+        src = ngx_http_sender_domains_save(r, ctx);
+    }
+
+    if (src != SD_STORE_OK && src != SD_STORE_NOT_FOUND) {
+        return ngx_http_sender_domains_store_error(r, src);
+    }
+
+    return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
+                                         "registered_outside", msg);
 }
 
 
@@ -617,6 +744,14 @@ ngx_http_sender_domains_add(ngx_http_request_t *r,
                               SD_EMAIL_BUFSZ, &msg)
         : sd_email_normalize((char *) id.data, id.len, (char *) buf,
                              SD_EMAIL_BUFSZ, &msg);
+
+    /* an address that mail readers would decode: kept out of From */
+    if (n > 0 && !ctx->is_domain
+        && sd_email_header_check((char *) buf, n, &msg) != SD_OK)
+    {
+        n = -1;
+    }
+
     if (n <= 0) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
                                              "invalid_identity", msg);
@@ -684,9 +819,32 @@ ngx_http_sender_domains_add(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* a claim that never verifies stops blocking others (issue 13) */
+    ngx_http_sender_domains_claim_expiry(ctx, ngx_time());
+
     return ngx_http_sender_domains_claim(r, ctx,
                                          "This sender is already in your "
                                          "list.");
+}
+
+
+/* 403 limit_reached, with the limit in the answer */
+
+static ngx_int_t
+ngx_http_sender_domains_limit_error(ngx_http_request_t *r, ngx_uint_t limit,
+    const char *what)
+{
+    u_char  *p, msg[256];
+
+    p = ngx_snprintf(msg, sizeof(msg) - 1, "This workspace has reached its "
+                     "limit of %ui %s. Remove one you no longer use, or ask "
+                     "the platform to raise the limit.", limit, what);
+    *p = '\0';
+
+    return ngx_http_sender_domains_send_json(r, NGX_HTTP_FORBIDDEN,
+               json_pack("{s:{s:s,s:s,s:I}}", "error", "code", "limit_reached",
+                         "message", (char *) msg, "limit",
+                         (json_int_t) limit));
 }
 
 
@@ -706,6 +864,8 @@ ngx_http_sender_domains_claim(ngx_http_request_t *r,
     sd_record_t     rec;
     sd_store_rc_e   src;
 
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
     text = json_dumps(ctx->row, JSON_COMPACT);
     if (text == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -720,18 +880,31 @@ ngx_http_sender_domains_claim(ngx_http_request_t *r,
     rec.json = text;
     rec.json_len = ngx_strlen(text);
 
-    src = sd_store_claim(ngx_http_sender_domains_store(),
-                         (char *) ctx->caller.workspace.data,
-                         ctx->caller.workspace.len,
-                         (char *) ctx->name.data, ctx->name.len, &rec);
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
+
+    src = sd_store_claim_max(ngx_http_sender_domains_store(),
+                             (char *) ctx->caller.workspace.data,
+                             ctx->caller.workspace.len,
+                             (char *) ctx->name.data, ctx->name.len, &rec,
+                             smcf->max_identities);
     free(text);
 
     switch (src) {
 
+    case SD_STORE_LIMIT:
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "sender_domains: workspace \"%V\" holds its limit of "
+                      "%ui identities; \"%V\" refused",
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace), smcf->max_identities,
+                      &ctx->name);
+        return ngx_http_sender_domains_limit_error(r, smcf->max_identities,
+                   "identities");
+
     case SD_STORE_OK:
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "sender_domains: workspace \"%V\" claimed \"%V\"",
-                      &ctx->caller.workspace, &ctx->name);
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                      &ctx->name);
         break;
 
     case SD_STORE_CONFLICT:
@@ -762,6 +935,13 @@ ngx_http_sender_domains_claim(ngx_http_request_t *r,
             return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
                                                  "already_exists",
                                                  exists_message);
+        }
+
+        if (sd_row_in_state(ctx->row, SD_STATE_FAILED)) {
+            return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
+                       "already_exists", "This sender is in your list, but "
+                       "its claim expired; remove it and add it again to "
+                       "restart.");
         }
 
         break;
@@ -843,16 +1023,36 @@ ngx_http_sender_domains_call(ngx_http_request_t *r,
     ngx_http_sender_domains_ses_t  *ses;
 
     if (!ngx_http_sender_domains_ses_ready()) {
+        if (ctx->row
+            && (ctx->action == SD_ACTION_ADD
+                || ctx->action == SD_ACTION_REFRESH
+                || ctx->action == SD_ACTION_MIGRATE)
+            && !sd_row_in_state(ctx->row, SD_STATE_READY))
+        {
+            /* the row says why it stopped; the refresher retries it */
+            ngx_http_sender_domains_main_conf_t  *smcf;
+
+            smcf = ngx_http_get_module_main_conf(r,
+                                         ngx_http_sender_domains_module);
+
+            sd_row_set_error(ctx->row, "ses_unavailable", "Amazon SES "
+                             "cannot be reached: no AWS credentials are "
+                             "configured.");
+            (void) sd_row_schedule(ctx->row, ngx_time(),
+                                   smcf->refresh_interval / 1000, 3600, 0);
+            (void) ngx_http_sender_domains_save(r, ctx);
+        }
+
         return ngx_http_sender_domains_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                    "ses_unavailable", "Amazon SES cannot be reached: no AWS "
                    "credentials are configured. Ask the operator to set "
                    "them; nothing was lost.");
     }
 
-    ses = ngx_http_sender_domains_ses_start(r->pool, r->connection->log, op,
-                                            &ctx->name, arg, 0,
-                                            ngx_http_sender_domains_ses_handler,
-                                            r);
+    /* in the workspace's fair turn; a later step goes on in it */
+    ses = ngx_http_sender_domains_ses_start_for(r->pool, r->connection->log,
+              op, &ctx->name, arg, &ctx->caller.workspace, ctx->ses_served,
+              ngx_http_sender_domains_ses_handler, r);
     if (ses == NULL) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                    "ses_unavailable", "The call to Amazon SES could not be "
@@ -899,6 +1099,10 @@ ngx_http_sender_domains_ses_handler(ngx_http_sender_domains_ses_t *ses)
     ctx->call = NULL;
     r->read_event_handler = ngx_http_block_reading;
 
+    if (ses->result.status != SD_SES_THROTTLED || ses->call) {
+        ctx->ses_served = 1;
+    }
+
     rc = ngx_http_sender_domains_step_done(r, ctx, ses);
 
     /* NGX_DONE when the next call started: it holds its own count */
@@ -916,6 +1120,16 @@ ngx_http_sender_domains_fail_step(ngx_http_request_t *r,
 
     (void) sd_ses_error_http_status(res->status, &code);
     sd_row_set_error(ctx->row, code, res->message);
+
+    if (!sd_row_in_state(ctx->row, SD_STATE_READY)) {
+        /* a half-added row: the refresher resumes it, backing off */
+        ngx_http_sender_domains_main_conf_t  *smcf;
+
+        smcf = ngx_http_get_module_main_conf(r,
+                                             ngx_http_sender_domains_module);
+        (void) sd_row_schedule(ctx->row, ngx_time(),
+                               smcf->refresh_interval / 1000, 3600, 0);
+    }
 
     src = ngx_http_sender_domains_save(r, ctx);
     if (src != SD_STORE_OK && src != SD_STORE_NOT_FOUND) {
@@ -975,6 +1189,10 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
         }
 
         json_object_set_new(ctx->row, "origin", json_string("created"));
+        json_object_set_new(ctx->row, "ownership", json_string("proven"));
+
+        /* SES's DNS search (or the link's life) starts now */
+        ngx_http_sender_domains_claim_expiry(ctx, now);
 
         ngx_memzero(&si, sizeof(sd_ses_identity_t));
 
@@ -997,10 +1215,21 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
     case SD_STEP_GET:
 
         if (st == SD_SES_NOT_FOUND && ctx->step == SD_STEP_GET) {
-            /* removed from SES behind our back: the next refresh re-adds */
-            sd_row_set_state(ctx->row, SD_STATE_CREATING);
-            json_object_set_new(ctx->row, "verified_for_sending",
-                                json_false());
+            /*
+             * removed from SES behind our back: the next refresh re-adds
+             * it, its MAIL FROM included
+             */
+            sd_row_set_gone(ctx->row);
+            ngx_cpystrn((u_char *) ses->result.message,
+                        (u_char *) SD_ROW_GONE_MESSAGE,
+                        sizeof(ses->result.message));
+            ses->result.ses_message = 0;
+
+            ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                          "sender_domains: workspace \"%V\": Amazon SES no "
+                          "longer has \"%V\"; the next refresh adds it again",
+                          &ctx->caller.workspace, &ctx->name);
+
             return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
         }
 
@@ -1016,14 +1245,58 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
             return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
         }
 
-        sd_row_apply_ses(ctx->row, &si, now);
-
         if (ctx->step == SD_STEP_ADOPT) {
-            json_object_set_new(ctx->row, "origin",
-                json_string(ngx_http_sender_domains_tagged_ours(ctx->row,
-                                                                &ses->body)
-                            ? "created" : "adopted"));
+            ngx_int_t  tagged;
+
+            tagged = ngx_http_sender_domains_tagged(ctx->row, &si);
+
+            if (tagged == SD_TAG_OURS) {
+                /* our own creation, its answer lost */
+                json_object_set_new(ctx->row, "origin",
+                                    json_string("created"));
+                json_object_set_new(ctx->row, "ownership",
+                                    json_string("proven"));
+
+            } else if (!ctx->is_domain
+                       && ngx_http_sender_domains_is_legacy(r, ctx))
+            {
+                /* the platform declared it this workspace's sender */
+                json_object_set_new(ctx->row, "origin",
+                                    json_string("adopted"));
+                json_object_set_new(ctx->row, "ownership",
+                                    json_string("declared"));
+
+            } else if (!si.verified_for_sending && tagged == SD_TAG_MODULE
+                       && !ctx->replaced
+                       && !sd_store_claimed_by_other(
+                              ngx_http_sender_domains_store(),
+                              (char *) ctx->caller.workspace.data,
+                              ctx->caller.workspace.len,
+                              (char *) ctx->name.data, ctx->name.len))
+            {
+                /*
+                 * Left over from a claim that expired or was released,
+                 * never verified: its DKIM tokens were shown to someone
+                 * else.  Start afresh under this claim: delete, create.
+                 */
+                ctx->replaced = 1;
+
+                ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                              "sender_domains: workspace \"%V\" replaces "
+                              "the unverified SES identity \"%V\" of an "
+                              "expired claim", &ctx->caller.workspace,
+                              &ctx->name);
+
+                return ngx_http_sender_domains_call(r, ctx, SD_STEP_REPLACE,
+                                                    SD_SES_OP_DELETE, NULL);
+
+            } else {
+                return ngx_http_sender_domains_outside(r, ctx,
+                                                   si.verified_for_sending);
+            }
         }
+
+        sd_row_apply_ses(ctx->row, &si, now);
 
         if (ctx->step == SD_STEP_GET) {
             (void) sd_row_schedule(ctx->row, now,
@@ -1071,11 +1344,47 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
 
         return ngx_http_sender_domains_advance(r, ctx);
 
+    case SD_STEP_REPLACE:
+
+        if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
+            return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
+        }
+
+        {
+            ngx_str_t  claim;
+
+            claim.data = (u_char *) sd_row_str(ctx->row, "_claim");
+            claim.len = ngx_strlen(claim.data);
+
+            return ngx_http_sender_domains_call(r, ctx, SD_STEP_CREATE,
+                                                SD_SES_OP_CREATE, &claim);
+        }
+
     case SD_STEP_DELETE_PROBE:
 
-        /* a half-added row: did its CreateEmailIdentity happen after all? */
+        /*
+         * A half-added row: did its CreateEmailIdentity happen after all?
+         * An adopted one: did this module create it for some claim (issue
+         * 13: then nobody holds it any more and it goes)?
+         */
+        if (st == SD_SES_OK) {
+            st = sd_ses_parse_identity((char *) ses->body.data,
+                                       ses->body.len, &si);
+            if (st != SD_SES_OK) {
+                /* unreadable: keep the row rather than orphan an identity */
+                sd_ses_result_set(&ses->result, st);
+                return ngx_http_sender_domains_ses_error(r, ctx,
+                                                         &ses->result);
+            }
+        }
+
         if (st == SD_SES_OK
-            && ngx_http_sender_domains_tagged_ours(ctx->row, &ses->body))
+            && (ngx_http_sender_domains_tagged_ours(ctx->row, &si)
+                || (ngx_http_sender_domains_tagged(ctx->row, &si)
+                    == SD_TAG_MODULE
+                    && sd_row_str(ctx->row, "origin")
+                    && ngx_strcmp(sd_row_str(ctx->row, "origin"),
+                                  "adopted") == 0)))
         {
             return ngx_http_sender_domains_call(r, ctx, SD_STEP_DELETE,
                                                 SD_SES_OP_DELETE, NULL);
@@ -1103,9 +1412,49 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
 
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "sender_domains: workspace \"%V\" removed \"%V\" "
-                      "(deleted in SES)", &ctx->caller.workspace, &ctx->name);
+                      "(deleted in SES)",
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                      &ctx->name);
 
         return ngx_http_sender_domains_send_empty(r, NGX_HTTP_NO_CONTENT);
+
+    case SD_STEP_PEEK:
+
+        /*
+         * A member's refresh of a half-added row reads only: when SES has
+         * the identity from this row's own create (its answer was lost),
+         * the row moves on in the store; the next write to SES (MAIL FROM)
+         * waits for an admin or the refresher.
+         */
+        if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
+            return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
+        }
+
+        if (st == SD_SES_OK
+            && sd_row_in_state(ctx->row, SD_STATE_CREATING)
+            && sd_ses_parse_identity((char *) ses->body.data, ses->body.len,
+                                     &si)
+               == SD_SES_OK
+            && ngx_http_sender_domains_tagged_ours(ctx->row, &si))
+        {
+            sd_row_apply_ses(ctx->row, &si, now);
+            json_object_set_new(ctx->row, "origin", json_string("created"));
+            sd_row_clear_error(ctx->row);
+            sd_row_set_state(ctx->row,
+                             (ctx->is_domain
+                              && json_is_null(json_object_get(ctx->row,
+                                                 "mail_from_domain")))
+                             ? SD_STATE_MAIL_FROM : SD_STATE_READY);
+            (void) sd_row_schedule(ctx->row, now,
+                                   smcf->refresh_interval / 1000, 3600, 1);
+
+            src = ngx_http_sender_domains_save(r, ctx);
+            if (src != SD_STORE_OK) {
+                return ngx_http_sender_domains_store_error(r, src);
+            }
+        }
+
+        return ngx_http_sender_domains_reply_row(r, ctx, NGX_HTTP_OK);
 
     case SD_STEP_RESEND:
 
@@ -1116,6 +1465,9 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
         sd_row_set_time(ctx->row, "verification_email_sent_at", now);
         sd_row_set_time(ctx->row, "verification_link_expires_at",
                         now + SD_VERIFICATION_LINK_TTL);
+
+        /* a new link: the claim lasts its life, never past 72 h (13) */
+        ngx_http_sender_domains_claim_expiry(ctx, now);
 
         src = ngx_http_sender_domains_save(r, ctx);
         if (src != SD_STORE_OK) {
@@ -1192,6 +1544,11 @@ ngx_http_sender_domains_ses_error(ngx_http_request_t *r,
         break;
 
     default:
+        if (res->status == SD_SES_NOT_FOUND && ctx->step == SD_STEP_GET) {
+            p = ngx_snprintf(msg, sizeof(msg) - 1, "%s", res->message);
+            break;
+        }
+
         if (res->status == SD_SES_MALFORMED) {
             /* SES refused nothing: its answer was unreadable */
             p = ngx_snprintf(msg, sizeof(msg) - 1, "%s Try again.",
@@ -1329,8 +1686,9 @@ ngx_http_sender_domains_release(ngx_http_request_t *r,
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "sender_domains: workspace \"%V\" released \"%V\" "
-                  "(kept in SES: %s)", &ctx->caller.workspace, &ctx->name,
-                  why);
+                  "(kept in SES: %s)",
+                  ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                  &ctx->name, why);
 
     return ngx_http_sender_domains_send_empty(r, NGX_HTTP_NO_CONTENT);
 }
@@ -1376,6 +1734,17 @@ ngx_http_sender_domains_delete(ngx_http_request_t *r,
                                             SD_SES_OP_GET, NULL);
     }
 
+    /*
+     * Adopted: gone from SES when this module created it for any claim
+     * (nobody holds it now), but never a sender the platform declared.
+     */
+    if (origin && ngx_strcmp(origin, "adopted") == 0
+        && !ngx_http_sender_domains_is_legacy(r, ctx))
+    {
+        return ngx_http_sender_domains_call(r, ctx, SD_STEP_DELETE_PROBE,
+                                            SD_SES_OP_GET, NULL);
+    }
+
     return ngx_http_sender_domains_release(r, ctx,
                                            origin ? origin : "never created");
 }
@@ -1388,6 +1757,7 @@ static ngx_int_t
 ngx_http_sender_domains_refresh(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
+    int64_t    wait;
     ngx_int_t  rc;
 
     rc = ngx_http_sender_domains_load(r, ctx);
@@ -1397,7 +1767,35 @@ ngx_http_sender_domains_refresh(ngx_http_request_t *r,
 
     ctx->is_domain = sd_row_is_domain(ctx->row);
 
+    if (sd_row_in_state(ctx->row, SD_STATE_FAILED)) {
+        /* the claim expired: nothing to ask SES; the row says what to do */
+        return ngx_http_sender_domains_reply_row(r, ctx, NGX_HTTP_OK);
+    }
+
+    /* at most one SES refresh per identity per 10 s: the row as stored */
+    rc = ngx_http_sender_domains_cooldown(r, ctx, 0, &wait);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (wait) {
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "sender_domains: refresh of \"%V\" (workspace "
+                       "\"%V\") answered from the store for %L s",
+                       &ctx->name, ngx_http_sender_domains_log_esc(&ctx->caller.workspace), wait);
+
+        ngx_http_sender_domains_retry_after(r, wait);
+
+        return ngx_http_sender_domains_reply_row(r, ctx, NGX_HTTP_OK);
+    }
+
     if (!sd_row_in_state(ctx->row, SD_STATE_READY)) {
+        if (ctx->caller.role != NGX_HTTP_SENDER_DOMAINS_ROLE_ADMIN) {
+            /* a member's refresh never writes to SES: it reads */
+            return ngx_http_sender_domains_call(r, ctx, SD_STEP_PEEK,
+                                                SD_SES_OP_GET, NULL);
+        }
+
         /* an add that stopped half-way: finish it */
         return ngx_http_sender_domains_advance(r, ctx);
     }
@@ -1411,7 +1809,13 @@ static ngx_int_t
 ngx_http_sender_domains_resend(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
-    ngx_int_t  rc;
+    u_char     *p, msg[256];
+    int64_t     wait;
+    ngx_int_t   rc;
+
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
 
     rc = ngx_http_sender_domains_load(r, ctx);
     if (rc != NGX_DECLINED) {
@@ -1429,10 +1833,215 @@ ngx_http_sender_domains_resend(ngx_http_request_t *r,
                    "not_pending", "This address is already verified.");
     }
 
+    if (sd_row_in_state(ctx->row, SD_STATE_FAILED)
+        || sd_row_unproven(ctx->row))
+    {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
+                   "not_pending", "This sender's claim expired; remove it "
+                   "and add it again to restart.");
+    }
+
     ctx->is_domain = 0;
+
+    /* one email a minute, five resends a day: counted before the call */
+    rc = ngx_http_sender_domains_cooldown(r, ctx, 1, &wait);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (wait) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "sender_domains: resend to \"%V\" (workspace \"%V\") "
+                      "refused for %L s", &ctx->name, ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                      wait);
+
+        if (ctx->cool_daily) {
+            p = ngx_snprintf(msg, sizeof(msg) - 1, "A verification email "
+                             "was resent %ui times in the last 24 hours; "
+                             "try again in %L minutes.", smcf->resend_max,
+                             (wait + 59) / 60);
+        } else {
+            p = ngx_snprintf(msg, sizeof(msg) - 1, "A verification email "
+                             "was sent moments ago; check the inbox (and "
+                             "the spam folder), or try again in %L "
+                             "seconds.", wait);
+        }
+
+        *p = '\0';
+
+        ngx_http_sender_domains_retry_after(r, wait);
+
+        return ngx_http_sender_domains_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                                             "too_many_requests",
+                                             (char *) msg);
+    }
 
     return ngx_http_sender_domains_call(r, ctx, SD_STEP_RESEND,
                                         SD_SES_OP_VERIFY_EMAIL, NULL);
+}
+
+
+/* the Retry-After header, in seconds */
+
+static void
+ngx_http_sender_domains_retry_after(ngx_http_request_t *r, int64_t secs)
+{
+    u_char           *p;
+    ngx_table_elt_t  *h;
+
+    p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+    h = ngx_list_push(&r->headers_out.headers);
+
+    if (p == NULL || h == NULL) {
+        return;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Retry-After");
+    h->value.data = p;
+    h->value.len = ngx_sprintf(p, "%L", secs > 0 ? secs : 1) - p;
+}
+
+
+typedef struct {
+    ngx_uint_t                      resend;
+    int64_t                         now;
+    int64_t                         cooldown;
+    int64_t                         max;
+    int64_t                         wait;
+    int                             daily;
+    json_t                         *stored;
+    char                           *text;
+} ngx_http_sender_domains_cool_t;
+
+
+/* in the write transaction: checks the cooldown and takes it */
+
+static int
+ngx_http_sender_domains_cool_cb(void *data, const sd_record_t *cur,
+    sd_record_t *out)
+{
+    ngx_http_sender_domains_cool_t  *cl = data;
+
+    cl->stored = json_loadb(cur->json, cur->json_len, 0, NULL);
+    if (!json_is_object(cl->stored)) {
+        return 1;
+    }
+
+    cl->wait = cl->resend
+               ? sd_quota_resend_wait(cl->stored, cl->now, cl->cooldown,
+                                      cl->max, &cl->daily)
+               : sd_quota_refresh_wait(cl->stored, cl->now, cl->cooldown);
+    if (cl->wait) {
+        return 1;
+    }
+
+    if (cl->resend) {
+        sd_quota_resend_note(cl->stored, cl->now);
+
+    } else {
+        sd_quota_refresh_note(cl->stored, cl->now);
+    }
+
+    cl->text = json_dumps(cl->stored, JSON_COMPACT);
+    if (cl->text == NULL) {
+        return 1;
+    }
+
+    *out = *cur;
+    out->json = cl->text;
+    out->json_len = ngx_strlen(cl->text);
+
+    return 0;
+}
+
+
+static void
+ngx_http_sender_domains_cool_done(void *data)
+{
+    ngx_http_sender_domains_cool_t  *cl = data;
+
+    free(cl->text);
+    cl->text = NULL;
+}
+
+
+/*
+ * A cooldown of ctx->row (refresh, or resend): *wait is 0 when the SES
+ * call may go, the cooldown then taken in the stored row (so every
+ * worker sees it at once); else the seconds left, nothing written.
+ * Returns NGX_DECLINED to go on, or the answer of a store error.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_cooldown(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_uint_t resend, int64_t *wait)
+{
+    int                              daily;
+    sd_store_rc_e                    src;
+    ngx_http_sender_domains_cool_t   cl;
+
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
+
+    ngx_memzero(&cl, sizeof(ngx_http_sender_domains_cool_t));
+    cl.resend = resend;
+    cl.now = ngx_time();
+    cl.cooldown = resend ? smcf->resend_cooldown : smcf->refresh_cooldown;
+    cl.max = smcf->resend_max;
+
+    /* the row just read answers most repeats without a write transaction */
+    *wait = resend ? sd_quota_resend_wait(ctx->row, cl.now, cl.cooldown,
+                                          cl.max, &daily)
+                   : sd_quota_refresh_wait(ctx->row, cl.now, cl.cooldown);
+
+    if (*wait) {
+        ctx->cool_daily = resend ? daily : 0;
+        return NGX_DECLINED;
+    }
+
+    if (cl.cooldown == 0 && (!resend || cl.max == 0)) {
+        /* turned off: nothing to record */
+        return NGX_DECLINED;
+    }
+
+    src = sd_store_modify(ngx_http_sender_domains_store(),
+                          (char *) ctx->caller.workspace.data,
+                          ctx->caller.workspace.len,
+                          (char *) ctx->name.data, ctx->name.len,
+                          ngx_http_sender_domains_cool_cb,
+                          ngx_http_sender_domains_cool_done, &cl);
+
+    if (cl.stored && ngx_http_sender_domains_json_track(r, cl.stored)
+                     != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (src == SD_STORE_NOT_FOUND) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_NOT_FOUND,
+                   "not_found", "No such sender in this workspace.");
+    }
+
+    if (src != SD_STORE_OK) {
+        return ngx_http_sender_domains_store_error(r, src);
+    }
+
+    if (cl.wait) {
+        /* another worker took it in between */
+        *wait = cl.wait;
+        ctx->cool_daily = cl.daily;
+        return NGX_DECLINED;
+    }
+
+    if (cl.stored == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    sd_quota_keep(ctx->row, cl.stored);
+
+    return NGX_DECLINED;
 }
 
 
@@ -1487,13 +2096,15 @@ ngx_http_sender_domains_migrate(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ngx_http_sender_domains_claim_expiry(ctx, ngx_time());
+
     /* the legacy row stays: it keeps resolving until this one verifies */
     return ngx_http_sender_domains_claim(r, ctx,
                                          "This sender was migrated already.");
 }
 
 
-/* 1 when ids[n] already stands among ids[0..n-1] (n is at most 1000) */
+/* 1 when ids[n] already stands among ids[0..n-1] */
 
 static ngx_uint_t
 ngx_http_sender_domains_seen(const char **ids, const size_t *lens,
@@ -1511,6 +2122,46 @@ ngx_http_sender_domains_seen(const char **ids, const size_t *lens,
 }
 
 
+/*
+ * PUT /legacy with addresses under other workspaces' claims: 409, one
+ * entry per such address, and nothing of the list applied.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_legacy_conflict(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, size_t n, const char **ids,
+    const size_t *lens, const int *conflict)
+{
+    size_t   i;
+    json_t  *entries;
+
+    entries = json_array();
+
+    for (i = 0; i < n; i++) {
+        if (!conflict[i]) {
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "sender_domains: workspace \"%V\" cannot declare "
+                      "legacy sender \"%*s\": another workspace holds it",
+                      &ctx->caller.workspace, lens[i], ids[i]);
+
+        json_array_append_new(entries,
+            json_pack("{s:s%,s:s,s:s}", "address", ids[i], lens[i],
+                      "code", "already_registered",
+                      "message", "Already registered in another workspace."));
+    }
+
+    return ngx_http_sender_domains_send_json(r, NGX_HTTP_CONFLICT,
+               json_pack("{s:{s:s,s:s,s:o}}", "error",
+                         "code", "already_registered",
+                         "message", "Some of these addresses lie under "
+                         "another workspace's claim; nothing was changed.",
+                         "entries", entries));
+}
+
+
 static ngx_int_t
 ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
@@ -1522,9 +2173,12 @@ ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
     ssize_t         len;
     ngx_int_t       rc;
     ngx_str_t       nm;
+    int            *conflict;
     const char    **ids, *msg;
     sd_record_t    *recs;
     sd_store_rc_e   src;
+
+    ngx_http_sender_domains_main_conf_t  *smcf;
 
     if (!json_is_array(ctx->body)) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
@@ -1535,9 +2189,16 @@ ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
 
     n = json_array_size(ctx->body);
 
-    if (n > 1000) {
-        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
-                   "too_many", "At most 1000 legacy senders per workspace.");
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
+
+    /* the list replaces the old one whole: its length is the count */
+    if (smcf->max_legacy && n > smcf->max_legacy) {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "sender_domains: workspace \"%V\" sent %uz legacy "
+                      "senders, more than the limit of %ui; none stored",
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace), n, smcf->max_legacy);
+        return ngx_http_sender_domains_limit_error(r, smcf->max_legacy,
+                   "legacy senders");
     }
 
     ids = ngx_pcalloc(r->pool, (n + 1) * sizeof(char *));
@@ -1577,6 +2238,13 @@ ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
         len = sd_email_normalize(json_string_value(addr),
                                  json_string_length(addr), (char *) buf,
                                  SD_EMAIL_BUFSZ, &msg);
+
+        if (len > 0
+            && sd_email_header_check((char *) buf, len, &msg) != SD_OK)
+        {
+            len = -1;
+        }
+
         if (len <= 0) {
             rc = ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
                                                "invalid_identity", msg);
@@ -1618,15 +2286,30 @@ ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
     }
 
     if (rc == NGX_DECLINED) {
+        conflict = ngx_pcalloc(r->pool, (n + 1) * sizeof(int));
+        if (conflict == NULL) {
+            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            goto done;
+        }
+
         src = sd_store_legacy_replace(ngx_http_sender_domains_store(),
                                       (char *) ctx->caller.workspace.data,
                                       ctx->caller.workspace.len, n, ids, lens,
-                                      recs);
+                                      recs, conflict);
+
+        if (src == SD_STORE_CONFLICT) {
+            rc = ngx_http_sender_domains_legacy_conflict(r, ctx, n, ids,
+                                                         lens, conflict);
+            goto done;
+        }
+
         rc = (src == SD_STORE_OK)
              ? ngx_http_sender_domains_send_json(r, NGX_HTTP_OK,
                    json_pack("{s:O}", "legacy", out))
              : ngx_http_sender_domains_store_error(r, src);
     }
+
+done:
 
     for (i = 0; i < n; i++) {
         free(texts[i]);

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Custom Sender Domains for nginx: HS256 JWT verification (pure core).
@@ -149,10 +150,49 @@ sd_jwt_strerror(sd_jwt_err_e err)
     case SD_JWT_NOT_YET_VALID:
         return "The token is not valid yet.";
 
+    case SD_JWT_NO_EXP:
+        return "The token has no expiry time (exp); ask for a token that "
+               "expires.";
+
+    case SD_JWT_BAD_CLAIM:
+        return "The token's workspace claim must be a string.";
+
     case SD_JWT_INTERNAL:
     default:
         return "The token could not be verified.";
     }
+}
+
+
+sd_jwt_err_e
+sd_jwt_require_exp(const json_t *claims)
+{
+    if (claims == NULL || !json_is_object(claims)
+        || json_object_get(claims, "exp") == NULL)
+    {
+        return SD_JWT_NO_EXP;
+    }
+
+    return SD_JWT_OK;
+}
+
+
+int
+sd_jwt_claim_is_string(const json_t *claims, const char *name,
+    size_t name_len)
+{
+    json_t  *v;
+
+    if (claims == NULL || !json_is_object(claims) || name == NULL) {
+        return 0;
+    }
+
+    v = json_object_getn(claims, name, name_len);
+    if (v == NULL) {
+        return 0;
+    }
+
+    return json_is_string(v) ? 1 : -1;
 }
 
 

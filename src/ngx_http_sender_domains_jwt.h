@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Custom Sender Domains for nginx: HS256 JWT verification (pure core).
@@ -30,7 +31,9 @@ typedef enum {
     SD_JWT_BAD_SIGNATURE,      /* HMAC does not match */
     SD_JWT_EXPIRED,            /* now >= exp + leeway */
     SD_JWT_NOT_YET_VALID,      /* now + leeway < nbf */
-    SD_JWT_INTERNAL            /* no secret, out of memory, OpenSSL */
+    SD_JWT_INTERNAL,           /* no secret, out of memory, OpenSSL */
+    SD_JWT_NO_EXP,             /* no "exp" where one is required */
+    SD_JWT_BAD_CLAIM           /* the workspace claim is not a string */
 } sd_jwt_err_e;
 
 
@@ -51,6 +54,22 @@ sd_jwt_err_e sd_jwt_verify(const char *token, size_t len,
  * never contains the token or the secret.
  */
 const char *sd_jwt_strerror(sd_jwt_err_e err);
+
+/*
+ * For a verified payload: SD_JWT_OK when it has an "exp" claim (whose
+ * value sd_jwt_verify() has checked), else SD_JWT_NO_EXP.  A token with
+ * no expiry stays valid for ever once issued (or leaked).
+ */
+sd_jwt_err_e sd_jwt_require_exp(const json_t *claims);
+
+/*
+ * The type of claim "name": 1 a string, 0 absent, -1 anything else (a
+ * number, a boolean, null, an object, an array).  For a claim that names
+ * something, where sd_jwt_claim_string()'s "123" or "true" would name
+ * the wrong thing.
+ */
+int sd_jwt_claim_is_string(const json_t *claims, const char *name,
+    size_t name_len);
 
 /*
  * Renders claim "name" (name_len bytes) of a verified payload as text:

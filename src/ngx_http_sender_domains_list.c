@@ -1,12 +1,19 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
- * Custom Sender Domains for nginx: the card list, GET / (paged or whole).
+ * Custom Sender Domains for nginx: the card list, GET /, in pages.
  *
- *   GET /                     every row (no "next": the answer is as it
- *                             was before paging)
+ *   GET /                     the first 100 rows; "next" (a cursor) only
+ *                             when rows remain, so that a workspace of
+ *                             up to 100 rows gets the answer it got
+ *                             before paging
  *   GET /?limit=N             the first N rows (1..1000) and "next": a
  *                             cursor, or null when no row is left
  *   GET /?limit=N&after=C     the N rows after cursor C, the "next" of
- *                             the page before (after alone: all the rest)
+ *                             the page before (after alone: 100 of them)
+ *
+ * Every answer is one page, so that one request's memory and time are
+ * bounded however many rows a workspace has (issue 13: 35 MB for an
+ * unpaged list of thousands).
  *
  * Order: managed rows by name (the store's byte order), then the legacy
  * rows that no managed row hides, by name.  A cursor is the base64url of
@@ -29,7 +36,8 @@
 #include "ngx_http_sender_domains_identity.h"
 
 
-#define NGX_HTTP_SENDER_DOMAINS_LIST_MAX   1000
+#define NGX_HTTP_SENDER_DOMAINS_LIST_MAX      1000
+#define NGX_HTTP_SENDER_DOMAINS_LIST_DEFAULT  100
 
 #define SD_LIST_MANAGED                    'm'
 #define SD_LIST_LEGACY                     'l'
@@ -41,7 +49,7 @@ typedef struct {
     sd_jsonw_t                     *w;
     sd_row_view_t                  *view;       /* reused row by row */
 
-    ngx_uint_t                      limit;      /* 0: every row */
+    ngx_uint_t                      limit;      /* rows in a page */
     ngx_uint_t                      count;
 
     /* the last row written: where the next page starts */
@@ -159,8 +167,7 @@ ngx_http_sender_domains_list(ngx_http_request_t *r,
 
     sd_jsonw_lit(&w, "]");
 
-    /* GET / with no paging answers exactly as before paging existed */
-    if (lc.paged) {
+    if (lc.paged || lc.more) {
         sd_jsonw_lit(&w, ",\"next\":");
         ngx_http_sender_domains_list_next(&lc);
     }
@@ -172,8 +179,8 @@ ngx_http_sender_domains_list(ngx_http_request_t *r,
 
 
 /*
- * ?limit=N (1..1000) and ?after=CURSOR; anything else in the query is
- * ignored, as before paging.  NGX_DECLINED: go on.
+ * ?limit=N (1..1000, default 100) and ?after=CURSOR; anything else in
+ * the query is ignored.  NGX_DECLINED: go on.
  */
 
 static ngx_int_t
@@ -182,6 +189,8 @@ ngx_http_sender_domains_list_params(ngx_http_request_t *r,
 {
     ngx_int_t   n;
     ngx_str_t   value;
+
+    lc->limit = NGX_HTTP_SENDER_DOMAINS_LIST_DEFAULT;
 
     if (ngx_http_arg(r, (u_char *) "limit", 5, &value) == NGX_OK) {
         n = NGX_ERROR;
@@ -267,7 +276,7 @@ ngx_http_sender_domains_list_cursor(ngx_http_request_t *r, ngx_str_t *value,
 static int
 ngx_http_sender_domains_list_room(ngx_http_sender_domains_list_ctx_t *lc)
 {
-    if (lc->limit && lc->count == lc->limit) {
+    if (lc->count == lc->limit) {
         lc->more = 1;
         return 0;
     }

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: directives and lifecycle.
  *
@@ -12,10 +13,15 @@
 #include <openssl/crypto.h>
 
 #include "ngx_http_sender_domains_module.h"
+#include "ngx_http_sender_domains_identity.h"
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_http.h"
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_refresh.h"
+#include "ngx_http_sender_domains_resolver.h"
+#include "ngx_http_sender_domains_quota.h"
+#include "ngx_http_sender_domains_metrics.h"
+#include "ngx_http_sender_domains_webhook.h"
 
 
 static void *ngx_http_sender_domains_create_main_conf(ngx_conf_t *cf);
@@ -38,10 +44,18 @@ static char *ngx_http_sender_domains_credentials_file(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_sender_domains_jwt_secret_file(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_sender_domains_claim_expiry(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_sender_domains_set_value(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_sender_domains_ses_rate(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_sender_domains_max_identities(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_sender_domains_resend_cooldown(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static void ngx_http_sender_domains_check_fit(ngx_conf_t *cf,
+    ngx_http_sender_domains_main_conf_t *smcf);
 static ngx_int_t ngx_http_sender_domains_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_sender_domains_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_sender_domains_prepare_file(ngx_log_t *log,
@@ -164,6 +178,90 @@ static ngx_command_t  ngx_http_sender_domains_commands[] = {
       offsetof(ngx_http_sender_domains_loc_conf_t, version_header),
       NULL },
 
+    { ngx_string("sender_domains_jwt_require_exp"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_loc_conf_t, jwt_require_exp),
+      NULL },
+
+    { ngx_string("sender_domains_max_identities"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_sender_domains_max_identities,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_max_legacy"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_main_conf_t, max_legacy),
+      NULL },
+
+    { ngx_string("sender_domains_refresh_cooldown"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_main_conf_t, refresh_cooldown),
+      NULL },
+
+    { ngx_string("sender_domains_resend_cooldown"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_sender_domains_resend_cooldown,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_sender_domains_metrics_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_webhook"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_sender_domains_webhook_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_webhook_queue"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_sender_domains_webhook_queue,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_dns_resolver"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_sender_domains_dns_resolver,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_dns_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_main_conf_t, dns_timeout),
+      NULL },
+
+    { ngx_string("sender_domains_claim_expiry"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_sender_domains_claim_expiry,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_purge_after"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_main_conf_t, purge_after),
+      NULL },
+
       ngx_null_command
 };
 
@@ -273,6 +371,15 @@ ngx_http_sender_domains_create_main_conf(ngx_conf_t *cf)
     smcf->refresh_interval = NGX_CONF_UNSET_MSEC;
     smcf->ses_rate = NGX_CONF_UNSET_UINT;
     smcf->ses_timeout = NGX_CONF_UNSET_MSEC;
+    smcf->dns_timeout = NGX_CONF_UNSET_MSEC;
+    smcf->max_identities = NGX_CONF_UNSET_UINT;
+    smcf->max_legacy = NGX_CONF_UNSET_UINT;
+    smcf->refresh_cooldown = NGX_CONF_UNSET;
+    smcf->resend_cooldown = NGX_CONF_UNSET;
+    smcf->resend_max = NGX_CONF_UNSET_UINT;
+    smcf->claim_domain = NGX_CONF_UNSET;
+    smcf->claim_address = NGX_CONF_UNSET;
+    smcf->purge_after = NGX_CONF_UNSET;
 
     return smcf;
 }
@@ -288,6 +395,20 @@ ngx_http_sender_domains_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(smcf->refresh_interval, 60000);
     ngx_conf_init_uint_value(smcf->ses_rate, 1);
     ngx_conf_init_msec_value(smcf->ses_timeout, 10000);
+    ngx_conf_init_msec_value(smcf->dns_timeout,
+                             NGX_HTTP_SENDER_DOMAINS_DNS_TIMEOUT);
+    ngx_conf_init_uint_value(smcf->max_identities, 100);
+    ngx_conf_init_uint_value(smcf->max_legacy, 1000);
+    ngx_conf_init_value(smcf->refresh_cooldown, SD_REFRESH_COOLDOWN);
+    ngx_conf_init_value(smcf->resend_cooldown, SD_RESEND_COOLDOWN);
+    ngx_conf_init_uint_value(smcf->resend_max, SD_RESEND_MAX);
+
+    if (smcf->db_path.len && smcf->expected_workspaces) {
+        ngx_http_sender_domains_check_fit(cf, smcf);
+    }
+    ngx_conf_init_value(smcf->claim_domain, SD_CLAIM_DOMAIN_MAX);
+    ngx_conf_init_value(smcf->claim_address, SD_CLAIM_ADDRESS_MAX);
+    ngx_conf_init_value(smcf->purge_after, 30 * 86400);
 
     if (smcf->ses_region.len == 0) {
         ngx_str_set(&smcf->ses_region, "us-east-1");
@@ -299,9 +420,147 @@ ngx_http_sender_domains_init_main_conf(ngx_conf_t *cf, void *conf)
 
     /* the SES call budget shared by all workers; its init prepares the store */
     if (smcf->db_path.len
-        && ngx_http_sender_domains_zone_add(cf) != NGX_OK)
+        && (ngx_http_sender_domains_zone_add(cf) != NGX_OK
+            || ngx_http_sender_domains_metrics_zone_add(cf) != NGX_OK))
     {
         return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * With the expected number of workspaces given, warns at start (and on
+ * "nginx -t") when every workspace at its limits would not fit in the map:
+ * the per-workspace limits are what keeps one workspace from filling the
+ * store for everyone, so they must make a full store unreachable.
+ */
+
+static void
+ngx_http_sender_domains_check_fit(ngx_conf_t *cf,
+    ngx_http_sender_domains_main_conf_t *smcf)
+{
+    uint64_t  need, per_ws;
+
+    if (smcf->max_identities == 0 || smcf->max_legacy == 0) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "sender_domains: with an unlimited %s one "
+                           "workspace can fill the store (%uz MiB) for all "
+                           "%ui workspaces",
+                           smcf->max_identities == 0
+                           ? "sender_domains_max_identities"
+                           : "sender_domains_max_legacy",
+                           smcf->db_size >> 20, smcf->expected_workspaces);
+        return;
+    }
+
+    per_ws = (uint64_t) smcf->max_identities
+             * NGX_HTTP_SENDER_DOMAINS_ROW_BYTES
+             + (uint64_t) smcf->max_legacy
+               * NGX_HTTP_SENDER_DOMAINS_LEGACY_BYTES;
+    need = per_ws * smcf->expected_workspaces;
+
+    if (need > (uint64_t) smcf->db_size) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "sender_domains: %ui workspaces at their limits "
+                           "(%ui identities x %d bytes + %ui legacy x %d "
+                           "bytes each) need about %uL MiB, more than the "
+                           "store's %uz MiB: raise the size in "
+                           "sender_domains_db or lower the limits",
+                           smcf->expected_workspaces, smcf->max_identities,
+                           NGX_HTTP_SENDER_DOMAINS_ROW_BYTES,
+                           smcf->max_legacy,
+                           NGX_HTTP_SENDER_DOMAINS_LEGACY_BYTES,
+                           (need + (1 << 20) - 1) >> 20, smcf->db_size >> 20);
+    }
+}
+
+
+/* sender_domains_resend_cooldown time [N] */
+
+static char *
+ngx_http_sender_domains_resend_cooldown(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_sender_domains_main_conf_t  *smcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (smcf->resend_cooldown != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    smcf->resend_cooldown = ngx_parse_time(&value[1], 1);
+    if (smcf->resend_cooldown == (time_t) NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid time \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (cf->args->nelts == 3) {
+        n = ngx_atoi(value[2].data, value[2].len);
+        if (n == NGX_ERROR) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid number of resends a day \"%V\"",
+                               &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        smcf->resend_max = n;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* sender_domains_max_identities N [workspaces=W] */
+
+static char *
+ngx_http_sender_domains_max_identities(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_sender_domains_main_conf_t  *smcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (smcf->max_identities != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    n = ngx_atoi(value[1].data, value[1].len);
+    if (n == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid number of identities \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->max_identities = n;
+
+    if (cf->args->nelts == 3) {
+        if (value[2].len <= 11
+            || ngx_strncmp(value[2].data, "workspaces=", 11) != 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        n = ngx_atoi(value[2].data + 11, value[2].len - 11);
+        if (n == NGX_ERROR || n == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid number of workspaces \"%V\"",
+                               &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        smcf->expected_workspaces = n;
     }
 
     return NGX_CONF_OK;
@@ -330,6 +589,7 @@ ngx_http_sender_domains_create_loc_conf(ngx_conf_t *cf)
     slcf->plan = NGX_CONF_UNSET_PTR;
     slcf->trial_ends = NGX_CONF_UNSET_PTR;
     slcf->jwt_set = NGX_CONF_UNSET;
+    slcf->jwt_require_exp = NGX_CONF_UNSET;
     slcf->version_header = NGX_CONF_UNSET;
 
     return slcf;
@@ -354,6 +614,8 @@ ngx_http_sender_domains_merge_loc_conf(ngx_conf_t *cf, void *parent,
         conf->jwt_set = prev->jwt_set == NGX_CONF_UNSET ? 0 : prev->jwt_set;
         conf->jwt_secret = prev->jwt_secret;
     }
+
+    ngx_conf_merge_value(conf->jwt_require_exp, prev->jwt_require_exp, 1);
 
     return NGX_CONF_OK;
 }
@@ -474,6 +736,11 @@ ngx_http_sender_domains_default_from(ngx_conf_t *cf, ngx_command_t *cmd,
 
         smcf->default_name.data = p;
         smcf->default_name.len = lt - p;
+
+        /* the rules a workspace's own sender name meets */
+        if (sd_sender_name_check((char *) p, lt - p) != SD_OK) {
+            goto invalid;
+        }
 
     } else {
         smcf->default_address = value[1];
@@ -930,7 +1197,7 @@ ngx_http_sender_domains_init(ngx_conf_t *cf)
         ngx_str_set(&smcf->default_address, "no-reply@example.com");
     }
 
-    return NGX_OK;
+    return ngx_http_sender_domains_metrics_init(cf);
 }
 
 
@@ -1052,6 +1319,11 @@ ngx_http_sender_domains_init_process(ngx_cycle_t *cycle)
                   "sender_domains " SD_VERSION ": store \"%V\" opened, "
                   "map %uzm", &smcf->db_path, smcf->db_size >> 20);
 
+    ngx_http_sender_domains_metrics_init_process(cycle,
+                                           ngx_http_sender_domains_db_handle);
+    ngx_http_sender_domains_webhook_init_process(cycle,
+                                           ngx_http_sender_domains_db_handle);
+
     if (ngx_http_sender_domains_http_init(cycle) != NGX_OK) {
         return NGX_ERROR;
     }
@@ -1068,9 +1340,58 @@ static void
 ngx_http_sender_domains_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_sender_domains_refresh_exit(cycle);
+    ngx_http_sender_domains_dns_exit(cycle);
     ngx_http_sender_domains_http_exit(cycle);
     ngx_http_sender_domains_ses_exit(cycle);
 
     sd_store_close(ngx_http_sender_domains_db_handle);
     ngx_http_sender_domains_db_handle = NULL;
+}
+
+
+/*
+ * sender_domains_claim_expiry domain address: how long a claim on a name
+ * that is not verified blocks other workspaces (SES's own limits at most:
+ * 72 h of DNS search, 24 h of a verification link; see docs/decisions.md).
+ */
+
+static char *
+ngx_http_sender_domains_claim_expiry(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_sender_domains_main_conf_t  *smcf = conf;
+
+    time_t      t[2];
+    ngx_str_t  *value;
+    ngx_uint_t  i;
+
+    if (smcf->claim_domain != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 0; i < 2; i++) {
+        t[i] = ngx_parse_time(&value[i + 1], 1);
+
+        if (t[i] == (time_t) NGX_ERROR || t[i] <= 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid time \"%V\" in \"%V\"",
+                               &value[i + 1], &cmd->name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (t[0] > SD_CLAIM_DOMAIN_MAX || t[1] > SD_CLAIM_ADDRESS_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" cannot be longer than Amazon SES's own "
+                           "limits (72h for domains, 24h for addresses)",
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->claim_domain = t[0];
+    smcf->claim_address = t[1];
+
+    return NGX_CONF_OK;
 }

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: types shared by the nginx-facing files.
  */
@@ -17,6 +18,10 @@
 #define SD_VERSION                            "0.9.0"
 
 #define NGX_HTTP_SENDER_DOMAINS_DEFAULT_MAP   (64 * 1024 * 1024)
+
+/* SES's own limits: DNS search of a domain, an address's link */
+#define SD_CLAIM_DOMAIN_MAX                   (72 * 3600)
+#define SD_CLAIM_ADDRESS_MAX                  (24 * 3600)
 
 
 typedef struct {
@@ -45,10 +50,38 @@ typedef struct {
 
     ngx_shm_zone_t             *shm_zone;
 
+    void                       *webhooks;       /* webhook.c's */
+    ngx_str_t                   dns_servers;        /* c-ares CSV; NUL */
+    ngx_msec_t                  dns_timeout;
+
     /* per-cycle state of the configuration being parsed, never a static */
     ngx_flag_t                  api_used;
     ngx_core_conf_t            *core_conf;      /* the worker user */
+
+    /* per workspace; 0: unlimited (docs/operations.md, "Store size") */
+    ngx_uint_t                  max_identities;
+    ngx_uint_t                  max_legacy;
+    ngx_uint_t                  expected_workspaces;   /* 0: not given */
+
+    /* per identity; 0: off (docs/directives.md) */
+    time_t                      refresh_cooldown;
+    time_t                      resend_cooldown;
+    ngx_uint_t                  resend_max;            /* per 24 h */
+
+    /* issue 13: claims that stop blocking, abandoned rows purged */
+    time_t                      claim_domain;       /* seconds */
+    time_t                      claim_address;
+    time_t                      purge_after;
 } ngx_http_sender_domains_main_conf_t;
+
+
+/*
+ * What one stored row costs in the LMDB map, measured (docs/operations.md):
+ * a domain row with its DKIM tokens, claim and schedule entries, B-tree
+ * pages at LMDB's usual fill; a legacy row is a small record.
+ */
+#define NGX_HTTP_SENDER_DOMAINS_ROW_BYTES     4096
+#define NGX_HTTP_SENDER_DOMAINS_LEGACY_BYTES  640
 
 
 /*
@@ -72,6 +105,7 @@ typedef struct {
 
     ngx_str_t                   jwt_secret;         /* file contents */
     ngx_flag_t                  jwt_set;
+    ngx_flag_t                  jwt_require_exp;
 
     ngx_flag_t                  version_header;
 } ngx_http_sender_domains_loc_conf_t;

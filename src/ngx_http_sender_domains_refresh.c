@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the shared SES call budget and the
  * background refresher.
@@ -31,8 +32,12 @@
 
 #include "ngx_http_sender_domains_module.h"
 #include "ngx_http_sender_domains_refresh.h"
+#include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_row.h"
+#include "ngx_http_sender_domains_metrics.h"
+#include "ngx_http_sender_domains_webhook.h"
+#include "ngx_http_sender_domains_time.h"
 
 
 #define NGX_HTTP_SENDER_DOMAINS_BATCH          1000   /* rows per cycle */
@@ -52,11 +57,40 @@
 #define NGX_HTTP_SENDER_DOMAINS_TURN_ROWS      8
 
 
+/*
+ * Fair shares of the budget: one slot per workspace with people's calls
+ * waiting, found by a hash of its name.  The call budget goes round the
+ * workspaces that wait: the one whose last call was served longest ago
+ * goes first, so a workspace that floods waits behind everyone else and
+ * slows only itself.  Two more rules keep another workspace's add quick
+ * while one floods (docs/decisions.md):
+ *   - the workspace served last leaves one call in the bucket, as
+ *     background polls do: a newcomer finds it there and goes at once;
+ *   - the later step of a request already served (an add's MAIL FROM
+ *     after its create) goes before every first step.
+ * A slot no waiting call has looked at for
+ * NGX_HTTP_SENDER_DOMAINS_FAIR_STALE ms (its worker died) waits no more.
+ */
+#define NGX_HTTP_SENDER_DOMAINS_FAIR_SLOTS     256
+#define NGX_HTTP_SENDER_DOMAINS_FAIR_STALE     10000
+
+typedef struct {
+    uint32_t                    hash;             /* 0: free */
+    uint32_t                    waiting;          /* calls waiting */
+    uint32_t                    follow;           /* of them, later steps */
+    uint64_t                    served;           /* turn of its last call */
+    int64_t                     seen;             /* ms, a waiter looked */
+} ngx_http_sender_domains_fair_t;
+
+
 typedef struct {
     int64_t                     millitokens;
     int64_t                     last_ms;
     time_t                      paused_until;
     ngx_uint_t                  incident;         /* throttling logged */
+    uint64_t                    turn;             /* calls served */
+    uint32_t                    last_hash;        /* served last */
+    ngx_http_sender_domains_fair_t  fair[NGX_HTTP_SENDER_DOMAINS_FAIR_SLOTS];
 } ngx_http_sender_domains_shctx_t;
 
 
@@ -114,6 +148,7 @@ typedef struct {
     sd_record_t                         out;
     char                               *text;     /* out.json (jansson) */
     ngx_uint_t                          skip;     /* leave the row alone */
+    ngx_uint_t                          declared; /* in the legacy list */
     char                                dkim[2][16];  /* before, after */
     char                                mf[2][16];
 } ngx_http_sender_domains_change_t;
@@ -158,6 +193,9 @@ static int ngx_http_sender_domains_save_cb(void *data,
     const sd_record_t *cur, sd_record_t *out);
 static void ngx_http_sender_domains_save_timer(ngx_event_t *ev);
 static void ngx_http_sender_domains_save(void);
+static void ngx_http_sender_domains_purge(ngx_http_sender_domains_due_t *d);
+static ngx_int_t ngx_http_sender_domains_resume(
+    ngx_http_sender_domains_poll_t *poll, ngx_http_sender_domains_due_t *d);
 
 
 static ngx_shm_zone_t                   *ngx_http_sender_domains_zone;
@@ -185,7 +223,7 @@ ngx_http_sender_domains_zone_add(ngx_conf_t *cf)
     smcf = ngx_http_conf_get_module_main_conf(cf,
                                               ngx_http_sender_domains_module);
 
-    zone = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
+    zone = ngx_shared_memory_add(cf, &name, 16 * ngx_pagesize,
                                  &ngx_http_sender_domains_module);
     if (zone == NULL) {
         return NGX_ERROR;
@@ -242,8 +280,100 @@ ngx_http_sender_domains_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 ngx_msec_t
 ngx_http_sender_domains_rate_take(ngx_uint_t background)
 {
+    ngx_uint_t  queued = 0;
+
+    return ngx_http_sender_domains_rate_take_fair(0, 0, background, &queued);
+}
+
+
+/* the slot of a workspace, taken when "add" and one is free or stale */
+
+static ngx_http_sender_domains_fair_t *
+ngx_http_sender_domains_fair_slot(ngx_http_sender_domains_shctx_t *sh,
+    uint32_t hash, int64_t now, ngx_uint_t add)
+{
+    ngx_uint_t                       i, n;
+    ngx_http_sender_domains_fair_t  *f, *free;
+
+    free = NULL;
+
+    for (n = 0; n < NGX_HTTP_SENDER_DOMAINS_FAIR_SLOTS; n++) {
+        i = (hash + n) % NGX_HTTP_SENDER_DOMAINS_FAIR_SLOTS;
+        f = &sh->fair[i];
+
+        if (f->hash == hash) {
+            return f;
+        }
+
+        if (f->hash == 0) {
+            /* the probe for this hash ends here */
+            if (free == NULL) {
+                free = f;
+            }
+
+            break;
+        }
+
+        if (free == NULL
+            && (f->waiting == 0
+                || now - f->seen > NGX_HTTP_SENDER_DOMAINS_FAIR_STALE))
+        {
+            free = f;
+        }
+    }
+
+    if (!add || free == NULL) {
+        return NULL;
+    }
+
+    /*
+     * A reused slot forgets its old workspace's turn: a newcomer goes
+     * before workspaces that have been served already.
+     */
+    free->hash = hash;
+    free->waiting = 0;
+    free->follow = 0;
+    free->served = 0;
+    free->seen = now;
+
+    return free;
+}
+
+
+/* 1 when a workspace other than "me" with an older turn has calls waiting */
+
+static ngx_uint_t
+ngx_http_sender_domains_fair_behind(ngx_http_sender_domains_shctx_t *sh,
+    ngx_http_sender_domains_fair_t *me, int64_t now)
+{
+    ngx_uint_t                       i;
+    ngx_http_sender_domains_fair_t  *f;
+
+    for (i = 0; i < NGX_HTTP_SENDER_DOMAINS_FAIR_SLOTS; i++) {
+        f = &sh->fair[i];
+
+        if (f == me || f->hash == 0 || f->waiting == 0
+            || now - f->seen > NGX_HTTP_SENDER_DOMAINS_FAIR_STALE)
+        {
+            continue;
+        }
+
+        if (me == NULL || f->follow || f->served < me->served) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+ngx_msec_t
+ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
+    ngx_uint_t background, ngx_uint_t *queued)
+{
     int64_t                               now, rate, cap, need, wait;
     ngx_slab_pool_t                      *shpool;
+    ngx_http_sender_domains_fair_t       *me;
     ngx_http_sender_domains_shctx_t      *sh;
     ngx_http_sender_domains_main_conf_t  *smcf;
 
@@ -270,9 +400,6 @@ ngx_http_sender_domains_rate_take(ngx_uint_t background)
     /* one second's worth, plus one call kept for people */
     cap = (rate + 1) * 1000;
 
-    /* background calls leave one call's worth in the bucket */
-    need = background ? 2000 : 1000;
-
     ngx_shmtx_lock(&shpool->mutex);
 
     /*
@@ -295,22 +422,113 @@ ngx_http_sender_domains_rate_take(ngx_uint_t background)
         sh->millitokens = cap;
     }
 
-    if (background && sh->paused_until > ngx_time()) {
-        ngx_shmtx_unlock(&shpool->mutex);
-        return NGX_MAX_INT32_VALUE;
+    if (background) {
+        if (sh->paused_until > ngx_time()) {
+            ngx_shmtx_unlock(&shpool->mutex);
+            return NGX_MAX_INT32_VALUE;
+        }
+
+        /* a person waiting goes first */
+        if (ngx_http_sender_domains_fair_behind(sh, NULL, now)) {
+            ngx_shmtx_unlock(&shpool->mutex);
+            return 1000 / rate + 1;
+        }
     }
 
-    if (sh->millitokens >= need) {
+    me = hash ? ngx_http_sender_domains_fair_slot(sh, hash, now, 1) : NULL;
+
+    /*
+     * Background calls, and the workspace that had the last call, leave
+     * one call's worth in the bucket for someone else.
+     */
+    need = (background || (me && !follow && me->hash == sh->last_hash))
+           ? 2000 : 1000;
+
+    /* a call without a slot (none named, or all taken) takes the bucket */
+    if (sh->millitokens >= need
+        && (background || follow || me == NULL
+            || !ngx_http_sender_domains_fair_behind(sh, me, now)))
+    {
         sh->millitokens -= 1000;
+        sh->turn++;
+        sh->last_hash = me ? me->hash : 0;
         wait = 0;
 
+        if (me) {
+            me->served = sh->turn;
+
+            if (*queued) {
+                me->waiting--;
+                me->follow -= (*queued == 2);
+                *queued = 0;
+            }
+        }
+
     } else {
-        wait = (need - sh->millitokens + rate - 1) / rate;
+        if (sh->millitokens >= need) {
+            /*
+             * Another workspace's turn: its waiting call wakes when the
+             * call is there; look again a little after it.
+             */
+            wait = 1000 / rate / 2 + 10;
+
+        } else {
+            wait = (need - sh->millitokens + rate - 1) / rate;
+        }
+
+        if (me) {
+            if (!*queued) {
+                me->waiting++;
+                me->follow += (follow != 0);
+                *queued = follow ? 2 : 1;
+            }
+
+            me->seen = now;
+        }
     }
+
+    ngx_http_sender_domains_metric_budget(sh->millitokens);
 
     ngx_shmtx_unlock(&shpool->mutex);
 
     return (ngx_msec_t) wait;
+}
+
+
+/* a waiting call gave up or its request went away */
+
+void
+ngx_http_sender_domains_rate_leave(uint32_t hash, ngx_uint_t *queued)
+{
+    int64_t                           now;
+    ngx_slab_pool_t                  *shpool;
+    ngx_http_sender_domains_fair_t   *me;
+    ngx_http_sender_domains_shctx_t  *sh;
+
+    if (!*queued || ngx_http_sender_domains_zone == NULL
+        || ngx_http_sender_domains_zone->data == NULL)
+    {
+        return;
+    }
+
+    shpool = (ngx_slab_pool_t *) ngx_http_sender_domains_zone->shm.addr;
+    sh = ngx_http_sender_domains_zone->data;
+    now = (int64_t) ngx_current_msec;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    me = ngx_http_sender_domains_fair_slot(sh, hash, now, 0);
+    if (me && me->waiting) {
+        me->waiting--;
+
+        if (*queued == 2 && me->follow) {
+            me->follow--;
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    *queued = 0;
 }
 
 
@@ -514,6 +732,8 @@ ngx_http_sender_domains_refresh_tick(ngx_event_t *ev)
     }
 
     ngx_http_sender_domains_leader = acquired;
+    ngx_http_sender_domains_metric_tick(st, acquired);
+    ngx_http_sender_domains_webhook_leader(acquired);
 
     if (acquired && ngx_http_sender_domains_poll == NULL) {
         ngx_http_sender_domains_poll_start((ngx_cycle_t *) ngx_cycle);
@@ -530,7 +750,9 @@ next:
 static ngx_uint_t
 ngx_http_sender_domains_listable(unsigned flags)
 {
-    return (flags & SD_REC_DKIM_MASK) && !(flags & SD_REC_MAIL_FROM_PENDING);
+    return (flags & SD_REC_DKIM_MASK)
+           && !(flags & (SD_REC_MAIL_FROM_PENDING | SD_REC_UNFINISHED
+                         | SD_REC_FAILED));
 }
 
 
@@ -622,6 +844,7 @@ ngx_http_sender_domains_poll_start(ngx_cycle_t *cycle)
                    "sender_domains: %ui rows due", poll->due.nelts);
 
     ngx_http_sender_domains_poll = poll;
+    ngx_http_sender_domains_metric_cycle(0);
 
     ngx_http_sender_domains_poll_plan(poll);
 
@@ -866,6 +1089,18 @@ ngx_http_sender_domains_change_compute(ngx_http_sender_domains_change_t *ch,
     ngx_http_sender_domains_status_copy(ch->mf[0],
                                         sd_row_str(row, "mail_from_status"));
 
+    /*
+     * A row an older version adopted: an address of the workspace's legacy
+     * list was the platform's declaration (a migration); anything else is
+     * unproven (sd_row_apply_ses() says so).
+     */
+    if (ch->declared && json_object_get(row, "ownership") == NULL
+        && sd_row_str(row, "origin")
+        && ngx_strcmp(sd_row_str(row, "origin"), "adopted") == 0)
+    {
+        json_object_set_new(row, "ownership", json_string("declared"));
+    }
+
     switch (ch->outcome) {
 
     case NGX_HTTP_SENDER_DOMAINS_GOT:
@@ -875,10 +1110,8 @@ ngx_http_sender_domains_change_compute(ngx_http_sender_domains_change_t *ch,
 
     case NGX_HTTP_SENDER_DOMAINS_GONE:
         /* deleted in SES behind our back: a refresh will re-create it */
-        sd_row_set_state(row, SD_STATE_CREATING);
-        json_object_set_new(row, "verified_for_sending", json_false());
-        sd_row_set_error(row, "ses_error", "Amazon SES no longer has this "
-                         "identity; refresh it to add it again.");
+        sd_row_set_gone(row);
+        sd_row_set_error(row, "ses_error", SD_ROW_GONE_MESSAGE);
         break;
 
     default:
@@ -897,6 +1130,16 @@ ngx_http_sender_domains_change_compute(ngx_http_sender_domains_change_t *ch,
 
     (void) sd_row_schedule(row, now, smcf->refresh_interval / 1000, 3600,
                            changed);
+
+    /* not verified in time: the claim stops blocking others (issue 13) */
+    if (sd_row_expire(row, now)) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "sender_domains: workspace \"%V\" identity \"%V\": "
+                      "claim expired unverified", &ch->row->ws,
+                      &ch->row->id);
+    }
+
+    sd_row_abandon(row, now, smcf->purge_after);
 
     ch->text = json_dumps(row, JSON_COMPACT);
     if (ch->text == NULL) {
@@ -928,6 +1171,8 @@ ngx_http_sender_domains_result(ngx_http_sender_domains_due_t *row,
     ngx_pool_t                        *pool;
     ngx_http_sender_domains_batch_t   *b;
     ngx_http_sender_domains_change_t  *ch;
+
+    ngx_http_sender_domains_metric_poll(outcome);
 
     b = ngx_http_sender_domains_batch;
 
@@ -978,6 +1223,16 @@ ngx_http_sender_domains_result(ngx_http_sender_domains_due_t *row,
                       ngx_http_sender_domains_palloc, b->pool, &ch->seen);
 
     if (rc == SD_STORE_OK) {
+        sd_record_t  lrec;
+
+        /* read here: the computation may run inside a write transaction */
+        ch->declared = !(row->flags & SD_REC_DOMAIN)
+                       && sd_store_legacy_get(ngx_http_sender_domains_store(),
+                              (char *) row->ws.data, row->ws.len,
+                              (char *) row->id.data, row->id.len,
+                              ngx_http_sender_domains_palloc, b->pool, &lrec)
+                          == SD_STORE_OK;
+
         ngx_http_sender_domains_change_compute(ch, &ch->seen);
     }
 
@@ -1045,7 +1300,8 @@ ngx_http_sender_domains_log_change(ngx_http_sender_domains_change_t *ch,
 
     ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
                   "sender_domains: workspace \"%V\" identity \"%V\": %s %s "
-                  "-> %s", &ch->row->ws, &ch->row->id, what, before, after);
+                  "-> %s", ngx_http_sender_domains_log_esc(&ch->row->ws),
+                  &ch->row->id, what, before, after);
 }
 
 
@@ -1114,7 +1370,8 @@ ngx_http_sender_domains_save(void)
             ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                           "sender_domains: refresher cannot save \"%V\" "
                           "(workspace \"%V\"): another workspace holds the "
-                          "name", &ch[i].row->id, &ch[i].row->ws);
+                          "name", &ch[i].row->id,
+                          ngx_http_sender_domains_log_esc(&ch[i].row->ws));
         }
 
         if (sc[i].rc != SD_STORE_OK || sc[i].skipped) {
@@ -1124,7 +1381,8 @@ ngx_http_sender_domains_save(void)
         if (ch[i].outcome == NGX_HTTP_SENDER_DOMAINS_GONE) {
             ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                           "sender_domains: workspace \"%V\" identity \"%V\" "
-                          "is gone from SES", &ch[i].row->ws,
+                          "is gone from SES",
+                          ngx_http_sender_domains_log_esc(&ch[i].row->ws),
                           &ch[i].row->id);
             continue;
         }
@@ -1188,6 +1446,25 @@ ngx_http_sender_domains_poll_run(ngx_http_sender_domains_poll_t *poll)
            && poll->in_flight < NGX_HTTP_SENDER_DOMAINS_CONCURRENCY
            && !ngx_exiting)
     {
+        if (d[poll->next].flags & SD_REC_FAILED) {
+            /* a released claim, due: its grace period is over */
+            ngx_http_sender_domains_purge(&d[poll->next]);
+            poll->next++;
+            continue;
+        }
+
+        if (d[poll->next].flags & SD_REC_UNFINISHED) {
+            /* an add that stopped half-way: finish it (issue 13) */
+            if (ngx_http_sender_domains_resume(poll, &d[poll->next])
+                != NGX_OK)
+            {
+                break;      /* no budget: it stays due */
+            }
+
+            poll->next++;
+            continue;
+        }
+
         if (ngx_http_sender_domains_poll_unchanged(poll, &d[poll->next],
                                                    &listed))
         {
@@ -1324,10 +1601,507 @@ ngx_http_sender_domains_poll_end(ngx_http_sender_domains_poll_t *poll)
 
     /* the batch points at this cycle's rows: save it before they go */
     ngx_http_sender_domains_save();
+    ngx_http_sender_domains_metric_cycle(1);
 
     if (ngx_http_sender_domains_poll == poll) {
         ngx_http_sender_domains_poll = NULL;
     }
 
     ngx_destroy_pool(poll->pool);
+}
+
+
+/* ---- abandoned rows, half-added rows (issue 13) -------------------------- */
+
+
+/* deletes a row whose claim was released, once its grace period is over */
+
+static void
+ngx_http_sender_domains_purge(ngx_http_sender_domains_due_t *d)
+{
+    json_t         *row;
+    int64_t         t;
+    ngx_uint_t      level;
+    ngx_pool_t     *pool;
+    const char     *purge;
+    sd_record_t     rec;
+    sd_store_rc_e   rc;
+
+    pool = ngx_create_pool(4096, ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    rc = sd_store_get(ngx_http_sender_domains_store(), (char *) d->ws.data,
+                      d->ws.len, (char *) d->id.data, d->id.len,
+                      ngx_http_sender_domains_palloc, pool, &rec);
+
+    row = (rc == SD_STORE_OK) ? json_loadb(rec.json, rec.json_len, 0, NULL)
+                              : NULL;
+
+    purge = row ? sd_row_str(row, "purge_at") : NULL;
+
+    if (row && (sd_row_flags(row) & SD_REC_FAILED) && purge
+        && sd_time_parse(purge, ngx_strlen(purge), &t) == 0
+        && t <= ngx_time())
+    {
+        rc = sd_store_delete(ngx_http_sender_domains_store(),
+                             (char *) d->ws.data, d->ws.len,
+                             (char *) d->id.data, d->id.len);
+
+        level = (rc == SD_STORE_OK) ? NGX_LOG_INFO : NGX_LOG_ERR;
+
+        ngx_log_error(level, ngx_cycle->log, 0,
+                      "sender_domains: workspace \"%V\" identity \"%V\": "
+                      "abandoned row %s", &d->ws, &d->id,
+                      rc == SD_STORE_OK ? "purged" : "cannot be purged");
+    }
+
+    json_decref(row);
+    ngx_destroy_pool(pool);
+}
+
+
+/*
+ * The refresher finishes an add that stopped half-way (a client gone, an
+ * SES error, no credentials): CreateEmailIdentity with the row's claim
+ * tag, or its MAIL FROM.  An identity SES has that this claim did not
+ * create is never adopted here: the row fails with registered_outside.
+ */
+
+typedef struct {
+    ngx_http_sender_domains_poll_t  *poll;
+    ngx_http_sender_domains_due_t   *due;
+    ngx_pool_t                      *pool;
+    json_t                          *row;
+    ngx_str_t                        state;     /* when loaded */
+    ngx_uint_t                       step;      /* SD_SES_OP_* */
+    char                            *text;
+} ngx_http_sender_domains_resume_t;
+
+
+static void ngx_http_sender_domains_resume_done(
+    ngx_http_sender_domains_ses_t *ses);
+
+
+static void
+ngx_http_sender_domains_resume_end(ngx_http_sender_domains_resume_t *rs)
+{
+    ngx_http_sender_domains_poll_t  *poll = rs->poll;
+
+    json_decref(rs->row);
+    ngx_destroy_pool(rs->pool);
+
+    poll->in_flight--;
+    ngx_http_sender_domains_poll_run(poll);
+}
+
+
+static int
+ngx_http_sender_domains_resume_save_cb(void *data, const sd_record_t *cur,
+    sd_record_t *out)
+{
+    ngx_http_sender_domains_resume_t  *rs = data;
+
+    json_t      *now;
+    const char  *state, *name;
+
+    /* a person finished or removed it meanwhile: theirs wins */
+    now = json_loadb(cur->json, cur->json_len, 0, NULL);
+    state = now ? sd_row_str(now, "state") : NULL;
+
+    if (state == NULL || ngx_strlen(state) != rs->state.len
+        || ngx_strncmp(state, rs->state.data, rs->state.len) != 0)
+    {
+        json_decref(now);
+        return 1;
+    }
+
+    json_decref(now);
+
+    sd_row_set_str(rs->row, "sender_name", cur->sender_name,
+                   cur->sender_name_len);
+
+    rs->text = json_dumps(rs->row, JSON_COMPACT);
+    if (rs->text == NULL) {
+        return 1;
+    }
+
+    name = sd_row_str(rs->row, "sender_name");
+
+    out->flags = sd_row_flags(rs->row);
+    out->next_check = sd_row_next_check(rs->row);
+    out->sender_name = name ? name : "";
+    out->sender_name_len = ngx_strlen(out->sender_name);
+    out->json = rs->text;
+    out->json_len = ngx_strlen(rs->text);
+
+    return 0;
+}
+
+
+static void
+ngx_http_sender_domains_resume_save(ngx_http_sender_domains_resume_t *rs)
+{
+    sd_store_rc_e                         rc;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_sender_domains_module);
+
+    (void) sd_row_expire(rs->row, ngx_time());
+    sd_row_abandon(rs->row, ngx_time(), smcf->purge_after);
+
+    rc = sd_store_modify(ngx_http_sender_domains_store(),
+                         (char *) rs->due->ws.data, rs->due->ws.len,
+                         (char *) rs->due->id.data, rs->due->id.len,
+                         ngx_http_sender_domains_resume_save_cb, NULL, rs);
+
+    if (rc != SD_STORE_OK && rc != SD_STORE_NOT_FOUND) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "sender_domains: refresher cannot save \"%V\" "
+                      "(workspace \"%V\"): %s", &rs->due->id, &rs->due->ws,
+                      sd_store_strerror(ngx_http_sender_domains_store()));
+    }
+
+    free(rs->text);
+    rs->text = NULL;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_resume_call(ngx_http_sender_domains_resume_t *rs,
+    ngx_uint_t op, ngx_str_t *arg)
+{
+    ngx_http_sender_domains_ses_t  *ses;
+
+    ses = ngx_http_sender_domains_ses_start(rs->pool, ngx_cycle->log, op,
+                                            &rs->due->id, arg, 1,
+                                            ngx_http_sender_domains_resume_done,
+                                            rs);
+    if (ses == NULL) {
+        return NGX_ERROR;
+    }
+
+    rs->step = op;
+
+    return NGX_OK;
+}
+
+
+/* the next SES call the row's state asks for; NGX_DECLINED: none */
+
+static ngx_int_t
+ngx_http_sender_domains_resume_next(ngx_http_sender_domains_resume_t *rs)
+{
+    u_char      *p;
+    ngx_str_t    arg;
+    const char  *label;
+
+    if (sd_row_in_state(rs->row, SD_STATE_CREATING)) {
+        arg.data = (u_char *) sd_row_str(rs->row, "_claim");
+        if (arg.data == NULL) {
+            return NGX_DECLINED;    /* a person's refresh gives it one */
+        }
+
+        arg.len = ngx_strlen(arg.data);
+
+        return ngx_http_sender_domains_resume_call(rs, SD_SES_OP_CREATE,
+                                                   &arg);
+    }
+
+    if (sd_row_in_state(rs->row, SD_STATE_MAIL_FROM)) {
+        label = sd_row_str(rs->row, "_mail_from_label");
+        if (label == NULL) {
+            label = "pmail";
+        }
+
+        arg.len = ngx_strlen(label) + 1 + rs->due->id.len;
+        arg.data = ngx_pnalloc(rs->pool, arg.len);
+        if (arg.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = ngx_sprintf(arg.data, "%s.%V", label, &rs->due->id);
+        arg.len = p - arg.data;
+
+        return ngx_http_sender_domains_resume_call(rs,
+                                                   SD_SES_OP_PUT_MAIL_FROM,
+                                                   &arg);
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_resume(ngx_http_sender_domains_poll_t *poll,
+    ngx_http_sender_domains_due_t *d)
+{
+    ngx_int_t                          rc;
+    ngx_pool_t                        *pool;
+    const char                        *state;
+    sd_record_t                        rec;
+    ngx_http_sender_domains_resume_t  *rs;
+
+    pool = ngx_create_pool(4096, ngx_cycle->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    rs = ngx_pcalloc(pool, sizeof(ngx_http_sender_domains_resume_t));
+    if (rs == NULL) {
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    rs->poll = poll;
+    rs->due = d;
+    rs->pool = pool;
+
+    if (sd_store_get(ngx_http_sender_domains_store(), (char *) d->ws.data,
+                     d->ws.len, (char *) d->id.data, d->id.len,
+                     ngx_http_sender_domains_palloc, pool, &rec)
+        != SD_STORE_OK
+        || (rs->row = json_loadb(rec.json, rec.json_len, 0, NULL)) == NULL)
+    {
+        ngx_destroy_pool(pool);
+        return NGX_OK;              /* removed meanwhile */
+    }
+
+    state = sd_row_str(rs->row, "state");
+    rs->state.len = state ? ngx_strlen(state) : 0;
+    rs->state.data = ngx_pnalloc(pool, rs->state.len + 1);
+    if (rs->state.data == NULL) {
+        json_decref(rs->row);
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(rs->state.data, state ? state : "", rs->state.len);
+
+    /* past its claim's time: it fails now, nothing to ask SES */
+    if (sd_row_expire(rs->row, ngx_time())) {
+        ngx_http_sender_domains_resume_save(rs);
+        json_decref(rs->row);
+        ngx_destroy_pool(pool);
+        return NGX_OK;
+    }
+
+    rc = ngx_http_sender_domains_resume_next(rs);
+
+    if (rc == NGX_DECLINED) {
+        /* nothing the refresher can do (no claim tag): ask again later */
+        ngx_http_sender_domains_main_conf_t  *smcf;
+
+        smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_sender_domains_module);
+        (void) sd_row_schedule(rs->row, ngx_time(),
+                               smcf->refresh_interval / 1000, 3600, 0);
+        ngx_http_sender_domains_resume_save(rs);
+    }
+
+    if (rc != NGX_OK) {
+        json_decref(rs->row);
+        ngx_destroy_pool(pool);
+        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+    }
+
+    poll->in_flight++;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sender_domains_resume_done(ngx_http_sender_domains_ses_t *ses)
+{
+    ngx_http_sender_domains_resume_t  *rs = ses->data;
+
+    int64_t                               now, cap;
+    ngx_int_t                             rc;
+    const char                           *code, *created;
+    sd_ses_status_e                       st;
+    sd_ses_identity_t                     si;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_sender_domains_module);
+    now = ngx_time();
+    st = ses->result.status;
+
+    switch (rs->step) {
+
+    case SD_SES_OP_CREATE:
+
+        if (st == SD_SES_ALREADY_EXISTS) {
+            /* created for this claim, its answer lost? the tag says */
+            if (ngx_http_sender_domains_resume_call(rs, SD_SES_OP_GET, NULL)
+                != NGX_OK)
+            {
+                break;
+            }
+
+            return;
+        }
+
+        if (st != SD_SES_OK) {
+            goto failed;
+        }
+
+        json_object_set_new(rs->row, "origin", json_string("created"));
+        json_object_set_new(rs->row, "ownership", json_string("proven"));
+        goto created;
+
+    case SD_SES_OP_GET:
+
+        if (st != SD_SES_OK) {
+            goto failed;
+        }
+
+        {
+            size_t       i;
+            json_t      *j, *tag;
+            ngx_uint_t   ours;
+            const char  *claim, *key, *value;
+
+            claim = sd_row_str(rs->row, "_claim");
+            j = json_loadb((char *) ses->body.data, ses->body.len, 0, NULL);
+            ours = 0;
+
+            json_array_foreach(json_object_get(j, "Tags"), i, tag) {
+                key = json_string_value(json_object_get(tag, "Key"));
+                value = json_string_value(json_object_get(tag, "Value"));
+
+                if (key && value && claim
+                    && ngx_strcmp(key, NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG) == 0
+                    && ngx_strcmp(value, claim) == 0)
+                {
+                    ours = 1;
+                }
+            }
+
+            json_decref(j);
+
+            if (!ours) {
+                /* not ours to adopt in the background: the person decides */
+                sd_row_set_state(rs->row, SD_STATE_FAILED);
+                json_object_set_new(rs->row, "next_check_at", json_null());
+                sd_row_set_error(rs->row, "registered_outside",
+                                 "This name already exists in the "
+                                 "platform's Amazon SES account, not "
+                                 "created for your workspace. Remove it and "
+                                 "add it again; if that is refused, contact "
+                                 "support.");
+                ngx_http_sender_domains_resume_save(rs);
+                break;
+            }
+        }
+
+        json_object_set_new(rs->row, "origin", json_string("created"));
+        json_object_set_new(rs->row, "ownership", json_string("proven"));
+        goto created;
+
+    case SD_SES_OP_PUT_MAIL_FROM:
+
+        if (st != SD_SES_OK) {
+            goto failed;
+        }
+
+        {
+            u_char       mf[SD_DOMAIN_BUFSZ + SD_LABEL_BUFSZ], *p;
+            const char  *label = sd_row_str(rs->row, "_mail_from_label");
+
+            p = ngx_snprintf(mf, sizeof(mf), "%s.%V",
+                             label ? label : "pmail", &rs->due->id);
+            sd_row_set_str(rs->row, "mail_from_domain", (char *) mf, p - mf);
+            json_object_set_new(rs->row, "mail_from_status",
+                                json_string("pending"));
+        }
+
+        sd_row_set_state(rs->row, SD_STATE_READY);
+        sd_row_clear_error(rs->row);
+        (void) sd_row_schedule(rs->row, now, smcf->refresh_interval / 1000,
+                               3600, 1);
+        ngx_http_sender_domains_resume_save(rs);
+        break;
+
+    default:
+        break;
+    }
+
+    ngx_http_sender_domains_resume_end(rs);
+    return;
+
+created:
+
+    ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                  "sender_domains: workspace \"%V\" identity \"%V\": the "
+                  "refresher finished its creation", &rs->due->ws,
+                  &rs->due->id);
+
+    /* SES's search (or the link's life) starts now */
+    if (sd_row_is_domain(rs->row)) {
+        sd_row_set_time(rs->row, "claim_expires_at",
+                        now + smcf->claim_domain);
+
+    } else {
+        cap = now + smcf->claim_domain;
+        created = sd_row_str(rs->row, "created_at");
+
+        if (created) {
+            (void) sd_time_parse(created, ngx_strlen(created), &cap);
+            cap += smcf->claim_domain;
+        }
+
+        sd_row_set_time(rs->row, "claim_expires_at",
+                        ngx_min(now + smcf->claim_address, cap));
+        sd_row_set_time(rs->row, "verification_email_sent_at", now);
+        sd_row_set_time(rs->row, "verification_link_expires_at",
+                        now + 24 * 3600);
+    }
+
+    if (sd_ses_parse_identity((char *) ses->body.data, ses->body.len, &si)
+        == SD_SES_OK)
+    {
+        sd_row_apply_ses(rs->row, &si, now);
+    }
+
+    sd_row_clear_error(rs->row);
+    sd_row_set_state(rs->row, (sd_row_is_domain(rs->row)
+                               && json_is_null(json_object_get(rs->row,
+                                                  "mail_from_domain")))
+                              ? SD_STATE_MAIL_FROM : SD_STATE_READY);
+    (void) sd_row_schedule(rs->row, now, smcf->refresh_interval / 1000,
+                           3600, 1);
+    ngx_http_sender_domains_resume_save(rs);
+
+    /* the MAIL FROM at once, in the same turn */
+    if (sd_row_in_state(rs->row, SD_STATE_MAIL_FROM)) {
+        rs->state.len = sizeof(SD_STATE_MAIL_FROM) - 1;
+        rs->state.data = (u_char *) SD_STATE_MAIL_FROM;
+
+        rc = ngx_http_sender_domains_resume_next(rs);
+        if (rc == NGX_OK) {
+            return;
+        }
+    }
+
+    ngx_http_sender_domains_resume_end(rs);
+    return;
+
+failed:
+
+    /* say why on the row, back off, try again later */
+    (void) sd_ses_error_http_status(st, &code);
+    sd_row_set_error(rs->row, code, ses->result.message);
+    (void) sd_row_schedule(rs->row, now, smcf->refresh_interval / 1000, 3600,
+                           0);
+    ngx_http_sender_domains_resume_save(rs);
+
+    if (st == SD_SES_THROTTLED) {
+        ngx_http_sender_domains_rate_throttled(ngx_cycle->log);
+    }
+
+    ngx_http_sender_domains_resume_end(rs);
 }

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the send-time From-address resolver.
  *
@@ -5,11 +6,16 @@
  * read transaction, no SES call, and no allocation beyond the request
  * pool: the answer is written with ngx_sprintf, not jansson.
  *
- * Order (DESIGN.md §5): a verified address of this workspace, a verified
+ * Order: a verified address of this workspace, a verified
  * domain of this workspace covering the address (its own domain or a
  * parent: SES lets a verified domain send from every address and
  * subdomain under it), a grandfathered legacy sender, else the default
  * sender with a warning.  An unverified or foreign address never goes out.
+ *
+ * A send must not fail: when the workspace's own sender cannot be looked
+ * up at all (no caller, the store not open, a store error), the answer is
+ * still the default sender, with the reason.  Only a request without
+ * ?from= is refused (400), and only by the API.
  */
 
 #include <ngx_config.h>
@@ -19,6 +25,7 @@
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_identity.h"
 #include "ngx_http_sender_domains_from.h"
+#include "ngx_http_sender_domains_metrics.h"
 
 
 typedef struct {
@@ -35,7 +42,7 @@ typedef struct {
  * that cannot be used would otherwise write one warning per message.
  */
 typedef struct {
-    uint32_t        key;            /* hash of workspace, address, reason */
+    uint32_t        key;            /* hash of workspace and reason */
     time_t          logged;         /* when the last line was written */
     ngx_uint_t      suppressed;     /* fallbacks not logged since then */
 } ngx_http_sender_domains_warn_slot_t;
@@ -45,15 +52,17 @@ typedef struct {
 #define NGX_HTTP_SENDER_DOMAINS_WARN_PERIOD    60
 
 
+static const char *ngx_http_sender_domains_resolve_caller(
+    ngx_http_request_t *r, ngx_http_sender_domains_caller_t *caller);
 static ngx_int_t ngx_http_sender_domains_resolve(ngx_http_request_t *r,
-    ngx_http_sender_domains_caller_t *caller, ngx_str_t *in,
-    ngx_http_sender_domains_resolution_t *res);
+    ngx_http_sender_domains_caller_t *caller, const char *unavailable,
+    ngx_str_t *in, ngx_http_sender_domains_resolution_t *res);
 static ngx_int_t ngx_http_sender_domains_from_arg(ngx_http_request_t *r,
     ngx_str_t *out);
 static void ngx_http_sender_domains_from_arg_unescape(ngx_str_t *raw,
     ngx_str_t *out);
 static ngx_uint_t ngx_http_sender_domains_warn_due(ngx_str_t *ws,
-    ngx_str_t *addr, const char *reason, ngx_str_t *more);
+    const char *reason, ngx_str_t *more);
 
 
 /* per worker: each worker throttles its own lines */
@@ -136,15 +145,18 @@ ngx_http_sender_domains_from_arg_unescape(ngx_str_t *raw, ngx_str_t *out)
 
 
 /*
- * Whether a fallback of this workspace, address and reason should be
- * logged now: the first one is, then at most one a minute, carrying the
- * count of those left out.  A slot taken over by another key (a hash
- * collision of the slot index) just logs: never fewer lines than due.
+ * Whether a fallback of this workspace and reason should be logged now:
+ * the first one is, then at most one a minute, carrying the count of those
+ * left out.  The address is not part of the key: a bulk send from many
+ * unusable addresses (one per user, say) is one condition of the
+ * workspace, not one line per address; each line names the address that
+ * triggered it.  A slot taken over by another key (a hash collision of
+ * the slot index) just logs: never fewer lines than due.
  */
 
 static ngx_uint_t
-ngx_http_sender_domains_warn_due(ngx_str_t *ws, ngx_str_t *addr,
-    const char *reason, ngx_str_t *more)
+ngx_http_sender_domains_warn_due(ngx_str_t *ws, const char *reason,
+    ngx_str_t *more)
 {
     static u_char                         buf[64];
 
@@ -155,7 +167,6 @@ ngx_http_sender_domains_warn_due(ngx_str_t *ws, ngx_str_t *addr,
     ngx_crc32_init(key);
     ngx_crc32_update(&key, ws->data, ws->len);
     ngx_crc32_update(&key, (u_char *) "", 1);
-    ngx_crc32_update(&key, addr->data, addr->len);
     ngx_crc32_update(&key, (u_char *) reason, ngx_strlen(reason));
     ngx_crc32_final(key);
 
@@ -217,16 +228,49 @@ ngx_http_sender_domains_format(ngx_http_request_t *r, const char *name,
 }
 
 
+/*
+ * The caller a resolve is for: NULL when established, else why not, the
+ * fallback reason ("no_caller", "store_unavailable").  A location with
+ * sender_domains_jwt_secret_file needs a verified token first: a
+ * workspace named by a header beside a bad token is no caller.
+ */
+
+static const char *
+ngx_http_sender_domains_resolve_caller(ngx_http_request_t *r,
+    ngx_http_sender_domains_caller_t *caller)
+{
+    ngx_http_sender_domains_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_sender_domains_module);
+
+    ngx_memzero(caller, sizeof(ngx_http_sender_domains_caller_t));
+
+    if ((slcf->jwt_set && !ngx_http_sender_domains_jwt_ok(r))
+        || ngx_http_sender_domains_caller_from_conf(r, caller) != NGX_OK)
+    {
+        /* not even an invalid workspace name goes into the log */
+        ngx_memzero(caller, sizeof(ngx_http_sender_domains_caller_t));
+        return "no_caller";
+    }
+
+    if (ngx_http_sender_domains_store() == NULL) {
+        return "store_unavailable";
+    }
+
+    return NULL;
+}
+
+
 static ngx_int_t
 ngx_http_sender_domains_resolve(ngx_http_request_t *r,
-    ngx_http_sender_domains_caller_t *caller, ngx_str_t *in,
-    ngx_http_sender_domains_resolution_t *res)
+    ngx_http_sender_domains_caller_t *caller, const char *unavailable,
+    ngx_str_t *in, ngx_http_sender_domains_resolution_t *res)
 {
     u_char                               *abuf;
     char                                  name[SD_SENDER_NAME_BUFSZ];
-    ngx_str_t                             asked, more;
+    ngx_str_t                             more, none;
     size_t                                name_len, addr_len;
-    ssize_t                               n;
+    ssize_t                               n, err;
     ngx_str_t                             addr;
     const char                           *a, *msg;
     sd_resolve_t                          sr;
@@ -236,18 +280,35 @@ ngx_http_sender_domains_resolve(ngx_http_request_t *r,
     smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
 
     res->fallback = 1;
-    res->reason = "invalid_address";
     res->source = "default";
+
+    err = SD_OK;
+
+    if (unavailable) {
+        res->reason = unavailable;
+        goto fallback_unavailable;
+    }
+
+    res->reason = "invalid_address";
 
     abuf = ngx_pnalloc(r->pool, SD_EMAIL_BUFSZ);
     if (abuf == NULL) {
         return NGX_ERROR;
     }
 
-    /* "Name <addr>" or "addr"; CR, LF and other controls are refused */
-    if (sd_from_parse((char *) in->data, in->len, name, sizeof(name),
-                      &name_len, &a, &addr_len, &msg) != 0)
-    {
+    /*
+     * "Name <addr>" or "addr"; CR, LF and other controls are refused, and
+     * the name gets the rules of a stored sender name (length, invisible
+     * characters, the From line's 998 octets): refused, it is a reason
+     * of its own
+     */
+    err = sd_from_parse((char *) in->data, in->len, name, sizeof(name),
+                        &name_len, &a, &addr_len, &msg);
+    if (err != SD_OK) {
+        if (sd_err_is_name(err)) {
+            res->reason = "invalid_sender_name";
+        }
+
         goto fallback;
     }
 
@@ -264,12 +325,21 @@ ngx_http_sender_domains_resolve(ngx_http_request_t *r,
                           caller->workspace.len, (char *) addr.data,
                           addr.len, caller->plan_ok, &sr);
     if (rc != SD_STORE_OK) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "sender_domains: resolve failed for workspace \"%V\": "
-                      "%s", &caller->workspace,
-                      sd_store_strerror(ngx_http_sender_domains_store()));
         res->reason = "storage_error";
-        goto fallback_named;
+        /* as throttled as the fallback lines: a bad disk is not news */
+        if (ngx_http_sender_domains_warn_due(&caller->workspace,
+                                             res->reason, &more))
+        {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "sender_domains: workspace \"%V\" cannot look up "
+                          "its senders: %s (storage_error); using the "
+                          "default sender%V",
+                          ngx_http_sender_domains_log_esc(&caller->workspace),
+                          sd_store_strerror(ngx_http_sender_domains_store()),
+                          &more);
+        }
+
+        goto use_default;
     }
 
     switch (sr.source) {
@@ -290,6 +360,11 @@ ngx_http_sender_domains_resolve(ngx_http_request_t *r,
         res->reason = caller->plan_ok ? "not_verified" : "plan_required";
         goto fallback_named;
 
+    case SD_RESOLVE_UNPROVEN:
+        /* verified in the shared SES account, not by this workspace */
+        res->reason = "ownership_unproven";
+        goto fallback_named;
+
     default:
         res->reason = "not_registered";
         goto fallback_named;
@@ -298,6 +373,8 @@ ngx_http_sender_domains_resolve(ngx_http_request_t *r,
     res->fallback = 0;
     res->reason = NULL;
     res->address = addr;
+
+    ngx_http_sender_domains_metric_resolve(sr.source - SD_RESOLVE_ADDRESS);
 
     /* the sender's own name wins; else the name the caller asked for */
     if (sr.sender_name_len) {
@@ -311,31 +388,60 @@ ngx_http_sender_domains_resolve(ngx_http_request_t *r,
 
 fallback_named:
 
-    if (ngx_http_sender_domains_warn_due(&caller->workspace, &addr,
+    if (ngx_http_sender_domains_warn_due(&caller->workspace,
                                          res->reason, &more))
     {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "sender_domains: workspace \"%V\" cannot send as "
                       "\"%V\" (%s); using the default sender%V",
-                      &caller->workspace, &addr, res->reason, &more);
+                      ngx_http_sender_domains_log_esc(&caller->workspace),
+                      &addr, res->reason, &more);
+    }
+
+    goto use_default;
+
+fallback_unavailable:
+
+    /*
+     * A condition of the whole worker, not of a workspace: one line a
+     * minute in all, naming the first workspace it hit.
+     */
+    ngx_str_null(&none);
+
+    if (ngx_http_sender_domains_warn_due(&none, res->reason, &more)) {
+        if (caller->workspace.len == 0) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "sender_domains: a send names no workspace "
+                          "(%s); using the default sender%V",
+                          res->reason, &more);
+
+        } else {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "sender_domains: workspace \"%V\" cannot look up "
+                          "its senders: the sender store is not open (%s); "
+                          "using the default sender%V",
+                          ngx_http_sender_domains_log_esc(&caller->workspace),
+                          res->reason, &more);
+        }
     }
 
     goto use_default;
 
 fallback:
 
-    ngx_str_set(&asked, "");
-
-    if (ngx_http_sender_domains_warn_due(&caller->workspace, &asked,
+    if (ngx_http_sender_domains_warn_due(&caller->workspace,
                                          res->reason, &more))
     {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "sender_domains: workspace \"%V\" asked for an "
-                      "invalid sender address; using the default "
-                      "sender%V", &caller->workspace, &more);
+                      "invalid sender %s; using the default sender%V",
+                      ngx_http_sender_domains_log_esc(&caller->workspace),
+                      sd_err_is_name(err) ? "name" : "address", &more);
     }
 
 use_default:
+
+    ngx_http_sender_domains_metric_fallback(res->reason);
 
     res->address = smcf->default_address;
 
@@ -400,7 +506,9 @@ ngx_http_sender_domains_resolve_handler(ngx_http_request_t *r,
                    "?from=reports%40acme.com.");
     }
 
-    if (ngx_http_sender_domains_resolve(r, &ctx->caller, &from, &res)
+    if (ngx_http_sender_domains_resolve(r, &ctx->caller,
+            ngx_http_sender_domains_resolve_caller(r, &ctx->caller),
+            &from, &res)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -474,30 +582,41 @@ ngx_http_sender_domains_resolve_handler(ngx_http_request_t *r,
 /*
  * $sender_domains_from: the From header for the request's ?from= argument
  * and the caller of this location, e.g. for proxy_set_header in front of a
- * mail-sending upstream.  Empty when the location names no workspace.
+ * mail-sending upstream.  Never empty: the default sender whenever the
+ * workspace's own cannot be used or looked up (no ?from= included).
  */
 
 ngx_int_t
 ngx_http_sender_domains_from_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
+    char                                  *action;
+    ngx_int_t                              rc;
     ngx_str_t                              from;
+    const char                            *unavailable;
     ngx_http_sender_domains_caller_t       caller;
     ngx_http_sender_domains_resolution_t   res;
 
-    v->not_found = 1;
+    /*
+     * The variable may be read in any phase (an earlier upstream leaves
+     * "sending to client"): the fallback line has no "while ..." of that,
+     * and the connection's action is left as it was.
+     */
+    action = r->connection->log->action;
+    r->connection->log->action = NULL;
 
-    if (ngx_http_sender_domains_store() == NULL
-        || ngx_http_sender_domains_caller_from_conf(r, &caller) != NGX_OK)
-    {
-        return NGX_OK;
-    }
+    unavailable = ngx_http_sender_domains_resolve_caller(r, &caller);
 
     if (ngx_http_sender_domains_from_arg(r, &from) != NGX_OK) {
         ngx_str_null(&from);
     }
 
-    if (ngx_http_sender_domains_resolve(r, &caller, &from, &res) != NGX_OK) {
+    rc = ngx_http_sender_domains_resolve(r, &caller, unavailable, &from,
+                                         &res);
+
+    r->connection->log->action = action;
+
+    if (rc != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the stored identity row (pure C).
  */
@@ -5,12 +6,16 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ngx_http_sender_domains_row.h"
 #include "ngx_http_sender_domains_store.h"
 #include "ngx_http_sender_domains_dns.h"
 #include "ngx_http_sender_domains_time.h"
 #include "ngx_http_sender_domains_backoff.h"
+
+
+static int64_t sd_row_time(const json_t *row, const char *key);
 
 
 static json_t *
@@ -55,6 +60,7 @@ sd_row_new(const char *id, size_t id_len, int is_domain,
     json_object_set_new(row, "dkim_inherited_from", json_null());
     json_object_set_new(row, "mail_from_domain", json_null());
     json_object_set_new(row, "origin", json_null());
+    json_object_set_new(row, "ownership", json_null());
     json_object_set_new(row, "verification_email_sent_at", json_null());
     json_object_set_new(row, "verification_link_expires_at", json_null());
     json_object_set_new(row, "verification_info",
@@ -63,6 +69,7 @@ sd_row_new(const char *id, size_t id_len, int is_domain,
     json_object_set_new(row, "created_at", sd_row_time_value(now));
     json_object_set_new(row, "last_checked_at", json_null());
     json_object_set_new(row, "next_check_at", sd_row_time_value(now));
+    json_object_set_new(row, "claim_expires_at", json_null());
     json_object_set_new(row, "last_error", json_null());
 
     if (is_domain && mail_from_label && mail_from_label_len) {
@@ -156,6 +163,50 @@ sd_row_clear_error(json_t *row)
 
 
 /*
+ * A MAIL FROM domain is always under its identity ("bounce.acme.com" for
+ * "acme.com"): its label is what PutEmailIdentityMailFromAttributes gets
+ * again once CreateEmailIdentity has re-created the identity (whose MAIL
+ * FROM went with it).  The row's MAIL FROM domain is cleared, as that is
+ * what makes the add flow configure it (SES's MAIL FROM of an identity
+ * that exists is kept instead).
+ */
+
+void
+sd_row_set_gone(json_t *row)
+{
+    size_t       mf_len, id_len;
+    const char  *mf, *id;
+
+    sd_row_set_state(row, SD_STATE_CREATING);
+    json_object_set_new(row, "verified_for_sending", json_false());
+
+    if (!sd_row_is_domain(row)) {
+        return;
+    }
+
+    mf = sd_row_str(row, "mail_from_domain");
+    id = sd_row_str(row, "identity");
+
+    if (mf != NULL && id != NULL) {
+        mf_len = strlen(mf);
+        id_len = strlen(id);
+
+        if (mf_len > id_len + 1
+            && mf[mf_len - id_len - 1] == '.'
+            && strcasecmp(mf + mf_len - id_len, id) == 0)
+        {
+            json_object_set_new(row, "_mail_from_label",
+                                json_stringn(mf, mf_len - id_len - 1));
+        }
+    }
+
+    json_object_set_new(row, "mail_from_domain", json_null());
+    json_object_set_new(row, "mail_from_status",
+                        json_string("not_configured"));
+}
+
+
+/*
  * TEMPORARY_FAILURE and NOT_STARTED show as pending: SES keeps trying
  * (see sd_ses_dkim_status_name()).  An address has no DKIM of its own:
  * its "dkim_status" follows its verification status.
@@ -210,8 +261,22 @@ sd_row_apply_ses(json_t *row, const sd_ses_identity_t *si, int64_t now)
                                 si->verification_status)));
     }
 
+    if (sd_row_str(row, "ownership") == NULL) {
+        /* a row of an older store: say what it is */
+        json_object_set_new(row, "ownership",
+                            json_string(sd_row_unproven(row) ? "unproven"
+                                                             : "proven"));
+    }
+
+    /* SES's status is the shared account's: it counts only with proof */
     json_object_set_new(row, "verified_for_sending",
-                        json_boolean(si->verified_for_sending));
+                        json_boolean(si->verified_for_sending
+                                     && !sd_row_unproven(row)));
+
+    if (si->verified_for_sending && !sd_row_unproven(row)) {
+        /* verified: the claim holds for good */
+        json_object_set_new(row, "claim_expires_at", json_null());
+    }
 
     info = json_object();
     json_object_set_new(info, "error_type",
@@ -262,6 +327,15 @@ sd_row_schedule(json_t *row, int64_t now, int64_t base, int64_t max,
                                      sd_backoff_seed(id, strlen(id)));
     }
 
+    /* an unverified claim is looked at again when it expires */
+    if (!(flags & SD_REC_VERIFIED)) {
+        int64_t  ce = sd_row_time(row, "claim_expires_at");
+
+        if (ce > 0 && next > ce) {
+            next = (ce > now) ? ce : now + 1;
+        }
+    }
+
     sd_row_set_time(row, "next_check_at", next);
 
     return next;
@@ -287,6 +361,26 @@ sd_row_dkim_flag(const char *dkim_status)
 }
 
 
+int
+sd_row_unproven(const json_t *row)
+{
+    const char  *own, *origin;
+
+    own = sd_row_str(row, "ownership");
+
+    if (own) {
+        return strcmp(own, "unproven") == 0;
+    }
+
+    /* a row of an older store: adopted means nobody proved anything */
+    origin = sd_row_str(row, "origin");
+
+    return origin && strcmp(origin, "adopted") == 0
+           && sd_row_str(row, "kind")
+           && strcmp(sd_row_str(row, "kind"), "managed") == 0;
+}
+
+
 unsigned
 sd_row_flags(const json_t *row)
 {
@@ -297,16 +391,35 @@ sd_row_flags(const json_t *row)
         flags |= SD_REC_DOMAIN;
     }
 
-    /* a row still being created never sends, whatever SES said */
+    if (sd_row_unproven(row)) {
+        flags |= SD_REC_UNPROVEN;
+    }
+
+    /*
+     * A row still being created never sends, whatever SES said; nor does
+     * one whose claim expired, nor one SES verified for someone else.
+     */
     if (json_is_true(json_object_get(row, "verified_for_sending"))
-        && !sd_row_in_state(row, SD_STATE_CREATING))
+        && !sd_row_in_state(row, SD_STATE_CREATING)
+        && !sd_row_in_state(row, SD_STATE_FAILED)
+        && !(flags & SD_REC_UNPROVEN))
     {
         flags |= SD_REC_VERIFIED;
     }
 
+    if (sd_row_in_state(row, SD_STATE_CREATING)
+        || sd_row_in_state(row, SD_STATE_MAIL_FROM))
+    {
+        flags |= SD_REC_UNFINISHED;
+    }
+
     dkim = sd_row_str(row, "dkim_status");
 
-    if (dkim && strcmp(dkim, "failed") == 0 && !(flags & SD_REC_VERIFIED)) {
+    /* an unproven row holds no claim (issue 13): released, then purged */
+    if ((dkim && strcmp(dkim, "failed") == 0 && !(flags & SD_REC_VERIFIED))
+        || sd_row_in_state(row, SD_STATE_FAILED)
+        || (flags & SD_REC_UNPROVEN))
+    {
         flags |= SD_REC_FAILED;
     }
 
@@ -323,14 +436,93 @@ sd_row_flags(const json_t *row)
 }
 
 
+static int64_t
+sd_row_time(const json_t *row, const char *key)
+{
+    int64_t      t;
+    const char  *s;
+
+    s = sd_row_str(row, key);
+
+    if (s == NULL || sd_time_parse(s, strlen(s), &t) != 0) {
+        return 0;
+    }
+
+    return t;
+}
+
+
+int
+sd_row_expire(json_t *row, int64_t now)
+{
+    int64_t  t;
+
+    if (sd_row_in_state(row, SD_STATE_FAILED)
+        || (sd_row_flags(row) & SD_REC_VERIFIED))
+    {
+        return 0;
+    }
+
+    if (json_object_get(row, "claim_expires_at") == NULL) {
+        /* a row of an older store: SES's longest limit from the add */
+        t = sd_row_time(row, "created_at");
+        t = t ? t + 72 * 3600 : 0;
+
+    } else {
+        t = sd_row_time(row, "claim_expires_at");
+    }
+
+    if (t == 0 || t > now) {
+        return 0;
+    }
+
+    sd_row_set_state(row, SD_STATE_FAILED);
+    json_object_set_new(row, "next_check_at", json_null());
+
+    sd_row_set_error(row, "claim_expired", sd_row_is_domain(row)
+        ? "This domain was not verified in time (Amazon SES looks for its "
+          "DNS records for 72 hours), so the claim expired and another "
+          "workspace may now add it. To try again, remove this sender, add "
+          "it again and publish the new records."
+        : "This address was not verified in time (its verification link "
+          "expires after 24 hours), so the claim expired and another "
+          "workspace may now add it. To try again, remove this sender and "
+          "add it again.");
+
+    return 1;
+}
+
+
+void
+sd_row_abandon(json_t *row, int64_t now, int64_t grace)
+{
+    if (!(sd_row_flags(row) & SD_REC_FAILED)) {
+        json_object_del(row, "purge_at");
+        return;
+    }
+
+    if (sd_row_time(row, "purge_at") == 0) {
+        sd_row_set_time(row, "purge_at", now + grace);
+    }
+}
+
+
 int64_t
 sd_row_next_check(const json_t *row)
 {
     int64_t      t;
     const char  *s;
 
-    /* half-added rows are finished by a person's refresh or add */
-    if (!sd_row_in_state(row, SD_STATE_READY)) {
+    /* a released claim: its next step is the purge */
+    if (sd_row_flags(row) & SD_REC_FAILED) {
+        return sd_row_time(row, "purge_at");
+    }
+
+    /* half-added rows are resumed by the refresher too (issue 13) */
+    if (!sd_row_in_state(row, SD_STATE_READY)
+        && !sd_row_in_state(row, SD_STATE_CREATING)
+        && !sd_row_in_state(row, SD_STATE_MAIL_FROM))
+    {
         return 0;
     }
 
@@ -525,6 +717,8 @@ sd_row_view_tree(sd_row_view_t *v, const json_t *row)
     sd_row_sd_str(row, "state", &v->state);
     sd_row_sd_str(row, "mail_from_domain", &v->mail_from_domain);
     sd_row_sd_str(row, "_zone", &v->zone);
+    sd_row_sd_str(row, "origin", &v->origin);
+    sd_row_sd_str(row, "ownership", &v->ownership);
 
     tokens = json_object_get(row, "_tokens");
     n = 0;
@@ -572,6 +766,12 @@ sd_row_view_note(sd_row_view_t *v, const sd_row_member_t *m, int plain)
 
     } else if (sd_row_str_is(k, "_zone")) {
         field = &v->zone;
+
+    } else if (sd_row_str_is(k, "origin")) {
+        field = &v->origin;
+
+    } else if (sd_row_str_is(k, "ownership")) {
+        field = &v->ownership;
 
     } else {
         return 0;
@@ -907,8 +1107,9 @@ sd_row_write_key(sd_jsonw_t *w, const char *key, size_t len, int *first)
 /*
  * The stored members in their stored order, less the internal ones, with
  * three replaced (or added at the end, in this order, when the row lacks
- * them): "dkim_inherited_from", "next_check_at" (null until the row is
- * ready: only ready rows are polled) and "dns_records".  Legacy rows have
+ * them): "dkim_inherited_from", "next_check_at" (null once the claim
+ * expired: nothing is polled then; half-added rows are resumed, issue 13)
+ * and "dns_records".  Legacy rows have
  * nothing to publish and are shown as stored.
  */
 
@@ -916,18 +1117,24 @@ int
 sd_row_write_view(sd_jsonw_t *w, const sd_row_view_t *v, const char *region,
     const char *inherited_from)
 {
-    int                     first, managed, ready;
-    int                     seen_inherited, seen_next, seen_dns;
+    int                     first, managed, ready, unproven;
+    int                     seen_inherited, seen_next, seen_dns, seen_own;
     size_t                  i, ilen;
     const sd_str_t         *k;
     const sd_row_member_t  *m;
 
     managed = !sd_row_str_is(&v->kind, "legacy");
-    ready = sd_row_str_is(&v->state, SD_STATE_READY);
+    ready = !sd_row_str_is(&v->state, SD_STATE_FAILED);
     ilen = inherited_from ? strlen(inherited_from) : 0;
 
+    /* adopted by an older version, nothing proven: never shown verified */
+    unproven = managed
+               && (sd_row_str_is(&v->ownership, "unproven")
+                   || (v->ownership.data == NULL
+                       && sd_row_str_is(&v->origin, "adopted")));
+
     first = 1;
-    seen_inherited = seen_next = seen_dns = 0;
+    seen_inherited = seen_next = seen_dns = seen_own = 0;
 
     sd_jsonw_lit(w, "{");
 
@@ -953,6 +1160,13 @@ sd_row_write_view(sd_jsonw_t *w, const sd_row_view_t *v, const char *region,
             sd_row_write_records(w, v, region);
             seen_dns = 1;
 
+        } else if (unproven && sd_row_str_is(k, "verified_for_sending")) {
+            sd_jsonw_lit(w, "false");
+
+        } else if (unproven && sd_row_str_is(k, "ownership")) {
+            sd_jsonw_lit(w, "\"unproven\"");
+            seen_own = 1;
+
         } else if (m->value) {
             sd_jsonw_value(w, m->value);
 
@@ -964,6 +1178,11 @@ sd_row_write_view(sd_jsonw_t *w, const sd_row_view_t *v, const char *region,
     if (managed && !seen_inherited) {
         sd_row_write_lit_key(w, "dkim_inherited_from", &first);
         sd_jsonw_str(w, inherited_from, ilen);
+    }
+
+    if (unproven && !seen_own) {
+        sd_row_write_lit_key(w, "ownership", &first);
+        sd_jsonw_lit(w, "\"unproven\"");
     }
 
     if (managed && !ready && !seen_next) {

@@ -1,8 +1,10 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the stored identity row (pure C with
  * jansson, no nginx types).
  *
- * A row is a JSON object: the public identity fields of DESIGN.md §4 plus
+ * A row is a JSON object: the public identity fields of the API
+ * (docs/api.md, docs/openapi.yaml) plus
  * internal fields whose names start with "_" (DKIM tokens, the requested
  * MAIL FROM label, the poll attempt counter).  The API and the refresher
  * both change rows only through these functions.
@@ -24,6 +26,8 @@
 #define SD_STATE_CREATING        "creating"
 #define SD_STATE_MAIL_FROM       "configuring_mail_from"
 #define SD_STATE_READY           "ready"
+/* the claim expired unverified (issue 13): kept for its workspace to see */
+#define SD_STATE_FAILED          "failed"
 
 
 json_t *sd_row_new(const char *id, size_t id_len, int is_domain,
@@ -42,6 +46,17 @@ void sd_row_set_time(json_t *row, const char *key, int64_t t);
 void sd_row_set_error(json_t *row, const char *code, const char *message);
 void sd_row_clear_error(json_t *row);
 
+/*
+ * SES no longer has the identity (deleted outside this module): back to
+ * "creating", not verified, and a domain's MAIL FROM forgotten but its
+ * label kept, so that re-creating the identity configures it again.
+ */
+void sd_row_set_gone(json_t *row);
+
+#define SD_ROW_GONE_MESSAGE                                                  \
+    "Amazon SES no longer has this identity (it was deleted outside this "   \
+    "module); the next refresh adds it again."
+
 /* copies what SES reports onto the row (statuses, tokens, MAIL FROM) */
 void sd_row_apply_ses(json_t *row, const sd_ses_identity_t *si, int64_t now);
 
@@ -55,11 +70,29 @@ unsigned sd_row_flags(const json_t *row);
 /* SD_REC_DKIM_* for a dkim_status value (0: none or unknown) */
 unsigned sd_row_dkim_flag(const char *dkim_status);
 
+/*
+ * Ownership (docs/decisions.md): "proven" (this workspace's claim created
+ * the identity in SES), "declared" (the platform's legacy list), or
+ * "unproven" (adopted from SES without proof: never counts as verified).
+ * A row stored before the field existed is unproven when it was adopted.
+ */
+int sd_row_unproven(const json_t *row);
+
+/*
+ * A claim that is not verified by claim_expires_at stops blocking other
+ * workspaces: the row becomes "failed" with the restart explanation
+ * (returns 1 when it did now).
+ */
+int sd_row_expire(json_t *row, int64_t now);
+
+/* a row whose claim is released gets purge_at = now + grace (once) */
+void sd_row_abandon(json_t *row, int64_t now, int64_t grace);
+
 /* when the refresher should look next (0: only a person restarts it) */
 int64_t sd_row_next_check(const json_t *row);
 
 /*
- * The public object (DESIGN.md 4): internal fields dropped, DNS records
+ * The public object (docs/openapi.yaml's Identity): internal fields dropped, DNS records
  * added, written as json_dumps(JSON_COMPACT) of it would be.
  *
  * A view lists a row's members in stored order and the fields the public
@@ -89,6 +122,8 @@ typedef struct {
     sd_str_t                state;
     sd_str_t                mail_from_domain;
     sd_str_t                zone;
+    sd_str_t                origin;
+    sd_str_t                ownership;
     size_t                  ntokens;
     sd_str_t                tokens[SD_SES_MAX_DKIM_TOKENS];
 } sd_row_view_t;

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: Amazon SES operations.
  *
@@ -22,10 +23,16 @@
 #include "ngx_http_sender_domains_sigv4.h"
 #include "ngx_http_sender_domains_credentials.h"
 #include "ngx_http_sender_domains_refresh.h"
+#include "ngx_http_sender_domains_metrics.h"
 
 
 static ngx_int_t ngx_http_sender_domains_ses_load_credentials(
     ngx_cycle_t *cycle, ngx_http_sender_domains_main_conf_t *smcf);
+static ngx_http_sender_domains_ses_t *ngx_http_sender_domains_ses_begin(
+    ngx_pool_t *pool, ngx_log_t *log, ngx_http_sender_domains_ses_op_e op,
+    ngx_str_t *identity, ngx_str_t *arg, ngx_uint_t background,
+    uint32_t ws_hash, ngx_uint_t follow,
+    ngx_http_sender_domains_ses_done_pt handler, void *data);
 static ngx_int_t ngx_http_sender_domains_ses_request(
     ngx_http_sender_domains_ses_t *ses, const char *method, ngx_str_t *path,
     ngx_str_t *query, ngx_str_t *body, const char *content_type);
@@ -180,6 +187,33 @@ ngx_http_sender_domains_ses_start(ngx_pool_t *pool, ngx_log_t *log,
     ngx_uint_t background, ngx_http_sender_domains_ses_done_pt handler,
     void *data)
 {
+    return ngx_http_sender_domains_ses_begin(pool, log, op, identity, arg,
+                                             background, 0, 0, handler, data);
+}
+
+
+ngx_http_sender_domains_ses_t *
+ngx_http_sender_domains_ses_start_for(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_http_sender_domains_ses_op_e op, ngx_str_t *identity, ngx_str_t *arg,
+    ngx_str_t *workspace, ngx_uint_t follow,
+    ngx_http_sender_domains_ses_done_pt handler, void *data)
+{
+    uint32_t  hash;
+
+    hash = ngx_crc32_short(workspace->data, workspace->len);
+
+    return ngx_http_sender_domains_ses_begin(pool, log, op, identity, arg, 0,
+                                             hash ? hash : 1, follow,
+                                             handler, data);
+}
+
+
+static ngx_http_sender_domains_ses_t *
+ngx_http_sender_domains_ses_begin(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_http_sender_domains_ses_op_e op, ngx_str_t *identity, ngx_str_t *arg,
+    ngx_uint_t background, uint32_t ws_hash, ngx_uint_t follow,
+    ngx_http_sender_domains_ses_done_pt handler, void *data)
+{
     char                           *text;
     u_char                         *p;
     json_t                         *j;
@@ -196,6 +230,8 @@ ngx_http_sender_domains_ses_start(ngx_pool_t *pool, ngx_log_t *log,
     ses->pool = pool;
     ses->log = log;
     ses->background = background;
+    ses->ws_hash = ws_hash;
+    ses->follow = follow;
     ses->handler = handler;
     ses->data = data;
 
@@ -559,7 +595,9 @@ ngx_http_sender_domains_ses_send(ngx_http_sender_domains_ses_t *ses)
     ngx_pool_cleanup_t                   *cln;
     ngx_http_sender_domains_main_conf_t  *smcf = ngx_http_sender_domains_smcf;
 
-    wait = ngx_http_sender_domains_rate_take(ses->background);
+    wait = ngx_http_sender_domains_rate_take_fair(ses->ws_hash, ses->follow,
+                                                  ses->background,
+                                                  &ses->queued);
 
     if (wait && ses->background) {
         return NGX_DECLINED;
@@ -588,6 +626,7 @@ ngx_http_sender_domains_ses_send(ngx_http_sender_domains_ses_t *ses)
 
         ses->waited += wait;
         ngx_add_timer(&ses->wait, wait);
+        ngx_http_sender_domains_metric_ses_waiting(1);
 
         return NGX_OK;
     }
@@ -597,6 +636,7 @@ ngx_http_sender_domains_ses_send(ngx_http_sender_domains_ses_t *ses)
                    ngx_http_sender_domains_ses_op_name(ses->op), &ses->url);
 
     /* a second VerifyEmailIdentity would be a second mail to the person */
+    ses->started = ngx_current_msec;
     ses->call = ngx_http_sender_domains_http_start(ses->pool, ses->log,
                     ses->method, &ses->url, ses->headers, &ses->req_body,
                     smcf->ses_timeout, ses->op == SD_SES_OP_VERIFY_EMAIL,
@@ -615,6 +655,8 @@ ngx_http_sender_domains_ses_wake(ngx_event_t *ev)
     ses = (ngx_http_sender_domains_ses_t *)
               ((u_char *) ev - offsetof(ngx_http_sender_domains_ses_t, wait));
 
+    ngx_http_sender_domains_metric_ses_waiting(-1);
+
     if (!ses->gave_up) {
         rc = ngx_http_sender_domains_ses_send(ses);
 
@@ -622,6 +664,8 @@ ngx_http_sender_domains_ses_wake(ngx_event_t *ev)
             return;
         }
     }
+
+    ngx_http_sender_domains_rate_leave(ses->ws_hash, &ses->queued);
 
     /* the budget stayed spent: answer as SES itself would */
     sd_ses_result_set(&ses->result, SD_SES_THROTTLED);
@@ -637,26 +681,50 @@ ngx_http_sender_domains_ses_cleanup(void *data)
 
     if (ses->wait.timer_set) {
         ngx_del_timer(&ses->wait);
+        ngx_http_sender_domains_metric_ses_waiting(-1);
     }
+
+    ngx_http_sender_domains_rate_leave(ses->ws_hash, &ses->queued);
 }
 
 
-/* one line per failed call: the operation, the identity, SES's own words */
+/*
+ * One line per failed call: the operation, the identity, SES's own words
+ * (and curl's, when the connection failed).  At warn only for a call a
+ * person is waiting for: an add or refresh that SES refused is worth a
+ * line each.  A background call's failure is at info: during an outage the
+ * refresher says so once per incident at warn, not once per row.  Nor is
+ * an answer the flow expects a warning: AlreadyExists (adopt) and NotFound
+ * (gone, or a delete of what is not there), which the callers log.
+ */
 
 static void
 ngx_http_sender_domains_ses_log_failure(ngx_http_sender_domains_ses_t *ses)
 {
+    ngx_uint_t                            level;
     ngx_http_sender_domains_http_call_t  *call = ses->call;
 
-    ngx_log_error(NGX_LOG_WARN, ses->log, 0,
+    if (ses->background
+        || ses->result.status == SD_SES_ALREADY_EXISTS
+        || ses->result.status == SD_SES_NOT_FOUND)
+    {
+        level = NGX_LOG_INFO;
+
+    } else {
+        level = NGX_LOG_WARN;
+    }
+
+    ngx_log_error(level, ses->log, 0,
                   "sender_domains: SES %s \"%V\" failed: %s "
-                  "(HTTP %l, %s) %s, request id \"%s\"",
+                  "(HTTP %l, %s) %s%s%s, request id \"%s\"",
                   ngx_http_sender_domains_ses_op_name(ses->op),
                   &ses->identity, sd_ses_status_name(ses->result.status),
                   call ? (long) call->status : 0L,
                   ses->result.error_type[0] ? ses->result.error_type
                                             : "no error type",
                   ses->result.message,
+                  call && call->curl_error[0] ? " " : "",
+                  call ? (char *) call->curl_error : "",
                   call ? (char *) call->request_id : "");
 }
 
@@ -705,6 +773,10 @@ ngx_http_sender_domains_ses_done(ngx_http_sender_domains_http_call_t *call)
                                    !ses->handler_parses, &ses->result);
         }
     }
+
+    ngx_http_sender_domains_metric_ses(ses->op, call->outcome,
+        ses->result.status == SD_SES_THROTTLED, call->status,
+        ngx_current_msec - ses->started);
 
     if (ses->result.status != SD_SES_OK) {
         ngx_http_sender_domains_ses_log_failure(ses);

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: Amazon SES operations over the
  * non-blocking HTTP client, signed with SigV4.
@@ -14,7 +15,7 @@
 
 
 /* the tag on identities this module creates; its value names the claim */
-#define NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG  "sender-domains:claim"
+#define NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG  SD_SES_CLAIM_TAG
 
 
 typedef enum {
@@ -50,8 +51,13 @@ struct ngx_http_sender_domains_ses_s {
     ngx_str_t                               req_body;
     ngx_event_t                             wait;
     ngx_msec_t                              waited;
+    ngx_msec_t                              started;    /* sent */
     ngx_uint_t                              background;
     ngx_uint_t                              gave_up;
+    /* the fair turn of a person's call (refresh.h) */
+    uint32_t                                ws_hash;
+    ngx_uint_t                              follow;
+    ngx_uint_t                              queued;
     /* the handler parses a 2xx answer itself (and says MALFORMED) */
     ngx_uint_t                              handler_parses;
     ngx_http_sender_domains_ses_done_pt     handler;
@@ -74,6 +80,17 @@ ngx_http_sender_domains_ses_t *ngx_http_sender_domains_ses_start(
     ngx_pool_t *pool, ngx_log_t *log, ngx_http_sender_domains_ses_op_e op,
     ngx_str_t *identity, ngx_str_t *arg, ngx_uint_t background,
     ngx_http_sender_domains_ses_done_pt handler, void *data);
+
+/*
+ * The same for a person's call made for a workspace: it waits for the
+ * call budget in that workspace's fair turn.  "follow": the request was
+ * served an SES call already (a later step of an add goes on in turn).
+ */
+ngx_http_sender_domains_ses_t *ngx_http_sender_domains_ses_start_for(
+    ngx_pool_t *pool, ngx_log_t *log, ngx_http_sender_domains_ses_op_e op,
+    ngx_str_t *identity, ngx_str_t *arg, ngx_str_t *workspace,
+    ngx_uint_t follow, ngx_http_sender_domains_ses_done_pt handler,
+    void *data);
 
 /*
  * For a handler that parses the answer itself (handler_parses): its parse

@@ -1,10 +1,15 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Custom Sender Domains for nginx: SES response parsing (pure core).
  *
- * Sources for the wire facts: shared/reference/ses-wire.md (the SESv2
- * model, botocore's parsers, Smithy's rest-json1 error rules, SESv1
- * error codes, and what live AWS was seen to send).
+ * Sources for the wire facts: the official SESv2 service model (botocore's
+ * data/sesv2/2019-09-27/service-2.json: field names, enums, paths and
+ * statuses), botocore's response parsers, Smithy's aws-restjson1 error
+ * rules (the error type is the X-Amzn-ErrorType header, else the body's
+ * "code", "Code" or "__type", cut at ':' and after '#'), the SESv1 Query
+ * error codes, and what live AWS was seen to send (the samples in
+ * t/unit/test_sesparse.c).
  */
 
 
@@ -67,6 +72,7 @@ static int sd_ses_parse_tokens(const json_t *tokens,
     sd_ses_identity_t *ident);
 static int sd_ses_parse_mail_from(const json_t *mf,
     sd_ses_identity_t *ident);
+static int sd_ses_parse_tags(const json_t *tags, sd_ses_identity_t *ident);
 static int sd_ses_parse_verif_info(const json_t *vi,
     sd_ses_identity_t *ident);
 static int sd_ses_field_str(const json_t *obj, const char *key,
@@ -1259,7 +1265,8 @@ sd_ses_parse_identity(const char *body, size_t len, sd_ses_identity_t *ident)
 
     if ((dkim != NULL && sd_ses_parse_dkim(dkim, ident) != 0)
         || (mf != NULL && sd_ses_parse_mail_from(mf, ident) != 0)
-        || (vi != NULL && sd_ses_parse_verif_info(vi, ident) != 0))
+        || (vi != NULL && sd_ses_parse_verif_info(vi, ident) != 0)
+        || sd_ses_parse_tags(json_object_get(root, "Tags"), ident) != 0)
     {
         goto done;
     }
@@ -1458,6 +1465,54 @@ sd_ses_parse_verif_info(const json_t *vi, sd_ses_identity_t *ident)
 }
 
 
+/*
+ * Tags: a list of {"Key": string, "Value": string} (SESv2's Tag shape,
+ * both members required).  Only the claim tag is read; SES refuses two
+ * tags with one key, so the first is the one.  A list of another shape is
+ * a malformed answer, as any other field of the wrong type.
+ */
+static int
+sd_ses_parse_tags(const json_t *tags, sd_ses_identity_t *ident)
+{
+    size_t        i, klen, vlen;
+    json_t       *tag;
+    const char   *k, *v;
+
+    if (tags == NULL || json_is_null(tags)) {
+        return 0;
+    }
+
+    if (!json_is_array(tags)) {
+        sd_ses_malformed(ident, "Tags");
+    }
+
+    json_array_foreach(tags, i, tag) {
+
+        if (!json_is_object(tag)
+            || sd_ses_field_str(tag, "Key", &k, &klen) != 0
+            || sd_ses_field_str(tag, "Value", &v, &vlen) != 0
+            || k == NULL || v == NULL)
+        {
+            sd_ses_malformed(ident, "Tags");
+        }
+
+        if (ident->claim[0] != '\0'
+            || klen != sizeof(SD_SES_CLAIM_TAG) - 1
+            || memcmp(k, SD_SES_CLAIM_TAG, klen) != 0
+            || vlen == 0 || vlen > SD_SES_CLAIM_LEN
+            || sd_ses_has_ctl(v, vlen))
+        {
+            continue;
+        }
+
+        memcpy(ident->claim, v, vlen);
+        ident->claim[vlen] = '\0';
+    }
+
+    return 0;
+}
+
+
 /* ListEmailIdentities */
 
 sd_ses_status_e
@@ -1586,7 +1641,7 @@ sd_ses_list_item(const json_t *item, sd_ses_list_item_t *out)
 /* names */
 
 /*
- * DESIGN.md section 4 has three DKIM states.  SES documents
+ * The API shows three DKIM states: pending, verified, failed.  SES documents
  * TEMPORARY_FAILURE as "a temporary issue is preventing Amazon SES from
  * determining the DKIM authentication status" (DkimStatus, SESv2 API
  * reference): no verdict yet, and SES goes on checking, while FAILED
@@ -1731,7 +1786,8 @@ sd_ses_status_retryable(sd_ses_status_e status)
 
 
 /*
- * DESIGN.md section 4: SES unavailable (503), too slow (504), or SES
+ * The API's answers to an SES failure (docs/api.md): SES unavailable
+ * (503), too slow (504), or SES
  * said no (502, its message included).  ALREADY_EXISTS and NOT_FOUND
  * are normally handled by the caller (adopt, re-create); if one reaches
  * the client it is SES saying no.  A concurrent modification is

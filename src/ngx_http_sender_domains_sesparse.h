@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Custom Sender Domains for nginx: SES response parsing (pure core).
@@ -24,6 +25,13 @@
 #define SD_SES_DOMAIN_LEN         253    /* longest domain name accepted */
 #define SD_SES_ORIGIN_LEN         40
 #define SD_SES_VERIF_ERROR_LEN    40
+#define SD_SES_CLAIM_LEN          64     /* longest claim tag value kept */
+
+/*
+ * The tag CreateEmailIdentity sets: its value names the claim (row) that
+ * created the identity, so that an answer lost in transit is recognised.
+ */
+#define SD_SES_CLAIM_TAG          "sender-domains:claim"
 
 
 typedef enum {
@@ -111,6 +119,13 @@ typedef struct {
         int64_t             last_success;     /* epoch seconds, 0: never */
     } verification_info;
 
+    /*
+     * Tags: the value of the SD_SES_CLAIM_TAG tag, "" when there is none
+     * (or one longer than SD_SES_CLAIM_LEN or with control characters,
+     * which no claim of this module is).  Other tags are ignored.
+     */
+    char                    claim[SD_SES_CLAIM_LEN + 1];
+
     /* on SD_SES_MALFORMED: the offending field, for the error log */
     const char             *malformed_field;
 } sd_ses_identity_t;
@@ -163,7 +178,7 @@ sd_ses_status_e sd_ses_parse_identity(const char *body, size_t len,
 sd_ses_status_e sd_ses_parse_list(const char *body, size_t len,
     sd_ses_list_cb_pt cb, void *ctx, char *next_token, size_t bufsz);
 
-/* the product's statuses (DESIGN.md section 4) */
+/* the statuses the API shows (docs/api.md): "pending", "verified", ... */
 const char *sd_ses_dkim_status_name(sd_ses_vstatus_e status);
 const char *sd_ses_mail_from_status_name(sd_ses_vstatus_e status);
 

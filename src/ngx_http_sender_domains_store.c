@@ -1,8 +1,8 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the LMDB store (pure C, see store.h).
  *
- * Rules that keep the store safe with many worker processes
- * (../shared/reference/nginx-module-notes.md §4):
+ * Rules that keep the store safe with many worker processes:
  *   - one environment per process, opened after fork, MDB_NOTLS because one
  *     thread interleaves many requests;
  *   - write transactions are tiny and never span an SES call;
@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <lmdb.h>
 
 #include "ngx_http_sender_domains_store.h"
+#include "ngx_http_sender_domains_time.h"
 
 
 #define SD_REC_VERSION      2       /* 1 was a development format */
@@ -26,6 +28,9 @@
 
 #define SD_CLAIM_ACTIVE     'a'
 #define SD_CLAIM_FAILED     'f'
+#define SD_CLAIM_LEGACY     'l'     /* a legacy sender the platform declared */
+
+#define SD_STORE_CLAIM_MAX  (72 * 3600) /* SES's DNS search: issue 13 */
 
 
 struct sd_store_s {
@@ -37,6 +42,22 @@ struct sd_store_s {
     MDB_dbi                 meta;
     MDB_txn                *rtxn;       /* a reset read txn, kept for reuse */
     int                     last_rc;
+
+    /* the write transaction's changes to the tally, told on commit */
+    sd_store_tally_t        delta;
+    sd_store_tally_pt       tally;
+    void                   *tally_ctx;
+
+    /* status-change events, queued in the same transaction */
+    MDB_dbi                 events;
+    sd_store_events_pt      ev_build;
+    void                   *ev_ctx;
+    uint32_t                ev_targets[SD_EVENT_TARGETS_MAX];
+    size_t                  ev_ntargets;
+    size_t                  ev_limit;
+    MDB_txn                *ev_txn;
+    int                     ev_rc;
+    uint64_t                ev_seq;
 };
 
 
@@ -57,6 +78,14 @@ static int sd_store_copy(const sd_record_t *src, sd_store_alloc_pt alloc,
     void *ctx, sd_record_t *dst);
 static int sd_store_claim_owner(const MDB_val *v, const char *ws,
     size_t ws_len, const char *id, size_t id_len);
+static int sd_store_json_has(const char *json, size_t len,
+    const char *needle);
+static int sd_store_rec_unproven(const sd_record_t *rec);
+static int sd_store_claim_blocks(sd_store_t *st, MDB_txn *txn,
+    const MDB_val *v, const char *ws, size_t ws_len);
+static int sd_store_release_claim(sd_store_t *st, MDB_txn *txn,
+    const char *ws, size_t ws_len, const char *id, size_t id_len,
+    const MDB_val *ck, int failed);
 static int sd_store_check_tree(sd_store_t *st, MDB_txn *txn, const char *ws,
     size_t ws_len, const char *id, size_t id_len, const char *tk,
     size_t tk_len);
@@ -65,6 +94,10 @@ static int sd_store_claim_value(char *out, const char *ws, size_t ws_len,
 static int sd_store_format(MDB_txn *txn, MDB_dbi meta, unsigned *format);
 static int sd_store_format_set(MDB_txn *txn, MDB_dbi meta, char *err,
     size_t err_size);
+static void sd_store_tally_note(sd_store_t *st, int legacy, int had,
+    unsigned old, const sd_record_t *rec);
+static int sd_store_events_note(sd_store_t *st, MDB_txn *txn,
+    const MDB_val *key, const sd_record_t *old, const sd_record_t *rec);
 
 
 #define SD_STORE_FORMAT_KEY  "format"
@@ -131,6 +164,10 @@ sd_store_open(const char *path, size_t map_size, sd_store_t **store,
 
     if (rc == 0) {
         rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta);
+    }
+
+    if (rc == 0) {
+        rc = mdb_dbi_open(txn, "events", MDB_CREATE, &st->events);
     }
 
     if (rc == 0) {
@@ -375,6 +412,10 @@ sd_store_begin(sd_store_t *st, unsigned flags, MDB_txn **txn)
 
     rc = MDB_PANIC;  /* always set below; clang cannot tell */
 
+    if (!(flags & MDB_RDONLY)) {
+        memset(&st->delta, 0, sizeof(sd_store_tally_t));
+    }
+
     for (tries = 0; tries < 3; tries++) {
         rc = mdb_txn_begin(st->env, NULL, flags, txn);
 
@@ -448,7 +489,18 @@ sd_store_read_end(sd_store_t *st, MDB_txn *txn)
 static int
 sd_store_commit(sd_store_t *st, MDB_txn *txn, int redoable)
 {
-    int  rc;
+    int               rc;
+    size_t            k, s;
+    sd_store_tally_t  undo;
+
+    /*
+     * The tally is told while this process still holds the write lock,
+     * so a count taken by another process under the lock never misses
+     * or doubles it; a failed commit takes it back.
+     */
+    if (st->tally) {
+        st->tally(st->tally_ctx, &st->delta);
+    }
 
     if (redoable) {
         (void) mdb_env_set_flags(st->env, MDB_NOMETASYNC, 1);
@@ -459,6 +511,20 @@ sd_store_commit(sd_store_t *st, MDB_txn *txn, int redoable)
     if (redoable) {
         (void) mdb_env_set_flags(st->env, MDB_NOMETASYNC, 0);
     }
+
+    if (rc != 0 && st->tally) {
+        for (k = 0; k < SD_TALLY_KINDS; k++) {
+            for (s = 0; s < SD_TALLY_STATES; s++) {
+                undo.n[k][s] = -st->delta.n[k][s];
+            }
+        }
+
+        undo.lost = -st->delta.lost;
+        undo.events_dropped = -st->delta.events_dropped;
+        st->tally(st->tally_ctx, &undo);
+    }
+
+    memset(&st->delta, 0, sizeof(sd_store_tally_t));
 
     return rc;
 }
@@ -619,16 +685,24 @@ static int
 sd_store_put_identity(sd_store_t *st, MDB_txn *txn, MDB_val *key,
     const sd_record_t *rec)
 {
-    int          rc;
+    int          rc, had;
     int64_t      old;
     MDB_val      v;
     sd_record_t  cur;
 
     old = 0;
+    had = 0;
 
     if (mdb_get(txn, st->identities, key, &v) == 0) {
         sd_store_decode(&v, &cur);
         old = cur.next_check;
+        had = 1;
+    }
+
+    /* before any other write: cur points into the map */
+    rc = sd_store_events_note(st, txn, key, had ? &cur : NULL, rec);
+    if (rc != 0) {
+        return rc;
     }
 
     rc = sd_store_reschedule(st, txn, key, old, rec->next_check);
@@ -636,7 +710,14 @@ sd_store_put_identity(sd_store_t *st, MDB_txn *txn, MDB_val *key,
         return rc;
     }
 
-    return sd_store_put_record(txn, st->identities, key, rec);
+    rc = sd_store_put_record(txn, st->identities, key, rec);
+    if (rc != 0) {
+        return rc;
+    }
+
+    sd_store_tally_note(st, 0, had, had ? cur.flags : 0, rec);
+
+    return 0;
 }
 
 
@@ -942,15 +1023,56 @@ sd_store_each_all(sd_store_t *st,
 
 static int
 sd_store_claim_value(char *out, const char *ws, size_t ws_len,
-    const char *id, size_t id_len, int failed)
+    const char *id, size_t id_len, int state)
 {
     size_t  n;
 
     n = sd_store_key(ws, ws_len, id, id_len, out);
     out[n++] = '\0';
-    out[n++] = failed ? SD_CLAIM_FAILED : SD_CLAIM_ACTIVE;
+    out[n++] = (state == 1) ? SD_CLAIM_FAILED
+               : (state == SD_CLAIM_LEGACY) ? SD_CLAIM_LEGACY
+               : SD_CLAIM_ACTIVE;
 
     return (int) n;
+}
+
+
+/*
+ * The claim_expires_at of a row's text (0: none).  The key cannot occur
+ * inside a string value: json_dumps() escapes the quote before ":".
+ */
+
+static int64_t
+sd_store_json_time(const char *json, size_t len, const char *key)
+{
+    int64_t      t;
+    size_t       klen;
+    const char  *p, *end, *q;
+
+    klen = strlen(key);
+    end = json + len;
+
+    for (p = json; p + klen + 4 < end; p++) {
+        p = memchr(p, '"', end - p);
+        if (p == NULL || p + klen + 4 >= end) {
+            return 0;
+        }
+
+        if (memcmp(p + 1, key, klen) == 0 && p[klen + 1] == '"'
+            && p[klen + 2] == ':' && p[klen + 3] == '"')
+        {
+            p += klen + 4;
+            q = memchr(p, '"', end - p);
+
+            if (q == NULL || sd_time_parse(p, q - p, &t) != 0) {
+                return 0;
+            }
+
+            return t;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -972,17 +1094,102 @@ sd_store_claim_owner(const MDB_val *v, const char *ws, size_t ws_len,
 
 
 static int
-sd_store_claim_blocks(const MDB_val *v, const char *ws, size_t ws_len)
+sd_store_claim_blocks(sd_store_t *st, MDB_txn *txn, const MDB_val *v,
+    const char *ws, size_t ws_len)
 {
-    const char  *p = v->mv_data;
+    int64_t       t;
+    MDB_val       k, rv;
+    sd_record_t   rec;
+    const char   *p = v->mv_data;
 
     if (v->mv_size < 2 || p[v->mv_size - 1] == SD_CLAIM_FAILED) {
         /* SES gave up on it: nobody can squat what they cannot verify */
         return 0;
     }
 
-    return !(v->mv_size > ws_len && memcmp(p, ws, ws_len) == 0
-             && p[ws_len] == '\0');
+    if (v->mv_size > ws_len && memcmp(p, ws, ws_len) == 0
+        && p[ws_len] == '\0')
+    {
+        return 0;       /* this workspace's own */
+    }
+
+    if (p[v->mv_size - 1] == SD_CLAIM_LEGACY) {
+        return 1;
+    }
+
+    /*
+     * A claim that is not verified stops blocking once its time is up
+     * (SES's own limits, issue 13), even before the refresher marks the
+     * row failed.
+     */
+    k.mv_data = (void *) p;
+    k.mv_size = v->mv_size - 2;
+
+    if (mdb_get(txn, st->identities, &k, &rv) != 0) {
+        return 1;
+    }
+
+    sd_store_decode(&rv, &rec);
+
+    /* adopted without proof (an older version's row): holds nothing */
+    if (sd_store_rec_unproven(&rec)) {
+        return 0;
+    }
+
+    if (rec.flags & SD_REC_VERIFIED) {
+        return 1;
+    }
+
+    if (rec.flags & SD_REC_FAILED) {
+        return 0;
+    }
+
+    t = sd_store_json_time(rec.json, rec.json_len, "claim_expires_at");
+
+    if (t == 0
+        && !sd_store_json_has(rec.json, rec.json_len, "\"claim_expires_at\":"))
+    {
+        /* a row of an older store: SES's longest limit from the add */
+        t = sd_store_json_time(rec.json, rec.json_len, "created_at");
+        t = t ? t + SD_STORE_CLAIM_MAX : 0;
+    }
+
+    return !(t > 0 && t <= (int64_t) time(NULL));
+}
+
+
+/*
+ * Lets go of this row's claim: a legacy sender of the same workspace
+ * keeps holding the name, otherwise the claim goes (failed: kept, marked
+ * failed, so a row that comes back can take it again).
+ */
+
+static int
+sd_store_release_claim(sd_store_t *st, MDB_txn *txn, const char *ws,
+    size_t ws_len, const char *id, size_t id_len, const MDB_val *ck,
+    int failed)
+{
+    int      n;
+    char     kbuf[SD_STORE_MAX_KEY + 1], cv[SD_STORE_MAX_KEY + 3];
+    MDB_val  k, v, cval;
+
+    k.mv_data = kbuf;
+    k.mv_size = sd_store_key(ws, ws_len, id, id_len, kbuf);
+
+    if (mdb_get(txn, st->legacy, &k, &v) == 0) {
+        n = sd_store_claim_value(cv, ws, ws_len, id, id_len, SD_CLAIM_LEGACY);
+
+    } else if (failed) {
+        n = sd_store_claim_value(cv, ws, ws_len, id, id_len, 1);
+
+    } else {
+        return mdb_del(txn, st->claims, (MDB_val *) ck, NULL);
+    }
+
+    cval.mv_data = cv;
+    cval.mv_size = n;
+
+    return mdb_put(txn, st->claims, (MDB_val *) ck, &cval, 0);
 }
 
 
@@ -1016,7 +1223,7 @@ sd_store_check_tree(sd_store_t *st, MDB_txn *txn, const char *ws,
         k.mv_size = i + 1;
 
         rc = mdb_get(txn, st->claims, &k, &v);
-        if (rc == 0 && sd_store_claim_blocks(&v, ws, ws_len)) {
+        if (rc == 0 && sd_store_claim_blocks(st, txn, &v, ws, ws_len)) {
             return SD_STORE_CONFLICT;
         }
 
@@ -1047,7 +1254,7 @@ sd_store_check_tree(sd_store_t *st, MDB_txn *txn, const char *ws,
             break;
         }
 
-        if (sd_store_claim_blocks(&v, ws, ws_len)) {
+        if (sd_store_claim_blocks(st, txn, &v, ws, ws_len)) {
             mdb_cursor_close(cur);
             return SD_STORE_CONFLICT;
         }
@@ -1065,10 +1272,90 @@ sd_store_rc_e
 sd_store_claim(sd_store_t *st, const char *ws, size_t ws_len, const char *id,
     size_t id_len, const sd_record_t *rec)
 {
+    return sd_store_claim_max(st, ws, ws_len, id, id_len, rec, 0);
+}
+
+
+/*
+ * Counts the keys "<ws>\0..." of one database with a cursor, stopping at
+ * "max" (0: all): the cost is one B-tree descent and then one step per
+ * row, bounded by the limit (docs/performance.md has the figures).
+ */
+
+static int
+sd_store_count_range(MDB_txn *txn, MDB_dbi dbi, const char *ws,
+    size_t ws_len, size_t max, size_t *n)
+{
+    int          rc;
+    char         kbuf[SD_WORKSPACE_MAX + 2];
+    MDB_val      k, v;
+    MDB_cursor  *cur;
+
+    *n = 0;
+
+    if (ws_len > SD_WORKSPACE_MAX) {
+        return 0;
+    }
+
+    rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    memcpy(kbuf, ws, ws_len);
+    kbuf[ws_len] = '\0';
+    k.mv_data = kbuf;
+    k.mv_size = ws_len + 1;
+
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+
+    while (rc == 0) {
+        if (k.mv_size < ws_len + 1 || memcmp(k.mv_data, kbuf, ws_len + 1) != 0)
+        {
+            break;
+        }
+
+        if (++*n == max) {
+            break;
+        }
+
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+
+    mdb_cursor_close(cur);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+
+sd_store_rc_e
+sd_store_count_ws(sd_store_t *st, const char *ws, size_t ws_len, size_t max,
+    size_t *n)
+{
+    int       rc;
+    MDB_txn  *txn;
+
+    rc = sd_store_read_begin(st, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = sd_store_count_range(txn, st->identities, ws, ws_len, max, n);
+
+    sd_store_read_end(st, txn);
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_claim_max(sd_store_t *st, const char *ws, size_t ws_len,
+    const char *id, size_t id_len, const sd_record_t *rec, size_t max)
+{
     int       rc, n;
     char      kbuf[SD_STORE_MAX_KEY + 1], tk[SD_STORE_MAX_KEY + 1];
     char      cv[SD_STORE_MAX_KEY + 3];
-    size_t    tk_len;
+    size_t    tk_len, count;
     MDB_txn  *txn;
     MDB_val   k, v, ck, cval;
 
@@ -1101,8 +1388,8 @@ sd_store_claim(sd_store_t *st, const char *ws, size_t ws_len, const char *id,
 
     /* the same tree key already held by this workspace (another case) */
     rc = mdb_get(txn, st->claims, &ck, &cval);
-    if (rc == 0 && !sd_store_claim_blocks(&cval, ws, ws_len)
-        && cval.mv_size >= 1
+    if (rc == 0 && !sd_store_claim_blocks(st, txn, &cval, ws, ws_len)
+        && cval.mv_size > ws_len && memcmp(cval.mv_data, ws, ws_len) == 0
         && ((char *) cval.mv_data)[cval.mv_size - 1] == SD_CLAIM_ACTIVE)
     {
         mdb_txn_abort(txn);
@@ -1113,6 +1400,16 @@ sd_store_claim(sd_store_t *st, const char *ws, size_t ws_len, const char *id,
     if (rc == SD_STORE_CONFLICT) {
         mdb_txn_abort(txn);
         return SD_STORE_CONFLICT;
+    }
+
+    if (rc == 0 && max) {
+        /* in the write transaction: no other add can slip in between */
+        rc = sd_store_count_range(txn, st->identities, ws, ws_len, max,
+                                  &count);
+        if (rc == 0 && count >= max) {
+            mdb_txn_abort(txn);
+            return SD_STORE_LIMIT;
+        }
     }
 
     if (rc == 0) {
@@ -1127,7 +1424,7 @@ sd_store_claim(sd_store_t *st, const char *ws, size_t ws_len, const char *id,
     }
 
     if (rc == 0) {
-        rc = mdb_txn_commit(txn);
+        rc = sd_store_commit(st, txn, 0);
 
     } else {
         mdb_txn_abort(txn);
@@ -1167,7 +1464,7 @@ sd_store_put_claimed(sd_store_t *st, MDB_txn *txn, const char *ws,
             return sd_store_put_identity(st, txn, k, rec);
         }
 
-        if (sd_store_claim_blocks(&cval, ws, ws_len)) {
+        if (sd_store_claim_blocks(st, txn, &cval, ws, ws_len)) {
             return SD_STORE_CONFLICT;
         }
     }
@@ -1176,14 +1473,21 @@ sd_store_put_claimed(sd_store_t *st, MDB_txn *txn, const char *ws,
         return rc;
     }
 
-    if (!failed) {
-        rc = sd_store_check_tree(st, txn, ws, ws_len, id, id_len, tk, tk_len);
+    if (failed) {
+        rc = sd_store_release_claim(st, txn, ws, ws_len, id, id_len, &ck, 1);
         if (rc != 0) {
             return rc;
         }
+
+        return sd_store_put_identity(st, txn, k, rec);
     }
 
-    n = sd_store_claim_value(cv, ws, ws_len, id, id_len, failed);
+    rc = sd_store_check_tree(st, txn, ws, ws_len, id, id_len, tk, tk_len);
+    if (rc != 0) {
+        return rc;
+    }
+
+    n = sd_store_claim_value(cv, ws, ws_len, id, id_len, 0);
     cval.mv_data = cv;
     cval.mv_size = n;
 
@@ -1334,7 +1638,7 @@ sd_store_modify(sd_store_t *st, const char *ws, size_t ws_len,
     rc = sd_store_modify_row(st, txn, &ch, modify, done);
 
     if (rc == 0 && !ch.skipped) {
-        rc = mdb_txn_commit(txn);
+        rc = sd_store_commit(st, txn, 0);
 
     } else {
         mdb_txn_abort(txn);
@@ -1470,7 +1774,12 @@ sd_store_delete(sd_store_t *st, const char *ws, size_t ws_len,
         sd_record_t  cur;
 
         sd_store_decode(&cval, &cur);
-        rc = sd_store_reschedule(st, txn, &k, cur.next_check, 0);
+        sd_store_tally_note(st, 0, 1, cur.flags, NULL);
+        rc = sd_store_events_note(st, txn, &k, &cur, NULL);
+
+        if (rc == 0) {
+            rc = sd_store_reschedule(st, txn, &k, cur.next_check, 0);
+        }
     }
 
     if (rc == 0) {
@@ -1482,14 +1791,16 @@ sd_store_delete(sd_store_t *st, const char *ws, size_t ws_len,
         ck.mv_size = tk_len;
 
         if (mdb_get(txn, st->claims, &ck, &cval) == 0
-            && sd_store_claim_owner(&cval, ws, ws_len, id, id_len))
+            && sd_store_claim_owner(&cval, ws, ws_len, id, id_len)
+            && ((char *) cval.mv_data)[cval.mv_size - 1] != SD_CLAIM_LEGACY)
         {
-            rc = mdb_del(txn, st->claims, &ck, NULL);
+            rc = sd_store_release_claim(st, txn, ws, ws_len, id, id_len,
+                                        &ck, 0);
         }
     }
 
     if (rc == 0) {
-        rc = mdb_txn_commit(txn);
+        rc = sd_store_commit(st, txn, 0);
 
     } else {
         mdb_txn_abort(txn);
@@ -1502,13 +1813,14 @@ sd_store_delete(sd_store_t *st, const char *ws, size_t ws_len,
 sd_store_rc_e
 sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
     size_t n, const char **ids, const size_t *id_lens,
-    const sd_record_t *recs)
+    const sd_record_t *recs, int *conflict)
 {
-    int          rc;
-    char         kbuf[SD_STORE_MAX_KEY + 1];
-    size_t       i;
+    int          rc, conflicts;
+    char         kbuf[SD_STORE_MAX_KEY + 1], tk[SD_STORE_MAX_KEY + 1];
+    char         cv[SD_STORE_MAX_KEY + 3];
+    size_t       i, tk_len;
     MDB_txn     *txn;
-    MDB_val      k, v;
+    MDB_val      k, v, ck, cval;
     MDB_cursor  *cur;
 
     if (ws_len + 1 > SD_STORE_MAX_KEY) {
@@ -1526,7 +1838,38 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
         return sd_store_map(st, rc);
     }
 
-    /* drop the workspace's old list, then write the new one: one txn */
+    /* every entry against the other workspaces' claims, first */
+
+    conflicts = 0;
+
+    for (i = 0; i < n; i++) {
+        tk_len = sd_store_tree_key(ids[i], id_lens[i], tk, sizeof(tk));
+        if (tk_len == 0) {
+            mdb_txn_abort(txn);
+            return SD_STORE_ERROR;
+        }
+
+        rc = sd_store_check_tree(st, txn, ws, ws_len, ids[i], id_lens[i],
+                                 tk, tk_len);
+        if (rc == SD_STORE_CONFLICT) {
+            conflicts++;
+
+            if (conflict) {
+                conflict[i] = 1;
+            }
+
+        } else if (rc != 0) {
+            mdb_txn_abort(txn);
+            return sd_store_map(st, rc);
+        }
+    }
+
+    if (conflicts) {
+        mdb_txn_abort(txn);
+        return SD_STORE_CONFLICT;
+    }
+
+    /* drop the workspace's old list and its claims, then write the new */
 
     rc = mdb_cursor_open(txn, st->legacy, &cur);
     if (rc != 0) {
@@ -1545,6 +1888,30 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
             || ((char *) k.mv_data)[ws_len] != '\0')
         {
             break;
+        }
+
+        if (v.mv_size > 1) {
+            sd_store_tally_note(st, 1, 1, ((unsigned char *) v.mv_data)[1],
+                                NULL);
+        }
+
+        /* its claim, if a legacy one (a migrated row keeps its own) */
+        tk_len = sd_store_tree_key((char *) k.mv_data + ws_len + 1,
+                                   k.mv_size - ws_len - 1, tk, sizeof(tk));
+        ck.mv_data = tk;
+        ck.mv_size = tk_len;
+
+        if (tk_len
+            && mdb_get(txn, st->claims, &ck, &cval) == 0
+            && sd_store_claim_owner(&cval, ws, ws_len,
+                                    (char *) k.mv_data + ws_len + 1,
+                                    k.mv_size - ws_len - 1)
+            && ((char *) cval.mv_data)[cval.mv_size - 1] == SD_CLAIM_LEGACY)
+        {
+            rc = mdb_del(txn, st->claims, &ck, NULL);
+            if (rc != 0) {
+                break;
+            }
         }
 
         rc = mdb_cursor_del(cur, 0);
@@ -1568,10 +1935,40 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
         k.mv_data = kbuf;
         k.mv_size = sd_store_key(ws, ws_len, ids[i], id_lens[i], kbuf);
         rc = sd_store_put_record(txn, st->legacy, &k, &recs[i]);
+
+        if (rc != 0) {
+            break;
+        }
+
+        sd_store_tally_note(st, 1, 0, 0, &recs[i]);
+
+        /* the claim: kept if this workspace's managed row holds it */
+        tk_len = sd_store_tree_key(ids[i], id_lens[i], tk, sizeof(tk));
+        ck.mv_data = tk;
+        ck.mv_size = tk_len;
+
+        rc = mdb_get(txn, st->claims, &ck, &cval);
+
+        if (rc == 0 && cval.mv_size > ws_len
+            && memcmp(cval.mv_data, ws, ws_len) == 0
+            && ((char *) cval.mv_data)[ws_len] == '\0'
+            && ((char *) cval.mv_data)[cval.mv_size - 1] == SD_CLAIM_ACTIVE)
+        {
+            continue;
+        }
+
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+            break;
+        }
+
+        cval.mv_data = cv;
+        cval.mv_size = sd_store_claim_value(cv, ws, ws_len, ids[i],
+                                            id_lens[i], SD_CLAIM_LEGACY);
+        rc = mdb_put(txn, st->claims, &ck, &cval, 0);
     }
 
     if (rc == 0) {
-        rc = mdb_txn_commit(txn);
+        rc = sd_store_commit(st, txn, 0);
 
     } else {
         mdb_txn_abort(txn);
@@ -1808,6 +2205,51 @@ sd_store_resolve_name(sd_resolve_t *res, const sd_record_t *rec)
 }
 
 
+static int
+sd_store_json_has(const char *json, size_t len, const char *needle)
+{
+    size_t       n;
+    const char  *p, *end;
+
+    n = strlen(needle);
+    end = json + len;
+
+    for (p = json; (size_t) (end - p) >= n; p++) {
+        p = memchr(p, needle[0], end - p);
+        if (p == NULL || (size_t) (end - p) < n) {
+            return 0;
+        }
+
+        if (memcmp(p, needle, n) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Verified for this workspace: SES's status, and a proof of ownership.
+ * A row an older module adopted has the verified flag in its header but
+ * "origin":"adopted" and no "ownership" in its text: it never counts.
+ */
+
+static int
+sd_store_rec_unproven(const sd_record_t *rec)
+{
+    if (rec->flags & SD_REC_UNPROVEN) {
+        return 1;
+    }
+
+    return (rec->flags & SD_REC_VERIFIED)
+           && sd_store_json_has(rec->json, rec->json_len,
+                                "\"origin\":\"adopted\"")
+           && !sd_store_json_has(rec->json, rec->json_len,
+                                 "\"ownership\":\"");
+}
+
+
 /*
  * One read transaction, no allocation: a verified address of the
  * workspace, then a verified domain of it covering the address (its own
@@ -1819,7 +2261,7 @@ sd_store_rc_e
 sd_store_resolve(sd_store_t *st, const char *ws, size_t ws_len,
     const char *addr, size_t addr_len, int managed_allowed, sd_resolve_t *res)
 {
-    int           rc, registered;
+    int           rc, registered, unproven;
     char          kbuf[SD_STORE_MAX_KEY + 1];
     size_t        klen;
     MDB_txn      *txn;
@@ -1845,6 +2287,7 @@ sd_store_resolve(sd_store_t *st, const char *ws, size_t ws_len,
     }
 
     registered = 0;
+    unproven = 0;
     k.mv_data = kbuf;
     k.mv_size = sd_store_key(ws, ws_len, addr, addr_len, kbuf);
 
@@ -1853,7 +2296,10 @@ sd_store_resolve(sd_store_t *st, const char *ws, size_t ws_len,
         registered = 1;
         sd_store_decode(&v, &rec);
 
-        if (managed_allowed && (rec.flags & SD_REC_VERIFIED)) {
+        if (sd_store_rec_unproven(&rec)) {
+            unproven = 1;
+
+        } else if (managed_allowed && (rec.flags & SD_REC_VERIFIED)) {
             res->source = SD_RESOLVE_ADDRESS;
             sd_store_resolve_name(res, &rec);
             goto done;
@@ -1880,7 +2326,12 @@ sd_store_resolve(sd_store_t *st, const char *ws, size_t ws_len,
             if (rec.flags & SD_REC_DOMAIN) {
                 registered = 1;
 
-                if (managed_allowed && (rec.flags & SD_REC_VERIFIED)) {
+                if (sd_store_rec_unproven(&rec)) {
+                    unproven = 1;
+
+                } else if (managed_allowed
+                           && (rec.flags & SD_REC_VERIFIED))
+                {
                     res->source = SD_RESOLVE_DOMAIN;
                     sd_store_resolve_name(res, &rec);
                     goto done;
@@ -1901,7 +2352,10 @@ sd_store_resolve(sd_store_t *st, const char *ws, size_t ws_len,
         goto done;
     }
 
-    if (registered) {
+    if (unproven) {
+        res->source = SD_RESOLVE_UNPROVEN;
+
+    } else if (registered) {
         res->source = SD_RESOLVE_UNVERIFIED;
     }
 
@@ -1909,4 +2363,600 @@ done:
 
     sd_store_read_end(st, txn);
     return SD_STORE_OK;
+}
+
+
+/* ---- the tally: identities by kind and state ---------------------------- */
+
+
+static void
+sd_store_tally_slot(int legacy, unsigned flags, size_t *kind, size_t *state)
+{
+    *kind = legacy ? SD_TALLY_LEGACY
+                   : (flags & SD_REC_DOMAIN) ? SD_TALLY_DOMAIN
+                                             : SD_TALLY_EMAIL;
+
+    *state = (flags & SD_REC_FAILED) ? SD_TALLY_FAILED
+             : (flags & SD_REC_VERIFIED) ? SD_TALLY_VERIFIED
+                                         : SD_TALLY_PENDING;
+}
+
+
+static void
+sd_store_tally_note(sd_store_t *st, int legacy, int had, unsigned old,
+    const sd_record_t *rec)
+{
+    size_t  k, s;
+
+    if (had) {
+        sd_store_tally_slot(legacy, old, &k, &s);
+        st->delta.n[k][s]--;
+    }
+
+    if (rec) {
+        sd_store_tally_slot(legacy, rec->flags, &k, &s);
+        st->delta.n[k][s]++;
+
+        if (had && (old & SD_REC_VERIFIED) && !(rec->flags & SD_REC_VERIFIED))
+        {
+            st->delta.lost++;
+        }
+    }
+}
+
+
+void
+sd_store_set_tally(sd_store_t *st, sd_store_tally_pt tally, void *ctx)
+{
+    st->tally = tally;
+    st->tally_ctx = ctx;
+}
+
+
+static int
+sd_store_tally_db(MDB_txn *txn, MDB_dbi dbi, int legacy, sd_store_tally_t *t)
+{
+    int          rc;
+    size_t       k, s;
+    MDB_val      key, v;
+    MDB_cursor  *cur;
+
+    rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    rc = mdb_cursor_get(cur, &key, &v, MDB_FIRST);
+
+    while (rc == 0) {
+        if (v.mv_size > 1) {
+            sd_store_tally_slot(legacy, ((unsigned char *) v.mv_data)[1],
+                                &k, &s);
+            t->n[k][s]++;
+        }
+
+        rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT);
+    }
+
+    mdb_cursor_close(cur);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+
+sd_store_rc_e
+sd_store_tally_count(sd_store_t *st, sd_store_tally_pt set, void *ctx)
+{
+    int               rc;
+    MDB_txn          *txn;
+    sd_store_tally_t  t;
+
+    memset(&t, 0, sizeof(sd_store_tally_t));
+
+    /* the write lock: no other process commits (and tells) meanwhile */
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = sd_store_tally_db(txn, st->identities, 0, &t);
+
+    if (rc == 0) {
+        rc = sd_store_tally_db(txn, st->legacy, 1, &t);
+    }
+
+    if (rc == 0) {
+        set(ctx, &t);
+    }
+
+    mdb_txn_abort(txn);
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_usage(sd_store_t *st, sd_store_usage_t *u)
+{
+    int          rc;
+    MDB_stat     stat;
+    MDB_envinfo  info;
+
+    rc = mdb_env_info(st->env, &info);
+    if (rc == 0) {
+        rc = mdb_env_stat(st->env, &stat);
+    }
+
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    u->map_size = info.me_mapsize;
+    u->page_size = stat.ms_psize;
+    u->pages_used = info.me_last_pgno + 1;
+
+    return SD_STORE_OK;
+}
+
+
+sd_store_rc_e
+sd_store_due_stats(sd_store_t *st, int64_t now, size_t max, size_t *due,
+    int64_t *oldest)
+{
+    int          rc;
+    size_t       n;
+    MDB_txn     *txn;
+    MDB_val      k, v;
+    MDB_cursor  *cur;
+
+    *due = 0;
+    *oldest = 0;
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = mdb_cursor_open(txn, st->due, &cur);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return sd_store_map(st, rc);
+    }
+
+    n = 0;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+
+    /* keys start with the due time, big-endian: oldest first */
+    while (rc == 0 && n < max && k.mv_size >= 8) {
+        int64_t  t = 0;
+        size_t   i;
+
+        for (i = 0; i < 8; i++) {
+            t = (t << 8) | ((unsigned char *) k.mv_data)[i];
+        }
+
+        if (t > now) {
+            break;
+        }
+
+        if (n == 0) {
+            *oldest = t;
+        }
+
+        n++;
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+
+    *due = n;
+
+    return SD_STORE_OK;
+}
+
+
+/* ---- status-change events ---------------------------------------------- */
+
+/*
+ * The queue: key BE32 target, BE64 event number; value LE64 next attempt,
+ * LE64 created, LE32 attempts, then the body.  Each target's events sort
+ * in the order they were made.  The event counter is meta "event_seq".
+ */
+
+#define SD_EV_HEADER       20
+#define SD_EV_SEQ_KEY      "event_seq"
+
+
+static void
+sd_store_put_be(unsigned char *p, uint64_t v, int n)
+{
+    int  i;
+
+    for (i = n - 1; i >= 0; i--) {
+        p[i] = (unsigned char) (v & 0xff);
+        v >>= 8;
+    }
+}
+
+
+static uint64_t
+sd_store_get_be(const unsigned char *p, int n)
+{
+    int       i;
+    uint64_t  v = 0;
+
+    for (i = 0; i < n; i++) {
+        v = (v << 8) | p[i];
+    }
+
+    return v;
+}
+
+
+void
+sd_store_set_events(sd_store_t *st, sd_store_events_pt build, void *ctx,
+    const uint32_t *targets, size_t ntargets, size_t limit)
+{
+    if (ntargets > SD_EVENT_TARGETS_MAX) {
+        ntargets = SD_EVENT_TARGETS_MAX;
+    }
+
+    st->ev_build = ntargets ? build : NULL;
+    st->ev_ctx = ctx;
+    memcpy(st->ev_targets, targets, ntargets * sizeof(uint32_t));
+    st->ev_ntargets = ntargets;
+    st->ev_limit = limit ? limit : 1;
+}
+
+
+
+
+/* one event, for every target, in the open write transaction */
+
+static void
+sd_store_event_emit(void *q, uint64_t seq, int64_t now, const char *body,
+    size_t len)
+{
+    int             rc;
+    size_t          i;
+    MDB_val         k, v;
+    unsigned char   kb[12];
+    sd_store_t     *st = q;
+
+    if (st->ev_rc != 0) {
+        return;
+    }
+
+    for (i = 0; i < st->ev_ntargets; i++) {
+        sd_store_put_be(kb, st->ev_targets[i], 4);
+        sd_store_put_be(kb + 4, seq, 8);
+        k.mv_data = kb;
+        k.mv_size = sizeof(kb);
+        v.mv_data = NULL;
+        v.mv_size = SD_EV_HEADER + len;
+
+        rc = mdb_put(st->ev_txn, st->events, &k, &v, MDB_RESERVE);
+        if (rc != 0) {
+            st->ev_rc = rc;
+            return;
+        }
+
+        sd_store_put_le64(v.mv_data, (uint64_t) now);
+        sd_store_put_le64((unsigned char *) v.mv_data + 8, (uint64_t) now);
+        memset((unsigned char *) v.mv_data + 16, 0, 4);
+        memcpy((unsigned char *) v.mv_data + SD_EV_HEADER, body, len);
+    }
+}
+
+
+static uint64_t
+sd_store_event_seq(void *q)
+{
+    sd_store_t  *st = q;
+
+    return ++st->ev_seq;
+}
+
+
+/* the queue over its limit: the oldest events of each target go first */
+
+static int
+sd_store_events_trim(sd_store_t *st, MDB_txn *txn)
+{
+    int          rc;
+    size_t       over;
+    MDB_stat     stat;
+    MDB_val      k, v;
+    MDB_cursor  *cur;
+
+    rc = mdb_stat(txn, st->events, &stat);
+    if (rc != 0 || stat.ms_entries <= st->ev_limit) {
+        return rc;
+    }
+
+    over = stat.ms_entries - st->ev_limit;
+
+    rc = mdb_cursor_open(txn, st->events, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    /* the lowest event numbers across the targets: oldest first */
+    while (over > 0) {
+        uint64_t  best = UINT64_MAX;
+        size_t    i;
+        unsigned char  kb[12], bestk[12];
+
+        for (i = 0; i < st->ev_ntargets; i++) {
+            sd_store_put_be(kb, st->ev_targets[i], 4);
+            memset(kb + 4, 0, 8);
+            k.mv_data = kb;
+            k.mv_size = sizeof(kb);
+
+            if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0
+                && k.mv_size == 12
+                && sd_store_get_be(k.mv_data, 4) == st->ev_targets[i]
+                && sd_store_get_be((unsigned char *) k.mv_data + 4, 8) < best)
+            {
+                best = sd_store_get_be((unsigned char *) k.mv_data + 4, 8);
+                memcpy(bestk, k.mv_data, 12);
+            }
+        }
+
+        if (best == UINT64_MAX) {
+            /* only targets no longer configured: the first key */
+            if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) != 0) {
+                break;
+            }
+
+        } else {
+            k.mv_data = bestk;
+            k.mv_size = 12;
+
+            if (mdb_cursor_get(cur, &k, &v, MDB_SET) != 0) {
+                break;
+            }
+        }
+
+        rc = mdb_cursor_del(cur, 0);
+        if (rc != 0) {
+            break;
+        }
+
+        st->delta.events_dropped++;
+        over--;
+    }
+
+    mdb_cursor_close(cur);
+
+    return rc;
+}
+
+
+static int
+sd_store_events_note(sd_store_t *st, MDB_txn *txn, const MDB_val *key,
+    const sd_record_t *old, const sd_record_t *rec)
+{
+    int                   rc;
+    size_t                ws_len;
+    MDB_val               k, v;
+    const char           *p;
+    sd_store_event_src_t  src;
+
+    if (st->ev_build == NULL) {
+        return 0;
+    }
+
+    p = memchr(key->mv_data, '\0', key->mv_size);
+    if (p == NULL) {
+        return 0;
+    }
+
+    ws_len = (size_t) (p - (const char *) key->mv_data);
+
+    k.mv_data = SD_EV_SEQ_KEY;
+    k.mv_size = sizeof(SD_EV_SEQ_KEY) - 1;
+
+    rc = mdb_get(txn, st->meta, &k, &v);
+    if (rc == 0 && v.mv_size == 8) {
+        st->ev_seq = sd_store_get_le64(v.mv_data);
+
+    } else if (rc == MDB_NOTFOUND) {
+        st->ev_seq = 0;
+
+    } else {
+        return rc ? rc : MDB_CORRUPTED;
+    }
+
+    src.ws = key->mv_data;
+    src.ws_len = ws_len;
+    src.id = p + 1;
+    src.id_len = key->mv_size - ws_len - 1;
+    src.old = old;
+    src.rec = rec;
+
+    st->ev_txn = txn;
+    st->ev_rc = 0;
+
+    st->ev_build(st->ev_ctx, &src, sd_store_event_seq, sd_store_event_emit,
+                 st);
+
+    if (st->ev_rc != 0) {
+        return st->ev_rc;
+    }
+
+    {
+        unsigned char  sb[8];
+
+        sd_store_put_le64(sb, st->ev_seq);
+        v.mv_data = sb;
+        v.mv_size = 8;
+
+        rc = mdb_put(txn, st->meta, &k, &v, 0);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+
+    return sd_store_events_trim(st, txn);
+}
+
+
+sd_store_rc_e
+sd_store_event_head(sd_store_t *st, uint32_t target, sd_store_alloc_pt alloc,
+    void *alloc_ctx, sd_store_event_t *ev)
+{
+    int             rc;
+    MDB_txn        *txn;
+    MDB_val         k, v;
+    MDB_cursor     *cur;
+    unsigned char   kb[12];
+    const unsigned char  *p;
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = mdb_cursor_open(txn, st->events, &cur);
+    if (rc != 0) {
+        mdb_txn_abort(txn);
+        return sd_store_map(st, rc);
+    }
+
+    sd_store_put_be(kb, target, 4);
+    memset(kb + 4, 0, 8);
+    k.mv_data = kb;
+    k.mv_size = sizeof(kb);
+
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+
+    if (rc == 0
+        && (k.mv_size != 12 || sd_store_get_be(k.mv_data, 4) != target
+            || v.mv_size < SD_EV_HEADER))
+    {
+        rc = MDB_NOTFOUND;
+    }
+
+    if (rc == 0) {
+        p = v.mv_data;
+        ev->seq = sd_store_get_be((unsigned char *) k.mv_data + 4, 8);
+        ev->next_attempt = (int64_t) sd_store_get_le64(p);
+        ev->created = (int64_t) sd_store_get_le64(p + 8);
+        ev->attempts = (unsigned) (p[16] | (p[17] << 8) | (p[18] << 16)
+                                   | ((unsigned) p[19] << 24));
+        ev->body_len = v.mv_size - SD_EV_HEADER;
+        ev->body = alloc(alloc_ctx, ev->body_len + 1);
+
+        if (ev->body == NULL) {
+            rc = ENOMEM;
+
+        } else {
+            memcpy(ev->body, p + SD_EV_HEADER, ev->body_len);
+            ev->body[ev->body_len] = '\0';
+        }
+    }
+
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+
+    if (rc == MDB_NOTFOUND) {
+        return SD_STORE_NOT_FOUND;
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_event_done(sd_store_t *st, uint32_t target, uint64_t seq,
+    int remove, int64_t next_attempt)
+{
+    int             rc;
+    MDB_txn        *txn;
+    MDB_val         k, v;
+    unsigned char   kb[12], *p;
+    unsigned        attempts;
+
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    sd_store_put_be(kb, target, 4);
+    sd_store_put_be(kb + 4, seq, 8);
+    k.mv_data = kb;
+    k.mv_size = sizeof(kb);
+
+    if (remove) {
+        rc = mdb_del(txn, st->events, &k, NULL);
+
+    } else {
+        rc = mdb_get(txn, st->events, &k, &v);
+
+        if (rc == 0 && v.mv_size < SD_EV_HEADER) {
+            rc = MDB_CORRUPTED;
+        }
+
+        if (rc == 0) {
+            p = malloc(v.mv_size);
+
+            if (p == NULL) {
+                rc = ENOMEM;
+
+            } else {
+                memcpy(p, v.mv_data, v.mv_size);
+                attempts = (unsigned) (p[16] | (p[17] << 8) | (p[18] << 16)
+                                       | ((unsigned) p[19] << 24)) + 1;
+                sd_store_put_le64(p, (uint64_t) next_attempt);
+                p[16] = attempts & 0xff;
+                p[17] = (attempts >> 8) & 0xff;
+                p[18] = (attempts >> 16) & 0xff;
+                p[19] = (attempts >> 24) & 0xff;
+
+                v.mv_data = p;
+                rc = mdb_put(txn, st->events, &k, &v, 0);
+                free(p);
+            }
+        }
+    }
+
+    if (rc == 0) {
+        rc = sd_store_commit(st, txn, 0);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    if (rc == MDB_NOTFOUND) {
+        return SD_STORE_NOT_FOUND;
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_events_count(sd_store_t *st, size_t *n)
+{
+    int       rc;
+    MDB_txn  *txn;
+    MDB_stat  stat;
+
+    *n = 0;
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = mdb_stat(txn, st->events, &stat);
+    if (rc == 0) {
+        *n = stat.ms_entries;
+    }
+
+    mdb_txn_abort(txn);
+
+    return sd_store_map(st, rc);
 }

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Custom Sender Domains for nginx: the store.
  *
@@ -47,6 +48,10 @@
 #define SD_REC_DKIM_VERIFIED    0x10
 #define SD_REC_DKIM_FAILED      0x18
 #define SD_REC_MAIL_FROM_PENDING  0x20
+/* adopted from SES without proof of ownership: never verified (issue 13) */
+#define SD_REC_UNPROVEN         0x40
+/* the add flow stopped half-way: the refresher resumes it */
+#define SD_REC_UNFINISHED       0x80
 
 
 typedef enum {
@@ -55,7 +60,8 @@ typedef enum {
     SD_STORE_EXISTS,            /* same workspace already has it */
     SD_STORE_CONFLICT,          /* another workspace owns the tree */
     SD_STORE_FULL,              /* the LMDB map is full */
-    SD_STORE_ERROR
+    SD_STORE_ERROR,
+    SD_STORE_LIMIT              /* the workspace holds its maximum of rows */
 } sd_store_rc_e;
 
 
@@ -109,6 +115,19 @@ sd_store_rc_e sd_store_each_all(sd_store_t *store,
 
 sd_store_rc_e sd_store_claim(sd_store_t *store, const char *ws, size_t ws_len,
     const char *id, size_t id_len, const sd_record_t *rec);
+/*
+ * sd_store_claim() that first counts the workspace's rows in the same
+ * write transaction (LMDB has one writer across all workers, so two adds
+ * at once cannot both take the last place): SD_STORE_LIMIT when it holds
+ * "max" rows already; max 0 is no limit.  A row the workspace has already
+ * (SD_STORE_EXISTS) is not counted again.
+ */
+sd_store_rc_e sd_store_claim_max(sd_store_t *store, const char *ws,
+    size_t ws_len, const char *id, size_t id_len, const sd_record_t *rec,
+    size_t max);
+/* how many rows one workspace holds, counting no further than "max" */
+sd_store_rc_e sd_store_count_ws(sd_store_t *store, const char *ws,
+    size_t ws_len, size_t max, size_t *n);
 sd_store_rc_e sd_store_update(sd_store_t *store, const char *ws,
     size_t ws_len, const char *id, size_t id_len, const sd_record_t *rec);
 /*
@@ -163,9 +182,14 @@ int sd_store_claimed_by_other(sd_store_t *store, const char *ws,
 sd_store_rc_e sd_store_delete(sd_store_t *store, const char *ws,
     size_t ws_len, const char *id, size_t id_len);
 
+/*
+ * Legacy senders hold claims like any other row: an address under another
+ * workspace's claim is SD_STORE_CONFLICT, with conflict[i] set for each
+ * such entry (conflict may be NULL), and nothing is written.
+ */
 sd_store_rc_e sd_store_legacy_replace(sd_store_t *store, const char *ws,
     size_t ws_len, size_t n, const char **ids, const size_t *id_lens,
-    const sd_record_t *recs);
+    const sd_record_t *recs, int *conflict);
 sd_store_rc_e sd_store_legacy_get(sd_store_t *store, const char *ws,
     size_t ws_len, const char *id, size_t id_len, sd_store_alloc_pt alloc,
     void *alloc_ctx, sd_record_t *rec);
@@ -202,7 +226,8 @@ typedef enum {
     SD_RESOLVE_ADDRESS,
     SD_RESOLVE_DOMAIN,
     SD_RESOLVE_LEGACY,
-    SD_RESOLVE_UNVERIFIED       /* registered here, not verified */
+    SD_RESOLVE_UNVERIFIED,      /* registered here, not verified */
+    SD_RESOLVE_UNPROVEN         /* verified in SES, ownership unproven */
 } sd_resolve_source_e;
 
 
@@ -216,6 +241,92 @@ typedef struct {
 sd_store_rc_e sd_store_resolve(sd_store_t *store, const char *ws,
     size_t ws_len, const char *addr, size_t addr_len, int managed_allowed,
     sd_resolve_t *res);
+
+
+/*
+ * The tally: identity rows by kind and state (from the header's flags),
+ * for the metrics.  Each write transaction's changes are told to "tally"
+ * just before it commits, while the process holds LMDB's write lock (and
+ * taken back, negated, if the commit fails); sd_store_tally_count()
+ * counts everything under the same lock and hands the totals to "set".
+ * "lost" counts rows that were verified for sending and no longer are.
+ */
+enum { SD_TALLY_DOMAIN = 0, SD_TALLY_EMAIL, SD_TALLY_LEGACY, SD_TALLY_KINDS };
+enum { SD_TALLY_PENDING = 0, SD_TALLY_VERIFIED, SD_TALLY_FAILED,
+       SD_TALLY_STATES };
+
+typedef struct {
+    int64_t                 n[SD_TALLY_KINDS][SD_TALLY_STATES];
+    int64_t                 lost;
+    int64_t                 events_dropped;     /* the event queue was full */
+} sd_store_tally_t;
+
+typedef void (*sd_store_tally_pt)(void *ctx, const sd_store_tally_t *t);
+
+void sd_store_set_tally(sd_store_t *store, sd_store_tally_pt tally,
+    void *ctx);
+sd_store_rc_e sd_store_tally_count(sd_store_t *store, sd_store_tally_pt set,
+    void *ctx);
+
+/* the map's size and how much of it is used */
+typedef struct {
+    size_t                  map_size;
+    size_t                  page_size;
+    size_t                  pages_used;
+} sd_store_usage_t;
+
+sd_store_rc_e sd_store_usage(sd_store_t *store, sd_store_usage_t *u);
+
+/* how many rows are due now (at most "max" looked at), the oldest's time */
+sd_store_rc_e sd_store_due_stats(sd_store_t *store, int64_t now, size_t max,
+    size_t *due, int64_t *oldest);
+
+
+/*
+ * Status-change events (webhooks), queued in the "events" database in the
+ * same write transaction as the change that caused them.  Every write of
+ * an identity row calls "build" with the row before (NULL: added) and
+ * after (NULL: removed); it may make events, each numbered with seq() and
+ * queued with emit() for every target (a configured webhook URL, by a
+ * hash of it).  The queue holds at most "limit" events: past it the
+ * oldest are dropped, counted in the tally's events_dropped.
+ */
+#define SD_EVENT_TARGETS_MAX    16
+
+typedef struct {
+    const char             *ws;
+    size_t                  ws_len;
+    const char             *id;
+    size_t                  id_len;
+    const sd_record_t      *old;
+    const sd_record_t      *rec;
+} sd_store_event_src_t;
+
+typedef void (*sd_store_events_pt)(void *ctx, const sd_store_event_src_t *src,
+    uint64_t (*seq)(void *q),
+    void (*emit)(void *q, uint64_t seq, int64_t now, const char *body,
+                 size_t len),
+    void *q);
+
+void sd_store_set_events(sd_store_t *store, sd_store_events_pt build,
+    void *ctx, const uint32_t *targets, size_t ntargets, size_t limit);
+
+typedef struct {
+    uint64_t                seq;
+    int64_t                 created;
+    int64_t                 next_attempt;
+    unsigned                attempts;
+    char                   *body;
+    size_t                  body_len;
+} sd_store_event_t;
+
+/* a target's oldest event (SD_STORE_NOT_FOUND: none) */
+sd_store_rc_e sd_store_event_head(sd_store_t *store, uint32_t target,
+    sd_store_alloc_pt alloc, void *alloc_ctx, sd_store_event_t *ev);
+/* delivered (remove) or to be tried again at next_attempt */
+sd_store_rc_e sd_store_event_done(sd_store_t *store, uint32_t target,
+    uint64_t seq, int remove, int64_t next_attempt);
+sd_store_rc_e sd_store_events_count(sd_store_t *store, size_t *n);
 
 
 /* helpers shared with tests */

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Self-test of the test runner (t/lib/Test/Nginx/Socket.pm) against plain
 # nginx, without our module.
 #
@@ -117,12 +118,22 @@ sub run_nested {
     # the settings the outer run received or set.
     local %ENV = %ENV;
     delete @ENV{grep { /^TEST_NGINX_/ && !/^TEST_NGINX_BINARY$/ } keys %ENV};
-    $ENV{TEST_NGINX_PORT} = free_port();
-    $ENV{TEST_NGINX_SERVROOT} = $servroot;
+    my $cd = '';
+    if ($t->{randomize}) {
+        # the runner picks the port and makes t/servroot_<port> in the
+        # current directory: run it in the temporary one
+        $ENV{TEST_NGINX_RANDOMIZE} = 1;
+        mkdir "$dir/t";
+        $servroot = "$dir/t";
+        $cd = "cd '$dir' && ";
+    } else {
+        $ENV{TEST_NGINX_PORT} = free_port();
+        $ENV{TEST_NGINX_SERVROOT} = $servroot;
+    }
 
     my $lib = runner_lib();
     my $t0 = Time::HiRes::time();
-    my $output = `timeout 120 $^X -I$lib $file 2>&1`;   # never hang
+    my $output = `${cd}timeout 120 $^X -I$lib $file 2>&1`;   # never hang
     my $exit = $? >> 8;
     my $secs = Time::HiRes::time() - $t0;
 
@@ -179,6 +190,107 @@ _EOT_
                 or diag($out);
             ok($exit != 0 && $secs < 30,
                "bad directive: exits non-zero quickly ($exit, ${secs}s)");
+        },
+    };
+
+    # With TEST_NGINX_RANDOMIZE, a port that another process takes after
+    # the runner chose it moves the block to another port; the file does not
+    # bail out.  The child file occupies its chosen port from a process of
+    # its own before run_tests().
+    push @t, {
+        name => 'port taken', in_tree_only => 1, randomize => 1, count => 5,
+        source => <<'_EOT_',
+use Test::Nginx::Socket;
+use IO::Socket::INET ();
+use POSIX ();
+plan tests => 4;
+my $taken = $ENV{TEST_NGINX_SERVER_PORT};
+my $s = IO::Socket::INET->new(LocalAddr => '0.0.0.0', LocalPort => $taken,
+                              ReuseAddr => 1, Listen => 5)
+    or die "cannot take port $taken: $!";
+my $holder = fork;
+die "fork: $!" unless defined $holder;
+if ($holder == 0) { sleep 60; POSIX::_exit(0) }
+close $s;
+print "# taken: $taken by pid $holder\n";
+END { local $?; if ($holder) { kill 'TERM', $holder; waitpid $holder, 0 } }
+no_shuffle();
+run_tests();
+__DATA__
+
+=== TEST 1: served on another port
+--- config
+    location = /p { return 200 "$arg_p:$server_port"; }
+--- request
+GET /p?p=$TEST_NGINX_SERVER_PORT
+--- response_body_like: ^(\d+):\1$
+
+=== TEST 2: the next block keeps the new port
+--- config
+    location = /p { return 200 "$arg_p:$server_port"; }
+--- request
+GET /p?p=$TEST_NGINX_SERVER_PORT
+--- response_body_like: ^(\d+):\1$
+_EOT_
+        check => sub {
+            my ($out, $exit) = @_;
+            my ($taken) = $out =~ /^# taken: (\d+)/m;
+            my ($from, $to) = $out =~ /port (\d+) is in use by another process; using port (\d+)/;
+            ok($taken && $from && $from == $taken && $to != $taken,
+               "port taken: the runner moved off the taken port")
+                or diag($out);
+            unlike($out, qr/Bail out|^not ok/m,
+                   "port taken: no bail out, every block passes")
+                or diag($out);
+            is(scalar(() = $out =~ /using port/g), 1,
+               "port taken: moved once, the next block stays there");
+            is($exit, 0, "port taken: the file passes");
+        },
+    };
+
+    # The same when the port is lost between the runner's check and nginx's
+    # bind(): the check is made to see the port free, so nginx itself fails
+    # with "Address already in use", and the block is started again on
+    # another port.
+    push @t, {
+        name => 'port lost at bind', in_tree_only => 1, randomize => 1, count => 4,
+        source => <<'_EOT_',
+use Test::Nginx::Socket;
+use IO::Socket::INET ();
+use POSIX ();
+plan tests => 2;
+my $taken = $ENV{TEST_NGINX_SERVER_PORT};
+my $s = IO::Socket::INET->new(LocalAddr => '0.0.0.0', LocalPort => $taken,
+                              ReuseAddr => 1, Listen => 5)
+    or die "cannot take port $taken: $!";
+my $holder = fork;
+die "fork: $!" unless defined $holder;
+if ($holder == 0) { sleep 60; POSIX::_exit(0) }
+close $s;
+print "# taken: $taken by pid $holder\n";
+END { local $?; if ($holder) { kill 'TERM', $holder; waitpid $holder, 0 } }
+{ no warnings 'redefine'; *Test::Nginx::Socket::_wait_port_free = sub { 1 }; }
+run_tests();
+__DATA__
+
+=== TEST 1: started again on another port
+--- config
+    location = /p { return 200 "$arg_p:$server_port"; }
+--- request
+GET /p?p=$TEST_NGINX_SERVER_PORT
+--- response_body_like: ^(\d+):\1$
+_EOT_
+        check => sub {
+            my ($out, $exit) = @_;
+            my ($taken) = $out =~ /^# taken: (\d+)/m;
+            my ($from, $to) = $out =~ /port (\d+) was taken while nginx started; using port (\d+)/;
+            ok($taken && $from && $from == $taken && $to != $taken,
+               "port lost at bind: nginx was started again on another port")
+                or diag($out);
+            unlike($out, qr/Bail out|^not ok/m,
+                   "port lost at bind: no bail out, the block passes")
+                or diag($out);
+            is($exit, 0, "port lost at bind: the file passes");
         },
     };
 

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # The module loads into Debian's nginx, and `nginx -t` refuses every bad
 # directive with a message that names it.
 
@@ -253,3 +254,13 @@ X-Plan: professional
 --- must_die
 --- error_log eval
 qr{sender_domains_db: "[^"]*newer\.mdb" is of format 2, newer than this module's 1: it was written by a newer version of the module; run that version, or restore a backup made for this one}
+
+
+
+=== TEST 20: a default sender's name meets the rules of workspaces' names (no bidi override)
+--- http_config
+    sender_domains_db $TEST_NGINX_SERVER_ROOT/logs/s.mdb;
+    sender_domains_default_from "Reports ‮moc.evil <reports@platform.example>";
+--- must_die
+--- error_log
+sender_domains_default_from: invalid sender

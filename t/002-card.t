@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # The card (GET /), caller context, plan gating and JSON errors.
 
 use lib 't/lib';

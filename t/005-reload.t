@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Reloads that fail leave the running nginx serving: the master lives on,
 # its workers keep answering, and a later good configuration loads.  What
 # can fail (the store's path) fails at "nginx -t" and at a reload, never

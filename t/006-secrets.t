@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Secrets are read the way nginx reads ssl_certificate_key: by the master
 # while it parses the configuration.  A credentials file only root may read
 # works with workers running as "nobody", "nginx -t" refuses a file it

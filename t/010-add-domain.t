@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Adding a domain: DNS records, verification through the simulator,
 # MAIL FROM (custom, default, existing kept), adoption, validation.
 
@@ -91,7 +92,7 @@ Content-Type: application/json
 
 
 
-=== TEST 5: a domain SES already has is adopted, and its MAIL FROM kept
+=== TEST 5: a domain SES already has, not created for this workspace: refused, its MAIL FROM untouched (issue 13)
 --- request eval
 [
 "POST /sim/seed
@@ -106,21 +107,23 @@ X-Role: admin
 X-Plan: professional
 Content-Type: application/json
 --- error_code eval
-[200, 201, 200]
+[200, 409, 200]
 --- response_body_like eval
 [
 qr/old\.example/,
-qr/"dkim_status":"verified","mail_from_status":"(verified|pending)","verified_for_sending":true,.*"mail_from_domain":"mx\.old\.example","origin":"adopted"/,
+qr/"code":"registered_outside"/,
 qr/^(?!.*PutEmailIdentityMailFromAttributes).*CreateEmailIdentity.*GetEmailIdentity/s,
 ]
 
 
 
-=== TEST 6: an adopted domain without a MAIL FROM gets the requested one
+=== TEST 6: an identity this claim created, its answer lost: taken as created, and it gets the requested MAIL FROM
 --- request eval
 [
-"POST /sim/seed
-{\"identity\":\"bare.example\",\"verified\":false}",
+"POST /sim/faults
+{\"kind\":\"500\",\"match\":\"CreateEmailIdentity\",\"after\":true}",
+"POST /api/
+{\"identity\":\"bare.example\"}",
 "POST /api/
 {\"identity\":\"bare.example\"}",
 ]
@@ -130,11 +133,12 @@ X-Role: admin
 X-Plan: professional
 Content-Type: application/json
 --- error_code eval
-[200, 201]
+[200, 503, 201]
 --- response_body_like eval
 [
-qr/bare\.example/,
-qr/"mail_from_domain":"pmail\.bare\.example","origin":"adopted"/,
+qr/./,
+qr/"code":"ses_unavailable"/,
+qr/"mail_from_domain":"pmail\.bare\.example","origin":"created","ownership":"proven"/,
 ]
 
 
@@ -168,7 +172,7 @@ qr/^\{"error":\{"code":"already_exists","message":"[^"]+"\}\}$/,
 "POST /api/
 {\"identity\":\"reports\@acme.com\",\"type\":\"domain\"}",
 "POST /api/
-{\"identity\":\"bücher.de\",\"type\":\"domain\"}",
+{\"identity\":\"xn--zz.de\",\"type\":\"domain\"}",
 "POST /api/
 {\"identity\":\"localhost\",\"type\":\"domain\"}",
 "POST /api/
@@ -200,7 +204,7 @@ Content-Type: application/json
 --- response_body_like eval
 [
 qr/"code":"invalid_identity","message":"That looks like an email address/,
-qr/"code":"invalid_identity","message":"[^"]*xn--/,
+qr/"code":"invalid_identity","message":"This is not a valid internationalised domain name: [^"]*punycode/,
 qr/"code":"invalid_identity"/,
 qr/"code":"invalid_identity"/,
 qr/"code":"invalid_identity"/,

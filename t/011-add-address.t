@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Adding a single address: the verification email, resend, the click,
 # inheritance from a verified domain, validation.
 
@@ -27,7 +28,7 @@ Content-Type: application/json
 [201, 200]
 --- response_body_like eval
 [
-qr/^\{"identity":"Reports\+Q4\@acme\.com","type":"email","kind":"managed",.*"dkim_status":"pending","mail_from_status":"not_configured","verified_for_sending":false,"dkim_inherited_from":null,"mail_from_domain":null,"origin":"created","verification_email_sent_at":"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ","verification_link_expires_at":"20\d\d-[^"]+Z",.*"dns_records":\[\]\}$/,
+qr/^\{"identity":"Reports\+Q4\@acme\.com","type":"email","kind":"managed",.*"dkim_status":"pending","mail_from_status":"not_configured","verified_for_sending":false,"dkim_inherited_from":null,"mail_from_domain":null,"origin":"created","ownership":"proven","verification_email_sent_at":"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ","verification_link_expires_at":"20\d\d-[^"]+Z",.*"dns_records":\[\]\}$/,
 qr{"path": "/v2/email/identities".*"identity": "Reports\+Q4\@acme\.com"}s,
 ]
 

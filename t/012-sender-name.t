@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # The sender name: saved at once, validated, header injection refused.
 
 use lib 't/lib';

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Removing senders: created identities are deleted in SES, adopted ones
 # released; legacy rows cannot be deleted.
 
@@ -37,31 +38,38 @@ qr/^(?!.*acme\.com).*$/s,
 
 
 
-=== TEST 2: an adopted identity is released, not destroyed
+=== TEST 2: an adopted identity (a legacy sender the platform declared) is released, not destroyed
 --- request eval
 [
 "POST /sim/seed
-{\"identity\":\"old.example\",\"verified\":true}",
+{\"identity\":\"ops\@old.example\",\"verified\":true}",
+"PUT /api/legacy
+[{\"address\":\"ops\@old.example\"}]",
 "POST /api/
-{\"identity\":\"old.example\"}",
-"DELETE /api/old.example",
+{\"identity\":\"ops\@old.example\"}",
+"DELETE /api/ops\@old.example",
 "GET /sim/identities",
-"GET /api/old.example",
+"GET /api/ops\@old.example",
 ]
---- more_headers
-X-WS: acme
-X-Role: admin
-X-Plan: professional
-Content-Type: application/json
+--- more_headers eval
+[
+"Content-Type: application/json",
+"X-WS: acme\nX-Role: service\nContent-Type: application/json",
+"X-WS: acme\nX-Role: admin\nX-Plan: professional\nContent-Type: application/json",
+"X-WS: acme\nX-Role: admin\nX-Plan: professional",
+"",
+"X-WS: acme\nX-Role: admin\nX-Plan: professional",
+]
 --- error_code eval
-[200, 201, 204, 200, 404]
+[200, 200, 201, 204, 200, 200]
 --- response_body_like eval
 [
 qr/old/,
-qr/"origin":"adopted"/,
+qr/old/,
+qr/"origin":"adopted","ownership":"declared"/,
 qr/^$/,
-qr/old\.example/,
-qr/"code":"not_found"/,
+qr/ops\@old\.example/,
+qr/"kind":"legacy"/,
 ]
 
 
@@ -140,7 +148,7 @@ qr/"identity":"acme\.com"/,
 
 
 
-=== TEST 6: an identity SES already had, first add throttled: adopted, never destroyed
+=== TEST 6: an identity SES already had, first add throttled: refused on the retry (issue 13), never destroyed
 --- request eval
 [
 "POST /sim/seed
@@ -160,14 +168,14 @@ X-Role: admin
 X-Plan: professional
 Content-Type: application/json
 --- error_code eval
-[200, 200, 503, 201, 204, 200]
+[200, 200, 503, 409, 404, 200]
 --- response_body_like eval
 [
 qr/theirs/,
 qr/429/,
 qr/"code":"ses_unavailable"/,
-qr/"origin":"adopted"/,
-qr/^$/,
+qr/"code":"registered_outside"/,
+qr/"code":"not_found"/,
 qr/theirs\.example/,
 ]
 
@@ -233,7 +241,7 @@ qr/^(?!.*lost\.example)/s,
 qr/squat/,
 qr/\d/,
 qr/"dkim_status":"failed"/,
-qr/"origin":"adopted"/,
+qr/"origin":"created"/,
 qr/^$/,
 qr/squat\.example/,
 qr/"identity":"squat\.example"/,

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Legacy (SMTP-era) senders: replaced by the sync service, listed
 # read-only, never deleted, migrated into managed identities while they
 # keep resolving.
@@ -127,7 +128,7 @@ qr/"code":"already_exists"/,
 --- response_body_like eval
 [
 qr/new/,
-qr/"origin":"created","verification_email_sent_at":"20/,
+qr/"origin":"created","ownership":"proven","verification_email_sent_at":"20/,
 qr/"source":"legacy","fallback":false/,
 ]
 

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Roles: admins change things, members read, the service resolves and
 # syncs legacy senders.
 

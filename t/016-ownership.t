@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # A domain (or address) belongs to one workspace at a time, over its whole
 # name tree; workspaces never see each other's rows.
 
@@ -167,6 +168,6 @@ qr/"identity":"acme\.com","type":"domain","kind":"managed","sender_name":"",/,
 qr/squat/,
 qr/\d/,
 qr/"dkim_status":"failed"/,
-qr/"identity":"squat\.example",.*"origin":"adopted"/,
+qr/"identity":"squat\.example",.*"origin":"created","ownership":"proven"/,
 qr/"identity":"squat\.example"/,
 ]

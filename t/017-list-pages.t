@@ -1,8 +1,10 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # The card list in pages: GET /?limit=N&after=CURSOR.  Every row comes
 # exactly once, managed rows then legacy ones, each by name; "next" is the
-# cursor of the following page or null at the end; GET / alone answers as
-# before paging (every row, no "next").  A cursor never reaches another
-# workspace's rows.
+# cursor of the following page or null at the end; GET / alone answers a
+# page of 100, with "next" only when more rows remain (so up to 100 rows
+# as before paging: every row, no "next").  A cursor never reaches
+# another workspace's rows.
 
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
@@ -42,13 +44,36 @@ our $all = 'a.com b.com c.com z@old.example x@old.example y@old.example';
 
 sub c { SdTest::cursor(@_) }
 
+# 250 legacy senders, l001@many.example .. l250@many.example
+our $many = '[' . join(',', map { sprintf '{"address":"l%03d@many.example"}', $_ }
+                       1 .. 250) . ']';
+
+sub seed_many {
+    SdTest::sim_reset();
+    my ($st, $b) = SdTest::api(PUT => '/legacy', $::many, 'big', 'service');
+    die "PUT /legacy: $st $b" unless $st == 200;
+}
+
+# a page in one line: its row count, first and last rows, and "next"
+sub page_summary {
+    my $body = shift;
+    require JSON::PP;
+    my $j = eval { JSON::PP::decode_json($body) };
+    return "not json" unless ref $j eq 'HASH';
+    return "error=$j->{error}{code}" if $j->{error};
+    my @ids = map { $_->{identity} } @{ $j->{identities} };
+    return scalar(@ids) . " rows $ids[0]..$ids[-1] next="
+           . (!exists $j->{next} ? 'absent'
+              : defined $j->{next} ? $j->{next} : 'null');
+}
+
 repeat_each(1);
 no_shuffle();
 run_tests();
 
 __DATA__
 
-=== TEST 1: GET / alone: every row, managed then legacy, no "next" (as before)
+=== TEST 1: GET / alone, up to 100 rows: every row, managed then legacy, no "next" (as before paging)
 --- request eval
 [@::setup, "GET /api/", "GET /api/?other=1"]
 --- more_headers eval
@@ -211,3 +236,29 @@ __DATA__
 --- response_body_like eval
 [qr/"code":"plan_required"/, qr/"code":"member_required"/, qr/^$/,
  qr/"code":"plan_required"/]
+
+
+
+=== TEST 9: GET / of a workspace with 250 rows is one page of 100, with "next"; following it gives every row once; limit 1000 gives all; "after" alone is a page of 100 too
+--- init
+::seed_many();
+--- request eval
+["GET /api/",
+ "GET /api/?after=" . ::c(l => 'l100@many.example'),
+ "GET /api/?after=" . ::c(l => 'l200@many.example'),
+ "GET /api/?limit=1000",
+ "GET /api/?limit=1001"]
+--- more_headers
+X-WS: big
+X-Role: member
+X-Plan: professional
+--- error_code eval
+[200, 200, 200, 200, 400]
+--- response_body_filters eval
+\&::page_summary
+--- response_body eval
+["100 rows l001\@many.example..l100\@many.example next=" . ::c(l => 'l100@many.example'),
+ "100 rows l101\@many.example..l200\@many.example next=" . ::c(l => 'l200@many.example'),
+ "50 rows l201\@many.example..l250\@many.example next=null",
+ "250 rows l001\@many.example..l250\@many.example next=null",
+ "error=invalid_parameter"]

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Every SES failure during add, refresh, resend, delete and migrate comes
 # back as its JSON error, and the store stays consistent: the row says
 # where it stopped, and the next call completes it.
@@ -390,4 +391,38 @@ qr/./,
 qr/"code":"ses_error".*"ses_error_type":"NotFoundException"/,
 qr/"state":"creating",.*"verified_for_sending":false/,
 qr/"state":"ready",.*"origin":"created"/,
+]
+
+
+
+=== TEST 16: a domain deleted in SES behind the module's back gets its MAIL FROM again when re-added
+--- request eval
+[
+"POST /api/
+{\"identity\":\"acme.com\",\"mail_from_subdomain\":\"bounce\"}",
+"POST /sim/reset
+{}",
+"POST /api/acme.com/refresh",
+"GET /api/acme.com",
+"POST /api/acme.com/refresh",
+"GET /sim/identities",
+# the call log was cleared with the reset: the re-added identity's own call
+"GET /sim/calls?action=PutEmailIdentityMailFromAttributes",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+Content-Type: application/json
+--- error_code eval
+[201, 200, 502, 200, 200, 200, 200]
+--- response_body_like eval
+[
+qr/"mail_from_status":"pending".*"mail_from_domain":"bounce\.acme\.com"/,
+qr/./,
+qr/^\{"error":\{"code":"ses_error","message":"Amazon SES no longer has this identity \(it was deleted outside this module\); the next refresh adds it again\.","ses_error_type":"NotFoundException"\}\}$/,
+qr/"state":"creating",.*"mail_from_status":"not_configured".*"mail_from_domain":null,.*"last_error":\{"code":"ses_error","message":"Amazon SES no longer has this identity \(it was deleted outside this module\); the next refresh adds it again\."\}/,
+qr/"state":"ready",.*"mail_from_status":"pending".*"mail_from_domain":"bounce\.acme\.com".*"origin":"created".*"group":"mail_from".*"name":"bounce\.acme\.com"/s,
+qr/"acme\.com".*"mail_from_domain":\s*"bounce\.acme\.com"/s,
+qr/^\[\s*\{[^\[\]]*"identity":\s*"acme\.com"[^\[\]]*\}\s*\]$/s,
 ]

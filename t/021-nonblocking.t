@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # A slow SES never blocks the worker: other requests served by the same
 # (only) worker answer while an SES call hangs, and a client that leaves
 # (in the middle, or before its request was even read) has its call

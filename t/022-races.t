@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Claims are atomic under races between workers: of many workspaces
 # claiming the same tree at once, exactly one wins.
 

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # A worker killed with SIGKILL in the middle of an add leaves a row that
 # the next call completes: never a lost claim, a duplicate or an orphan.
 

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # The SES fault matrix: every way SES can fail (500, 503, throttling, a
 # garbage answer, a dropped connection, no answer until the timeout) during
 # every operation that calls it (add, refresh, resend, delete, migrate,

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # A --with-debug build with "error_log … debug" shows each SES call's life
 # in the libcurl driver, the way nginx's upstream module shows its own:
 # start, socket, events, timer, finish.

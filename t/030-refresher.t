@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # The background refresher: rows turn Verified by themselves, one worker
 # polls at a time (lease), throttling slows it down without losing
 # anything, and it is taken over when its worker dies or nginx reloads.
@@ -199,3 +200,33 @@ qr/"source":"domain","fallback":false/,
 qr/"dkim_status":"failed","mail_from_status":"[a-z_]+","verified_for_sending":false/,
 qr/"source":"default","fallback":true,"reason":"not_verified"/,
 ]
+
+
+
+=== TEST 6: an identity deleted in SES, found by the refresher: the refresh after that adds it again with its MAIL FROM
+--- init
+SdTest::sim_reset();
+::api(POST => '/', '{"identity":"acme.com","mail_from_subdomain":"bounce"}');
+SdTest::sim(POST => '/reset', '{}');
+::wait_for('acme.com', qr/"state":"creating"/)
+    or die "the refresher did not notice the identity is gone";
+--- request eval
+[
+"GET /api/acme.com",
+"POST /api/acme.com/refresh",
+"GET /sim/calls?action=PutEmailIdentityMailFromAttributes",
+]
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+--- error_code eval
+[200, 200, 200]
+--- response_body_like eval
+[
+qr/"state":"creating",.*"mail_from_status":"not_configured".*"mail_from_domain":null,.*"last_error":\{"code":"ses_error","message":"Amazon SES no longer has this identity \(it was deleted outside this module\); the next refresh adds it again\."\}/,
+qr/"state":"ready",.*"mail_from_status":"pending".*"mail_from_domain":"bounce\.acme\.com"/,
+qr/^\[\s*\{[^\[\]]*"identity":\s*"acme\.com"[^\[\]]*\}\s*\]$/s,
+]
+--- error_log eval
+qr/\[warn\].*sender_domains: workspace "acme" identity "acme\.com" is gone from SES/

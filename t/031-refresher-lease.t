@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # The refresher's lease: one worker polls at a time; another takes over
 # when that worker dies, and a graceful reload hands it over.
 

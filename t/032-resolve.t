@@ -1,4 +1,6 @@
-# The send-time resolver: which From header to use, in DESIGN.md's order,
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
+# The send-time resolver: which From header to use (a verified address of
+# the workspace, a verified domain covering it, a legacy sender, in that order),
 # falling back to the default sender (with a warning) rather than failing
 # or spoofing.
 

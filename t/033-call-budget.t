@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # The SES call budget (sender_domains_ses_rate) is shared by all workers;
 # a person's call waits briefly for it, then answers 503 with Retry-After,
 # never SES's own throttling error.

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # The shared SES call budget holds with several workers taking from it at
 # once: over a long burst the mean stays at sender_domains_ses_rate (plus
 # the bucket's initial second), however far the workers' cached clocks are

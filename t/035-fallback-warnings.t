@@ -1,5 +1,6 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # A fallback to the default sender is logged as a warning naming the
-# workspace and address (DESIGN.md §5), but a bulk send from an address
+# workspace and address, but a bulk send from an address
 # that cannot be used must not write one line per message: the first
 # fallback of a workspace, address and reason is logged, then at most one a
 # minute with the count of those left out.  repeat_each(3) sends the same

@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # HS256 bearer tokens: verified (signature, exp, nbf, alg pinned), claims
 # exposed as $sender_domains_jwt_<claim>, clear 401s.
 
@@ -23,13 +24,13 @@ sub token {
 our $Now = time;
 
 $ENV{TEST_NGINX_TOKEN_OK} = token(qq({"ws":"acme","role":"admin","plan":"professional","exp":@{[$Now + 600]}}));
-$ENV{TEST_NGINX_TOKEN_MEMBER} = token(qq({"ws":"acme","role":"member","plan":"professional"}));
+$ENV{TEST_NGINX_TOKEN_MEMBER} = token(qq({"ws":"acme","role":"member","plan":"professional","exp":@{[$Now + 600]}}));
 $ENV{TEST_NGINX_TOKEN_EXPIRED} = token(qq({"ws":"acme","role":"admin","plan":"professional","exp":@{[$Now - 600]}}));
 $ENV{TEST_NGINX_TOKEN_NBF} = token(qq({"ws":"acme","role":"admin","plan":"professional","nbf":@{[$Now + 600]}}));
 $ENV{TEST_NGINX_TOKEN_WRONG} = token(qq({"ws":"acme","role":"admin","plan":"professional"}), secret => 'another-secret-another-secret-xx');
 $ENV{TEST_NGINX_TOKEN_NONE} = token(qq({"ws":"acme","role":"admin","plan":"professional"}), header => '{"alg":"none"}', nosig => 1);
 $ENV{TEST_NGINX_TOKEN_HS512} = token(qq({"ws":"acme","role":"admin","plan":"professional"}), header => '{"alg":"HS512","typ":"JWT"}');
-$ENV{TEST_NGINX_TOKEN_TRIAL} = token(qq({"ws":"acme","role":"admin","plan":"basic","trial_ends":"2099-01-01T00:00:00Z"}));
+$ENV{TEST_NGINX_TOKEN_TRIAL} = token(qq({"ws":"acme","role":"admin","plan":"basic","trial_ends":"2099-01-01T00:00:00Z","exp":@{[$Now + 600]}}));
 
 add_block_preprocessor(sub {
     my $block = shift;

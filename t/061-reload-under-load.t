@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Under load: a reload and workers killed with SIGKILL during writes lose
 # no row, leave no stale lock, and fail no resolve beyond the connections
 # in flight on a killed worker.

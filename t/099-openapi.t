@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Every JSON answer the suite received (logged by the runner when
 # TEST_NGINX_RESPONSE_LOG is set, as `make -f Makefile.dev prove` does)
 # matches docs/openapi.yaml: status, content type and schema.  Runs last.

@@ -1,3 +1,4 @@
+// Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 // The "Custom Sender Domains" card of Account Settings.
 //
 // Plain modern JavaScript (an ES module), no framework, no build step.  It talks
@@ -179,6 +180,58 @@ const STATUS = {
   failed: { text: 'Failed', cls: 'bad', icon: 'cross' },
   not_configured: { text: 'Not configured', cls: 'muted', icon: 'dash' },
   inherited: { text: 'Inherited', cls: 'ok', icon: 'check' },
+};
+
+// An internationalised name as people read it: each xn-- label decoded
+// (RFC 3492 punycode); the name as stored when a label does not decode.
+function punyDecode(label) {
+  const base = 36, tMin = 1, tMax = 26, skew = 38, damp = 700;
+  const b = label.lastIndexOf('-');
+  const out = b > 0 ? Array.from(label.slice(0, b)) : [];
+  let i = 0, n = 128, bias = 72;
+  for (let pos = b > 0 ? b + 1 : 0; pos < label.length;) {
+    const oldi = i;
+    for (let w = 1, k = base; ; k += base) {
+      if (pos >= label.length) throw new Error('bad punycode');
+      const c = label.charCodeAt(pos++);
+      const digit = c - 48 < 10 ? c - 22 : c - 97 < 26 ? c - 97 : 36;
+      if (digit >= base) throw new Error('bad punycode');
+      i += digit * w;
+      const t = k <= bias ? tMin : k >= bias + tMax ? tMax : k - bias;
+      if (digit < t) break;
+      w *= base - t;
+    }
+    const len = out.length + 1;
+    let delta = oldi === 0 ? Math.floor((i - oldi) / damp) : (i - oldi) >> 1;
+    delta += Math.floor(delta / len);
+    let k = 0;
+    for (; delta > ((base - tMin) * tMax) >> 1; k += base) delta = Math.floor(delta / (base - tMin));
+    bias = Math.floor(k + (base - tMin + 1) * delta / (delta + skew));
+    n += Math.floor(i / len);
+    i %= len;
+    out.splice(i++, 0, String.fromCodePoint(n));
+  }
+  return out.join('');
+}
+
+function unicodeName(name) {
+  const at = name.lastIndexOf('@');
+  const local = at >= 0 ? name.slice(0, at + 1) : '';
+  try {
+    return local + name.slice(at + 1).split('.')
+      .map((l) => (l.startsWith('xn--') ? punyDecode(l.slice(4)) : l)).join('.');
+  } catch {
+    return name;
+  }
+}
+
+// GET /{identity}/dns verdicts
+const VERDICTS = {
+  ok: { text: 'Found in DNS', cls: 'ok' },
+  missing: { text: 'Not in DNS', cls: 'warn' },
+  wrong: { text: 'Wrong in DNS', cls: 'bad' },
+  conflict: { text: 'Conflict in DNS', cls: 'bad' },
+  unknown: { text: 'DNS did not answer', cls: 'muted' },
 };
 
 const ERROR_TYPES = {
@@ -443,7 +496,9 @@ class RowView {
     const managed = isManaged(d);
     const canEdit = state.canEdit;
 
-    this.nameEl = h('h3', { class: 'sd-name', id: `sd-row-${n}-name`, tabindex: '-1' }, d.identity);
+    const uname = unicodeName(d.identity);
+    this.nameEl = h('h3', { class: 'sd-name', id: `sd-row-${n}-name`, tabindex: '-1' },
+      uname !== d.identity ? [uname, ' ', h('span', { class: 'sd-name-ace' }, `(${d.identity})`)] : d.identity);
     this.subEl = h('p', { class: 'sd-sub' });
     this.tagsEl = h('div', { class: 'sd-tags', role: 'group', 'aria-label': `Status of ${d.identity}` });
 
@@ -674,6 +729,10 @@ class RowView {
         : h('span', {}, 'next check due now'));
     }
     if (managed && vi.last_success_at && d.dkim_status !== 'verified') bits.push(h('span', {}, 'last found ', timeEl(vi.last_success_at)));
+    // tenant safety: an unverified claim ends (docs/decisions.md)
+    if (managed && d.claim_expires_at && d.state !== 'failed' && !d.verified_for_sending) {
+      bits.push(h('span', {}, `another workspace may claim this ${d.type === 'email' ? 'address' : 'domain'} after `, timeEl(d.claim_expires_at)));
+    }
     this.checkEl.replaceChildren(...bits.flatMap((x, i) => (i ? [h('span', { class: 'dot', 'aria-hidden': 'true' }, '·'), x] : [x])));
     this.checkEl.hidden = bits.length === 0;
   }
@@ -708,7 +767,18 @@ class RowView {
     let kind = 'warn';
     let restart = false;
     const who = state.canEdit ? '' : ' Ask a workspace admin to do this.';
-    if (managed && d.dkim_status === 'failed') {
+    if (managed && d.state === 'failed') {
+      // the claim ended: last_error carries the explanation and the restart
+      kind = 'bad';
+      parts.push(h('strong', {}, d.last_error && d.last_error.code === 'registered_outside'
+        ? 'Not yours to use. ' : 'Claim expired. '),
+        (d.last_error && d.last_error.message) || 'Remove this sender and add it again.', who);
+      restart = state.canEdit;
+    } else if (managed && d.ownership === 'unproven') {
+      kind = 'bad';
+      parts.push(h('strong', {}, 'Ownership not proven. '),
+        `Amazon SES has ${d.identity} verified, but not for this workspace, so reports go out from the default sender. Contact support.`);
+    } else if (managed && d.dkim_status === 'failed') {
       kind = 'bad';
       if (d.type === 'email') {
         parts.push(h('strong', {}, 'Verification failed. '),
@@ -726,7 +796,7 @@ class RowView {
         "Mail is still sent, with Amazon SES's own bounce domain. To try again, remove the domain and add it again, then publish all records." + who);
       restart = state.canEdit;
     }
-    if (managed && d.last_error && d.last_error.message) {
+    if (managed && d.state !== 'failed' && d.last_error && d.last_error.message) {
       if (parts.length) parts.push(h('br'));
       parts.push(h('strong', {}, 'Last attempt failed: '), d.last_error.message,
         d.state && d.state !== 'ready' ? ' It is retried automatically.' : '');
@@ -766,6 +836,16 @@ class RowView {
         btn));
     }
 
+    // what DNS shows now (GET /{identity}/dns), under each record
+    this.recordEls = new Map();
+    if (d.type === 'domain' && isManaged(d)) {
+      const check = h('button', { type: 'button', class: 'btn btn-small dns-check-btn' }, 'Check DNS now');
+      check.setAttribute('aria-label', `Check the DNS records of ${d.identity} now`);
+      check.addEventListener('click', () => this.checkDns(check));
+      this.dnsSummaryEl = h('p', { class: 'dns-check-summary', role: 'status', 'aria-live': 'polite' });
+      panel.append(h('div', { class: 'dns-check' }, check, this.dnsSummaryEl));
+    }
+
     let i = 0;
     for (const g of groups) {
       const status = g.key === 'dkim' ? d.dkim_status : g.key === 'mail_from' ? d.mail_from_status : null;
@@ -781,7 +861,7 @@ class RowView {
       const list = h('ol', { class: 'records' });
       for (const r of g.records) {
         i += 1;
-        list.append(h('li', { class: 'record', dataset: { type: r.type } },
+        const li = h('li', { class: 'record', dataset: { type: r.type } },
           h('div', { class: 'record-grid' },
             h('span', { class: 'record-label' }, 'Type'),
             h('span', { class: 'record-type' }, r.type),
@@ -791,7 +871,10 @@ class RowView {
             h('span', { class: 'record-label' }, 'Value'),
             h('div', { class: 'record-val' }, h('code', { class: 'record-value' }, r.value),
               copyButton(r.value, `Copy value of ${r.type} record ${i}`))),
-          r.explanation ? h('p', { class: 'record-expl' }, r.explanation) : ''));
+          r.explanation ? h('p', { class: 'record-expl' }, r.explanation) : '',
+          h('div', { class: 'record-check', hidden: true }));
+        this.recordEls.set(`${r.type} ${r.name}`, li);
+        list.append(li);
       }
       section.append(list);
       panel.append(section);
@@ -803,6 +886,50 @@ class RowView {
     this.dnsBtn.setAttribute('aria-expanded', String(this.expanded));
     this.dnsPanel.hidden = !this.expanded;
     this.el.classList.toggle('is-open', this.expanded);
+    // a domain not verified yet: look at DNS at once, once per rendering
+    const d = this.data;
+    if (this.expanded && d && d.type === 'domain' && isManaged(d) && d.state === 'ready'
+        && (d.dkim_status !== 'verified' || (d.mail_from_domain && d.mail_from_status !== 'verified'))
+        && this.checkedKey !== this.recordsKey) {
+      this.checkedKey = this.recordsKey;
+      this.checkDns(this.dnsPanel.querySelector('.dns-check-btn'));
+    }
+  }
+
+  // GET /{identity}/dns: each record's verdict and what to do, under it
+  async checkDns(btn) {
+    if (!this.dnsSummaryEl) return;
+    this.setBusy(btn, true);
+    this.dnsSummaryEl.textContent = 'Looking up the records in DNS…';
+    let res;
+    try {
+      res = await api('GET', idPath(this.id, 'dns'));
+    } catch (e) {
+      this.dnsSummaryEl.textContent = e.message;
+      this.setBusy(btn, false);
+      return;
+    }
+    this.setBusy(btn, false);
+    this.dnsSummaryEl.textContent = res.zone && res.zone.verdict !== 'ok'
+      ? res.zone.diagnosis : res.summary;
+    this.dnsSummaryEl.dataset.verdict = res.verdict;
+    for (const r of res.records || []) {
+      const li = this.recordEls.get(`${r.type} ${r.name}`);
+      const box = li && li.querySelector('.record-check');
+      if (!box) continue;
+      const v = VERDICTS[r.verdict] || VERDICTS.unknown;
+      box.hidden = false;
+      box.className = `record-check record-check-${v.cls}`;
+      box.dataset.verdict = r.verdict;
+      box.dataset.reason = r.reason;
+      box.replaceChildren(
+        h('p', { class: 'record-check-head' }, h('span', { class: `tag tag-${v.cls}` }, v.text),
+          ' ', h('span', { class: 'record-check-text' }, r.diagnosis)),
+        r.found && r.found.length
+          ? h('p', { class: 'record-check-found' }, 'DNS shows: ',
+            ...r.found.map((f, k) => h('code', {}, (k ? ', ' : '') + f)))
+          : '');
+    }
   }
 
   setBusy(btn, busy) {

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 """Sends one GET after another on one keep-alive connection.
 
     /usr/bin/python3 t/bench/keepalive.py --port P --path /api/resolve?... \

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 """Worker CPU per GET / (the card list), measured from /proc.
 
     /usr/bin/python3 t/bench/list_cpu.py [--module SO] [--nginx BIN]

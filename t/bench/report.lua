@@ -1,3 +1,4 @@
+-- Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 -- wrk script for t/bench/run.sh: sends the request given on the command
 -- line (plus -H headers) and prints one machine-readable line at the end:
 --   BENCH rps=<req/s> p50=<us> p90=<us> p99=<us> max=<us> requests=<n>

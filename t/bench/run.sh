@@ -1,4 +1,5 @@
 #!/bin/bash
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 #
 # Benchmarks of ngx_http_sender_domains_module (docs/performance.md).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 """Fast seeder for the benchmarks: drives the module's public API only.
 
     seed.py add   --port P --ws NAME [--workspaces W] --prefix p --count N

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # End-to-end tests of the Custom Sender Domains card (conf-examples/html/) in
 # headless Chromium (Debian's /usr/bin/chromium driven by playwright-core).
 #

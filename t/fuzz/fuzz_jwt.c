@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Fuzz target: HS256 bearer tokens (src/ngx_http_sender_domains_jwt.c),

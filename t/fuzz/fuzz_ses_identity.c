@@ -1,7 +1,9 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Fuzz target: GetEmailIdentity / CreateEmailIdentity bodies
- * (sd_ses_parse_identity() in src/ngx_http_sender_domains_sesparse.c)
+ * (sd_ses_parse_identity() in src/ngx_http_sender_domains_sesparse.c,
+ * Tags and the claim tag included)
  * and what the module does with a parsed answer: sd_row_apply_ses() on a
  * domain row and on an address row, sd_row_schedule(), sd_row_flags(),
  * the stored JSON text, and sd_row_public() with its DNS records
@@ -10,7 +12,8 @@
  * Input: [flags] [body].
  *
  * Properties: on SD_SES_OK every string of sd_ses_identity_t is
- * NUL-terminated in its array, at most SD_SES_MAX_DKIM_TOKENS tokens,
+ * NUL-terminated in its array (the claim tag's value from Tags included,
+ * without control characters), at most SD_SES_MAX_DKIM_TOKENS tokens,
  * each a DNS label; on SD_SES_MALFORMED malformed_field names the field.
  * A row updated from any accepted answer still serialises (no value
  * jansson refuses, such as invalid UTF-8, silently dropped from it), and
@@ -51,6 +54,8 @@ fz_check_ident(const sd_ses_identity_t *si)
     FZ_CHECK(fz_terminated(si->mail_from.domain, SD_SES_DOMAIN_LEN + 1));
     FZ_CHECK(fz_terminated(si->verification_info.error_type,
                            SD_SES_VERIF_ERROR_LEN + 1));
+    FZ_CHECK(fz_terminated(si->claim, SD_SES_CLAIM_LEN + 1));
+    FZ_CHECK(!fz_has_ctl((unsigned char *) si->claim, strlen(si->claim)));
     FZ_CHECK(si->verification_info.last_checked >= 0);
     FZ_CHECK(si->verification_info.last_success >= 0);
 

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Fuzz target: AWS Signature Version 4 over SES-controlled and

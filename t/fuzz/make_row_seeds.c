@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Writes the seeds of fuzz_row_view into t/fuzz/corpus/row_view/seed-*:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 """
 Writes the hand-made seed inputs of each fuzz target into
 t/fuzz/corpus/<name>/seed-*.  Run it again after changing a target's
@@ -6,8 +7,8 @@ input layout; inputs that the fuzzer found (and `run.sh --merge` kept)
 live next to the seeds under their SHA-1 names and are not touched.
 
 The input layouts are described at the top of each t/fuzz/fuzz_<name>.c.
-SES bodies come from shared/reference/ses-wire.md (live AWS samples,
-the SESv2 model, moto and floci); tokens from t/unit/test_jwt.c.
+SES bodies are live AWS samples and bodies shaped after the SESv2 model,
+moto and floci; tokens from t/unit/test_jwt.c.
 """
 
 import base64
@@ -300,6 +301,26 @@ IDENTITY_BODIES = {
     "bad-types": {"IdentityType": 1, "VerifiedForSendingStatus": "true"},
     "nulls": {"IdentityType": None, "DkimAttributes": None,
               "MailFromAttributes": None, "VerificationInfo": None},
+    # Tags: the claim tag CreateEmailIdentity sets, read by an adoption
+    "tags-claim": {
+        "IdentityType": "DOMAIN", "VerifiedForSendingStatus": False,
+        "DkimAttributes": {"Status": "PENDING", "Tokens": ["t1", "t2", "t3"]},
+        "Tags": [{"Key": "sender-domains:claim",
+                  "Value": "0123456789abcdef01234567"}]},
+    "tags-mixed": {
+        "IdentityType": "EMAIL_ADDRESS", "VerificationStatus": "PENDING",
+        "Tags": [{"Key": "ws", "Value": "42"},
+                 {"Key": "sender-domains:claim", "Value": "c1"},
+                 {"Key": "sender-domains:claim", "Value": "c2"},
+                 {"Key": "sender-domains:claim", "Value": "x" * 65},
+                 {"Key": "Sender-Domains:Claim", "Value": "c3"}]},
+    "tags-bad-value": {"Tags": [{"Key": "sender-domains:claim",
+                                 "Value": "a\nb"}]},
+    "tags-not-list": {"Tags": {"Key": "sender-domains:claim",
+                               "Value": "c1"}},
+    "tags-bad-member": {"Tags": [{"Key": "sender-domains:claim"},
+                                 {"Key": 1, "Value": "x"}]},
+    "tags-empty": {"IdentityType": "DOMAIN", "Tags": []},
 }
 
 

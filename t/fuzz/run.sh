@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 #
 # Custom Sender Domains for nginx: build and run the libFuzzer targets.
 #
@@ -37,11 +38,11 @@ BUILD_ONLY=0
 JOBS=1
 
 TARGETS="api_body identity from ses_classify ses_xml ses_identity ses_list
-         jwt credentials time sigv4 row_view"
+         jwt credentials time sigv4 row_view dnswire"
 
 # the pure core: no nginx types (see CORE_NAMES in Makefile.dev)
 CORE="store time identity dns jsonw from sigv4 credentials jwt sesparse backoff
-      row"
+      row quota prom whsign events dnswire diagnose"
 
 usage() {
     sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'
@@ -91,7 +92,7 @@ CFLAGS="-std=gnu99 -g -O1 -fno-omit-frame-pointer -Wall -Wextra
 CORE_CFLAGS="-std=gnu99 -g -O1 -fno-omit-frame-pointer -I$ROOT/src
         -fsanitize=fuzzer-no-link,address,undefined
         -fno-sanitize-recover=undefined"
-LIBS="-llmdb -ljansson -lcrypto"
+LIBS="-llmdb -ljansson -lcrypto -lidn2"
 
 mkdir -p "$OUT/obj" "$OUT/work" "$OUT/artifacts" "$OUT/logs"
 
@@ -146,6 +147,7 @@ max_len() {
     jwt) echo 9000 ;;
     api_body|ses_identity|ses_list|ses_classify|ses_xml|row_view) echo 8192 ;;
     credentials) echo 8192 ;;
+    dnswire) echo 4096 ;;
     *) echo 1024 ;;
     esac
 }

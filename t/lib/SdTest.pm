@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 package SdTest;
 
 # Shared set-up for the module's Test::Nginx files:
@@ -5,7 +6,9 @@ package SdTest;
 #     exports its port as $TEST_NGINX_SES_PORT;
 #   - gives blocks a default main_config / http_config / config that load
 #     the module against the simulator, so a block states only what it is
-#     about; a block can still override any of them;
+#     about; a block can still override any of them; the per-identity
+#     cooldowns (refresh, resend) are off there, as the module's clock
+#     cannot be moved: t/073-fairness.t tests them with their defaults;
 #   - resets the simulator before each block (fresh "AWS" account);
 #   - small helpers for blocks' --- init code: sim() calls the simulator's
 #     control API, background() runs requests while the block's own
@@ -79,6 +82,8 @@ sub default_http_config {
     sender_domains_ses_endpoint http://127.0.0.1:\$TEST_NGINX_SES_PORT;
     sender_domains_ses_rate 100;
     sender_domains_ses_timeout 3s;
+    sender_domains_refresh_cooldown 0;
+    sender_domains_resend_cooldown 0;
 $extra
 EOF
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Checks docs/openapi.yaml against the implementation:
 #   1. installs the pinned tools (npm ci, from package-lock.json);
 #   2. lints the document with Redocly (rules: t/openapi/redocly.yaml);

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 // Validates the answers the Test::Nginx suite received against
 // docs/openapi.yaml.
 //

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # A binary upgrade (USR2, WINCH, QUIT) under load: no failed resolve, no
 # lost row, no stale lock, and the new workers take the refresher lease.
 # Runs its own nginx and SES simulator on free ports; prints
@@ -65,6 +66,8 @@ http {
     sender_domains_default_from "Platform Reports <reports@platform.example>";
     sender_domains_ses_endpoint http://127.0.0.1:$SES_PORT;
     sender_domains_ses_rate 200;
+    # one workspace adds in a loop here: no per-workspace limit
+    sender_domains_max_identities 0;
     sender_domains_refresh_interval 1s;
     server {
         listen 127.0.0.1:$PORT;

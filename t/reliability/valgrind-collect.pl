@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 #
 # Reads the output of a TEST_NGINX_USE_VALGRIND prove run (as saved by
 # t/reliability/valgrind.sh in build/valgrind/prove.log) and prints each

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 #
 # Custom Sender Domains for nginx: the Test::Nginx suite under valgrind
 # (memcheck), with t/valgrind.suppress.

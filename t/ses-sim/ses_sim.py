@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 """ses-sim: an Amazon SES simulator for testing the sender-domains nginx module.
 
 It speaks the two SES wire protocols the module uses, on one port, routed by path
@@ -2149,7 +2150,8 @@ CONTROL_ROUTES = {
 
 
 # --------------------------------------------------------------------------------------
-# Self-check: botocore with ses-wire.md §4's inputs must give its derived vectors,
+# Self-check: botocore with the SigV4 suite's credentials and date, service "ses",
+# must give these derived vectors (computed once with botocore, not official),
 # and our verifier must accept the official SigV4 suite's requests.
 # --------------------------------------------------------------------------------------
 
@@ -2202,7 +2204,7 @@ def self_check(suite_dir=None):
         else:
             bad += 1
             print("FAIL ses vector: %s: got %s want %s\n%s" % (name, got, want, creq))
-    # The pitfall ses-wire.md warns about: a signer that encodes the canonical URI once
+    # The pitfall: a signer that encodes the canonical URI once
     # (curl 7.88's --aws-sigv4) gets bc12bde5..., which SES (and so ses-sim) rejects.
     class _SingleEncoding(_ReceivedRequestSigV4):
         def _normalize_url_path(self, path):
@@ -2326,7 +2328,7 @@ def parse_args(argv):
                     help="LimitExceededException past this many identities")
     ap.add_argument("--verbose", action="store_true", help="log each request to stderr")
     ap.add_argument("--self-check", action="store_true",
-                    help="check botocore signing against ses-wire.md's vectors and exit")
+                    help="check botocore signing against the derived SES vectors and exit")
     ap.add_argument("--sigv4-suite", help="with --self-check: also verify this SigV4 suite dir")
     ap.set_defaults(credentials=None)
     args = ap.parse_args(argv)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Faithfulness test for ses-sim: drive it with the real AWS CLI (botocore signs,
 # serializes and parses exactly as against AWS), plus an independent stdlib-only
 # SigV4 client shaped like the nginx module's C client.
@@ -136,9 +137,8 @@ if ! "$PY" -c 'import botocore' 2>/dev/null; then
 fi
 
 # ---------------------------------------------------------------------------------------
-echo "# botocore reproduces ses-wire.md's derived SigV4 vectors; official suite verifies"
-SUITE="$HERE/../../../shared/sigv4-testsuite"
-[ -d "$SUITE" ] || SUITE=/work/shared/sigv4-testsuite
+echo "# botocore reproduces the derived SES SigV4 vectors; official suite verifies"
+SUITE="$HERE/../unit/sigv4-testsuite"
 if "$PY" "$SIM" --self-check --sigv4-suite "$SUITE" >"$TMP/selfcheck" 2>&1 \
         && tail -1 "$TMP/selfcheck" | grep -q ", 0 failed"; then
     ok "self-check: $(tail -1 "$TMP/selfcheck")"

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Unit tests for the AWS credentials parser
  * (src/ngx_http_sender_domains_credentials.c).

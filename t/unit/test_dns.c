@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Unit tests: ngx_http_sender_domains_dns.c
@@ -52,7 +53,7 @@ check_record(json_t *rec, const char *group, const char *requirement,
 {
     assert_true(json_is_object(rec));
 
-    /* exactly the fields of DESIGN.md 4, no more */
+    /* exactly the six fields of docs/openapi.yaml's DnsRecord, no more */
     assert_int_equal(json_object_size(rec), 6);
 
     assert_string_equal(field(rec, "group"), group);

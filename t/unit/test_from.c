@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Unit tests: ngx_http_sender_domains_from.c
@@ -121,6 +122,35 @@ static const parse_case_t  parse_cases[] = {
     { S("Acme\\ <c@d.com>"), SD_ERR_FROM_SYNTAX, NULL, NULL },
     { S("<>"), SD_ERR_FROM_NO_ADDR, NULL, NULL },
     { S("Acme <  >"), SD_ERR_FROM_NO_ADDR, NULL, NULL },
+
+    /* "=?" before the '@': readers would decode it (issue 13, 5) */
+    { S("=?utf-8?q?ceo=40bank.example?=@acme.com"), SD_ERR_FROM_ENCODED_WORD,
+      NULL, NULL },
+    { S("Acme <x=?q?@acme.com>"), SD_ERR_FROM_ENCODED_WORD, NULL, NULL },
+    { S("Acme <a=b?c@acme.com>"), SD_OK, "Acme", "a=b?c@acme.com" },
+    { S("a?=b@acme.com"), SD_OK, "", "a?=b@acme.com" },
+
+    /* the display name gets the rules of a stored sender name */
+    { S("\"=?utf-8?q?a=0D=0Ab?=\" <r@acme.com>"), SD_OK,
+      "=?utf-8?q?a=0D=0Ab?=", "r@acme.com" },
+    { S("Acme\xe2\x80\xae stroper <r@acme.com>"), SD_ERR_NAME_BIDI, NULL,
+      NULL },
+    { S("Acme\xe2\x81\xa6x <r@acme.com>"), SD_ERR_NAME_BIDI, NULL, NULL },
+    { S("Acme\xe2\x80\x8f <r@acme.com>"), SD_ERR_NAME_BIDI, NULL, NULL },
+    { S("Pay\xe2\x80\x8bPal <r@acme.com>"), SD_ERR_NAME_FORMAT, NULL, NULL },
+    { S("Pay\xc2\xadPal <r@acme.com>"), SD_ERR_NAME_FORMAT, NULL, NULL },
+    { S("\xef\xbb\xbf" "Acme <r@acme.com>"), SD_ERR_NAME_FORMAT, NULL, NULL },
+    { S("Acme\xf3\xa0\x80\x81 <r@acme.com>"), SD_ERR_NAME_FORMAT, NULL,
+      NULL },
+    { S("\"\xe2\x80\x8b\" <r@acme.com>"), SD_ERR_NAME_FORMAT, NULL, NULL },
+    /* ZWNJ and ZWJ stay: Persian names, emoji sequences */
+    { S("\xd9\x85\xe2\x80\x8c\xd9\x8a <r@acme.com>"), SD_OK,
+      "\xd9\x85\xe2\x80\x8c\xd9\x8a", "r@acme.com" },
+    { S("\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb <r@acme.com>"), SD_OK,
+      "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x92\xbb", "r@acme.com" },
+    /* a format character in the address is about the address */
+    { S("Acme <r\xe2\x80\x8b@acme.com>"), SD_OK, "Acme",
+      "r\xe2\x80\x8b@acme.com" },
 };
 
 
@@ -170,6 +200,72 @@ test_parse_table(void **state)
             assert_string_equal(msg, sd_strerror(c->err));
         }
     }
+}
+
+
+/* a ?from= name is held to 100 characters, as a stored one */
+
+static void
+test_parse_name_length(void **state)
+{
+    char         in[1200], name[SD_SENDER_NAME_BUFSZ];
+    size_t       i, nlen, alen, n;
+    ssize_t      rc;
+    const char  *addr;
+
+    (void) state;
+
+    for (n = 99; n <= 102; n++) {
+        memset(in, 'A', n);
+        memcpy(in + n, " <r@acme.com>", 13);
+
+        rc = sd_from_parse(in, n + 13, name, sizeof(name), &nlen, &addr,
+                           &alen, NULL);
+
+        if (n <= 100) {
+            assert_int_equal(rc, SD_OK);
+            assert_int_equal(nlen, n);
+
+        } else {
+            assert_int_equal(rc, SD_ERR_NAME_TOO_LONG);
+        }
+    }
+
+    /* 100 characters of four bytes: the longest name there is */
+
+    for (i = 0; i < 100; i++) {
+        memcpy(in + 4 * i, "\xf0\x9f\x98\x80", 4);
+    }
+
+    memcpy(in + 400, " <r@acme.com>", 13);
+    rc = sd_from_parse(in, 413, name, sizeof(name), &nlen, &addr, &alen,
+                       NULL);
+    assert_int_equal(rc, SD_OK);
+    assert_int_equal(nlen, 400);
+
+    /* 101 of them, and far longer ones, are too long, not "no space" */
+
+    memcpy(in + 400, "\xf0\x9f\x98\x80 <r@acme.com>", 17);
+    rc = sd_from_parse(in, 417, name, sizeof(name), &nlen, &addr, &alen,
+                       NULL);
+    assert_int_equal(rc, SD_ERR_NAME_TOO_LONG);
+
+    memset(in, 'x', 1100);
+    memcpy(in + 1100, " <r@acme.com>", 13);
+    rc = sd_from_parse(in, 1113, name, sizeof(name), &nlen, &addr, &alen,
+                       NULL);
+    assert_int_equal(rc, SD_ERR_NAME_TOO_LONG);
+
+    /* 150 two-byte characters: 300 bytes, fits the buffer, too many */
+
+    for (i = 0; i < 150; i++) {
+        memcpy(in + 2 * i, "\xc3\xa9", 2);
+    }
+
+    memcpy(in + 300, " <r@acme.com>", 13);
+    rc = sd_from_parse(in, 313, name, sizeof(name), &nlen, &addr, &alen,
+                       NULL);
+    assert_int_equal(rc, SD_ERR_NAME_TOO_LONG);
 }
 
 
@@ -496,8 +592,18 @@ test_format_decisions(void **state)
     ssize_t  rc;
 
     static const format_case_t  cases[] = {
-        /* a typed encoded-word is quoted so that readers show it as is */
-        { "=?UTF-8?B?SGk=?=", "\"=?UTF-8?B?SGk=?=\" <r@acme.com>" },
+        /*
+         * a typed encoded-word is encoded itself, so that readers show it
+         * as is (quoting is not enough: Python decodes inside quotes);
+         * expected values: base64 of the name by Python
+         */
+        { "=?UTF-8?B?SGk=?=",
+          "=?UTF-8?B?PT9VVEYtOD9CP1NHaz0/PQ==?= <r@acme.com>" },
+        { "Say =?utf-8?q?a=0D=0Ab?=",
+          "=?UTF-8?B?U2F5ID0/dXRmLTg/cT9hPTBEPTBBYj89?= <r@acme.com>" },
+        /* "?=" alone and "= ?" are not the start of one */
+        { "A?=B", "A?=B <r@acme.com>" },
+        { "A= ?B", "A= ?B <r@acme.com>" },
         /* outer and doubled spaces are kept by quoting */
         { " Acme", "\" Acme\" <r@acme.com>" },
         { "Acme ", "\"Acme \" <r@acme.com>" },
@@ -536,8 +642,67 @@ test_format_decisions(void **state)
         assert_true(rc > 0);
         assert_true((size_t) rc < sizeof(out));
         assert_true(rc + sizeof("From: ") - 1 <= 998);
+        assert_int_equal(rc + sizeof("From: ") - 1, 940);
         check_words(out, NULL);         /* lengths only */
+        assert_int_equal(sd_from_name_fits(name, 400), SD_OK);
+
+        /* the widest ASCII names: all quoted pairs, all encoded */
+
+        memset(name, '"', 100);
+        rc = sd_from_format(name, 100, addr, SD_EMAIL_MAX, out, sizeof(out));
+        assert_int_equal(rc, 202 + 2 + SD_EMAIL_MAX + 1);
+        assert_int_equal(sd_from_name_fits(name, 100), SD_OK);
+
+        memset(name, '?', 100);
+        name[0] = '=';
+        rc = sd_from_format(name, 100, addr, SD_EMAIL_MAX, out, sizeof(out));
+        assert_true(rc > 0 && rc < 500);
+        assert_memory_equal(out, "=?UTF-8?B?", 10);
+        assert_int_equal(sd_from_name_fits(name, 100), SD_OK);
     }
+}
+
+
+/* RFC 5322 2.1.1: no From line over 998 octets, whatever the name */
+
+static void
+test_format_line_limit(void **state)
+{
+    char     big[4096], name[1300];
+    size_t   i;
+    ssize_t  rc;
+
+    (void) state;
+
+    /* 300 four-byte characters: only possible past the 100 limit */
+
+    for (i = 0; i < 300; i++) {
+        memcpy(name + 4 * i, "\xf0\x9f\x98\x80", 4);
+    }
+
+    rc = sd_from_format(name, 1200, S("r@acme.com"), big, sizeof(big));
+    assert_int_equal(rc, SD_ERR_FROM_LINE_LONG);
+    assert_int_equal(sd_from_name_fits(name, 1200), SD_ERR_NAME_LINE_LONG);
+
+    /* 750 columns of name fit "a@b" but not the longest address */
+
+    memset(name, 'A', 750);
+    rc = sd_from_format(name, 750, S("r@acme.com"), big, sizeof(big));
+    assert_int_equal(rc, 750 + 13);
+    assert_int_equal(sd_from_name_fits(name, 750), SD_ERR_NAME_LINE_LONG);
+
+    /* the exact edge: 6 + 735 + 2 + 254 + 1 = 998 */
+
+    assert_int_equal(sd_from_name_fits(name, 735), SD_OK);
+    assert_int_equal(sd_from_name_fits(name, 736), SD_ERR_NAME_LINE_LONG);
+
+    memset(name, 'A', 993 - 13);
+    rc = sd_from_format(name, 992 - 13, S("r@acme.com"), big, sizeof(big));
+    assert_int_equal(rc, 992);
+    rc = sd_from_format(name, 993 - 13, S("r@acme.com"), big, sizeof(big));
+    assert_int_equal(rc, SD_ERR_FROM_LINE_LONG);
+
+    assert_int_equal(sd_from_name_fits("", 0), SD_OK);
 }
 
 
@@ -569,6 +734,15 @@ test_format_errors(void **state)
     rc = sd_from_format(S("\xed\xa0\x80"), S("r@acme.com"), out,
                         sizeof(out));
     assert_int_equal(rc, SD_ERR_FROM_UTF8);
+
+    /* invisible characters: a stored name from before the rule */
+
+    rc = sd_from_format(S("Acme\xe2\x80\xae"), S("r@acme.com"), out,
+                        sizeof(out));
+    assert_int_equal(rc, SD_ERR_NAME_BIDI);
+    rc = sd_from_format(S("Pay\xe2\x80\x8bPal"), S("r@acme.com"), out,
+                        sizeof(out));
+    assert_int_equal(rc, SD_ERR_NAME_FORMAT);
 
     /* so is an address that is not one */
 
@@ -692,9 +866,11 @@ main(void)
 {
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_parse_table),
+        cmocka_unit_test(test_parse_name_length),
         cmocka_unit_test(test_parse_then_normalize),
         cmocka_unit_test(test_format_vectors),
         cmocka_unit_test(test_format_decisions),
+        cmocka_unit_test(test_format_line_limit),
         cmocka_unit_test(test_format_errors),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_address_domain_match),

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Unit tests: ngx_http_sender_domains_identity.c
@@ -150,9 +151,15 @@ static const case_t domain_cases[] = {
     { S("192.168.1.1"), SD_ERR_DOMAIN_IS_IP, NULL },
     { S("[2001:db8::1]"), SD_ERR_DOMAIN_IS_IP, NULL },
     { S("2001:db8::1"), SD_ERR_DOMAIN_IS_IP, NULL },
-    { S("café.com"), SD_ERR_DOMAIN_NON_ASCII, NULL },
-    { S("acme.рф"), SD_ERR_DOMAIN_NON_ASCII, NULL },
-    { S("acme\xff.com"), SD_ERR_DOMAIN_NON_ASCII, NULL },
+    /* internationalised names: U-labels become A-labels (libidn2) */
+    { S("café.com"), SD_OK, "xn--caf-dma.com" },
+    { S("CAFÉ.com"), SD_OK, "xn--caf-dma.com" },
+    { S(" bücher.example. "), SD_OK, "xn--bcher-kva.example" },
+    { S("acme.рф"), SD_OK, "acme.xn--p1ai" },
+    { S("acme\xff.com"), SD_ERR_DOMAIN_IDN, NULL },
+    { S("xn--zz.example"), SD_ERR_DOMAIN_IDN, NULL },
+    { S("mail.XN--ZZ.example"), SD_ERR_DOMAIN_IDN, NULL },
+    { S("café com"), SD_ERR_DOMAIN_IDN, NULL },
     { S("*.acme.com"), SD_ERR_DOMAIN_WILDCARD, NULL },
     { S("acme.123"), SD_ERR_DOMAIN_NUMERIC_TLD, NULL },
     { S("acme.com.42"), SD_ERR_DOMAIN_NUMERIC_TLD, NULL },
@@ -253,8 +260,8 @@ test_domain_messages(void **state)
     sd_domain_normalize(S("https://acme.com/"), NULL, 0, &msg);
     assert_non_null(strstr(msg, "https://"));
 
-    sd_domain_normalize(S("café.com"), NULL, 0, &msg);
-    assert_non_null(strstr(msg, "xn--"));
+    sd_domain_normalize(S("xn--zz.example"), NULL, 0, &msg);
+    assert_non_null(strstr(msg, "punycode"));
 
     sd_domain_normalize(S(""), NULL, 0, &msg);
     assert_string_equal(msg, "Enter a domain such as acme.com.");
@@ -305,7 +312,9 @@ static const case_t email_cases[] = {
     { S("re\0ports@acme.com"), SD_ERR_EMAIL_LOCAL_CHAR, NULL },
     { S("josé@acme.com"), SD_ERR_EMAIL_NON_ASCII, NULL },
     { S("报告@acme.com"), SD_ERR_EMAIL_NON_ASCII, NULL },
-    { S("reports@café.com"), SD_ERR_DOMAIN_NON_ASCII, NULL },
+    { S("reports@café.com"), SD_OK, "reports@xn--caf-dma.com" },
+    { S("Reports@CAFÉ.com"), SD_OK, "Reports@xn--caf-dma.com" },
+    { S("reports@xn--zz.example"), SD_ERR_DOMAIN_IDN, NULL },
     { S("reports@[192.0.2.1]"), SD_ERR_EMAIL_LITERAL, NULL },
     { S("reports@acme"), SD_ERR_DOMAIN_ONE_LABEL, NULL },
     { S("reports@acme..com"), SD_ERR_DOMAIN_EMPTY_LABEL, NULL },
@@ -402,6 +411,7 @@ test_label(void **state)
         { S("a"), SD_OK, "a" },
         { S("123"), SD_OK, "123" },
         { S("xn--caf-dma"), SD_OK, "xn--caf-dma" },
+        { S("xn--zz"), SD_ERR_DOMAIN_IDN, NULL },
         { S(""), SD_ERR_LABEL_EMPTY, NULL },
         { S("  "), SD_ERR_LABEL_EMPTY, NULL },
         { S("pmail.acme.com"), SD_ERR_LABEL_DOT, NULL },
@@ -520,6 +530,29 @@ static const case_t name_cases[] = {
     { S("Acme\xe2\x80\xa9"), SD_ERR_NAME_LINE_SEP, NULL },      /* 2029 */
     { S("Acme\xe2\x80\xae"), SD_ERR_NAME_BIDI, NULL },          /* RLO */
     { S("Acme\xe2\x81\xa6"), SD_ERR_NAME_BIDI, NULL },          /* LRI */
+    { S("Acme\xe2\x80\x8e"), SD_ERR_NAME_BIDI, NULL },          /* LRM */
+    { S("Acme\xe2\x80\x8f"), SD_ERR_NAME_BIDI, NULL },          /* RLM */
+    { S("Acme\xd8\x9c"), SD_ERR_NAME_BIDI, NULL },              /* ALM */
+
+    /* other invisible format characters (Unicode Cf) */
+    { S("Pay\xc2\xadPal"), SD_ERR_NAME_FORMAT, NULL },          /* SHY */
+    { S("Pay\xe2\x80\x8bPal"), SD_ERR_NAME_FORMAT, NULL },      /* ZWSP */
+    { S("Pay\xe2\x81\xa0Pal"), SD_ERR_NAME_FORMAT, NULL },      /* WJ */
+    { S("Pay\xe2\x81\xa4Pal"), SD_ERR_NAME_FORMAT, NULL },      /* 2064 */
+    { S("Pay\xe2\x81\xafPal"), SD_ERR_NAME_FORMAT, NULL },      /* 206F */
+    { S("\xef\xbb\xbf" "Acme"), SD_ERR_NAME_FORMAT, NULL },      /* BOM */
+    { S("Acme\xef\xbf\xb9"), SD_ERR_NAME_FORMAT, NULL },        /* FFF9 */
+    { S("Acme\xd8\x80"), SD_ERR_NAME_FORMAT, NULL },            /* 0600 */
+    { S("Acme\xe1\xa0\x8e"), SD_ERR_NAME_FORMAT, NULL },        /* 180E */
+    { S("Acme\xf3\xa0\x80\x81"), SD_ERR_NAME_FORMAT, NULL },    /* E0001 */
+    { S("Acme\xf3\xa0\x81\xbf"), SD_ERR_NAME_FORMAT, NULL },    /* E007F */
+    { S("Acme\xf0\x9d\x85\xb3"), SD_ERR_NAME_FORMAT, NULL },    /* 1D173 */
+    { S("\xd9\x85\xe2\x80\x8c\xd9\x8a"), SD_OK,
+      "\xd9\x85\xe2\x80\x8c\xd9\x8a" },                       /* ZWNJ */
+    { S("Acme\xc2\xac"), SD_OK, "Acme\xc2\xac" },    /* U+00AC, not Cf */
+    { S("Acme\xc2\xae"), SD_OK, "Acme\xc2\xae" },    /* U+00AE, not Cf */
+    { S("Acme\xe2\x80\x8a"), SD_OK, "Acme\xe2\x80\x8a" },  /* hair sp */
+    { S("Acme\xe2\x81\xa5"), SD_OK, "Acme\xe2\x81\xa5" },  /* 2065 */
 
     /* invalid UTF-8 */
     { S("\xff"), SD_ERR_NAME_UTF8, NULL },
@@ -1031,6 +1064,103 @@ test_tree_key_range(void **state)
 }
 
 
+/* issue 13, 5: "=?" before the '@' is refused, anywhere else fine */
+
+static void
+test_email_header_check(void **state)
+{
+    size_t       i;
+    const char  *msg;
+
+    static const struct {
+        const char  *addr;
+        int          want;
+    } cases[] = {
+        { "reports@acme.com", SD_OK },
+        { "=?utf-8?q?ceo=40bank.example?=@acme.com", SD_ERR_EMAIL_ENCODED_WORD },
+        { "a=?@acme.com", SD_ERR_EMAIL_ENCODED_WORD },
+        { "a=b?c@acme.com", SD_OK },
+        { "a?=b@acme.com", SD_OK },
+        { "a=@acme.com", SD_OK },
+        { "a?@acme.com", SD_OK },
+        { "=@acme.com", SD_OK },
+    };
+
+    (void) state;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        msg = NULL;
+
+        if (sd_email_header_check(cases[i].addr, strlen(cases[i].addr), &msg)
+            != cases[i].want)
+        {
+            print_error("header check case %zu: %s\n", i, cases[i].addr);
+            fail();
+        }
+
+        if (cases[i].want != SD_OK) {
+            assert_non_null(msg);
+            assert_non_null(strstr(msg, "=?"));
+        }
+    }
+
+    /* every such address is valid otherwise: this is the only refusal */
+    {
+        char  out[SD_EMAIL_BUFSZ];
+
+        assert_true(sd_email_normalize(cases[1].addr, strlen(cases[1].addr),
+                                       out, sizeof(out), NULL) > 0);
+    }
+
+    assert_int_equal(sd_email_header_check(NULL, 0, NULL),
+                     SD_ERR_INVALID_ARG);
+}
+
+
+/* request values in log lines: nothing that ends a field or a line */
+
+static void
+test_log_escape(void **state)
+{
+    size_t          i, n;
+    unsigned char   out[256];
+
+    static const struct {
+        const char  *in;
+        size_t       len;
+        const char  *want;
+        int          plain;
+    } cases[] = {
+        { S("acme"), "acme", 1 },
+        { S("acme-42_x.y"), "acme-42_x.y", 1 },
+        { S("a\"b"), "a\\x22b", 0 },
+        { S("a\\b"), "a\\x5cb", 0 },
+        { S("a\r\nb"), "a\\x0d\\x0ab", 0 },
+        { S("\x1b[31mred"), "\\x1b[31mred", 0 },
+        { S("a\x7f"), "a\\x7f", 0 },
+        { S("caf\xc3\xa9"), "caf\\xc3\\xa9", 0 },
+        { S("a\0b"), "a\\x00b", 0 },
+        { S(""), "", 1 },
+    };
+
+    (void) state;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        n = sd_log_escape(NULL, (const unsigned char *) cases[i].in,
+                          cases[i].len);
+        assert_int_equal(n, strlen(cases[i].want));
+
+        memset(out, 0, sizeof(out));
+        assert_int_equal(sd_log_escape(out, (const unsigned char *) cases[i].in,
+                                       cases[i].len), n);
+        assert_string_equal((char *) out, cases[i].want);
+
+        assert_int_equal(sd_log_plain((const unsigned char *) cases[i].in,
+                                      cases[i].len), cases[i].plain);
+    }
+}
+
+
 static void
 test_strerror(void **state)
 {
@@ -1048,7 +1178,7 @@ test_strerror(void **state)
         }
     }
 
-    assert_int_equal(n, 53);
+    assert_int_equal(n, 59);
 
     assert_string_equal(sd_strerror(12345), "The value is not valid.");
     assert_string_not_equal(sd_strerror(SD_ERR_DOMAIN_CHAR),
@@ -1163,6 +1293,8 @@ main(void)
         cmocka_unit_test(test_conflicts),
         cmocka_unit_test(test_tree_key),
         cmocka_unit_test(test_tree_key_range),
+        cmocka_unit_test(test_email_header_check),
+        cmocka_unit_test(test_log_escape),
         cmocka_unit_test(test_strerror),
     };
 

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Unit tests: the streaming JSON writer (src/ngx_http_sender_domains_jsonw.c)
@@ -205,10 +206,10 @@ test_row_write_public_order(void **state)
 
     (void) state;
 
-    /* no dkim_inherited_from, not ready: both are added, in this order */
+    /* no dkim_inherited_from, claim expired: both are added, in order */
     row = json_pack("{s:s,s:s,s:s,s:s,s:[s],s:s}",
                     "identity", "acme.com", "type", "domain",
-                    "kind", "managed", "state", "creating",
+                    "kind", "managed", "state", "failed",
                     "_tokens", "tok", "sender_name", "A \"B\"");
     assert_non_null(row);
 

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Unit tests: HS256 JWT verification (src/ngx_http_sender_domains_jwt.c).
@@ -670,6 +671,43 @@ test_claim_reals(void **state)
 }
 
 
+/* issue 13, 6: "exp" required by default, the workspace claim a string */
+
+static void
+test_require_exp_and_string_claims(void **state)
+{
+    json_t  *c;
+
+    (void) state;
+
+    c = json_loads("{\"ws\":\"acme\",\"exp\":1}", 0, NULL);
+    assert_int_equal(sd_jwt_require_exp(c), SD_JWT_OK);
+    json_decref(c);
+
+    c = json_loads("{\"ws\":\"acme\",\"n\":123,\"t\":true,\"z\":null,"
+                   "\"o\":{},\"a\":[],\"r\":1.5}", 0, NULL);
+    assert_int_equal(sd_jwt_require_exp(c), SD_JWT_NO_EXP);
+    assert_int_equal(sd_jwt_require_exp(NULL), SD_JWT_NO_EXP);
+
+    assert_int_equal(sd_jwt_claim_is_string(c, "ws", 2), 1);
+    assert_int_equal(sd_jwt_claim_is_string(c, "n", 1), -1);
+    assert_int_equal(sd_jwt_claim_is_string(c, "t", 1), -1);
+    assert_int_equal(sd_jwt_claim_is_string(c, "z", 1), -1);
+    assert_int_equal(sd_jwt_claim_is_string(c, "o", 1), -1);
+    assert_int_equal(sd_jwt_claim_is_string(c, "a", 1), -1);
+    assert_int_equal(sd_jwt_claim_is_string(c, "r", 1), -1);
+    assert_int_equal(sd_jwt_claim_is_string(c, "missing", 7), 0);
+    assert_int_equal(sd_jwt_claim_is_string(NULL, "ws", 2), 0);
+    json_decref(c);
+
+    assert_string_equal(sd_jwt_strerror(SD_JWT_NO_EXP),
+                        "The token has no expiry time (exp); ask for a "
+                        "token that expires.");
+    assert_string_equal(sd_jwt_strerror(SD_JWT_BAD_CLAIM),
+                        "The token's workspace claim must be a string.");
+}
+
+
 int
 main(void)
 {
@@ -686,6 +724,7 @@ main(void)
         cmocka_unit_test(test_huge),
         cmocka_unit_test(test_claim_types),
         cmocka_unit_test(test_claim_reals),
+        cmocka_unit_test(test_require_exp_and_string_claims),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

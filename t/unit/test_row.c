@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Unit tests: the stored identity row (src/ngx_http_sender_domains_row.c).
@@ -235,6 +236,53 @@ test_legacy_and_setters(void **state)
     sd_row_clear_error(row);
     is_null(row, "last_error");
 
+    json_decref(row);
+}
+
+
+/* sd_row_set_gone: a re-created identity gets its MAIL FROM again */
+
+static void
+test_gone(void **state)
+{
+    json_t  *row;
+
+    (void) state;
+
+    row = sd_row_new("acme.com", 8, 1, "", 0, "bounce", 6, NOW);
+    sd_row_set_state(row, SD_STATE_READY);
+    json_object_set_new(row, "verified_for_sending", json_true());
+    sd_row_set_str(row, "mail_from_domain", "bounce.acme.com", 15);
+    json_object_set_new(row, "mail_from_status", json_string("verified"));
+
+    sd_row_set_gone(row);
+    assert_true(sd_row_in_state(row, SD_STATE_CREATING));
+    assert_true(json_is_false(json_object_get(row, "verified_for_sending")));
+    is_null(row, "mail_from_domain");
+    assert_string_equal(str(row, "mail_from_status"), "not_configured");
+    assert_string_equal(str(row, "_mail_from_label"), "bounce");
+    json_decref(row);
+
+    /* a MAIL FROM SES had (an adopted identity): its label is kept too */
+    row = sd_row_new("acme.com", 8, 1, "", 0, NULL, 0, NOW);
+    sd_row_set_str(row, "mail_from_domain", "mx.out.ACME.com", 15);
+    sd_row_set_gone(row);
+    assert_string_equal(str(row, "_mail_from_label"), "mx.out");
+    is_null(row, "mail_from_domain");
+    json_decref(row);
+
+    /* none: no label made up (the add flow's default applies) */
+    row = sd_row_new("acme.com", 8, 1, "", 0, NULL, 0, NOW);
+    sd_row_set_gone(row);
+    assert_null(json_object_get(row, "_mail_from_label"));
+    json_decref(row);
+
+    /* an address has no MAIL FROM of its own */
+    row = sd_row_new("ann@acme.com", 12, 0, "", 0, NULL, 0, NOW);
+    sd_row_set_state(row, SD_STATE_READY);
+    sd_row_set_gone(row);
+    assert_true(sd_row_in_state(row, SD_STATE_CREATING));
+    assert_null(json_object_get(row, "_mail_from_label"));
     json_decref(row);
 }
 
@@ -620,12 +668,12 @@ test_next_check(void **state)
 
     row = new_domain();
 
-    /* a half-added row is not polled, though it carries a time */
+    /* a half-added row is resumed by the refresher (issue 13) */
     assert_non_null(sd_row_str(row, "next_check_at"));
-    assert_true(sd_row_next_check(row) == 0);
+    assert_true(sd_row_next_check(row) == NOW);
 
     sd_row_set_state(row, SD_STATE_MAIL_FROM);
-    assert_true(sd_row_next_check(row) == 0);
+    assert_true(sd_row_next_check(row) == NOW);
 
     sd_row_set_state(row, SD_STATE_READY);
     assert_true(sd_row_next_check(row) == NOW);
@@ -658,6 +706,66 @@ test_next_check(void **state)
 
 
 /* sd_row_schedule */
+
+/* issue 13: ownership, claim expiry, purge */
+
+static void
+test_ownership_and_expiry(void **state)
+{
+    json_t  *row;
+
+    (void) state;
+
+    row = new_domain();
+    sd_row_set_state(row, SD_STATE_READY);
+    json_object_set_new(row, "verified_for_sending", json_true());
+
+    /* created here: verified */
+    json_object_set_new(row, "origin", json_string("created"));
+    assert_false(sd_row_unproven(row));
+    assert_true(sd_row_flags(row) & SD_REC_VERIFIED);
+
+    /* adopted by an older module: never verified */
+    json_object_set_new(row, "origin", json_string("adopted"));
+    assert_true(sd_row_unproven(row));
+    assert_false(sd_row_flags(row) & SD_REC_VERIFIED);
+    assert_true(sd_row_flags(row) & SD_REC_UNPROVEN);
+
+    /* declared by the platform: verified */
+    json_object_set_new(row, "ownership", json_string("declared"));
+    assert_false(sd_row_unproven(row));
+    assert_true(sd_row_flags(row) & SD_REC_VERIFIED);
+
+    /* a verified claim never expires */
+    sd_row_set_time(row, "claim_expires_at", NOW - 10);
+    assert_int_equal(sd_row_expire(row, NOW), 0);
+
+    /* an unverified one does, once its time is up */
+    json_object_set_new(row, "verified_for_sending", json_false());
+    assert_int_equal(sd_row_expire(row, NOW - 11), 0);
+    assert_int_equal(sd_row_expire(row, NOW), 1);
+    assert_true(sd_row_in_state(row, SD_STATE_FAILED));
+    assert_string_equal(sd_row_str(json_object_get(row, "last_error"),
+                                   "code"), "claim_expired");
+    assert_true(sd_row_flags(row) & SD_REC_FAILED);
+    assert_int_equal(sd_row_expire(row, NOW), 0);
+
+    /* released: purged after the grace period, which is its next step */
+    sd_row_abandon(row, NOW, 86400);
+    assert_true(sd_row_next_check(row) == NOW + 86400);
+    sd_row_abandon(row, NOW + 5, 86400);
+    assert_true(sd_row_next_check(row) == NOW + 86400);
+
+    /* an unverified claim is looked at again when it expires */
+    sd_row_set_state(row, SD_STATE_READY);
+    sd_row_set_time(row, "claim_expires_at", NOW + 100);
+    sd_row_abandon(row, NOW, 86400);
+    assert_null(json_object_get(row, "purge_at"));
+    assert_true(sd_row_schedule(row, NOW, 3600, 3600, 1) <= NOW + 100);
+
+    json_decref(row);
+}
+
 
 static void
 test_schedule_failed(void **state)
@@ -994,6 +1102,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_new_domain),
         cmocka_unit_test(test_new_address),
         cmocka_unit_test(test_legacy_and_setters),
+        cmocka_unit_test(test_gone),
         cmocka_unit_test(test_apply_domain),
         cmocka_unit_test(test_apply_domain_statuses),
         cmocka_unit_test(test_apply_address),
@@ -1001,6 +1110,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_flags_after_ses),
         cmocka_unit_test(test_flags_poll),
         cmocka_unit_test(test_next_check),
+        cmocka_unit_test(test_ownership_and_expiry),
         cmocka_unit_test(test_schedule_failed),
         cmocka_unit_test(test_schedule_verified),
         cmocka_unit_test(test_schedule_backoff),

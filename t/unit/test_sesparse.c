@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Unit tests: SES response parsing (src/ngx_http_sender_domains_sesparse.c).
@@ -7,7 +8,8 @@
  *     -o /tmp/test_sesparse && valgrind --leak-check=full \
  *     --error-exitcode=1 /tmp/test_sesparse
  *
- * Samples are those of shared/reference/ses-wire.md.
+ * Samples are what live AWS SES sent (messages, headers and bodies as
+ * captured) and what the SESv2 / SESv1 service models define.
  */
 
 
@@ -26,7 +28,7 @@
 #define S(s)  (s), (sizeof(s) - 1)
 
 
-/* ses-wire.md: live AWS, GetEmailIdentity of an email address */
+/* live AWS: GetEmailIdentity of an email address */
 static const char  live_email_get[] =
     "{\"IdentityType\":\"EMAIL_ADDRESS\",\"FeedbackForwardingStatus\":true,"
     "\"VerifiedForSendingStatus\":false,\"DkimAttributes\":{"
@@ -77,7 +79,7 @@ typedef struct {
     sd_ses_status_e   want;
 } error_case_t;
 
-/* ses-wire.md section 1 "Errors", with their modeled HTTP statuses */
+/* the SESv2 model's errors, with their modeled HTTP statuses */
 static const error_case_t  v2_errors[] = {
     { "AlreadyExistsException", 400, SD_SES_ALREADY_EXISTS },
     { "NotFoundException", 404, SD_SES_NOT_FOUND },
@@ -227,7 +229,7 @@ test_v2_messages(void **state)
 
     (void) state;
 
-    /* ses-wire.md: live AlreadyExists message */
+    /* live AWS: the AlreadyExists message */
     sd_ses_classify(400, S("AlreadyExistsException"),
                     S("{\"message\":\"Email identity example.com already "
                       "exist.\"}"), 1, &res);
@@ -299,7 +301,7 @@ test_v2_status_only(void **state)
 
     (void) state;
 
-    /* ses-wire.md: throttling as live AWS sends it */
+    /* throttling as live AWS sends it */
     sd_ses_classify(429, S("TooManyRequestsException"),
                     S("{\"message\":\"Maximum sending rate exceeded.\"}"), 1,
                     &res);
@@ -505,7 +507,7 @@ test_v1_errors(void **state)
 
     (void) state;
 
-    /* ses-wire.md section 2: the live sample */
+    /* SESv1 Query VerifyEmailIdentity: the live sample */
     assert_int_equal(sd_ses_classify_query_xml(400,
         S("<ErrorResponse xmlns=\"http://ses.amazonaws.com/doc/2010-12-01/\">"
           "<Error><Type>Sender</Type><Code>Throttling</Code>"
@@ -564,7 +566,7 @@ test_v1_entities(void **state)
 
     (void) state;
 
-    /* ses-wire.md: live InvalidParameterValue for this operation */
+    /* live AWS: InvalidParameterValue for this operation */
     sd_ses_classify_query_xml(400,
         S("<ErrorResponse><Error><Type>Sender</Type>"
           "<Code>InvalidParameterValue</Code>"
@@ -841,6 +843,68 @@ test_identity_malformed(void **state)
 }
 
 
+/* Tags: only the claim tag is kept; a list of another shape is malformed */
+
+static void
+expect_claim(const char *body, const char *claim)
+{
+    sd_ses_identity_t  id;
+
+    assert_int_equal(sd_ses_parse_identity(body, strlen(body), &id),
+                     SD_SES_OK);
+    assert_string_equal(id.claim, claim);
+}
+
+
+static void
+test_identity_tags(void **state)
+{
+    (void) state;
+
+    expect_claim(live_email_get, "");
+    expect_claim(domain_get, "");
+    expect_claim("{}", "");
+    expect_claim("{\"Tags\":null}", "");
+    expect_claim("{\"Tags\":[{\"Key\":\"sender-domains:claim\","
+                 "\"Value\":\"0123456789abcdef01234567\"}]}",
+                 "0123456789abcdef01234567");
+    expect_claim("{\"Tags\":[{\"Key\":\"ws\",\"Value\":\"42\"},"
+                 "{\"Value\":\"c1\",\"Key\":\"sender-domains:claim\"},"
+                 "{\"Key\":\"sender-domains:claim\",\"Value\":\"c2\"}]}",
+                 "c1");
+
+    /* not our key: a prefix, a longer key, another case */
+    expect_claim("{\"Tags\":[{\"Key\":\"sender-domains:clai\","
+                 "\"Value\":\"x\"}]}", "");
+    expect_claim("{\"Tags\":[{\"Key\":\"sender-domains:claims\","
+                 "\"Value\":\"x\"}]}", "");
+    expect_claim("{\"Tags\":[{\"Key\":\"Sender-Domains:Claim\","
+                 "\"Value\":\"x\"}]}", "");
+
+    /* a NUL inside a string: the whole answer is refused (jansson) */
+    expect_malformed("{\"Tags\":[{\"Key\":\"sender-domains:claim\","
+                     "\"Value\":\"ab\\u0000\"}]}", "(body)");
+
+    /* a value no claim of ours can be: empty, too long, control bytes */
+    expect_claim("{\"Tags\":[{\"Key\":\"sender-domains:claim\","
+                 "\"Value\":\"\"}]}", "");
+    expect_claim("{\"Tags\":[{\"Key\":\"sender-domains:claim\",\"Value\":"
+                 "\"0123456789012345678901234567890123456789012345678901234567"
+                 "890123456789\"}]}", "");
+    expect_claim("{\"Tags\":[{\"Key\":\"sender-domains:claim\","
+                 "\"Value\":\"ab\\ncd\"}]}", "");
+
+    expect_malformed("{\"Tags\":{}}", "Tags");
+    expect_malformed("{\"Tags\":\"sender-domains:claim\"}", "Tags");
+    expect_malformed("{\"Tags\":[1]}", "Tags");
+    expect_malformed("{\"Tags\":[{\"Key\":\"ws\"}]}", "Tags");
+    expect_malformed("{\"Tags\":[{\"Value\":\"x\"}]}", "Tags");
+    expect_malformed("{\"Tags\":[{\"Key\":1,\"Value\":\"x\"}]}", "Tags");
+    expect_malformed("{\"Tags\":[{\"Key\":\"sender-domains:claim\","
+                     "\"Value\":[\"c1\"]}]}", "Tags");
+}
+
+
 static void
 test_status_names(void **state)
 {
@@ -1064,6 +1128,7 @@ main(void)
         cmocka_unit_test(test_identity_domain),
         cmocka_unit_test(test_identity_tolerant),
         cmocka_unit_test(test_identity_malformed),
+        cmocka_unit_test(test_identity_tags),
         cmocka_unit_test(test_status_names),
         cmocka_unit_test(test_list_pages),
         cmocka_unit_test(test_list_malformed),

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Unit tests for the SigV4 signer (src/ngx_http_sender_domains_sigv4.c).
  *
@@ -11,9 +12,10 @@
  *
  * SUITE_DIR is the AWS SigV4 test suite (one folder per case holding
  * <case>.req, .creq, .sts, .authz).  Without the argument the environment
- * variable SD_SIGV4_SUITE is used, then ../shared/sigv4-testsuite (run
- * from the repository root) and ../../../shared/sigv4-testsuite (run from
- * t/unit).  A missing suite is a failure, never a silent skip.
+ * variable SD_SIGV4_SUITE is used, then t/unit/sigv4-testsuite (run from
+ * the repository root) and sigv4-testsuite (run from t/unit): the suite is
+ * kept in the repository (Apache 2.0, its LICENSE and NOTICE beside it).
+ * A missing suite is a failure, never a silent skip.
  *
  * Every case folder becomes one cmocka test that checks
  * request -> canonical request (.creq) -> string to sign (.sts) ->
@@ -522,7 +524,8 @@ test_suite_case(void **state)
 }
 
 
-/* ---- derived SES vectors (ses-wire.md section 4, botocore 1.29.27) ---- */
+/* ---- derived SES vectors (computed with botocore 1.29.27 from the ----
+ * suite's credentials and date, service "ses", us-east-1; not official) */
 
 typedef struct {
     const char  *name;
@@ -1037,8 +1040,8 @@ t_suite_dir(int argc, char **argv)
     size_t       i;
     const char  *env;
     static const char  *candidates[] = {
-        "../shared/sigv4-testsuite",            /* from the repo root */
-        "../../../shared/sigv4-testsuite",      /* from t/unit */
+        "t/unit/sigv4-testsuite",               /* from the repo root */
+        "sigv4-testsuite",                      /* from t/unit */
     };
 
     if (argc > 1) {

@@ -1,3 +1,4 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
  * Unit tests: the LMDB store (src/ngx_http_sender_domains_store.c).
@@ -1553,7 +1554,7 @@ legacy_replace(fx_t *fx, const char *ws, size_t n, const char **ids,
     }
 
     return sd_store_legacy_replace(fx->st, ws, strlen(ws), n, ids, lens,
-                                   recs);
+                                   recs, NULL);
 }
 
 
@@ -1572,6 +1573,7 @@ test_legacy(void **state)
     const char   *nb[] = { "Zed" };
     const char   *ab1[] = { "w@ab.net", "v@ab.net" };
     const char   *nab[] = { "Dub", "Vee" };
+    const char   *zz1[] = { "q@zed.io" };
 
     assert_int_equal(legacy_replace(fx, "a", 2, a1, n1), SD_STORE_OK);
     assert_int_equal(legacy_replace(fx, "b", 1, b1, nb), SD_STORE_OK);
@@ -1591,10 +1593,11 @@ test_legacy(void **state)
                                          fx_alloc, fx, &g),
                      SD_STORE_NOT_FOUND);
 
-    /* legacy rows are not identities, nor claims */
+    /* legacy rows are not identities, but they hold claims (issue 13) */
     assert_string_equal(list(fx, "a", &c), "");
     assert_int_equal(get(fx, "a", "x@acme.com", &g), SD_STORE_NOT_FOUND);
-    assert_int_equal(claim(fx, "b", "acme.com", D), SD_STORE_OK);
+    assert_int_equal(claim(fx, "b", "acme.com", D), SD_STORE_CONFLICT);
+    assert_int_equal(claim(fx, "b", "bee.io", D), SD_STORE_OK);
     assert_int_equal(sd_store_legacy_get(fx->st, "b", 1, "acme.com", 8,
                                          fx_alloc, fx, &g),
                      SD_STORE_NOT_FOUND);
@@ -1624,7 +1627,8 @@ test_legacy(void **state)
     assert_string_equal(legacy_list(fx, "b", &c), "z@bee.io");
 
     /* the last workspace in key order, cleared twice */
-    assert_int_equal(legacy_replace(fx, "zz", 1, b1, nb), SD_STORE_OK);
+    assert_int_equal(legacy_replace(fx, "zz", 1, b1, nb), SD_STORE_CONFLICT);
+    assert_int_equal(legacy_replace(fx, "zz", 1, zz1, nb), SD_STORE_OK);
     assert_int_equal(legacy_replace(fx, "zz", 0, NULL, NULL), SD_STORE_OK);
     assert_int_equal(legacy_replace(fx, "zz", 0, NULL, NULL), SD_STORE_OK);
     assert_string_equal(legacy_list(fx, "zz", &c), "");
@@ -1633,41 +1637,56 @@ test_legacy(void **state)
     assert_string_equal(legacy_list(fx, "b", &c), "z@bee.io");
 
     /* managed rows are not touched by a legacy replace */
-    assert_string_equal(list(fx, "b", &c), "acme.com");
+    assert_string_equal(list(fx, "b", &c), "bee.io");
 }
 
 
 static void
 test_legacy_large(void **state)
 {
-    char          ids[600][32];
-    const char   *p[600], *names[600];
-    size_t        i, lens[600];
+    char          ids[600][32], zids[600][32], lids[6][32];
+    const char   *p[600], *zp[600], *lp[6], *names[600];
+    size_t        i, lens[600], zlens[600], llens[6];
     fx_t         *fx = *state;
     collect_t     c;
     sd_record_t   recs[600];
 
-    /* enough rows to span many pages, between two other workspaces */
+    /*
+     * enough rows to span many pages, between two other workspaces; a
+     * legacy sender holds its claim (issue 13), so each workspace has
+     * its own addresses
+     */
     for (i = 0; i < 600; i++) {
         snprintf(ids[i], sizeof(ids[i]), "sender%04zu@example.com", i);
+        snprintf(zids[i], sizeof(zids[i]), "sender%04zu@zed.example", i);
         p[i] = ids[i];
+        zp[i] = zids[i];
         names[i] = "A rather long sender display name to fill pages up";
         lens[i] = strlen(ids[i]);
+        zlens[i] = strlen(zids[i]);
         recs[i] = mkrec(V, 0, names[i], "{\"kind\":\"legacy\"}");
     }
 
-    assert_int_equal(sd_store_legacy_replace(fx->st, "l", 1, 3, p, lens,
-                                             recs), SD_STORE_OK);
-    assert_int_equal(sd_store_legacy_replace(fx->st, "n", 1, 3, p, lens,
-                                             recs), SD_STORE_OK);
+    for (i = 0; i < 6; i++) {
+        snprintf(lids[i], sizeof(lids[i]), "s%zu@%s.example", i,
+                 i < 3 ? "ell" : "en");
+        lp[i] = lids[i];
+        llens[i] = strlen(lids[i]);
+    }
+
+    assert_int_equal(sd_store_legacy_replace(fx->st, "l", 1, 3, lp, llens,
+                                             recs, NULL), SD_STORE_OK);
+    assert_int_equal(sd_store_legacy_replace(fx->st, "n", 1, 3, lp + 3,
+                                             llens + 3, recs, NULL),
+                     SD_STORE_OK);
     assert_int_equal(sd_store_legacy_replace(fx->st, "m", 1, 600, p, lens,
-                                             recs), SD_STORE_OK);
+                                             recs, NULL), SD_STORE_OK);
 
     legacy_list(fx, "m", &c);
     assert_int_equal(c.count, 600);
 
     assert_int_equal(sd_store_legacy_replace(fx->st, "m", 1, 2, p + 100,
-                                             lens + 100, recs + 100),
+                                             lens + 100, recs + 100, NULL),
                      SD_STORE_OK);
     assert_string_equal(legacy_list(fx, "m", &c),
                         "sender0100@example.com,sender0101@example.com");
@@ -1678,13 +1697,104 @@ test_legacy_large(void **state)
     assert_int_equal(c.count, 3);
 
     /* the same again, where the big workspace is the last one */
-    assert_int_equal(sd_store_legacy_replace(fx->st, "z", 1, 600, p, lens,
-                                             recs), SD_STORE_OK);
+    assert_int_equal(sd_store_legacy_replace(fx->st, "z", 1, 600, zp, zlens,
+                                             recs, NULL), SD_STORE_OK);
     assert_int_equal(sd_store_legacy_replace(fx->st, "z", 1, 0, NULL, NULL,
-                                             NULL), SD_STORE_OK);
+                                             NULL, NULL), SD_STORE_OK);
     assert_string_equal(legacy_list(fx, "z", &c), "");
     legacy_list(fx, "n", &c);
     assert_int_equal(c.count, 3);
+}
+
+
+/* issue 13: a claim that is not verified stops blocking at its time */
+
+static void
+test_claim_expiry(void **state)
+{
+    fx_t         *fx = *state;
+    sd_record_t   r;
+
+    r = mkrec(0, 0, "", "{\"created_at\":\"2026-11-26T10:00:00Z\","
+              "\"claim_expires_at\":\"2026-11-29T10:00:00Z\"}");
+    assert_int_equal(sd_store_claim(fx->st, "a", 1, "past.example", 12, &r),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_claim(fx->st, "b", 1, "x@past.example", 14, &r),
+                     SD_STORE_OK);
+
+    r = mkrec(0, 0, "", "{\"claim_expires_at\":\"2099-01-01T00:00:00Z\"}");
+    assert_int_equal(sd_store_claim(fx->st, "a", 1, "future.example", 14, &r),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_claim(fx->st, "b", 1, "future.example", 14, &r),
+                     SD_STORE_CONFLICT);
+
+    /* verified: "claim_expires_at" null, the claim holds */
+    r = mkrec(V, 0, "", "{\"created_at\":\"2020-01-01T00:00:00Z\","
+              "\"claim_expires_at\":null}");
+    assert_int_equal(sd_store_claim(fx->st, "a", 1, "held.example", 12, &r),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_claim(fx->st, "b", 1, "held.example", 12, &r),
+                     SD_STORE_CONFLICT);
+
+    /* a row of an older store: 72 h from its add */
+    r = mkrec(0, 0, "", "{\"created_at\":\"2020-01-01T00:00:00Z\"}");
+    assert_int_equal(sd_store_claim(fx->st, "a", 1, "old.example", 11, &r),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_claim(fx->st, "b", 1, "old.example", 11, &r),
+                     SD_STORE_OK);
+}
+
+
+/* issue 13: legacy senders hold claims; nothing half-applied */
+
+static void
+test_legacy_claims(void **state)
+{
+    int            conflict[3] = { 0, 0, 0 };
+    fx_t          *fx = *state;
+    collect_t      c;
+    sd_record_t    recs[3], r;
+    const char    *a[] = { "ops@acme.com", "news@beta.io", "x@gamma.org" };
+    size_t         al[] = { 12, 12, 11 };
+
+    recs[0] = recs[1] = recs[2] = mkrec(V, 0, "", "{\"kind\":\"legacy\"}");
+
+    assert_int_equal(sd_store_legacy_replace(fx->st, "a", 1, 1, a, al,
+                                             recs, NULL), SD_STORE_OK);
+
+    /* another workspace cannot claim the domain over a legacy sender */
+    r = mkrec(0, 0, "", "{\"kind\":\"managed\"}");
+    assert_int_equal(sd_store_claim(fx->st, "b", 1, "acme.com", 8, &r),
+                     SD_STORE_CONFLICT);
+    assert_int_equal(sd_store_claim(fx->st, "b", 1, "ops@acme.com", 12, &r),
+                     SD_STORE_CONFLICT);
+    assert_int_equal(sd_store_claim(fx->st, "b", 1, "beta.io", 7, &r),
+                     SD_STORE_OK);
+
+    /* nor declare it, and its own list is refused whole, per entry */
+    assert_int_equal(sd_store_legacy_replace(fx->st, "b", 1, 3, a, al,
+                                             recs, conflict),
+                     SD_STORE_CONFLICT);
+    assert_int_equal(conflict[0], 1);
+    assert_int_equal(conflict[1], 0);
+    assert_int_equal(conflict[2], 0);
+    assert_string_equal(legacy_list(fx, "b", &c), "");
+
+    /* the owner's own managed claim does not conflict with its legacy */
+    assert_int_equal(sd_store_claim(fx->st, "a", 1, "ops@acme.com", 12, &r),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_delete(fx->st, "a", 1, "ops@acme.com", 12),
+                     SD_STORE_OK);
+    /* the managed row gone, the legacy sender still holds the name */
+    assert_int_equal(sd_store_claim(fx->st, "b", 1, "ops@acme.com", 12, &r),
+                     SD_STORE_CONFLICT);
+
+    /* a legacy list replaced without it releases the name */
+    assert_int_equal(sd_store_legacy_replace(fx->st, "a", 1, 1, a + 2,
+                                             al + 2, recs, NULL),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_claim(fx->st, "b", 1, "ops@acme.com", 12, &r),
+                     SD_STORE_OK);
 }
 
 
@@ -2237,6 +2347,8 @@ main(int argc, char **argv)
         T(test_due_same_time),
         T(test_legacy),
         T(test_legacy_large),
+        T(test_legacy_claims),
+        T(test_claim_expiry),
         T(test_legacy_long_workspace),
         T(test_resolve),
         T(test_lease),

@@ -1,3 +1,4 @@
+// Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 // Shared helpers of the end-to-end tests: the browser, per-test contexts acting as a
 // workspace, direct API and simulator calls, screenshots and a retrying assertion.
 //

@@ -1,3 +1,4 @@
+// Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 // End-to-end tests of the Custom Sender Domains card (conf-examples/html/) against a
 // running sandbox: nginx + the module + the SES simulator.  Run them with
 //   bash t/e2e/run.sh

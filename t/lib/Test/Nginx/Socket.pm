@@ -1,3 +1,4 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 package Test::Nginx::Socket;
 
 # In-tree, from-scratch implementation of the Test::Nginx::Socket test
@@ -82,6 +83,8 @@ our $MasterProcessEnabled =
 our $ServerPort = $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT}
                   || 1984;
 our $ServerPortForClient = $ENV{TEST_NGINX_CLIENT_PORT} || $ServerPort;
+
+our $PortTries = 5;
 
 our $ServRoot;
 if ($ENV{TEST_NGINX_RANDOMIZE}) {
@@ -288,6 +291,8 @@ sub _run_block {
         $config = $PrevConfig;
     }
     $PrevConfig = $config;
+    my $raw_config = $config;
+    _move_port_if_taken($name, $rand_ports) unless $NoNginxManager;
     $config = _expand_env($config, $name, $rand_ports);
 
     local $LogLevel = $block->log_level || $LogLevel;
@@ -300,10 +305,18 @@ sub _run_block {
 
     my $start_problem;
     if (!$NoNginxManager) {
-        _setup_server_root();
-        _write_user_files($block, $rand_ports);
-        _write_config_file($block, $config, $rand_ports);
-        $start_problem = _start_nginx($name);
+        for my $try (1 .. $PortTries) {
+            _setup_server_root();
+            _write_user_files($block, $rand_ports);
+            _write_config_file($block, $config, $rand_ports);
+            $start_problem = _start_nginx($name);
+            last unless defined $start_problem && $try < $PortTries
+                        && _lost_port_race($start_problem);
+            # another process bound the port between our check and
+            # nginx's bind(): the same block on another port
+            _move_port($name, "was taken while nginx started", $rand_ports);
+            $config = _expand_env($raw_config, $name, $rand_ports);
+        }
     }
 
     if (defined(my $init = $block->init)) {
@@ -1794,6 +1807,41 @@ sub _port_is_free {
     my $ok = bind($s, Socket::pack_sockaddr_in($port, Socket::INADDR_ANY()));
     close $s;
     return $ok ? 1 : 0;
+}
+
+# With TEST_NGINX_RANDOMIZE the port is ours to choose: when another
+# process has taken it (it was free when the file started), the block moves
+# to another free port instead of bailing out the whole file; up to
+# $PortTries ports are tried.  A port the user fixed is never moved.
+sub _port_is_movable {
+    return $ENV{TEST_NGINX_RANDOMIZE} && !$ENV{TEST_NGINX_CLIENT_PORT};
+}
+
+sub _move_port_if_taken {
+    my ($name, $rand_ports) = @_;
+    return unless _port_is_movable();
+    for my $try (1 .. $PortTries) {
+        return if _wait_port_free($ServerPort, $try == 1 ? 0.2 : 0);
+        _move_port($name, "is in use by another process", $rand_ports);
+    }
+}
+
+sub _move_port {
+    my ($name, $why, $rand_ports) = @_;
+    my $old = $ServerPort;
+    my %used = map { $_ => 1 } $old, values %{ $rand_ports || {} };
+    my $new = _gen_rand_port(\%used)
+        or bail_out("$name - port $old $why and no free port was found");
+    $ServerPort = $ServerPortForClient = $new;
+    $ENV{TEST_NGINX_SERVER_PORT} = $new;
+    Test::More::diag("$name - port $old $why; using port $new");
+}
+
+# nginx could not bind our own port (not a --- config's other listen)
+sub _lost_port_race {
+    my $problem = shift;
+    return _port_is_movable()
+           && $problem =~ /bind\(\) to \S*:\Q$ServerPort\E failed \(98:/;
 }
 
 sub _wait_port_free {

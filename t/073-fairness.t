@@ -1,0 +1,330 @@
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
+# Fair shares of SES (issue 13, section 4).
+#   - Per-identity cooldowns: a refresh calls SES at most once per 10 s
+#     (a later one answers the stored row with Retry-After); a resend at
+#     most once a minute (the add's email counts) and 5 times a day: 429
+#     too_many_requests with Retry-After, no SES call.
+#   - A member's refresh of a half-added row only reads (GetEmailIdentity).
+#   - The call budget goes round the workspaces that wait: one workspace
+#     flooding adds at sender_domains_ses_rate 1 does not make another
+#     workspace's add fail with 503.
+
+use lib 't/lib';
+use Test::Nginx::Socket 'no_plan';
+use SdTest;
+use JSON::PP ();
+use IO::Socket::INET;
+use Time::HiRes ();
+
+master_on();
+workers(2);
+repeat_each(1);
+no_shuffle();
+
+our $Config = <<'EOF_CONF';
+    location /api/ {
+        sender_domains_api;
+        sender_domains_workspace $http_x_ws;
+        sender_domains_role $http_x_role;
+        sender_domains_plan $http_x_plan;
+    }
+    location = /out {
+        default_type text/plain;
+        alias $TEST_NGINX_SERVER_ROOT/html/out.txt;
+    }
+EOF_CONF
+
+# The suite's default configuration turns the cooldowns off (t/lib/SdTest.pm);
+# this file runs with the module's defaults.
+sub defaults {
+    my $h = SdTest::default_http_config('');
+    $h =~ s/^.*_cooldown 0;\n//mg;
+    return $h;
+}
+
+sub rate1 {
+    my $h = defaults();
+    $h =~ s/sender_domains_ses_rate 100;/sender_domains_ses_rate 1;/;
+    return $h;
+}
+
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value('http_config', defaults())
+        unless $block->http_config =~ /ses_rate 1;/;
+});
+
+# An API call that returns (status, Retry-After or "-", error code or
+# state, body).
+sub call {
+    my ($method, $path, $body, $ws, $role) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => $ENV{TEST_NGINX_SERVER_PORT},
+                                  Timeout => 30) or die "connect: $!";
+    $body //= '';
+    print $s "$method /api$path HTTP/1.0\r\nHost: localhost\r\n"
+           . "X-WS: " . ($ws // 'acme') . "\r\nX-Role: " . ($role // 'admin')
+           . "\r\nX-Plan: professional\r\nContent-Type: application/json\r\n"
+           . "Content-Length: " . length($body) . "\r\n\r\n$body";
+    local $/;
+    my $resp = <$s> // '';
+    close $s;
+    my ($head, $rbody) = split /\r\n\r\n/, $resp, 2;
+    my ($st) = $head =~ m{^HTTP/\S+ (\d+)};
+    my ($ra) = $head =~ m{\r\nRetry-After: *(\d+)}i;
+    my $j = eval { JSON::PP::decode_json($rbody) } || {};
+    my $what = $j->{error} ? $j->{error}{code} : ($j->{state} // '');
+    return ($st, $ra // '-', $what, $rbody);
+}
+
+# "status what retry-after-range" for comparing
+sub line {
+    my ($st, $ra, $what, $lo, $hi) = @_;
+    my $r = $ra eq '-' ? 'no-retry'
+          : ($ra >= $lo && $ra <= $hi) ? "retry-ok" : "retry=$ra";
+    return "$st $what $r";
+}
+
+sub calls {
+    my ($id) = @_;
+    my $c = SdTest::sim(GET => '/calls' . ($id ? "?identity=$id" : ''));
+    my @a = $c =~ /"action": "(\w+)"/g;
+    return join(",", @a) || 'none';
+}
+
+sub out {
+    open my $o, '>', SdTest::server_root() . "/html/out.txt" or die;
+    print $o join("\n", @_), "\n";
+    close $o;
+}
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a second refresh within 10 s answers the stored row with Retry-After and calls SES no more
+--- config eval: $::Config
+--- init
+SdTest::sim_reset();
+my @o;
+my @r = ::call(POST => '/', '{"identity":"acme.com"}');
+push @o, "$r[0] $r[2]";
+SdTest::sim(DELETE => '/calls');
+@r = ::call(POST => '/acme.com/refresh', '', 'acme', 'member');
+push @o, ::line(@r[0..2], 1, 10);
+@r = ::call(POST => '/acme.com/refresh', '', 'acme', 'member');
+push @o, ::line(@r[0..2], 1, 10);
+@r = ::call(POST => '/acme.com/refresh', '', 'acme', 'admin');
+push @o, ::line(@r[0..2], 1, 10);
+push @o, ::calls();
+::out(@o);
+--- request
+GET /out
+--- response_body
+201 ready
+200 ready no-retry
+200 ready retry-ok
+200 ready retry-ok
+GetEmailIdentity
+
+
+
+=== TEST 2: a resend right after the add's email is 429 too_many_requests with Retry-After, and no email goes out
+--- config eval: $::Config
+--- init
+SdTest::sim_reset();
+my @o;
+my @r = ::call(POST => '/', '{"identity":"reports@acme.com"}');
+push @o, "$r[0] $r[2]";
+SdTest::sim(DELETE => '/calls');
+for (1 .. 3) {
+    @r = ::call(POST => '/reports@acme.com/resend-verification');
+    push @o, ::line(@r[0..2], 50, 60);
+}
+push @o, $r[3] =~ /"message":"A verification email was sent moments ago/ ? "message ok" : "message: $r[3]";
+push @o, ::calls();
+::out(@o);
+--- request
+GET /out
+--- response_body
+201 ready
+429 too_many_requests retry-ok
+429 too_many_requests retry-ok
+429 too_many_requests retry-ok
+message ok
+none
+
+
+
+=== TEST 3: a member's refresh of a half-added domain only reads: no CreateEmailIdentity, no MAIL FROM
+--- config eval: $::Config
+--- init
+SdTest::sim_reset();
+my @o;
+SdTest::sim(POST => '/faults', '{"kind":"503","match":"CreateEmailIdentity"}');
+my @r = ::call(POST => '/', '{"identity":"half.example"}');
+push @o, "$r[0] $r[2]";
+SdTest::sim(DELETE => '/calls');
+@r = ::call(POST => '/half.example/refresh', '', 'acme', 'member');
+push @o, "$r[0] $r[2]";
+push @o, ::calls();
+::out(@o);
+--- request
+GET /out
+--- response_body
+503 ses_unavailable
+200 creating
+GetEmailIdentity
+
+
+
+=== TEST 4: SES created it but the answer was lost: a member's refresh sees it (read only) and leaves the MAIL FROM to an admin
+--- config eval: $::Config
+--- init
+SdTest::sim_reset();
+my @o;
+SdTest::sim(POST => '/faults', '{"kind":"503","match":"CreateEmailIdentity","after":true}');
+my @r = ::call(POST => '/', '{"identity":"lost.example"}');
+push @o, "$r[0] $r[2]";
+SdTest::sim(DELETE => '/calls');
+@r = ::call(POST => '/lost.example/refresh', '', 'acme', 'member');
+push @o, "$r[0] $r[2]";
+push @o, ::calls();
+::out(@o);
+--- request
+GET /out
+--- response_body
+503 ses_unavailable
+200 configuring_mail_from
+GetEmailIdentity
+
+
+
+=== TEST 5: an admin's refresh still finishes a half-added domain
+--- config eval: $::Config
+--- init
+SdTest::sim_reset();
+my @o;
+SdTest::sim(POST => '/faults', '{"kind":"503","match":"CreateEmailIdentity"}');
+my @r = ::call(POST => '/', '{"identity":"resume.example"}');
+push @o, "$r[0] $r[2]";
+SdTest::sim(DELETE => '/calls');
+@r = ::call(POST => '/resume.example/refresh');
+push @o, "$r[0] $r[2]";
+push @o, ::calls();
+::out(@o);
+--- request
+GET /out
+--- response_body
+503 ses_unavailable
+200 ready
+CreateEmailIdentity,PutEmailIdentityMailFromAttributes
+
+
+
+=== TEST 6: at sender_domains_ses_rate 1, one workspace flooding adds does not make another workspace's add fail: it gets its turn
+--- http_config eval: ::rate1()
+--- config eval: $::Config
+--- init
+SdTest::sim_reset();
+my $f = SdTest::server_root() . "/html/flood";
+my @p = SdTest::background($f, map {
+    [POST => '/api/', qq({"identity":"f$_\@flood.example"}),
+     {'X-WS' => 'flooder', 'X-Role' => 'admin', 'X-Plan' => 'professional'}]
+} 1 .. 40);
+Time::HiRes::sleep(1.5);
+my $t0 = Time::HiRes::time();
+my @r = ::call(POST => '/', '{"identity":"calm.example"}', 'calm');
+my $t = Time::HiRes::time() - $t0;
+SdTest::wait_pids(@p);
+my %n;
+for my $j (0 .. 39) {
+    open my $fh, '<', "$f.$j" or next;
+    my ($st) = (<$fh> // '') =~ /^(\d+)/;
+    $n{$st // 0}++;
+}
+::out("$r[0] $r[2]", $t < 4 ? "in time" : "took $t s",
+      ($n{503} // 0) > 0 ? "the flood slowed itself" : "flood: " . join(",", %n));
+--- request
+GET /out
+--- response_body
+201 ready
+in time
+the flood slowed itself
+--- timeout: 60
+
+
+
+=== TEST 7: the 429 of a resend, as a client sees it
+--- config eval: $::Config
+--- init
+SdTest::sim_reset();
+SdTest::api(POST => '/', '{"identity":"ann@solo.example"}');
+--- request
+POST /api/ann%40solo.example/resend-verification
+--- more_headers
+X-WS: acme
+X-Role: admin
+X-Plan: professional
+--- error_code: 429
+--- response_headers_like
+Retry-After: (5\d|60)
+--- response_body_like
+^\{"error":\{"code":"too_many_requests","message":"A verification email was sent moments ago; check the inbox \(and the spam folder\), or try again in (5\d|60) seconds\."\}\}$
+
+
+
+=== TEST 8: a member's refresh of a half-added row answers it, read only
+--- config eval: $::Config
+--- init
+SdTest::sim_reset();
+SdTest::sim(POST => '/faults', '{"kind":"503","match":"CreateEmailIdentity"}');
+SdTest::api(POST => '/', '{"identity":"half.example"}');
+--- request
+POST /api/half.example/refresh
+--- more_headers
+X-WS: acme
+X-Role: member
+X-Plan: professional
+--- error_code: 200
+--- response_body_like: "state":"creating"
+
+
+
+=== TEST 9: at sender_domains_ses_rate 1, one workspace flooding refresh does not make another workspace's add fail
+--- http_config eval: ::rate1()
+--- config eval: $::Config
+--- init
+SdTest::sim_reset();
+my @rows = map { "r$_\@busy.example" } 1 .. 4;
+::call(POST => '/', qq({"identity":"$_"}), 'busy') for @rows;
+my $f = SdTest::server_root() . "/html/refresh";
+my @p = SdTest::background($f, map {
+    [POST => '/api/' . $rows[$_ % 4] . '/refresh', '',
+     {'X-WS' => 'busy', 'X-Role' => ($_ % 2 ? 'admin' : 'member'),
+      'X-Plan' => 'professional'}]
+} 1 .. 60);
+Time::HiRes::sleep(0.5);
+my $t0 = Time::HiRes::time();
+my @r = ::call(POST => '/', '{"identity":"quiet.example"}', 'quiet');
+my $t = Time::HiRes::time() - $t0;
+SdTest::wait_pids(@p);
+my %n;
+for my $j (0 .. 59) {
+    open my $fh, '<', "$f.$j" or next;
+    my ($st) = (<$fh> // '') =~ /^(\d+)/;
+    $n{$st // 0}++;
+}
+my $gets = () = ::calls() =~ /GetEmailIdentity/g;
+delete @n{200, 503};
+::out("$r[0] $r[2]", $t < 3 ? "in time" : "took $t s",
+      %n ? "refreshes: " . join(",", %n) : "refreshes: 200 or 503",
+      $gets <= 4 ? "at most one SES call per row" : "$gets GetEmailIdentity");
+--- request
+GET /out
+--- response_body
+201 ready
+in time
+refreshes: 200 or 503
+at most one SES call per row
+--- timeout: 60

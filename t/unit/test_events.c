@@ -1,0 +1,281 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
+/*
+ * Unit tests: status-change events (src/ngx_http_sender_domains_events.c)
+ * and their queue in the store (sd_store_set_events(), event_head,
+ * event_done): queued in the write's own transaction, in order, per
+ * target, bounded.
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "ngx_http_sender_domains_events.h"
+#include "ngx_http_sender_domains_store.h"
+
+
+#define T0  1796515200
+
+
+typedef struct {
+    char               dir[64];
+    char               path[128];
+    char               lock[160];
+    sd_store_t        *st;
+    sd_events_conf_t   conf;
+    int64_t            dropped;
+} fx_t;
+
+
+static int64_t  fx_now_value = T0;
+
+static int64_t
+fx_now(void)
+{
+    return fx_now_value;
+}
+
+
+static void
+fx_tally(void *ctx, const sd_store_tally_t *t)
+{
+    fx_t  *fx = ctx;
+
+    fx->dropped += t->events_dropped;
+}
+
+
+static void *
+fx_alloc(void *ctx, size_t size)
+{
+    (void) ctx;
+    return malloc(size);
+}
+
+
+static int
+setup(void **state)
+{
+    char            err[256];
+    fx_t           *fx;
+    const uint32_t  targets[2] = { 7, 9 };
+
+    fx = calloc(1, sizeof(fx_t));
+    if (fx == NULL) {
+        return -1;
+    }
+
+    strcpy(fx->dir, "/tmp/sd-events-test-XXXXXX");
+
+    if (mkdtemp(fx->dir) == NULL) {
+        free(fx);
+        return -1;
+    }
+
+    snprintf(fx->path, sizeof(fx->path), "%s/sd.mdb", fx->dir);
+    snprintf(fx->lock, sizeof(fx->lock), "%s-lock", fx->path);
+
+    if (sd_store_open(fx->path, 4 * 1024 * 1024, &fx->st, err, sizeof(err))
+        != SD_STORE_OK)
+    {
+        print_error("sd_store_open: %s\n", err);
+        return -1;
+    }
+
+    fx->conf.region = "us-east-1";
+    fx->conf.now = fx_now;
+    sd_store_set_tally(fx->st, fx_tally, fx);
+    sd_store_set_events(fx->st, sd_events_build, &fx->conf, targets, 2, 100);
+
+    *state = fx;
+    return 0;
+}
+
+
+static int
+teardown(void **state)
+{
+    fx_t  *fx = *state;
+
+    sd_store_close(fx->st);
+    (void) unlink(fx->path);
+    (void) unlink(fx->lock);
+    (void) rmdir(fx->dir);
+    free(fx);
+
+    return 0;
+}
+
+
+static const char  *row_pending =
+    "{\"identity\":\"acme.com\",\"type\":\"domain\",\"kind\":\"managed\","
+    "\"sender_name\":\"\",\"state\":\"ready\",\"dkim_status\":\"pending\","
+    "\"mail_from_status\":\"not_configured\",\"verified_for_sending\":false}";
+
+static const char  *row_verified =
+    "{\"identity\":\"acme.com\",\"type\":\"domain\",\"kind\":\"managed\","
+    "\"sender_name\":\"\",\"state\":\"ready\",\"dkim_status\":\"verified\","
+    "\"mail_from_status\":\"not_configured\",\"verified_for_sending\":true}";
+
+
+static sd_record_t
+rec(unsigned flags, const char *json)
+{
+    sd_record_t  r;
+
+    memset(&r, 0, sizeof(r));
+    r.flags = flags;
+    r.json = json;
+    r.json_len = strlen(json);
+
+    return r;
+}
+
+
+/* the target's oldest event: its type, and it is removed */
+static void
+assert_next(fx_t *fx, uint32_t target, const char *type, uint64_t seq)
+{
+    json_t            *j;
+    sd_store_event_t   ev;
+
+    assert_int_equal(sd_store_event_head(fx->st, target, fx_alloc, NULL, &ev),
+                     SD_STORE_OK);
+    assert_int_equal(ev.seq, seq);
+
+    j = json_loads(ev.body, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "type")), type);
+    assert_string_equal(json_string_value(json_object_get(j, "workspace")),
+                        "acme");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(j, "identity"), "identity")),
+                        "acme.com");
+    assert_string_equal(json_string_value(json_object_get(j, "created_at")),
+                        "2026-12-06T00:00:00Z");
+
+    {
+        char  id[32];
+
+        snprintf(id, sizeof(id), "evt_%llu", (unsigned long long) seq);
+        assert_string_equal(json_string_value(json_object_get(j, "id")), id);
+    }
+
+    json_decref(j);
+    free(ev.body);
+
+    assert_int_equal(sd_store_event_done(fx->st, target, seq, 1, 0),
+                     SD_STORE_OK);
+}
+
+
+static void
+test_events_in_order(void **state)
+{
+    fx_t         *fx = *state;
+    sd_record_t   a, b;
+
+    a = rec(SD_REC_DOMAIN, row_pending);
+    b = rec(SD_REC_DOMAIN | SD_REC_VERIFIED, row_verified);
+
+    assert_int_equal(sd_store_claim(fx->st, "acme", 4, "acme.com", 8, &a),
+                     SD_STORE_OK);
+    /* the same row again: no change, no event */
+    assert_int_equal(sd_store_update(fx->st, "acme", 4, "acme.com", 8, &a),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_update(fx->st, "acme", 4, "acme.com", 8, &b),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_delete(fx->st, "acme", 4, "acme.com", 8),
+                     SD_STORE_OK);
+
+    /* each target has every event, oldest first */
+    assert_next(fx, 7, "identity.added", 1);
+    assert_next(fx, 7, "identity.dkim_status_changed", 2);
+    assert_next(fx, 7, "identity.verified", 3);
+    assert_next(fx, 7, "identity.removed", 4);
+    assert_int_equal(sd_store_event_head(fx->st, 7, fx_alloc, NULL,
+                                         &(sd_store_event_t) { 0 }),
+                     SD_STORE_NOT_FOUND);
+
+    assert_next(fx, 9, "identity.added", 1);
+}
+
+
+static void
+test_retry_keeps_the_event(void **state)
+{
+    fx_t              *fx = *state;
+    sd_record_t        a;
+    sd_store_event_t   ev;
+
+    a = rec(SD_REC_DOMAIN, row_pending);
+    assert_int_equal(sd_store_claim(fx->st, "acme", 4, "acme.com", 8, &a),
+                     SD_STORE_OK);
+
+    assert_int_equal(sd_store_event_done(fx->st, 7, 1, 0, T0 + 5),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_event_done(fx->st, 7, 1, 0, T0 + 15),
+                     SD_STORE_OK);
+
+    assert_int_equal(sd_store_event_head(fx->st, 7, fx_alloc, NULL, &ev),
+                     SD_STORE_OK);
+    assert_int_equal(ev.seq, 1);
+    assert_int_equal(ev.attempts, 2);
+    assert_int_equal(ev.next_attempt, T0 + 15);
+    assert_int_equal(ev.created, T0);
+    assert_non_null(strstr(ev.body, "\"identity.added\""));
+    free(ev.body);
+}
+
+
+static void
+test_queue_bounded(void **state)
+{
+    fx_t            *fx = *state;
+    int              i;
+    sd_record_t      a, b;
+    size_t           n;
+    const uint32_t   targets[1] = { 7 };
+
+    sd_store_set_events(fx->st, sd_events_build, &fx->conf, targets, 1, 3);
+
+    a = rec(SD_REC_DOMAIN, row_pending);
+    b = rec(SD_REC_DOMAIN | SD_REC_VERIFIED, row_verified);
+
+    assert_int_equal(sd_store_claim(fx->st, "acme", 4, "acme.com", 8, &a),
+                     SD_STORE_OK);
+
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(sd_store_update(fx->st, "acme", 4, "acme.com", 8,
+                                         &b), SD_STORE_OK);
+        assert_int_equal(sd_store_update(fx->st, "acme", 4, "acme.com", 8,
+                                         &a), SD_STORE_OK);
+    }
+
+    /* 1 + 3 * 4 events made, 3 kept: the newest */
+    assert_int_equal(sd_store_events_count(fx->st, &n), SD_STORE_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(fx->dropped, 10);
+    assert_next(fx, 7, "identity.verified", 11);
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_events_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry_keeps_the_event, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_queue_bounded, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

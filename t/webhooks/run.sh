@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
+# Status-change webhooks end to end: nginx with the module, the SES
+# simulator and a receiver that verifies every request with the Standard
+# Webhooks reference implementation (receiver.mjs).  Checks: signed events
+# for an add and for the refresher's verification, in order; retries after
+# failures with the same webhook-id; events queued while the receiver is
+# down and nginx restarts; SIGKILL during a delivery (sent again, same id);
+# a full queue drops the oldest with a warn line and a counter.
+# Prints "N passed, N failed" last and exits non-zero on a failure.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
+MODULE=${MODULE:-$ROOT/build/nginx/objs/ngx_http_sender_domains_module.so}
+STATE=$(mktemp -d /tmp/sd-webhooks.XXXXXX)
+chmod 755 "$STATE"
+pass=0
+fail=0
+sim=
+recv=
+SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+PORT=$(free_port)
+SES_PORT=$(free_port)
+RECV_PORT=$(free_port)
+
+nginx_stop() {
+    local pid
+    [ -f "$STATE/nginx.pid" ] || return 0
+    pid=$(cat "$STATE/nginx.pid")
+    kill -QUIT "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+}
+
+cleanup() {
+    nginx_stop
+    [ -n "$recv" ] && kill "$recv" 2>/dev/null || true
+    [ -n "$sim" ] && kill "$sim" 2>/dev/null || true
+    sleep 0.3
+    if [ -n "${KEEP:-}" ]; then echo "state kept in $STATE"; else rm -rf "$STATE"; fi
+}
+trap cleanup EXIT
+trap "exit 1" INT TERM
+
+check() {
+    if eval "$2"; then
+        echo "ok   - $1"; pass=$((pass + 1))
+    else
+        echo "FAIL - $1"; fail=$((fail + 1))
+    fi
+}
+
+receiver_start() {
+    node "$ROOT/t/webhooks/receiver.mjs" "$RECV_PORT" "$SECRET" "$STATE/received.jsonl" \
+        > "$STATE/receiver.out" 2>&1 &
+    recv=$!
+    for _ in $(seq 50); do grep -q listening "$STATE/receiver.out" 2>/dev/null && break; sleep 0.1; done
+}
+
+receiver_stop() {
+    kill "$recv" 2>/dev/null || true
+    wait "$recv" 2>/dev/null || true
+    recv=
+}
+
+mode() { curl -s -o /dev/null -d "$1" "http://127.0.0.1:$RECV_PORT/_mode"; }
+
+# received 'jq-like python expression over the list of entries "e"'
+received() {
+    /usr/bin/python3 - "$STATE/received.jsonl" "$1" <<'PY'
+import json, sys
+try:
+    e = [json.loads(l) for l in open(sys.argv[1])]
+except FileNotFoundError:
+    e = []
+print(eval(sys.argv[2]))
+PY
+}
+
+wait_for() {    # wait_for SECONDS 'python expression true when done'
+    local end=$((SECONDS + $1))
+    while [ $SECONDS -lt "$end" ]; do
+        [ "$(received "$2")" = True ] && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+/usr/bin/python3 "$ROOT/t/ses-sim/ses_sim.py" --port "$SES_PORT" > "$STATE/sim.log" 2>&1 &
+sim=$!
+printf '%s\n' "$SECRET" > "$STATE/webhook.secret"
+
+write_conf() {
+    mkdir -p "$STATE/logs"
+    cat > "$STATE/nginx.conf" <<CONF
+load_module $MODULE;
+daemon on;
+master_process on;
+worker_processes 2;
+pid $STATE/nginx.pid;
+error_log $STATE/logs/error.log info;
+env AWS_ACCESS_KEY_ID=AKIDSIMULATOR;
+env AWS_SECRET_ACCESS_KEY=sim-secret-key;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path $STATE/body;
+    proxy_temp_path $STATE/proxy;
+    fastcgi_temp_path $STATE/fastcgi;
+    uwsgi_temp_path $STATE/uwsgi;
+    scgi_temp_path $STATE/scgi;
+    sender_domains_db $STATE/senders.mdb 32m;
+    sender_domains_default_from "Platform Reports <reports@platform.example>";
+    sender_domains_ses_endpoint http://127.0.0.1:$SES_PORT;
+    sender_domains_ses_rate 50;
+    sender_domains_refresh_interval 1s;
+    sender_domains_webhook http://127.0.0.1:$RECV_PORT/hook $STATE/webhook.secret;
+    $1
+    server {
+        listen 127.0.0.1:$PORT;
+        location /api/ {
+            sender_domains_api;
+            sender_domains_workspace \$http_x_ws;
+            sender_domains_role \$http_x_role;
+            sender_domains_plan \$http_x_plan;
+        }
+        location = /metrics {
+            sender_domains_metrics;
+        }
+    }
+}
+CONF
+}
+
+nginx_start() {
+    "$NGINX_BIN" -p "$STATE" -c "$STATE/nginx.conf"
+    for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/metrics" && break; sleep 0.1; done
+}
+
+H=(-H 'X-WS: acme' -H 'X-Role: admin' -H 'X-Plan: professional' -H 'Content-Type: application/json')
+API=http://127.0.0.1:$PORT/api
+add() { curl -s -o /dev/null -w '%{http_code}' "${H[@]}" -d "{\"identity\":\"$1\"}" "$API/"; }
+metric() { { curl -s "http://127.0.0.1:$PORT/metrics" || true; } | awk -v m="$1" '$1 == m { print $2 }'; }
+
+for _ in $(seq 50); do grep -q listening "$STATE/sim.log" && break; sleep 0.1; done
+receiver_start
+write_conf ""
+nginx_start
+
+# 1. an add, then the refresher sees the records published: signed, in order
+code=$(add acme.com)
+check "add acme.com: 201 (got $code)" '[ "$code" = 201 ]'
+check "identity.added for acme.com arrives, signature verified by standardwebhooks" \
+      'wait_for 20 "any(x[\"type\"] == \"identity.added\" and x[\"identity\"] == \"acme.com\" and x[\"verified\"] for x in e)"'
+curl -s -o /dev/null -X POST -d '{"identity":"acme.com"}' "http://127.0.0.1:$SES_PORT/_sim/dns/publish"
+check "identity.verified for acme.com arrives without any poll of the API" \
+      'wait_for 30 "any(x[\"type\"] == \"identity.verified\" and x[\"identity\"] == \"acme.com\" for x in e)"'
+check "every request verified; webhook-id equals the body's id" \
+      '[ "$(received "all(x[\"verified\"] and x[\"id\"] == x[\"body_id\"] for x in e)")" = True ]'
+check "in order: event numbers only go up ($(received "[x['id'] for x in e]"))" \
+      '[ "$(received "[int(x[\"id\"][4:]) for x in e] == sorted(int(x[\"id\"][4:]) for x in e)")" = True ]'
+
+# 2. the receiver fails twice: the same event again, same webhook-id
+mode '{"fail":2}'
+code=$(add beta.example)
+check "add beta.example: 201" '[ "$code" = 201 ]'
+check "identity.added for beta.example: 500, 500, then delivered, one webhook-id (5 s, 10 s backoff)" \
+      'wait_for 40 "[x[\"status\"] for x in e if x[\"type\"] == \"identity.added\" and x[\"identity\"] == \"beta.example\"] == [500, 500, 204] and len(set(x[\"id\"] for x in e if x[\"type\"] == \"identity.added\" and x[\"identity\"] == \"beta.example\")) == 1"'
+f=$(metric 'sender_domains_webhooks_total{outcome="failed"}')
+check "sender_domains_webhooks_total{outcome=\"failed\"} counts the 2 failures (got $f)" '[ "${f:-0}" -ge 2 ]'
+grep -q 'webhook evt_[0-9]* to "http://127.0.0.1:[0-9]*/hook" failed (answered, HTTP 500); retried in 5 s' "$STATE/logs/error.log" \
+    && rc=0 || rc=1
+check "a warn line for the failed attempt" '[ "$rc" = 0 ]'
+
+# a dropped connection is retried too (by libcurl at once when the
+# connection was a kept-alive one, else after the backoff)
+end=$((SECONDS + 30))
+while [ $SECONDS -lt $end ] && [ "$(metric sender_domains_webhook_queue_events)" != 0 ]; do sleep 0.2; done
+mode '{"drop":1}'
+code=$(add drop.example)
+check "add drop.example: 201" '[ "$code" = 201 ]'
+check "identity.added for drop.example: connection dropped, then delivered with the same webhook-id" \
+      'wait_for 30 "[x[\"status\"] for x in e if x[\"type\"] == \"identity.added\" and x[\"identity\"] == \"drop.example\"] == [\"dropped\", 204] and len(set(x[\"id\"] for x in e if x[\"identity\"] == \"drop.example\" and x[\"type\"] == \"identity.added\")) == 1"'
+
+# 3. the receiver down, nginx restarted: nothing is lost
+sleep 1
+receiver_stop
+code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "${H[@]}" "$API/beta.example")
+check "delete beta.example while the receiver is down: 204 (got $code)" '[ "$code" = 204 ]'
+q=$(metric 'sender_domains_webhook_queue_events')
+check "the event waits in the queue (sender_domains_webhook_queue_events $q)" '[ "${q:-0}" -ge 1 ]'
+nginx_stop
+nginx_start
+receiver_start
+check "after the restart identity.removed for beta.example arrives" \
+      'wait_for 40 "any(x[\"type\"] == \"identity.removed\" and x[\"identity\"] == \"beta.example\" and x[\"status\"] == 204 for x in e)"'
+
+# 4. SIGKILL while a delivery is in flight: sent again with the same id
+mode '{"hang":true}'
+code=$(add gamma.example)
+check "add gamma.example: 201" '[ "$code" = 201 ]'
+wait_for 20 "any(x['identity'] == 'gamma.example' and x['status'] == 'held' for x in e)" || true
+gid=$(received "[x['id'] for x in e if x['identity'] == 'gamma.example' and x['status'] == 'held'][0]")
+master=$(cat "$STATE/nginx.pid")
+workers=$(pgrep -P "$master" || true)
+kill -9 "$master" $workers 2>/dev/null || true
+rm -f "$STATE/nginx.pid"
+sleep 0.5
+mode '{"hang":false}'
+nginx_start
+check "after SIGKILL the held event $gid is delivered again, same webhook-id" \
+      'wait_for 40 "any(x[\"id\"] == \"$gid\" and x[\"status\"] == 204 for x in e)"'
+
+# 5. a full queue: the oldest undelivered events are dropped, counted, warned
+nginx_stop
+receiver_stop
+write_conf "sender_domains_webhook_queue 2;"
+nginx_start
+codes=
+for d in d1.example d2.example d3.example; do codes="$codes $(add "$d")"; done
+d=$(metric 'sender_domains_webhooks_total{outcome="dropped_full"}')
+q=$(metric 'sender_domains_webhook_queue_events')
+check "queue of 2: events dropped (dropped_full $d), 2 kept ($q)" '[ "${d:-0}" -ge 1 ] && [ "$q" = 2 ]'
+grep -q 'the webhook queue is full: [0-9]* oldest undelivered events dropped' "$STATE/logs/error.log" \
+    && rc=0 || rc=1
+check "a warn line says the queue was full" '[ "$rc" = 0 ]'
+check "a full queue never fails the API: the adds answered$codes" '[ "$codes" = " 201 201 201" ]'
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
