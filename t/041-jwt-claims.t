@@ -198,9 +198,11 @@ bearer token refused: The token signature is invalid.
 
 === TEST 9: $sender_domains_from follows the same rules: a token whose workspace claim is not a string, or that has no exp, names no caller (the default sender, as for any bad token)
 --- init
-for my $ws ('acme', '123') {
+# each workspace its own legacy sender (legacy senders hold claims): a
+# claim of 123 or true read as the workspace "123" or "true" would send as it
+for my $p (['acme', 'a@b.example'], ['123', 'c@d.example'], ['true', 'e@f.example']) {
     my ($st, $b) = SdTest::http($ENV{TEST_NGINX_SERVER_PORT}, PUT => '/api/legacy',
-        '[{"address":"a@b.example"}]', {'X-WS' => $ws, 'X-Role' => 'service'});
+        qq([{"address":"$p->[1]"}]), {'X-WS' => $p->[0], 'X-Role' => 'service'});
     die "PUT /legacy: $st $b" unless $st == 200;
 }
 --- config
@@ -217,8 +219,8 @@ for my $ws ('acme', '123') {
         return 204;
     }
 --- request eval
-["GET /send?from=a%40b.example", "GET /send?from=a%40b.example",
- "GET /send?from=a%40b.example", "GET /send?from=a%40b.example"]
+["GET /send?from=a%40b.example", "GET /send?from=c%40d.example",
+ "GET /send?from=e%40f.example", "GET /send?from=a%40b.example"]
 --- more_headers eval
 ["Authorization: Bearer $ENV{TEST_NGINX_TOKEN_EXP}",
  "Authorization: Bearer $ENV{TEST_NGINX_TOKEN_WS_NUM}",
