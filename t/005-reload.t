@@ -138,7 +138,7 @@ my %v = ::failed_reload(
 my $ok = ::reload_with(sub {
     my $t = shift;
     $t =~ s{^\s*sender_domains_\w+[^;]*;\s*$}{}mg;
-    $t =~ s{location /api/ \{\s*\}}{location /api/ { return 200 "plain\\n"; }};
+    $t =~ s{location /api/ \{\s*\}}{location /plain/ { return 200 "plain\\n"; }};
     $t
 }, qr/sender_domains_api requires|gracefully shutting down/);
 my $log = SdTest::server_root() . '/logs/error.log';
@@ -146,7 +146,7 @@ open my $l, '<', $log; my $all = do { local $/; <$l> };
 $v{second_reload} = $all =~ /sender_domains_api requires/ ? 'refused' : 'loaded';
 ::verdict(%v);
 SdTest::wait_until(10, sub {
-    my ($st, $b) = SdTest::http($ENV{TEST_NGINX_SERVER_PORT}, GET => '/api/');
+    my ($st, $b) = SdTest::http($ENV{TEST_NGINX_SERVER_PORT}, GET => '/plain/');
     $b eq "plain\n";
 });
 --- config
@@ -158,7 +158,7 @@ SdTest::wait_until(10, sub {
     }
     location = /verdict.txt { root html; }
 --- request eval
-["GET /verdict.txt", "GET /api/"]
+["GET /verdict.txt", "GET /plain/"]
 --- error_code eval
 [200, 200]
 --- response_body_like eval
