@@ -2053,8 +2053,10 @@ sd_store_due(sd_store_t *st, int64_t now, size_t max,
 }
 
 
-sd_store_rc_e
-sd_store_count(sd_store_t *st, size_t *n)
+/* the number of entries of one database, in a read transaction */
+
+static sd_store_rc_e
+sd_store_entries(sd_store_t *st, MDB_dbi dbi, size_t *n)
 {
     int       rc;
     MDB_txn  *txn;
@@ -2067,7 +2069,7 @@ sd_store_count(sd_store_t *st, size_t *n)
         return sd_store_map(st, rc);
     }
 
-    rc = mdb_stat(txn, st->identities, &stat);
+    rc = mdb_stat(txn, dbi, &stat);
     if (rc == 0) {
         *n = stat.ms_entries;
     }
@@ -2075,6 +2077,13 @@ sd_store_count(sd_store_t *st, size_t *n)
     mdb_txn_abort(txn);
 
     return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_count(sd_store_t *st, size_t *n)
+{
+    return sd_store_entries(st, st->identities, n);
 }
 
 
@@ -2940,23 +2949,5 @@ sd_store_event_done(sd_store_t *st, uint32_t target, uint64_t seq,
 sd_store_rc_e
 sd_store_events_count(sd_store_t *st, size_t *n)
 {
-    int       rc;
-    MDB_txn  *txn;
-    MDB_stat  stat;
-
-    *n = 0;
-
-    rc = sd_store_begin(st, MDB_RDONLY, &txn);
-    if (rc != 0) {
-        return sd_store_map(st, rc);
-    }
-
-    rc = mdb_stat(txn, st->events, &stat);
-    if (rc == 0) {
-        *n = stat.ms_entries;
-    }
-
-    mdb_txn_abort(txn);
-
-    return sd_store_map(st, rc);
+    return sd_store_entries(st, st->events, n);
 }

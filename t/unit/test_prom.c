@@ -321,9 +321,9 @@ test_tally_follows_writes(void **state)
     assert_int_equal(fx->sum.n[SD_TALLY_DOMAIN][SD_TALLY_PENDING], 0);
 
     /* the legacy list replaced twice: counts, not adds */
-    assert_int_equal(sd_store_legacy_replace(fx->st, "w", 1, 2, ids, lens, l),
+    assert_int_equal(sd_store_legacy_replace(fx->st, "w", 1, 2, ids, lens, l, NULL),
                      SD_STORE_OK);
-    assert_int_equal(sd_store_legacy_replace(fx->st, "w", 1, 1, ids, lens, l),
+    assert_int_equal(sd_store_legacy_replace(fx->st, "w", 1, 1, ids, lens, l, NULL),
                      SD_STORE_OK);
     assert_int_equal(fx->sum.n[SD_TALLY_LEGACY][SD_TALLY_VERIFIED], 1);
 
