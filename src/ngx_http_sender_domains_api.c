@@ -13,8 +13,8 @@
 
 #include "ngx_http_sender_domains_module.h"
 #include "ngx_http_sender_domains_api.h"
-#include "ngx_http_sender_domains_time.h"
-#include "ngx_http_sender_domains_identity.h"
+#include "sd_time.h"
+#include "sd_identity.h"
 #include "ngx_http_sender_domains_metrics.h"
 
 

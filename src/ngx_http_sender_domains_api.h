@@ -12,8 +12,8 @@
 #include <jansson.h>
 
 #include "ngx_http_sender_domains_module.h"
-#include "ngx_http_sender_domains_jsonw.h"
-#include "ngx_http_sender_domains_row.h"
+#include "sd_jsonw.h"
+#include "sd_row.h"
 
 
 typedef enum {

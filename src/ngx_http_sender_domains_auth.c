@@ -4,7 +4,7 @@
  *
  * With sender_domains_jwt_secret_file, "Authorization: Bearer <jwt>" is
  * verified (HS256 only, constant-time comparison, exp and nbf checked, see
- * ngx_http_sender_domains_jwt.c) and its claims become the variables
+ * sd_jwt.c) and its claims become the variables
  * $sender_domains_jwt_<claim>, which the sender_domains_workspace / _role /
  * _plan / _trial_ends directives can name.
  */
@@ -14,7 +14,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_sender_domains_api.h"
-#include "ngx_http_sender_domains_jwt.h"
+#include "sd_jwt.h"
 
 
 #define NGX_HTTP_SENDER_DOMAINS_JWT_LEEWAY  30      /* seconds of skew */

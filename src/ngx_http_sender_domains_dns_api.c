@@ -7,7 +7,7 @@
  * the lookups go out together through the worker's c-ares channel
  * (ngx_http_sender_domains_resolver.c) while the request waits, suspended
  * like a request waiting on SES; the verdicts come from the pure core
- * (ngx_http_sender_domains_diagnose.c).
+ * (sd_diagnose.c).
  */
 
 

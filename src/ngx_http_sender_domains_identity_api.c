@@ -24,14 +24,14 @@
 
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_ses.h"
-#include "ngx_http_sender_domains_row.h"
-#include "ngx_http_sender_domains_identity.h"
-#include "ngx_http_sender_domains_from.h"
-#include "ngx_http_sender_domains_time.h"
+#include "sd_row.h"
+#include "sd_identity.h"
+#include "sd_from.h"
+#include "sd_time.h"
 
 #include <openssl/rand.h>
 
-#include "ngx_http_sender_domains_quota.h"
+#include "sd_quota.h"
 
 
 #define SD_VERIFICATION_LINK_TTL   (24 * 3600)

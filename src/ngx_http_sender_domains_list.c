@@ -23,7 +23,7 @@
  * forged or foreign cursor just positions within the caller's own rows.
  *
  * Rows are written straight into pool buffers as they are read (see
- * ngx_http_sender_domains_jsonw.h): no tree of the whole answer, no dump
+ * sd_jsonw.h): no tree of the whole answer, no dump
  * of it, no copy.
  */
 
@@ -33,7 +33,7 @@
 #include <jansson.h>
 
 #include "ngx_http_sender_domains_api.h"
-#include "ngx_http_sender_domains_identity.h"
+#include "sd_identity.h"
 
 
 #define NGX_HTTP_SENDER_DOMAINS_LIST_MAX      1000

@@ -18,7 +18,7 @@
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_http.h"
 #include "ngx_http_sender_domains_metrics.h"
-#include "ngx_http_sender_domains_prom.h"
+#include "sd_prom.h"
 #include "ngx_http_sender_domains_webhook.h"
 
 

@@ -17,7 +17,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_sender_domains_store.h"
+#include "sd_store.h"
 
 
 /* one counter per resolve outcome: where it came from, or why it fell back */

@@ -13,13 +13,13 @@
 #include <openssl/crypto.h>
 
 #include "ngx_http_sender_domains_module.h"
-#include "ngx_http_sender_domains_identity.h"
+#include "sd_identity.h"
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_http.h"
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_refresh.h"
 #include "ngx_http_sender_domains_resolver.h"
-#include "ngx_http_sender_domains_quota.h"
+#include "sd_quota.h"
 #include "ngx_http_sender_domains_metrics.h"
 #include "ngx_http_sender_domains_webhook.h"
 

@@ -10,8 +10,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_sender_domains_store.h"
-#include "ngx_http_sender_domains_credentials.h"
+#include "sd_store.h"
+#include "sd_credentials.h"
 
 
 /* the module's version (semantic versioning), logged and shown by GET / */

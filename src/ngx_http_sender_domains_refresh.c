@@ -34,10 +34,10 @@
 #include "ngx_http_sender_domains_refresh.h"
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_ses.h"
-#include "ngx_http_sender_domains_row.h"
+#include "sd_row.h"
 #include "ngx_http_sender_domains_metrics.h"
 #include "ngx_http_sender_domains_webhook.h"
-#include "ngx_http_sender_domains_time.h"
+#include "sd_time.h"
 
 
 #define NGX_HTTP_SENDER_DOMAINS_BATCH          1000   /* rows per cycle */

@@ -23,8 +23,8 @@
 #include <ngx_http.h>
 
 #include "ngx_http_sender_domains_api.h"
-#include "ngx_http_sender_domains_identity.h"
-#include "ngx_http_sender_domains_from.h"
+#include "sd_identity.h"
+#include "sd_from.h"
 #include "ngx_http_sender_domains_metrics.h"
 
 

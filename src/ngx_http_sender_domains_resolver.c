@@ -15,7 +15,7 @@
  *     with no socket, for c-ares' retries and timeouts;
  *   - each lookup is an ares_send() of a query made by ares_create_query()
  *     (both in Debian 12's c-ares 1.18); the answer is parsed by the pure
- *     core (ngx_http_sender_domains_dnswire.c).
+ *     core (sd_dnswire.c).
  *
  * A lookup's ticket is malloc()ed and freed by its c-ares callback, which
  * always comes (answer, timeout, or ARES_EDESTRUCTION at exit); a batch

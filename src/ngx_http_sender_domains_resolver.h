@@ -13,7 +13,7 @@
 #include <ngx_core.h>
 #include <ngx_event.h>
 
-#include "ngx_http_sender_domains_diagnose.h"
+#include "sd_diagnose.h"
 
 
 #define NGX_HTTP_SENDER_DOMAINS_DNS_TIMEOUT   5000

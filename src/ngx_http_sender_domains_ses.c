@@ -20,8 +20,8 @@
 
 #include "ngx_http_sender_domains_module.h"
 #include "ngx_http_sender_domains_ses.h"
-#include "ngx_http_sender_domains_sigv4.h"
-#include "ngx_http_sender_domains_credentials.h"
+#include "sd_sigv4.h"
+#include "sd_credentials.h"
 #include "ngx_http_sender_domains_refresh.h"
 #include "ngx_http_sender_domains_metrics.h"
 

@@ -11,7 +11,7 @@
 #include <ngx_core.h>
 
 #include "ngx_http_sender_domains_http.h"
-#include "ngx_http_sender_domains_sesparse.h"
+#include "sd_sesparse.h"
 
 
 /* the tag on identities this module creates; its value names the claim */

@@ -20,8 +20,8 @@
 #include "ngx_http_sender_domains_module.h"
 #include "ngx_http_sender_domains_http.h"
 #include "ngx_http_sender_domains_webhook.h"
-#include "ngx_http_sender_domains_whsign.h"
-#include "ngx_http_sender_domains_events.h"
+#include "sd_whsign.h"
+#include "sd_events.h"
 #include "ngx_http_sender_domains_metrics.h"
 
 

@@ -3,9 +3,9 @@
  * Custom Sender Domains for nginx: status-change webhooks.
  *
  * Events are queued in the store by the write that causes them
- * (ngx_http_sender_domains_events.c) and sent, oldest first for each URL,
+ * (sd_events.c) and sent, oldest first for each URL,
  * by the worker that holds the refresher lease, signed per the Standard
- * Webhooks specification (ngx_http_sender_domains_whsign.c), and retried
+ * Webhooks specification (sd_whsign.c), and retried
  * with backoff until a 2xx or 72 hours.
  */
 
@@ -16,7 +16,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_sender_domains_store.h"
+#include "sd_store.h"
 
 
 char *ngx_http_sender_domains_webhook_directive(ngx_conf_t *cf,

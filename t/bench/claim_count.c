@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ngx_http_sender_domains_store.h"
+#include "sd_store.h"
 
 
 static double

@@ -27,9 +27,9 @@
 
 #include <jansson.h>
 
-#include "ngx_http_sender_domains_identity.h"
-#include "ngx_http_sender_domains_row.h"
-#include "ngx_http_sender_domains_store.h"
+#include "sd_identity.h"
+#include "sd_row.h"
+#include "sd_store.h"
 
 
 #define FZ_NOW     1795687200          /* 2026-11-26T10:00:00Z */

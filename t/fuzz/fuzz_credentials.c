@@ -2,7 +2,7 @@
 
 /*
  * Fuzz target: the AWS shared-credentials file
- * (sd_credentials_parse() in src/ngx_http_sender_domains_credentials.c).
+ * (sd_credentials_parse() in src/core/sd_credentials.c).
  *
  * Input: [profile length] [err_size] [profile name] [file contents].
  * The profile name comes from nginx.conf in real life and is passed
@@ -20,7 +20,7 @@
 
 #include "fuzz_common.h"
 
-#include "ngx_http_sender_domains_credentials.h"
+#include "sd_credentials.h"
 
 
 static void

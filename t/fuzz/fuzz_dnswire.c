@@ -1,8 +1,8 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Fuzz target: DNS answers in wire format
- * (src/ngx_http_sender_domains_dnswire.c) and the diagnosis over them
- * (src/ngx_http_sender_domains_diagnose.c).
+ * (src/core/sd_dnswire.c) and the diagnosis over them
+ * (src/core/sd_diagnose.c).
  *
  * The answer comes from the network: any DNS server the configured
  * resolver asks (or anyone spoofing it) chooses its bytes.
@@ -20,8 +20,8 @@
 
 #include "fuzz_common.h"
 
-#include "ngx_http_sender_domains_dns.h"
-#include "ngx_http_sender_domains_diagnose.h"
+#include "sd_dns.h"
+#include "sd_diagnose.h"
 
 
 static void

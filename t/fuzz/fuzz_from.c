@@ -2,7 +2,7 @@
 
 /*
  * Fuzz target: From values, as the send-time resolver handles them
- * (src/ngx_http_sender_domains_from.c, _resolve.c).
+ * (src/core/sd_from.c, _resolve.c).
  *
  * Input: [mode] [the From value].  The chain of GET /resolve?from=...:
  * sd_from_parse() -> sd_email_normalize() on the address -> a stored
@@ -21,8 +21,8 @@
 
 #include "fuzz_common.h"
 
-#include "ngx_http_sender_domains_identity.h"
-#include "ngx_http_sender_domains_from.h"
+#include "sd_identity.h"
+#include "sd_from.h"
 
 
 static void

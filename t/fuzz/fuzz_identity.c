@@ -2,14 +2,14 @@
 
 /*
  * Fuzz target: identity and address validation
- * (src/ngx_http_sender_domains_identity.c).
+ * (src/core/sd_identity.c).
  *
  * Input: [split] [a: split bytes] [b: the rest].  Both strings go through
  * every validator the API uses on request data (domain, address, MAIL
  * FROM label, sender name), then the normalised names through the
  * ownership-tree helpers the store relies on for exclusive claims.
  *
- * Properties checked (from ngx_http_sender_domains_identity.h):
+ * Properties checked (from sd_identity.h):
  *   - outputs are NUL-terminated at the returned length and fit outsz;
  *   - a buffer one byte too small gives SD_ERR_NOSPACE and no overflow;
  *   - normalisation is idempotent and keeps the kind (domain/address);
@@ -24,8 +24,8 @@
 
 #include "fuzz_common.h"
 
-#include "ngx_http_sender_domains_identity.h"
-#include "ngx_http_sender_domains_from.h"
+#include "sd_identity.h"
+#include "sd_from.h"
 
 
 typedef ssize_t (*fz_norm_pt)(const char *in, size_t len, char *out,

@@ -1,7 +1,7 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
- * Fuzz target: HS256 bearer tokens (src/ngx_http_sender_domains_jwt.c),
+ * Fuzz target: HS256 bearer tokens (src/core/sd_jwt.c),
  * verified with a fixed secret, then the claims rendered the way
  * $sender_domains_jwt_<claim> renders them (sd_jwt_claim_string()).
  *
@@ -25,7 +25,7 @@
 
 #include <jansson.h>
 
-#include "ngx_http_sender_domains_jwt.h"
+#include "sd_jwt.h"
 
 
 #define FZ_SECRET      "sandbox-secret-0123456789abcdef"

@@ -2,7 +2,7 @@
 
 /*
  * Fuzz target: the card list's fast path, differential
- * (src/ngx_http_sender_domains_row.c, _jsonw.c, _dns.c).
+ * (src/core/sd_row.c, _jsonw.c, _dns.c).
  *
  * GET / writes each stored row straight from its JSON text
  * (sd_row_view_text() + sd_row_write_view()), without a jansson tree;
@@ -34,8 +34,8 @@
 
 #include <jansson.h>
 
-#include "ngx_http_sender_domains_row.h"
-#include "ngx_http_sender_domains_jsonw.h"
+#include "sd_row.h"
+#include "sd_jsonw.h"
 
 
 #define FZ_REGION  "us-east-1"

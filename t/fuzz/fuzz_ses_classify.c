@@ -2,7 +2,7 @@
 
 /*
  * Fuzz target: classification of SESv2 answers
- * (sd_ses_classify() in src/ngx_http_sender_domains_sesparse.c).
+ * (sd_ses_classify() in src/core/sd_sesparse.c).
  *
  * Input: [status hi] [status lo] [flags] [type length] [x-amzn-ErrorType
  * header value] [body].  The status is mapped onto 100..699 with a bias
@@ -16,7 +16,7 @@
 
 #include "fuzz_common.h"
 
-#include "ngx_http_sender_domains_sesparse.h"
+#include "sd_sesparse.h"
 
 
 static const int  fz_statuses[] = {

@@ -2,12 +2,12 @@
 
 /*
  * Fuzz target: GetEmailIdentity / CreateEmailIdentity bodies
- * (sd_ses_parse_identity() in src/ngx_http_sender_domains_sesparse.c,
+ * (sd_ses_parse_identity() in src/core/sd_sesparse.c,
  * Tags and the claim tag included)
  * and what the module does with a parsed answer: sd_row_apply_ses() on a
  * domain row and on an address row, sd_row_schedule(), sd_row_flags(),
  * the stored JSON text, and sd_row_public() with its DNS records
- * (src/ngx_http_sender_domains_row.c, _dns.c).
+ * (src/core/sd_row.c, _dns.c).
  *
  * Input: [flags] [body].
  *
@@ -24,9 +24,9 @@
 
 #include <jansson.h>
 
-#include "ngx_http_sender_domains_sesparse.h"
-#include "ngx_http_sender_domains_row.h"
-#include "ngx_http_sender_domains_store.h"
+#include "sd_sesparse.h"
+#include "sd_row.h"
+#include "sd_store.h"
 
 
 #define FZ_NOW     1795687200          /* 2026-11-26T10:00:00Z */

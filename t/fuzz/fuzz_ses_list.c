@@ -2,7 +2,7 @@
 
 /*
  * Fuzz target: ListEmailIdentities pages
- * (sd_ses_parse_list() in src/ngx_http_sender_domains_sesparse.c), as
+ * (sd_ses_parse_list() in src/core/sd_sesparse.c), as
  * the refresher walks them.
  *
  * Input: [bufsz] [stop-after] [body].  The NextToken buffer is a heap
@@ -17,7 +17,7 @@
 
 #include "fuzz_common.h"
 
-#include "ngx_http_sender_domains_sesparse.h"
+#include "sd_sesparse.h"
 
 
 typedef struct {

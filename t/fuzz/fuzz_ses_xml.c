@@ -2,7 +2,7 @@
 
 /*
  * Fuzz target: SESv1 Query answers (VerifyEmailIdentity), XML
- * (sd_ses_classify_query_xml() in src/ngx_http_sender_domains_sesparse.c:
+ * (sd_ses_classify_query_xml() in src/core/sd_sesparse.c:
  * a small hand-written scanner for the root element, <Error>, <Code>,
  * <Message>, entities and CDATA).
  *

@@ -2,7 +2,7 @@
 
 /*
  * Fuzz target: AWS Signature Version 4 over SES-controlled and
- * caller-controlled text (src/ngx_http_sender_domains_sigv4.c).
+ * caller-controlled text (src/core/sd_sigv4.c).
  *
  * Not a parser of a document, but the signer re-parses what goes on the
  * wire: the path (normalised, encoded again), the query (split, decoded,
@@ -23,7 +23,7 @@
 
 #include "fuzz_common.h"
 
-#include "ngx_http_sender_domains_sigv4.h"
+#include "sd_sigv4.h"
 
 
 #define FZ_AUTHZ_START                                                     \

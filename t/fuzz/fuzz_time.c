@@ -1,7 +1,7 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
- * Fuzz target: timestamps (src/ngx_http_sender_domains_time.c).
+ * Fuzz target: timestamps (src/core/sd_time.c).
  *
  * sd_time_parse() reads the plan's trial end (a request value wired from
  * a header or a JWT claim: RFC 3339 or epoch seconds) and stored row
@@ -21,7 +21,7 @@
 
 #include "fuzz_common.h"
 
-#include "ngx_http_sender_domains_time.h"
+#include "sd_time.h"
 
 
 #define FZ_MIN_T  (-62135596800LL)      /* 0001-01-01T00:00:00Z */

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <jansson.h>
 
-#include "ngx_http_sender_domains_row.h"
+#include "sd_row.h"
 
 
 #define NOW  1795687200                 /* 2026-11-26T10:00:00Z */

@@ -40,7 +40,7 @@ JOBS=1
 TARGETS="api_body identity from ses_classify ses_xml ses_identity ses_list
          jwt credentials time sigv4 row_view dnswire"
 
-# the pure core: no nginx types (see CORE_NAMES in Makefile.dev)
+# the pure core: no nginx types (every file in src/core)
 CORE="store time identity dns jsonw from sigv4 credentials jwt sesparse backoff
       row quota prom whsign events dnswire diagnose"
 
@@ -86,10 +86,10 @@ fi
 # ---- build ---------------------------------------------------------------
 
 CFLAGS="-std=gnu99 -g -O1 -fno-omit-frame-pointer -Wall -Wextra
-        -Wno-unused-parameter -Werror -D_GNU_SOURCE -I$ROOT/src
+        -Wno-unused-parameter -Werror -D_GNU_SOURCE -I$ROOT/src/core
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 # the core is built without the fuzzer's main: -fsanitize=fuzzer-no-link
-CORE_CFLAGS="-std=gnu99 -g -O1 -fno-omit-frame-pointer -I$ROOT/src
+CORE_CFLAGS="-std=gnu99 -g -O1 -fno-omit-frame-pointer -I$ROOT/src/core
         -fsanitize=fuzzer-no-link,address,undefined
         -fno-sanitize-recover=undefined"
 LIBS="-llmdb -ljansson -lcrypto -lidn2"
@@ -100,11 +100,11 @@ build() {
     local objs="" name src obj
 
     for name in $CORE; do
-        src=$ROOT/src/ngx_http_sender_domains_$name.c
+        src=$ROOT/src/core/sd_$name.c
         obj=$OUT/obj/$name.o
 
         if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] \
-           || [ -n "$(find "$ROOT/src" -name '*.h' -newer "$obj" 2>/dev/null)" ] \
+           || [ -n "$(find "$ROOT/src/core" -name '*.h' -newer "$obj" 2>/dev/null)" ] \
            || [ "$0" -nt "$obj" ]
         then
             $CC $CORE_CFLAGS -c "$src" -o "$obj" || return 1

@@ -1,10 +1,10 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
- * Unit tests: polling schedule (src/ngx_http_sender_domains_backoff.c).
+ * Unit tests: polling schedule (src/core/sd_backoff.c).
  *
  * cc -std=gnu99 -Wall -Wextra -Werror -Isrc t/unit/test_backoff.c \
- *     src/ngx_http_sender_domains_backoff.c -lcmocka \
+ *     src/core/sd_backoff.c -lcmocka \
  *     -o /tmp/test_backoff && valgrind --leak-check=full \
  *     --error-exitcode=1 /tmp/test_backoff
  */
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ngx_http_sender_domains_backoff.h"
+#include "sd_backoff.h"
 
 
 #define SEEDS  2000

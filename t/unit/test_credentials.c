@@ -1,12 +1,12 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Unit tests for the AWS credentials parser
- * (src/ngx_http_sender_domains_credentials.c).
+ * (src/core/sd_credentials.c).
  *
  * Build and run from the repository root:
  *
  *   cc -Wall -Wextra -Werror -std=c99 -D_POSIX_C_SOURCE=200809L -Isrc \
- *       t/unit/test_credentials.c src/ngx_http_sender_domains_credentials.c \
+ *       t/unit/test_credentials.c src/core/sd_credentials.c \
  *       -lcrypto -lcmocka -o /tmp/test_credentials
  *   /tmp/test_credentials
  *   valgrind --leak-check=full --error-exitcode=1 /tmp/test_credentials
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ngx_http_sender_domains_credentials.h"
+#include "sd_credentials.h"
 
 
 #define T_AK        "AKIDEXAMPLE"

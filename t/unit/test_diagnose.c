@@ -1,7 +1,7 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
- * Unit tests: ngx_http_sender_domains_dnswire.c (DNS answers in wire
- * format) and ngx_http_sender_domains_diagnose.c (the verdicts).
+ * Unit tests: sd_dnswire.c (DNS answers in wire
+ * format) and sd_diagnose.c (the verdicts).
  *
  * Answers are built byte by byte here, as a DNS server sends them; the
  * same scenarios run against a real server (Knot) in t/090-t/093.
@@ -17,8 +17,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ngx_http_sender_domains_dns.h"
-#include "ngx_http_sender_domains_diagnose.h"
+#include "sd_dns.h"
+#include "sd_diagnose.h"
 
 
 #define STR(lit)  { sizeof(lit) - 1, lit }

@@ -1,11 +1,11 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
- * Unit tests: ngx_http_sender_domains_dns.c
+ * Unit tests: sd_dns.c
  *
  * cc -std=gnu99 -Wall -Wextra -Werror -Isrc t/unit/test_dns.c \
- *     src/ngx_http_sender_domains_dns.c \
- *     src/ngx_http_sender_domains_identity.c -ljansson -lcmocka \
+ *     src/core/sd_dns.c \
+ *     src/core/sd_identity.c -ljansson -lcmocka \
  *     -o /tmp/test_dns
  * valgrind --leak-check=full --error-exitcode=1 /tmp/test_dns
  */
@@ -20,7 +20,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ngx_http_sender_domains_dns.h"
+#include "sd_dns.h"
 
 
 #define STR(lit)  { sizeof(lit) - 1, lit }

@@ -1,6 +1,6 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
- * Unit tests: status-change events (src/ngx_http_sender_domains_events.c)
+ * Unit tests: status-change events (src/core/sd_events.c)
  * and their queue in the store (sd_store_set_events(), event_head,
  * event_done): queued in the write's own transaction, in order, per
  * target, bounded.
@@ -17,8 +17,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "ngx_http_sender_domains_events.h"
-#include "ngx_http_sender_domains_store.h"
+#include "sd_events.h"
+#include "sd_store.h"
 
 
 #define T0  1796515200

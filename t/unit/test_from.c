@@ -1,11 +1,11 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
- * Unit tests: ngx_http_sender_domains_from.c
+ * Unit tests: sd_from.c
  *
  * cc -std=gnu99 -Wall -Wextra -Werror -Isrc t/unit/test_from.c \
- *     src/ngx_http_sender_domains_from.c \
- *     src/ngx_http_sender_domains_identity.c -lcmocka -o /tmp/test_from
+ *     src/core/sd_from.c \
+ *     src/core/sd_identity.c -lcmocka -o /tmp/test_from
  * valgrind --leak-check=full --error-exitcode=1 /tmp/test_from
  */
 
@@ -19,7 +19,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ngx_http_sender_domains_from.h"
+#include "sd_from.h"
 
 
 #define S(lit)  lit, sizeof(lit) - 1

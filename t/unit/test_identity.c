@@ -1,10 +1,10 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
- * Unit tests: ngx_http_sender_domains_identity.c
+ * Unit tests: sd_identity.c
  *
  * cc -std=gnu99 -Wall -Wextra -Werror -Isrc t/unit/test_identity.c \
- *     src/ngx_http_sender_domains_identity.c -lcmocka -o /tmp/test_identity
+ *     src/core/sd_identity.c -lcmocka -o /tmp/test_identity
  * valgrind --leak-check=full --error-exitcode=1 /tmp/test_identity
  */
 
@@ -18,7 +18,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ngx_http_sender_domains_identity.h"
+#include "sd_identity.h"
 
 
 /* a literal with its length, embedded NULs included */

@@ -1,7 +1,7 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
- * Unit tests: the streaming JSON writer (src/ngx_http_sender_domains_jsonw.c)
+ * Unit tests: the streaming JSON writer (src/core/sd_jsonw.c)
  * and the writers built on it (DNS records, the public row).
  *
  * The oracle is jansson itself: whatever the writer produces must be byte
@@ -21,9 +21,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ngx_http_sender_domains_jsonw.h"
-#include "ngx_http_sender_domains_dns.h"
-#include "ngx_http_sender_domains_row.h"
+#include "sd_jsonw.h"
+#include "sd_dns.h"
+#include "sd_row.h"
 
 
 #define STR(lit)  { sizeof(lit) - 1, lit }

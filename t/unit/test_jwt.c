@@ -1,10 +1,10 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
- * Unit tests: HS256 JWT verification (src/ngx_http_sender_domains_jwt.c).
+ * Unit tests: HS256 JWT verification (src/core/sd_jwt.c).
  *
  * cc -std=gnu99 -Wall -Wextra -Werror -Isrc t/unit/test_jwt.c \
- *     src/ngx_http_sender_domains_jwt.c -ljansson -lcrypto -lcmocka \
+ *     src/core/sd_jwt.c -ljansson -lcrypto -lcmocka \
  *     -o /tmp/test_jwt && valgrind --leak-check=full --error-exitcode=1 \
  *     /tmp/test_jwt
  *
@@ -25,7 +25,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "ngx_http_sender_domains_jwt.h"
+#include "sd_jwt.h"
 
 
 #define SECRET      "sandbox-secret-0123456789abcdef"

@@ -1,8 +1,8 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
- * Unit tests: the Prometheus text writer (src/ngx_http_sender_domains_prom.c)
+ * Unit tests: the Prometheus text writer (src/core/sd_prom.c)
  * and the store's tally of identities by kind and state, which keeps the
- * metrics' gauges current (src/ngx_http_sender_domains_store.c).
+ * metrics' gauges current (src/core/sd_store.c).
  */
 
 #include <stdarg.h>
@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "ngx_http_sender_domains_prom.h"
-#include "ngx_http_sender_domains_store.h"
+#include "sd_prom.h"
+#include "sd_store.h"
 
 
 /* ---- the writer ---------------------------------------------------------- */

@@ -2,7 +2,7 @@
 /*
  * Unit tests: per-workspace limits in the store (sd_store_claim_max,
  * sd_store_count_ws) and the per-identity cooldowns
- * (src/ngx_http_sender_domains_quota.c).
+ * (src/core/sd_quota.c).
  *
  * (make -f Makefile.dev unit links every pure-core source.)
  */
@@ -18,8 +18,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "ngx_http_sender_domains_store.h"
-#include "ngx_http_sender_domains_quota.h"
+#include "sd_store.h"
+#include "sd_quota.h"
 
 
 #define NOW       1795687200        /* 2026-11-26T10:00:00Z */

@@ -1,14 +1,14 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
- * Unit tests: the stored identity row (src/ngx_http_sender_domains_row.c).
+ * Unit tests: the stored identity row (src/core/sd_row.c).
  *
  * cc -std=gnu99 -Wall -Wextra -Werror -Isrc t/unit/test_row.c \
- *     src/ngx_http_sender_domains_row.c src/ngx_http_sender_domains_dns.c \
- *     src/ngx_http_sender_domains_identity.c \
- *     src/ngx_http_sender_domains_time.c \
- *     src/ngx_http_sender_domains_backoff.c \
- *     src/ngx_http_sender_domains_sesparse.c -ljansson -lcmocka \
+ *     src/core/sd_row.c src/core/sd_dns.c \
+ *     src/core/sd_identity.c \
+ *     src/core/sd_time.c \
+ *     src/core/sd_backoff.c \
+ *     src/core/sd_sesparse.c -ljansson -lcmocka \
  *     -o /tmp/test_row && valgrind --leak-check=full \
  *     --error-exitcode=1 /tmp/test_row
  *
@@ -24,10 +24,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ngx_http_sender_domains_row.h"
-#include "ngx_http_sender_domains_store.h"
-#include "ngx_http_sender_domains_time.h"
-#include "ngx_http_sender_domains_backoff.h"
+#include "sd_row.h"
+#include "sd_store.h"
+#include "sd_time.h"
+#include "sd_backoff.h"
 
 
 #define NOW       1795687200        /* 2026-11-26T10:00:00Z */

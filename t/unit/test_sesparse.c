@@ -1,10 +1,10 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
- * Unit tests: SES response parsing (src/ngx_http_sender_domains_sesparse.c).
+ * Unit tests: SES response parsing (src/core/sd_sesparse.c).
  *
  * cc -std=gnu99 -Wall -Wextra -Werror -Isrc t/unit/test_sesparse.c \
- *     src/ngx_http_sender_domains_sesparse.c -ljansson -lcmocka \
+ *     src/core/sd_sesparse.c -ljansson -lcmocka \
  *     -o /tmp/test_sesparse && valgrind --leak-check=full \
  *     --error-exitcode=1 /tmp/test_sesparse
  *
@@ -22,7 +22,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ngx_http_sender_domains_sesparse.h"
+#include "sd_sesparse.h"
 
 
 #define S(s)  (s), (sizeof(s) - 1)

@@ -1,11 +1,11 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
- * Unit tests for the SigV4 signer (src/ngx_http_sender_domains_sigv4.c).
+ * Unit tests for the SigV4 signer (src/core/sd_sigv4.c).
  *
  * Build and run from the repository root:
  *
  *   cc -Wall -Wextra -Werror -std=c99 -D_POSIX_C_SOURCE=200809L -Isrc \
- *       t/unit/test_sigv4.c src/ngx_http_sender_domains_sigv4.c \
+ *       t/unit/test_sigv4.c src/core/sd_sigv4.c \
  *       -lcrypto -lcmocka -o /tmp/test_sigv4
  *   /tmp/test_sigv4 [SUITE_DIR]
  *   valgrind --leak-check=full --error-exitcode=1 /tmp/test_sigv4
@@ -36,7 +36,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "ngx_http_sender_domains_sigv4.h"
+#include "sd_sigv4.h"
 
 
 #define T_ACCESS_KEY    "AKIDEXAMPLE"

@@ -1,10 +1,10 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
- * Unit tests: the LMDB store (src/ngx_http_sender_domains_store.c).
+ * Unit tests: the LMDB store (src/core/sd_store.c).
  *
  * cc -std=gnu99 -Wall -Wextra -Werror -Isrc t/unit/test_store.c \
- *     src/ngx_http_sender_domains_store.c -llmdb -lcmocka \
+ *     src/core/sd_store.c -llmdb -lcmocka \
  *     -o /tmp/test_store && valgrind --leak-check=full \
  *     --error-exitcode=1 /tmp/test_store
  *
@@ -26,7 +26,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "ngx_http_sender_domains_store.h"
+#include "sd_store.h"
 
 
 #define MAP_SIZE   (16 * 1024 * 1024)

@@ -1,10 +1,10 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 
 /*
- * Unit tests: timestamps (src/ngx_http_sender_domains_time.c).
+ * Unit tests: timestamps (src/core/sd_time.c).
  *
  * cc -std=gnu99 -Wall -Wextra -Werror -Isrc t/unit/test_time.c \
- *     src/ngx_http_sender_domains_time.c -lcmocka \
+ *     src/core/sd_time.c -lcmocka \
  *     -o /tmp/test_time && valgrind --leak-check=full \
  *     --error-exitcode=1 /tmp/test_time
  *
@@ -22,7 +22,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "ngx_http_sender_domains_time.h"
+#include "sd_time.h"
 
 
 #define OK    0

@@ -1,7 +1,7 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Unit tests: Standard Webhooks signatures
- * (src/ngx_http_sender_domains_whsign.c).  The expected signatures come
+ * (src/core/sd_whsign.c).  The expected signatures come
  * from the reference implementation (t/webhooks/vectors.mjs, npm
  * "standardwebhooks"); the first is the specification's own example.
  *
@@ -19,7 +19,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ngx_http_sender_domains_whsign.h"
+#include "sd_whsign.h"
 
 
 typedef struct {

@@ -8,11 +8,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ngx_http_sender_domains_row.h"
-#include "ngx_http_sender_domains_store.h"
-#include "ngx_http_sender_domains_dns.h"
-#include "ngx_http_sender_domains_time.h"
-#include "ngx_http_sender_domains_backoff.h"
+#include "sd_row.h"
+#include "sd_store.h"
+#include "sd_dns.h"
+#include "sd_time.h"
+#include "sd_backoff.h"
 
 
 static int64_t sd_row_time(const json_t *row, const char *key);

@@ -9,8 +9,8 @@
  * (ngx_http_sender_domains_identity_api.c).
  */
 
-#ifndef NGX_HTTP_SENDER_DOMAINS_QUOTA_H
-#define NGX_HTTP_SENDER_DOMAINS_QUOTA_H
+#ifndef SD_QUOTA_H
+#define SD_QUOTA_H
 
 #include <stdint.h>
 #include <jansson.h>
@@ -46,4 +46,4 @@ void sd_quota_resend_note(json_t *row, int64_t now);
 /* copies the "_limits" of "from" (the stored row) into "to" */
 void sd_quota_keep(json_t *to, const json_t *from);
 
-#endif /* NGX_HTTP_SENDER_DOMAINS_QUOTA_H */
+#endif /* SD_QUOTA_H */

@@ -8,7 +8,7 @@
  * no hidden state.
  */
 
-#include "ngx_http_sender_domains_time.h"
+#include "sd_time.h"
 
 
 static int64_t

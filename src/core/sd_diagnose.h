@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#include "ngx_http_sender_domains_dnswire.h"
+#include "sd_dnswire.h"
 
 
 #define SD_DIAG_QUERIES_MAX  32

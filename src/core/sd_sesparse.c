@@ -17,7 +17,7 @@
 
 #include <jansson.h>
 
-#include "ngx_http_sender_domains_sesparse.h"
+#include "sd_sesparse.h"
 
 
 /* the decoded text of an XML element that is kept before sanitizing */

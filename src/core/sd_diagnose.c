@@ -21,7 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ngx_http_sender_domains_diagnose.h"
+#include "sd_diagnose.h"
 
 
 #define SD_DIAG_TEXT_MAX  2048

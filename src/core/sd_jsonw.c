@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ngx_http_sender_domains_jsonw.h"
-#include "ngx_http_sender_domains_identity.h"
+#include "sd_jsonw.h"
+#include "sd_identity.h"
 
 
 void

@@ -11,7 +11,7 @@
  */
 
 
-#include "ngx_http_sender_domains_backoff.h"
+#include "sd_backoff.h"
 
 
 static uint64_t sd_backoff_mix(uint64_t x);

@@ -13,7 +13,7 @@
 
 #include <openssl/crypto.h>
 
-#include "ngx_http_sender_domains_credentials.h"
+#include "sd_credentials.h"
 
 
 #define SD_CRED_PROFILE_SHOW    64      /* profile name in messages, max */

@@ -10,16 +10,16 @@
  * both change rows only through these functions.
  */
 
-#ifndef NGX_HTTP_SENDER_DOMAINS_ROW_H
-#define NGX_HTTP_SENDER_DOMAINS_ROW_H
+#ifndef SD_ROW_H
+#define SD_ROW_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
 
-#include "ngx_http_sender_domains_sesparse.h"
-#include "ngx_http_sender_domains_identity.h"
-#include "ngx_http_sender_domains_jsonw.h"
+#include "sd_sesparse.h"
+#include "sd_identity.h"
+#include "sd_jsonw.h"
 
 
 /* progress of the add flow; a crash leaves one of these visible */
@@ -139,4 +139,4 @@ int sd_row_write_public(sd_jsonw_t *w, const json_t *row,
 json_t *sd_row_public(const json_t *row, const char *region,
     const char *inherited_from);
 
-#endif /* NGX_HTTP_SENDER_DOMAINS_ROW_H */
+#endif /* SD_ROW_H */

@@ -19,7 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "ngx_http_sender_domains_sigv4.h"
+#include "sd_sigv4.h"
 
 
 #define SD_SIGV4_TERMINATOR     "aws4_request"

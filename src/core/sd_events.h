@@ -7,13 +7,13 @@
  * transaction (sd_store_set_events()), unit-tested in t/unit/test_events.c.
  */
 
-#ifndef NGX_HTTP_SENDER_DOMAINS_EVENTS_H
-#define NGX_HTTP_SENDER_DOMAINS_EVENTS_H
+#ifndef SD_EVENTS_H
+#define SD_EVENTS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ngx_http_sender_domains_store.h"
+#include "sd_store.h"
 
 
 typedef struct {
@@ -29,4 +29,4 @@ void sd_events_build(void *ctx, const sd_store_event_src_t *src,
                  size_t len),
     void *q);
 
-#endif /* NGX_HTTP_SENDER_DOMAINS_EVENTS_H */
+#endif /* SD_EVENTS_H */

@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-#include "ngx_http_sender_domains_from.h"
+#include "sd_from.h"
 
 
 /*

@@ -12,8 +12,8 @@
 
 #include <jansson.h>
 
-#include "ngx_http_sender_domains_identity.h"
-#include "ngx_http_sender_domains_jsonw.h"
+#include "sd_identity.h"
+#include "sd_jsonw.h"
 
 
 #define SD_DNS_DEFAULT_DKIM_ZONE  "dkim.amazonses.com"

@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ngx_http_sender_domains_dns.h"
+#include "sd_dns.h"
 
 
 /* far above any DNS name */

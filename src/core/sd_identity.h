@@ -113,7 +113,7 @@ typedef enum {
     SD_ERR_NAME_FORMAT = -65,       /* other invisible format characters */
     SD_ERR_NAME_LINE_LONG = -66,    /* the From line would pass 998 octets */
 
-    /* From header values (ngx_http_sender_domains_from.h) */
+    /* From header values (sd_from.h) */
     SD_ERR_FROM_EMPTY = -70,
     SD_ERR_FROM_CONTROL = -71,
     SD_ERR_FROM_UTF8 = -72,

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ngx_http_sender_domains_dnswire.h"
+#include "sd_dnswire.h"
 
 
 #define SD_DNSW_HOPS   64

@@ -4,7 +4,7 @@
  * Custom Sender Domains for nginx: From header values (pure core).
  *
  * Used by the send-time resolver, so nothing here allocates: results go
- * to caller buffers.  Conventions as in ngx_http_sender_domains_identity.h
+ * to caller buffers.  Conventions as in sd_identity.h
  * (pointer/length inputs, NUL-terminated outputs, negative sd_err_e on
  * failure, sd_strerror() for the message).
  */
@@ -14,7 +14,7 @@
 #define _NGX_HTTP_SENDER_DOMAINS_FROM_H_INCLUDED_
 
 
-#include "ngx_http_sender_domains_identity.h"
+#include "sd_identity.h"
 
 
 /*

@@ -18,8 +18,8 @@
 #include <time.h>
 #include <lmdb.h>
 
-#include "ngx_http_sender_domains_store.h"
-#include "ngx_http_sender_domains_time.h"
+#include "sd_store.h"
+#include "sd_time.h"
 
 
 #define SD_REC_VERSION      2       /* 1 was a development format */

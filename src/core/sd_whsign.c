@@ -10,7 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "ngx_http_sender_domains_whsign.h"
+#include "sd_whsign.h"
 
 
 #define SD_WHSIGN_PREFIX      "whsec_"

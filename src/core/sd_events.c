@@ -17,8 +17,8 @@
 #include <time.h>
 #include <jansson.h>
 
-#include "ngx_http_sender_domains_events.h"
-#include "ngx_http_sender_domains_row.h"
+#include "sd_events.h"
+#include "sd_row.h"
 
 
 static json_t *

@@ -20,7 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "ngx_http_sender_domains_jwt.h"
+#include "sd_jwt.h"
 
 
 #define SD_JWT_SHA256_LEN  32

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <math.h>
 
-#include "ngx_http_sender_domains_prom.h"
+#include "sd_prom.h"
 
 
 static void sd_prom_put(sd_prom_t *w, const char *s, size_t len);

@@ -9,8 +9,8 @@
 
 #include <string.h>
 
-#include "ngx_http_sender_domains_quota.h"
-#include "ngx_http_sender_domains_time.h"
+#include "sd_quota.h"
+#include "sd_time.h"
 
 
 static json_t *

@@ -3,7 +3,7 @@
 /*
  * Custom Sender Domains for nginx: identity names (pure core).
  *
- * See ngx_http_sender_domains_identity.h for the calling conventions.
+ * See sd_identity.h for the calling conventions.
  * Everything here is locale-independent on purpose: tolower() and
  * strcasecmp() follow LC_CTYPE, and a Turkish locale would fold 'I'
  * to a dotless i; DNS only ever folds ASCII.
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <idn2.h>
 
-#include "ngx_http_sender_domains_identity.h"
+#include "sd_identity.h"
 
 
 /* longer than any name: what idn2 is given at most */
