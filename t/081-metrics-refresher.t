@@ -5,8 +5,18 @@
 
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
-use SdTest http_extra => '    sender_domains_refresh_interval 1s;';
+use SdTest;
 use Time::HiRes qw(sleep);
+
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config('sender_domains_refresh_interval 1s;');
+our $Config = SdTest::api_config(<<'_EOC_');
+    location = /metrics {
+        sender_domains_metrics;
+    }
+_EOC_
 
 repeat_each(1);
 no_shuffle();
@@ -29,22 +39,13 @@ sub wait_metrics {
     return 0;
 }
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    if (!defined $block->config) {
-        $block->set_value('config', SdTest::default_config() . <<'CONF');
-    location = /metrics {
-        sender_domains_metrics;
-    }
-CONF
-    }
-});
-
 run_tests();
 
 __DATA__
 
 === TEST 1: the refresher's lease holder, ticks, polls and cycles
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 ::api(POST => '/', '{"identity":"acme.com"}');
@@ -69,6 +70,8 @@ sender_domains_identities\{kind="domain",state="verified"\}\ 1\n
 
 
 === TEST 2: a verified sender that loses verification: counted, and its sends' fallbacks too
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 # verified by this workspace's own claim (an identity SES had already
