@@ -815,6 +815,8 @@ sub _check_response_body {
 
     if (defined(my $v = _sect($block, 'response_json'))) {
         my $expected = _json_expected($name, $v, $idx, $need_array);
+        return _response_body_checks($block, $body, $idx, $rep, $checks)
+            unless defined $expected;      # undef: this request unchecked
         my $desc = "$name - response_json - fields are as expected "
                    . "(repeated req $rep, req $idx)";
         push @$checks, { run => sub {
@@ -826,6 +828,11 @@ sub _check_response_body {
         } };
     }
 
+    _response_body_checks($block, $body, $idx, $rep, $checks);
+}
+
+sub _response_body_checks {
+    my ($block, $body, $idx, $rep, $checks) = @_;
     for my $cb (@ResponseBodyChecks) {
         push @$checks, { run => sub { $cb->($block, $body, $idx, $rep, 0) } };
     }
@@ -834,11 +841,12 @@ sub _check_response_body {
 # --- response_json: the body parsed as JSON and compared with the expected
 # fields.  The section is JSON text, or with "eval" Perl data (an array of
 # one entry per request when the block sends several; an entry may be JSON
-# text).  A subset match: an expected object's keys must be there with
+# text, or undef for a request not checked).  A subset match: an expected object's keys must be there with
 # matching values (other keys are ignored); an array must have as many
 # elements, each matching; a qr// matches a string or number; JSON::PP::true
 # and JSON::PP::false (or \1 and \0) a boolean; undef a null; a code ref is
-# called with the value and must return true.  Every mismatch is reported
+# called with the value and the object or array holding it, and must
+# return true.  Every mismatch is reported
 # with its path ($.dns_records[0].value) and the value got.
 sub _json_expected {
     my ($name, $v, $idx, $need_array) = @_;
@@ -848,7 +856,7 @@ sub _json_expected {
                         . "results should be arrays as well.");
         $v = $v->[$idx];
     }
-    return $v if ref $v;
+    return $v if !defined $v || ref $v;
     require JSON::PP;
     my $data = eval { JSON::PP->new->utf8(0)->allow_nonref->decode($v) };
     bail_out("$name - --- response_json is not JSON: $@") if $@;
@@ -879,7 +887,7 @@ sub _json_show {
 }
 
 sub _json_cmp {
-    my ($path, $got, $exp, $why) = @_;
+    my ($path, $got, $exp, $why, $parent) = @_;
     my $r = ref $exp;
 
     if (!defined $exp) {
@@ -896,7 +904,7 @@ sub _json_cmp {
     } elsif ($r eq 'CODE') {
         push @$why, "$path: got " . _json_show($got)
                     . ", which the expected code refused"
-            unless $exp->($got);
+            unless $exp->($got, $parent);
     } elsif ($r eq 'HASH') {
         if (ref $got ne 'HASH') {
             push @$why, "$path: got " . _json_show($got)
@@ -910,7 +918,7 @@ sub _json_cmp {
                             . _json_show_exp($exp->{$k});
                 next;
             }
-            _json_cmp($p, $got->{$k}, $exp->{$k}, $why);
+            _json_cmp($p, $got->{$k}, $exp->{$k}, $why, $got);
         }
     } elsif ($r eq 'ARRAY') {
         if (ref $got ne 'ARRAY') {
@@ -923,7 +931,7 @@ sub _json_cmp {
                         . @$exp . ": " . _json_show($got);
             return;
         }
-        _json_cmp("$path\[$_]", $got->[$_], $exp->[$_], $why)
+        _json_cmp("$path\[$_]", $got->[$_], $exp->[$_], $why, $got)
             for 0 .. $#$exp;
     } elsif ($r) {
         push @$why, "$path: cannot compare with a $r";
