@@ -1,8 +1,7 @@
 # Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 # Sourced by the scripts that run their own nginx with the module next to
 # the SES simulator (t/prometheus/run.sh, t/webhooks/run.sh,
-# t/reliability/binary-upgrade.sh; t/reliability/backup.sh writes its own
-# nginx.conf):
+# t/reliability/binary-upgrade.sh, t/reliability/backup.sh):
 #
 #   . "$(dirname "$0")/../lib/sd-stack.sh"
 #   sd_stack_init upgrade              # STATE=/tmp/sd-upgrade.XXXXXX
@@ -59,17 +58,20 @@ sd_sim_start() {
     return 1
 }
 
-# sd_nginx_conf 'HTTP LINES' ['SERVER LINES']: $STATE/nginx.conf, a daemon
-# with 2 workers, the store in $STATE, the simulator as SES, the refresher
-# every second and the API under /api/ (the caller from the X-WS, X-Role
-# and X-Plan headers), plus the given lines in http{} and server{}.
+# sd_nginx_conf 'HTTP LINES' ['SERVER LINES']: an nginx.conf for a daemon
+# with 2 workers, the store in $STATE, the simulator as SES and the API
+# under /api/ (the caller from the X-WS, X-Role and X-Plan headers), plus
+# the given lines in http{} and server{}.  SD_CONF, SD_PID, SD_DB, SD_PORT
+# (default $STATE/nginx.conf, $STATE/nginx.pid, $STATE/senders.mdb, $PORT)
+# and SD_MAIN (more main-context lines) may be set for a second server.
 sd_nginx_conf() {
-    cat > "$STATE/nginx.conf" <<CONF
+    cat > "${SD_CONF:-$STATE/nginx.conf}" <<CONF
 load_module $MODULE;
+${SD_MAIN:-}
 daemon on;
 master_process on;
 worker_processes 2;
-pid $STATE/nginx.pid;
+pid ${SD_PID:-$STATE/nginx.pid};
 error_log $STATE/logs/error.log info;
 env AWS_ACCESS_KEY_ID=AKIDSIMULATOR;
 env AWS_SECRET_ACCESS_KEY=sim-secret-key;
@@ -81,13 +83,12 @@ http {
     fastcgi_temp_path $STATE/fastcgi;
     uwsgi_temp_path $STATE/uwsgi;
     scgi_temp_path $STATE/scgi;
-    sender_domains_db $STATE/senders.mdb 32m;
+    sender_domains_db ${SD_DB:-$STATE/senders.mdb} 32m;
     sender_domains_default_from "Platform Reports <reports@platform.example>";
     sender_domains_ses_endpoint http://127.0.0.1:$SES_PORT;
-    sender_domains_refresh_interval 1s;
 $1
     server {
-        listen 127.0.0.1:$PORT;
+        listen 127.0.0.1:${SD_PORT:-$PORT};
         location /api/ {
             sender_domains_api;
             sender_domains_workspace \$http_x_ws;

@@ -39,7 +39,8 @@ trap cleanup EXIT
 trap "exit 1" INT TERM
 
 sd_sim_start
-sd_nginx_conf '    sender_domains_ses_rate 50;' '        location = /metrics {
+sd_nginx_conf '    sender_domains_ses_rate 50;
+    sender_domains_refresh_interval 1s;' '        location = /metrics {
             allow 127.0.0.1;
             deny all;
             sender_domains_metrics;

@@ -63,42 +63,12 @@ doc_block() {
 
 # nginx on the store in $1 (a directory), pid file $2, port $3
 start_nginx() {
-    local dir=$1 pid=$2 port=$3 user_line=
-    [ -n "$WORKER_USER" ] && user_line="user $WORKER_USER;"
-    cat > "$STATE/$(basename "$pid" .pid).conf" <<CONF
-load_module $MODULE;
-$user_line
-daemon on;
-master_process on;
-worker_processes 2;
-pid $pid;
-error_log $STATE/logs/error.log info;
-env AWS_ACCESS_KEY_ID=AKIDSIMULATOR;
-env AWS_SECRET_ACCESS_KEY=sim-secret-key;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path $STATE/body;
-    proxy_temp_path $STATE/proxy;
-    fastcgi_temp_path $STATE/fastcgi;
-    uwsgi_temp_path $STATE/uwsgi;
-    scgi_temp_path $STATE/scgi;
-    sender_domains_db $dir/sender-domains.mdb 32m;
-    sender_domains_default_from no-reply@reports.example.net;
-    sender_domains_ses_endpoint http://127.0.0.1:$SES_PORT;
-    sender_domains_ses_rate 500;
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ {
-            sender_domains_api;
-            sender_domains_workspace \$http_x_ws;
-            sender_domains_role \$http_x_role;
-            sender_domains_plan \$http_x_plan;
-        }
-    }
-}
-CONF
-    "$NGINX_BIN" -p "$STATE" -c "$STATE/$(basename "$pid" .pid).conf"
+    local conf
+    conf="$STATE/$(basename "$2" .pid).conf"
+    SD_CONF=$conf SD_PID=$2 SD_DB=$1/sender-domains.mdb SD_PORT=$3 \
+    SD_MAIN=${WORKER_USER:+user $WORKER_USER;} \
+        sd_nginx_conf '    sender_domains_ses_rate 500;'
+    "$NGINX_BIN" -p "$STATE" -c "$conf"
 }
 
 for cmd in mdb_copy curl; do

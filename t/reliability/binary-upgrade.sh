@@ -24,7 +24,8 @@ trap "exit 1" INT TERM
 sd_sim_start
 sd_nginx_conf '    sender_domains_ses_rate 200;
     # one workspace adds in a loop here: no per-workspace limit
-    sender_domains_max_identities 0;'
+    sender_domains_max_identities 0;
+    sender_domains_refresh_interval 1s;'
 sd_nginx_start
 
 H=(-H 'X-WS: acme' -H 'X-Role: admin' -H 'X-Plan: professional' -H 'Content-Type: application/json')

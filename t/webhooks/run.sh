@@ -75,6 +75,7 @@ printf '%s\n' "$SECRET" > "$STATE/webhook.secret"
 # write_conf 'MORE HTTP LINES'
 write_conf() {
     sd_nginx_conf "    sender_domains_ses_rate 50;
+    sender_domains_refresh_interval 1s;
     sender_domains_webhook http://127.0.0.1:$RECV_PORT/hook $STATE/webhook.secret;
     $1" '        location = /metrics {
             sender_domains_metrics;
