@@ -1385,13 +1385,16 @@ sd_etcd_parse_watch(const char *line, size_t len, sd_etcd_watch_t *w)
             goto done;
         }
 
-        if (sd_etcd_kv(json_object_get(ev, "kv"), &w->events[i].kv) != 0
-            || w->events[i].kv.mod_revision <= 0)
-        {
+        if (sd_etcd_kv(json_object_get(ev, "kv"), &w->events[i].kv) != 0) {
             goto done;
         }
 
+        /* counted before any further check: sd_etcd_watch_free() frees it */
         w->nevents++;
+
+        if (w->events[i].kv.mod_revision <= 0) {
+            goto done;
+        }
 
         /* the events of one message are at most its header's revision */
         if (w->revision > 0 && w->events[i].kv.mod_revision > w->revision) {
