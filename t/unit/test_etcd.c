@@ -805,6 +805,13 @@ test_parse_watch(void **state)
     assert_string_equal(w.message, "transport is closing");
     sd_etcd_watch_free(&w);
 
+    /* an event without a revision (its decoded key is freed, too) */
+    assert_int_equal(sd_etcd_parse_watch("{\"result\":{\"events\":[{\"kv\":"
+                                         "{\"key\":\"YQ==\",\"value\":"
+                                         "\"dzE=\"}}]}}", 60, &w),
+                     SD_ETCD_BAD_JSON);
+    sd_etcd_watch_free(&w);
+
     /* an event newer than its message's revision is not etcd's */
     assert_int_equal(sd_etcd_parse_watch(ahead, strlen(ahead), &w),
                      SD_ETCD_BAD_JSON);
