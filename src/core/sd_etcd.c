@@ -1135,14 +1135,18 @@ sd_etcd_header(json_t *root, int64_t *revision)
 }
 
 
-sd_etcd_rc_e
-sd_etcd_parse_txn(const char *body, size_t len, sd_etcd_txn_t *txn)
+/*
+ * The start of every answer: the JSON object, or the gateway's error
+ * answer (SD_ETCD_SERVER_ERROR, SD_ETCD_COMPACTED) in txn.
+ */
+static sd_etcd_rc_e
+sd_etcd_open(const char *body, size_t len, sd_etcd_txn_t *txn, json_t **out)
 {
-    size_t        i;
-    json_t       *root, *resps, *r, *v, *ok;
-    sd_etcd_rc_e  rc;
+    json_t        *root;
+    sd_etcd_rc_e   rc;
 
     memset(txn, 0, sizeof(sd_etcd_txn_t));
+    *out = NULL;
 
     root = sd_etcd_load(body, len);
     if (root == NULL) {
@@ -1152,6 +1156,24 @@ sd_etcd_parse_txn(const char *body, size_t len, sd_etcd_txn_t *txn)
     if (json_object_get(root, "error") != NULL) {
         rc = sd_etcd_error(root, &txn->code, &txn->message);
         json_decref(root);
+        return rc;
+    }
+
+    *out = root;
+
+    return SD_ETCD_OK;
+}
+
+
+sd_etcd_rc_e
+sd_etcd_parse_txn(const char *body, size_t len, sd_etcd_txn_t *txn)
+{
+    size_t        i;
+    json_t       *root, *resps, *r, *v, *ok;
+    sd_etcd_rc_e  rc;
+
+    rc = sd_etcd_open(body, len, txn, &root);
+    if (rc != SD_ETCD_OK) {
         return rc;
     }
 
@@ -1229,16 +1251,8 @@ sd_etcd_parse_range(const char *body, size_t len, sd_etcd_txn_t *txn)
     json_t        *root;
     sd_etcd_rc_e   rc;
 
-    memset(txn, 0, sizeof(sd_etcd_txn_t));
-
-    root = sd_etcd_load(body, len);
-    if (root == NULL) {
-        return SD_ETCD_BAD_JSON;
-    }
-
-    if (json_object_get(root, "error") != NULL) {
-        rc = sd_etcd_error(root, &txn->code, &txn->message);
-        json_decref(root);
+    rc = sd_etcd_open(body, len, txn, &root);
+    if (rc != SD_ETCD_OK) {
         return rc;
     }
 

@@ -191,6 +191,18 @@ cl_restart() {
     cl_log "m$i restarted (pid ${CL_PID[$i]})"
 }
 
+# runs "$@" until it succeeds, every 0.2 s for at most $1 seconds; on
+# timeout fails the test with the sentence $2
+cl_until() {
+    local limit=$1 what=$2 deadline
+    shift 2
+    deadline=$((SECONDS + limit))
+    until "$@"; do
+        [ $SECONDS -ge $deadline ] && cl_die "$what (within $limit s)"
+        sleep 0.2
+    done
+}
+
 # POSTs JSON $2 to /v3/$1 on member $3, or on the first member that
 # answers; prints the body.  Status 1 when no member answered with 200.
 cl_post() {

@@ -224,6 +224,20 @@ load(const char *s)
 }
 
 
+/* parses a body the core built, and frees it */
+static json_t *
+load_owned(char *s)
+{
+    json_t  *j;
+
+    assert_non_null(s);
+    j = load(s);
+    free(s);
+
+    return j;
+}
+
+
 static void
 check_version0(json_t *c, const char *key, const char *range_end)
 {
@@ -247,16 +261,12 @@ check_version0(json_t *c, const char *key, const char *range_end)
 static void
 test_claim_txn_domain(void **state)
 {
-    char             *s;
     json_t           *t, *cmp, *ok, *f, *op;
     sd_etcd_claim_t   c = { P, "w1", 2, "mail.acme.com", 13, "{\"row\":1}", 9 };
 
     (void) state;
 
-    s = sd_etcd_claim_txn(&c);
-    assert_non_null(s);
-    t = load(s);
-    free(s);
+    t = load_owned(sd_etcd_claim_txn(&c));
 
     cmp = json_object_get(t, "compare");
     assert_int_equal(json_array_size(cmp), 4);
@@ -300,16 +310,12 @@ test_claim_txn_domain(void **state)
 static void
 test_claim_txn_address(void **state)
 {
-    char             *s;
     json_t           *t, *cmp, *f, *op;
     sd_etcd_claim_t   c = { P, "w1", 2, "reports@acme.com", 16, "r", 1 };
 
     (void) state;
 
-    s = sd_etcd_claim_txn(&c);
-    assert_non_null(s);
-    t = load(s);
-    free(s);
+    t = load_owned(sd_etcd_claim_txn(&c));
 
     cmp = json_object_get(t, "compare");
     assert_int_equal(json_array_size(cmp), 4);
@@ -348,10 +354,7 @@ test_claim_txn_limits(void **state)
     name[n] = '\0';
     c.id_len = n;
 
-    s = sd_etcd_claim_txn(&c);
-    assert_non_null(s);
-    t = load(s);
-    free(s);
+    t = load_owned(sd_etcd_claim_txn(&c));
     assert_int_equal(json_array_size(json_object_get(t, "compare")), 128);
     assert_int_equal(json_array_size(json_object_get(t, "failure")), 128);
     json_decref(t);
@@ -582,7 +585,7 @@ test_claim_verdicts(void **state)
 static void
 test_claim_nested_txn(void **state)
 {
-    char             *s, *body;
+    char             *body;
     json_t           *t, *cmp, *c3;
     sd_etcd_txn_t     seen;
     sd_etcd_claim_t   c = { P, "w1", 2, "acme.com", 8, "r", 1 };
@@ -597,10 +600,7 @@ test_claim_nested_txn(void **state)
     free(body);
 
     assert_null(sd_etcd_claim_nested_txn(&c, NULL));
-    s = sd_etcd_claim_nested_txn(&c, &seen);
-    assert_non_null(s);
-    t = load(s);
-    free(s);
+    t = load_owned(sd_etcd_claim_nested_txn(&c, &seen));
 
     cmp = json_object_get(t, "compare");
     assert_int_equal(json_array_size(cmp), 4);
@@ -627,9 +627,7 @@ test_claim_nested_txn(void **state)
         assert_int_equal(sd_etcd_parse_txn(body, strlen(body), &seen),
                          SD_ETCD_OK);
         free(body);
-        s = sd_etcd_claim_nested_txn(&a, &seen);
-        t = load(s);
-        free(s);
+        t = load_owned(sd_etcd_claim_nested_txn(&a, &seen));
         cmp = json_object_get(t, "compare");
         assert_int_equal(json_array_size(cmp), 4);
         c3 = json_array_get(cmp, 2);
@@ -833,9 +831,7 @@ test_bodies(void **state)
 
     (void) state;
 
-    s = sd_etcd_watch_body(P, 42);
-    t = load(s);
-    free(s);
+    t = load_owned(sd_etcd_watch_body(P, 42));
     cr = json_object_get(t, "create_request");
     assert_string_equal(dec(cr, "key"), P);
     assert_string_equal(dec(cr, "range_end"), "/sender-domains/v10");
@@ -856,47 +852,55 @@ test_bodies(void **state)
 }
 
 
+typedef struct {
+    int64_t                have, applied;
+    sd_etcd_event_type_e   type;
+    int64_t                rev;
+    int                    from_watch;
+    sd_etcd_apply_e        want;
+} apply_case_t;
+
+
 static void
 test_apply(void **state)
 {
+    size_t                     i;
+    static const apply_case_t  cases[] = {
+        /* nothing cached: a put applies, a delete leaves a tombstone */
+        { 0, 0, SD_ETCD_EVENT_PUT, 5, 1, SD_ETCD_APPLY_PUT },
+        { 0, 0, SD_ETCD_EVENT_DELETE, 5, 1, SD_ETCD_APPLY_DELETE },
+        /* newer than the row: applies */
+        { 5, 5, SD_ETCD_EVENT_PUT, 6, 1, SD_ETCD_APPLY_PUT },
+        /* the row was written from the Txn's answer at 9: the watch's
+         * event of the same change (9), or of an older one, moves nothing */
+        { 9, 6, SD_ETCD_EVENT_PUT, 9, 1, SD_ETCD_SKIP },
+        { 9, 6, SD_ETCD_EVENT_PUT, 7, 1, SD_ETCD_SKIP },
+        { 9, 6, SD_ETCD_EVENT_DELETE, 8, 1, SD_ETCD_SKIP },
+        /* a tombstone at 10: a late put at 9 does not bring the row back */
+        { 10, 6, SD_ETCD_EVENT_PUT, 9, 0, SD_ETCD_SKIP },
+        { 10, 6, SD_ETCD_EVENT_PUT, 11, 1, SD_ETCD_APPLY_PUT },
+        /* the tombstone went once the watch passed 10 (below): a Txn
+         * answer at 9 that arrives later still does not apply */
+        { 0, 12, SD_ETCD_EVENT_PUT, 9, 0, SD_ETCD_SKIP },
+        { 0, 12, SD_ETCD_EVENT_PUT, 13, 0, SD_ETCD_APPLY_PUT },
+        { 0, 0, SD_ETCD_EVENT_PUT, 0, 1, SD_ETCD_SKIP },
+    };
+
     (void) state;
 
-    /* nothing cached: a put applies, a delete leaves a tombstone */
-    assert_int_equal(sd_etcd_apply(0, 0, SD_ETCD_EVENT_PUT, 5, 1),
-                     SD_ETCD_APPLY_PUT);
-    assert_int_equal(sd_etcd_apply(0, 0, SD_ETCD_EVENT_DELETE, 5, 1),
-                     SD_ETCD_APPLY_DELETE);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (sd_etcd_apply(cases[i].have, cases[i].applied, cases[i].type,
+                          cases[i].rev, cases[i].from_watch)
+            != cases[i].want)
+        {
+            fail_msg("case %zu: have %lld applied %lld rev %lld", i,
+                     (long long) cases[i].have, (long long) cases[i].applied,
+                     (long long) cases[i].rev);
+        }
+    }
 
-    /* newer than the row: applies */
-    assert_int_equal(sd_etcd_apply(5, 5, SD_ETCD_EVENT_PUT, 6, 1),
-                     SD_ETCD_APPLY_PUT);
-
-    /* the row was written from the Txn's answer at 9: the watch's event
-     * of the same change (9), or of an older one (7), moves nothing */
-    assert_int_equal(sd_etcd_apply(9, 6, SD_ETCD_EVENT_PUT, 9, 1),
-                     SD_ETCD_SKIP);
-    assert_int_equal(sd_etcd_apply(9, 6, SD_ETCD_EVENT_PUT, 7, 1),
-                     SD_ETCD_SKIP);
-    assert_int_equal(sd_etcd_apply(9, 6, SD_ETCD_EVENT_DELETE, 8, 1),
-                     SD_ETCD_SKIP);
-
-    /* a tombstone at 10: a late put at 9 does not bring the row back */
-    assert_int_equal(sd_etcd_apply(10, 6, SD_ETCD_EVENT_PUT, 9, 0),
-                     SD_ETCD_SKIP);
-    assert_int_equal(sd_etcd_apply(10, 6, SD_ETCD_EVENT_PUT, 11, 1),
-                     SD_ETCD_APPLY_PUT);
-
-    /* the tombstone went once the watch passed 10: a Txn answer at 9
-     * that arrives later still does not apply */
     assert_true(sd_etcd_tombstone_done(10, 10));
     assert_false(sd_etcd_tombstone_done(10, 9));
-    assert_int_equal(sd_etcd_apply(0, 12, SD_ETCD_EVENT_PUT, 9, 0),
-                     SD_ETCD_SKIP);
-    assert_int_equal(sd_etcd_apply(0, 12, SD_ETCD_EVENT_PUT, 13, 0),
-                     SD_ETCD_APPLY_PUT);
-
-    assert_int_equal(sd_etcd_apply(0, 0, SD_ETCD_EVENT_PUT, 0, 1),
-                     SD_ETCD_SKIP);
 }
 
 
