@@ -34,6 +34,7 @@
 #include "ngx_http_sender_domains_refresh.h"
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_ses.h"
+#include "ngx_http_sender_domains_ownership.h"
 #include "sd_row.h"
 #include "ngx_http_sender_domains_metrics.h"
 #include "ngx_http_sender_domains_webhook.h"
@@ -99,6 +100,9 @@ typedef struct {
     ngx_str_t                   id;
     unsigned                    flags;            /* SD_REC_* when due */
 } ngx_http_sender_domains_due_t;
+
+/* in a due row's flags: its ownership lookup went out this turn */
+#define SD_REC_OWN_CHECKED      0x10000
 
 
 typedef struct {
@@ -1463,6 +1467,15 @@ ngx_http_sender_domains_poll_run(ngx_http_sender_domains_poll_t *poll)
 
             poll->next++;
             continue;
+        }
+
+        if ((d[poll->next].flags & SD_REC_UNPROVEN)
+            && !(d[poll->next].flags & SD_REC_OWN_CHECKED))
+        {
+            /* a domain waiting for its DNS ownership proof (issue 13) */
+            d[poll->next].flags |= SD_REC_OWN_CHECKED;
+            ngx_http_sender_domains_ownership_background(&d[poll->next].ws,
+                                                         &d[poll->next].id);
         }
 
         if (ngx_http_sender_domains_poll_unchanged(poll, &d[poll->next],

@@ -19,8 +19,8 @@
  */
 
 
-#ifndef _NGX_HTTP_SENDER_DOMAINS_OWNERSHIP_H_INCLUDED_
-#define _NGX_HTTP_SENDER_DOMAINS_OWNERSHIP_H_INCLUDED_
+#ifndef SD_OWNERSHIP_H
+#define SD_OWNERSHIP_H
 
 
 #include <stddef.h>
@@ -133,4 +133,4 @@ int sd_own_write_record(sd_jsonw_t *w, const sd_str_t *domain,
     const sd_str_t *token);
 
 
-#endif /* _NGX_HTTP_SENDER_DOMAINS_OWNERSHIP_H_INCLUDED_ */
+#endif /* SD_OWNERSHIP_H */
