@@ -1819,6 +1819,11 @@ static ngx_int_t
 ngx_http_sender_domains_refresh_get(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
+    if (sd_row_in_state(ctx->row, SD_STATE_FAILED)) {
+        /* another workspace proved the domain first: nothing to ask */
+        return ngx_http_sender_domains_reply_row(r, ctx, NGX_HTTP_OK);
+    }
+
     return ngx_http_sender_domains_call(r, ctx, SD_STEP_GET, SD_SES_OP_GET,
                                         NULL);
 }

@@ -447,6 +447,17 @@ ngx_http_sender_domains_own_write(ngx_http_sender_domains_own_t *own,
                          ngx_http_sender_domains_own_write_cb,
                          ngx_http_sender_domains_own_write_done, &w);
 
+    if (rc == SD_STORE_CONFLICT && outcome == SD_M_OWN_PROVEN
+        && sd_store_tree_held(ngx_http_sender_domains_store(),
+                              (char *) own->ws.data, own->ws.len,
+                              (char *) own->id.data, own->id.len)
+           == 2)
+    {
+        /* proven by another workspace a moment earlier */
+        json_decref(w.row);
+        return ngx_http_sender_domains_own_write(own, SD_M_OWN_LOST, row);
+    }
+
     if (rc == SD_STORE_CONFLICT && outcome == SD_M_OWN_PROVEN) {
         /*
          * Another workspace's claim blocks for now (an add under way, a
