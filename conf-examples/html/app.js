@@ -746,7 +746,10 @@ class RowView {
     }
     if (managed && vi.last_success_at && d.dkim_status !== 'verified') bits.push(h('span', {}, 'last found ', timeEl(vi.last_success_at)));
     // tenant safety: an unverified claim ends (docs/decisions.md)
-    if (managed && d.claim_expires_at && d.state !== 'failed' && !d.verified_for_sending) {
+    if (managed && d.claim_expires_at && d.state !== 'failed' && d.ownership === 'unproven') {
+      // an unproven row holds no claim: the first workspace to prove wins
+      bits.push(h('span', {}, 'prove it before ', timeEl(d.claim_expires_at), '; until then another workspace that proves it first takes it'));
+    } else if (managed && d.claim_expires_at && d.state !== 'failed' && !d.verified_for_sending) {
       bits.push(h('span', {}, `another workspace may claim this ${d.type === 'email' ? 'address' : 'domain'} after `, timeEl(d.claim_expires_at)));
     }
     this.checkEl.replaceChildren(...bits.flatMap((x, i) => (i ? [h('span', { class: 'dot', 'aria-hidden': 'true' }, '·'), x] : [x])));
