@@ -96,7 +96,7 @@ static const char  *ngx_http_sender_domains_ownership[] = {
 };
 
 static const char  *ngx_http_sender_domains_polls[] = {
-    "answered", "gone", "listed", "failed"
+    "answered", "gone", "listed", "failed", "resumed", "purged"
 };
 
 /* the SES latency histogram's upper bounds, in ms and as written */

@@ -53,6 +53,8 @@ typedef enum {
     SD_M_POLL_GONE,             /* SES no longer has it */
     SD_M_POLL_LISTED,           /* settled by a ListEmailIdentities page */
     SD_M_POLL_FAILED,           /* no answer: backs off */
+    SD_M_POLL_RESUMED,          /* a half-added row's step was resumed */
+    SD_M_POLL_PURGED,           /* an abandoned row was deleted */
     SD_M_POLLS
 } ngx_http_sender_domains_metric_poll_e;
 

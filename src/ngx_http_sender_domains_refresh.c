@@ -1664,6 +1664,11 @@ ngx_http_sender_domains_purge(ngx_http_sender_domains_due_t *d)
 
         level = (rc == SD_STORE_OK) ? NGX_LOG_INFO : NGX_LOG_ERR;
 
+        if (rc == SD_STORE_OK) {
+            /* its identity.removed event went with the delete */
+            ngx_http_sender_domains_metric_poll(SD_M_POLL_PURGED);
+        }
+
         ngx_log_error(level, ngx_cycle->log, 0,
                       "sender_domains: workspace \"%V\" identity \"%V\": "
                       "abandoned row %s", &d->ws, &d->id,
@@ -1775,6 +1780,10 @@ ngx_http_sender_domains_resume_save(ngx_http_sender_domains_resume_t *rs)
                       "sender_domains: refresher cannot save \"%V\" "
                       "(workspace \"%V\"): %s", &rs->due->id, &rs->due->ws,
                       sd_store_strerror(ngx_http_sender_domains_store()));
+
+    } else if (rc == SD_STORE_OK && rs->text) {
+        /* written, with its events (state, failed): counted like a poll */
+        ngx_http_sender_domains_metric_poll(SD_M_POLL_RESUMED);
     }
 
     free(rs->text);
