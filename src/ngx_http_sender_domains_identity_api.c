@@ -24,6 +24,7 @@
 
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_ses.h"
+#include "ngx_http_sender_domains_ownership.h"
 #include "sd_row.h"
 #include "sd_identity.h"
 #include "sd_from.h"
@@ -66,6 +67,8 @@ static ngx_int_t ngx_http_sender_domains_patch(ngx_http_request_t *r,
 static ngx_int_t ngx_http_sender_domains_delete(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_refresh(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_refresh_get(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_resend(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
@@ -1290,7 +1293,10 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
                 return ngx_http_sender_domains_call(r, ctx, SD_STEP_REPLACE,
                                                     SD_SES_OP_DELETE, NULL);
 
-            } else {
+            } else if (ngx_http_sender_domains_ownership_adopt(r, ctx, &si)
+                       != NGX_OK)
+            {
+                /* a verified domain is stored unproven, else refused */
                 return ngx_http_sender_domains_outside(r, ctx,
                                                    si.verified_for_sending);
             }
@@ -1484,8 +1490,10 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
 
     sd_row_clear_error(ctx->row);
 
+    /* an unproven domain is someone else's in SES: never written to */
     if (ctx->is_domain && json_is_null(json_object_get(ctx->row,
-                                                       "mail_from_domain")))
+                                                       "mail_from_domain"))
+        && !sd_own_pending(ctx->row))
     {
         sd_row_set_state(ctx->row, SD_STATE_MAIL_FROM);
 
@@ -1739,7 +1747,8 @@ ngx_http_sender_domains_delete(ngx_http_request_t *r,
      * (nobody holds it now), but never a sender the platform declared.
      */
     if (origin && ngx_strcmp(origin, "adopted") == 0
-        && !ngx_http_sender_domains_is_legacy(r, ctx))
+        && !ngx_http_sender_domains_is_legacy(r, ctx)
+        && !sd_row_unproven(ctx->row))  /* unproven: never its to delete */
     {
         return ngx_http_sender_domains_call(r, ctx, SD_STEP_DELETE_PROBE,
                                             SD_SES_OP_GET, NULL);
@@ -1798,6 +1807,21 @@ ngx_http_sender_domains_refresh(ngx_http_request_t *r,
 
         /* an add that stopped half-way: finish it */
         return ngx_http_sender_domains_advance(r, ctx);
+    }
+
+    /* a domain waiting for its DNS ownership proof: looked up first */
+    return ngx_http_sender_domains_ownership_refresh(r, ctx,
+                                     ngx_http_sender_domains_refresh_get);
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_refresh_get(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    if (sd_row_in_state(ctx->row, SD_STATE_FAILED)) {
+        /* another workspace proved the domain first: nothing to ask */
+        return ngx_http_sender_domains_reply_row(r, ctx, NGX_HTTP_OK);
     }
 
     return ngx_http_sender_domains_call(r, ctx, SD_STEP_GET, SD_SES_OP_GET,

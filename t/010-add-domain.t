@@ -144,7 +144,7 @@ Content-Type: application/json
 
 
 
-=== TEST 5: a domain SES already has, not created for this workspace: refused, its MAIL FROM untouched (issue 13)
+=== TEST 5: a domain SES already has verified, not created for this workspace: unproven (a DNS proof to publish), its MAIL FROM kept and untouched (issue 13)
 --- http_config eval: $::HttpConfig
 --- config eval: $::Config
 --- request eval
@@ -161,11 +161,11 @@ X-Role: admin
 X-Plan: professional
 Content-Type: application/json
 --- error_code eval
-[200, 409, 200]
+[200, 201, 200]
 --- response_body_like eval
 [
 qr/old\.example/,
-qr/"code":"registered_outside"/,
+qr/^(?=.*"ownership":"unproven")(?=.*"verified_for_sending":false)(?=.*"mail_from_domain":"mx\.old\.example")/s,
 qr/^(?!.*PutEmailIdentityMailFromAttributes).*CreateEmailIdentity.*GetEmailIdentity/s,
 ]
 

@@ -164,7 +164,7 @@ qr/"identity":"acme\.com"/,
 
 
 
-=== TEST 6: an identity SES already had, first add throttled: refused on the retry (issue 13), never destroyed
+=== TEST 6: a domain SES already had verified, first add throttled: unproven on the retry (issue 13), removed here but never destroyed in SES
 --- http_config eval: $::HttpConfig
 --- config eval: $::Config
 --- request eval
@@ -186,14 +186,14 @@ X-Role: admin
 X-Plan: professional
 Content-Type: application/json
 --- error_code eval
-[200, 200, 503, 409, 404, 200]
+[200, 200, 503, 201, 204, 200]
 --- response_body_like eval
 [
 qr/theirs/,
 qr/429/,
 qr/"code":"ses_unavailable"/,
-qr/"code":"registered_outside"/,
-qr/"code":"not_found"/,
+qr/^(?=.*"ownership":"unproven")(?=.*"verified_for_sending":false)/s,
+qr/^$/,
 qr/theirs\.example/,
 ]
 

@@ -124,6 +124,7 @@ typedef struct {
     sd_str_t                zone;
     sd_str_t                origin;
     sd_str_t                ownership;
+    sd_str_t                own_token;  /* the ownership proof's token */
     size_t                  ntokens;
     sd_str_t                tokens[SD_SES_MAX_DKIM_TOKENS];
 } sd_row_view_t;
