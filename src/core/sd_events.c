@@ -162,3 +162,39 @@ sd_events_build(void *ctx, const sd_store_event_src_t *src,
     json_decref(old);
     json_decref(cur);
 }
+
+
+int
+sd_events_retry(const sd_events_retry_t *r, unsigned failures,
+    int64_t created, int64_t now, int64_t *next)
+{
+    int64_t                   wait, end;
+    unsigned                  i;
+    static sd_events_retry_t  defaults = {
+        SD_EVENTS_RETRY_INITIAL, SD_EVENTS_RETRY_CAP, SD_EVENTS_RETRY_GIVE_UP
+    };
+
+    if (r == NULL) {
+        r = &defaults;
+    }
+
+    end = created + r->give_up;
+
+    if (now >= end) {
+        return 0;
+    }
+
+    wait = r->initial > 0 ? r->initial : 1;
+
+    for (i = 1; i < failures && wait < r->cap; i++) {
+        wait *= 2;
+    }
+
+    if (wait > r->cap) {
+        wait = r->cap;
+    }
+
+    *next = now + wait < end ? now + wait : end;
+
+    return 1;
+}
