@@ -3,7 +3,8 @@
  * Custom Sender Domains for nginx: status-change events (see the header).
  *
  * One write can make several events, in this order: added; state,
- * DKIM and MAIL FROM status changed; migrated (kind changed); verified or
+ * DKIM and MAIL FROM status changed; migrated (kind changed); ownership
+ * proven (the workspace's claim created it, or found its tag); verified or
  * unverified (verified_for_sending); failed; removed.  Each is
  *
  *   {"type":"identity.verified","id":"evt_42","created_at":"…Z",
@@ -49,6 +50,17 @@ sd_events_changed(const json_t *a, const json_t *b, const char *key)
     }
 
     return !json_equal((json_t *) x, (json_t *) y);
+}
+
+
+static int
+sd_events_is(const json_t *row, const char *key, const char *value)
+{
+    const char  *v;
+
+    v = json_string_value(json_object_get(row, key));
+
+    return v != NULL && strcmp(v, value) == 0;
 }
 
 
@@ -135,6 +147,12 @@ sd_events_build(void *ctx, const sd_store_event_src_t *src,
 
         if (sd_events_changed(old, cur, "kind")) {
             SD_EVENT("identity.migrated", cur);
+        }
+
+        if (sd_events_changed(old, cur, "ownership")
+            && sd_events_is(cur, "ownership", "proven"))
+        {
+            SD_EVENT("identity.ownership_proven", cur);
         }
 
         was = json_is_true(json_object_get(old, "verified_for_sending"));

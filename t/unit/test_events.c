@@ -235,6 +235,46 @@ test_retry_keeps_the_event(void **state)
 }
 
 
+/* an adopted row (ownership unproven) proven: its own event */
+static void
+test_ownership_proven(void **state)
+{
+    fx_t         *fx = *state;
+    sd_record_t   a, b, c;
+
+    a = rec(SD_REC_DOMAIN,
+            "{\"identity\":\"acme.com\",\"type\":\"domain\","
+            "\"kind\":\"managed\",\"state\":\"ready\","
+            "\"dkim_status\":\"verified\",\"ownership\":\"unproven\","
+            "\"verified_for_sending\":false}");
+    b = rec(SD_REC_DOMAIN | SD_REC_VERIFIED,
+            "{\"identity\":\"acme.com\",\"type\":\"domain\","
+            "\"kind\":\"managed\",\"state\":\"ready\","
+            "\"dkim_status\":\"verified\",\"ownership\":\"proven\","
+            "\"verified_for_sending\":true}");
+    c = rec(SD_REC_DOMAIN | SD_REC_VERIFIED,
+            "{\"identity\":\"acme.com\",\"type\":\"domain\","
+            "\"kind\":\"managed\",\"state\":\"ready\","
+            "\"dkim_status\":\"verified\",\"ownership\":\"declared\","
+            "\"verified_for_sending\":true}");
+
+    assert_int_equal(sd_store_claim(fx->st, "acme", 4, "acme.com", 8, &a),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_update(fx->st, "acme", 4, "acme.com", 8, &b),
+                     SD_STORE_OK);
+    /* another change of ownership, not to proven: no such event */
+    assert_int_equal(sd_store_update(fx->st, "acme", 4, "acme.com", 8, &c),
+                     SD_STORE_OK);
+
+    assert_next(fx, 7, "identity.added", 1);
+    assert_next(fx, 7, "identity.ownership_proven", 2);
+    assert_next(fx, 7, "identity.verified", 3);
+    assert_int_equal(sd_store_event_head(fx->st, 7, fx_alloc, NULL,
+                                         &(sd_store_event_t) { 0 }),
+                     SD_STORE_NOT_FOUND);
+}
+
+
 /*
  * The retry schedule: 5 s doubling up to 1 h apart, the last attempt at
  * 72 h after the event was made, then given up (the defaults, without
@@ -348,6 +388,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_queue_bounded, setup, teardown),
         cmocka_unit_test(test_retry_schedule),
+        cmocka_unit_test_setup_teardown(test_ownership_proven, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -160,6 +160,8 @@ code=$(add acme.com)
 check "add acme.com: 201 (got $code)" '[ "$code" = 201 ]'
 check "identity.added for acme.com arrives, signature verified by standardwebhooks" \
       'wait_for 20 "any(x[\"type\"] == \"identity.added\" and x[\"identity\"] == \"acme.com\" and x[\"verified\"] for x in e)"'
+check "identity.ownership_proven for acme.com: the claim created it in SES" \
+      'wait_for 20 "any(x[\"type\"] == \"identity.ownership_proven\" and x[\"identity\"] == \"acme.com\" for x in e)"'
 curl -s -o /dev/null -X POST -d '{"identity":"acme.com"}' "http://127.0.0.1:$SES_PORT/_sim/dns/publish"
 check "identity.verified for acme.com arrives without any poll of the API" \
       'wait_for 30 "any(x[\"type\"] == \"identity.verified\" and x[\"identity\"] == \"acme.com\" for x in e)"'
