@@ -425,10 +425,15 @@ ngx_http_sender_domains_init_main_conf(ngx_conf_t *cf, void *conf)
     smcf->core_conf = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
                                                        ngx_core_module);
 
-    /* the SES call budget shared by all workers; its init prepares the store */
+    /*
+     * the SES call budget shared by all workers; its init prepares the
+     * store; the metrics' zone only when a location serves them (nothing
+     * is counted otherwise)
+     */
     if (smcf->db_path.len
         && (ngx_http_sender_domains_zone_add(cf) != NGX_OK
-            || ngx_http_sender_domains_metrics_zone_add(cf) != NGX_OK))
+            || (smcf->metrics_used
+                && ngx_http_sender_domains_metrics_zone_add(cf) != NGX_OK)))
     {
         return NGX_CONF_ERROR;
     }

@@ -56,6 +56,7 @@ typedef struct {
 
     /* per-cycle state of the configuration being parsed, never a static */
     ngx_flag_t                  api_used;
+    ngx_flag_t                  metrics_used;   /* a sender_domains_metrics */
     ngx_core_conf_t            *core_conf;      /* the worker user */
 
     /* per workspace; 0: unlimited (docs/operations.md, "Store size") */
