@@ -53,6 +53,7 @@ typedef struct {
     void                       *webhooks;       /* webhook.c's */
     ngx_str_t                   dns_servers;        /* c-ares CSV; NUL */
     ngx_msec_t                  dns_timeout;
+    time_t                      dns_diagnose_after;   /* pending for this */
 
     /* per-cycle state of the configuration being parsed, never a static */
     ngx_flag_t                  api_used;

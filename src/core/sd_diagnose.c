@@ -22,6 +22,8 @@
 #include <strings.h>
 
 #include "sd_diagnose.h"
+#include "sd_row.h"
+#include "sd_time.h"
 
 
 #define SD_DIAG_TEXT_MAX  2048
@@ -1097,4 +1099,117 @@ sd_diag_spf_has_include(const char *s, size_t len)
     }
 
     return 0;
+}
+
+
+int
+sd_diag_hint_due(const json_t *row, int64_t now, int64_t after)
+{
+    int64_t      created;
+    const char  *kind, *dkim, *mf, *at;
+
+    kind = sd_row_str(row, "kind");
+    dkim = sd_row_str(row, "dkim_status");
+    mf = sd_row_str(row, "mail_from_status");
+    at = sd_row_str(row, "created_at");
+
+    if (at == NULL || sd_time_parse(at, strlen(at), &created) != 0) {
+        return 0;
+    }
+
+    if (!sd_row_is_domain(row) || kind == NULL || strcmp(kind, "managed") != 0
+        || !sd_row_in_state(row, SD_STATE_READY) || created <= 0)
+    {
+        return 0;
+    }
+
+    if (!(dkim && strcmp(dkim, "pending") == 0)
+        && !(mf && strcmp(mf, "pending") == 0))
+    {
+        return 0;
+    }
+
+    return now - created >= after;
+}
+
+
+static int
+sd_diag_hint_problem(json_t *problems, const json_t *rec, const char *type,
+    const char *name)
+{
+    const char  *verdict, *requirement;
+
+    verdict = json_string_value(json_object_get(rec, "verdict"));
+    requirement = json_string_value(json_object_get(rec, "requirement"));
+
+    if (verdict == NULL || strcmp(verdict, "ok") == 0
+        || (strcmp(verdict, "missing") == 0 && requirement
+            && strcmp(requirement, "optional") == 0))
+    {
+        return 0;
+    }
+
+    return json_array_append_new(problems, json_pack("{s:s,s:s?,s:s,s:O,s:O}",
+               "type", type, "name", name, "verdict", verdict,
+               "reason", json_object_get(rec, "reason"),
+               "diagnosis", json_object_get(rec, "diagnosis")));
+}
+
+
+json_t *
+sd_diag_hint(const json_t *diag, int64_t now)
+{
+    size_t        i;
+    json_t       *hint, *problems, *rec, *zone;
+    const char   *verdict, *summary;
+
+    verdict = json_string_value(json_object_get(diag, "verdict"));
+    summary = json_string_value(json_object_get(diag, "summary"));
+
+    if (verdict == NULL || summary == NULL) {
+        return NULL;
+    }
+
+    problems = json_array();
+    hint = json_pack("{s:s,s:s}", "verdict", verdict, "summary", summary);
+
+    if (problems == NULL || hint == NULL) {
+        json_decref(problems);
+        json_decref(hint);
+        return NULL;
+    }
+
+    sd_row_set_time(hint, "checked_at", now);
+
+    zone = json_object_get(diag, "zone");
+
+    if (zone && sd_diag_hint_problem(problems, zone, "zone",
+                    json_string_value(json_object_get(zone, "name")))
+                != 0)
+    {
+        goto failed;
+    }
+
+    json_array_foreach(json_object_get(diag, "records"), i, rec) {
+        if (sd_diag_hint_problem(problems, rec,
+                json_string_value(json_object_get(rec, "type")),
+                json_string_value(json_object_get(rec, "name")))
+            != 0)
+        {
+            goto failed;
+        }
+    }
+
+    if (json_object_set_new(hint, "problems", problems) != 0) {
+        json_decref(hint);
+        return NULL;
+    }
+
+    return hint;
+
+failed:
+
+    json_decref(problems);
+    json_decref(hint);
+    return NULL;
 }

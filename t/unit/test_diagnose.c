@@ -19,6 +19,7 @@
 
 #include "sd_dns.h"
 #include "sd_diagnose.h"
+#include "sd_row.h"
 
 
 #define STR(lit)  { sizeof(lit) - 1, lit }
@@ -655,6 +656,90 @@ test_zone_and_failures(void **state)
 }
 
 
+/* the refresher's hint: which rows, after how long, and what it keeps */
+static void
+test_hint(void **state)
+{
+    json_t         *row, *diag, *hint, *p;
+    const int64_t   t0 = 1796515200;
+
+    (void) state;
+
+    row = sd_row_new("acme.com", 8, 1, NULL, 0, NULL, 0, t0);
+    assert_non_null(row);
+
+    /* still creating (not in SES yet): never */
+    assert_false(sd_diag_hint_due(row, t0 + 7200, 3600));
+
+    sd_row_set_state(row, SD_STATE_READY);
+    assert_false(sd_diag_hint_due(row, t0 + 3599, 3600));
+    assert_true(sd_diag_hint_due(row, t0 + 3600, 3600));
+
+    /* DKIM verified, MAIL FROM still pending: still worth a look */
+    json_object_set_new(row, "dkim_status", json_string("verified"));
+    json_object_set_new(row, "mail_from_status", json_string("pending"));
+    assert_true(sd_diag_hint_due(row, t0 + 3600, 3600));
+
+    /* both done, or failed: nothing to explain */
+    json_object_set_new(row, "mail_from_status", json_string("verified"));
+    assert_false(sd_diag_hint_due(row, t0 + 7200, 3600));
+    json_object_set_new(row, "dkim_status", json_string("failed"));
+    json_object_set_new(row, "mail_from_status", json_string("failed"));
+    assert_false(sd_diag_hint_due(row, t0 + 7200, 3600));
+    json_decref(row);
+
+    /* an address is verified by mail, not DNS */
+    row = sd_row_new("a@acme.com", 10, 0, NULL, 0, NULL, 0, t0);
+    sd_row_set_state(row, SD_STATE_READY);
+    assert_false(sd_diag_hint_due(row, t0 + 7200, 3600));
+    json_decref(row);
+
+    diag = json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:s},s:["
+                     "{s:s,s:s,s:s,s:s,s:s,s:s},"
+                     "{s:s,s:s,s:s,s:s,s:s,s:s},"
+                     "{s:s,s:s,s:s,s:s,s:s,s:s}]}",
+        "verdict", "attention",
+        "summary", "1 record needs attention: CNAME x._domainkey.acme.com: "
+                   "wrong (domain_appended_twice).",
+        "zone", "name", "acme.com", "verdict", "ok", "reason", "match",
+                "diagnosis", "The domain acme.com exists in DNS.",
+        "records",
+        "type", "CNAME", "name", "x._domainkey.acme.com",
+        "verdict", "wrong", "reason", "domain_appended_twice",
+        "diagnosis", "Change the record's name.", "requirement", "required",
+        "type", "MX", "name", "mail.acme.com", "verdict", "ok",
+        "reason", "match", "diagnosis", "fine", "requirement", "required",
+        "type", "TXT", "name", "_dmarc.acme.com", "verdict", "missing",
+        "reason", "not_found", "diagnosis", "add one",
+        "requirement", "optional");
+    assert_non_null(diag);
+
+    hint = sd_diag_hint(diag, t0 + 3600);
+    assert_non_null(hint);
+    assert_string_equal(json_string_value(json_object_get(hint, "verdict")),
+                        "attention");
+    assert_string_equal(json_string_value(json_object_get(hint,
+                                                          "checked_at")),
+                        "2026-12-06T01:00:00Z");
+    assert_non_null(strstr(json_string_value(json_object_get(hint,
+                                                              "summary")),
+                           "domain_appended_twice"));
+
+    /* only what needs attention: not the zone, the MX, the optional DMARC */
+    assert_int_equal(json_array_size(json_object_get(hint, "problems")), 1);
+    p = json_array_get(json_object_get(hint, "problems"), 0);
+    assert_string_equal(json_string_value(json_object_get(p, "name")),
+                        "x._domainkey.acme.com");
+    assert_string_equal(json_string_value(json_object_get(p, "reason")),
+                        "domain_appended_twice");
+    assert_string_equal(json_string_value(json_object_get(p, "diagnosis")),
+                        "Change the record's name.");
+
+    json_decref(hint);
+    json_decref(diag);
+}
+
+
 int
 main(void)
 {
@@ -668,6 +753,7 @@ main(void)
         cmocka_unit_test(test_dkim_mistakes),
         cmocka_unit_test(test_mail_from_mistakes),
         cmocka_unit_test(test_zone_and_failures),
+        cmocka_unit_test(test_hint),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
