@@ -846,7 +846,7 @@ class RowView {
       btn.addEventListener('click', () => this.simPublish(btn));
       panel.append(h('div', { class: 'sandbox-hint' },
         h('span', { class: 'sandbox-badge' }, 'Sandbox'),
-        h('span', {}, 'No real DNS here: this makes the simulated Amazon SES see the records.'),
+        h('span', {}, "Publishes the records in the sandbox's own DNS server (Knot), where the simulated Amazon SES and the check below see them."),
         btn));
     }
 
