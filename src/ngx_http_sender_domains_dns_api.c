@@ -329,7 +329,8 @@ ngx_http_sender_domains_dns_hinted(ngx_http_sender_domains_dns_batch_t *batch)
 
     ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
                   "sender_domains: workspace \"%V\" identity \"%V\": "
-                  "still pending in SES; DNS: %s", &h->ws, &h->id,
+                  "still pending in SES; DNS: %s",
+                  ngx_http_sender_domains_log_esc(&h->ws), &h->id,
                   json_string_value(json_object_get(h->hint, "summary")));
 
     ngx_http_sender_domains_dns_hint_save(h);
@@ -353,8 +354,9 @@ ngx_http_sender_domains_dns_hint_save(ngx_http_sender_domains_dns_hint_t *h)
         if (rc != SD_STORE_OK && rc != SD_STORE_NOT_FOUND) {
             ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                           "sender_domains: workspace \"%V\" identity "
-                          "\"%V\": the DNS hint not saved: %s", &h->ws,
-                          &h->id, sd_store_strerror(st));
+                          "\"%V\": the DNS hint not saved: %s",
+                          ngx_http_sender_domains_log_esc(&h->ws), &h->id,
+                          sd_store_strerror(st));
         }
     }
 
