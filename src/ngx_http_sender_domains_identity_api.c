@@ -1985,6 +1985,8 @@ ngx_http_sender_domains_cooldown(ngx_http_request_t *r,
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
 
+    daily = 0;
+
     ngx_memzero(&cl, sizeof(ngx_http_sender_domains_cool_t));
     cl.resend = resend;
     cl.now = ngx_time();

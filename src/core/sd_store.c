@@ -290,6 +290,8 @@ sd_store_check_format(const char *path, size_t map_size, char *err,
     MDB_txn   *txn;
     unsigned   format;
 
+    format = 0;
+
     /* a file that has never been opened by a worker has nothing to check */
     f = fopen(path, "r");
     if (f == NULL) {
