@@ -149,11 +149,8 @@ sd_events_build(void *ctx, const sd_store_event_src_t *src,
             SD_EVENT("identity.migrated", cur);
         }
 
-        if (sd_events_changed(old, cur, "ownership")
-            && sd_row_str(old, "ownership")
-            && strcmp(sd_row_str(old, "ownership"), "unproven") == 0
-            && sd_row_str(cur, "ownership")
-            && strcmp(sd_row_str(cur, "ownership"), "proven") == 0)
+        if (sd_events_is(old, "ownership", "unproven")
+            && sd_events_is(cur, "ownership", "proven"))
         {
             SD_EVENT("identity.ownership_proven", cur);
         }
