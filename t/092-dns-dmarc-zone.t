@@ -229,6 +229,8 @@ invalid DNS server address "dns.example.com:53" in "sender_domains_dns_resolver"
 
 
 === TEST 12: the MAIL FROM name delegated to another provider (NS records at pmail): wrong, delegated_elsewhere, which servers
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdKnot::scenario('delegated.test', sub {
     SdKnot::right_except(@_, qr/^pmail /)

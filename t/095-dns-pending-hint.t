@@ -8,11 +8,17 @@
 
 use lib 't/lib';
 use SdKnot zones => [qw(hint-twice.test hint-right.test)];
-use SdTest http_extra => '
+use SdTest;
+use Test::Nginx::Socket 'no_plan';
+
+# the blocks' configuration: the resolver is the test's Knot server, and
+# the hint's delay is 3 s instead of an hour
+our $HttpConfig = SdTest::http_config(<<'_EOC_');
     sender_domains_dns_resolver 127.0.0.1:$TEST_NGINX_KNOT_PORT;
     sender_domains_refresh_interval 1s;
-    sender_domains_dns_diagnose_after 3s;';
-use Test::Nginx::Socket 'no_plan';
+    sender_domains_dns_diagnose_after 3s;
+_EOC_
+our $Config = SdTest::api_config();
 
 repeat_each(1);
 no_shuffle();
@@ -67,6 +73,8 @@ run_tests();
 __DATA__
 
 === TEST 1: pending for less than the delay: no hint yet
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 main::twice();
 --- request
@@ -79,6 +87,8 @@ dkim pending, mail_from pending: no hint
 
 
 === TEST 2: still pending after the delay: the hint says the DKIM names have the domain twice, and what to type
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 main::twice();
 main::wait_row('hint-twice.test', qr/"dns_hint":\{/);
@@ -96,6 +106,8 @@ qr/workspace "acme" identity "hint-twice\.test": still pending in SES; DNS: 3 re
 
 
 === TEST 3: the hint is in the card's list too
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 main::twice();
 main::wait_row('hint-twice.test', qr/"dns_hint":\{/);
@@ -107,6 +119,8 @@ qr/"identity":"hint-twice\.test".*"dns_hint":\{"verdict":"attention","summary":"
 
 
 === TEST 4: published right and SES verifies it: the hint goes
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 my $t = main::twice();
 main::wait_row('hint-twice.test', qr/"dns_hint":\{/);
@@ -128,6 +142,8 @@ dkim verified, mail_from verified: no hint
 
 
 === TEST 5: the records right but SES still pending: the hint says DNS is fine
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 my ($t, $r) = SdKnot::add_domain('hint-right.test');
