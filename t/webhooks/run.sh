@@ -180,7 +180,7 @@ check "a full queue never fails the API: the adds answered$codes" '[ "$codes" = 
 nginx_stop
 receiver_start
 write_conf "sender_domains_webhook_retry 2s 8s 30s;"
-nginx_start
+sd_nginx_start
 end=$((SECONDS + 30))
 while [ $SECONDS -lt $end ] && [ "$(metric sender_domains_webhook_queue_events)" != 0 ]; do sleep 0.2; done
 x0=$(metric 'sender_domains_webhooks_total{outcome="expired"}')
