@@ -1395,3 +1395,32 @@ ngx_http_sender_domains_claim_expiry(ngx_conf_t *cf, ngx_command_t *cmd,
 
     return NGX_CONF_OK;
 }
+
+
+ngx_str_t *
+ngx_http_sender_domains_log_esc(ngx_str_t *in)
+{
+    static ngx_uint_t  next;
+    static ngx_str_t   out[4];
+    static u_char      buf[4][4 * SD_WORKSPACE_MAX + 3];
+
+    size_t       len;
+    ngx_str_t   *o;
+
+    if (in->len == 0 || sd_log_plain(in->data, in->len)) {
+        return in;
+    }
+
+    o = &out[next];
+    o->data = buf[next];
+    next = (next + 1) % 4;
+
+    len = ngx_min(in->len, SD_WORKSPACE_MAX);
+    o->len = sd_log_escape(o->data, in->data, len);
+
+    if (len < in->len) {
+        o->len = ngx_cpymem(o->data + o->len, "...", 3) - o->data;
+    }
+
+    return o;
+}
