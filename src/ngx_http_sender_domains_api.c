@@ -505,8 +505,39 @@ ngx_http_sender_domains_dispatch(ngx_http_request_t *r,
 
         return ngx_http_sender_domains_list(r, ctx);
 
+    case SD_ACTION_ADD:
+        return ngx_http_sender_domains_add(r, ctx);
+
+    case SD_ACTION_GET:
+        return ngx_http_sender_domains_get(r, ctx);
+
+    case SD_ACTION_PATCH:
+        return ngx_http_sender_domains_patch(r, ctx);
+
+    case SD_ACTION_DELETE:
+        return ngx_http_sender_domains_delete(r, ctx);
+
+    case SD_ACTION_REFRESH:
+        return ngx_http_sender_domains_refresh(r, ctx);
+
+    case SD_ACTION_RESEND:
+        return ngx_http_sender_domains_resend(r, ctx);
+
+    case SD_ACTION_MIGRATE:
+        return ngx_http_sender_domains_migrate(r, ctx);
+
+    case SD_ACTION_LEGACY:
+        return ngx_http_sender_domains_legacy_put(r, ctx);
+
+    case SD_ACTION_RESOLVE:
+        return ngx_http_sender_domains_resolve_handler(r, ctx);
+
+    case SD_ACTION_DNS:
+        return ngx_http_sender_domains_dns_handler(r, ctx);
+
     default:
-        return ngx_http_sender_domains_actions(r, ctx);
+        return ngx_http_sender_domains_error(r, NGX_HTTP_NOT_FOUND,
+                   "not_found", "There is no such endpoint.");
     }
 }
 

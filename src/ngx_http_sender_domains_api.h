@@ -59,7 +59,21 @@ struct ngx_http_sender_domains_ctx_s {
 
 
 /* the identity endpoints (ngx_http_sender_domains_identity_api.c) */
-ngx_int_t ngx_http_sender_domains_actions(ngx_http_request_t *r,
+ngx_int_t ngx_http_sender_domains_add(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+ngx_int_t ngx_http_sender_domains_get(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+ngx_int_t ngx_http_sender_domains_patch(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+ngx_int_t ngx_http_sender_domains_delete(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+ngx_int_t ngx_http_sender_domains_refresh(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+ngx_int_t ngx_http_sender_domains_resend(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+ngx_int_t ngx_http_sender_domains_migrate(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+ngx_int_t ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 ngx_int_t ngx_http_sender_domains_write_view(ngx_http_request_t *r,
     sd_jsonw_t *w, ngx_str_t *ws, const sd_row_view_t *v);

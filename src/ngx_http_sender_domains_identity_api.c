@@ -57,22 +57,6 @@ typedef enum {
 #define SD_TAG_MODULE   2       /* by this module, for another claim */
 
 
-static ngx_int_t ngx_http_sender_domains_add(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx);
-static ngx_int_t ngx_http_sender_domains_get(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx);
-static ngx_int_t ngx_http_sender_domains_patch(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx);
-static ngx_int_t ngx_http_sender_domains_delete(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx);
-static ngx_int_t ngx_http_sender_domains_refresh(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx);
-static ngx_int_t ngx_http_sender_domains_resend(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx);
-static ngx_int_t ngx_http_sender_domains_migrate(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx);
-static ngx_int_t ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_release(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, const char *why);
 static void ngx_http_sender_domains_retry_after(ngx_http_request_t *r,
@@ -104,49 +88,6 @@ static ngx_int_t ngx_http_sender_domains_normalize_path_id(
     ngx_http_request_t *r, ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_is_legacy(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
-
-
-ngx_int_t
-ngx_http_sender_domains_actions(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx)
-{
-    switch (ctx->action) {
-
-    case SD_ACTION_ADD:
-        return ngx_http_sender_domains_add(r, ctx);
-
-    case SD_ACTION_GET:
-        return ngx_http_sender_domains_get(r, ctx);
-
-    case SD_ACTION_PATCH:
-        return ngx_http_sender_domains_patch(r, ctx);
-
-    case SD_ACTION_DELETE:
-        return ngx_http_sender_domains_delete(r, ctx);
-
-    case SD_ACTION_REFRESH:
-        return ngx_http_sender_domains_refresh(r, ctx);
-
-    case SD_ACTION_RESEND:
-        return ngx_http_sender_domains_resend(r, ctx);
-
-    case SD_ACTION_MIGRATE:
-        return ngx_http_sender_domains_migrate(r, ctx);
-
-    case SD_ACTION_LEGACY:
-        return ngx_http_sender_domains_legacy_put(r, ctx);
-
-    case SD_ACTION_RESOLVE:
-        return ngx_http_sender_domains_resolve_handler(r, ctx);
-
-    case SD_ACTION_DNS:
-        return ngx_http_sender_domains_dns_handler(r, ctx);
-
-    default:
-        return ngx_http_sender_domains_error(r, NGX_HTTP_NOT_FOUND,
-                   "not_found", "There is no such endpoint.");
-    }
-}
 
 
 /* a JSON value that lives as long as the request */
@@ -683,7 +624,7 @@ ngx_http_sender_domains_outside(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_sender_domains_add(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
@@ -1573,7 +1514,7 @@ ngx_http_sender_domains_ses_error(ngx_http_request_t *r,
 /* ---- get, patch, delete ------------------------------------------------- */
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_sender_domains_get(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
@@ -1613,7 +1554,7 @@ ngx_http_sender_domains_get(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_sender_domains_patch(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
@@ -1694,7 +1635,7 @@ ngx_http_sender_domains_release(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_sender_domains_delete(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
@@ -1753,7 +1694,7 @@ ngx_http_sender_domains_delete(ngx_http_request_t *r,
 /* ---- refresh, resend ---------------------------------------------------- */
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_sender_domains_refresh(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
@@ -1805,7 +1746,7 @@ ngx_http_sender_domains_refresh(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_sender_domains_resend(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
@@ -2048,7 +1989,7 @@ ngx_http_sender_domains_cooldown(ngx_http_request_t *r,
 /* ---- legacy senders ----------------------------------------------------- */
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_sender_domains_migrate(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
@@ -2162,7 +2103,7 @@ ngx_http_sender_domains_legacy_conflict(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
