@@ -19,7 +19,6 @@
 #include "ngx_http_sender_domains_http.h"
 #include "ngx_http_sender_domains_metrics.h"
 #include "sd_prom.h"
-#include "ngx_http_sender_domains_webhook.h"
 
 
 /* a leader counts at most this many due rows per tick */
@@ -615,6 +614,7 @@ ngx_http_sender_domains_metrics_write(sd_prom_t *w,
 {
     int64_t            v, def;
     uint64_t           counts[SD_M_LATENCY_BUCKETS + 1];
+    size_t             queued;
     ngx_uint_t         i, k, s;
     const char        *l[5];
     sd_store_t        *st;
@@ -813,10 +813,14 @@ ngx_http_sender_domains_metrics_write(sd_prom_t *w,
                     SD_M_READ(m->webhooks[i]));
     }
 
+    if (st == NULL || sd_store_events_count(st, &queued) != SD_STORE_OK) {
+        queued = 0;
+    }
+
     SD_M_FAMILY("webhook_queue_events", "gauge",
                 "Webhook events waiting to be delivered, all URLs together.");
     sd_prom_int(w, "sender_domains_webhook_queue_events", NULL,
-                (int64_t) ngx_http_sender_domains_webhook_queued(st));
+                (int64_t) queued);
 
     /* the store */
 

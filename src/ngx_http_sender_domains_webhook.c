@@ -304,19 +304,6 @@ ngx_http_sender_domains_webhook_leader(ngx_uint_t leader)
 }
 
 
-size_t
-ngx_http_sender_domains_webhook_queued(sd_store_t *st)
-{
-    size_t  n;
-
-    if (st == NULL || sd_store_events_count(st, &n) != SD_STORE_OK) {
-        return 0;
-    }
-
-    return n;
-}
-
-
 static void
 ngx_http_sender_domains_webhook_tick(ngx_event_t *ev)
 {
