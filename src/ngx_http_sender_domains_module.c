@@ -18,6 +18,7 @@
 #include "ngx_http_sender_domains_http.h"
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_refresh.h"
+#include "ngx_http_sender_domains_budget.h"
 #include "ngx_http_sender_domains_resolver.h"
 #include "sd_quota.h"
 #include "ngx_http_sender_domains_metrics.h"
@@ -1331,6 +1332,8 @@ ngx_http_sender_domains_init_process(ngx_cycle_t *cycle)
     if (ngx_http_sender_domains_ses_init(cycle) != NGX_OK) {
         return NGX_ERROR;
     }
+
+    ngx_http_sender_domains_budget_init(cycle);
 
     return ngx_http_sender_domains_refresh_init(cycle);
 }

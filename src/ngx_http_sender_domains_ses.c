@@ -22,7 +22,7 @@
 #include "ngx_http_sender_domains_ses.h"
 #include "sd_sigv4.h"
 #include "sd_credentials.h"
-#include "ngx_http_sender_domains_refresh.h"
+#include "ngx_http_sender_domains_budget.h"
 #include "ngx_http_sender_domains_metrics.h"
 
 
