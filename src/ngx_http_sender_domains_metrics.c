@@ -16,7 +16,7 @@
 
 #include "ngx_http_sender_domains_module.h"
 #include "ngx_http_sender_domains_api.h"
-#include "ngx_http_sender_domains_http.h"
+#include "ngx_http_sender_domains_curl.h"
 #include "ngx_http_sender_domains_metrics.h"
 #include "sd_prom.h"
 
@@ -313,11 +313,11 @@ ngx_http_sender_domains_metric_ses(ngx_uint_t op, ngx_uint_t outcome,
 
     switch (outcome) {
 
-    case NGX_HTTP_SENDER_DOMAINS_HTTP_TIMEOUT:
+    case NGX_HTTP_SENDER_DOMAINS_CURL_TIMEOUT:
         o = SD_M_SES_TIMEOUT;
         break;
 
-    case NGX_HTTP_SENDER_DOMAINS_HTTP_CONNECT:
+    case NGX_HTTP_SENDER_DOMAINS_CURL_CONNECT:
         o = SD_M_SES_DROPPED;
         break;
 

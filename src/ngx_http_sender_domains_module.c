@@ -15,7 +15,7 @@
 #include "ngx_http_sender_domains_module.h"
 #include "sd_identity.h"
 #include "ngx_http_sender_domains_api.h"
-#include "ngx_http_sender_domains_http.h"
+#include "ngx_http_sender_domains_curl.h"
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_refresh.h"
 #include "ngx_http_sender_domains_budget.h"
@@ -1325,7 +1325,7 @@ ngx_http_sender_domains_init_process(ngx_cycle_t *cycle)
     ngx_http_sender_domains_webhook_init_process(cycle,
                                            ngx_http_sender_domains_db_handle);
 
-    if (ngx_http_sender_domains_http_init(cycle) != NGX_OK) {
+    if (ngx_http_sender_domains_curl_init(cycle) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -1344,7 +1344,7 @@ ngx_http_sender_domains_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_sender_domains_refresh_exit(cycle);
     ngx_http_sender_domains_dns_exit(cycle);
-    ngx_http_sender_domains_http_exit(cycle);
+    ngx_http_sender_domains_curl_exit(cycle);
     ngx_http_sender_domains_ses_exit(cycle);
 
     sd_store_close(ngx_http_sender_domains_db_handle);

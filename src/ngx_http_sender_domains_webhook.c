@@ -18,7 +18,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_sender_domains_module.h"
-#include "ngx_http_sender_domains_http.h"
+#include "ngx_http_sender_domains_curl.h"
 #include "ngx_http_sender_domains_webhook.h"
 #include "sd_whsign.h"
 #include "sd_events.h"
@@ -63,7 +63,7 @@ static void ngx_http_sender_domains_webhook_tick(ngx_event_t *ev);
 static void ngx_http_sender_domains_webhook_send(
     ngx_http_sender_domains_delivery_t *d, sd_store_t *st);
 static void ngx_http_sender_domains_webhook_done(
-    ngx_http_sender_domains_http_call_t *call);
+    ngx_http_sender_domains_curl_call_t *call);
 
 
 static ngx_event_t                          ngx_http_sender_domains_wh_ev;
@@ -437,7 +437,7 @@ ngx_http_sender_domains_webhook_send(ngx_http_sender_domains_delivery_t *d,
     d->seq = ev.seq;
     d->attempts = ev.attempts;
 
-    if (ngx_http_sender_domains_http_start(pool, ngx_cycle->log, "POST",
+    if (ngx_http_sender_domains_curl_start(pool, ngx_cycle->log, "POST",
             &h->url, headers, &body, NGX_HTTP_SENDER_DOMAINS_WEBHOOK_TIMEOUT,
             0, ngx_http_sender_domains_webhook_done, d)
         == NULL)
@@ -449,7 +449,7 @@ ngx_http_sender_domains_webhook_send(ngx_http_sender_domains_delivery_t *d,
 
 
 static void
-ngx_http_sender_domains_webhook_done(ngx_http_sender_domains_http_call_t *call)
+ngx_http_sender_domains_webhook_done(ngx_http_sender_domains_curl_call_t *call)
 {
     time_t                               wait;
     ngx_uint_t                           i;
@@ -461,7 +461,7 @@ ngx_http_sender_domains_webhook_done(ngx_http_sender_domains_http_call_t *call)
     st = ngx_http_sender_domains_store();
     pool = d->pool;
 
-    if (call->outcome == NGX_HTTP_SENDER_DOMAINS_HTTP_OK
+    if (call->outcome == NGX_HTTP_SENDER_DOMAINS_CURL_OK
         && call->status >= 200 && call->status < 300)
     {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
@@ -488,9 +488,9 @@ ngx_http_sender_domains_webhook_done(ngx_http_sender_domains_http_call_t *call)
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                       "sender_domains: webhook evt_%uL to \"%V\" failed "
                       "(%s, HTTP %l); retried in %T s", d->seq, &h->url,
-                      call->outcome == NGX_HTTP_SENDER_DOMAINS_HTTP_TIMEOUT
+                      call->outcome == NGX_HTTP_SENDER_DOMAINS_CURL_TIMEOUT
                       ? "timeout"
-                      : call->outcome == NGX_HTTP_SENDER_DOMAINS_HTTP_CONNECT
+                      : call->outcome == NGX_HTTP_SENDER_DOMAINS_CURL_CONNECT
                         ? "no connection" : "answered",
                       call->status, wait);
 
