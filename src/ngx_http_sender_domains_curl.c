@@ -163,6 +163,7 @@ ngx_http_sender_domains_curl_start(ngx_pool_t *pool, ngx_log_t *log,
     ngx_uint_t                            i;
     CURLMcode                             mc;
     ngx_pool_cleanup_t                   *cln;
+    struct curl_slist                    *l;
     ngx_http_sender_domains_curl_call_t  *call;
 
     if (ngx_http_sender_domains_multi == NULL) {
@@ -205,8 +206,6 @@ ngx_http_sender_domains_curl_start(ngx_pool_t *pool, ngx_log_t *log,
     for (i = 0, h = headers ? headers->elts : NULL;
          headers && i < headers->nelts; i++)
     {
-        struct curl_slist  *l;
-
         l = curl_slist_append(call->headers, (char *) h[i].data);
         if (l == NULL) {
             return NULL;

@@ -76,6 +76,31 @@ static void ngx_http_sender_domains_ses_handler(
     ngx_http_sender_domains_ses_t *ses);
 static ngx_int_t ngx_http_sender_domains_step_done(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_step_create(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_step_adopt(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_step_get(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_step_mail_from(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_step_replace(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_step_delete_probe(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_step_delete(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_step_peek(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_step_resend(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_step_identity(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses,
+    sd_ses_identity_t *si, ngx_int_t *rc);
+static ngx_int_t ngx_http_sender_domains_step_settled(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, int64_t now);
+static void ngx_http_sender_domains_step_schedule(ngx_http_request_t *r,
+    json_t *row, int64_t now);
 static ngx_int_t ngx_http_sender_domains_ses_error(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, sd_ses_result_t *res);
 static ngx_int_t ngx_http_sender_domains_load_row(ngx_http_request_t *r,
@@ -904,17 +929,14 @@ static ngx_int_t
 ngx_http_sender_domains_advance(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
-    u_char       *p;
-    ngx_str_t     mf;
-    const char   *label;
+    u_char         *p;
+    ngx_str_t       mf, claim;
+    const char     *label;
+    sd_store_rc_e   src;
 
     if (sd_row_in_state(ctx->row, SD_STATE_CREATING)) {
-        ngx_str_t  claim;
-
         if (sd_row_str(ctx->row, "_claim") == NULL) {
             /* a row from before claim tags: give it one, saved first */
-            sd_store_rc_e  src;
-
             if (ngx_http_sender_domains_claim_nonce(ctx->row) != NGX_OK) {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
@@ -1059,13 +1081,13 @@ ngx_http_sender_domains_fail_step(ngx_http_request_t *r,
     const char     *code;
     sd_store_rc_e   src;
 
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
     (void) sd_ses_error_http_status(res->status, &code);
     sd_row_set_error(ctx->row, code, res->message);
 
     if (!sd_row_in_state(ctx->row, SD_STATE_READY)) {
         /* a half-added row: the refresher resumes it, backing off */
-        ngx_http_sender_domains_main_conf_t  *smcf;
-
         smcf = ngx_http_get_module_main_conf(r,
                                              ngx_http_sender_domains_module);
         (void) sd_row_schedule(ctx->row, ngx_time(),
@@ -1085,343 +1107,269 @@ static ngx_int_t
 ngx_http_sender_domains_step_done(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
 {
-    int64_t              now;
-    sd_store_rc_e        src;
-    sd_ses_identity_t    si;
-    sd_ses_status_e      st;
-    ngx_http_sender_domains_main_conf_t  *smcf;
-
-    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
-    now = ngx_time();
-    st = ses->result.status;
-
     switch (ctx->step) {
 
     case SD_STEP_CREATE:
-
-        if (st == SD_SES_ALREADY_EXISTS) {
-            /*
-             * SES has it already: adopt it, never overwrite it.  Whether it
-             * is our own creation (its answer lost) the tags will tell.
-             */
-            return ngx_http_sender_domains_call(r, ctx, SD_STEP_ADOPT,
-                                                SD_SES_OP_GET, NULL);
-        }
-
-        if (st != SD_SES_OK) {
-            if (st == SD_SES_BAD_REQUEST || st == SD_SES_LIMIT_EXCEEDED
-                || st == SD_SES_ACCESS_DENIED)
-            {
-                /* SES certainly created nothing: release the claim */
-                if (ctx->action == SD_ACTION_ADD
-                    || ctx->action == SD_ACTION_MIGRATE)
-                {
-                    (void) sd_store_delete(ngx_http_sender_domains_store(),
-                                           (char *) ctx->caller.workspace.data,
-                                           ctx->caller.workspace.len,
-                                           (char *) ctx->name.data,
-                                           ctx->name.len);
-                    return ngx_http_sender_domains_ses_error(r, ctx,
-                                                             &ses->result);
-                }
-            }
-
-            return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
-        }
-
-        json_object_set_new(ctx->row, "origin", json_string("created"));
-        json_object_set_new(ctx->row, "ownership", json_string("proven"));
-
-        /* SES's DNS search (or the link's life) starts now */
-        ngx_http_sender_domains_claim_expiry(ctx, now);
-
-        ngx_memzero(&si, sizeof(sd_ses_identity_t));
-
-        if (sd_ses_parse_identity((char *) ses->body.data, ses->body.len, &si)
-            == SD_SES_OK)
-        {
-            sd_row_apply_ses(ctx->row, &si, now);
-        }
-
-        if (!ctx->is_domain) {
-            /* CreateEmailIdentity sends the verification email */
-            sd_row_set_time(ctx->row, "verification_email_sent_at", now);
-            sd_row_set_time(ctx->row, "verification_link_expires_at",
-                            now + SD_VERIFICATION_LINK_TTL);
-        }
-
-        break;
+        return ngx_http_sender_domains_step_create(r, ctx, ses);
 
     case SD_STEP_ADOPT:
+        return ngx_http_sender_domains_step_adopt(r, ctx, ses);
+
     case SD_STEP_GET:
-
-        if (st == SD_SES_NOT_FOUND && ctx->step == SD_STEP_GET) {
-            /*
-             * removed from SES behind our back: the next refresh re-adds
-             * it, its MAIL FROM included
-             */
-            sd_row_set_gone(ctx->row);
-            ngx_cpystrn((u_char *) ses->result.message,
-                        (u_char *) SD_ROW_GONE_MESSAGE,
-                        sizeof(ses->result.message));
-            ses->result.ses_message = 0;
-
-            ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                          "sender_domains: workspace \"%V\": Amazon SES no "
-                          "longer has \"%V\"; the next refresh adds it again",
-                          &ctx->caller.workspace, &ctx->name);
-
-            return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
-        }
-
-        if (st == SD_SES_OK) {
-            st = sd_ses_parse_identity((char *) ses->body.data,
-                                       ses->body.len, &si);
-            if (st != SD_SES_OK) {
-                sd_ses_result_set(&ses->result, st);
-            }
-        }
-
-        if (st != SD_SES_OK) {
-            return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
-        }
-
-        if (ctx->step == SD_STEP_ADOPT) {
-            ngx_int_t  tagged;
-
-            tagged = ngx_http_sender_domains_tagged(ctx->row, &si);
-
-            if (tagged == SD_TAG_OURS) {
-                /* our own creation, its answer lost */
-                json_object_set_new(ctx->row, "origin",
-                                    json_string("created"));
-                json_object_set_new(ctx->row, "ownership",
-                                    json_string("proven"));
-
-            } else if (!ctx->is_domain
-                       && ngx_http_sender_domains_is_legacy(r, ctx))
-            {
-                /* the platform declared it this workspace's sender */
-                json_object_set_new(ctx->row, "origin",
-                                    json_string("adopted"));
-                json_object_set_new(ctx->row, "ownership",
-                                    json_string("declared"));
-
-            } else if (!si.verified_for_sending && tagged == SD_TAG_MODULE
-                       && !ctx->replaced
-                       && !sd_store_claimed_by_other(
-                              ngx_http_sender_domains_store(),
-                              (char *) ctx->caller.workspace.data,
-                              ctx->caller.workspace.len,
-                              (char *) ctx->name.data, ctx->name.len))
-            {
-                /*
-                 * Left over from a claim that expired or was released,
-                 * never verified: its DKIM tokens were shown to someone
-                 * else.  Start afresh under this claim: delete, create.
-                 */
-                ctx->replaced = 1;
-
-                ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                              "sender_domains: workspace \"%V\" replaces "
-                              "the unverified SES identity \"%V\" of an "
-                              "expired claim", &ctx->caller.workspace,
-                              &ctx->name);
-
-                return ngx_http_sender_domains_call(r, ctx, SD_STEP_REPLACE,
-                                                    SD_SES_OP_DELETE, NULL);
-
-            } else {
-                return ngx_http_sender_domains_outside(r, ctx,
-                                                   si.verified_for_sending);
-            }
-        }
-
-        sd_row_apply_ses(ctx->row, &si, now);
-
-        if (ctx->step == SD_STEP_GET) {
-            (void) sd_row_schedule(ctx->row, now,
-                                   smcf->refresh_interval / 1000, 3600, 1);
-            sd_row_clear_error(ctx->row);
-
-            src = ngx_http_sender_domains_save(r, ctx);
-            if (src != SD_STORE_OK) {
-                return ngx_http_sender_domains_store_error(r, src);
-            }
-
-            return ngx_http_sender_domains_advance(r, ctx);
-        }
-
-        break;
+        return ngx_http_sender_domains_step_get(r, ctx, ses);
 
     case SD_STEP_MAIL_FROM:
-
-        if (st != SD_SES_OK) {
-            return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
-        }
-
-        {
-            u_char  *p;
-            const char  *label = sd_row_str(ctx->row, "_mail_from_label");
-            u_char   mf[SD_DOMAIN_BUFSZ + SD_LABEL_BUFSZ];
-
-            p = ngx_snprintf(mf, sizeof(mf), "%s.%V",
-                             label ? label : "pmail", &ctx->name);
-            sd_row_set_str(ctx->row, "mail_from_domain", (char *) mf,
-                           p - mf);
-            json_object_set_new(ctx->row, "mail_from_status",
-                                json_string("pending"));
-        }
-
-        sd_row_set_state(ctx->row, SD_STATE_READY);
-        sd_row_clear_error(ctx->row);
-        (void) sd_row_schedule(ctx->row, now, smcf->refresh_interval / 1000,
-                               3600, 1);
-
-        src = ngx_http_sender_domains_save(r, ctx);
-        if (src != SD_STORE_OK) {
-            return ngx_http_sender_domains_store_error(r, src);
-        }
-
-        return ngx_http_sender_domains_advance(r, ctx);
+        return ngx_http_sender_domains_step_mail_from(r, ctx, ses);
 
     case SD_STEP_REPLACE:
-
-        if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
-            return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
-        }
-
-        {
-            ngx_str_t  claim;
-
-            claim.data = (u_char *) sd_row_str(ctx->row, "_claim");
-            claim.len = ngx_strlen(claim.data);
-
-            return ngx_http_sender_domains_call(r, ctx, SD_STEP_CREATE,
-                                                SD_SES_OP_CREATE, &claim);
-        }
+        return ngx_http_sender_domains_step_replace(r, ctx, ses);
 
     case SD_STEP_DELETE_PROBE:
-
-        /*
-         * A half-added row: did its CreateEmailIdentity happen after all?
-         * An adopted one: did this module create it for some claim (issue
-         * 13: then nobody holds it any more and it goes)?
-         */
-        if (st == SD_SES_OK) {
-            st = sd_ses_parse_identity((char *) ses->body.data,
-                                       ses->body.len, &si);
-            if (st != SD_SES_OK) {
-                /* unreadable: keep the row rather than orphan an identity */
-                sd_ses_result_set(&ses->result, st);
-                return ngx_http_sender_domains_ses_error(r, ctx,
-                                                         &ses->result);
-            }
-        }
-
-        if (st == SD_SES_OK
-            && (ngx_http_sender_domains_tagged_ours(ctx->row, &si)
-                || (ngx_http_sender_domains_tagged(ctx->row, &si)
-                    == SD_TAG_MODULE
-                    && sd_row_str(ctx->row, "origin")
-                    && ngx_strcmp(sd_row_str(ctx->row, "origin"),
-                                  "adopted") == 0)))
-        {
-            return ngx_http_sender_domains_call(r, ctx, SD_STEP_DELETE,
-                                                SD_SES_OP_DELETE, NULL);
-        }
-
-        if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
-            return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
-        }
-
-        return ngx_http_sender_domains_release(r, ctx, "not created by us");
+        return ngx_http_sender_domains_step_delete_probe(r, ctx, ses);
 
     case SD_STEP_DELETE:
-
-        if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
-            return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
-        }
-
-        src = sd_store_delete(ngx_http_sender_domains_store(),
-                              (char *) ctx->caller.workspace.data,
-                              ctx->caller.workspace.len,
-                              (char *) ctx->name.data, ctx->name.len);
-        if (src != SD_STORE_OK && src != SD_STORE_NOT_FOUND) {
-            return ngx_http_sender_domains_store_error(r, src);
-        }
-
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "sender_domains: workspace \"%V\" removed \"%V\" "
-                      "(deleted in SES)",
-                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
-                      &ctx->name);
-
-        return ngx_http_sender_domains_send_empty(r, NGX_HTTP_NO_CONTENT);
+        return ngx_http_sender_domains_step_delete(r, ctx, ses);
 
     case SD_STEP_PEEK:
-
-        /*
-         * A member's refresh of a half-added row reads only: when SES has
-         * the identity from this row's own create (its answer was lost),
-         * the row moves on in the store; the next write to SES (MAIL FROM)
-         * waits for an admin or the refresher.
-         */
-        if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
-            return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
-        }
-
-        if (st == SD_SES_OK
-            && sd_row_in_state(ctx->row, SD_STATE_CREATING)
-            && sd_ses_parse_identity((char *) ses->body.data, ses->body.len,
-                                     &si)
-               == SD_SES_OK
-            && ngx_http_sender_domains_tagged_ours(ctx->row, &si))
-        {
-            sd_row_apply_ses(ctx->row, &si, now);
-            json_object_set_new(ctx->row, "origin", json_string("created"));
-            sd_row_clear_error(ctx->row);
-            sd_row_set_state(ctx->row,
-                             (ctx->is_domain
-                              && json_is_null(json_object_get(ctx->row,
-                                                 "mail_from_domain")))
-                             ? SD_STATE_MAIL_FROM : SD_STATE_READY);
-            (void) sd_row_schedule(ctx->row, now,
-                                   smcf->refresh_interval / 1000, 3600, 1);
-
-            src = ngx_http_sender_domains_save(r, ctx);
-            if (src != SD_STORE_OK) {
-                return ngx_http_sender_domains_store_error(r, src);
-            }
-        }
-
-        return ngx_http_sender_domains_reply_row(r, ctx, NGX_HTTP_OK);
+        return ngx_http_sender_domains_step_peek(r, ctx, ses);
 
     case SD_STEP_RESEND:
-
-        if (st != SD_SES_OK) {
-            return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
-        }
-
-        sd_row_set_time(ctx->row, "verification_email_sent_at", now);
-        sd_row_set_time(ctx->row, "verification_link_expires_at",
-                        now + SD_VERIFICATION_LINK_TTL);
-
-        /* a new link: the claim lasts its life, never past 72 h (13) */
-        ngx_http_sender_domains_claim_expiry(ctx, now);
-
-        src = ngx_http_sender_domains_save(r, ctx);
-        if (src != SD_STORE_OK) {
-            return ngx_http_sender_domains_store_error(r, src);
-        }
-
-        return ngx_http_sender_domains_reply_row(r, ctx, NGX_HTTP_OK);
+        return ngx_http_sender_domains_step_resend(r, ctx, ses);
 
     default:
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+}
 
-    /* create or adopt done: a domain goes on with its MAIL FROM */
+
+/* a refresh interval from now, backing off to an hour */
+
+static void
+ngx_http_sender_domains_step_schedule(ngx_http_request_t *r, json_t *row,
+    int64_t now)
+{
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
+
+    (void) sd_row_schedule(row, now, smcf->refresh_interval / 1000, 3600, 1);
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_step_create(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
+{
+    int64_t             now;
+    sd_ses_status_e     st;
+    sd_ses_identity_t   si;
+
+    now = ngx_time();
+    st = ses->result.status;
+
+    if (st == SD_SES_ALREADY_EXISTS) {
+        /*
+         * SES has it already: adopt it, never overwrite it.  Whether it
+         * is our own creation (its answer lost) the tags will tell.
+         */
+        return ngx_http_sender_domains_call(r, ctx, SD_STEP_ADOPT,
+                                            SD_SES_OP_GET, NULL);
+    }
+
+    if (st != SD_SES_OK) {
+        if ((st == SD_SES_BAD_REQUEST || st == SD_SES_LIMIT_EXCEEDED
+             || st == SD_SES_ACCESS_DENIED)
+            && (ctx->action == SD_ACTION_ADD
+                || ctx->action == SD_ACTION_MIGRATE))
+        {
+            /* SES certainly created nothing: release the claim */
+            (void) sd_store_delete(ngx_http_sender_domains_store(),
+                                   (char *) ctx->caller.workspace.data,
+                                   ctx->caller.workspace.len,
+                                   (char *) ctx->name.data, ctx->name.len);
+            return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
+        }
+
+        return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
+    }
+
+    json_object_set_new(ctx->row, "origin", json_string("created"));
+    json_object_set_new(ctx->row, "ownership", json_string("proven"));
+
+    /* SES's DNS search (or the link's life) starts now */
+    ngx_http_sender_domains_claim_expiry(ctx, now);
+
+    ngx_memzero(&si, sizeof(sd_ses_identity_t));
+
+    if (sd_ses_parse_identity((char *) ses->body.data, ses->body.len, &si)
+        == SD_SES_OK)
+    {
+        sd_row_apply_ses(ctx->row, &si, now);
+    }
+
+    if (!ctx->is_domain) {
+        /* CreateEmailIdentity sends the verification email */
+        sd_row_set_time(ctx->row, "verification_email_sent_at", now);
+        sd_row_set_time(ctx->row, "verification_link_expires_at",
+                        now + SD_VERIFICATION_LINK_TTL);
+    }
+
+    return ngx_http_sender_domains_step_settled(r, ctx, now);
+}
+
+
+/*
+ * GetEmailIdentity's answer, parsed into si: NGX_OK; or NGX_DECLINED when
+ * SES failed or its answer is unreadable, with *rc the answer given.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_step_identity(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses,
+    sd_ses_identity_t *si, ngx_int_t *rc)
+{
+    sd_ses_status_e  st;
+
+    st = ses->result.status;
+
+    if (st == SD_SES_OK) {
+        st = sd_ses_parse_identity((char *) ses->body.data, ses->body.len,
+                                   si);
+        if (st != SD_SES_OK) {
+            sd_ses_result_set(&ses->result, st);
+        }
+    }
+
+    if (st != SD_SES_OK) {
+        *rc = ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* CreateEmailIdentity said it exists: whose is it? */
+
+static ngx_int_t
+ngx_http_sender_domains_step_adopt(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
+{
+    int64_t            now;
+    ngx_int_t          rc, tagged;
+    sd_ses_identity_t  si;
+
+    now = ngx_time();
+
+    if (ngx_http_sender_domains_step_identity(r, ctx, ses, &si, &rc)
+        != NGX_OK)
+    {
+        return rc;
+    }
+
+    tagged = ngx_http_sender_domains_tagged(ctx->row, &si);
+
+    if (tagged == SD_TAG_OURS) {
+        /* our own creation, its answer lost */
+        json_object_set_new(ctx->row, "origin", json_string("created"));
+        json_object_set_new(ctx->row, "ownership", json_string("proven"));
+
+    } else if (!ctx->is_domain && ngx_http_sender_domains_is_legacy(r, ctx)) {
+        /* the platform declared it this workspace's sender */
+        json_object_set_new(ctx->row, "origin", json_string("adopted"));
+        json_object_set_new(ctx->row, "ownership", json_string("declared"));
+
+    } else if (!si.verified_for_sending && tagged == SD_TAG_MODULE
+               && !ctx->replaced
+               && !sd_store_claimed_by_other(ngx_http_sender_domains_store(),
+                                     (char *) ctx->caller.workspace.data,
+                                     ctx->caller.workspace.len,
+                                     (char *) ctx->name.data, ctx->name.len))
+    {
+        /*
+         * Left over from a claim that expired or was released, never
+         * verified: its DKIM tokens were shown to someone else.  Start
+         * afresh under this claim: delete, create.
+         */
+        ctx->replaced = 1;
+
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "sender_domains: workspace \"%V\" replaces the "
+                      "unverified SES identity \"%V\" of an expired claim",
+                      &ctx->caller.workspace, &ctx->name);
+
+        return ngx_http_sender_domains_call(r, ctx, SD_STEP_REPLACE,
+                                            SD_SES_OP_DELETE, NULL);
+
+    } else {
+        return ngx_http_sender_domains_outside(r, ctx,
+                                               si.verified_for_sending);
+    }
+
+    sd_row_apply_ses(ctx->row, &si, now);
+
+    return ngx_http_sender_domains_step_settled(r, ctx, now);
+}
+
+
+/* a refresh's GetEmailIdentity */
+
+static ngx_int_t
+ngx_http_sender_domains_step_get(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
+{
+    int64_t            now;
+    ngx_int_t          rc;
+    sd_store_rc_e      src;
+    sd_ses_identity_t  si;
+
+    now = ngx_time();
+
+    if (ses->result.status == SD_SES_NOT_FOUND) {
+        /*
+         * removed from SES behind our back: the next refresh re-adds it,
+         * its MAIL FROM included
+         */
+        sd_row_set_gone(ctx->row);
+        ngx_cpystrn((u_char *) ses->result.message,
+                    (u_char *) SD_ROW_GONE_MESSAGE,
+                    sizeof(ses->result.message));
+        ses->result.ses_message = 0;
+
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "sender_domains: workspace \"%V\": Amazon SES no "
+                      "longer has \"%V\"; the next refresh adds it again",
+                      &ctx->caller.workspace, &ctx->name);
+
+        return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
+    }
+
+    if (ngx_http_sender_domains_step_identity(r, ctx, ses, &si, &rc)
+        != NGX_OK)
+    {
+        return rc;
+    }
+
+    sd_row_apply_ses(ctx->row, &si, now);
+    ngx_http_sender_domains_step_schedule(r, ctx->row, now);
+    sd_row_clear_error(ctx->row);
+
+    src = ngx_http_sender_domains_save(r, ctx);
+    if (src != SD_STORE_OK) {
+        return ngx_http_sender_domains_store_error(r, src);
+    }
+
+    return ngx_http_sender_domains_advance(r, ctx);
+}
+
+
+/* created or adopted: a domain goes on with its MAIL FROM */
+
+static ngx_int_t
+ngx_http_sender_domains_step_settled(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, int64_t now)
+{
+    sd_store_rc_e  src;
 
     sd_row_clear_error(ctx->row);
 
@@ -1435,8 +1383,7 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
         sd_row_set_state(ctx->row, SD_STATE_READY);
     }
 
-    (void) sd_row_schedule(ctx->row, now, smcf->refresh_interval / 1000,
-                           3600, 1);
+    ngx_http_sender_domains_step_schedule(r, ctx->row, now);
 
     src = ngx_http_sender_domains_save(r, ctx);
     if (src != SD_STORE_OK) {
@@ -1444,6 +1391,219 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
     }
 
     return ngx_http_sender_domains_advance(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_step_mail_from(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
+{
+    u_char         *p;
+    int64_t         now;
+    const char     *label;
+    sd_store_rc_e   src;
+    u_char          mf[SD_DOMAIN_BUFSZ + SD_LABEL_BUFSZ];
+
+    now = ngx_time();
+
+    if (ses->result.status != SD_SES_OK) {
+        return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
+    }
+
+    label = sd_row_str(ctx->row, "_mail_from_label");
+
+    p = ngx_snprintf(mf, sizeof(mf), "%s.%V", label ? label : "pmail",
+                     &ctx->name);
+    sd_row_set_str(ctx->row, "mail_from_domain", (char *) mf, p - mf);
+    json_object_set_new(ctx->row, "mail_from_status", json_string("pending"));
+
+    sd_row_set_state(ctx->row, SD_STATE_READY);
+    sd_row_clear_error(ctx->row);
+    ngx_http_sender_domains_step_schedule(r, ctx->row, now);
+
+    src = ngx_http_sender_domains_save(r, ctx);
+    if (src != SD_STORE_OK) {
+        return ngx_http_sender_domains_store_error(r, src);
+    }
+
+    return ngx_http_sender_domains_advance(r, ctx);
+}
+
+
+/* the stale leftover is gone: create it under this claim */
+
+static ngx_int_t
+ngx_http_sender_domains_step_replace(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
+{
+    ngx_str_t        claim;
+    sd_ses_status_e  st;
+
+    st = ses->result.status;
+
+    if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
+        return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
+    }
+
+    claim.data = (u_char *) sd_row_str(ctx->row, "_claim");
+    claim.len = ngx_strlen(claim.data);
+
+    return ngx_http_sender_domains_call(r, ctx, SD_STEP_CREATE,
+                                        SD_SES_OP_CREATE, &claim);
+}
+
+
+/*
+ * A half-added row: did its CreateEmailIdentity happen after all?  An
+ * adopted one: did this module create it for some claim (issue 13: then
+ * nobody holds it any more and it goes)?
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_step_delete_probe(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
+{
+    const char         *origin;
+    sd_ses_status_e     st;
+    sd_ses_identity_t   si;
+
+    st = ses->result.status;
+
+    if (st == SD_SES_OK) {
+        st = sd_ses_parse_identity((char *) ses->body.data, ses->body.len,
+                                   &si);
+        if (st != SD_SES_OK) {
+            /* unreadable: keep the row rather than orphan an identity */
+            sd_ses_result_set(&ses->result, st);
+            return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
+        }
+    }
+
+    origin = sd_row_str(ctx->row, "origin");
+
+    if (st == SD_SES_OK
+        && (ngx_http_sender_domains_tagged_ours(ctx->row, &si)
+            || (ngx_http_sender_domains_tagged(ctx->row, &si) == SD_TAG_MODULE
+                && origin && ngx_strcmp(origin, "adopted") == 0)))
+    {
+        return ngx_http_sender_domains_call(r, ctx, SD_STEP_DELETE,
+                                            SD_SES_OP_DELETE, NULL);
+    }
+
+    if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
+        return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
+    }
+
+    return ngx_http_sender_domains_release(r, ctx, "not created by us");
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_step_delete(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
+{
+    sd_store_rc_e    src;
+    sd_ses_status_e  st;
+
+    st = ses->result.status;
+
+    if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
+        return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
+    }
+
+    src = sd_store_delete(ngx_http_sender_domains_store(),
+                          (char *) ctx->caller.workspace.data,
+                          ctx->caller.workspace.len,
+                          (char *) ctx->name.data, ctx->name.len);
+    if (src != SD_STORE_OK && src != SD_STORE_NOT_FOUND) {
+        return ngx_http_sender_domains_store_error(r, src);
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "sender_domains: workspace \"%V\" removed \"%V\" "
+                  "(deleted in SES)",
+                  ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                  &ctx->name);
+
+    return ngx_http_sender_domains_send_empty(r, NGX_HTTP_NO_CONTENT);
+}
+
+
+/*
+ * A member's refresh of a half-added row reads only: when SES has the
+ * identity from this row's own create (its answer was lost), the row
+ * moves on in the store; the next write to SES (MAIL FROM) waits for an
+ * admin or the refresher.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_step_peek(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
+{
+    int64_t             now;
+    sd_store_rc_e       src;
+    sd_ses_status_e     st;
+    sd_ses_identity_t   si;
+
+    now = ngx_time();
+    st = ses->result.status;
+
+    if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
+        return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
+    }
+
+    if (st == SD_SES_OK
+        && sd_row_in_state(ctx->row, SD_STATE_CREATING)
+        && sd_ses_parse_identity((char *) ses->body.data, ses->body.len, &si)
+           == SD_SES_OK
+        && ngx_http_sender_domains_tagged_ours(ctx->row, &si))
+    {
+        sd_row_apply_ses(ctx->row, &si, now);
+        json_object_set_new(ctx->row, "origin", json_string("created"));
+        sd_row_clear_error(ctx->row);
+        sd_row_set_state(ctx->row,
+                         (ctx->is_domain
+                          && json_is_null(json_object_get(ctx->row,
+                                                          "mail_from_domain")))
+                         ? SD_STATE_MAIL_FROM : SD_STATE_READY);
+        ngx_http_sender_domains_step_schedule(r, ctx->row, now);
+
+        src = ngx_http_sender_domains_save(r, ctx);
+        if (src != SD_STORE_OK) {
+            return ngx_http_sender_domains_store_error(r, src);
+        }
+    }
+
+    return ngx_http_sender_domains_reply_row(r, ctx, NGX_HTTP_OK);
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_step_resend(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
+{
+    int64_t        now;
+    sd_store_rc_e  src;
+
+    now = ngx_time();
+
+    if (ses->result.status != SD_SES_OK) {
+        return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
+    }
+
+    sd_row_set_time(ctx->row, "verification_email_sent_at", now);
+    sd_row_set_time(ctx->row, "verification_link_expires_at",
+                    now + SD_VERIFICATION_LINK_TTL);
+
+    /* a new link: the claim lasts its life, never past 72 h (13) */
+    ngx_http_sender_domains_claim_expiry(ctx, now);
+
+    src = ngx_http_sender_domains_save(r, ctx);
+    if (src != SD_STORE_OK) {
+        return ngx_http_sender_domains_store_error(r, src);
+    }
+
+    return ngx_http_sender_domains_reply_row(r, ctx, NGX_HTTP_OK);
 }
 
 

@@ -323,8 +323,11 @@ ngx_http_sender_domains_metric_ses(ngx_uint_t op, ngx_uint_t outcome,
 
     default:
         o = throttled ? SD_M_SES_THROTTLED
-            : (status >= 200 && status < 300) ? SD_M_SES_OK
-            : (status >= 400 && status < 500) ? SD_M_SES_ERROR_4XX
+            : (status >= NGX_HTTP_OK && status < NGX_HTTP_SPECIAL_RESPONSE)
+              ? SD_M_SES_OK
+            : (status >= NGX_HTTP_BAD_REQUEST
+               && status < NGX_HTTP_INTERNAL_SERVER_ERROR)
+              ? SD_M_SES_ERROR_4XX
             : SD_M_SES_ERROR_5XX;
     }
 
@@ -503,7 +506,7 @@ ngx_http_sender_domains_metrics_log(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    if (action == SD_ACTION_RESOLVE && status < 400) {
+    if (action == SD_ACTION_RESOLVE && status < NGX_HTTP_BAD_REQUEST) {
         return NGX_OK;
     }
 

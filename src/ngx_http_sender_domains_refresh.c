@@ -736,6 +736,7 @@ ngx_http_sender_domains_result(ngx_http_sender_domains_due_t *row,
     ngx_http_sender_domains_outcome_e outcome, const sd_ses_identity_t *si,
     unsigned listed)
 {
+    sd_record_t                        lrec;
     sd_store_rc_e                      rc;
     ngx_pool_t                        *pool;
     ngx_http_sender_domains_batch_t   *b;
@@ -792,8 +793,6 @@ ngx_http_sender_domains_result(ngx_http_sender_domains_due_t *row,
                       ngx_http_sender_domains_palloc, b->pool, &ch->seen);
 
     if (rc == SD_STORE_OK) {
-        sd_record_t  lrec;
-
         /* read here: the computation may run inside a write transaction */
         ch->declared = !(row->flags & SD_REC_DOMAIN)
                        && sd_store_legacy_get(ngx_http_sender_domains_store(),
@@ -1251,6 +1250,14 @@ typedef struct {
 
 static void ngx_http_sender_domains_resume_done(
     ngx_http_sender_domains_ses_t *ses);
+static ngx_uint_t ngx_http_sender_domains_resume_ours(
+    ngx_http_sender_domains_resume_t *rs, ngx_http_sender_domains_ses_t *ses);
+static void ngx_http_sender_domains_resume_mail_from(
+    ngx_http_sender_domains_resume_t *rs);
+static void ngx_http_sender_domains_resume_created(
+    ngx_http_sender_domains_resume_t *rs, ngx_http_sender_domains_ses_t *ses);
+static void ngx_http_sender_domains_resume_failed(
+    ngx_http_sender_domains_resume_t *rs, ngx_http_sender_domains_ses_t *ses);
 
 
 static void
@@ -1487,16 +1494,8 @@ ngx_http_sender_domains_resume_done(ngx_http_sender_domains_ses_t *ses)
 {
     ngx_http_sender_domains_resume_t  *rs = ses->data;
 
-    int64_t                               now, cap;
-    ngx_int_t                             rc;
-    const char                           *code, *created;
-    sd_ses_status_e                       st;
-    sd_ses_identity_t                     si;
-    ngx_http_sender_domains_main_conf_t  *smcf;
+    sd_ses_status_e  st;
 
-    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                               ngx_http_sender_domains_module);
-    now = ngx_time();
     st = ses->result.status;
 
     switch (rs->step) {
@@ -1515,84 +1514,48 @@ ngx_http_sender_domains_resume_done(ngx_http_sender_domains_ses_t *ses)
         }
 
         if (st != SD_SES_OK) {
-            goto failed;
+            ngx_http_sender_domains_resume_failed(rs, ses);
+            return;
         }
 
         json_object_set_new(rs->row, "origin", json_string("created"));
         json_object_set_new(rs->row, "ownership", json_string("proven"));
-        goto created;
+        ngx_http_sender_domains_resume_created(rs, ses);
+        return;
 
     case SD_SES_OP_GET:
 
         if (st != SD_SES_OK) {
-            goto failed;
+            ngx_http_sender_domains_resume_failed(rs, ses);
+            return;
         }
 
-        {
-            size_t       i;
-            json_t      *j, *tag;
-            ngx_uint_t   ours;
-            const char  *claim, *key, *value;
-
-            claim = sd_row_str(rs->row, "_claim");
-            j = json_loadb((char *) ses->body.data, ses->body.len, 0, NULL);
-            ours = 0;
-
-            json_array_foreach(json_object_get(j, "Tags"), i, tag) {
-                key = json_string_value(json_object_get(tag, "Key"));
-                value = json_string_value(json_object_get(tag, "Value"));
-
-                if (key && value && claim
-                    && ngx_strcmp(key, NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG) == 0
-                    && ngx_strcmp(value, claim) == 0)
-                {
-                    ours = 1;
-                }
-            }
-
-            json_decref(j);
-
-            if (!ours) {
-                /* not ours to adopt in the background: the person decides */
-                sd_row_set_state(rs->row, SD_STATE_FAILED);
-                json_object_set_new(rs->row, "next_check_at", json_null());
-                sd_row_set_error(rs->row, "registered_outside",
-                                 "This name already exists in the "
-                                 "platform's Amazon SES account, not "
-                                 "created for your workspace. Remove it and "
-                                 "add it again; if that is refused, contact "
-                                 "support.");
-                ngx_http_sender_domains_resume_save(rs);
-                break;
-            }
+        if (!ngx_http_sender_domains_resume_ours(rs, ses)) {
+            /* not ours to adopt in the background: the person decides */
+            sd_row_set_state(rs->row, SD_STATE_FAILED);
+            json_object_set_new(rs->row, "next_check_at", json_null());
+            sd_row_set_error(rs->row, "registered_outside",
+                             "This name already exists in the platform's "
+                             "Amazon SES account, not created for your "
+                             "workspace. Remove it and add it again; if "
+                             "that is refused, contact support.");
+            ngx_http_sender_domains_resume_save(rs);
+            break;
         }
 
         json_object_set_new(rs->row, "origin", json_string("created"));
         json_object_set_new(rs->row, "ownership", json_string("proven"));
-        goto created;
+        ngx_http_sender_domains_resume_created(rs, ses);
+        return;
 
     case SD_SES_OP_PUT_MAIL_FROM:
 
         if (st != SD_SES_OK) {
-            goto failed;
+            ngx_http_sender_domains_resume_failed(rs, ses);
+            return;
         }
 
-        {
-            u_char       mf[SD_DOMAIN_BUFSZ + SD_LABEL_BUFSZ], *p;
-            const char  *label = sd_row_str(rs->row, "_mail_from_label");
-
-            p = ngx_snprintf(mf, sizeof(mf), "%s.%V",
-                             label ? label : "pmail", &rs->due->id);
-            sd_row_set_str(rs->row, "mail_from_domain", (char *) mf, p - mf);
-            json_object_set_new(rs->row, "mail_from_status",
-                                json_string("pending"));
-        }
-
-        sd_row_set_state(rs->row, SD_STATE_READY);
-        sd_row_clear_error(rs->row);
-        (void) sd_row_schedule(rs->row, now, smcf->refresh_interval / 1000,
-                               3600, 1);
-        ngx_http_sender_domains_resume_save(rs);
+        ngx_http_sender_domains_resume_mail_from(rs);
         break;
 
     default:
@@ -1600,9 +1563,85 @@ ngx_http_sender_domains_resume_done(ngx_http_sender_domains_ses_t *ses)
     }
 
     ngx_http_sender_domains_resume_end(rs);
-    return;
+}
 
-created:
+
+/* GetEmailIdentity's answer carries this row's claim tag */
+
+static ngx_uint_t
+ngx_http_sender_domains_resume_ours(ngx_http_sender_domains_resume_t *rs,
+    ngx_http_sender_domains_ses_t *ses)
+{
+    size_t       i;
+    json_t      *j, *tag;
+    ngx_uint_t   ours;
+    const char  *claim, *key, *value;
+
+    claim = sd_row_str(rs->row, "_claim");
+    j = json_loadb((char *) ses->body.data, ses->body.len, 0, NULL);
+    ours = 0;
+
+    json_array_foreach(json_object_get(j, "Tags"), i, tag) {
+        key = json_string_value(json_object_get(tag, "Key"));
+        value = json_string_value(json_object_get(tag, "Value"));
+
+        if (key && value && claim
+            && ngx_strcmp(key, NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG) == 0
+            && ngx_strcmp(value, claim) == 0)
+        {
+            ours = 1;
+        }
+    }
+
+    json_decref(j);
+
+    return ours;
+}
+
+
+static void
+ngx_http_sender_domains_resume_mail_from(ngx_http_sender_domains_resume_t *rs)
+{
+    u_char                               *p;
+    int64_t                               now;
+    const char                           *label;
+    u_char                                mf[SD_DOMAIN_BUFSZ + SD_LABEL_BUFSZ];
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_sender_domains_module);
+    now = ngx_time();
+
+    label = sd_row_str(rs->row, "_mail_from_label");
+
+    p = ngx_snprintf(mf, sizeof(mf), "%s.%V", label ? label : "pmail",
+                     &rs->due->id);
+    sd_row_set_str(rs->row, "mail_from_domain", (char *) mf, p - mf);
+    json_object_set_new(rs->row, "mail_from_status", json_string("pending"));
+
+    sd_row_set_state(rs->row, SD_STATE_READY);
+    sd_row_clear_error(rs->row);
+    (void) sd_row_schedule(rs->row, now, smcf->refresh_interval / 1000,
+                           3600, 1);
+    ngx_http_sender_domains_resume_save(rs);
+}
+
+
+/* the identity exists in SES for this claim: on to its MAIL FROM */
+
+static void
+ngx_http_sender_domains_resume_created(ngx_http_sender_domains_resume_t *rs,
+    ngx_http_sender_domains_ses_t *ses)
+{
+    int64_t                               now, cap;
+    ngx_int_t                             rc;
+    const char                           *created;
+    sd_ses_identity_t                     si;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_sender_domains_module);
+    now = ngx_time();
 
     ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
                   "sender_domains: workspace \"%V\" identity \"%V\": the "
@@ -1657,11 +1696,25 @@ created:
     }
 
     ngx_http_sender_domains_resume_end(rs);
-    return;
+}
 
-failed:
 
-    /* say why on the row, back off, try again later */
+/* say why on the row, back off, try again later */
+
+static void
+ngx_http_sender_domains_resume_failed(ngx_http_sender_domains_resume_t *rs,
+    ngx_http_sender_domains_ses_t *ses)
+{
+    int64_t                               now;
+    const char                           *code;
+    sd_ses_status_e                       st;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_sender_domains_module);
+    now = ngx_time();
+    st = ses->result.status;
+
     (void) sd_ses_error_http_status(st, &code);
     sd_row_set_error(rs->row, code, ses->result.message);
     (void) sd_row_schedule(rs->row, now, smcf->refresh_interval / 1000, 3600,

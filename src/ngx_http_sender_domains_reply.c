@@ -61,6 +61,7 @@ ngx_http_sender_domains_allow(ngx_http_request_t *r, ngx_uint_t method,
     ngx_uint_t allowed)
 {
     u_char           *p;
+    ngx_str_t         value;
     ngx_table_elt_t  *h;
     u_char            buf[64];
 
@@ -100,8 +101,10 @@ ngx_http_sender_domains_allow(ngx_http_request_t *r, ngx_uint_t method,
     h->next = NULL;
 #endif
     ngx_str_set(&h->key, "Allow");
-    h->value.len = p - buf - 2;
-    h->value.data = ngx_pstrdup(r->pool, &(ngx_str_t) { p - buf - 2, buf });
+    value.len = p - buf - 2;
+    value.data = buf;
+    h->value.len = value.len;
+    h->value.data = ngx_pstrdup(r->pool, &value);
     if (h->value.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -170,7 +173,8 @@ ngx_http_sender_domains_store_error(ngx_http_request_t *r, sd_store_rc_e rc)
                       "raise the size in sender_domains_db",
                       ngx_http_sender_domains_log_esc(&ctx->caller.workspace));
 
-        return ngx_http_sender_domains_error(r, 507, "storage_full",
+        return ngx_http_sender_domains_error(r, NGX_HTTP_INSUFFICIENT_STORAGE,
+                   "storage_full",
                    "The sender store is full; ask the operator to raise its "
                    "size. What was saved before stays as it was.");
     }

@@ -54,8 +54,7 @@ static void ngx_http_sender_domains_ses_cleanup(void *data);
 #define NGX_HTTP_SENDER_DOMAINS_SES_MAX_WAIT  5000
 
 /* timer events log ((ngx_connection_t *) ev->data)->fd in debug builds */
-static ngx_connection_t                      ngx_http_sender_domains_ses_dummy
-    = { .fd = (ngx_socket_t) -1 };
+static ngx_connection_t                      ngx_http_sender_domains_ses_dummy;
 
 
 static sd_credentials_t                      ngx_http_sender_domains_cred;
@@ -98,6 +97,8 @@ ngx_http_sender_domains_ses_init(ngx_cycle_t *cycle)
     smcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_sender_domains_module);
     ngx_http_sender_domains_smcf = smcf;
+
+    ngx_http_sender_domains_ses_dummy.fd = (ngx_socket_t) -1;
 
     if (smcf->ses_endpoint.len) {
         ngx_http_sender_domains_endpoint = smcf->ses_endpoint;

@@ -462,7 +462,8 @@ ngx_http_sender_domains_webhook_done(ngx_http_sender_domains_curl_call_t *call)
     pool = d->pool;
 
     if (call->outcome == NGX_HTTP_SENDER_DOMAINS_CURL_OK
-        && call->status >= 200 && call->status < 300)
+        && call->status >= NGX_HTTP_OK
+        && call->status < NGX_HTTP_SPECIAL_RESPONSE)
     {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
                        "sender_domains: webhook evt_%uL to \"%V\" delivered",
