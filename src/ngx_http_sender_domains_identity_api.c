@@ -101,6 +101,8 @@ static ngx_int_t ngx_http_sender_domains_step_settled(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, int64_t now);
 static void ngx_http_sender_domains_step_schedule(ngx_http_request_t *r,
     json_t *row, int64_t now);
+static ngx_int_t ngx_http_sender_domains_step_save(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_ses_error(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, sd_ses_result_t *res);
 static ngx_int_t ngx_http_sender_domains_load_row(ngx_http_request_t *r,
@@ -269,8 +271,7 @@ ngx_http_sender_domains_save_cb(void *data, const sd_record_t *cur,
 {
     ngx_http_sender_domains_save_t  *sv = data;
 
-    json_t      *stored;
-    const char  *name;
+    json_t  *stored;
 
     ngx_http_sender_domains_main_conf_t  *smcf;
 
@@ -292,21 +293,7 @@ ngx_http_sender_domains_save_cb(void *data, const sd_record_t *cur,
         json_decref(stored);
     }
 
-    sv->text = json_dumps(sv->row, JSON_COMPACT);
-    if (sv->text == NULL) {
-        return 1;
-    }
-
-    name = sd_row_str(sv->row, "sender_name");
-
-    out->flags = sd_row_flags(sv->row);
-    out->next_check = sd_row_next_check(sv->row);
-    out->sender_name = name ? name : "";
-    out->sender_name_len = ngx_strlen(out->sender_name);
-    out->json = sv->text;
-    out->json_len = ngx_strlen(sv->text);
-
-    return 0;
+    return sd_row_to_record(sv->row, out, &sv->text) == 0 ? 0 : 1;
 }
 
 
@@ -633,10 +620,7 @@ ngx_http_sender_domains_outside(ngx_http_request_t *r,
                               (char *) ctx->name.data, ctx->name.len);
 
     } else {
-        sd_row_set_state(ctx->row, SD_STATE_FAILED);
-        json_object_set_new(ctx->row, "verified_for_sending", json_false());
-        json_object_set_new(ctx->row, "next_check_at", json_null());
-        sd_row_set_error(ctx->row, "registered_outside", msg);
+        sd_row_set_outside(ctx->row, msg);
         src = ngx_http_sender_domains_save(r, ctx);
     }
 
@@ -735,7 +719,7 @@ ngx_http_sender_domains_add(ngx_http_request_t *r,
 
     if (ctx->is_domain) {
         if (label.len == 0) {
-            ngx_str_set(&label, "pmail");
+            ngx_str_set(&label, SD_MAIL_FROM_LABEL_DEFAULT);
         }
 
         n = sd_label_validate((char *) label.data, label.len,
@@ -826,25 +810,14 @@ ngx_http_sender_domains_claim(ngx_http_request_t *r,
 {
     char           *text;
     ngx_int_t       rc;
-    const char     *name;
     sd_record_t     rec;
     sd_store_rc_e   src;
 
     ngx_http_sender_domains_main_conf_t  *smcf;
 
-    text = json_dumps(ctx->row, JSON_COMPACT);
-    if (text == NULL) {
+    if (sd_row_to_record(ctx->row, &rec, &text) != 0) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    name = sd_row_str(ctx->row, "sender_name");
-
-    rec.flags = sd_row_flags(ctx->row);
-    rec.next_check = sd_row_next_check(ctx->row);
-    rec.sender_name = name ? name : "";
-    rec.sender_name_len = ngx_strlen(rec.sender_name);
-    rec.json = text;
-    rec.json_len = ngx_strlen(text);
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
 
@@ -955,10 +928,7 @@ ngx_http_sender_domains_advance(ngx_http_request_t *r,
     }
 
     if (sd_row_in_state(ctx->row, SD_STATE_MAIL_FROM)) {
-        label = sd_row_str(ctx->row, "_mail_from_label");
-        if (label == NULL) {
-            label = "pmail";
-        }
+        label = sd_row_mail_from_label(ctx->row);
 
         mf.len = ngx_strlen(label) + 1 + ctx->name.len;
         mf.data = ngx_pnalloc(r->pool, mf.len);
@@ -1083,7 +1053,7 @@ ngx_http_sender_domains_fail_step(ngx_http_request_t *r,
 
     ngx_http_sender_domains_main_conf_t  *smcf;
 
-    (void) sd_ses_error_http_status(res->status, &code);
+    code = sd_ses_error_code(res->status);
     sd_row_set_error(ctx->row, code, res->message);
 
     if (!sd_row_in_state(ctx->row, SD_STATE_READY)) {
@@ -1193,8 +1163,7 @@ ngx_http_sender_domains_step_create(ngx_http_request_t *r,
         return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
     }
 
-    json_object_set_new(ctx->row, "origin", json_string("created"));
-    json_object_set_new(ctx->row, "ownership", json_string("proven"));
+    sd_row_set_origin(ctx->row, SD_ORIGIN_CREATED, SD_OWNERSHIP_PROVEN);
 
     /* SES's DNS search (or the link's life) starts now */
     ngx_http_sender_domains_claim_expiry(ctx, now);
@@ -1271,13 +1240,11 @@ ngx_http_sender_domains_step_adopt(ngx_http_request_t *r,
 
     if (tagged == SD_TAG_OURS) {
         /* our own creation, its answer lost */
-        json_object_set_new(ctx->row, "origin", json_string("created"));
-        json_object_set_new(ctx->row, "ownership", json_string("proven"));
+        sd_row_set_origin(ctx->row, SD_ORIGIN_CREATED, SD_OWNERSHIP_PROVEN);
 
     } else if (!ctx->is_domain && ngx_http_sender_domains_is_legacy(r, ctx)) {
         /* the platform declared it this workspace's sender */
-        json_object_set_new(ctx->row, "origin", json_string("adopted"));
-        json_object_set_new(ctx->row, "ownership", json_string("declared"));
+        sd_row_set_origin(ctx->row, SD_ORIGIN_ADOPTED, SD_OWNERSHIP_DECLARED);
 
     } else if (!si.verified_for_sending && tagged == SD_TAG_MODULE
                && !ctx->replaced
@@ -1320,7 +1287,6 @@ ngx_http_sender_domains_step_get(ngx_http_request_t *r,
 {
     int64_t            now;
     ngx_int_t          rc;
-    sd_store_rc_e      src;
     sd_ses_identity_t  si;
 
     now = ngx_time();
@@ -1354,12 +1320,7 @@ ngx_http_sender_domains_step_get(ngx_http_request_t *r,
     ngx_http_sender_domains_step_schedule(r, ctx->row, now);
     sd_row_clear_error(ctx->row);
 
-    src = ngx_http_sender_domains_save(r, ctx);
-    if (src != SD_STORE_OK) {
-        return ngx_http_sender_domains_store_error(r, src);
-    }
-
-    return ngx_http_sender_domains_advance(r, ctx);
+    return ngx_http_sender_domains_step_save(r, ctx);
 }
 
 
@@ -1369,21 +1330,20 @@ static ngx_int_t
 ngx_http_sender_domains_step_settled(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, int64_t now)
 {
-    sd_store_rc_e  src;
-
-    sd_row_clear_error(ctx->row);
-
-    if (ctx->is_domain && json_is_null(json_object_get(ctx->row,
-                                                       "mail_from_domain")))
-    {
-        sd_row_set_state(ctx->row, SD_STATE_MAIL_FROM);
-
-    } else {
-        /* an address, or a domain whose existing MAIL FROM is kept */
-        sd_row_set_state(ctx->row, SD_STATE_READY);
-    }
-
+    sd_row_settle(ctx->row);
     ngx_http_sender_domains_step_schedule(r, ctx->row, now);
+
+    return ngx_http_sender_domains_step_save(r, ctx);
+}
+
+
+/* the row saved, the add (or refresh) goes on with the next step */
+
+static ngx_int_t
+ngx_http_sender_domains_step_save(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    sd_store_rc_e  src;
 
     src = ngx_http_sender_domains_save(r, ctx);
     if (src != SD_STORE_OK) {
@@ -1398,11 +1358,7 @@ static ngx_int_t
 ngx_http_sender_domains_step_mail_from(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
 {
-    u_char         *p;
-    int64_t         now;
-    const char     *label;
-    sd_store_rc_e   src;
-    u_char          mf[SD_DOMAIN_BUFSZ + SD_LABEL_BUFSZ];
+    int64_t  now;
 
     now = ngx_time();
 
@@ -1410,23 +1366,14 @@ ngx_http_sender_domains_step_mail_from(ngx_http_request_t *r,
         return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
     }
 
-    label = sd_row_str(ctx->row, "_mail_from_label");
-
-    p = ngx_snprintf(mf, sizeof(mf), "%s.%V", label ? label : "pmail",
-                     &ctx->name);
-    sd_row_set_str(ctx->row, "mail_from_domain", (char *) mf, p - mf);
-    json_object_set_new(ctx->row, "mail_from_status", json_string("pending"));
+    (void) sd_row_set_mail_from(ctx->row, (char *) ctx->name.data,
+                                ctx->name.len);
 
     sd_row_set_state(ctx->row, SD_STATE_READY);
     sd_row_clear_error(ctx->row);
     ngx_http_sender_domains_step_schedule(r, ctx->row, now);
 
-    src = ngx_http_sender_domains_save(r, ctx);
-    if (src != SD_STORE_OK) {
-        return ngx_http_sender_domains_store_error(r, src);
-    }
-
-    return ngx_http_sender_domains_advance(r, ctx);
+    return ngx_http_sender_domains_step_save(r, ctx);
 }
 
 
@@ -1559,13 +1506,8 @@ ngx_http_sender_domains_step_peek(ngx_http_request_t *r,
         && ngx_http_sender_domains_tagged_ours(ctx->row, &si))
     {
         sd_row_apply_ses(ctx->row, &si, now);
-        json_object_set_new(ctx->row, "origin", json_string("created"));
-        sd_row_clear_error(ctx->row);
-        sd_row_set_state(ctx->row,
-                         (ctx->is_domain
-                          && json_is_null(json_object_get(ctx->row,
-                                                          "mail_from_domain")))
-                         ? SD_STATE_MAIL_FROM : SD_STATE_READY);
+        sd_row_set_origin(ctx->row, SD_ORIGIN_CREATED, NULL);
+        sd_row_settle(ctx->row);
         ngx_http_sender_domains_step_schedule(r, ctx->row, now);
 
         src = ngx_http_sender_domains_save(r, ctx);
@@ -1611,13 +1553,14 @@ static ngx_int_t
 ngx_http_sender_domains_ses_error(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, sd_ses_result_t *res)
 {
-    int               status;
+    ngx_uint_t        status;
     u_char           *p, msg[SD_SES_MESSAGE_LEN + 128];
     json_t           *j;
     const char       *code;
     ngx_table_elt_t  *h;
 
-    status = sd_ses_error_http_status(res->status, &code);
+    status = ngx_http_sender_domains_ses_status(res->status);
+    code = sd_ses_error_code(res->status);
 
     switch (status) {
 

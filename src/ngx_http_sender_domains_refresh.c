@@ -667,7 +667,8 @@ ngx_http_sender_domains_change_compute(ngx_http_sender_domains_change_t *ch,
         && sd_row_str(row, "origin")
         && ngx_strcmp(sd_row_str(row, "origin"), "adopted") == 0)
     {
-        json_object_set_new(row, "ownership", json_string("declared"));
+        json_object_set_new(row, "ownership",
+                            json_string(SD_OWNERSHIP_DECLARED));
     }
 
     switch (ch->outcome) {
@@ -710,17 +711,13 @@ ngx_http_sender_domains_change_compute(ngx_http_sender_domains_change_t *ch,
 
     sd_row_abandon(row, now, smcf->purge_after);
 
-    ch->text = json_dumps(row, JSON_COMPACT);
-    if (ch->text == NULL) {
+    if (sd_row_to_record(row, &ch->out, &ch->text) != 0) {
         goto done;
     }
 
-    ch->out.flags = sd_row_flags(row);
-    ch->out.next_check = sd_row_next_check(row);
+    /* the name as stored: the row is freed before the batch is written */
     ch->out.sender_name = cur->sender_name;
     ch->out.sender_name_len = cur->sender_name_len;
-    ch->out.json = ch->text;
-    ch->out.json_len = ngx_strlen(ch->text);
     ch->skip = 0;
 
 done:
@@ -1280,7 +1277,7 @@ ngx_http_sender_domains_resume_save_cb(void *data, const sd_record_t *cur,
     ngx_http_sender_domains_resume_t  *rs = data;
 
     json_t      *now;
-    const char  *state, *name;
+    const char  *state;
 
     /* a person finished or removed it meanwhile: theirs wins */
     now = json_loadb(cur->json, cur->json_len, 0, NULL);
@@ -1298,21 +1295,7 @@ ngx_http_sender_domains_resume_save_cb(void *data, const sd_record_t *cur,
     sd_row_set_str(rs->row, "sender_name", cur->sender_name,
                    cur->sender_name_len);
 
-    rs->text = json_dumps(rs->row, JSON_COMPACT);
-    if (rs->text == NULL) {
-        return 1;
-    }
-
-    name = sd_row_str(rs->row, "sender_name");
-
-    out->flags = sd_row_flags(rs->row);
-    out->next_check = sd_row_next_check(rs->row);
-    out->sender_name = name ? name : "";
-    out->sender_name_len = ngx_strlen(out->sender_name);
-    out->json = rs->text;
-    out->json_len = ngx_strlen(rs->text);
-
-    return 0;
+    return sd_row_to_record(rs->row, out, &rs->text) == 0 ? 0 : 1;
 }
 
 
@@ -1387,10 +1370,7 @@ ngx_http_sender_domains_resume_next(ngx_http_sender_domains_resume_t *rs)
     }
 
     if (sd_row_in_state(rs->row, SD_STATE_MAIL_FROM)) {
-        label = sd_row_str(rs->row, "_mail_from_label");
-        if (label == NULL) {
-            label = "pmail";
-        }
+        label = sd_row_mail_from_label(rs->row);
 
         arg.len = ngx_strlen(label) + 1 + rs->due->id.len;
         arg.data = ngx_pnalloc(rs->pool, arg.len);
@@ -1518,8 +1498,7 @@ ngx_http_sender_domains_resume_done(ngx_http_sender_domains_ses_t *ses)
             return;
         }
 
-        json_object_set_new(rs->row, "origin", json_string("created"));
-        json_object_set_new(rs->row, "ownership", json_string("proven"));
+        sd_row_set_origin(rs->row, SD_ORIGIN_CREATED, SD_OWNERSHIP_PROVEN);
         ngx_http_sender_domains_resume_created(rs, ses);
         return;
 
@@ -1532,9 +1511,7 @@ ngx_http_sender_domains_resume_done(ngx_http_sender_domains_ses_t *ses)
 
         if (!ngx_http_sender_domains_resume_ours(rs, ses)) {
             /* not ours to adopt in the background: the person decides */
-            sd_row_set_state(rs->row, SD_STATE_FAILED);
-            json_object_set_new(rs->row, "next_check_at", json_null());
-            sd_row_set_error(rs->row, "registered_outside",
+            sd_row_set_outside(rs->row,
                              "This name already exists in the platform's "
                              "Amazon SES account, not created for your "
                              "workspace. Remove it and add it again; if "
@@ -1543,8 +1520,7 @@ ngx_http_sender_domains_resume_done(ngx_http_sender_domains_ses_t *ses)
             break;
         }
 
-        json_object_set_new(rs->row, "origin", json_string("created"));
-        json_object_set_new(rs->row, "ownership", json_string("proven"));
+        sd_row_set_origin(rs->row, SD_ORIGIN_CREATED, SD_OWNERSHIP_PROVEN);
         ngx_http_sender_domains_resume_created(rs, ses);
         return;
 
@@ -1602,22 +1578,15 @@ ngx_http_sender_domains_resume_ours(ngx_http_sender_domains_resume_t *rs,
 static void
 ngx_http_sender_domains_resume_mail_from(ngx_http_sender_domains_resume_t *rs)
 {
-    u_char                               *p;
     int64_t                               now;
-    const char                           *label;
-    u_char                                mf[SD_DOMAIN_BUFSZ + SD_LABEL_BUFSZ];
     ngx_http_sender_domains_main_conf_t  *smcf;
 
     smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                ngx_http_sender_domains_module);
     now = ngx_time();
 
-    label = sd_row_str(rs->row, "_mail_from_label");
-
-    p = ngx_snprintf(mf, sizeof(mf), "%s.%V", label ? label : "pmail",
-                     &rs->due->id);
-    sd_row_set_str(rs->row, "mail_from_domain", (char *) mf, p - mf);
-    json_object_set_new(rs->row, "mail_from_status", json_string("pending"));
+    (void) sd_row_set_mail_from(rs->row, (char *) rs->due->id.data,
+                                rs->due->id.len);
 
     sd_row_set_state(rs->row, SD_STATE_READY);
     sd_row_clear_error(rs->row);
@@ -1675,11 +1644,7 @@ ngx_http_sender_domains_resume_created(ngx_http_sender_domains_resume_t *rs,
         sd_row_apply_ses(rs->row, &si, now);
     }
 
-    sd_row_clear_error(rs->row);
-    sd_row_set_state(rs->row, (sd_row_is_domain(rs->row)
-                               && json_is_null(json_object_get(rs->row,
-                                                  "mail_from_domain")))
-                              ? SD_STATE_MAIL_FROM : SD_STATE_READY);
+    sd_row_settle(rs->row);
     (void) sd_row_schedule(rs->row, now, smcf->refresh_interval / 1000,
                            3600, 1);
     ngx_http_sender_domains_resume_save(rs);
@@ -1715,7 +1680,7 @@ ngx_http_sender_domains_resume_failed(ngx_http_sender_domains_resume_t *rs,
     now = ngx_time();
     st = ses->result.status;
 
-    (void) sd_ses_error_http_status(st, &code);
+    code = sd_ses_error_code(st);
     sd_row_set_error(rs->row, code, ses->result.message);
     (void) sd_row_schedule(rs->row, now, smcf->refresh_interval / 1000, 3600,
                            0);

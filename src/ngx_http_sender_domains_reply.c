@@ -492,3 +492,32 @@ ngx_http_sender_domains_no_store(ngx_http_request_t *r)
 
     return NGX_OK;
 }
+
+
+/*
+ * The HTTP status of an SES failure that reaches the client (docs/api.md;
+ * its code is sd_ses_error_code()'s): SES unavailable (503), too slow
+ * (504), or SES said no (502, its message included).
+ */
+
+ngx_uint_t
+ngx_http_sender_domains_ses_status(sd_ses_status_e status)
+{
+    switch (status) {
+
+    case SD_SES_OK:
+        return NGX_HTTP_OK;
+
+    case SD_SES_THROTTLED:
+    case SD_SES_SERVER_ERROR:
+    case SD_SES_CONNECT_FAILED:
+    case SD_SES_CONCURRENT_MODIFICATION:
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+
+    case SD_SES_TIMEOUT:
+        return NGX_HTTP_GATEWAY_TIME_OUT;
+
+    default:
+        return NGX_HTTP_BAD_GATEWAY;
+    }
+}

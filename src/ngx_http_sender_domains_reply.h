@@ -14,6 +14,7 @@
 
 #include "sd_jsonw.h"
 #include "sd_store.h"
+#include "sd_sesparse.h"
 #include "ngx_http_sender_domains_module.h"
 
 
@@ -61,6 +62,7 @@ void ngx_http_sender_domains_unread_body(ngx_http_request_t *r,
     ngx_uint_t status);
 ngx_int_t ngx_http_sender_domains_json_track(ngx_http_request_t *r,
     json_t *j);
+ngx_uint_t ngx_http_sender_domains_ses_status(sd_ses_status_e status);
 
 
 #endif /* NGX_HTTP_SENDER_DOMAINS_REPLY_H */
