@@ -34,7 +34,6 @@
 #include "sd_quota.h"
 
 
-#define SD_VERIFICATION_LINK_TTL   (24 * 3600)
 
 
 typedef enum {
@@ -52,9 +51,6 @@ typedef enum {
 
 
 /* what the claim tag of an identity SES already has says */
-#define SD_TAG_NONE     0       /* created outside this module */
-#define SD_TAG_OURS     1       /* by this very claim */
-#define SD_TAG_MODULE   2       /* by this module, for another claim */
 
 
 static ngx_int_t ngx_http_sender_domains_release(ngx_http_request_t *r,
@@ -516,62 +512,19 @@ ngx_http_sender_domains_claim_nonce(json_t *row)
 }
 
 
-/*
- * SD_TAG_OURS when SES's answer (parsed) carries our claim tag with this
- * row's value, SD_TAG_MODULE when the tag names another claim (this module
- * created it, for a claim that is gone), SD_TAG_NONE without the tag.
- */
-
-static ngx_int_t
-ngx_http_sender_domains_tagged(json_t *row, sd_ses_identity_t *si)
-{
-    const char  *claim;
-
-    if (si->claim[0] == '\0') {
-        return SD_TAG_NONE;
-    }
-
-    claim = sd_row_str(row, "_claim");
-
-    return (claim != NULL && ngx_strcmp(si->claim, claim) == 0)
-           ? SD_TAG_OURS : SD_TAG_MODULE;
-}
-
-
-#define ngx_http_sender_domains_tagged_ours(row, si)                         \
-    (ngx_http_sender_domains_tagged(row, si) == SD_TAG_OURS)
-
-
 /* how long the claim of a row that is not verified blocks others */
 
 static void
 ngx_http_sender_domains_claim_expiry(ngx_http_sender_domains_ctx_t *ctx,
     int64_t from)
 {
-    int64_t                               t, cap;
-    const char                           *created;
     ngx_http_sender_domains_main_conf_t  *smcf;
 
     smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                ngx_http_sender_domains_module);
 
-    if (sd_row_is_domain(ctx->row)) {
-        t = from + smcf->claim_domain;
-
-    } else {
-        /* a resend never holds it beyond the domain limit from the add */
-        t = from + smcf->claim_address;
-        created = sd_row_str(ctx->row, "created_at");
-
-        if (created
-            && sd_time_parse(created, ngx_strlen(created), &cap) == 0
-            && t > cap + smcf->claim_domain)
-        {
-            t = cap + smcf->claim_domain;
-        }
-    }
-
-    sd_row_set_time(ctx->row, "claim_expires_at", t);
+    sd_row_set_claim_expiry(ctx->row, from, smcf->claim_domain,
+                            smcf->claim_address);
 }
 
 
@@ -1178,9 +1131,7 @@ ngx_http_sender_domains_step_create(ngx_http_request_t *r,
 
     if (!ctx->is_domain) {
         /* CreateEmailIdentity sends the verification email */
-        sd_row_set_time(ctx->row, "verification_email_sent_at", now);
-        sd_row_set_time(ctx->row, "verification_link_expires_at",
-                        now + SD_VERIFICATION_LINK_TTL);
+        sd_row_set_link_sent(ctx->row, now);
     }
 
     return ngx_http_sender_domains_step_settled(r, ctx, now);
@@ -1236,9 +1187,9 @@ ngx_http_sender_domains_step_adopt(ngx_http_request_t *r,
         return rc;
     }
 
-    tagged = ngx_http_sender_domains_tagged(ctx->row, &si);
+    tagged = sd_row_claim_tag(ctx->row, &si);
 
-    if (tagged == SD_TAG_OURS) {
+    if (tagged == SD_ROW_TAG_OURS) {
         /* our own creation, its answer lost */
         sd_row_set_origin(ctx->row, SD_ORIGIN_CREATED, SD_OWNERSHIP_PROVEN);
 
@@ -1246,7 +1197,7 @@ ngx_http_sender_domains_step_adopt(ngx_http_request_t *r,
         /* the platform declared it this workspace's sender */
         sd_row_set_origin(ctx->row, SD_ORIGIN_ADOPTED, SD_OWNERSHIP_DECLARED);
 
-    } else if (!si.verified_for_sending && tagged == SD_TAG_MODULE
+    } else if (!si.verified_for_sending && tagged == SD_ROW_TAG_MODULE
                && !ctx->replaced
                && !sd_store_claimed_by_other(ngx_http_sender_domains_store(),
                                      (char *) ctx->caller.workspace.data,
@@ -1429,9 +1380,9 @@ ngx_http_sender_domains_step_delete_probe(ngx_http_request_t *r,
     origin = sd_row_str(ctx->row, "origin");
 
     if (st == SD_SES_OK
-        && (ngx_http_sender_domains_tagged_ours(ctx->row, &si)
-            || (ngx_http_sender_domains_tagged(ctx->row, &si) == SD_TAG_MODULE
-                && origin && ngx_strcmp(origin, "adopted") == 0)))
+        && (sd_row_claim_tag(ctx->row, &si) == SD_ROW_TAG_OURS
+            || (sd_row_claim_tag(ctx->row, &si) == SD_ROW_TAG_MODULE
+                && origin && ngx_strcmp(origin, SD_ORIGIN_ADOPTED) == 0)))
     {
         return ngx_http_sender_domains_call(r, ctx, SD_STEP_DELETE,
                                             SD_SES_OP_DELETE, NULL);
@@ -1503,7 +1454,7 @@ ngx_http_sender_domains_step_peek(ngx_http_request_t *r,
         && sd_row_in_state(ctx->row, SD_STATE_CREATING)
         && sd_ses_parse_identity((char *) ses->body.data, ses->body.len, &si)
            == SD_SES_OK
-        && ngx_http_sender_domains_tagged_ours(ctx->row, &si))
+        && sd_row_claim_tag(ctx->row, &si) == SD_ROW_TAG_OURS)
     {
         sd_row_apply_ses(ctx->row, &si, now);
         sd_row_set_origin(ctx->row, SD_ORIGIN_CREATED, NULL);
@@ -1533,9 +1484,7 @@ ngx_http_sender_domains_step_resend(ngx_http_request_t *r,
         return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
     }
 
-    sd_row_set_time(ctx->row, "verification_email_sent_at", now);
-    sd_row_set_time(ctx->row, "verification_link_expires_at",
-                    now + SD_VERIFICATION_LINK_TTL);
+    sd_row_set_link_sent(ctx->row, now);
 
     /* a new link: the claim lasts its life, never past 72 h (13) */
     ngx_http_sender_domains_claim_expiry(ctx, now);

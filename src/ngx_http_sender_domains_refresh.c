@@ -1548,30 +1548,11 @@ static ngx_uint_t
 ngx_http_sender_domains_resume_ours(ngx_http_sender_domains_resume_t *rs,
     ngx_http_sender_domains_ses_t *ses)
 {
-    size_t       i;
-    json_t      *j, *tag;
-    ngx_uint_t   ours;
-    const char  *claim, *key, *value;
+    sd_ses_identity_t  si;
 
-    claim = sd_row_str(rs->row, "_claim");
-    j = json_loadb((char *) ses->body.data, ses->body.len, 0, NULL);
-    ours = 0;
-
-    json_array_foreach(json_object_get(j, "Tags"), i, tag) {
-        key = json_string_value(json_object_get(tag, "Key"));
-        value = json_string_value(json_object_get(tag, "Value"));
-
-        if (key && value && claim
-            && ngx_strcmp(key, NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG) == 0
-            && ngx_strcmp(value, claim) == 0)
-        {
-            ours = 1;
-        }
-    }
-
-    json_decref(j);
-
-    return ours;
+    return sd_ses_parse_identity((char *) ses->body.data, ses->body.len, &si)
+           == SD_SES_OK
+           && sd_row_claim_tag(rs->row, &si) == SD_ROW_TAG_OURS;
 }
 
 
@@ -1602,9 +1583,8 @@ static void
 ngx_http_sender_domains_resume_created(ngx_http_sender_domains_resume_t *rs,
     ngx_http_sender_domains_ses_t *ses)
 {
-    int64_t                               now, cap;
+    int64_t                               now;
     ngx_int_t                             rc;
-    const char                           *created;
     sd_ses_identity_t                     si;
     ngx_http_sender_domains_main_conf_t  *smcf;
 
@@ -1618,24 +1598,11 @@ ngx_http_sender_domains_resume_created(ngx_http_sender_domains_resume_t *rs,
                   &rs->due->id);
 
     /* SES's search (or the link's life) starts now */
-    if (sd_row_is_domain(rs->row)) {
-        sd_row_set_time(rs->row, "claim_expires_at",
-                        now + smcf->claim_domain);
+    sd_row_set_claim_expiry(rs->row, now, smcf->claim_domain,
+                            smcf->claim_address);
 
-    } else {
-        cap = now + smcf->claim_domain;
-        created = sd_row_str(rs->row, "created_at");
-
-        if (created) {
-            (void) sd_time_parse(created, ngx_strlen(created), &cap);
-            cap += smcf->claim_domain;
-        }
-
-        sd_row_set_time(rs->row, "claim_expires_at",
-                        ngx_min(now + smcf->claim_address, cap));
-        sd_row_set_time(rs->row, "verification_email_sent_at", now);
-        sd_row_set_time(rs->row, "verification_link_expires_at",
-                        now + 24 * 3600);
+    if (!sd_row_is_domain(rs->row)) {
+        sd_row_set_link_sent(rs->row, now);
     }
 
     if (sd_ses_parse_identity((char *) ses->body.data, ses->body.len, &si)

@@ -1338,3 +1338,55 @@ sd_row_settle(json_t *row)
         sd_row_set_state(row, SD_STATE_READY);
     }
 }
+
+
+int
+sd_row_claim_tag(const json_t *row, const sd_ses_identity_t *si)
+{
+    const char  *claim;
+
+    if (si->claim[0] == '\0') {
+        return SD_ROW_TAG_NONE;
+    }
+
+    claim = sd_row_str(row, "_claim");
+
+    return (claim != NULL && strcmp(si->claim, claim) == 0)
+           ? SD_ROW_TAG_OURS : SD_ROW_TAG_MODULE;
+}
+
+
+void
+sd_row_set_claim_expiry(json_t *row, int64_t from, int64_t domain_ttl,
+    int64_t address_ttl)
+{
+    int64_t      t, added;
+    const char  *created;
+
+    if (sd_row_is_domain(row)) {
+        t = from + domain_ttl;
+
+    } else {
+        /* a resend never holds it beyond the domain limit from the add */
+        t = from + address_ttl;
+        created = sd_row_str(row, "created_at");
+
+        if (created
+            && sd_time_parse(created, strlen(created), &added) == 0
+            && t > added + domain_ttl)
+        {
+            t = added + domain_ttl;
+        }
+    }
+
+    sd_row_set_time(row, "claim_expires_at", t);
+}
+
+
+void
+sd_row_set_link_sent(json_t *row, int64_t now)
+{
+    sd_row_set_time(row, "verification_email_sent_at", now);
+    sd_row_set_time(row, "verification_link_expires_at",
+                    now + SD_VERIFICATION_LINK_TTL);
+}

@@ -70,6 +70,32 @@ void sd_row_set_outside(json_t *row, const char *message);
  */
 void sd_row_settle(json_t *row);
 
+/*
+ * Whose SES identity is it, by the claim tag of SES's answer (parsed):
+ * SD_ROW_TAG_OURS when it carries this row's claim, SD_ROW_TAG_MODULE when
+ * it names another claim (this module created it, for a claim that is
+ * gone), SD_ROW_TAG_NONE without the tag (created outside this module).
+ */
+#define SD_ROW_TAG_NONE          0
+#define SD_ROW_TAG_OURS          1
+#define SD_ROW_TAG_MODULE        2
+
+int sd_row_claim_tag(const json_t *row, const sd_ses_identity_t *si);
+
+/*
+ * How long the claim of a row that is not verified blocks others, from
+ * "from" (SES's DNS search, or a verification link, starts then): a
+ * domain's domain_ttl; an address's address_ttl, never beyond domain_ttl
+ * from its add.
+ */
+void sd_row_set_claim_expiry(json_t *row, int64_t from, int64_t domain_ttl,
+    int64_t address_ttl);
+
+/* SES sent an address its verification email now; the link lasts 24 h */
+#define SD_VERIFICATION_LINK_TTL  (24 * 3600)
+
+void sd_row_set_link_sent(json_t *row, int64_t now);
+
 /* the MAIL FROM subdomain of a domain that asks for none */
 #define SD_MAIL_FROM_LABEL_DEFAULT  "pmail"
 

@@ -1235,6 +1235,84 @@ test_settle(void **state)
     json_decref(row);
 }
 
+
+/* the claim tag of SES's answer: this row's, another claim's, none */
+
+static void
+test_claim_tag(void **state)
+{
+    json_t             *row;
+    sd_ses_identity_t   si;
+
+    (void) state;
+
+    row = sd_row_new("acme.com", 8, 1, NULL, 0, NULL, 0, NOW);
+    assert_non_null(row);
+    json_object_set_new(row, "_claim", json_string("00112233aabbccdd"));
+
+    memset(&si, 0, sizeof(si));
+    assert_int_equal(sd_row_claim_tag(row, &si), SD_ROW_TAG_NONE);
+
+    strcpy(si.claim, "00112233aabbccdd");
+    assert_int_equal(sd_row_claim_tag(row, &si), SD_ROW_TAG_OURS);
+
+    strcpy(si.claim, "ffffffffffffffff");
+    assert_int_equal(sd_row_claim_tag(row, &si), SD_ROW_TAG_MODULE);
+
+    /* a row without a claim of its own: the tag is another's */
+    json_object_del(row, "_claim");
+    strcpy(si.claim, "00112233aabbccdd");
+    assert_int_equal(sd_row_claim_tag(row, &si), SD_ROW_TAG_MODULE);
+
+    json_decref(row);
+}
+
+
+/* claim expiry: a domain's TTL; an address's, capped from its add */
+
+static void
+test_claim_expiry(void **state)
+{
+    json_t   *row;
+    int64_t   t;
+
+    (void) state;
+
+    row = sd_row_new("acme.com", 8, 1, NULL, 0, NULL, 0, NOW);
+    assert_non_null(row);
+    sd_row_set_claim_expiry(row, NOW + 100, 72 * 3600, 24 * 3600);
+    assert_int_equal(sd_time_parse(str(row, "claim_expires_at"),
+                                   strlen(str(row, "claim_expires_at")), &t),
+                     0);
+    assert_int_equal(t, NOW + 100 + 72 * 3600);
+    json_decref(row);
+
+    row = sd_row_new("me@acme.com", 11, 0, NULL, 0, NULL, 0, NOW);
+    assert_non_null(row);
+
+    sd_row_set_claim_expiry(row, NOW, 72 * 3600, 24 * 3600);
+    assert_int_equal(sd_time_parse(str(row, "claim_expires_at"),
+                                   strlen(str(row, "claim_expires_at")), &t),
+                     0);
+    assert_int_equal(t, NOW + 24 * 3600);
+
+    /* a resend 60 h after the add: never past 72 h from the add */
+    sd_row_set_claim_expiry(row, NOW + 60 * 3600, 72 * 3600, 24 * 3600);
+    assert_int_equal(sd_time_parse(str(row, "claim_expires_at"),
+                                   strlen(str(row, "claim_expires_at")), &t),
+                     0);
+    assert_int_equal(t, NOW + 72 * 3600);
+
+    sd_row_set_link_sent(row, NOW + 5);
+    assert_int_equal(sd_time_parse(str(row, "verification_link_expires_at"),
+                         strlen(str(row, "verification_link_expires_at")),
+                         &t), 0);
+    assert_int_equal(t, NOW + 5 + SD_VERIFICATION_LINK_TTL);
+    assert_non_null(str(row, "verification_email_sent_at"));
+
+    json_decref(row);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1261,6 +1339,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_origin_outside),
         cmocka_unit_test(test_to_record),
         cmocka_unit_test(test_settle),
+        cmocka_unit_test(test_claim_tag),
+        cmocka_unit_test(test_claim_expiry),
     };
 
     (void) argc;
