@@ -24,6 +24,7 @@
 
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_ses.h"
+#include "ngx_http_sender_domains_ownership.h"
 #include "sd_row.h"
 #include "sd_identity.h"
 #include "sd_from.h"
@@ -50,9 +51,8 @@ typedef enum {
 } ngx_http_sender_domains_step_e;
 
 
-/* what the claim tag of an identity SES already has says */
-
-
+static ngx_int_t ngx_http_sender_domains_refresh_get(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_release(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, const char *why);
 static void ngx_http_sender_domains_retry_after(ngx_http_request_t *r,
@@ -1219,7 +1219,9 @@ ngx_http_sender_domains_step_adopt(ngx_http_request_t *r,
         return ngx_http_sender_domains_call(r, ctx, SD_STEP_REPLACE,
                                             SD_SES_OP_DELETE, NULL);
 
-    } else {
+    } else if (ngx_http_sender_domains_ownership_adopt(r, ctx, &si) != NGX_OK)
+    {
+        /* a verified domain is stored unproven, else refused */
         return ngx_http_sender_domains_outside(r, ctx,
                                                si.verified_for_sending);
     }
@@ -1732,7 +1734,8 @@ ngx_http_sender_domains_delete(ngx_http_request_t *r,
      * (nobody holds it now), but never a sender the platform declared.
      */
     if (origin && ngx_strcmp(origin, "adopted") == 0
-        && !ngx_http_sender_domains_is_legacy(r, ctx))
+        && !ngx_http_sender_domains_is_legacy(r, ctx)
+        && !sd_row_unproven(ctx->row))  /* unproven: never its to delete */
     {
         return ngx_http_sender_domains_call(r, ctx, SD_STEP_DELETE_PROBE,
                                             SD_SES_OP_GET, NULL);
@@ -1791,6 +1794,21 @@ ngx_http_sender_domains_refresh(ngx_http_request_t *r,
 
         /* an add that stopped half-way: finish it */
         return ngx_http_sender_domains_advance(r, ctx);
+    }
+
+    /* a domain waiting for its DNS ownership proof: looked up first */
+    return ngx_http_sender_domains_ownership_refresh(r, ctx,
+                                     ngx_http_sender_domains_refresh_get);
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_refresh_get(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    if (sd_row_in_state(ctx->row, SD_STATE_FAILED)) {
+        /* another workspace proved the domain first: nothing to ask */
+        return ngx_http_sender_domains_reply_row(r, ctx, NGX_HTTP_OK);
     }
 
     return ngx_http_sender_domains_call(r, ctx, SD_STEP_GET, SD_SES_OP_GET,
@@ -1977,6 +1995,8 @@ ngx_http_sender_domains_cooldown(ngx_http_request_t *r,
     ngx_http_sender_domains_main_conf_t  *smcf;
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
+
+    daily = 0;
 
     ngx_memzero(&cl, sizeof(ngx_http_sender_domains_cool_t));
     cl.resend = resend;

@@ -62,7 +62,7 @@ static const char  *ngx_http_sender_domains_sources[] = {
 
 static const char  *ngx_http_sender_domains_reasons[] = {
     "invalid_address", "not_registered", "not_verified", "plan_required",
-    "storage_error"
+    "storage_error", "ownership_unproven"
 };
 
 /* by SD_ACTION_* */
@@ -90,8 +90,12 @@ static const char  *ngx_http_sender_domains_wh_outcomes[] = {
     "delivered", "failed", "dropped_full", "expired"
 };
 
+static const char  *ngx_http_sender_domains_ownership[] = {
+    "proven", "missing", "wrong", "unknown", "lost"
+};
+
 static const char  *ngx_http_sender_domains_polls[] = {
-    "answered", "gone", "listed", "failed"
+    "answered", "gone", "listed", "failed", "resumed", "purged"
 };
 
 /* the SES latency histogram's upper bounds, in ms and as written */
@@ -370,6 +374,16 @@ ngx_http_sender_domains_metric_poll(ngx_uint_t outcome)
     if (ngx_http_sender_domains_metrics && outcome < SD_M_POLLS) {
         (void) ngx_atomic_fetch_add(
                    &ngx_http_sender_domains_metrics->polls[outcome], 1);
+    }
+}
+
+
+void
+ngx_http_sender_domains_metric_ownership(ngx_uint_t outcome)
+{
+    if (ngx_http_sender_domains_metrics && outcome < SD_M_OWN_OUTCOMES) {
+        (void) ngx_atomic_fetch_add(
+                   &ngx_http_sender_domains_metrics->ownership[outcome], 1);
     }
 }
 
@@ -774,6 +788,18 @@ ngx_http_sender_domains_metrics_write(sd_prom_t *w,
     sd_prom_int(w, "sender_domains_refresher_oldest_due_age_seconds", NULL,
                 (v && SD_M_READ(m->rows_due))
                 ? ngx_max(SD_M_READ(m->last_tick) - v, 0) : 0);
+
+    SD_M_FAMILY("ownership_checks_total", "counter",
+                "DNS ownership proofs of domains already verified in Amazon "
+                "SES, by outcome (proven: the TXT record was found; lost: "
+                "another workspace proved first).");
+
+    for (i = 0; i < SD_M_OWN_OUTCOMES; i++) {
+        l[0] = "result"; l[1] = ngx_http_sender_domains_ownership[i];
+        l[2] = NULL;
+        sd_prom_int(w, "sender_domains_ownership_checks_total", l,
+                    SD_M_READ(m->ownership[i]));
+    }
 
     SD_M_FAMILY("refresher_polls_total", "counter",
                 "Senders the refresher checked, by outcome.");

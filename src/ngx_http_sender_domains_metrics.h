@@ -30,6 +30,7 @@ typedef enum {
     SD_M_RES_FB_NOT_VERIFIED,
     SD_M_RES_FB_PLAN_REQUIRED,
     SD_M_RES_FB_STORAGE_ERROR,
+    SD_M_RES_FB_OWNERSHIP_UNPROVEN,
     SD_M_RES_N
 } ngx_http_sender_domains_metric_resolve_e;
 
@@ -52,6 +53,8 @@ typedef enum {
     SD_M_POLL_GONE,             /* SES no longer has it */
     SD_M_POLL_LISTED,           /* settled by a ListEmailIdentities page */
     SD_M_POLL_FAILED,           /* no answer: backs off */
+    SD_M_POLL_RESUMED,          /* a half-added row's step was resumed */
+    SD_M_POLL_PURGED,           /* an abandoned row was deleted */
     SD_M_POLLS
 } ngx_http_sender_domains_metric_poll_e;
 
@@ -64,6 +67,16 @@ typedef enum {
     SD_M_WH_OUTCOMES
 } ngx_http_sender_domains_metric_webhook_e;
 
+
+/* DNS ownership proofs of domains already verified in SES, by outcome */
+typedef enum {
+    SD_M_OWN_PROVEN = 0,        /* the TXT record was found: proven */
+    SD_M_OWN_MISSING,           /* no sd-verify record yet */
+    SD_M_OWN_WRONG,             /* sd-verify records, none with the token */
+    SD_M_OWN_UNKNOWN,           /* DNS did not answer */
+    SD_M_OWN_LOST,              /* another workspace proved first */
+    SD_M_OWN_OUTCOMES
+} ngx_http_sender_domains_metric_ownership_e;
 
 #define SD_M_SES_OPS            8
 #define SD_M_LATENCY_BUCKETS    11
@@ -95,6 +108,7 @@ typedef struct {
     ngx_atomic_t    last_cycle_end;
 
     ngx_atomic_t    webhooks[SD_M_WH_OUTCOMES];
+    ngx_atomic_t    ownership[SD_M_OWN_OUTCOMES];
 
     ngx_atomic_t    store_errors[2];        /* full, failed */
     ngx_atomic_t    store_last_error;       /* epoch seconds */
@@ -138,5 +152,6 @@ void ngx_http_sender_domains_metric_cycle(ngx_uint_t end);
 
 void ngx_http_sender_domains_metric_store_error(sd_store_rc_e rc);
 void ngx_http_sender_domains_metric_webhook(ngx_uint_t outcome);
+void ngx_http_sender_domains_metric_ownership(ngx_uint_t outcome);
 
 #endif /* NGX_HTTP_SENDER_DOMAINS_METRICS_H */

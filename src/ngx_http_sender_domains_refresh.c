@@ -29,6 +29,7 @@
 #include "ngx_http_sender_domains_budget.h"
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_ses.h"
+#include "ngx_http_sender_domains_ownership.h"
 #include "sd_row.h"
 #include "ngx_http_sender_domains_metrics.h"
 #include "ngx_http_sender_domains_webhook.h"
@@ -58,6 +59,9 @@ typedef struct {
     ngx_str_t                   id;
     unsigned                    flags;            /* SD_REC_* when due */
 } ngx_http_sender_domains_due_t;
+
+/* in a due row's flags: its ownership lookup went out this turn */
+#define SD_REC_OWN_CHECKED      0x10000
 
 
 typedef struct {
@@ -1030,6 +1034,15 @@ ngx_http_sender_domains_poll_run(ngx_http_sender_domains_poll_t *poll)
             continue;
         }
 
+        if ((d[poll->next].flags & SD_REC_UNPROVEN)
+            && !(d[poll->next].flags & SD_REC_OWN_CHECKED))
+        {
+            /* a domain waiting for its DNS ownership proof (issue 13) */
+            d[poll->next].flags |= SD_REC_OWN_CHECKED;
+            ngx_http_sender_domains_ownership_background(&d[poll->next].ws,
+                                                         &d[poll->next].id);
+        }
+
         if (ngx_http_sender_domains_poll_unchanged(poll, &d[poll->next],
                                                    &listed))
         {
@@ -1216,6 +1229,11 @@ ngx_http_sender_domains_purge(ngx_http_sender_domains_due_t *d)
 
         level = (rc == SD_STORE_OK) ? NGX_LOG_INFO : NGX_LOG_ERR;
 
+        if (rc == SD_STORE_OK) {
+            /* its identity.removed event went with the delete */
+            ngx_http_sender_domains_metric_poll(SD_M_POLL_PURGED);
+        }
+
         ngx_log_error(level, ngx_cycle->log, 0,
                       "sender_domains: workspace \"%V\" identity \"%V\": "
                       "abandoned row %s", &d->ws, &d->id,
@@ -1321,6 +1339,10 @@ ngx_http_sender_domains_resume_save(ngx_http_sender_domains_resume_t *rs)
                       "sender_domains: refresher cannot save \"%V\" "
                       "(workspace \"%V\"): %s", &rs->due->id, &rs->due->ws,
                       sd_store_strerror(ngx_http_sender_domains_store()));
+
+    } else if (rc == SD_STORE_OK && rs->text) {
+        /* written, with its events (state, failed): counted like a poll */
+        ngx_http_sender_domains_metric_poll(SD_M_POLL_RESUMED);
     }
 
     free(rs->text);

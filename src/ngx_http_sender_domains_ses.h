@@ -54,7 +54,7 @@ struct ngx_http_sender_domains_ses_s {
     ngx_msec_t                              started;    /* sent */
     ngx_uint_t                              background;
     ngx_uint_t                              gave_up;
-    /* the fair turn of a person's call (refresh.h) */
+    /* the fair turn of a person's call (budget.h) */
     uint32_t                                ws_hash;
     ngx_uint_t                              follow;
     ngx_uint_t                              queued;

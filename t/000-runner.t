@@ -321,6 +321,75 @@ _EOT_
         },
     };
 
+    # --- response_json (in-tree only): the body parsed and compared field
+    # by field; a wrong value, a missing key, another array length, a
+    # boolean for a string and a body that is not JSON each fail the
+    # block's assertion with the path and the value got.
+    push @t, {
+        name => 'response_json', in_tree_only => 1, count => 8,
+        source => <<'_EOT_',
+use Test::Nginx::Socket;
+plan tests => 12;
+no_shuffle();
+run_tests();
+__DATA__
+
+=== TEST 1: matching fields, a regex, true, null, an array, other keys ignored
+--- config
+    default_type application/json;
+    location = /j { return 200 '{"a":{"b":"x","n":3,"t":true,"z":null,"o":1},"l":[1,"two"]}'; }
+    location = /e { return 200 '[]'; }
+--- request eval
+["GET /j", "GET /j", "GET /e"]
+--- response_json eval
+[
+{a => {b => 'x', n => 3, t => JSON::PP::true, z => undef}, l => [1, qr/^tw/]},
+'{"a":{"t":true,"n":3}}',
+[],
+]
+
+=== TEST 2: a wrong value fails
+--- request
+GET /j
+--- response_json
+{"a":{"b":"y"}}
+
+=== TEST 3: a missing key, another array length, false for true fail
+--- request
+GET /j
+--- response_json eval
+{a => {missing => 1, t => JSON::PP::false}, l => [1]}
+
+=== TEST 4: a body that is not JSON fails
+--- config
+    location = /t { return 200 "plain text"; }
+--- request
+GET /t
+--- response_json
+{}
+_EOT_
+        check => sub {
+            my ($out, $exit) = @_;
+            my @ok1 = $out =~ /^ok \d+ - .*TEST 1: .*response_json/mg;
+            is(scalar @ok1, 3, "response_json: matching fields pass")
+                or diag($out);
+            ok($out =~ /^not ok \d+ - .*TEST 2: .*response_json/m
+               && $out =~ /^#\s+\$\.a\.b: got "x", expected "y"$/m,
+               "response_json: a wrong value fails, with path and value")
+                or diag($out);
+            like($out, qr/^#\s+\$\.a\.missing: missing, expected "1"$/m,
+                 "response_json: a missing key is reported") or diag($out);
+            like($out, qr/^#\s+\$\.a\.t: got true, expected false$/m,
+                 "response_json: a boolean mismatch is reported") or diag($out);
+            like($out, qr/^#\s+\$\.l: got 2 elements, expected 1: \[1,"two"\]$/m,
+                 "response_json: another array length is reported") or diag($out);
+            ok($out =~ /^not ok \d+ - .*TEST 4: .*response_json/m
+               && $out =~ /^#\s+the body is not JSON .*plain text$/m,
+               "response_json: a body that is not JSON fails") or diag($out);
+            isnt($exit, 0, "response_json: the file fails");
+        },
+    };
+
     # $TEST_NGINX_* is expanded in --- request too; an unset one bails out.
     push @t, {
         name => 'env expansion', in_tree_only => 1, count => 3,

@@ -7,6 +7,12 @@ use Test::Nginx::Socket 'no_plan';
 use SdTest;
 use File::Temp ();
 
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config();
+our $Config = SdTest::api_config();
+
 repeat_each(1);
 
 # a store written by a (future) module of a newer store format
@@ -24,6 +30,8 @@ run_tests();
 __DATA__
 
 === TEST 1: the module loads and the API answers JSON
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/
 --- more_headers
@@ -45,6 +53,7 @@ sender_domains_api requires sender_domains_db
 
 
 === TEST 3: a map size too small
+--- config eval: $::Config
 --- http_config
     sender_domains_db $TEST_NGINX_SERVER_ROOT/logs/s.mdb 10k;
 --- must_die
@@ -54,6 +63,7 @@ sender_domains_db: invalid map size "10k"
 
 
 === TEST 4: a default sender without an address
+--- config eval: $::Config
 --- http_config
     sender_domains_db $TEST_NGINX_SERVER_ROOT/logs/s.mdb;
     sender_domains_default_from "Reports";
@@ -64,6 +74,7 @@ sender_domains_default_from: invalid sender "Reports"
 
 
 === TEST 5: a header-injecting default sender
+--- config eval: $::Config
 --- http_config
     sender_domains_db $TEST_NGINX_SERVER_ROOT/logs/s.mdb;
     sender_domains_default_from "Reports <a@b.com>\r\nBcc: x@y.com";
@@ -74,6 +85,7 @@ sender_domains_default_from: invalid sender
 
 
 === TEST 6: a region that is not an AWS region
+--- config eval: $::Config
 --- http_config
     sender_domains_db $TEST_NGINX_SERVER_ROOT/logs/s.mdb;
     sender_domains_ses_region "us east";
@@ -84,6 +96,7 @@ sender_domains_ses_region: invalid region "us east"
 
 
 === TEST 7: an endpoint that is not a URL
+--- config eval: $::Config
 --- http_config
     sender_domains_db $TEST_NGINX_SERVER_ROOT/logs/s.mdb;
     sender_domains_ses_endpoint email.us-east-1.amazonaws.com;
@@ -94,6 +107,7 @@ sender_domains_ses_endpoint: invalid URL
 
 
 === TEST 8: a credentials file that does not exist
+--- config eval: $::Config
 --- http_config
     sender_domains_db $TEST_NGINX_SERVER_ROOT/logs/s.mdb;
     sender_domains_aws_credentials_file /nonexistent/credentials;
@@ -104,6 +118,7 @@ sender_domains_aws_credentials_file: cannot open "/nonexistent/credentials"
 
 
 === TEST 9: a rate of zero
+--- config eval: $::Config
 --- http_config
     sender_domains_db $TEST_NGINX_SERVER_ROOT/logs/s.mdb;
     sender_domains_ses_rate 0;
@@ -114,6 +129,7 @@ sender_domains_ses_rate: invalid rate "0"
 
 
 === TEST 10: a refresh interval that is not a time
+--- config eval: $::Config
 --- http_config
     sender_domains_db $TEST_NGINX_SERVER_ROOT/logs/s.mdb;
     sender_domains_refresh_interval soon;
@@ -141,6 +157,7 @@ sender_domains_jwt_secret_file: "
 
 
 === TEST 12: a duplicate sender_domains_db
+--- config eval: $::Config
 --- http_config
     sender_domains_db $TEST_NGINX_SERVER_ROOT/logs/s.mdb;
     sender_domains_db $TEST_NGINX_SERVER_ROOT/logs/t.mdb;
@@ -162,6 +179,7 @@ invalid number of arguments in "sender_domains_api" directive
 
 
 === TEST 14: the workspace from a regex location's capture ($1), the API's paths after the match
+--- http_config eval: $::HttpConfig
 --- config
     location ~ ^/ws/(\w+)/senders {
         sender_domains_api;
@@ -181,6 +199,7 @@ Content-Type: application/json
 
 
 === TEST 15: the workspace from a named capture, and from text around a variable
+--- http_config eval: $::HttpConfig
 --- config
     location ~ ^/t/(?<tenant>\w+)/senders {
         sender_domains_api;
@@ -206,6 +225,7 @@ Content-Type: application/json
 
 
 === TEST 16: sender_domains_db without sender_domains_default_from
+--- config eval: $::Config
 --- http_config
     sender_domains_db $TEST_NGINX_SERVER_ROOT/logs/s.mdb;
 --- must_die
@@ -215,6 +235,7 @@ sender_domains_db requires sender_domains_default_from
 
 
 === TEST 17: the version: at notice when a worker starts, in a header of GET / when asked for
+--- http_config eval: $::HttpConfig
 --- config
     location /api/ {
         sender_domains_api;
@@ -236,6 +257,8 @@ qr/\[notice\] .*sender_domains 0\.9\.0: store ".*senders\.mdb" opened/
 
 
 === TEST 18: no version header by default
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/
 --- more_headers
@@ -248,6 +271,7 @@ X-Plan: professional
 
 
 === TEST 19: a store of a newer format is refused at start, with what to do
+--- config eval: $::Config
 --- http_config
     sender_domains_db $TEST_NGINX_NEWER_STORE;
     sender_domains_default_from "Reports <reports@platform.example>";
@@ -258,6 +282,7 @@ qr{sender_domains_db: "[^"]*newer\.mdb" is of format 2, newer than this module's
 
 
 === TEST 20: a default sender's name meets the rules of workspaces' names (no bidi override)
+--- config eval: $::Config
 --- http_config
     sender_domains_db $TEST_NGINX_SERVER_ROOT/logs/s.mdb;
     sender_domains_default_from "Reports ‮moc.evil <reports@platform.example>";

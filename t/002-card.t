@@ -5,6 +5,12 @@ use lib 't/lib';
 use Test::Nginx::Socket;
 use SdTest;
 
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config();
+our $Config = SdTest::api_config();
+
 repeat_each(1);
 plan tests => repeat_each() * (blocks() * 2 + 9);
 
@@ -14,6 +20,8 @@ run_tests();
 __DATA__
 
 === TEST 1: the card of a new workspace is empty
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/
 --- more_headers
@@ -27,6 +35,8 @@ X-Plan: Professional
 
 
 === TEST 2: a member sees the card read-only
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/
 --- more_headers
@@ -39,6 +49,8 @@ X-Plan: professional
 
 
 === TEST 3: no workspace is 401 JSON
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/
 --- more_headers
@@ -49,6 +61,8 @@ X-Plan: professional
 
 
 === TEST 4: a plan without access is 403 plan_required with upgrade
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/
 --- more_headers
@@ -61,6 +75,8 @@ X-Plan: starter
 
 
 === TEST 5: an expired trial is locked (RFC 3339)
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/
 --- more_headers
@@ -73,6 +89,8 @@ X-Trial-Ends: 2020-01-01T00:00:00Z
 
 
 === TEST 6: an active trial is open (RFC 3339 with an offset)
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/
 --- more_headers
@@ -85,6 +103,8 @@ X-Trial-Ends: 2099-12-31T23:59:59+02:00
 
 
 === TEST 7: an active trial is open (epoch seconds)
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/
 --- more_headers
@@ -97,6 +117,8 @@ X-Trial-Ends: 4102444800
 
 
 === TEST 8: a trial end that is not a time is no trial
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/
 --- more_headers
@@ -109,6 +131,8 @@ X-Trial-Ends: next week
 
 
 === TEST 9: an unknown path is 404 JSON
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/acme.com/frobnicate
 --- more_headers
@@ -120,6 +144,8 @@ X-Plan: professional
 
 
 === TEST 10: an unknown identity is 404 JSON
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/nothere.example
 --- more_headers
@@ -131,6 +157,8 @@ X-Plan: professional
 
 
 === TEST 11: a wrong method is 405 JSON with Allow
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 PUT /api/
 --- more_headers
@@ -145,6 +173,8 @@ Content-Type: application/json; charset=utf-8
 
 
 === TEST 12: a body that is not JSON is 400 invalid_json
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 POST /api/
 {"identity": "acme.com",
@@ -159,6 +189,8 @@ Content-Type: application/json
 
 
 === TEST 13: a body that is not declared JSON is 415
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 POST /api/
 identity=acme.com
@@ -173,6 +205,8 @@ Content-Type: application/x-www-form-urlencoded
 
 
 === TEST 14: a body over 64 KiB is 413 JSON
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 "POST /api/\n{\"identity\":\"" . ("a" x 70000) . "\"}"
 --- more_headers
@@ -186,6 +220,8 @@ Content-Type: application/json
 
 
 === TEST 15: answers are never cached
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/
 --- more_headers
@@ -199,6 +235,8 @@ Cache-Control: no-store
 
 
 === TEST 16: a row the store cannot read: skipped in the card, a JSON error alone, never a sender
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 SdTest::http($ENV{TEST_NGINX_SERVER_PORT}, POST => '/api/',
@@ -224,6 +262,8 @@ X-Plan: professional
 
 
 === TEST 17: an answer given before the body is read leaves no body behind on the connection
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- pipelined_requests eval
 ["PUT /api/\nGET /api/nothere.example HTTP/1.1\r\nHost: x\r\n\r\n", "GET /api/"]
 --- more_headers

@@ -22,6 +22,7 @@ File::Find::find({ no_chdir => 1, wanted => sub {
             || $f =~ m{/node_modules$}
             || $f eq './t/unit/sigv4-testsuite'
             || $f eq './t/fuzz/corpus'
+            || $f eq './t/nginx-src'
             || $f eq './t/e2e/output';
         return;
     }

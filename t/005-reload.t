@@ -9,6 +9,10 @@ use Test::Nginx::Socket 'no_plan';
 use SdTest;
 use Time::HiRes ();
 
+# The blocks' http{} lines: SdTest's plumbing (store, SES simulator; see
+# t/lib/SdTest.pm), plus the directives this file is about.
+our $HttpConfig = SdTest::http_config();
+
 master_on();
 workers(2);
 repeat_each(1);
@@ -91,6 +95,7 @@ run_tests();
 __DATA__
 
 === TEST 1: a reload with a store in a folder that does not exist is refused; the old nginx serves on, and a good reload then loads
+--- http_config eval: $::HttpConfig
 --- init
 my %v = ::failed_reload(
     sub { my $t = shift; $t =~ s{(sender_domains_db )\S+}{$1/nonexistent-sd/s.mdb}; $t },
@@ -130,6 +135,7 @@ cannot create or write "/nonexistent-sd/s.mdb"
 
 
 === TEST 2: a failed reload after a location with sender_domains_api does not make a later configuration without the module's directives fail
+--- http_config eval: $::HttpConfig
 --- init
 my %v = ::failed_reload(
     sub { my $t = shift; $t =~ s{(location = /verdict\.txt)}{location /x/ { sender_domains_api; } no_such_directive_sd; $1}; $t },

@@ -10,6 +10,11 @@ use Test::Nginx::Socket 'no_plan';
 use SdTest;
 use File::Temp ();
 
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $Config = SdTest::api_config();
+
 # workers drop to "nobody": what only root may read stays unreadable to them
 $Test::Nginx::Socket::WorkerUser = 'nobody nogroup' if $> == 0;
 
@@ -65,6 +70,7 @@ run_tests();
 __DATA__
 
 === TEST 1: a root-only (0600) credentials file signs SES calls from workers running as nobody
+--- config eval: $::Config
 --- main_config
 --- http_config
     sender_domains_db $TEST_NGINX_SERVER_ROOT/logs/senders.mdb 16m;
@@ -157,6 +163,7 @@ qr{^exit=0\n(?=.*\[warn\].*sender_domains_aws_credentials_file: "[^"]*/credentia
 
 
 === TEST 7: a root-only credentials file is read again on reload
+--- config eval: $::Config
 --- init
 # the running nginx has the right key; a reload with a wrong one must be
 # what the next call signs with, so the simulator refuses it

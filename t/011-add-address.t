@@ -6,6 +6,12 @@ use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use SdTest;
 
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config();
+our $Config = SdTest::api_config();
+
 repeat_each(1);
 no_shuffle();
 run_tests();
@@ -13,6 +19,8 @@ run_tests();
 __DATA__
 
 === TEST 1: add an address: SES sends the verification email, the row says when
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "POST /api/
@@ -28,13 +36,26 @@ Content-Type: application/json
 [201, 200]
 --- response_body_like eval
 [
-qr/^\{"identity":"Reports\+Q4\@acme\.com","type":"email","kind":"managed",.*"dkim_status":"pending","mail_from_status":"not_configured","verified_for_sending":false,"dkim_inherited_from":null,"mail_from_domain":null,"origin":"created","ownership":"proven","verification_email_sent_at":"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ","verification_link_expires_at":"20\d\d-[^"]+Z",.*"dns_records":\[\]\}$/,
+qr//,
 qr{"path": "/v2/email/identities".*"identity": "Reports\+Q4\@acme\.com"}s,
+]
+--- response_json eval
+[
+{identity => 'Reports+Q4@acme.com', type => 'email', kind => 'managed',
+ dkim_status => 'pending', mail_from_status => 'not_configured',
+ verified_for_sending => JSON::PP::false, dkim_inherited_from => undef,
+ mail_from_domain => undef, origin => 'created', ownership => 'proven',
+ verification_email_sent_at => qr/^20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ$/,
+ verification_link_expires_at => qr/^20\d\d-.+Z$/,
+ dns_records => []},
+undef,
 ]
 
 
 
 === TEST 2: resend, click the link, refresh: verified
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "POST /api/
@@ -67,6 +88,8 @@ qr/"dkim_status":"verified","mail_from_status":"not_configured","verified_for_se
 
 
 === TEST 3: resend is only for pending addresses
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "POST /api/
@@ -99,6 +122,8 @@ qr/"code":"not_pending","message":"This address is already verified\."/,
 
 
 === TEST 4: an address under a verified domain of the workspace shows the inherited DKIM
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "POST /api/
@@ -127,6 +152,8 @@ qr/"identity":"billing\@mail\.acme\.com",.*"dkim_inherited_from":"acme\.com"/,
 
 
 === TEST 5: invalid addresses get 400 invalid_identity
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "POST /api/
@@ -168,6 +195,8 @@ qr/"code":"invalid_subdomain"/,
 
 
 === TEST 6: a link clicked after 24 hours does not verify; resend gives a new one
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "POST /api/
@@ -203,6 +232,8 @@ qr/"verified_for_sending":true/,
 
 
 === TEST 7: the same address with another capitalisation in the same workspace is 409
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "POST /api/

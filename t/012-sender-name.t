@@ -5,6 +5,12 @@ use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use SdTest;
 
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config();
+our $Config = SdTest::api_config();
+
 repeat_each(1);
 no_shuffle();
 run_tests();
@@ -12,6 +18,8 @@ run_tests();
 __DATA__
 
 === TEST 1: edit the sender name; it is saved and shown
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "POST /api/
@@ -39,6 +47,8 @@ qr/"sender_name":"Acme Reports"/,
 
 
 === TEST 2: unicode names up to 100 characters are fine
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "POST /api/
@@ -68,6 +78,8 @@ qr/"sender_name":""/,
 
 
 === TEST 3: injection and bad names are refused, not stripped, and nothing changes
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "POST /api/
@@ -114,6 +126,8 @@ qr/"sender_name":"Acme"/,
 
 
 === TEST 4: invalid UTF-8 in a name is refused
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "POST /api/

@@ -7,6 +7,12 @@ use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use SdTest;
 
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config();
+our $Config = SdTest::api_config();
+
 repeat_each(1);
 no_shuffle();
 run_tests();
@@ -14,6 +20,8 @@ run_tests();
 __DATA__
 
 === TEST 1: the service replaces the legacy list; the card shows it read-only
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "PUT /api/legacy
@@ -43,6 +51,8 @@ qr/^(?!.*news\@acme\.com).*"identities":\[\{"identity":"ops\@acme\.com"/,
 
 
 === TEST 2: legacy rows cannot be deleted or renamed
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "PUT /api/legacy
@@ -72,6 +82,8 @@ qr/"kind":"legacy","sender_name":"Acme Ops"/,
 
 
 === TEST 3: migrate adopts the legacy sender; it resolves throughout
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "PUT /api/legacy
@@ -110,6 +122,8 @@ qr/"code":"already_exists"/,
 
 
 === TEST 4: migrating a sender SES does not have creates it (verification email)
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "PUT /api/legacy
@@ -135,6 +149,8 @@ qr/"source":"legacy","fallback":false/,
 
 
 === TEST 5: bad legacy lists are refused whole
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "PUT /api/legacy

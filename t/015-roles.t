@@ -6,6 +6,12 @@ use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use SdTest;
 
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config();
+our $Config = SdTest::api_config();
+
 repeat_each(1);
 no_shuffle();
 run_tests();
@@ -13,6 +19,8 @@ run_tests();
 __DATA__
 
 === TEST 1: a member reads but cannot change anything
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "POST /api/
@@ -62,6 +70,8 @@ qr/"code":"service_required"/,
 
 
 === TEST 2: an unknown or missing role reads only
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "POST /api/
@@ -88,6 +98,8 @@ qr/"can_edit":false/,
 
 
 === TEST 3: the service resolves and syncs, but does not browse or change identities
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "GET /api/resolve?from=a%40b.example",
@@ -117,6 +129,8 @@ qr/"code":"admin_required"/,
 
 
 === TEST 4: a locked plan locks every endpoint but resolve (and the legacy sync)
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "GET /api/",
@@ -145,6 +159,7 @@ qr/"fallback":true/,
 
 
 === TEST 5: the caller's values: lone variables, text around a variable, constants, an empty value
+--- http_config eval: $::HttpConfig
 --- config
     location /lone/ {
         sender_domains_api;

@@ -6,6 +6,12 @@ use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use SdTest;
 
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config();
+our $Config = SdTest::api_config();
+
 repeat_each(1);
 no_shuffle();
 run_tests();
@@ -13,6 +19,8 @@ run_tests();
 __DATA__
 
 === TEST 1: same name, parent, subdomain, address under, and the reverse
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "POST /api/
@@ -72,6 +80,8 @@ qr/acmeb\.com/,
 
 
 === TEST 2: the same workspace may hold a domain and addresses under it
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "POST /api/
@@ -98,6 +108,8 @@ qr/mail\.acme/,
 
 
 === TEST 3: another workspace's identity is 404 on every endpoint
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "POST /api/
@@ -142,6 +154,8 @@ qr/"identity":"acme\.com","type":"domain","kind":"managed","sender_name":"",/,
 
 
 === TEST 4: a claim SES marked failed (72 hours without records) no longer blocks
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "POST /api/

@@ -10,6 +10,12 @@ use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use SdTest;
 
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config();
+our $Config = SdTest::api_config();
+
 our (@setup, @setup_h, @setup_c, @setup_b);
 
 my $admin = "X-WS: acme\nX-Role: admin\nX-Plan: professional\n"
@@ -74,6 +80,8 @@ run_tests();
 __DATA__
 
 === TEST 1: GET / alone, up to 100 rows: every row, managed then legacy, no "next" (as before paging)
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [@::setup, "GET /api/", "GET /api/?other=1"]
 --- more_headers eval
@@ -88,6 +96,8 @@ __DATA__
 
 
 === TEST 2: pages of 2: every row exactly once, across managed and legacy rows; "next" is null as soon as no row is left
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [@::setup,
  "GET /api/?limit=2",
@@ -112,6 +122,8 @@ __DATA__
 
 
 === TEST 3: page edges: a page that ends the managed rows, an exact fit, 1000
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [@::setup,
  "GET /api/?limit=4",
@@ -140,6 +152,8 @@ __DATA__
 
 
 === TEST 4: a page starts after its cursor's name even when that row is gone
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [@::setup,
  "DELETE /api/b.com",
@@ -164,6 +178,8 @@ __DATA__
 
 
 === TEST 5: another workspace's cursor positions within the caller's rows only
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [@::setup,
  "GET /api/?limit=1&after=" . ::c(m => 'b.com'),
@@ -191,6 +207,8 @@ __DATA__
 
 
 === TEST 6: a bad limit: 400 invalid_parameter with a sentence
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 ["GET /api/?limit=0", "GET /api/?limit=1001", "GET /api/?limit=-1",
  "GET /api/?limit=abc", "GET /api/?limit=", "GET /api/?limit=+5",
@@ -205,6 +223,8 @@ __DATA__
 
 
 === TEST 7: a bad or forged cursor: 400 invalid_parameter, never a 500
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 ["GET /api/?limit=2&after=",
  "GET /api/?limit=2&after=!!!",
@@ -225,6 +245,8 @@ __DATA__
 
 
 === TEST 8: paging changes nothing else: plan, role and HEAD as for GET /
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 ["GET /api/?limit=2", "GET /api/?limit=2", "HEAD /api/?limit=2",
  "GET /api/?limit=0"]
@@ -240,6 +262,8 @@ __DATA__
 
 
 === TEST 9: GET / of a workspace with 250 rows is one page of 100, with "next"; following it gives every row once; limit 1000 gives all; "after" alone is a page of 100 too
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 ::seed_many();
 --- request eval

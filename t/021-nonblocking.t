@@ -14,6 +14,10 @@ use Test::Nginx::Socket 'no_plan';
 use SdTest;
 use Time::HiRes ();
 
+# The blocks' http{} lines: SdTest's plumbing (store, SES simulator; see
+# t/lib/SdTest.pm), plus the directives this file is about.
+our $HttpConfig = SdTest::http_config();
+
 repeat_each(1);
 no_shuffle();
 # TEST 3/4 look for a line logged before their first request, from every
@@ -40,6 +44,7 @@ run_tests();
 __DATA__
 
 === TEST 1: resolve and the card answer at once while an add waits 2 s on SES
+--- http_config eval: $::HttpConfig
 --- init
 SdTest::sim_reset();
 SdTest::sim(POST => '/faults', '{"count":1,"kind":"slow","delay":2,"match":"CreateEmailIdentity"}');
@@ -92,6 +97,7 @@ qr/^201 \{"identity":"acme\.com",.*"state":"ready"/,
 
 
 === TEST 2: the slow add still completes after the others
+--- http_config eval: $::HttpConfig
 --- init
 SdTest::sim_reset();
 SdTest::sim(POST => '/faults', '{"count":1,"kind":"slow","delay":1.5,"match":"CreateEmailIdentity"}');
@@ -116,6 +122,7 @@ GET /slow.txt
 
 
 === TEST 3: a client that leaves while SES is slow: its call is cancelled, its request freed at once
+--- http_config eval: $::HttpConfig
 --- init
 SdTest::sim_reset();
 SdTest::sim(POST => '/faults', '{"count":1,"kind":"slow","delay":2,"match":"CreateEmailIdentity"}');
@@ -159,6 +166,7 @@ client prematurely closed connection
 
 
 === TEST 4: a client gone before its add is even read (the FIN came with the request): its call is cancelled too
+--- http_config eval: $::HttpConfig
 --- init
 SdTest::sim_reset();
 SdTest::sim(POST => '/faults', '{"count":1,"kind":"slow","delay":2,"match":"CreateEmailIdentity"}');

@@ -6,6 +6,10 @@ use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use SdTest;
 
+# The blocks' http{} lines: SdTest's plumbing (store, SES simulator; see
+# t/lib/SdTest.pm), plus the directives this file is about.
+our $HttpConfig = SdTest::http_config();
+
 master_on();
 workers(2);
 repeat_each(1);
@@ -35,12 +39,7 @@ sub race {
                                 'X-Plan' => 'professional'}]
     } @bodies);
     SdTest::wait_pids(@p);
-    my %n;
-    for my $j (0 .. $#bodies) {
-        open my $fh, '<', "$f.$j" or next;
-        my ($st) = (<$fh> // '') =~ /^(\d+)/;
-        $n{$st // 0}++;
-    }
+    my %n = %{ SdTest::statuses($f, scalar @bodies) };
     open my $out, '>', SdTest::server_root() . "/html/race.txt";
     print $out join(",", map { "$_=$n{$_}" } sort keys %n), "\n";
     close $out;
@@ -51,6 +50,7 @@ run_tests();
 __DATA__
 
 === TEST 1: eight workspaces claim the same domain at once: one wins
+--- http_config eval: $::HttpConfig
 --- config eval: $::Config
 --- init
 ::race(('{"identity":"acme.com"}') x 8);
@@ -63,6 +63,7 @@ GET /race
 
 
 === TEST 2: a domain, its subdomains and an address under them race: one wins
+--- http_config eval: $::HttpConfig
 --- config eval: $::Config
 --- init
 ::race('{"identity":"acme.com"}', '{"identity":"mail.acme.com"}',

@@ -7,6 +7,12 @@ use Test::Nginx::Socket 'no_plan';
 use SdTest;
 use Time::HiRes qw(sleep);
 
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config();
+our $Config = SdTest::api_config();
+
 master_on();
 check_accum_error_log();
 workers(1);
@@ -51,6 +57,8 @@ run_tests();
 __DATA__
 
 === TEST 1: the row survives in "creating"; refresh completes it, still ours
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 ::kill_during_add("acme.com");
 --- request eval
@@ -81,6 +89,8 @@ exited on signal 9
 
 
 === TEST 2: adding it again resumes instead of failing
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 ::kill_during_add("beta.example");
 --- request eval
@@ -107,6 +117,8 @@ exited on signal 9
 
 
 === TEST 3: another workspace still cannot take the half-added domain
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 ::kill_during_add("gamma.example");
 --- request

@@ -53,6 +53,16 @@ check_accum_error_log();
 our $SES_TIMEOUT = $ENV{TEST_NGINX_USE_VALGRIND} ? 3 : 1;
 our $HOLD = $SES_TIMEOUT + 2;
 
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), with that
+# timeout; the background poll's cells poll every second.
+our $HttpConfig = SdTest::http_config(
+    "sender_domains_ses_timeout ${SES_TIMEOUT}s;");
+our $PollHttpConfig = SdTest::http_config(
+    "sender_domains_ses_timeout ${SES_TIMEOUT}s;\n"
+    . "sender_domains_refresh_interval 1s;");
+our $Config = SdTest::api_config();
+
 # What each fault must come back as.  log: the module's warn line for the
 # failed call, "SES <Operation> "<identity>" failed: <this>"; type and log
 # differ for the v1 Query API (resend: VerifyEmailIdentity).
@@ -547,12 +557,6 @@ add_block_preprocessor(sub {
     my $name = "$0 " . $block->name;      # as the runner names the block
     my $code = $FAULT{$kind}{code};
 
-    my $http = SdTest::default_http_config(
-        $op eq 'poll' ? '    sender_domains_refresh_interval 1s;' : '');
-    $http =~ s/sender_domains_ses_timeout 3s;/sender_domains_ses_timeout ${SES_TIMEOUT}s;/
-        or die "SdTest's http_config has no sender_domains_ses_timeout 3s";
-    $block->set_value(http_config => $http);
-
     $block->set_value(init => $op eq 'poll'
         ? "::poll_cell('$kind', q{$name})"
         : "::api_cell('$op', '$kind', q{$name})");
@@ -588,186 +592,260 @@ run_tests();
 __DATA__
 
 === TEST 1: add x SES 500
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: add 500
 
 
 
 === TEST 2: add x SES 503
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: add 503
 
 
 
 === TEST 3: add x throttling (429)
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: add 429
 
 
 
 === TEST 4: add x garbage answer
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: add garbage
 
 
 
 === TEST 5: add x dropped connection
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: add drop
 
 
 
 === TEST 6: add x no answer until the timeout
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: add timeout
 
 
 
 === TEST 7: refresh x SES 500
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: refresh 500
 
 
 
 === TEST 8: refresh x SES 503
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: refresh 503
 
 
 
 === TEST 9: refresh x throttling (429)
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: refresh 429
 
 
 
 === TEST 10: refresh x garbage answer
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: refresh garbage
 
 
 
 === TEST 11: refresh x dropped connection
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: refresh drop
 
 
 
 === TEST 12: refresh x no answer until the timeout
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: refresh timeout
 
 
 
 === TEST 13: resend-verification x SES 500
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: resend 500
 
 
 
 === TEST 14: resend-verification x SES 503
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: resend 503
 
 
 
 === TEST 15: resend-verification x throttling (429)
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: resend 429
 
 
 
 === TEST 16: resend-verification x garbage answer
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: resend garbage
 
 
 
 === TEST 17: resend-verification x dropped connection
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: resend drop
 
 
 
 === TEST 18: resend-verification x no answer until the timeout
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: resend timeout
 
 
 
 === TEST 19: delete x SES 500
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: delete 500
 
 
 
 === TEST 20: delete x SES 503
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: delete 503
 
 
 
 === TEST 21: delete x throttling (429)
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: delete 429
 
 
 
 === TEST 22: delete x garbage answer
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: delete garbage
 
 
 
 === TEST 23: delete x dropped connection
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: delete drop
 
 
 
 === TEST 24: delete x no answer until the timeout
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: delete timeout
 
 
 
 === TEST 25: migrate x SES 500
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: migrate 500
 
 
 
 === TEST 26: migrate x SES 503
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: migrate 503
 
 
 
 === TEST 27: migrate x throttling (429)
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: migrate 429
 
 
 
 === TEST 28: migrate x garbage answer
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: migrate garbage
 
 
 
 === TEST 29: migrate x dropped connection
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: migrate drop
 
 
 
 === TEST 30: migrate x no answer until the timeout
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- cell: migrate timeout
 
 
 
 === TEST 31: background polling x SES 500
+--- http_config eval: $::PollHttpConfig
+--- config eval: $::Config
 --- cell: poll 500
 
 
 
 === TEST 32: background polling x SES 503
+--- http_config eval: $::PollHttpConfig
+--- config eval: $::Config
 --- cell: poll 503
 
 
 
 === TEST 33: background polling x throttling (429)
+--- http_config eval: $::PollHttpConfig
+--- config eval: $::Config
 --- cell: poll 429
 
 
 
 === TEST 34: background polling x garbage answer
+--- http_config eval: $::PollHttpConfig
+--- config eval: $::Config
 --- cell: poll garbage
 
 
 
 === TEST 35: background polling x dropped connection
+--- http_config eval: $::PollHttpConfig
+--- config eval: $::Config
 --- cell: poll drop
 
 
 
 === TEST 36: background polling x no answer until the timeout
+--- http_config eval: $::PollHttpConfig
+--- config eval: $::Config
 --- cell: poll timeout
 
 
 
 === TEST 37: why drops are queued twice: one drop on a kept-alive connection is retried by libcurl, and the refresh succeeds
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 ::api(POST => '/', '{"identity":"acme.com"}');
@@ -796,6 +874,8 @@ failed: connect_failed
 
 
 === TEST 38: a resend is never sent twice: one drop on a kept-alive connection is not retried (a second VerifyEmailIdentity would be a second mail)
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 ::api(POST => '/', '{"identity":"me@acme.com"}');

@@ -7,6 +7,12 @@ use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use SdTest;
 
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config();
+our $Config = SdTest::api_config();
+
 repeat_each(1);
 log_level('debug');
 no_shuffle();
@@ -15,6 +21,8 @@ run_tests();
 __DATA__
 
 === TEST 1: an add's SES call, step by step, at debug level
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 POST /api/
 {"identity":"acme.com"}

@@ -10,6 +10,10 @@ use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use SdTest;
 
+# The blocks' http{} lines: SdTest's plumbing (store, SES simulator; see
+# t/lib/SdTest.pm), plus the directives this file is about.
+our $HttpConfig = SdTest::http_config();
+
 repeat_each(1);
 no_shuffle();
 run_tests();
@@ -17,6 +21,7 @@ run_tests();
 __DATA__
 
 === TEST 1: an API answer: no-store, seen by $sent_http_cache_control
+--- http_config eval: $::HttpConfig
 --- config
     location /api/ {
         sender_domains_api;
@@ -41,6 +46,7 @@ X-Sent-Cache-Control: no-store
 
 
 === TEST 2: the operator's add_header Cache-Control is chained after the module's
+--- http_config eval: $::HttpConfig
 --- config
     location /api/ {
         sender_domains_api;
@@ -65,6 +71,7 @@ qr/\r\nCache-Control: no-store\r\n(?:[^\r]*\r\n)*Cache-Control: private\r\n(?:[^
 
 
 === TEST 3: expires in the location replaces the module's Cache-Control, one line left
+--- http_config eval: $::HttpConfig
 --- config
     location /api/ {
         sender_domains_api;

@@ -5,8 +5,14 @@
 
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
-use SdTest http_extra => '    sender_domains_refresh_interval 1s;';
+use SdTest;
 use Time::HiRes qw(sleep);
+
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config('sender_domains_refresh_interval 1s;');
+our $Config = SdTest::api_config();
 
 repeat_each(1);
 no_shuffle();
@@ -61,11 +67,25 @@ sub refresher_pids {
     return sort keys %p;
 }
 
+# Whether the error log has a line matching RE.
+sub log_has {
+    my $re = shift;
+    open my $fh, '<', SdTest::server_root() . '/logs/error.log' or return 0;
+    while (<$fh>) { return 1 if $_ =~ $re }
+    return 0;
+}
+
+# What the module says of an identity deleted from SES behind its back.
+our $GONE = "Amazon SES no longer has this identity (it was deleted "
+            . "outside this module); the next refresh adds it again.";
+
 run_tests();
 
 __DATA__
 
 === TEST 1: publish the records, make no refresh call: the row turns verified by itself
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 ::api(POST => '/', '{"identity":"acme.com"}');
@@ -94,6 +114,8 @@ sender_domains: workspace "acme" identity "acme.com": MAIL FROM pending -> verif
 
 
 === TEST 2: SES throttling slows the poll, is logged once, and nothing is lost
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 ::api(POST => '/', '{"identity":"acme.com"}');
@@ -101,7 +123,12 @@ SdTest::sim_reset();
 SdTest::sim(POST => '/faults', '{"count":3,"kind":"429","match":"GetEmailIdentity"}');
 SdTest::sim(POST => '/dns/publish', '{"identity":"acme.com"}');
 SdTest::sim(POST => '/dns/publish', '{"identity":"beta.example"}');
-sleep 4;
+# until SES has throttled a poll and the module has said so (polling then
+# pauses for 30 s)
+SdTest::wait_until(30, sub {
+    SdTest::sim(GET => '/calls?action=GetEmailIdentity') =~ /"status": 429/
+    && ::log_has(qr/SES is throttling calls/);
+});
 --- request eval
 [
 "GET /api/",
@@ -120,6 +147,8 @@ SES is throttling calls
 
 
 === TEST 3: many rows due that a List can settle: one ListEmailIdentities call instead of a Get per row
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 ::add_at_once(map { "r\@d$_.example" } 1 .. 12);
@@ -150,6 +179,8 @@ qr/"verified_for_sending":false/,
 
 
 === TEST 4: rows whose MAIL FROM is pending need a Get anyway: no List call
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 ::api(POST => '/', qq({"identity":"d$_.example"})) for 1 .. 12;
@@ -175,6 +206,8 @@ qr/^\[\]$/,
 
 
 === TEST 5: removed DNS records: the row turns back and the resolver stops using it
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 ::api(POST => '/', '{"identity":"acme.com"}');
@@ -204,6 +237,8 @@ qr/"source":"default","fallback":true,"reason":"not_verified"/,
 
 
 === TEST 6: an identity deleted in SES, found by the refresher: the refresh after that adds it again with its MAIL FROM
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 ::api(POST => '/', '{"identity":"acme.com","mail_from_subdomain":"bounce"}');
@@ -224,9 +259,17 @@ X-Plan: professional
 [200, 200, 200]
 --- response_body_like eval
 [
-qr/"state":"creating",.*"mail_from_status":"not_configured".*"mail_from_domain":null,.*"last_error":\{"code":"ses_error","message":"Amazon SES no longer has this identity \(it was deleted outside this module\); the next refresh adds it again\."\}/,
+qr//,
 qr/"state":"ready",.*"mail_from_status":"pending".*"mail_from_domain":"bounce\.acme\.com"/,
 qr/^\[\s*\{[^\[\]]*"identity":\s*"acme\.com"[^\[\]]*\}\s*\]$/s,
+]
+--- response_json eval
+[
+{state => 'creating', mail_from_status => 'not_configured',
+ mail_from_domain => undef,
+ last_error => {code => 'ses_error', message => $::GONE}},
+undef,
+undef,
 ]
 --- error_log eval
 qr/\[warn\].*sender_domains: workspace "acme" identity "acme\.com" is gone from SES/

@@ -8,6 +8,12 @@ use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use SdTest;
 
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config();
+our $Config = SdTest::api_config();
+
 repeat_each(1);
 no_shuffle();
 
@@ -47,6 +53,8 @@ run_tests();
 __DATA__
 
 === TEST 1: a verified domain covers its addresses, with the domain's sender name
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/resolve?from=reports%40acme.com
 --- more_headers
@@ -60,6 +68,8 @@ X-Plan: professional
 
 
 === TEST 2: ... and its subdomains, as SES does
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/resolve?from=Someone+%3Cbilling%40eu.mail.ACME.com%3E
 --- more_headers
@@ -73,6 +83,8 @@ X-Plan: professional
 
 
 === TEST 3: a verified single address, its name quoted per RFC 5322
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/resolve?from=Ann%40solo.example
 --- more_headers
@@ -86,6 +98,8 @@ X-Plan: professional
 
 
 === TEST 4: local parts match as SES matches them: case-sensitively
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/resolve?from=ann%40solo.example
 --- more_headers
@@ -101,6 +115,8 @@ sender_domains: workspace "acme" cannot send as "ann@solo.example" (not_register
 
 
 === TEST 5: a grandfathered legacy sender, non-ASCII name encoded per RFC 2047
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/resolve?from=old%40legacy.example
 --- more_headers
@@ -114,6 +130,8 @@ X-Plan: professional
 
 
 === TEST 6: an unverified address falls back, with a warning naming workspace and address
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/resolve?from=waiting%40pending.example
 --- more_headers
@@ -130,6 +148,8 @@ workspace "acme" cannot send as "waiting@pending.example" (not_verified)
 
 
 === TEST 7: another workspace's verified domain is never used
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/resolve?from=ceo%40other.example
 --- more_headers
@@ -143,6 +163,8 @@ X-Plan: professional
 
 
 === TEST 8: when the plan lapses, managed senders fall back; legacy ones keep working
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "GET /api/resolve?from=reports%40acme.com",
@@ -163,6 +185,8 @@ X-Plan: starter
 
 
 === TEST 9: header injection in from is refused: default sender, reason invalid_address
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "GET /api/resolve?from=reports%40acme.com%0D%0ABcc%3A%20victim%40example.com",
@@ -189,6 +213,8 @@ X-Plan: professional
 
 
 === TEST 10: no from at all is a 400 for the caller's code to fix
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/resolve
 --- more_headers
@@ -200,6 +226,8 @@ X-Role: service
 
 
 === TEST 11: the requested display name is used when the sender has none
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 ::seed();
 ::api(PATCH => '/acme.com', '{"sender_name":""}');
@@ -216,6 +244,7 @@ X-Plan: professional
 
 
 === TEST 12: $sender_domains_from in front of a mail-sending upstream
+--- http_config eval: $::HttpConfig
 --- config
     location /api/ {
         sender_domains_api;
@@ -248,6 +277,8 @@ X-Plan: professional
 
 
 === TEST 13: escapes in either case, '+' and %20 both spaces, %2B a plus
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 ::seed();
 ::api(PATCH => '/acme.com', '{"sender_name":""}');
@@ -272,6 +303,8 @@ qq({"from":"Platform Reports <reports\@platform.example>","address":"reports\@pl
 
 === TEST 14: a stray '%' is decoded as nginx decodes URIs: a '%' without
 two hex digits is dropped, the characters after it are kept
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 ::seed();
 ::api(PATCH => '/acme.com', '{"sender_name":""}');

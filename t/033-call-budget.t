@@ -5,19 +5,16 @@
 
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
-use SdTest http_extra => '';
+use SdTest;
+
+# The blocks' http{} lines: SdTest's plumbing (store, SES simulator; see
+# t/lib/SdTest.pm), plus the directives this file is about.
+our $HttpConfig = SdTest::http_config(q{sender_domains_ses_rate 1;});
 
 master_on();
 workers(2);
 repeat_each(1);
 no_shuffle();
-
-add_block_preprocessor(sub {
-    my $block = shift;
-    my $h = SdTest::default_http_config('');
-    $h =~ s/sender_domains_ses_rate 100;/sender_domains_ses_rate 1;/;
-    $block->set_value('http_config', $h);
-});
 
 # Twelve adds at once from two workers: 24 SES calls at one per second.
 sub burst {
@@ -58,6 +55,7 @@ run_tests();
 __DATA__
 
 === TEST 1: some adds finish, the rest get 503 ses_unavailable; SES is never flooded
+--- http_config eval: $::HttpConfig
 --- init
 ::burst();
 --- config

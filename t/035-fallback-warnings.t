@@ -10,6 +10,12 @@ use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use SdTest;
 
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config();
+our $Config = SdTest::api_config();
+
 repeat_each(3);
 no_shuffle();
 
@@ -18,6 +24,8 @@ run_tests();
 __DATA__
 
 === TEST 1: the same unusable address three times: one warning
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/resolve?from=reports%40nowhere.example
 --- more_headers
@@ -34,6 +42,8 @@ qr/\[warn\].*cannot send as "[^"]+" \(\w+\); using the default sender[^,]*/
 
 
 === TEST 2: an invalid address three times: one warning
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/resolve?from=not-an-address
 --- more_headers

@@ -10,6 +10,12 @@ use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use SdTest;
 
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config();
+our $Config = SdTest::api_config();
+
 repeat_each(1);
 no_shuffle();
 
@@ -54,6 +60,8 @@ run_tests();
 __DATA__
 
 === TEST 1: no workspace: the API answers the default sender (no_caller), not 401
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 ::seed();
 --- request eval
@@ -74,6 +82,8 @@ qq({"error":{"code":"unauthenticated","message":"Sign in first: the request does
 
 
 === TEST 2: the warning for sends without a caller is written once, not per send
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 ::seed();
 --- request eval
@@ -91,6 +101,8 @@ qr/\[warn\].*a send names no workspace.*/
 
 
 === TEST 3: a missing ?from= is the only 4xx, also without a caller
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 ["GET /api/resolve", "GET /api/resolve?fro=a%40b.example", "POST /api/resolve?from=a%40b.example"]
 --- error_code eval
@@ -101,6 +113,7 @@ qr/\[warn\].*a send names no workspace.*/
 
 
 === TEST 4: $sender_domains_from without a workspace is the default sender, never empty
+--- http_config eval: $::HttpConfig
 --- init
 ::seed();
 --- config
@@ -142,6 +155,7 @@ qr/\[warn\].*a send names no workspace.*/
 
 
 === TEST 5: a location with a bearer-token secret: a missing or bad token is no caller for resolve (and still 401 elsewhere)
+--- http_config eval: $::HttpConfig
 --- init
 ::seed();
 --- user_files
@@ -178,6 +192,7 @@ qq({"error":{"code":"unauthenticated","message":"Sign in first: send \\"Authoriz
 
 
 === TEST 6: conf-examples/send-internal.conf resolves while the auth backend is down
+--- http_config eval: $::HttpConfig
 --- init
 ::seed('/admin');
 --- config

@@ -8,7 +8,13 @@
 
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
-use SdTest http_extra => '    sender_domains_refresh_interval 1s;';
+use SdTest;
+
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config('sender_domains_refresh_interval 1s;');
+our $Config = SdTest::api_config();
 
 repeat_each(1);
 no_shuffle();
@@ -34,6 +40,8 @@ run_tests();
 __DATA__
 
 === TEST 1: fallbacks of one workspace from many addresses: one warning, not one per address
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "GET /api/resolve?from=u1%40nowhere.example",
@@ -63,6 +71,8 @@ qr/\A\[warn\][^\n]*workspace "acme" cannot send as "u1\@nowhere\.example" \(not_
 
 
 === TEST 2: adopting an identity SES already has (a declared legacy sender) is not a warning
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 SdTest::sim(POST => '/seed', '{"identity":"ops@old.example","verified":true}');
@@ -87,6 +97,8 @@ qr/\[(warn|error)\].*sender_domains/
 
 
 === TEST 3: an SES outage seen by the background refresher: one warning, not one per call
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 ::add($_) for qw(a.example b.example c.example);
@@ -106,6 +118,8 @@ qr/\[info\].*sender_domains: SES GetEmailIdentity "[abc]\.example" failed: serve
 
 
 === TEST 4: SES unreachable in the background: curl's words in the info line, one warning
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 ::add($_) for qw(a.example b.example);
@@ -125,6 +139,7 @@ qr/\[info\].*sender_domains: SES GetEmailIdentity "[ab]\.example" failed: connec
 
 
 === TEST 5: behind auth_request, the API's lines do not end with "while sending to client"
+--- http_config eval: $::HttpConfig
 --- config
     location = /_auth {
         internal;
@@ -165,6 +180,7 @@ qr/sender_domains: .* while /
 
 
 === TEST 6: nor does $sender_domains_from read after an upstream (auth_request's, proxy_pass's)
+--- http_config eval: $::HttpConfig
 --- config
     location = /_auth {
         internal;

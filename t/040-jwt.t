@@ -8,6 +8,21 @@ use SdTest;
 use Digest::SHA qw(hmac_sha256);
 use MIME::Base64 qw(encode_base64url);
 
+# The blocks' http{} lines: SdTest's plumbing (store, SES simulator; see
+# t/lib/SdTest.pm).
+our $HttpConfig = SdTest::http_config();
+# The caller comes from a signed token (HS256 unless the block says).
+our $Config = <<'_EOC_';
+    location /api/ {
+        sender_domains_api;
+        sender_domains_jwt_secret_file $TEST_NGINX_SERVER_ROOT/html/jwt.secret;
+        sender_domains_workspace $sender_domains_jwt_ws;
+        sender_domains_role $sender_domains_jwt_role;
+        sender_domains_plan $sender_domains_jwt_plan;
+        sender_domains_trial_ends $sender_domains_jwt_trial_ends;
+    }
+_EOC_
+
 repeat_each(1);
 no_shuffle();
 
@@ -34,17 +49,6 @@ $ENV{TEST_NGINX_TOKEN_TRIAL} = token(qq({"ws":"acme","role":"admin","plan":"basi
 
 add_block_preprocessor(sub {
     my $block = shift;
-    return if defined $block->config;
-    $block->set_value('config', <<'EOF_CONF');
-    location /api/ {
-        sender_domains_api;
-        sender_domains_jwt_secret_file $TEST_NGINX_SERVER_ROOT/html/jwt.secret;
-        sender_domains_workspace $sender_domains_jwt_ws;
-        sender_domains_role $sender_domains_jwt_role;
-        sender_domains_plan $sender_domains_jwt_plan;
-        sender_domains_trial_ends $sender_domains_jwt_trial_ends;
-    }
-EOF_CONF
     $block->set_value('user_files', ">>> jwt.secret\n$Secret\n");
 });
 
@@ -53,6 +57,8 @@ run_tests();
 __DATA__
 
 === TEST 1: a valid token: its claims name the caller
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/
 --- more_headers
@@ -63,6 +69,8 @@ Authorization: Bearer $TEST_NGINX_TOKEN_OK
 
 
 === TEST 2: a member's token reads only
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/
 --- more_headers
@@ -73,6 +81,8 @@ Authorization: Bearer $TEST_NGINX_TOKEN_MEMBER
 
 
 === TEST 3: a trial claim opens the card
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/
 --- more_headers
@@ -83,6 +93,8 @@ Authorization: Bearer $TEST_NGINX_TOKEN_TRIAL
 
 
 === TEST 4: no token
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/
 --- error_code: 401
@@ -93,6 +105,8 @@ WWW-Authenticate: Bearer
 
 
 === TEST 5: an expired token
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/
 --- more_headers
@@ -110,6 +124,8 @@ bearer token refused: The token has expired.
 
 
 === TEST 6: a token not valid yet
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/
 --- more_headers
@@ -120,6 +136,8 @@ Authorization: Bearer $TEST_NGINX_TOKEN_NBF
 
 
 === TEST 7: a token signed with another secret
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/
 --- more_headers
@@ -130,6 +148,8 @@ Authorization: Bearer $TEST_NGINX_TOKEN_WRONG
 
 
 === TEST 8: alg none and alg HS512 are refused
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 ["GET /api/", "GET /api/"]
 --- more_headers eval
@@ -144,6 +164,8 @@ Authorization: Bearer $TEST_NGINX_TOKEN_WRONG
 
 
 === TEST 9: garbage and a tampered payload
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 ["GET /api/", "GET /api/"]
 --- more_headers eval

@@ -11,6 +11,10 @@ use Digest::SHA qw(hmac_sha256);
 use MIME::Base64 qw(encode_base64url);
 use Time::HiRes ();
 
+# The blocks' http{} lines: SdTest's plumbing (store, SES simulator; see
+# t/lib/SdTest.pm).
+our $HttpConfig = SdTest::http_config();
+
 repeat_each(1);
 no_shuffle();
 
@@ -36,7 +40,7 @@ $ENV{TEST_NGINX_TOKEN_WS_STR} = token(qq({"ws":"123","role":"admin","plan":"prof
 $ENV{TEST_NGINX_TOKEN_BADSIG} = substr($ENV{TEST_NGINX_TOKEN_EXP}, 0, -4) . 'AAAA';
 $ENV{TEST_NGINX_TOKEN_TRIAL_NUM} = token(qq({"ws":"acme","role":"admin","plan":"basic","trial_ends":4102444800,"exp":$Exp}));
 
-our $Conf = <<'EOF_CONF';
+our $Config = <<'EOF_CONF';
     location /api/ {
         sender_domains_api;
         sender_domains_jwt_secret_file $TEST_NGINX_SERVER_ROOT/html/jwt.secret;
@@ -60,7 +64,6 @@ sub flood {
 
 add_block_preprocessor(sub {
     my $block = shift;
-    $block->set_value('config', $Conf) unless defined $block->config;
     $block->set_value('user_files', ">>> jwt.secret\n$Secret\n");
 });
 
@@ -69,6 +72,8 @@ run_tests();
 __DATA__
 
 === TEST 1: a token without exp is refused by default, with a sentence
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/
 --- more_headers
@@ -81,6 +86,8 @@ WWW-Authenticate: Bearer error="invalid_token"
 
 
 === TEST 2: with exp it is accepted
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/
 --- more_headers
@@ -91,6 +98,7 @@ Authorization: Bearer $TEST_NGINX_TOKEN_EXP
 
 
 === TEST 3: sender_domains_jwt_require_exp off accepts a token without exp
+--- http_config eval: $::HttpConfig
 --- config
     location /api/ {
         sender_domains_api;
@@ -110,6 +118,7 @@ Authorization: Bearer $TEST_NGINX_TOKEN_NOEXP
 
 
 === TEST 4: the directive is inherited and takes only on or off
+--- http_config eval: $::HttpConfig
 --- config
     sender_domains_jwt_require_exp off;
 
@@ -138,6 +147,7 @@ Authorization: Bearer $TEST_NGINX_TOKEN_NOEXP
 
 
 === TEST 5: a bad value for the directive stops nginx -t, naming the directive
+--- http_config eval: $::HttpConfig
 --- config
     location /api/ {
         sender_domains_api;
@@ -150,6 +160,8 @@ Authorization: Bearer $TEST_NGINX_TOKEN_NOEXP
 
 
 === TEST 6: a workspace claim that is a number, a boolean or an object is refused, never read as "123" or "true"; the string "123" is fine
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 ["GET /api/", "GET /api/", "GET /api/", "GET /api/", "GET /api/"]
 --- more_headers eval
@@ -170,6 +182,8 @@ Authorization: Bearer $TEST_NGINX_TOKEN_NOEXP
 
 
 === TEST 7: other claims keep their text form: a numeric trial_ends still opens the card
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/
 --- more_headers
@@ -180,6 +194,8 @@ Authorization: Bearer $TEST_NGINX_TOKEN_TRIAL_NUM
 
 
 === TEST 8: a flood of refused tokens writes one log line a second, not one per request
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- log_level: info
 --- init
 ::flood(20);
@@ -197,6 +213,7 @@ bearer token refused: The token signature is invalid.
 
 
 === TEST 9: $sender_domains_from follows the same rules: a token whose workspace claim is not a string, or that has no exp, names no caller (the default sender, as for any bad token)
+--- http_config eval: $::HttpConfig
 --- init
 # each workspace its own legacy sender (legacy senders hold claims): a
 # claim of 123 or true read as the workspace "123" or "true" would send as it

@@ -8,6 +8,12 @@ use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use SdTest;
 
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config();
+our $Config = SdTest::api_config();
+
 repeat_each(1);
 no_shuffle();
 run_tests();
@@ -15,6 +21,8 @@ run_tests();
 __DATA__
 
 === TEST 1: a workspace with a quote, a backslash and ESC: escaped in the fallback warning
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/resolve?from=nobody%40nowhere.example
 --- more_headers eval
@@ -29,6 +37,8 @@ workspace "ev\x22il\x5c \x1b[2J ws" cannot send as "nobody@nowhere.example" (not
 
 
 === TEST 2: non-ASCII bytes are escaped too; a plain workspace is written as it is
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 ["GET /api/resolve?from=nobody%40nowhere.example",
  "GET /api/resolve?from=nobody%40nowhere.example"]
@@ -43,6 +53,8 @@ workspace "ev\x22il\x5c \x1b[2J ws" cannot send as "nobody@nowhere.example" (not
 
 
 === TEST 3: escaped in the lines of writes too (a claim)
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 POST /api/
 {"identity":"acme.com"}

@@ -10,6 +10,15 @@ use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use SdTest;
 
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config();
+# nginx's own refusals (%00 in a URI, a path leaving /api/) in JSON too
+our $Config = SdTest::api_config(<<"_EOC_");
+    include $SdTest::Root/conf-examples/json-errors.conf;
+_EOC_
+
 repeat_each(1);
 no_shuffle();
 
@@ -128,9 +137,6 @@ $ENV{TEST_NGINX_BAD_COUNT} = scalar @Cases;
 
 add_block_preprocessor(sub {
     my $block = shift;
-    # nginx's own refusals (%00 in a URI, a path leaving /api/) in JSON too
-    $block->set_value('config', SdTest::default_config()
-        . "    include $SdTest::Root/conf-examples/json-errors.conf;\n");
     $block->set_value('request', [map { $_->[0] } @Cases]);
     $block->set_value('more_headers', [map { $_->[1] } @Cases]);
     $block->set_value('error_code_like', [map { qr/^4\d\d$/ } @Cases]);
@@ -143,5 +149,7 @@ run_tests();
 __DATA__
 
 === TEST 1: every malformed request is a 4xx JSON error
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /api/

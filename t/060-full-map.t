@@ -18,6 +18,21 @@ check_accum_error_log();
 our $Dir = tempdir(CLEANUP => 1);
 $ENV{TEST_NGINX_SD_DB} = "$Dir/senders.mdb";
 
+# The store (in $Dir, of SIZE) with no per-workspace limit and a call rate
+# that filling it does not wait on; the standard /api/ and /sim/ locations
+# (t/lib/SdTest.pm) and the fill's verdict.
+sub http_config {
+    my $size = shift;
+    return SdTest::http_config(<<"_EOC_");
+    sender_domains_db \$TEST_NGINX_SD_DB $size;
+    sender_domains_ses_rate 1000;
+    sender_domains_max_identities 0;
+_EOC_
+}
+our $Config = SdTest::api_config(<<"_EOC_");
+    location = /filled.txt { alias $Dir/filled.txt; }
+_EOC_
+
 sub add {
     my ($id) = @_;
     my ($st) = SdTest::http($ENV{TEST_NGINX_SERVER_PORT}, POST => '/api/',
@@ -56,26 +71,13 @@ sub fill {
     close $o;
 }
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    my $size = $block->name =~ /larger/ ? '8m' : '1m';
-    $block->set_value('http_config', <<"EOF_HTTP");
-    sender_domains_db \$TEST_NGINX_SD_DB $size;
-    sender_domains_default_from "Platform <reports\@platform.example>";
-    sender_domains_ses_endpoint http://127.0.0.1:\$TEST_NGINX_SES_PORT;
-    sender_domains_ses_rate 1000;
-    sender_domains_max_identities 0;
-EOF_HTTP
-    $block->set_value('config', SdTest::default_config() . <<"EOF_CONF");
-    location = /filled.txt { alias $Dir/filled.txt; }
-EOF_CONF
-});
-
 run_tests();
 
 __DATA__
 
 === TEST 1: fill a 1 MiB store: 507 storage_full, reads go on
+--- http_config eval: ::http_config("1m")
+--- config eval: $::Config
 --- init
 ::fill();
 --- request eval
@@ -105,6 +107,8 @@ store is full (workspace "acme"); raise the size in sender_domains_db
 
 
 === TEST 2: restart with a larger size: the rows are there, writes work again
+--- http_config eval: ::http_config("8m")
+--- config eval: $::Config
 --- init
 SdTest::sim(POST => '/reset', '{}');
 --- request eval

@@ -6,8 +6,12 @@
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 # many rows in one workspace: no per-workspace limit here
-use SdTest (http_extra => "    sender_domains_max_identities 0;");
+use SdTest;
 use Time::HiRes qw(time sleep);
+
+# The blocks' http{} lines: SdTest's plumbing (store, SES simulator; see
+# t/lib/SdTest.pm), plus the directives this file is about.
+our $HttpConfig = SdTest::http_config('sender_domains_max_identities 0;');
 
 master_on();
 workers(2);
@@ -85,6 +89,7 @@ run_tests();
 __DATA__
 
 === TEST 1: nginx -s reload twice under load
+--- http_config eval: $::HttpConfig
 --- init
 ::load(4, sub {
     sleep 1;
@@ -114,6 +119,7 @@ X-Plan: professional
 
 
 === TEST 2: workers killed with SIGKILL during writes: no row lost, no stale lock
+--- http_config eval: $::HttpConfig
 --- init
 ::load(4, sub {
     for (1 .. 3) {

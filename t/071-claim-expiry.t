@@ -9,7 +9,13 @@
 
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
-use SdTest http_extra => '    sender_domains_refresh_interval 1s;';
+use SdTest;
+
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config('sender_domains_refresh_interval 1s;');
+our $Config = SdTest::api_config();
 
 $::one = "X-WS: one\nX-Role: admin\nX-Plan: professional\nContent-Type: application/json";
 $::two = "X-WS: two\nX-Role: admin\nX-Plan: professional\nContent-Type: application/json";
@@ -41,6 +47,8 @@ run_tests();
 __DATA__
 
 === TEST 1: a half-added row (SES 503) says why, has a next step, and the refresher finishes it
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 SdTest::sim(POST => '/faults',
@@ -69,6 +77,8 @@ qr/"identity": "half\.example"/,
 
 
 === TEST 2: ... and while it waited, the row showed the error and the time of the next try
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 SdTest::sim(POST => '/faults',
@@ -86,6 +96,8 @@ main::api(POST => '/', '{"identity":"stuck.example"}', 'one');
 
 
 === TEST 3: no credentials: the 503 is recorded on the row (last_error), and a next step is scheduled
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- main_config
 --- request eval
 [
@@ -106,6 +118,8 @@ qr/"state":"creating",.*"next_check_at":"20\d\d-[^"]+Z",.*"last_error":\{"code":
 
 
 === TEST 4: SES marks it FAILED (72 h in SES's clock): the claim stops blocking at once, the new claimant wins
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 main::api(POST => '/', '{"identity":"gone.example"}', 'one');
@@ -132,8 +146,9 @@ qr/"dkim_status":"pending"/,
 
 
 === TEST 5: a domain claim not verified in time stops blocking; the old row stays, failed, with the restart explanation
+--- config eval: $::Config
 --- http_config eval
-SdTest::default_http_config("    sender_domains_refresh_interval 1s;\n    sender_domains_claim_expiry 2s 1s;")
+SdTest::http_config("    sender_domains_refresh_interval 1s;\n    sender_domains_claim_expiry 2s 1s;")
 --- init
 SdTest::sim_reset();
 main::api(POST => '/', '{"identity":"slow.example"}', 'one');
@@ -157,18 +172,36 @@ main::log_has('claim expired unverified') or die "no log line";
 [200, 201, 200, 409, 200]
 --- response_body_like eval
 [
-qr/"state":"failed",.*"next_check_at":null,"claim_expires_at":"20\d\d-[^"]+Z",.*"last_error":\{"code":"claim_expired","message":"This domain was not verified in time \(Amazon SES looks for its DNS records for 72 hours\), so the claim expired and another workspace may now add it\. To try again, remove this sender, add it again and publish the new records\."\},.*"purge_at":"20/,
+qr//,
 qr/"identity":"mail\.slow\.example"/,
 qr/"state":"failed"/,
 qr/"code":"already_exists","message":"This sender is in your list, but its claim expired; remove it and add it again to restart\."/,
 qr/"fallback":true/,
 ]
+--- response_json eval
+[
+{state => 'failed', next_check_at => undef,
+ claim_expires_at => qr/^20\d\d-.+Z$/,
+ last_error => {code => 'claim_expired',
+                message => 'This domain was not verified in time (Amazon '
+                           . 'SES looks for its DNS records for 72 hours), '
+                           . 'so the claim expired and another workspace '
+                           . 'may now add it. To try again, remove this '
+                           . 'sender, add it again and publish the new '
+                           . 'records.'},
+ purge_at => qr/^20/},
+undef,
+undef,
+undef,
+undef,
+]
 
 
 
 === TEST 6: resends do not extend an address's claim beyond the domain limit from the add
+--- config eval: $::Config
 --- http_config eval
-SdTest::default_http_config("    sender_domains_refresh_interval 1s;\n    sender_domains_claim_expiry 6s 3s;")
+SdTest::http_config("    sender_domains_refresh_interval 1s;\n    sender_domains_claim_expiry 6s 3s;")
 --- init
 SdTest::sim_reset();
 use Time::HiRes ();
@@ -220,8 +253,9 @@ qr/"code":"not_pending","message":"This sender's claim expired; remove it and ad
 
 
 === TEST 7: abandoned rows are purged after the grace period; the new holder's claim stays
+--- config eval: $::Config
 --- http_config eval
-SdTest::default_http_config("    sender_domains_refresh_interval 1s;\n    sender_domains_claim_expiry 1s 1s;\n    sender_domains_purge_after 2s;")
+SdTest::http_config("    sender_domains_refresh_interval 1s;\n    sender_domains_claim_expiry 1s 1s;\n    sender_domains_purge_after 2s;")
 --- init
 SdTest::sim_reset();
 main::api(POST => '/', '{"identity":"old.example"}', 'one');
@@ -254,7 +288,7 @@ qr/"code":"already_registered"/,
 
 === TEST 8: the directives refuse limits longer than SES's own
 --- http_config eval
-SdTest::default_http_config("    sender_domains_claim_expiry 73h 24h;")
+SdTest::http_config("    sender_domains_claim_expiry 73h 24h;")
 --- config
 --- must_die
 --- error_log
@@ -263,6 +297,8 @@ SdTest::default_http_config("    sender_domains_claim_expiry 73h 24h;")
 
 
 === TEST 9: a domain whose MAIL FROM step failed (configuring_mail_from) is finished by the refresher
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 # two faults: the add's call and the refresher's first retry fail, so the

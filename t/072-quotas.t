@@ -11,6 +11,10 @@ use Test::Nginx::Socket 'no_plan';
 use SdTest;
 use JSON::PP ();
 
+# The blocks' http{} lines: SdTest's plumbing (store, SES simulator; see
+# t/lib/SdTest.pm), plus the directives this file is about.
+our $HttpConfig = SdTest::http_config();
+
 master_on();
 workers(2);
 repeat_each(1);
@@ -28,11 +32,6 @@ our $Config = <<'EOF_CONF';
         alias $TEST_NGINX_SERVER_ROOT/html/out.txt;
     }
 EOF_CONF
-
-sub http_with {
-    my $extra = shift;
-    return SdTest::default_http_config($extra);
-}
 
 # One line per call: "status code limit" (code and limit when an error).
 sub line {
@@ -66,12 +65,7 @@ sub race {
          {'X-WS' => $ws, 'X-Role' => 'admin', 'X-Plan' => 'professional'}]
     } 1 .. $n);
     SdTest::wait_pids(@p);
-    my %n;
-    for my $j (0 .. $n - 1) {
-        open my $fh, '<', "$f.$j" or next;
-        my ($st) = (<$fh> // '') =~ /^(\d+)/;
-        $n{$st // 0}++;
-    }
+    my %n = %{ SdTest::statuses($f, $n) };
     return join(",", map { "$_=$n{$_}" } sort keys %n);
 }
 
@@ -95,7 +89,7 @@ run_tests();
 __DATA__
 
 === TEST 1: the third add of a workspace with a limit of 2 is 403 limit_reached, with the limit; other workspaces are not affected; a removal frees a place
---- http_config eval: ::http_with('sender_domains_max_identities 2;')
+--- http_config eval: SdTest::http_config('sender_domains_max_identities 2;')
 --- config eval: $::Config
 --- init
 SdTest::sim_reset();
@@ -123,6 +117,7 @@ managed=2 legacy=0
 
 
 === TEST 2: the default limit is 100 identities per workspace: the 101st add is refused
+--- http_config eval: $::HttpConfig
 --- config eval: $::Config
 --- init
 SdTest::sim_reset();
@@ -142,7 +137,7 @@ GET /out
 
 
 === TEST 3: twelve adds racing from two workers against a limit of 3: exactly three are stored
---- http_config eval: ::http_with('sender_domains_max_identities 3;')
+--- http_config eval: SdTest::http_config('sender_domains_max_identities 3;')
 --- config eval: $::Config
 --- init
 SdTest::sim_reset();
@@ -157,7 +152,7 @@ managed=3 legacy=0
 
 
 === TEST 4: legacy senders count apart: a PUT /legacy over sender_domains_max_legacy is refused whole, the old list stays
---- http_config eval: ::http_with("sender_domains_max_identities 1;\n    sender_domains_max_legacy 2;")
+--- http_config eval: SdTest::http_config("sender_domains_max_identities 1;\n    sender_domains_max_legacy 2;")
 --- config eval: $::Config
 --- init
 SdTest::sim_reset();
@@ -180,7 +175,7 @@ managed=0 legacy=2
 
 
 === TEST 5: 0 is unlimited
---- http_config eval: ::http_with("sender_domains_max_identities 0;\n    sender_domains_max_legacy 0;\n    client_body_buffer_size 128k;")
+--- http_config eval: SdTest::http_config("sender_domains_max_identities 0;\n    sender_domains_max_legacy 0;\n    client_body_buffer_size 128k;")
 --- config eval: $::Config
 --- init
 SdTest::sim_reset();
@@ -199,7 +194,7 @@ GET /out
 
 
 === TEST 6: with the expected number of workspaces, limits that cannot fit in the map warn at start
---- http_config eval: ::http_with('sender_domains_max_identities 100 workspaces=1000;')
+--- http_config eval: SdTest::http_config('sender_domains_max_identities 100 workspaces=1000;')
 --- config eval: $::Config
 --- request
 GET /api/
@@ -214,7 +209,7 @@ qr/\[warn\].*sender_domains: 1000 workspaces at their limits \(100 identities x 
 
 
 === TEST 7: limits that fit do not warn
---- http_config eval: ::http_with("sender_domains_max_identities 10 workspaces=100;\n    sender_domains_max_legacy 10;")
+--- http_config eval: SdTest::http_config("sender_domains_max_identities 10 workspaces=100;\n    sender_domains_max_legacy 10;")
 --- config eval: $::Config
 --- request
 GET /api/
@@ -229,7 +224,7 @@ X-Plan: professional
 
 
 === TEST 8: a bad workspaces= parameter stops the start
---- http_config eval: ::http_with('sender_domains_max_identities 10 workers=100;')
+--- http_config eval: SdTest::http_config('sender_domains_max_identities 10 workers=100;')
 --- config eval: $::Config
 --- must_die
 --- error_log
@@ -238,7 +233,7 @@ invalid parameter "workers=100"
 
 
 === TEST 9: the answer past the limit, as a client sees it
---- http_config eval: ::http_with('sender_domains_max_identities 1;')
+--- http_config eval: SdTest::http_config('sender_domains_max_identities 1;')
 --- config eval: $::Config
 --- init
 SdTest::sim_reset();
@@ -258,7 +253,7 @@ Content-Type: application/json
 
 
 === TEST 10: a legacy list over the limit, as the sync service sees it
---- http_config eval: ::http_with('sender_domains_max_legacy 1;')
+--- http_config eval: SdTest::http_config('sender_domains_max_legacy 1;')
 --- config eval: $::Config
 --- request
 PUT /api/legacy
@@ -274,7 +269,7 @@ Content-Type: application/json
 
 
 === TEST 11: with the expected workspaces given, an unlimited identity count warns at start
---- http_config eval: ::http_with('sender_domains_max_identities 0 workspaces=10;')
+--- http_config eval: SdTest::http_config('sender_domains_max_identities 0 workspaces=10;')
 --- config eval: $::Config
 --- request
 GET /api/

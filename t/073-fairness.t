@@ -16,6 +16,19 @@ use JSON::PP ();
 use IO::Socket::INET;
 use Time::HiRes ();
 
+# The blocks' http{} lines: SdTest's plumbing (t/lib/SdTest.pm) with the
+# cooldowns left to the module's defaults (SdTest turns them off for the
+# other files), and the call rate at 1 a second where the budget matters.
+our $HttpConfig = SdTest::http_config(<<'_EOC_');
+    # sender_domains_refresh_cooldown: the module's default, 10s
+    # sender_domains_resend_cooldown: the module's default, 60s 5
+_EOC_
+our $HttpConfigRate1 = SdTest::http_config(<<'_EOC_');
+    # sender_domains_refresh_cooldown: the module's default, 10s
+    # sender_domains_resend_cooldown: the module's default, 60s 5
+    sender_domains_ses_rate 1;
+_EOC_
+
 master_on();
 workers(2);
 repeat_each(1);
@@ -33,26 +46,6 @@ our $Config = <<'EOF_CONF';
         alias $TEST_NGINX_SERVER_ROOT/html/out.txt;
     }
 EOF_CONF
-
-# The suite's default configuration turns the cooldowns off (t/lib/SdTest.pm);
-# this file runs with the module's defaults.
-sub defaults {
-    my $h = SdTest::default_http_config('');
-    $h =~ s/^.*_cooldown 0;\n//mg;
-    return $h;
-}
-
-sub rate1 {
-    my $h = defaults();
-    $h =~ s/sender_domains_ses_rate 100;/sender_domains_ses_rate 1;/;
-    return $h;
-}
-
-add_block_preprocessor(sub {
-    my $block = shift;
-    $block->set_value('http_config', defaults())
-        unless $block->http_config =~ /ses_rate 1;/;
-});
 
 # An API call that returns (status, Retry-After or "-", error code or
 # state, body).
@@ -98,11 +91,38 @@ sub out {
     close $o;
 }
 
+# Adds ID as an admin while SES fails as FAULT says, then refreshes it as
+# ROLE: "status state-or-error" of both, and the SES calls of the refresh.
+sub add_half_then_refresh {
+    my ($fault, $id, $role) = @_;
+    SdTest::sim(POST => '/faults', $fault);
+    my @a = call(POST => '/', qq({"identity":"$id"}));
+    SdTest::sim(DELETE => '/calls');
+    my @r = call(POST => "/$id/refresh", '', 'acme', $role);
+    return ("$a[0] $a[2]", "$r[0] $r[2]", calls());
+}
+
+# Sends REQUESTS in the background, gives them SECS to take the call
+# budget, then times CALL (a code ref); returns CALL's answer (an array
+# ref), its seconds, and how many of REQUESTS got each status (a hash ref).
+sub while_flooding {
+    my ($secs, $call, @reqs) = @_;
+    my $f = SdTest::server_root() . "/html/flood";
+    my @p = SdTest::background($f, @reqs);
+    Time::HiRes::sleep($secs);
+    my $t0 = Time::HiRes::time();
+    my @r = $call->();
+    my $t = Time::HiRes::time() - $t0;
+    SdTest::wait_pids(@p);
+    return (\@r, $t, SdTest::statuses($f, scalar @reqs));
+}
+
 run_tests();
 
 __DATA__
 
 === TEST 1: a second refresh within 10 s answers the stored row with Retry-After and calls SES no more
+--- http_config eval: $::HttpConfig
 --- config eval: $::Config
 --- init
 SdTest::sim_reset();
@@ -130,6 +150,7 @@ GetEmailIdentity
 
 
 === TEST 2: a resend right after the add's email is 429 too_many_requests with Retry-After, and no email goes out
+--- http_config eval: $::HttpConfig
 --- config eval: $::Config
 --- init
 SdTest::sim_reset();
@@ -157,18 +178,12 @@ none
 
 
 === TEST 3: a member's refresh of a half-added domain only reads: no CreateEmailIdentity, no MAIL FROM
+--- http_config eval: $::HttpConfig
 --- config eval: $::Config
 --- init
 SdTest::sim_reset();
-my @o;
-SdTest::sim(POST => '/faults', '{"kind":"503","match":"CreateEmailIdentity"}');
-my @r = ::call(POST => '/', '{"identity":"half.example"}');
-push @o, "$r[0] $r[2]";
-SdTest::sim(DELETE => '/calls');
-@r = ::call(POST => '/half.example/refresh', '', 'acme', 'member');
-push @o, "$r[0] $r[2]";
-push @o, ::calls();
-::out(@o);
+::out(::add_half_then_refresh(
+    '{"kind":"503","match":"CreateEmailIdentity"}', 'half.example', 'member'));
 --- request
 GET /out
 --- response_body
@@ -179,18 +194,12 @@ GetEmailIdentity
 
 
 === TEST 4: SES created it but the answer was lost: a member's refresh sees it (read only) and leaves the MAIL FROM to an admin
+--- http_config eval: $::HttpConfig
 --- config eval: $::Config
 --- init
 SdTest::sim_reset();
-my @o;
-SdTest::sim(POST => '/faults', '{"kind":"503","match":"CreateEmailIdentity","after":true}');
-my @r = ::call(POST => '/', '{"identity":"lost.example"}');
-push @o, "$r[0] $r[2]";
-SdTest::sim(DELETE => '/calls');
-@r = ::call(POST => '/lost.example/refresh', '', 'acme', 'member');
-push @o, "$r[0] $r[2]";
-push @o, ::calls();
-::out(@o);
+::out(::add_half_then_refresh(
+    '{"kind":"503","match":"CreateEmailIdentity","after":true}', 'lost.example', 'member'));
 --- request
 GET /out
 --- response_body
@@ -201,18 +210,12 @@ GetEmailIdentity
 
 
 === TEST 5: an admin's refresh still finishes a half-added domain
+--- http_config eval: $::HttpConfig
 --- config eval: $::Config
 --- init
 SdTest::sim_reset();
-my @o;
-SdTest::sim(POST => '/faults', '{"kind":"503","match":"CreateEmailIdentity"}');
-my @r = ::call(POST => '/', '{"identity":"resume.example"}');
-push @o, "$r[0] $r[2]";
-SdTest::sim(DELETE => '/calls');
-@r = ::call(POST => '/resume.example/refresh');
-push @o, "$r[0] $r[2]";
-push @o, ::calls();
-::out(@o);
+::out(::add_half_then_refresh(
+    '{"kind":"503","match":"CreateEmailIdentity"}', 'resume.example', 'admin'));
 --- request
 GET /out
 --- response_body
@@ -223,28 +226,18 @@ CreateEmailIdentity,PutEmailIdentityMailFromAttributes
 
 
 === TEST 6: at sender_domains_ses_rate 1, one workspace flooding adds does not make another workspace's add fail: it gets its turn
---- http_config eval: ::rate1()
+--- http_config eval: $::HttpConfigRate1
 --- config eval: $::Config
 --- init
 SdTest::sim_reset();
-my $f = SdTest::server_root() . "/html/flood";
-my @p = SdTest::background($f, map {
-    [POST => '/api/', qq({"identity":"f$_\@flood.example"}),
-     {'X-WS' => 'flooder', 'X-Role' => 'admin', 'X-Plan' => 'professional'}]
-} 1 .. 40);
-Time::HiRes::sleep(1.5);
-my $t0 = Time::HiRes::time();
-my @r = ::call(POST => '/', '{"identity":"calm.example"}', 'calm');
-my $t = Time::HiRes::time() - $t0;
-SdTest::wait_pids(@p);
-my %n;
-for my $j (0 .. 39) {
-    open my $fh, '<', "$f.$j" or next;
-    my ($st) = (<$fh> // '') =~ /^(\d+)/;
-    $n{$st // 0}++;
-}
-::out("$r[0] $r[2]", $t < 4 ? "in time" : "took $t s",
-      ($n{503} // 0) > 0 ? "the flood slowed itself" : "flood: " . join(",", %n));
+my ($r, $t, $n) = ::while_flooding(1.5,
+    sub { ::call(POST => '/', '{"identity":"calm.example"}', 'calm') },
+    map { [POST => '/api/', qq({"identity":"f$_\@flood.example"}),
+           {'X-WS' => 'flooder', 'X-Role' => 'admin',
+            'X-Plan' => 'professional'}] } 1 .. 40);
+::out("$r->[0] $r->[2]", $t < 4 ? "in time" : "took $t s",
+      ($n->{503} // 0) > 0 ? "the flood slowed itself"
+                            : "flood: " . join(",", %$n));
 --- request
 GET /out
 --- response_body
@@ -256,6 +249,7 @@ the flood slowed itself
 
 
 === TEST 7: the 429 of a resend, as a client sees it
+--- http_config eval: $::HttpConfig
 --- config eval: $::Config
 --- init
 SdTest::sim_reset();
@@ -275,6 +269,7 @@ Retry-After: (5\d|60)
 
 
 === TEST 8: a member's refresh of a half-added row answers it, read only
+--- http_config eval: $::HttpConfig
 --- config eval: $::Config
 --- init
 SdTest::sim_reset();
@@ -292,33 +287,21 @@ X-Plan: professional
 
 
 === TEST 9: at sender_domains_ses_rate 1, one workspace flooding refresh does not make another workspace's add fail
---- http_config eval: ::rate1()
+--- http_config eval: $::HttpConfigRate1
 --- config eval: $::Config
 --- init
 SdTest::sim_reset();
 my @rows = map { "r$_\@busy.example" } 1 .. 4;
 ::call(POST => '/', qq({"identity":"$_"}), 'busy') for @rows;
-my $f = SdTest::server_root() . "/html/refresh";
-my @p = SdTest::background($f, map {
-    [POST => '/api/' . $rows[$_ % 4] . '/refresh', '',
-     {'X-WS' => 'busy', 'X-Role' => ($_ % 2 ? 'admin' : 'member'),
-      'X-Plan' => 'professional'}]
-} 1 .. 60);
-Time::HiRes::sleep(0.5);
-my $t0 = Time::HiRes::time();
-my @r = ::call(POST => '/', '{"identity":"quiet.example"}', 'quiet');
-my $t = Time::HiRes::time() - $t0;
-SdTest::wait_pids(@p);
-my %n;
-for my $j (0 .. 59) {
-    open my $fh, '<', "$f.$j" or next;
-    my ($st) = (<$fh> // '') =~ /^(\d+)/;
-    $n{$st // 0}++;
-}
+my ($r, $t, $n) = ::while_flooding(0.5,
+    sub { ::call(POST => '/', '{"identity":"quiet.example"}', 'quiet') },
+    map { [POST => '/api/' . $rows[$_ % 4] . '/refresh', '',
+           {'X-WS' => 'busy', 'X-Role' => ($_ % 2 ? 'admin' : 'member'),
+            'X-Plan' => 'professional'}] } 1 .. 60);
 my $gets = () = ::calls() =~ /GetEmailIdentity/g;
-delete @n{200, 503};
-::out("$r[0] $r[2]", $t < 3 ? "in time" : "took $t s",
-      %n ? "refreshes: " . join(",", %n) : "refreshes: 200 or 503",
+delete @$n{200, 503};
+::out("$r->[0] $r->[2]", $t < 3 ? "in time" : "took $t s",
+      %$n ? "refreshes: " . join(",", %$n) : "refreshes: 200 or 503",
       $gets <= 4 ? "at most one SES call per row" : "$gets GetEmailIdentity");
 --- request
 GET /out

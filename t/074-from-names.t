@@ -18,6 +18,12 @@ use Test::Nginx::Socket 'no_plan';
 use SdTest;
 use JSON::PP ();
 
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config();
+our $Config = SdTest::api_config();
+
 repeat_each(1);
 no_shuffle();
 
@@ -172,6 +178,8 @@ run_tests();
 __DATA__
 
 === TEST 1: stored names: each accepted one reads back as itself in both parsers; invisible characters, controls and over-long names are refused
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [@::stored_req]
 --- more_headers
@@ -190,6 +198,8 @@ Content-Type: application/json
 
 
 === TEST 2: names asked for with ?from= get the same rules: accepted ones read back as themselves, refused ones fall back with reason invalid_sender_name
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [@::asked_req]
 --- more_headers
@@ -207,6 +217,8 @@ X-Plan: professional
 
 
 === TEST 3: a refused ?from= name is logged as such, with the workspace
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 "GET /api/resolve?from=" . ::uri_escape("Pay\x{200B}Pal <$::addr>")
 --- more_headers
@@ -223,6 +235,8 @@ workspace "acme" asked for an invalid sender name; using the default sender
 
 
 === TEST 4: the sender's own name wins, yet a refused ?from= name still falls back (the same ?from= gives the same answer whatever is stored)
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 ::seed();
 ::api(PATCH => "/$::dom", '{"sender_name":"Acme Reports"}');
@@ -245,6 +259,8 @@ X-Plan: professional
 
 
 === TEST 5: an address with "=?" before the @ is refused on add and on PUT /legacy, and never resolves
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "POST /api/\n{\"identity\":\"=?utf-8?q?ceo=40bank.example?=\@solo.example\"}",
@@ -280,6 +296,8 @@ X-Plan: professional
 
 
 === TEST 6: the same name rules on add and in PUT /legacy
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "POST /api/\n{\"identity\":\"beta.example\",\"sender_name\":\"Pay\\u200bPal\"}",

@@ -10,6 +10,12 @@ use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use SdTest;
 
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config();
+our $Config = SdTest::api_config();
+
 repeat_each(1);
 no_shuffle();
 
@@ -44,6 +50,8 @@ run_tests();
 __DATA__
 
 === TEST 1: PUT /legacy with 350 senders (~29 KB, written to a temporary file by nginx) is read whole; GET / lists them
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "PUT /api/legacy\n$::legacy",
@@ -67,6 +75,7 @@ __DATA__
 
 
 === TEST 2: a small client_body_buffer_size: a 20 KB add is read from the file
+--- http_config eval: $::HttpConfig
 --- config
     client_body_buffer_size 1k;
 
@@ -93,6 +102,8 @@ a client request body is buffered to a temporary file
 
 
 === TEST 3: over 64 KiB is still 413 body_too_large, as JSON
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 "PUT /api/legacy\n$::huge"
 --- more_headers

@@ -8,25 +8,26 @@ use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use SdTest;
 
-repeat_each(1);
-no_shuffle();
-
-add_block_preprocessor(sub {
-    my $block = shift;
-    if (!defined $block->config) {
-        $block->set_value('config', SdTest::default_config() . <<'CONF');
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config();
+our $Config = SdTest::api_config(<<'_EOC_');
     location = /metrics {
         sender_domains_metrics;
     }
-CONF
-    }
-});
+_EOC_
+
+repeat_each(1);
+no_shuffle();
 
 run_tests();
 
 __DATA__
 
 === TEST 1: the exposition format: content type, HELP and TYPE, zeros at start
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 GET /metrics
 --- error_code: 200
@@ -49,6 +50,8 @@ sender_domains_ses_call_duration_seconds_count\ 0\n
 
 
 === TEST 2: an add raises CreateEmailIdentity ok by one, the domains pending by one, add 2xx by one
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "GET /metrics",
@@ -79,6 +82,8 @@ qr/^sender_domains_identities\{kind="domain",state="pending"\}\ 1$
 
 
 === TEST 3: a throttled call counts as throttled, a 500 as error_5xx
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "POST /sim/faults
@@ -111,8 +116,9 @@ sender_domains_ses_calls_total\{op="CreateEmailIdentity",outcome="error_5xx"\}\ 
 
 
 === TEST 4: an SES call that times out counts as timeout, in the histogram above the timeout
+--- config eval: $::Config
 --- http_config eval
-SdTest::default_http_config('') =~ s/ses_timeout 3s/ses_timeout 600ms/r
+SdTest::http_config('sender_domains_ses_timeout 600ms;')
 --- request eval
 [
 "POST /sim/faults
@@ -140,6 +146,8 @@ qr/^sender_domains_ses_calls_total\{op="CreateEmailIdentity",outcome="timeout"\}
 
 
 === TEST 5: a fallback counts its reason; a resolve that answered counts its source
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "PUT /api/legacy
@@ -178,6 +186,8 @@ sender_domains_resolve_fallbacks_total\{reason="not_verified"\}\ 0\n
 
 
 === TEST 6: the identities gauge follows verification and deletion
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 [
 "POST /api/
@@ -219,6 +229,8 @@ sender_domains_identities\{kind="email",state="pending"\}\ 1\n
 
 
 === TEST 7: only GET and HEAD
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 POST /metrics
 --- error_code: 405
@@ -226,6 +238,7 @@ POST /metrics
 
 
 === TEST 8: sender_domains_metrics takes no argument
+--- http_config eval: $::HttpConfig
 --- config
     location = /metrics {
         sender_domains_metrics on;

@@ -5,8 +5,18 @@
 
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
-use SdTest http_extra => '    sender_domains_refresh_interval 1s;';
+use SdTest;
 use Time::HiRes qw(sleep);
+
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config('sender_domains_refresh_interval 1s;');
+our $Config = SdTest::api_config(<<'_EOC_');
+    location = /metrics {
+        sender_domains_metrics;
+    }
+_EOC_
 
 repeat_each(1);
 no_shuffle();
@@ -29,22 +39,13 @@ sub wait_metrics {
     return 0;
 }
 
-add_block_preprocessor(sub {
-    my $block = shift;
-    if (!defined $block->config) {
-        $block->set_value('config', SdTest::default_config() . <<'CONF');
-    location = /metrics {
-        sender_domains_metrics;
-    }
-CONF
-    }
-});
-
 run_tests();
 
 __DATA__
 
 === TEST 1: the refresher's lease holder, ticks, polls and cycles
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 ::api(POST => '/', '{"identity":"acme.com"}');
@@ -69,6 +70,8 @@ sender_domains_identities\{kind="domain",state="verified"\}\ 1\n
 
 
 === TEST 2: a verified sender that loses verification: counted, and its sends' fallbacks too
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 # verified by this workspace's own claim (an identity SES had already
@@ -97,4 +100,102 @@ qr/^sender_domains_identities\{kind="domain",state="verified"\}\ 0\n
 (?s:.*)^sender_domains_identities_verification_lost_total\ 1\n
 (?s:.*)^sender_domains_resolves_total\{source="domain"\}\ 1\n
 (?s:.*)^sender_domains_resolve_fallbacks_total\{reason="not_verified"\}\ 1\n/mx,
+]
+
+
+
+=== TEST 3: the refresher's resume of a half-added row is counted and sent as webhook events like other changes
+--- http_config eval
+SdTest::default_http_config(<<'HTTP')
+    sender_domains_refresh_interval 1s;
+    log_format hooks escape=none '$request_body';
+    sender_domains_webhook http://127.0.0.1:$TEST_NGINX_SERVER_PORT/hook
+                           $TEST_NGINX_SERVER_ROOT/html/wh.secret;
+HTTP
+--- config eval
+SdTest::default_config() . <<'CONF'
+    location = /metrics {
+        sender_domains_metrics;
+    }
+    location = /hook {
+        access_log $TEST_NGINX_SERVER_ROOT/logs/hooks.log hooks;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/received;
+    }
+    location = /received {
+        return 204;
+    }
+    location = /hooks.log {
+        alias $TEST_NGINX_SERVER_ROOT/logs/hooks.log;
+    }
+CONF
+--- user_files
+>>> wh.secret
+whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+--- init
+SdTest::sim_reset();
+SdTest::sim(POST => '/faults',
+    '{"count":1,"kind":"503","match":"CreateEmailIdentity"}');
+::api(POST => '/', '{"identity":"half.example"}');
+::wait_metrics(qr/^sender_domains_refresher_polls_total\{outcome="resumed"\} [1-9]/m);
+SdTest::wait_until(30, sub {
+    my ($st, $b) = SdTest::http($ENV{TEST_NGINX_SERVER_PORT}, GET => '/hooks.log');
+    $b =~ /"type":"identity\.state_changed".*"state":"ready"/;
+});
+--- request eval
+["GET /metrics", "GET /hooks.log"]
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[
+qr/^sender_domains_refresher_polls_total\{outcome="resumed"\} [1-9]\d*$/m,
+qr/"type":"identity\.added"(?s:.*)"type":"identity\.state_changed","id":"evt_\d+","created_at":"[^"]+","workspace":"acme","identity":\{"identity":"half\.example"[^\n]*"state":"(?:configuring_mail_from|ready)"/,
+]
+
+
+
+=== TEST 4: the purge of an abandoned row is counted and sent as an identity.removed event
+--- http_config eval
+SdTest::default_http_config(<<'HTTP')
+    sender_domains_refresh_interval 1s;
+    sender_domains_claim_expiry 1s 1s;
+    sender_domains_purge_after 2s;
+    log_format hooks escape=none '$request_body';
+    sender_domains_webhook http://127.0.0.1:$TEST_NGINX_SERVER_PORT/hook
+                           $TEST_NGINX_SERVER_ROOT/html/wh.secret;
+HTTP
+--- config eval
+SdTest::default_config() . <<'CONF'
+    location = /metrics {
+        sender_domains_metrics;
+    }
+    location = /hook {
+        access_log $TEST_NGINX_SERVER_ROOT/logs/hooks.log hooks;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/received;
+    }
+    location = /received {
+        return 204;
+    }
+    location = /hooks.log {
+        alias $TEST_NGINX_SERVER_ROOT/logs/hooks.log;
+    }
+CONF
+--- user_files
+>>> wh.secret
+whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+--- init
+SdTest::sim_reset();
+::api(POST => '/', '{"identity":"old.example"}');
+::wait_metrics(qr/^sender_domains_refresher_polls_total\{outcome="purged"\} [1-9]/m);
+SdTest::wait_until(30, sub {
+    my ($st, $b) = SdTest::http($ENV{TEST_NGINX_SERVER_PORT}, GET => '/hooks.log');
+    $b =~ /"type":"identity\.removed"/;
+});
+--- request eval
+["GET /metrics", "GET /hooks.log"]
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[
+qr/^sender_domains_refresher_polls_total\{outcome="purged"\} 1$/m,
+qr/"type":"identity\.failed"(?s:.*)"type":"identity\.removed","id":"evt_\d+","created_at":"[^"]+","workspace":"acme","identity":\{"identity":"old\.example"/,
 ]

@@ -12,6 +12,22 @@ use Digest::SHA qw(hmac_sha256);
 use MIME::Base64 qw(encode_base64 decode_base64);
 use Time::HiRes qw(sleep);
 
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $Config = SdTest::api_config(<<'_EOC_');
+    location = /metrics {
+        sender_domains_metrics;
+    }
+    location = /hook {
+        access_log $TEST_NGINX_SERVER_ROOT/logs/hooks.log hooks;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/received;
+    }
+    location = /received {
+        return 204;
+    }
+_EOC_
+
 repeat_each(1);
 no_shuffle();
 
@@ -43,20 +59,6 @@ sub signed_ok {
 
 add_block_preprocessor(sub {
     my $block = shift;
-    if (!defined $block->config) {
-        $block->set_value('config', SdTest::default_config() . <<'CONF');
-    location = /metrics {
-        sender_domains_metrics;
-    }
-    location = /hook {
-        access_log $TEST_NGINX_SERVER_ROOT/logs/hooks.log hooks;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/received;
-    }
-    location = /received {
-        return 204;
-    }
-CONF
-    }
     if (!defined $block->user_files) {
         $block->set_value('user_files', ">>> wh.secret\n$Secret\n");
     }
@@ -67,8 +69,9 @@ run_tests();
 __DATA__
 
 === TEST 1: an add and the refresher's verification arrive signed, in order, without polling
+--- config eval: $::Config
 --- http_config eval
-SdTest::default_http_config(<<'HTTP')
+SdTest::http_config(<<'HTTP')
     sender_domains_refresh_interval 1s;
     log_format hooks escape=none
         '$http_webhook_id|$http_webhook_timestamp|$http_webhook_signature|$request_body';
@@ -104,12 +107,12 @@ qr/^sender_domains_webhooks_total\{outcome="delivered"\} [3-9]\d*$/m
 
 === TEST 2: a receiver answering 500: the event stays queued, retried, counted, warned
 --- http_config eval
-SdTest::default_http_config(<<'HTTP')
+SdTest::http_config(<<'HTTP')
     sender_domains_webhook http://127.0.0.1:$TEST_NGINX_SERVER_PORT/hook
                            $TEST_NGINX_SERVER_ROOT/html/wh.secret;
 HTTP
 --- config eval
-SdTest::default_config() . <<'CONF'
+SdTest::api_config(<<'CONF')
     location = /metrics {
         sender_domains_metrics;
     }
@@ -137,8 +140,9 @@ qr/\[warn\] .*sender_domains: webhook evt_1 to "http:\/\/127\.0\.0\.1:\d+\/hook"
 
 
 === TEST 3: a secret that is not whsec_ base64 stops the configuration
+--- config eval: $::Config
 --- http_config eval
-SdTest::default_http_config(<<'HTTP')
+SdTest::http_config(<<'HTTP')
     sender_domains_webhook http://127.0.0.1:1/hook $TEST_NGINX_SERVER_ROOT/html/wh.secret;
 HTTP
 --- user_files
@@ -152,8 +156,9 @@ the secret does not start with "whsec_"
 
 
 === TEST 4: only http:// and https:// URLs
+--- config eval: $::Config
 --- http_config eval
-SdTest::default_http_config(<<'HTTP')
+SdTest::http_config(<<'HTTP')
     sender_domains_webhook ftp://example.com/hook;
 HTTP
 --- must_die

@@ -7,9 +7,14 @@ use lib 't/lib';
 use SdKnot zones => [qw(dkim-ok.test dkim-twice.test dkim-proxied.test
                         dkim-typo.test dkim-other.test dkim-missing.test
                         dkim-value.test)];
-use SdTest http_extra =>
-    'sender_domains_dns_resolver 127.0.0.1:$TEST_NGINX_KNOT_PORT;';
+use SdTest;
 use Test::Nginx::Socket 'no_plan';
+
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config('sender_domains_dns_resolver 127.0.0.1:$TEST_NGINX_KNOT_PORT;');
+our $Config = SdTest::api_config();
 
 repeat_each(1);
 no_shuffle();
@@ -43,6 +48,8 @@ run_tests();
 __DATA__
 
 === TEST 1: every record published right: all ok
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 main::scenario('dkim-ok.test', \&SdKnot::right);
 --- request
@@ -60,6 +67,8 @@ overall ok
 
 
 === TEST 2: the domain appended twice (x._domainkey.dkim-twice.test.dkim-twice.test): enter only x._domainkey
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 main::scenario('dkim-twice.test', sub {
     my ($t, $r) = @_;
@@ -81,6 +90,8 @@ overall attention
 
 
 === TEST 3: a proxying provider flattened the CNAMEs into A / AAAA records: turn off the proxy
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 main::scenario('dkim-proxied.test', sub {
     my ($t, $r) = @_;
@@ -104,6 +115,8 @@ dkim CNAME ok match
 
 
 === TEST 4: a typo and a cut-off copy of the token: copy the value again
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 main::scenario('dkim-typo.test', sub {
     my ($t, $r) = @_;
@@ -130,6 +143,8 @@ dkim CNAME ok match
 
 
 === TEST 5: another DKIM key (an earlier attempt's), and a CNAME to somewhere else
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 main::scenario('dkim-other.test', sub {
     my ($t, $r) = @_;
@@ -157,6 +172,8 @@ overall attention
 
 
 === TEST 6: nothing published: every record missing, what to add said
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 main::scenario('dkim-missing.test', sub { '' });
 --- request
@@ -183,6 +200,8 @@ overall attention
 
 
 === TEST 7: the value without its final dot: the provider appended the domain to the value
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 main::scenario('dkim-value.test', sub {
     my ($t, $r) = @_;

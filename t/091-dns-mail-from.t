@@ -8,9 +8,14 @@ use lib 't/lib';
 use SdKnot zones => [qw(mx-priority.test mx-extra.test mx-elsewhere.test
                         spf-include.test spf-two.test spf-quotes.test
                         spf-split.test mf-twice.test)];
-use SdTest http_extra =>
-    'sender_domains_dns_resolver 127.0.0.1:$TEST_NGINX_KNOT_PORT;';
+use SdTest;
 use Test::Nginx::Socket 'no_plan';
+
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config('sender_domains_dns_resolver 127.0.0.1:$TEST_NGINX_KNOT_PORT;');
+our $Config = SdTest::api_config();
 
 repeat_each(1);
 no_shuffle();
@@ -21,6 +26,8 @@ run_tests();
 __DATA__
 
 === TEST 1: the MX with another priority: set it to 10
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdKnot::scenario('mx-priority.test', sub {
     my ($t, $r) = @_;
@@ -43,6 +50,8 @@ overall attention
 
 
 === TEST 2: a second MX that receives mail: conflict, remove it
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdKnot::scenario('mx-extra.test', sub {
     my ($t, $r) = @_;
@@ -59,6 +68,8 @@ mail_from TXT ok match
 
 
 === TEST 3: the MX points to another mail server only
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdKnot::scenario('mx-elsewhere.test', sub {
     my ($t, $r) = @_;
@@ -75,6 +86,8 @@ qr/^mail_from MX wrong mx_elsewhere
 
 
 === TEST 4: an SPF record without include:amazonses.com
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdKnot::scenario('spf-include.test', sub {
     my ($t, $r) = @_;
@@ -91,6 +104,8 @@ qr/^mail_from TXT wrong spf_missing_include
 
 
 === TEST 5: two SPF records at the MAIL FROM name: conflict, merge them
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdKnot::scenario('spf-two.test', sub {
     my ($t, $r) = @_;
@@ -106,6 +121,8 @@ qr/^mail_from TXT conflict spf_multiple
 
 
 === TEST 6: quotes typed into the value on a provider that adds its own
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdKnot::scenario('spf-quotes.test', sub {
     my ($t, $r) = @_;
@@ -122,6 +139,8 @@ qr/^mail_from TXT wrong txt_extra_quotes
 
 
 === TEST 7: the value split into pieces that run together
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdKnot::scenario('spf-split.test', sub {
     my ($t, $r) = @_;
@@ -138,6 +157,8 @@ qr/^mail_from TXT wrong txt_split
 
 
 === TEST 8: the MAIL FROM records with the domain appended twice
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdKnot::scenario('mf-twice.test', sub {
     my ($t, $r) = @_;

@@ -8,9 +8,14 @@ use IO::Socket::INET;
 use SdKnot zones => [qw(dmarc-none.test dmarc-yours.test dmarc-two.test
                         dmarc-bad.test parent.test)],
            broken => [qw(servfail.test)];
-use SdTest http_extra =>
-    'sender_domains_dns_resolver 127.0.0.1:$TEST_NGINX_KNOT_PORT;';
+use SdTest;
 use Test::Nginx::Socket 'no_plan';
+
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config('sender_domains_dns_resolver 127.0.0.1:$TEST_NGINX_KNOT_PORT;');
+our $Config = SdTest::api_config();
 
 # a DNS "server" that receives and never answers
 our $Silent = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
@@ -26,6 +31,8 @@ run_tests();
 __DATA__
 
 === TEST 1: no DMARC record: missing, recommended, and not counted as a problem
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdKnot::scenario('dmarc-none.test', sub {
     SdKnot::right_except(@_, qr/^_dmarc/) });
@@ -46,6 +53,8 @@ overall ok
 
 
 === TEST 2: a DMARC record of the user's own: ok, keep yours
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdKnot::scenario('dmarc-yours.test', sub {
     SdKnot::right_except(@_, qr/^_dmarc/)
@@ -62,6 +71,8 @@ sub { local $ENV{SD_SUMMARY_ALL} = 1; my $s = SdKnot::summary($_[0]);
 
 
 === TEST 3: two DMARC records: conflict
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdKnot::scenario('dmarc-two.test', sub {
     SdKnot::right(@_) . qq(_dmarc TXT "v=DMARC1; p=reject;"\n) });
@@ -77,6 +88,8 @@ overall attention
 
 
 === TEST 4: a TXT at _dmarc that is not DMARC
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdKnot::scenario('dmarc-bad.test', sub {
     SdKnot::right_except(@_, qr/^_dmarc/) . qq(_dmarc TXT "p=none"\n) });
@@ -92,6 +105,8 @@ overall attention
 
 
 === TEST 5: the domain itself does not exist (NXDOMAIN for the zone)
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdKnot::scenario('parent.test', sub { '' });
 SdKnot::add_domain('gone.parent.test');
@@ -111,6 +126,8 @@ dkim CNAME missing zone_not_found
 
 
 === TEST 6: a zone its server cannot serve: SERVFAIL, wrong, DNSSEC named
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 SdKnot::add_domain('servfail.test');
@@ -128,8 +145,9 @@ dkim CNAME wrong servfail
 
 
 === TEST 7: a DNS server that never answers: unknown, timeout, after sender_domains_dns_timeout
+--- config eval: $::Config
 --- http_config eval
-SdTest::default_http_config(
+SdTest::http_config(
     'sender_domains_dns_resolver 127.0.0.1:$TEST_NGINX_SILENT_PORT;'
     . "\n    sender_domains_dns_timeout 1s;")
 --- init
@@ -150,6 +168,8 @@ dkim CNAME unknown timeout
 
 
 === TEST 8: an address has no records of its own
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 SdTest::api(POST => '/', '{"identity":"ann@dmarc-none.test","type":"email"}');
@@ -162,6 +182,8 @@ GET /api/ann%40dmarc-none.test/dns
 
 
 === TEST 9: unknown identity, another workspace's, the service role, another method
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdKnot::scenario('dmarc-none.test', \&SdKnot::right);
 --- request eval
@@ -181,8 +203,9 @@ SdKnot::scenario('dmarc-none.test', \&SdKnot::right);
 
 
 === TEST 10: without sender_domains_dns_resolver the system's resolvers answer (whatever they say, within the timeout)
+--- config eval: $::Config
 --- http_config eval
-SdTest::default_http_config("    sender_domains_dns_timeout 2s;")
+SdTest::http_config("    sender_domains_dns_timeout 2s;")
 --- init
 SdTest::sim_reset();
 SdKnot::add_domain('dmarc-none.test');
@@ -197,7 +220,7 @@ qr/^\{"identity":"dmarc-none\.test","zone":\{"name":"dmarc-none\.test","verdict"
 
 === TEST 11: a DNS server that is not an address is refused at nginx -t
 --- http_config eval
-SdTest::default_http_config("    sender_domains_dns_resolver 127.0.0.1:53 dns.example.com:53;")
+SdTest::http_config("    sender_domains_dns_resolver 127.0.0.1:53 dns.example.com:53;")
 --- config
 --- must_die
 --- error_log

@@ -9,11 +9,14 @@
 use lib 't/lib';
 use IO::Socket::INET;
 use SdKnot zones => [qw(nb.test)];
-use SdTest http_extra =>
-    "sender_domains_dns_resolver 127.0.0.1:\$TEST_NGINX_SILENT_PORT;\n"
-    . "    sender_domains_dns_timeout 2s;";
+use SdTest;
 use Test::Nginx::Socket 'no_plan';
 use Time::HiRes ();
+
+# The blocks' http{} lines: SdTest's plumbing (store, SES simulator; see
+# t/lib/SdTest.pm), plus the directives this file is about.
+our $HttpConfig = SdTest::http_config("sender_domains_dns_resolver 127.0.0.1:\$TEST_NGINX_SILENT_PORT;\n"
+    . "    sender_domains_dns_timeout 2s;");
 
 our $Silent = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
                                     Proto => 'udp') or die "udp: $!";
@@ -36,6 +39,7 @@ run_tests();
 __DATA__
 
 === TEST 1: resolve, the card and /ping answer at once while a diagnosis waits on DNS
+--- http_config eval: $::HttpConfig
 --- init
 SdTest::sim_reset();
 SdKnot::add_domain('nb.test');
@@ -84,6 +88,7 @@ qr/^200 \{"identity":"nb\.test","zone":\{"name":"nb\.test","verdict":"unknown","
 
 
 === TEST 2: a client that leaves while its lookups wait: its request is freed at once
+--- http_config eval: $::HttpConfig
 --- init
 SdTest::sim_reset();
 SdKnot::add_domain('nb.test');

@@ -6,9 +6,14 @@
 
 use lib 't/lib';
 use SdKnot zones => [qw(xn--bcher-kva.example)];
-use SdTest http_extra =>
-    'sender_domains_dns_resolver 127.0.0.1:$TEST_NGINX_KNOT_PORT;';
+use SdTest;
 use Test::Nginx::Socket 'no_plan';
+
+# The blocks' configuration: SdTest's plumbing (store, SES simulator),
+# its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
+# directives this file is about.
+our $HttpConfig = SdTest::http_config('sender_domains_dns_resolver 127.0.0.1:$TEST_NGINX_KNOT_PORT;');
+our $Config = SdTest::api_config();
 
 repeat_each(1);
 no_shuffle();
@@ -26,6 +31,8 @@ run_tests();
 __DATA__
 
 === TEST 1: a U-label domain is added as its A-label, in SES too
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request
 POST /api/
 {"identity":"Bücher.example","type":"domain"}
@@ -36,6 +43,8 @@ qr/^\{"identity":"xn--bcher-kva\.example","type":"domain",.*"name":"[a-z0-9]{32}
 
 
 === TEST 2: SES got the A-label; the U-label in the path finds the row
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 SdTest::api(POST => '/', '{"identity":"bücher.example","type":"domain"}');
@@ -50,6 +59,8 @@ SdTest::api(POST => '/', '{"identity":"bücher.example","type":"domain"}');
 
 
 === TEST 3: an xn-- label that is not valid punycode is refused, never sent to SES
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- request eval
 ["POST /api/\n{\"identity\":\"xn--zz.example\",\"type\":\"domain\"}",
  "POST /api/\n{\"identity\":\"reports\@mail.xn--zz.example\",\"type\":\"email\"}",
@@ -64,6 +75,8 @@ SdTest::api(POST => '/', '{"identity":"bücher.example","type":"domain"}');
 
 
 === TEST 4: ?from= with a U-label domain uses the verified A-label domain
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdTest::sim_reset();
 SdTest::api(POST => '/', '{"identity":"xn--caf-dma.example","type":"domain","sender_name":"Café"}');
@@ -82,6 +95,8 @@ X-Plan: professional
 
 
 === TEST 5: the DNS diagnosis of an IDN domain looks up its A-label names
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
 --- init
 SdKnot::scenario('bücher.example', sub { SdKnot::right(@_) });
 --- request

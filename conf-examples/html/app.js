@@ -244,6 +244,11 @@ const ERROR_TYPES = {
 
 const GROUPS = [
   {
+    key: 'ownership', title: 'Ownership proof', req: 'Required',
+    intro: 'Amazon SES already has this domain verified for the platform, so its status does not show that it is yours. ' +
+      'This TXT record, made for your workspace only, proves that you control the domain. Until DNS shows it, reports go out from the default sender.',
+  },
+  {
     key: 'dkim', title: 'DKIM authentication', req: 'Required',
     intro: 'Proves that you own the domain and signs your mail. Reports are sent from this domain as soon as Amazon SES finds all three records.',
   },
@@ -260,7 +265,13 @@ const GROUPS = [
 const isManaged = (r) => r.kind !== 'legacy';
 function isPending(r) {
   if (!isManaged(r)) return false;
+  // a domain waiting for its ownership TXT record is checked by itself too
+  if (r.ownership === 'unproven' && r.state !== 'failed' && hasOwnershipRecord(r)) return true;
   return (r.state && r.state !== 'ready') || r.dkim_status === 'pending' || r.mail_from_status === 'pending';
+}
+
+function hasOwnershipRecord(r) {
+  return (r.dns_records || []).some((x) => x.group === 'ownership');
 }
 
 /* ------------------------------------------------------------------ */
@@ -703,6 +714,11 @@ class RowView {
       if (d.dkim_status === 'verified') text = `Verified: reports can be sent from ${d.identity}.`;
       else if (d.dkim_status === 'pending') text = `Amazon SES emailed a verification link to ${d.identity}. Open it within 24 hours. Until then ${this.fallbackText(from)}.`;
       else if (d.dkim_status === 'failed') text = `Not verified: ${this.fallbackText(from)}.`;
+    } else if (managed && d.ownership === 'unproven' && d.state !== 'failed') {
+      const rec = (d.dns_records || []).find((x) => x.group === 'ownership');
+      text = rec
+        ? `Ownership not proven yet: publish the TXT record ${rec.name} (under DNS records). Until DNS shows it, reports go out from ${from}.`
+        : `Ownership not proven: reports go out from ${from}.`;
     } else {
       if (d.dkim_status === 'verified') {
         text = `Verified: reports can be sent from any address at ${d.identity}` +
@@ -730,7 +746,10 @@ class RowView {
     }
     if (managed && vi.last_success_at && d.dkim_status !== 'verified') bits.push(h('span', {}, 'last found ', timeEl(vi.last_success_at)));
     // tenant safety: an unverified claim ends (docs/decisions.md)
-    if (managed && d.claim_expires_at && d.state !== 'failed' && !d.verified_for_sending) {
+    if (managed && d.claim_expires_at && d.state !== 'failed' && d.ownership === 'unproven') {
+      // an unproven row holds no claim: the first workspace to prove wins
+      bits.push(h('span', {}, 'prove it before ', timeEl(d.claim_expires_at), '; until then another workspace that proves it first takes it'));
+    } else if (managed && d.claim_expires_at && d.state !== 'failed' && !d.verified_for_sending) {
       bits.push(h('span', {}, `another workspace may claim this ${d.type === 'email' ? 'address' : 'domain'} after `, timeEl(d.claim_expires_at)));
     }
     this.checkEl.replaceChildren(...bits.flatMap((x, i) => (i ? [h('span', { class: 'dot', 'aria-hidden': 'true' }, '·'), x] : [x])));
@@ -760,7 +779,7 @@ class RowView {
 
   renderNotice(d) {
     const managed = isManaged(d);
-    const key = JSON.stringify([d.dkim_status, d.mail_from_status, d.last_error, d.state, state.canEdit]);
+    const key = JSON.stringify([d.dkim_status, d.mail_from_status, d.last_error, d.state, d.ownership, state.canEdit]);
     if (key === this.noticeKey) return;
     this.noticeKey = key;
     const parts = [];
@@ -770,14 +789,25 @@ class RowView {
     if (managed && d.state === 'failed') {
       // the claim ended: last_error carries the explanation and the restart
       kind = 'bad';
-      parts.push(h('strong', {}, d.last_error && d.last_error.code === 'registered_outside'
-        ? 'Not yours to use. ' : 'Claim expired. '),
+      const code = d.last_error && d.last_error.code;
+      parts.push(h('strong', {}, code === 'registered_outside' ? 'Not yours to use. '
+        : code === 'claimed_elsewhere' ? 'Proved by another workspace. ' : 'Claim expired. '),
         (d.last_error && d.last_error.message) || 'Remove this sender and add it again.', who);
       restart = state.canEdit;
+    } else if (managed && d.ownership === 'unproven' && hasOwnershipRecord(d)) {
+      // a domain verified in SES outside this workspace: the DNS proof
+      const rec = d.dns_records.find((x) => x.group === 'ownership');
+      parts.push(h('strong', {}, 'Ownership not proven yet. '),
+        `Amazon SES already has ${d.identity} verified on this platform, but nothing shows yet that it is yours, so reports go out from the default sender. ` +
+        'To prove that you control the domain, add this TXT record at your DNS provider: ',
+        h('br'), h('code', { dataset: { own: 'name' } }, rec.name), ' TXT ',
+        h('code', { dataset: { own: 'value' } }, rec.value), h('br'),
+        'This page checks it by itself (or use Refresh). Other workspaces cannot hold this domain once you have proved it.' + who);
     } else if (managed && d.ownership === 'unproven') {
       kind = 'bad';
       parts.push(h('strong', {}, 'Ownership not proven. '),
-        `Amazon SES has ${d.identity} verified, but not for this workspace, so reports go out from the default sender. Contact support.`);
+        `Amazon SES has ${d.identity} verified, but not for this workspace, so reports go out from the default sender. ` +
+        (d.type === 'domain' ? 'Remove it and add it again to get the DNS record that proves it is yours, or contact support.' : 'Contact support.'));
     } else if (managed && d.dkim_status === 'failed') {
       kind = 'bad';
       if (d.type === 'email') {
@@ -889,7 +919,8 @@ class RowView {
     // a domain not verified yet: look at DNS at once, once per rendering
     const d = this.data;
     if (this.expanded && d && d.type === 'domain' && isManaged(d) && d.state === 'ready'
-        && (d.dkim_status !== 'verified' || (d.mail_from_domain && d.mail_from_status !== 'verified'))
+        && (d.dkim_status !== 'verified' || d.ownership === 'unproven'
+            || (d.mail_from_domain && d.mail_from_status !== 'verified'))
         && this.checkedKey !== this.recordsKey) {
       this.checkedKey = this.recordsKey;
       this.checkDns(this.dnsPanel.querySelector('.dns-check-btn'));

@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "sd_diagnose.h"
+#include "sd_ownership.h"
 
 
 #define SD_DIAG_TEXT_MAX  2048
@@ -66,6 +67,8 @@ static void sd_diag_cname(sd_diag_t *d, const char *name, const char *value,
 static void sd_diag_mx(sd_diag_t *d, const char *name, const char *value,
     sd_diag_out_t *o);
 static void sd_diag_txt(sd_diag_t *d, const char *group, const char *name,
+    const char *value, sd_diag_out_t *o);
+static void sd_diag_ownership(sd_diag_t *d, const char *name,
     const char *value, sd_diag_out_t *o);
 static int sd_diag_txt_quoted(const sd_dnsw_rr_t *rr, const char *tag);
 static int sd_diag_txt_split(const sd_dnsw_rr_t *rr);
@@ -255,6 +258,9 @@ sd_diag_run(const json_t *records, const char *domain,
 
         } else if (strcmp(type, "MX") == 0) {
             sd_diag_mx(&d, name, value, o);
+
+        } else if (group && strcmp(group, "ownership") == 0) {
+            sd_diag_ownership(&d, name, value, o);
 
         } else {
             sd_diag_txt(&d, group ? group : "", name, value, o);
@@ -1007,6 +1013,69 @@ sd_diag_txt(sd_diag_t *d, const char *group, const char *name,
 
     sd_diag_say(o, "ok", "match", "DNS shows an SPF record at %s that "
                 "includes Amazon SES, as it should.", name);
+}
+
+
+/*
+ * The ownership proof's TXT record (sd_ownership.h): found with this
+ * workspace's token, missing, or present with another value (a typo, an
+ * earlier attempt's token, or another workspace's).
+ */
+
+static void
+sd_diag_ownership(sd_diag_t *d, const char *name, const char *value,
+    sd_diag_out_t *o)
+{
+    int                      quoted;
+    const char              *token;
+    sd_own_verdict_e         v;
+    const sd_diag_result_t  *r;
+
+    token = value + sizeof(SD_OWN_PREFIX) - 1;
+
+    if (strncmp(value, SD_OWN_PREFIX, sizeof(SD_OWN_PREFIX) - 1) != 0) {
+        token = value;
+    }
+
+    r = sd_diag_find(d, name, NULL, SD_DNS_T_TXT);
+
+    if (r->status == SD_DNSQ_ANSWER) {
+        sd_diag_found(o->found, r->answer, name);
+    }
+
+    v = sd_own_check(r->status == SD_DNSQ_ANSWER ? r->answer : NULL, name,
+                     token, &quoted);
+
+    if (v == SD_OWN_FOUND) {
+        if (quoted) {
+            sd_diag_say(o, "ok", "txt_extra_quotes",
+                "DNS shows the ownership record at %s, with quotation marks "
+                "inside its value; it proves control all the same (you may "
+                "remove the quotes).", name);
+            return;
+        }
+
+        sd_diag_say(o, "ok", "match", "DNS shows the ownership record at "
+                    "%s, as it should.", name);
+        return;
+    }
+
+    if (v == SD_OWN_WRONG) {
+        sd_diag_say(o, "wrong", "ownership_token_mismatch",
+            "The TXT record at %s carries another sd-verify value than the "
+            "one made for your workspace (a typo, or a value copied from "
+            "elsewhere). Change it to exactly: %s", name, value);
+        return;
+    }
+
+    if (sd_diag_missing(d, name, SD_DNS_T_TXT, r, o)) {
+        return;
+    }
+
+    sd_diag_say(o, "missing", "not_found",
+        "DNS has no ownership record at %s yet. Add a TXT record with this "
+        "name and the value %s; until then the sender does not count as "
+        "verified for your workspace.", name, value);
 }
 
 

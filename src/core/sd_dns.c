@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "sd_dns.h"
+#include "sd_ownership.h"
 
 
 /* far above any DNS name */
@@ -61,6 +62,18 @@ sd_dns_write(sd_jsonw_t *w, const sd_str_t *domain,
     const sd_str_t *dkim_tokens, size_t ntokens,
     const sd_str_t *signing_hosted_zone, const sd_str_t *mail_from_domain,
     const sd_str_t *region, int for_address)
+{
+    return sd_dns_write_own(w, domain, dkim_tokens, ntokens,
+                            signing_hosted_zone, mail_from_domain, region,
+                            for_address, NULL);
+}
+
+
+int
+sd_dns_write_own(sd_jsonw_t *w, const sd_str_t *domain,
+    const sd_str_t *dkim_tokens, size_t ntokens,
+    const sd_str_t *signing_hosted_zone, const sd_str_t *mail_from_domain,
+    const sd_str_t *region, int for_address, const sd_str_t *own_token)
 {
     size_t    i, first;
     sd_str_t  zone;
@@ -109,8 +122,20 @@ sd_dns_write(sd_jsonw_t *w, const sd_str_t *domain,
         return -1;
     }
 
+    if (own_token != NULL && !sd_own_token_valid(own_token->data,
+                                                 own_token->len))
+    {
+        return -1;
+    }
+
     sd_jsonw_lit(w, "[");
     first = 1;
+
+    if (own_token != NULL) {
+        /* the proof comes first: nothing counts before it */
+        (void) sd_own_write_record(w, domain, own_token);
+        first = 0;
+    }
 
     for (i = 0; i < ntokens; i++) {
         if (dkim_tokens[i].len == 0) {

@@ -53,5 +53,15 @@ int sd_dns_write(sd_jsonw_t *w, const sd_str_t *domain,
     const sd_str_t *signing_hosted_zone, const sd_str_t *mail_from_domain,
     const sd_str_t *region, int for_address);
 
+/*
+ * sd_dns_write() with, first, the ownership proof's TXT record of a domain
+ * verified in SES outside the workspace (own_token: the row's token, see
+ * sd_ownership.h; NULL: none).
+ */
+int sd_dns_write_own(sd_jsonw_t *w, const sd_str_t *domain,
+    const sd_str_t *dkim_tokens, size_t ntokens,
+    const sd_str_t *signing_hosted_zone, const sd_str_t *mail_from_domain,
+    const sd_str_t *region, int for_address, const sd_str_t *own_token);
+
 
 #endif /* _NGX_HTTP_SENDER_DOMAINS_DNS_H_INCLUDED_ */

@@ -3,8 +3,9 @@
  * Custom Sender Domains for nginx: status-change events (see the header).
  *
  * One write can make several events, in this order: added; state,
- * DKIM and MAIL FROM status changed; migrated (kind changed); verified or
- * unverified (verified_for_sending); failed; removed.  Each is
+ * DKIM and MAIL FROM status changed; migrated (kind changed); ownership
+ * proven (an unproven row's DNS proof was found); verified or unverified
+ * (verified_for_sending); failed; removed.  Each is
  *
  *   {"type":"identity.verified","id":"evt_42","created_at":"…Z",
  *    "workspace":"acme","identity":{…as GET /{identity} shows it…}}
@@ -135,6 +136,15 @@ sd_events_build(void *ctx, const sd_store_event_src_t *src,
 
         if (sd_events_changed(old, cur, "kind")) {
             SD_EVENT("identity.migrated", cur);
+        }
+
+        if (sd_events_changed(old, cur, "ownership")
+            && sd_row_str(old, "ownership")
+            && strcmp(sd_row_str(old, "ownership"), "unproven") == 0
+            && sd_row_str(cur, "ownership")
+            && strcmp(sd_row_str(cur, "ownership"), "proven") == 0)
+        {
+            SD_EVENT("identity.ownership_proven", cur);
         }
 
         was = json_is_true(json_object_get(old, "verified_for_sending"));

@@ -13,6 +13,7 @@
 #include "sd_dns.h"
 #include "sd_time.h"
 #include "sd_backoff.h"
+#include "sd_ownership.h"
 
 
 static int64_t sd_row_time(const json_t *row, const char *key);
@@ -268,6 +269,11 @@ sd_row_apply_ses(json_t *row, const sd_ses_identity_t *si, int64_t now)
                                                              : "proven"));
     }
 
+    if (sd_own_pending(row)) {
+        /* kept for the moment the proof is found */
+        sd_own_note_ses(row, si->verified_for_sending);
+    }
+
     /* SES's status is the shared account's: it counts only with proof */
     json_object_set_new(row, "verified_for_sending",
                         json_boolean(si->verified_for_sending
@@ -415,10 +421,15 @@ sd_row_flags(const json_t *row)
 
     dkim = sd_row_str(row, "dkim_status");
 
-    /* an unproven row holds no claim (issue 13): released, then purged */
+    /*
+     * An unproven row holds no claim (issue 13): an older version's is
+     * released, then purged; one waiting for its DNS proof stays
+     * scheduled (its claim never blocks anyone: see sd_store.c) until it
+     * is proven or expires.
+     */
     if ((dkim && strcmp(dkim, "failed") == 0 && !(flags & SD_REC_VERIFIED))
         || sd_row_in_state(row, SD_STATE_FAILED)
-        || (flags & SD_REC_UNPROVEN))
+        || ((flags & SD_REC_UNPROVEN) && !sd_own_pending(row)))
     {
         flags |= SD_REC_FAILED;
     }
@@ -455,6 +466,7 @@ sd_row_time(const json_t *row, const char *key)
 int
 sd_row_expire(json_t *row, int64_t now)
 {
+    int      pending;
     int64_t  t;
 
     if (sd_row_in_state(row, SD_STATE_FAILED)
@@ -476,10 +488,17 @@ sd_row_expire(json_t *row, int64_t now)
         return 0;
     }
 
+    pending = sd_own_pending(row);
+
     sd_row_set_state(row, SD_STATE_FAILED);
     json_object_set_new(row, "next_check_at", json_null());
 
-    sd_row_set_error(row, "claim_expired", sd_row_is_domain(row)
+    sd_row_set_error(row, "claim_expired", pending
+        ? "The ownership TXT record was not found in time, so this claim "
+          "expired and another workspace may now prove the domain. To try "
+          "again, remove this sender, add it again and publish the new "
+          "TXT record."
+        : sd_row_is_domain(row)
         ? "This domain was not verified in time (Amazon SES looks for its "
           "DNS records for 72 hours), so the claim expired and another "
           "workspace may now add it. To try again, remove this sender, add "
@@ -719,6 +738,7 @@ sd_row_view_tree(sd_row_view_t *v, const json_t *row)
     sd_row_sd_str(row, "_zone", &v->zone);
     sd_row_sd_str(row, "origin", &v->origin);
     sd_row_sd_str(row, "ownership", &v->ownership);
+    sd_row_sd_str(row, SD_OWN_TOKEN_FIELD, &v->own_token);
 
     tokens = json_object_get(row, "_tokens");
     n = 0;
@@ -772,6 +792,9 @@ sd_row_view_note(sd_row_view_t *v, const sd_row_member_t *m, int plain)
 
     } else if (sd_row_str_is(k, "ownership")) {
         field = &v->ownership;
+
+    } else if (sd_row_str_is(k, SD_OWN_TOKEN_FIELD)) {
+        field = &v->own_token;
 
     } else {
         return 0;
@@ -1063,15 +1086,22 @@ static void
 sd_row_write_records(sd_jsonw_t *w, const sd_row_view_t *v,
     const char *region)
 {
-    sd_str_t  reg;
+    sd_str_t        reg;
+    const sd_str_t *own;
 
     reg.data = region;
     reg.len = strlen(region);
 
-    if (sd_dns_write(w, &v->identity, v->tokens, v->ntokens,
-                     v->zone.data ? &v->zone : NULL,
-                     v->mail_from_domain.data ? &v->mail_from_domain : NULL,
-                     &reg, !sd_row_view_is_domain(v))
+    /* an unproven domain shows the TXT record that proves it */
+    own = (v->own_token.data && sd_row_str_is(&v->ownership, "unproven")
+           && !sd_row_str_is(&v->state, SD_STATE_FAILED))
+          ? &v->own_token : NULL;
+
+    if (sd_dns_write_own(w, &v->identity, v->tokens, v->ntokens,
+                         v->zone.data ? &v->zone : NULL,
+                         v->mail_from_domain.data ? &v->mail_from_domain
+                                                  : NULL,
+                         &reg, !sd_row_view_is_domain(v), own)
         != 0)
     {
         sd_jsonw_lit(w, "[]");
@@ -1329,8 +1359,10 @@ sd_row_settle(json_t *row)
 {
     sd_row_clear_error(row);
 
+    /* an unproven domain is someone else's in SES: never written to */
     if (sd_row_is_domain(row)
-        && json_is_null(json_object_get(row, "mail_from_domain")))
+        && json_is_null(json_object_get(row, "mail_from_domain"))
+        && !sd_own_pending(row))
     {
         sd_row_set_state(row, SD_STATE_MAIL_FROM);
 

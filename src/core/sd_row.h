@@ -66,7 +66,8 @@ void sd_row_set_outside(json_t *row, const char *message);
 /*
  * SES has the identity (created or adopted): the error cleared, a domain
  * without its MAIL FROM goes on to "configuring_mail_from", anything else
- * (an address, a domain whose MAIL FROM is kept) is "ready".
+ * (an address, a domain whose MAIL FROM is kept, a domain still waiting
+ * for its DNS ownership proof) is "ready".
  */
 void sd_row_settle(json_t *row);
 
@@ -193,6 +194,7 @@ typedef struct {
     sd_str_t                zone;
     sd_str_t                origin;
     sd_str_t                ownership;
+    sd_str_t                own_token;  /* the ownership proof's token */
     size_t                  ntokens;
     sd_str_t                tokens[SD_SES_MAX_DKIM_TOKENS];
 } sd_row_view_t;

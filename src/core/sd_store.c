@@ -86,6 +86,12 @@ static int sd_store_claim_blocks(sd_store_t *st, MDB_txn *txn,
 static int sd_store_release_claim(sd_store_t *st, MDB_txn *txn,
     const char *ws, size_t ws_len, const char *id, size_t id_len,
     const MDB_val *ck, int failed);
+static int sd_store_check_tree_by(sd_store_t *st, MDB_txn *txn,
+    const char *ws, size_t ws_len, const char *tk, size_t tk_len,
+    int (*blocks)(sd_store_t *st, MDB_txn *txn, const MDB_val *v,
+                  const char *ws, size_t ws_len));
+static int sd_store_claim_strong(sd_store_t *st, MDB_txn *txn,
+    const MDB_val *v, const char *ws, size_t ws_len);
 static int sd_store_check_tree(sd_store_t *st, MDB_txn *txn, const char *ws,
     size_t ws_len, const char *id, size_t id_len, const char *tk,
     size_t tk_len);
@@ -289,6 +295,8 @@ sd_store_check_format(const char *path, size_t map_size, char *err,
     MDB_env   *env;
     MDB_txn   *txn;
     unsigned   format;
+
+    format = 0;
 
     /* a file that has never been opened by a worker has nothing to check */
     f = fopen(path, "r");
@@ -1204,13 +1212,58 @@ sd_store_check_tree(sd_store_t *st, MDB_txn *txn, const char *ws,
     size_t ws_len, const char *id, size_t id_len, const char *tk,
     size_t tk_len)
 {
+    (void) id;
+    (void) id_len;
+
+    return sd_store_check_tree_by(st, txn, ws, ws_len, tk, tk_len,
+                                  sd_store_claim_blocks);
+}
+
+
+/*
+ * A claim held for good: a legacy sender, or a row verified for sending
+ * (a proven one).  An unverified claim blocks only until it expires.
+ */
+
+static int
+sd_store_claim_strong(sd_store_t *st, MDB_txn *txn, const MDB_val *v,
+    const char *ws, size_t ws_len)
+{
+    MDB_val       k, rv;
+    sd_record_t   rec;
+    const char   *p = v->mv_data;
+
+    if (!sd_store_claim_blocks(st, txn, v, ws, ws_len)) {
+        return 0;
+    }
+
+    if (p[v->mv_size - 1] == SD_CLAIM_LEGACY) {
+        return 1;
+    }
+
+    k.mv_data = (void *) p;
+    k.mv_size = v->mv_size - 2;
+
+    if (mdb_get(txn, st->identities, &k, &rv) != 0) {
+        return 0;
+    }
+
+    sd_store_decode(&rv, &rec);
+
+    return (rec.flags & SD_REC_VERIFIED) != 0;
+}
+
+
+static int
+sd_store_check_tree_by(sd_store_t *st, MDB_txn *txn, const char *ws,
+    size_t ws_len, const char *tk, size_t tk_len,
+    int (*blocks)(sd_store_t *st, MDB_txn *txn, const MDB_val *v,
+                  const char *ws, size_t ws_len))
+{
     int          rc;
     size_t       i;
     MDB_val      k, v;
     MDB_cursor  *cur;
-
-    (void) id;
-    (void) id_len;
 
     /* parents: every prefix of the tree key that ends a label */
 
@@ -1223,7 +1276,7 @@ sd_store_check_tree(sd_store_t *st, MDB_txn *txn, const char *ws,
         k.mv_size = i + 1;
 
         rc = mdb_get(txn, st->claims, &k, &v);
-        if (rc == 0 && sd_store_claim_blocks(st, txn, &v, ws, ws_len)) {
+        if (rc == 0 && blocks(st, txn, &v, ws, ws_len)) {
             return SD_STORE_CONFLICT;
         }
 
@@ -1254,7 +1307,7 @@ sd_store_check_tree(sd_store_t *st, MDB_txn *txn, const char *ws,
             break;
         }
 
-        if (sd_store_claim_blocks(st, txn, &v, ws, ws_len)) {
+        if (blocks(st, txn, &v, ws, ws_len)) {
             mdb_cursor_close(cur);
             return SD_STORE_CONFLICT;
         }
@@ -1741,6 +1794,38 @@ sd_store_claimed_by_other(sd_store_t *st, const char *ws, size_t ws_len,
     mdb_txn_abort(txn);
 
     return other;
+}
+
+
+int
+sd_store_tree_held(sd_store_t *st, const char *ws, size_t ws_len,
+    const char *id, size_t id_len)
+{
+    int       rc;
+    char      tk[SD_STORE_MAX_KEY + 1];
+    size_t    tk_len;
+    MDB_txn  *txn;
+
+    tk_len = sd_store_tree_key(id, id_len, tk, sizeof(tk));
+    if (tk_len == 0 || sd_store_begin(st, MDB_RDONLY, &txn) != 0) {
+        return 0;
+    }
+
+    /* the add's own check, without writing anything */
+    rc = sd_store_check_tree(st, txn, ws, ws_len, id, id_len, tk, tk_len);
+
+    if (rc == SD_STORE_CONFLICT) {
+        rc = sd_store_check_tree_by(st, txn, ws, ws_len, tk, tk_len,
+                                    sd_store_claim_strong);
+        rc = (rc == SD_STORE_CONFLICT) ? 2 : 1;
+
+    } else {
+        rc = 0;
+    }
+
+    mdb_txn_abort(txn);
+
+    return rc;
 }
 
 

@@ -179,6 +179,15 @@ sd_store_rc_e sd_store_modify_many(sd_store_t *store,
 int sd_store_claimed_by_other(sd_store_t *store, const char *ws,
     size_t ws_len, const char *id, size_t id_len);
 
+/*
+ * Whether another workspace's claim holds the name, a parent or a child:
+ * 0 no; 1 one that blocks for now (not verified, not expired yet); 2 one
+ * held for good (verified for sending, or a legacy sender).  An unproven
+ * row's claim never holds anything.
+ */
+int sd_store_tree_held(sd_store_t *store, const char *ws, size_t ws_len,
+    const char *id, size_t id_len);
+
 sd_store_rc_e sd_store_delete(sd_store_t *store, const char *ws,
     size_t ws_len, const char *id, size_t id_len);
 

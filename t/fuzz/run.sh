@@ -38,11 +38,11 @@ BUILD_ONLY=0
 JOBS=1
 
 TARGETS="api_body identity from ses_classify ses_xml ses_identity ses_list
-         jwt credentials time sigv4 row_view dnswire"
+         jwt credentials time sigv4 row_view dnswire etcd"
 
 # the pure core: no nginx types (every file in src/core)
 CORE="store time identity dns jsonw from sigv4 credentials jwt sesparse backoff
-      row quota prom whsign events dnswire diagnose"
+      row quota prom whsign events dnswire diagnose etcd"
 
 usage() {
     sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'
@@ -145,7 +145,7 @@ fi
 max_len() {
     case "$1" in
     jwt) echo 9000 ;;
-    api_body|ses_identity|ses_list|ses_classify|ses_xml|row_view) echo 8192 ;;
+    api_body|ses_identity|ses_list|ses_classify|ses_xml|row_view|etcd) echo 8192 ;;
     credentials) echo 8192 ;;
     dnswire) echo 4096 ;;
     *) echo 1024 ;;

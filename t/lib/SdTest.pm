@@ -4,11 +4,17 @@ package SdTest;
 # Shared set-up for the module's Test::Nginx files:
 #   - starts one SES simulator (t/ses-sim/ses_sim.py) per .t file and
 #     exports its port as $TEST_NGINX_SES_PORT;
-#   - gives blocks a default main_config / http_config / config that load
-#     the module against the simulator, so a block states only what it is
-#     about; a block can still override any of them; the per-identity
-#     cooldowns (refresh, resend) are off there, as the module's clock
-#     cannot be moved: t/073-fairness.t tests them with their defaults;
+#   - helpers that return the nginx text blocks show in their sections,
+#     OpenResty style (our $HttpConfig = SdTest::http_config(...) at the
+#     top of a file, "--- http_config eval: $::HttpConfig" in a block):
+#     http_config() is the module's plumbing (store, SES simulator, rate,
+#     timeout, cooldowns off) plus the directives the file is about,
+#     api_config() the standard /api/ location (callers from X-WS, X-Role,
+#     X-Plan, X-Trial-Ends headers) and the /sim/ proxy; a block without
+#     --- http_config or --- config is refused, so no configuration a
+#     block depends on is left unsaid there;
+#   - main_config: the AWS credentials the module reads from its
+#     environment (a block can give its own);
 #   - resets the simulator before each block (fresh "AWS" account);
 #   - small helpers for blocks' --- init code: sim() calls the simulator's
 #     control API, background() runs requests while the block's own
@@ -17,9 +23,6 @@ package SdTest;
 #   - for the paged card list: cursor() makes the "next" value of a page
 #     that ended on a row, list_summary() turns an answer into one line
 #     ("a.com b.com next=CURSOR", "error=CODE") for --- response_body_filters.
-#
-# Callers in a block use headers: X-WS (workspace), X-Role, X-Plan and
-# X-Trial-Ends, wired to the sender_domains_* directives below.
 
 use strict;
 use warnings;
@@ -43,22 +46,25 @@ BEGIN {
 sub import {
     my ($class, %opt) = @_;
 
+    die "SdTest: http_extra is gone; show the directives in the blocks "
+        . "(--- http_config eval: \$::HttpConfig, SdTest::http_config())\n"
+        if exists $opt{http_extra};
+
     start_sim(@{ $opt{sim_args} || [] });
 
     Test::Nginx::Socket::add_block_preprocessor(sub {
         my $block = shift;
 
         if (!defined $block->main_config) {
-            $block->set_value('main_config', default_main_config());
+            $block->set_value('main_config', main_config());
         }
 
-        if (!defined $block->http_config) {
-            $block->set_value('http_config',
-                              default_http_config($opt{http_extra} || ''));
-        }
-
-        if (!defined $block->config) {
-            $block->set_value('config', default_config());
+        for my $s (qw(http_config config)) {
+            next if defined $block->$s;
+            die $block->name . ": no --- $s: show the block's configuration"
+                . " (e.g. --- $s eval: \$::"
+                . ($s eq 'config' ? 'Config' : 'HttpConfig')
+                . ", see t/lib/SdTest.pm)\n";
         }
 
         if (!defined $block->init) {
@@ -67,29 +73,49 @@ sub import {
     });
 }
 
-sub default_main_config {
+sub main_config {
     return <<'EOF';
 env AWS_ACCESS_KEY_ID=AKIDSIMULATOR;
 env AWS_SECRET_ACCESS_KEY=sim-secret-key;
 EOF
 }
 
-sub default_http_config {
-    my $extra = shift;
-    return <<"EOF";
-    sender_domains_db \$TEST_NGINX_SERVER_ROOT/logs/senders.mdb 16m;
-    sender_domains_default_from "Platform Reports <reports\@platform.example>";
-    sender_domains_ses_endpoint http://127.0.0.1:\$TEST_NGINX_SES_PORT;
-    sender_domains_ses_rate 100;
-    sender_domains_ses_timeout 3s;
-    sender_domains_refresh_cooldown 0;
-    sender_domains_resend_cooldown 0;
-$extra
-EOF
+# The http{} lines every file starts from: the store under the server
+# root, the SES simulator, a call rate no test reaches by accident, a
+# short SES timeout and the per-identity cooldowns off (the module's
+# clock cannot be moved; t/073-fairness.t gives their defaults).  EXTRA
+# is appended; a directive in EXTRA replaces the line of the same name
+# here (so "sender_domains_ses_rate 1;" changes the rate, and a comment
+# "# sender_domains_refresh_cooldown: the default" leaves it to the module).
+our @HttpPlumbing = (
+    'sender_domains_db $TEST_NGINX_SERVER_ROOT/logs/senders.mdb 16m;',
+    'sender_domains_default_from "Platform Reports <reports@platform.example>";',
+    'sender_domains_ses_endpoint http://127.0.0.1:$TEST_NGINX_SES_PORT;',
+    'sender_domains_ses_rate 100;',
+    'sender_domains_ses_timeout 3s;',
+    'sender_domains_refresh_cooldown 0;',
+    'sender_domains_resend_cooldown 0;',
+);
+
+sub http_config {
+    my $extra = shift // '';
+    my %given = map { $_ => 1 } $extra =~ /^\s*#?\s*(\w+)/mg;
+    my $text = '';
+    for my $line (@HttpPlumbing) {
+        my ($name) = $line =~ /^(\w+)/;
+        $text .= "    $line\n" unless $given{$name};
+    }
+    $extra .= "\n" if length $extra && $extra !~ /\n\z/;
+    return $text . $extra;
 }
 
-sub default_config {
-    return <<'EOF';
+# The standard server{} text: the API under /api/ with the caller taken
+# from request headers, and /sim/ proxying the simulator's control API
+# (a block can "publish DNS" between its requests).  EXTRA (more
+# locations) is appended.
+sub api_config {
+    my $extra = shift // '';
+    return <<'EOF' . $extra;
     location /api/ {
         sender_domains_api;
         sender_domains_workspace $http_x_ws;
@@ -149,7 +175,19 @@ sub stop_sim {
     return unless $SimPid;
     kill 'TERM', -$SimPid;
     kill 'TERM', $SimPid;
-    waitpid $SimPid, 0;
+    # bounded: a simulator that does not exit within 10 s of SIGTERM (it
+    # once hung in CI for 17 minutes) is killed, and the test says so
+    my $deadline = time + 10;
+    while (waitpid($SimPid, POSIX::WNOHANG()) == 0) {
+        if (time > $deadline) {
+            Test::More::diag("SES simulator $SimPid ignored SIGTERM for 10 s: SIGKILL");
+            kill 'KILL', -$SimPid;
+            kill 'KILL', $SimPid;
+            waitpid $SimPid, 0;
+            last;
+        }
+        select undef, undef, undef, 0.05;
+    }
     undef $SimPid;
 }
 
@@ -226,12 +264,23 @@ sub background {
 
 sub wait_pids { waitpid $_, 0 for @_ }
 
+# How many of the N requests background() answered into FILE got each
+# status: a hash ref {status => count}, 0 for no answer.
+sub statuses {
+    my ($file, $n) = @_;
+    my %n;
+    for my $j (0 .. $n - 1) {
+        open my $fh, '<', "$file.$j" or next;
+        my ($st) = (<$fh> // '') =~ /^(\d+)/;
+        $n{$st // 0}++;
+    }
+    return \%n;
+}
+
 # Polls COND (a code ref) every 20 ms until it returns true or SECS have
 # passed; returns its last value.  For --- init code that must wait for
 # nginx or the simulator to reach a state: a fixed sleep is either too
 # short under valgrind (20-50 times slower) or wasted time without it.
-# (Blocks' init runs in the runner's package: a bare "sleep 0.3" there is
-# CORE::sleep, which truncates to 0.)
 sub wait_until {
     my ($secs, $cond) = @_;
     my $deadline = Time::HiRes::time() + $secs;

@@ -12,17 +12,10 @@
 # "N passed, N failed" last and exits non-zero on a failure.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
-MODULE=${MODULE:-$ROOT/build/nginx/objs/ngx_http_sender_domains_module.so}
+. "$(dirname "$0")/../lib/sd-stack.sh"
 PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
 PROMTOOL=${PROMTOOL:-/usr/bin/promtool}
-STATE=$(mktemp -d /tmp/sd-prometheus.XXXXXX)
-chmod 755 "$STATE"      # the workers run as the nginx user
-pass=0
-fail=0
 prom=
-sim=
 
 for t in "$PROMETHEUS" "$PROMTOOL"; do
     if [ ! -x "$t" ]; then
@@ -31,12 +24,7 @@ for t in "$PROMETHEUS" "$PROMTOOL"; do
     fi
 done
 
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-PORT=$(free_port)
-SES_PORT=$(free_port)
+sd_stack_init prometheus
 PROM_PORT=$(free_port)
 
 cleanup() {
@@ -50,59 +38,14 @@ cleanup() {
 trap cleanup EXIT
 trap "exit 1" INT TERM
 
-check() {
-    if eval "$2"; then
-        echo "ok   - $1"; pass=$((pass + 1))
-    else
-        echo "FAIL - $1"; fail=$((fail + 1))
-    fi
-}
-
-/usr/bin/python3 "$ROOT/t/ses-sim/ses_sim.py" --port "$SES_PORT" > "$STATE/sim.log" 2>&1 &
-sim=$!
-
-mkdir -p "$STATE/logs"
-cat > "$STATE/nginx.conf" <<CONF
-load_module $MODULE;
-daemon on;
-master_process on;
-worker_processes 2;
-pid $STATE/nginx.pid;
-error_log $STATE/logs/error.log info;
-env AWS_ACCESS_KEY_ID=AKIDSIMULATOR;
-env AWS_SECRET_ACCESS_KEY=sim-secret-key;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path $STATE/body;
-    proxy_temp_path $STATE/proxy;
-    fastcgi_temp_path $STATE/fastcgi;
-    uwsgi_temp_path $STATE/uwsgi;
-    scgi_temp_path $STATE/scgi;
-    sender_domains_db $STATE/senders.mdb 32m;
-    sender_domains_default_from "Platform Reports <reports@platform.example>";
-    sender_domains_ses_endpoint http://127.0.0.1:$SES_PORT;
-    sender_domains_ses_rate 50;
-    sender_domains_refresh_interval 1s;
-    server {
-        listen 127.0.0.1:$PORT;
-        location /api/ {
-            sender_domains_api;
-            sender_domains_workspace \$http_x_ws;
-            sender_domains_role \$http_x_role;
-            sender_domains_plan \$http_x_plan;
-        }
-        location = /metrics {
+sd_sim_start
+sd_nginx_conf '    sender_domains_ses_rate 50;
+    sender_domains_refresh_interval 1s;' '        location = /metrics {
             allow 127.0.0.1;
             deny all;
             sender_domains_metrics;
-        }
-    }
-}
-CONF
-
-for _ in $(seq 50); do grep -q listening "$STATE/sim.log" && break; sleep 0.1; done
-"$NGINX_BIN" -p "$STATE" -c "$STATE/nginx.conf"
+        }'
+sd_nginx_start
 
 H=(-H 'X-WS: acme' -H 'X-Role: admin' -H 'X-Plan: professional' -H 'Content-Type: application/json')
 API=http://127.0.0.1:$PORT/api
@@ -198,8 +141,7 @@ check "after a reload: CreateEmailIdentity ok is still 1" '[ "$(metric "$create_
 curl -s -o /dev/null "${H[@]}" -d '{"identity":"jo@acme.com"}' "$API/"
 kill -QUIT "$(cat "$STATE/nginx.pid")"
 for _ in $(seq 100); do [ -f "$STATE/nginx.pid" ] || break; sleep 0.1; done
-"$NGINX_BIN" -p "$STATE" -c "$STATE/nginx.conf"
-for _ in $(seq 50); do curl -s -o /dev/null "$METRICS" && break; sleep 0.1; done
+sd_nginx_start
 
 check "after a restart: CreateEmailIdentity ok is 0 again" '[ "$(metric "$create_ok")" = 0 ]'
 d=$(metric 'sender_domains_identities{kind="domain",state="pending"}')

@@ -19,14 +19,9 @@
 # "N passed, N failed" last and exits non-zero on a failure.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
-MODULE=${MODULE:-$ROOT/build/nginx/objs/ngx_http_sender_domains_module.so}
+. "$(dirname "$0")/../lib/sd-stack.sh"
+sd_stack_init backup
 DOC=$ROOT/docs/operations.md
-STATE=$(mktemp -d /tmp/sd-backup.XXXXXX)
-chmod 755 "$STATE"      # the workers run as the nginx user
-pass=0
-fail=0
 
 # The documented restore gives the file to Debian's worker user; as root
 # the test runs its workers as that user.  Not root: no chown possible, the
@@ -35,13 +30,6 @@ WORKER_USER=www-data
 if [ "$(id -u)" -ne 0 ]; then
     WORKER_USER=
 fi
-
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-PORT=$(free_port)
-SES_PORT=$(free_port)
 
 stop_nginx() {      # $1: pid file; waits until the master is gone
     local pid
@@ -62,14 +50,6 @@ cleanup() {
 trap cleanup EXIT
 trap "exit 1" INT TERM
 
-check() {
-    if eval "$2"; then
-        echo "ok   - $1"; pass=$((pass + 1))
-    else
-        echo "FAIL - $1"; fail=$((fail + 1))
-    fi
-}
-
 # The fenced block after the marker "t/reliability/backup.sh runs this
 # block: $1" in docs/operations.md, paths moved ($2: the store's directory).
 doc_block() {
@@ -83,42 +63,12 @@ doc_block() {
 
 # nginx on the store in $1 (a directory), pid file $2, port $3
 start_nginx() {
-    local dir=$1 pid=$2 port=$3 user_line=
-    [ -n "$WORKER_USER" ] && user_line="user $WORKER_USER;"
-    cat > "$STATE/$(basename "$pid" .pid).conf" <<CONF
-load_module $MODULE;
-$user_line
-daemon on;
-master_process on;
-worker_processes 2;
-pid $pid;
-error_log $STATE/logs/error.log info;
-env AWS_ACCESS_KEY_ID=AKIDSIMULATOR;
-env AWS_SECRET_ACCESS_KEY=sim-secret-key;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path $STATE/body;
-    proxy_temp_path $STATE/proxy;
-    fastcgi_temp_path $STATE/fastcgi;
-    uwsgi_temp_path $STATE/uwsgi;
-    scgi_temp_path $STATE/scgi;
-    sender_domains_db $dir/sender-domains.mdb 32m;
-    sender_domains_default_from no-reply@reports.example.net;
-    sender_domains_ses_endpoint http://127.0.0.1:$SES_PORT;
-    sender_domains_ses_rate 500;
-    server {
-        listen 127.0.0.1:$port;
-        location /api/ {
-            sender_domains_api;
-            sender_domains_workspace \$http_x_ws;
-            sender_domains_role \$http_x_role;
-            sender_domains_plan \$http_x_plan;
-        }
-    }
-}
-CONF
-    "$NGINX_BIN" -p "$STATE" -c "$STATE/$(basename "$pid" .pid).conf"
+    local conf
+    conf="$STATE/$(basename "$2" .pid).conf"
+    SD_CONF=$conf SD_PID=$2 SD_DB=$1/sender-domains.mdb SD_PORT=$3 \
+    SD_MAIN=${WORKER_USER:+user $WORKER_USER;} \
+        sd_nginx_conf '    sender_domains_ses_rate 500;'
+    "$NGINX_BIN" -p "$STATE" -c "$conf"
 }
 
 for cmd in mdb_copy curl; do
@@ -132,9 +82,7 @@ check "docs/operations.md has a backup block (mdb_copy -n)" \
 check "docs/operations.md has a restore block" '[ -n "$RESTORE_CMDS" ]'
 
 mkdir -p "$STATE/logs" "$STATE/live" "$STATE/restored" "$STATE/backups"
-/usr/bin/python3 "$ROOT/t/ses-sim/ses_sim.py" --port "$SES_PORT" > "$STATE/sim.log" 2>&1 &
-sim=$!
-for _ in $(seq 50); do grep -q listening "$STATE/sim.log" && break; sleep 0.1; done
+sd_sim_start
 
 start_nginx "$STATE/live" "$STATE/live.pid" "$PORT"
 

@@ -12,8 +12,8 @@
 #     headers and build scripts but not nginx's .c files, so the module alone
 #     is built (Debian's configure flags) and tested with /usr/sbin/nginx;
 #   * every nginx-X.Y.Z.tar.gz or nginx-X.Y.Z/ directory in $NGINX_SRC_DIR
-#     (default nginx-src/ at the root of the clone: the tarballs, or a
-#     symlink to where they are), if it exists;
+#     (default t/nginx-src/: the tarballs kept in the repository, see its
+#     README.md);
 #   * every tree or tarball named in $NGINX_SRC (space-separated): always
 #     honoured, and a missing one is an error.
 #
@@ -31,7 +31,7 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${MATRIX_DIR:-$ROOT/build/matrix}
-SRC_DIR=${NGINX_SRC_DIR:-$ROOT/nginx-src}
+SRC_DIR=${NGINX_SRC_DIR:-$ROOT/t/nginx-src}
 DEBIAN_SRC=${DEBIAN_NGINX_SRC:-/usr/share/nginx/src}
 JOBS=${MATRIX_JOBS:-1}
 FULL=${MATRIX_FULL:-ends}

@@ -10,23 +10,10 @@
 # Prints "N passed, N failed" last and exits non-zero on a failure.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
-MODULE=${MODULE:-$ROOT/build/nginx/objs/ngx_http_sender_domains_module.so}
-STATE=$(mktemp -d /tmp/sd-webhooks.XXXXXX)
-chmod 755 "$STATE"
-pass=0
-fail=0
-sim=
+. "$(dirname "$0")/../lib/sd-stack.sh"
+sd_stack_init webhooks
 recv=
 SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
-
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-PORT=$(free_port)
-SES_PORT=$(free_port)
 RECV_PORT=$(free_port)
 
 nginx_stop() {
@@ -46,14 +33,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap "exit 1" INT TERM
-
-check() {
-    if eval "$2"; then
-        echo "ok   - $1"; pass=$((pass + 1))
-    else
-        echo "FAIL - $1"; fail=$((fail + 1))
-    fi
-}
 
 receiver_start() {
     node "$ROOT/t/webhooks/receiver.mjs" "$RECV_PORT" "$SECRET" "$STATE/received.jsonl" \
@@ -91,55 +70,16 @@ wait_for() {    # wait_for SECONDS 'python expression true when done'
     return 1
 }
 
-/usr/bin/python3 "$ROOT/t/ses-sim/ses_sim.py" --port "$SES_PORT" > "$STATE/sim.log" 2>&1 &
-sim=$!
 printf '%s\n' "$SECRET" > "$STATE/webhook.secret"
 
+# write_conf 'MORE HTTP LINES'
 write_conf() {
-    mkdir -p "$STATE/logs"
-    cat > "$STATE/nginx.conf" <<CONF
-load_module $MODULE;
-daemon on;
-master_process on;
-worker_processes 2;
-pid $STATE/nginx.pid;
-error_log $STATE/logs/error.log info;
-env AWS_ACCESS_KEY_ID=AKIDSIMULATOR;
-env AWS_SECRET_ACCESS_KEY=sim-secret-key;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path $STATE/body;
-    proxy_temp_path $STATE/proxy;
-    fastcgi_temp_path $STATE/fastcgi;
-    uwsgi_temp_path $STATE/uwsgi;
-    scgi_temp_path $STATE/scgi;
-    sender_domains_db $STATE/senders.mdb 32m;
-    sender_domains_default_from "Platform Reports <reports@platform.example>";
-    sender_domains_ses_endpoint http://127.0.0.1:$SES_PORT;
-    sender_domains_ses_rate 50;
+    sd_nginx_conf "    sender_domains_ses_rate 50;
     sender_domains_refresh_interval 1s;
     sender_domains_webhook http://127.0.0.1:$RECV_PORT/hook $STATE/webhook.secret;
-    $1
-    server {
-        listen 127.0.0.1:$PORT;
-        location /api/ {
-            sender_domains_api;
-            sender_domains_workspace \$http_x_ws;
-            sender_domains_role \$http_x_role;
-            sender_domains_plan \$http_x_plan;
-        }
-        location = /metrics {
+    $1" '        location = /metrics {
             sender_domains_metrics;
-        }
-    }
-}
-CONF
-}
-
-nginx_start() {
-    "$NGINX_BIN" -p "$STATE" -c "$STATE/nginx.conf"
-    for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/metrics" && break; sleep 0.1; done
+        }'
 }
 
 H=(-H 'X-WS: acme' -H 'X-Role: admin' -H 'X-Plan: professional' -H 'Content-Type: application/json')
@@ -147,10 +87,10 @@ API=http://127.0.0.1:$PORT/api
 add() { curl -s -o /dev/null -w '%{http_code}' "${H[@]}" -d "{\"identity\":\"$1\"}" "$API/"; }
 metric() { { curl -s "http://127.0.0.1:$PORT/metrics" || true; } | awk -v m="$1" '$1 == m { print $2 }'; }
 
-for _ in $(seq 50); do grep -q listening "$STATE/sim.log" && break; sleep 0.1; done
+sd_sim_start
 receiver_start
 write_conf ""
-nginx_start
+sd_nginx_start
 
 # 1. an add, then the refresher sees the records published: signed, in order
 code=$(add acme.com)
@@ -195,7 +135,7 @@ check "delete beta.example while the receiver is down: 204 (got $code)" '[ "$cod
 q=$(metric 'sender_domains_webhook_queue_events')
 check "the event waits in the queue (sender_domains_webhook_queue_events $q)" '[ "${q:-0}" -ge 1 ]'
 nginx_stop
-nginx_start
+sd_nginx_start
 receiver_start
 check "after the restart identity.removed for beta.example arrives" \
       'wait_for 40 "any(x[\"type\"] == \"identity.removed\" and x[\"identity\"] == \"beta.example\" and x[\"status\"] == 204 for x in e)"'
@@ -212,7 +152,7 @@ kill -9 "$master" $workers 2>/dev/null || true
 rm -f "$STATE/nginx.pid"
 sleep 0.5
 mode '{"hang":false}'
-nginx_start
+sd_nginx_start
 check "after SIGKILL the held event $gid is delivered again, same webhook-id" \
       'wait_for 40 "any(x[\"id\"] == \"$gid\" and x[\"status\"] == 204 for x in e)"'
 
@@ -220,7 +160,7 @@ check "after SIGKILL the held event $gid is delivered again, same webhook-id" \
 nginx_stop
 receiver_stop
 write_conf "sender_domains_webhook_queue 2;"
-nginx_start
+sd_nginx_start
 codes=
 for d in d1.example d2.example d3.example; do codes="$codes $(add "$d")"; done
 d=$(metric 'sender_domains_webhooks_total{outcome="dropped_full"}')

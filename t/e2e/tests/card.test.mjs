@@ -425,6 +425,35 @@ test('a failed domain says SES stopped after 72 hours and how to restart', { tim
   assertNoPageErrors(page);
 });
 
+test('a domain already verified in SES outside the workspace: the card explains it and shows the TXT record to publish', { timeout: 60000 }, async (t) => {
+  const W = ws('unproven');
+  const D = domain('outside');
+  await sim('POST', 'seed', { identity: D, verified: true });
+  const added = await addIdentity(W, D);
+  assert.equal(added.ownership, 'unproven');
+  const rec = added.dns_records[0];
+  assert.equal(rec.group, 'ownership');
+  const { page } = await openCard(t, { workspace: W });
+  const r = row(page, D);
+  await r.waitFor();
+  // never shown as ready to send, whatever SES says
+  assert.equal(await r.locator('[data-tag="sending"]').count(), 0);
+  assert.match(await text(r.locator('.sd-summary')), /Ownership not proven yet: publish the TXT record _sender-domains\./);
+  const notice = await text(r.locator('.notice'));
+  assert.match(notice, /Ownership not proven yet\. Amazon SES already has .* verified on this platform, but nothing shows yet that it is yours/);
+  assert.equal(await text(r.locator('[data-own="name"]')), rec.name);
+  assert.equal(await text(r.locator('[data-own="value"]')), rec.value);
+  assert.match(rec.value, /^sd-verify=[a-z2-7]{32}$/);
+  // the DNS panel lists it first, in its own group
+  await r.getByRole('button', { name: /^DNS records/ }).click();
+  const group = r.locator('[data-group="ownership"]');
+  await group.waitFor();
+  assert.match(await text(group), /Ownership proof/);
+  assert.match(await text(group), new RegExp(rec.value));
+  await shot(page, '15-ownership-unproven');
+  assertNoPageErrors(page);
+});
+
 test('polls while something is pending and pauses while the tab is hidden', { timeout: 60000 }, async (t) => {
   const W = ws('poll');
   const D = domain('slow');

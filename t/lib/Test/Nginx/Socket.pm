@@ -30,6 +30,7 @@ use File::Path ();
 use File::Spec ();
 use IO::Select ();
 use IO::Socket::INET ();
+use JSON::PP ();        # --- response_json; JSON::PP::true in its eval
 use List::Util ();
 use POSIX ();
 use Socket ();
@@ -812,9 +813,138 @@ sub _check_response_body {
         }
     }
 
+    if (defined(my $v = _sect($block, 'response_json'))) {
+        my $expected = _json_expected($name, $v, $idx, $need_array);
+        return _response_body_checks($block, $body, $idx, $rep, $checks)
+            unless defined $expected;      # undef: this request unchecked
+        my $desc = "$name - response_json - fields are as expected "
+                   . "(repeated req $rep, req $idx)";
+        push @$checks, { run => sub {
+            my @why = _json_mismatches($body, $expected);
+            Test::More::ok(!@why, $desc);
+            Test::More::diag("    $_") for @why;
+            Test::More::diag("    the body: " . (length $body > 400
+                             ? substr($body, 0, 400) . "..." : $body)) if @why;
+        } };
+    }
+
+    _response_body_checks($block, $body, $idx, $rep, $checks);
+}
+
+sub _response_body_checks {
+    my ($block, $body, $idx, $rep, $checks) = @_;
     for my $cb (@ResponseBodyChecks) {
         push @$checks, { run => sub { $cb->($block, $body, $idx, $rep, 0) } };
     }
+}
+
+# --- response_json: the body parsed as JSON and compared with the expected
+# fields.  The section is JSON text, or with "eval" Perl data (an array of
+# one entry per request when the block sends several; an entry may be JSON
+# text, or undef for a request not checked).  A subset match: an expected object's keys must be there with
+# matching values (other keys are ignored); an array must have as many
+# elements, each matching; a qr// matches a string or number; JSON::PP::true
+# and JSON::PP::false (or \1 and \0) a boolean; undef a null; a code ref is
+# called with the value and the object or array holding it, and must
+# return true.  Every mismatch is reported
+# with its path ($.dns_records[0].value) and the value got.
+sub _json_expected {
+    my ($name, $v, $idx, $need_array) = @_;
+    if ($need_array) {
+        ref $v eq 'ARRAY'
+            or bail_out("$name - You asked for many requests, the expected "
+                        . "results should be arrays as well.");
+        $v = $v->[$idx];
+    }
+    return $v if !defined $v || ref $v;
+    require JSON::PP;
+    my $data = eval { JSON::PP->new->utf8(0)->allow_nonref->decode($v) };
+    bail_out("$name - --- response_json is not JSON: $@") if $@;
+    return $data;
+}
+
+sub _json_mismatches {
+    my ($body, $expected) = @_;
+    require JSON::PP;
+    my $got = eval { JSON::PP->new->utf8->allow_nonref->decode($body) };
+    if ($@) {
+        (my $err = $@) =~ s/ at \S+ line \d+.*//s;
+        my $b = length $body > 200 ? substr($body, 0, 200) . '...' : $body;
+        return ("the body is not JSON ($err): $b");
+    }
+    my @why;
+    _json_cmp('$', $got, $expected, \@why);
+    return @why;
+}
+
+sub _json_show {
+    my $v = shift;
+    return 'null' unless defined $v;
+    return JSON::PP::is_bool($v) ? ($v ? 'true' : 'false') : "\"$v\""
+        unless ref $v && !JSON::PP::is_bool($v);
+    my $s = JSON::PP->new->canonical->allow_nonref->encode($v);
+    return length $s > 300 ? substr($s, 0, 300) . '...' : $s;
+}
+
+sub _json_cmp {
+    my ($path, $got, $exp, $why, $parent) = @_;
+    my $r = ref $exp;
+
+    if (!defined $exp) {
+        push @$why, "$path: got " . _json_show($got) . ", expected null"
+            if defined $got;
+    } elsif (JSON::PP::is_bool($exp) || $r eq 'SCALAR') {
+        my $want = $r eq 'SCALAR' ? $$exp : $exp;
+        push @$why, "$path: got " . _json_show($got) . ", expected "
+                    . ($want ? 'true' : 'false')
+            unless JSON::PP::is_bool($got) && !$got == !$want;
+    } elsif ($r eq 'Regexp') {
+        push @$why, "$path: got " . _json_show($got) . ", expected like $exp"
+            unless defined $got && !ref $got && $got =~ $exp;
+    } elsif ($r eq 'CODE') {
+        push @$why, "$path: got " . _json_show($got)
+                    . ", which the expected code refused"
+            unless $exp->($got, $parent);
+    } elsif ($r eq 'HASH') {
+        if (ref $got ne 'HASH') {
+            push @$why, "$path: got " . _json_show($got)
+                        . ", expected an object";
+            return;
+        }
+        for my $k (sort keys %$exp) {
+            my $p = $k =~ /^\w+$/ ? "$path.$k" : "$path\{\"$k\"}";
+            if (!exists $got->{$k}) {
+                push @$why, "$p: missing, expected "
+                            . _json_show_exp($exp->{$k});
+                next;
+            }
+            _json_cmp($p, $got->{$k}, $exp->{$k}, $why, $got);
+        }
+    } elsif ($r eq 'ARRAY') {
+        if (ref $got ne 'ARRAY') {
+            push @$why, "$path: got " . _json_show($got)
+                        . ", expected an array";
+            return;
+        }
+        if (@$got != @$exp) {
+            push @$why, "$path: got " . @$got . " elements, expected "
+                        . @$exp . ": " . _json_show($got);
+            return;
+        }
+        _json_cmp("$path\[$_]", $got->[$_], $exp->[$_], $why, $got)
+            for 0 .. $#$exp;
+    } elsif ($r) {
+        push @$why, "$path: cannot compare with a $r";
+    } else {
+        push @$why, "$path: got " . _json_show($got) . ", expected \"$exp\""
+            unless defined $got && !ref $got && $got eq $exp;
+    }
+}
+
+sub _json_show_exp {
+    my $e = shift;
+    return ref $e eq 'Regexp' ? "like $e" : ref $e eq 'CODE' ? 'a value'
+         : ref $e eq 'SCALAR' ? ($$e ? 'true' : 'false') : _json_show($e);
 }
 
 # --- error_log / no_error_log / grep_error_log: one assertion per pattern

@@ -1,0 +1,1458 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
+/*
+ * Custom Sender Domains for nginx: cluster mode over etcd, the pure part:
+ * keys, the claim Txn, the gateway's answers, the apply rule
+ * (sd_etcd.h, docs/cluster.md).
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "sd_etcd.h"
+#include "sd_store.h"
+
+
+#define SD_ETCD_CLAIMS      "claims/"
+#define SD_ETCD_ROWS        "rows/"
+
+
+/* ---- keys ---- */
+
+int
+sd_etcd_prefix_ok(const char *prefix, size_t len)
+{
+    size_t  i;
+
+    if (len < 2 || len > SD_ETCD_PREFIX_MAX || prefix[0] != '/'
+        || prefix[len - 1] != '/')
+    {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if ((unsigned char) prefix[i] <= 0x20
+            || (unsigned char) prefix[i] >= 0x7f)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static size_t
+sd_etcd_cat(char *out, size_t size, size_t n, const char *s, size_t len)
+{
+    if (n == (size_t) -1 || n + len >= size) {
+        return (size_t) -1;
+    }
+
+    memcpy(out + n, s, len);
+    out[n + len] = '\0';
+
+    return n + len;
+}
+
+
+size_t
+sd_etcd_claim_key(const char *prefix, const char *id, size_t id_len,
+    char *out, size_t size)
+{
+    size_t  n, plen, tk_len;
+
+    plen = strlen(prefix);
+
+    if (id_len == 0 || plen + sizeof(SD_ETCD_CLAIMS) - 1 >= size) {
+        return 0;
+    }
+
+    n = sd_etcd_cat(out, size, 0, prefix, plen);
+    n = sd_etcd_cat(out, size, n, SD_ETCD_CLAIMS, sizeof(SD_ETCD_CLAIMS) - 1);
+
+    /* the store's tree key: needs id_len + 3 bytes */
+    if (n == (size_t) -1 || n + id_len + 3 >= size) {
+        return 0;
+    }
+
+    tk_len = sd_store_tree_key(id, id_len, out + n, size - n - 1);
+    if (tk_len == 0) {
+        return 0;
+    }
+
+    out[n + tk_len] = '\0';
+
+    return n + tk_len;
+}
+
+
+static int
+sd_etcd_ws_plain(unsigned char c)
+{
+    return c > 0x20 && c < 0x7f && c != '/' && c != '%';
+}
+
+
+size_t
+sd_etcd_rows_prefix(const char *prefix, const char *ws, size_t ws_len,
+    char *out, size_t size)
+{
+    char                 esc[4];
+    size_t               n, i;
+    static const char    hex[] = "0123456789ABCDEF";
+
+    if (ws_len == 0) {
+        return 0;
+    }
+
+    n = sd_etcd_cat(out, size, 0, prefix, strlen(prefix));
+    if (n != (size_t) -1) {
+        n = sd_etcd_cat(out, size, n, SD_ETCD_ROWS, sizeof(SD_ETCD_ROWS) - 1);
+    }
+
+    /* '/' and '%' and bytes outside printable ASCII as %XX */
+    for (i = 0; n != (size_t) -1 && i < ws_len; i++) {
+        unsigned char  c = (unsigned char) ws[i];
+
+        if (sd_etcd_ws_plain(c)) {
+            n = sd_etcd_cat(out, size, n, (char *) &c, 1);
+
+        } else {
+            esc[0] = '%';
+            esc[1] = hex[c >> 4];
+            esc[2] = hex[c & 0x0f];
+            n = sd_etcd_cat(out, size, n, esc, 3);
+        }
+    }
+
+    if (n != (size_t) -1) {
+        n = sd_etcd_cat(out, size, n, "/", 1);
+    }
+
+    return (n == (size_t) -1) ? 0 : n;
+}
+
+
+size_t
+sd_etcd_row_key(const char *prefix, const char *ws, size_t ws_len,
+    const char *id, size_t id_len, char *out, size_t size)
+{
+    size_t  n;
+
+    if (id_len == 0) {
+        return 0;
+    }
+
+    n = sd_etcd_rows_prefix(prefix, ws, ws_len, out, size);
+    if (n == 0) {
+        return 0;
+    }
+
+    n = sd_etcd_cat(out, size, n, id, id_len);
+
+    return (n == (size_t) -1) ? 0 : n;
+}
+
+
+static int
+sd_etcd_hexval(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return -1;
+}
+
+
+int
+sd_etcd_parse_row_key(const char *prefix, const char *key, size_t len,
+    char *ws_buf, size_t ws_size, size_t *ws_len, const char **id,
+    size_t *id_len)
+{
+    int          hi, lo;
+    size_t       plen, n;
+    const char  *p, *end;
+
+    plen = strlen(prefix);
+    end = key + len;
+
+    if (len < plen + sizeof(SD_ETCD_ROWS) - 1
+        || memcmp(key, prefix, plen) != 0
+        || memcmp(key + plen, SD_ETCD_ROWS, sizeof(SD_ETCD_ROWS) - 1) != 0)
+    {
+        return -1;
+    }
+
+    p = key + plen + sizeof(SD_ETCD_ROWS) - 1;
+    n = 0;
+
+    while (p < end && *p != '/') {
+        if (n + 1 >= ws_size) {
+            return -1;
+        }
+
+        if (*p == '%') {
+            if (end - p < 3) {
+                return -1;
+            }
+
+            hi = sd_etcd_hexval(p[1]);
+            lo = sd_etcd_hexval(p[2]);
+
+            if (hi < 0 || lo < 0) {
+                return -1;
+            }
+
+            ws_buf[n++] = (char) (hi << 4 | lo);
+            p += 3;
+            continue;
+        }
+
+        ws_buf[n++] = *p++;
+    }
+
+    if (n == 0 || p == end || p + 1 == end) {
+        return -1;
+    }
+
+    ws_buf[n] = '\0';
+    *ws_len = n;
+    *id = p + 1;
+    *id_len = end - (p + 1);
+
+    return 0;
+}
+
+
+int
+sd_etcd_claim_name(const char *prefix, const char *key, size_t len,
+    char *out, size_t size, size_t *out_len)
+{
+    size_t       plen, n;
+    const char  *tk, *end, *at, *p, *q;
+
+    plen = strlen(prefix);
+
+    if (len <= plen + sizeof(SD_ETCD_CLAIMS) - 1
+        || memcmp(key, prefix, plen) != 0
+        || memcmp(key + plen, SD_ETCD_CLAIMS, sizeof(SD_ETCD_CLAIMS) - 1) != 0)
+    {
+        return -1;
+    }
+
+    tk = key + plen + sizeof(SD_ETCD_CLAIMS) - 1;
+    end = key + len;
+
+    if ((size_t) (end - tk) + 1 > size) {
+        return -1;
+    }
+
+    at = memchr(tk, '@', end - tk);
+    n = 0;
+
+    if (at) {
+        memcpy(out, at + 1, end - (at + 1));
+        n = end - (at + 1);
+        out[n++] = '@';
+        end = at;
+    }
+
+    /* "com.acme.mail." -> "mail.acme.com": the labels back to front */
+    if (end == tk || end[-1] != '.') {
+        return -1;
+    }
+
+    p = end - 1;
+
+    while (p > tk) {
+        q = p;
+
+        while (q > tk && q[-1] != '.') {
+            q--;
+        }
+
+        memcpy(out + n, q, p - q);
+        n += p - q;
+
+        if (q > tk) {
+            out[n++] = '.';
+        }
+
+        p = (q > tk) ? q - 1 : tk;
+    }
+
+    out[n] = '\0';
+    *out_len = n;
+
+    return 0;
+}
+
+
+size_t
+sd_etcd_range_end(const char *key, size_t len, char *out)
+{
+    size_t  i;
+
+    memcpy(out, key, len);
+
+    for (i = len; i > 0; i--) {
+        if ((unsigned char) out[i - 1] < 0xff) {
+            out[i - 1] = (char) ((unsigned char) out[i - 1] + 1);
+            return i;
+        }
+    }
+
+    /* only 0xff bytes: etcd reads "\0" as the end of the key space */
+    out[0] = '\0';
+
+    return 1;
+}
+
+
+size_t
+sd_etcd_b64(const void *in, size_t len, char *out, size_t size)
+{
+    if (size < 4 * ((len + 2) / 3) + 1 || len > 0x3fffffff) {
+        return 0;
+    }
+
+    return (size_t) EVP_EncodeBlock((unsigned char *) out, in, (int) len);
+}
+
+
+static int
+sd_etcd_b64_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+           || (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+
+int
+sd_etcd_unb64(const char *in, size_t len, char *out, size_t size,
+    size_t *out_len)
+{
+    int     n;
+    size_t  i, pad;
+
+    if (len % 4 != 0 || len > 0x3fffffff || size < len / 4 * 3 + 1) {
+        return -1;
+    }
+
+    for (pad = 0; pad < 2 && pad < len && in[len - 1 - pad] == '='; pad++) {
+        /* void */
+    }
+
+    /* EVP_DecodeBlock() skips blanks; etcd never sends any */
+    for (i = 0; i < len - pad; i++) {
+        if (!sd_etcd_b64_char(in[i])) {
+            return -1;
+        }
+    }
+
+    if (len == 0) {
+        out[0] = '\0';
+        *out_len = 0;
+        return 0;
+    }
+
+    n = EVP_DecodeBlock((unsigned char *) out, (const unsigned char *) in,
+                        (int) len);
+    if (n < 0) {
+        return -1;
+    }
+
+    *out_len = (size_t) n - pad;
+    out[*out_len] = '\0';
+
+    return 0;
+}
+
+
+/* ---- request bodies ---- */
+
+static json_t *
+sd_etcd_jb64(const char *s, size_t len)
+{
+    char    *buf;
+    size_t   size;
+    json_t  *j;
+
+    size = 4 * ((len + 2) / 3) + 1;
+    buf = malloc(size);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    sd_etcd_b64(s, len, buf, size);
+    j = json_string(buf);
+    free(buf);
+
+    return j;
+}
+
+
+/* jansson's integers are long long; etcd's gateway takes int64 strings */
+static json_t *
+sd_etcd_jint(int64_t v)
+{
+    char  buf[24];
+
+    snprintf(buf, sizeof(buf), "%lld", (long long) v);
+
+    return json_string(buf);
+}
+
+
+static int
+sd_etcd_set(json_t *o, const char *name, json_t *v)
+{
+    return v == NULL || json_object_set_new(o, name, v) != 0;
+}
+
+
+static int
+sd_etcd_push(json_t *a, json_t *v)
+{
+    return v == NULL || json_array_append_new(a, v) != 0;
+}
+
+
+/*
+ * One Compare: target VERSION (version == 0) or VALUE (value == v), over
+ * the key or over [key, range_end).
+ */
+static json_t *
+sd_etcd_compare(const char *key, size_t key_len, int range,
+    const char *value, size_t value_len)
+{
+    int      err;
+    char     end[SD_ETCD_KEY_MAX];
+    size_t   end_len;
+    json_t  *c;
+
+    c = json_object();
+    if (c == NULL) {
+        return NULL;
+    }
+
+    err = sd_etcd_set(c, "key", sd_etcd_jb64(key, key_len));
+
+    if (range) {
+        end_len = sd_etcd_range_end(key, key_len, end);
+        err |= sd_etcd_set(c, "range_end", sd_etcd_jb64(end, end_len));
+    }
+
+    err |= sd_etcd_set(c, "result", json_string("EQUAL"));
+
+    if (value) {
+        err |= sd_etcd_set(c, "target", json_string("VALUE"));
+        err |= sd_etcd_set(c, "value", sd_etcd_jb64(value, value_len));
+
+    } else {
+        err |= sd_etcd_set(c, "target", json_string("VERSION"));
+        err |= sd_etcd_set(c, "version", sd_etcd_jint(0));
+    }
+
+    if (err) {
+        json_decref(c);
+        return NULL;
+    }
+
+    return c;
+}
+
+
+static json_t *
+sd_etcd_op_put(const char *key, size_t key_len, const char *v, size_t v_len)
+{
+    int      err;
+    json_t  *op, *put;
+
+    op = json_object();
+    put = json_object();
+
+    if (op == NULL || put == NULL) {
+        json_decref(op);
+        json_decref(put);
+        return NULL;
+    }
+
+    err = sd_etcd_set(put, "key", sd_etcd_jb64(key, key_len));
+    err |= sd_etcd_set(put, "value", sd_etcd_jb64(v, v_len));
+    err |= sd_etcd_set(op, "request_put", put);
+
+    if (err) {
+        json_decref(op);
+        return NULL;
+    }
+
+    return op;
+}
+
+
+static json_t *
+sd_etcd_range_obj(const char *key, size_t key_len, const char *end,
+    size_t end_len, int64_t revision, int64_t limit)
+{
+    int      err;
+    json_t  *r;
+
+    r = json_object();
+    if (r == NULL) {
+        return NULL;
+    }
+
+    err = sd_etcd_set(r, "key", sd_etcd_jb64(key, key_len));
+
+    if (end) {
+        err |= sd_etcd_set(r, "range_end", sd_etcd_jb64(end, end_len));
+    }
+
+    if (revision > 0) {
+        err |= sd_etcd_set(r, "revision", sd_etcd_jint(revision));
+    }
+
+    if (limit > 0) {
+        err |= sd_etcd_set(r, "limit", sd_etcd_jint(limit));
+    }
+
+    if (err) {
+        json_decref(r);
+        return NULL;
+    }
+
+    return r;
+}
+
+
+static json_t *
+sd_etcd_op_range(const char *key, size_t key_len, int range, int64_t limit)
+{
+    char     end[SD_ETCD_KEY_MAX];
+    size_t   end_len;
+    json_t  *op;
+
+    end_len = range ? sd_etcd_range_end(key, key_len, end) : 0;
+
+    op = json_object();
+    if (op == NULL
+        || sd_etcd_set(op, "request_range",
+                       sd_etcd_range_obj(key, key_len, range ? end : NULL,
+                                         end_len, 0, limit)))
+    {
+        json_decref(op);
+        return NULL;
+    }
+
+    return op;
+}
+
+
+typedef struct {
+    char        claim[SD_ETCD_KEY_MAX];
+    size_t      claim_len;
+    char        row[SD_ETCD_KEY_MAX];
+    size_t      row_len;
+    size_t      claims_at;      /* where the tree key starts in claim */
+    size_t      anc[SD_ETCD_MAX_TXN_OPS];   /* ancestor key lengths */
+    size_t      nanc;
+    int         address;
+} sd_etcd_keys_t;
+
+
+static int
+sd_etcd_keys(const sd_etcd_claim_t *c, sd_etcd_keys_t *k)
+{
+    size_t  i;
+
+    k->claim_len = sd_etcd_claim_key(c->prefix, c->id, c->id_len, k->claim,
+                                     sizeof(k->claim));
+    k->row_len = sd_etcd_row_key(c->prefix, c->ws, c->ws_len, c->id,
+                                 c->id_len, k->row, sizeof(k->row));
+
+    if (k->claim_len == 0 || k->row_len == 0) {
+        return -1;
+    }
+
+    k->claims_at = strlen(c->prefix) + sizeof(SD_ETCD_CLAIMS) - 1;
+    k->address = memchr(k->claim + k->claims_at, '@',
+                        k->claim_len - k->claims_at) != NULL;
+    k->nanc = 0;
+
+    /* the ancestors: every prefix of the tree key that ends a label */
+    for (i = k->claims_at; i + 1 < k->claim_len; i++) {
+        if (k->claim[i] != '.') {
+            continue;
+        }
+
+        /* the compares: row, ancestors, subtree */
+        if (k->nanc + 2 >= SD_ETCD_MAX_TXN_OPS) {
+            return -1;
+        }
+
+        k->anc[k->nanc++] = i + 1;
+    }
+
+    return 0;
+}
+
+
+/* the reads of a failed claim: the row, each ancestor, the subtree */
+static json_t *
+sd_etcd_claim_failure(const sd_etcd_keys_t *k)
+{
+    size_t   i;
+    json_t  *f;
+
+    f = json_array();
+    if (f == NULL) {
+        return NULL;
+    }
+
+    if (sd_etcd_push(f, sd_etcd_op_range(k->row, k->row_len, 0, 0))) {
+        goto failed;
+    }
+
+    for (i = 0; i < k->nanc; i++) {
+        if (sd_etcd_push(f, sd_etcd_op_range(k->claim, k->anc[i], 0, 0))) {
+            goto failed;
+        }
+    }
+
+    if (sd_etcd_push(f, sd_etcd_op_range(k->claim, k->claim_len, !k->address,
+                                         SD_ETCD_CONFLICT_READ)))
+    {
+        goto failed;
+    }
+
+    return f;
+
+failed:
+
+    json_decref(f);
+    return NULL;
+}
+
+
+static char *
+sd_etcd_claim_build(const sd_etcd_claim_t *c, const sd_etcd_txn_t *seen)
+{
+    int              err;
+    char            *out;
+    size_t           i;
+    json_t          *txn, *cmp, *ok;
+    sd_etcd_keys_t   k;
+
+    if (sd_etcd_keys(c, &k) != 0) {
+        return NULL;
+    }
+
+    if (seen && seen->nresponses != k.nanc + 2) {
+        return NULL;
+    }
+
+    txn = json_object();
+    cmp = json_array();
+    ok = json_array();
+
+    if (txn == NULL || cmp == NULL || ok == NULL) {
+        json_decref(txn);
+        json_decref(cmp);
+        json_decref(ok);
+        return NULL;
+    }
+
+    err = sd_etcd_set(txn, "compare", cmp);
+    err |= sd_etcd_set(txn, "success", ok);
+
+    /* the workspace does not have the row yet */
+    err |= sd_etcd_push(cmp, sd_etcd_compare(k.row, k.row_len, 0, NULL, 0));
+
+    for (i = 0; !err && i < k.nanc; i++) {
+        if (seen && seen->responses[1 + i].nkvs > 0) {
+            /* held by this workspace when it was read: still so */
+            err |= sd_etcd_push(cmp, sd_etcd_compare(k.claim, k.anc[i], 0,
+                                                     c->ws, c->ws_len));
+
+        } else {
+            err |= sd_etcd_push(cmp, sd_etcd_compare(k.claim, k.anc[i], 0,
+                                                     NULL, 0));
+        }
+    }
+
+    if (seen && !k.address && seen->responses[1 + k.nanc].nkvs > 0) {
+        /* the name is free and everything under it is this workspace's */
+        err |= sd_etcd_push(cmp, sd_etcd_compare(k.claim, k.claim_len, 0,
+                                                 NULL, 0));
+        err |= sd_etcd_push(cmp, sd_etcd_compare(k.claim, k.claim_len, 1,
+                                                 c->ws, c->ws_len));
+
+    } else {
+        err |= sd_etcd_push(cmp, sd_etcd_compare(k.claim, k.claim_len,
+                                                 !k.address, NULL, 0));
+    }
+
+    err |= sd_etcd_push(ok, sd_etcd_op_put(k.claim, k.claim_len, c->ws,
+                                           c->ws_len));
+    err |= sd_etcd_push(ok, sd_etcd_op_put(k.row, k.row_len, c->row,
+                                           c->row_len));
+    err |= sd_etcd_set(txn, "failure", sd_etcd_claim_failure(&k));
+
+    out = err ? NULL : json_dumps(txn, JSON_COMPACT);
+    json_decref(txn);
+
+    return out;
+}
+
+
+char *
+sd_etcd_claim_txn(const sd_etcd_claim_t *c)
+{
+    return sd_etcd_claim_build(c, NULL);
+}
+
+
+char *
+sd_etcd_claim_nested_txn(const sd_etcd_claim_t *c, const sd_etcd_txn_t *seen)
+{
+    if (seen == NULL) {
+        return NULL;
+    }
+
+    return sd_etcd_claim_build(c, seen);
+}
+
+
+static int
+sd_etcd_own(const sd_etcd_claim_t *c, const sd_etcd_kv_t *kv)
+{
+    return kv->value_len == c->ws_len
+           && memcmp(kv->value, c->ws, c->ws_len) == 0;
+}
+
+
+sd_etcd_claim_e
+sd_etcd_claim_verdict(const sd_etcd_claim_t *c, const sd_etcd_txn_t *txn,
+    const sd_etcd_txn_t *prev, const sd_etcd_kv_t **holder)
+{
+    int                    own, changed;
+    size_t                 i, j;
+    sd_etcd_keys_t         k;
+    const sd_etcd_resp_t  *r, *sub;
+
+    if (holder) {
+        *holder = NULL;
+    }
+
+    if (txn->succeeded) {
+        return SD_ETCD_CLAIM_DONE;
+    }
+
+    if (sd_etcd_keys(c, &k) != 0 || txn->nresponses != k.nanc + 2
+        || (prev && prev->nresponses != k.nanc + 2))
+    {
+        return SD_ETCD_CLAIM_INVALID;
+    }
+
+    for (i = 0; i < txn->nresponses; i++) {
+        if (txn->responses[i].type != SD_ETCD_RESP_RANGE) {
+            return SD_ETCD_CLAIM_INVALID;
+        }
+    }
+
+    if (txn->responses[0].nkvs > 0) {
+        return SD_ETCD_CLAIM_EXISTS;
+    }
+
+    own = 0;
+
+    /* another workspace's ancestor, or anything of another under it */
+    for (i = 1; i < txn->nresponses; i++) {
+        r = &txn->responses[i];
+
+        for (j = 0; j < r->nkvs; j++) {
+            if (!sd_etcd_own(c, &r->kvs[j])) {
+                if (holder) {
+                    *holder = &r->kvs[j];
+                }
+
+                return SD_ETCD_CLAIM_CONFLICT;
+            }
+
+            if (i == txn->nresponses - 1 && r->kvs[j].key_len == k.claim_len
+                && memcmp(r->kvs[j].key, k.claim, k.claim_len) == 0)
+            {
+                /* the name itself, claimed by this workspace's other row */
+                return SD_ETCD_CLAIM_EXISTS;
+            }
+
+            own = 1;
+        }
+    }
+
+    sub = &txn->responses[txn->nresponses - 1];
+
+    if (prev == NULL) {
+        return (own || sub->more) ? SD_ETCD_CLAIM_NESTED : SD_ETCD_CLAIM_RETRY;
+    }
+
+    /*
+     * A nested Txn failed and every key read is this workspace's: if the
+     * ancestors and the subtree's emptiness are what the Txn was built
+     * from, the only compare that can have failed is VALUE == workspace
+     * over a subtree read in part: a key of another workspace under it.
+     */
+    changed = 0;
+
+    for (i = 1; i <= k.nanc; i++) {
+        changed |= (txn->responses[i].nkvs > 0)
+                   != (prev->responses[i].nkvs > 0);
+    }
+
+    changed |= (sub->nkvs > 0) != (prev->responses[k.nanc + 1].nkvs > 0);
+
+    if (!changed && sub->more) {
+        return SD_ETCD_CLAIM_CONFLICT;
+    }
+
+    return own ? SD_ETCD_CLAIM_NESTED : SD_ETCD_CLAIM_RETRY;
+}
+
+
+char *
+sd_etcd_range_body(const char *key, size_t key_len, const char *range_end,
+    size_t range_end_len, int64_t revision, int64_t limit)
+{
+    char    *out;
+    json_t  *r;
+
+    r = sd_etcd_range_obj(key, key_len, range_end, range_end_len, revision,
+                          limit);
+    if (r == NULL) {
+        return NULL;
+    }
+
+    out = json_dumps(r, JSON_COMPACT);
+    json_decref(r);
+
+    return out;
+}
+
+
+char *
+sd_etcd_watch_body(const char *prefix, int64_t start_revision)
+{
+    int      err;
+    char    *out, end[SD_ETCD_PREFIX_MAX];
+    size_t   len, end_len;
+    json_t  *w, *cr;
+
+    len = strlen(prefix);
+    if (len == 0 || len > SD_ETCD_PREFIX_MAX) {
+        return NULL;
+    }
+
+    end_len = sd_etcd_range_end(prefix, len, end);
+
+    w = json_object();
+    cr = json_object();
+
+    if (w == NULL || cr == NULL) {
+        json_decref(w);
+        json_decref(cr);
+        return NULL;
+    }
+
+    err = sd_etcd_set(w, "create_request", cr);
+    err |= sd_etcd_set(cr, "key", sd_etcd_jb64(prefix, len));
+    err |= sd_etcd_set(cr, "range_end", sd_etcd_jb64(end, end_len));
+
+    if (start_revision > 0) {
+        err |= sd_etcd_set(cr, "start_revision", sd_etcd_jint(start_revision));
+    }
+
+    err |= sd_etcd_set(cr, "progress_notify", json_true());
+
+    out = err ? NULL : json_dumps(w, JSON_COMPACT);
+    json_decref(w);
+
+    return out;
+}
+
+
+/* ---- answers ---- */
+
+/* an int64 as the gateway writes it (a string), or a JSON integer */
+static int
+sd_etcd_get_int(json_t *o, const char *name, int64_t *v)
+{
+    char        *end;
+    json_t      *j;
+    long long    n;
+    const char  *s;
+
+    j = json_object_get(o, name);
+
+    if (j == NULL) {
+        *v = 0;
+        return 0;
+    }
+
+    if (json_is_integer(j)) {
+        *v = json_integer_value(j);
+        return 0;
+    }
+
+    if (!json_is_string(j)) {
+        return -1;
+    }
+
+    s = json_string_value(j);
+    errno = 0;
+    n = strtoll(s, &end, 10);
+
+    if (errno != 0 || end == s || *end != '\0') {
+        return -1;
+    }
+
+    *v = n;
+
+    return 0;
+}
+
+
+static int
+sd_etcd_get_bytes(json_t *o, const char *name, char **out, size_t *len)
+{
+    json_t      *j;
+    size_t       slen;
+    const char  *s;
+
+    j = json_object_get(o, name);
+
+    if (j == NULL) {
+        s = "";
+        slen = 0;
+
+    } else if (!json_is_string(j)) {
+        return -1;
+
+    } else {
+        s = json_string_value(j);
+        slen = json_string_length(j);
+    }
+
+    *out = malloc(slen / 4 * 3 + 1);
+    if (*out == NULL) {
+        return -1;
+    }
+
+    if (sd_etcd_unb64(s, slen, *out, slen / 4 * 3 + 1, len) != 0) {
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static void
+sd_etcd_kv_free(sd_etcd_kv_t *kv)
+{
+    free(kv->key);
+    free(kv->value);
+    kv->key = NULL;
+    kv->value = NULL;
+}
+
+
+static int
+sd_etcd_kv(json_t *j, sd_etcd_kv_t *kv)
+{
+    memset(kv, 0, sizeof(sd_etcd_kv_t));
+
+    if (!json_is_object(j)
+        || sd_etcd_get_bytes(j, "key", &kv->key, &kv->key_len) != 0
+        || sd_etcd_get_bytes(j, "value", &kv->value, &kv->value_len) != 0
+        || sd_etcd_get_int(j, "create_revision", &kv->create_revision) != 0
+        || sd_etcd_get_int(j, "mod_revision", &kv->mod_revision) != 0
+        || sd_etcd_get_int(j, "version", &kv->version) != 0
+        || kv->key_len == 0)
+    {
+        sd_etcd_kv_free(kv);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+sd_etcd_range_resp(json_t *j, sd_etcd_resp_t *r)
+{
+    size_t   i;
+    json_t  *kvs, *more;
+
+    r->type = SD_ETCD_RESP_RANGE;
+
+    if (!json_is_object(j)) {
+        return -1;
+    }
+
+    kvs = json_object_get(j, "kvs");
+    more = json_object_get(j, "more");
+
+    if (sd_etcd_get_int(j, "count", &r->count) != 0
+        || (kvs && !json_is_array(kvs)) || (more && !json_is_boolean(more)))
+    {
+        return -1;
+    }
+
+    r->more = json_is_true(more);
+
+    if (kvs == NULL || json_array_size(kvs) == 0) {
+        return 0;
+    }
+
+    r->kvs = calloc(json_array_size(kvs), sizeof(sd_etcd_kv_t));
+    if (r->kvs == NULL) {
+        return -1;
+    }
+
+    for (i = 0; i < json_array_size(kvs); i++) {
+        if (sd_etcd_kv(json_array_get(kvs, i), &r->kvs[i]) != 0) {
+            return -1;
+        }
+
+        r->nkvs++;
+    }
+
+    return 0;
+}
+
+
+void
+sd_etcd_txn_free(sd_etcd_txn_t *txn)
+{
+    size_t  i, j;
+
+    for (i = 0; i < txn->nresponses; i++) {
+        for (j = 0; j < txn->responses[i].nkvs; j++) {
+            sd_etcd_kv_free(&txn->responses[i].kvs[j]);
+        }
+
+        free(txn->responses[i].kvs);
+    }
+
+    free(txn->responses);
+    free(txn->message);
+    memset(txn, 0, sizeof(sd_etcd_txn_t));
+}
+
+
+/* {"error":"…","message":"…","code":N}: the gateway's error answer */
+static sd_etcd_rc_e
+sd_etcd_error(json_t *root, int *code, char **message)
+{
+    int64_t      c;
+    json_t      *m;
+    const char  *s;
+
+    m = json_object_get(root, "message");
+    if (m == NULL || !json_is_string(m)) {
+        m = json_object_get(root, "error");
+    }
+
+    if (sd_etcd_get_int(root, "code", &c) != 0) {
+        c = -1;
+    }
+
+    *code = (int) c;
+    s = json_is_string(m) ? json_string_value(m) : "";
+    *message = strdup(s);
+
+    if (*message == NULL) {
+        return SD_ETCD_NOMEM;
+    }
+
+    /* gRPC OUT_OF_RANGE: "required revision has been compacted" */
+    if (c == 11 || strstr(s, "compacted") != NULL) {
+        return SD_ETCD_COMPACTED;
+    }
+
+    return SD_ETCD_SERVER_ERROR;
+}
+
+
+static json_t *
+sd_etcd_load(const char *body, size_t len)
+{
+    json_t  *root;
+
+    root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+
+    if (root != NULL && !json_is_object(root)) {
+        json_decref(root);
+        return NULL;
+    }
+
+    return root;
+}
+
+
+static int
+sd_etcd_header(json_t *root, int64_t *revision)
+{
+    json_t  *h;
+
+    h = json_object_get(root, "header");
+
+    if (h == NULL) {
+        *revision = 0;
+        return 0;
+    }
+
+    if (!json_is_object(h)) {
+        return -1;
+    }
+
+    return sd_etcd_get_int(h, "revision", revision);
+}
+
+
+/*
+ * The start of every answer: the JSON object, or the gateway's error
+ * answer (SD_ETCD_SERVER_ERROR, SD_ETCD_COMPACTED) in txn.
+ */
+static sd_etcd_rc_e
+sd_etcd_open(const char *body, size_t len, sd_etcd_txn_t *txn, json_t **out)
+{
+    json_t        *root;
+    sd_etcd_rc_e   rc;
+
+    memset(txn, 0, sizeof(sd_etcd_txn_t));
+    *out = NULL;
+
+    root = sd_etcd_load(body, len);
+    if (root == NULL) {
+        return SD_ETCD_BAD_JSON;
+    }
+
+    if (json_object_get(root, "error") != NULL) {
+        rc = sd_etcd_error(root, &txn->code, &txn->message);
+        json_decref(root);
+        return rc;
+    }
+
+    *out = root;
+
+    return SD_ETCD_OK;
+}
+
+
+sd_etcd_rc_e
+sd_etcd_parse_txn(const char *body, size_t len, sd_etcd_txn_t *txn)
+{
+    size_t        i;
+    json_t       *root, *resps, *r, *v, *ok;
+    sd_etcd_rc_e  rc;
+
+    rc = sd_etcd_open(body, len, txn, &root);
+    if (rc != SD_ETCD_OK) {
+        return rc;
+    }
+
+    rc = SD_ETCD_BAD_JSON;
+    ok = json_object_get(root, "succeeded");
+    resps = json_object_get(root, "responses");
+
+    if (sd_etcd_header(root, &txn->revision) != 0 || txn->revision <= 0
+        || (ok && !json_is_boolean(ok)) || (resps && !json_is_array(resps)))
+    {
+        goto done;
+    }
+
+    txn->succeeded = json_is_true(ok);
+
+    if (resps && json_array_size(resps) > 0) {
+        txn->responses = calloc(json_array_size(resps),
+                                sizeof(sd_etcd_resp_t));
+        if (txn->responses == NULL) {
+            rc = SD_ETCD_NOMEM;
+            goto done;
+        }
+    }
+
+    for (i = 0; resps && i < json_array_size(resps); i++) {
+        sd_etcd_resp_t  *out = &txn->responses[i];
+
+        r = json_array_get(resps, i);
+        if (!json_is_object(r) || json_object_size(r) != 1) {
+            goto done;
+        }
+
+        txn->nresponses++;
+
+        if ((v = json_object_get(r, "response_range")) != NULL) {
+            if (sd_etcd_range_resp(v, out) != 0) {
+                goto done;
+            }
+
+        } else if ((v = json_object_get(r, "response_put")) != NULL) {
+            out->type = SD_ETCD_RESP_PUT;
+
+        } else if ((v = json_object_get(r, "response_delete_range"))
+                   != NULL)
+        {
+            out->type = SD_ETCD_RESP_DELETE;
+
+            if (!json_is_object(v)
+                || sd_etcd_get_int(v, "deleted", &out->deleted) != 0)
+            {
+                goto done;
+            }
+
+        } else if ((v = json_object_get(r, "response_txn")) != NULL) {
+            out->type = SD_ETCD_RESP_TXN;
+
+        } else {
+            goto done;
+        }
+    }
+
+    rc = SD_ETCD_OK;
+
+done:
+
+    json_decref(root);
+
+    return rc;
+}
+
+
+sd_etcd_rc_e
+sd_etcd_parse_range(const char *body, size_t len, sd_etcd_txn_t *txn)
+{
+    json_t        *root;
+    sd_etcd_rc_e   rc;
+
+    rc = sd_etcd_open(body, len, txn, &root);
+    if (rc != SD_ETCD_OK) {
+        return rc;
+    }
+
+    rc = SD_ETCD_BAD_JSON;
+
+    txn->responses = calloc(1, sizeof(sd_etcd_resp_t));
+    if (txn->responses == NULL) {
+        rc = SD_ETCD_NOMEM;
+        goto done;
+    }
+
+    txn->nresponses = 1;
+    txn->succeeded = 1;
+
+    if (sd_etcd_header(root, &txn->revision) != 0 || txn->revision <= 0
+        || sd_etcd_range_resp(root, &txn->responses[0]) != 0)
+    {
+        goto done;
+    }
+
+    rc = SD_ETCD_OK;
+
+done:
+
+    json_decref(root);
+
+    return rc;
+}
+
+
+void
+sd_etcd_watch_free(sd_etcd_watch_t *w)
+{
+    size_t  i;
+
+    for (i = 0; i < w->nevents; i++) {
+        sd_etcd_kv_free(&w->events[i].kv);
+    }
+
+    free(w->events);
+    free(w->message);
+    memset(w, 0, sizeof(sd_etcd_watch_t));
+}
+
+
+sd_etcd_rc_e
+sd_etcd_parse_watch(const char *line, size_t len, sd_etcd_watch_t *w)
+{
+    size_t        i;
+    json_t       *root, *res, *evs, *ev, *t, *b, *reason;
+    sd_etcd_rc_e  rc;
+
+    memset(w, 0, sizeof(sd_etcd_watch_t));
+
+    root = sd_etcd_load(line, len);
+    if (root == NULL) {
+        return SD_ETCD_BAD_JSON;
+    }
+
+    /* a stream error: {"error":{"grpc_code":…,"http_code":…,"message":…}} */
+    res = json_object_get(root, "error");
+    if (res != NULL) {
+        rc = SD_ETCD_BAD_JSON;
+
+        if (json_is_object(res)) {
+            int64_t  code;
+
+            if (sd_etcd_get_int(res, "grpc_code", &code) == 0) {
+                rc = sd_etcd_error(res, &w->code, &w->message);
+                w->code = (int) code;
+                rc = (code == 11) ? SD_ETCD_COMPACTED : rc;
+            }
+
+        } else {
+            rc = sd_etcd_error(root, &w->code, &w->message);
+        }
+
+        json_decref(root);
+        return rc;
+    }
+
+    rc = SD_ETCD_BAD_JSON;
+    res = json_object_get(root, "result");
+
+    if (!json_is_object(res)) {
+        goto done;
+    }
+
+    evs = json_object_get(res, "events");
+    reason = json_object_get(res, "cancel_reason");
+
+    if (sd_etcd_header(res, &w->revision) != 0
+        || sd_etcd_get_int(res, "watch_id", &w->watch_id) != 0
+        || sd_etcd_get_int(res, "compact_revision", &w->compact_revision)
+           != 0
+        || (evs && !json_is_array(evs))
+        || (reason && !json_is_string(reason)))
+    {
+        goto done;
+    }
+
+    b = json_object_get(res, "created");
+    w->created = json_is_true(b);
+    b = json_object_get(res, "canceled");
+    w->canceled = json_is_true(b);
+
+    if (reason) {
+        w->message = strdup(json_string_value(reason));
+        if (w->message == NULL) {
+            rc = SD_ETCD_NOMEM;
+            goto done;
+        }
+    }
+
+    if (evs && json_array_size(evs) > 0) {
+        w->events = calloc(json_array_size(evs), sizeof(sd_etcd_event_t));
+        if (w->events == NULL) {
+            rc = SD_ETCD_NOMEM;
+            goto done;
+        }
+    }
+
+    for (i = 0; evs && i < json_array_size(evs); i++) {
+        ev = json_array_get(evs, i);
+
+        if (!json_is_object(ev)) {
+            goto done;
+        }
+
+        /* PUT is proto3's default (0), so the gateway leaves it out */
+        t = json_object_get(ev, "type");
+
+        if (t == NULL || (json_is_string(t)
+                          && strcmp(json_string_value(t), "PUT") == 0))
+        {
+            w->events[i].type = SD_ETCD_EVENT_PUT;
+
+        } else if (json_is_string(t)
+                   && strcmp(json_string_value(t), "DELETE") == 0)
+        {
+            w->events[i].type = SD_ETCD_EVENT_DELETE;
+
+        } else {
+            goto done;
+        }
+
+        if (sd_etcd_kv(json_object_get(ev, "kv"), &w->events[i].kv) != 0) {
+            goto done;
+        }
+
+        /* counted before any further check: sd_etcd_watch_free() frees it */
+        w->nevents++;
+
+        if (w->events[i].kv.mod_revision <= 0) {
+            goto done;
+        }
+
+        /* the events of one message are at most its header's revision */
+        if (w->revision > 0 && w->events[i].kv.mod_revision > w->revision) {
+            goto done;
+        }
+    }
+
+    rc = SD_ETCD_OK;
+
+done:
+
+    json_decref(root);
+
+    return rc;
+}
+
+
+/* ---- applying to the node's cache ---- */
+
+sd_etcd_apply_e
+sd_etcd_apply(int64_t have_rev, int64_t applied_rev,
+    sd_etcd_event_type_e type, int64_t ev_rev, int from_watch)
+{
+    if (ev_rev <= 0 || ev_rev <= have_rev) {
+        /* the cache already holds this change or a later one */
+        return SD_ETCD_SKIP;
+    }
+
+    /*
+     * A Txn's own answer the watch has already overtaken: the watch
+     * applied every change up to applied_rev, this one or a later one of
+     * the same key among them (a tombstone may be gone by now).
+     */
+    if (!from_watch && ev_rev <= applied_rev) {
+        return SD_ETCD_SKIP;
+    }
+
+    return (type == SD_ETCD_EVENT_DELETE) ? SD_ETCD_APPLY_DELETE
+                                          : SD_ETCD_APPLY_PUT;
+}
+
+
+int
+sd_etcd_tombstone_done(int64_t tomb_rev, int64_t applied_rev)
+{
+    return applied_rev >= tomb_rev;
+}

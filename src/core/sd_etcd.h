@@ -1,0 +1,270 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
+/*
+ * Custom Sender Domains for nginx: cluster mode over etcd, the pure part
+ * (issue 18, docs/cluster.md).
+ *
+ * The keys under a prefix (default "/sender-domains/v1/"):
+ *
+ *   <prefix>claims/<tree key>          -> the owning workspace's id (bytes)
+ *   <prefix>rows/<workspace %-escaped>/<identity>
+ *                                      -> the row (the store's record)
+ *
+ * The tree key is the store's (sd_store_tree_key): the domain's labels
+ * reversed, each followed by '.', and "@<local part>" for an address, all
+ * lower case: "com.acme.mail." for mail.acme.com, "com.acme.@reports" for
+ * reports@acme.com.  So the ancestors of a name are the prefixes of its key
+ * that end a label, and the name with everything under it (subdomains and
+ * addresses) is the one key range [key, range_end(key)).
+ *
+ * Everything here builds or reads the JSON of etcd's gRPC gateway (v3.4:
+ * POST /v3/kv/txn, /v3/kv/range, /v3/watch; keys and values base64, 64-bit
+ * numbers as strings).  No I/O: the nginx glue sends the bodies through its
+ * libcurl client and hands the answers back.
+ */
+
+#ifndef SD_ETCD_H
+#define SD_ETCD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+#define SD_ETCD_PREFIX_DEFAULT  "/sender-domains/v1/"
+#define SD_ETCD_PREFIX_MAX      128
+#define SD_ETCD_KEY_MAX         1024     /* prefix + escaped ws + identity */
+
+/* etcd's default --max-txn-ops: compares, and each branch's operations */
+#define SD_ETCD_MAX_TXN_OPS     128
+/* keys of the subtree read back by a failed claim (the conflict report) */
+#define SD_ETCD_CONFLICT_READ   16
+
+
+typedef enum {
+    SD_ETCD_OK = 0,
+    SD_ETCD_BAD_JSON,           /* not the JSON of a gateway answer */
+    SD_ETCD_SERVER_ERROR,       /* {"error":…,"code":N}: etcd said no */
+    SD_ETCD_COMPACTED,          /* the revision asked for was compacted */
+    SD_ETCD_NOMEM,
+    SD_ETCD_TOO_LONG            /* a key does not fit */
+} sd_etcd_rc_e;
+
+
+/* one key-value, decoded from base64; key and value NUL-terminated */
+typedef struct {
+    char                   *key;
+    size_t                  key_len;
+    char                   *value;
+    size_t                  value_len;
+    int64_t                 create_revision;
+    int64_t                 mod_revision;
+    int64_t                 version;
+} sd_etcd_kv_t;
+
+
+typedef enum {
+    SD_ETCD_RESP_PUT = 1,
+    SD_ETCD_RESP_RANGE,
+    SD_ETCD_RESP_DELETE,
+    SD_ETCD_RESP_TXN
+} sd_etcd_resp_e;
+
+
+typedef struct {
+    sd_etcd_resp_e          type;
+    sd_etcd_kv_t           *kvs;            /* RANGE */
+    size_t                  nkvs;
+    int64_t                 count;          /* RANGE: keys in the range */
+    int                     more;           /* RANGE: more than returned */
+    int64_t                 deleted;        /* DELETE */
+} sd_etcd_resp_t;
+
+
+/* the answer of /v3/kv/txn, or of /v3/kv/range (one RANGE response) */
+typedef struct {
+    int64_t                 revision;       /* header.revision */
+    int                     succeeded;
+    sd_etcd_resp_t         *responses;
+    size_t                  nresponses;
+    /* SD_ETCD_SERVER_ERROR, SD_ETCD_COMPACTED */
+    int                     code;           /* the gRPC code */
+    char                   *message;
+} sd_etcd_txn_t;
+
+
+typedef enum {
+    SD_ETCD_EVENT_PUT = 0,
+    SD_ETCD_EVENT_DELETE = 1
+} sd_etcd_event_type_e;
+
+
+typedef struct {
+    sd_etcd_event_type_e    type;
+    sd_etcd_kv_t            kv;     /* DELETE: key and mod_revision only */
+} sd_etcd_event_t;
+
+
+/* one message of the /v3/watch stream ({"result":{…}}) */
+typedef struct {
+    int64_t                 revision;       /* header.revision, 0 if none */
+    int64_t                 watch_id;
+    int                     created;
+    int                     canceled;
+    int64_t                 compact_revision;   /* > 0: resync needed */
+    sd_etcd_event_t        *events;
+    size_t                  nevents;
+    int                     code;           /* an {"error":…} message */
+    char                   *message;        /* or the cancel reason */
+} sd_etcd_watch_t;
+
+
+/* ---- keys ---- */
+
+/* a usable prefix: starts and ends with '/', printable, <= PREFIX_MAX */
+int sd_etcd_prefix_ok(const char *prefix, size_t len);
+
+/* "<prefix>claims/<tree key>"; 0 when it does not fit */
+size_t sd_etcd_claim_key(const char *prefix, const char *id, size_t id_len,
+    char *out, size_t size);
+/* "<prefix>rows/<escaped ws>/" and with the identity after it */
+size_t sd_etcd_rows_prefix(const char *prefix, const char *ws, size_t ws_len,
+    char *out, size_t size);
+size_t sd_etcd_row_key(const char *prefix, const char *ws, size_t ws_len,
+    const char *id, size_t id_len, char *out, size_t size);
+
+/*
+ * A row key back into the workspace (unescaped) and the identity: 0, or -1
+ * when the key is not a row key under the prefix.  ws and id point into
+ * ws_buf (ws_size bytes) and into the key.
+ */
+int sd_etcd_parse_row_key(const char *prefix, const char *key, size_t len,
+    char *ws_buf, size_t ws_size, size_t *ws_len, const char **id,
+    size_t *id_len);
+
+/* a claim key back into the name it claims (lower case): 0, or -1 */
+int sd_etcd_claim_name(const char *prefix, const char *key, size_t len,
+    char *out, size_t size, size_t *out_len);
+
+/*
+ * The end of the range of every key that starts with key[0..len): the
+ * prefix with its last byte below 0xff incremented and what follows cut.
+ * A key of 0xff bytes only has no end: "\0" (etcd: to the end of the key
+ * space).  Returns the length written (<= len, >= 1).
+ */
+size_t sd_etcd_range_end(const char *key, size_t len, char *out);
+
+/* base64 (RFC 4648, padded) of in, NUL-terminated; the length written */
+size_t sd_etcd_b64(const void *in, size_t len, char *out, size_t size);
+/* strict decoding: -1 for anything but padded base64 */
+int sd_etcd_unb64(const char *in, size_t len, char *out, size_t size,
+    size_t *out_len);
+
+
+/* ---- request bodies (malloc'd NUL-terminated JSON; NULL: no memory or
+ *      a key that does not fit) ---- */
+
+typedef struct {
+    const char             *prefix;
+    const char             *ws;
+    size_t                  ws_len;
+    const char             *id;             /* normalised identity */
+    size_t                  id_len;
+    const char             *row;            /* the row's stored value */
+    size_t                  row_len;
+} sd_etcd_claim_t;
+
+/*
+ * The claim, one Txn (docs/cluster.md, "Claim"):
+ *   compare  version(row key) == 0
+ *            version(ancestor claim key) == 0, for each ancestor
+ *            version([claim key, range_end)) == 0   (an address: the key)
+ *   success  put claim key = workspace, put row key = row
+ *   failure  range row key; range each ancestor; range the subtree
+ *            (SD_ETCD_CONFLICT_READ keys at most)
+ */
+char *sd_etcd_claim_txn(const sd_etcd_claim_t *c);
+
+/*
+ * The second shape, after sd_etcd_claim_verdict() said NESTED: the names in
+ * the way are all this workspace's own.  Each ancestor seen is compared
+ * with VALUE == workspace (absent ones: version 0), the subtree with VALUE
+ * == workspace over the range when it was not empty (every key in it is
+ * this workspace's), the claim key and the row key with version 0; the
+ * same puts and failure reads.  "seen" is the failed claim's answer.
+ */
+char *sd_etcd_claim_nested_txn(const sd_etcd_claim_t *c,
+    const sd_etcd_txn_t *seen);
+
+typedef enum {
+    SD_ETCD_CLAIM_DONE = 0,     /* committed at seen->revision */
+    SD_ETCD_CLAIM_EXISTS,       /* the workspace has this row already */
+    SD_ETCD_CLAIM_CONFLICT,     /* another workspace holds the tree */
+    SD_ETCD_CLAIM_NESTED,       /* only the workspace's own names: send
+                                   sd_etcd_claim_nested_txn() */
+    SD_ETCD_CLAIM_RETRY,        /* changed meanwhile: start again */
+    SD_ETCD_CLAIM_INVALID       /* an answer of another shape */
+} sd_etcd_claim_e;
+
+/*
+ * The outcome of a claim Txn's answer.  prev: NULL for the answer of
+ * sd_etcd_claim_txn(); for the answer of sd_etcd_claim_nested_txn(), the
+ * answer that nested Txn was built from.  On CONFLICT, *holder (when not
+ * NULL) is the conflicting key-value inside txn, or NULL when the proof is
+ * that the nested compare failed over a subtree read only in part (more
+ * than SD_ETCD_CONFLICT_READ keys, all seen ones the workspace's own, and
+ * nothing else changed).
+ */
+sd_etcd_claim_e sd_etcd_claim_verdict(const sd_etcd_claim_t *c,
+    const sd_etcd_txn_t *txn, const sd_etcd_txn_t *prev,
+    const sd_etcd_kv_t **holder);
+
+/* a range read of [key, range_end) (range_end NULL: the key alone) at
+ * revision (0: the newest), limit 0: all */
+char *sd_etcd_range_body(const char *key, size_t key_len,
+    const char *range_end, size_t range_end_len, int64_t revision,
+    int64_t limit);
+
+/* the watch of everything under the prefix from start_revision, with
+ * progress notifications (the node's applied revision moves when idle) */
+char *sd_etcd_watch_body(const char *prefix, int64_t start_revision);
+
+
+/* ---- answers ---- */
+
+/* /v3/kv/txn or /v3/kv/range; sd_etcd_txn_free() in every case */
+sd_etcd_rc_e sd_etcd_parse_txn(const char *body, size_t len,
+    sd_etcd_txn_t *txn);
+sd_etcd_rc_e sd_etcd_parse_range(const char *body, size_t len,
+    sd_etcd_txn_t *txn);
+void sd_etcd_txn_free(sd_etcd_txn_t *txn);
+
+/* one line of the watch stream; sd_etcd_watch_free() in every case */
+sd_etcd_rc_e sd_etcd_parse_watch(const char *line, size_t len,
+    sd_etcd_watch_t *w);
+void sd_etcd_watch_free(sd_etcd_watch_t *w);
+
+
+/* ---- applying to the node's cache ---- */
+
+typedef enum {
+    SD_ETCD_SKIP = 0,           /* older than what the cache has */
+    SD_ETCD_APPLY_PUT,
+    SD_ETCD_APPLY_DELETE        /* remove; keep a tombstone at ev_rev */
+} sd_etcd_apply_e;
+
+/*
+ * Whether a change of one key applies to the node's cache, so a late
+ * event never moves a row backwards.
+ *   have_rev     the revision the cached row (or its tombstone) was
+ *                written from; 0 when the cache has nothing for the key
+ *   applied_rev  the highest revision the node's watch has applied
+ *   ev_rev       the change's mod_revision (a delete: the deletion's)
+ *   from_watch   1 for a watch event, 0 for a Txn's own answer applied
+ *                directly (which the watch may already have overtaken)
+ */
+sd_etcd_apply_e sd_etcd_apply(int64_t have_rev, int64_t applied_rev,
+    sd_etcd_event_type_e type, int64_t ev_rev, int from_watch);
+
+/* a tombstone at tomb_rev can go once the watch has applied past it */
+int sd_etcd_tombstone_done(int64_t tomb_rev, int64_t applied_rev);
+
+#endif /* SD_ETCD_H */

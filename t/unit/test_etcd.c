@@ -1,0 +1,931 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
+/*
+ * Unit tests: cluster mode over etcd, the pure part (src/core/sd_etcd.c):
+ * the keys, base64, range ends, the claim Txn's JSON, the parsers of the
+ * gateway's answers (captured from Debian's etcd 3.4.23) and the rule that
+ * a late event never moves a row backwards.  t/cluster/claims.sh sends the
+ * same Txn to a real etcd.
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+
+#include "sd_etcd.h"
+
+
+#define P  SD_ETCD_PREFIX_DEFAULT
+
+
+static void
+test_prefix(void **state)
+{
+    (void) state;
+
+    assert_true(sd_etcd_prefix_ok(P, strlen(P)));
+    assert_true(sd_etcd_prefix_ok("/x/", 3));
+    assert_false(sd_etcd_prefix_ok("x/", 2));
+    assert_false(sd_etcd_prefix_ok("/x", 2));
+    assert_false(sd_etcd_prefix_ok("/a b/", 5));
+    assert_false(sd_etcd_prefix_ok("/", 1));
+}
+
+
+static void
+test_claim_keys(void **state)
+{
+    char    k[SD_ETCD_KEY_MAX], name[SD_ETCD_KEY_MAX];
+    size_t  n, len;
+
+    (void) state;
+
+    n = sd_etcd_claim_key(P, "mail.acme.com", 13, k, sizeof(k));
+    assert_string_equal(k, "/sender-domains/v1/claims/com.acme.mail.");
+    assert_int_equal(n, strlen(k));
+
+    n = sd_etcd_claim_key(P, "Mail.ACME.com", 13, k, sizeof(k));
+    assert_string_equal(k, "/sender-domains/v1/claims/com.acme.mail.");
+
+    /* an address sorts under its domain: the domain's range holds it */
+    n = sd_etcd_claim_key(P, "Reports@Acme.com", 16, k, sizeof(k));
+    assert_string_equal(k, "/sender-domains/v1/claims/com.acme.@reports");
+
+    assert_int_equal(sd_etcd_claim_name(P, k, n, name, sizeof(name), &len),
+                     0);
+    assert_string_equal(name, "reports@acme.com");
+
+    n = sd_etcd_claim_key(P, "mail.acme.com", 13, k, sizeof(k));
+    assert_int_equal(sd_etcd_claim_name(P, k, n, name, sizeof(name), &len),
+                     0);
+    assert_string_equal(name, "mail.acme.com");
+    assert_int_equal(len, 13);
+
+    /* not a claim key */
+    assert_int_equal(sd_etcd_claim_name(P, "/x/claims/com.", 14, name,
+                                        sizeof(name), &len), -1);
+
+    /* does not fit */
+    assert_int_equal(sd_etcd_claim_key(P, "acme.com", 8, k, 30), 0);
+    assert_int_equal(sd_etcd_claim_key(P, "", 0, k, sizeof(k)), 0);
+}
+
+
+static void
+test_row_keys(void **state)
+{
+    char         k[SD_ETCD_KEY_MAX], ws[256];
+    size_t       n, ws_len, id_len;
+    const char  *id;
+
+    (void) state;
+
+    n = sd_etcd_row_key(P, "w1", 2, "acme.com", 8, k, sizeof(k));
+    assert_string_equal(k, "/sender-domains/v1/rows/w1/acme.com");
+    assert_int_equal(n, strlen(k));
+
+    /* a workspace id is any bytes but NUL: '/', '%', blanks escaped */
+    n = sd_etcd_row_key(P, "a/b%c d\xc3\xa9", 9, "x/y@acme.com", 12, k,
+                        sizeof(k));
+    assert_string_equal(k,
+        "/sender-domains/v1/rows/a%2Fb%25c%20d%C3%A9/x/y@acme.com");
+
+    assert_int_equal(sd_etcd_parse_row_key(P, k, n, ws, sizeof(ws), &ws_len,
+                                           &id, &id_len), 0);
+    assert_int_equal(ws_len, 9);
+    assert_memory_equal(ws, "a/b%c d\xc3\xa9", 9);
+    assert_int_equal(id_len, 12);
+    assert_memory_equal(id, "x/y@acme.com", 12);
+
+    n = sd_etcd_rows_prefix(P, "w1", 2, k, sizeof(k));
+    assert_string_equal(k, "/sender-domains/v1/rows/w1/");
+
+    /* not row keys */
+    assert_int_equal(sd_etcd_parse_row_key(P, "/sender-domains/v1/rows/w1/",
+                                           27, ws, sizeof(ws), &ws_len, &id,
+                                           &id_len), -1);
+    assert_int_equal(sd_etcd_parse_row_key(P, "/sender-domains/v1/rows/%zz/a",
+                                           29, ws, sizeof(ws), &ws_len, &id,
+                                           &id_len), -1);
+    assert_int_equal(sd_etcd_parse_row_key(P, "/other/rows/w1/a", 16, ws,
+                                           sizeof(ws), &ws_len, &id,
+                                           &id_len), -1);
+    assert_int_equal(sd_etcd_row_key(P, "", 0, "a", 1, k, sizeof(k)), 0);
+    assert_int_equal(sd_etcd_row_key(P, "w", 1, "acme.com", 8, k, 30), 0);
+}
+
+
+static void
+test_range_end(void **state)
+{
+    char    out[64];
+    size_t  n;
+
+    (void) state;
+
+    n = sd_etcd_range_end("abc", 3, out);
+    assert_int_equal(n, 3);
+    assert_memory_equal(out, "abd", 3);
+
+    n = sd_etcd_range_end(P, strlen(P), out);
+    assert_int_equal(n, strlen(P));
+    assert_memory_equal(out, "/sender-domains/v10", n);
+
+    /* the subtree of com.acme.: '.' + 1 is '/' */
+    n = sd_etcd_range_end("claims/com.acme.", 16, out);
+    assert_memory_equal(out, "claims/com.acme/", 16);
+
+    n = sd_etcd_range_end("a\xff\xff", 3, out);
+    assert_int_equal(n, 1);
+    assert_memory_equal(out, "b", 1);
+
+    n = sd_etcd_range_end("\xff\xff", 2, out);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0], '\0');
+}
+
+
+static void
+test_base64(void **state)
+{
+    char         out[64], back[64];
+    size_t       i, len;
+    static const char  *plain[] = { "", "f", "fo", "foo", "foob", "fooba",
+                                    "foobar" };
+    static const char  *b64[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==",
+                                  "Zm9vYmE=", "Zm9vYmFy" };
+
+    (void) state;
+
+    /* RFC 4648 section 10 */
+    for (i = 0; i < 7; i++) {
+        len = sd_etcd_b64(plain[i], strlen(plain[i]), out, sizeof(out));
+        assert_int_equal(len, strlen(b64[i]));
+        assert_string_equal(out, b64[i]);
+
+        assert_int_equal(sd_etcd_unb64(out, len, back, sizeof(back), &len), 0);
+        assert_int_equal(len, strlen(plain[i]));
+        assert_memory_equal(back, plain[i], len);
+    }
+
+    /* bytes, NUL included */
+    len = sd_etcd_b64("\x00\xff\x80", 3, out, sizeof(out));
+    assert_string_equal(out, "AP+A");
+    assert_int_equal(sd_etcd_unb64(out, len, back, sizeof(back), &len), 0);
+    assert_int_equal(len, 3);
+    assert_memory_equal(back, "\x00\xff\x80", 3);
+
+    assert_int_equal(sd_etcd_unb64("Zm9", 3, back, sizeof(back), &len), -1);
+    assert_int_equal(sd_etcd_unb64("Zm9!", 4, back, sizeof(back), &len), -1);
+    assert_int_equal(sd_etcd_unb64("Zm 9", 4, back, sizeof(back), &len), -1);
+    assert_int_equal(sd_etcd_unb64("Zm9v", 4, back, 3, &len), -1);
+    assert_int_equal(sd_etcd_b64("foo", 3, out, 4), 0);
+}
+
+
+/* the decoded bytes of a base64 string member */
+static const char *
+dec(json_t *o, const char *name)
+{
+    static char   buf[4][SD_ETCD_KEY_MAX];
+    static int    turn;
+    size_t        len;
+    json_t       *j;
+    char         *b;
+
+    j = json_object_get(o, name);
+    if (j == NULL) {
+        return NULL;
+    }
+
+    b = buf[turn++ % 4];
+    assert_int_equal(sd_etcd_unb64(json_string_value(j),
+                                   json_string_length(j), b,
+                                   SD_ETCD_KEY_MAX, &len), 0);
+    return b;
+}
+
+
+static json_t *
+load(const char *s)
+{
+    json_t  *j;
+
+    j = json_loads(s, 0, NULL);
+    assert_non_null(j);
+
+    return j;
+}
+
+
+/* parses a body the core built, and frees it */
+static json_t *
+load_owned(char *s)
+{
+    json_t  *j;
+
+    assert_non_null(s);
+    j = load(s);
+    free(s);
+
+    return j;
+}
+
+
+static void
+check_version0(json_t *c, const char *key, const char *range_end)
+{
+    assert_string_equal(dec(c, "key"), key);
+
+    if (range_end) {
+        assert_string_equal(dec(c, "range_end"), range_end);
+    } else {
+        assert_null(json_object_get(c, "range_end"));
+    }
+
+    assert_string_equal(json_string_value(json_object_get(c, "result")),
+                        "EQUAL");
+    assert_string_equal(json_string_value(json_object_get(c, "target")),
+                        "VERSION");
+    assert_string_equal(json_string_value(json_object_get(c, "version")),
+                        "0");
+}
+
+
+static void
+test_claim_txn_domain(void **state)
+{
+    json_t           *t, *cmp, *ok, *f, *op;
+    sd_etcd_claim_t   c = { P, "w1", 2, "mail.acme.com", 13, "{\"row\":1}", 9 };
+
+    (void) state;
+
+    t = load_owned(sd_etcd_claim_txn(&c));
+
+    cmp = json_object_get(t, "compare");
+    assert_int_equal(json_array_size(cmp), 4);
+
+    check_version0(json_array_get(cmp, 0),
+                   P "rows/w1/mail.acme.com", NULL);
+    /* no ancestor claim: com., com.acme. */
+    check_version0(json_array_get(cmp, 1), P "claims/com.", NULL);
+    check_version0(json_array_get(cmp, 2), P "claims/com.acme.", NULL);
+    /* nothing at the name or under it: one range */
+    check_version0(json_array_get(cmp, 3), P "claims/com.acme.mail.",
+                   P "claims/com.acme.mail/");
+
+    ok = json_object_get(t, "success");
+    assert_int_equal(json_array_size(ok), 2);
+    op = json_object_get(json_array_get(ok, 0), "request_put");
+    assert_string_equal(dec(op, "key"), P "claims/com.acme.mail.");
+    assert_string_equal(dec(op, "value"), "w1");
+    op = json_object_get(json_array_get(ok, 1), "request_put");
+    assert_string_equal(dec(op, "key"), P "rows/w1/mail.acme.com");
+    assert_string_equal(dec(op, "value"), "{\"row\":1}");
+
+    /* failure: read what is in the way */
+    f = json_object_get(t, "failure");
+    assert_int_equal(json_array_size(f), 4);
+    op = json_object_get(json_array_get(f, 0), "request_range");
+    assert_string_equal(dec(op, "key"), P "rows/w1/mail.acme.com");
+    op = json_object_get(json_array_get(f, 2), "request_range");
+    assert_string_equal(dec(op, "key"), P "claims/com.acme.");
+    assert_null(json_object_get(op, "range_end"));
+    op = json_object_get(json_array_get(f, 3), "request_range");
+    assert_string_equal(dec(op, "key"), P "claims/com.acme.mail.");
+    assert_string_equal(dec(op, "range_end"), P "claims/com.acme.mail/");
+    assert_string_equal(json_string_value(json_object_get(op, "limit")),
+                        "16");
+
+    json_decref(t);
+}
+
+
+static void
+test_claim_txn_address(void **state)
+{
+    json_t           *t, *cmp, *f, *op;
+    sd_etcd_claim_t   c = { P, "w1", 2, "reports@acme.com", 16, "r", 1 };
+
+    (void) state;
+
+    t = load_owned(sd_etcd_claim_txn(&c));
+
+    cmp = json_object_get(t, "compare");
+    assert_int_equal(json_array_size(cmp), 4);
+    check_version0(json_array_get(cmp, 1), P "claims/com.", NULL);
+    check_version0(json_array_get(cmp, 2), P "claims/com.acme.", NULL);
+    /* an address has nothing under it: the key alone, no range */
+    check_version0(json_array_get(cmp, 3), P "claims/com.acme.@reports",
+                   NULL);
+
+    f = json_object_get(t, "failure");
+    op = json_object_get(json_array_get(f, 3), "request_range");
+    assert_null(json_object_get(op, "range_end"));
+
+    json_decref(t);
+}
+
+
+static void
+test_claim_txn_limits(void **state)
+{
+    char             *s, name[300];
+    size_t            i, n;
+    json_t           *t;
+    sd_etcd_claim_t   c = { P, "w1", 2, name, 0, "r", 1 };
+
+    (void) state;
+
+    /* 127 labels (253 characters, DNS's maximum): 126 ancestors, 128
+     * compares and 128 failure reads, etcd's default --max-txn-ops */
+    n = 0;
+    for (i = 0; i < 126; i++) {
+        name[n++] = 'a';
+        name[n++] = '.';
+    }
+    name[n++] = 'b';
+    name[n] = '\0';
+    c.id_len = n;
+
+    t = load_owned(sd_etcd_claim_txn(&c));
+    assert_int_equal(json_array_size(json_object_get(t, "compare")), 128);
+    assert_int_equal(json_array_size(json_object_get(t, "failure")), 128);
+    json_decref(t);
+
+    /* one label more does not fit in one Txn */
+    memmove(name + 2, name, n + 1);
+    name[0] = 'c';
+    name[1] = '.';
+    c.id_len = n + 2;
+    assert_null(sd_etcd_claim_txn(&c));
+
+    /* a key longer than SD_ETCD_KEY_MAX */
+    memset(name, 'a', 299);
+    name[299] = '\0';
+    c.id = name;
+    c.id_len = 299;
+    c.prefix = "/a-very-long-prefix-that-is-long-enough-to-push-the-key-"
+               "past-its-limit-with-an-identity-of-three-hundred-bytes-"
+               "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/";
+    c.ws = "w";
+    c.ws_len = 1;
+    s = sd_etcd_claim_txn(&c);                  /* fits: ~480 bytes */
+    assert_non_null(s);
+    free(s);
+}
+
+
+/* answers captured from etcd 3.4.23 through /v3/kv/txn */
+#define TXN_OK \
+    "{\"header\":{\"cluster_id\":\"441544759699424915\",\"member_id\":" \
+    "\"1818273078719004976\",\"revision\":\"3\",\"raft_term\":\"2\"}," \
+    "\"succeeded\":true,\"responses\":[{\"response_put\":{\"header\":" \
+    "{\"revision\":\"3\"}}}]}"
+
+static const char *
+b64(const char *s)
+{
+    static char   buf[8][1024];
+    static int    turn;
+    char         *b = buf[turn++ % 8];
+
+    sd_etcd_b64(s, strlen(s), b, 1024);
+    return b;
+}
+
+
+/* a failed claim's answer: row, ancestors, subtree; kv "key=ws" or "" */
+static char *
+failed_answer(int64_t rev, const char *row, const char **anc, size_t nanc,
+    const char **sub, size_t nsub, int more)
+{
+    char    *s;
+    size_t   i;
+    json_t  *t, *resps, *r, *kvs, *kv;
+
+    t = json_pack("{s:{s:s},s:[]}", "header", "revision", "0",
+                  "responses");
+    json_object_set_new(json_object_get(t, "header"), "revision",
+                        json_integer(rev));
+    resps = json_object_get(t, "responses");
+
+    for (i = 0; i < nanc + 2; i++) {
+        const char  *one = NULL, **list = NULL;
+        size_t       j, n = 0;
+
+        if (i == 0) {
+            one = row;
+        } else if (i <= nanc) {
+            one = anc[i - 1];
+        } else {
+            list = sub;
+            n = nsub;
+        }
+
+        r = json_object();
+        kvs = json_array();
+
+        if (one && *one) {
+            list = &one;
+            n = 1;
+        }
+
+        for (j = 0; list && j < n; j++) {
+            char  key[512];
+            const char *eq = strchr(list[j], '=');
+
+            memcpy(key, list[j], eq - list[j]);
+            key[eq - list[j]] = '\0';
+            kv = json_pack("{s:s,s:s,s:s,s:s,s:s}", "key", b64(key),
+                           "value", b64(eq + 1), "create_revision", "2",
+                           "mod_revision", "2", "version", "1");
+            json_array_append_new(kvs, kv);
+        }
+
+        if (json_array_size(kvs)) {
+            json_object_set_new(r, "kvs", kvs);
+            json_object_set_new(r, "count", json_string("1"));
+        } else {
+            json_decref(kvs);
+        }
+
+        if (i == nanc + 1 && more) {
+            json_object_set_new(r, "more", json_true());
+        }
+
+        json_array_append_new(resps, json_pack("{s:o}", "response_range", r));
+    }
+
+    s = json_dumps(t, JSON_COMPACT);
+    json_decref(t);
+
+    return s;
+}
+
+
+static sd_etcd_claim_e
+verdict(const sd_etcd_claim_t *c, const char *body, const char *prev_body,
+    char *holder, size_t size)
+{
+    sd_etcd_txn_t          txn, prev;
+    sd_etcd_claim_e        v;
+    const sd_etcd_kv_t    *h;
+
+    assert_int_equal(sd_etcd_parse_txn(body, strlen(body), &txn), SD_ETCD_OK);
+
+    if (prev_body) {
+        assert_int_equal(sd_etcd_parse_txn(prev_body, strlen(prev_body),
+                                           &prev), SD_ETCD_OK);
+    }
+
+    v = sd_etcd_claim_verdict(c, &txn, prev_body ? &prev : NULL, &h);
+
+    holder[0] = '\0';
+    if (h) {
+        snprintf(holder, size, "%s=%s", h->key, h->value);
+    }
+
+    sd_etcd_txn_free(&txn);
+    if (prev_body) {
+        sd_etcd_txn_free(&prev);
+    }
+
+    return v;
+}
+
+
+static void
+test_claim_verdicts(void **state)
+{
+    char             *s, *s2, h[256];
+    sd_etcd_claim_t   c = { P, "w1", 2, "mail.acme.com", 13, "r", 1 };
+    const char       *anc_none[] = { "", "" };
+    const char       *anc_other[] = { "", P "claims/com.acme.=w2" };
+    const char       *anc_own[] = { "", P "claims/com.acme.=w1" };
+    const char       *sub_other[] = { P "claims/com.acme.mail.x.=w1",
+                                      P "claims/com.acme.mail.y.=w2" };
+    const char       *sub_own[] = { P "claims/com.acme.mail.@a=w1" };
+    const char       *sub_same[] = { P "claims/com.acme.mail.=w1" };
+
+    (void) state;
+
+    assert_int_equal(verdict(&c, TXN_OK, NULL, h, sizeof(h)),
+                     SD_ETCD_CLAIM_DONE);
+
+    /* the workspace has the row */
+    s = failed_answer(5, P "rows/w1/mail.acme.com=r", anc_none, 2, NULL, 0, 0);
+    assert_int_equal(verdict(&c, s, NULL, h, sizeof(h)), SD_ETCD_CLAIM_EXISTS);
+    free(s);
+
+    /* another workspace holds the parent */
+    s = failed_answer(5, "", anc_other, 2, NULL, 0, 0);
+    assert_int_equal(verdict(&c, s, NULL, h, sizeof(h)),
+                     SD_ETCD_CLAIM_CONFLICT);
+    assert_string_equal(h, P "claims/com.acme.=w2");
+    free(s);
+
+    /* another workspace holds a name under it (after one of its own) */
+    s = failed_answer(5, "", anc_none, 2, sub_other, 2, 0);
+    assert_int_equal(verdict(&c, s, NULL, h, sizeof(h)),
+                     SD_ETCD_CLAIM_CONFLICT);
+    assert_string_equal(h, P "claims/com.acme.mail.y.=w2");
+    free(s);
+
+    /* the name itself, the workspace's own (a legacy row, say) */
+    s = failed_answer(5, "", anc_none, 2, sub_same, 1, 0);
+    assert_int_equal(verdict(&c, s, NULL, h, sizeof(h)), SD_ETCD_CLAIM_EXISTS);
+    free(s);
+
+    /* only the workspace's own names in the way: the nested shape */
+    s = failed_answer(5, "", anc_own, 2, NULL, 0, 0);
+    assert_int_equal(verdict(&c, s, NULL, h, sizeof(h)), SD_ETCD_CLAIM_NESTED);
+    free(s);
+    s = failed_answer(5, "", anc_none, 2, sub_own, 1, 0);
+    assert_int_equal(verdict(&c, s, NULL, h, sizeof(h)), SD_ETCD_CLAIM_NESTED);
+
+    /* the nested Txn failed, nothing moved, the subtree read in part:
+     * a key of another workspace beyond what was read */
+    s2 = failed_answer(6, "", anc_none, 2, sub_own, 1, 1);
+    assert_int_equal(verdict(&c, s2, s, h, sizeof(h)),
+                     SD_ETCD_CLAIM_CONFLICT);
+    assert_string_equal(h, "");
+    free(s2);
+
+    /* ... or the parent was claimed by the workspace meanwhile: again */
+    s2 = failed_answer(6, "", anc_own, 2, sub_own, 1, 1);
+    assert_int_equal(verdict(&c, s2, s, h, sizeof(h)), SD_ETCD_CLAIM_NESTED);
+    free(s2);
+
+    /* ... or its names under it went away: start again */
+    s2 = failed_answer(6, "", anc_none, 2, NULL, 0, 0);
+    assert_int_equal(verdict(&c, s2, s, h, sizeof(h)), SD_ETCD_CLAIM_RETRY);
+    free(s2);
+    free(s);
+
+    /* failed with nothing in the way (cannot happen in one Txn) */
+    s = failed_answer(5, "", anc_none, 2, NULL, 0, 0);
+    assert_int_equal(verdict(&c, s, NULL, h, sizeof(h)), SD_ETCD_CLAIM_RETRY);
+    free(s);
+
+    /* an answer of another shape */
+    s = failed_answer(5, "", anc_none, 1, NULL, 0, 0);
+    assert_int_equal(verdict(&c, s, NULL, h, sizeof(h)),
+                     SD_ETCD_CLAIM_INVALID);
+    free(s);
+}
+
+
+static void
+test_claim_nested_txn(void **state)
+{
+    char             *body;
+    json_t           *t, *cmp, *c3;
+    sd_etcd_txn_t     seen;
+    sd_etcd_claim_t   c = { P, "w1", 2, "acme.com", 8, "r", 1 };
+    const char       *anc[] = { "" };
+    const char       *sub[] = { P "claims/com.acme.@reports=w1" };
+
+    (void) state;
+
+    /* acme.com when the workspace has reports@acme.com */
+    body = failed_answer(7, "", anc, 1, sub, 1, 0);
+    assert_int_equal(sd_etcd_parse_txn(body, strlen(body), &seen), SD_ETCD_OK);
+    free(body);
+
+    assert_null(sd_etcd_claim_nested_txn(&c, NULL));
+    t = load_owned(sd_etcd_claim_nested_txn(&c, &seen));
+
+    cmp = json_object_get(t, "compare");
+    assert_int_equal(json_array_size(cmp), 4);
+    check_version0(json_array_get(cmp, 0), P "rows/w1/acme.com", NULL);
+    check_version0(json_array_get(cmp, 1), P "claims/com.", NULL);
+    /* the name itself is still free ... */
+    check_version0(json_array_get(cmp, 2), P "claims/com.acme.", NULL);
+    /* ... and every key under it is this workspace's */
+    c3 = json_array_get(cmp, 3);
+    assert_string_equal(dec(c3, "key"), P "claims/com.acme.");
+    assert_string_equal(dec(c3, "range_end"), P "claims/com.acme/");
+    assert_string_equal(json_string_value(json_object_get(c3, "target")),
+                        "VALUE");
+    assert_string_equal(dec(c3, "value"), "w1");
+    json_decref(t);
+    sd_etcd_txn_free(&seen);
+
+    /* reports@acme.com when the workspace has acme.com: VALUE on com.acme. */
+    {
+        sd_etcd_claim_t   a = { P, "w1", 2, "reports@acme.com", 16, "r", 1 };
+        const char       *anc2[] = { "", P "claims/com.acme.=w1" };
+
+        body = failed_answer(7, "", anc2, 2, NULL, 0, 0);
+        assert_int_equal(sd_etcd_parse_txn(body, strlen(body), &seen),
+                         SD_ETCD_OK);
+        free(body);
+        t = load_owned(sd_etcd_claim_nested_txn(&a, &seen));
+        cmp = json_object_get(t, "compare");
+        assert_int_equal(json_array_size(cmp), 4);
+        c3 = json_array_get(cmp, 2);
+        assert_string_equal(dec(c3, "key"), P "claims/com.acme.");
+        assert_string_equal(json_string_value(json_object_get(c3, "target")),
+                            "VALUE");
+        assert_string_equal(dec(c3, "value"), "w1");
+        check_version0(json_array_get(cmp, 3), P "claims/com.acme.@reports",
+                       NULL);
+        json_decref(t);
+        sd_etcd_txn_free(&seen);
+    }
+}
+
+
+static void
+test_parse_txn(void **state)
+{
+    sd_etcd_txn_t  t;
+    const char    *failed =
+        "{\"header\":{\"cluster_id\":\"441544759699424915\",\"member_id\":"
+        "\"1818273078719004976\",\"revision\":\"2\",\"raft_term\":\"2\"},"
+        "\"responses\":[{\"response_range\":{\"header\":{\"revision\":\"2\"},"
+        "\"kvs\":[{\"key\":\"L3AvY2xhaW1zL2NvbS5hY21lLm1haWwu\","
+        "\"create_revision\":\"2\",\"mod_revision\":\"2\",\"version\":\"1\","
+        "\"value\":\"dzI=\"}],\"count\":\"1\"}}]}";
+    const char    *too_many =
+        "{\"error\":\"etcdserver: too many operations in txn request\","
+        "\"message\":\"etcdserver: too many operations in txn request\","
+        "\"code\":3}";
+    const char    *compacted =
+        "{\"error\":\"etcdserver: mvcc: required revision has been "
+        "compacted\",\"message\":\"etcdserver: mvcc: required revision has "
+        "been compacted\",\"code\":11}";
+    const char    *range =
+        "{\"header\":{\"revision\":\"9\"},\"kvs\":[{\"key\":\"YQ==\","
+        "\"create_revision\":\"4\",\"mod_revision\":\"8\",\"version\":\"3\","
+        "\"value\":\"\"},{\"key\":\"Yg==\",\"mod_revision\":\"9\","
+        "\"value\":\"eA==\"}],\"more\":true,\"count\":\"5\"}";
+
+    (void) state;
+
+    assert_int_equal(sd_etcd_parse_txn(TXN_OK, strlen(TXN_OK), &t),
+                     SD_ETCD_OK);
+    assert_int_equal(t.revision, 3);
+    assert_true(t.succeeded);
+    assert_int_equal(t.nresponses, 1);
+    assert_int_equal(t.responses[0].type, SD_ETCD_RESP_PUT);
+    sd_etcd_txn_free(&t);
+
+    /* "succeeded":false is proto3's default: the gateway leaves it out */
+    assert_int_equal(sd_etcd_parse_txn(failed, strlen(failed), &t),
+                     SD_ETCD_OK);
+    assert_int_equal(t.revision, 2);
+    assert_false(t.succeeded);
+    assert_int_equal(t.responses[0].type, SD_ETCD_RESP_RANGE);
+    assert_int_equal(t.responses[0].nkvs, 1);
+    assert_int_equal(t.responses[0].count, 1);
+    assert_string_equal(t.responses[0].kvs[0].key, "/p/claims/com.acme.mail.");
+    assert_string_equal(t.responses[0].kvs[0].value, "w2");
+    assert_int_equal(t.responses[0].kvs[0].mod_revision, 2);
+    assert_int_equal(t.responses[0].kvs[0].version, 1);
+    sd_etcd_txn_free(&t);
+
+    assert_int_equal(sd_etcd_parse_txn(too_many, strlen(too_many), &t),
+                     SD_ETCD_SERVER_ERROR);
+    assert_int_equal(t.code, 3);
+    assert_string_equal(t.message,
+                        "etcdserver: too many operations in txn request");
+    sd_etcd_txn_free(&t);
+
+    assert_int_equal(sd_etcd_parse_range(compacted, strlen(compacted), &t),
+                     SD_ETCD_COMPACTED);
+    assert_int_equal(t.code, 11);
+    sd_etcd_txn_free(&t);
+
+    assert_int_equal(sd_etcd_parse_range(range, strlen(range), &t),
+                     SD_ETCD_OK);
+    assert_int_equal(t.revision, 9);
+    assert_int_equal(t.responses[0].nkvs, 2);
+    assert_true(t.responses[0].more);
+    assert_int_equal(t.responses[0].count, 5);
+    assert_string_equal(t.responses[0].kvs[0].key, "a");
+    assert_int_equal(t.responses[0].kvs[0].value_len, 0);
+    assert_int_equal(t.responses[0].kvs[0].create_revision, 4);
+    assert_int_equal(t.responses[0].kvs[1].mod_revision, 9);
+    assert_string_equal(t.responses[0].kvs[1].value, "x");
+    sd_etcd_txn_free(&t);
+
+    /* not an answer */
+    assert_int_equal(sd_etcd_parse_txn("[]", 2, &t), SD_ETCD_BAD_JSON);
+    sd_etcd_txn_free(&t);
+    assert_int_equal(sd_etcd_parse_txn("{\"succeeded\":true}", 18, &t),
+                     SD_ETCD_BAD_JSON);
+    sd_etcd_txn_free(&t);
+    assert_int_equal(sd_etcd_parse_txn("{\"header\":{\"revision\":\"x\"}}",
+                                       27, &t), SD_ETCD_BAD_JSON);
+    sd_etcd_txn_free(&t);
+    assert_int_equal(sd_etcd_parse_txn("{\"header\":{\"revision\":\"2\"},"
+                                       "\"responses\":[{\"response_range\":"
+                                       "{\"kvs\":[{\"key\":\"!!\"}]}}]}",
+                                       83, &t), SD_ETCD_BAD_JSON);
+    sd_etcd_txn_free(&t);
+    assert_int_equal(sd_etcd_parse_txn("{\"header\"", 9, &t),
+                     SD_ETCD_BAD_JSON);
+    sd_etcd_txn_free(&t);
+}
+
+
+static void
+test_parse_watch(void **state)
+{
+    sd_etcd_watch_t  w;
+    const char      *created =
+        "{\"result\":{\"header\":{\"cluster_id\":\"441544759699424915\","
+        "\"member_id\":\"1818273078719004976\",\"revision\":\"4\","
+        "\"raft_term\":\"2\"},\"created\":true}}";
+    const char      *events =
+        "{\"result\":{\"header\":{\"revision\":\"4\"},\"events\":[{\"kv\":"
+        "{\"key\":\"L3AvY2xhaW1zL29yZy54Lg==\",\"create_revision\":\"3\","
+        "\"mod_revision\":\"3\",\"version\":\"1\",\"value\":\"dzE=\"}},"
+        "{\"type\":\"DELETE\",\"kv\":{\"key\":\"L3AvY2xhaW1zL29yZy54Lg==\","
+        "\"mod_revision\":\"4\"}}]}}";
+    const char      *compacted =
+        "{\"result\":{\"header\":{\"cluster_id\":\"441544759699424915\","
+        "\"member_id\":\"1818273078719004976\",\"raft_term\":\"2\"},"
+        "\"canceled\":true,\"compact_revision\":\"3\"}}";
+    const char      *progress =
+        "{\"result\":{\"header\":{\"revision\":\"40\"},\"watch_id\":\"0\"}}";
+    const char      *error =
+        "{\"error\":{\"grpc_code\":14,\"http_code\":503,\"message\":"
+        "\"transport is closing\",\"http_status\":\"Service Unavailable\"}}";
+    const char      *ahead =
+        "{\"result\":{\"header\":{\"revision\":\"2\"},\"events\":[{\"kv\":"
+        "{\"key\":\"YQ==\",\"mod_revision\":\"3\"}}]}}";
+
+    (void) state;
+
+    assert_int_equal(sd_etcd_parse_watch(created, strlen(created), &w),
+                     SD_ETCD_OK);
+    assert_true(w.created);
+    assert_int_equal(w.revision, 4);
+    assert_int_equal(w.nevents, 0);
+    sd_etcd_watch_free(&w);
+
+    assert_int_equal(sd_etcd_parse_watch(events, strlen(events), &w),
+                     SD_ETCD_OK);
+    assert_int_equal(w.nevents, 2);
+    assert_int_equal(w.events[0].type, SD_ETCD_EVENT_PUT);
+    assert_string_equal(w.events[0].kv.key, "/p/claims/org.x.");
+    assert_string_equal(w.events[0].kv.value, "w1");
+    assert_int_equal(w.events[0].kv.mod_revision, 3);
+    assert_int_equal(w.events[1].type, SD_ETCD_EVENT_DELETE);
+    assert_int_equal(w.events[1].kv.mod_revision, 4);
+    assert_int_equal(w.events[1].kv.value_len, 0);
+    sd_etcd_watch_free(&w);
+
+    assert_int_equal(sd_etcd_parse_watch(compacted, strlen(compacted), &w),
+                     SD_ETCD_OK);
+    assert_true(w.canceled);
+    assert_int_equal(w.compact_revision, 3);
+    sd_etcd_watch_free(&w);
+
+    assert_int_equal(sd_etcd_parse_watch(progress, strlen(progress), &w),
+                     SD_ETCD_OK);
+    assert_int_equal(w.revision, 40);
+    assert_int_equal(w.nevents, 0);
+    sd_etcd_watch_free(&w);
+
+    assert_int_equal(sd_etcd_parse_watch(error, strlen(error), &w),
+                     SD_ETCD_SERVER_ERROR);
+    assert_int_equal(w.code, 14);
+    assert_string_equal(w.message, "transport is closing");
+    sd_etcd_watch_free(&w);
+
+    /* an event without a revision (its decoded key is freed, too) */
+    assert_int_equal(sd_etcd_parse_watch("{\"result\":{\"events\":[{\"kv\":"
+                                         "{\"key\":\"YQ==\",\"value\":"
+                                         "\"dzE=\"}}]}}", 60, &w),
+                     SD_ETCD_BAD_JSON);
+    sd_etcd_watch_free(&w);
+
+    /* an event newer than its message's revision is not etcd's */
+    assert_int_equal(sd_etcd_parse_watch(ahead, strlen(ahead), &w),
+                     SD_ETCD_BAD_JSON);
+    sd_etcd_watch_free(&w);
+
+    assert_int_equal(sd_etcd_parse_watch("{\"result\":{\"events\":[{\"type\":"
+                                         "\"NOPE\",\"kv\":{\"key\":\"YQ==\","
+                                         "\"mod_revision\":\"1\"}}]}}", 78,
+                                         &w), SD_ETCD_BAD_JSON);
+    sd_etcd_watch_free(&w);
+}
+
+
+static void
+test_bodies(void **state)
+{
+    char    *s;
+    json_t  *t, *cr;
+
+    (void) state;
+
+    t = load_owned(sd_etcd_watch_body(P, 42));
+    cr = json_object_get(t, "create_request");
+    assert_string_equal(dec(cr, "key"), P);
+    assert_string_equal(dec(cr, "range_end"), "/sender-domains/v10");
+    assert_string_equal(json_string_value(json_object_get(cr,
+                                                          "start_revision")),
+                        "42");
+    assert_true(json_is_true(json_object_get(cr, "progress_notify")));
+    json_decref(t);
+
+    s = sd_etcd_range_body("a", 1, "b", 1, 7, 100);
+    assert_string_equal(s, "{\"key\":\"YQ==\",\"range_end\":\"Yg==\","
+                           "\"revision\":\"7\",\"limit\":\"100\"}");
+    free(s);
+
+    s = sd_etcd_range_body("a", 1, NULL, 0, 0, 0);
+    assert_string_equal(s, "{\"key\":\"YQ==\"}");
+    free(s);
+}
+
+
+typedef struct {
+    int64_t                have, applied;
+    sd_etcd_event_type_e   type;
+    int64_t                rev;
+    int                    from_watch;
+    sd_etcd_apply_e        want;
+} apply_case_t;
+
+
+static void
+test_apply(void **state)
+{
+    size_t                     i;
+    static const apply_case_t  cases[] = {
+        /* nothing cached: a put applies, a delete leaves a tombstone */
+        { 0, 0, SD_ETCD_EVENT_PUT, 5, 1, SD_ETCD_APPLY_PUT },
+        { 0, 0, SD_ETCD_EVENT_DELETE, 5, 1, SD_ETCD_APPLY_DELETE },
+        /* newer than the row: applies */
+        { 5, 5, SD_ETCD_EVENT_PUT, 6, 1, SD_ETCD_APPLY_PUT },
+        /* the row was written from the Txn's answer at 9: the watch's
+         * event of the same change (9), or of an older one, moves nothing */
+        { 9, 6, SD_ETCD_EVENT_PUT, 9, 1, SD_ETCD_SKIP },
+        { 9, 6, SD_ETCD_EVENT_PUT, 7, 1, SD_ETCD_SKIP },
+        { 9, 6, SD_ETCD_EVENT_DELETE, 8, 1, SD_ETCD_SKIP },
+        /* a tombstone at 10: a late put at 9 does not bring the row back */
+        { 10, 6, SD_ETCD_EVENT_PUT, 9, 0, SD_ETCD_SKIP },
+        { 10, 6, SD_ETCD_EVENT_PUT, 11, 1, SD_ETCD_APPLY_PUT },
+        /* the tombstone went once the watch passed 10 (below): a Txn
+         * answer at 9 that arrives later still does not apply */
+        { 0, 12, SD_ETCD_EVENT_PUT, 9, 0, SD_ETCD_SKIP },
+        { 0, 12, SD_ETCD_EVENT_PUT, 13, 0, SD_ETCD_APPLY_PUT },
+        { 0, 0, SD_ETCD_EVENT_PUT, 0, 1, SD_ETCD_SKIP },
+    };
+
+    (void) state;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (sd_etcd_apply(cases[i].have, cases[i].applied, cases[i].type,
+                          cases[i].rev, cases[i].from_watch)
+            != cases[i].want)
+        {
+            fail_msg("case %zu: have %lld applied %lld rev %lld", i,
+                     (long long) cases[i].have, (long long) cases[i].applied,
+                     (long long) cases[i].rev);
+        }
+    }
+
+    assert_true(sd_etcd_tombstone_done(10, 10));
+    assert_false(sd_etcd_tombstone_done(10, 9));
+}
+
+
+int
+main(int argc, char **argv)
+{
+    const struct CMUnitTest  tests[] = {
+        cmocka_unit_test(test_prefix),
+        cmocka_unit_test(test_claim_keys),
+        cmocka_unit_test(test_row_keys),
+        cmocka_unit_test(test_range_end),
+        cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_claim_txn_domain),
+        cmocka_unit_test(test_claim_txn_address),
+        cmocka_unit_test(test_claim_txn_limits),
+        cmocka_unit_test(test_claim_verdicts),
+        cmocka_unit_test(test_claim_nested_txn),
+        cmocka_unit_test(test_parse_txn),
+        cmocka_unit_test(test_parse_watch),
+        cmocka_unit_test(test_bodies),
+        cmocka_unit_test(test_apply),
+    };
+
+    (void) argc;
+    (void) argv;
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
