@@ -112,7 +112,7 @@ for my $f (sort glob('src/core/*.[ch]')) {
         next unless /^\s*#\s*include\s*([<"])([^>"]+)[>"]/;
         my ($q, $h) = ($1, $2);
         if ($q eq '"' ? !-e "src/core/$h" : $h =~ /^ngx_|^nginx/) {
-            push @bad, "$f:$.: #include $q$h";
+            push @bad, "$f:$.: #include " . ($q eq '"' ? "\"$h\"" : "<$h>");
         }
     }
     close $fh;
