@@ -11,19 +11,60 @@ set -euo pipefail
 mkdir -p "$STATE"
 conf="$STATE/nginx.conf"
 
+# Real DNS: Knot DNS (Debian's knot) on a loopback port, with a
+# configuration database so that the simulator adds a zone for each domain
+# (the one under $STATE/knot, state and zone files kept across runs)
+: "${KNOT_PORT:=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}"
+knot=$STATE/knot
+mkdir -p "$knot/zones" "$knot/db"
+cat > "$knot/knot.conf" <<KNOT
+server:
+    rundir: "$knot"
+    listen: 127.0.0.1@$KNOT_PORT
+database:
+    storage: "$knot/db"
+control:
+    listen: "$knot/knot.sock"
+log:
+  - target: "$knot/knot.log"
+    any: info
+template:
+  - id: default
+    storage: "$knot/zones"
+    file: "%s.zone"
+    journal-content: none
+    zonefile-sync: -1
+KNOT
+zones=$(cd "$knot/zones" && ls -- *.zone 2>/dev/null | sed 's/\.zone$//' || true)
+if [ -n "$zones" ]; then
+    { echo "zone:"; for z in $zones; do echo "  - domain: $z"; done; } >> "$knot/knot.conf"
+fi
+rm -rf "$knot/confdb"
+/usr/sbin/knotc -C "$knot/confdb" conf-import "$knot/knot.conf" > "$knot/import.log" 2>&1 \
+    || { cat "$knot/import.log"; exit 1; }
+/usr/sbin/knotd -C "$knot/confdb" > "$knot/knotd.out" 2>&1 &
+knotd=$!
+
 sed -e "s#@MODULE@#$MODULE#g" -e "s#@STATE@#$STATE#g" -e "s#@ROOT@#$ROOT#g" \
     -e "s#@PORT@#$PORT#g" -e "s#@SES_PORT@#$SES_PORT#g" \
+    -e "s#@KNOT_PORT@#$KNOT_PORT#g" \
     "$ROOT/conf-examples/sandbox.conf" > "$conf"
 
-"$PYTHON" "$ROOT/t/ses-sim/ses_sim.py" --port "$SES_PORT" \
+"$PYTHON" "$ROOT/t/ses-sim/ses_sim.py" --port "$SES_PORT" --knot "$knot" \
     --state-file "$STATE/ses-sim.json" > "$STATE/ses-sim.log" 2>&1 &
 sim=$!
 
 cleanup() {
-    kill "$sim" 2>/dev/null || true
-    wait "$sim" 2>/dev/null || true
+    kill "$sim" "$knotd" 2>/dev/null || true
+    wait "$sim" "$knotd" 2>/dev/null || true
 }
 trap cleanup EXIT
+
+for _ in $(seq 50); do
+    /usr/sbin/knotc -s "$knot/knot.sock" status > /dev/null 2>&1 && break
+    kill -0 "$knotd" 2>/dev/null || { cat "$knot/knotd.out" "$knot/knot.log"; exit 1; }
+    sleep 0.1
+done
 
 for _ in $(seq 50); do
     grep -q listening "$STATE/ses-sim.log" 2>/dev/null && break
@@ -40,6 +81,8 @@ cat <<MSG
   The card (Account Settings):  http://127.0.0.1:$PORT/settings/
   The API:                      http://127.0.0.1:$PORT/api/sender-domains/
   SES simulator:                http://127.0.0.1:$SES_PORT/  (control: /_sim/)
+  DNS (Knot, the records the simulator publishes): 127.0.0.1:$KNOT_PORT
+                                (kdig @127.0.0.1 -p $KNOT_PORT acme.com SOA)
   State (LMDB, logs):           $STATE
 
   Try:

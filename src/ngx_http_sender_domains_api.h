@@ -81,6 +81,15 @@ ngx_int_t ngx_http_sender_domains_load(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 
 /* GET /{identity}/dns (ngx_http_sender_domains_dns_api.c) */
+/*
+ * The refresher's hook (issue 17): "rec" is a row as a poll left it; a
+ * domain SES still has pending sender_domains_dns_diagnose_after after its
+ * add gets its DNS diagnosed in the background, the summary saved in the
+ * row's "dns_hint"; a row no longer pending loses its hint.
+ */
+void ngx_http_sender_domains_dns_hint(ngx_str_t *ws, ngx_str_t *id,
+    const sd_record_t *rec);
+
 ngx_int_t ngx_http_sender_domains_dns_handler(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 

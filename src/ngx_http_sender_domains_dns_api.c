@@ -8,6 +8,11 @@
  * (ngx_http_sender_domains_resolver.c) while the request waits, suspended
  * like a request waiting on SES; the verdicts come from the pure core
  * (sd_diagnose.c).
+ *
+ * The refresher's hint: a domain still pending in SES an hour after it was
+ * added (sender_domains_dns_diagnose_after) is diagnosed the same way in
+ * the background, and the summary is saved in the row ("dns_hint"), so the
+ * card shows it without the user asking.
  */
 
 
@@ -28,6 +33,37 @@ typedef struct {
     size_t                  n;
 } ngx_http_sender_domains_dns_req_t;
 
+
+/* one background diagnosis: its own pool, destroyed when it is saved */
+typedef struct {
+    ngx_pool_t             *pool;
+    ngx_str_t               ws;
+    ngx_str_t               id;
+    json_t                 *pub;        /* sd_row_public(), owns records */
+    json_t                 *records;
+    const char             *domain;
+    sd_diag_query_t        *q;
+    size_t                  n;
+    json_t                 *hint;       /* NULL: remove the row's hint */
+    time_t                  after;
+    char                   *text;       /* the row written */
+} ngx_http_sender_domains_dns_hint_t;
+
+
+#define NGX_HTTP_SENDER_DOMAINS_DNS_HINTS  8     /* at once, per worker */
+
+static ngx_uint_t  ngx_http_sender_domains_dns_hints;
+
+
+static void ngx_http_sender_domains_dns_hinted(
+    ngx_http_sender_domains_dns_batch_t *batch);
+static void ngx_http_sender_domains_dns_hint_save(
+    ngx_http_sender_domains_dns_hint_t *h);
+static int ngx_http_sender_domains_dns_hint_modify(void *data,
+    const sd_record_t *cur, sd_record_t *out);
+static void ngx_http_sender_domains_dns_hint_done(void *data);
+static void ngx_http_sender_domains_dns_hint_free(
+    ngx_http_sender_domains_dns_hint_t *h);
 
 static void ngx_http_sender_domains_dns_answered(
     ngx_http_sender_domains_dns_batch_t *batch);
@@ -159,4 +195,228 @@ ngx_http_sender_domains_dns_reply(ngx_http_request_t *r,
     }
 
     return ngx_http_sender_domains_send_json(r, NGX_HTTP_OK, out);
+}
+
+
+/* ---- the refresher's hint ------------------------------------------------ */
+
+
+void
+ngx_http_sender_domains_dns_hint(ngx_str_t *ws, ngx_str_t *id,
+    const sd_record_t *rec)
+{
+    int                                   n, due;
+    json_t                               *row;
+    ngx_pool_t                           *pool;
+    ngx_http_sender_domains_dns_hint_t   *h;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_sender_domains_module);
+
+    row = json_loadb(rec->json, rec->json_len, 0, NULL);
+    if (row == NULL) {
+        return;
+    }
+
+    due = sd_diag_hint_due(row, (int64_t) ngx_time(),
+                           (int64_t) smcf->dns_diagnose_after);
+
+    if ((!due && json_object_get(row, "dns_hint") == NULL)
+        || (due && ngx_http_sender_domains_dns_hints
+                   >= NGX_HTTP_SENDER_DOMAINS_DNS_HINTS))
+    {
+        json_decref(row);
+        return;
+    }
+
+    pool = ngx_create_pool(4096, ngx_cycle->log);
+    if (pool == NULL) {
+        json_decref(row);
+        return;
+    }
+
+    h = ngx_pcalloc(pool, sizeof(ngx_http_sender_domains_dns_hint_t));
+    if (h == NULL) {
+        goto failed;
+    }
+
+    h->pool = pool;
+    h->after = smcf->dns_diagnose_after;
+    h->ws.data = ngx_pstrdup(pool, ws);
+    h->ws.len = ws->len;
+    h->id.data = ngx_pstrdup(pool, id);
+    h->id.len = id->len;
+
+    if (h->ws.data == NULL || h->id.data == NULL) {
+        goto failed;
+    }
+
+    if (!due) {
+        /* verified, failed or removed from SES meanwhile: the hint goes */
+        json_decref(row);
+        ngx_http_sender_domains_dns_hint_save(h);
+        return;
+    }
+
+    h->pub = sd_row_public(row, (char *) smcf->ses_region.data, NULL);
+    json_decref(row);
+    row = NULL;
+
+    h->records = json_object_get(h->pub, "dns_records");
+    h->domain = json_string_value(json_object_get(h->pub, "identity"));
+    h->q = ngx_palloc(pool, SD_DIAG_QUERIES_MAX * sizeof(sd_diag_query_t));
+
+    if (h->pub == NULL || h->domain == NULL || h->q == NULL
+        || json_array_size(h->records) == 0)
+    {
+        goto failed;
+    }
+
+    n = sd_diag_queries(h->records, h->domain, h->q, SD_DIAG_QUERIES_MAX);
+    if (n <= 0) {
+        goto failed;
+    }
+
+    h->n = n;
+
+    if (ngx_http_sender_domains_dns_start(pool, ngx_cycle->log, h->q, h->n,
+                                          ngx_http_sender_domains_dns_hinted,
+                                          h)
+        == NULL)
+    {
+        goto failed;
+    }
+
+    ngx_http_sender_domains_dns_hints++;
+
+    return;
+
+failed:
+
+    json_decref(row);
+
+    if (h) {
+        ngx_http_sender_domains_dns_hint_free(h);
+
+    } else {
+        ngx_destroy_pool(pool);
+    }
+}
+
+
+static void
+ngx_http_sender_domains_dns_hinted(ngx_http_sender_domains_dns_batch_t *batch)
+{
+    json_t                              *diag;
+    ngx_http_sender_domains_dns_hint_t  *h = batch->data;
+
+    ngx_http_sender_domains_dns_hints--;
+
+    diag = sd_diag_run(h->records, h->domain, h->q, batch->res, h->n);
+    if (diag == NULL) {
+        ngx_http_sender_domains_dns_hint_free(h);
+        return;
+    }
+
+    h->hint = sd_diag_hint(diag, (int64_t) ngx_time());
+    json_decref(diag);
+
+    if (h->hint == NULL) {
+        ngx_http_sender_domains_dns_hint_free(h);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                  "sender_domains: workspace \"%V\" identity \"%V\": "
+                  "still pending in SES; DNS: %s",
+                  ngx_http_sender_domains_log_esc(&h->ws), &h->id,
+                  json_string_value(json_object_get(h->hint, "summary")));
+
+    ngx_http_sender_domains_dns_hint_save(h);
+}
+
+
+static void
+ngx_http_sender_domains_dns_hint_save(ngx_http_sender_domains_dns_hint_t *h)
+{
+    sd_store_t     *st;
+    sd_store_rc_e   rc;
+
+    st = ngx_http_sender_domains_store();
+
+    if (st != NULL) {
+        rc = sd_store_modify(st, (char *) h->ws.data, h->ws.len,
+                             (char *) h->id.data, h->id.len,
+                             ngx_http_sender_domains_dns_hint_modify,
+                             ngx_http_sender_domains_dns_hint_done, h);
+
+        if (rc != SD_STORE_OK && rc != SD_STORE_NOT_FOUND) {
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "sender_domains: workspace \"%V\" identity "
+                          "\"%V\": the DNS hint not saved: %s",
+                          ngx_http_sender_domains_log_esc(&h->ws), &h->id,
+                          sd_store_strerror(st));
+        }
+    }
+
+    ngx_http_sender_domains_dns_hint_free(h);
+}
+
+
+/* inside the write transaction: the row as it is now, hint set or gone */
+
+static int
+ngx_http_sender_domains_dns_hint_modify(void *data, const sd_record_t *cur,
+    sd_record_t *out)
+{
+    json_t                              *row;
+    ngx_http_sender_domains_dns_hint_t  *h = data;
+
+    row = json_loadb(cur->json, cur->json_len, 0, NULL);
+    if (row == NULL) {
+        return 1;
+    }
+
+    if (h->hint
+        && sd_diag_hint_due(row, (int64_t) ngx_time(), (int64_t) h->after))
+    {
+        json_object_set(row, "dns_hint", h->hint);
+
+    } else if (json_object_del(row, "dns_hint") != 0) {
+        json_decref(row);
+        return 1;                   /* nothing to change */
+    }
+
+    h->text = json_dumps(row, JSON_COMPACT);
+    json_decref(row);
+
+    if (h->text == NULL) {
+        return 1;
+    }
+
+    *out = *cur;
+    out->json = h->text;
+    out->json_len = ngx_strlen(h->text);
+
+    return 0;
+}
+
+
+static void
+ngx_http_sender_domains_dns_hint_done(void *data)
+{
+    ngx_http_sender_domains_dns_hint_t  *h = data;
+
+    free(h->text);
+    h->text = NULL;
+}
+
+
+static void
+ngx_http_sender_domains_dns_hint_free(ngx_http_sender_domains_dns_hint_t *h)
+{
+    json_decref(h->pub);
+    json_decref(h->hint);
+    ngx_destroy_pool(h->pool);
 }

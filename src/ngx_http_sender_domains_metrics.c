@@ -467,8 +467,17 @@ ngx_http_sender_domains_metric_webhook(ngx_uint_t outcome)
 ngx_int_t
 ngx_http_sender_domains_metrics_init(ngx_conf_t *cf)
 {
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
+    ngx_http_handler_pt                  *h;
+    ngx_http_core_main_conf_t            *cmcf;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_sender_domains_module);
+
+    if (!smcf->metrics_used) {
+        /* no location serves the metrics: nothing counted, no handler */
+        return NGX_OK;
+    }
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
@@ -537,10 +546,15 @@ char *
 ngx_http_sender_domains_metrics_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
-    ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_core_loc_conf_t             *clcf;
+    ngx_http_sender_domains_main_conf_t  *smcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_sender_domains_metrics_handler;
+
+    smcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_sender_domains_module);
+    smcf->metrics_used = 1;
 
     return NGX_CONF_OK;
 }

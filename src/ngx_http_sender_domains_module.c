@@ -228,6 +228,13 @@ static ngx_command_t  ngx_http_sender_domains_commands[] = {
       0,
       NULL },
 
+    { ngx_string("sender_domains_webhook_retry"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE3,
+      ngx_http_sender_domains_webhook_retry,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("sender_domains_webhook_queue"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_sender_domains_webhook_queue,
@@ -247,6 +254,13 @@ static ngx_command_t  ngx_http_sender_domains_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_sender_domains_main_conf_t, dns_timeout),
+      NULL },
+
+    { ngx_string("sender_domains_dns_diagnose_after"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_main_conf_t, dns_diagnose_after),
       NULL },
 
     { ngx_string("sender_domains_claim_expiry"),
@@ -373,6 +387,7 @@ ngx_http_sender_domains_create_main_conf(ngx_conf_t *cf)
     smcf->ses_rate = NGX_CONF_UNSET_UINT;
     smcf->ses_timeout = NGX_CONF_UNSET_MSEC;
     smcf->dns_timeout = NGX_CONF_UNSET_MSEC;
+    smcf->dns_diagnose_after = NGX_CONF_UNSET;
     smcf->max_identities = NGX_CONF_UNSET_UINT;
     smcf->max_legacy = NGX_CONF_UNSET_UINT;
     smcf->refresh_cooldown = NGX_CONF_UNSET;
@@ -398,6 +413,7 @@ ngx_http_sender_domains_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(smcf->ses_timeout, 10000);
     ngx_conf_init_msec_value(smcf->dns_timeout,
                              NGX_HTTP_SENDER_DOMAINS_DNS_TIMEOUT);
+    ngx_conf_init_value(smcf->dns_diagnose_after, 3600);
     ngx_conf_init_uint_value(smcf->max_identities, 100);
     ngx_conf_init_uint_value(smcf->max_legacy, 1000);
     ngx_conf_init_value(smcf->refresh_cooldown, SD_REFRESH_COOLDOWN);
@@ -419,10 +435,15 @@ ngx_http_sender_domains_init_main_conf(ngx_conf_t *cf, void *conf)
     smcf->core_conf = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
                                                        ngx_core_module);
 
-    /* the SES call budget shared by all workers; its init prepares the store */
+    /*
+     * the SES call budget shared by all workers; its init prepares the
+     * store; the metrics' zone only when a location serves them (nothing
+     * is counted otherwise)
+     */
     if (smcf->db_path.len
         && (ngx_http_sender_domains_zone_add(cf) != NGX_OK
-            || ngx_http_sender_domains_metrics_zone_add(cf) != NGX_OK))
+            || (smcf->metrics_used
+                && ngx_http_sender_domains_metrics_zone_add(cf) != NGX_OK)))
     {
         return NGX_CONF_ERROR;
     }

@@ -53,9 +53,11 @@ typedef struct {
     void                       *webhooks;       /* webhook.c's */
     ngx_str_t                   dns_servers;        /* c-ares CSV; NUL */
     ngx_msec_t                  dns_timeout;
+    time_t                      dns_diagnose_after;   /* pending for this */
 
     /* per-cycle state of the configuration being parsed, never a static */
     ngx_flag_t                  api_used;
+    ngx_flag_t                  metrics_used;   /* a sender_domains_metrics */
     ngx_core_conf_t            *core_conf;      /* the worker user */
 
     /* per workspace; 0: unlimited (docs/operations.md, "Store size") */

@@ -803,6 +803,10 @@ ngx_http_sender_domains_result(ngx_http_sender_domains_due_t *row,
                           == SD_STORE_OK;
 
         ngx_http_sender_domains_change_compute(ch, &ch->seen);
+
+        /* still pending an hour after the add: why, from DNS (issue 17) */
+        ngx_http_sender_domains_dns_hint(&row->ws, &row->id,
+                                         ch->skip ? &ch->seen : &ch->out);
     }
 
     if (rc != SD_STORE_OK || ch->skip) {

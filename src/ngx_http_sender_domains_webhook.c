@@ -9,7 +9,7 @@
  * first, so a receiver sees each identity's events in order.  A 2xx
  * removes the event; anything else (a timeout, a refused connection, a
  * non-2xx) retries it after 5 s, 10 s, 20 s … at most 1 h apart, for up to
- * 72 h.  The queue is in LMDB: events survive restarts and SIGKILL, and an
+ * 72 h (sender_domains_webhook_retry; sd_events_retry()).  The queue is in LMDB: events survive restarts and SIGKILL, and an
  * event whose answer was lost is sent again with the same webhook-id.
  */
 
@@ -28,9 +28,6 @@
 #define NGX_HTTP_SENDER_DOMAINS_WEBHOOK_QUEUE    10000
 #define NGX_HTTP_SENDER_DOMAINS_WEBHOOK_TICK     500      /* ms */
 #define NGX_HTTP_SENDER_DOMAINS_WEBHOOK_TIMEOUT  10000    /* ms */
-#define NGX_HTTP_SENDER_DOMAINS_WEBHOOK_RETRY    5        /* s, doubling */
-#define NGX_HTTP_SENDER_DOMAINS_WEBHOOK_MAX_WAIT 3600     /* s */
-#define NGX_HTTP_SENDER_DOMAINS_WEBHOOK_GIVE_UP  (72 * 3600)
 
 
 typedef struct {
@@ -44,6 +41,7 @@ typedef struct {
 typedef struct {
     ngx_array_t                 hooks;          /* _webhook_t */
     ngx_uint_t                  queue;
+    sd_events_retry_t           retry;          /* initial 0: unset */
     sd_events_conf_t            events;
 } ngx_http_sender_domains_webhooks_conf_t;
 
@@ -54,6 +52,7 @@ typedef struct {
     ngx_pool_t                         *pool;       /* the call in flight */
     uint64_t                            seq;
     unsigned                            attempts;
+    int64_t                             created;
 } ngx_http_sender_domains_delivery_t;
 
 
@@ -64,6 +63,9 @@ static void ngx_http_sender_domains_webhook_send(
     ngx_http_sender_domains_delivery_t *d, sd_store_t *st);
 static void ngx_http_sender_domains_webhook_done(
     ngx_http_sender_domains_curl_call_t *call);
+static void ngx_http_sender_domains_webhook_failed(
+    ngx_http_sender_domains_delivery_t *d,
+    ngx_http_sender_domains_curl_call_t *call);
 
 
 static ngx_event_t                          ngx_http_sender_domains_wh_ev;
@@ -71,6 +73,7 @@ static ngx_connection_t                     ngx_http_sender_domains_wh_conn;
 static ngx_http_sender_domains_delivery_t  *ngx_http_sender_domains_wh;
 static ngx_uint_t                           ngx_http_sender_domains_wh_n;
 static ngx_uint_t                           ngx_http_sender_domains_wh_leader;
+static sd_events_retry_t                   *ngx_http_sender_domains_wh_retry;
 
 
 /* ---- configuration -------------------------------------------------------- */
@@ -234,6 +237,63 @@ ngx_http_sender_domains_webhook_queue(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
+/* "sender_domains_webhook_retry initial cap give_up" */
+
+char *
+ngx_http_sender_domains_webhook_retry(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    time_t                                    t[3];
+    ngx_str_t                                *value;
+    ngx_uint_t                                i;
+    ngx_http_sender_domains_webhooks_conf_t  *wc;
+
+    wc = ngx_http_sender_domains_webhooks_conf(cf);
+    if (wc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (wc->retry.initial) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 0; i < 3; i++) {
+        t[i] = ngx_parse_time(&value[i + 1], 1);
+
+        if (t[i] == (time_t) NGX_ERROR || t[i] < 1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "sender_domains_webhook_retry: \"%V\" is not "
+                               "a time of at least 1s", &value[i + 1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (t[1] < t[0]) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "sender_domains_webhook_retry: the longest wait "
+                           "\"%V\" is shorter than the first \"%V\"",
+                           &value[2], &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (t[2] < t[0]) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "sender_domains_webhook_retry: the give-up time "
+                           "\"%V\" is shorter than the first wait \"%V\"",
+                           &value[3], &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    wc->retry.initial = t[0];
+    wc->retry.cap = t[1];
+    wc->retry.give_up = t[2];
+
+    return NGX_CONF_OK;
+}
+
+
 /* ---- the worker ------------------------------------------------------------ */
 
 
@@ -260,6 +320,14 @@ ngx_http_sender_domains_webhook_init_process(ngx_cycle_t *cycle,
     if (wc->queue == NGX_CONF_UNSET_UINT) {
         wc->queue = NGX_HTTP_SENDER_DOMAINS_WEBHOOK_QUEUE;
     }
+
+    if (wc->retry.initial == 0) {
+        wc->retry.initial = SD_EVENTS_RETRY_INITIAL;
+        wc->retry.cap = SD_EVENTS_RETRY_CAP;
+        wc->retry.give_up = SD_EVENTS_RETRY_GIVE_UP;
+    }
+
+    ngx_http_sender_domains_wh_retry = &wc->retry;
 
     wc->events.region = (const char *) smcf->ses_region.data;
     wc->events.now = NULL;
@@ -392,17 +460,6 @@ ngx_http_sender_domains_webhook_send(ngx_http_sender_domains_delivery_t *d,
         - (u_char *) id;
     id[n] = '\0';
 
-    if (now - ev.created > NGX_HTTP_SENDER_DOMAINS_WEBHOOK_GIVE_UP) {
-        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                      "sender_domains: webhook %s to \"%V\" dropped after "
-                      "%ui attempts in 72 hours", id, &h->url,
-                      (ngx_uint_t) ev.attempts);
-        (void) sd_store_event_done(st, h->target, ev.seq, 1, 0);
-        ngx_http_sender_domains_metric_webhook(SD_M_WH_EXPIRED);
-        ngx_destroy_pool(pool);
-        return;
-    }
-
     headers = ngx_array_create(pool, 5, sizeof(ngx_str_t));
     if (headers == NULL
         || ngx_http_sender_domains_webhook_header(headers, pool,
@@ -436,6 +493,7 @@ ngx_http_sender_domains_webhook_send(ngx_http_sender_domains_delivery_t *d,
     d->pool = pool;
     d->seq = ev.seq;
     d->attempts = ev.attempts;
+    d->created = ev.created;
 
     if (ngx_http_sender_domains_curl_start(pool, ngx_cycle->log, "POST",
             &h->url, headers, &body, NGX_HTTP_SENDER_DOMAINS_WEBHOOK_TIMEOUT,
@@ -451,8 +509,6 @@ ngx_http_sender_domains_webhook_send(ngx_http_sender_domains_delivery_t *d,
 static void
 ngx_http_sender_domains_webhook_done(ngx_http_sender_domains_curl_call_t *call)
 {
-    time_t                               wait;
-    ngx_uint_t                           i;
     ngx_pool_t                          *pool;
     sd_store_t                          *st;
     ngx_http_sender_domains_delivery_t  *d = call->data;
@@ -476,33 +532,63 @@ ngx_http_sender_domains_webhook_done(ngx_http_sender_domains_curl_call_t *call)
         ngx_http_sender_domains_metric_webhook(SD_M_WH_DELIVERED);
 
     } else {
-        wait = NGX_HTTP_SENDER_DOMAINS_WEBHOOK_RETRY;
-
-        for (i = 0; i < d->attempts && wait < NGX_HTTP_SENDER_DOMAINS_WEBHOOK_MAX_WAIT;
-             i++)
-        {
-            wait *= 2;
-        }
-
-        wait = ngx_min(wait, NGX_HTTP_SENDER_DOMAINS_WEBHOOK_MAX_WAIT);
-
-        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                      "sender_domains: webhook evt_%uL to \"%V\" failed "
-                      "(%s, HTTP %l); retried in %T s", d->seq, &h->url,
-                      call->outcome == NGX_HTTP_SENDER_DOMAINS_CURL_TIMEOUT
-                      ? "timeout"
-                      : call->outcome == NGX_HTTP_SENDER_DOMAINS_CURL_CONNECT
-                        ? "no connection" : "answered",
-                      call->status, wait);
-
-        if (st) {
-            (void) sd_store_event_done(st, h->target, d->seq, 0,
-                                       (int64_t) (ngx_time() + wait));
-        }
-
-        ngx_http_sender_domains_metric_webhook(SD_M_WH_FAILED);
+        ngx_http_sender_domains_webhook_failed(d, call);
     }
 
     d->pool = NULL;
     ngx_destroy_pool(pool);
+}
+
+
+/*
+ * A failed attempt: tried again later (sd_events_retry()), or, when it was
+ * made at or after the give-up time, dropped with a warn line; the next
+ * event of the URL goes out then.
+ */
+
+static void
+ngx_http_sender_domains_webhook_failed(ngx_http_sender_domains_delivery_t *d,
+    ngx_http_sender_domains_curl_call_t *call)
+{
+    time_t                              now;
+    int64_t                             next;
+    const char                         *why;
+    sd_store_t                         *st;
+    ngx_http_sender_domains_webhook_t  *h = d->hook;
+
+    st = ngx_http_sender_domains_store();
+    now = ngx_time();
+
+    why = call->outcome == NGX_HTTP_SENDER_DOMAINS_CURL_TIMEOUT
+          ? "timeout"
+          : call->outcome == NGX_HTTP_SENDER_DOMAINS_CURL_CONNECT
+            ? "no connection" : "answered";
+
+    if (!sd_events_retry(ngx_http_sender_domains_wh_retry, d->attempts + 1, d->created,
+                         (int64_t) now, &next))
+    {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "sender_domains: webhook evt_%uL to \"%V\" dropped "
+                      "after %ui attempts in %T s (%s, HTTP %l)",
+                      d->seq, &h->url, (ngx_uint_t) d->attempts + 1,
+                      (time_t) (now - d->created), why, call->status);
+
+        if (st) {
+            (void) sd_store_event_done(st, h->target, d->seq, 1, 0);
+        }
+
+        ngx_http_sender_domains_metric_webhook(SD_M_WH_EXPIRED);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                  "sender_domains: webhook evt_%uL to \"%V\" failed "
+                  "(%s, HTTP %l); retried in %T s", d->seq, &h->url, why,
+                  call->status, (time_t) (next - now));
+
+    if (st) {
+        (void) sd_store_event_done(st, h->target, d->seq, 0, next);
+    }
+
+    ngx_http_sender_domains_metric_webhook(SD_M_WH_FAILED);
 }

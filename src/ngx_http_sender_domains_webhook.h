@@ -21,6 +21,8 @@
 
 char *ngx_http_sender_domains_webhook_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+char *ngx_http_sender_domains_webhook_retry(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 char *ngx_http_sender_domains_webhook_queue(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 

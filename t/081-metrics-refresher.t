@@ -106,14 +106,14 @@ qr/^sender_domains_identities\{kind="domain",state="verified"\}\ 0\n
 
 === TEST 3: the refresher's resume of a half-added row is counted and sent as webhook events like other changes
 --- http_config eval
-SdTest::default_http_config(<<'HTTP')
+SdTest::http_config(<<'HTTP')
     sender_domains_refresh_interval 1s;
     log_format hooks escape=none '$request_body';
     sender_domains_webhook http://127.0.0.1:$TEST_NGINX_SERVER_PORT/hook
                            $TEST_NGINX_SERVER_ROOT/html/wh.secret;
 HTTP
 --- config eval
-SdTest::default_config() . <<'CONF'
+SdTest::api_config() . <<'CONF'
     location = /metrics {
         sender_domains_metrics;
     }
@@ -155,7 +155,7 @@ qr/"type":"identity\.added"(?s:.*)"type":"identity\.state_changed","id":"evt_\d+
 
 === TEST 4: the purge of an abandoned row is counted and sent as an identity.removed event
 --- http_config eval
-SdTest::default_http_config(<<'HTTP')
+SdTest::http_config(<<'HTTP')
     sender_domains_refresh_interval 1s;
     sender_domains_claim_expiry 1s 1s;
     sender_domains_purge_after 2s;
@@ -164,7 +164,7 @@ SdTest::default_http_config(<<'HTTP')
                            $TEST_NGINX_SERVER_ROOT/html/wh.secret;
 HTTP
 --- config eval
-SdTest::default_config() . <<'CONF'
+SdTest::api_config() . <<'CONF'
     location = /metrics {
         sender_domains_metrics;
     }

@@ -6,7 +6,7 @@
 use lib 't/lib';
 use IO::Socket::INET;
 use SdKnot zones => [qw(dmarc-none.test dmarc-yours.test dmarc-two.test
-                        dmarc-bad.test parent.test)],
+                        dmarc-bad.test parent.test delegated.test)],
            broken => [qw(servfail.test)];
 use SdTest;
 use Test::Nginx::Socket 'no_plan';
@@ -225,3 +225,29 @@ SdTest::http_config("    sender_domains_dns_resolver 127.0.0.1:53 dns.example.co
 --- must_die
 --- error_log
 invalid DNS server address "dns.example.com:53" in "sender_domains_dns_resolver"
+
+
+
+=== TEST 12: the MAIL FROM name delegated to another provider (NS records at pmail): wrong, delegated_elsewhere, which servers
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- init
+SdKnot::scenario('delegated.test', sub {
+    SdKnot::right_except(@_, qr/^pmail /)
+    . "pmail NS ns1.other-provider.example.\npmail NS ns2.other-provider.example.\n" });
+--- request
+GET /api/delegated.test/dns
+--- response_body_like eval
+qr/\Azone ok match
+dkim CNAME ok match
+dkim CNAME ok match
+dkim CNAME ok match
+mail_from MX wrong delegated_elsewhere
+  pmail\.delegated\.test is delegated to other name servers \(ns1\.other-provider\.example, ns2\.other-provider\.example\) than delegated\.test \(ns\.delegated\.test\): records added where delegated\.test is managed are not seen\. Add this record at the DNS provider that serves pmail\.delegated\.test, or remove the NS records of pmail\.delegated\.test at your DNS provider so that all of delegated\.test is managed in one place\.
+  found: NS ns1\.other-provider\.example \| NS ns2\.other-provider\.example
+mail_from TXT wrong delegated_elsewhere
+  .*
+  found: NS ns1\.other-provider\.example \| NS ns2\.other-provider\.example
+dmarc TXT ok match
+overall attention
+\z/

@@ -779,7 +779,7 @@ class RowView {
 
   renderNotice(d) {
     const managed = isManaged(d);
-    const key = JSON.stringify([d.dkim_status, d.mail_from_status, d.last_error, d.state, d.ownership, state.canEdit]);
+    const key = JSON.stringify([d.dkim_status, d.mail_from_status, d.last_error, d.dns_hint, d.state, d.ownership, state.canEdit]);
     if (key === this.noticeKey) return;
     this.noticeKey = key;
     const parts = [];
@@ -831,6 +831,20 @@ class RowView {
       parts.push(h('strong', {}, 'Last attempt failed: '), d.last_error.message,
         d.state && d.state !== 'ready' ? ' It is retried automatically.' : '');
     }
+    // still pending after an hour: the refresher looked at DNS (dns_hint)
+    if (managed && d.state !== 'failed' && d.dns_hint) {
+      const hint = d.dns_hint;
+      if (parts.length) parts.push(h('br'));
+      if (hint.verdict === 'ok') {
+        parts.push(h('strong', {}, 'Still pending. '),
+          'DNS shows every record as it should be; Amazon SES has not seen them yet. It usually does within a few hours.');
+      } else {
+        parts.push(h('strong', {}, 'Still pending: DNS shows why. '), hint.summary);
+        const list = h('ul', { class: 'dns-hint' });
+        for (const p of hint.problems || []) list.append(h('li', {}, p.diagnosis));
+        parts.push(list);
+      }
+    }
     this.noticeEl.hidden = parts.length === 0;
     this.noticeEl.className = `notice notice-${kind}`;
     if (!parts.length) { this.noticeEl.replaceChildren(); return; }
@@ -862,7 +876,7 @@ class RowView {
       btn.addEventListener('click', () => this.simPublish(btn));
       panel.append(h('div', { class: 'sandbox-hint' },
         h('span', { class: 'sandbox-badge' }, 'Sandbox'),
-        h('span', {}, 'No real DNS here: this makes the simulated Amazon SES see the records.'),
+        h('span', {}, "Publishes the records in the sandbox's own DNS server (Knot), where the simulated Amazon SES and the check below see them."),
         btn));
     }
 

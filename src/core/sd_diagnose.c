@@ -11,7 +11,10 @@
  *                   domain appended again;
  *   MX, TXT         that type at the name, and at the doubled name;
  *   the zone        SOA at the domain: NXDOMAIN there means the domain
- *                   itself does not exist in DNS.
+ *                   itself does not exist in DNS; NS at the domain, its
+ *                   name servers, to compare with those of a name found
+ *                   delegated elsewhere (an answer whose authority
+ *                   section names a zone below the domain).
  */
 
 
@@ -23,6 +26,8 @@
 
 #include "sd_diagnose.h"
 #include "sd_ownership.h"
+#include "sd_row.h"
+#include "sd_time.h"
 
 
 #define SD_DIAG_TEXT_MAX  2048
@@ -59,6 +64,9 @@ static int sd_diag_failed(sd_diag_t *d, const sd_diag_result_t *r,
     const char *name, sd_diag_out_t *o);
 static int sd_diag_missing(sd_diag_t *d, const char *name, unsigned type,
     const sd_diag_result_t *r, sd_diag_out_t *o);
+static int sd_diag_delegated(sd_diag_t *d, const char *name,
+    const sd_diag_result_t *r, sd_diag_out_t *o);
+static int sd_diag_under(const char *name, const char *zone);
 static void sd_diag_found(json_t *found, const sd_dnsw_answer_t *a,
     const char *owner);
 static void sd_diag_show(char *out, size_t outsz, const sd_dnsw_rr_t *rr);
@@ -91,7 +99,9 @@ sd_diag_queries(const json_t *records, const char *domain,
         return -1;
     }
 
-    if (sd_diag_add(q, &n, max, domain, NULL, SD_DNS_T_SOA) != 0) {
+    if (sd_diag_add(q, &n, max, domain, NULL, SD_DNS_T_SOA) != 0
+        || sd_diag_add(q, &n, max, domain, NULL, SD_DNS_T_NS) != 0)
+    {
         return -1;
     }
 
@@ -490,6 +500,10 @@ sd_diag_missing(sd_diag_t *d, const char *name, unsigned type,
         }
     }
 
+    if (sd_diag_delegated(d, name, r, o)) {
+        return 1;
+    }
+
     if (d->zone_gone) {
         sd_diag_say(o, "missing", "zone_not_found",
             "DNS says the domain %s does not exist (NXDOMAIN), so %s cannot "
@@ -500,6 +514,101 @@ sd_diag_missing(sd_diag_t *d, const char *name, unsigned type,
     }
 
     return sd_diag_failed(d, r, name, o);
+}
+
+
+/*
+ * A name not found whose answer came from a zone below the domain (a
+ * negative answer's SOA, or a referral's NS): that part of the domain is
+ * delegated to other name servers, so a record added where the domain is
+ * managed is never seen.
+ */
+
+static int
+sd_diag_delegated(sd_diag_t *d, const char *name, const sd_diag_result_t *r,
+    sd_diag_out_t *o)
+{
+    size_t                   i, len;
+    const char              *child;
+    const sd_dnsw_answer_t  *a, *ns;
+    const sd_diag_result_t  *apex;
+    char                     theirs[SD_DNSW_AUTH_NS_MAX
+                                    * (SD_DNSW_NAME_MAX + 2) + 1];
+    char                     ours[SD_DNSW_RR_MAX * (SD_DNSW_NAME_MAX + 2)
+                                  + 1];
+
+    if (r == NULL || r->status != SD_DNSQ_ANSWER || r->answer == NULL) {
+        return 0;
+    }
+
+    a = r->answer;
+    child = a->auth_zone;
+
+    if (child[0] == '\0' || a->rcode == SD_DNS_RCODE_SERVFAIL
+        || strcmp(child, d->domain) == 0
+        || !sd_diag_under(child, d->domain) || !sd_diag_under(name, child))
+    {
+        return 0;
+    }
+
+    theirs[0] = '\0';
+    len = 0;
+
+    for (i = 0; i < a->nauth_ns && len < sizeof(theirs) - 1; i++) {
+        len += snprintf(theirs + len, sizeof(theirs) - len, "%s%s",
+                        i ? ", " : "", a->auth_ns[i]);
+    }
+
+    ours[0] = '\0';
+    len = 0;
+    apex = sd_diag_find(d, d->domain, NULL, SD_DNS_T_NS);
+    ns = apex->status == SD_DNSQ_ANSWER ? apex->answer : NULL;
+
+    for (i = 0; ns && i < ns->nrr && len < sizeof(ours) - 1; i++) {
+        if (ns->rr[i].type == SD_DNS_T_NS
+            && strcmp(ns->rr[i].owner, d->domain) == 0)
+        {
+            len += snprintf(ours + len, sizeof(ours) - len, "%s%s",
+                            len ? ", " : "", ns->rr[i].data);
+        }
+    }
+
+    for (i = 0; i < a->nauth_ns; i++) {
+        json_array_append_new(o->found, json_pack("s+", "NS ",
+                                                  a->auth_ns[i]));
+    }
+
+    sd_diag_say(o, "wrong", "delegated_elsewhere",
+        "%s%s%s is delegated to other name servers%s%s%s than %s%s%s%s: "
+        "records added where %s is managed are not seen. Add this record "
+        "at the DNS provider that serves %s, or remove the NS records of %s "
+        "at your DNS provider so that all of %s is managed in one place.",
+        strcmp(name, child) == 0 ? "" : name,
+        strcmp(name, child) == 0 ? "" : " is under ", child,
+        theirs[0] ? " (" : "", theirs, theirs[0] ? ")" : "",
+        d->domain, ours[0] ? " (" : "", ours, ours[0] ? ")" : "",
+        d->domain, child, child, d->domain);
+
+    return 1;
+}
+
+
+/* name is zone or a name under it */
+
+static int
+sd_diag_under(const char *name, const char *zone)
+{
+    size_t  nlen, zlen;
+
+    nlen = strlen(name);
+    zlen = strlen(zone);
+
+    if (nlen == zlen) {
+        return strcmp(name, zone) == 0;
+    }
+
+    return nlen > zlen && name[nlen - zlen - 1] == '.'
+           && strcmp(name + nlen - zlen, zone) == 0;
 }
 
 
@@ -1166,4 +1275,117 @@ sd_diag_spf_has_include(const char *s, size_t len)
     }
 
     return 0;
+}
+
+
+int
+sd_diag_hint_due(const json_t *row, int64_t now, int64_t after)
+{
+    int64_t      created;
+    const char  *kind, *dkim, *mf, *at;
+
+    kind = sd_row_str(row, "kind");
+    dkim = sd_row_str(row, "dkim_status");
+    mf = sd_row_str(row, "mail_from_status");
+    at = sd_row_str(row, "created_at");
+
+    if (at == NULL || sd_time_parse(at, strlen(at), &created) != 0) {
+        return 0;
+    }
+
+    if (!sd_row_is_domain(row) || kind == NULL || strcmp(kind, "managed") != 0
+        || !sd_row_in_state(row, SD_STATE_READY) || created <= 0)
+    {
+        return 0;
+    }
+
+    if (!(dkim && strcmp(dkim, "pending") == 0)
+        && !(mf && strcmp(mf, "pending") == 0))
+    {
+        return 0;
+    }
+
+    return now - created >= after;
+}
+
+
+static int
+sd_diag_hint_problem(json_t *problems, const json_t *rec, const char *type,
+    const char *name)
+{
+    const char  *verdict, *requirement;
+
+    verdict = json_string_value(json_object_get(rec, "verdict"));
+    requirement = json_string_value(json_object_get(rec, "requirement"));
+
+    if (verdict == NULL || strcmp(verdict, "ok") == 0
+        || (strcmp(verdict, "missing") == 0 && requirement
+            && strcmp(requirement, "optional") == 0))
+    {
+        return 0;
+    }
+
+    return json_array_append_new(problems, json_pack("{s:s,s:s?,s:s,s:O,s:O}",
+               "type", type, "name", name, "verdict", verdict,
+               "reason", json_object_get(rec, "reason"),
+               "diagnosis", json_object_get(rec, "diagnosis")));
+}
+
+
+json_t *
+sd_diag_hint(const json_t *diag, int64_t now)
+{
+    size_t        i;
+    json_t       *hint, *problems, *rec, *zone;
+    const char   *verdict, *summary;
+
+    verdict = json_string_value(json_object_get(diag, "verdict"));
+    summary = json_string_value(json_object_get(diag, "summary"));
+
+    if (verdict == NULL || summary == NULL) {
+        return NULL;
+    }
+
+    problems = json_array();
+    hint = json_pack("{s:s,s:s}", "verdict", verdict, "summary", summary);
+
+    if (problems == NULL || hint == NULL) {
+        json_decref(problems);
+        json_decref(hint);
+        return NULL;
+    }
+
+    sd_row_set_time(hint, "checked_at", now);
+
+    zone = json_object_get(diag, "zone");
+
+    if (zone && sd_diag_hint_problem(problems, zone, "zone",
+                    json_string_value(json_object_get(zone, "name")))
+                != 0)
+    {
+        goto failed;
+    }
+
+    json_array_foreach(json_object_get(diag, "records"), i, rec) {
+        if (sd_diag_hint_problem(problems, rec,
+                json_string_value(json_object_get(rec, "type")),
+                json_string_value(json_object_get(rec, "name")))
+            != 0)
+        {
+            goto failed;
+        }
+    }
+
+    if (json_object_set_new(hint, "problems", problems) != 0) {
+        json_decref(hint);
+        return NULL;
+    }
+
+    return hint;
+
+failed:
+
+    json_decref(problems);
+    json_decref(hint);
+    return NULL;
 }

@@ -24,6 +24,7 @@
 
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 #include "sd_dnswire.h"
@@ -74,6 +75,22 @@ int sd_diag_queries(const json_t *records, const char *domain,
  */
 json_t *sd_diag_run(const json_t *records, const char *domain,
     const sd_diag_query_t *q, const sd_diag_result_t *res, size_t n);
+
+/*
+ * The refresher's diagnosis of a domain SES still has pending (issue 17):
+ * sd_diag_hint_due() says whether the row is one (a managed domain whose
+ * claim is in SES, state "ready", with DKIM or MAIL FROM still "pending",
+ * added at least "after" seconds before now); sd_diag_hint() makes the
+ * row's "dns_hint" from sd_diag_run()'s answer:
+ *
+ *   {"checked_at", "verdict", "summary",
+ *    "problems": [ {"type", "name", "verdict", "reason", "diagnosis"}, … ]}
+ *
+ * (the zone's problem first, then each record that needs attention).
+ * NULL when out of memory.
+ */
+int sd_diag_hint_due(const json_t *row, int64_t now, int64_t after);
+json_t *sd_diag_hint(const json_t *diag, int64_t now);
 
 /* Levenshtein distance of two strings up to 255 bytes, else a big number */
 size_t sd_diag_distance(const char *a, size_t alen, const char *b,

@@ -31,7 +31,7 @@ static int sd_dnsw_rdata(const unsigned char *msg, size_t len, size_t pos,
 int
 sd_dnsw_parse(const unsigned char *msg, size_t len, sd_dnsw_answer_t *a)
 {
-    size_t         pos, rdlen, i;
+    size_t         pos, rdlen, i, p;
     unsigned       qd, an, ns, type;
     uint32_t       ttl, min;
     sd_dnsw_rr_t  *rr;
@@ -86,6 +86,24 @@ sd_dnsw_parse(const unsigned char *msg, size_t len, sd_dnsw_answer_t *a)
                 min = sd_dnsw_u32(msg + pos + rdlen - 4);
                 a->negative_ttl = ttl < min ? ttl : min;
                 a->has_soa = 1;
+                memcpy(a->auth_zone, owner, sizeof(owner));
+            }
+
+            /* a referral: the child zone and its name servers */
+            if (type == SD_DNS_T_NS && !a->has_soa
+                && (a->auth_zone[0] == '\0'
+                    || strcmp(a->auth_zone, owner) == 0))
+            {
+                memcpy(a->auth_zone, owner, sizeof(owner));
+                p = pos;
+
+                if (a->nauth_ns < SD_DNSW_AUTH_NS_MAX
+                    && sd_dnsw_name(msg, pos + rdlen, &p,
+                                    a->auth_ns[a->nauth_ns],
+                                    sizeof(a->auth_ns[0])) == 0)
+                {
+                    a->nauth_ns++;
+                }
             }
 
             pos += rdlen;

@@ -31,6 +31,7 @@
 /* RDATA kept: a TXT's strings joined, or a name, or an address */
 #define SD_DNSW_DATA_MAX   1024
 #define SD_DNSW_RR_MAX     16
+#define SD_DNSW_AUTH_NS_MAX  4
 #define SD_DNSW_STRINGS_MAX  16
 
 
@@ -59,6 +60,14 @@ typedef struct {
     unsigned        truncated:1;        /* TC: the server had more */
     uint32_t        negative_ttl;       /* the authority SOA's minimum */
     int             has_soa;
+    /*
+     * the authority section's zone (the owner of its SOA or NS records:
+     * the zone a negative answer came from, or the child zone of a
+     * referral) and a referral's name servers
+     */
+    char            auth_zone[SD_DNSW_NAME_MAX + 1];
+    unsigned        nauth_ns;
+    char            auth_ns[SD_DNSW_AUTH_NS_MAX][SD_DNSW_NAME_MAX + 1];
 
     size_t          nrr;                /* the answer section, up to MAX */
     sd_dnsw_rr_t    rr[SD_DNSW_RR_MAX];

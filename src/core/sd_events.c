@@ -53,6 +53,17 @@ sd_events_changed(const json_t *a, const json_t *b, const char *key)
 }
 
 
+static int
+sd_events_is(const json_t *row, const char *key, const char *value)
+{
+    const char  *v;
+
+    v = json_string_value(json_object_get(row, key));
+
+    return v != NULL && strcmp(v, value) == 0;
+}
+
+
 static void
 sd_events_one(const sd_events_conf_t *conf, const sd_store_event_src_t *src,
     const char *type, const json_t *row, int64_t now,
@@ -138,11 +149,8 @@ sd_events_build(void *ctx, const sd_store_event_src_t *src,
             SD_EVENT("identity.migrated", cur);
         }
 
-        if (sd_events_changed(old, cur, "ownership")
-            && sd_row_str(old, "ownership")
-            && strcmp(sd_row_str(old, "ownership"), "unproven") == 0
-            && sd_row_str(cur, "ownership")
-            && strcmp(sd_row_str(cur, "ownership"), "proven") == 0)
+        if (sd_events_is(old, "ownership", "unproven")
+            && sd_events_is(cur, "ownership", "proven"))
         {
             SD_EVENT("identity.ownership_proven", cur);
         }
@@ -171,4 +179,40 @@ sd_events_build(void *ctx, const sd_store_event_src_t *src,
 
     json_decref(old);
     json_decref(cur);
+}
+
+
+int
+sd_events_retry(const sd_events_retry_t *r, unsigned failures,
+    int64_t created, int64_t now, int64_t *next)
+{
+    int64_t                   wait, end;
+    unsigned                  i;
+    static sd_events_retry_t  defaults = {
+        SD_EVENTS_RETRY_INITIAL, SD_EVENTS_RETRY_CAP, SD_EVENTS_RETRY_GIVE_UP
+    };
+
+    if (r == NULL) {
+        r = &defaults;
+    }
+
+    end = created + r->give_up;
+
+    if (now >= end) {
+        return 0;
+    }
+
+    wait = r->initial > 0 ? r->initial : 1;
+
+    for (i = 1; i < failures && wait < r->cap; i++) {
+        wait *= 2;
+    }
+
+    if (wait > r->cap) {
+        wait = r->cap;
+    }
+
+    *next = now + wait < end ? now + wait : end;
+
+    return 1;
 }

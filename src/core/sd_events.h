@@ -22,6 +22,33 @@ typedef struct {
 } sd_events_conf_t;
 
 
+/*
+ * The retry schedule of an event whose delivery failed (the directive
+ * sender_domains_webhook_retry; seconds).
+ */
+#define SD_EVENTS_RETRY_INITIAL  5
+#define SD_EVENTS_RETRY_CAP      3600
+#define SD_EVENTS_RETRY_GIVE_UP  (72 * 3600)
+
+typedef struct {
+    int64_t                 initial;        /* after the first failure */
+    int64_t                 cap;            /* the longest wait */
+    int64_t                 give_up;        /* from the event's creation */
+} sd_events_retry_t;
+
+
+/*
+ * After the failures-th failed attempt (1 for the first), made at now, of
+ * an event created at created: returns 1 and sets *next to when to try
+ * again, initial * 2^(failures - 1) seconds later, at most cap, and never
+ * later than created + give_up (so the last attempt is made at the give-up
+ * time); returns 0 when the event is to be given up (the attempt was made
+ * at or after created + give_up).  A NULL r means the defaults above.
+ */
+int sd_events_retry(const sd_events_retry_t *r, unsigned failures,
+    int64_t created, int64_t now, int64_t *next);
+
+
 /* an sd_store_events_pt; ctx is an sd_events_conf_t */
 void sd_events_build(void *ctx, const sd_store_event_src_t *src,
     uint64_t (*seq)(void *q),

@@ -34,6 +34,15 @@ sd_row_time_value(int64_t t)
 }
 
 
+static int
+sd_row_str_is_c(const json_t *row, const char *key, const char *value)
+{
+    const char  *v = sd_row_str(row, key);
+
+    return v != NULL && strcmp(v, value) == 0;
+}
+
+
 json_t *
 sd_row_new(const char *id, size_t id_len, int is_domain,
     const char *sender_name, size_t sender_name_len,
@@ -296,6 +305,13 @@ sd_row_apply_ses(json_t *row, const sd_ses_identity_t *si, int64_t now)
     json_object_set_new(row, "verification_info", info);
 
     sd_row_set_time(row, "last_checked_at", now);
+
+    /* the refresher's DNS hint explains a wait: none left, no hint */
+    if (!sd_row_str_is_c(row, "dkim_status", "pending")
+        && !sd_row_str_is_c(row, "mail_from_status", "pending"))
+    {
+        json_object_del(row, "dns_hint");
+    }
 }
 
 

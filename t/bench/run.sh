@@ -8,7 +8,7 @@
 #   BENCH_QUICK=1 bash t/bench/run.sh         quick mode (~8 min): shorter
 #                                             runs, smaller data sets
 #
-# Benchmarks: resolve list scaling background memory instructions.
+# Benchmarks: resolve list scaling background memory instructions metrics.
 #
 # Each benchmark starts its own SES simulator and nginx (Debian's
 # /usr/sbin/nginx + the module) in a fresh folder under /tmp, seeds its data
@@ -48,6 +48,9 @@
 #   BENCH_THREADS           wrk -t: 1 pinned (one per client CPU), else 2
 #   BENCH_WORKERS           nginx worker_processes: 1 pinned (one per
 #                           server CPU), else 2
+#   BENCH_METRICS_ROUNDS=3  metrics: rounds of the two configurations (a
+#                           sender_domains_metrics location or none),
+#                           each measured as resolve's req/s target
 #   BENCH_SCALE_MAX=100000  largest store size of the scaling benchmark
 #   BENCH_BG_ROWS=10000     pending rows the refresher polls (background)
 #   BENCH_MEM_RESOLVES=1000000  resolves per memory round
@@ -141,6 +144,7 @@ else
     PIN_TEXT="not pinned: wrk, the simulator and nginx share the CPUs"
 fi
 BENCH_SCALE_MAX=${BENCH_SCALE_MAX:-100000}
+BENCH_METRICS_ROUNDS=${BENCH_METRICS_ROUNDS:-3}
 BENCH_BG_ROWS=${BENCH_BG_ROWS:-10000}
 BENCH_MEM_RESOLVES=${BENCH_MEM_RESOLVES:-1000000}
 BENCH_MEM_WRITES=${BENCH_MEM_WRITES:-10000}
@@ -157,7 +161,7 @@ NGINX=${NGINX:-/usr/sbin/nginx}
 PYTHON=/usr/bin/python3
 HZ=$(getconf CLK_TCK)
 
-ALL_BENCHES="resolve list scaling background memory instructions"
+ALL_BENCHES="resolve list scaling background memory instructions metrics"
 
 # targets (docs/performance.md)
 T_RESOLVE_RATIO=0.90        # module req/s >= 0.9 x bare
@@ -252,6 +256,7 @@ start_env() {
         -e "s#@SES_RATE@#$BENCH_SES_RATE#" \
         -e "s#@PORT@#$PORT#" \
         -e "s#@USER@#$user_line#" \
+        -e "s#@METRICS@#${BENCH_METRICS_LOC:+location = /metrics { sender_domains_metrics; \}}#" \
         "$BENCH_DIR/nginx.conf.in" > "$ENV_DIR/nginx.conf"
 
     NGX_PID_FILE=$ENV_DIR/nginx.pid
@@ -661,6 +666,64 @@ bench_resolve() {
         "${M_CPU} us (${B_CPU} us)" "" INFO
 
     stop_env
+}
+
+# The resolve / bare ratio with the metrics on (a sender_domains_metrics
+# location: the shared counters and the log-phase handler) and off (no such
+# location: no zone, nothing counted), each a fresh nginx measured as
+# bench_resolve's req/s target, the two alternating (on, off; then off, on
+# ...) for BENCH_METRICS_ROUNDS rounds; the medians of the rounds' ratios
+# are compared (issue 16: the metrics cost at most 1 % of the ratio).
+bench_metrics() {
+    local round cfg order on=() off=() on_cpu=() off_cpu=() code
+    local url="http://127.0.0.1:$PORT/api/resolve?from=reports%40bench-acme.com"
+    local runs=$BENCH_RUNS secs=$BENCH_SECONDS
+
+    for round in $(seq 1 "$BENCH_METRICS_ROUNDS"); do
+        order="on off"
+        [ $((round % 2)) = 0 ] && order="off on"
+        for cfg in $order; do
+            if [ "$cfg" = on ]; then
+                BENCH_METRICS_LOC=1 start_env "metrics-$cfg-$round" 1h
+            else
+                BENCH_METRICS_LOC= start_env "metrics-$cfg-$round" 1h
+            fi
+            verified_domain bench bench-acme.com || { stop_env; return 1; }
+            url="http://127.0.0.1:$PORT/api/resolve?from=reports%40bench-acme.com"
+            code=$(curl -s -o /dev/null -w '%{http_code}' \
+                   "http://127.0.0.1:$PORT/metrics")
+            log "metrics $cfg (round $round): GET /metrics answers $code"
+            BENCH_RUNS=$BENCH_RESOLVE_RUNS BENCH_SECONDS=$BENCH_RESOLVE_SECONDS
+            compare "metrics-$cfg" -H "X-WS: bench" "${H_SERVICE[@]}" "$url"
+            BENCH_RUNS=$runs BENCH_SECONDS=$secs
+            local r
+            r=$(median $RATIOS)
+            log "metrics $cfg (round $round): resolve / bare $r" \
+                "(pairs: $RATIOS); CPU/req ${M_CPU} us, bare ${B_CPU} us"
+            if [ "$cfg" = on ]; then
+                on+=("$r"); on_cpu+=("$(awk -v m="$M_CPU" -v b="$B_CPU" \
+                    'BEGIN { printf "%.4f", (m > 0) ? b / m : 0 }')")
+            else
+                off+=("$r"); off_cpu+=("$(awk -v m="$M_CPU" -v b="$B_CPU" \
+                    'BEGIN { printf "%.4f", (m > 0) ? b / m : 0 }')")
+            fi
+            stop_env
+        done
+    done
+
+    local mon moff con coff
+    mon=$(median "${on[@]}") moff=$(median "${off[@]}")
+    con=$(median "${on_cpu[@]}") coff=$(median "${off_cpu[@]}")
+    result metrics "resolve / bare req/s, metrics on (rounds)" \
+        "$(awk -v r="$mon" 'BEGIN { printf "%.4f", r }') (${on[*]})" "" INFO
+    result metrics "resolve / bare req/s, metrics off (rounds)" \
+        "$(awk -v r="$moff" 'BEGIN { printf "%.4f", r }') (${off[*]})" "" INFO
+    result metrics "bare / resolve CPU per request, on / off" \
+        "$con / $coff (on: ${on_cpu[*]}; off: ${off_cpu[*]})" "" INFO
+    result metrics "ratio with metrics on vs off" \
+        "$(awk -v a="$mon" -v b="$moff" \
+           'BEGIN { printf "%+.2f %%", (b > 0) ? (a - b) * 100 / b : 0 }')" \
+        ">= -1 %" "$(met "$mon >= 0.99 * $moff")"
 }
 
 bench_list() {

@@ -140,5 +140,5 @@ rc=$?
 set -e
 
 say "$( [ $rc -eq 0 ] && echo passed || echo FAILED ) in $(( $(date +%s) - started )) s; screenshots in ${OUT#"$ROOT"/}/"
-[ $docs -eq 1 ] && say "docs/images/card-{empty,pending,verified,locked}.png refreshed"
+[ $docs -eq 1 ] && say "docs/images/card-{empty,pending,verified,locked,dns-appended-twice,dns-proxied}.png refreshed (of the tests that ran)"
 exit $rc

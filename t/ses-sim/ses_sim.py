@@ -34,6 +34,7 @@ import re
 import secrets
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -989,6 +990,8 @@ class Simulator:
         self.region = args.region
         self.dkim_zone = args.dkim_hosted_zone or dkim_hosted_zone_for(args.region)
         self.state_file = args.state_file
+        self.knot = getattr(args, "knot", None)
+        self._knot_serial = 0
         self._startup_config = {
             "verify_delay": float(args.verify_delay),
             "rate": int(args.rate or 0),
@@ -1267,6 +1270,51 @@ class Simulator:
             raise not_found(message_fmt % raw)
         return ident
 
+    # ---- --knot: the same records in a real DNS server -------------------
+
+    def knot_sync(self, domain):
+        """With --knot DIR: writes the records published under domain into
+        DIR/zones/<domain>.zone and has the Knot DNS server controlled by
+        DIR/knot.sock serve it (adds the zone when new, else reloads it), so
+        the module's DNS diagnosis sees what the simulator's SES sees."""
+        if not self.knot:
+            return
+        lines = []
+        for (rtype, name, _), e in sorted(self.zone._records.items()):
+            h = e["history"]
+            if not h or h[-1][1] is not None:
+                continue
+            if name != domain and not name.endswith("." + domain):
+                continue
+            value = e["value"].strip()
+            if rtype in ("CNAME", "NS"):
+                value = value.rstrip(".") + "."
+            elif rtype == "MX":
+                prio, host = value.split(None, 1)
+                value = "%s %s." % (prio, host.strip().rstrip("."))
+            elif rtype == "TXT" and not value.startswith('"'):
+                value = '"%s"' % value.replace('\\', '\\\\').replace('"', '\\"')
+            lines.append("%s. 60 %s %s" % (name, rtype, value))
+        self._knot_serial = max(self._knot_serial + 1, int(time.time()))
+        path = os.path.join(self.knot, "zones", "%s.zone" % domain)
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("$ORIGIN %s.\n$TTL 60\n@ SOA ns.%s. admin.%s. %d 3600 600 86400 60\n"
+                    "@ NS ns.%s.\nns A 127.0.0.1\n%s\n"
+                    % (domain, domain, domain, self._knot_serial, domain,
+                       "\n".join(lines)))
+        os.replace(tmp, path)
+        knotc = ["/usr/sbin/knotc", "-s", os.path.join(self.knot, "knot.sock")]
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        if subprocess.run(knotc + ["zone-status", domain], **quiet).returncode != 0:
+            ok = all(subprocess.run(knotc + args, **quiet).returncode == 0
+                     for args in (["conf-begin"], ["conf-set", "zone[%s]" % domain],
+                                  ["conf-commit"]))
+            if not ok:
+                subprocess.run(knotc + ["conf-abort"], **quiet)
+        else:
+            subprocess.run(knotc + ["-b", "zone-reload", domain], **quiet)
+
     # ---- SESv2 operations (params already validated against the model) ----
 
     def op_CreateEmailIdentity(self, p):
@@ -1297,6 +1345,8 @@ class Simulator:
         ident["configuration_set"] = p.get("ConfigurationSetName")
         self.identities[key] = ident
         self.save()
+        if typ == "DOMAIN":
+            self.knot_sync(key)      # the zone exists, its records not yet
         ev = self.evaluate(ident)
         out = {"IdentityType": typ, "VerifiedForSendingStatus": ev["verified_for_sending"]}
         if typ == "DOMAIN":   # live AWS: an address's create answer has no DkimAttributes
@@ -1895,7 +1945,20 @@ def c_dns_add(sim, obj, q):
     parsed = [DnsZone.parse(r) for r in recs]
     added = sum(1 for rt, n, v in parsed if sim.zone.add(rt, n, v, now))
     sim.save()
+    _knot_sync_names(sim, [n for rt, n, v in parsed])
     return 200, {"added": added}
+
+
+def _knot_sync_names(sim, names):
+    """--knot: the zones of the simulator's domains these names are under."""
+    zones = set()
+    for n in names:
+        for ident in sim.identities.values():
+            d = ident["name"]
+            if ident["type"] == "DOMAIN" and (n == d or n.endswith("." + d)):
+                zones.add(d)
+    for d in sorted(zones):
+        sim.knot_sync(d)
 
 
 def c_dns_remove(sim, obj, q):
@@ -1906,10 +1969,13 @@ def c_dns_remove(sim, obj, q):
         return 200, {"removed": "all"}
     recs = _need(obj, "records", list, "DELETE /_sim/dns")
     removed = 0
+    names = []
     for r in recs:
         rt, n, v = DnsZone.parse(r, need_value=False)
         removed += sim.zone.remove(rt, n, v, now)
+        names.append(n)
     sim.save()
+    _knot_sync_names(sim, names)
     return 200, {"removed": removed}
 
 
@@ -1935,7 +2001,14 @@ def c_dns_publish(sim, obj, q):
     for r in recs:
         sim.zone.add(r["type"], norm_name(r["name"]), r["value"], now)
     sim.save()
+    _knot_sync_for(sim, obj)
     return 200, {"published": recs}
+
+
+def _knot_sync_for(sim, obj):
+    ident = sim.identities.get(normalize_identity(str(obj.get("identity", "")))[0])
+    if ident and ident["type"] == "DOMAIN":
+        sim.knot_sync(ident["name"])
 
 
 def c_dns_unpublish(sim, obj, q):
@@ -1944,6 +2017,7 @@ def c_dns_unpublish(sim, obj, q):
     for r in recs:
         sim.zone.remove(r["type"], norm_name(r["name"]), r["value"], now)
     sim.save()
+    _knot_sync_for(sim, obj)
     return 200, {"unpublished": recs}
 
 
@@ -2316,6 +2390,10 @@ def parse_args(argv):
     ap.add_argument("--verify-delay", type=float, default=0.0,
                     help="seconds between DNS records appearing and SES noticing (default 0)")
     ap.add_argument("--state-file", help="persist identities, zone and clock to this JSON file")
+    ap.add_argument("--knot", metavar="DIR",
+                    help="also publish into the Knot DNS server of DIR/knot.sock, zone "
+                         "files in DIR/zones (started with a configuration database, "
+                         "knotd -C, so that zones can be added)")
     ap.add_argument("--rate", type=int, default=0,
                     help="answer 429 past this many SES calls per second (default: no limit)")
     ap.add_argument("--dkim-hosted-zone", help="override the DKIM CNAME target zone")

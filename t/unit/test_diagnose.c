@@ -19,6 +19,7 @@
 
 #include "sd_dns.h"
 #include "sd_diagnose.h"
+#include "sd_row.h"
 
 
 #define STR(lit)  { sizeof(lit) - 1, lit }
@@ -366,7 +367,7 @@ diag_new(void)
     assert_non_null(d->records);
 
     d->n = sd_diag_queries(d->records, "acme.com", d->q, SD_DIAG_QUERIES_MAX);
-    assert_int_equal(d->n, 16);
+    assert_int_equal(d->n, 17);         /* SOA and NS at the domain, 15 */
 
     for (i = 0; i < d->n; i++) {
         start(&m, 0, d->q[i].name, d->q[i].type);
@@ -655,6 +656,173 @@ test_zone_and_failures(void **state)
 }
 
 
+/* an authority section: a referral's NS, or a negative answer's SOA */
+static void
+authority(msg_t *m, const char *owner, unsigned type, const char *target)
+{
+    size_t  at;
+
+    m->b[9]++;
+    put_name(m, owner);
+    put16(m, type);
+    put16(m, 1);
+    put32(m, 300);
+    at = m->len;
+    put16(m, 0);
+    put_name(m, target);
+
+    if (type == SD_DNS_T_SOA) {
+        put_name(m, "admin.example");
+        put32(m, 1);
+        put32(m, 2);
+        put32(m, 3);
+        put32(m, 4);
+        put32(m, 30);
+    }
+
+    rr_end(m, at);
+}
+
+
+/* the MAIL FROM name delegated to another provider than the domain's */
+static void
+test_delegated(void **state)
+{
+    msg_t        m;
+    diag_t      *d;
+    json_t      *r;
+    const char  *text;
+
+    (void) state;
+
+    d = diag_new();
+
+    /* the domain's own name servers */
+    start(&m, 0, "acme.com", SD_DNS_T_NS);
+    rr_name(&m, "acme.com", SD_DNS_T_NS, "ns1.provider.example");
+    rr_name(&m, "acme.com", SD_DNS_T_NS, "ns2.provider.example");
+    set(d, "acme.com", SD_DNS_T_NS, &m);
+
+    /* an authoritative server refers the MX lookup to the child zone */
+    start(&m, 0, "pmail.acme.com", SD_DNS_T_MX);
+    authority(&m, "pmail.acme.com", SD_DNS_T_NS, "ns1.other.example");
+    authority(&m, "pmail.acme.com", SD_DNS_T_NS, "ns2.other.example");
+    set(d, "pmail.acme.com", SD_DNS_T_MX, &m);
+
+    /* a recursive one answers NODATA from the child zone's SOA */
+    start(&m, 0, "pmail.acme.com", SD_DNS_T_TXT);
+    authority(&m, "pmail.acme.com", SD_DNS_T_SOA, "ns1.other.example");
+    set(d, "pmail.acme.com", SD_DNS_T_TXT, &m);
+
+    /* NXDOMAIN from the domain's own zone: simply missing */
+    start(&m, SD_DNS_RCODE_NXDOMAIN, "_dmarc.acme.com", SD_DNS_T_TXT);
+    authority(&m, "acme.com", SD_DNS_T_SOA, "ns1.provider.example");
+    set(d, "_dmarc.acme.com", SD_DNS_T_TXT, &m);
+
+    expect(d, 3, "wrong", "delegated_elsewhere");
+    r = record(d, 3);
+    text = json_string_value(json_object_get(r, "diagnosis"));
+    assert_string_equal(text,
+        "pmail.acme.com is delegated to other name servers (ns1.other.example, ns2.other.example) than acme.com "
+        "(ns1.provider.example, ns2.provider.example): records added where "
+        "acme.com is managed are not seen. Add this record at the DNS "
+        "provider that serves pmail.acme.com, or remove the NS records of "
+        "pmail.acme.com at your DNS provider so that all of acme.com is "
+        "managed in one place.");
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(r, "found"), 0)),
+                        "NS ns1.other.example");
+
+    expect(d, 4, "wrong", "delegated_elsewhere");
+    expect(d, 5, "missing", "not_found");
+    diag_free(d);
+}
+
+
+/* the refresher's hint: which rows, after how long, and what it keeps */
+static void
+test_hint(void **state)
+{
+    json_t         *row, *diag, *hint, *p;
+    const int64_t   t0 = 1796515200;
+
+    (void) state;
+
+    row = sd_row_new("acme.com", 8, 1, NULL, 0, NULL, 0, t0);
+    assert_non_null(row);
+
+    /* still creating (not in SES yet): never */
+    assert_false(sd_diag_hint_due(row, t0 + 7200, 3600));
+
+    sd_row_set_state(row, SD_STATE_READY);
+    assert_false(sd_diag_hint_due(row, t0 + 3599, 3600));
+    assert_true(sd_diag_hint_due(row, t0 + 3600, 3600));
+
+    /* DKIM verified, MAIL FROM still pending: still worth a look */
+    json_object_set_new(row, "dkim_status", json_string("verified"));
+    json_object_set_new(row, "mail_from_status", json_string("pending"));
+    assert_true(sd_diag_hint_due(row, t0 + 3600, 3600));
+
+    /* both done, or failed: nothing to explain */
+    json_object_set_new(row, "mail_from_status", json_string("verified"));
+    assert_false(sd_diag_hint_due(row, t0 + 7200, 3600));
+    json_object_set_new(row, "dkim_status", json_string("failed"));
+    json_object_set_new(row, "mail_from_status", json_string("failed"));
+    assert_false(sd_diag_hint_due(row, t0 + 7200, 3600));
+    json_decref(row);
+
+    /* an address is verified by mail, not DNS */
+    row = sd_row_new("a@acme.com", 10, 0, NULL, 0, NULL, 0, t0);
+    sd_row_set_state(row, SD_STATE_READY);
+    assert_false(sd_diag_hint_due(row, t0 + 7200, 3600));
+    json_decref(row);
+
+    diag = json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:s},s:["
+                     "{s:s,s:s,s:s,s:s,s:s,s:s},"
+                     "{s:s,s:s,s:s,s:s,s:s,s:s},"
+                     "{s:s,s:s,s:s,s:s,s:s,s:s}]}",
+        "verdict", "attention",
+        "summary", "1 record needs attention: CNAME x._domainkey.acme.com: "
+                   "wrong (domain_appended_twice).",
+        "zone", "name", "acme.com", "verdict", "ok", "reason", "match",
+                "diagnosis", "The domain acme.com exists in DNS.",
+        "records",
+        "type", "CNAME", "name", "x._domainkey.acme.com",
+        "verdict", "wrong", "reason", "domain_appended_twice",
+        "diagnosis", "Change the record's name.", "requirement", "required",
+        "type", "MX", "name", "mail.acme.com", "verdict", "ok",
+        "reason", "match", "diagnosis", "fine", "requirement", "required",
+        "type", "TXT", "name", "_dmarc.acme.com", "verdict", "missing",
+        "reason", "not_found", "diagnosis", "add one",
+        "requirement", "optional");
+    assert_non_null(diag);
+
+    hint = sd_diag_hint(diag, t0 + 3600);
+    assert_non_null(hint);
+    assert_string_equal(json_string_value(json_object_get(hint, "verdict")),
+                        "attention");
+    assert_string_equal(json_string_value(json_object_get(hint,
+                                                          "checked_at")),
+                        "2026-12-06T01:00:00Z");
+    assert_non_null(strstr(json_string_value(json_object_get(hint,
+                                                              "summary")),
+                           "domain_appended_twice"));
+
+    /* only what needs attention: not the zone, the MX, the optional DMARC */
+    assert_int_equal(json_array_size(json_object_get(hint, "problems")), 1);
+    p = json_array_get(json_object_get(hint, "problems"), 0);
+    assert_string_equal(json_string_value(json_object_get(p, "name")),
+                        "x._domainkey.acme.com");
+    assert_string_equal(json_string_value(json_object_get(p, "reason")),
+                        "domain_appended_twice");
+    assert_string_equal(json_string_value(json_object_get(p, "diagnosis")),
+                        "Change the record's name.");
+
+    json_decref(hint);
+    json_decref(diag);
+}
+
+
 int
 main(void)
 {
@@ -668,6 +836,8 @@ main(void)
         cmocka_unit_test(test_dkim_mistakes),
         cmocka_unit_test(test_mail_from_mistakes),
         cmocka_unit_test(test_zone_and_failures),
+        cmocka_unit_test(test_hint),
+        cmocka_unit_test(test_delegated),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

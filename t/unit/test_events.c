@@ -235,6 +235,118 @@ test_retry_keeps_the_event(void **state)
 }
 
 
+/* an adopted row (ownership unproven) proven: its own event */
+static void
+test_ownership_proven(void **state)
+{
+    fx_t         *fx = *state;
+    sd_record_t   a, b, c;
+
+    a = rec(SD_REC_DOMAIN,
+            "{\"identity\":\"acme.com\",\"type\":\"domain\","
+            "\"kind\":\"managed\",\"state\":\"ready\","
+            "\"dkim_status\":\"verified\",\"ownership\":\"unproven\","
+            "\"verified_for_sending\":false}");
+    b = rec(SD_REC_DOMAIN | SD_REC_VERIFIED,
+            "{\"identity\":\"acme.com\",\"type\":\"domain\","
+            "\"kind\":\"managed\",\"state\":\"ready\","
+            "\"dkim_status\":\"verified\",\"ownership\":\"proven\","
+            "\"verified_for_sending\":true}");
+    c = rec(SD_REC_DOMAIN | SD_REC_VERIFIED,
+            "{\"identity\":\"acme.com\",\"type\":\"domain\","
+            "\"kind\":\"managed\",\"state\":\"ready\","
+            "\"dkim_status\":\"verified\",\"ownership\":\"declared\","
+            "\"verified_for_sending\":true}");
+
+    assert_int_equal(sd_store_claim(fx->st, "acme", 4, "acme.com", 8, &a),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_update(fx->st, "acme", 4, "acme.com", 8, &b),
+                     SD_STORE_OK);
+    /* another change of ownership, not to proven: no such event */
+    assert_int_equal(sd_store_update(fx->st, "acme", 4, "acme.com", 8, &c),
+                     SD_STORE_OK);
+
+    assert_next(fx, 7, "identity.added", 1);
+    assert_next(fx, 7, "identity.ownership_proven", 2);
+    assert_next(fx, 7, "identity.verified", 3);
+    assert_int_equal(sd_store_event_head(fx->st, 7, fx_alloc, NULL,
+                                         &(sd_store_event_t) { 0 }),
+                     SD_STORE_NOT_FOUND);
+}
+
+
+/*
+ * The retry schedule: 5 s doubling up to 1 h apart, the last attempt at
+ * 72 h after the event was made, then given up (the defaults, without
+ * waiting 72 hours); and a short schedule as a test configures it.
+ */
+static void
+test_retry_schedule(void **state)
+{
+    int64_t             now, next, gap, prev_gap;
+    unsigned            failures;
+    sd_events_retry_t   shortr = { 2, 8, 30 };
+    static const int64_t  first[] = {
+        5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600, 3600
+    };
+
+    (void) state;
+
+    now = T0;
+    prev_gap = 0;
+
+    for (failures = 1; /* void */ ; failures++) {
+        if (!sd_events_retry(NULL, failures, T0, now, &next)) {
+            break;
+        }
+
+        gap = next - now;
+
+        if (failures <= sizeof(first) / sizeof(first[0])) {
+            assert_int_equal(gap, first[failures - 1]);
+        }
+
+        assert_true(gap >= 1 && gap <= 3600);
+        assert_true(next <= T0 + 72 * 3600);
+
+        if (next < T0 + 72 * 3600) {
+            assert_true(gap >= prev_gap);    /* grows, then stays at 1 h */
+        }
+
+        prev_gap = gap;
+        now = next;
+    }
+
+    /* the last attempt was made at 72 h exactly, and then it is dropped */
+    assert_int_equal(now, T0 + 72 * 3600);
+    /* 10 doubling waits (5,115 s), 70 of an hour, one shorter one up to
+     * 72 h, and the 82nd failure, at 72 h, gives up */
+    assert_int_equal(failures, 82);
+
+    /* a huge count of failures waits the cap, no overflow */
+    assert_int_equal(sd_events_retry(NULL, 100000, T0, T0, &next), 1);
+    assert_int_equal(next, T0 + 3600);
+
+    /* an event older than the give-up time (nginx was stopped): dropped
+     * after its one failed attempt */
+    assert_int_equal(sd_events_retry(NULL, 1, T0, T0 + 80 * 3600, &next), 0);
+
+    /* 2 s, 4 s, 8 s, 8 s ... until 30 s: attempts at 0 2 6 14 22 30 */
+    now = T0;
+    assert_int_equal(sd_events_retry(&shortr, 1, T0, now, &now), 1);
+    assert_int_equal(now, T0 + 2);
+    assert_int_equal(sd_events_retry(&shortr, 2, T0, now, &now), 1);
+    assert_int_equal(now, T0 + 6);
+    assert_int_equal(sd_events_retry(&shortr, 3, T0, now, &now), 1);
+    assert_int_equal(now, T0 + 14);
+    assert_int_equal(sd_events_retry(&shortr, 4, T0, now, &now), 1);
+    assert_int_equal(now, T0 + 22);
+    assert_int_equal(sd_events_retry(&shortr, 5, T0, now, &now), 1);
+    assert_int_equal(now, T0 + 30);
+    assert_int_equal(sd_events_retry(&shortr, 6, T0, now, &now), 0);
+}
+
+
 static void
 test_queue_bounded(void **state)
 {
@@ -275,6 +387,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_retry_keeps_the_event, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_queue_bounded, setup, teardown),
+        cmocka_unit_test(test_retry_schedule),
+        cmocka_unit_test_setup_teardown(test_ownership_proven, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -384,6 +384,18 @@ test_apply_domain(void **state)
     assert_string_equal(str(row, "mail_from_domain"), "bounce.acme.com");
     assert_string_equal(str(row, "mail_from_status"), "pending");
 
+    /* the refresher's DNS hint stays while SES waits, goes once it is done */
+    json_object_set_new(row, "dns_hint", json_pack("{s:s}", "summary", "x"));
+    sd_row_apply_ses(row, &si, NOW + 5);
+    assert_non_null(json_object_get(row, "dns_hint"));
+    si.dkim.status = SD_SES_VS_SUCCESS;
+    si.mail_from.status = SD_SES_VS_SUCCESS;
+    sd_row_apply_ses(row, &si, NOW + 5);
+    assert_null(json_object_get(row, "dns_hint"));
+    si.dkim.status = SD_SES_VS_PENDING;
+    si.mail_from.status = SD_SES_VS_PENDING;
+    sd_row_apply_ses(row, &si, NOW + 5);
+
     vi = json_object_get(row, "verification_info");
     assert_true(json_is_object(vi));
     assert_string_equal(str(vi, "error_type"), "TYPE_NOT_FOUND");

@@ -5,14 +5,16 @@
 //   {"id","type","identity","verified","status","at"}
 // Control (unsigned): POST /_mode {"fail": n} answers the next n requests
 // 500; {"drop": n} closes the next n connections without an answer;
-// {"hang": true} holds requests without answering until {"hang": false}.  Usage: node receiver.mjs PORT SECRET LOGFILE
+// {"hang": true} holds requests without answering until {"hang": false};
+// {"failIdentity": "x.example"} answers 500 to every event of that
+// identity until {"failIdentity": null}.  Usage: node receiver.mjs PORT SECRET LOGFILE
 import http from "node:http";
 import fs from "node:fs";
 import { Webhook } from "standardwebhooks";
 
 const [port, secret, logFile] = process.argv.slice(2);
 const wh = new Webhook(secret);
-let fail = 0, drop = 0, hang = false;
+let fail = 0, drop = 0, hang = false, failIdentity = null;
 const held = [];
 
 function log(entry) {
@@ -28,6 +30,7 @@ const server = http.createServer((req, res) => {
       const m = JSON.parse(body || "{}");
       if (m.fail !== undefined) fail = m.fail;
       if (m.drop !== undefined) drop = m.drop;
+      if (m.failIdentity !== undefined) failIdentity = m.failIdentity;
       if (m.hang !== undefined) {
         hang = m.hang;
         if (!hang) while (held.length) held.shift().end();
@@ -62,7 +65,8 @@ const server = http.createServer((req, res) => {
       return;
     }
 
-    const status = fail > 0 ? (fail--, 500) : 204;
+    const status = fail > 0 ? (fail--, 500)
+      : failIdentity !== null && entry.identity === failIdentity ? 500 : 204;
     log({ ...entry, status });
     res.writeHead(status).end();
   });

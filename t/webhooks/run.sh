@@ -6,7 +6,10 @@
 # for an add and for the refresher's verification, in order; retries after
 # failures with the same webhook-id; events queued while the receiver is
 # down and nginx restarts; SIGKILL during a delivery (sent again, same id);
-# a full queue drops the oldest with a warn line and a counter.
+# a full queue drops the oldest with a warn line and a counter; the retry
+# schedule (sender_domains_webhook_retry, short values): waits that double
+# up to the cap, the give-up time, then the event dropped with a warn line
+# and a counter while later events still flow; its checks at nginx -t.
 # Prints "N passed, N failed" last and exits non-zero on a failure.
 set -euo pipefail
 
@@ -170,6 +173,57 @@ grep -q 'the webhook queue is full: [0-9]* oldest undelivered events dropped' "$
     && rc=0 || rc=1
 check "a warn line says the queue was full" '[ "$rc" = 0 ]'
 check "a full queue never fails the API: the adds answered$codes" '[ "$codes" = " 201 201 201" ]'
+
+# 6. the retry schedule, shortened: 2 s doubling up to 8 s, given up 30 s
+#    after the event was made (the defaults, 5 s, 1 h and 72 h, are the
+#    same rule: t/unit/test_events.c); events behind it wait, then flow
+nginx_stop
+receiver_start
+write_conf "sender_domains_webhook_retry 2s 8s 30s;"
+nginx_start
+end=$((SECONDS + 30))
+while [ $SECONDS -lt $end ] && [ "$(metric sender_domains_webhook_queue_events)" != 0 ]; do sleep 0.2; done
+x0=$(metric 'sender_domains_webhooks_total{outcome="expired"}')
+mode '{"failIdentity":"retry.example"}'
+code=$(add retry.example)
+code="$code $(add after.example)"
+check "add retry.example, after.example: 201 201 (got $code)" '[ "$code" = "201 201" ]'
+check "after.example's identity.added is delivered once retry.example's is given up" \
+      'wait_for 60 "any(x[\"type\"] == \"identity.added\" and x[\"identity\"] == \"after.example\" and x[\"status\"] == 204 for x in e)"'
+rid=$(received "[x['id'] for x in e if x['identity'] == 'retry.example' and x['type'] == 'identity.added'][0]")
+at=$(received "' '.join(str(x['at']) for x in e if x['id'] == '$rid')")
+gaps=$(/usr/bin/python3 -c 'import sys; t=[int(v) for v in sys.argv[1:]]; print(" ".join("%.1f" % ((b - a) / 1000) for a, b in zip(t, t[1:])))' $at)
+span=$(/usr/bin/python3 -c 'import sys; t=[int(v) for v in sys.argv[1:]]; print("%.1f" % ((t[-1] - t[0]) / 1000))' $at)
+check "$rid tried 6 times, 500 each ($(received "[x['status'] for x in e if x['id'] == '$rid']"))" \
+      '[ "$(received "[x[\"status\"] for x in e if x[\"id\"] == \"$rid\"] == [500] * 6")" = True ]'
+check "the waits double, then stop growing at the 8 s cap: 2 4 8 8 8, the last ending at the give-up time (got $gaps)" \
+      '/usr/bin/python3 -c "import sys; g=[float(v) for v in sys.argv[1:]]; sys.exit(not (len(g) == 5 and all(w - 1.1 <= x <= w + 1.6 for x, w in zip(g, [2, 4, 8, 8, 8]))))" $gaps'
+check "the last attempt is made at the 30 s give-up time (first to last: $span s)" \
+      '/usr/bin/python3 -c "import sys; sys.exit(not 28.5 <= float(sys.argv[1]) <= 31.6)" $span'
+x1=$(metric 'sender_domains_webhooks_total{outcome="expired"}')
+check "sender_domains_webhooks_total{outcome=\"expired\"} counts it (${x0:-0} -> ${x1:-0})" \
+      '[ "$(( ${x1:-0} - ${x0:-0} ))" -ge 1 ]'
+grep -q "webhook $rid to \"http://127.0.0.1:[0-9]*/hook\" dropped after 6 attempts in 30 s (answered, HTTP 500)" \
+    "$STATE/logs/error.log" && rc=0 || rc=1
+check "a warn line says $rid was dropped after 6 attempts in 30 s" '[ "$rc" = 0 ]'
+check "nothing was delivered before the drop: after.example came after $rid's last attempt" \
+      '[ "$(received "min(x[\"at\"] for x in e if x[\"identity\"] == \"after.example\") >= max(x[\"at\"] for x in e if x[\"id\"] == \"$rid\")")" = True ]'
+mode '{"failIdentity":null}'
+code=$(add later.example)
+check "a later event flows: identity.added for later.example delivered (add: $code)" \
+      'wait_for 60 "any(x[\"type\"] == \"identity.added\" and x[\"identity\"] == \"later.example\" and x[\"status\"] == 204 for x in e)"'
+
+# the directive is checked at nginx -t
+nginx_t() {
+    write_conf "sender_domains_webhook_retry $1;"
+    "$NGINX_BIN" -t -p "$STATE" -c "$STATE/nginx.conf" > "$STATE/t.out" 2>&1
+}
+nginx_t "5s 1h 72h" && rc=0 || rc=1
+check "nginx -t accepts sender_domains_webhook_retry 5s 1h 72h" '[ "$rc" = 0 ]'
+for bad in "0s 1h 72h" "10s 5s 72h" "1m 1h 30s" "5ms 1h 72h" "5s 1h"; do
+    nginx_t "$bad" && rc=0 || rc=1
+    check "nginx -t refuses sender_domains_webhook_retry $bad: $(grep -o 'emerg\] .*' "$STATE/t.out" | head -1)" '[ "$rc" = 1 ]'
+done
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
