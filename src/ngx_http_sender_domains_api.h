@@ -1,6 +1,7 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
- * Custom Sender Domains for nginx: what the API files share.
+ * Custom Sender Domains for nginx: what the API files share (the
+ * request's context, the actions, the endpoints).
  */
 
 #ifndef NGX_HTTP_SENDER_DOMAINS_API_H
@@ -14,6 +15,7 @@
 #include "ngx_http_sender_domains_module.h"
 #include "sd_jsonw.h"
 #include "sd_row.h"
+#include "ngx_http_sender_domains_reply.h"
 
 
 typedef enum {
@@ -30,8 +32,6 @@ typedef enum {
     SD_ACTION_DNS
 } ngx_http_sender_domains_action_e;
 
-
-typedef struct ngx_http_sender_domains_ctx_s  ngx_http_sender_domains_ctx_t;
 
 struct ngx_http_sender_domains_ctx_s {
     ngx_http_sender_domains_caller_t    caller;
@@ -58,61 +58,22 @@ struct ngx_http_sender_domains_ctx_s {
 };
 
 
-/*
- * An answer being written: a chain of pool buffers that a sd_jsonw_t
- * appends to (ngx_http_sender_domains_out_init()), sent with
- * ngx_http_sender_domains_send_out().  No malloc()ed copy, no single
- * buffer the size of the whole answer.
- */
-typedef struct {
-    ngx_pool_t                         *pool;
-    ngx_chain_t                        *first;
-    ngx_chain_t                       **last;
-    ngx_buf_t                          *buf;
-    size_t                              next_size;
-    off_t                               length;
-} ngx_http_sender_domains_out_t;
-
-
-ngx_http_sender_domains_ctx_t *ngx_http_sender_domains_get_ctx(
-    ngx_http_request_t *r);
-ngx_int_t ngx_http_sender_domains_caller_from_conf(ngx_http_request_t *r,
-    ngx_http_sender_domains_caller_t *caller);
-ngx_int_t ngx_http_sender_domains_allow(ngx_http_request_t *r,
-    ngx_uint_t method, ngx_uint_t allowed);
-ngx_int_t ngx_http_sender_domains_json_status(ngx_http_request_t *r,
-    ngx_int_t rc);
-ngx_int_t ngx_http_sender_domains_error(ngx_http_request_t *r,
-    ngx_uint_t status, const char *code, const char *message);
-ngx_int_t ngx_http_sender_domains_plan_error(ngx_http_request_t *r);
-ngx_int_t ngx_http_sender_domains_store_error(ngx_http_request_t *r,
-    sd_store_rc_e rc);
-ngx_int_t ngx_http_sender_domains_send_json(ngx_http_request_t *r,
-    ngx_uint_t status, json_t *j);
-void ngx_http_sender_domains_out_init(ngx_http_request_t *r,
-    ngx_http_sender_domains_out_t *out, sd_jsonw_t *w);
-ngx_int_t ngx_http_sender_domains_send_out(ngx_http_request_t *r,
-    ngx_uint_t status, ngx_http_sender_domains_out_t *out, sd_jsonw_t *w);
-ngx_int_t ngx_http_sender_domains_send_empty(ngx_http_request_t *r,
-    ngx_uint_t status);
-ngx_int_t ngx_http_sender_domains_no_store(ngx_http_request_t *r);
-void ngx_http_sender_domains_unread_body(ngx_http_request_t *r,
-    ngx_uint_t status);
-ngx_int_t ngx_http_sender_domains_json_track(ngx_http_request_t *r,
-    json_t *j);
-
-/*
- * A value that came with a request (a workspace) as a log line may show
- * it: itself when it is plain, else escaped (sd_log_escape()), cut with
- * "..." past SD_WORKSPACE_MAX bytes.  The result lives until the fourth
- * call after this one (a ring of static buffers: a worker logs one line
- * at a time), so a line can show up to four such values.  An argument
- * of ngx_log_error(), it is evaluated only when the line is written.
- */
-ngx_str_t *ngx_http_sender_domains_log_esc(ngx_str_t *in);
-
 /* the identity endpoints (ngx_http_sender_domains_identity_api.c) */
-ngx_int_t ngx_http_sender_domains_actions(ngx_http_request_t *r,
+ngx_int_t ngx_http_sender_domains_add(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+ngx_int_t ngx_http_sender_domains_get(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+ngx_int_t ngx_http_sender_domains_patch(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+ngx_int_t ngx_http_sender_domains_delete(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+ngx_int_t ngx_http_sender_domains_refresh(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+ngx_int_t ngx_http_sender_domains_resend(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+ngx_int_t ngx_http_sender_domains_migrate(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+ngx_int_t ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 ngx_int_t ngx_http_sender_domains_write_view(ngx_http_request_t *r,
     sd_jsonw_t *w, ngx_str_t *ws, const sd_row_view_t *v);
@@ -142,7 +103,9 @@ ngx_int_t ngx_http_sender_domains_resolve_handler(ngx_http_request_t *r,
 ngx_int_t ngx_http_sender_domains_from_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
-/* bearer tokens (ngx_http_sender_domains_auth.c) */
+/* the caller, bearer tokens (ngx_http_sender_domains_auth.c) */
+ngx_int_t ngx_http_sender_domains_caller_from_conf(ngx_http_request_t *r,
+    ngx_http_sender_domains_caller_t *caller);
 ngx_int_t ngx_http_sender_domains_jwt_check(ngx_http_request_t *r);
 ngx_int_t ngx_http_sender_domains_jwt_ok(ngx_http_request_t *r);
 ngx_int_t ngx_http_sender_domains_jwt_variable(ngx_http_request_t *r,

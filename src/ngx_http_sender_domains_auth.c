@@ -1,6 +1,7 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
- * Custom Sender Domains for nginx: HS256 bearer tokens.
+ * Custom Sender Domains for nginx: the caller (workspace and plan from the
+ * location's values) and HS256 bearer tokens.
  *
  * With sender_domains_jwt_secret_file, "Authorization: Bearer <jwt>" is
  * verified (HS256 only, constant-time comparison, exp and nbf checked, see
@@ -15,6 +16,7 @@
 
 #include "ngx_http_sender_domains_api.h"
 #include "sd_jwt.h"
+#include "sd_time.h"
 
 
 #define NGX_HTTP_SENDER_DOMAINS_JWT_LEEWAY  30      /* seconds of skew */
@@ -26,6 +28,8 @@ static ngx_int_t ngx_http_sender_domains_jwt_workspace(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 static void ngx_http_sender_domains_jwt_refused(ngx_http_request_t *r,
     const char *why);
+static ngx_int_t ngx_http_sender_domains_plan_ok(ngx_http_request_t *r,
+    ngx_http_sender_domains_loc_conf_t *slcf);
 
 
 /* the refused-token log lines of this worker: one a second */
@@ -314,4 +318,105 @@ ngx_http_sender_domains_jwt_variable(ngx_http_request_t *r,
     v->not_found = 0;
 
     return NGX_OK;
+}
+
+
+/*
+ * The caller from the location's values: NGX_OK, NGX_DECLINED when no
+ * usable workspace is named, NGX_ERROR.  The role is left to
+ * ngx_http_sender_domains_caller_role(), for the endpoints that use it.
+ */
+
+ngx_int_t
+ngx_http_sender_domains_caller_from_conf(ngx_http_request_t *r,
+    ngx_http_sender_domains_caller_t *caller)
+{
+    ngx_http_sender_domains_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_sender_domains_module);
+
+    ngx_memzero(caller, sizeof(ngx_http_sender_domains_caller_t));
+
+    if (slcf->workspace == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_sender_domains_value(r, slcf->workspace, &caller->workspace)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (caller->workspace.len == 0
+        || caller->workspace.len > SD_WORKSPACE_MAX
+        || ngx_strlchr(caller->workspace.data,
+                       caller->workspace.data + caller->workspace.len, '\0'))
+    {
+        return NGX_DECLINED;
+    }
+
+    caller->plan_ok = ngx_http_sender_domains_plan_ok(r, slcf);
+
+    return NGX_OK;
+}
+
+
+/*
+ * A caller directive's value for this request.  A lone variable is read
+ * as ngx_http_complex_value() would read it (flushed; not found is
+ * empty), without the copy.
+ */
+
+ngx_int_t
+ngx_http_sender_domains_value(ngx_http_request_t *r,
+    ngx_http_sender_domains_value_t *v, ngx_str_t *out)
+{
+    ngx_http_variable_value_t  *vv;
+
+    if (v->index == NGX_ERROR) {
+        return ngx_http_complex_value(r, &v->cv, out);
+    }
+
+    vv = ngx_http_get_flushed_variable(r, v->index);
+
+    if (vv == NULL || vv->not_found) {
+        ngx_str_set(out, "");
+        return NGX_OK;
+    }
+
+    out->data = vv->data;
+    out->len = vv->len;
+
+    return NGX_OK;
+}
+
+
+/* "professional" (any case), or any plan while the trial has not ended */
+
+static ngx_int_t
+ngx_http_sender_domains_plan_ok(ngx_http_request_t *r,
+    ngx_http_sender_domains_loc_conf_t *slcf)
+{
+    int64_t    ends;
+    ngx_str_t  plan, trial;
+
+    if (slcf->plan
+        && ngx_http_sender_domains_value(r, slcf->plan, &plan) == NGX_OK
+        && plan.len == 12
+        && ngx_strncasecmp(plan.data, (u_char *) "professional", 12) == 0)
+    {
+        return 1;
+    }
+
+    if (slcf->trial_ends
+        && ngx_http_sender_domains_value(r, slcf->trial_ends, &trial)
+           == NGX_OK
+        && trial.len
+        && sd_time_parse((char *) trial.data, trial.len, &ends) == 0
+        && ends > (int64_t) ngx_time())
+    {
+        return 1;
+    }
+
+    return 0;
 }

@@ -35,7 +35,6 @@
 #include "sd_quota.h"
 
 
-#define SD_VERIFICATION_LINK_TTL   (24 * 3600)
 
 
 typedef enum {
@@ -52,29 +51,7 @@ typedef enum {
 } ngx_http_sender_domains_step_e;
 
 
-/* what the claim tag of an identity SES already has says */
-#define SD_TAG_NONE     0       /* created outside this module */
-#define SD_TAG_OURS     1       /* by this very claim */
-#define SD_TAG_MODULE   2       /* by this module, for another claim */
-
-
-static ngx_int_t ngx_http_sender_domains_add(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx);
-static ngx_int_t ngx_http_sender_domains_get(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx);
-static ngx_int_t ngx_http_sender_domains_patch(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx);
-static ngx_int_t ngx_http_sender_domains_delete(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx);
-static ngx_int_t ngx_http_sender_domains_refresh(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_refresh_get(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx);
-static ngx_int_t ngx_http_sender_domains_resend(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx);
-static ngx_int_t ngx_http_sender_domains_migrate(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx);
-static ngx_int_t ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_release(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, const char *why);
@@ -95,6 +72,33 @@ static void ngx_http_sender_domains_ses_handler(
     ngx_http_sender_domains_ses_t *ses);
 static ngx_int_t ngx_http_sender_domains_step_done(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_step_create(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_step_adopt(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_step_get(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_step_mail_from(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_step_replace(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_step_delete_probe(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_step_delete(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_step_peek(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_step_resend(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses);
+static ngx_int_t ngx_http_sender_domains_step_identity(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses,
+    sd_ses_identity_t *si, ngx_int_t *rc);
+static ngx_int_t ngx_http_sender_domains_step_settled(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, int64_t now);
+static void ngx_http_sender_domains_step_schedule(ngx_http_request_t *r,
+    json_t *row, int64_t now);
+static ngx_int_t ngx_http_sender_domains_step_save(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_ses_error(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, sd_ses_result_t *res);
 static ngx_int_t ngx_http_sender_domains_load_row(ngx_http_request_t *r,
@@ -107,49 +111,6 @@ static ngx_int_t ngx_http_sender_domains_normalize_path_id(
     ngx_http_request_t *r, ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_is_legacy(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
-
-
-ngx_int_t
-ngx_http_sender_domains_actions(ngx_http_request_t *r,
-    ngx_http_sender_domains_ctx_t *ctx)
-{
-    switch (ctx->action) {
-
-    case SD_ACTION_ADD:
-        return ngx_http_sender_domains_add(r, ctx);
-
-    case SD_ACTION_GET:
-        return ngx_http_sender_domains_get(r, ctx);
-
-    case SD_ACTION_PATCH:
-        return ngx_http_sender_domains_patch(r, ctx);
-
-    case SD_ACTION_DELETE:
-        return ngx_http_sender_domains_delete(r, ctx);
-
-    case SD_ACTION_REFRESH:
-        return ngx_http_sender_domains_refresh(r, ctx);
-
-    case SD_ACTION_RESEND:
-        return ngx_http_sender_domains_resend(r, ctx);
-
-    case SD_ACTION_MIGRATE:
-        return ngx_http_sender_domains_migrate(r, ctx);
-
-    case SD_ACTION_LEGACY:
-        return ngx_http_sender_domains_legacy_put(r, ctx);
-
-    case SD_ACTION_RESOLVE:
-        return ngx_http_sender_domains_resolve_handler(r, ctx);
-
-    case SD_ACTION_DNS:
-        return ngx_http_sender_domains_dns_handler(r, ctx);
-
-    default:
-        return ngx_http_sender_domains_error(r, NGX_HTTP_NOT_FOUND,
-                   "not_found", "There is no such endpoint.");
-    }
-}
 
 
 /* a JSON value that lives as long as the request */
@@ -306,8 +267,7 @@ ngx_http_sender_domains_save_cb(void *data, const sd_record_t *cur,
 {
     ngx_http_sender_domains_save_t  *sv = data;
 
-    json_t      *stored;
-    const char  *name;
+    json_t  *stored;
 
     ngx_http_sender_domains_main_conf_t  *smcf;
 
@@ -329,21 +289,7 @@ ngx_http_sender_domains_save_cb(void *data, const sd_record_t *cur,
         json_decref(stored);
     }
 
-    sv->text = json_dumps(sv->row, JSON_COMPACT);
-    if (sv->text == NULL) {
-        return 1;
-    }
-
-    name = sd_row_str(sv->row, "sender_name");
-
-    out->flags = sd_row_flags(sv->row);
-    out->next_check = sd_row_next_check(sv->row);
-    out->sender_name = name ? name : "";
-    out->sender_name_len = ngx_strlen(out->sender_name);
-    out->json = sv->text;
-    out->json_len = ngx_strlen(sv->text);
-
-    return 0;
+    return sd_row_to_record(sv->row, out, &sv->text) == 0 ? 0 : 1;
 }
 
 
@@ -566,62 +512,19 @@ ngx_http_sender_domains_claim_nonce(json_t *row)
 }
 
 
-/*
- * SD_TAG_OURS when SES's answer (parsed) carries our claim tag with this
- * row's value, SD_TAG_MODULE when the tag names another claim (this module
- * created it, for a claim that is gone), SD_TAG_NONE without the tag.
- */
-
-static ngx_int_t
-ngx_http_sender_domains_tagged(json_t *row, sd_ses_identity_t *si)
-{
-    const char  *claim;
-
-    if (si->claim[0] == '\0') {
-        return SD_TAG_NONE;
-    }
-
-    claim = sd_row_str(row, "_claim");
-
-    return (claim != NULL && ngx_strcmp(si->claim, claim) == 0)
-           ? SD_TAG_OURS : SD_TAG_MODULE;
-}
-
-
-#define ngx_http_sender_domains_tagged_ours(row, si)                         \
-    (ngx_http_sender_domains_tagged(row, si) == SD_TAG_OURS)
-
-
 /* how long the claim of a row that is not verified blocks others */
 
 static void
 ngx_http_sender_domains_claim_expiry(ngx_http_sender_domains_ctx_t *ctx,
     int64_t from)
 {
-    int64_t                               t, cap;
-    const char                           *created;
     ngx_http_sender_domains_main_conf_t  *smcf;
 
     smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                ngx_http_sender_domains_module);
 
-    if (sd_row_is_domain(ctx->row)) {
-        t = from + smcf->claim_domain;
-
-    } else {
-        /* a resend never holds it beyond the domain limit from the add */
-        t = from + smcf->claim_address;
-        created = sd_row_str(ctx->row, "created_at");
-
-        if (created
-            && sd_time_parse(created, ngx_strlen(created), &cap) == 0
-            && t > cap + smcf->claim_domain)
-        {
-            t = cap + smcf->claim_domain;
-        }
-    }
-
-    sd_row_set_time(ctx->row, "claim_expires_at", t);
+    sd_row_set_claim_expiry(ctx->row, from, smcf->claim_domain,
+                            smcf->claim_address);
 }
 
 
@@ -670,10 +573,7 @@ ngx_http_sender_domains_outside(ngx_http_request_t *r,
                               (char *) ctx->name.data, ctx->name.len);
 
     } else {
-        sd_row_set_state(ctx->row, SD_STATE_FAILED);
-        json_object_set_new(ctx->row, "verified_for_sending", json_false());
-        json_object_set_new(ctx->row, "next_check_at", json_null());
-        sd_row_set_error(ctx->row, "registered_outside", msg);
+        sd_row_set_outside(ctx->row, msg);
         src = ngx_http_sender_domains_save(r, ctx);
     }
 
@@ -686,7 +586,7 @@ ngx_http_sender_domains_outside(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_sender_domains_add(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
@@ -772,7 +672,7 @@ ngx_http_sender_domains_add(ngx_http_request_t *r,
 
     if (ctx->is_domain) {
         if (label.len == 0) {
-            ngx_str_set(&label, "pmail");
+            ngx_str_set(&label, SD_MAIL_FROM_LABEL_DEFAULT);
         }
 
         n = sd_label_validate((char *) label.data, label.len,
@@ -863,25 +763,14 @@ ngx_http_sender_domains_claim(ngx_http_request_t *r,
 {
     char           *text;
     ngx_int_t       rc;
-    const char     *name;
     sd_record_t     rec;
     sd_store_rc_e   src;
 
     ngx_http_sender_domains_main_conf_t  *smcf;
 
-    text = json_dumps(ctx->row, JSON_COMPACT);
-    if (text == NULL) {
+    if (sd_row_to_record(ctx->row, &rec, &text) != 0) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    name = sd_row_str(ctx->row, "sender_name");
-
-    rec.flags = sd_row_flags(ctx->row);
-    rec.next_check = sd_row_next_check(ctx->row);
-    rec.sender_name = name ? name : "";
-    rec.sender_name_len = ngx_strlen(rec.sender_name);
-    rec.json = text;
-    rec.json_len = ngx_strlen(text);
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
 
@@ -966,17 +855,14 @@ static ngx_int_t
 ngx_http_sender_domains_advance(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
-    u_char       *p;
-    ngx_str_t     mf;
-    const char   *label;
+    u_char         *p;
+    ngx_str_t       mf, claim;
+    const char     *label;
+    sd_store_rc_e   src;
 
     if (sd_row_in_state(ctx->row, SD_STATE_CREATING)) {
-        ngx_str_t  claim;
-
         if (sd_row_str(ctx->row, "_claim") == NULL) {
             /* a row from before claim tags: give it one, saved first */
-            sd_store_rc_e  src;
-
             if (ngx_http_sender_domains_claim_nonce(ctx->row) != NGX_OK) {
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
@@ -995,10 +881,7 @@ ngx_http_sender_domains_advance(ngx_http_request_t *r,
     }
 
     if (sd_row_in_state(ctx->row, SD_STATE_MAIL_FROM)) {
-        label = sd_row_str(ctx->row, "_mail_from_label");
-        if (label == NULL) {
-            label = "pmail";
-        }
+        label = sd_row_mail_from_label(ctx->row);
 
         mf.len = ngx_strlen(label) + 1 + ctx->name.len;
         mf.data = ngx_pnalloc(r->pool, mf.len);
@@ -1121,13 +1004,13 @@ ngx_http_sender_domains_fail_step(ngx_http_request_t *r,
     const char     *code;
     sd_store_rc_e   src;
 
-    (void) sd_ses_error_http_status(res->status, &code);
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    code = sd_ses_error_code(res->status);
     sd_row_set_error(ctx->row, code, res->message);
 
     if (!sd_row_in_state(ctx->row, SD_STATE_READY)) {
         /* a half-added row: the refresher resumes it, backing off */
-        ngx_http_sender_domains_main_conf_t  *smcf;
-
         smcf = ngx_http_get_module_main_conf(r,
                                              ngx_http_sender_domains_module);
         (void) sd_row_schedule(ctx->row, ngx_time(),
@@ -1147,363 +1030,273 @@ static ngx_int_t
 ngx_http_sender_domains_step_done(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
 {
-    int64_t              now;
-    sd_store_rc_e        src;
-    sd_ses_identity_t    si;
-    sd_ses_status_e      st;
-    ngx_http_sender_domains_main_conf_t  *smcf;
-
-    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
-    now = ngx_time();
-    st = ses->result.status;
-
     switch (ctx->step) {
 
     case SD_STEP_CREATE:
-
-        if (st == SD_SES_ALREADY_EXISTS) {
-            /*
-             * SES has it already: adopt it, never overwrite it.  Whether it
-             * is our own creation (its answer lost) the tags will tell.
-             */
-            return ngx_http_sender_domains_call(r, ctx, SD_STEP_ADOPT,
-                                                SD_SES_OP_GET, NULL);
-        }
-
-        if (st != SD_SES_OK) {
-            if (st == SD_SES_BAD_REQUEST || st == SD_SES_LIMIT_EXCEEDED
-                || st == SD_SES_ACCESS_DENIED)
-            {
-                /* SES certainly created nothing: release the claim */
-                if (ctx->action == SD_ACTION_ADD
-                    || ctx->action == SD_ACTION_MIGRATE)
-                {
-                    (void) sd_store_delete(ngx_http_sender_domains_store(),
-                                           (char *) ctx->caller.workspace.data,
-                                           ctx->caller.workspace.len,
-                                           (char *) ctx->name.data,
-                                           ctx->name.len);
-                    return ngx_http_sender_domains_ses_error(r, ctx,
-                                                             &ses->result);
-                }
-            }
-
-            return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
-        }
-
-        json_object_set_new(ctx->row, "origin", json_string("created"));
-        json_object_set_new(ctx->row, "ownership", json_string("proven"));
-
-        /* SES's DNS search (or the link's life) starts now */
-        ngx_http_sender_domains_claim_expiry(ctx, now);
-
-        ngx_memzero(&si, sizeof(sd_ses_identity_t));
-
-        if (sd_ses_parse_identity((char *) ses->body.data, ses->body.len, &si)
-            == SD_SES_OK)
-        {
-            sd_row_apply_ses(ctx->row, &si, now);
-        }
-
-        if (!ctx->is_domain) {
-            /* CreateEmailIdentity sends the verification email */
-            sd_row_set_time(ctx->row, "verification_email_sent_at", now);
-            sd_row_set_time(ctx->row, "verification_link_expires_at",
-                            now + SD_VERIFICATION_LINK_TTL);
-        }
-
-        break;
+        return ngx_http_sender_domains_step_create(r, ctx, ses);
 
     case SD_STEP_ADOPT:
+        return ngx_http_sender_domains_step_adopt(r, ctx, ses);
+
     case SD_STEP_GET:
-
-        if (st == SD_SES_NOT_FOUND && ctx->step == SD_STEP_GET) {
-            /*
-             * removed from SES behind our back: the next refresh re-adds
-             * it, its MAIL FROM included
-             */
-            sd_row_set_gone(ctx->row);
-            ngx_cpystrn((u_char *) ses->result.message,
-                        (u_char *) SD_ROW_GONE_MESSAGE,
-                        sizeof(ses->result.message));
-            ses->result.ses_message = 0;
-
-            ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                          "sender_domains: workspace \"%V\": Amazon SES no "
-                          "longer has \"%V\"; the next refresh adds it again",
-                          &ctx->caller.workspace, &ctx->name);
-
-            return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
-        }
-
-        if (st == SD_SES_OK) {
-            st = sd_ses_parse_identity((char *) ses->body.data,
-                                       ses->body.len, &si);
-            if (st != SD_SES_OK) {
-                sd_ses_result_set(&ses->result, st);
-            }
-        }
-
-        if (st != SD_SES_OK) {
-            return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
-        }
-
-        if (ctx->step == SD_STEP_ADOPT) {
-            ngx_int_t  tagged;
-
-            tagged = ngx_http_sender_domains_tagged(ctx->row, &si);
-
-            if (tagged == SD_TAG_OURS) {
-                /* our own creation, its answer lost */
-                json_object_set_new(ctx->row, "origin",
-                                    json_string("created"));
-                json_object_set_new(ctx->row, "ownership",
-                                    json_string("proven"));
-
-            } else if (!ctx->is_domain
-                       && ngx_http_sender_domains_is_legacy(r, ctx))
-            {
-                /* the platform declared it this workspace's sender */
-                json_object_set_new(ctx->row, "origin",
-                                    json_string("adopted"));
-                json_object_set_new(ctx->row, "ownership",
-                                    json_string("declared"));
-
-            } else if (!si.verified_for_sending && tagged == SD_TAG_MODULE
-                       && !ctx->replaced
-                       && !sd_store_claimed_by_other(
-                              ngx_http_sender_domains_store(),
-                              (char *) ctx->caller.workspace.data,
-                              ctx->caller.workspace.len,
-                              (char *) ctx->name.data, ctx->name.len))
-            {
-                /*
-                 * Left over from a claim that expired or was released,
-                 * never verified: its DKIM tokens were shown to someone
-                 * else.  Start afresh under this claim: delete, create.
-                 */
-                ctx->replaced = 1;
-
-                ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                              "sender_domains: workspace \"%V\" replaces "
-                              "the unverified SES identity \"%V\" of an "
-                              "expired claim", &ctx->caller.workspace,
-                              &ctx->name);
-
-                return ngx_http_sender_domains_call(r, ctx, SD_STEP_REPLACE,
-                                                    SD_SES_OP_DELETE, NULL);
-
-            } else if (ngx_http_sender_domains_ownership_adopt(r, ctx, &si)
-                       != NGX_OK)
-            {
-                /* a verified domain is stored unproven, else refused */
-                return ngx_http_sender_domains_outside(r, ctx,
-                                                   si.verified_for_sending);
-            }
-        }
-
-        sd_row_apply_ses(ctx->row, &si, now);
-
-        if (ctx->step == SD_STEP_GET) {
-            (void) sd_row_schedule(ctx->row, now,
-                                   smcf->refresh_interval / 1000, 3600, 1);
-            sd_row_clear_error(ctx->row);
-
-            src = ngx_http_sender_domains_save(r, ctx);
-            if (src != SD_STORE_OK) {
-                return ngx_http_sender_domains_store_error(r, src);
-            }
-
-            return ngx_http_sender_domains_advance(r, ctx);
-        }
-
-        break;
+        return ngx_http_sender_domains_step_get(r, ctx, ses);
 
     case SD_STEP_MAIL_FROM:
-
-        if (st != SD_SES_OK) {
-            return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
-        }
-
-        {
-            u_char  *p;
-            const char  *label = sd_row_str(ctx->row, "_mail_from_label");
-            u_char   mf[SD_DOMAIN_BUFSZ + SD_LABEL_BUFSZ];
-
-            p = ngx_snprintf(mf, sizeof(mf), "%s.%V",
-                             label ? label : "pmail", &ctx->name);
-            sd_row_set_str(ctx->row, "mail_from_domain", (char *) mf,
-                           p - mf);
-            json_object_set_new(ctx->row, "mail_from_status",
-                                json_string("pending"));
-        }
-
-        sd_row_set_state(ctx->row, SD_STATE_READY);
-        sd_row_clear_error(ctx->row);
-        (void) sd_row_schedule(ctx->row, now, smcf->refresh_interval / 1000,
-                               3600, 1);
-
-        src = ngx_http_sender_domains_save(r, ctx);
-        if (src != SD_STORE_OK) {
-            return ngx_http_sender_domains_store_error(r, src);
-        }
-
-        return ngx_http_sender_domains_advance(r, ctx);
+        return ngx_http_sender_domains_step_mail_from(r, ctx, ses);
 
     case SD_STEP_REPLACE:
-
-        if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
-            return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
-        }
-
-        {
-            ngx_str_t  claim;
-
-            claim.data = (u_char *) sd_row_str(ctx->row, "_claim");
-            claim.len = ngx_strlen(claim.data);
-
-            return ngx_http_sender_domains_call(r, ctx, SD_STEP_CREATE,
-                                                SD_SES_OP_CREATE, &claim);
-        }
+        return ngx_http_sender_domains_step_replace(r, ctx, ses);
 
     case SD_STEP_DELETE_PROBE:
-
-        /*
-         * A half-added row: did its CreateEmailIdentity happen after all?
-         * An adopted one: did this module create it for some claim (issue
-         * 13: then nobody holds it any more and it goes)?
-         */
-        if (st == SD_SES_OK) {
-            st = sd_ses_parse_identity((char *) ses->body.data,
-                                       ses->body.len, &si);
-            if (st != SD_SES_OK) {
-                /* unreadable: keep the row rather than orphan an identity */
-                sd_ses_result_set(&ses->result, st);
-                return ngx_http_sender_domains_ses_error(r, ctx,
-                                                         &ses->result);
-            }
-        }
-
-        if (st == SD_SES_OK
-            && (ngx_http_sender_domains_tagged_ours(ctx->row, &si)
-                || (ngx_http_sender_domains_tagged(ctx->row, &si)
-                    == SD_TAG_MODULE
-                    && sd_row_str(ctx->row, "origin")
-                    && ngx_strcmp(sd_row_str(ctx->row, "origin"),
-                                  "adopted") == 0)))
-        {
-            return ngx_http_sender_domains_call(r, ctx, SD_STEP_DELETE,
-                                                SD_SES_OP_DELETE, NULL);
-        }
-
-        if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
-            return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
-        }
-
-        return ngx_http_sender_domains_release(r, ctx, "not created by us");
+        return ngx_http_sender_domains_step_delete_probe(r, ctx, ses);
 
     case SD_STEP_DELETE:
-
-        if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
-            return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
-        }
-
-        src = sd_store_delete(ngx_http_sender_domains_store(),
-                              (char *) ctx->caller.workspace.data,
-                              ctx->caller.workspace.len,
-                              (char *) ctx->name.data, ctx->name.len);
-        if (src != SD_STORE_OK && src != SD_STORE_NOT_FOUND) {
-            return ngx_http_sender_domains_store_error(r, src);
-        }
-
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "sender_domains: workspace \"%V\" removed \"%V\" "
-                      "(deleted in SES)",
-                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
-                      &ctx->name);
-
-        return ngx_http_sender_domains_send_empty(r, NGX_HTTP_NO_CONTENT);
+        return ngx_http_sender_domains_step_delete(r, ctx, ses);
 
     case SD_STEP_PEEK:
-
-        /*
-         * A member's refresh of a half-added row reads only: when SES has
-         * the identity from this row's own create (its answer was lost),
-         * the row moves on in the store; the next write to SES (MAIL FROM)
-         * waits for an admin or the refresher.
-         */
-        if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
-            return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
-        }
-
-        if (st == SD_SES_OK
-            && sd_row_in_state(ctx->row, SD_STATE_CREATING)
-            && sd_ses_parse_identity((char *) ses->body.data, ses->body.len,
-                                     &si)
-               == SD_SES_OK
-            && ngx_http_sender_domains_tagged_ours(ctx->row, &si))
-        {
-            sd_row_apply_ses(ctx->row, &si, now);
-            json_object_set_new(ctx->row, "origin", json_string("created"));
-            sd_row_clear_error(ctx->row);
-            sd_row_set_state(ctx->row,
-                             (ctx->is_domain
-                              && json_is_null(json_object_get(ctx->row,
-                                                 "mail_from_domain")))
-                             ? SD_STATE_MAIL_FROM : SD_STATE_READY);
-            (void) sd_row_schedule(ctx->row, now,
-                                   smcf->refresh_interval / 1000, 3600, 1);
-
-            src = ngx_http_sender_domains_save(r, ctx);
-            if (src != SD_STORE_OK) {
-                return ngx_http_sender_domains_store_error(r, src);
-            }
-        }
-
-        return ngx_http_sender_domains_reply_row(r, ctx, NGX_HTTP_OK);
+        return ngx_http_sender_domains_step_peek(r, ctx, ses);
 
     case SD_STEP_RESEND:
-
-        if (st != SD_SES_OK) {
-            return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
-        }
-
-        sd_row_set_time(ctx->row, "verification_email_sent_at", now);
-        sd_row_set_time(ctx->row, "verification_link_expires_at",
-                        now + SD_VERIFICATION_LINK_TTL);
-
-        /* a new link: the claim lasts its life, never past 72 h (13) */
-        ngx_http_sender_domains_claim_expiry(ctx, now);
-
-        src = ngx_http_sender_domains_save(r, ctx);
-        if (src != SD_STORE_OK) {
-            return ngx_http_sender_domains_store_error(r, src);
-        }
-
-        return ngx_http_sender_domains_reply_row(r, ctx, NGX_HTTP_OK);
+        return ngx_http_sender_domains_step_resend(r, ctx, ses);
 
     default:
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+}
 
-    /* create or adopt done: a domain goes on with its MAIL FROM */
 
-    sd_row_clear_error(ctx->row);
+/* a refresh interval from now, backing off to an hour */
 
-    /* an unproven domain is someone else's in SES: never written to */
-    if (ctx->is_domain && json_is_null(json_object_get(ctx->row,
-                                                       "mail_from_domain"))
-        && !sd_own_pending(ctx->row))
-    {
-        sd_row_set_state(ctx->row, SD_STATE_MAIL_FROM);
+static void
+ngx_http_sender_domains_step_schedule(ngx_http_request_t *r, json_t *row,
+    int64_t now)
+{
+    ngx_http_sender_domains_main_conf_t  *smcf;
 
-    } else {
-        /* an address, or a domain whose existing MAIL FROM is kept */
-        sd_row_set_state(ctx->row, SD_STATE_READY);
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
+
+    (void) sd_row_schedule(row, now, smcf->refresh_interval / 1000, 3600, 1);
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_step_create(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
+{
+    int64_t             now;
+    sd_ses_status_e     st;
+    sd_ses_identity_t   si;
+
+    now = ngx_time();
+    st = ses->result.status;
+
+    if (st == SD_SES_ALREADY_EXISTS) {
+        /*
+         * SES has it already: adopt it, never overwrite it.  Whether it
+         * is our own creation (its answer lost) the tags will tell.
+         */
+        return ngx_http_sender_domains_call(r, ctx, SD_STEP_ADOPT,
+                                            SD_SES_OP_GET, NULL);
     }
 
-    (void) sd_row_schedule(ctx->row, now, smcf->refresh_interval / 1000,
-                           3600, 1);
+    if (st != SD_SES_OK) {
+        if ((st == SD_SES_BAD_REQUEST || st == SD_SES_LIMIT_EXCEEDED
+             || st == SD_SES_ACCESS_DENIED)
+            && (ctx->action == SD_ACTION_ADD
+                || ctx->action == SD_ACTION_MIGRATE))
+        {
+            /* SES certainly created nothing: release the claim */
+            (void) sd_store_delete(ngx_http_sender_domains_store(),
+                                   (char *) ctx->caller.workspace.data,
+                                   ctx->caller.workspace.len,
+                                   (char *) ctx->name.data, ctx->name.len);
+            return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
+        }
+
+        return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
+    }
+
+    sd_row_set_origin(ctx->row, SD_ORIGIN_CREATED, SD_OWNERSHIP_PROVEN);
+
+    /* SES's DNS search (or the link's life) starts now */
+    ngx_http_sender_domains_claim_expiry(ctx, now);
+
+    ngx_memzero(&si, sizeof(sd_ses_identity_t));
+
+    if (sd_ses_parse_identity((char *) ses->body.data, ses->body.len, &si)
+        == SD_SES_OK)
+    {
+        sd_row_apply_ses(ctx->row, &si, now);
+    }
+
+    if (!ctx->is_domain) {
+        /* CreateEmailIdentity sends the verification email */
+        sd_row_set_link_sent(ctx->row, now);
+    }
+
+    return ngx_http_sender_domains_step_settled(r, ctx, now);
+}
+
+
+/*
+ * GetEmailIdentity's answer, parsed into si: NGX_OK; or NGX_DECLINED when
+ * SES failed or its answer is unreadable, with *rc the answer given.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_step_identity(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses,
+    sd_ses_identity_t *si, ngx_int_t *rc)
+{
+    sd_ses_status_e  st;
+
+    st = ses->result.status;
+
+    if (st == SD_SES_OK) {
+        st = sd_ses_parse_identity((char *) ses->body.data, ses->body.len,
+                                   si);
+        if (st != SD_SES_OK) {
+            sd_ses_result_set(&ses->result, st);
+        }
+    }
+
+    if (st != SD_SES_OK) {
+        *rc = ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* CreateEmailIdentity said it exists: whose is it? */
+
+static ngx_int_t
+ngx_http_sender_domains_step_adopt(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
+{
+    int64_t            now;
+    ngx_int_t          rc, tagged;
+    sd_ses_identity_t  si;
+
+    now = ngx_time();
+
+    if (ngx_http_sender_domains_step_identity(r, ctx, ses, &si, &rc)
+        != NGX_OK)
+    {
+        return rc;
+    }
+
+    tagged = sd_row_claim_tag(ctx->row, &si);
+
+    if (tagged == SD_ROW_TAG_OURS) {
+        /* our own creation, its answer lost */
+        sd_row_set_origin(ctx->row, SD_ORIGIN_CREATED, SD_OWNERSHIP_PROVEN);
+
+    } else if (!ctx->is_domain && ngx_http_sender_domains_is_legacy(r, ctx)) {
+        /* the platform declared it this workspace's sender */
+        sd_row_set_origin(ctx->row, SD_ORIGIN_ADOPTED, SD_OWNERSHIP_DECLARED);
+
+    } else if (!si.verified_for_sending && tagged == SD_ROW_TAG_MODULE
+               && !ctx->replaced
+               && !sd_store_claimed_by_other(ngx_http_sender_domains_store(),
+                                     (char *) ctx->caller.workspace.data,
+                                     ctx->caller.workspace.len,
+                                     (char *) ctx->name.data, ctx->name.len))
+    {
+        /*
+         * Left over from a claim that expired or was released, never
+         * verified: its DKIM tokens were shown to someone else.  Start
+         * afresh under this claim: delete, create.
+         */
+        ctx->replaced = 1;
+
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "sender_domains: workspace \"%V\" replaces the "
+                      "unverified SES identity \"%V\" of an expired claim",
+                      &ctx->caller.workspace, &ctx->name);
+
+        return ngx_http_sender_domains_call(r, ctx, SD_STEP_REPLACE,
+                                            SD_SES_OP_DELETE, NULL);
+
+    } else if (ngx_http_sender_domains_ownership_adopt(r, ctx, &si) != NGX_OK)
+    {
+        /* a verified domain is stored unproven, else refused */
+        return ngx_http_sender_domains_outside(r, ctx,
+                                               si.verified_for_sending);
+    }
+
+    sd_row_apply_ses(ctx->row, &si, now);
+
+    return ngx_http_sender_domains_step_settled(r, ctx, now);
+}
+
+
+/* a refresh's GetEmailIdentity */
+
+static ngx_int_t
+ngx_http_sender_domains_step_get(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
+{
+    int64_t            now;
+    ngx_int_t          rc;
+    sd_ses_identity_t  si;
+
+    now = ngx_time();
+
+    if (ses->result.status == SD_SES_NOT_FOUND) {
+        /*
+         * removed from SES behind our back: the next refresh re-adds it,
+         * its MAIL FROM included
+         */
+        sd_row_set_gone(ctx->row);
+        ngx_cpystrn((u_char *) ses->result.message,
+                    (u_char *) SD_ROW_GONE_MESSAGE,
+                    sizeof(ses->result.message));
+        ses->result.ses_message = 0;
+
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "sender_domains: workspace \"%V\": Amazon SES no "
+                      "longer has \"%V\"; the next refresh adds it again",
+                      &ctx->caller.workspace, &ctx->name);
+
+        return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
+    }
+
+    if (ngx_http_sender_domains_step_identity(r, ctx, ses, &si, &rc)
+        != NGX_OK)
+    {
+        return rc;
+    }
+
+    sd_row_apply_ses(ctx->row, &si, now);
+    ngx_http_sender_domains_step_schedule(r, ctx->row, now);
+    sd_row_clear_error(ctx->row);
+
+    return ngx_http_sender_domains_step_save(r, ctx);
+}
+
+
+/* created or adopted: a domain goes on with its MAIL FROM */
+
+static ngx_int_t
+ngx_http_sender_domains_step_settled(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, int64_t now)
+{
+    sd_row_settle(ctx->row);
+    ngx_http_sender_domains_step_schedule(r, ctx->row, now);
+
+    return ngx_http_sender_domains_step_save(r, ctx);
+}
+
+
+/* the row saved, the add (or refresh) goes on with the next step */
+
+static ngx_int_t
+ngx_http_sender_domains_step_save(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    sd_store_rc_e  src;
 
     src = ngx_http_sender_domains_save(r, ctx);
     if (src != SD_STORE_OK) {
@@ -1515,16 +1308,210 @@ ngx_http_sender_domains_step_done(ngx_http_request_t *r,
 
 
 static ngx_int_t
+ngx_http_sender_domains_step_mail_from(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
+{
+    int64_t  now;
+
+    now = ngx_time();
+
+    if (ses->result.status != SD_SES_OK) {
+        return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
+    }
+
+    (void) sd_row_set_mail_from(ctx->row, (char *) ctx->name.data,
+                                ctx->name.len);
+
+    sd_row_set_state(ctx->row, SD_STATE_READY);
+    sd_row_clear_error(ctx->row);
+    ngx_http_sender_domains_step_schedule(r, ctx->row, now);
+
+    return ngx_http_sender_domains_step_save(r, ctx);
+}
+
+
+/* the stale leftover is gone: create it under this claim */
+
+static ngx_int_t
+ngx_http_sender_domains_step_replace(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
+{
+    ngx_str_t        claim;
+    sd_ses_status_e  st;
+
+    st = ses->result.status;
+
+    if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
+        return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
+    }
+
+    claim.data = (u_char *) sd_row_str(ctx->row, "_claim");
+    claim.len = ngx_strlen(claim.data);
+
+    return ngx_http_sender_domains_call(r, ctx, SD_STEP_CREATE,
+                                        SD_SES_OP_CREATE, &claim);
+}
+
+
+/*
+ * A half-added row: did its CreateEmailIdentity happen after all?  An
+ * adopted one: did this module create it for some claim (issue 13: then
+ * nobody holds it any more and it goes)?
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_step_delete_probe(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
+{
+    const char         *origin;
+    sd_ses_status_e     st;
+    sd_ses_identity_t   si;
+
+    st = ses->result.status;
+
+    if (st == SD_SES_OK) {
+        st = sd_ses_parse_identity((char *) ses->body.data, ses->body.len,
+                                   &si);
+        if (st != SD_SES_OK) {
+            /* unreadable: keep the row rather than orphan an identity */
+            sd_ses_result_set(&ses->result, st);
+            return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
+        }
+    }
+
+    origin = sd_row_str(ctx->row, "origin");
+
+    if (st == SD_SES_OK
+        && (sd_row_claim_tag(ctx->row, &si) == SD_ROW_TAG_OURS
+            || (sd_row_claim_tag(ctx->row, &si) == SD_ROW_TAG_MODULE
+                && origin && ngx_strcmp(origin, SD_ORIGIN_ADOPTED) == 0)))
+    {
+        return ngx_http_sender_domains_call(r, ctx, SD_STEP_DELETE,
+                                            SD_SES_OP_DELETE, NULL);
+    }
+
+    if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
+        return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
+    }
+
+    return ngx_http_sender_domains_release(r, ctx, "not created by us");
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_step_delete(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
+{
+    sd_store_rc_e    src;
+    sd_ses_status_e  st;
+
+    st = ses->result.status;
+
+    if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
+        return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
+    }
+
+    src = sd_store_delete(ngx_http_sender_domains_store(),
+                          (char *) ctx->caller.workspace.data,
+                          ctx->caller.workspace.len,
+                          (char *) ctx->name.data, ctx->name.len);
+    if (src != SD_STORE_OK && src != SD_STORE_NOT_FOUND) {
+        return ngx_http_sender_domains_store_error(r, src);
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "sender_domains: workspace \"%V\" removed \"%V\" "
+                  "(deleted in SES)",
+                  ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                  &ctx->name);
+
+    return ngx_http_sender_domains_send_empty(r, NGX_HTTP_NO_CONTENT);
+}
+
+
+/*
+ * A member's refresh of a half-added row reads only: when SES has the
+ * identity from this row's own create (its answer was lost), the row
+ * moves on in the store; the next write to SES (MAIL FROM) waits for an
+ * admin or the refresher.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_step_peek(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
+{
+    int64_t             now;
+    sd_store_rc_e       src;
+    sd_ses_status_e     st;
+    sd_ses_identity_t   si;
+
+    now = ngx_time();
+    st = ses->result.status;
+
+    if (st != SD_SES_OK && st != SD_SES_NOT_FOUND) {
+        return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
+    }
+
+    if (st == SD_SES_OK
+        && sd_row_in_state(ctx->row, SD_STATE_CREATING)
+        && sd_ses_parse_identity((char *) ses->body.data, ses->body.len, &si)
+           == SD_SES_OK
+        && sd_row_claim_tag(ctx->row, &si) == SD_ROW_TAG_OURS)
+    {
+        sd_row_apply_ses(ctx->row, &si, now);
+        sd_row_set_origin(ctx->row, SD_ORIGIN_CREATED, NULL);
+        sd_row_settle(ctx->row);
+        ngx_http_sender_domains_step_schedule(r, ctx->row, now);
+
+        src = ngx_http_sender_domains_save(r, ctx);
+        if (src != SD_STORE_OK) {
+            return ngx_http_sender_domains_store_error(r, src);
+        }
+    }
+
+    return ngx_http_sender_domains_reply_row(r, ctx, NGX_HTTP_OK);
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_step_resend(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
+{
+    int64_t        now;
+    sd_store_rc_e  src;
+
+    now = ngx_time();
+
+    if (ses->result.status != SD_SES_OK) {
+        return ngx_http_sender_domains_ses_error(r, ctx, &ses->result);
+    }
+
+    sd_row_set_link_sent(ctx->row, now);
+
+    /* a new link: the claim lasts its life, never past 72 h (13) */
+    ngx_http_sender_domains_claim_expiry(ctx, now);
+
+    src = ngx_http_sender_domains_save(r, ctx);
+    if (src != SD_STORE_OK) {
+        return ngx_http_sender_domains_store_error(r, src);
+    }
+
+    return ngx_http_sender_domains_reply_row(r, ctx, NGX_HTTP_OK);
+}
+
+
+static ngx_int_t
 ngx_http_sender_domains_ses_error(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, sd_ses_result_t *res)
 {
-    int               status;
+    ngx_uint_t        status;
     u_char           *p, msg[SD_SES_MESSAGE_LEN + 128];
     json_t           *j;
     const char       *code;
     ngx_table_elt_t  *h;
 
-    status = sd_ses_error_http_status(res->status, &code);
+    status = ngx_http_sender_domains_ses_status(res->status);
+    code = sd_ses_error_code(res->status);
 
     switch (status) {
 
@@ -1581,7 +1568,7 @@ ngx_http_sender_domains_ses_error(ngx_http_request_t *r,
 /* ---- get, patch, delete ------------------------------------------------- */
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_sender_domains_get(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
@@ -1621,7 +1608,7 @@ ngx_http_sender_domains_get(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_sender_domains_patch(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
@@ -1702,7 +1689,7 @@ ngx_http_sender_domains_release(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_sender_domains_delete(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
@@ -1762,7 +1749,7 @@ ngx_http_sender_domains_delete(ngx_http_request_t *r,
 /* ---- refresh, resend ---------------------------------------------------- */
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_sender_domains_refresh(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
@@ -1829,7 +1816,7 @@ ngx_http_sender_domains_refresh_get(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_sender_domains_resend(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
@@ -2074,7 +2061,7 @@ ngx_http_sender_domains_cooldown(ngx_http_request_t *r,
 /* ---- legacy senders ----------------------------------------------------- */
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_sender_domains_migrate(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
@@ -2188,7 +2175,7 @@ ngx_http_sender_domains_legacy_conflict(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {

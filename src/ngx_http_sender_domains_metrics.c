@@ -16,10 +16,9 @@
 
 #include "ngx_http_sender_domains_module.h"
 #include "ngx_http_sender_domains_api.h"
-#include "ngx_http_sender_domains_http.h"
+#include "ngx_http_sender_domains_curl.h"
 #include "ngx_http_sender_domains_metrics.h"
 #include "sd_prom.h"
-#include "ngx_http_sender_domains_webhook.h"
 
 
 /* a leader counts at most this many due rows per tick */
@@ -318,18 +317,21 @@ ngx_http_sender_domains_metric_ses(ngx_uint_t op, ngx_uint_t outcome,
 
     switch (outcome) {
 
-    case NGX_HTTP_SENDER_DOMAINS_HTTP_TIMEOUT:
+    case NGX_HTTP_SENDER_DOMAINS_CURL_TIMEOUT:
         o = SD_M_SES_TIMEOUT;
         break;
 
-    case NGX_HTTP_SENDER_DOMAINS_HTTP_CONNECT:
+    case NGX_HTTP_SENDER_DOMAINS_CURL_CONNECT:
         o = SD_M_SES_DROPPED;
         break;
 
     default:
         o = throttled ? SD_M_SES_THROTTLED
-            : (status >= 200 && status < 300) ? SD_M_SES_OK
-            : (status >= 400 && status < 500) ? SD_M_SES_ERROR_4XX
+            : (status >= NGX_HTTP_OK && status < NGX_HTTP_SPECIAL_RESPONSE)
+              ? SD_M_SES_OK
+            : (status >= NGX_HTTP_BAD_REQUEST
+               && status < NGX_HTTP_INTERNAL_SERVER_ERROR)
+              ? SD_M_SES_ERROR_4XX
             : SD_M_SES_ERROR_5XX;
     }
 
@@ -527,7 +529,7 @@ ngx_http_sender_domains_metrics_log(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    if (action == SD_ACTION_RESOLVE && status < 400) {
+    if (action == SD_ACTION_RESOLVE && status < NGX_HTTP_BAD_REQUEST) {
         return NGX_OK;
     }
 
@@ -643,6 +645,7 @@ ngx_http_sender_domains_metrics_write(sd_prom_t *w,
 {
     int64_t            v, def;
     uint64_t           counts[SD_M_LATENCY_BUCKETS + 1];
+    size_t             queued;
     ngx_uint_t         i, k, s;
     const char        *l[5];
     sd_store_t        *st;
@@ -853,10 +856,14 @@ ngx_http_sender_domains_metrics_write(sd_prom_t *w,
                     SD_M_READ(m->webhooks[i]));
     }
 
+    if (st == NULL || sd_store_events_count(st, &queued) != SD_STORE_OK) {
+        queued = 0;
+    }
+
     SD_M_FAMILY("webhook_queue_events", "gauge",
                 "Webhook events waiting to be delivered, all URLs together.");
     sd_prom_int(w, "sender_domains_webhook_queue_events", NULL,
-                (int64_t) ngx_http_sender_domains_webhook_queued(st));
+                (int64_t) queued);
 
     /* the store */
 

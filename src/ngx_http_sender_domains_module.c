@@ -15,9 +15,10 @@
 #include "ngx_http_sender_domains_module.h"
 #include "sd_identity.h"
 #include "ngx_http_sender_domains_api.h"
-#include "ngx_http_sender_domains_http.h"
+#include "ngx_http_sender_domains_curl.h"
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_refresh.h"
+#include "ngx_http_sender_domains_budget.h"
 #include "ngx_http_sender_domains_resolver.h"
 #include "sd_quota.h"
 #include "ngx_http_sender_domains_metrics.h"
@@ -1345,13 +1346,15 @@ ngx_http_sender_domains_init_process(ngx_cycle_t *cycle)
     ngx_http_sender_domains_webhook_init_process(cycle,
                                            ngx_http_sender_domains_db_handle);
 
-    if (ngx_http_sender_domains_http_init(cycle) != NGX_OK) {
+    if (ngx_http_sender_domains_curl_init(cycle) != NGX_OK) {
         return NGX_ERROR;
     }
 
     if (ngx_http_sender_domains_ses_init(cycle) != NGX_OK) {
         return NGX_ERROR;
     }
+
+    ngx_http_sender_domains_budget_init(cycle);
 
     return ngx_http_sender_domains_refresh_init(cycle);
 }
@@ -1362,7 +1365,7 @@ ngx_http_sender_domains_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_sender_domains_refresh_exit(cycle);
     ngx_http_sender_domains_dns_exit(cycle);
-    ngx_http_sender_domains_http_exit(cycle);
+    ngx_http_sender_domains_curl_exit(cycle);
     ngx_http_sender_domains_ses_exit(cycle);
 
     sd_store_close(ngx_http_sender_domains_db_handle);
@@ -1415,4 +1418,33 @@ ngx_http_sender_domains_claim_expiry(ngx_conf_t *cf, ngx_command_t *cmd,
     smcf->claim_address = t[1];
 
     return NGX_CONF_OK;
+}
+
+
+ngx_str_t *
+ngx_http_sender_domains_log_esc(ngx_str_t *in)
+{
+    static ngx_uint_t  next;
+    static ngx_str_t   out[4];
+    static u_char      buf[4][4 * SD_WORKSPACE_MAX + 3];
+
+    size_t       len;
+    ngx_str_t   *o;
+
+    if (in->len == 0 || sd_log_plain(in->data, in->len)) {
+        return in;
+    }
+
+    o = &out[next];
+    o->data = buf[next];
+    next = (next + 1) % 4;
+
+    len = ngx_min(in->len, SD_WORKSPACE_MAX);
+    o->len = sd_log_escape(o->data, in->data, len);
+
+    if (len < in->len) {
+        o->len = ngx_cpymem(o->data + o->len, "...", 3) - o->data;
+    }
+
+    return o;
 }

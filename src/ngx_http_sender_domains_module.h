@@ -141,4 +141,14 @@ ngx_int_t ngx_http_sender_domains_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_sender_domains_value(ngx_http_request_t *r,
     ngx_http_sender_domains_value_t *v, ngx_str_t *out);
 
+/*
+ * A value that came with a request (a workspace) as a log line may show
+ * it: itself when it is plain, else escaped (sd_log_escape()), cut with
+ * "..." past SD_WORKSPACE_MAX bytes.  The result lives until the fourth
+ * call after this one (a ring of static buffers: a worker logs one line
+ * at a time), so a line can show up to four such values.  An argument
+ * of ngx_log_error(), it is evaluated only when the line is written.
+ */
+ngx_str_t *ngx_http_sender_domains_log_esc(ngx_str_t *in);
+
 #endif /* NGX_HTTP_SENDER_DOMAINS_MODULE_H */

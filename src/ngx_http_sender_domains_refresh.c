@@ -1,12 +1,6 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
- * Custom Sender Domains for nginx: the shared SES call budget and the
- * background refresher.
- *
- * The budget is a token bucket in an nginx shared zone, so all workers
- * together respect sender_domains_ses_rate (SES throttles every API call
- * but sending at one per second per account).  Background polls never take
- * the last token: a person waiting on add, refresh or resend goes first.
+ * Custom Sender Domains for nginx: the background refresher.
  *
  * The refresher is a timer in every worker, but only the worker holding
  * the LMDB lease polls.  The lease names the owner pid and an expiry; it
@@ -32,6 +26,7 @@
 
 #include "ngx_http_sender_domains_module.h"
 #include "ngx_http_sender_domains_refresh.h"
+#include "ngx_http_sender_domains_budget.h"
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_ownership.h"
@@ -43,7 +38,6 @@
 
 #define NGX_HTTP_SENDER_DOMAINS_BATCH          1000   /* rows per cycle */
 #define NGX_HTTP_SENDER_DOMAINS_CONCURRENCY    4
-#define NGX_HTTP_SENDER_DOMAINS_THROTTLE_PAUSE 30     /* seconds */
 
 /* List when at least this many due rows, and this many per page, gain */
 #define NGX_HTTP_SENDER_DOMAINS_LIST_FROM      10
@@ -58,41 +52,6 @@
 #define NGX_HTTP_SENDER_DOMAINS_TURN_ROWS      8
 
 
-/*
- * Fair shares of the budget: one slot per workspace with people's calls
- * waiting, found by a hash of its name.  The call budget goes round the
- * workspaces that wait: the one whose last call was served longest ago
- * goes first, so a workspace that floods waits behind everyone else and
- * slows only itself.  Two more rules keep another workspace's add quick
- * while one floods (docs/decisions.md):
- *   - the workspace served last leaves one call in the bucket, as
- *     background polls do: a newcomer finds it there and goes at once;
- *   - the later step of a request already served (an add's MAIL FROM
- *     after its create) goes before every first step.
- * A slot no waiting call has looked at for
- * NGX_HTTP_SENDER_DOMAINS_FAIR_STALE ms (its worker died) waits no more.
- */
-#define NGX_HTTP_SENDER_DOMAINS_FAIR_SLOTS     256
-#define NGX_HTTP_SENDER_DOMAINS_FAIR_STALE     10000
-
-typedef struct {
-    uint32_t                    hash;             /* 0: free */
-    uint32_t                    waiting;          /* calls waiting */
-    uint32_t                    follow;           /* of them, later steps */
-    uint64_t                    served;           /* turn of its last call */
-    int64_t                     seen;             /* ms, a waiter looked */
-} ngx_http_sender_domains_fair_t;
-
-
-typedef struct {
-    int64_t                     millitokens;
-    int64_t                     last_ms;
-    time_t                      paused_until;
-    ngx_uint_t                  incident;         /* throttling logged */
-    uint64_t                    turn;             /* calls served */
-    uint32_t                    last_hash;        /* served last */
-    ngx_http_sender_domains_fair_t  fair[NGX_HTTP_SENDER_DOMAINS_FAIR_SLOTS];
-} ngx_http_sender_domains_shctx_t;
 
 
 typedef struct {
@@ -164,8 +123,6 @@ typedef struct {
 } ngx_http_sender_domains_batch_t;
 
 
-static ngx_int_t ngx_http_sender_domains_init_zone(ngx_shm_zone_t *shm_zone,
-    void *data);
 static void ngx_http_sender_domains_timer_init(ngx_event_t *ev,
     ngx_event_handler_pt handler, ngx_log_t *log);
 static void ngx_http_sender_domains_refresh_tick(ngx_event_t *ev);
@@ -202,7 +159,6 @@ static ngx_int_t ngx_http_sender_domains_resume(
     ngx_http_sender_domains_poll_t *poll, ngx_http_sender_domains_due_t *d);
 
 
-static ngx_shm_zone_t                   *ngx_http_sender_domains_zone;
 static ngx_event_t                       ngx_http_sender_domains_tick_ev;
 static ngx_connection_t                  ngx_http_sender_domains_tick_conn;
 static ngx_http_sender_domains_poll_t   *ngx_http_sender_domains_poll;
@@ -212,390 +168,6 @@ static ngx_uint_t                        ngx_http_sender_domains_leader;
 static ngx_uint_t                        ngx_http_sender_domains_error_logged;
 static ngx_http_sender_domains_batch_t  *ngx_http_sender_domains_batch;
 static ngx_event_t                       ngx_http_sender_domains_save_ev;
-
-
-/* ---- the shared call budget -------------------------------------------- */
-
-
-ngx_int_t
-ngx_http_sender_domains_zone_add(ngx_conf_t *cf)
-{
-    ngx_str_t                             name = ngx_string("sender_domains");
-    ngx_shm_zone_t                       *zone;
-    ngx_http_sender_domains_main_conf_t  *smcf;
-
-    smcf = ngx_http_conf_get_module_main_conf(cf,
-                                              ngx_http_sender_domains_module);
-
-    zone = ngx_shared_memory_add(cf, &name, 16 * ngx_pagesize,
-                                 &ngx_http_sender_domains_module);
-    if (zone == NULL) {
-        return NGX_ERROR;
-    }
-
-    /* until the zone's init replaces it, data is this configuration */
-    zone->init = ngx_http_sender_domains_init_zone;
-    zone->data = smcf;
-    smcf->shm_zone = zone;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_sender_domains_init_zone(ngx_shm_zone_t *shm_zone, void *data)
-{
-    ngx_slab_pool_t                  *shpool;
-    ngx_http_sender_domains_shctx_t  *sh;
-
-    /* the store's files, checked for every test, start and reload */
-    if (ngx_http_sender_domains_prepare_store(shm_zone->shm.log,
-                                              shm_zone->data)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (data) {
-        /* a reload keeps the bucket and the throttling state */
-        shm_zone->data = data;
-        return NGX_OK;
-    }
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (shm_zone->shm.exists) {
-        shm_zone->data = shpool->data;
-        return NGX_OK;
-    }
-
-    sh = ngx_slab_calloc(shpool, sizeof(ngx_http_sender_domains_shctx_t));
-    if (sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    shpool->data = sh;
-    shm_zone->data = sh;
-
-    return NGX_OK;
-}
-
-
-ngx_msec_t
-ngx_http_sender_domains_rate_take(ngx_uint_t background)
-{
-    ngx_uint_t  queued = 0;
-
-    return ngx_http_sender_domains_rate_take_fair(0, 0, background, &queued);
-}
-
-
-/* the slot of a workspace, taken when "add" and one is free or stale */
-
-static ngx_http_sender_domains_fair_t *
-ngx_http_sender_domains_fair_slot(ngx_http_sender_domains_shctx_t *sh,
-    uint32_t hash, int64_t now, ngx_uint_t add)
-{
-    ngx_uint_t                       i, n;
-    ngx_http_sender_domains_fair_t  *f, *free;
-
-    free = NULL;
-
-    for (n = 0; n < NGX_HTTP_SENDER_DOMAINS_FAIR_SLOTS; n++) {
-        i = (hash + n) % NGX_HTTP_SENDER_DOMAINS_FAIR_SLOTS;
-        f = &sh->fair[i];
-
-        if (f->hash == hash) {
-            return f;
-        }
-
-        if (f->hash == 0) {
-            /* the probe for this hash ends here */
-            if (free == NULL) {
-                free = f;
-            }
-
-            break;
-        }
-
-        if (free == NULL
-            && (f->waiting == 0
-                || now - f->seen > NGX_HTTP_SENDER_DOMAINS_FAIR_STALE))
-        {
-            free = f;
-        }
-    }
-
-    if (!add || free == NULL) {
-        return NULL;
-    }
-
-    /*
-     * A reused slot forgets its old workspace's turn: a newcomer goes
-     * before workspaces that have been served already.
-     */
-    free->hash = hash;
-    free->waiting = 0;
-    free->follow = 0;
-    free->served = 0;
-    free->seen = now;
-
-    return free;
-}
-
-
-/* 1 when a workspace other than "me" with an older turn has calls waiting */
-
-static ngx_uint_t
-ngx_http_sender_domains_fair_behind(ngx_http_sender_domains_shctx_t *sh,
-    ngx_http_sender_domains_fair_t *me, int64_t now)
-{
-    ngx_uint_t                       i;
-    ngx_http_sender_domains_fair_t  *f;
-
-    for (i = 0; i < NGX_HTTP_SENDER_DOMAINS_FAIR_SLOTS; i++) {
-        f = &sh->fair[i];
-
-        if (f == me || f->hash == 0 || f->waiting == 0
-            || now - f->seen > NGX_HTTP_SENDER_DOMAINS_FAIR_STALE)
-        {
-            continue;
-        }
-
-        if (me == NULL || f->follow || f->served < me->served) {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
-ngx_msec_t
-ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
-    ngx_uint_t background, ngx_uint_t *queued)
-{
-    int64_t                               now, rate, cap, need, wait;
-    ngx_slab_pool_t                      *shpool;
-    ngx_http_sender_domains_fair_t       *me;
-    ngx_http_sender_domains_shctx_t      *sh;
-    ngx_http_sender_domains_main_conf_t  *smcf;
-
-    if (ngx_http_sender_domains_zone == NULL
-        || ngx_http_sender_domains_zone->data == NULL)
-    {
-        return 0;
-    }
-
-    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                               ngx_http_sender_domains_module);
-    shpool = (ngx_slab_pool_t *) ngx_http_sender_domains_zone->shm.addr;
-    sh = ngx_http_sender_domains_zone->data;
-
-    /*
-     * The monotonic clock is the same in every worker and never steps
-     * back with the wall clock; each worker's copy is cached, though, and
-     * refreshed once per event loop turn, so the workers' "now" differ by
-     * a few milliseconds: see the refill below.
-     */
-    now = (int64_t) ngx_current_msec;
-    rate = smcf->ses_rate;
-
-    /* one second's worth, plus one call kept for people */
-    cap = (rate + 1) * 1000;
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    /*
-     * Refill only for time no worker has credited yet: a worker whose
-     * cached clock lags behind must not move last_ms back, or the next
-     * take would credit the same interval twice (two workers at rate 100
-     * then made up to 150 calls a second).
-     */
-
-    if (sh->last_ms == 0) {
-        sh->millitokens = cap;
-        sh->last_ms = now;
-
-    } else if (now > sh->last_ms) {
-        sh->millitokens += (now - sh->last_ms) * rate;
-        sh->last_ms = now;
-    }
-
-    if (sh->millitokens > cap) {
-        sh->millitokens = cap;
-    }
-
-    if (background) {
-        if (sh->paused_until > ngx_time()) {
-            ngx_shmtx_unlock(&shpool->mutex);
-            return NGX_MAX_INT32_VALUE;
-        }
-
-        /* a person waiting goes first */
-        if (ngx_http_sender_domains_fair_behind(sh, NULL, now)) {
-            ngx_shmtx_unlock(&shpool->mutex);
-            return 1000 / rate + 1;
-        }
-    }
-
-    me = hash ? ngx_http_sender_domains_fair_slot(sh, hash, now, 1) : NULL;
-
-    /*
-     * Background calls, and the workspace that had the last call, leave
-     * one call's worth in the bucket for someone else.
-     */
-    need = (background || (me && !follow && me->hash == sh->last_hash))
-           ? 2000 : 1000;
-
-    /* a call without a slot (none named, or all taken) takes the bucket */
-    if (sh->millitokens >= need
-        && (background || follow || me == NULL
-            || !ngx_http_sender_domains_fair_behind(sh, me, now)))
-    {
-        sh->millitokens -= 1000;
-        sh->turn++;
-        sh->last_hash = me ? me->hash : 0;
-        wait = 0;
-
-        if (me) {
-            me->served = sh->turn;
-
-            if (*queued) {
-                me->waiting--;
-                me->follow -= (*queued == 2);
-                *queued = 0;
-            }
-        }
-
-    } else {
-        if (sh->millitokens >= need) {
-            /*
-             * Another workspace's turn: its waiting call wakes when the
-             * call is there; look again a little after it.
-             */
-            wait = 1000 / rate / 2 + 10;
-
-        } else {
-            wait = (need - sh->millitokens + rate - 1) / rate;
-        }
-
-        if (me) {
-            if (!*queued) {
-                me->waiting++;
-                me->follow += (follow != 0);
-                *queued = follow ? 2 : 1;
-            }
-
-            me->seen = now;
-        }
-    }
-
-    ngx_http_sender_domains_metric_budget(sh->millitokens);
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    return (ngx_msec_t) wait;
-}
-
-
-/* a waiting call gave up or its request went away */
-
-void
-ngx_http_sender_domains_rate_leave(uint32_t hash, ngx_uint_t *queued)
-{
-    int64_t                           now;
-    ngx_slab_pool_t                  *shpool;
-    ngx_http_sender_domains_fair_t   *me;
-    ngx_http_sender_domains_shctx_t  *sh;
-
-    if (!*queued || ngx_http_sender_domains_zone == NULL
-        || ngx_http_sender_domains_zone->data == NULL)
-    {
-        return;
-    }
-
-    shpool = (ngx_slab_pool_t *) ngx_http_sender_domains_zone->shm.addr;
-    sh = ngx_http_sender_domains_zone->data;
-    now = (int64_t) ngx_current_msec;
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    me = ngx_http_sender_domains_fair_slot(sh, hash, now, 0);
-    if (me && me->waiting) {
-        me->waiting--;
-
-        if (*queued == 2 && me->follow) {
-            me->follow--;
-        }
-    }
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    *queued = 0;
-}
-
-
-void
-ngx_http_sender_domains_rate_throttled(ngx_log_t *log)
-{
-    ngx_uint_t                        first;
-    ngx_slab_pool_t                  *shpool;
-    ngx_http_sender_domains_shctx_t  *sh;
-
-    if (ngx_http_sender_domains_zone == NULL
-        || ngx_http_sender_domains_zone->data == NULL)
-    {
-        return;
-    }
-
-    shpool = (ngx_slab_pool_t *) ngx_http_sender_domains_zone->shm.addr;
-    sh = ngx_http_sender_domains_zone->data;
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    first = !sh->incident;
-    sh->incident = 1;
-    sh->paused_until = ngx_time() + NGX_HTTP_SENDER_DOMAINS_THROTTLE_PAUSE;
-    sh->millitokens = 0;
-
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    if (first) {
-        ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "sender_domains: SES is throttling calls; background "
-                      "polling pauses for %d s at a time until it stops",
-                      NGX_HTTP_SENDER_DOMAINS_THROTTLE_PAUSE);
-    }
-}
-
-
-void
-ngx_http_sender_domains_rate_recovered(ngx_log_t *log)
-{
-    ngx_uint_t                        was;
-    ngx_slab_pool_t                  *shpool;
-    ngx_http_sender_domains_shctx_t  *sh;
-
-    if (ngx_http_sender_domains_zone == NULL
-        || ngx_http_sender_domains_zone->data == NULL)
-    {
-        return;
-    }
-
-    shpool = (ngx_slab_pool_t *) ngx_http_sender_domains_zone->shm.addr;
-    sh = ngx_http_sender_domains_zone->data;
-
-    ngx_shmtx_lock(&shpool->mutex);
-    was = sh->incident;
-    sh->incident = 0;
-    ngx_shmtx_unlock(&shpool->mutex);
-
-    if (was) {
-        ngx_log_error(NGX_LOG_NOTICE, log, 0,
-                      "sender_domains: SES stopped throttling calls");
-    }
-}
 
 
 /* ---- the refresher ------------------------------------------------------ */
@@ -627,9 +199,6 @@ ngx_http_sender_domains_refresh_init(ngx_cycle_t *cycle)
 
     smcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_sender_domains_module);
-
-    /* this cycle's zone: a configuration that failed to load left none */
-    ngx_http_sender_domains_zone = smcf->shm_zone;
 
     /* renew the lease several times per interval, at most every 15 s */
     ngx_http_sender_domains_tick = smcf->refresh_interval / 4;
@@ -1102,7 +671,8 @@ ngx_http_sender_domains_change_compute(ngx_http_sender_domains_change_t *ch,
         && sd_row_str(row, "origin")
         && ngx_strcmp(sd_row_str(row, "origin"), "adopted") == 0)
     {
-        json_object_set_new(row, "ownership", json_string("declared"));
+        json_object_set_new(row, "ownership",
+                            json_string(SD_OWNERSHIP_DECLARED));
     }
 
     switch (ch->outcome) {
@@ -1145,17 +715,13 @@ ngx_http_sender_domains_change_compute(ngx_http_sender_domains_change_t *ch,
 
     sd_row_abandon(row, now, smcf->purge_after);
 
-    ch->text = json_dumps(row, JSON_COMPACT);
-    if (ch->text == NULL) {
+    if (sd_row_to_record(row, &ch->out, &ch->text) != 0) {
         goto done;
     }
 
-    ch->out.flags = sd_row_flags(row);
-    ch->out.next_check = sd_row_next_check(row);
+    /* the name as stored: the row is freed before the batch is written */
     ch->out.sender_name = cur->sender_name;
     ch->out.sender_name_len = cur->sender_name_len;
-    ch->out.json = ch->text;
-    ch->out.json_len = ngx_strlen(ch->text);
     ch->skip = 0;
 
 done:
@@ -1171,6 +737,7 @@ ngx_http_sender_domains_result(ngx_http_sender_domains_due_t *row,
     ngx_http_sender_domains_outcome_e outcome, const sd_ses_identity_t *si,
     unsigned listed)
 {
+    sd_record_t                        lrec;
     sd_store_rc_e                      rc;
     ngx_pool_t                        *pool;
     ngx_http_sender_domains_batch_t   *b;
@@ -1227,8 +794,6 @@ ngx_http_sender_domains_result(ngx_http_sender_domains_due_t *row,
                       ngx_http_sender_domains_palloc, b->pool, &ch->seen);
 
     if (rc == SD_STORE_OK) {
-        sd_record_t  lrec;
-
         /* read here: the computation may run inside a write transaction */
         ch->declared = !(row->flags & SD_REC_DOMAIN)
                        && sd_store_legacy_get(ngx_http_sender_domains_store(),
@@ -1704,6 +1269,14 @@ typedef struct {
 
 static void ngx_http_sender_domains_resume_done(
     ngx_http_sender_domains_ses_t *ses);
+static ngx_uint_t ngx_http_sender_domains_resume_ours(
+    ngx_http_sender_domains_resume_t *rs, ngx_http_sender_domains_ses_t *ses);
+static void ngx_http_sender_domains_resume_mail_from(
+    ngx_http_sender_domains_resume_t *rs);
+static void ngx_http_sender_domains_resume_created(
+    ngx_http_sender_domains_resume_t *rs, ngx_http_sender_domains_ses_t *ses);
+static void ngx_http_sender_domains_resume_failed(
+    ngx_http_sender_domains_resume_t *rs, ngx_http_sender_domains_ses_t *ses);
 
 
 static void
@@ -1726,7 +1299,7 @@ ngx_http_sender_domains_resume_save_cb(void *data, const sd_record_t *cur,
     ngx_http_sender_domains_resume_t  *rs = data;
 
     json_t      *now;
-    const char  *state, *name;
+    const char  *state;
 
     /* a person finished or removed it meanwhile: theirs wins */
     now = json_loadb(cur->json, cur->json_len, 0, NULL);
@@ -1744,21 +1317,7 @@ ngx_http_sender_domains_resume_save_cb(void *data, const sd_record_t *cur,
     sd_row_set_str(rs->row, "sender_name", cur->sender_name,
                    cur->sender_name_len);
 
-    rs->text = json_dumps(rs->row, JSON_COMPACT);
-    if (rs->text == NULL) {
-        return 1;
-    }
-
-    name = sd_row_str(rs->row, "sender_name");
-
-    out->flags = sd_row_flags(rs->row);
-    out->next_check = sd_row_next_check(rs->row);
-    out->sender_name = name ? name : "";
-    out->sender_name_len = ngx_strlen(out->sender_name);
-    out->json = rs->text;
-    out->json_len = ngx_strlen(rs->text);
-
-    return 0;
+    return sd_row_to_record(rs->row, out, &rs->text) == 0 ? 0 : 1;
 }
 
 
@@ -1837,10 +1396,7 @@ ngx_http_sender_domains_resume_next(ngx_http_sender_domains_resume_t *rs)
     }
 
     if (sd_row_in_state(rs->row, SD_STATE_MAIL_FROM)) {
-        label = sd_row_str(rs->row, "_mail_from_label");
-        if (label == NULL) {
-            label = "pmail";
-        }
+        label = sd_row_mail_from_label(rs->row);
 
         arg.len = ngx_strlen(label) + 1 + rs->due->id.len;
         arg.data = ngx_pnalloc(rs->pool, arg.len);
@@ -1944,16 +1500,8 @@ ngx_http_sender_domains_resume_done(ngx_http_sender_domains_ses_t *ses)
 {
     ngx_http_sender_domains_resume_t  *rs = ses->data;
 
-    int64_t                               now, cap;
-    ngx_int_t                             rc;
-    const char                           *code, *created;
-    sd_ses_status_e                       st;
-    sd_ses_identity_t                     si;
-    ngx_http_sender_domains_main_conf_t  *smcf;
+    sd_ses_status_e  st;
 
-    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                               ngx_http_sender_domains_module);
-    now = ngx_time();
     st = ses->result.status;
 
     switch (rs->step) {
@@ -1972,84 +1520,44 @@ ngx_http_sender_domains_resume_done(ngx_http_sender_domains_ses_t *ses)
         }
 
         if (st != SD_SES_OK) {
-            goto failed;
+            ngx_http_sender_domains_resume_failed(rs, ses);
+            return;
         }
 
-        json_object_set_new(rs->row, "origin", json_string("created"));
-        json_object_set_new(rs->row, "ownership", json_string("proven"));
-        goto created;
+        sd_row_set_origin(rs->row, SD_ORIGIN_CREATED, SD_OWNERSHIP_PROVEN);
+        ngx_http_sender_domains_resume_created(rs, ses);
+        return;
 
     case SD_SES_OP_GET:
 
         if (st != SD_SES_OK) {
-            goto failed;
+            ngx_http_sender_domains_resume_failed(rs, ses);
+            return;
         }
 
-        {
-            size_t       i;
-            json_t      *j, *tag;
-            ngx_uint_t   ours;
-            const char  *claim, *key, *value;
-
-            claim = sd_row_str(rs->row, "_claim");
-            j = json_loadb((char *) ses->body.data, ses->body.len, 0, NULL);
-            ours = 0;
-
-            json_array_foreach(json_object_get(j, "Tags"), i, tag) {
-                key = json_string_value(json_object_get(tag, "Key"));
-                value = json_string_value(json_object_get(tag, "Value"));
-
-                if (key && value && claim
-                    && ngx_strcmp(key, NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG) == 0
-                    && ngx_strcmp(value, claim) == 0)
-                {
-                    ours = 1;
-                }
-            }
-
-            json_decref(j);
-
-            if (!ours) {
-                /* not ours to adopt in the background: the person decides */
-                sd_row_set_state(rs->row, SD_STATE_FAILED);
-                json_object_set_new(rs->row, "next_check_at", json_null());
-                sd_row_set_error(rs->row, "registered_outside",
-                                 "This name already exists in the "
-                                 "platform's Amazon SES account, not "
-                                 "created for your workspace. Remove it and "
-                                 "add it again; if that is refused, contact "
-                                 "support.");
-                ngx_http_sender_domains_resume_save(rs);
-                break;
-            }
+        if (!ngx_http_sender_domains_resume_ours(rs, ses)) {
+            /* not ours to adopt in the background: the person decides */
+            sd_row_set_outside(rs->row,
+                             "This name already exists in the platform's "
+                             "Amazon SES account, not created for your "
+                             "workspace. Remove it and add it again; if "
+                             "that is refused, contact support.");
+            ngx_http_sender_domains_resume_save(rs);
+            break;
         }
 
-        json_object_set_new(rs->row, "origin", json_string("created"));
-        json_object_set_new(rs->row, "ownership", json_string("proven"));
-        goto created;
+        sd_row_set_origin(rs->row, SD_ORIGIN_CREATED, SD_OWNERSHIP_PROVEN);
+        ngx_http_sender_domains_resume_created(rs, ses);
+        return;
 
     case SD_SES_OP_PUT_MAIL_FROM:
 
         if (st != SD_SES_OK) {
-            goto failed;
+            ngx_http_sender_domains_resume_failed(rs, ses);
+            return;
         }
 
-        {
-            u_char       mf[SD_DOMAIN_BUFSZ + SD_LABEL_BUFSZ], *p;
-            const char  *label = sd_row_str(rs->row, "_mail_from_label");
-
-            p = ngx_snprintf(mf, sizeof(mf), "%s.%V",
-                             label ? label : "pmail", &rs->due->id);
-            sd_row_set_str(rs->row, "mail_from_domain", (char *) mf, p - mf);
-            json_object_set_new(rs->row, "mail_from_status",
-                                json_string("pending"));
-        }
-
-        sd_row_set_state(rs->row, SD_STATE_READY);
-        sd_row_clear_error(rs->row);
-        (void) sd_row_schedule(rs->row, now, smcf->refresh_interval / 1000,
-                               3600, 1);
-        ngx_http_sender_domains_resume_save(rs);
+        ngx_http_sender_domains_resume_mail_from(rs);
         break;
 
     default:
@@ -2057,9 +1565,58 @@ ngx_http_sender_domains_resume_done(ngx_http_sender_domains_ses_t *ses)
     }
 
     ngx_http_sender_domains_resume_end(rs);
-    return;
+}
 
-created:
+
+/* GetEmailIdentity's answer carries this row's claim tag */
+
+static ngx_uint_t
+ngx_http_sender_domains_resume_ours(ngx_http_sender_domains_resume_t *rs,
+    ngx_http_sender_domains_ses_t *ses)
+{
+    sd_ses_identity_t  si;
+
+    return sd_ses_parse_identity((char *) ses->body.data, ses->body.len, &si)
+           == SD_SES_OK
+           && sd_row_claim_tag(rs->row, &si) == SD_ROW_TAG_OURS;
+}
+
+
+static void
+ngx_http_sender_domains_resume_mail_from(ngx_http_sender_domains_resume_t *rs)
+{
+    int64_t                               now;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_sender_domains_module);
+    now = ngx_time();
+
+    (void) sd_row_set_mail_from(rs->row, (char *) rs->due->id.data,
+                                rs->due->id.len);
+
+    sd_row_set_state(rs->row, SD_STATE_READY);
+    sd_row_clear_error(rs->row);
+    (void) sd_row_schedule(rs->row, now, smcf->refresh_interval / 1000,
+                           3600, 1);
+    ngx_http_sender_domains_resume_save(rs);
+}
+
+
+/* the identity exists in SES for this claim: on to its MAIL FROM */
+
+static void
+ngx_http_sender_domains_resume_created(ngx_http_sender_domains_resume_t *rs,
+    ngx_http_sender_domains_ses_t *ses)
+{
+    int64_t                               now;
+    ngx_int_t                             rc;
+    sd_ses_identity_t                     si;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_sender_domains_module);
+    now = ngx_time();
 
     ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
                   "sender_domains: workspace \"%V\" identity \"%V\": the "
@@ -2067,24 +1624,11 @@ created:
                   &rs->due->id);
 
     /* SES's search (or the link's life) starts now */
-    if (sd_row_is_domain(rs->row)) {
-        sd_row_set_time(rs->row, "claim_expires_at",
-                        now + smcf->claim_domain);
+    sd_row_set_claim_expiry(rs->row, now, smcf->claim_domain,
+                            smcf->claim_address);
 
-    } else {
-        cap = now + smcf->claim_domain;
-        created = sd_row_str(rs->row, "created_at");
-
-        if (created) {
-            (void) sd_time_parse(created, ngx_strlen(created), &cap);
-            cap += smcf->claim_domain;
-        }
-
-        sd_row_set_time(rs->row, "claim_expires_at",
-                        ngx_min(now + smcf->claim_address, cap));
-        sd_row_set_time(rs->row, "verification_email_sent_at", now);
-        sd_row_set_time(rs->row, "verification_link_expires_at",
-                        now + 24 * 3600);
+    if (!sd_row_is_domain(rs->row)) {
+        sd_row_set_link_sent(rs->row, now);
     }
 
     if (sd_ses_parse_identity((char *) ses->body.data, ses->body.len, &si)
@@ -2093,11 +1637,7 @@ created:
         sd_row_apply_ses(rs->row, &si, now);
     }
 
-    sd_row_clear_error(rs->row);
-    sd_row_set_state(rs->row, (sd_row_is_domain(rs->row)
-                               && json_is_null(json_object_get(rs->row,
-                                                  "mail_from_domain")))
-                              ? SD_STATE_MAIL_FROM : SD_STATE_READY);
+    sd_row_settle(rs->row);
     (void) sd_row_schedule(rs->row, now, smcf->refresh_interval / 1000,
                            3600, 1);
     ngx_http_sender_domains_resume_save(rs);
@@ -2114,12 +1654,26 @@ created:
     }
 
     ngx_http_sender_domains_resume_end(rs);
-    return;
+}
 
-failed:
 
-    /* say why on the row, back off, try again later */
-    (void) sd_ses_error_http_status(st, &code);
+/* say why on the row, back off, try again later */
+
+static void
+ngx_http_sender_domains_resume_failed(ngx_http_sender_domains_resume_t *rs,
+    ngx_http_sender_domains_ses_t *ses)
+{
+    int64_t                               now;
+    const char                           *code;
+    sd_ses_status_e                       st;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_sender_domains_module);
+    now = ngx_time();
+    st = ses->result.status;
+
+    code = sd_ses_error_code(st);
     sd_row_set_error(rs->row, code, ses->result.message);
     (void) sd_row_schedule(rs->row, now, smcf->refresh_interval / 1000, 3600,
                            0);

@@ -1,7 +1,6 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
- * Custom Sender Domains for nginx: the shared SES call budget and the
- * background refresher.
+ * Custom Sender Domains for nginx: the background refresher.
  */
 
 #ifndef NGX_HTTP_SENDER_DOMAINS_REFRESH_H
@@ -11,33 +10,6 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-
-ngx_int_t ngx_http_sender_domains_zone_add(ngx_conf_t *cf);
-
-/*
- * Takes one SES call from the budget shared by all workers.  Returns 0 to
- * go now, or how many milliseconds to wait.  Background calls leave one
- * call's worth for people (a person waiting goes first) and return
- * NGX_MAX_INT32_VALUE while SES is throttling us.
- */
-ngx_msec_t ngx_http_sender_domains_rate_take(ngx_uint_t background);
-
-/*
- * The same for a person's call of one workspace (hash: ngx_crc32_short of
- * its name, never 0), in fair turns: when others wait and this workspace
- * had the last call, it waits.  "follow": a later step of a request that
- * was served already, which goes on in its turn.  *queued says whether
- * this call counts as waiting (0 no, 1 yes, 2 as a later step; zero it
- * before the first take); a call that stops waiting without being
- * served calls ngx_http_sender_domains_rate_leave().
- */
-ngx_msec_t ngx_http_sender_domains_rate_take_fair(uint32_t hash,
-    ngx_uint_t follow, ngx_uint_t background, ngx_uint_t *queued);
-void ngx_http_sender_domains_rate_leave(uint32_t hash, ngx_uint_t *queued);
-
-/* SES answered 429: pause background polls; logs once per incident */
-void ngx_http_sender_domains_rate_throttled(ngx_log_t *log);
-void ngx_http_sender_domains_rate_recovered(ngx_log_t *log);
 
 ngx_int_t ngx_http_sender_domains_refresh_init(ngx_cycle_t *cycle);
 void ngx_http_sender_domains_refresh_exit(ngx_cycle_t *cycle);

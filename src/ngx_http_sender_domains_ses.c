@@ -22,7 +22,7 @@
 #include "ngx_http_sender_domains_ses.h"
 #include "sd_sigv4.h"
 #include "sd_credentials.h"
-#include "ngx_http_sender_domains_refresh.h"
+#include "ngx_http_sender_domains_budget.h"
 #include "ngx_http_sender_domains_metrics.h"
 
 
@@ -39,7 +39,7 @@ static ngx_int_t ngx_http_sender_domains_ses_request(
 static void ngx_http_sender_domains_ses_log_failure(
     ngx_http_sender_domains_ses_t *ses);
 static void ngx_http_sender_domains_ses_done(
-    ngx_http_sender_domains_http_call_t *call);
+    ngx_http_sender_domains_curl_call_t *call);
 static ngx_int_t ngx_http_sender_domains_ses_identity_path(ngx_pool_t *pool,
     ngx_str_t *identity, const char *suffix, ngx_str_t *path);
 static ngx_int_t ngx_http_sender_domains_ses_push_header(ngx_array_t *a,
@@ -54,8 +54,7 @@ static void ngx_http_sender_domains_ses_cleanup(void *data);
 #define NGX_HTTP_SENDER_DOMAINS_SES_MAX_WAIT  5000
 
 /* timer events log ((ngx_connection_t *) ev->data)->fd in debug builds */
-static ngx_connection_t                      ngx_http_sender_domains_ses_dummy
-    = { .fd = (ngx_socket_t) -1 };
+static ngx_connection_t                      ngx_http_sender_domains_ses_dummy;
 
 
 static sd_credentials_t                      ngx_http_sender_domains_cred;
@@ -98,6 +97,8 @@ ngx_http_sender_domains_ses_init(ngx_cycle_t *cycle)
     smcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_sender_domains_module);
     ngx_http_sender_domains_smcf = smcf;
+
+    ngx_http_sender_domains_ses_dummy.fd = (ngx_socket_t) -1;
 
     if (smcf->ses_endpoint.len) {
         ngx_http_sender_domains_endpoint = smcf->ses_endpoint;
@@ -637,7 +638,7 @@ ngx_http_sender_domains_ses_send(ngx_http_sender_domains_ses_t *ses)
 
     /* a second VerifyEmailIdentity would be a second mail to the person */
     ses->started = ngx_current_msec;
-    ses->call = ngx_http_sender_domains_http_start(ses->pool, ses->log,
+    ses->call = ngx_http_sender_domains_curl_start(ses->pool, ses->log,
                     ses->method, &ses->url, ses->headers, &ses->req_body,
                     smcf->ses_timeout, ses->op == SD_SES_OP_VERIFY_EMAIL,
                     ngx_http_sender_domains_ses_done, ses);
@@ -702,7 +703,7 @@ static void
 ngx_http_sender_domains_ses_log_failure(ngx_http_sender_domains_ses_t *ses)
 {
     ngx_uint_t                            level;
-    ngx_http_sender_domains_http_call_t  *call = ses->call;
+    ngx_http_sender_domains_curl_call_t  *call = ses->call;
 
     if (ses->background
         || ses->result.status == SD_SES_ALREADY_EXISTS
@@ -739,7 +740,7 @@ ngx_http_sender_domains_ses_refused(ngx_http_sender_domains_ses_t *ses,
 
 
 static void
-ngx_http_sender_domains_ses_done(ngx_http_sender_domains_http_call_t *call)
+ngx_http_sender_domains_ses_done(ngx_http_sender_domains_curl_call_t *call)
 {
     ngx_http_sender_domains_ses_t  *ses = call->data;
 
@@ -747,15 +748,15 @@ ngx_http_sender_domains_ses_done(ngx_http_sender_domains_http_call_t *call)
 
     switch (call->outcome) {
 
-    case NGX_HTTP_SENDER_DOMAINS_HTTP_TIMEOUT:
+    case NGX_HTTP_SENDER_DOMAINS_CURL_TIMEOUT:
         sd_ses_result_set(&ses->result, SD_SES_TIMEOUT);
         break;
 
-    case NGX_HTTP_SENDER_DOMAINS_HTTP_CONNECT:
+    case NGX_HTTP_SENDER_DOMAINS_CURL_CONNECT:
         sd_ses_result_set(&ses->result, SD_SES_CONNECT_FAILED);
         break;
 
-    case NGX_HTTP_SENDER_DOMAINS_HTTP_TOO_LARGE:
+    case NGX_HTTP_SENDER_DOMAINS_CURL_TOO_LARGE:
         sd_ses_result_set(&ses->result, SD_SES_MALFORMED);
         break;
 

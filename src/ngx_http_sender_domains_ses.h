@@ -10,7 +10,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_http_sender_domains_http.h"
+#include "ngx_http_sender_domains_curl.h"
 #include "sd_sesparse.h"
 
 
@@ -42,7 +42,7 @@ struct ngx_http_sender_domains_ses_s {
 
     ngx_pool_t                             *pool;
     ngx_log_t                              *log;
-    ngx_http_sender_domains_http_call_t    *call;
+    ngx_http_sender_domains_curl_call_t    *call;
 
     /* the signed request, kept while it waits for the call budget */
     const char                             *method;
@@ -54,7 +54,7 @@ struct ngx_http_sender_domains_ses_s {
     ngx_msec_t                              started;    /* sent */
     ngx_uint_t                              background;
     ngx_uint_t                              gave_up;
-    /* the fair turn of a person's call (refresh.h) */
+    /* the fair turn of a person's call (budget.h) */
     uint32_t                                ws_hash;
     ngx_uint_t                              follow;
     ngx_uint_t                              queued;

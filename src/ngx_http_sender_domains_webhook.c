@@ -18,7 +18,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_sender_domains_module.h"
-#include "ngx_http_sender_domains_http.h"
+#include "ngx_http_sender_domains_curl.h"
 #include "ngx_http_sender_domains_webhook.h"
 #include "sd_whsign.h"
 #include "sd_events.h"
@@ -62,10 +62,10 @@ static void ngx_http_sender_domains_webhook_tick(ngx_event_t *ev);
 static void ngx_http_sender_domains_webhook_send(
     ngx_http_sender_domains_delivery_t *d, sd_store_t *st);
 static void ngx_http_sender_domains_webhook_done(
-    ngx_http_sender_domains_http_call_t *call);
+    ngx_http_sender_domains_curl_call_t *call);
 static void ngx_http_sender_domains_webhook_failed(
     ngx_http_sender_domains_delivery_t *d,
-    ngx_http_sender_domains_http_call_t *call);
+    ngx_http_sender_domains_curl_call_t *call);
 
 
 static ngx_event_t                          ngx_http_sender_domains_wh_ev;
@@ -372,19 +372,6 @@ ngx_http_sender_domains_webhook_leader(ngx_uint_t leader)
 }
 
 
-size_t
-ngx_http_sender_domains_webhook_queued(sd_store_t *st)
-{
-    size_t  n;
-
-    if (st == NULL || sd_store_events_count(st, &n) != SD_STORE_OK) {
-        return 0;
-    }
-
-    return n;
-}
-
-
 static void
 ngx_http_sender_domains_webhook_tick(ngx_event_t *ev)
 {
@@ -508,7 +495,7 @@ ngx_http_sender_domains_webhook_send(ngx_http_sender_domains_delivery_t *d,
     d->attempts = ev.attempts;
     d->created = ev.created;
 
-    if (ngx_http_sender_domains_http_start(pool, ngx_cycle->log, "POST",
+    if (ngx_http_sender_domains_curl_start(pool, ngx_cycle->log, "POST",
             &h->url, headers, &body, NGX_HTTP_SENDER_DOMAINS_WEBHOOK_TIMEOUT,
             0, ngx_http_sender_domains_webhook_done, d)
         == NULL)
@@ -520,7 +507,7 @@ ngx_http_sender_domains_webhook_send(ngx_http_sender_domains_delivery_t *d,
 
 
 static void
-ngx_http_sender_domains_webhook_done(ngx_http_sender_domains_http_call_t *call)
+ngx_http_sender_domains_webhook_done(ngx_http_sender_domains_curl_call_t *call)
 {
     ngx_pool_t                          *pool;
     sd_store_t                          *st;
@@ -530,8 +517,9 @@ ngx_http_sender_domains_webhook_done(ngx_http_sender_domains_http_call_t *call)
     st = ngx_http_sender_domains_store();
     pool = d->pool;
 
-    if (call->outcome == NGX_HTTP_SENDER_DOMAINS_HTTP_OK
-        && call->status >= 200 && call->status < 300)
+    if (call->outcome == NGX_HTTP_SENDER_DOMAINS_CURL_OK
+        && call->status >= NGX_HTTP_OK
+        && call->status < NGX_HTTP_SPECIAL_RESPONSE)
     {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
                        "sender_domains: webhook evt_%uL to \"%V\" delivered",
@@ -560,7 +548,7 @@ ngx_http_sender_domains_webhook_done(ngx_http_sender_domains_http_call_t *call)
 
 static void
 ngx_http_sender_domains_webhook_failed(ngx_http_sender_domains_delivery_t *d,
-    ngx_http_sender_domains_http_call_t *call)
+    ngx_http_sender_domains_curl_call_t *call)
 {
     time_t                              now;
     int64_t                             next;
@@ -571,9 +559,9 @@ ngx_http_sender_domains_webhook_failed(ngx_http_sender_domains_delivery_t *d,
     st = ngx_http_sender_domains_store();
     now = ngx_time();
 
-    why = call->outcome == NGX_HTTP_SENDER_DOMAINS_HTTP_TIMEOUT
+    why = call->outcome == NGX_HTTP_SENDER_DOMAINS_CURL_TIMEOUT
           ? "timeout"
-          : call->outcome == NGX_HTTP_SENDER_DOMAINS_HTTP_CONNECT
+          : call->outcome == NGX_HTTP_SENDER_DOMAINS_CURL_CONNECT
             ? "no connection" : "answered";
 
     if (!sd_events_retry(ngx_http_sender_domains_wh_retry, d->attempts + 1, d->created,

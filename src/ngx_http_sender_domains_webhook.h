@@ -32,7 +32,4 @@ void ngx_http_sender_domains_webhook_init_process(ngx_cycle_t *cycle,
 /* the refresher's tick: whether this worker holds the lease */
 void ngx_http_sender_domains_webhook_leader(ngx_uint_t leader);
 
-/* the queue's length, for the metrics (0 without webhooks) */
-size_t ngx_http_sender_domains_webhook_queued(sd_store_t *st);
-
 #endif /* NGX_HTTP_SENDER_DOMAINS_WEBHOOK_H */

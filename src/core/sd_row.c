@@ -1288,3 +1288,153 @@ sd_row_public(const json_t *row, const char *region,
 
     return sd_jsonw_mem_load(&w, &mem);
 }
+
+
+void
+sd_row_set_origin(json_t *row, const char *origin, const char *ownership)
+{
+    json_object_set_new(row, "origin", json_string(origin));
+
+    if (ownership != NULL) {
+        json_object_set_new(row, "ownership", json_string(ownership));
+    }
+}
+
+
+void
+sd_row_set_outside(json_t *row, const char *message)
+{
+    sd_row_set_state(row, SD_STATE_FAILED);
+    json_object_set_new(row, "verified_for_sending", json_false());
+    json_object_set_new(row, "next_check_at", json_null());
+    sd_row_set_error(row, "registered_outside", message);
+}
+
+
+const char *
+sd_row_mail_from_label(const json_t *row)
+{
+    const char  *label;
+
+    label = sd_row_str(row, "_mail_from_label");
+
+    return label ? label : SD_MAIL_FROM_LABEL_DEFAULT;
+}
+
+
+int
+sd_row_set_mail_from(json_t *row, const char *id, size_t id_len)
+{
+    size_t       n;
+    const char  *label;
+    char         mf[SD_DOMAIN_BUFSZ + SD_LABEL_BUFSZ];
+
+    label = sd_row_mail_from_label(row);
+    n = strlen(label);
+
+    if (n + 1 + id_len >= sizeof(mf)) {
+        return -1;
+    }
+
+    memcpy(mf, label, n);
+    mf[n] = '.';
+    memcpy(mf + n + 1, id, id_len);
+
+    sd_row_set_str(row, "mail_from_domain", mf, n + 1 + id_len);
+    json_object_set_new(row, "mail_from_status", json_string("pending"));
+
+    return 0;
+}
+
+
+int
+sd_row_to_record(const json_t *row, sd_record_t *out, char **text)
+{
+    const char  *name;
+
+    *text = json_dumps(row, JSON_COMPACT);
+    if (*text == NULL) {
+        return -1;
+    }
+
+    name = sd_row_str(row, "sender_name");
+
+    out->flags = sd_row_flags(row);
+    out->next_check = sd_row_next_check(row);
+    out->sender_name = name ? name : "";
+    out->sender_name_len = strlen(out->sender_name);
+    out->json = *text;
+    out->json_len = strlen(*text);
+
+    return 0;
+}
+
+
+void
+sd_row_settle(json_t *row)
+{
+    sd_row_clear_error(row);
+
+    /* an unproven domain is someone else's in SES: never written to */
+    if (sd_row_is_domain(row)
+        && json_is_null(json_object_get(row, "mail_from_domain"))
+        && !sd_own_pending(row))
+    {
+        sd_row_set_state(row, SD_STATE_MAIL_FROM);
+
+    } else {
+        sd_row_set_state(row, SD_STATE_READY);
+    }
+}
+
+
+int
+sd_row_claim_tag(const json_t *row, const sd_ses_identity_t *si)
+{
+    const char  *claim;
+
+    if (si->claim[0] == '\0') {
+        return SD_ROW_TAG_NONE;
+    }
+
+    claim = sd_row_str(row, "_claim");
+
+    return (claim != NULL && strcmp(si->claim, claim) == 0)
+           ? SD_ROW_TAG_OURS : SD_ROW_TAG_MODULE;
+}
+
+
+void
+sd_row_set_claim_expiry(json_t *row, int64_t from, int64_t domain_ttl,
+    int64_t address_ttl)
+{
+    int64_t      t, added;
+    const char  *created;
+
+    if (sd_row_is_domain(row)) {
+        t = from + domain_ttl;
+
+    } else {
+        /* a resend never holds it beyond the domain limit from the add */
+        t = from + address_ttl;
+        created = sd_row_str(row, "created_at");
+
+        if (created
+            && sd_time_parse(created, strlen(created), &added) == 0
+            && t > added + domain_ttl)
+        {
+            t = added + domain_ttl;
+        }
+    }
+
+    sd_row_set_time(row, "claim_expires_at", t);
+}
+
+
+void
+sd_row_set_link_sent(json_t *row, int64_t now)
+{
+    sd_row_set_time(row, "verification_email_sent_at", now);
+    sd_row_set_time(row, "verification_link_expires_at",
+                    now + SD_VERIFICATION_LINK_TTL);
+}

@@ -20,6 +20,7 @@
 #include "sd_sesparse.h"
 #include "sd_identity.h"
 #include "sd_jsonw.h"
+#include "sd_store.h"
 
 
 /* progress of the add flow; a crash leaves one of these visible */
@@ -45,6 +46,75 @@ void sd_row_set_str(json_t *row, const char *key, const char *v, size_t len);
 void sd_row_set_time(json_t *row, const char *key, int64_t t);
 void sd_row_set_error(json_t *row, const char *code, const char *message);
 void sd_row_clear_error(json_t *row);
+
+/* where the identity came from, and how its ownership is known */
+#define SD_ORIGIN_CREATED        "created"
+#define SD_ORIGIN_ADOPTED        "adopted"
+#define SD_OWNERSHIP_PROVEN      "proven"
+#define SD_OWNERSHIP_DECLARED    "declared"
+
+/* sets "origin" and, unless NULL, "ownership" */
+void sd_row_set_origin(json_t *row, const char *origin,
+    const char *ownership);
+
+/*
+ * SES has the name, not created for this workspace's claim: the row
+ * fails, not verified, not polled, with "registered_outside" and message.
+ */
+void sd_row_set_outside(json_t *row, const char *message);
+
+/*
+ * SES has the identity (created or adopted): the error cleared, a domain
+ * without its MAIL FROM goes on to "configuring_mail_from", anything else
+ * (an address, a domain whose MAIL FROM is kept, a domain still waiting
+ * for its DNS ownership proof) is "ready".
+ */
+void sd_row_settle(json_t *row);
+
+/*
+ * Whose SES identity is it, by the claim tag of SES's answer (parsed):
+ * SD_ROW_TAG_OURS when it carries this row's claim, SD_ROW_TAG_MODULE when
+ * it names another claim (this module created it, for a claim that is
+ * gone), SD_ROW_TAG_NONE without the tag (created outside this module).
+ */
+#define SD_ROW_TAG_NONE          0
+#define SD_ROW_TAG_OURS          1
+#define SD_ROW_TAG_MODULE        2
+
+int sd_row_claim_tag(const json_t *row, const sd_ses_identity_t *si);
+
+/*
+ * How long the claim of a row that is not verified blocks others, from
+ * "from" (SES's DNS search, or a verification link, starts then): a
+ * domain's domain_ttl; an address's address_ttl, never beyond domain_ttl
+ * from its add.
+ */
+void sd_row_set_claim_expiry(json_t *row, int64_t from, int64_t domain_ttl,
+    int64_t address_ttl);
+
+/* SES sent an address its verification email now; the link lasts 24 h */
+#define SD_VERIFICATION_LINK_TTL  (24 * 3600)
+
+void sd_row_set_link_sent(json_t *row, int64_t now);
+
+/* the MAIL FROM subdomain of a domain that asks for none */
+#define SD_MAIL_FROM_LABEL_DEFAULT  "pmail"
+
+/* the MAIL FROM label asked for, or SD_MAIL_FROM_LABEL_DEFAULT */
+const char *sd_row_mail_from_label(const json_t *row);
+
+/*
+ * SES took the MAIL FROM: "mail_from_domain" becomes "<label>.<id>" and
+ * its status "pending" (-1, nothing set, when it is longer than a name).
+ */
+int sd_row_set_mail_from(json_t *row, const char *id, size_t id_len);
+
+/*
+ * The record the store keeps for a row: the header fields (flags, next
+ * check, sender name) and the row's compact JSON text, which *text holds
+ * (free() it once the record is written).  -1 when out of memory.
+ */
+int sd_row_to_record(const json_t *row, sd_record_t *out, char **text);
 
 /*
  * SES no longer has the identity (deleted outside this module): back to

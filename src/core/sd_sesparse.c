@@ -1786,48 +1786,28 @@ sd_ses_status_retryable(sd_ses_status_e status)
 
 
 /*
- * The API's answers to an SES failure (docs/api.md): SES unavailable
- * (503), too slow (504), or SES
- * said no (502, its message included).  ALREADY_EXISTS and NOT_FOUND
- * are normally handled by the caller (adopt, re-create); if one reaches
- * the client it is SES saying no.  A concurrent modification is
- * transient, like throttling.
+ * ALREADY_EXISTS and NOT_FOUND are normally handled by the caller (adopt,
+ * re-create); if one reaches the client it is SES saying no.  A
+ * concurrent modification is transient, like throttling.
  */
-int
-sd_ses_error_http_status(sd_ses_status_e status, const char **code)
+const char *
+sd_ses_error_code(sd_ses_status_e status)
 {
-    int          http;
-    const char  *c;
-
     switch (status) {
 
     case SD_SES_OK:
-        http = 200;
-        c = NULL;
-        break;
+        return NULL;
 
     case SD_SES_THROTTLED:
     case SD_SES_SERVER_ERROR:
     case SD_SES_CONNECT_FAILED:
     case SD_SES_CONCURRENT_MODIFICATION:
-        http = 503;
-        c = "ses_unavailable";
-        break;
+        return "ses_unavailable";
 
     case SD_SES_TIMEOUT:
-        http = 504;
-        c = "ses_timeout";
-        break;
+        return "ses_timeout";
 
     default:
-        http = 502;
-        c = "ses_error";
-        break;
+        return "ses_error";
     }
-
-    if (code != NULL) {
-        *code = c;
-    }
-
-    return http;
 }

@@ -192,10 +192,13 @@ const char *sd_ses_status_name(sd_ses_status_e status);
 int sd_ses_status_retryable(sd_ses_status_e status);
 
 /*
- * The API's answer when an SES failure reaches the client: the HTTP
- * status, and the error code in *code (NULL for SD_SES_OK, 200).
+ * The error code of an SES failure, as the API answers it and a row keeps
+ * it in last_error: "ses_unavailable" (SES busy or down, throttling, a
+ * concurrent modification), "ses_timeout", or "ses_error" (SES said no,
+ * or its answer was unreadable); NULL for SD_SES_OK.  The HTTP status
+ * that goes with it is the glue's (ngx_http_sender_domains_ses_status()).
  */
-int sd_ses_error_http_status(sd_ses_status_e status, const char **code);
+const char *sd_ses_error_code(sd_ses_status_e status);
 
 
 #endif /* _NGX_HTTP_SENDER_DOMAINS_SESPARSE_H_INCLUDED_ */

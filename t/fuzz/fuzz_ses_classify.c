@@ -29,7 +29,6 @@ fz_check_result(const sd_ses_result_t *res, sd_ses_status_e st)
 {
     size_t       i, n;
     const char  *code;
-    int          http;
 
     FZ_CHECK(res->status == st);
     FZ_CHECK(fz_terminated(res->error_type, SD_SES_ERROR_TYPE_LEN));
@@ -57,9 +56,7 @@ fz_check_result(const sd_ses_result_t *res, sd_ses_status_e st)
         FZ_CHECK(n > 0);
     }
 
-    code = NULL;
-    http = sd_ses_error_http_status(st, &code);
-    FZ_CHECK(http >= 200 && http < 600);
+    code = sd_ses_error_code(st);
     FZ_CHECK((st == SD_SES_OK) == (code == NULL));
     FZ_CHECK(sd_ses_status_name(st) != NULL);
     (void) sd_ses_status_retryable(st);

@@ -42,7 +42,7 @@ TARGETS="api_body identity from ses_classify ses_xml ses_identity ses_list
 
 # the pure core: no nginx types (every file in src/core)
 CORE="store time identity dns jsonw from sigv4 credentials jwt sesparse backoff
-      row quota prom whsign events dnswire diagnose etcd"
+      row quota prom whsign events dnswire diagnose etcd ownership"
 
 usage() {
     sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'

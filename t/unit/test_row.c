@@ -21,6 +21,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -1107,6 +1108,223 @@ test_public_legacy(void **state)
 }
 
 
+
+/* the MAIL FROM: the label asked for, else the one default */
+
+static void
+test_mail_from(void **state)
+{
+    json_t  *row;
+
+    (void) state;
+
+    row = sd_row_new("acme.com", 8, 1, NULL, 0, NULL, 0, NOW);
+    assert_non_null(row);
+
+    assert_string_equal(sd_row_mail_from_label(row), "pmail");
+    assert_int_equal(sd_row_set_mail_from(row, "acme.com", 8), 0);
+    assert_string_equal(str(row, "mail_from_domain"), "pmail.acme.com");
+    assert_string_equal(str(row, "mail_from_status"), "pending");
+    json_decref(row);
+
+    row = sd_row_new("acme.com", 8, 1, NULL, 0, "bounce", 6, NOW);
+    assert_non_null(row);
+
+    assert_string_equal(sd_row_mail_from_label(row), "bounce");
+    assert_int_equal(sd_row_set_mail_from(row, "acme.com", 8), 0);
+    assert_string_equal(str(row, "mail_from_domain"), "bounce.acme.com");
+    json_decref(row);
+}
+
+
+/* origin and ownership; a name registered outside the workspace */
+
+static void
+test_origin_outside(void **state)
+{
+    json_t  *row;
+
+    (void) state;
+
+    row = sd_row_new("acme.com", 8, 1, NULL, 0, NULL, 0, NOW);
+    assert_non_null(row);
+
+    sd_row_set_origin(row, SD_ORIGIN_ADOPTED, SD_OWNERSHIP_DECLARED);
+    assert_string_equal(str(row, "origin"), "adopted");
+    assert_string_equal(str(row, "ownership"), "declared");
+
+    /* NULL ownership: kept as it was */
+    sd_row_set_origin(row, SD_ORIGIN_CREATED, NULL);
+    assert_string_equal(str(row, "origin"), "created");
+    assert_string_equal(str(row, "ownership"), "declared");
+
+    sd_row_set_origin(row, SD_ORIGIN_CREATED, SD_OWNERSHIP_PROVEN);
+    assert_string_equal(str(row, "ownership"), "proven");
+
+    json_object_set_new(row, "verified_for_sending", json_true());
+    sd_row_set_outside(row, "Not yours.");
+    assert_true(sd_row_in_state(row, SD_STATE_FAILED));
+    assert_true(json_is_false(json_object_get(row, "verified_for_sending")));
+    assert_true(json_is_null(json_object_get(row, "next_check_at")));
+    assert_string_equal(json_string_value(json_object_get(
+        json_object_get(row, "last_error"), "code")), "registered_outside");
+    assert_string_equal(json_string_value(json_object_get(
+        json_object_get(row, "last_error"), "message")), "Not yours.");
+    assert_int_equal(sd_row_next_check(row), 0);
+
+    json_decref(row);
+}
+
+
+/* the stored record: the row's text and the header fields, once */
+
+static void
+test_to_record(void **state)
+{
+    char         *text;
+    json_t       *row, *back;
+    sd_record_t   rec;
+
+    (void) state;
+
+    row = sd_row_new("acme.com", 8, 1, "Acme", 4, NULL, 0, NOW);
+    assert_non_null(row);
+    (void) sd_row_schedule(row, NOW, 60, 3600, 1);
+
+    assert_int_equal(sd_row_to_record(row, &rec, &text), 0);
+    assert_ptr_equal(rec.json, text);
+    assert_int_equal(rec.json_len, strlen(text));
+    assert_int_equal(rec.flags, sd_row_flags(row));
+    assert_int_equal(rec.next_check, sd_row_next_check(row));
+    assert_true(rec.next_check > NOW);
+    assert_int_equal(rec.sender_name_len, 4);
+    assert_memory_equal(rec.sender_name, "Acme", 4);
+
+    back = json_loadb(rec.json, rec.json_len, 0, NULL);
+    assert_non_null(back);
+    assert_true(json_equal(back, row));
+    json_decref(back);
+    free(text);
+
+    /* no sender name: an empty one */
+    json_object_del(row, "sender_name");
+    assert_int_equal(sd_row_to_record(row, &rec, &text), 0);
+    assert_int_equal(rec.sender_name_len, 0);
+    assert_string_equal(rec.sender_name, "");
+    free(text);
+
+    json_decref(row);
+}
+
+
+/* SES has the identity: a domain goes on to its MAIL FROM, else ready */
+
+static void
+test_settle(void **state)
+{
+    json_t  *row;
+
+    (void) state;
+
+    row = sd_row_new("acme.com", 8, 1, NULL, 0, NULL, 0, NOW);
+    assert_non_null(row);
+    sd_row_set_error(row, "ses_unavailable", "Busy.");
+
+    sd_row_settle(row);
+    assert_true(sd_row_in_state(row, SD_STATE_MAIL_FROM));
+    assert_true(json_is_null(json_object_get(row, "last_error")));
+
+    /* its MAIL FROM set (or kept from SES): ready */
+    assert_int_equal(sd_row_set_mail_from(row, "acme.com", 8), 0);
+    sd_row_settle(row);
+    assert_true(sd_row_in_state(row, SD_STATE_READY));
+    json_decref(row);
+
+    row = sd_row_new("me@acme.com", 11, 0, NULL, 0, NULL, 0, NOW);
+    assert_non_null(row);
+    sd_row_settle(row);
+    assert_true(sd_row_in_state(row, SD_STATE_READY));
+    json_decref(row);
+}
+
+
+/* the claim tag of SES's answer: this row's, another claim's, none */
+
+static void
+test_claim_tag(void **state)
+{
+    json_t             *row;
+    sd_ses_identity_t   si;
+
+    (void) state;
+
+    row = sd_row_new("acme.com", 8, 1, NULL, 0, NULL, 0, NOW);
+    assert_non_null(row);
+    json_object_set_new(row, "_claim", json_string("00112233aabbccdd"));
+
+    memset(&si, 0, sizeof(si));
+    assert_int_equal(sd_row_claim_tag(row, &si), SD_ROW_TAG_NONE);
+
+    strcpy(si.claim, "00112233aabbccdd");
+    assert_int_equal(sd_row_claim_tag(row, &si), SD_ROW_TAG_OURS);
+
+    strcpy(si.claim, "ffffffffffffffff");
+    assert_int_equal(sd_row_claim_tag(row, &si), SD_ROW_TAG_MODULE);
+
+    /* a row without a claim of its own: the tag is another's */
+    json_object_del(row, "_claim");
+    strcpy(si.claim, "00112233aabbccdd");
+    assert_int_equal(sd_row_claim_tag(row, &si), SD_ROW_TAG_MODULE);
+
+    json_decref(row);
+}
+
+
+/* claim expiry: a domain's TTL; an address's, capped from its add */
+
+static void
+test_claim_expiry(void **state)
+{
+    json_t   *row;
+    int64_t   t;
+
+    (void) state;
+
+    row = sd_row_new("acme.com", 8, 1, NULL, 0, NULL, 0, NOW);
+    assert_non_null(row);
+    sd_row_set_claim_expiry(row, NOW + 100, 72 * 3600, 24 * 3600);
+    assert_int_equal(sd_time_parse(str(row, "claim_expires_at"),
+                                   strlen(str(row, "claim_expires_at")), &t),
+                     0);
+    assert_int_equal(t, NOW + 100 + 72 * 3600);
+    json_decref(row);
+
+    row = sd_row_new("me@acme.com", 11, 0, NULL, 0, NULL, 0, NOW);
+    assert_non_null(row);
+
+    sd_row_set_claim_expiry(row, NOW, 72 * 3600, 24 * 3600);
+    assert_int_equal(sd_time_parse(str(row, "claim_expires_at"),
+                                   strlen(str(row, "claim_expires_at")), &t),
+                     0);
+    assert_int_equal(t, NOW + 24 * 3600);
+
+    /* a resend 60 h after the add: never past 72 h from the add */
+    sd_row_set_claim_expiry(row, NOW + 60 * 3600, 72 * 3600, 24 * 3600);
+    assert_int_equal(sd_time_parse(str(row, "claim_expires_at"),
+                                   strlen(str(row, "claim_expires_at")), &t),
+                     0);
+    assert_int_equal(t, NOW + 72 * 3600);
+
+    sd_row_set_link_sent(row, NOW + 5);
+    assert_int_equal(sd_time_parse(str(row, "verification_link_expires_at"),
+                         strlen(str(row, "verification_link_expires_at")),
+                         &t), 0);
+    assert_int_equal(t, NOW + 5 + SD_VERIFICATION_LINK_TTL);
+    assert_non_null(str(row, "verification_email_sent_at"));
+
+    json_decref(row);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1129,6 +1347,12 @@ main(int argc, char **argv)
         cmocka_unit_test(test_public_domain),
         cmocka_unit_test(test_public_address),
         cmocka_unit_test(test_public_legacy),
+        cmocka_unit_test(test_mail_from),
+        cmocka_unit_test(test_origin_outside),
+        cmocka_unit_test(test_to_record),
+        cmocka_unit_test(test_settle),
+        cmocka_unit_test(test_claim_tag),
+        cmocka_unit_test(test_claim_expiry),
     };
 
     (void) argc;

@@ -393,7 +393,6 @@ test_v2_success(void **state)
 static void
 test_result_set(void **state)
 {
-    const char       *code;
     sd_ses_result_t   res;
 
     (void) state;
@@ -406,31 +405,22 @@ test_result_set(void **state)
     sd_ses_result_set(&res, SD_SES_CONNECT_FAILED);
     assert_string_equal(res.message, "Amazon SES could not be reached.");
 
-    assert_int_equal(sd_ses_error_http_status(SD_SES_THROTTLED, &code), 503);
-    assert_string_equal(code, "ses_unavailable");
-    assert_int_equal(sd_ses_error_http_status(SD_SES_SERVER_ERROR, &code),
-                     503);
-    assert_string_equal(code, "ses_unavailable");
-    assert_int_equal(sd_ses_error_http_status(SD_SES_CONNECT_FAILED, &code),
-                     503);
-    assert_string_equal(code, "ses_unavailable");
-    assert_int_equal(sd_ses_error_http_status(
-                         SD_SES_CONCURRENT_MODIFICATION, &code), 503);
-    assert_int_equal(sd_ses_error_http_status(SD_SES_TIMEOUT, &code), 504);
-    assert_string_equal(code, "ses_timeout");
-    assert_int_equal(sd_ses_error_http_status(SD_SES_BAD_REQUEST, &code),
-                     502);
-    assert_string_equal(code, "ses_error");
-    assert_int_equal(sd_ses_error_http_status(SD_SES_LIMIT_EXCEEDED, &code),
-                     502);
-    assert_int_equal(sd_ses_error_http_status(SD_SES_ACCESS_DENIED, &code),
-                     502);
-    assert_int_equal(sd_ses_error_http_status(SD_SES_MALFORMED, &code),
-                     502);
-    assert_string_equal(code, "ses_error");
-    assert_int_equal(sd_ses_error_http_status(SD_SES_OK, &code), 200);
-    assert_null(code);
-    assert_int_equal(sd_ses_error_http_status(SD_SES_MALFORMED, NULL), 502);
+    assert_string_equal(sd_ses_error_code(SD_SES_THROTTLED),
+                        "ses_unavailable");
+    assert_string_equal(sd_ses_error_code(SD_SES_SERVER_ERROR),
+                        "ses_unavailable");
+    assert_string_equal(sd_ses_error_code(SD_SES_CONNECT_FAILED),
+                        "ses_unavailable");
+    assert_string_equal(sd_ses_error_code(SD_SES_CONCURRENT_MODIFICATION),
+                        "ses_unavailable");
+    assert_string_equal(sd_ses_error_code(SD_SES_TIMEOUT), "ses_timeout");
+    assert_string_equal(sd_ses_error_code(SD_SES_BAD_REQUEST), "ses_error");
+    assert_string_equal(sd_ses_error_code(SD_SES_LIMIT_EXCEEDED),
+                        "ses_error");
+    assert_string_equal(sd_ses_error_code(SD_SES_ACCESS_DENIED), "ses_error");
+    assert_string_equal(sd_ses_error_code(SD_SES_MALFORMED), "ses_error");
+    assert_string_equal(sd_ses_error_code(SD_SES_NOT_FOUND), "ses_error");
+    assert_null(sd_ses_error_code(SD_SES_OK));
 
     assert_true(sd_ses_status_retryable(SD_SES_THROTTLED));
     assert_true(sd_ses_status_retryable(SD_SES_TIMEOUT));

@@ -24,47 +24,47 @@
 #include <ngx_core.h>
 #include <ngx_event.h>
 
-#include "ngx_http_sender_domains_http.h"
+#include "ngx_http_sender_domains_curl.h"
 
 
-#define NGX_HTTP_SENDER_DOMAINS_HTTP_MAX_SOCKETS  256
+#define NGX_HTTP_SENDER_DOMAINS_CURL_MAX_SOCKETS  256
 
 
-static curl_socket_t ngx_http_sender_domains_http_open_socket(void *data,
+static curl_socket_t ngx_http_sender_domains_curl_open_socket(void *data,
     curlsocktype purpose, struct curl_sockaddr *addr);
-static int ngx_http_sender_domains_http_close_socket(void *data,
+static int ngx_http_sender_domains_curl_close_socket(void *data,
     curl_socket_t s);
-static int ngx_http_sender_domains_http_socket(CURL *easy, curl_socket_t s,
+static int ngx_http_sender_domains_curl_socket(CURL *easy, curl_socket_t s,
     int what, void *userp, void *socketp);
-static int ngx_http_sender_domains_http_timer(CURLM *multi, long timeout_ms,
+static int ngx_http_sender_domains_curl_timer(CURLM *multi, long timeout_ms,
     void *userp);
-static void ngx_http_sender_domains_http_timer_handler(ngx_event_t *ev);
-static void ngx_http_sender_domains_http_event_handler(ngx_event_t *ev);
-static void ngx_http_sender_domains_http_deadline_handler(ngx_event_t *ev);
-static void ngx_http_sender_domains_http_drive(curl_socket_t s, int mask);
-static void ngx_http_sender_domains_http_finish(
-    ngx_http_sender_domains_http_call_t *call);
-static void ngx_http_sender_domains_http_cleanup(void *data);
-static size_t ngx_http_sender_domains_http_write(char *ptr, size_t size,
+static void ngx_http_sender_domains_curl_timer_handler(ngx_event_t *ev);
+static void ngx_http_sender_domains_curl_event_handler(ngx_event_t *ev);
+static void ngx_http_sender_domains_curl_deadline_handler(ngx_event_t *ev);
+static void ngx_http_sender_domains_curl_drive(curl_socket_t s, int mask);
+static void ngx_http_sender_domains_curl_finish(
+    ngx_http_sender_domains_curl_call_t *call);
+static void ngx_http_sender_domains_curl_cleanup(void *data);
+static size_t ngx_http_sender_domains_curl_write(char *ptr, size_t size,
     size_t nmemb, void *userdata);
-static size_t ngx_http_sender_domains_http_header(char *ptr, size_t size,
+static size_t ngx_http_sender_domains_curl_header(char *ptr, size_t size,
     size_t nmemb, void *userdata);
-static ngx_connection_t *ngx_http_sender_domains_http_conn(curl_socket_t s);
-static void ngx_http_sender_domains_http_release(curl_socket_t s);
+static ngx_connection_t *ngx_http_sender_domains_curl_conn(curl_socket_t s);
+static void ngx_http_sender_domains_curl_release(curl_socket_t s);
 
 
 static CURLM             *ngx_http_sender_domains_multi;
 static ngx_event_t        ngx_http_sender_domains_timer_ev;
 static ngx_connection_t   ngx_http_sender_domains_dummy_conn;
 static ngx_connection_t  *ngx_http_sender_domains_sockets[
-                              NGX_HTTP_SENDER_DOMAINS_HTTP_MAX_SOCKETS];
+                              NGX_HTTP_SENDER_DOMAINS_CURL_MAX_SOCKETS];
 static ngx_uint_t         ngx_http_sender_domains_in_flight;
 static ngx_uint_t         ngx_http_sender_domains_driving;
 static ngx_queue_t        ngx_http_sender_domains_calls;
 
 
 ngx_int_t
-ngx_http_sender_domains_http_init(ngx_cycle_t *cycle)
+ngx_http_sender_domains_curl_init(ngx_cycle_t *cycle)
 {
     CURLM  *m;
 
@@ -82,9 +82,9 @@ ngx_http_sender_domains_http_init(ngx_cycle_t *cycle)
     }
 
     curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION,
-                      ngx_http_sender_domains_http_socket);
+                      ngx_http_sender_domains_curl_socket);
     curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION,
-                      ngx_http_sender_domains_http_timer);
+                      ngx_http_sender_domains_curl_timer);
     curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, 8L);
 
     /*
@@ -96,7 +96,7 @@ ngx_http_sender_domains_http_init(ngx_cycle_t *cycle)
 
     ngx_memzero(&ngx_http_sender_domains_timer_ev, sizeof(ngx_event_t));
     ngx_http_sender_domains_timer_ev.handler =
-        ngx_http_sender_domains_http_timer_handler;
+        ngx_http_sender_domains_curl_timer_handler;
     ngx_http_sender_domains_timer_ev.data =
         &ngx_http_sender_domains_dummy_conn;
     ngx_http_sender_domains_timer_ev.log = cycle->log;
@@ -111,10 +111,10 @@ ngx_http_sender_domains_http_init(ngx_cycle_t *cycle)
 
 
 void
-ngx_http_sender_domains_http_exit(ngx_cycle_t *cycle)
+ngx_http_sender_domains_curl_exit(ngx_cycle_t *cycle)
 {
     ngx_queue_t                          *q;
-    ngx_http_sender_domains_http_call_t  *call;
+    ngx_http_sender_domains_curl_call_t  *call;
 
     if (ngx_http_sender_domains_multi == NULL) {
         return;
@@ -133,9 +133,9 @@ ngx_http_sender_domains_http_exit(ngx_cycle_t *cycle)
 
     while (!ngx_queue_empty(&ngx_http_sender_domains_calls)) {
         q = ngx_queue_head(&ngx_http_sender_domains_calls);
-        call = ngx_queue_data(q, ngx_http_sender_domains_http_call_t, queue);
+        call = ngx_queue_data(q, ngx_http_sender_domains_curl_call_t, queue);
 
-        ngx_http_sender_domains_http_cleanup(call);
+        ngx_http_sender_domains_curl_cleanup(call);
     }
 
     /* cleanup closes cached connections through our close callback */
@@ -145,17 +145,17 @@ ngx_http_sender_domains_http_exit(ngx_cycle_t *cycle)
 
 
 ngx_uint_t
-ngx_http_sender_domains_http_in_flight(void)
+ngx_http_sender_domains_curl_in_flight(void)
 {
     return ngx_http_sender_domains_in_flight;
 }
 
 
-ngx_http_sender_domains_http_call_t *
-ngx_http_sender_domains_http_start(ngx_pool_t *pool, ngx_log_t *log,
+ngx_http_sender_domains_curl_call_t *
+ngx_http_sender_domains_curl_start(ngx_pool_t *pool, ngx_log_t *log,
     const char *method, ngx_str_t *url, ngx_array_t *headers, ngx_str_t *body,
     ngx_msec_t timeout, ngx_uint_t fresh,
-    ngx_http_sender_domains_http_done_pt handler, void *data)
+    ngx_http_sender_domains_curl_done_pt handler, void *data)
 {
     CURL                                 *e;
     u_char                               *u;
@@ -163,13 +163,14 @@ ngx_http_sender_domains_http_start(ngx_pool_t *pool, ngx_log_t *log,
     ngx_uint_t                            i;
     CURLMcode                             mc;
     ngx_pool_cleanup_t                   *cln;
-    ngx_http_sender_domains_http_call_t  *call;
+    struct curl_slist                    *l;
+    ngx_http_sender_domains_curl_call_t  *call;
 
     if (ngx_http_sender_domains_multi == NULL) {
         return NULL;
     }
 
-    call = ngx_pcalloc(pool, sizeof(ngx_http_sender_domains_http_call_t));
+    call = ngx_pcalloc(pool, sizeof(ngx_http_sender_domains_curl_call_t));
     if (call == NULL) {
         return NULL;
     }
@@ -184,7 +185,7 @@ ngx_http_sender_domains_http_start(ngx_pool_t *pool, ngx_log_t *log,
     call->handler = handler;
     call->data = data;
 
-    cln->handler = ngx_http_sender_domains_http_cleanup;
+    cln->handler = ngx_http_sender_domains_curl_cleanup;
     cln->data = call;
 
     e = curl_easy_init();
@@ -205,8 +206,6 @@ ngx_http_sender_domains_http_start(ngx_pool_t *pool, ngx_log_t *log,
     for (i = 0, h = headers ? headers->elts : NULL;
          headers && i < headers->nelts; i++)
     {
-        struct curl_slist  *l;
-
         l = curl_slist_append(call->headers, (char *) h[i].data);
         if (l == NULL) {
             return NULL;
@@ -236,16 +235,16 @@ ngx_http_sender_domains_http_start(ngx_pool_t *pool, ngx_log_t *log,
     }
 
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION,
-                     ngx_http_sender_domains_http_write);
+                     ngx_http_sender_domains_curl_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, call);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION,
-                     ngx_http_sender_domains_http_header);
+                     ngx_http_sender_domains_curl_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, call);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION,
-                     ngx_http_sender_domains_http_open_socket);
+                     ngx_http_sender_domains_curl_open_socket);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, call);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION,
-                     ngx_http_sender_domains_http_close_socket);
+                     ngx_http_sender_domains_curl_close_socket);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, NULL);
 
     if (body && body->len) {
@@ -267,7 +266,7 @@ ngx_http_sender_domains_http_start(ngx_pool_t *pool, ngx_log_t *log,
      * worker waits only for non-cancelable timers), and it is a last
      * resort should curl never report the end.
      */
-    call->deadline.handler = ngx_http_sender_domains_http_deadline_handler;
+    call->deadline.handler = ngx_http_sender_domains_curl_deadline_handler;
     call->deadline.data = &ngx_http_sender_domains_dummy_conn;
     call->deadline.log = log;
     ngx_add_timer(&call->deadline, timeout + 1000);
@@ -294,7 +293,7 @@ ngx_http_sender_domains_http_start(ngx_pool_t *pool, ngx_log_t *log,
 
 
 void
-ngx_http_sender_domains_http_cancel(ngx_http_sender_domains_http_call_t *call)
+ngx_http_sender_domains_curl_cancel(ngx_http_sender_domains_curl_call_t *call)
 {
     if (call->deadline.timer_set) {
         ngx_del_timer(&call->deadline);
@@ -320,11 +319,11 @@ ngx_http_sender_domains_http_cancel(ngx_http_sender_domains_http_call_t *call)
 /* the owner's pool goes away: a client that left takes its call along */
 
 static void
-ngx_http_sender_domains_http_cleanup(void *data)
+ngx_http_sender_domains_curl_cleanup(void *data)
 {
-    ngx_http_sender_domains_http_call_t  *call = data;
+    ngx_http_sender_domains_curl_call_t  *call = data;
 
-    ngx_http_sender_domains_http_cancel(call);
+    ngx_http_sender_domains_curl_cancel(call);
 
     if (call->easy) {
         curl_easy_cleanup(call->easy);
@@ -340,18 +339,18 @@ ngx_http_sender_domains_http_cleanup(void *data)
 
 
 static size_t
-ngx_http_sender_domains_http_write(char *ptr, size_t size, size_t nmemb,
+ngx_http_sender_domains_curl_write(char *ptr, size_t size, size_t nmemb,
     void *userdata)
 {
-    ngx_http_sender_domains_http_call_t  *call = userdata;
+    ngx_http_sender_domains_curl_call_t  *call = userdata;
 
     u_char  *p;
     size_t   n, cap;
 
     n = size * nmemb;
 
-    if (call->body.len + n > NGX_HTTP_SENDER_DOMAINS_HTTP_MAX_BODY) {
-        call->outcome = NGX_HTTP_SENDER_DOMAINS_HTTP_TOO_LARGE;
+    if (call->body.len + n > NGX_HTTP_SENDER_DOMAINS_CURL_MAX_BODY) {
+        call->outcome = NGX_HTTP_SENDER_DOMAINS_CURL_TOO_LARGE;
         return 0;   /* makes curl abort with CURLE_WRITE_ERROR */
     }
 
@@ -381,10 +380,10 @@ ngx_http_sender_domains_http_write(char *ptr, size_t size, size_t nmemb,
 
 
 static size_t
-ngx_http_sender_domains_http_header(char *ptr, size_t size, size_t nmemb,
+ngx_http_sender_domains_curl_header(char *ptr, size_t size, size_t nmemb,
     void *userdata)
 {
-    ngx_http_sender_domains_http_call_t  *call = userdata;
+    ngx_http_sender_domains_curl_call_t  *call = userdata;
 
     u_char  *p, *end, *v, *colon;
     size_t   n;
@@ -437,9 +436,9 @@ ngx_http_sender_domains_http_header(char *ptr, size_t size, size_t nmemb,
 
 
 static ngx_connection_t *
-ngx_http_sender_domains_http_conn(curl_socket_t s)
+ngx_http_sender_domains_curl_conn(curl_socket_t s)
 {
-    if (s < 0 || s >= NGX_HTTP_SENDER_DOMAINS_HTTP_MAX_SOCKETS) {
+    if (s < 0 || s >= NGX_HTTP_SENDER_DOMAINS_CURL_MAX_SOCKETS) {
         return NULL;
     }
 
@@ -448,10 +447,10 @@ ngx_http_sender_domains_http_conn(curl_socket_t s)
 
 
 static curl_socket_t
-ngx_http_sender_domains_http_open_socket(void *data, curlsocktype purpose,
+ngx_http_sender_domains_curl_open_socket(void *data, curlsocktype purpose,
     struct curl_sockaddr *addr)
 {
-    ngx_http_sender_domains_http_call_t  *call = data;
+    ngx_http_sender_domains_curl_call_t  *call = data;
 
     curl_socket_t      s;
     ngx_connection_t  *c;
@@ -461,7 +460,7 @@ ngx_http_sender_domains_http_open_socket(void *data, curlsocktype purpose,
         return CURL_SOCKET_BAD;
     }
 
-    if (s >= NGX_HTTP_SENDER_DOMAINS_HTTP_MAX_SOCKETS) {
+    if (s >= NGX_HTTP_SENDER_DOMAINS_CURL_MAX_SOCKETS) {
         ngx_log_error(NGX_LOG_ERR, call->log, 0,
                       "sender_domains: too many open files for SES calls");
         close(s);
@@ -473,7 +472,7 @@ ngx_http_sender_domains_http_open_socket(void *data, curlsocktype purpose,
      * internal closure handle owns, curl#14976 and friends): an entry left
      * for this fd number is stale, its fd long gone.
      */
-    ngx_http_sender_domains_http_release(s);
+    ngx_http_sender_domains_curl_release(s);
 
     /*
      * Sockets outlive calls in curl's connection cache, so they log to the
@@ -485,8 +484,8 @@ ngx_http_sender_domains_http_open_socket(void *data, curlsocktype purpose,
         return CURL_SOCKET_BAD;
     }
 
-    c->read->handler = ngx_http_sender_domains_http_event_handler;
-    c->write->handler = ngx_http_sender_domains_http_event_handler;
+    c->read->handler = ngx_http_sender_domains_curl_event_handler;
+    c->write->handler = ngx_http_sender_domains_curl_event_handler;
     c->read->log = ngx_cycle->log;
     c->write->log = ngx_cycle->log;
     c->data = NULL;
@@ -507,11 +506,11 @@ ngx_http_sender_domains_http_open_socket(void *data, curlsocktype purpose,
  */
 
 static void
-ngx_http_sender_domains_http_release(curl_socket_t s)
+ngx_http_sender_domains_curl_release(curl_socket_t s)
 {
     ngx_connection_t  *c;
 
-    c = ngx_http_sender_domains_http_conn(s);
+    c = ngx_http_sender_domains_curl_conn(s);
     if (c == NULL) {
         return;
     }
@@ -546,28 +545,28 @@ ngx_http_sender_domains_http_release(curl_socket_t s)
 
 
 static int
-ngx_http_sender_domains_http_close_socket(void *data, curl_socket_t s)
+ngx_http_sender_domains_curl_close_socket(void *data, curl_socket_t s)
 {
-    ngx_http_sender_domains_http_release(s);
+    ngx_http_sender_domains_curl_release(s);
 
     return close(s);
 }
 
 
 static int
-ngx_http_sender_domains_http_socket(CURL *easy, curl_socket_t s, int what,
+ngx_http_sender_domains_curl_socket(CURL *easy, curl_socket_t s, int what,
     void *userp, void *socketp)
 {
     ngx_connection_t  *c;
 
-    c = ngx_http_sender_domains_http_conn(s);
+    c = ngx_http_sender_domains_curl_conn(s);
     if (c == NULL) {
         return 0;
     }
 
     if (what == CURL_POLL_REMOVE && fcntl(s, F_GETFD) == -1) {
         /* curl closed it already, without our close callback */
-        ngx_http_sender_domains_http_release(s);
+        ngx_http_sender_domains_curl_release(s);
         return 0;
     }
 
@@ -600,7 +599,7 @@ ngx_http_sender_domains_http_socket(CURL *easy, curl_socket_t s, int what,
 
 
 static int
-ngx_http_sender_domains_http_timer(CURLM *multi, long timeout_ms, void *userp)
+ngx_http_sender_domains_curl_timer(CURLM *multi, long timeout_ms, void *userp)
 {
     ngx_event_t  *ev = &ngx_http_sender_domains_timer_ev;
 
@@ -620,17 +619,17 @@ ngx_http_sender_domains_http_timer(CURLM *multi, long timeout_ms, void *userp)
 
 
 static void
-ngx_http_sender_domains_http_timer_handler(ngx_event_t *ev)
+ngx_http_sender_domains_curl_timer_handler(ngx_event_t *ev)
 {
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ev->log, 0,
                    "sender_domains curl timer fired");
 
-    ngx_http_sender_domains_http_drive(CURL_SOCKET_TIMEOUT, 0);
+    ngx_http_sender_domains_curl_drive(CURL_SOCKET_TIMEOUT, 0);
 }
 
 
 static void
-ngx_http_sender_domains_http_event_handler(ngx_event_t *ev)
+ngx_http_sender_domains_curl_event_handler(ngx_event_t *ev)
 {
     ngx_connection_t  *c = ev->data;
 
@@ -641,40 +640,40 @@ ngx_http_sender_domains_http_event_handler(ngx_event_t *ev)
                    "sender_domains curl socket %d: %s event", c->fd,
                    ev->write ? "write" : "read");
 
-    ngx_http_sender_domains_http_drive(c->fd,
+    ngx_http_sender_domains_curl_drive(c->fd,
                                        ev->write ? CURL_CSELECT_OUT
                                                  : CURL_CSELECT_IN);
 }
 
 
 static void
-ngx_http_sender_domains_http_deadline_handler(ngx_event_t *ev)
+ngx_http_sender_domains_curl_deadline_handler(ngx_event_t *ev)
 {
-    ngx_http_sender_domains_http_call_t  *call;
+    ngx_http_sender_domains_curl_call_t  *call;
 
     /* ev->data is the dummy connection, for the debug log */
-    call = (ngx_http_sender_domains_http_call_t *)
+    call = (ngx_http_sender_domains_curl_call_t *)
                ((u_char *) ev
-                - offsetof(ngx_http_sender_domains_http_call_t, deadline));
+                - offsetof(ngx_http_sender_domains_curl_call_t, deadline));
 
     /* the caller's failure line says "timeout" with the operation */
     ngx_log_error(NGX_LOG_INFO, call->log, 0,
                   "sender_domains: SES call exceeded its deadline");
 
-    ngx_http_sender_domains_http_cancel(call);
+    ngx_http_sender_domains_curl_cancel(call);
     call->done = 0;
-    call->outcome = NGX_HTTP_SENDER_DOMAINS_HTTP_TIMEOUT;
-    ngx_http_sender_domains_http_finish(call);
+    call->outcome = NGX_HTTP_SENDER_DOMAINS_CURL_TIMEOUT;
+    ngx_http_sender_domains_curl_finish(call);
 }
 
 
 static void
-ngx_http_sender_domains_http_drive(curl_socket_t s, int mask)
+ngx_http_sender_domains_curl_drive(curl_socket_t s, int mask)
 {
     int                                   running, left;
     CURLMsg                              *msg;
     ngx_uint_t                            n, i;
-    ngx_http_sender_domains_http_call_t  *call, *done[64];
+    ngx_http_sender_domains_curl_call_t  *call, *done[64];
 
     if (ngx_http_sender_domains_multi == NULL
         || ngx_http_sender_domains_driving)
@@ -701,15 +700,15 @@ ngx_http_sender_domains_http_drive(curl_socket_t s, int mask)
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
                               (char **) &call);
 
-            if (call->outcome == NGX_HTTP_SENDER_DOMAINS_HTTP_OK) {
+            if (call->outcome == NGX_HTTP_SENDER_DOMAINS_CURL_OK) {
                 switch (msg->data.result) {
                 case CURLE_OK:
                     break;
                 case CURLE_OPERATION_TIMEDOUT:
-                    call->outcome = NGX_HTTP_SENDER_DOMAINS_HTTP_TIMEOUT;
+                    call->outcome = NGX_HTTP_SENDER_DOMAINS_CURL_TIMEOUT;
                     break;
                 default:
-                    call->outcome = NGX_HTTP_SENDER_DOMAINS_HTTP_CONNECT;
+                    call->outcome = NGX_HTTP_SENDER_DOMAINS_CURL_CONNECT;
                 }
             }
 
@@ -717,7 +716,7 @@ ngx_http_sender_domains_http_drive(curl_socket_t s, int mask)
                               &call->status);
 
             /* msg is invalid after this */
-            ngx_http_sender_domains_http_cancel(call);
+            ngx_http_sender_domains_curl_cancel(call);
             call->done = 0;
             done[n++] = call;
         }
@@ -730,7 +729,7 @@ ngx_http_sender_domains_http_drive(curl_socket_t s, int mask)
 
         /* handlers may start new calls: curl is not on the stack now */
         for (i = 0; i < n; i++) {
-            ngx_http_sender_domains_http_finish(done[i]);
+            ngx_http_sender_domains_curl_finish(done[i]);
         }
 
         ngx_http_sender_domains_driving = 1;
@@ -741,7 +740,7 @@ ngx_http_sender_domains_http_drive(curl_socket_t s, int mask)
 
 
 static void
-ngx_http_sender_domains_http_finish(ngx_http_sender_domains_http_call_t *call)
+ngx_http_sender_domains_curl_finish(ngx_http_sender_domains_curl_call_t *call)
 {
     if (call->done) {
         return;
@@ -754,7 +753,7 @@ ngx_http_sender_domains_http_finish(ngx_http_sender_domains_http_call_t *call)
                    "status %l, %uz body bytes", call, (int) call->outcome,
                    call->status, call->body.len);
 
-    if (call->outcome == NGX_HTTP_SENDER_DOMAINS_HTTP_CONNECT
+    if (call->outcome == NGX_HTTP_SENDER_DOMAINS_CURL_CONNECT
         && call->curl_error[0])
     {
         /* curl's words go into the caller's failure line too */

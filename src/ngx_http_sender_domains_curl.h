@@ -4,8 +4,8 @@
  * multi socket interface, driven by nginx's event loop.
  */
 
-#ifndef NGX_HTTP_SENDER_DOMAINS_HTTP_H
-#define NGX_HTTP_SENDER_DOMAINS_HTTP_H
+#ifndef NGX_HTTP_SENDER_DOMAINS_CURL_H
+#define NGX_HTTP_SENDER_DOMAINS_CURL_H
 
 #include <ngx_config.h>
 #include <ngx_core.h>
@@ -13,35 +13,35 @@
 #include <curl/curl.h>
 
 
-#define NGX_HTTP_SENDER_DOMAINS_HTTP_MAX_BODY  (1024 * 1024)
+#define NGX_HTTP_SENDER_DOMAINS_CURL_MAX_BODY  (1024 * 1024)
 
 
-typedef struct ngx_http_sender_domains_http_call_s
-    ngx_http_sender_domains_http_call_t;
+typedef struct ngx_http_sender_domains_curl_call_s
+    ngx_http_sender_domains_curl_call_t;
 
-typedef void (*ngx_http_sender_domains_http_done_pt)(
-    ngx_http_sender_domains_http_call_t *call);
+typedef void (*ngx_http_sender_domains_curl_done_pt)(
+    ngx_http_sender_domains_curl_call_t *call);
 
 
 typedef enum {
-    NGX_HTTP_SENDER_DOMAINS_HTTP_OK = 0,      /* a response arrived */
-    NGX_HTTP_SENDER_DOMAINS_HTTP_TIMEOUT,
-    NGX_HTTP_SENDER_DOMAINS_HTTP_CONNECT,     /* DNS, TCP, TLS, reset */
-    NGX_HTTP_SENDER_DOMAINS_HTTP_TOO_LARGE
-} ngx_http_sender_domains_http_outcome_e;
+    NGX_HTTP_SENDER_DOMAINS_CURL_OK = 0,      /* a response arrived */
+    NGX_HTTP_SENDER_DOMAINS_CURL_TIMEOUT,
+    NGX_HTTP_SENDER_DOMAINS_CURL_CONNECT,     /* DNS, TCP, TLS, reset */
+    NGX_HTTP_SENDER_DOMAINS_CURL_TOO_LARGE
+} ngx_http_sender_domains_curl_outcome_e;
 
 
-struct ngx_http_sender_domains_http_call_s {
+struct ngx_http_sender_domains_curl_call_s {
     CURL                                   *easy;
     struct curl_slist                      *headers;
     ngx_pool_t                             *pool;
     ngx_log_t                              *log;
 
-    ngx_http_sender_domains_http_done_pt    handler;
+    ngx_http_sender_domains_curl_done_pt    handler;
     void                                   *data;
 
     /* the answer */
-    ngx_http_sender_domains_http_outcome_e  outcome;
+    ngx_http_sender_domains_curl_outcome_e  outcome;
     long                                    status;
     ngx_str_t                               body;
     size_t                                  body_cap;
@@ -62,8 +62,8 @@ struct ngx_http_sender_domains_http_call_s {
 };
 
 
-ngx_int_t ngx_http_sender_domains_http_init(ngx_cycle_t *cycle);
-void ngx_http_sender_domains_http_exit(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_sender_domains_curl_init(ngx_cycle_t *cycle);
+void ngx_http_sender_domains_curl_exit(ngx_cycle_t *cycle);
 
 /*
  * Starts a call.  The body is not copied: it must live as long as the call.
@@ -73,15 +73,15 @@ void ngx_http_sender_domains_http_exit(ngx_cycle_t *cycle);
  * sent twice (libcurl resends a request once when a kept-alive connection
  * dies before any byte of the answer, though the server may have acted).
  */
-ngx_http_sender_domains_http_call_t *ngx_http_sender_domains_http_start(
+ngx_http_sender_domains_curl_call_t *ngx_http_sender_domains_curl_start(
     ngx_pool_t *pool, ngx_log_t *log, const char *method, ngx_str_t *url,
     ngx_array_t *headers, ngx_str_t *body, ngx_msec_t timeout,
-    ngx_uint_t fresh, ngx_http_sender_domains_http_done_pt handler,
+    ngx_uint_t fresh, ngx_http_sender_domains_curl_done_pt handler,
     void *data);
 
-void ngx_http_sender_domains_http_cancel(
-    ngx_http_sender_domains_http_call_t *call);
+void ngx_http_sender_domains_curl_cancel(
+    ngx_http_sender_domains_curl_call_t *call);
 
-ngx_uint_t ngx_http_sender_domains_http_in_flight(void);
+ngx_uint_t ngx_http_sender_domains_curl_in_flight(void);
 
-#endif /* NGX_HTTP_SENDER_DOMAINS_HTTP_H */
+#endif /* NGX_HTTP_SENDER_DOMAINS_CURL_H */
