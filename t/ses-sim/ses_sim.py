@@ -1528,6 +1528,10 @@ class Simulator:
             for r in self.expected_records(ident):
                 self.zone.add(r["type"], norm_name(r["name"]), r["value"], created)
         self.save()
+        if typ == "DOMAIN":
+            # --knot: a domain verified outside the module has its zone (and,
+            # when verified, its DKIM records) in the sandbox's DNS as well
+            self.knot_sync(key)
         return self.dump_identity(ident)
 
     def click(self, raw):
