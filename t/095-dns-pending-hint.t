@@ -155,3 +155,13 @@ GET /api/hint-right.test
 \&main::hint
 --- response_body
 dkim pending, mail_from pending: ok | DNS shows every needed record as it should be.
+
+
+
+=== TEST 6: an operator's typo in the delay is refused at nginx -t, not at the first poll
+--- http_config eval
+SdTest::http_config("    sender_domains_dns_diagnose_after soon;")
+--- config eval: $::Config
+--- must_die
+--- error_log
+"sender_domains_dns_diagnose_after" directive invalid value
