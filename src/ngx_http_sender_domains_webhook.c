@@ -5,12 +5,16 @@
  *
  * Every worker tells the store how to make events (so every write queues
  * them, in its own transaction); only the worker holding the refresher
- * lease sends them: one request in flight per URL, the oldest event
- * first, so a receiver sees each identity's events in order.  A 2xx
- * removes the event; anything else (a timeout, a refused connection, a
- * non-2xx) retries it after 5 s, 10 s, 20 s … at most 1 h apart, for up to
- * 72 h (sender_domains_webhook_retry; sd_events_retry()).  The queue is in LMDB: events survive restarts and SIGKILL, and an
- * event whose answer was lost is sent again with the same webhook-id.
+ * lease sends them: one request in flight per URL, the event due first
+ * among each identity's oldest (sd_store_event_head()), so a receiver
+ * sees each identity's events in order, and an event the receiver keeps
+ * refusing holds back only its own identity's later events, never another
+ * workspace's.  A 2xx removes the event; anything else (a timeout, a
+ * refused connection, a non-2xx) retries it after 5 s, 10 s, 20 s … at
+ * most 1 h apart, for up to 72 h (sender_domains_webhook_retry;
+ * sd_events_retry()).  The queue is in LMDB: events survive restarts and
+ * SIGKILL, and an event whose answer was lost is sent again with the same
+ * webhook-id.
  */
 
 #include <ngx_config.h>
@@ -537,13 +541,26 @@ ngx_http_sender_domains_webhook_done(ngx_http_sender_domains_curl_call_t *call)
 
     d->pool = NULL;
     ngx_destroy_pool(pool);
+
+    /*
+     * The next event goes out now, not at the next tick: a receiver gets
+     * a backlog at the speed it answers, not two events a second.
+     */
+    if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
+        if (ngx_http_sender_domains_wh_ev.timer_set) {
+            /* else ngx_add_timer() keeps a timer due within 300 ms */
+            ngx_del_timer(&ngx_http_sender_domains_wh_ev);
+        }
+
+        ngx_add_timer(&ngx_http_sender_domains_wh_ev, 1);
+    }
 }
 
 
 /*
  * A failed attempt: tried again later (sd_events_retry()), or, when it was
  * made at or after the give-up time, dropped with a warn line; the next
- * event of the URL goes out then.
+ * event of its identity may go out then (other identities' go meanwhile).
  */
 
 static void
