@@ -3466,6 +3466,30 @@ sd_store_rc_e
 sd_store_event_head(sd_store_t *st, uint32_t target, sd_store_alloc_pt alloc,
     void *alloc_ctx, sd_store_event_t *ev)
 {
+    return sd_store_event_next(st, target, NULL, 0, alloc, alloc_ctx, ev);
+}
+
+
+static int
+sd_store_ev_skipped(uint64_t seq, const uint64_t *skip, size_t nskip)
+{
+    size_t  i;
+
+    for (i = 0; i < nskip; i++) {
+        if (skip[i] == seq) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+sd_store_rc_e
+sd_store_event_next(sd_store_t *st, uint32_t target, const uint64_t *skip,
+    size_t nskip, sd_store_alloc_pt alloc, void *alloc_ctx,
+    sd_store_event_t *ev)
+{
     int             rc;
     MDB_txn        *txn;
     MDB_val         k, v;
@@ -3484,19 +3508,28 @@ sd_store_event_head(sd_store_t *st, uint32_t target, sd_store_alloc_pt alloc,
         return sd_store_map(st, rc);
     }
 
-    /* the identity heads sort by when they are due: the first goes */
+    /* the identities' oldest events sort by when they are due */
     sd_store_ev_due_key(&k, kb, target, 0, 0);
 
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-
-    if (rc == 0
-        && (k.mv_size != SD_EV_DUE_KEY || sd_store_get_be(k.mv_data, 4) != target))
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
     {
-        rc = MDB_NOTFOUND;
+        if (k.mv_size != SD_EV_DUE_KEY
+            || sd_store_get_be(k.mv_data, 4) != target)
+        {
+            rc = MDB_NOTFOUND;
+            break;
+        }
+
+        ev->seq = sd_store_get_be((unsigned char *) k.mv_data + 12, 8);
+
+        if (!sd_store_ev_skipped(ev->seq, skip, nskip)) {
+            break;
+        }
     }
 
     if (rc == 0) {
-        ev->seq = sd_store_get_be((unsigned char *) k.mv_data + 12, 8);
         rc = sd_store_ev_get(st, txn, target, ev->seq, &e);
     }
 

@@ -337,6 +337,10 @@ typedef struct {
  */
 sd_store_rc_e sd_store_event_head(sd_store_t *store, uint32_t target,
     sd_store_alloc_pt alloc, void *alloc_ctx, sd_store_event_t *ev);
+/* the same, passing over the events numbered in skip (those in flight) */
+sd_store_rc_e sd_store_event_next(sd_store_t *store, uint32_t target,
+    const uint64_t *skip, size_t nskip, sd_store_alloc_pt alloc,
+    void *alloc_ctx, sd_store_event_t *ev);
 /* delivered (remove) or to be tried again at next_attempt */
 sd_store_rc_e sd_store_event_done(sd_store_t *store, uint32_t target,
     uint64_t seq, int remove, int64_t next_attempt);

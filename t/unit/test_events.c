@@ -430,6 +430,17 @@ test_one_identity_never_holds_back_another(void **state)
 
     assert_head(fx, 7, 1, T0, "\"workspace\":\"evil\"");
 
+    /* with evil's event in flight, the next to send is acme's */
+    {
+        uint64_t           skip[1] = { 1 };
+        sd_store_event_t   e2;
+
+        assert_int_equal(sd_store_event_next(fx->st, 7, skip, 1, fx_alloc,
+                                             NULL, &e2), SD_STORE_OK);
+        assert_int_equal(e2.seq, 2);
+        free(e2.body);
+    }
+
     /* refused: tried again in 5 s */
     assert_int_equal(sd_store_event_done(fx->st, 7, 1, 0, T0 + 5),
                      SD_STORE_OK);
