@@ -125,8 +125,24 @@ sd_store_open(const char *path, size_t map_size, sd_store_t **store,
     char *err, size_t err_size)
 {
     int          rc;
+    size_t       i;
     MDB_txn     *txn;
     sd_store_t  *st;
+
+    /* the databases, each created on first use */
+    static const struct {
+        const char  *name;
+        size_t       offset;
+    } dbs[] = {
+        { "identities", offsetof(sd_store_t, identities) },
+        { "claims", offsetof(sd_store_t, claims) },
+        { "legacy", offsetof(sd_store_t, legacy) },
+        { "due", offsetof(sd_store_t, due) },
+        { "meta", offsetof(sd_store_t, meta) },
+        { "evq", offsetof(sd_store_t, evq) },
+        { "evid", offsetof(sd_store_t, evid) },
+        { "evdue", offsetof(sd_store_t, evdue) },
+    };
 
     st = calloc(1, sizeof(sd_store_t));
     if (st == NULL) {
@@ -166,33 +182,9 @@ sd_store_open(const char *path, size_t map_size, sd_store_t **store,
         goto failed;
     }
 
-    rc = mdb_dbi_open(txn, "identities", MDB_CREATE, &st->identities);
-    if (rc == 0) {
-        rc = mdb_dbi_open(txn, "claims", MDB_CREATE, &st->claims);
-    }
-
-    if (rc == 0) {
-        rc = mdb_dbi_open(txn, "legacy", MDB_CREATE, &st->legacy);
-    }
-
-    if (rc == 0) {
-        rc = mdb_dbi_open(txn, "due", MDB_CREATE, &st->due);
-    }
-
-    if (rc == 0) {
-        rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta);
-    }
-
-    if (rc == 0) {
-        rc = mdb_dbi_open(txn, "evq", MDB_CREATE, &st->evq);
-    }
-
-    if (rc == 0) {
-        rc = mdb_dbi_open(txn, "evid", MDB_CREATE, &st->evid);
-    }
-
-    if (rc == 0) {
-        rc = mdb_dbi_open(txn, "evdue", MDB_CREATE, &st->evdue);
+    for (i = 0; rc == 0 && i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+        rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE,
+                          (MDB_dbi *) ((char *) st + dbs[i].offset));
     }
 
     if (rc == 0) {
