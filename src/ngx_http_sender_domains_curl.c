@@ -454,6 +454,10 @@ ngx_http_sender_domains_curl_write(char *ptr, size_t size, size_t nmemb,
     call->body.len += n;
     call->body.data[call->body.len] = '\0';
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, call->log, 0,
+                   "sender_domains curl call %p: %uz body bytes read, "
+                   "%uz in all", call, n, call->body.len);
+
     return n;
 }
 
@@ -474,6 +478,16 @@ ngx_http_sender_domains_curl_header(char *ptr, size_t size, size_t nmemb,
     while (end > p && (end[-1] == '\r' || end[-1] == '\n')) {
         end--;
     }
+
+    if (end == p) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, call->log, 0,
+                       "sender_domains curl call %p: header done", call);
+        return n;
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, call->log, 0,
+                   "sender_domains curl call %p: header \"%*s\"", call,
+                   (size_t) (end - p), p);
 
     if (n >= 5 && ngx_strncmp(p, "HTTP/", 5) == 0) {
         /* a new response (after 100 Continue or a redirect) */
@@ -640,11 +654,17 @@ ngx_http_sender_domains_curl_socket(CURL *easy, curl_socket_t s, int what,
 
     c = ngx_http_sender_domains_curl_conn(s);
     if (c == NULL) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                       "sender_domains curl socket %d: poll %d ignored, "
+                       "not a socket of ours", s, what);
         return 0;
     }
 
     if (what == CURL_POLL_REMOVE && fcntl(s, F_GETFD) == -1) {
         /* curl closed it already, without our close callback */
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                       "sender_domains curl socket %d: closed by curl "
+                       "itself", s);
         ngx_http_sender_domains_curl_release(s);
         return 0;
     }
@@ -751,6 +771,7 @@ ngx_http_sender_domains_curl_drive(curl_socket_t s, int mask)
 {
     int                                   running, left;
     CURLMsg                              *msg;
+    CURLMcode                             mc;
     ngx_uint_t                            n, i;
     ngx_http_sender_domains_curl_call_t  *call, *done[64];
 
@@ -762,8 +783,18 @@ ngx_http_sender_domains_curl_drive(curl_socket_t s, int mask)
 
     ngx_http_sender_domains_driving = 1;
 
-    curl_multi_socket_action(ngx_http_sender_domains_multi, s, mask,
-                             &running);
+    mc = curl_multi_socket_action(ngx_http_sender_domains_multi, s, mask,
+                                  &running);
+
+    if (mc != CURLM_OK) {
+        ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
+                      "sender_domains: curl_multi_socket_action() failed: %s",
+                      curl_multi_strerror(mc));
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "sender_domains curl action: socket %d, mask %d: "
+                   "%d running", s, mask, running);
 
     for ( ;; ) {
         n = 0;
@@ -778,6 +809,11 @@ ngx_http_sender_domains_curl_drive(curl_socket_t s, int mask)
 
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
                               (char **) &call);
+
+            ngx_log_debug3(NGX_LOG_DEBUG_HTTP, call->log, 0,
+                           "sender_domains curl call %p: done, curl says "
+                           "%d: %s", call, (int) msg->data.result,
+                           curl_easy_strerror(msg->data.result));
 
             if (call->outcome == NGX_HTTP_SENDER_DOMAINS_CURL_OK) {
                 switch (msg->data.result) {
