@@ -29,6 +29,9 @@
 
 #define NGX_HTTP_SENDER_DOMAINS_CURL_MAX_SOCKETS  256
 
+/* finished calls taken off curl at a time, before their handlers run */
+#define NGX_HTTP_SENDER_DOMAINS_ENDED             64
+
 
 static curl_socket_t ngx_http_sender_domains_curl_open_socket(void *data,
     curlsocktype purpose, struct curl_sockaddr *addr);
@@ -42,6 +45,8 @@ static void ngx_http_sender_domains_curl_timer_handler(ngx_event_t *ev);
 static void ngx_http_sender_domains_curl_event_handler(ngx_event_t *ev);
 static void ngx_http_sender_domains_curl_deadline_handler(ngx_event_t *ev);
 static void ngx_http_sender_domains_curl_drive(curl_socket_t s, int mask);
+static ngx_uint_t ngx_http_sender_domains_curl_collect(
+    ngx_http_sender_domains_curl_call_t **done, ngx_uint_t max);
 static void ngx_http_sender_domains_curl_finish(
     ngx_http_sender_domains_curl_call_t *call);
 static ngx_http_sender_domains_curl_call_t *
@@ -769,11 +774,10 @@ ngx_http_sender_domains_curl_deadline_handler(ngx_event_t *ev)
 static void
 ngx_http_sender_domains_curl_drive(curl_socket_t s, int mask)
 {
-    int                                   running, left;
-    CURLMsg                              *msg;
+    int                                   running;
     CURLMcode                             mc;
     ngx_uint_t                            n, i;
-    ngx_http_sender_domains_curl_call_t  *call, *done[64];
+    ngx_http_sender_domains_curl_call_t  *done[NGX_HTTP_SENDER_DOMAINS_ENDED];
 
     if (ngx_http_sender_domains_multi == NULL
         || ngx_http_sender_domains_driving)
@@ -797,45 +801,8 @@ ngx_http_sender_domains_curl_drive(curl_socket_t s, int mask)
                    "%d running", s, mask, running);
 
     for ( ;; ) {
-        n = 0;
-
-        while (n < 64
-               && (msg = curl_multi_info_read(ngx_http_sender_domains_multi,
-                                              &left)))
-        {
-            if (msg->msg != CURLMSG_DONE) {
-                continue;
-            }
-
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-                              (char **) &call);
-
-            ngx_log_debug3(NGX_LOG_DEBUG_HTTP, call->log, 0,
-                           "sender_domains curl call %p: done, curl says "
-                           "%d: %s", call, (int) msg->data.result,
-                           curl_easy_strerror(msg->data.result));
-
-            if (call->outcome == NGX_HTTP_SENDER_DOMAINS_CURL_OK) {
-                switch (msg->data.result) {
-                case CURLE_OK:
-                    break;
-                case CURLE_OPERATION_TIMEDOUT:
-                    call->outcome = NGX_HTTP_SENDER_DOMAINS_CURL_TIMEOUT;
-                    break;
-                default:
-                    call->outcome = NGX_HTTP_SENDER_DOMAINS_CURL_CONNECT;
-                }
-            }
-
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
-                              &call->status);
-
-            /* msg is invalid after this */
-            ngx_http_sender_domains_curl_cancel(call);
-            call->done = 0;
-            done[n++] = call;
-        }
-
+        n = ngx_http_sender_domains_curl_collect(done,
+                                                 NGX_HTTP_SENDER_DOMAINS_ENDED);
         if (n == 0) {
             break;
         }
@@ -851,6 +818,63 @@ ngx_http_sender_domains_curl_drive(curl_socket_t s, int mask)
     }
 
     ngx_http_sender_domains_driving = 0;
+}
+
+
+/*
+ * Up to "max" calls curl says are done, with their outcome and status,
+ * taken off curl (their handlers are not run here: curl is on the stack).
+ */
+
+static ngx_uint_t
+ngx_http_sender_domains_curl_collect(
+    ngx_http_sender_domains_curl_call_t **done, ngx_uint_t max)
+{
+    int                                   left;
+    CURLMsg                              *msg;
+    ngx_uint_t                            n;
+    ngx_http_sender_domains_curl_call_t  *call;
+
+    n = 0;
+
+    while (n < max
+           && (msg = curl_multi_info_read(ngx_http_sender_domains_multi,
+                                          &left)))
+    {
+        if (msg->msg != CURLMSG_DONE) {
+            continue;
+        }
+
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+                          (char **) &call);
+
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, call->log, 0,
+                       "sender_domains curl call %p: done, curl says "
+                       "%d: %s", call, (int) msg->data.result,
+                       curl_easy_strerror(msg->data.result));
+
+        if (call->outcome == NGX_HTTP_SENDER_DOMAINS_CURL_OK) {
+            switch (msg->data.result) {
+            case CURLE_OK:
+                break;
+            case CURLE_OPERATION_TIMEDOUT:
+                call->outcome = NGX_HTTP_SENDER_DOMAINS_CURL_TIMEOUT;
+                break;
+            default:
+                call->outcome = NGX_HTTP_SENDER_DOMAINS_CURL_CONNECT;
+            }
+        }
+
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
+                          &call->status);
+
+        /* msg is invalid after this */
+        ngx_http_sender_domains_curl_cancel(call);
+        call->done = 0;
+        done[n++] = call;
+    }
+
+    return n;
 }
 
 
