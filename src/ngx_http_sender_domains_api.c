@@ -19,9 +19,27 @@
 #define NGX_HTTP_SENDER_DOMAINS_MAX_BODY   65536
 
 
+/* an endpoint named by a path segment */
+typedef struct {
+    ngx_str_t                          name;
+    ngx_http_sender_domains_action_e   action;
+    ngx_uint_t                         methods;     /* NGX_HTTP_* mask */
+    ngx_uint_t                         wants_body;
+} ngx_http_sender_domains_route_t;
+
 
 static ngx_int_t ngx_http_sender_domains_route(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
+static void ngx_http_sender_domains_route_path(ngx_http_request_t *r,
+    ngx_str_t *rest);
+static ngx_http_sender_domains_route_t *ngx_http_sender_domains_route_find(
+    ngx_http_sender_domains_route_t *routes, ngx_str_t *name);
+static ngx_int_t ngx_http_sender_domains_route_to(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_route_t *rt);
+static ngx_int_t ngx_http_sender_domains_route_identity(
+    ngx_http_request_t *r, ngx_http_sender_domains_ctx_t *ctx, ngx_str_t *id);
+static ngx_int_t ngx_http_sender_domains_route_sub(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_str_t *rest, u_char *slash);
 static ngx_int_t ngx_http_sender_domains_caller(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_caller_role(ngx_http_request_t *r,
@@ -37,12 +55,25 @@ static ngx_int_t ngx_http_sender_domains_dispatch(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
 
 
-typedef struct {
-    ngx_str_t                   name;
-    ngx_uint_t                  methods;        /* NGX_HTTP_* mask */
-} ngx_http_sender_domains_route_t;
+/* /{name} */
+static ngx_http_sender_domains_route_t  ngx_http_sender_domains_routes[] = {
+    { ngx_string("resolve"), SD_ACTION_RESOLVE, NGX_HTTP_GET|NGX_HTTP_HEAD,
+      0 },
+    { ngx_string("legacy"), SD_ACTION_LEGACY, NGX_HTTP_PUT, 1 },
+    { ngx_null_string, 0, 0, 0 }
+};
 
 
+/* /{identity}/{name} */
+static ngx_http_sender_domains_route_t
+    ngx_http_sender_domains_identity_routes[] = {
+    { ngx_string("dns"), SD_ACTION_DNS, NGX_HTTP_GET|NGX_HTTP_HEAD, 0 },
+    { ngx_string("refresh"), SD_ACTION_REFRESH, NGX_HTTP_POST, 0 },
+    { ngx_string("resend-verification"), SD_ACTION_RESEND, NGX_HTTP_POST,
+      0 },
+    { ngx_string("migrate"), SD_ACTION_MIGRATE, NGX_HTTP_POST, 0 },
+    { ngx_null_string, 0, 0, 0 }
+};
 
 
 ngx_int_t
@@ -152,9 +183,43 @@ static ngx_int_t
 ngx_http_sender_domains_route(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
-    u_char                    *p, *end, *slash;
-    ngx_str_t                  rest, sub;
-    ngx_uint_t                 m;
+    u_char                           *slash;
+    ngx_str_t                         rest;
+    ngx_http_sender_domains_route_t  *rt;
+
+    ngx_http_sender_domains_route_path(r, &rest);
+
+    if (rest.len == 0) {
+        ctx->action = (r->method == NGX_HTTP_POST) ? SD_ACTION_ADD
+                                                   : SD_ACTION_LIST;
+        ctx->wants_body = (r->method == NGX_HTTP_POST);
+        return ngx_http_sender_domains_allow(r, r->method,
+                                             NGX_HTTP_GET|NGX_HTTP_HEAD
+                                             |NGX_HTTP_POST);
+    }
+
+    rt = ngx_http_sender_domains_route_find(ngx_http_sender_domains_routes,
+                                            &rest);
+    if (rt) {
+        return ngx_http_sender_domains_route_to(r, ctx, rt);
+    }
+
+    slash = ngx_strlchr(rest.data, rest.data + rest.len, '/');
+
+    if (slash == NULL) {
+        return ngx_http_sender_domains_route_identity(r, ctx, &rest);
+    }
+
+    return ngx_http_sender_domains_route_sub(r, ctx, &rest, slash);
+}
+
+
+/* the path below the location (or what its regex matched), no end slashes */
+
+static void
+ngx_http_sender_domains_route_path(ngx_http_request_t *r, ngx_str_t *rest)
+{
+    u_char                    *p, *end;
     ngx_http_core_loc_conf_t  *clcf;
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
@@ -188,78 +253,91 @@ ngx_http_sender_domains_route(ngx_http_request_t *r,
         end--;
     }
 
-    rest.data = p;
-    rest.len = end - p;
-    m = r->method;
+    rest->data = p;
+    rest->len = end - p;
+}
 
-    if (rest.len == 0) {
-        ctx->action = (m == NGX_HTTP_POST) ? SD_ACTION_ADD : SD_ACTION_LIST;
-        ctx->wants_body = (m == NGX_HTTP_POST);
-        return ngx_http_sender_domains_allow(r, m,
-                                             NGX_HTTP_GET|NGX_HTTP_HEAD
-                                             |NGX_HTTP_POST);
-    }
 
-    if (rest.len == 7 && ngx_strncmp(rest.data, "resolve", 7) == 0) {
-        ctx->action = SD_ACTION_RESOLVE;
-        return ngx_http_sender_domains_allow(r, m, NGX_HTTP_GET|NGX_HTTP_HEAD);
-    }
+static ngx_http_sender_domains_route_t *
+ngx_http_sender_domains_route_find(ngx_http_sender_domains_route_t *routes,
+    ngx_str_t *name)
+{
+    ngx_http_sender_domains_route_t  *rt;
 
-    if (rest.len == 6 && ngx_strncmp(rest.data, "legacy", 6) == 0) {
-        ctx->action = SD_ACTION_LEGACY;
-        ctx->wants_body = 1;
-        return ngx_http_sender_domains_allow(r, m, NGX_HTTP_PUT);
-    }
-
-    slash = ngx_strlchr(rest.data, end, '/');
-
-    if (slash == NULL) {
-        ctx->id = rest;
-
-        switch (m) {
-        case NGX_HTTP_PATCH:
-            ctx->action = SD_ACTION_PATCH;
-            ctx->wants_body = 1;
-            break;
-        case NGX_HTTP_DELETE:
-            ctx->action = SD_ACTION_DELETE;
-            break;
-        default:
-            ctx->action = SD_ACTION_GET;
+    for (rt = routes; rt->name.len; rt++) {
+        if (rt->name.len == name->len
+            && ngx_strncmp(rt->name.data, name->data, name->len) == 0)
+        {
+            return rt;
         }
-
-        return ngx_http_sender_domains_allow(r, m,
-                                             NGX_HTTP_GET|NGX_HTTP_HEAD
-                                             |NGX_HTTP_PATCH|NGX_HTTP_DELETE);
     }
 
-    ctx->id.data = rest.data;
-    ctx->id.len = slash - rest.data;
+    return NULL;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_route_to(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_route_t *rt)
+{
+    ctx->action = rt->action;
+    ctx->wants_body = rt->wants_body;
+
+    return ngx_http_sender_domains_allow(r, r->method, rt->methods);
+}
+
+
+/* /{identity}: read, change or delete it */
+
+static ngx_int_t
+ngx_http_sender_domains_route_identity(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_str_t *id)
+{
+    ctx->id = *id;
+
+    switch (r->method) {
+
+    case NGX_HTTP_PATCH:
+        ctx->action = SD_ACTION_PATCH;
+        ctx->wants_body = 1;
+        break;
+
+    case NGX_HTTP_DELETE:
+        ctx->action = SD_ACTION_DELETE;
+        break;
+
+    default:
+        ctx->action = SD_ACTION_GET;
+    }
+
+    return ngx_http_sender_domains_allow(r, r->method,
+                                         NGX_HTTP_GET|NGX_HTTP_HEAD
+                                         |NGX_HTTP_PATCH|NGX_HTTP_DELETE);
+}
+
+
+/* /{identity}/{name}: "slash" is the first '/' of "rest" */
+
+static ngx_int_t
+ngx_http_sender_domains_route_sub(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_str_t *rest, u_char *slash)
+{
+    ngx_str_t                         sub;
+    ngx_http_sender_domains_route_t  *rt;
+
+    ctx->id.data = rest->data;
+    ctx->id.len = slash - rest->data;
     sub.data = slash + 1;
-    sub.len = end - sub.data;
+    sub.len = rest->data + rest->len - sub.data;
 
-    if (sub.len == 3 && ngx_strncmp(sub.data, "dns", 3) == 0) {
-        ctx->action = SD_ACTION_DNS;
-        return ngx_http_sender_domains_allow(r, m, NGX_HTTP_GET|NGX_HTTP_HEAD);
-    }
-
-    if (sub.len == 7 && ngx_strncmp(sub.data, "refresh", 7) == 0) {
-        ctx->action = SD_ACTION_REFRESH;
-
-    } else if (sub.len == 19
-               && ngx_strncmp(sub.data, "resend-verification", 19) == 0)
-    {
-        ctx->action = SD_ACTION_RESEND;
-
-    } else if (sub.len == 7 && ngx_strncmp(sub.data, "migrate", 7) == 0) {
-        ctx->action = SD_ACTION_MIGRATE;
-
-    } else {
+    rt = ngx_http_sender_domains_route_find(
+             ngx_http_sender_domains_identity_routes, &sub);
+    if (rt == NULL) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_NOT_FOUND,
                    "not_found", "There is no such endpoint.");
     }
 
-    return ngx_http_sender_domains_allow(r, m, NGX_HTTP_POST);
+    return ngx_http_sender_domains_route_to(r, ctx, rt);
 }
 
 

@@ -29,6 +29,9 @@
 
 #define NGX_HTTP_SENDER_DOMAINS_CURL_MAX_SOCKETS  256
 
+/* finished calls taken off curl at a time, before their handlers run */
+#define NGX_HTTP_SENDER_DOMAINS_ENDED             64
+
 
 static curl_socket_t ngx_http_sender_domains_curl_open_socket(void *data,
     curlsocktype purpose, struct curl_sockaddr *addr);
@@ -42,8 +45,21 @@ static void ngx_http_sender_domains_curl_timer_handler(ngx_event_t *ev);
 static void ngx_http_sender_domains_curl_event_handler(ngx_event_t *ev);
 static void ngx_http_sender_domains_curl_deadline_handler(ngx_event_t *ev);
 static void ngx_http_sender_domains_curl_drive(curl_socket_t s, int mask);
+static ngx_uint_t ngx_http_sender_domains_curl_collect(
+    ngx_http_sender_domains_curl_call_t **done, ngx_uint_t max);
 static void ngx_http_sender_domains_curl_finish(
     ngx_http_sender_domains_curl_call_t *call);
+static ngx_http_sender_domains_curl_call_t *
+    ngx_http_sender_domains_curl_create(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_http_sender_domains_curl_done_pt handler, void *data);
+static ngx_int_t ngx_http_sender_domains_curl_headers(
+    ngx_http_sender_domains_curl_call_t *call, ngx_array_t *headers);
+static void ngx_http_sender_domains_curl_options(
+    ngx_http_sender_domains_curl_call_t *call, const char *method,
+    u_char *url, ngx_msec_t timeout, ngx_uint_t fresh);
+static void ngx_http_sender_domains_curl_body(
+    ngx_http_sender_domains_curl_call_t *call, const char *method,
+    ngx_str_t *body);
 static void ngx_http_sender_domains_curl_cleanup(void *data);
 static size_t ngx_http_sender_domains_curl_write(char *ptr, size_t size,
     size_t nmemb, void *userdata);
@@ -157,18 +173,76 @@ ngx_http_sender_domains_curl_start(ngx_pool_t *pool, ngx_log_t *log,
     ngx_msec_t timeout, ngx_uint_t fresh,
     ngx_http_sender_domains_curl_done_pt handler, void *data)
 {
-    CURL                                 *e;
     u_char                               *u;
-    ngx_str_t                            *h;
-    ngx_uint_t                            i;
     CURLMcode                             mc;
-    ngx_pool_cleanup_t                   *cln;
-    struct curl_slist                    *l;
     ngx_http_sender_domains_curl_call_t  *call;
 
     if (ngx_http_sender_domains_multi == NULL) {
         return NULL;
     }
+
+    call = ngx_http_sender_domains_curl_create(pool, log, handler, data);
+    if (call == NULL) {
+        return NULL;
+    }
+
+    u = ngx_pnalloc(pool, url->len + 1);
+    if (u == NULL) {
+        return NULL;
+    }
+
+    ngx_cpystrn(u, url->data, url->len + 1);
+
+    if (ngx_http_sender_domains_curl_headers(call, headers) != NGX_OK) {
+        return NULL;
+    }
+
+    ngx_http_sender_domains_curl_options(call, method, u, timeout, fresh);
+    ngx_http_sender_domains_curl_body(call, method, body);
+
+    /*
+     * A non-cancelable timer slightly past curl's own timeout: it keeps a
+     * gracefully exiting worker alive until the call ends (an exiting
+     * worker waits only for non-cancelable timers), and it is a last
+     * resort should curl never report the end.
+     */
+    call->deadline.handler = ngx_http_sender_domains_curl_deadline_handler;
+    call->deadline.data = &ngx_http_sender_domains_dummy_conn;
+    call->deadline.log = log;
+    ngx_add_timer(&call->deadline, timeout + 1000);
+
+    mc = curl_multi_add_handle(ngx_http_sender_domains_multi, call->easy);
+    if (mc != CURLM_OK) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "sender_domains: curl_multi_add_handle() failed: %s",
+                      curl_multi_strerror(mc));
+        ngx_del_timer(&call->deadline);
+        return NULL;
+    }
+
+    call->active = 1;
+    ngx_http_sender_domains_in_flight++;
+
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "sender_domains curl call %p: %s %s, timeout %M, "
+                   "%ui in flight", call, method, u, timeout,
+                   ngx_http_sender_domains_in_flight);
+
+    return call;
+}
+
+
+/*
+ * A call in "pool" with its easy handle, in the list of calls that own
+ * one; the pool's cleanup cancels and frees it.
+ */
+
+static ngx_http_sender_domains_curl_call_t *
+ngx_http_sender_domains_curl_create(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_http_sender_domains_curl_done_pt handler, void *data)
+{
+    ngx_pool_cleanup_t                   *cln;
+    ngx_http_sender_domains_curl_call_t  *call;
 
     call = ngx_pcalloc(pool, sizeof(ngx_http_sender_domains_curl_call_t));
     if (call == NULL) {
@@ -188,37 +262,68 @@ ngx_http_sender_domains_curl_start(ngx_pool_t *pool, ngx_log_t *log,
     cln->handler = ngx_http_sender_domains_curl_cleanup;
     cln->data = call;
 
-    e = curl_easy_init();
-    if (e == NULL) {
+    call->easy = curl_easy_init();
+    if (call->easy == NULL) {
         return NULL;
     }
 
-    call->easy = e;
     ngx_queue_insert_tail(&ngx_http_sender_domains_calls, &call->queue);
 
-    u = ngx_pnalloc(pool, url->len + 1);
-    if (u == NULL) {
-        return NULL;
-    }
+    return call;
+}
 
-    ngx_cpystrn(u, url->data, url->len + 1);
 
-    for (i = 0, h = headers ? headers->elts : NULL;
-         headers && i < headers->nelts; i++)
-    {
+/* the caller's "Name: value" lines, less the two curl adds by itself */
+
+static ngx_int_t
+ngx_http_sender_domains_curl_headers(
+    ngx_http_sender_domains_curl_call_t *call, ngx_array_t *headers)
+{
+    ngx_str_t          *h;
+    ngx_uint_t          i;
+    struct curl_slist  *l;
+
+    h = headers ? headers->elts : NULL;
+
+    for (i = 0; headers && i < headers->nelts; i++) {
         l = curl_slist_append(call->headers, (char *) h[i].data);
         if (l == NULL) {
-            return NULL;
+            return NGX_ERROR;
         }
 
         call->headers = l;
     }
 
     /* curl adds these by itself; SES needs neither */
-    call->headers = curl_slist_append(call->headers, "Expect:");
-    call->headers = curl_slist_append(call->headers, "Accept:");
 
-    curl_easy_setopt(e, CURLOPT_URL, u);
+    l = curl_slist_append(call->headers, "Expect:");
+    if (l == NULL) {
+        return NGX_ERROR;
+    }
+
+    call->headers = l;
+
+    l = curl_slist_append(call->headers, "Accept:");
+    if (l == NULL) {
+        return NGX_ERROR;
+    }
+
+    call->headers = l;
+
+    return NGX_OK;
+}
+
+
+/* the request and our callbacks: sockets, answer, headers */
+
+static void
+ngx_http_sender_domains_curl_options(
+    ngx_http_sender_domains_curl_call_t *call, const char *method,
+    u_char *url, ngx_msec_t timeout, ngx_uint_t fresh)
+{
+    CURL  *e = call->easy;
+
+    curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, call->headers);
     curl_easy_setopt(e, CURLOPT_PRIVATE, call);
@@ -246,6 +351,16 @@ ngx_http_sender_domains_curl_start(ngx_pool_t *pool, ngx_log_t *log,
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION,
                      ngx_http_sender_domains_curl_close_socket);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, NULL);
+}
+
+
+/* the body, not copied; PUT and POST without one send Content-Length: 0 */
+
+static void
+ngx_http_sender_domains_curl_body(ngx_http_sender_domains_curl_call_t *call,
+    const char *method, ngx_str_t *body)
+{
+    CURL  *e = call->easy;
 
     if (body && body->len) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, body->data);
@@ -255,40 +370,9 @@ ngx_http_sender_domains_curl_start(ngx_pool_t *pool, ngx_log_t *log,
         curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 
     } else if (ngx_strcmp(method, "DELETE") != 0) {
-        /* PUT/POST without a body still sends Content-Length: 0 */
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, 0L);
     }
-
-    /*
-     * A non-cancelable timer slightly past curl's own timeout: it keeps a
-     * gracefully exiting worker alive until the call ends (an exiting
-     * worker waits only for non-cancelable timers), and it is a last
-     * resort should curl never report the end.
-     */
-    call->deadline.handler = ngx_http_sender_domains_curl_deadline_handler;
-    call->deadline.data = &ngx_http_sender_domains_dummy_conn;
-    call->deadline.log = log;
-    ngx_add_timer(&call->deadline, timeout + 1000);
-
-    mc = curl_multi_add_handle(ngx_http_sender_domains_multi, e);
-    if (mc != CURLM_OK) {
-        ngx_log_error(NGX_LOG_ERR, log, 0,
-                      "sender_domains: curl_multi_add_handle() failed: %s",
-                      curl_multi_strerror(mc));
-        ngx_del_timer(&call->deadline);
-        return NULL;
-    }
-
-    call->active = 1;
-    ngx_http_sender_domains_in_flight++;
-
-    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, log, 0,
-                   "sender_domains curl call %p: %s %s, timeout %M, "
-                   "%ui in flight", call, method, u, timeout,
-                   ngx_http_sender_domains_in_flight);
-
-    return call;
 }
 
 
@@ -375,6 +459,10 @@ ngx_http_sender_domains_curl_write(char *ptr, size_t size, size_t nmemb,
     call->body.len += n;
     call->body.data[call->body.len] = '\0';
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, call->log, 0,
+                   "sender_domains curl call %p: %uz body bytes read, "
+                   "%uz in all", call, n, call->body.len);
+
     return n;
 }
 
@@ -395,6 +483,16 @@ ngx_http_sender_domains_curl_header(char *ptr, size_t size, size_t nmemb,
     while (end > p && (end[-1] == '\r' || end[-1] == '\n')) {
         end--;
     }
+
+    if (end == p) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, call->log, 0,
+                       "sender_domains curl call %p: header done", call);
+        return n;
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, call->log, 0,
+                   "sender_domains curl call %p: header \"%*s\"", call,
+                   (size_t) (end - p), p);
 
     if (n >= 5 && ngx_strncmp(p, "HTTP/", 5) == 0) {
         /* a new response (after 100 Continue or a redirect) */
@@ -561,11 +659,17 @@ ngx_http_sender_domains_curl_socket(CURL *easy, curl_socket_t s, int what,
 
     c = ngx_http_sender_domains_curl_conn(s);
     if (c == NULL) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                       "sender_domains curl socket %d: poll %d ignored, "
+                       "not a socket of ours", s, what);
         return 0;
     }
 
     if (what == CURL_POLL_REMOVE && fcntl(s, F_GETFD) == -1) {
         /* curl closed it already, without our close callback */
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                       "sender_domains curl socket %d: closed by curl "
+                       "itself", s);
         ngx_http_sender_domains_curl_release(s);
         return 0;
     }
@@ -670,10 +774,10 @@ ngx_http_sender_domains_curl_deadline_handler(ngx_event_t *ev)
 static void
 ngx_http_sender_domains_curl_drive(curl_socket_t s, int mask)
 {
-    int                                   running, left;
-    CURLMsg                              *msg;
+    int                                   running;
+    CURLMcode                             mc;
     ngx_uint_t                            n, i;
-    ngx_http_sender_domains_curl_call_t  *call, *done[64];
+    ngx_http_sender_domains_curl_call_t  *done[NGX_HTTP_SENDER_DOMAINS_ENDED];
 
     if (ngx_http_sender_domains_multi == NULL
         || ngx_http_sender_domains_driving)
@@ -683,44 +787,22 @@ ngx_http_sender_domains_curl_drive(curl_socket_t s, int mask)
 
     ngx_http_sender_domains_driving = 1;
 
-    curl_multi_socket_action(ngx_http_sender_domains_multi, s, mask,
-                             &running);
+    mc = curl_multi_socket_action(ngx_http_sender_domains_multi, s, mask,
+                                  &running);
+
+    if (mc != CURLM_OK) {
+        ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
+                      "sender_domains: curl_multi_socket_action() failed: %s",
+                      curl_multi_strerror(mc));
+    }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "sender_domains curl action: socket %d, mask %d: "
+                   "%d running", s, mask, running);
 
     for ( ;; ) {
-        n = 0;
-
-        while (n < 64
-               && (msg = curl_multi_info_read(ngx_http_sender_domains_multi,
-                                              &left)))
-        {
-            if (msg->msg != CURLMSG_DONE) {
-                continue;
-            }
-
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-                              (char **) &call);
-
-            if (call->outcome == NGX_HTTP_SENDER_DOMAINS_CURL_OK) {
-                switch (msg->data.result) {
-                case CURLE_OK:
-                    break;
-                case CURLE_OPERATION_TIMEDOUT:
-                    call->outcome = NGX_HTTP_SENDER_DOMAINS_CURL_TIMEOUT;
-                    break;
-                default:
-                    call->outcome = NGX_HTTP_SENDER_DOMAINS_CURL_CONNECT;
-                }
-            }
-
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
-                              &call->status);
-
-            /* msg is invalid after this */
-            ngx_http_sender_domains_curl_cancel(call);
-            call->done = 0;
-            done[n++] = call;
-        }
-
+        n = ngx_http_sender_domains_curl_collect(done,
+                                                 NGX_HTTP_SENDER_DOMAINS_ENDED);
         if (n == 0) {
             break;
         }
@@ -736,6 +818,63 @@ ngx_http_sender_domains_curl_drive(curl_socket_t s, int mask)
     }
 
     ngx_http_sender_domains_driving = 0;
+}
+
+
+/*
+ * Up to "max" calls curl says are done, with their outcome and status,
+ * taken off curl (their handlers are not run here: curl is on the stack).
+ */
+
+static ngx_uint_t
+ngx_http_sender_domains_curl_collect(
+    ngx_http_sender_domains_curl_call_t **done, ngx_uint_t max)
+{
+    int                                   left;
+    CURLMsg                              *msg;
+    ngx_uint_t                            n;
+    ngx_http_sender_domains_curl_call_t  *call;
+
+    n = 0;
+
+    while (n < max
+           && (msg = curl_multi_info_read(ngx_http_sender_domains_multi,
+                                          &left)))
+    {
+        if (msg->msg != CURLMSG_DONE) {
+            continue;
+        }
+
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+                          (char **) &call);
+
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, call->log, 0,
+                       "sender_domains curl call %p: done, curl says "
+                       "%d: %s", call, (int) msg->data.result,
+                       curl_easy_strerror(msg->data.result));
+
+        if (call->outcome == NGX_HTTP_SENDER_DOMAINS_CURL_OK) {
+            switch (msg->data.result) {
+            case CURLE_OK:
+                break;
+            case CURLE_OPERATION_TIMEDOUT:
+                call->outcome = NGX_HTTP_SENDER_DOMAINS_CURL_TIMEOUT;
+                break;
+            default:
+                call->outcome = NGX_HTTP_SENDER_DOMAINS_CURL_CONNECT;
+            }
+        }
+
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
+                          &call->status);
+
+        /* msg is invalid after this */
+        ngx_http_sender_domains_curl_cancel(call);
+        call->done = 0;
+        done[n++] = call;
+    }
+
+    return n;
 }
 
 

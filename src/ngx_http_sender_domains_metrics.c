@@ -36,6 +36,28 @@ static ngx_int_t ngx_http_sender_domains_metrics_handler(
     ngx_http_request_t *r);
 static void ngx_http_sender_domains_metrics_write(sd_prom_t *w,
     ngx_http_sender_domains_metrics_t *m);
+static void ngx_http_sender_domains_metrics_write_by_label(sd_prom_t *w,
+    const char *name, const char *label, const char *const *values,
+    ngx_atomic_t *counters, ngx_uint_t n);
+static void ngx_http_sender_domains_metrics_write_info(sd_prom_t *w);
+static void ngx_http_sender_domains_metrics_write_identities(sd_prom_t *w,
+    ngx_http_sender_domains_metrics_t *m);
+static void ngx_http_sender_domains_metrics_write_resolves(sd_prom_t *w,
+    ngx_http_sender_domains_metrics_t *m);
+static void ngx_http_sender_domains_metrics_write_api(sd_prom_t *w,
+    ngx_http_sender_domains_metrics_t *m);
+static void ngx_http_sender_domains_metrics_write_ses(sd_prom_t *w,
+    ngx_http_sender_domains_metrics_t *m);
+static void ngx_http_sender_domains_metrics_write_refresher_tick(
+    sd_prom_t *w, ngx_http_sender_domains_metrics_t *m);
+static void ngx_http_sender_domains_metrics_write_ownership(sd_prom_t *w,
+    ngx_http_sender_domains_metrics_t *m);
+static void ngx_http_sender_domains_metrics_write_refresher_cycles(
+    sd_prom_t *w, ngx_http_sender_domains_metrics_t *m);
+static void ngx_http_sender_domains_metrics_write_webhooks(sd_prom_t *w,
+    ngx_http_sender_domains_metrics_t *m);
+static void ngx_http_sender_domains_metrics_write_store(sd_prom_t *w,
+    ngx_http_sender_domains_metrics_t *m);
 
 
 ngx_http_sender_domains_metrics_t  *ngx_http_sender_domains_metrics;
@@ -98,6 +120,11 @@ static const char  *ngx_http_sender_domains_polls[] = {
     "answered", "gone", "listed", "failed", "resumed", "purged"
 };
 
+/* by the index of store_errors[] */
+static const char  *ngx_http_sender_domains_store_errors[] = {
+    "full", "failed"
+};
+
 /* the SES latency histogram's upper bounds, in ms and as written */
 static const ngx_msec_t  ngx_http_sender_domains_bounds_ms[] = {
     5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000
@@ -138,31 +165,9 @@ static ngx_int_t
 ngx_http_sender_domains_metrics_init_zone(ngx_shm_zone_t *shm_zone,
     void *data)
 {
-    ngx_slab_pool_t                    *shpool;
-    ngx_http_sender_domains_metrics_t  *m;
-
-    if (data) {
-        /* a reload: the counters go on */
-        shm_zone->data = data;
-        return NGX_OK;
-    }
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (shm_zone->shm.exists) {
-        shm_zone->data = shpool->data;
-        return NGX_OK;
-    }
-
-    m = ngx_slab_calloc(shpool, sizeof(ngx_http_sender_domains_metrics_t));
-    if (m == NULL) {
-        return NGX_ERROR;
-    }
-
-    shpool->data = m;
-    shm_zone->data = m;
-
-    return NGX_OK;
+    /* a reload keeps the counters */
+    return ngx_http_sender_domains_shm_init(shm_zone, data,
+                                     sizeof(ngx_http_sender_domains_metrics_t));
 }
 
 
@@ -639,34 +644,79 @@ ngx_http_sender_domains_metrics_handler(ngx_http_request_t *r)
     sd_prom_family(w, "sender_domains_" name, type, help)
 
 
+/* the exposition, family by family, in the order of docs/operations.md */
+
 static void
 ngx_http_sender_domains_metrics_write(sd_prom_t *w,
     ngx_http_sender_domains_metrics_t *m)
 {
-    int64_t            v, def;
-    uint64_t           counts[SD_M_LATENCY_BUCKETS + 1];
-    size_t             queued;
-    ngx_uint_t         i, k, s;
-    const char        *l[5];
-    sd_store_t        *st;
-    sd_store_usage_t   u;
+    ngx_http_sender_domains_metrics_write_info(w);
+    ngx_http_sender_domains_metrics_write_identities(w, m);
+    ngx_http_sender_domains_metrics_write_resolves(w, m);
+    ngx_http_sender_domains_metrics_write_api(w, m);
+    ngx_http_sender_domains_metrics_write_ses(w, m);
+    ngx_http_sender_domains_metrics_write_refresher_tick(w, m);
+    ngx_http_sender_domains_metrics_write_ownership(w, m);
+    ngx_http_sender_domains_metrics_write_refresher_cycles(w, m);
+    ngx_http_sender_domains_metrics_write_webhooks(w, m);
+    ngx_http_sender_domains_metrics_write_store(w, m);
+}
+
+
+/* one sample per value of one label: name{label="values[i]"} counters[i] */
+
+static void
+ngx_http_sender_domains_metrics_write_by_label(sd_prom_t *w,
+    const char *name, const char *label, const char *const *values,
+    ngx_atomic_t *counters, ngx_uint_t n)
+{
+    ngx_uint_t   i;
+    const char  *l[3];
+
+    l[0] = label;
+    l[2] = NULL;
+
+    for (i = 0; i < n; i++) {
+        l[1] = values[i];
+        sd_prom_int(w, name, l, SD_M_READ(counters[i]));
+    }
+}
+
+
+static void
+ngx_http_sender_domains_metrics_write_info(sd_prom_t *w)
+{
+    const char  *l[3];
 
     SD_M_FAMILY("info", "gauge",
                 "The module's version; always 1.");
-    l[0] = "version"; l[1] = SD_VERSION; l[2] = NULL;
-    sd_prom_int(w, "sender_domains_info", l, 1);
 
-    /* identities */
+    l[0] = "version";
+    l[1] = SD_VERSION;
+    l[2] = NULL;
+    sd_prom_int(w, "sender_domains_info", l, 1);
+}
+
+
+static void
+ngx_http_sender_domains_metrics_write_identities(sd_prom_t *w,
+    ngx_http_sender_domains_metrics_t *m)
+{
+    ngx_uint_t   k, s;
+    const char  *l[5];
 
     SD_M_FAMILY("identities", "gauge",
                 "Senders in the store by kind and state (failed: SES gave "
                 "up; verified: verified for sending; pending: the rest).");
 
+    l[0] = "kind";
+    l[2] = "state";
+    l[4] = NULL;
+
     for (k = 0; k < SD_TALLY_KINDS; k++) {
         for (s = 0; s < SD_TALLY_STATES; s++) {
-            l[0] = "kind"; l[1] = ngx_http_sender_domains_kinds[k];
-            l[2] = "state"; l[3] = ngx_http_sender_domains_states[s];
-            l[4] = NULL;
+            l[1] = ngx_http_sender_domains_kinds[k];
+            l[3] = ngx_http_sender_domains_states[s];
             sd_prom_int(w, "sender_domains_identities", l,
                         SD_M_READ(m->identities[k][s]));
         }
@@ -677,12 +727,27 @@ ngx_http_sender_domains_metrics_write(sd_prom_t *w,
                 "so (DKIM or the address no longer verified).");
     sd_prom_int(w, "sender_domains_identities_verification_lost_total",
                 NULL, SD_M_READ(m->verification_lost));
+}
 
-    /* resolves */
+
+/* by source; the fallbacks together as source="default", then by reason */
+
+static void
+ngx_http_sender_domains_metrics_write_resolves(sd_prom_t *w,
+    ngx_http_sender_domains_metrics_t *m)
+{
+    int64_t      def;
+    ngx_uint_t   i;
+    const char  *l[3];
 
     SD_M_FAMILY("resolves_total", "counter",
                 "From addresses resolved, by where the sender came from "
                 "(default: the configured default sender, a fallback).");
+
+    ngx_http_sender_domains_metrics_write_by_label(w,
+        "sender_domains_resolves_total", "source",
+        ngx_http_sender_domains_sources, m->resolves,
+        SD_M_RES_FALLBACK_FIRST);
 
     def = 0;
 
@@ -690,32 +755,37 @@ ngx_http_sender_domains_metrics_write(sd_prom_t *w,
         def += SD_M_READ(m->resolves[i]);
     }
 
-    for (i = 0; i < SD_M_RES_FALLBACK_FIRST; i++) {
-        l[0] = "source"; l[1] = ngx_http_sender_domains_sources[i];
-        l[2] = NULL;
-        sd_prom_int(w, "sender_domains_resolves_total", l,
-                    SD_M_READ(m->resolves[i]));
-    }
-
-    l[0] = "source"; l[1] = "default"; l[2] = NULL;
+    l[0] = "source";
+    l[1] = "default";
+    l[2] = NULL;
     sd_prom_int(w, "sender_domains_resolves_total", l, def);
 
     SD_M_FAMILY("resolve_fallbacks_total", "counter",
                 "Resolves that fell back to the default sender, by reason.");
 
-    for (i = SD_M_RES_FALLBACK_FIRST; i < SD_M_RES_N; i++) {
-        l[0] = "reason";
-        l[1] = ngx_http_sender_domains_reasons[i - SD_M_RES_FALLBACK_FIRST];
-        l[2] = NULL;
-        sd_prom_int(w, "sender_domains_resolve_fallbacks_total", l,
-                    SD_M_READ(m->resolves[i]));
-    }
+    ngx_http_sender_domains_metrics_write_by_label(w,
+        "sender_domains_resolve_fallbacks_total", "reason",
+        ngx_http_sender_domains_reasons,
+        &m->resolves[SD_M_RES_FALLBACK_FIRST],
+        SD_M_RES_N - SD_M_RES_FALLBACK_FIRST);
+}
 
-    /* API */
+
+static void
+ngx_http_sender_domains_metrics_write_api(sd_prom_t *w,
+    ngx_http_sender_domains_metrics_t *m)
+{
+    int64_t      v;
+    ngx_uint_t   i, s;
+    const char  *l[5];
 
     SD_M_FAMILY("api_requests_total", "counter",
                 "API requests by endpoint and status class (resolves that "
                 "answered are counted in sender_domains_resolves_total).");
+
+    l[0] = "endpoint";
+    l[2] = "code";
+    l[4] = NULL;
 
     for (i = 0; i < sizeof(ngx_http_sender_domains_endpoints)
                     / sizeof(ngx_http_sender_domains_endpoints[0]); i++)
@@ -728,26 +798,35 @@ ngx_http_sender_domains_metrics_write(sd_prom_t *w,
                 continue;
             }
 
-            l[0] = "endpoint"; l[1] = ngx_http_sender_domains_endpoints[i];
-            l[2] = "code";
+            l[1] = ngx_http_sender_domains_endpoints[i];
             l[3] = ngx_http_sender_domains_classes[s];
-            l[4] = NULL;
             sd_prom_int(w, "sender_domains_api_requests_total", l, v);
         }
     }
+}
 
-    /* SES */
+
+static void
+ngx_http_sender_domains_metrics_write_ses(sd_prom_t *w,
+    ngx_http_sender_domains_metrics_t *m)
+{
+    uint64_t     counts[SD_M_LATENCY_BUCKETS + 1];
+    ngx_uint_t   i, s;
+    const char  *l[5];
 
     SD_M_FAMILY("ses_calls_total", "counter",
                 "Calls to the SES API by operation and outcome.");
+
+    l[0] = "op";
+    l[2] = "outcome";
+    l[4] = NULL;
 
     for (i = 0; i < sizeof(ngx_http_sender_domains_ops)
                     / sizeof(ngx_http_sender_domains_ops[0]); i++)
     {
         for (s = 0; s < SD_M_SES_OUTCOMES; s++) {
-            l[0] = "op"; l[1] = ngx_http_sender_domains_ops[i];
-            l[2] = "outcome"; l[3] = ngx_http_sender_domains_outcomes[s];
-            l[4] = NULL;
+            l[1] = ngx_http_sender_domains_ops[i];
+            l[3] = ngx_http_sender_domains_outcomes[s];
             sd_prom_int(w, "sender_domains_ses_calls_total", l,
                         SD_M_READ(m->ses_calls[i][s]));
         }
@@ -775,8 +854,16 @@ ngx_http_sender_domains_metrics_write(sd_prom_t *w,
                 "SES calls people wait for that wait for the budget.");
     sd_prom_int(w, "sender_domains_ses_calls_waiting", NULL,
                 SD_M_READ(m->ses_waiting));
+}
 
-    /* the refresher */
+
+/* what the lease holder's last tick saw */
+
+static void
+ngx_http_sender_domains_metrics_write_refresher_tick(sd_prom_t *w,
+    ngx_http_sender_domains_metrics_t *m)
+{
+    int64_t  v;
 
     SD_M_FAMILY("refresher_lease_holder_pid", "gauge",
                 "The pid of the worker that last held the refresher lease.");
@@ -802,28 +889,34 @@ ngx_http_sender_domains_metrics_write(sd_prom_t *w,
     sd_prom_int(w, "sender_domains_refresher_oldest_due_age_seconds", NULL,
                 (v && SD_M_READ(m->rows_due))
                 ? ngx_max(SD_M_READ(m->last_tick) - v, 0) : 0);
+}
 
+
+static void
+ngx_http_sender_domains_metrics_write_ownership(sd_prom_t *w,
+    ngx_http_sender_domains_metrics_t *m)
+{
     SD_M_FAMILY("ownership_checks_total", "counter",
                 "DNS ownership proofs of domains already verified in Amazon "
                 "SES, by outcome (proven: the TXT record was found; lost: "
                 "another workspace proved first).");
 
-    for (i = 0; i < SD_M_OWN_OUTCOMES; i++) {
-        l[0] = "result"; l[1] = ngx_http_sender_domains_ownership[i];
-        l[2] = NULL;
-        sd_prom_int(w, "sender_domains_ownership_checks_total", l,
-                    SD_M_READ(m->ownership[i]));
-    }
+    ngx_http_sender_domains_metrics_write_by_label(w,
+        "sender_domains_ownership_checks_total", "result",
+        ngx_http_sender_domains_ownership, m->ownership, SD_M_OWN_OUTCOMES);
+}
 
+
+static void
+ngx_http_sender_domains_metrics_write_refresher_cycles(sd_prom_t *w,
+    ngx_http_sender_domains_metrics_t *m)
+{
     SD_M_FAMILY("refresher_polls_total", "counter",
                 "Senders the refresher checked, by outcome.");
 
-    for (i = 0; i < SD_M_POLLS; i++) {
-        l[0] = "outcome"; l[1] = ngx_http_sender_domains_polls[i];
-        l[2] = NULL;
-        sd_prom_int(w, "sender_domains_refresher_polls_total", l,
-                    SD_M_READ(m->polls[i]));
-    }
+    ngx_http_sender_domains_metrics_write_by_label(w,
+        "sender_domains_refresher_polls_total", "outcome",
+        ngx_http_sender_domains_polls, m->polls, SD_M_POLLS);
 
     SD_M_FAMILY("refresher_cycles_total", "counter",
                 "Poll cycles the refresher finished.");
@@ -839,22 +932,26 @@ ngx_http_sender_domains_metrics_write(sd_prom_t *w,
                 "When the last poll cycle ended (Unix time).");
     sd_prom_int(w, "sender_domains_refresher_last_cycle_end_timestamp_seconds",
                 NULL, SD_M_READ(m->last_cycle_end));
+}
 
-    /* webhooks */
 
-    st = ngx_http_sender_domains_store();
+static void
+ngx_http_sender_domains_metrics_write_webhooks(sd_prom_t *w,
+    ngx_http_sender_domains_metrics_t *m)
+{
+    size_t       queued;
+    sd_store_t  *st;
 
     SD_M_FAMILY("webhooks_total", "counter",
                 "Webhook deliveries by outcome: delivered (a 2xx), failed "
                 "(an attempt that will be retried), dropped_full (the queue "
                 "was full), expired (not delivered in 72 hours).");
 
-    for (i = 0; i < SD_M_WH_OUTCOMES; i++) {
-        l[0] = "outcome"; l[1] = ngx_http_sender_domains_wh_outcomes[i];
-        l[2] = NULL;
-        sd_prom_int(w, "sender_domains_webhooks_total", l,
-                    SD_M_READ(m->webhooks[i]));
-    }
+    ngx_http_sender_domains_metrics_write_by_label(w,
+        "sender_domains_webhooks_total", "outcome",
+        ngx_http_sender_domains_wh_outcomes, m->webhooks, SD_M_WH_OUTCOMES);
+
+    st = ngx_http_sender_domains_store();
 
     if (st == NULL || sd_store_events_count(st, &queued) != SD_STORE_OK) {
         queued = 0;
@@ -864,8 +961,19 @@ ngx_http_sender_domains_metrics_write(sd_prom_t *w,
                 "Webhook events waiting to be delivered, all URLs together.");
     sd_prom_int(w, "sender_domains_webhook_queue_events", NULL,
                 (int64_t) queued);
+}
 
-    /* the store */
+
+/* the map's use (when the store answers), then the writes it refused */
+
+static void
+ngx_http_sender_domains_metrics_write_store(sd_prom_t *w,
+    ngx_http_sender_domains_metrics_t *m)
+{
+    sd_store_t        *st;
+    sd_store_usage_t   u;
+
+    st = ngx_http_sender_domains_store();
 
     if (st && sd_store_usage(st, &u) == SD_STORE_OK) {
         SD_M_FAMILY("store_map_size_bytes", "gauge",
@@ -887,12 +995,11 @@ ngx_http_sender_domains_metrics_write(sd_prom_t *w,
     SD_M_FAMILY("store_write_errors_total", "counter",
                 "API writes the store refused: full (the map is full) or "
                 "failed (any other error).");
-    l[0] = "error"; l[1] = "full"; l[2] = NULL;
-    sd_prom_int(w, "sender_domains_store_write_errors_total", l,
-                SD_M_READ(m->store_errors[0]));
-    l[1] = "failed";
-    sd_prom_int(w, "sender_domains_store_write_errors_total", l,
-                SD_M_READ(m->store_errors[1]));
+
+    ngx_http_sender_domains_metrics_write_by_label(w,
+        "sender_domains_store_write_errors_total", "error",
+        ngx_http_sender_domains_store_errors, m->store_errors,
+        SD_M_STORE_ERRORS);
 
     SD_M_FAMILY("store_last_write_error_timestamp_seconds", "gauge",
                 "When the store last refused a write (Unix time; 0: never).");

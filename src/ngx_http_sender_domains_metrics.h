@@ -82,6 +82,7 @@ typedef enum {
 #define SD_M_LATENCY_BUCKETS    11
 #define SD_M_API_ENDPOINTS      16
 #define SD_M_STATUS_CLASSES     5
+#define SD_M_STORE_ERRORS       2       /* full, failed */
 
 
 typedef struct {
@@ -110,7 +111,7 @@ typedef struct {
     ngx_atomic_t    webhooks[SD_M_WH_OUTCOMES];
     ngx_atomic_t    ownership[SD_M_OWN_OUTCOMES];
 
-    ngx_atomic_t    store_errors[2];        /* full, failed */
+    ngx_atomic_t    store_errors[SD_M_STORE_ERRORS];
     ngx_atomic_t    store_last_error;       /* epoch seconds */
 } ngx_http_sender_domains_metrics_t;
 

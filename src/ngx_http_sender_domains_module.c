@@ -1278,6 +1278,38 @@ ngx_http_sender_domains_prepare_store(ngx_log_t *log,
 }
 
 
+ngx_int_t
+ngx_http_sender_domains_shm_init(ngx_shm_zone_t *shm_zone, void *data,
+    size_t size)
+{
+    void             *sh;
+    ngx_slab_pool_t  *shpool;
+
+    if (data) {
+        /* a reload: what the zone holds goes on */
+        shm_zone->data = data;
+        return NGX_OK;
+    }
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        shm_zone->data = shpool->data;
+        return NGX_OK;
+    }
+
+    sh = ngx_slab_calloc(shpool, size);
+    if (sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    shpool->data = sh;
+    shm_zone->data = sh;
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_sender_domains_prepare_file(ngx_log_t *log, ngx_core_conf_t *ccf,
     u_char *path)

@@ -137,6 +137,14 @@ void *ngx_http_sender_domains_palloc(void *pool, size_t size);
 ngx_int_t ngx_http_sender_domains_prepare_store(ngx_log_t *log,
     ngx_http_sender_domains_main_conf_t *smcf);
 
+/*
+ * A shared zone's init: the data of the previous cycle on a reload, the
+ * slab pool's data when the zone already exists, else "size" zeroed
+ * bytes from the zone's slab pool, kept as the pool's data.
+ */
+ngx_int_t ngx_http_sender_domains_shm_init(ngx_shm_zone_t *shm_zone,
+    void *data, size_t size);
+
 ngx_int_t ngx_http_sender_domains_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_sender_domains_value(ngx_http_request_t *r,
     ngx_http_sender_domains_value_t *v, ngx_str_t *out);

@@ -150,6 +150,12 @@ static void ngx_http_sender_domains_result(
     unsigned listed);
 static void ngx_http_sender_domains_change_compute(
     ngx_http_sender_domains_change_t *ch, const sd_record_t *cur);
+static ngx_uint_t ngx_http_sender_domains_change_applies(
+    ngx_http_sender_domains_change_t *ch, json_t *row);
+static void ngx_http_sender_domains_change_apply(
+    ngx_http_sender_domains_change_t *ch, json_t *row, int64_t now);
+static void ngx_http_sender_domains_change_schedule(
+    ngx_http_sender_domains_change_t *ch, json_t *row, int64_t now);
 static int ngx_http_sender_domains_save_cb(void *data,
     const sd_record_t *cur, sd_record_t *out);
 static void ngx_http_sender_domains_save_timer(ngx_event_t *ev);
@@ -623,11 +629,8 @@ static void
 ngx_http_sender_domains_change_compute(ngx_http_sender_domains_change_t *ch,
     const sd_record_t *cur)
 {
-    int                                   changed;
-    json_t                               *row;
-    int64_t                               now;
-    const char                           *dkim;
-    ngx_http_sender_domains_main_conf_t  *smcf;
+    json_t   *row;
+    int64_t   now;
 
     free(ch->text);
     ch->text = NULL;
@@ -638,27 +641,58 @@ ngx_http_sender_domains_change_compute(ngx_http_sender_domains_change_t *ch,
         return;
     }
 
-    /* a person may have finished or changed it meanwhile: still ready? */
-    if (!sd_row_in_state(row, SD_STATE_READY)) {
-        goto done;
+    if (!ngx_http_sender_domains_change_applies(ch, row)) {
+        json_decref(row);
+        return;
     }
 
-    dkim = sd_row_str(row, "dkim_status");
+    now = ngx_time();
+
+    ngx_http_sender_domains_change_apply(ch, row, now);
+    ngx_http_sender_domains_change_schedule(ch, row, now);
+
+    if (sd_row_to_record(row, &ch->out, &ch->text) == 0) {
+        /* the name as stored: the row is freed before the batch is written */
+        ch->out.sender_name = cur->sender_name;
+        ch->out.sender_name_len = cur->sender_name_len;
+        ch->skip = 0;
+    }
+
+    json_decref(row);
+}
+
+
+/* whether the row is still what was polled, so that the answer applies */
+
+static ngx_uint_t
+ngx_http_sender_domains_change_applies(ngx_http_sender_domains_change_t *ch,
+    json_t *row)
+{
+    /* a person may have finished or changed it meanwhile: still ready? */
+    if (!sd_row_in_state(row, SD_STATE_READY)) {
+        return 0;
+    }
 
     /* the List said "no news" of what the row was when polled: still so? */
     if (ch->outcome == NGX_HTTP_SENDER_DOMAINS_LISTED
-        && (sd_row_dkim_flag(dkim) != ch->listed
+        && (sd_row_dkim_flag(sd_row_str(row, "dkim_status")) != ch->listed
             || (sd_row_flags(row) & SD_REC_MAIL_FROM_PENDING)))
     {
-        goto done;
+        return 0;
     }
 
-    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                               ngx_http_sender_domains_module);
-    now = ngx_time();
-    changed = 0;
+    return 1;
+}
 
-    ngx_http_sender_domains_status_copy(ch->dkim[0], dkim);
+
+/* what SES said, into the row; the statuses before and after kept in ch */
+
+static void
+ngx_http_sender_domains_change_apply(ngx_http_sender_domains_change_t *ch,
+    json_t *row, int64_t now)
+{
+    ngx_http_sender_domains_status_copy(ch->dkim[0],
+                                        sd_row_str(row, "dkim_status"));
     ngx_http_sender_domains_status_copy(ch->mf[0],
                                         sd_row_str(row, "mail_from_status"));
 
@@ -696,6 +730,25 @@ ngx_http_sender_domains_change_compute(ngx_http_sender_domains_change_t *ch,
                                         sd_row_str(row, "dkim_status"));
     ngx_http_sender_domains_status_copy(ch->mf[1],
                                         sd_row_str(row, "mail_from_status"));
+}
+
+
+/*
+ * The row's next check (sooner when its statuses moved), the end of an
+ * unverified claim, and the purge of an abandoned row.
+ */
+
+static void
+ngx_http_sender_domains_change_schedule(ngx_http_sender_domains_change_t *ch,
+    json_t *row, int64_t now)
+{
+    int                                   changed;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_sender_domains_module);
+
+    changed = 0;
 
     if (ch->outcome == NGX_HTTP_SENDER_DOMAINS_GOT) {
         changed = ngx_strcmp(ch->dkim[0], ch->dkim[1]) != 0
@@ -714,19 +767,6 @@ ngx_http_sender_domains_change_compute(ngx_http_sender_domains_change_t *ch,
     }
 
     sd_row_abandon(row, now, smcf->purge_after);
-
-    if (sd_row_to_record(row, &ch->out, &ch->text) != 0) {
-        goto done;
-    }
-
-    /* the name as stored: the row is freed before the batch is written */
-    ch->out.sender_name = cur->sender_name;
-    ch->out.sender_name_len = cur->sender_name_len;
-    ch->skip = 0;
-
-done:
-
-    json_decref(row);
 }
 
 

@@ -57,6 +57,27 @@ static const char *ngx_http_sender_domains_resolve_caller(
 static ngx_int_t ngx_http_sender_domains_resolve(ngx_http_request_t *r,
     ngx_http_sender_domains_caller_t *caller, const char *unavailable,
     ngx_str_t *in, ngx_http_sender_domains_resolution_t *res);
+static ngx_int_t ngx_http_sender_domains_resolve_parse(ngx_http_request_t *r,
+    ngx_http_sender_domains_caller_t *caller, ngx_str_t *in, char *name,
+    size_t name_size, size_t *name_len, ngx_str_t *addr,
+    ngx_http_sender_domains_resolution_t *res);
+static ngx_int_t ngx_http_sender_domains_resolve_lookup(
+    ngx_http_request_t *r, ngx_http_sender_domains_caller_t *caller,
+    ngx_str_t *addr, sd_resolve_t *sr,
+    ngx_http_sender_domains_resolution_t *res);
+static ngx_int_t ngx_http_sender_domains_resolve_source(
+    ngx_http_sender_domains_caller_t *caller, sd_resolve_t *sr,
+    ngx_http_sender_domains_resolution_t *res);
+static ngx_int_t ngx_http_sender_domains_resolve_default(
+    ngx_http_request_t *r, ngx_http_sender_domains_resolution_t *res);
+static void ngx_http_sender_domains_warn_unavailable(ngx_http_request_t *r,
+    ngx_http_sender_domains_caller_t *caller, const char *reason);
+static void ngx_http_sender_domains_warn_invalid(ngx_http_request_t *r,
+    ngx_http_sender_domains_caller_t *caller, const char *reason,
+    ngx_uint_t is_name);
+static void ngx_http_sender_domains_warn_refused(ngx_http_request_t *r,
+    ngx_http_sender_domains_caller_t *caller, ngx_str_t *addr,
+    const char *reason);
 static ngx_int_t ngx_http_sender_domains_from_arg(ngx_http_request_t *r,
     ngx_str_t *out);
 static void ngx_http_sender_domains_from_arg_unescape(ngx_str_t *raw,
@@ -261,113 +282,52 @@ ngx_http_sender_domains_resolve_caller(ngx_http_request_t *r,
 }
 
 
+/*
+ * The From header for "in" and the caller: the workspace's own sender
+ * when it may send as it, else the default sender with the reason (and a
+ * throttled line saying why).  NGX_ERROR only when memory runs out.
+ */
+
 static ngx_int_t
 ngx_http_sender_domains_resolve(ngx_http_request_t *r,
     ngx_http_sender_domains_caller_t *caller, const char *unavailable,
     ngx_str_t *in, ngx_http_sender_domains_resolution_t *res)
 {
-    u_char                               *abuf;
-    char                                  name[SD_SENDER_NAME_BUFSZ];
-    ngx_str_t                             more, none;
-    size_t                                name_len, addr_len;
-    ssize_t                               n, err;
-    ngx_str_t                             addr;
-    const char                           *a, *msg;
-    sd_resolve_t                          sr;
-    sd_store_rc_e                         rc;
-    ngx_http_sender_domains_main_conf_t  *smcf;
-
-    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
+    char          name[SD_SENDER_NAME_BUFSZ];
+    size_t        name_len;
+    ngx_int_t     rc;
+    ngx_str_t     addr;
+    sd_resolve_t  sr;
 
     res->fallback = 1;
     res->source = "default";
 
-    err = SD_OK;
-
     if (unavailable) {
         res->reason = unavailable;
-        goto fallback_unavailable;
+        ngx_http_sender_domains_warn_unavailable(r, caller, res->reason);
+        return ngx_http_sender_domains_resolve_default(r, res);
     }
 
-    res->reason = "invalid_address";
-
-    abuf = ngx_pnalloc(r->pool, SD_EMAIL_BUFSZ);
-    if (abuf == NULL) {
-        return NGX_ERROR;
+    rc = ngx_http_sender_domains_resolve_parse(r, caller, in, name,
+                                               sizeof(name), &name_len,
+                                               &addr, res);
+    if (rc == NGX_DECLINED) {
+        return ngx_http_sender_domains_resolve_default(r, res);
     }
 
-    /*
-     * "Name <addr>" or "addr"; CR, LF and other controls are refused, and
-     * the name gets the rules of a stored sender name (length, invisible
-     * characters, the From line's 998 octets): refused, it is a reason
-     * of its own
-     */
-    err = sd_from_parse((char *) in->data, in->len, name, sizeof(name),
-                        &name_len, &a, &addr_len, &msg);
-    if (err != SD_OK) {
-        if (sd_err_is_name(err)) {
-            res->reason = "invalid_sender_name";
-        }
-
-        goto fallback;
+    if (rc != NGX_OK) {
+        return rc;
     }
 
-    n = sd_email_normalize(a, addr_len, (char *) abuf, SD_EMAIL_BUFSZ, &msg);
-    if (n <= 0) {
-        goto fallback;
+    if (ngx_http_sender_domains_resolve_lookup(r, caller, &addr, &sr, res)
+        != NGX_OK)
+    {
+        return ngx_http_sender_domains_resolve_default(r, res);
     }
 
-    addr.data = abuf;
-    addr.len = n;
-
-    rc = sd_store_resolve(ngx_http_sender_domains_store(),
-                          (char *) caller->workspace.data,
-                          caller->workspace.len, (char *) addr.data,
-                          addr.len, caller->plan_ok, &sr);
-    if (rc != SD_STORE_OK) {
-        res->reason = "storage_error";
-        /* as throttled as the fallback lines: a bad disk is not news */
-        if (ngx_http_sender_domains_warn_due(&caller->workspace,
-                                             res->reason, &more))
-        {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "sender_domains: workspace \"%V\" cannot look up "
-                          "its senders: %s (storage_error); using the "
-                          "default sender%V",
-                          ngx_http_sender_domains_log_esc(&caller->workspace),
-                          sd_store_strerror(ngx_http_sender_domains_store()),
-                          &more);
-        }
-
-        goto use_default;
-    }
-
-    switch (sr.source) {
-
-    case SD_RESOLVE_ADDRESS:
-        res->source = "address";
-        break;
-
-    case SD_RESOLVE_DOMAIN:
-        res->source = "domain";
-        break;
-
-    case SD_RESOLVE_LEGACY:
-        res->source = "legacy";
-        break;
-
-    case SD_RESOLVE_UNVERIFIED:
-        res->reason = caller->plan_ok ? "not_verified" : "plan_required";
-        goto fallback_named;
-
-    case SD_RESOLVE_UNPROVEN:
-        /* verified in the shared SES account, not by this workspace */
-        res->reason = "ownership_unproven";
-        goto fallback_named;
-
-    default:
-        res->reason = "not_registered";
-        goto fallback_named;
+    if (ngx_http_sender_domains_resolve_source(caller, &sr, res) != NGX_OK) {
+        ngx_http_sender_domains_warn_refused(r, caller, &addr, res->reason);
+        return ngx_http_sender_domains_resolve_default(r, res);
     }
 
     res->fallback = 0;
@@ -385,61 +345,143 @@ ngx_http_sender_domains_resolve(ngx_http_request_t *r,
 
     return ngx_http_sender_domains_format(r, name, name_len, &addr,
                                           &res->from);
+}
 
-fallback_named:
 
-    if (ngx_http_sender_domains_warn_due(&caller->workspace,
-                                         res->reason, &more))
-    {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "sender_domains: workspace \"%V\" cannot send as "
-                      "\"%V\" (%s); using the default sender%V",
-                      ngx_http_sender_domains_log_esc(&caller->workspace),
-                      &addr, res->reason, &more);
+/*
+ * "Name <addr>" or "addr" into the name and the normalized address (in
+ * the request's pool).  CR, LF and other controls are refused, and the
+ * name gets the rules of a stored sender name (length, invisible
+ * characters, the From line's 998 octets): refused, it is a reason of its
+ * own.  NGX_DECLINED, logged, with res->reason set: use the default.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_resolve_parse(ngx_http_request_t *r,
+    ngx_http_sender_domains_caller_t *caller, ngx_str_t *in, char *name,
+    size_t name_size, size_t *name_len, ngx_str_t *addr,
+    ngx_http_sender_domains_resolution_t *res)
+{
+    u_char      *abuf;
+    size_t       addr_len;
+    ssize_t      n, err;
+    const char  *a, *msg;
+
+    res->reason = "invalid_address";
+
+    abuf = ngx_pnalloc(r->pool, SD_EMAIL_BUFSZ);
+    if (abuf == NULL) {
+        return NGX_ERROR;
     }
 
-    goto use_default;
-
-fallback_unavailable:
-
-    /*
-     * A condition of the whole worker, not of a workspace: one line a
-     * minute in all, naming the first workspace it hit.
-     */
-    ngx_str_null(&none);
-
-    if (ngx_http_sender_domains_warn_due(&none, res->reason, &more)) {
-        if (caller->workspace.len == 0) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "sender_domains: a send names no workspace "
-                          "(%s); using the default sender%V",
-                          res->reason, &more);
-
-        } else {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "sender_domains: workspace \"%V\" cannot look up "
-                          "its senders: the sender store is not open (%s); "
-                          "using the default sender%V",
-                          ngx_http_sender_domains_log_esc(&caller->workspace),
-                          res->reason, &more);
+    err = sd_from_parse((char *) in->data, in->len, name, name_size,
+                        name_len, &a, &addr_len, &msg);
+    if (err != SD_OK) {
+        if (sd_err_is_name(err)) {
+            res->reason = "invalid_sender_name";
         }
+
+        ngx_http_sender_domains_warn_invalid(r, caller, res->reason,
+                                             sd_err_is_name(err));
+        return NGX_DECLINED;
     }
 
-    goto use_default;
+    n = sd_email_normalize(a, addr_len, (char *) abuf, SD_EMAIL_BUFSZ, &msg);
+    if (n <= 0) {
+        ngx_http_sender_domains_warn_invalid(r, caller, res->reason, 0);
+        return NGX_DECLINED;
+    }
 
-fallback:
+    addr->data = abuf;
+    addr->len = n;
 
-    if (ngx_http_sender_domains_warn_due(&caller->workspace,
-                                         res->reason, &more))
+    return NGX_OK;
+}
+
+
+/* the store's answer; NGX_DECLINED (logged): it could not be read */
+
+static ngx_int_t
+ngx_http_sender_domains_resolve_lookup(ngx_http_request_t *r,
+    ngx_http_sender_domains_caller_t *caller, ngx_str_t *addr,
+    sd_resolve_t *sr, ngx_http_sender_domains_resolution_t *res)
+{
+    ngx_str_t      more;
+    sd_store_rc_e  rc;
+
+    rc = sd_store_resolve(ngx_http_sender_domains_store(),
+                          (char *) caller->workspace.data,
+                          caller->workspace.len, (char *) addr->data,
+                          addr->len, caller->plan_ok, sr);
+    if (rc == SD_STORE_OK) {
+        return NGX_OK;
+    }
+
+    res->reason = "storage_error";
+
+    /* as throttled as the fallback lines: a bad disk is not news */
+    if (ngx_http_sender_domains_warn_due(&caller->workspace, res->reason,
+                                         &more))
     {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "sender_domains: workspace \"%V\" asked for an "
-                      "invalid sender %s; using the default sender%V",
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "sender_domains: workspace \"%V\" cannot look up "
+                      "its senders: %s (storage_error); using the "
+                      "default sender%V",
                       ngx_http_sender_domains_log_esc(&caller->workspace),
-                      sd_err_is_name(err) ? "name" : "address", &more);
+                      sd_store_strerror(ngx_http_sender_domains_store()),
+                      &more);
     }
 
-use_default:
+    return NGX_DECLINED;
+}
+
+
+/* where the sender came from; NGX_DECLINED with the reason it may not */
+
+static ngx_int_t
+ngx_http_sender_domains_resolve_source(
+    ngx_http_sender_domains_caller_t *caller, sd_resolve_t *sr,
+    ngx_http_sender_domains_resolution_t *res)
+{
+    switch (sr->source) {
+
+    case SD_RESOLVE_ADDRESS:
+        res->source = "address";
+        return NGX_OK;
+
+    case SD_RESOLVE_DOMAIN:
+        res->source = "domain";
+        return NGX_OK;
+
+    case SD_RESOLVE_LEGACY:
+        res->source = "legacy";
+        return NGX_OK;
+
+    case SD_RESOLVE_UNVERIFIED:
+        res->reason = caller->plan_ok ? "not_verified" : "plan_required";
+        return NGX_DECLINED;
+
+    case SD_RESOLVE_UNPROVEN:
+        /* verified in the shared SES account, not by this workspace */
+        res->reason = "ownership_unproven";
+        return NGX_DECLINED;
+
+    default:
+        res->reason = "not_registered";
+        return NGX_DECLINED;
+    }
+}
+
+
+/* the configured default sender, counted by the reason of the fallback */
+
+static ngx_int_t
+ngx_http_sender_domains_resolve_default(ngx_http_request_t *r,
+    ngx_http_sender_domains_resolution_t *res)
+{
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
 
     ngx_http_sender_domains_metric_fallback(res->reason);
 
@@ -448,6 +490,79 @@ use_default:
     return ngx_http_sender_domains_format(r, (char *) smcf->default_name.data,
                                           smcf->default_name.len,
                                           &smcf->default_address, &res->from);
+}
+
+
+/*
+ * No caller or no store: a condition of the whole worker, not of a
+ * workspace, so one line a minute in all, naming the first workspace it
+ * hit.
+ */
+
+static void
+ngx_http_sender_domains_warn_unavailable(ngx_http_request_t *r,
+    ngx_http_sender_domains_caller_t *caller, const char *reason)
+{
+    ngx_str_t  more, none;
+
+    ngx_str_null(&none);
+
+    if (!ngx_http_sender_domains_warn_due(&none, reason, &more)) {
+        return;
+    }
+
+    if (caller->workspace.len == 0) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "sender_domains: a send names no workspace "
+                      "(%s); using the default sender%V",
+                      reason, &more);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "sender_domains: workspace \"%V\" cannot look up "
+                  "its senders: the sender store is not open (%s); "
+                  "using the default sender%V",
+                  ngx_http_sender_domains_log_esc(&caller->workspace),
+                  reason, &more);
+}
+
+
+/* "is_name": the sender name was refused, else the address */
+
+static void
+ngx_http_sender_domains_warn_invalid(ngx_http_request_t *r,
+    ngx_http_sender_domains_caller_t *caller, const char *reason,
+    ngx_uint_t is_name)
+{
+    ngx_str_t  more;
+
+    if (ngx_http_sender_domains_warn_due(&caller->workspace, reason, &more)) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "sender_domains: workspace \"%V\" asked for an "
+                      "invalid sender %s; using the default sender%V",
+                      ngx_http_sender_domains_log_esc(&caller->workspace),
+                      is_name ? "name" : "address", &more);
+    }
+}
+
+
+/* a valid address the workspace may not send as (not verified, ...) */
+
+static void
+ngx_http_sender_domains_warn_refused(ngx_http_request_t *r,
+    ngx_http_sender_domains_caller_t *caller, ngx_str_t *addr,
+    const char *reason)
+{
+    ngx_str_t  more;
+
+    if (ngx_http_sender_domains_warn_due(&caller->workspace, reason, &more)) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "sender_domains: workspace \"%V\" cannot send as "
+                      "\"%V\" (%s); using the default sender%V",
+                      ngx_http_sender_domains_log_esc(&caller->workspace),
+                      addr, reason, &more);
+    }
 }
 
 

@@ -45,6 +45,7 @@
 #define NGX_HTTP_SENDER_DOMAINS_DNS_MAX_SOCKETS  64
 #define NGX_HTTP_SENDER_DOMAINS_DNS_CACHE_MAX    512
 #define NGX_HTTP_SENDER_DOMAINS_DNS_CACHE_TTL    300
+#define NGX_HTTP_SENDER_DOMAINS_DNS_CLASS_IN     1       /* RFC 1035 */
 
 
 typedef struct {
@@ -66,6 +67,12 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_sender_domains_dns_init(ngx_log_t *log);
+static ngx_http_sender_domains_dns_batch_t *
+    ngx_http_sender_domains_dns_batch_create(ngx_pool_t *pool,
+    ngx_log_t *log, sd_diag_query_t *q, size_t n,
+    ngx_http_sender_domains_dns_done_pt handler, void *data);
+static void ngx_http_sender_domains_dns_query(
+    ngx_http_sender_domains_dns_batch_t *batch, size_t i);
 static void ngx_http_sender_domains_dns_sock_state(void *data,
     ares_socket_t s, int readable, int writable);
 static void ngx_http_sender_domains_dns_event(ngx_event_t *ev);
@@ -301,14 +308,9 @@ ngx_http_sender_domains_dns_start(ngx_pool_t *pool, ngx_log_t *log,
     sd_diag_query_t *q, size_t n, ngx_http_sender_domains_dns_done_pt handler,
     void *data)
 {
-    int                                    rc, qlen;
-    size_t                                 i;
-    unsigned char                         *qbuf;
-    ngx_pool_cleanup_t                    *cln;
-    ngx_http_sender_domains_dns_batch_t   *batch;
-    ngx_http_sender_domains_dns_cached_t  *e;
-    ngx_http_sender_domains_dns_ticket_t  *t;
-    ngx_http_sender_domains_main_conf_t   *smcf;
+    size_t                                i;
+    ngx_http_sender_domains_dns_batch_t  *batch;
+    ngx_http_sender_domains_main_conf_t  *smcf;
 
     if (ngx_http_sender_domains_dns_init(log) != NGX_OK) {
         return NULL;
@@ -316,6 +318,40 @@ ngx_http_sender_domains_dns_start(ngx_pool_t *pool, ngx_log_t *log,
 
     smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                ngx_http_sender_domains_module);
+
+    batch = ngx_http_sender_domains_dns_batch_create(pool, log, q, n,
+                                                     handler, data);
+    if (batch == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < n; i++) {
+        ngx_http_sender_domains_dns_query(batch, i);
+    }
+
+    if (batch->pending == 0) {
+        ngx_post_event(&batch->done, &ngx_posted_events);
+
+    } else {
+        ngx_add_timer(&batch->deadline, smcf->dns_timeout);
+    }
+
+    ngx_http_sender_domains_dns_schedule();
+
+    return batch;
+}
+
+
+/* a batch in "pool", every answer an error until one comes */
+
+static ngx_http_sender_domains_dns_batch_t *
+ngx_http_sender_domains_dns_batch_create(ngx_pool_t *pool, ngx_log_t *log,
+    sd_diag_query_t *q, size_t n, ngx_http_sender_domains_dns_done_pt handler,
+    void *data)
+{
+    size_t                                i;
+    ngx_pool_cleanup_t                   *cln;
+    ngx_http_sender_domains_dns_batch_t  *batch;
 
     batch = ngx_pcalloc(pool, sizeof(ngx_http_sender_domains_dns_batch_t));
     if (batch == NULL) {
@@ -351,61 +387,68 @@ ngx_http_sender_domains_dns_start(ngx_pool_t *pool, ngx_log_t *log,
         batch->res[i].status = SD_DNSQ_ERROR;
     }
 
-    for (i = 0; i < n; i++) {
-        t = ngx_alloc(sizeof(ngx_http_sender_domains_dns_ticket_t), log);
-        if (t == NULL) {
-            continue;
-        }
-
-        t->batch = batch;
-        t->index = i;
-        t->key.data = t->key_data;
-        t->key.len = ngx_sprintf(t->key_data, "%ui %s", (ngx_uint_t) q[i].type,
-                                 q[i].name)
-                     - t->key_data;
-
-        e = ngx_http_sender_domains_dns_cache_get(t->key.data, t->key.len);
-
-        if (e) {
-            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
-                           "sender_domains: DNS cache hit for %s type %ui",
-                           q[i].name, (ngx_uint_t) q[i].type);
-
-            ngx_http_sender_domains_dns_outcome(batch, i, SD_DNSQ_ANSWER,
-                                                e->answer, e->len);
-            ngx_free(t);
-            continue;
-        }
-
-        rc = ares_create_query(q[i].name, 1 /* IN */, (int) q[i].type, 0,
-                               1, &qbuf, &qlen, 0);
-        if (rc != ARES_SUCCESS) {
-            ngx_log_error(NGX_LOG_WARN, log, 0,
-                          "sender_domains: cannot look up \"%s\": %s",
-                          q[i].name, ares_strerror(rc));
-            ngx_free(t);
-            continue;
-        }
-
-        batch->tickets[i] = t;
-        batch->pending++;
-        ngx_http_sender_domains_dns_pending++;
-
-        ares_send(ngx_http_sender_domains_dns_channel, qbuf, qlen,
-                  ngx_http_sender_domains_dns_answer, t);
-        ares_free_string(qbuf);
-    }
-
-    if (batch->pending == 0) {
-        ngx_post_event(&batch->done, &ngx_posted_events);
-
-    } else {
-        ngx_add_timer(&batch->deadline, smcf->dns_timeout);
-    }
-
-    ngx_http_sender_domains_dns_schedule();
-
     return batch;
+}
+
+
+/*
+ * The batch's query "i": answered from the cache, or sent with a ticket
+ * that ngx_http_sender_domains_dns_answer() gets back.  A query that
+ * cannot be sent stays an error.
+ */
+
+static void
+ngx_http_sender_domains_dns_query(ngx_http_sender_domains_dns_batch_t *batch,
+    size_t i)
+{
+    int                                    rc, qlen;
+    unsigned char                         *qbuf;
+    sd_diag_query_t                       *q = &batch->q[i];
+    ngx_http_sender_domains_dns_cached_t  *e;
+    ngx_http_sender_domains_dns_ticket_t  *t;
+
+    t = ngx_alloc(sizeof(ngx_http_sender_domains_dns_ticket_t), batch->log);
+    if (t == NULL) {
+        return;
+    }
+
+    t->batch = batch;
+    t->index = i;
+    t->key.data = t->key_data;
+    t->key.len = ngx_sprintf(t->key_data, "%ui %s", (ngx_uint_t) q->type,
+                             q->name)
+                 - t->key_data;
+
+    e = ngx_http_sender_domains_dns_cache_get(t->key.data, t->key.len);
+
+    if (e) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, batch->log, 0,
+                       "sender_domains: DNS cache hit for %s type %ui",
+                       q->name, (ngx_uint_t) q->type);
+
+        ngx_http_sender_domains_dns_outcome(batch, i, SD_DNSQ_ANSWER,
+                                            e->answer, e->len);
+        ngx_free(t);
+        return;
+    }
+
+    rc = ares_create_query(q->name, NGX_HTTP_SENDER_DOMAINS_DNS_CLASS_IN,
+                           (int) q->type, 0, 1, &qbuf, &qlen, 0);
+    if (rc != ARES_SUCCESS) {
+        ngx_log_error(NGX_LOG_WARN, batch->log, 0,
+                      "sender_domains: cannot look up \"%s\": %s",
+                      q->name, ares_strerror(rc));
+        ngx_free(t);
+        return;
+    }
+
+    batch->tickets[i] = t;
+    batch->pending++;
+    ngx_http_sender_domains_dns_pending++;
+
+    ares_send(ngx_http_sender_domains_dns_channel, qbuf, qlen,
+              ngx_http_sender_domains_dns_answer, t);
+    ares_free_string(qbuf);
 }
 
 

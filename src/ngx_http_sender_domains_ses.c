@@ -33,9 +33,31 @@ static ngx_http_sender_domains_ses_t *ngx_http_sender_domains_ses_begin(
     ngx_str_t *identity, ngx_str_t *arg, ngx_uint_t background,
     uint32_t ws_hash, ngx_uint_t follow,
     ngx_http_sender_domains_ses_done_pt handler, void *data);
+static const char *ngx_http_sender_domains_ses_method(
+    ngx_http_sender_domains_ses_op_e op);
+static ngx_int_t ngx_http_sender_domains_ses_build(
+    ngx_http_sender_domains_ses_t *ses, ngx_str_t *arg, ngx_str_t *path,
+    ngx_str_t *query, ngx_str_t *body, const char **content_type);
+static ngx_int_t ngx_http_sender_domains_ses_json_body(ngx_pool_t *pool,
+    json_t *j, ngx_str_t *body);
+static ngx_int_t ngx_http_sender_domains_ses_list_query(ngx_pool_t *pool,
+    ngx_str_t *token, ngx_str_t *query);
+static ngx_int_t ngx_http_sender_domains_ses_verify_body(ngx_pool_t *pool,
+    ngx_str_t *identity, ngx_str_t *body);
 static ngx_int_t ngx_http_sender_domains_ses_request(
     ngx_http_sender_domains_ses_t *ses, const char *method, ngx_str_t *path,
     ngx_str_t *query, ngx_str_t *body, const char *content_type);
+static void ngx_http_sender_domains_ses_sign_header(sd_sigv4_header_t *h,
+    const char *name, const char *value, size_t value_len);
+static ngx_int_t ngx_http_sender_domains_ses_sign(
+    ngx_http_sender_domains_ses_t *ses, const char *method, ngx_str_t *path,
+    ngx_str_t *query, ngx_str_t *body, const char *content_type,
+    char *amz_date, ngx_str_t *auth);
+static ngx_array_t *ngx_http_sender_domains_ses_headers(
+    ngx_http_sender_domains_ses_t *ses, ngx_str_t *auth, char *amz_date,
+    const char *content_type);
+static ngx_int_t ngx_http_sender_domains_ses_url(ngx_pool_t *pool,
+    ngx_str_t *path, ngx_str_t *query, ngx_str_t *url);
 static void ngx_http_sender_domains_ses_log_failure(
     ngx_http_sender_domains_ses_t *ses);
 static void ngx_http_sender_domains_ses_done(
@@ -49,6 +71,10 @@ static ngx_int_t ngx_http_sender_domains_ses_send(
 static void ngx_http_sender_domains_ses_wake(ngx_event_t *ev);
 static void ngx_http_sender_domains_ses_cleanup(void *data);
 
+
+/* SES v1's VerifyEmailIdentity form, the address to be appended */
+#define NGX_HTTP_SENDER_DOMAINS_SES_VERIFY_FORM                              \
+    "Action=VerifyEmailIdentity&Version=2010-12-01&EmailAddress="
 
 /* how long a person's call may wait for the shared call budget */
 #define NGX_HTTP_SENDER_DOMAINS_SES_MAX_WAIT  5000
@@ -215,11 +241,8 @@ ngx_http_sender_domains_ses_begin(ngx_pool_t *pool, ngx_log_t *log,
     ngx_uint_t background, uint32_t ws_hash, ngx_uint_t follow,
     ngx_http_sender_domains_ses_done_pt handler, void *data)
 {
-    char                           *text;
-    u_char                         *p;
-    json_t                         *j;
-    ngx_int_t                       rc;
-    ngx_str_t                       path, query, body, v;
+    ngx_str_t                       path, query, body;
+    const char                     *content_type;
     ngx_http_sender_domains_ses_t  *ses;
 
     ses = ngx_pcalloc(pool, sizeof(ngx_http_sender_domains_ses_t));
@@ -240,14 +263,66 @@ ngx_http_sender_domains_ses_begin(ngx_pool_t *pool, ngx_log_t *log,
         ses->identity = *identity;
     }
 
+    ngx_str_null(&path);
     ngx_str_null(&query);
     ngx_str_null(&body);
-    j = NULL;
+    content_type = NULL;
 
+    if (ngx_http_sender_domains_ses_build(ses, arg, &path, &query, &body,
+                                          &content_type)
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    if (ngx_http_sender_domains_ses_request(ses,
+            ngx_http_sender_domains_ses_method(op), &path, &query, &body,
+            content_type)
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return ses;
+}
+
+
+/* the HTTP method of each operation */
+
+static const char *
+ngx_http_sender_domains_ses_method(ngx_http_sender_domains_ses_op_e op)
+{
     switch (op) {
 
     case SD_SES_OP_CREATE:
-        ngx_str_set(&path, "/v2/email/identities");
+    case SD_SES_OP_VERIFY_EMAIL:
+        return "POST";
+
+    case SD_SES_OP_DELETE:
+        return "DELETE";
+
+    case SD_SES_OP_PUT_MAIL_FROM:
+        return "PUT";
+
+    default:
+        return "GET";
+    }
+}
+
+
+/* the path, query and body of the operation, all in ses->pool */
+
+static ngx_int_t
+ngx_http_sender_domains_ses_build(ngx_http_sender_domains_ses_t *ses,
+    ngx_str_t *arg, ngx_str_t *path, ngx_str_t *query, ngx_str_t *body,
+    const char **content_type)
+{
+    json_t  *j;
+
+    switch (ses->op) {
+
+    case SD_SES_OP_CREATE:
+        ngx_str_set(path, "/v2/email/identities");
 
         /*
          * The tag names the claim (row) that created the identity, so an
@@ -255,108 +330,136 @@ ngx_http_sender_domains_ses_begin(ngx_pool_t *pool, ngx_log_t *log,
          * "someone else's" for certain (see identity_api.c).
          */
         j = json_pack("{s:s%,s:[{s:s,s:s%}]}", "EmailIdentity",
-                      identity->data, identity->len,
+                      ses->identity.data, ses->identity.len,
                       "Tags", "Key", NGX_HTTP_SENDER_DOMAINS_CLAIM_TAG,
                       "Value", arg->data, arg->len);
-        break;
+
+        *content_type = "application/json";
+
+        return ngx_http_sender_domains_ses_json_body(ses->pool, j, body);
 
     case SD_SES_OP_GET:
     case SD_SES_OP_DELETE:
-        if (ngx_http_sender_domains_ses_identity_path(pool, identity, "",
-                                                      &path)
-            != NGX_OK)
-        {
-            return NULL;
-        }
-
-        break;
+        return ngx_http_sender_domains_ses_identity_path(ses->pool,
+                                                         &ses->identity, "",
+                                                         path);
 
     case SD_SES_OP_PUT_MAIL_FROM:
-        if (ngx_http_sender_domains_ses_identity_path(pool, identity,
-                                                      "/mail-from", &path)
+        if (ngx_http_sender_domains_ses_identity_path(ses->pool,
+                                                      &ses->identity,
+                                                      "/mail-from", path)
             != NGX_OK)
         {
-            return NULL;
+            return NGX_ERROR;
         }
 
         /* USE_DEFAULT_VALUE: mail keeps flowing before the MX is live */
         j = json_pack("{s:s%,s:s}", "MailFromDomain", arg->data, arg->len,
                       "BehaviorOnMxFailure", "USE_DEFAULT_VALUE");
-        break;
+
+        *content_type = "application/json";
+
+        return ngx_http_sender_domains_ses_json_body(ses->pool, j, body);
 
     case SD_SES_OP_LIST:
-        ngx_str_set(&path, "/v2/email/identities");
+        ngx_str_set(path, "/v2/email/identities");
 
-        p = ngx_pnalloc(pool, sizeof("PageSize=1000&NextToken=")
-                              + (arg ? 3 * arg->len : 0));
-        if (p == NULL) {
-            return NULL;
-        }
-
-        query.data = p;
-        p = ngx_cpymem(p, "PageSize=1000", sizeof("PageSize=1000") - 1);
-
-        if (arg && arg->len) {
-            p = ngx_cpymem(p, "&NextToken=", sizeof("&NextToken=") - 1);
-            p += sd_sigv4_uri_encode((char *) p, (char *) arg->data,
-                                     arg->len, 0);
-        }
-
-        query.len = p - query.data;
-        break;
+        return ngx_http_sender_domains_ses_list_query(ses->pool, arg, query);
 
     case SD_SES_OP_VERIFY_EMAIL:
-        ngx_str_set(&path, "/");
+        ngx_str_set(path, "/");
+        *content_type = "application/x-www-form-urlencoded; charset=utf-8";
 
-        p = ngx_pnalloc(pool, 80 + 3 * identity->len);
-        if (p == NULL) {
-            return NULL;
-        }
-
-        body.data = p;
-        p = ngx_cpymem(p, "Action=VerifyEmailIdentity&Version=2010-12-01"
-                          "&EmailAddress=",
-                       sizeof("Action=VerifyEmailIdentity&Version=2010-12-01"
-                              "&EmailAddress=") - 1);
-        p += sd_sigv4_uri_encode((char *) p, (char *) identity->data,
-                                 identity->len, 0);
-        body.len = p - body.data;
-
-        rc = ngx_http_sender_domains_ses_request(ses, "POST", &path, &query,
-                 &body, "application/x-www-form-urlencoded; charset=utf-8");
-
-        return (rc == NGX_OK) ? ses : NULL;
+        return ngx_http_sender_domains_ses_verify_body(ses->pool,
+                                                       &ses->identity, body);
 
     default:
-        return NULL;
+        return NGX_ERROR;
+    }
+}
+
+
+/* "j" written compactly into the pool; "j" is released */
+
+static ngx_int_t
+ngx_http_sender_domains_ses_json_body(ngx_pool_t *pool, json_t *j,
+    ngx_str_t *body)
+{
+    char       *text;
+    ngx_str_t   v;
+
+    if (j == NULL) {
+        return NGX_ERROR;
     }
 
-    if (j) {
-        text = json_dumps(j, JSON_COMPACT);
-        json_decref(j);
+    text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
 
-        if (text == NULL) {
-            return NULL;
-        }
-
-        v.data = (u_char *) text;
-        v.len = ngx_strlen(text);
-        body.data = ngx_pstrdup(pool, &v);
-        body.len = v.len;
-        free(text);
-
-        if (body.data == NULL) {
-            return NULL;
-        }
+    if (text == NULL) {
+        return NGX_ERROR;
     }
 
-    rc = ngx_http_sender_domains_ses_request(ses,
-             op == SD_SES_OP_CREATE ? "POST"
-             : op == SD_SES_OP_DELETE ? "DELETE"
-             : op == SD_SES_OP_PUT_MAIL_FROM ? "PUT" : "GET",
-             &path, &query, &body, j ? "application/json" : NULL);
+    v.data = (u_char *) text;
+    v.len = ngx_strlen(text);
+    body->data = ngx_pstrdup(pool, &v);
+    body->len = v.len;
+    free(text);
 
-    return (rc == NGX_OK) ? ses : NULL;
+    return (body->data == NULL) ? NGX_ERROR : NGX_OK;
+}
+
+
+/* ListEmailIdentities: "PageSize=1000", and the page's token if any */
+
+static ngx_int_t
+ngx_http_sender_domains_ses_list_query(ngx_pool_t *pool, ngx_str_t *token,
+    ngx_str_t *query)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, sizeof("PageSize=1000&NextToken=")
+                          + (token ? 3 * token->len : 0));
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    query->data = p;
+    p = ngx_cpymem(p, "PageSize=1000", sizeof("PageSize=1000") - 1);
+
+    if (token && token->len) {
+        p = ngx_cpymem(p, "&NextToken=", sizeof("&NextToken=") - 1);
+        p += sd_sigv4_uri_encode((char *) p, (char *) token->data,
+                                 token->len, 0);
+    }
+
+    query->len = p - query->data;
+
+    return NGX_OK;
+}
+
+
+/* VerifyEmailIdentity of SES v1's Query API, as a form */
+
+static ngx_int_t
+ngx_http_sender_domains_ses_verify_body(ngx_pool_t *pool,
+    ngx_str_t *identity, ngx_str_t *body)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, sizeof(NGX_HTTP_SENDER_DOMAINS_SES_VERIFY_FORM)
+                          + 3 * identity->len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    body->data = p;
+    p = ngx_cpymem(p, NGX_HTTP_SENDER_DOMAINS_SES_VERIFY_FORM,
+                   sizeof(NGX_HTTP_SENDER_DOMAINS_SES_VERIFY_FORM) - 1);
+    p += sd_sigv4_uri_encode((char *) p, (char *) identity->data,
+                             identity->len, 0);
+    body->len = p - body->data;
+
+    return NGX_OK;
 }
 
 
@@ -389,6 +492,11 @@ ngx_http_sender_domains_ses_identity_path(ngx_pool_t *pool,
 }
 
 
+/*
+ * "Name: value" (NUL-terminated, for curl); an empty value gives "Name:",
+ * which makes curl leave out a header of that name it would add itself.
+ */
+
 static ngx_int_t
 ngx_http_sender_domains_ses_push_header(ngx_array_t *a, ngx_pool_t *pool,
     const char *name, ngx_str_t *value)
@@ -408,27 +516,26 @@ ngx_http_sender_domains_ses_push_header(ngx_array_t *a, ngx_pool_t *pool,
         return NGX_ERROR;
     }
 
+    if (value->len == 0) {
+        h->len = ngx_sprintf(h->data, "%s:%Z", name) - h->data - 1;
+        return NGX_OK;
+    }
+
     h->len = ngx_sprintf(h->data, "%s: %V%Z", name, value) - h->data - 1;
 
     return NGX_OK;
 }
 
 
+/* signs the request, then sends it (or waits for the budget) */
+
 static ngx_int_t
 ngx_http_sender_domains_ses_request(ngx_http_sender_domains_ses_t *ses,
     const char *method, ngx_str_t *path, ngx_str_t *query, ngx_str_t *body,
     const char *content_type)
 {
-    char                                  amz_date[SD_SIGV4_AMZ_DATE_LEN + 1];
-    char                                 *auth, region[64];
-    u_char                               *p;
-    size_t                                auth_len, nh;
-    ngx_str_t                             url, v;
-    ngx_array_t                          *headers;
-    sd_sigv4_rc_e                         src;
-    sd_sigv4_header_t                     sh[4];
-    sd_sigv4_request_t                    req;
-    ngx_http_sender_domains_main_conf_t  *smcf = ngx_http_sender_domains_smcf;
+    char       amz_date[SD_SIGV4_AMZ_DATE_LEN + 1];
+    ngx_str_t  auth;
 
     if (!ngx_http_sender_domains_have_cred) {
         /* answered from the event loop, like any other outcome */
@@ -443,15 +550,74 @@ ngx_http_sender_domains_ses_request(ngx_http_sender_domains_ses_t *ses,
         return NGX_ERROR;
     }
 
+    if (ngx_http_sender_domains_ses_sign(ses, method, path, query, body,
+                                         content_type, amz_date, &auth)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ses->headers = ngx_http_sender_domains_ses_headers(ses, &auth, amz_date,
+                                                       content_type);
+    sd_sigv4_free((char *) auth.data);
+
+    if (ses->headers == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_sender_domains_ses_url(ses->pool, path, query, &ses->url)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ses->method = method;
+    ses->req_body = *body;
+
+    return ngx_http_sender_domains_ses_send(ses);
+}
+
+
+static void
+ngx_http_sender_domains_ses_sign_header(sd_sigv4_header_t *h,
+    const char *name, const char *value, size_t value_len)
+{
+    h->name = name;
+    h->name_len = ngx_strlen(name);
+    h->value = value;
+    h->value_len = value_len;
+}
+
+
+/*
+ * The Authorization header's value (SigV4 over host, x-amz-date and the
+ * content type), from sd_sigv4_authorization(): the caller frees it with
+ * sd_sigv4_free().
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_ses_sign(ngx_http_sender_domains_ses_t *ses,
+    const char *method, ngx_str_t *path, ngx_str_t *query, ngx_str_t *body,
+    const char *content_type, char *amz_date, ngx_str_t *auth)
+{
+    char                                 *a, region[64];
+    size_t                                a_len, nh;
+    sd_sigv4_rc_e                         rc;
+    sd_sigv4_header_t                     sh[3];
+    sd_sigv4_request_t                    req;
+    ngx_http_sender_domains_main_conf_t  *smcf = ngx_http_sender_domains_smcf;
+
     nh = 0;
-    sh[nh++] = (sd_sigv4_header_t) {
-        "host", 4, (char *) ngx_http_sender_domains_host.data,
-        ngx_http_sender_domains_host.len };
-    sh[nh++] = (sd_sigv4_header_t) { "x-amz-date", 10, amz_date, 16 };
+    ngx_http_sender_domains_ses_sign_header(&sh[nh++], "host",
+        (char *) ngx_http_sender_domains_host.data,
+        ngx_http_sender_domains_host.len);
+    ngx_http_sender_domains_ses_sign_header(&sh[nh++], "x-amz-date",
+                                            amz_date, SD_SIGV4_AMZ_DATE_LEN);
 
     if (content_type) {
-        sh[nh++] = (sd_sigv4_header_t) { "content-type", 12, content_type,
-                                         ngx_strlen(content_type) };
+        ngx_http_sender_domains_ses_sign_header(&sh[nh++], "content-type",
+                                                content_type,
+                                                ngx_strlen(content_type));
     }
 
     ngx_memzero(&req, sizeof(sd_sigv4_request_t));
@@ -476,94 +642,100 @@ ngx_http_sender_domains_ses_request(ngx_http_sender_domains_ses_t *ses,
     req.double_encode_path = 1;
     req.normalize_path = 1;
 
-    src = sd_sigv4_authorization(&req, &auth, &auth_len);
-    if (src != SD_SIGV4_OK) {
+    rc = sd_sigv4_authorization(&req, &a, &a_len);
+    if (rc != SD_SIGV4_OK) {
         ngx_log_error(NGX_LOG_ERR, ses->log, 0,
                       "sender_domains: signing %s failed: %s",
                       ngx_http_sender_domains_ses_op_name(ses->op),
-                      sd_sigv4_strerror(src));
+                      sd_sigv4_strerror(rc));
         return NGX_ERROR;
     }
+
+    auth->data = (u_char *) a;
+    auth->len = a_len;
+
+    return NGX_OK;
+}
+
+
+/* the headers curl sends: those signed, and the session token if any */
+
+static ngx_array_t *
+ngx_http_sender_domains_ses_headers(ngx_http_sender_domains_ses_t *ses,
+    ngx_str_t *auth, char *amz_date, const char *content_type)
+{
+    ngx_str_t     v;
+    ngx_array_t  *headers;
 
     headers = ngx_array_create(ses->pool, 6, sizeof(ngx_str_t));
     if (headers == NULL) {
-        sd_sigv4_free(auth);
-        return NGX_ERROR;
+        return NULL;
     }
-
-    v.data = (u_char *) auth;
-    v.len = auth_len;
 
     if (ngx_http_sender_domains_ses_push_header(headers, ses->pool,
-                                                "Authorization", &v)
-        != NGX_OK)
+                                                "Authorization", auth)
+        != NGX_OK
+        || ngx_http_sender_domains_ses_push_header(headers, ses->pool,
+               "Host", &ngx_http_sender_domains_host)
+           != NGX_OK)
     {
-        sd_sigv4_free(auth);
-        return NGX_ERROR;
-    }
-
-    sd_sigv4_free(auth);
-
-    if (ngx_http_sender_domains_ses_push_header(headers, ses->pool, "Host",
-                                                &ngx_http_sender_domains_host)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
+        return NULL;
     }
 
     v.data = (u_char *) amz_date;
-    v.len = 16;
+    v.len = SD_SIGV4_AMZ_DATE_LEN;
 
     if (ngx_http_sender_domains_ses_push_header(headers, ses->pool,
                                                 "X-Amz-Date", &v)
         != NGX_OK)
     {
-        return NGX_ERROR;
+        return NULL;
     }
 
-    if (content_type) {
-        v.data = (u_char *) content_type;
-        v.len = ngx_strlen(content_type);
-
-    } else {
-        /* no body: tell curl not to invent a Content-Type */
-        ngx_str_set(&v, "");
-    }
+    /* no body: an empty value tells curl not to invent a Content-Type */
+    v.data = (u_char *) content_type;
+    v.len = content_type ? ngx_strlen(content_type) : 0;
 
     if (ngx_http_sender_domains_ses_push_header(headers, ses->pool,
                                                 "Content-Type", &v)
         != NGX_OK)
     {
-        return NGX_ERROR;
+        return NULL;
     }
 
-    if (!content_type) {
-        /* "Content-Type:" (no value) removes curl's default header */
-        ngx_str_t  *h = (ngx_str_t *) headers->elts + headers->nelts - 1;
-        h->len = sizeof("Content-Type:") - 1;
-        h->data[h->len] = '\0';
+    if (ngx_http_sender_domains_cred.session_token[0] == '\0') {
+        return headers;
     }
 
-    if (ngx_http_sender_domains_cred.session_token[0]) {
-        v.data = (u_char *) ngx_http_sender_domains_cred.session_token;
-        v.len = ngx_strlen(ngx_http_sender_domains_cred.session_token);
+    v.data = (u_char *) ngx_http_sender_domains_cred.session_token;
+    v.len = ngx_strlen(ngx_http_sender_domains_cred.session_token);
 
-        if (ngx_http_sender_domains_ses_push_header(headers, ses->pool,
-                                                    "X-Amz-Security-Token",
-                                                    &v)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
+    if (ngx_http_sender_domains_ses_push_header(headers, ses->pool,
+                                                "X-Amz-Security-Token", &v)
+        != NGX_OK)
+    {
+        return NULL;
     }
 
-    p = ngx_pnalloc(ses->pool, ngx_http_sender_domains_endpoint.len
-                               + path->len + 1 + query->len + 1);
+    return headers;
+}
+
+
+/* the endpoint, the path and "?query" when there is one */
+
+static ngx_int_t
+ngx_http_sender_domains_ses_url(ngx_pool_t *pool, ngx_str_t *path,
+    ngx_str_t *query, ngx_str_t *url)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, ngx_http_sender_domains_endpoint.len
+                          + path->len + 1 + query->len + 1);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    url.data = p;
+    url->data = p;
     p = ngx_cpymem(p, ngx_http_sender_domains_endpoint.data,
                    ngx_http_sender_domains_endpoint.len);
     p = ngx_cpymem(p, path->data, path->len);
@@ -573,14 +745,9 @@ ngx_http_sender_domains_ses_request(ngx_http_sender_domains_ses_t *ses,
         p = ngx_cpymem(p, query->data, query->len);
     }
 
-    url.len = p - url.data;
+    url->len = p - url->data;
 
-    ses->method = method;
-    ses->url = url;
-    ses->headers = headers;
-    ses->req_body = *body;
-
-    return ngx_http_sender_domains_ses_send(ses);
+    return NGX_OK;
 }
 
 
