@@ -2175,23 +2175,160 @@ ngx_http_sender_domains_legacy_conflict(ngx_http_request_t *r,
 }
 
 
+/* a PUT /legacy list being read: the entries as the store takes them */
+typedef struct {
+    size_t                      n;
+    const char                **ids;
+    size_t                     *lens;
+    sd_record_t                *recs;
+    char                      **texts;      /* json_dumps(): free() */
+    json_t                     *out;        /* the answer's list */
+} ngx_http_sender_domains_legacy_list_t;
+
+
+static ngx_int_t
+ngx_http_sender_domains_legacy_alloc(ngx_http_request_t *r,
+    ngx_http_sender_domains_legacy_list_t *l, size_t n)
+{
+    l->n = n;
+    l->ids = ngx_pcalloc(r->pool, (n + 1) * sizeof(char *));
+    l->lens = ngx_pcalloc(r->pool, (n + 1) * sizeof(size_t));
+    l->recs = ngx_pcalloc(r->pool, (n + 1) * sizeof(sd_record_t));
+    l->texts = ngx_pcalloc(r->pool, (n + 1) * sizeof(char *));
+    l->out = ngx_http_sender_domains_keep(r, json_array());
+
+    if (l->ids == NULL || l->lens == NULL || l->recs == NULL
+        || l->texts == NULL || l->out == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Entry i of the list: checked as an add checks an address and a sender
+ * name, turned into its row; NGX_DECLINED when it is good, else the
+ * error answer's code.
+ */
+static ngx_int_t
+ngx_http_sender_domains_legacy_entry(ngx_http_request_t *r,
+    ngx_http_sender_domains_legacy_list_t *l, size_t i, json_t *item)
+{
+    u_char       *buf;
+    json_t       *addr, *name, *row;
+    ssize_t       len;
+    ngx_int_t     rc;
+    ngx_str_t     nm;
+    const char   *msg;
+
+    addr = json_object_get(item, "address");
+    name = json_object_get(item, "sender_name");
+
+    if (!json_is_object(item) || !json_is_string(addr)
+        || (name && !json_is_null(name) && !json_is_string(name)))
+    {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_json", "Each legacy sender needs a string "
+                   "\"address\" and an optional string \"sender_name\".");
+    }
+
+    buf = ngx_pnalloc(r->pool, SD_EMAIL_BUFSZ);
+    if (buf == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = sd_email_normalize(json_string_value(addr),
+                             json_string_length(addr), (char *) buf,
+                             SD_EMAIL_BUFSZ, &msg);
+
+    if (len > 0 && sd_email_header_check((char *) buf, len, &msg) != SD_OK) {
+        len = -1;
+    }
+
+    if (len <= 0) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_identity", msg);
+    }
+
+    nm.data = (u_char *) (json_is_string(name) ? json_string_value(name)
+                                               : "");
+    nm.len = json_is_string(name) ? json_string_length(name) : 0;
+
+    rc = ngx_http_sender_domains_check_sender_name(r, &nm, &nm);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    row = sd_row_legacy((char *) buf, len, (char *) nm.data, nm.len);
+    l->texts[i] = row ? json_dumps(row, JSON_COMPACT) : NULL;
+    json_array_append_new(l->out, row);
+
+    if (l->texts[i] == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    l->ids[i] = (char *) buf;
+    l->lens[i] = len;
+
+    if (ngx_http_sender_domains_seen(l->ids, l->lens, i)) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                   "duplicate_address", "Each legacy address may appear "
+                   "only once in the list.");
+    }
+
+    l->recs[i].flags = SD_REC_VERIFIED;
+    l->recs[i].sender_name = (char *) nm.data;
+    l->recs[i].sender_name_len = nm.len;
+    l->recs[i].json = l->texts[i];
+    l->recs[i].json_len = ngx_strlen(l->texts[i]);
+
+    return NGX_DECLINED;
+}
+
+
+/* the checked list replaces the workspace's legacy senders in one write */
+static ngx_int_t
+ngx_http_sender_domains_legacy_store(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx,
+    ngx_http_sender_domains_legacy_list_t *l)
+{
+    int            *conflict;
+    sd_store_rc_e   src;
+
+    conflict = ngx_pcalloc(r->pool, (l->n + 1) * sizeof(int));
+    if (conflict == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    src = sd_store_legacy_replace(ngx_http_sender_domains_store(),
+                                  (char *) ctx->caller.workspace.data,
+                                  ctx->caller.workspace.len, l->n, l->ids,
+                                  l->lens, l->recs, conflict);
+
+    if (src == SD_STORE_CONFLICT) {
+        return ngx_http_sender_domains_legacy_conflict(r, ctx, l->n, l->ids,
+                                                       l->lens, conflict);
+    }
+
+    if (src != SD_STORE_OK) {
+        return ngx_http_sender_domains_store_error(r, src);
+    }
+
+    return ngx_http_sender_domains_send_json(r, NGX_HTTP_OK,
+               json_pack("{s:O}", "legacy", l->out));
+}
+
+
 ngx_int_t
 ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
-    char          **texts;
-    size_t          i, n, *lens;
-    u_char         *buf;
-    json_t         *item, *addr, *name, *row, *out;
-    ssize_t         len;
-    ngx_int_t       rc;
-    ngx_str_t       nm;
-    int            *conflict;
-    const char    **ids, *msg;
-    sd_record_t    *recs;
-    sd_store_rc_e   src;
-
-    ngx_http_sender_domains_main_conf_t  *smcf;
+    size_t                                  i, n;
+    ngx_int_t                               rc;
+    ngx_http_sender_domains_legacy_list_t   l;
+    ngx_http_sender_domains_main_conf_t    *smcf;
 
     if (!json_is_array(ctx->body)) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
@@ -2209,123 +2346,29 @@ ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
                       "sender_domains: workspace \"%V\" sent %uz legacy "
                       "senders, more than the limit of %ui; none stored",
-                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace), n, smcf->max_legacy);
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                      n, smcf->max_legacy);
         return ngx_http_sender_domains_limit_error(r, smcf->max_legacy,
                    "legacy senders");
     }
 
-    ids = ngx_pcalloc(r->pool, (n + 1) * sizeof(char *));
-    lens = ngx_pcalloc(r->pool, (n + 1) * sizeof(size_t));
-    recs = ngx_pcalloc(r->pool, (n + 1) * sizeof(sd_record_t));
-    texts = ngx_pcalloc(r->pool, (n + 1) * sizeof(char *));
-    out = ngx_http_sender_domains_keep(r, json_array());
-
-    if (ids == NULL || lens == NULL || recs == NULL || texts == NULL
-        || out == NULL)
-    {
+    if (ngx_http_sender_domains_legacy_alloc(r, &l, n) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     rc = NGX_DECLINED;
 
-    for (i = 0; i < n; i++) {
-        item = json_array_get(ctx->body, i);
-        addr = json_object_get(item, "address");
-        name = json_object_get(item, "sender_name");
-
-        if (!json_is_object(item) || !json_is_string(addr)
-            || (name && !json_is_null(name) && !json_is_string(name)))
-        {
-            rc = ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
-                     "invalid_json", "Each legacy sender needs a string "
-                     "\"address\" and an optional string \"sender_name\".");
-            break;
-        }
-
-        buf = ngx_pnalloc(r->pool, SD_EMAIL_BUFSZ);
-        if (buf == NULL) {
-            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-            break;
-        }
-
-        len = sd_email_normalize(json_string_value(addr),
-                                 json_string_length(addr), (char *) buf,
-                                 SD_EMAIL_BUFSZ, &msg);
-
-        if (len > 0
-            && sd_email_header_check((char *) buf, len, &msg) != SD_OK)
-        {
-            len = -1;
-        }
-
-        if (len <= 0) {
-            rc = ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
-                                               "invalid_identity", msg);
-            break;
-        }
-
-        nm.data = (u_char *) (json_is_string(name) ? json_string_value(name)
-                                                   : "");
-        nm.len = json_is_string(name) ? json_string_length(name) : 0;
-
-        rc = ngx_http_sender_domains_check_sender_name(r, &nm, &nm);
-        if (rc != NGX_DECLINED) {
-            break;
-        }
-
-        row = sd_row_legacy((char *) buf, len, (char *) nm.data, nm.len);
-        texts[i] = row ? json_dumps(row, JSON_COMPACT) : NULL;
-        json_array_append_new(out, row);
-
-        if (texts[i] == NULL) {
-            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-            break;
-        }
-
-        ids[i] = (char *) buf;
-        lens[i] = len;
-
-        if (ngx_http_sender_domains_seen(ids, lens, i)) {
-            rc = ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
-                     "duplicate_address", "Each legacy address may appear "
-                     "only once in the list.");
-            break;
-        }
-        recs[i].flags = SD_REC_VERIFIED;
-        recs[i].sender_name = (char *) nm.data;
-        recs[i].sender_name_len = nm.len;
-        recs[i].json = texts[i];
-        recs[i].json_len = ngx_strlen(texts[i]);
+    for (i = 0; i < n && rc == NGX_DECLINED; i++) {
+        rc = ngx_http_sender_domains_legacy_entry(r, &l, i,
+                                        json_array_get(ctx->body, i));
     }
 
     if (rc == NGX_DECLINED) {
-        conflict = ngx_pcalloc(r->pool, (n + 1) * sizeof(int));
-        if (conflict == NULL) {
-            rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-            goto done;
-        }
-
-        src = sd_store_legacy_replace(ngx_http_sender_domains_store(),
-                                      (char *) ctx->caller.workspace.data,
-                                      ctx->caller.workspace.len, n, ids, lens,
-                                      recs, conflict);
-
-        if (src == SD_STORE_CONFLICT) {
-            rc = ngx_http_sender_domains_legacy_conflict(r, ctx, n, ids,
-                                                         lens, conflict);
-            goto done;
-        }
-
-        rc = (src == SD_STORE_OK)
-             ? ngx_http_sender_domains_send_json(r, NGX_HTTP_OK,
-                   json_pack("{s:O}", "legacy", out))
-             : ngx_http_sender_domains_store_error(r, src);
+        rc = ngx_http_sender_domains_legacy_store(r, ctx, &l);
     }
 
-done:
-
     for (i = 0; i < n; i++) {
-        free(texts[i]);
+        free(l.texts[i]);
     }
 
     return rc;
