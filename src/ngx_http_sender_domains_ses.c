@@ -659,6 +659,10 @@ ngx_http_sender_domains_ses_send(ngx_http_sender_domains_ses_t *ses)
             ses->wait.handler = ngx_http_sender_domains_ses_wake;
             ses->wait.data = &ngx_http_sender_domains_ses_dummy;
             ses->wait.log = ses->log;
+
+            /* nobody waits for a deferred step: a graceful exit does not */
+            ses->wait.cancelable =
+                (ses->background == NGX_HTTP_SENDER_DOMAINS_CALL_DEFERRED);
         }
 
         ses->waited += wait;
