@@ -5,12 +5,17 @@
  *
  * Every worker tells the store how to make events (so every write queues
  * them, in its own transaction); only the worker holding the refresher
- * lease sends them: one request in flight per URL, the oldest event
- * first, so a receiver sees each identity's events in order.  A 2xx
- * removes the event; anything else (a timeout, a refused connection, a
- * non-2xx) retries it after 5 s, 10 s, 20 s … at most 1 h apart, for up to
- * 72 h (sender_domains_webhook_retry; sd_events_retry()).  The queue is in LMDB: events survive restarts and SIGKILL, and an
- * event whose answer was lost is sent again with the same webhook-id.
+ * lease sends them: up to four requests in flight per URL, each the event
+ * due first among the oldest of identities with none in flight
+ * (sd_store_event_next()), so a receiver
+ * sees each identity's events in order, and an event the receiver keeps
+ * refusing holds back only its own identity's later events, never another
+ * workspace's.  A 2xx removes the event; anything else (a timeout, a
+ * refused connection, a non-2xx) retries it after 5 s, 10 s, 20 s … at
+ * most 1 h apart, for up to 72 h (sender_domains_webhook_retry;
+ * sd_events_retry()).  The queue is in LMDB: events survive restarts and
+ * SIGKILL, and an event whose answer was lost is sent again with the same
+ * webhook-id.
  */
 
 #include <ngx_config.h>
@@ -29,6 +34,12 @@
 #define NGX_HTTP_SENDER_DOMAINS_WEBHOOK_TICK     500      /* ms */
 #define NGX_HTTP_SENDER_DOMAINS_WEBHOOK_TIMEOUT  10000    /* ms */
 
+/*
+ * Requests in flight per URL: a receiver that holds one workspace's
+ * events until the timeout does not hold the others' in line behind them.
+ */
+#define NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PARALLEL 4
+
 
 typedef struct {
     ngx_str_t                   url;            /* NUL-terminated */
@@ -46,7 +57,7 @@ typedef struct {
 } ngx_http_sender_domains_webhooks_conf_t;
 
 
-/* one URL's delivery in this worker */
+/* one request slot of a URL in this worker */
 typedef struct {
     ngx_http_sender_domains_webhook_t  *hook;
     ngx_pool_t                         *pool;       /* the call in flight */
@@ -59,8 +70,11 @@ typedef struct {
 static ngx_http_sender_domains_webhooks_conf_t *
     ngx_http_sender_domains_webhooks_conf(ngx_conf_t *cf);
 static void ngx_http_sender_domains_webhook_tick(ngx_event_t *ev);
-static void ngx_http_sender_domains_webhook_send(
-    ngx_http_sender_domains_delivery_t *d, sd_store_t *st);
+static void ngx_http_sender_domains_webhook_fill(
+    ngx_http_sender_domains_delivery_t *slots, sd_store_t *st);
+static ngx_int_t ngx_http_sender_domains_webhook_send(
+    ngx_http_sender_domains_delivery_t *d, sd_store_t *st,
+    const uint64_t *skip, size_t nskip);
 static void ngx_http_sender_domains_webhook_done(
     ngx_http_sender_domains_curl_call_t *call);
 static void ngx_http_sender_domains_webhook_failed(
@@ -334,6 +348,7 @@ ngx_http_sender_domains_webhook_init_process(ngx_cycle_t *cycle,
 
     ngx_http_sender_domains_wh = ngx_pcalloc(cycle->pool,
                             wc->hooks.nelts
+                            * NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PARALLEL
                             * sizeof(ngx_http_sender_domains_delivery_t));
     if (ngx_http_sender_domains_wh == NULL) {
         return;
@@ -343,7 +358,14 @@ ngx_http_sender_domains_webhook_init_process(ngx_cycle_t *cycle,
 
     for (i = 0; i < wc->hooks.nelts; i++) {
         targets[i] = h[i].target;
-        ngx_http_sender_domains_wh[i].hook = &h[i];
+    }
+
+    for (i = 0;
+         i < wc->hooks.nelts * NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PARALLEL;
+         i++)
+    {
+        ngx_http_sender_domains_wh[i].hook =
+                            &h[i / NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PARALLEL];
     }
 
     ngx_http_sender_domains_wh_n = wc->hooks.nelts;
@@ -386,14 +408,49 @@ ngx_http_sender_domains_webhook_tick(ngx_event_t *ev)
 
     if (st && ngx_http_sender_domains_wh_leader) {
         for (i = 0; i < ngx_http_sender_domains_wh_n; i++) {
-            if (ngx_http_sender_domains_wh[i].pool == NULL) {
-                ngx_http_sender_domains_webhook_send(
-                    &ngx_http_sender_domains_wh[i], st);
-            }
+            ngx_http_sender_domains_webhook_fill(
+                &ngx_http_sender_domains_wh[i
+                    * NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PARALLEL], st);
         }
     }
 
     ngx_add_timer(ev, NGX_HTTP_SENDER_DOMAINS_WEBHOOK_TICK);
+}
+
+
+/*
+ * Starts a request in each free slot of a URL while events are due, each
+ * the next of an identity that has none in flight (so each identity's
+ * events still arrive in order).
+ */
+
+static void
+ngx_http_sender_domains_webhook_fill(ngx_http_sender_domains_delivery_t *slots,
+    sd_store_t *st)
+{
+    size_t      nskip;
+    uint64_t    skip[NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PARALLEL];
+    ngx_uint_t  i, j;
+
+    for (i = 0; i < NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PARALLEL; i++) {
+        if (slots[i].pool != NULL) {
+            continue;
+        }
+
+        nskip = 0;
+
+        for (j = 0; j < NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PARALLEL; j++) {
+            if (slots[j].pool != NULL) {
+                skip[nskip++] = slots[j].seq;
+            }
+        }
+
+        if (ngx_http_sender_domains_webhook_send(&slots[i], st, skip, nskip)
+            != NGX_OK)
+        {
+            return;     /* nothing more is due (or no memory) */
+        }
+    }
 }
 
 
@@ -427,9 +484,9 @@ ngx_http_sender_domains_webhook_header(ngx_array_t *headers, ngx_pool_t *pool,
 }
 
 
-static void
+static ngx_int_t
 ngx_http_sender_domains_webhook_send(ngx_http_sender_domains_delivery_t *d,
-    sd_store_t *st)
+    sd_store_t *st, const uint64_t *skip, size_t nskip)
 {
     int                                  n;
     char                                 id[32], sig[SD_WHSIGN_SIG_LEN + 1];
@@ -443,17 +500,17 @@ ngx_http_sender_domains_webhook_send(ngx_http_sender_domains_delivery_t *d,
 
     pool = ngx_create_pool(4096, ngx_cycle->log);
     if (pool == NULL) {
-        return;
+        return NGX_ERROR;
     }
 
-    rc = sd_store_event_head(st, h->target, ngx_http_sender_domains_palloc,
-                             pool, &ev);
+    rc = sd_store_event_next(st, h->target, skip, nskip,
+                             ngx_http_sender_domains_palloc, pool, &ev);
 
     now = ngx_time();
 
     if (rc != SD_STORE_OK || ev.next_attempt > now) {
         ngx_destroy_pool(pool);
-        return;
+        return NGX_DECLINED;
     }
 
     n = ngx_snprintf((u_char *) id, sizeof(id) - 1, "evt_%uL", ev.seq)
@@ -473,7 +530,7 @@ ngx_http_sender_domains_webhook_send(ngx_http_sender_domains_delivery_t *d,
                "webhook-timestamp: %T", now) != NGX_OK)
     {
         ngx_destroy_pool(pool);
-        return;
+        return NGX_ERROR;
     }
 
     if (h->has_key) {
@@ -483,7 +540,7 @@ ngx_http_sender_domains_webhook_send(ngx_http_sender_domains_delivery_t *d,
                    "webhook-signature: %s", sig) != NGX_OK)
         {
             ngx_destroy_pool(pool);
-            return;
+            return NGX_ERROR;
         }
     }
 
@@ -502,7 +559,10 @@ ngx_http_sender_domains_webhook_send(ngx_http_sender_domains_delivery_t *d,
     {
         d->pool = NULL;
         ngx_destroy_pool(pool);
+        return NGX_ERROR;
     }
+
+    return NGX_OK;
 }
 
 
@@ -537,13 +597,26 @@ ngx_http_sender_domains_webhook_done(ngx_http_sender_domains_curl_call_t *call)
 
     d->pool = NULL;
     ngx_destroy_pool(pool);
+
+    /*
+     * The next event goes out now, not at the next tick: a receiver gets
+     * a backlog at the speed it answers, not two events a second.
+     */
+    if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
+        if (ngx_http_sender_domains_wh_ev.timer_set) {
+            /* else ngx_add_timer() keeps a timer due within 300 ms */
+            ngx_del_timer(&ngx_http_sender_domains_wh_ev);
+        }
+
+        ngx_add_timer(&ngx_http_sender_domains_wh_ev, 1);
+    }
 }
 
 
 /*
  * A failed attempt: tried again later (sd_events_retry()), or, when it was
  * made at or after the give-up time, dropped with a warn line; the next
- * event of the URL goes out then.
+ * event of its identity may go out then (other identities' go meanwhile).
  */
 
 static void

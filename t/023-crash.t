@@ -10,7 +10,14 @@ use Time::HiRes qw(sleep);
 # The blocks' configuration: SdTest's plumbing (store, SES simulator),
 # its standard /api/ and /sim/ locations (see t/lib/SdTest.pm), plus the
 # directives this file is about.
-our $HttpConfig = SdTest::http_config();
+# The refresher resumes a half-added row by itself (issue 13); here it is
+# kept out of the way (a new worker takes the dead one's lease only after
+# an interval, and ticks first up to 15 s after it starts) so the blocks
+# see what a person's refresh or re-add does.  TEST 2 also accepts the
+# refresher having finished first: the row is then ready all the same.
+our $HttpConfig = SdTest::http_config(<<'HTTP');
+    sender_domains_refresh_interval 1h;
+HTTP
 our $Config = SdTest::api_config();
 
 master_on();
@@ -104,11 +111,11 @@ X-WS: acme
 X-Role: admin
 X-Plan: professional
 Content-Type: application/json
---- error_code eval
-[201, 200]
+--- error_code_like eval
+[qr/^(?:201|409)$/, qr/^200$/]
 --- response_body_like eval
 [
-qr/"identity":"beta\.example",.*"state":"ready"/,
+qr/"identity":"beta\.example",.*"state":"ready"|"code":"already_exists"/,
 qr/^\{"plan_ok":true,"can_edit":true,"default_from":"[^"]+","identities":\[\{"identity":"beta\.example",[^\]]*\]\}\]\}$/,
 ]
 --- error_log

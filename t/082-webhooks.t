@@ -164,3 +164,61 @@ HTTP
 --- must_die
 --- error_log
 sender_domains_webhook: "ftp://example.com/hook" is not an http:// or https:// URL
+
+
+
+=== TEST 5: a receiver refusing one workspace's events does not hold back another's
+The receiver answers 500 to every event of workspace "evil" (the body's
+workspace, seen by a map and passed on as a header) and 204 to the rest.
+evil's identity.added is made first and keeps failing; acme's, made
+after it, still arrives within seconds, not after evil's 72 h of retries.
+--- http_config eval
+SdTest::http_config(<<'HTTP')
+    sender_domains_webhook http://127.0.0.1:$TEST_NGINX_SERVER_PORT/hook
+                           $TEST_NGINX_SERVER_ROOT/html/wh.secret;
+    map $request_body $hook_refused {
+        "~\"workspace\":\"evil\""  1;
+        default                    0;
+    }
+    log_format hooks escape=none
+        '$http_webhook_id|$status|$http_webhook_signature|$request_body';
+HTTP
+--- config eval
+SdTest::api_config(<<'CONF')
+    location = /metrics {
+        sender_domains_metrics;
+    }
+    location = /hook {
+        access_log $TEST_NGINX_SERVER_ROOT/logs/hooks.log hooks;
+        proxy_set_header X-Refused $hook_refused;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/received;
+    }
+    location = /received {
+        if ($http_x_refused = 1) {
+            return 500;
+        }
+        return 204;
+    }
+CONF
+--- init
+SdTest::sim_reset();
+SdTest::api(POST => '/', '{"identity":"evil.example"}', 'evil');
+::wait_hook(qr/"workspace":"evil"/);
+SdTest::api(POST => '/', '{"identity":"acme.com"}', 'acme');
+Test::More::ok(::wait_hook(qr/"type":"identity\.added".*"workspace":"acme"/),
+               "acme's identity.added arrives while evil's is refused");
+my @h = ::hooks();
+Test::More::ok((grep { $_->[1] eq '500' && $_->[3] =~ /"workspace":"evil"/ } @h),
+               "evil's event was refused (500)");
+Test::More::ok((grep { $_->[1] eq '204' && $_->[3] =~ /"workspace":"acme"/ } @h),
+               "acme's event was delivered (204)");
+Test::More::is(scalar(grep { $_->[1] eq '204' && $_->[3] =~ /"workspace":"evil"/ } @h), 0,
+               "none of evil's events was taken");
+--- request
+GET /metrics
+--- error_code: 200
+--- response_body_like eval
+qr/^sender_domains_webhooks_total\{outcome="delivered"\}\ [1-9]\d*\n
+sender_domains_webhooks_total\{outcome="failed"\}\ [1-9]\d*$/mx
+--- error_log eval
+qr/\[warn\] .*sender_domains: webhook evt_1 to "http:\/\/127\.0\.0\.1:\d+\/hook" failed \(answered, HTTP 500\)/

@@ -32,6 +32,10 @@
 
 #define SD_STORE_CLAIM_MAX  (72 * 3600) /* SES's DNS search: issue 13 */
 
+/* identities, claims, legacy, due, meta, evq, evid, evdue; and "events",
+ * the queue of the version before, while it is moved (see below) */
+#define SD_STORE_MAXDBS     12
+
 
 struct sd_store_s {
     MDB_env                *env;
@@ -49,7 +53,9 @@ struct sd_store_s {
     void                   *tally_ctx;
 
     /* status-change events, queued in the same transaction */
-    MDB_dbi                 events;
+    MDB_dbi                 evq;
+    MDB_dbi                 evid;
+    MDB_dbi                 evdue;
     sd_store_events_pt      ev_build;
     void                   *ev_ctx;
     uint32_t                ev_targets[SD_EVENT_TARGETS_MAX];
@@ -58,6 +64,10 @@ struct sd_store_s {
     MDB_txn                *ev_txn;
     int                     ev_rc;
     uint64_t                ev_seq;
+    uint64_t                ev_first_seq;   /* the write's first event */
+    const char             *ev_ident;       /* the row's key */
+    size_t                  ev_ident_len;
+    size_t                  ev_ws_len;
 };
 
 
@@ -104,6 +114,7 @@ static void sd_store_tally_note(sd_store_t *st, int legacy, int had,
     unsigned old, const sd_record_t *rec);
 static int sd_store_events_note(sd_store_t *st, MDB_txn *txn,
     const MDB_val *key, const sd_record_t *old, const sd_record_t *rec);
+static int sd_store_ev_migrate(sd_store_t *st, MDB_txn *txn);
 
 
 #define SD_STORE_FORMAT_KEY  "format"
@@ -114,8 +125,24 @@ sd_store_open(const char *path, size_t map_size, sd_store_t **store,
     char *err, size_t err_size)
 {
     int          rc;
+    size_t       i;
     MDB_txn     *txn;
     sd_store_t  *st;
+
+    /* the databases, each created on first use */
+    static const struct {
+        const char  *name;
+        size_t       offset;
+    } dbs[] = {
+        { "identities", offsetof(sd_store_t, identities) },
+        { "claims", offsetof(sd_store_t, claims) },
+        { "legacy", offsetof(sd_store_t, legacy) },
+        { "due", offsetof(sd_store_t, due) },
+        { "meta", offsetof(sd_store_t, meta) },
+        { "evq", offsetof(sd_store_t, evq) },
+        { "evid", offsetof(sd_store_t, evid) },
+        { "evdue", offsetof(sd_store_t, evdue) },
+    };
 
     st = calloc(1, sizeof(sd_store_t));
     if (st == NULL) {
@@ -129,7 +156,7 @@ sd_store_open(const char *path, size_t map_size, sd_store_t **store,
     }
 
     if (rc == 0) {
-        rc = mdb_env_set_maxdbs(st->env, 8);
+        rc = mdb_env_set_maxdbs(st->env, SD_STORE_MAXDBS);
     }
 
     if (rc == 0) {
@@ -155,25 +182,13 @@ sd_store_open(const char *path, size_t map_size, sd_store_t **store,
         goto failed;
     }
 
-    rc = mdb_dbi_open(txn, "identities", MDB_CREATE, &st->identities);
-    if (rc == 0) {
-        rc = mdb_dbi_open(txn, "claims", MDB_CREATE, &st->claims);
+    for (i = 0; rc == 0 && i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+        rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE,
+                          (MDB_dbi *) ((char *) st + dbs[i].offset));
     }
 
     if (rc == 0) {
-        rc = mdb_dbi_open(txn, "legacy", MDB_CREATE, &st->legacy);
-    }
-
-    if (rc == 0) {
-        rc = mdb_dbi_open(txn, "due", MDB_CREATE, &st->due);
-    }
-
-    if (rc == 0) {
-        rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta);
-    }
-
-    if (rc == 0) {
-        rc = mdb_dbi_open(txn, "events", MDB_CREATE, &st->events);
+        rc = sd_store_ev_migrate(st, txn);
     }
 
     if (rc == 0) {
@@ -318,7 +333,7 @@ sd_store_check_format(const char *path, size_t map_size, char *err,
     }
 
     (void) mdb_env_set_mapsize(env, map_size);
-    (void) mdb_env_set_maxdbs(env, 8);
+    (void) mdb_env_set_maxdbs(env, SD_STORE_MAXDBS);
 
     /* no lock file: the workers of the running configuration may write */
     rc = mdb_env_open(env, path, MDB_NOSUBDIR | MDB_RDONLY | MDB_NOLOCK, 0600);
@@ -2653,13 +2668,44 @@ sd_store_due_stats(sd_store_t *st, int64_t now, size_t max, size_t *due,
 /* ---- status-change events ---------------------------------------------- */
 
 /*
- * The queue: key BE32 target, BE64 event number; value LE64 next attempt,
- * LE64 created, LE32 attempts, then the body.  Each target's events sort
- * in the order they were made.  The event counter is meta "event_seq".
+ * The queue, three databases kept in step by every write:
+ *
+ *   "evq"    BE32 target, BE64 event number -> LE64 next attempt, LE64
+ *            created, LE32 attempts, LE16 length of the identity key, the
+ *            identity key (workspace NUL identity), the body;
+ *   "evid"   BE32 target, identity key, NUL, BE64 event number -> nothing:
+ *            each identity's events in the order they were made;
+ *   "evdue"  BE32 target, BE64 next attempt, BE64 event number -> the
+ *            identity key: one entry per identity with events queued, its
+ *            oldest, the only one that may go, sorted by when it is due.
+ *
+ * So a target's events go out in order per identity, and an event that
+ * keeps failing (a receiver refusing one workspace's events) holds back
+ * only the later events of its own identity, never another workspace's.
+ * The event counter is meta "event_seq".  The queue of the version before
+ * (one "events" database, in order per target) is moved into these at
+ * open, under one empty identity key, so its events keep their order.
  */
 
-#define SD_EV_HEADER       20
+#define SD_EV_HEADER       22
+#define SD_EV_OLD_HEADER   20
+#define SD_EV_KEY          12
+#define SD_EV_DUE_KEY      20
+#define SD_EV_IDENT_MAX    400
+#define SD_EV_ID_KEY_MAX   (4 + SD_EV_IDENT_MAX + 1 + 8)
 #define SD_EV_SEQ_KEY      "event_seq"
+
+
+/* an event as stored; the pointers point into the database's pages */
+typedef struct {
+    int64_t                 next;
+    int64_t                 created;
+    unsigned                attempts;
+    const char             *ident;
+    size_t                  ident_len;
+    const char             *body;
+    size_t                  body_len;
+} sd_store_ev_t;
 
 
 static void
@@ -2688,6 +2734,417 @@ sd_store_get_be(const unsigned char *p, int n)
 }
 
 
+static void
+sd_store_put_le32(unsigned char *p, unsigned v)
+{
+    p[0] = v & 0xff;
+    p[1] = (v >> 8) & 0xff;
+    p[2] = (v >> 16) & 0xff;
+    p[3] = (v >> 24) & 0xff;
+}
+
+
+static unsigned
+sd_store_get_le32(const unsigned char *p)
+{
+    return (unsigned) p[0] | ((unsigned) p[1] << 8) | ((unsigned) p[2] << 16)
+           | ((unsigned) p[3] << 24);
+}
+
+
+static void
+sd_store_ev_key(MDB_val *k, unsigned char *kb, uint32_t target, uint64_t seq)
+{
+    sd_store_put_be(kb, target, 4);
+    sd_store_put_be(kb + 4, seq, 8);
+    k->mv_data = kb;
+    k->mv_size = SD_EV_KEY;
+}
+
+
+static void
+sd_store_ev_due_key(MDB_val *k, unsigned char *kb, uint32_t target,
+    int64_t next, uint64_t seq)
+{
+    sd_store_put_be(kb, target, 4);
+    sd_store_put_be(kb + 4, (uint64_t) (next < 0 ? 0 : next), 8);
+    sd_store_put_be(kb + 12, seq, 8);
+    k->mv_data = kb;
+    k->mv_size = SD_EV_DUE_KEY;
+}
+
+
+/* the "evid" key; without a seq (has_seq 0) the identity's prefix */
+static void
+sd_store_ev_id_key(MDB_val *k, unsigned char *kb, uint32_t target,
+    const char *ident, size_t ident_len, int has_seq, uint64_t seq)
+{
+    sd_store_put_be(kb, target, 4);
+    memcpy(kb + 4, ident, ident_len);
+    kb[4 + ident_len] = '\0';
+    k->mv_data = kb;
+    k->mv_size = 4 + ident_len + 1;
+
+    if (has_seq) {
+        sd_store_put_be(kb + k->mv_size, seq, 8);
+        k->mv_size += 8;
+    }
+}
+
+
+static int
+sd_store_ev_decode(const MDB_val *v, sd_store_ev_t *ev)
+{
+    const unsigned char  *p = v->mv_data;
+
+    if (v->mv_size < SD_EV_HEADER) {
+        return MDB_CORRUPTED;
+    }
+
+    ev->next = (int64_t) sd_store_get_le64(p);
+    ev->created = (int64_t) sd_store_get_le64(p + 8);
+    ev->attempts = sd_store_get_le32(p + 16);
+    ev->ident_len = (size_t) (p[20] | (p[21] << 8));
+
+    if (v->mv_size < SD_EV_HEADER + ev->ident_len
+        || ev->ident_len > SD_EV_IDENT_MAX)
+    {
+        return MDB_CORRUPTED;
+    }
+
+    ev->ident = (const char *) p + SD_EV_HEADER;
+    ev->body = ev->ident + ev->ident_len;
+    ev->body_len = v->mv_size - SD_EV_HEADER - ev->ident_len;
+
+    return 0;
+}
+
+
+static int
+sd_store_ev_get(sd_store_t *st, MDB_txn *txn, uint32_t target, uint64_t seq,
+    sd_store_ev_t *ev)
+{
+    int             rc;
+    MDB_val         k, v;
+    unsigned char   kb[SD_EV_KEY];
+
+    sd_store_ev_key(&k, kb, target, seq);
+
+    rc = mdb_get(txn, st->evq, &k, &v);
+    if (rc != 0) {
+        return rc;
+    }
+
+    return sd_store_ev_decode(&v, ev);
+}
+
+
+/* writes the event's "evq" value (a new event, or one tried again) */
+static int
+sd_store_ev_put(sd_store_t *st, MDB_txn *txn, uint32_t target, uint64_t seq,
+    const sd_store_ev_t *ev)
+{
+    int             rc;
+    MDB_val         k, v;
+    unsigned char  *p, kb[SD_EV_KEY];
+
+    sd_store_ev_key(&k, kb, target, seq);
+    v.mv_data = NULL;
+    v.mv_size = SD_EV_HEADER + ev->ident_len + ev->body_len;
+
+    rc = mdb_put(txn, st->evq, &k, &v, MDB_RESERVE);
+    if (rc != 0) {
+        return rc;
+    }
+
+    p = v.mv_data;
+    sd_store_put_le64(p, (uint64_t) ev->next);
+    sd_store_put_le64(p + 8, (uint64_t) ev->created);
+    sd_store_put_le32(p + 16, ev->attempts);
+    p[20] = ev->ident_len & 0xff;
+    p[21] = (ev->ident_len >> 8) & 0xff;
+    memcpy(p + SD_EV_HEADER, ev->ident, ev->ident_len);
+    memcpy(p + SD_EV_HEADER + ev->ident_len, ev->body, ev->body_len);
+
+    return 0;
+}
+
+
+static int
+sd_store_ev_due_put(sd_store_t *st, MDB_txn *txn, uint32_t target,
+    int64_t next, uint64_t seq, const char *ident, size_t ident_len)
+{
+    MDB_val         k, v;
+    unsigned char   kb[SD_EV_DUE_KEY];
+
+    sd_store_ev_due_key(&k, kb, target, next, seq);
+    v.mv_data = (void *) ident;
+    v.mv_size = ident_len;
+
+    return mdb_put(txn, st->evdue, &k, &v, 0);
+}
+
+
+/* the oldest queued event of an identity (MDB_NOTFOUND: none) */
+static int
+sd_store_ev_ident_first(sd_store_t *st, MDB_txn *txn, uint32_t target,
+    const char *ident, size_t ident_len, uint64_t *seq)
+{
+    int             rc;
+    size_t          plen;
+    MDB_val         k, v;
+    MDB_cursor     *cur;
+    unsigned char   kb[SD_EV_ID_KEY_MAX];
+
+    sd_store_ev_id_key(&k, kb, target, ident, ident_len, 0, 0);
+    plen = k.mv_size;
+
+    rc = mdb_cursor_open(txn, st->evid, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+
+    if (rc == 0) {
+        if (k.mv_size == plen + 8 && memcmp(k.mv_data, kb, plen) == 0) {
+            *seq = sd_store_get_be((unsigned char *) k.mv_data + plen, 8);
+
+        } else {
+            rc = MDB_NOTFOUND;
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    return rc;
+}
+
+
+/*
+ * Queues one event for a target: its value, its place among its
+ * identity's events, and, when the identity has no older event queued, its
+ * place among the events that may go.
+ */
+static int
+sd_store_ev_enqueue(sd_store_t *st, MDB_txn *txn, uint32_t target,
+    uint64_t seq, const sd_store_ev_t *ev)
+{
+    int             rc;
+    uint64_t        first;
+    MDB_val         k, v;
+    unsigned char   kb[SD_EV_ID_KEY_MAX];
+
+    if (ev->ident_len > SD_EV_IDENT_MAX) {
+        return MDB_BAD_VALSIZE;
+    }
+
+    rc = sd_store_ev_put(st, txn, target, seq, ev);
+    if (rc != 0) {
+        return rc;
+    }
+
+    sd_store_ev_id_key(&k, kb, target, ev->ident, ev->ident_len, 1, seq);
+    v.mv_data = NULL;
+    v.mv_size = 0;
+
+    rc = mdb_put(txn, st->evid, &k, &v, 0);
+    if (rc != 0) {
+        return rc;
+    }
+
+    rc = sd_store_ev_ident_first(st, txn, target, ev->ident, ev->ident_len,
+                                 &first);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (first != seq) {
+        return 0;       /* behind an older event of the same identity */
+    }
+
+    return sd_store_ev_due_put(st, txn, target, ev->next, seq, ev->ident,
+                               ev->ident_len);
+}
+
+
+/*
+ * Removes one event (delivered, given up, or dropped from a full queue);
+ * when it was its identity's oldest, the identity's next event may go.
+ */
+static int
+sd_store_ev_remove(sd_store_t *st, MDB_txn *txn, uint32_t target,
+    uint64_t seq)
+{
+    int             rc, was_first;
+    char            ident[SD_EV_IDENT_MAX];
+    size_t          ident_len;
+    int64_t         next;
+    uint64_t        after;
+    MDB_val         k;
+    sd_store_ev_t   ev;
+    unsigned char   kb[SD_EV_ID_KEY_MAX];
+
+    rc = sd_store_ev_get(st, txn, target, seq, &ev);
+    if (rc != 0) {
+        return rc;
+    }
+
+    /* the value's pages change under the deletes below: copy first */
+    ident_len = ev.ident_len;
+    memcpy(ident, ev.ident, ident_len);
+    next = ev.next;
+
+    sd_store_ev_key(&k, kb, target, seq);
+    rc = mdb_del(txn, st->evq, &k, NULL);
+    if (rc != 0) {
+        return rc;
+    }
+
+    sd_store_ev_id_key(&k, kb, target, ident, ident_len, 1, seq);
+    rc = mdb_del(txn, st->evid, &k, NULL);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    sd_store_ev_due_key(&k, kb, target, next, seq);
+    rc = mdb_del(txn, st->evdue, &k, NULL);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    was_first = (rc == 0);
+
+    if (!was_first) {
+        return 0;
+    }
+
+    rc = sd_store_ev_ident_first(st, txn, target, ident, ident_len, &after);
+    if (rc == MDB_NOTFOUND) {
+        return 0;
+    }
+
+    if (rc == 0) {
+        rc = sd_store_ev_get(st, txn, target, after, &ev);
+    }
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    return sd_store_ev_due_put(st, txn, target, ev.next, after, ident,
+                               ident_len);
+}
+
+
+/* a failed attempt: counted, and the event waits until next */
+static int
+sd_store_ev_reschedule(sd_store_t *st, MDB_txn *txn, uint32_t target,
+    uint64_t seq, int64_t next)
+{
+    int             rc;
+    int64_t         old;
+    MDB_val         k;
+    sd_store_ev_t   ev;
+    unsigned char  *copy, kb[SD_EV_DUE_KEY];
+
+    rc = sd_store_ev_get(st, txn, target, seq, &ev);
+    if (rc != 0) {
+        return rc;
+    }
+
+    copy = malloc(ev.ident_len + ev.body_len + 1);
+    if (copy == NULL) {
+        return ENOMEM;
+    }
+
+    memcpy(copy, ev.ident, ev.ident_len);
+    memcpy(copy + ev.ident_len, ev.body, ev.body_len);
+    ev.ident = (const char *) copy;
+    ev.body = (const char *) copy + ev.ident_len;
+
+    old = ev.next;
+    ev.next = next;
+    ev.attempts++;
+
+    rc = sd_store_ev_put(st, txn, target, seq, &ev);
+
+    if (rc == 0) {
+        sd_store_ev_due_key(&k, kb, target, old, seq);
+        rc = mdb_del(txn, st->evdue, &k, NULL);
+
+        if (rc == 0) {
+            rc = sd_store_ev_due_put(st, txn, target, next, seq, ev.ident,
+                                     ev.ident_len);
+
+        } else if (rc == MDB_NOTFOUND) {
+            rc = 0;     /* not its identity's oldest: it was not sent */
+        }
+    }
+
+    free(copy);
+
+    return rc;
+}
+
+
+/* the queue of the version before, moved at open (see above) */
+static int
+sd_store_ev_migrate(sd_store_t *st, MDB_txn *txn)
+{
+    int             rc;
+    MDB_dbi         old;
+    MDB_val         k, v;
+    MDB_cursor     *cur;
+    sd_store_ev_t   ev;
+    const unsigned char  *p;
+
+    rc = mdb_dbi_open(txn, "events", 0, &old);
+    if (rc == MDB_NOTFOUND) {
+        return 0;
+    }
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    rc = mdb_cursor_open(txn, old, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+        if (k.mv_size != SD_EV_KEY || v.mv_size < SD_EV_OLD_HEADER) {
+            continue;
+        }
+
+        p = v.mv_data;
+        ev.next = (int64_t) sd_store_get_le64(p);
+        ev.created = (int64_t) sd_store_get_le64(p + 8);
+        ev.attempts = sd_store_get_le32(p + 16);
+        ev.ident = "";
+        ev.ident_len = 0;
+        ev.body = (const char *) p + SD_EV_OLD_HEADER;
+        ev.body_len = v.mv_size - SD_EV_OLD_HEADER;
+
+        rc = sd_store_ev_enqueue(st, txn,
+                 (uint32_t) sd_store_get_be(k.mv_data, 4),
+                 sd_store_get_be((unsigned char *) k.mv_data + 4, 8), &ev);
+        if (rc != 0) {
+            break;
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    return mdb_drop(txn, old, 1);
+}
+
+
 void
 sd_store_set_events(sd_store_t *st, sd_store_events_pt build, void *ctx,
     const uint32_t *targets, size_t ntargets, size_t limit)
@@ -2704,42 +3161,34 @@ sd_store_set_events(sd_store_t *st, sd_store_events_pt build, void *ctx,
 }
 
 
-
-
 /* one event, for every target, in the open write transaction */
 
 static void
 sd_store_event_emit(void *q, uint64_t seq, int64_t now, const char *body,
     size_t len)
 {
-    int             rc;
     size_t          i;
-    MDB_val         k, v;
-    unsigned char   kb[12];
+    sd_store_ev_t   ev;
     sd_store_t     *st = q;
 
     if (st->ev_rc != 0) {
         return;
     }
 
-    for (i = 0; i < st->ev_ntargets; i++) {
-        sd_store_put_be(kb, st->ev_targets[i], 4);
-        sd_store_put_be(kb + 4, seq, 8);
-        k.mv_data = kb;
-        k.mv_size = sizeof(kb);
-        v.mv_data = NULL;
-        v.mv_size = SD_EV_HEADER + len;
+    ev.next = now;
+    ev.created = now;
+    ev.attempts = 0;
+    ev.ident = st->ev_ident;
+    ev.ident_len = st->ev_ident_len;
+    ev.body = body;
+    ev.body_len = len;
 
-        rc = mdb_put(st->ev_txn, st->events, &k, &v, MDB_RESERVE);
-        if (rc != 0) {
-            st->ev_rc = rc;
+    for (i = 0; i < st->ev_ntargets; i++) {
+        st->ev_rc = sd_store_ev_enqueue(st, st->ev_txn, st->ev_targets[i],
+                                        seq, &ev);
+        if (st->ev_rc != 0) {
             return;
         }
-
-        sd_store_put_le64(v.mv_data, (uint64_t) now);
-        sd_store_put_le64((unsigned char *) v.mv_data + 8, (uint64_t) now);
-        memset((unsigned char *) v.mv_data + 16, 0, 4);
-        memcpy((unsigned char *) v.mv_data + SD_EV_HEADER, body, len);
     }
 }
 
@@ -2753,78 +3202,200 @@ sd_store_event_seq(void *q)
 }
 
 
-/* the queue over its limit: the oldest events of each target go first */
-
+/*
+ * The writing workspace's oldest event made before this write, over the
+ * targets (0: none).  Its identities are walked one jump each in "evid":
+ * an identity's first key is its oldest event.
+ */
 static int
-sd_store_events_trim(sd_store_t *st, MDB_txn *txn)
+sd_store_ev_writer_oldest(sd_store_t *st, MDB_txn *txn, uint32_t *target,
+    uint64_t *seq)
 {
-    int          rc;
-    size_t       over;
-    MDB_stat     stat;
-    MDB_val      k, v;
-    MDB_cursor  *cur;
+    int             rc;
+    size_t          i, plen, ilen;
+    uint64_t        s;
+    MDB_val         k, v;
+    MDB_cursor     *cur;
+    unsigned char   kb[SD_EV_ID_KEY_MAX], pb[4 + SD_EV_IDENT_MAX + 1];
 
-    rc = mdb_stat(txn, st->events, &stat);
-    if (rc != 0 || stat.ms_entries <= st->ev_limit) {
-        return rc;
+    *seq = 0;
+
+    if (st->ev_ws_len == 0 || st->ev_ws_len >= SD_EV_IDENT_MAX) {
+        return 0;
     }
 
-    over = stat.ms_entries - st->ev_limit;
-
-    rc = mdb_cursor_open(txn, st->events, &cur);
+    rc = mdb_cursor_open(txn, st->evid, &cur);
     if (rc != 0) {
         return rc;
     }
 
-    /* the lowest event numbers across the targets: oldest first */
-    while (over > 0) {
-        uint64_t  best = UINT64_MAX;
-        size_t    i;
-        unsigned char  kb[12], bestk[12];
+    for (i = 0; i < st->ev_ntargets; i++) {
+        /* the prefix: target, workspace, NUL */
+        sd_store_ev_id_key(&k, pb, st->ev_targets[i], st->ev_ident,
+                           st->ev_ws_len, 0, 0);
+        plen = k.mv_size;
+        memcpy(kb, pb, plen);
 
-        for (i = 0; i < st->ev_ntargets; i++) {
-            sd_store_put_be(kb, st->ev_targets[i], 4);
-            memset(kb + 4, 0, 8);
+        while (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0
+               && k.mv_size > plen + 9
+               && memcmp(k.mv_data, pb, plen) == 0)
+        {
+            s = sd_store_get_be((unsigned char *) k.mv_data + k.mv_size - 8,
+                                8);
+
+            if (s < st->ev_first_seq && (*seq == 0 || s < *seq)) {
+                *seq = s;
+                *target = st->ev_targets[i];
+            }
+
+            /* past this identity: its key with NUL raised to 0x01 */
+            ilen = k.mv_size - 9;
+            if (ilen + 1 > sizeof(kb)) {
+                break;
+            }
+
+            memcpy(kb, k.mv_data, ilen);
+            kb[ilen] = 0x01;
             k.mv_data = kb;
-            k.mv_size = sizeof(kb);
+            k.mv_size = ilen + 1;
+        }
+    }
 
-            if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0
-                && k.mv_size == 12
-                && sd_store_get_be(k.mv_data, 4) == st->ev_targets[i]
-                && sd_store_get_be((unsigned char *) k.mv_data + 4, 8) < best)
-            {
-                best = sd_store_get_be((unsigned char *) k.mv_data + 4, 8);
-                memcpy(bestk, k.mv_data, 12);
+    mdb_cursor_close(cur);
+
+    return 0;
+}
+
+
+/* the oldest event over the targets (0: none configured has one) */
+static int
+sd_store_ev_oldest(sd_store_t *st, MDB_txn *txn, uint32_t *target,
+    uint64_t *seq)
+{
+    int             rc;
+    size_t          i;
+    uint64_t        s;
+    MDB_val         k, v;
+    MDB_cursor     *cur;
+    unsigned char   kb[SD_EV_KEY];
+
+    *seq = 0;
+
+    rc = mdb_cursor_open(txn, st->evq, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    for (i = 0; i < st->ev_ntargets; i++) {
+        sd_store_ev_key(&k, kb, st->ev_targets[i], 0);
+
+        if (mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0
+            && k.mv_size == SD_EV_KEY
+            && sd_store_get_be(k.mv_data, 4) == st->ev_targets[i])
+        {
+            s = sd_store_get_be((unsigned char *) k.mv_data + 4, 8);
+
+            if (*seq == 0 || s < *seq) {
+                *seq = s;
+                *target = st->ev_targets[i];
             }
         }
+    }
 
-        if (best == UINT64_MAX) {
-            /* only targets no longer configured: the first key */
-            if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) != 0) {
-                break;
-            }
+    if (*seq == 0 && mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0
+        && k.mv_size == SD_EV_KEY)
+    {
+        /* only targets no longer configured */
+        *target = (uint32_t) sd_store_get_be(k.mv_data, 4);
+        *seq = sd_store_get_be((unsigned char *) k.mv_data + 4, 8);
+    }
 
-        } else {
-            k.mv_data = bestk;
-            k.mv_size = 12;
+    mdb_cursor_close(cur);
 
-            if (mdb_cursor_get(cur, &k, &v, MDB_SET) != 0) {
-                break;
-            }
+    return 0;
+}
+
+
+/*
+ * The queue over its limit.  Each dropped event is the writing
+ * workspace's own oldest when it has one from before this write, else the
+ * oldest of all: a workspace that makes events fast, while the receiver
+ * is away, pushes out its own events, not another workspace's.
+ */
+static int
+sd_store_events_trim(sd_store_t *st, MDB_txn *txn)
+{
+    int        rc;
+    size_t     over;
+    uint32_t   target;
+    uint64_t   seq;
+    MDB_stat   stat;
+
+    rc = mdb_stat(txn, st->evq, &stat);
+    if (rc != 0 || stat.ms_entries <= st->ev_limit) {
+        return rc;
+    }
+
+    for (over = stat.ms_entries - st->ev_limit; over > 0; over--) {
+        rc = sd_store_ev_writer_oldest(st, txn, &target, &seq);
+
+        if (rc == 0 && seq == 0) {
+            rc = sd_store_ev_oldest(st, txn, &target, &seq);
         }
 
-        rc = mdb_cursor_del(cur, 0);
+        if (rc != 0 || seq == 0) {
+            break;
+        }
+
+        rc = sd_store_ev_remove(st, txn, target, seq);
         if (rc != 0) {
             break;
         }
 
         st->delta.events_dropped++;
-        over--;
     }
 
-    mdb_cursor_close(cur);
-
     return rc;
+}
+
+
+static int
+sd_store_ev_seq_load(sd_store_t *st, MDB_txn *txn)
+{
+    int       rc;
+    MDB_val   k, v;
+
+    k.mv_data = SD_EV_SEQ_KEY;
+    k.mv_size = sizeof(SD_EV_SEQ_KEY) - 1;
+
+    rc = mdb_get(txn, st->meta, &k, &v);
+    if (rc == 0 && v.mv_size == 8) {
+        st->ev_seq = sd_store_get_le64(v.mv_data);
+        return 0;
+    }
+
+    if (rc == MDB_NOTFOUND) {
+        st->ev_seq = 0;
+        return 0;
+    }
+
+    return rc ? rc : MDB_CORRUPTED;
+}
+
+
+static int
+sd_store_ev_seq_save(sd_store_t *st, MDB_txn *txn)
+{
+    MDB_val         k, v;
+    unsigned char   sb[8];
+
+    k.mv_data = SD_EV_SEQ_KEY;
+    k.mv_size = sizeof(SD_EV_SEQ_KEY) - 1;
+    sd_store_put_le64(sb, st->ev_seq);
+    v.mv_data = sb;
+    v.mv_size = 8;
+
+    return mdb_put(txn, st->meta, &k, &v, 0);
 }
 
 
@@ -2834,7 +3405,6 @@ sd_store_events_note(sd_store_t *st, MDB_txn *txn, const MDB_val *key,
 {
     int                   rc;
     size_t                ws_len;
-    MDB_val               k, v;
     const char           *p;
     sd_store_event_src_t  src;
 
@@ -2843,24 +3413,15 @@ sd_store_events_note(sd_store_t *st, MDB_txn *txn, const MDB_val *key,
     }
 
     p = memchr(key->mv_data, '\0', key->mv_size);
-    if (p == NULL) {
+    if (p == NULL || key->mv_size > SD_EV_IDENT_MAX) {
         return 0;
     }
 
     ws_len = (size_t) (p - (const char *) key->mv_data);
 
-    k.mv_data = SD_EV_SEQ_KEY;
-    k.mv_size = sizeof(SD_EV_SEQ_KEY) - 1;
-
-    rc = mdb_get(txn, st->meta, &k, &v);
-    if (rc == 0 && v.mv_size == 8) {
-        st->ev_seq = sd_store_get_le64(v.mv_data);
-
-    } else if (rc == MDB_NOTFOUND) {
-        st->ev_seq = 0;
-
-    } else {
-        return rc ? rc : MDB_CORRUPTED;
+    rc = sd_store_ev_seq_load(st, txn);
+    if (rc != 0) {
+        return rc;
     }
 
     src.ws = key->mv_data;
@@ -2872,6 +3433,10 @@ sd_store_events_note(sd_store_t *st, MDB_txn *txn, const MDB_val *key,
 
     st->ev_txn = txn;
     st->ev_rc = 0;
+    st->ev_ident = key->mv_data;
+    st->ev_ident_len = key->mv_size;
+    st->ev_ws_len = ws_len;
+    st->ev_first_seq = st->ev_seq + 1;
 
     st->ev_build(st->ev_ctx, &src, sd_store_event_seq, sd_store_event_emit,
                  st);
@@ -2880,17 +3445,9 @@ sd_store_events_note(sd_store_t *st, MDB_txn *txn, const MDB_val *key,
         return st->ev_rc;
     }
 
-    {
-        unsigned char  sb[8];
-
-        sd_store_put_le64(sb, st->ev_seq);
-        v.mv_data = sb;
-        v.mv_size = 8;
-
-        rc = mdb_put(txn, st->meta, &k, &v, 0);
-        if (rc != 0) {
-            return rc;
-        }
+    rc = sd_store_ev_seq_save(st, txn);
+    if (rc != 0) {
+        return rc;
     }
 
     return sd_store_events_trim(st, txn);
@@ -2901,54 +3458,86 @@ sd_store_rc_e
 sd_store_event_head(sd_store_t *st, uint32_t target, sd_store_alloc_pt alloc,
     void *alloc_ctx, sd_store_event_t *ev)
 {
+    return sd_store_event_next(st, target, NULL, 0, alloc, alloc_ctx, ev);
+}
+
+
+static int
+sd_store_ev_skipped(uint64_t seq, const uint64_t *skip, size_t nskip)
+{
+    size_t  i;
+
+    for (i = 0; i < nskip; i++) {
+        if (skip[i] == seq) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+sd_store_rc_e
+sd_store_event_next(sd_store_t *st, uint32_t target, const uint64_t *skip,
+    size_t nskip, sd_store_alloc_pt alloc, void *alloc_ctx,
+    sd_store_event_t *ev)
+{
     int             rc;
     MDB_txn        *txn;
     MDB_val         k, v;
     MDB_cursor     *cur;
-    unsigned char   kb[12];
-    const unsigned char  *p;
+    sd_store_ev_t   e;
+    unsigned char   kb[SD_EV_DUE_KEY];
 
     rc = sd_store_begin(st, MDB_RDONLY, &txn);
     if (rc != 0) {
         return sd_store_map(st, rc);
     }
 
-    rc = mdb_cursor_open(txn, st->events, &cur);
+    rc = mdb_cursor_open(txn, st->evdue, &cur);
     if (rc != 0) {
         mdb_txn_abort(txn);
         return sd_store_map(st, rc);
     }
 
-    sd_store_put_be(kb, target, 4);
-    memset(kb + 4, 0, 8);
-    k.mv_data = kb;
-    k.mv_size = sizeof(kb);
+    /* the identities' oldest events sort by when they are due */
+    sd_store_ev_due_key(&k, kb, target, 0, 0);
 
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-
-    if (rc == 0
-        && (k.mv_size != 12 || sd_store_get_be(k.mv_data, 4) != target
-            || v.mv_size < SD_EV_HEADER))
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
     {
-        rc = MDB_NOTFOUND;
+        if (k.mv_size != SD_EV_DUE_KEY
+            || sd_store_get_be(k.mv_data, 4) != target)
+        {
+            rc = MDB_NOTFOUND;
+            break;
+        }
+
+        ev->seq = sd_store_get_be((unsigned char *) k.mv_data + 12, 8);
+
+        if (!sd_store_ev_skipped(ev->seq, skip, nskip)) {
+            break;
+        }
     }
 
     if (rc == 0) {
-        p = v.mv_data;
-        ev->seq = sd_store_get_be((unsigned char *) k.mv_data + 4, 8);
-        ev->next_attempt = (int64_t) sd_store_get_le64(p);
-        ev->created = (int64_t) sd_store_get_le64(p + 8);
-        ev->attempts = (unsigned) (p[16] | (p[17] << 8) | (p[18] << 16)
-                                   | ((unsigned) p[19] << 24));
-        ev->body_len = v.mv_size - SD_EV_HEADER;
-        ev->body = alloc(alloc_ctx, ev->body_len + 1);
+        rc = sd_store_ev_get(st, txn, target, ev->seq, &e);
+    }
+
+    if (rc == 0) {
+        ev->next_attempt = e.next;
+        ev->created = e.created;
+        ev->attempts = e.attempts;
+        ev->body_len = e.body_len;
+        ev->body = alloc(alloc_ctx, e.body_len + 1);
 
         if (ev->body == NULL) {
             rc = ENOMEM;
 
         } else {
-            memcpy(ev->body, p + SD_EV_HEADER, ev->body_len);
-            ev->body[ev->body_len] = '\0';
+            memcpy(ev->body, e.body, e.body_len);
+            ev->body[e.body_len] = '\0';
         }
     }
 
@@ -2967,53 +3556,19 @@ sd_store_rc_e
 sd_store_event_done(sd_store_t *st, uint32_t target, uint64_t seq,
     int remove, int64_t next_attempt)
 {
-    int             rc;
-    MDB_txn        *txn;
-    MDB_val         k, v;
-    unsigned char   kb[12], *p;
-    unsigned        attempts;
+    int       rc;
+    MDB_txn  *txn;
 
     rc = sd_store_begin(st, 0, &txn);
     if (rc != 0) {
         return sd_store_map(st, rc);
     }
 
-    sd_store_put_be(kb, target, 4);
-    sd_store_put_be(kb + 4, seq, 8);
-    k.mv_data = kb;
-    k.mv_size = sizeof(kb);
-
     if (remove) {
-        rc = mdb_del(txn, st->events, &k, NULL);
+        rc = sd_store_ev_remove(st, txn, target, seq);
 
     } else {
-        rc = mdb_get(txn, st->events, &k, &v);
-
-        if (rc == 0 && v.mv_size < SD_EV_HEADER) {
-            rc = MDB_CORRUPTED;
-        }
-
-        if (rc == 0) {
-            p = malloc(v.mv_size);
-
-            if (p == NULL) {
-                rc = ENOMEM;
-
-            } else {
-                memcpy(p, v.mv_data, v.mv_size);
-                attempts = (unsigned) (p[16] | (p[17] << 8) | (p[18] << 16)
-                                       | ((unsigned) p[19] << 24)) + 1;
-                sd_store_put_le64(p, (uint64_t) next_attempt);
-                p[16] = attempts & 0xff;
-                p[17] = (attempts >> 8) & 0xff;
-                p[18] = (attempts >> 16) & 0xff;
-                p[19] = (attempts >> 24) & 0xff;
-
-                v.mv_data = p;
-                rc = mdb_put(txn, st->events, &k, &v, 0);
-                free(p);
-            }
-        }
+        rc = sd_store_ev_reschedule(st, txn, target, seq, next_attempt);
     }
 
     if (rc == 0) {
@@ -3034,5 +3589,5 @@ sd_store_event_done(sd_store_t *st, uint32_t target, uint64_t seq,
 sd_store_rc_e
 sd_store_events_count(sd_store_t *st, size_t *n)
 {
-    return sd_store_entries(st, st->events, n);
+    return sd_store_entries(st, st->evq, n);
 }

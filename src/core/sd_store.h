@@ -298,7 +298,8 @@ sd_store_rc_e sd_store_due_stats(sd_store_t *store, int64_t now, size_t max,
  * after (NULL: removed); it may make events, each numbered with seq() and
  * queued with emit() for every target (a configured webhook URL, by a
  * hash of it).  The queue holds at most "limit" events: past it the
- * oldest are dropped, counted in the tally's events_dropped.
+ * writing workspace's oldest are dropped (or, when it has none from before
+ * this write, the oldest of all), counted in the tally's events_dropped.
  */
 #define SD_EVENT_TARGETS_MAX    16
 
@@ -329,9 +330,17 @@ typedef struct {
     size_t                  body_len;
 } sd_store_event_t;
 
-/* a target's oldest event (SD_STORE_NOT_FOUND: none) */
+/*
+ * The target's event to send next: of each identity's oldest event, the
+ * one due first (it may not be due yet: see next_attempt); an identity's
+ * later events wait behind its oldest (SD_STORE_NOT_FOUND: none).
+ */
 sd_store_rc_e sd_store_event_head(sd_store_t *store, uint32_t target,
     sd_store_alloc_pt alloc, void *alloc_ctx, sd_store_event_t *ev);
+/* the same, passing over the events numbered in skip (those in flight) */
+sd_store_rc_e sd_store_event_next(sd_store_t *store, uint32_t target,
+    const uint64_t *skip, size_t nskip, sd_store_alloc_pt alloc,
+    void *alloc_ctx, sd_store_event_t *ev);
 /* delivered (remove) or to be tried again at next_attempt */
 sd_store_rc_e sd_store_event_done(sd_store_t *store, uint32_t target,
     uint64_t seq, int remove, int64_t next_attempt);

@@ -2,8 +2,9 @@
 /*
  * Unit tests: status-change events (src/core/sd_events.c)
  * and their queue in the store (sd_store_set_events(), event_head,
- * event_done): queued in the write's own transaction, in order, per
- * target, bounded.
+ * event_done): queued in the write's own transaction, in order per
+ * identity and target, an identity's failing event never holding back
+ * another's, bounded with a workspace's flood pushing out its own.
  */
 
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <jansson.h>
+#include <lmdb.h>
 
 #include "sd_events.h"
 #include "sd_store.h"
@@ -379,6 +381,195 @@ test_queue_bounded(void **state)
 }
 
 
+static const char  *row_evil_pending =
+    "{\"identity\":\"evil.com\",\"type\":\"domain\",\"kind\":\"managed\","
+    "\"sender_name\":\"\",\"state\":\"ready\",\"dkim_status\":\"pending\","
+    "\"mail_from_status\":\"not_configured\",\"verified_for_sending\":false}";
+
+static const char  *row_evil_verified =
+    "{\"identity\":\"evil.com\",\"type\":\"domain\",\"kind\":\"managed\","
+    "\"sender_name\":\"\",\"state\":\"ready\",\"dkim_status\":\"verified\","
+    "\"mail_from_status\":\"not_configured\",\"verified_for_sending\":true}";
+
+
+/* the target's next event to send: its number, when due, and its text */
+static void
+assert_head(fx_t *fx, uint32_t target, uint64_t seq, int64_t next,
+    const char *needle)
+{
+    sd_store_event_t   ev;
+
+    assert_int_equal(sd_store_event_head(fx->st, target, fx_alloc, NULL, &ev),
+                     SD_STORE_OK);
+    assert_int_equal(ev.seq, seq);
+    assert_int_equal(ev.next_attempt, next);
+    assert_non_null(strstr(ev.body, needle));
+    free(ev.body);
+}
+
+
+/*
+ * A receiver refuses one workspace's events: they wait for their retry,
+ * the other workspace's go out meanwhile, and the refused identity's own
+ * later events stay behind its first (in order per identity).
+ */
+static void
+test_one_identity_never_holds_back_another(void **state)
+{
+    fx_t         *fx = *state;
+    sd_record_t   a, e, ev;
+
+    a = rec(SD_REC_DOMAIN, row_pending);
+    e = rec(SD_REC_DOMAIN, row_evil_pending);
+    ev = rec(SD_REC_DOMAIN | SD_REC_VERIFIED, row_evil_verified);
+
+    assert_int_equal(sd_store_claim(fx->st, "evil", 4, "evil.com", 8, &e),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_claim(fx->st, "acme", 4, "acme.com", 8, &a),
+                     SD_STORE_OK);
+
+    assert_head(fx, 7, 1, T0, "\"workspace\":\"evil\"");
+
+    /* with evil's event in flight, the next to send is acme's */
+    {
+        uint64_t           skip[1] = { 1 };
+        sd_store_event_t   e2;
+
+        assert_int_equal(sd_store_event_next(fx->st, 7, skip, 1, fx_alloc,
+                                             NULL, &e2), SD_STORE_OK);
+        assert_int_equal(e2.seq, 2);
+        free(e2.body);
+    }
+
+    /* refused: tried again in 5 s */
+    assert_int_equal(sd_store_event_done(fx->st, 7, 1, 0, T0 + 5),
+                     SD_STORE_OK);
+
+    /* evil.com changes meanwhile: events 3 and 4, behind its event 1 */
+    assert_int_equal(sd_store_update(fx->st, "evil", 4, "evil.com", 8, &ev),
+                     SD_STORE_OK);
+
+    /* acme's event goes now, not after evil's retry */
+    assert_head(fx, 7, 2, T0, "\"workspace\":\"acme\"");
+    assert_int_equal(sd_store_event_done(fx->st, 7, 2, 1, 0), SD_STORE_OK);
+
+    /* then evil's first again, at its retry time, never 3 or 4 before it */
+    assert_head(fx, 7, 1, T0 + 5, "identity.added");
+    assert_int_equal(sd_store_event_done(fx->st, 7, 1, 0, T0 + 15),
+                     SD_STORE_OK);
+    assert_head(fx, 7, 1, T0 + 15, "identity.added");
+    assert_int_equal(sd_store_event_done(fx->st, 7, 1, 1, 0), SD_STORE_OK);
+
+    assert_head(fx, 7, 3, T0, "identity.dkim_status_changed");
+    assert_int_equal(sd_store_event_done(fx->st, 7, 3, 1, 0), SD_STORE_OK);
+    assert_head(fx, 7, 4, T0, "identity.verified");
+    assert_int_equal(sd_store_event_done(fx->st, 7, 4, 1, 0), SD_STORE_OK);
+    assert_int_equal(sd_store_event_head(fx->st, 7, fx_alloc, NULL,
+                                         &(sd_store_event_t) { 0 }),
+                     SD_STORE_NOT_FOUND);
+
+    /* the other target has its own schedule: everything, in order */
+    assert_head(fx, 9, 1, T0, "\"workspace\":\"evil\"");
+    assert_int_equal(sd_store_event_done(fx->st, 9, 1, 1, 0), SD_STORE_OK);
+    assert_next(fx, 9, "identity.added", 2);
+}
+
+
+/*
+ * A full queue while one workspace makes events fast: it pushes out its
+ * own oldest events, never the other workspace's.
+ */
+static void
+test_full_queue_drops_the_flooders_own(void **state)
+{
+    fx_t            *fx = *state;
+    int              i;
+    size_t           n;
+    sd_record_t      a, e, ev;
+    const uint32_t   targets[1] = { 7 };
+
+    sd_store_set_events(fx->st, sd_events_build, &fx->conf, targets, 1, 4);
+
+    a = rec(SD_REC_DOMAIN, row_pending);
+    e = rec(SD_REC_DOMAIN, row_evil_pending);
+    ev = rec(SD_REC_DOMAIN | SD_REC_VERIFIED, row_evil_verified);
+
+    assert_int_equal(sd_store_claim(fx->st, "acme", 4, "acme.com", 8, &a),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_claim(fx->st, "evil", 4, "evil.com", 8, &e),
+                     SD_STORE_OK);
+
+    for (i = 0; i < 5; i++) {
+        assert_int_equal(sd_store_update(fx->st, "evil", 4, "evil.com", 8,
+                                         &ev), SD_STORE_OK);
+        assert_int_equal(sd_store_update(fx->st, "evil", 4, "evil.com", 8,
+                                         &e), SD_STORE_OK);
+    }
+
+    /* 2 + 5 * 4 events made, 4 kept: acme's and evil's three newest */
+    assert_int_equal(sd_store_events_count(fx->st, &n), SD_STORE_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(fx->dropped, 18);
+    assert_head(fx, 7, 1, T0, "\"workspace\":\"acme\"");
+    assert_next(fx, 7, "identity.added", 1);
+    assert_head(fx, 7, 20, T0, "\"workspace\":\"evil\"");
+}
+
+
+/* a queue left by the version before (one "events" database): kept */
+static void
+test_old_queue_moved(void **state)
+{
+    fx_t            *fx = *state;
+    int              i;
+    char             err[256];
+    size_t           n;
+    MDB_env         *env;
+    MDB_txn         *txn;
+    MDB_dbi          dbi;
+    MDB_val          k, v;
+    unsigned char    kb[12], vb[20 + 16];
+    const uint32_t   targets[2] = { 7, 9 };
+
+    sd_store_close(fx->st);
+
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 12), 0);
+    assert_int_equal(mdb_env_open(env, fx->path, MDB_NOSUBDIR, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "events", MDB_CREATE, &dbi), 0);
+
+    for (i = 1; i <= 2; i++) {
+        memset(kb, 0, sizeof(kb));
+        kb[3] = 7;
+        kb[11] = (unsigned char) i;
+        memset(vb, 0, sizeof(vb));
+        vb[0] = T0 & 0xff; vb[1] = (T0 >> 8) & 0xff;
+        vb[2] = (T0 >> 16) & 0xff; vb[3] = (T0 >> 24) & 0xff;
+        memcpy(vb + 8, vb, 8);
+        snprintf((char *) vb + 20, 16, "{\"old\":%d}", i);
+        k.mv_data = kb;
+        k.mv_size = sizeof(kb);
+        v.mv_data = vb;
+        v.mv_size = 20 + strlen((char *) vb + 20);
+        assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+    }
+
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    assert_int_equal(sd_store_open(fx->path, 4 * 1024 * 1024, &fx->st, err,
+                                   sizeof(err)), SD_STORE_OK);
+    sd_store_set_events(fx->st, sd_events_build, &fx->conf, targets, 2, 100);
+
+    assert_int_equal(sd_store_events_count(fx->st, &n), SD_STORE_OK);
+    assert_int_equal(n, 2);
+    assert_head(fx, 7, 1, T0, "{\"old\":1}");
+    assert_int_equal(sd_store_event_done(fx->st, 7, 1, 1, 0), SD_STORE_OK);
+    assert_head(fx, 7, 2, T0, "{\"old\":2}");
+}
+
+
 int
 main(void)
 {
@@ -389,6 +580,12 @@ main(void)
         cmocka_unit_test_setup_teardown(test_queue_bounded, setup, teardown),
         cmocka_unit_test(test_retry_schedule),
         cmocka_unit_test_setup_teardown(test_ownership_proven, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_one_identity_never_holds_back_another, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_full_queue_drops_the_flooders_own, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_queue_moved, setup,
                                         teardown),
     };
 
