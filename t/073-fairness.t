@@ -117,6 +117,15 @@ sub while_flooding {
     return (\@r, $t, SdTest::statuses($f, scalar @reqs));
 }
 
+# One request of WS's admin in the background: the file its answer goes
+# to (SdTest::statuses) and the pid to wait for.
+sub admin_in_background {
+    my ($ws, $method, $path, $body) = @_;
+    my $f = SdTest::server_root() . "/html/$ws";
+    return ($f, SdTest::background($f, [$method => "/api$path", $body,
+        {'X-WS' => $ws, 'X-Role' => 'admin', 'X-Plan' => 'professional'}]));
+}
+
 run_tests();
 
 __DATA__
@@ -326,9 +335,8 @@ Time::HiRes::sleep(2.5);
 my @first = ::call(POST => '/', '{"identity":"first.example"}', 'busy');
 # other's add now has the next turn; busy's second domain waits behind it,
 # and its MAIL FROM would have waited one more second
-my $f = SdTest::server_root() . "/html/other";
-my @p = SdTest::background($f, [POST => '/api/', '{"identity":"o2@other.example"}',
-    {'X-WS' => 'other', 'X-Role' => 'admin', 'X-Plan' => 'professional'}]);
+my ($f, @p) = ::admin_in_background('other', POST => '/',
+                                    '{"identity":"o2@other.example"}');
 Time::HiRes::sleep(0.2);
 my @r = ::call(POST => '/', '{"identity":"second.example"}', 'busy');
 SdTest::wait_pids(@p);
@@ -366,16 +374,13 @@ SdTest::sim(POST => '/faults',
 my @a = ::call(POST => '/', '{"identity":"lost.example"}', 'hog');
 Time::HiRes::sleep(2.5);
 SdTest::sim(DELETE => '/calls');
-my $f = SdTest::server_root() . "/html/hog";
-my @p = SdTest::background($f, [POST => '/api/lost.example/refresh', '',
-    {'X-WS' => 'hog', 'X-Role' => 'admin', 'X-Plan' => 'professional'}]);
+my ($f, @p) = ::admin_in_background('hog', POST => '/lost.example/refresh', '');
 # the create and the get went at once (the bucket was full); the MAIL FROM
 # would need a second call: calm's add comes in meanwhile
 Time::HiRes::sleep(1);
 my @r = ::call(POST => '/', '{"identity":"me@calm.example"}', 'calm');
 SdTest::wait_pids(@p);
 my $c = JSON::PP::decode_json(SdTest::sim(GET => '/calls'));
-$c = $c->{calls} if ref $c eq 'HASH';
 ::out("$a[0] $a[2]", "$r[0] $r[2]",
       join(",", map { ($_->{identity} =~ /calm/ ? "calm:" : "hog:")
                       . $_->{action} } @$c),
