@@ -52,7 +52,8 @@ struct ngx_http_sender_domains_ctx_s {
     unsigned                            wants_body:1;
     unsigned                            is_domain:1;
     unsigned                            waiting:1;
-    unsigned                            ses_served:1;   /* fair turn */
+    unsigned                            ses_calls:2;    /* served, to 2 */
+    ngx_msec_t                          patience;   /* the next call's */
     unsigned                            cool_daily:1;   /* resend/24 h */
     unsigned                            replaced:1; /* a stale leftover */
 };

@@ -30,8 +30,13 @@
  * while one floods (docs/decisions.md):
  *   - the workspace served last leaves one call in the bucket, as
  *     background polls do: a newcomer finds it there and goes at once;
- *   - the later step of a request already served (an add's MAIL FROM
- *     after its create) goes before every first step.
+ *   - the one call that directly follows a request's first served call
+ *     (an add's MAIL FROM after its create) goes before every first
+ *     step; the request's further calls take turns like first steps, so
+ *     no request jumps the queue more than once;
+ *   - a workspace's deferred steps (the MAIL FROM of an add that
+ *     answered before it) take that workspace's turns, after its
+ *     people's calls: its own adds go first, nobody else's wait longer.
  * A slot no waiting call has looked at for
  * NGX_HTTP_SENDER_DOMAINS_FAIR_STALE ms (its worker died) waits no more.
  */
@@ -42,6 +47,7 @@ typedef struct {
     uint32_t                    hash;             /* 0: free */
     uint32_t                    waiting;          /* calls waiting */
     uint32_t                    follow;           /* of them, later steps */
+    uint32_t                    deferred;         /* of them, deferred */
     uint64_t                    served;           /* turn of its last call */
     int64_t                     seen;             /* ms, a waiter looked */
 } ngx_http_sender_domains_fair_t;
@@ -199,6 +205,7 @@ ngx_http_sender_domains_fair_slot(ngx_http_sender_domains_shctx_t *sh,
     free->hash = hash;
     free->waiting = 0;
     free->follow = 0;
+    free->deferred = 0;
     free->served = 0;
     free->seen = now;
 
@@ -238,6 +245,7 @@ ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
     ngx_uint_t background, ngx_uint_t *queued)
 {
     int64_t                               now, rate, cap, need, wait;
+    ngx_uint_t                            deferred, go;
     ngx_slab_pool_t                      *shpool;
     ngx_http_sender_domains_fair_t       *me;
     ngx_http_sender_domains_shctx_t      *sh;
@@ -247,6 +255,13 @@ ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
         || ngx_http_sender_domains_zone->data == NULL)
     {
         return 0;
+    }
+
+    /* a workspace's deferred step waits in its turn, as a person's call */
+    deferred = (background == NGX_HTTP_SENDER_DOMAINS_CALL_DEFERRED && hash);
+    if (deferred) {
+        background = 0;
+        follow = 0;
     }
 
     smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
@@ -311,10 +326,16 @@ ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
            ? 2000 : 1000;
 
     /* a call without a slot (none named, or all taken) takes the bucket */
-    if (sh->millitokens >= need
-        && (background || follow || me == NULL
-            || !ngx_http_sender_domains_fair_behind(sh, me, now)))
-    {
+    go = sh->millitokens >= need
+         && (background || follow || me == NULL
+             || !ngx_http_sender_domains_fair_behind(sh, me, now));
+
+    /* a deferred step goes after its own workspace's people's calls */
+    if (go && deferred && me && me->waiting > me->deferred) {
+        go = 0;
+    }
+
+    if (go) {
         sh->millitokens -= 1000;
         sh->turn++;
         sh->last_hash = me ? me->hash : 0;
@@ -326,6 +347,7 @@ ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
             if (*queued) {
                 me->waiting--;
                 me->follow -= (*queued == 2);
+                me->deferred -= (*queued == 3);
                 *queued = 0;
             }
         }
@@ -333,7 +355,8 @@ ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
     } else {
         if (sh->millitokens >= need) {
             /*
-             * Another workspace's turn: its waiting call wakes when the
+             * Another workspace's turn (or, for a deferred step, its own
+             * workspace's people's): the waiting call wakes when the
              * call is there; look again a little after it.
              */
             wait = 1000 / rate / 2 + 10;
@@ -346,7 +369,8 @@ ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
             if (!*queued) {
                 me->waiting++;
                 me->follow += (follow != 0);
-                *queued = follow ? 2 : 1;
+                me->deferred += (deferred != 0);
+                *queued = deferred ? 3 : (follow ? 2 : 1);
             }
 
             me->seen = now;
@@ -389,6 +413,10 @@ ngx_http_sender_domains_rate_leave(uint32_t hash, ngx_uint_t *queued)
 
         if (*queued == 2 && me->follow) {
             me->follow--;
+        }
+
+        if (*queued == 3 && me->deferred) {
+            me->deferred--;
         }
     }
 

@@ -24,14 +24,24 @@ void ngx_http_sender_domains_budget_init(ngx_cycle_t *cycle);
  */
 ngx_msec_t ngx_http_sender_domains_rate_take(ngx_uint_t background);
 
+/* what a call is, for ngx_http_sender_domains_rate_take_fair() */
+#define NGX_HTTP_SENDER_DOMAINS_CALL_PERSON      0
+#define NGX_HTTP_SENDER_DOMAINS_CALL_BACKGROUND  1
+#define NGX_HTTP_SENDER_DOMAINS_CALL_DEFERRED    2
+
 /*
  * The same for a person's call of one workspace (hash: ngx_crc32_short of
  * its name, never 0), in fair turns: when others wait and this workspace
- * had the last call, it waits.  "follow": a later step of a request that
- * was served already, which goes on in its turn.  *queued says whether
- * this call counts as waiting (0 no, 1 yes, 2 as a later step; zero it
- * before the first take); a call that stops waiting without being
- * served calls ngx_http_sender_domains_rate_leave().
+ * had the last call, it waits.  "follow": the one call that directly
+ * follows a request's first served call (an add's MAIL FROM after its
+ * create), which goes on in its turn.  "background"
+ * NGX_HTTP_SENDER_DOMAINS_CALL_DEFERRED: a step of the workspace's own
+ * that nobody waits for (the MAIL FROM of an add that answered before
+ * it): it takes the workspace's turn, after the workspace's people's
+ * calls.  *queued says whether this call counts as waiting (0 no, 1 yes,
+ * 2 as a later step, 3 as a deferred step; zero it before the first
+ * take); a call that stops waiting without being served calls
+ * ngx_http_sender_domains_rate_leave().
  */
 ngx_msec_t ngx_http_sender_domains_rate_take_fair(uint32_t hash,
     ngx_uint_t follow, ngx_uint_t background, ngx_uint_t *queued);

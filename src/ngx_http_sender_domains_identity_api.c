@@ -25,6 +25,7 @@
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_ownership.h"
+#include "ngx_http_sender_domains_refresh.h"
 #include "sd_row.h"
 #include "sd_identity.h"
 #include "sd_from.h"
@@ -33,6 +34,15 @@
 #include <openssl/rand.h>
 
 #include "sd_quota.h"
+
+
+/*
+ * How long an add may take before it answers without waiting for its
+ * MAIL FROM (ms): at sender_domains_ses_rate 1 a create and a MAIL FROM
+ * one second apart fit; a create that waited for another workspace's
+ * turn answers without the MAIL FROM (docs/decisions.md).
+ */
+#define NGX_HTTP_SENDER_DOMAINS_ADD_PATIENCE  1500
 
 
 
@@ -855,10 +865,12 @@ static ngx_int_t
 ngx_http_sender_domains_advance(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
-    u_char         *p;
-    ngx_str_t       mf, claim;
-    const char     *label;
-    sd_store_rc_e   src;
+    u_char          *p;
+    ngx_str_t        mf, claim;
+    ngx_time_t      *tp;
+    const char      *label;
+    sd_store_rc_e    src;
+    ngx_msec_int_t   elapsed;
 
     if (sd_row_in_state(ctx->row, SD_STATE_CREATING)) {
         if (sd_row_str(ctx->row, "_claim") == NULL) {
@@ -892,6 +904,23 @@ ngx_http_sender_domains_advance(ngx_http_request_t *r,
         p = ngx_sprintf(mf.data, "%s.%V", label, &ctx->name);
         mf.len = p - mf.data;
 
+        if (ctx->action == SD_ACTION_ADD && ctx->ses_calls) {
+            /*
+             * The person waits for the create's answer, not for the
+             * MAIL FROM: when the budget would keep the add past
+             * NGX_HTTP_SENDER_DOMAINS_ADD_PATIENCE, it answers with the
+             * row as saved and the MAIL FROM follows in the workspace's
+             * turn (docs/decisions.md).
+             */
+            tp = ngx_timeofday();
+            elapsed = (ngx_msec_int_t) ((tp->sec - r->start_sec) * 1000
+                                        + (tp->msec - r->start_msec));
+
+            ctx->patience = (elapsed < NGX_HTTP_SENDER_DOMAINS_ADD_PATIENCE)
+                            ? NGX_HTTP_SENDER_DOMAINS_ADD_PATIENCE - elapsed
+                            : 1;
+        }
+
         return ngx_http_sender_domains_call(r, ctx, SD_STEP_MAIL_FROM,
                                             SD_SES_OP_PUT_MAIL_FROM, &mf);
     }
@@ -906,7 +935,11 @@ ngx_http_sender_domains_call(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_step_e step,
     ngx_http_sender_domains_ses_op_e op, ngx_str_t *arg)
 {
+    ngx_msec_t                      patience;
     ngx_http_sender_domains_ses_t  *ses;
+
+    patience = ctx->patience;
+    ctx->patience = 0;
 
     if (!ngx_http_sender_domains_ses_ready()) {
         if (ctx->row
@@ -935,9 +968,14 @@ ngx_http_sender_domains_call(ngx_http_request_t *r,
                    "them; nothing was lost.");
     }
 
-    /* in the workspace's fair turn; a later step goes on in it */
+    /*
+     * In the workspace's fair turn; the one call right after the first
+     * served one goes on in it, later ones take turns (a request never
+     * jumps the queue twice).
+     */
     ses = ngx_http_sender_domains_ses_start_for(r->pool, r->connection->log,
-              op, &ctx->name, arg, &ctx->caller.workspace, ctx->ses_served,
+              op, &ctx->name, arg, &ctx->caller.workspace,
+              ctx->ses_calls == 1, patience,
               ngx_http_sender_domains_ses_handler, r);
     if (ses == NULL) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -985,8 +1023,10 @@ ngx_http_sender_domains_ses_handler(ngx_http_sender_domains_ses_t *ses)
     ctx->call = NULL;
     r->read_event_handler = ngx_http_block_reading;
 
-    if (ses->result.status != SD_SES_THROTTLED || ses->call) {
-        ctx->ses_served = 1;
+    if ((ses->result.status != SD_SES_THROTTLED || ses->call)
+        && ctx->ses_calls < 2)
+    {
+        ctx->ses_calls++;
     }
 
     rc = ngx_http_sender_domains_step_done(r, ctx, ses);
@@ -1314,6 +1354,34 @@ ngx_http_sender_domains_step_mail_from(ngx_http_request_t *r,
     int64_t  now;
 
     now = ngx_time();
+
+    if (ses->deferred) {
+        /*
+         * The budget would have kept the person waiting: the add answers
+         * with the row as saved (configuring_mail_from, its MAIL FROM
+         * not configured), and the MAIL FROM goes on in this worker, in
+         * the workspace's turn; the refresher resumes it if that fails.
+         */
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "sender_domains: workspace \"%V\" identity \"%V\": "
+                      "answered before its MAIL FROM, which follows",
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                      &ctx->name);
+
+        if (ngx_http_sender_domains_refresh_resume(&ctx->caller.workspace,
+                                                   &ctx->name)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "sender_domains: workspace \"%V\" identity "
+                          "\"%V\": the MAIL FROM is left to the refresher",
+                          ngx_http_sender_domains_log_esc(
+                              &ctx->caller.workspace),
+                          &ctx->name);
+        }
+
+        return ngx_http_sender_domains_reply_row(r, ctx, NGX_HTTP_CREATED);
+    }
 
     if (ses->result.status != SD_SES_OK) {
         return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);

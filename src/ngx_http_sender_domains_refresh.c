@@ -161,6 +161,9 @@ static int ngx_http_sender_domains_save_cb(void *data,
 static void ngx_http_sender_domains_save_timer(ngx_event_t *ev);
 static void ngx_http_sender_domains_save(void);
 static void ngx_http_sender_domains_purge(ngx_http_sender_domains_due_t *d);
+static ngx_int_t ngx_http_sender_domains_resume_run(
+    ngx_http_sender_domains_poll_t *poll, ngx_http_sender_domains_due_t *d,
+    ngx_pool_t *pool);
 static ngx_int_t ngx_http_sender_domains_resume(
     ngx_http_sender_domains_poll_t *poll, ngx_http_sender_domains_due_t *d);
 
@@ -1327,8 +1330,11 @@ ngx_http_sender_domains_resume_end(ngx_http_sender_domains_resume_t *rs)
     json_decref(rs->row);
     ngx_destroy_pool(rs->pool);
 
-    poll->in_flight--;
-    ngx_http_sender_domains_poll_run(poll);
+    /* none for a resume an add handed over */
+    if (poll) {
+        poll->in_flight--;
+        ngx_http_sender_domains_poll_run(poll);
+    }
 }
 
 
@@ -1400,10 +1406,14 @@ ngx_http_sender_domains_resume_call(ngx_http_sender_domains_resume_t *rs,
 {
     ngx_http_sender_domains_ses_t  *ses;
 
-    ses = ngx_http_sender_domains_ses_start(rs->pool, ngx_cycle->log, op,
-                                            &rs->due->id, arg, 1,
-                                            ngx_http_sender_domains_resume_done,
-                                            rs);
+    /*
+     * In the row's workspace's turn, after its people's calls: a flood
+     * of other workspaces' calls does not hold it back, and a workspace's
+     * own half-added rows cost its own share.
+     */
+    ses = ngx_http_sender_domains_ses_start_deferred(rs->pool, ngx_cycle->log,
+              op, &rs->due->id, arg, &rs->due->ws,
+              ngx_http_sender_domains_resume_done, rs);
     if (ses == NULL) {
         return NGX_ERROR;
     }
@@ -1460,16 +1470,64 @@ static ngx_int_t
 ngx_http_sender_domains_resume(ngx_http_sender_domains_poll_t *poll,
     ngx_http_sender_domains_due_t *d)
 {
-    ngx_int_t                          rc;
-    ngx_pool_t                        *pool;
-    const char                        *state;
-    sd_record_t                        rec;
-    ngx_http_sender_domains_resume_t  *rs;
+    ngx_pool_t  *pool;
 
     pool = ngx_create_pool(4096, ngx_cycle->log);
     if (pool == NULL) {
         return NGX_ERROR;
     }
+
+    return ngx_http_sender_domains_resume_run(poll, d, pool);
+}
+
+
+ngx_int_t
+ngx_http_sender_domains_refresh_resume(ngx_str_t *ws, ngx_str_t *id)
+{
+    u_char                         *p;
+    ngx_pool_t                     *pool;
+    ngx_http_sender_domains_due_t  *d;
+
+    if (ngx_exiting || ngx_http_sender_domains_store() == NULL) {
+        return NGX_DECLINED;
+    }
+
+    pool = ngx_create_pool(4096, ngx_cycle->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the request's pool goes with its answer: a copy of the names */
+    d = ngx_pcalloc(pool, sizeof(ngx_http_sender_domains_due_t)
+                          + ws->len + id->len);
+    if (d == NULL) {
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    p = (u_char *) (d + 1);
+    d->ws.data = p;
+    d->ws.len = ws->len;
+    p = ngx_cpymem(p, ws->data, ws->len);
+    d->id.data = p;
+    d->id.len = id->len;
+    ngx_memcpy(p, id->data, id->len);
+    d->flags = SD_REC_UNFINISHED;
+
+    return ngx_http_sender_domains_resume_run(NULL, d, pool);
+}
+
+
+/* "poll": NULL for a resume an add handed over; the pool is the resume's */
+
+static ngx_int_t
+ngx_http_sender_domains_resume_run(ngx_http_sender_domains_poll_t *poll,
+    ngx_http_sender_domains_due_t *d, ngx_pool_t *pool)
+{
+    ngx_int_t                          rc;
+    const char                        *state;
+    sd_record_t                        rec;
+    ngx_http_sender_domains_resume_t  *rs;
 
     rs = ngx_pcalloc(pool, sizeof(ngx_http_sender_domains_resume_t));
     if (rs == NULL) {
@@ -1529,7 +1587,9 @@ ngx_http_sender_domains_resume(ngx_http_sender_domains_poll_t *poll,
         return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
     }
 
-    poll->in_flight++;
+    if (poll) {
+        poll->in_flight++;
+    }
 
     return NGX_OK;
 }
@@ -1543,6 +1603,20 @@ ngx_http_sender_domains_resume_done(ngx_http_sender_domains_ses_t *ses)
     sd_ses_status_e  st;
 
     st = ses->result.status;
+
+    if (st == SD_SES_THROTTLED && ses->call == NULL) {
+        /*
+         * Never sent: its workspace's turn did not come within a minute
+         * (its own people's calls go first).  Not an SES failure: the
+         * row stays as it is, due, and the refresher tries again.
+         */
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "sender_domains: workspace \"%V\" identity \"%V\": "
+                      "its next step waits for the workspace's turn",
+                      &rs->due->ws, &rs->due->id);
+        ngx_http_sender_domains_resume_end(rs);
+        return;
+    }
 
     switch (rs->step) {
 

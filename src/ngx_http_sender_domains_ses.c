@@ -31,7 +31,7 @@ static ngx_int_t ngx_http_sender_domains_ses_load_credentials(
 static ngx_http_sender_domains_ses_t *ngx_http_sender_domains_ses_begin(
     ngx_pool_t *pool, ngx_log_t *log, ngx_http_sender_domains_ses_op_e op,
     ngx_str_t *identity, ngx_str_t *arg, ngx_uint_t background,
-    uint32_t ws_hash, ngx_uint_t follow,
+    uint32_t ws_hash, ngx_uint_t follow, ngx_msec_t patience,
     ngx_http_sender_domains_ses_done_pt handler, void *data);
 static const char *ngx_http_sender_domains_ses_method(
     ngx_http_sender_domains_ses_op_e op);
@@ -78,6 +78,9 @@ static void ngx_http_sender_domains_ses_cleanup(void *data);
 
 /* how long a person's call may wait for the shared call budget */
 #define NGX_HTTP_SENDER_DOMAINS_SES_MAX_WAIT  5000
+
+/* and a deferred step, nobody waiting for it, in its workspace's turn */
+#define NGX_HTTP_SENDER_DOMAINS_SES_MAX_WAIT_DEFERRED  60000
 
 /* timer events log ((ngx_connection_t *) ev->data)->fd in debug builds */
 static ngx_connection_t                      ngx_http_sender_domains_ses_dummy;
@@ -215,23 +218,41 @@ ngx_http_sender_domains_ses_start(ngx_pool_t *pool, ngx_log_t *log,
     void *data)
 {
     return ngx_http_sender_domains_ses_begin(pool, log, op, identity, arg,
-                                             background, 0, 0, handler, data);
+                                             background, 0, 0, 0, handler,
+                                             data);
 }
 
 
 ngx_http_sender_domains_ses_t *
 ngx_http_sender_domains_ses_start_for(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_sender_domains_ses_op_e op, ngx_str_t *identity, ngx_str_t *arg,
-    ngx_str_t *workspace, ngx_uint_t follow,
+    ngx_str_t *workspace, ngx_uint_t follow, ngx_msec_t patience,
     ngx_http_sender_domains_ses_done_pt handler, void *data)
 {
     uint32_t  hash;
 
     hash = ngx_crc32_short(workspace->data, workspace->len);
 
-    return ngx_http_sender_domains_ses_begin(pool, log, op, identity, arg, 0,
+    return ngx_http_sender_domains_ses_begin(pool, log, op, identity, arg,
+                                             NGX_HTTP_SENDER_DOMAINS_CALL_PERSON,
                                              hash ? hash : 1, follow,
-                                             handler, data);
+                                             patience, handler, data);
+}
+
+
+ngx_http_sender_domains_ses_t *
+ngx_http_sender_domains_ses_start_deferred(ngx_pool_t *pool, ngx_log_t *log,
+    ngx_http_sender_domains_ses_op_e op, ngx_str_t *identity, ngx_str_t *arg,
+    ngx_str_t *workspace, ngx_http_sender_domains_ses_done_pt handler,
+    void *data)
+{
+    uint32_t  hash;
+
+    hash = ngx_crc32_short(workspace->data, workspace->len);
+
+    return ngx_http_sender_domains_ses_begin(pool, log, op, identity, arg,
+                                       NGX_HTTP_SENDER_DOMAINS_CALL_DEFERRED,
+                                       hash ? hash : 1, 0, 0, handler, data);
 }
 
 
@@ -239,7 +260,8 @@ static ngx_http_sender_domains_ses_t *
 ngx_http_sender_domains_ses_begin(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_sender_domains_ses_op_e op, ngx_str_t *identity, ngx_str_t *arg,
     ngx_uint_t background, uint32_t ws_hash, ngx_uint_t follow,
-    ngx_http_sender_domains_ses_done_pt handler, void *data)
+    ngx_msec_t patience, ngx_http_sender_domains_ses_done_pt handler,
+    void *data)
 {
     ngx_str_t                       path, query, body;
     const char                     *content_type;
@@ -256,6 +278,7 @@ ngx_http_sender_domains_ses_begin(ngx_pool_t *pool, ngx_log_t *log,
     ses->background = background;
     ses->ws_hash = ws_hash;
     ses->follow = follow;
+    ses->patience = patience;
     ses->handler = handler;
     ses->data = data;
 
@@ -753,13 +776,16 @@ ngx_http_sender_domains_ses_url(ngx_pool_t *pool, ngx_str_t *path,
 
 /*
  * Sends now if the shared budget allows; a person's call waits up to
- * NGX_HTTP_SENDER_DOMAINS_SES_MAX_WAIT for it, a background call does not.
+ * NGX_HTTP_SENDER_DOMAINS_SES_MAX_WAIT for it (a call with a patience no
+ * longer than that, then it is answered "deferred"), a deferred step up
+ * to NGX_HTTP_SENDER_DOMAINS_SES_MAX_WAIT_DEFERRED, a background call
+ * not at all.
  */
 
 static ngx_int_t
 ngx_http_sender_domains_ses_send(ngx_http_sender_domains_ses_t *ses)
 {
-    ngx_msec_t                            wait;
+    ngx_msec_t                            wait, most;
     ngx_pool_cleanup_t                   *cln;
     ngx_http_sender_domains_main_conf_t  *smcf = ngx_http_sender_domains_smcf;
 
@@ -767,12 +793,22 @@ ngx_http_sender_domains_ses_send(ngx_http_sender_domains_ses_t *ses)
                                                   ses->background,
                                                   &ses->queued);
 
-    if (wait && ses->background) {
+    if (wait && ses->background == NGX_HTTP_SENDER_DOMAINS_CALL_BACKGROUND) {
         return NGX_DECLINED;
     }
 
     if (wait) {
-        if (ses->waited + wait > NGX_HTTP_SENDER_DOMAINS_SES_MAX_WAIT) {
+        most = (ses->background == NGX_HTTP_SENDER_DOMAINS_CALL_DEFERRED)
+               ? NGX_HTTP_SENDER_DOMAINS_SES_MAX_WAIT_DEFERRED
+               : NGX_HTTP_SENDER_DOMAINS_SES_MAX_WAIT;
+
+        if (ses->patience && ses->waited + wait > ses->patience) {
+            /* the caller would rather go on without this call */
+            ses->deferred = 1;
+            ses->gave_up = 1;
+            wait = 1;
+
+        } else if (ses->waited + wait > most) {
             /* answered as throttled, from the event loop like any answer */
             ses->gave_up = 1;
             wait = 1;
@@ -790,6 +826,10 @@ ngx_http_sender_domains_ses_send(ngx_http_sender_domains_ses_t *ses)
             ses->wait.handler = ngx_http_sender_domains_ses_wake;
             ses->wait.data = &ngx_http_sender_domains_ses_dummy;
             ses->wait.log = ses->log;
+
+            /* nobody waits for a deferred step: a graceful exit does not */
+            ses->wait.cancelable =
+                (ses->background == NGX_HTTP_SENDER_DOMAINS_CALL_DEFERRED);
         }
 
         ses->waited += wait;

@@ -58,6 +58,10 @@ struct ngx_http_sender_domains_ses_s {
     uint32_t                                ws_hash;
     ngx_uint_t                              follow;
     ngx_uint_t                              queued;
+    /* a person's call that may wait this long (ms, 0: the usual 5 s) */
+    ngx_msec_t                              patience;
+    /* it would have waited longer: not sent, answered SD_SES_THROTTLED */
+    ngx_uint_t                              deferred;
     /* the handler parses a 2xx answer itself (and says MALFORMED) */
     ngx_uint_t                              handler_parses;
     ngx_http_sender_domains_ses_done_pt     handler;
@@ -83,14 +87,27 @@ ngx_http_sender_domains_ses_t *ngx_http_sender_domains_ses_start(
 
 /*
  * The same for a person's call made for a workspace: it waits for the
- * call budget in that workspace's fair turn.  "follow": the request was
- * served an SES call already (a later step of an add goes on in turn).
+ * call budget in that workspace's fair turn.  "follow": the call right
+ * after the request's first served one (an add's MAIL FROM goes on in
+ * turn).  "patience" (ms, 0: none): when the budget would make it wait
+ * longer, it is not sent and its handler gets SD_SES_THROTTLED with
+ * ses->deferred set.
  */
 ngx_http_sender_domains_ses_t *ngx_http_sender_domains_ses_start_for(
     ngx_pool_t *pool, ngx_log_t *log, ngx_http_sender_domains_ses_op_e op,
     ngx_str_t *identity, ngx_str_t *arg, ngx_str_t *workspace,
-    ngx_uint_t follow, ngx_http_sender_domains_ses_done_pt handler,
-    void *data);
+    ngx_uint_t follow, ngx_msec_t patience,
+    ngx_http_sender_domains_ses_done_pt handler, void *data);
+
+/*
+ * A step of a workspace's own that nobody waits for (the MAIL FROM of an
+ * add that answered before it): in that workspace's turns, after its
+ * people's calls; waits up to a minute for the budget.
+ */
+ngx_http_sender_domains_ses_t *ngx_http_sender_domains_ses_start_deferred(
+    ngx_pool_t *pool, ngx_log_t *log, ngx_http_sender_domains_ses_op_e op,
+    ngx_str_t *identity, ngx_str_t *arg, ngx_str_t *workspace,
+    ngx_http_sender_domains_ses_done_pt handler, void *data);
 
 /*
  * For a handler that parses the answer itself (handler_parses): its parse

@@ -117,6 +117,15 @@ sub while_flooding {
     return (\@r, $t, SdTest::statuses($f, scalar @reqs));
 }
 
+# One request of WS's admin in the background: the file its answer goes
+# to (SdTest::statuses) and the pid to wait for.
+sub admin_in_background {
+    my ($ws, $method, $path, $body) = @_;
+    my $f = SdTest::server_root() . "/html/$ws";
+    return ($f, SdTest::background($f, [$method => "/api$path", $body,
+        {'X-WS' => $ws, 'X-Role' => 'admin', 'X-Plan' => 'professional'}]));
+}
+
 run_tests();
 
 __DATA__
@@ -310,4 +319,77 @@ GET /out
 in time
 refreshes: 200 or 503
 at most one SES call per row
+--- timeout: 60
+
+
+
+=== TEST 10: at sender_domains_ses_rate 1, an add whose create waited for another workspace's turn answers before its MAIL FROM, says so, and the MAIL FROM follows by itself
+--- http_config eval: $::HttpConfigRate1
+--- config eval: $::Config
+--- init
+SdTest::sim_reset();
+# another workspace has been served before; then the bucket fills up
+::call(POST => '/', '{"identity":"o1@other.example"}', 'other');
+Time::HiRes::sleep(2.5);
+# busy's first domain takes the two calls in the bucket (create, MAIL FROM)
+my @first = ::call(POST => '/', '{"identity":"first.example"}', 'busy');
+# other's add now has the next turn; busy's second domain waits behind it,
+# and its MAIL FROM would have waited one more second
+my ($f, @p) = ::admin_in_background('other', POST => '/',
+                                    '{"identity":"o2@other.example"}');
+Time::HiRes::sleep(0.2);
+my @r = ::call(POST => '/', '{"identity":"second.example"}', 'busy');
+SdTest::wait_pids(@p);
+my $j = JSON::PP::decode_json($r[3]);
+my $ready = SdTest::wait_until(10, sub {
+    my @g = ::call(GET => '/second.example', '', 'busy');
+    $g[2] eq 'ready' ? JSON::PP::decode_json($g[3]) : undef });
+::out("$first[0] $first[2]",
+      "$r[0] $j->{state} $j->{mail_from_status} "
+      . ($j->{mail_from_domain} // 'null') . " "
+      . ($j->{last_error} ? $j->{last_error}{code} : 'no-error'),
+      $ready ? "then ready $ready->{mail_from_domain}" : "never ready",
+      ::calls('second.example'));
+--- request
+GET /out
+--- response_body
+201 ready
+201 configuring_mail_from not_configured null no-error
+then ready pmail.second.example
+CreateEmailIdentity,PutEmailIdentityMailFromAttributes
+--- timeout: 60
+
+
+
+=== TEST 11: a request's follow privilege covers one call: a workspace whose refresh makes three calls does not get the third before another workspace's waiting add
+--- http_config eval: $::HttpConfigRate1
+--- config eval: $::Config
+--- init
+SdTest::sim_reset();
+# SES creates lost.example but its answer is lost: the row stays creating,
+# and an admin's refresh then makes three calls (create: it exists; get:
+# it is ours; MAIL FROM)
+SdTest::sim(POST => '/faults',
+            '{"kind":"503","match":"CreateEmailIdentity","after":true}');
+my @a = ::call(POST => '/', '{"identity":"lost.example"}', 'hog');
+Time::HiRes::sleep(2.5);
+SdTest::sim(DELETE => '/calls');
+my ($f, @p) = ::admin_in_background('hog', POST => '/lost.example/refresh', '');
+# the create and the get went at once (the bucket was full); the MAIL FROM
+# would need a second call: calm's add comes in meanwhile
+Time::HiRes::sleep(1);
+my @r = ::call(POST => '/', '{"identity":"me@calm.example"}', 'calm');
+SdTest::wait_pids(@p);
+my $c = JSON::PP::decode_json(SdTest::sim(GET => '/calls'));
+::out("$a[0] $a[2]", "$r[0] $r[2]",
+      join(",", map { ($_->{identity} =~ /calm/ ? "calm:" : "hog:")
+                      . $_->{action} } @$c),
+      SdTest::statuses($f, 1)->{200} ? "refresh 200" : "refresh failed");
+--- request
+GET /out
+--- response_body
+503 ses_unavailable
+201 ready
+hog:CreateEmailIdentity,hog:GetEmailIdentity,calm:CreateEmailIdentity,hog:PutEmailIdentityMailFromAttributes
+refresh 200
 --- timeout: 60
