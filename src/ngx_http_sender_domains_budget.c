@@ -99,9 +99,6 @@ ngx_http_sender_domains_zone_add(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_sender_domains_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
-    ngx_slab_pool_t                  *shpool;
-    ngx_http_sender_domains_shctx_t  *sh;
-
     /* the store's files, checked for every test, start and reload */
     if (ngx_http_sender_domains_prepare_store(shm_zone->shm.log,
                                               shm_zone->data)
@@ -110,28 +107,9 @@ ngx_http_sender_domains_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         return NGX_ERROR;
     }
 
-    if (data) {
-        /* a reload keeps the bucket and the throttling state */
-        shm_zone->data = data;
-        return NGX_OK;
-    }
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (shm_zone->shm.exists) {
-        shm_zone->data = shpool->data;
-        return NGX_OK;
-    }
-
-    sh = ngx_slab_calloc(shpool, sizeof(ngx_http_sender_domains_shctx_t));
-    if (sh == NULL) {
-        return NGX_ERROR;
-    }
-
-    shpool->data = sh;
-    shm_zone->data = sh;
-
-    return NGX_OK;
+    /* a reload keeps the bucket and the throttling state */
+    return ngx_http_sender_domains_shm_init(shm_zone, data,
+                                     sizeof(ngx_http_sender_domains_shctx_t));
 }
 
 
