@@ -66,6 +66,14 @@ typedef struct {
 
 static ngx_int_t ngx_http_sender_domains_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
+static void ngx_http_sender_domains_refill(ngx_http_sender_domains_shctx_t *sh,
+    int64_t now, int64_t rate, int64_t cap);
+static void ngx_http_sender_domains_serve(ngx_http_sender_domains_shctx_t *sh,
+    ngx_http_sender_domains_fair_t *me, ngx_uint_t *queued);
+static int64_t ngx_http_sender_domains_wait(
+    ngx_http_sender_domains_shctx_t *sh, ngx_http_sender_domains_fair_t *me,
+    int64_t need, int64_t rate, int64_t now, ngx_uint_t follow,
+    ngx_uint_t deferred, ngx_uint_t *queued);
 
 
 static ngx_shm_zone_t  *ngx_http_sender_domains_zone;
@@ -218,6 +226,93 @@ ngx_http_sender_domains_fair_behind(ngx_http_sender_domains_shctx_t *sh,
 }
 
 
+/*
+ * Refill only for time no worker has credited yet: a worker whose cached
+ * clock lags behind must not move last_ms back, or the next take would
+ * credit the same interval twice (two workers at rate 100 then made up to
+ * 150 calls a second).
+ */
+
+static void
+ngx_http_sender_domains_refill(ngx_http_sender_domains_shctx_t *sh,
+    int64_t now, int64_t rate, int64_t cap)
+{
+    if (sh->last_ms == 0) {
+        sh->millitokens = cap;
+        sh->last_ms = now;
+
+    } else if (now > sh->last_ms) {
+        sh->millitokens += (now - sh->last_ms) * rate;
+        sh->last_ms = now;
+    }
+
+    if (sh->millitokens > cap) {
+        sh->millitokens = cap;
+    }
+}
+
+
+/* the call goes: one token, one turn, and it no longer waits */
+
+static void
+ngx_http_sender_domains_serve(ngx_http_sender_domains_shctx_t *sh,
+    ngx_http_sender_domains_fair_t *me, ngx_uint_t *queued)
+{
+    sh->millitokens -= 1000;
+    sh->turn++;
+    sh->last_hash = me ? me->hash : 0;
+
+    if (me == NULL) {
+        return;
+    }
+
+    me->served = sh->turn;
+
+    if (*queued) {
+        me->waiting--;
+        me->follow -= (*queued == 2);
+        me->deferred -= (*queued == 3);
+        *queued = 0;
+    }
+}
+
+
+/* the call waits: counted as waiting once; how long until it looks again */
+
+static int64_t
+ngx_http_sender_domains_wait(ngx_http_sender_domains_shctx_t *sh,
+    ngx_http_sender_domains_fair_t *me, int64_t need, int64_t rate,
+    int64_t now, ngx_uint_t follow, ngx_uint_t deferred, ngx_uint_t *queued)
+{
+    int64_t  wait;
+
+    if (sh->millitokens >= need) {
+        /*
+         * Another workspace's turn (or, for a deferred step, its own
+         * workspace's people's): the waiting call wakes when the call is
+         * there; look again a little after it.
+         */
+        wait = 1000 / rate / 2 + 10;
+
+    } else {
+        wait = (need - sh->millitokens + rate - 1) / rate;
+    }
+
+    if (me) {
+        if (!*queued) {
+            me->waiting++;
+            me->follow += (follow != 0);
+            me->deferred += (deferred != 0);
+            *queued = deferred ? 3 : (follow ? 2 : 1);
+        }
+
+        me->seen = now;
+    }
+
+    return wait;
+}
+
+
 ngx_msec_t
 ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
     ngx_uint_t background, ngx_uint_t *queued)
@@ -261,25 +356,7 @@ ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    /*
-     * Refill only for time no worker has credited yet: a worker whose
-     * cached clock lags behind must not move last_ms back, or the next
-     * take would credit the same interval twice (two workers at rate 100
-     * then made up to 150 calls a second).
-     */
-
-    if (sh->last_ms == 0) {
-        sh->millitokens = cap;
-        sh->last_ms = now;
-
-    } else if (now > sh->last_ms) {
-        sh->millitokens += (now - sh->last_ms) * rate;
-        sh->last_ms = now;
-    }
-
-    if (sh->millitokens > cap) {
-        sh->millitokens = cap;
-    }
+    ngx_http_sender_domains_refill(sh, now, rate, cap);
 
     if (background) {
         if (sh->paused_until > ngx_time()) {
@@ -314,45 +391,12 @@ ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
     }
 
     if (go) {
-        sh->millitokens -= 1000;
-        sh->turn++;
-        sh->last_hash = me ? me->hash : 0;
+        ngx_http_sender_domains_serve(sh, me, queued);
         wait = 0;
 
-        if (me) {
-            me->served = sh->turn;
-
-            if (*queued) {
-                me->waiting--;
-                me->follow -= (*queued == 2);
-                me->deferred -= (*queued == 3);
-                *queued = 0;
-            }
-        }
-
     } else {
-        if (sh->millitokens >= need) {
-            /*
-             * Another workspace's turn (or, for a deferred step, its own
-             * workspace's people's): the waiting call wakes when the
-             * call is there; look again a little after it.
-             */
-            wait = 1000 / rate / 2 + 10;
-
-        } else {
-            wait = (need - sh->millitokens + rate - 1) / rate;
-        }
-
-        if (me) {
-            if (!*queued) {
-                me->waiting++;
-                me->follow += (follow != 0);
-                me->deferred += (deferred != 0);
-                *queued = deferred ? 3 : (follow ? 2 : 1);
-            }
-
-            me->seen = now;
-        }
+        wait = ngx_http_sender_domains_wait(sh, me, need, rate, now,
+                                            follow, deferred, queued);
     }
 
     ngx_http_sender_domains_metric_budget(sh->millitokens);

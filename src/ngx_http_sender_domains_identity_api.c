@@ -25,7 +25,6 @@
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_ownership.h"
-#include "ngx_http_sender_domains_refresh.h"
 #include "sd_row.h"
 #include "sd_identity.h"
 #include "sd_from.h"
@@ -59,6 +58,17 @@ typedef enum {
     SD_STEP_PEEK,               /* a member's refresh of a half-added row */
     SD_STEP_REPLACE             /* delete a stale claim's leftover, then create */
 } ngx_http_sender_domains_step_e;
+
+
+/* a PUT /legacy list being read: the entries as the store takes them */
+typedef struct {
+    size_t                      n;
+    const char                **ids;
+    size_t                     *lens;
+    sd_record_t                *recs;
+    char                      **texts;      /* json_dumps(): free() */
+    json_t                     *out;        /* the answer's list */
+} ngx_http_sender_domains_legacy_list_t;
 
 
 static ngx_int_t ngx_http_sender_domains_refresh_get(ngx_http_request_t *r,
@@ -121,6 +131,17 @@ static ngx_int_t ngx_http_sender_domains_normalize_path_id(
     ngx_http_request_t *r, ngx_http_sender_domains_ctx_t *ctx);
 static ngx_int_t ngx_http_sender_domains_is_legacy(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_add_identity(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx);
+static ngx_int_t ngx_http_sender_domains_add_label(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_str_t *label);
+static ngx_int_t ngx_http_sender_domains_legacy_alloc(ngx_http_request_t *r,
+    ngx_http_sender_domains_legacy_list_t *l, size_t n);
+static ngx_int_t ngx_http_sender_domains_legacy_entry(ngx_http_request_t *r,
+    ngx_http_sender_domains_legacy_list_t *l, size_t i, json_t *item);
+static ngx_int_t ngx_http_sender_domains_legacy_store(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx,
+    ngx_http_sender_domains_legacy_list_t *l);
 
 
 /* a JSON value that lives as long as the request */
@@ -596,22 +617,20 @@ ngx_http_sender_domains_outside(ngx_http_request_t *r,
 }
 
 
-ngx_int_t
-ngx_http_sender_domains_add(ngx_http_request_t *r,
+/*
+ * The add's "identity" and "type": which kind it is (an '@' means an
+ * address when "type" is not given) and its normal form, in ctx->name.
+ * NGX_DECLINED when they are good, else the error answer's code.
+ */
+static ngx_int_t
+ngx_http_sender_domains_add_identity(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
-    u_char          *buf, lbuf[SD_LABEL_BUFSZ];
-    ssize_t          n;
-    json_t          *row;
-    ngx_int_t        rc;
-    ngx_str_t        id, type, label, name;
-    const char      *msg;
-
-    if (!json_is_object(ctx->body)) {
-        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
-                   "invalid_json", "Send a JSON object such as "
-                   "{\"identity\":\"acme.com\",\"type\":\"domain\"}.");
-    }
+    u_char      *buf;
+    ssize_t      n;
+    ngx_int_t    rc;
+    ngx_str_t    id, type;
+    const char  *msg;
 
     rc = ngx_http_sender_domains_body_string(r, ctx, "identity", &id,
              "invalid_identity", "\"identity\" must be a string.");
@@ -632,7 +651,6 @@ ngx_http_sender_domains_add(ngx_http_request_t *r,
     }
 
     if (type.len == 0) {
-        /* not given: an '@' means an address */
         ctx->is_domain = ngx_strlchr(id.data, id.data + id.len, '@') == NULL;
 
     } else if (type.len == 6 && ngx_strncmp(type.data, "domain", 6) == 0) {
@@ -673,38 +691,86 @@ ngx_http_sender_domains_add(ngx_http_request_t *r,
     ctx->name.data = buf;
     ctx->name.len = n;
 
+    return NGX_DECLINED;
+}
+
+
+/*
+ * The add's "mail_from_subdomain": a domain's MAIL FROM label (the
+ * default when not given), refused for an address.
+ */
+static ngx_int_t
+ngx_http_sender_domains_add_label(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, ngx_str_t *label)
+{
+    u_char       lbuf[SD_LABEL_BUFSZ];
+    ssize_t      n;
+    ngx_int_t    rc;
+    const char  *msg;
+
     rc = ngx_http_sender_domains_body_string(r, ctx, "mail_from_subdomain",
-             &label, "invalid_subdomain",
+             label, "invalid_subdomain",
              "\"mail_from_subdomain\" must be a string such as \"pmail\".");
     if (rc != NGX_DECLINED) {
         return rc;
     }
 
-    if (ctx->is_domain) {
-        if (label.len == 0) {
-            ngx_str_set(&label, SD_MAIL_FROM_LABEL_DEFAULT);
+    if (!ctx->is_domain) {
+        if (label->len == 0) {
+            return NGX_DECLINED;
         }
 
-        n = sd_label_validate((char *) label.data, label.len,
-                              (char *) ctx->name.data, ctx->name.len,
-                              (char *) lbuf, sizeof(lbuf), &msg);
-        if (n <= 0) {
-            return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
-                                                 "invalid_subdomain", msg);
-        }
-
-        label.data = ngx_pnalloc(r->pool, n);
-        if (label.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_memcpy(label.data, lbuf, n);
-        label.len = n;
-
-    } else if (label.len) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
                    "invalid_subdomain", "A custom MAIL FROM subdomain "
                    "applies to domains, not to single addresses.");
+    }
+
+    if (label->len == 0) {
+        ngx_str_set(label, SD_MAIL_FROM_LABEL_DEFAULT);
+    }
+
+    n = sd_label_validate((char *) label->data, label->len,
+                          (char *) ctx->name.data, ctx->name.len,
+                          (char *) lbuf, sizeof(lbuf), &msg);
+    if (n <= 0) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_subdomain", msg);
+    }
+
+    label->data = ngx_pnalloc(r->pool, n);
+    if (label->data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(label->data, lbuf, n);
+    label->len = n;
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_sender_domains_add(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx)
+{
+    json_t     *row;
+    ngx_int_t   rc;
+    ngx_str_t   label, name;
+
+    if (!json_is_object(ctx->body)) {
+        return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
+                   "invalid_json", "Send a JSON object such as "
+                   "{\"identity\":\"acme.com\",\"type\":\"domain\"}.");
+    }
+
+    rc = ngx_http_sender_domains_add_identity(r, ctx);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    rc = ngx_http_sender_domains_add_label(r, ctx, &label);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     rc = ngx_http_sender_domains_body_string(r, ctx, "sender_name", &name,
@@ -1351,7 +1417,8 @@ static ngx_int_t
 ngx_http_sender_domains_step_mail_from(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, ngx_http_sender_domains_ses_t *ses)
 {
-    int64_t  now;
+    int64_t                               now;
+    ngx_http_sender_domains_main_conf_t  *smcf;
 
     now = ngx_time();
 
@@ -1368,9 +1435,11 @@ ngx_http_sender_domains_step_mail_from(ngx_http_request_t *r,
                       ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
                       &ctx->name);
 
-        if (ngx_http_sender_domains_refresh_resume(&ctx->caller.workspace,
-                                                   &ctx->name)
-            != NGX_OK)
+        smcf = ngx_http_get_module_main_conf(r,
+                                             ngx_http_sender_domains_module);
+
+        if (smcf->resume == NULL
+            || smcf->resume(&ctx->caller.workspace, &ctx->name) != NGX_OK)
         {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "sender_domains: workspace \"%V\" identity "
@@ -2241,17 +2310,6 @@ ngx_http_sender_domains_legacy_conflict(ngx_http_request_t *r,
                          "another workspace's claim; nothing was changed.",
                          "entries", entries));
 }
-
-
-/* a PUT /legacy list being read: the entries as the store takes them */
-typedef struct {
-    size_t                      n;
-    const char                **ids;
-    size_t                     *lens;
-    sd_record_t                *recs;
-    char                      **texts;      /* json_dumps(): free() */
-    json_t                     *out;        /* the answer's list */
-} ngx_http_sender_domains_legacy_list_t;
 
 
 static ngx_int_t

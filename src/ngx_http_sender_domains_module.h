@@ -74,6 +74,13 @@ typedef struct {
     time_t                      claim_domain;       /* seconds */
     time_t                      claim_address;
     time_t                      purge_after;
+
+    /*
+     * Set by the refresher in each worker: takes over a half-done add's
+     * next step (the MAIL FROM an add answered before).  The API calls it
+     * through here, so the API files need not know the refresher's.
+     */
+    ngx_int_t                 (*resume)(ngx_str_t *ws, ngx_str_t *id);
 } ngx_http_sender_domains_main_conf_t;
 
 

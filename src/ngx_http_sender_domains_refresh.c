@@ -209,6 +209,8 @@ ngx_http_sender_domains_refresh_init(ngx_cycle_t *cycle)
     smcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_sender_domains_module);
 
+    smcf->resume = ngx_http_sender_domains_refresh_resume;
+
     /* renew the lease several times per interval, at most every 15 s */
     ngx_http_sender_domains_tick = smcf->refresh_interval / 4;
     ngx_http_sender_domains_tick = ngx_max(ngx_http_sender_domains_tick, 250);

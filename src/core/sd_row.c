@@ -78,7 +78,9 @@ sd_row_new(const char *id, size_t id_len, int is_domain,
                                   "last_checked_at", "last_success_at"));
     json_object_set_new(row, "created_at", sd_row_time_value(now));
     json_object_set_new(row, "last_checked_at", json_null());
-    json_object_set_new(row, "next_check_at", sd_row_time_value(now));
+    json_object_set_new(row, "next_check_at",
+                        sd_row_time_value(now ? now + SD_ROW_LIVE_GRACE
+                                              : 0));
     json_object_set_new(row, "claim_expires_at", json_null());
     json_object_set_new(row, "last_error", json_null());
 

@@ -30,6 +30,15 @@
 /* the claim expired unverified (issue 13): kept for its workspace to see */
 #define SD_STATE_FAILED          "failed"
 
+/*
+ * A new row's first check comes this long after its claim (seconds): the
+ * add that made it is still running until then (its SES calls with their
+ * timeouts and budget waits, and a deferred MAIL FROM's minute), so the
+ * refresher resumes only an add that stopped (a crash), never a live one
+ * (which made SES see two creates).
+ */
+#define SD_ROW_LIVE_GRACE        120
+
 
 json_t *sd_row_new(const char *id, size_t id_len, int is_domain,
     const char *sender_name, size_t sender_name_len,
