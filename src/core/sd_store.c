@@ -1910,71 +1910,60 @@ sd_store_delete(sd_store_t *st, const char *ws, size_t ws_len,
 }
 
 
-sd_store_rc_e
-sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
-    size_t n, const char **ids, const size_t *id_lens,
-    const sd_record_t *recs, int *conflict)
+/*
+ * PUT /legacy, first: every entry against the other workspaces' claims;
+ * *conflicts counts the entries that lie under one (conflict[i] set).
+ * -1: an entry cannot be a key.
+ */
+static int
+sd_store_legacy_check(sd_store_t *st, MDB_txn *txn, const char *ws,
+    size_t ws_len, size_t n, const char **ids, const size_t *id_lens,
+    int *conflict, size_t *conflicts)
 {
-    int          rc, conflicts;
-    char         kbuf[SD_STORE_MAX_KEY + 1], tk[SD_STORE_MAX_KEY + 1];
-    char         cv[SD_STORE_MAX_KEY + 3];
-    size_t       i, tk_len;
-    MDB_txn     *txn;
-    MDB_val      k, v, ck, cval;
-    MDB_cursor  *cur;
+    int      rc;
+    char     tk[SD_STORE_MAX_KEY + 1];
+    size_t   i, tk_len;
 
-    if (ws_len + 1 > SD_STORE_MAX_KEY) {
-        return SD_STORE_ERROR;
-    }
-
-    for (i = 0; i < n; i++) {
-        if (ws_len + 1 + id_lens[i] > SD_STORE_MAX_KEY) {
-            return SD_STORE_ERROR;
-        }
-    }
-
-    rc = sd_store_begin(st, 0, &txn);
-    if (rc != 0) {
-        return sd_store_map(st, rc);
-    }
-
-    /* every entry against the other workspaces' claims, first */
-
-    conflicts = 0;
+    *conflicts = 0;
 
     for (i = 0; i < n; i++) {
         tk_len = sd_store_tree_key(ids[i], id_lens[i], tk, sizeof(tk));
         if (tk_len == 0) {
-            mdb_txn_abort(txn);
-            return SD_STORE_ERROR;
+            return -1;
         }
 
         rc = sd_store_check_tree(st, txn, ws, ws_len, ids[i], id_lens[i],
                                  tk, tk_len);
         if (rc == SD_STORE_CONFLICT) {
-            conflicts++;
+            (*conflicts)++;
 
             if (conflict) {
                 conflict[i] = 1;
             }
 
         } else if (rc != 0) {
-            mdb_txn_abort(txn);
-            return sd_store_map(st, rc);
+            return rc;
         }
     }
 
-    if (conflicts) {
-        mdb_txn_abort(txn);
-        return SD_STORE_CONFLICT;
-    }
+    return 0;
+}
 
-    /* drop the workspace's old list and its claims, then write the new */
+
+/* then the workspace's old list goes, with its legacy claims */
+static int
+sd_store_legacy_drop(sd_store_t *st, MDB_txn *txn, const char *ws,
+    size_t ws_len)
+{
+    int          rc;
+    char         kbuf[SD_STORE_MAX_KEY + 1], tk[SD_STORE_MAX_KEY + 1];
+    size_t       tk_len;
+    MDB_val      k, v, ck, cval;
+    MDB_cursor  *cur;
 
     rc = mdb_cursor_open(txn, st->legacy, &cur);
     if (rc != 0) {
-        mdb_txn_abort(txn);
-        return sd_store_map(st, rc);
+        return rc;
     }
 
     k.mv_data = kbuf;
@@ -2025,19 +2014,32 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
     mdb_cursor_close(cur);
 
     if (rc != 0 && rc != MDB_NOTFOUND && rc != EINVAL) {
-        mdb_txn_abort(txn);
-        return sd_store_map(st, rc);
+        return rc;
     }
 
-    rc = 0;
+    return 0;
+}
 
-    for (i = 0; i < n && rc == 0; i++) {
+
+/* and the new list is written, each entry with a claim of its own */
+static int
+sd_store_legacy_write(sd_store_t *st, MDB_txn *txn, const char *ws,
+    size_t ws_len, size_t n, const char **ids, const size_t *id_lens,
+    const sd_record_t *recs)
+{
+    int       rc;
+    char      kbuf[SD_STORE_MAX_KEY + 1], tk[SD_STORE_MAX_KEY + 1];
+    char      cv[SD_STORE_MAX_KEY + 3];
+    size_t    i, tk_len;
+    MDB_val   k, ck, cval;
+
+    for (i = 0; i < n; i++) {
         k.mv_data = kbuf;
         k.mv_size = sd_store_key(ws, ws_len, ids[i], id_lens[i], kbuf);
         rc = sd_store_put_record(txn, st->legacy, &k, &recs[i]);
 
         if (rc != 0) {
-            break;
+            return rc;
         }
 
         sd_store_tally_note(st, 1, 0, 0, &recs[i]);
@@ -2058,13 +2060,63 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
         }
 
         if (rc != 0 && rc != MDB_NOTFOUND) {
-            break;
+            return rc;
         }
 
         cval.mv_data = cv;
         cval.mv_size = sd_store_claim_value(cv, ws, ws_len, ids[i],
                                             id_lens[i], SD_CLAIM_LEGACY);
         rc = mdb_put(txn, st->claims, &ck, &cval, 0);
+
+        if (rc != 0) {
+            return rc;
+        }
+    }
+
+    return 0;
+}
+
+
+sd_store_rc_e
+sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
+    size_t n, const char **ids, const size_t *id_lens,
+    const sd_record_t *recs, int *conflict)
+{
+    int       rc;
+    size_t    i, conflicts;
+    MDB_txn  *txn;
+
+    if (ws_len + 1 > SD_STORE_MAX_KEY) {
+        return SD_STORE_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (ws_len + 1 + id_lens[i] > SD_STORE_MAX_KEY) {
+            return SD_STORE_ERROR;
+        }
+    }
+
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    /* nothing is changed when one entry lies under another's claim */
+    rc = sd_store_legacy_check(st, txn, ws, ws_len, n, ids, id_lens,
+                               conflict, &conflicts);
+
+    if (rc == 0 && conflicts) {
+        mdb_txn_abort(txn);
+        return SD_STORE_CONFLICT;
+    }
+
+    if (rc == 0) {
+        rc = sd_store_legacy_drop(st, txn, ws, ws_len);
+    }
+
+    if (rc == 0) {
+        rc = sd_store_legacy_write(st, txn, ws, ws_len, n, ids, id_lens,
+                                   recs);
     }
 
     if (rc == 0) {
@@ -2072,6 +2124,10 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
 
     } else {
         mdb_txn_abort(txn);
+    }
+
+    if (rc == -1) {
+        return SD_STORE_ERROR;
     }
 
     return sd_store_map(st, rc);
