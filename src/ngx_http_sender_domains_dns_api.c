@@ -129,7 +129,7 @@ ngx_http_sender_domains_dns_handler(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "sender_domains: cannot list the DNS lookups for "
                       "\"%V\" (workspace \"%V\")", &ctx->name,
-                      &ctx->caller.workspace);
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace));
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -594,7 +594,8 @@ ngx_http_sender_domains_outside(ngx_http_request_t *r,
     ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                   "sender_domains: workspace \"%V\" refused \"%V\": it "
                   "exists in SES (%s) not created for this claim",
-                  &ctx->caller.workspace, &ctx->name,
+                  ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                  &ctx->name,
                   verified ? "verified" : "not verified");
 
     if (ctx->action == SD_ACTION_ADD || ctx->action == SD_ACTION_MIGRATE) {
@@ -1320,7 +1321,8 @@ ngx_http_sender_domains_step_adopt(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
                       "sender_domains: workspace \"%V\" replaces the "
                       "unverified SES identity \"%V\" of an expired claim",
-                      &ctx->caller.workspace, &ctx->name);
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                      &ctx->name);
 
         return ngx_http_sender_domains_call(r, ctx, SD_STEP_REPLACE,
                                             SD_SES_OP_DELETE, NULL);
@@ -1364,7 +1366,8 @@ ngx_http_sender_domains_step_get(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
                       "sender_domains: workspace \"%V\": Amazon SES no "
                       "longer has \"%V\"; the next refresh adds it again",
-                      &ctx->caller.workspace, &ctx->name);
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                      &ctx->name);
 
         return ngx_http_sender_domains_fail_step(r, ctx, &ses->result);
     }
@@ -2295,7 +2298,8 @@ ngx_http_sender_domains_legacy_conflict(ngx_http_request_t *r,
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "sender_domains: workspace \"%V\" cannot declare "
                       "legacy sender \"%*s\": another workspace holds it",
-                      &ctx->caller.workspace, lens[i], ids[i]);
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                      lens[i], ids[i]);
 
         json_array_append_new(entries,
             json_pack("{s:s%,s:s,s:s}", "address", ids[i], lens[i],

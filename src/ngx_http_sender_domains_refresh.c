@@ -767,7 +767,8 @@ ngx_http_sender_domains_change_schedule(ngx_http_sender_domains_change_t *ch,
     if (sd_row_expire(row, now)) {
         ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
                       "sender_domains: workspace \"%V\" identity \"%V\": "
-                      "claim expired unverified", &ch->row->ws,
+                      "claim expired unverified",
+                      ngx_http_sender_domains_log_esc(&ch->row->ws),
                       &ch->row->id);
     }
 
@@ -1285,7 +1286,8 @@ ngx_http_sender_domains_purge(ngx_http_sender_domains_due_t *d)
 
         ngx_log_error(level, ngx_cycle->log, 0,
                       "sender_domains: workspace \"%V\" identity \"%V\": "
-                      "abandoned row %s", &d->ws, &d->id,
+                      "abandoned row %s",
+                      ngx_http_sender_domains_log_esc(&d->ws), &d->id,
                       rc == SD_STORE_OK ? "purged" : "cannot be purged");
     }
 
@@ -1389,7 +1391,8 @@ ngx_http_sender_domains_resume_save(ngx_http_sender_domains_resume_t *rs)
     if (rc != SD_STORE_OK && rc != SD_STORE_NOT_FOUND) {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "sender_domains: refresher cannot save \"%V\" "
-                      "(workspace \"%V\"): %s", &rs->due->id, &rs->due->ws,
+                      "(workspace \"%V\"): %s", &rs->due->id,
+                      ngx_http_sender_domains_log_esc(&rs->due->ws),
                       sd_store_strerror(ngx_http_sender_domains_store()));
 
     } else if (rc == SD_STORE_OK && rs->text) {
@@ -1615,7 +1618,8 @@ ngx_http_sender_domains_resume_done(ngx_http_sender_domains_ses_t *ses)
         ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
                       "sender_domains: workspace \"%V\" identity \"%V\": "
                       "its next step waits for the workspace's turn",
-                      &rs->due->ws, &rs->due->id);
+                      ngx_http_sender_domains_log_esc(&rs->due->ws),
+                      &rs->due->id);
         ngx_http_sender_domains_resume_end(rs);
         return;
     }
@@ -1736,7 +1740,8 @@ ngx_http_sender_domains_resume_created(ngx_http_sender_domains_resume_t *rs,
 
     ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
                   "sender_domains: workspace \"%V\" identity \"%V\": the "
-                  "refresher finished its creation", &rs->due->ws,
+                  "refresher finished its creation",
+                  ngx_http_sender_domains_log_esc(&rs->due->ws),
                   &rs->due->id);
 
     /* SES's search (or the link's life) starts now */

@@ -66,3 +66,25 @@ POST /api/
 workspace "a\x22b\x1b" claimed "acme.com"
 --- no_error_log eval
 [qr/workspace "a"b/]
+
+
+
+=== TEST 4: escaped in the warning of a refused legacy sender (another workspace's claim)
+A hostile workspace name cannot close the quoted field or forge a line
+in the warning written when PUT /legacy is refused.
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- init
+SdTest::sim_reset();
+SdTest::api(POST => '/', '{"identity":"owner.example"}', 'owner');
+--- request
+PUT /api/legacy
+[{"address":"reports@owner.example"}]
+--- more_headers eval
+"X-WS: ev\"il\x1b\nX-Role: service\nX-Plan: professional\nContent-Type: application/json"
+--- error_code: 409
+--- response_body_like: "code":"already_registered"
+--- error_log
+workspace "ev\x22il\x1b" cannot declare legacy sender "reports@owner.example": another workspace holds it
+--- no_error_log eval
+[qr/workspace "ev"il/, qr/sender_domains: .*\x1b/]
