@@ -7,14 +7,16 @@
 // 500; {"drop": n} closes the next n connections without an answer;
 // {"hang": true} holds requests without answering until {"hang": false};
 // {"failIdentity": "x.example"} answers 500 to every event of that
-// identity until {"failIdentity": null}.  Usage: node receiver.mjs PORT SECRET LOGFILE
+// identity until {"failIdentity": null}; {"hangIdentity": "x.example"}
+// never answers that identity's events (the sender times out) until
+// {"hangIdentity": null}.  Usage: node receiver.mjs PORT SECRET LOGFILE
 import http from "node:http";
 import fs from "node:fs";
 import { Webhook } from "standardwebhooks";
 
 const [port, secret, logFile] = process.argv.slice(2);
 const wh = new Webhook(secret);
-let fail = 0, drop = 0, hang = false, failIdentity = null;
+let fail = 0, drop = 0, hang = false, failIdentity = null, hangIdentity = null;
 const held = [];
 
 function log(entry) {
@@ -31,6 +33,7 @@ const server = http.createServer((req, res) => {
       if (m.fail !== undefined) fail = m.fail;
       if (m.drop !== undefined) drop = m.drop;
       if (m.failIdentity !== undefined) failIdentity = m.failIdentity;
+      if (m.hangIdentity !== undefined) hangIdentity = m.hangIdentity;
       if (m.hang !== undefined) {
         hang = m.hang;
         if (!hang) while (held.length) held.shift().end();
@@ -59,7 +62,7 @@ const server = http.createServer((req, res) => {
       return;
     }
 
-    if (hang) {
+    if (hang || (hangIdentity !== null && entry.identity === hangIdentity)) {
       log({ ...entry, status: "held" });
       held.push(res);
       return;

@@ -10,7 +10,9 @@
 # schedule (sender_domains_webhook_retry, short values): waits that double
 # up to the cap, the give-up time, then the event dropped with a warn line
 # and a counter, while other identities' and workspaces' events flow and
-# the refused identity's later event waits its turn; its checks at nginx -t.
+# the refused identity's later event waits its turn; a receiver holding one
+# identity's events unanswered does not hold the others; its checks at
+# nginx -t.
 # Prints "N passed, N failed" last and exits non-zero on a failure.
 set -euo pipefail
 
@@ -227,6 +229,19 @@ check "a warn line says $rid was dropped after 6 attempts in 30 s" '[ "$rc" = 0 
 code=$(add later.example)
 check "a later event flows: identity.added for later.example delivered (add: $code)" \
       'wait_for 60 "any(x[\"type\"] == \"identity.added\" and x[\"identity\"] == \"later.example\" and x[\"status\"] == 204 for x in e)"'
+
+# 7. a receiver that never answers one identity's events (each attempt
+#    waits out the 10 s timeout): other identities' events still arrive
+#    at once, in another of the URL's request slots
+mode '{"hangIdentity":"hang.example"}'
+code=$(add hang.example)
+check "while hang.example's identity.added is held unanswered by the receiver" \
+      'wait_for 10 "any(x[\"identity\"] == \"hang.example\" and x[\"status\"] == \"held\" for x in e)"'
+code="$code $(add flow.example)"
+check "add hang.example, flow.example: 201 201 (got $code)" '[ "$code" = "201 201" ]'
+check "... flow.example's identity.added arrives within 5 s, not after the 10 s timeout" \
+      'wait_for 5 "any(x[\"identity\"] == \"flow.example\" and x[\"type\"] == \"identity.added\" and x[\"status\"] == 204 for x in e)"'
+mode '{"hangIdentity":null}'
 
 # the directive is checked at nginx -t
 nginx_t() {
