@@ -115,6 +115,8 @@ static void sd_store_tally_note(sd_store_t *st, int legacy, int had,
 static int sd_store_events_note(sd_store_t *st, MDB_txn *txn,
     const MDB_val *key, const sd_record_t *old, const sd_record_t *rec);
 static int sd_store_ev_migrate(sd_store_t *st, MDB_txn *txn);
+static void sd_store_put_le32(unsigned char *p, unsigned v);
+static unsigned sd_store_get_le32(const unsigned char *p);
 
 
 #define SD_STORE_FORMAT_KEY  "format"
@@ -249,7 +251,7 @@ sd_store_format(MDB_txn *txn, MDB_dbi meta, unsigned *format)
     }
 
     p = v.mv_data;
-    *format = p[0] | (p[1] << 8) | (p[2] << 16) | ((unsigned) p[3] << 24);
+    *format = sd_store_get_le32(p);
 
     return 0;
 }
@@ -286,10 +288,7 @@ sd_store_format_set(MDB_txn *txn, MDB_dbi meta, char *err, size_t err_size)
         return rc;
     }
 
-    buf[0] = SD_STORE_FORMAT & 0xff;
-    buf[1] = (SD_STORE_FORMAT >> 8) & 0xff;
-    buf[2] = (SD_STORE_FORMAT >> 16) & 0xff;
-    buf[3] = (SD_STORE_FORMAT >> 24) & 0xff;
+    sd_store_put_le32(buf, SD_STORE_FORMAT);
 
     k.mv_data = SD_STORE_FORMAT_KEY;
     k.mv_size = sizeof(SD_STORE_FORMAT_KEY) - 1;
@@ -617,6 +616,24 @@ sd_store_tree_key(const char *id, size_t id_len, char *out, size_t out_size)
     }
 
     return n;
+}
+
+
+static void
+sd_store_put_le32(unsigned char *p, unsigned v)
+{
+    p[0] = v & 0xff;
+    p[1] = (v >> 8) & 0xff;
+    p[2] = (v >> 16) & 0xff;
+    p[3] = (v >> 24) & 0xff;
+}
+
+
+static unsigned
+sd_store_get_le32(const unsigned char *p)
+{
+    return (unsigned) p[0] | ((unsigned) p[1] << 8) | ((unsigned) p[2] << 16)
+           | ((unsigned) p[3] << 24);
 }
 
 
@@ -2740,7 +2757,8 @@ sd_store_due_stats(sd_store_t *st, int64_t now, size_t max, size_t *due,
  * only the later events of its own identity, never another workspace's.
  * The event counter is meta "event_seq".  The queue of the version before
  * (one "events" database, in order per target) is moved into these at
- * open, under one empty identity key, so its events keep their order.
+ * every open, under one empty identity key, so its events keep their
+ * order; the database stays, empty, for old workers still running.
  */
 
 #define SD_EV_HEADER       22
@@ -2787,24 +2805,6 @@ sd_store_get_be(const unsigned char *p, int n)
     }
 
     return v;
-}
-
-
-static void
-sd_store_put_le32(unsigned char *p, unsigned v)
-{
-    p[0] = v & 0xff;
-    p[1] = (v >> 8) & 0xff;
-    p[2] = (v >> 16) & 0xff;
-    p[3] = (v >> 24) & 0xff;
-}
-
-
-static unsigned
-sd_store_get_le32(const unsigned char *p)
-{
-    return (unsigned) p[0] | ((unsigned) p[1] << 8) | ((unsigned) p[2] << 16)
-           | ((unsigned) p[3] << 24);
 }
 
 
@@ -3197,7 +3197,12 @@ sd_store_ev_migrate(sd_store_t *st, MDB_txn *txn)
         return rc;
     }
 
-    return mdb_drop(txn, old, 1);
+    /*
+     * Emptied, not deleted: during a binary upgrade the old workers still
+     * hold its handle and write their events there (a deleted database
+     * would fail their writes with MDB_BAD_DBI); the next open moves them.
+     */
+    return mdb_drop(txn, old, 0);
 }
 
 
@@ -3507,14 +3512,6 @@ sd_store_events_note(sd_store_t *st, MDB_txn *txn, const MDB_val *key,
     }
 
     return sd_store_events_trim(st, txn);
-}
-
-
-sd_store_rc_e
-sd_store_event_head(sd_store_t *st, uint32_t target, sd_store_alloc_pt alloc,
-    void *alloc_ctx, sd_store_event_t *ev)
-{
-    return sd_store_event_next(st, target, NULL, 0, alloc, alloc_ctx, ev);
 }
 
 

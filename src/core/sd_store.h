@@ -331,13 +331,11 @@ typedef struct {
 } sd_store_event_t;
 
 /*
- * The target's event to send next: of each identity's oldest event, the
- * one due first (it may not be due yet: see next_attempt); an identity's
- * later events wait behind its oldest (SD_STORE_NOT_FOUND: none).
+ * The target's event to send next, passing over the events numbered in
+ * skip (those in flight): of each identity's oldest event, the one due
+ * first (it may not be due yet: see next_attempt); an identity's later
+ * events wait behind its oldest (SD_STORE_NOT_FOUND: none).
  */
-sd_store_rc_e sd_store_event_head(sd_store_t *store, uint32_t target,
-    sd_store_alloc_pt alloc, void *alloc_ctx, sd_store_event_t *ev);
-/* the same, passing over the events numbered in skip (those in flight) */
 sd_store_rc_e sd_store_event_next(sd_store_t *store, uint32_t target,
     const uint64_t *skip, size_t nskip, sd_store_alloc_pt alloc,
     void *alloc_ctx, sd_store_event_t *ev);

@@ -1,7 +1,7 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Unit tests: status-change events (src/core/sd_events.c)
- * and their queue in the store (sd_store_set_events(), event_head,
+ * and their queue in the store (sd_store_set_events(), event_next,
  * event_done): queued in the write's own transaction, in order per
  * identity and target, an identity's failing event never holding back
  * another's, bounded with a workspace's flood pushing out its own.
@@ -148,7 +148,8 @@ assert_next(fx_t *fx, uint32_t target, const char *type, uint64_t seq)
     json_t            *j;
     sd_store_event_t   ev;
 
-    assert_int_equal(sd_store_event_head(fx->st, target, fx_alloc, NULL, &ev),
+    assert_int_equal(sd_store_event_next(fx->st, target, NULL, 0, fx_alloc,
+                                         NULL, &ev),
                      SD_STORE_OK);
     assert_int_equal(ev.seq, seq);
 
@@ -202,7 +203,7 @@ test_events_in_order(void **state)
     assert_next(fx, 7, "identity.dkim_status_changed", 2);
     assert_next(fx, 7, "identity.verified", 3);
     assert_next(fx, 7, "identity.removed", 4);
-    assert_int_equal(sd_store_event_head(fx->st, 7, fx_alloc, NULL,
+    assert_int_equal(sd_store_event_next(fx->st, 7, NULL, 0, fx_alloc, NULL,
                                          &(sd_store_event_t) { 0 }),
                      SD_STORE_NOT_FOUND);
 
@@ -226,7 +227,8 @@ test_retry_keeps_the_event(void **state)
     assert_int_equal(sd_store_event_done(fx->st, 7, 1, 0, T0 + 15),
                      SD_STORE_OK);
 
-    assert_int_equal(sd_store_event_head(fx->st, 7, fx_alloc, NULL, &ev),
+    assert_int_equal(sd_store_event_next(fx->st, 7, NULL, 0, fx_alloc,
+                                         NULL, &ev),
                      SD_STORE_OK);
     assert_int_equal(ev.seq, 1);
     assert_int_equal(ev.attempts, 2);
@@ -271,7 +273,7 @@ test_ownership_proven(void **state)
     assert_next(fx, 7, "identity.added", 1);
     assert_next(fx, 7, "identity.ownership_proven", 2);
     assert_next(fx, 7, "identity.verified", 3);
-    assert_int_equal(sd_store_event_head(fx->st, 7, fx_alloc, NULL,
+    assert_int_equal(sd_store_event_next(fx->st, 7, NULL, 0, fx_alloc, NULL,
                                          &(sd_store_event_t) { 0 }),
                      SD_STORE_NOT_FOUND);
 }
@@ -399,7 +401,8 @@ assert_head(fx_t *fx, uint32_t target, uint64_t seq, int64_t next,
 {
     sd_store_event_t   ev;
 
-    assert_int_equal(sd_store_event_head(fx->st, target, fx_alloc, NULL, &ev),
+    assert_int_equal(sd_store_event_next(fx->st, target, NULL, 0, fx_alloc,
+                                         NULL, &ev),
                      SD_STORE_OK);
     assert_int_equal(ev.seq, seq);
     assert_int_equal(ev.next_attempt, next);
@@ -464,7 +467,7 @@ test_one_identity_never_holds_back_another(void **state)
     assert_int_equal(sd_store_event_done(fx->st, 7, 3, 1, 0), SD_STORE_OK);
     assert_head(fx, 7, 4, T0, "identity.verified");
     assert_int_equal(sd_store_event_done(fx->st, 7, 4, 1, 0), SD_STORE_OK);
-    assert_int_equal(sd_store_event_head(fx->st, 7, fx_alloc, NULL,
+    assert_int_equal(sd_store_event_next(fx->st, 7, NULL, 0, fx_alloc, NULL,
                                          &(sd_store_event_t) { 0 }),
                      SD_STORE_NOT_FOUND);
 
