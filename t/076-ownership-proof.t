@@ -52,18 +52,7 @@ CONF
 }
 
 sub hooks_config {
-    return metrics_config() . <<'CONF';
-    location = /hook {
-        access_log $TEST_NGINX_SERVER_ROOT/logs/hooks.log hooks;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/received;
-    }
-    location = /received {
-        return 204;
-    }
-    location = /hooks.log {
-        alias $TEST_NGINX_SERVER_ROOT/logs/hooks.log;
-    }
-CONF
+    return metrics_config() . SdTest::hook_locations();
 }
 
 # the blocks' configuration: the resolver is the test's Knot server
@@ -180,12 +169,9 @@ qr/\[info\] .*sender_domains: workspace "one" proved control of "own-c\.test" \(
 
 === TEST 4: the refresher proves it by itself in the background: logged, counted, sent as an identity.ownership_proven webhook
 --- http_config eval
-SdTest::http_config(<<'HTTP')
+SdTest::hook_http_config(<<'HTTP')
     sender_domains_dns_resolver 127.0.0.1:$TEST_NGINX_KNOT_PORT;
     sender_domains_refresh_interval 1s;
-    log_format hooks escape=none '$request_body';
-    sender_domains_webhook http://127.0.0.1:$TEST_NGINX_SERVER_PORT/hook
-                           $TEST_NGINX_SERVER_ROOT/html/wh.secret;
 HTTP
 --- config eval
 main::hooks_config()

@@ -20,28 +20,8 @@ _EOC_
 
 # TESTs 3-4: the webhook goes to /hook on this server, which logs each
 # event's body to hooks.log (served at /hooks.log) and answers 204
-our $HooksConfig = $Config . <<'_EOC_';
-    location = /hook {
-        access_log $TEST_NGINX_SERVER_ROOT/logs/hooks.log hooks;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/received;
-    }
-    location = /received {
-        return 204;
-    }
-    location = /hooks.log {
-        alias $TEST_NGINX_SERVER_ROOT/logs/hooks.log;
-    }
-_EOC_
-
-# the http{} lines of TESTs 3-4: EXTRA plus the webhook to /hook
-sub hooks_http_config {
-    my ($extra) = @_;
-    return SdTest::http_config($extra . <<'_EOC_');
-    log_format hooks escape=none '$request_body';
-    sender_domains_webhook http://127.0.0.1:$TEST_NGINX_SERVER_PORT/hook
-                           $TEST_NGINX_SERVER_ROOT/html/wh.secret;
-_EOC_
-}
+# (SdTest::hook_locations, SdTest::hook_http_config)
+our $HooksConfig = $Config . SdTest::hook_locations();
 
 repeat_each(1);
 no_shuffle();
@@ -131,7 +111,7 @@ qr/^sender_domains_identities\{kind="domain",state="verified"\}\ 0\n
 
 === TEST 3: the refresher's resume of a half-added row is counted and sent as webhook events like other changes
 --- http_config eval
-main::hooks_http_config(<<'HTTP')
+SdTest::hook_http_config(<<'HTTP')
     sender_domains_refresh_interval 1s;
 HTTP
 --- config eval: $::HooksConfig
@@ -162,7 +142,7 @@ qr/"type":"identity\.added"(?s:.*)"type":"identity\.state_changed","id":"evt_\d+
 
 === TEST 4: the purge of an abandoned row is counted and sent as an identity.removed event
 --- http_config eval
-main::hooks_http_config(<<'HTTP')
+SdTest::hook_http_config(<<'HTTP')
     sender_domains_refresh_interval 1s;
     sender_domains_claim_expiry 1s 1s;
     sender_domains_purge_after 2s;

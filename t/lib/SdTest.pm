@@ -130,6 +130,36 @@ sub api_config {
 EOF
 }
 
+# A webhook receiver on the test's own server (t/076, t/081):
+# hook_locations() is /hook, which logs each event's body to hooks.log
+# (served at /hooks.log) and answers 204; hook_http_config(EXTRA) is
+# http_config(EXTRA) plus the webhook to it, signed with html/wh.secret
+# (a block's user_files).
+sub hook_locations {
+    return <<'EOF';
+    location = /hook {
+        access_log $TEST_NGINX_SERVER_ROOT/logs/hooks.log hooks;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/received;
+    }
+    location = /received {
+        return 204;
+    }
+    location = /hooks.log {
+        alias $TEST_NGINX_SERVER_ROOT/logs/hooks.log;
+    }
+EOF
+}
+
+sub hook_http_config {
+    my $extra = shift // '';
+    $extra .= "\n" if length $extra && $extra !~ /\n\z/;
+    return http_config($extra . <<'EOF');
+    log_format hooks escape=none '$request_body';
+    sender_domains_webhook http://127.0.0.1:$TEST_NGINX_SERVER_PORT/hook
+                           $TEST_NGINX_SERVER_ROOT/html/wh.secret;
+EOF
+}
+
 sub start_sim {
     my @args = @_;
     my $py = '/usr/bin/python3';
