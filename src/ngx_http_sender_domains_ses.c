@@ -28,6 +28,7 @@
 
 static ngx_int_t ngx_http_sender_domains_ses_load_credentials(
     ngx_cycle_t *cycle, ngx_http_sender_domains_main_conf_t *smcf);
+static uint32_t ngx_http_sender_domains_ws_hash(ngx_str_t *workspace);
 static ngx_http_sender_domains_ses_t *ngx_http_sender_domains_ses_begin(
     ngx_pool_t *pool, ngx_log_t *log, ngx_http_sender_domains_ses_op_e op,
     ngx_str_t *identity, ngx_str_t *arg, ngx_uint_t background,
@@ -229,14 +230,10 @@ ngx_http_sender_domains_ses_start_for(ngx_pool_t *pool, ngx_log_t *log,
     ngx_str_t *workspace, ngx_uint_t follow, ngx_msec_t patience,
     ngx_http_sender_domains_ses_done_pt handler, void *data)
 {
-    uint32_t  hash;
-
-    hash = ngx_crc32_short(workspace->data, workspace->len);
-
     return ngx_http_sender_domains_ses_begin(pool, log, op, identity, arg,
-                                             NGX_HTTP_SENDER_DOMAINS_CALL_PERSON,
-                                             hash ? hash : 1, follow,
-                                             patience, handler, data);
+               NGX_HTTP_SENDER_DOMAINS_CALL_PERSON,
+               ngx_http_sender_domains_ws_hash(workspace), follow, patience,
+               handler, data);
 }
 
 
@@ -246,13 +243,23 @@ ngx_http_sender_domains_ses_start_deferred(ngx_pool_t *pool, ngx_log_t *log,
     ngx_str_t *workspace, ngx_http_sender_domains_ses_done_pt handler,
     void *data)
 {
+    return ngx_http_sender_domains_ses_begin(pool, log, op, identity, arg,
+               NGX_HTTP_SENDER_DOMAINS_CALL_DEFERRED,
+               ngx_http_sender_domains_ws_hash(workspace), 0, 0, handler,
+               data);
+}
+
+
+/* a workspace's name as the call budget's fair turns know it (never 0) */
+
+static uint32_t
+ngx_http_sender_domains_ws_hash(ngx_str_t *workspace)
+{
     uint32_t  hash;
 
     hash = ngx_crc32_short(workspace->data, workspace->len);
 
-    return ngx_http_sender_domains_ses_begin(pool, log, op, identity, arg,
-                                       NGX_HTTP_SENDER_DOMAINS_CALL_DEFERRED,
-                                       hash ? hash : 1, 0, 0, handler, data);
+    return hash ? hash : 1;
 }
 
 
