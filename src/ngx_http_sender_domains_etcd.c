@@ -141,6 +141,7 @@ static void ngx_http_sender_domains_etcd_lease_done(
 static ngx_int_t ngx_http_sender_domains_etcd_lease_leader(
     ngx_http_sender_domains_etcd_call_t *ec);
 static void ngx_http_sender_domains_etcd_lease_lost(const char *why);
+static void ngx_http_sender_domains_etcd_lease_stale(void);
 static void ngx_http_sender_domains_etcd_lease_arm(ngx_msec_t ms);
 static void ngx_http_sender_domains_etcd_revoke(void);
 static size_t ngx_http_sender_domains_etcd_discard(char *ptr, size_t size,
@@ -958,6 +959,21 @@ ngx_http_sender_domains_etcd_lease_tick(ngx_event_t *ev)
         return;
     }
 
+    ngx_http_sender_domains_etcd_lease_stale();
+
+    ngx_http_sender_domains_etcd_lease_send(l->lease
+                                     ? NGX_HTTP_SENDER_DOMAINS_ETCD_KEEPALIVE
+                                     : NGX_HTTP_SENDER_DOMAINS_ETCD_GRANT);
+}
+
+
+/* the step-down of a leader that could not renew for ttl/2, logged */
+
+static void
+ngx_http_sender_domains_etcd_lease_stale(void)
+{
+    ngx_http_sender_domains_etcd_lease_t  *l = &ngx_http_sender_domains_etcd_l;
+
     if (l->leader && !ngx_http_sender_domains_etcd_is_leader()) {
         ngx_log_error(NGX_LOG_INFO, l->log, 0,
                       "sender_domains: cluster node \"%s\" is no longer the "
@@ -965,10 +981,6 @@ ngx_http_sender_domains_etcd_lease_tick(ngx_event_t *ev)
                       "%M ms", l->node, ngx_current_msec - l->renewed);
         l->leader = 0;
     }
-
-    ngx_http_sender_domains_etcd_lease_send(l->lease
-                                     ? NGX_HTTP_SENDER_DOMAINS_ETCD_KEEPALIVE
-                                     : NGX_HTTP_SENDER_DOMAINS_ETCD_GRANT);
 }
 
 
@@ -1064,6 +1076,7 @@ static void
 ngx_http_sender_domains_etcd_lease_done(ngx_http_sender_domains_etcd_call_t *ec)
 {
     int64_t                                id, ttl;
+    ngx_msec_t                             elapsed, next;
     ngx_pool_t                            *pool;
     sd_etcd_rc_e                           rc;
     ngx_http_sender_domains_etcd_step_e    step;
@@ -1149,13 +1162,19 @@ ngx_http_sender_domains_etcd_lease_done(ngx_http_sender_domains_etcd_call_t *ec)
             goto retry;
         }
 
+        /* every ttl/3 from the last renewal's start, not from its end */
+        elapsed = ngx_current_msec - l->renewed;
+        next = (ngx_msec_t) l->ttl * 1000 / 3;
+        next = (elapsed + 100 < next) ? next - elapsed : 100;
+
         ngx_destroy_pool(pool);
-        ngx_http_sender_domains_etcd_lease_arm((ngx_msec_t) l->ttl * 1000 / 3);
+        ngx_http_sender_domains_etcd_lease_arm(next);
         return;
     }
 
 retry:
 
+    ngx_http_sender_domains_etcd_lease_stale();
     ngx_destroy_pool(pool);
     ngx_http_sender_domains_etcd_lease_arm(NGX_HTTP_SENDER_DOMAINS_ETCD_RETRY);
 }
