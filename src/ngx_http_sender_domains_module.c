@@ -23,6 +23,7 @@
 #include "sd_quota.h"
 #include "ngx_http_sender_domains_metrics.h"
 #include "ngx_http_sender_domains_webhook.h"
+#include "ngx_http_sender_domains_cluster.h"
 
 
 static void *ngx_http_sender_domains_create_main_conf(ngx_conf_t *cf);
@@ -270,6 +271,27 @@ static ngx_command_t  ngx_http_sender_domains_commands[] = {
       0,
       NULL },
 
+    { ngx_string("sender_domains_cluster"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_sender_domains_cluster_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_cluster_prefix"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_sender_domains_cluster_prefix,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("sender_domains_cluster_node"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_sender_domains_cluster_node,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("sender_domains_purge_after"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -429,6 +451,10 @@ ngx_http_sender_domains_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (smcf->ses_region.len == 0) {
         ngx_str_set(&smcf->ses_region, "us-east-1");
+    }
+
+    if (ngx_http_sender_domains_cluster_init_conf(cf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
     /* the worker user, known once the whole configuration is parsed */

@@ -81,6 +81,9 @@ typedef struct {
      * through here, so the API files need not know the refresher's.
      */
     ngx_int_t                 (*resume)(ngx_str_t *ws, ngx_str_t *id);
+
+    /* cluster.c's conf; NULL: one node, LMDB is the store */
+    void                       *cluster;
 } ngx_http_sender_domains_main_conf_t;
 
 

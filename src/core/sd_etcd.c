@@ -20,6 +20,7 @@
 #define SD_ETCD_ROWS        "rows/"
 #define SD_ETCD_NODES       "nodes/"
 #define SD_ETCD_LEADER      "leader"
+#define SD_ETCD_LEGACY      "legacy/"
 
 
 /* ---- keys ---- */
@@ -739,6 +740,160 @@ sd_etcd_claim_nested_txn(const sd_etcd_claim_t *c, const sd_etcd_txn_t *seen)
 }
 
 
+static json_t *
+sd_etcd_op_delete(const char *key, size_t key_len)
+{
+    json_t  *op, *del;
+
+    op = json_object();
+    del = json_object();
+
+    if (op == NULL || del == NULL
+        || sd_etcd_set(del, "key", sd_etcd_jb64(key, key_len)))
+    {
+        json_decref(op);
+        json_decref(del);
+        return NULL;
+    }
+
+    if (sd_etcd_set(op, "request_delete_range", del)) {
+        json_decref(op);
+        return NULL;
+    }
+
+    return op;
+}
+
+
+size_t
+sd_etcd_any_row_key(const char *prefix, char kind, const char *ws,
+    size_t ws_len, const char *id, size_t id_len, char *out, size_t size)
+{
+    char  legacy[SD_ETCD_PREFIX_MAX + sizeof(SD_ETCD_LEGACY)];
+
+    if (kind != SD_ETCD_KIND_LEGACY) {
+        return sd_etcd_row_key(prefix, ws, ws_len, id, id_len, out, size);
+    }
+
+    if (strlen(prefix) > SD_ETCD_PREFIX_MAX) {
+        return 0;
+    }
+
+    snprintf(legacy, sizeof(legacy), "%s" SD_ETCD_LEGACY, prefix);
+
+    return sd_etcd_row_key(legacy, ws, ws_len, id, id_len, out, size);
+}
+
+
+char
+sd_etcd_parse_any_row_key(const char *prefix, const char *key, size_t len,
+    char *ws_buf, size_t ws_size, size_t *ws_len, const char **id,
+    size_t *id_len)
+{
+    char  legacy[SD_ETCD_PREFIX_MAX + sizeof(SD_ETCD_LEGACY)];
+
+    if (sd_etcd_parse_row_key(prefix, key, len, ws_buf, ws_size, ws_len, id,
+                              id_len)
+        == 0)
+    {
+        return SD_ETCD_KIND_ROW;
+    }
+
+    if (strlen(prefix) > SD_ETCD_PREFIX_MAX) {
+        return 0;
+    }
+
+    snprintf(legacy, sizeof(legacy), "%s" SD_ETCD_LEGACY, prefix);
+
+    if (sd_etcd_parse_row_key(legacy, key, len, ws_buf, ws_size, ws_len, id,
+                              id_len)
+        == 0)
+    {
+        return SD_ETCD_KIND_LEGACY;
+    }
+
+    return 0;
+}
+
+
+/*
+ * One row change of a node's outbox (docs/cluster.md, "Publishing"):
+ *   put, claim kept:     compare version(claim) == 0
+ *                        success put claim = ws, put row; failure put row
+ *   put, claim released, or delete:
+ *                        compare value(claim) == ws
+ *                        success delete claim, put/delete row;
+ *                        failure put/delete row
+ * So the row always lands, a claim is only ever created where none is and
+ * only ever removed when it is this workspace's.
+ */
+char *
+sd_etcd_publish_txn(const sd_etcd_publish_t *p)
+{
+    int      err, release;
+    char    *out, claim[SD_ETCD_KEY_MAX], row[SD_ETCD_KEY_MAX];
+    size_t   claim_len, row_len;
+    json_t  *txn, *cmp, *ok, *ko;
+
+    claim_len = sd_etcd_claim_key(p->prefix, p->id, p->id_len, claim,
+                                  sizeof(claim));
+    row_len = sd_etcd_any_row_key(p->prefix, p->kind, p->ws, p->ws_len,
+                                  p->id, p->id_len, row, sizeof(row));
+
+    if (claim_len == 0 || row_len == 0) {
+        return NULL;
+    }
+
+    release = p->delete || p->release_claim;
+
+    txn = json_object();
+    cmp = json_array();
+    ok = json_array();
+    ko = json_array();
+
+    err = (txn == NULL || cmp == NULL || ok == NULL || ko == NULL);
+
+    if (err) {
+        json_decref(cmp);
+        json_decref(ok);
+        json_decref(ko);
+
+    } else {
+        err = sd_etcd_set(txn, "compare", cmp);
+        err |= sd_etcd_set(txn, "success", ok);
+        err |= sd_etcd_set(txn, "failure", ko);
+    }
+
+    if (!err && release) {
+        err |= sd_etcd_push(cmp, sd_etcd_compare(claim, claim_len, 0, p->ws,
+                                                 p->ws_len));
+        err |= sd_etcd_push(ok, sd_etcd_op_delete(claim, claim_len));
+
+    } else if (!err) {
+        err |= sd_etcd_push(cmp, sd_etcd_compare(claim, claim_len, 0, NULL,
+                                                 0));
+        err |= sd_etcd_push(ok, sd_etcd_op_put(claim, claim_len, p->ws,
+                                               p->ws_len));
+    }
+
+    if (!err && p->delete) {
+        err |= sd_etcd_push(ok, sd_etcd_op_delete(row, row_len));
+        err |= sd_etcd_push(ko, sd_etcd_op_delete(row, row_len));
+
+    } else if (!err) {
+        err |= sd_etcd_push(ok, sd_etcd_op_put(row, row_len, p->json,
+                                               p->json_len));
+        err |= sd_etcd_push(ko, sd_etcd_op_put(row, row_len, p->json,
+                                               p->json_len));
+    }
+
+    out = err ? NULL : json_dumps(txn, JSON_COMPACT);
+    json_decref(txn);
+
+    return out;
+}
+
+
 static int
 sd_etcd_own(const sd_etcd_claim_t *c, const sd_etcd_kv_t *kv)
 {
@@ -1445,7 +1600,8 @@ sd_etcd_node_ok(const char *name, size_t len)
         c = (unsigned char) name[i];
 
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+              || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'
+              || c == ':'))
         {
             return 0;
         }

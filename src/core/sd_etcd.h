@@ -195,6 +195,41 @@ char *sd_etcd_claim_txn(const sd_etcd_claim_t *c);
 char *sd_etcd_claim_nested_txn(const sd_etcd_claim_t *c,
     const sd_etcd_txn_t *seen);
 
+/*
+ * The row keys of both kinds: an identity row "<prefix>rows/<ws>/<id>", a
+ * legacy sender "<prefix>legacy/rows/<ws>/<address>".  kind is
+ * SD_ETCD_KIND_ROW or SD_ETCD_KIND_LEGACY; the parser returns the kind, or
+ * 0 for a key that is neither (a claim, the leader, a node).
+ */
+#define SD_ETCD_KIND_ROW        'r'
+#define SD_ETCD_KIND_LEGACY     'l'
+
+size_t sd_etcd_any_row_key(const char *prefix, char kind, const char *ws,
+    size_t ws_len, const char *id, size_t id_len, char *out, size_t size);
+char sd_etcd_parse_any_row_key(const char *prefix, const char *key,
+    size_t len, char *ws_buf, size_t ws_size, size_t *ws_len,
+    const char **id, size_t *id_len);
+
+/* one change of a node's outbox, published as one Txn */
+typedef struct {
+    const char             *prefix;
+    char                    kind;           /* SD_ETCD_KIND_* */
+    int                     delete;
+    int                     release_claim;  /* failed, expired, unproven */
+    const char             *ws;
+    size_t                  ws_len;
+    const char             *id;
+    size_t                  id_len;
+    const char             *json;           /* the row (put) */
+    size_t                  json_len;
+} sd_etcd_publish_t;
+
+/*
+ * The row always lands (put or delete); the claim is created only where
+ * there is none and removed only when it is this workspace's.
+ */
+char *sd_etcd_publish_txn(const sd_etcd_publish_t *p);
+
 typedef enum {
     SD_ETCD_CLAIM_DONE = 0,     /* committed at seen->revision */
     SD_ETCD_CLAIM_EXISTS,       /* the workspace has this row already */
@@ -254,7 +289,8 @@ void sd_etcd_watch_free(sd_etcd_watch_t *w);
  *   <prefix>nodes/<node name>  -> the node's name, with its lease
  */
 
-/* a usable node name: 1..SD_ETCD_NODE_MAX of [A-Za-z0-9._-] */
+/* a usable node name: 1..SD_ETCD_NODE_MAX of [A-Za-z0-9._:-] (the
+ * directive's rule: a key part and a log value) */
 int sd_etcd_node_ok(const char *name, size_t len);
 
 /* {"TTL":"<ttl>"} for /v3/lease/grant */
