@@ -13,11 +13,13 @@
 #   4. a member stopped (SIGSTOP): its watch goes silent, not closed; the
 #      first call to it that times out ends the watch, which moves on
 #   5. a second node: one leader, 2 live nodes on both
-#   6. the leader's nginx stopped gracefully: its lease is revoked at exit
-#      (its node key gone at once), the other node leads within the TTL
+#   6. the leader's nginx stopped gracefully while its worker still serves
+#      a download: the worker leaves the lead and revokes its lease at its
+#      next tick; the other node leads within the TTL
 #   7. every member stopped: one warning, the leader steps down within
 #      ttl/2, not reachable; members back: reachable, leads again
-#   8. nginx stopped fast (SIGTERM): the lease is revoked too
+#   8. nginx stopped fast (SIGTERM): the lease is revoked at exit
+#      (blocking, bounded), the node key and the leader key gone at once
 #
 #   PROBE=build/probe-nginx/objs/ngx_http_sd_etcd_probe_module.so \
 #       bash t/cluster/client.sh
@@ -57,7 +59,11 @@ nx_start() {
     local n=$1 dir port
 
     dir=$CL_DIR/nginx-$n
-    mkdir -p "$dir"
+    mkdir -p "$dir/files"
+    head -c 4000000 /dev/zero >"$dir/files/blob"
+    # the worker (nobody, when the test runs as root) reads the download
+    chmod o+x "$CL_DIR" "$dir"
+    chmod -R o+rX "$dir/files"
     if [ -z "${NX_PORT[$n]:-}" ]; then
         NX_PORT[$n]=$(cl_free_ports 1)
     fi
@@ -80,6 +86,7 @@ http {
     server {
         listen 127.0.0.1:$port;
         location / { sd_etcd_probe_handler; }
+        location /files/ { root $dir; limit_rate 64k; }
     }
 }
 EOF
@@ -90,11 +97,12 @@ EOF
     cl_log "node $n up on port $port (master pid ${NX_PID[$n]})"
 }
 
-# stops node $1 with signal $2, waits (bounded) for its master to exit
+# stops node $1 with signal $2 (none: already sent), waits (bounded) for
+# its master to exit
 nx_signal() {
-    local n=$1 sig=$2 deadline=$((SECONDS + 15))
+    local n=$1 sig=${2:-} deadline=$((SECONDS + 15))
 
-    kill "-$sig" "${NX_PID[$n]}"
+    [ -n "$sig" ] && kill "-$sig" "${NX_PID[$n]}"
     while kill -0 "${NX_PID[$n]}" 2>/dev/null; do
         [ $SECONDS -ge $deadline ] && cl_die "node $n survived SIG$sig"
         sleep 0.05
@@ -238,17 +246,29 @@ grep -q 'the refresher.s leader is node "A"' "${NX_DIR[B]}/error.log" \
     || cl_die "B did not log who leads"
 ok "B joined: 2 live nodes on both, A still the only leader"
 
-# 6. A stopped gracefully: revoked at exit, B leads within the TTL
-nx_signal A QUIT
+# 6. A stopped gracefully while a slow download keeps its worker: the
+#    worker leaves the leadership and revokes its lease through the event
+#    loop before it exits; B leads within the TTL
+curl -s -o /dev/null -m 30 "http://127.0.0.1:${NX_PORT[A]}/files/blob" &
+slow=$!
+sleep 0.5
+kill -QUIT "${NX_PID[A]}"
 t0=$(date +%s%3N)
-absent ${P}nodes/A || cl_die "nodes/A still there after A exited: not revoked"
-grep -q 'lease [0-9]* revoked' "${NX_DIR[A]}/error.log" \
+cl_until $TTL "nodes/A still there after QUIT: not revoked" absent ${P}nodes/A
+t=$(( $(date +%s%3N) - t0 ))
+kill -0 "${NX_PID[A]}" 2>/dev/null || cl_die "A exited before the test could see its worker stay"
+grep -q 'cluster node "A" leaves the refresher.s leadership: worker exiting' \
+    "${NX_DIR[A]}/error.log" || cl_die "no line for A leaving"
+grep -q 'lease [0-9]* revoked (HTTP 200)' "${NX_DIR[A]}/error.log" \
     || cl_die "no revoke line in A's log"
 cl_until $TTL "B did not take the lead" st_is B leader 1
-t=$(( $(date +%s%3N) - t0 ))
+t2=$(( $(date +%s%3N) - t0 ))
 [ "$(cl_get ${P}leader)" = B ] || cl_die "the leader key is not B"
 cl_until 10 "B still counts 2 nodes" st_is B nodes 1
-ok "A stopped (QUIT): its lease revoked at exit (nodes/A gone at once), B leads after $t ms (TTL $TTL s)"
+kill "$slow" 2>/dev/null
+wait "$slow" 2>/dev/null
+nx_signal A
+ok "A stopped (QUIT) while serving a download: its worker revoked its lease within $t ms (TTL $TTL s), before exiting; B leads after $t2 ms"
 
 # 7. every member stopped
 cl_stop 1; cl_stop 2; cl_stop 3
