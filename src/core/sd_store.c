@@ -19,6 +19,7 @@
 #include <lmdb.h>
 
 #include "sd_store.h"
+#include "sd_etcd.h"
 #include "sd_time.h"
 
 
@@ -4176,4 +4177,776 @@ sd_store_rc_e
 sd_store_outbox_count(sd_store_t *st, size_t *n)
 {
     return sd_store_entries(st, st->cout, n);
+}
+
+
+/* crev's key: the kind byte, then "<ws>\0<id>"; 0 when it does not fit */
+
+static size_t
+sd_store_crev_key(char kind, const char *ws, size_t ws_len, const char *id,
+    size_t id_len, char *out)
+{
+    if (1 + ws_len + 1 + id_len > SD_STORE_MAX_KEY) {
+        return 0;
+    }
+
+    out[0] = kind;
+
+    return 1 + sd_store_key(ws, ws_len, id, id_len, out + 1);
+}
+
+
+/* the key's revision and marker (0 and SD_CREV_LIVE when none) */
+
+static int
+sd_store_crev_get(sd_store_t *st, MDB_txn *txn, const MDB_val *ck,
+    int64_t *rev, char *mark)
+{
+    int      rc;
+    MDB_val  v;
+
+    *rev = 0;
+    *mark = SD_CREV_LIVE;
+
+    rc = mdb_get(txn, st->crev, (MDB_val *) ck, &v);
+
+    if (rc == MDB_NOTFOUND) {
+        return 0;
+    }
+
+    if (rc == 0 && v.mv_size != 9) {
+        return MDB_CORRUPTED;
+    }
+
+    if (rc == 0) {
+        *rev = (int64_t) sd_store_get_be(v.mv_data, 8);
+        *mark = ((char *) v.mv_data)[8];
+    }
+
+    return rc;
+}
+
+
+/* the tombstone index entry of a crev key at rev: put or removed */
+
+static int
+sd_store_ctomb(sd_store_t *st, MDB_txn *txn, const MDB_val *ck, int64_t rev,
+    int put)
+{
+    int            rc;
+    char           buf[8 + SD_STORE_MAX_KEY];
+    MDB_val        k, v;
+
+    sd_store_put_be((unsigned char *) buf, (uint64_t) rev, 8);
+    memcpy(buf + 8, ck->mv_data, ck->mv_size);
+    k.mv_data = buf;
+    k.mv_size = 8 + ck->mv_size;
+
+    if (k.mv_size > SD_STORE_MAX_KEY) {
+        return 0;       /* too long to index: dropped with the key's row */
+    }
+
+    if (put) {
+        v.mv_data = "";
+        v.mv_size = 0;
+        return mdb_put(txn, st->ctomb, &k, &v, 0);
+    }
+
+    rc = mdb_del(txn, st->ctomb, &k, NULL);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+
+/* sets (rev > 0) or removes (rev 0) a key's revision, with its index */
+
+static int
+sd_store_crev_set(sd_store_t *st, MDB_txn *txn, const MDB_val *ck,
+    int64_t rev, char mark)
+{
+    int            rc;
+    char           old_mark;
+    int64_t        old;
+    MDB_val        v;
+    unsigned char  b[9];
+
+    rc = sd_store_crev_get(st, txn, ck, &old, &old_mark);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (old == rev && old_mark == mark) {
+        return 0;
+    }
+
+    if (old && old_mark == SD_CREV_TOMB) {
+        rc = sd_store_ctomb(st, txn, ck, old, 0);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+
+    if (rev == 0) {
+        rc = mdb_del(txn, st->crev, (MDB_val *) ck, NULL);
+        return (rc == MDB_NOTFOUND) ? 0 : rc;
+    }
+
+    sd_store_put_be(b, (uint64_t) rev, 8);
+    b[8] = (unsigned char) mark;
+    v.mv_data = b;
+    v.mv_size = 9;
+
+    rc = mdb_put(txn, st->crev, (MDB_val *) ck, &v, 0);
+
+    if (rc == 0 && mark == SD_CREV_TOMB) {
+        rc = sd_store_ctomb(st, txn, ck, rev, 1);
+    }
+
+    return rc;
+}
+
+
+/* drops the tombstones the watch has applied past (applied_rev) */
+
+static int
+sd_store_tombs_drop(sd_store_t *st, MDB_txn *txn, int64_t applied)
+{
+    int          rc;
+    char         buf[SD_STORE_MAX_KEY];
+    char         mark;
+    int64_t      t, rev;
+    MDB_val      k, v, ck;
+    MDB_cursor  *cur;
+
+    rc = mdb_cursor_open(txn, st->ctomb, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    for ( ;; ) {
+        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        if (rc != 0) {
+            break;
+        }
+
+        t = (int64_t) sd_store_get_be(k.mv_data, 8);
+        if (k.mv_size <= 8 || !sd_etcd_tombstone_done(t, applied)) {
+            break;
+        }
+
+        memcpy(buf, (char *) k.mv_data + 8, k.mv_size - 8);
+        ck.mv_data = buf;
+        ck.mv_size = k.mv_size - 8;
+
+        rc = mdb_cursor_del(cur, 0);
+
+        /* the key's crev entry, if still this tombstone */
+        if (rc == 0) {
+            rc = sd_store_crev_get(st, txn, &ck, &rev, &mark);
+        }
+
+        if (rc == 0 && rev == t && mark == SD_CREV_TOMB) {
+            rc = mdb_del(txn, st->crev, &ck, NULL);
+        }
+
+        if (rc != 0) {
+            break;
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+
+sd_store_rc_e
+sd_store_set_rev(sd_store_t *st, char kind, const char *ws, size_t ws_len,
+    const char *id, size_t id_len, int64_t rev)
+{
+    int       rc;
+    char      buf[SD_STORE_MAX_KEY + 1], mark;
+    int64_t   old;
+    MDB_txn  *txn;
+    MDB_val   ck, k, v;
+
+    ck.mv_data = buf;
+    ck.mv_size = sd_store_crev_key(kind, ws, ws_len, id, id_len, buf);
+
+    if (ck.mv_size == 0 || rev <= 0) {
+        return SD_STORE_ERROR;
+    }
+
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = sd_store_crev_get(st, txn, &ck, &old, &mark);
+
+    if (rc == 0 && old < rev) {
+        k.mv_data = buf + 1;
+        k.mv_size = ck.mv_size - 1;
+
+        rc = mdb_get(txn, kind == SD_STORE_KIND_LEGACY ? st->legacy
+                                                       : st->identities,
+                     &k, &v);
+        mark = (rc == 0) ? SD_CREV_LIVE : SD_CREV_TOMB;
+
+        rc = (rc == MDB_NOTFOUND) ? 0 : rc;
+
+        if (rc == 0) {
+            rc = sd_store_crev_set(st, txn, &ck, rev, mark);
+        }
+    }
+
+    if (rc == 0) {
+        rc = sd_store_commit(st, txn, 0);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_get_rev(sd_store_t *st, char kind, const char *ws, size_t ws_len,
+    const char *id, size_t id_len, int64_t *rev, int *tombstone)
+{
+    int       rc;
+    char      buf[SD_STORE_MAX_KEY + 1], mark;
+    MDB_txn  *txn;
+    MDB_val   ck;
+
+    *rev = 0;
+    *tombstone = 0;
+
+    ck.mv_data = buf;
+    ck.mv_size = sd_store_crev_key(kind, ws, ws_len, id, id_len, buf);
+
+    if (ck.mv_size == 0) {
+        return SD_STORE_OK;
+    }
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = sd_store_crev_get(st, txn, &ck, rev, &mark);
+    *tombstone = (rc == 0 && *rev && mark == SD_CREV_TOMB);
+
+    mdb_txn_abort(txn);
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_applied_rev(sd_store_t *st, int64_t *rev)
+{
+    int       rc;
+    uint64_t  v;
+    MDB_txn  *txn;
+
+    *rev = 0;
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = sd_store_meta_get64(st, txn, SD_APPLIED_KEY, &v);
+    *rev = (rc == 0) ? (int64_t) v : 0;
+
+    mdb_txn_abort(txn);
+
+    return sd_store_map(st, rc);
+}
+
+
+/*
+ * A remote identity row's claim, from its flags as sd_store_update()
+ * writes it, with no tree check: etcd decided.  Another workspace's claim
+ * on the name is replaced (*replaced = 1 when it was not a failed one).
+ */
+
+static int
+sd_store_apply_claim(sd_store_t *st, MDB_txn *txn, const char *ws,
+    size_t ws_len, const char *id, size_t id_len, const sd_record_t *rec,
+    int *replaced)
+{
+    int       rc, owner;
+    char      tk[SD_STORE_MAX_KEY + 1], cv[SD_STORE_MAX_KEY + 3];
+    size_t    tk_len;
+    MDB_val   ck, cval;
+
+    tk_len = sd_store_tree_key(id, id_len, tk, sizeof(tk));
+    if (tk_len == 0) {
+        return 0;
+    }
+
+    ck.mv_data = tk;
+    ck.mv_size = tk_len;
+
+    rc = mdb_get(txn, st->claims, &ck, &cval);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    owner = (rc == 0 && sd_store_claim_owner(&cval, ws, ws_len, id, id_len));
+
+    if (rec->flags & SD_REC_FAILED) {
+        /* released (kept marked failed); another's claim is theirs */
+        return owner ? sd_store_release_claim(st, txn, ws, ws_len, id,
+                                              id_len, &ck, 1)
+                     : 0;
+    }
+
+    if (rc == 0 && !owner
+        && !(cval.mv_size > ws_len && memcmp(cval.mv_data, ws, ws_len) == 0
+             && ((char *) cval.mv_data)[ws_len] == '\0')
+        && ((char *) cval.mv_data)[cval.mv_size - 1] != SD_CLAIM_FAILED)
+    {
+        *replaced = 1;
+    }
+
+    cval.mv_data = cv;
+    cval.mv_size = sd_store_claim_value(cv, ws, ws_len, id, id_len, 0);
+
+    return mdb_put(txn, st->claims, &ck, &cval, 0);
+}
+
+
+/* removes a legacy row with its legacy claim: 0, MDB_NOTFOUND or error */
+
+static int
+sd_store_legacy_remove(sd_store_t *st, MDB_txn *txn, const MDB_val *k,
+    size_t ws_len)
+{
+    int          rc;
+    MDB_val      v;
+    const char  *ws = k->mv_data;
+
+    rc = mdb_get(txn, st->legacy, (MDB_val *) k, &v);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (v.mv_size > 1) {
+        sd_store_tally_note(st, 1, 1, ((unsigned char *) v.mv_data)[1], NULL);
+    }
+
+    rc = mdb_del(txn, st->legacy, (MDB_val *) k, NULL);
+    if (rc != 0) {
+        return rc;
+    }
+
+    return sd_store_legacy_unclaim(st, txn, ws, ws_len, ws + ws_len + 1,
+                                   k->mv_size - ws_len - 1);
+}
+
+
+/* writes one applied change (the decision is made): 0 or an LMDB error */
+
+static int
+sd_store_apply_write(sd_store_t *st, MDB_txn *txn, sd_store_remote_t *ch,
+    MDB_val *k)
+{
+    int          rc, had;
+    unsigned     old;
+    MDB_val      v;
+
+    if (ch->kind == SD_STORE_KIND_ROW) {
+        if (ch->op == SD_STORE_OP_DELETE) {
+            rc = sd_store_delete_row(st, txn, ch->ws, ch->ws_len, ch->id,
+                                     ch->id_len);
+            return (rc == MDB_NOTFOUND) ? 0 : rc;
+        }
+
+        rc = sd_store_apply_claim(st, txn, ch->ws, ch->ws_len, ch->id,
+                                  ch->id_len, ch->rec, &ch->replaced);
+        if (rc != 0) {
+            return rc;
+        }
+
+        return sd_store_put_identity(st, txn, k, ch->rec);
+    }
+
+    if (ch->op == SD_STORE_OP_DELETE) {
+        rc = sd_store_legacy_remove(st, txn, k, ch->ws_len);
+        return (rc == MDB_NOTFOUND) ? 0 : rc;
+    }
+
+    rc = mdb_get(txn, st->legacy, k, &v);
+    had = (rc == 0 && v.mv_size > 1);
+    old = had ? ((unsigned char *) v.mv_data)[1] : 0;
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    rc = sd_store_put_record(txn, st->legacy, k, ch->rec);
+    if (rc != 0) {
+        return rc;
+    }
+
+    sd_store_tally_note(st, 1, had, old, ch->rec);
+
+    return sd_store_legacy_claim(st, txn, ch->ws, ch->ws_len, ch->id,
+                                 ch->id_len, &ch->replaced);
+}
+
+
+/*
+ * One change of sd_store_apply_remote(), in its transaction: 0 (applied
+ * 1 written, 0 skipped, -1 refused: a key too long, a put without a
+ * record, an unknown kind or op) or an LMDB error.
+ */
+
+static int
+sd_store_apply_one(sd_store_t *st, MDB_txn *txn, sd_store_remote_t *ch,
+    int64_t applied)
+{
+    int               rc;
+    char              cbuf[SD_STORE_MAX_KEY + 1], mark;
+    int64_t           have;
+    MDB_val           ck, k, v;
+    sd_etcd_apply_e   verdict;
+
+    ch->applied = 0;
+    ch->replaced = 0;
+
+    ck.mv_data = cbuf;
+    ck.mv_size = sd_store_crev_key(ch->kind, ch->ws, ch->ws_len, ch->id,
+                                   ch->id_len, cbuf);
+
+    if (ck.mv_size == 0
+        || (ch->kind != SD_STORE_KIND_ROW && ch->kind != SD_STORE_KIND_LEGACY)
+        || (ch->op != SD_STORE_OP_PUT && ch->op != SD_STORE_OP_DELETE)
+        || (ch->op == SD_STORE_OP_PUT && ch->rec == NULL)
+        || memchr(ch->ws, '\0', ch->ws_len) != NULL)
+    {
+        ch->applied = -1;
+        return 0;
+    }
+
+    k.mv_data = cbuf + 1;
+    k.mv_size = ck.mv_size - 1;
+
+    if (ch->resync) {
+        v.mv_data = "";
+        v.mv_size = 0;
+
+        rc = mdb_put(txn, st->cseen, &ck, &v, 0);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+
+    rc = sd_store_crev_get(st, txn, &ck, &have, &mark);
+    if (rc != 0) {
+        return rc;
+    }
+
+    verdict = sd_etcd_apply(have, applied,
+                            ch->op == SD_STORE_OP_DELETE
+                                ? SD_ETCD_EVENT_DELETE : SD_ETCD_EVENT_PUT,
+                            ch->rev, ch->from_watch);
+
+    if (verdict == SD_ETCD_SKIP) {
+        return 0;
+    }
+
+    rc = sd_store_apply_write(st, txn, ch, &k);
+    if (rc != 0) {
+        return rc;
+    }
+
+    ch->applied = 1;
+
+    return sd_store_crev_set(st, txn, &ck, ch->rev,
+                             verdict == SD_ETCD_APPLY_DELETE ? SD_CREV_TOMB
+                                                             : SD_CREV_LIVE);
+}
+
+
+/* meta applied_rev = max(stored, rev) (rev 0: as is), tombstones dropped */
+
+static int
+sd_store_applied_set(sd_store_t *st, MDB_txn *txn, int64_t rev, int force)
+{
+    int       rc;
+    uint64_t  old;
+
+    rc = sd_store_meta_get64(st, txn, SD_APPLIED_KEY, &old);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (force || (rev > 0 && (uint64_t) rev > old)) {
+        rc = sd_store_meta_put64(st, txn, SD_APPLIED_KEY, (uint64_t) rev);
+        old = (uint64_t) rev;
+    }
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    return sd_store_tombs_drop(st, txn, (int64_t) old);
+}
+
+
+sd_store_rc_e
+sd_store_apply_remote(sd_store_t *st, sd_store_remote_t *changes, size_t n,
+    int64_t applied_rev, size_t *replaced)
+{
+    int        rc;
+    size_t     i, count;
+    uint64_t   applied;
+    MDB_txn   *txn;
+
+    count = 0;
+
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    st->applying = 1;
+
+    rc = sd_store_meta_get64(st, txn, SD_APPLIED_KEY, &applied);
+
+    for (i = 0; rc == 0 && i < n; i++) {
+        rc = sd_store_apply_one(st, txn, &changes[i], (int64_t) applied);
+        count += changes[i].replaced;
+    }
+
+    if (rc == 0) {
+        rc = sd_store_applied_set(st, txn, applied_rev, 0);
+    }
+
+    st->applying = 0;
+
+    if (rc == 0) {
+        rc = sd_store_commit(st, txn, 0);
+
+    } else {
+        mdb_txn_abort(txn);
+        memset(&st->delta, 0, sizeof(sd_store_tally_t));
+        count = 0;
+
+        for (i = 0; i < n; i++) {
+            changes[i].applied = 0;
+            changes[i].replaced = 0;
+        }
+    }
+
+    if (replaced) {
+        *replaced = count;
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_resync_begin(sd_store_t *st)
+{
+    int       rc;
+    MDB_txn  *txn;
+
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = mdb_drop(txn, st->cseen, 0);
+
+    if (rc == 0) {
+        rc = sd_store_commit(st, txn, 0);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+/* every key with an outbox entry counts as seen: it is published later */
+
+static int
+sd_store_resync_keep_outbox(sd_store_t *st, MDB_txn *txn)
+{
+    int          rc;
+    char         buf[SD_STORE_MAX_KEY + 1];
+    MDB_val      k, v, key, ck, e;
+    MDB_cursor  *cur;
+
+    rc = mdb_cursor_open(txn, st->cout, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    e.mv_data = "";
+    e.mv_size = 0;
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+         rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (sd_store_out_key(&v, &key) != 0
+            || key.mv_size + 1 > SD_STORE_MAX_KEY)
+        {
+            continue;
+        }
+
+        buf[0] = ((char *) v.mv_data)[0];
+        memcpy(buf + 1, key.mv_data, key.mv_size);
+        ck.mv_data = buf;
+        ck.mv_size = key.mv_size + 1;
+
+        rc = mdb_put(txn, st->cseen, &ck, &e, 0);
+        if (rc != 0) {
+            break;
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+
+/* removes the rows of one kind that the resync did not see */
+
+static int
+sd_store_resync_sweep(sd_store_t *st, MDB_txn *txn, char kind,
+    size_t *removed)
+{
+    int          rc;
+    char         buf[SD_STORE_MAX_KEY + 1];
+    size_t       ws_len;
+    MDB_dbi      dbi;
+    MDB_val      k, v, ck;
+    const char  *nul;
+    MDB_cursor  *cur;
+
+    dbi = (kind == SD_STORE_KIND_ROW) ? st->identities : st->legacy;
+
+    rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; ) {
+        nul = memchr(k.mv_data, '\0', k.mv_size);
+
+        if (nul == NULL || k.mv_size + 1 > SD_STORE_MAX_KEY) {
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+            continue;
+        }
+
+        buf[0] = kind;
+        memcpy(buf + 1, k.mv_data, k.mv_size);
+        ck.mv_data = buf;
+        ck.mv_size = k.mv_size + 1;
+
+        rc = mdb_get(txn, st->cseen, &ck, &v);
+
+        if (rc == 0) {
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+            continue;
+        }
+
+        if (rc != MDB_NOTFOUND) {
+            break;
+        }
+
+        /* gone from etcd: removed with no tombstone (applied_rev is R) */
+        ws_len = (size_t) (nul - (const char *) k.mv_data);
+        k.mv_data = buf + 1;
+
+        rc = (kind == SD_STORE_KIND_ROW)
+             ? sd_store_delete_row(st, txn, buf + 1, ws_len,
+                                   buf + 1 + ws_len + 1,
+                                   k.mv_size - ws_len - 1)
+             : sd_store_legacy_remove(st, txn, &k, ws_len);
+
+        if (rc == 0) {
+            rc = sd_store_crev_set(st, txn, &ck, 0, SD_CREV_LIVE);
+        }
+
+        if (rc != 0) {
+            break;
+        }
+
+        (*removed)++;
+
+        /* the next key after the removed one */
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    }
+
+    mdb_cursor_close(cur);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+
+sd_store_rc_e
+sd_store_resync_end(sd_store_t *st, int64_t rev, size_t *removed)
+{
+    int       rc;
+    size_t    count;
+    MDB_txn  *txn;
+
+    count = 0;
+
+    if (rev <= 0) {
+        return SD_STORE_ERROR;
+    }
+
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    st->applying = 1;
+
+    rc = sd_store_resync_keep_outbox(st, txn);
+
+    if (rc == 0) {
+        rc = sd_store_resync_sweep(st, txn, SD_STORE_KIND_ROW, &count);
+    }
+
+    if (rc == 0) {
+        rc = sd_store_resync_sweep(st, txn, SD_STORE_KIND_LEGACY, &count);
+    }
+
+    if (rc == 0) {
+        rc = sd_store_applied_set(st, txn, rev, 1);
+    }
+
+    if (rc == 0) {
+        rc = mdb_drop(txn, st->cseen, 0);
+    }
+
+    st->applying = 0;
+
+    if (rc == 0) {
+        rc = sd_store_commit(st, txn, 0);
+
+    } else {
+        mdb_txn_abort(txn);
+        count = 0;
+    }
+
+    if (removed) {
+        *removed = count;
+    }
+
+    return sd_store_map(st, rc);
 }

@@ -433,7 +433,9 @@ typedef struct {
     int                     resync;     /* 1: a key of the resync's range
                                            read (recorded as seen) */
     /* set by the call */
-    int                     applied;    /* 1 written, 0 skipped (older) */
+    int                     applied;    /* 1 written, 0 skipped (older),
+                                           -1 refused: a key too long, a
+                                           put without rec, a bad kind/op */
     int                     replaced;   /* 1: another workspace's claim on
                                            the name was replaced */
 } sd_store_remote_t;
@@ -448,9 +450,10 @@ typedef struct {
  * row's), its schedule entry, and leaves a tombstone at rev.  No outbox
  * entry, no event.  Then applied_rev = max(stored, applied_rev) (0:
  * unchanged) and the tombstones at or below it are dropped.
- * *replaced (may be NULL) counts the replaced claims.  SD_STORE_OK,
- * SD_STORE_ERROR for a key that cannot be one (nothing written),
- * SD_STORE_FULL, or an LMDB error: then nothing is written.
+ * *replaced (may be NULL) counts the replaced claims.  A change that
+ * cannot be applied is passed over (applied -1), the others go on.
+ * SD_STORE_OK; SD_STORE_FULL or SD_STORE_ERROR (LMDB): nothing written,
+ * every applied and replaced 0.  The changes' memory is only read.
  */
 sd_store_rc_e sd_store_apply_remote(sd_store_t *store,
     sd_store_remote_t *changes, size_t n, int64_t applied_rev,
