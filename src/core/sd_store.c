@@ -127,6 +127,8 @@ static int sd_store_events_note(sd_store_t *st, MDB_txn *txn,
 static int sd_store_ev_migrate(sd_store_t *st, MDB_txn *txn);
 static void sd_store_put_le32(unsigned char *p, unsigned v);
 static unsigned sd_store_get_le32(const unsigned char *p);
+static int sd_store_outbox_holds(sd_store_t *st, MDB_txn *txn, char kind,
+    const MDB_val *key);
 static int sd_store_outbox_note(sd_store_t *st, MDB_txn *txn, char kind,
     char op, const MDB_val *key, const sd_record_t *rec);
 
@@ -3954,6 +3956,47 @@ sd_store_meta_put64(sd_store_t *st, MDB_txn *txn, const char *name,
 
 
 /*
+ * 0 when the outbox has an entry for this key (a local write of it waits
+ * to be published), MDB_NOTFOUND when not, or an LMDB error.  The outbox
+ * holds the writes of the last moments only: a short walk.
+ */
+
+static int
+sd_store_outbox_holds(sd_store_t *st, MDB_txn *txn, char kind,
+    const MDB_val *key)
+{
+    int            rc;
+    MDB_val        k, v;
+    MDB_cursor    *cur;
+    unsigned char *p;
+
+    rc = mdb_cursor_open(txn, st->cout, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+         rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        p = v.mv_data;
+
+        if (v.mv_size >= SD_OUT_HEADER + key->mv_size
+            && p[0] == (unsigned char) kind
+            && (size_t) (p[4] | (p[5] << 8)) == key->mv_size
+            && memcmp(p + SD_OUT_HEADER, key->mv_data, key->mv_size) == 0)
+        {
+            break;
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    return rc;
+}
+
+
+/*
  * Appends one outbox entry for a row just written (rec) or removed (rec
  * NULL) under key "<ws>\0<id>", when the outbox is on and the write is
  * not an applied etcd change.  0 or an LMDB error.
@@ -4658,6 +4701,19 @@ sd_store_apply_one(sd_store_t *st, MDB_txn *txn, sd_store_remote_t *ch,
 
     if (verdict == SD_ETCD_SKIP) {
         return 0;
+    }
+
+    /*
+     * A local write of the key not published yet is newer than anything
+     * etcd sends now (its publish follows and wins): the watch must not
+     * put an older row back under it, or a read-modify-write on this node
+     * would build on it.
+     */
+    if (ch->from_watch) {
+        rc = sd_store_outbox_holds(st, txn, ch->kind, &k);
+        if (rc != MDB_NOTFOUND) {
+            return rc;
+        }
     }
 
     rc = sd_store_apply_write(st, txn, ch, &k);
