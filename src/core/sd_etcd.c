@@ -18,9 +18,9 @@
 
 #define SD_ETCD_CLAIMS      "claims/"
 #define SD_ETCD_ROWS        "rows/"
+#define SD_ETCD_LEGACY      "legacy/"
 #define SD_ETCD_NODES       "nodes/"
 #define SD_ETCD_LEADER      "leader"
-#define SD_ETCD_LEGACY      "legacy/"
 
 
 /* ---- keys ---- */
