@@ -156,8 +156,11 @@ ngx_int_t ngx_http_sender_domains_etcd_lease_start(ngx_log_t *log,
 
 /*
  * Stops the loop and revokes the lease, so the node's key and, if it
- * led, the leader key go at once: one bounded blocking call per endpoint
- * (at most 2, 500 ms each), for the worker's exit only.
+ * led, the leader key go at once: through the event loop in a running
+ * worker (never blocks; the loop may be started again at once); from
+ * exit_process (ngx_exiting, ngx_quit or ngx_terminate set) one bounded
+ * blocking call per endpoint (at most 2, 500 ms each), as the event loop
+ * will not run again.
  */
 void ngx_http_sender_domains_etcd_lease_stop(void);
 
