@@ -145,6 +145,9 @@ static void ngx_http_sender_domains_etcd_lease_stale(void);
 static void ngx_http_sender_domains_etcd_lease_arm(ngx_msec_t ms);
 static void ngx_http_sender_domains_etcd_revoke(void);
 static void ngx_http_sender_domains_etcd_revoke_async(void);
+static ngx_http_sender_domains_etcd_call_t *ngx_http_sender_domains_etcd_own(
+    char *s, const char *path, ngx_msec_t timeout,
+    ngx_http_sender_domains_etcd_handler_pt handler, void *data);
 static void ngx_http_sender_domains_etcd_revoked(
     ngx_http_sender_domains_etcd_call_t *ec);
 static size_t ngx_http_sender_domains_etcd_discard(char *ptr, size_t size,
@@ -992,9 +995,7 @@ ngx_http_sender_domains_etcd_lease_send(
     ngx_http_sender_domains_etcd_step_e step)
 {
     char                                  *s;
-    ngx_str_t                              body;
     ngx_msec_t                             timeout;
-    ngx_pool_t                            *pool;
     const char                            *path;
     ngx_http_sender_domains_etcd_call_t   *ec;
     ngx_http_sender_domains_etcd_lease_t  *l = &ngx_http_sender_domains_etcd_l;
@@ -1022,46 +1023,21 @@ ngx_http_sender_domains_etcd_lease_send(
         path = "/v3/lease/revoke";
     }
 
-    pool = NULL;
-    ec = NULL;
-
-    if (s == NULL) {
-        goto failed;
-    }
-
-    pool = ngx_create_pool(1024, l->log);
-    if (pool == NULL) {
-        goto failed;
-    }
-
     /* a renewal must end well within the lease: ttl/5 a try, 1 s at least */
     timeout = ngx_max((ngx_msec_t) l->ttl * 1000 / 5, 1000);
     timeout = ngx_min(timeout, l->conf->timeout);
 
-    body.data = (u_char *) s;
-    body.len = ngx_strlen(s);
-
     l->step = step;
     l->sent = ngx_current_msec;
 
-    ec = ngx_http_sender_domains_etcd_post(pool, l->log, l->conf, path, &body,
-                                           timeout,
-                                           ngx_http_sender_domains_etcd_lease_done,
-                                           l);
-
-failed:
-
-    free(s);
-
+    ec = ngx_http_sender_domains_etcd_own(s, path, timeout,
+                                          ngx_http_sender_domains_etcd_lease_done,
+                                          l);
     if (ec == NULL) {
         ngx_log_error(NGX_LOG_ALERT, l->log, 0,
                       "sender_domains: cluster node \"%s\": the %s could not "
                       "be sent (no memory)", l->node,
                       ngx_http_sender_domains_etcd_steps[step]);
-
-        if (pool) {
-            ngx_destroy_pool(pool);
-        }
 
         if (l->running) {
             ngx_http_sender_domains_etcd_lease_arm(
@@ -1071,7 +1047,42 @@ failed:
         return;
     }
 
-    l->pool = pool;
+    l->pool = ec->pool;
+}
+
+
+/*
+ * A body of sd_etcd_*() (freed here) posted by the lease loop in a pool of
+ * its own, which the handler destroys.  NULL: no memory.
+ */
+
+static ngx_http_sender_domains_etcd_call_t *
+ngx_http_sender_domains_etcd_own(char *s, const char *path,
+    ngx_msec_t timeout, ngx_http_sender_domains_etcd_handler_pt handler,
+    void *data)
+{
+    ngx_str_t                              body;
+    ngx_pool_t                            *pool;
+    ngx_http_sender_domains_etcd_call_t   *ec;
+    ngx_http_sender_domains_etcd_lease_t  *l = &ngx_http_sender_domains_etcd_l;
+
+    ec = NULL;
+    pool = s ? ngx_create_pool(1024, l->log) : NULL;
+
+    if (pool) {
+        body.data = (u_char *) s;
+        body.len = ngx_strlen(s);
+
+        ec = ngx_http_sender_domains_etcd_post(pool, l->log, l->conf, path,
+                                               &body, timeout, handler, data);
+        if (ec == NULL) {
+            ngx_destroy_pool(pool);
+        }
+    }
+
+    free(s);
+
+    return ec;
 }
 
 
@@ -1353,49 +1364,18 @@ ngx_http_sender_domains_etcd_lease_stop(void)
 static void
 ngx_http_sender_domains_etcd_revoke_async(void)
 {
-    char                                  *s;
-    int64_t                               *id;
-    ngx_str_t                              body;
-    ngx_pool_t                            *pool;
-    ngx_http_sender_domains_etcd_call_t   *ec;
     ngx_http_sender_domains_etcd_lease_t  *l = &ngx_http_sender_domains_etcd_l;
 
-    ec = NULL;
-    s = sd_etcd_lease_id_body(l->lease);
-    pool = ngx_create_pool(1024, l->log);
-
-    if (s == NULL || pool == NULL) {
-        goto done;
-    }
-
-    id = ngx_palloc(pool, sizeof(int64_t));
-    if (id == NULL) {
-        goto done;
-    }
-
-    *id = l->lease;
-    body.data = (u_char *) s;
-    body.len = ngx_strlen(s);
-
-    ec = ngx_http_sender_domains_etcd_post(pool, l->log, l->conf,
-                                           "/v3/lease/revoke", &body,
-                                           l->conf->timeout,
-                                           ngx_http_sender_domains_etcd_revoked,
-                                           id);
-
-done:
-
-    free(s);
-
-    if (ec == NULL) {
+    if (ngx_http_sender_domains_etcd_own(sd_etcd_lease_id_body(l->lease),
+                                         "/v3/lease/revoke", l->conf->timeout,
+                                         ngx_http_sender_domains_etcd_revoked,
+                                         NULL)
+        == NULL)
+    {
         ngx_log_error(NGX_LOG_ALERT, l->log, 0,
                       "sender_domains: cluster node \"%s\": the revoke of "
                       "lease %L could not be sent (no memory); it expires",
                       l->node, l->lease);
-
-        if (pool) {
-            ngx_destroy_pool(pool);
-        }
     }
 }
 
@@ -1403,17 +1383,17 @@ done:
 static void
 ngx_http_sender_domains_etcd_revoked(ngx_http_sender_domains_etcd_call_t *ec)
 {
-    int64_t  *id = ec->data;
+    ngx_http_sender_domains_etcd_lease_t  *l = &ngx_http_sender_domains_etcd_l;
 
     if (ec->outcome == NGX_HTTP_SENDER_DOMAINS_ETCD_OK) {
         ngx_log_error(NGX_LOG_INFO, ec->log, 0,
-                      "sender_domains: lease %L revoked (HTTP %l)", *id,
-                      ec->status);
+                      "sender_domains: cluster node \"%s\": its stopped "
+                      "lease revoked (HTTP %l)", l->node, ec->status);
 
     } else {
         ngx_log_error(NGX_LOG_INFO, ec->log, 0,
-                      "sender_domains: lease %L could not be revoked; it "
-                      "expires", *id);
+                      "sender_domains: cluster node \"%s\": its stopped "
+                      "lease could not be revoked; it expires", l->node);
     }
 
     ngx_destroy_pool(ec->pool);

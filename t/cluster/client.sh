@@ -256,7 +256,7 @@ t0=$(date +%s%3N)
 [ "$(nx_get A stop)" = stopped ] || cl_die "A's lease loop did not stop"
 t=$(( $(date +%s%3N) - t0 ))
 cl_until 3 "nodes/A still there after the stop: not revoked" absent ${P}nodes/A
-grep -q 'sender_domains: lease [0-9]* revoked (HTTP 200)' "${NX_DIR[A]}/error.log" \
+grep -q 'cluster node "A": its stopped lease revoked (HTTP 200)' "${NX_DIR[A]}/error.log" \
     || cl_die "no revoke line in A's log"
 st_is A leader 0 || cl_die "A still leads after its loop stopped"
 cl_until $TTL "B did not take the lead" st_is B leader 1
