@@ -1838,11 +1838,18 @@ failed:
 }
 
 
-int
-sd_store_claimed_by_other(sd_store_t *st, const char *ws, size_t ws_len,
-    const char *id, size_t id_len)
+/*
+ * The name's claim against this workspace and identity: "held" 1: 1 when
+ * the claim is theirs and not a failed one; "held" 0: 1 when another
+ * holds it (failed or not: the identity in SES is what their row points
+ * at).  0 when there is no claim, or on an error.
+ */
+
+static int
+sd_store_claim_is(sd_store_t *st, const char *ws, size_t ws_len,
+    const char *id, size_t id_len, int held)
 {
-    int       rc, other;
+    int       rc, owner, yes;
     char      tk[SD_STORE_MAX_KEY + 1];
     size_t    tk_len;
     MDB_txn  *txn;
@@ -1856,13 +1863,28 @@ sd_store_claimed_by_other(sd_store_t *st, const char *ws, size_t ws_len,
     k.mv_data = tk;
     k.mv_size = tk_len;
 
-    /* failed or not: the identity in SES is what their row points at */
     rc = mdb_get(txn, st->claims, &k, &v);
-    other = (rc == 0 && !sd_store_claim_owner(&v, ws, ws_len, id, id_len));
+    yes = 0;
+
+    if (rc == 0) {
+        owner = sd_store_claim_owner(&v, ws, ws_len, id, id_len);
+        yes = held ? (owner
+                      && ((char *) v.mv_data)[v.mv_size - 1]
+                         != SD_CLAIM_FAILED)
+                   : !owner;
+    }
 
     mdb_txn_abort(txn);
 
-    return other;
+    return yes;
+}
+
+
+int
+sd_store_claimed_by_other(sd_store_t *st, const char *ws, size_t ws_len,
+    const char *id, size_t id_len)
+{
+    return sd_store_claim_is(st, ws, ws_len, id, id_len, 0);
 }
 
 
@@ -5107,25 +5129,5 @@ int
 sd_store_claim_held(sd_store_t *st, const char *ws, size_t ws_len,
     const char *id, size_t id_len)
 {
-    int       rc, held;
-    char      tk[SD_STORE_MAX_KEY + 1];
-    size_t    tk_len;
-    MDB_txn  *txn;
-    MDB_val   k, v;
-
-    tk_len = sd_store_tree_key(id, id_len, tk, sizeof(tk));
-    if (tk_len == 0 || sd_store_begin(st, MDB_RDONLY, &txn) != 0) {
-        return 0;
-    }
-
-    k.mv_data = tk;
-    k.mv_size = tk_len;
-
-    rc = mdb_get(txn, st->claims, &k, &v);
-    held = (rc == 0 && sd_store_claim_owner(&v, ws, ws_len, id, id_len)
-            && ((char *) v.mv_data)[v.mv_size - 1] != SD_CLAIM_FAILED);
-
-    mdb_txn_abort(txn);
-
-    return held;
+    return sd_store_claim_is(st, ws, ws_len, id, id_len, 1);
 }

@@ -38,20 +38,10 @@ SD_MAIN=
 [ "$(id -u)" = 0 ] && SD_MAIN="user root;"     # the tool and nginx share the lock file
 CL_TRAPPED=1
 
-stop_nginx() {      # $1: pid file; waits until the master is gone
-    local pid
-    [ -f "$1" ] || return 0
-    pid=$(cat "$1")
-    kill -QUIT "$pid" 2>/dev/null || return 0
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-    return 1
-}
-
 cleanup() {
     local rc=$?
-    stop_nginx "$STATE/single.pid" || true
-    stop_nginx "$STATE/node.pid" || true
+    sd_nginx_stop "$STATE/single.pid" || true
+    sd_nginx_stop "$STATE/node.pid" || true
     [ -n "${sim:-}" ] && kill "$sim" 2>/dev/null
     if [ $rc != 0 ] && [ -f "$STATE/logs/error.log" ]; then
         grep -E 'emerg|alert|crit|\[error\]' "$STATE/logs/error.log" | tail -5 | sed 's/^/# /'
@@ -111,7 +101,7 @@ done
 made="$made $(api "$PORT" PUT /legacy wsA service '[{"address":"news@legacy.example"}]')"
 check "a single-node nginx made 4 identity rows and a legacy sender ($made)" \
     '[ "$made" = " 201 201 201 201 200" ]'
-check "the single-node nginx stops" 'stop_nginx "$STATE/single.pid"'
+check "the single-node nginx stops" 'sd_nginx_stop "$STATE/single.pid"'
 for c in s1 s2 s3; do cp "$STATE/single.mdb" "$STATE/$c.mdb"; done
 
 # ---- 2. import, idempotent, unreachable ----
