@@ -144,6 +144,9 @@ static void ngx_http_sender_domains_etcd_lease_lost(const char *why);
 static void ngx_http_sender_domains_etcd_lease_stale(void);
 static void ngx_http_sender_domains_etcd_lease_arm(ngx_msec_t ms);
 static void ngx_http_sender_domains_etcd_revoke(void);
+static void ngx_http_sender_domains_etcd_revoke_async(void);
+static void ngx_http_sender_domains_etcd_revoked(
+    ngx_http_sender_domains_etcd_call_t *ec);
 static size_t ngx_http_sender_domains_etcd_discard(char *ptr, size_t size,
     size_t nmemb, void *userdata);
 
@@ -1319,12 +1322,101 @@ ngx_http_sender_domains_etcd_lease_stop(void)
     }
 
     if (l->lease) {
-        ngx_http_sender_domains_etcd_revoke();
+        if (ngx_exiting || ngx_quit || ngx_terminate) {
+            /* exit_process: the event loop will not run again */
+            ngx_http_sender_domains_etcd_revoke();
+
+        } else {
+            ngx_http_sender_domains_etcd_revoke_async();
+        }
+
+        if (l->leader) {
+            ngx_log_error(NGX_LOG_INFO, l->log, 0,
+                          "sender_domains: cluster node \"%s\" leaves the "
+                          "refresher's leadership: its lease loop stops",
+                          l->node);
+        }
     }
 
     l->running = 0;
     l->leader = 0;
+    l->leaving = 0;
     l->lease = 0;
+}
+
+
+/*
+ * The lease revoked through the event loop, by a call of its own (the
+ * loop may start again meanwhile with a new lease).
+ */
+
+static void
+ngx_http_sender_domains_etcd_revoke_async(void)
+{
+    char                                  *s;
+    int64_t                               *id;
+    ngx_str_t                              body;
+    ngx_pool_t                            *pool;
+    ngx_http_sender_domains_etcd_call_t   *ec;
+    ngx_http_sender_domains_etcd_lease_t  *l = &ngx_http_sender_domains_etcd_l;
+
+    ec = NULL;
+    s = sd_etcd_lease_id_body(l->lease);
+    pool = ngx_create_pool(1024, l->log);
+
+    if (s == NULL || pool == NULL) {
+        goto done;
+    }
+
+    id = ngx_palloc(pool, sizeof(int64_t));
+    if (id == NULL) {
+        goto done;
+    }
+
+    *id = l->lease;
+    body.data = (u_char *) s;
+    body.len = ngx_strlen(s);
+
+    ec = ngx_http_sender_domains_etcd_post(pool, l->log, l->conf,
+                                           "/v3/lease/revoke", &body,
+                                           l->conf->timeout,
+                                           ngx_http_sender_domains_etcd_revoked,
+                                           id);
+
+done:
+
+    free(s);
+
+    if (ec == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, l->log, 0,
+                      "sender_domains: cluster node \"%s\": the revoke of "
+                      "lease %L could not be sent (no memory); it expires",
+                      l->node, l->lease);
+
+        if (pool) {
+            ngx_destroy_pool(pool);
+        }
+    }
+}
+
+
+static void
+ngx_http_sender_domains_etcd_revoked(ngx_http_sender_domains_etcd_call_t *ec)
+{
+    int64_t  *id = ec->data;
+
+    if (ec->outcome == NGX_HTTP_SENDER_DOMAINS_ETCD_OK) {
+        ngx_log_error(NGX_LOG_INFO, ec->log, 0,
+                      "sender_domains: lease %L revoked (HTTP %l)", *id,
+                      ec->status);
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, ec->log, 0,
+                      "sender_domains: lease %L could not be revoked; it "
+                      "expires", *id);
+    }
+
+    ngx_destroy_pool(ec->pool);
 }
 
 

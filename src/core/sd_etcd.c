@@ -1698,7 +1698,8 @@ sd_etcd_node_ok(const char *name, size_t len)
         c = (unsigned char) name[i];
 
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+              || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'
+              || c == ':'))
         {
             return 0;
         }

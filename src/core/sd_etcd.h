@@ -315,7 +315,8 @@ void sd_etcd_watch_free(sd_etcd_watch_t *w);
  *   <prefix>nodes/<node name>  -> the node's name, with its lease
  */
 
-/* a usable node name: 1..SD_ETCD_NODE_MAX of [A-Za-z0-9._-] */
+/* a usable node name: 1..SD_ETCD_NODE_MAX of [A-Za-z0-9._:-] (the
+ * directive's rule: a key part and a log value) */
 int sd_etcd_node_ok(const char *name, size_t len);
 
 /* {"TTL":"<ttl>"} for /v3/lease/grant */
