@@ -37,6 +37,8 @@
 /* etcd is reachable when a call succeeded this recently (keep-alives
  * come every lease TTL / 3) */
 #define NGX_HTTP_SENDER_DOMAINS_SYNC_REACH       10000   /* ms */
+/* a new cluster worker's time to reach etcd before it judges */
+#define NGX_HTTP_SENDER_DOMAINS_SYNC_GRACE       2000    /* ms */
 /* a single-node store not imported yet: checked again this often */
 #define NGX_HTTP_SENDER_DOMAINS_SYNC_GUARD       5000    /* ms */
 
@@ -45,6 +47,7 @@ typedef struct {
     ngx_uint_t                          active;
     ngx_uint_t                          joined;     /* lease, publish */
     ngx_uint_t                          guard_logged;
+    ngx_msec_t                          started;
     ngx_log_t                          *log;
 
     ngx_event_t                         publish_ev;
@@ -211,6 +214,7 @@ ngx_http_sender_domains_sync_start(void)
                   "cluster (publish, watch, lease)", ngx_pid, &cc->node);
 
     s->active = 1;
+    s->started = ngx_current_msec;
     s->joined = 0;
     s->backoff = 0;
 
@@ -314,6 +318,17 @@ ngx_http_sender_domains_sync_state(ngx_event_t *ev)
 
     reachable = ngx_http_sender_domains_etcd_reachable(
                     NGX_HTTP_SENDER_DOMAINS_SYNC_REACH);
+
+    /*
+     * A worker that just took over (a reload, a crash) has not called
+     * etcd yet: the node's state stays what the last one saw until this
+     * one had time to, so a reload does not refuse writes for a moment.
+     */
+    if (!reachable
+        && ngx_current_msec - s->started < NGX_HTTP_SENDER_DOMAINS_SYNC_GRACE)
+    {
+        reachable = sh->reachable;
+    }
 
     if (sh->reachable && !reachable) {
         ngx_log_error(NGX_LOG_WARN, s->log, 0,
