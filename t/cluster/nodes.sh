@@ -24,6 +24,9 @@
 #                  URLs), _prefix ND_PREFIX and _node; 0: single-node
 #                  mode (each node its own store, nothing shared), to
 #                  check the harness and that the cases can fail
+#   ND_SINGLE      node numbers that run without the cluster directives
+#                  whatever ND_CLUSTER says ("3": node 3 is a single node,
+#                  the benchmark's baseline)
 #   ND_HTTP_EXTRA  more http{} lines for every node (e.g. a rate)
 #
 # Everything is stopped by pid on exit (nd_cleanup runs before lib.sh's
@@ -38,6 +41,7 @@ ND_WORKERS=${ND_WORKERS:-2}
 ND_SES_RATE=${ND_SES_RATE:-100}
 ND_REFRESH=${ND_REFRESH:-1s}
 ND_HTTP_EXTRA=${ND_HTTP_EXTRA:-}
+ND_SINGLE=${ND_SINGLE:-}
 ND_CURL_MAX=${ND_CURL_MAX:-20}      # seconds for one API request
 ND_PY=/usr/bin/python3
 ND_N=0
@@ -97,7 +101,7 @@ nd_conf() {
     local i=$1 dir=${ND_DIR[$1]} user= cluster=
 
     [ "$(id -u)" = 0 ] && user="user root;"
-    if [ "$ND_CLUSTER" = 1 ]; then
+    if [ "$ND_CLUSTER" = 1 ] && [[ " $ND_SINGLE " != *" $i "* ]]; then
         cluster="sender_domains_cluster etcd $(nd_endpoints);
     sender_domains_cluster_prefix $ND_PREFIX;
     sender_domains_cluster_node ${ND_NAME[$i]};"
