@@ -12,7 +12,8 @@
 #              and wsB through B at once: one 201, one 409 already_registered
 #   delete     DELETE on B removes a row added on A (GET, resolve on A);
 #              another workspace can then add the name through C
-#   converge   a node SIGSTOPped while others write, then resumed: every
+#   converge   a node SIGSTOPped (CL_PAUSE, 11 s: longer than the lease
+#              TTL) while others write, then resumed: every
 #              node's rows equal etcd's range read; a node stopped, etcd
 #              compacted past its revision, restarted: the same (resync)
 #   member     the etcd leader SIGKILLed under a stream of adds: writes
@@ -42,6 +43,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 CASES=${*:-propagate race delete converge member outage refresher budget}
 CL_RACES=${CL_RACES:-100}
+CL_PAUSE=${CL_PAUSE:-11}    # seconds a node stays SIGSTOPped (converge)
 CHECK=("$ND_PY" "$HERE/nodes_check.py")
 # every workspace the cases use (the convergence check reads them all)
 ALL_WS=wsP,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsR,wsG
@@ -61,6 +63,14 @@ gone_on() { nd_api "$1" GET "/$3" '' "$2"; [ "$ND_CODE" = 404 ]; }
 # node $1's resolve of address $3 for workspace $2 starts with $4
 resolves_as() { case $(nd_resolve "$1" "$2" "$3") in "$4"*) return 0 ;; esac; return 1; }
 err_code() { printf '%s' "$ND_BODY" | grep -o '"code":"[a-z_]*"' | head -1 | cut -d'"' -f4; }
+# node $1's workers are none of the pids $2 (a reload finished)
+new_workers() {
+    local p
+    for p in $(nd_workers "$1"); do
+        [[ " $2 " == *" $p "* ]] && return 1
+    done
+    [ -n "$(nd_workers "$1")" ]
+}
 lines_ge() { [ "$(wc -l <"$1")" -ge "$2" ]; }
 now() { date +%s.%N | cut -c1-14; }
 
@@ -166,21 +176,23 @@ case_delete() {
 }
 
 case_converge() {
-    local ms rev
+    local ms rev stopped
 
-    say "converge: C stopped (SIGSTOP) while A and B write"
+    say "converge: C stopped (SIGSTOP) for $CL_PAUSE s while A and B write"
     nd_stop 3
+    stopped=$SECONDS
     nd_api 1 POST / '{"identity":"conv1.example"}' wsC1
     [ "$ND_CODE" = 201 ] || t_fail "converge: add conv1.example through A" "$ND_CODE $ND_BODY"
     nd_api 1 POST / '{"identity":"conv2.example"}' wsC1
     nd_api 2 POST / '{"identity":"ann@conv3.example","sender_name":"Ann"}' wsC2
     [ "$ND_CODE" = 201 ] || t_fail "converge: add ann@conv3.example through B" "$ND_CODE $ND_BODY"
-    nd_wait_ms $W seen_on 2 wsC1 conv1.example >/dev/null
+    nd_wait_ms $W seen_on 2 wsC1 conv1.example >/dev/null || W=3
     nd_api 2 PATCH /conv1.example '{"sender_name":"Conv One"}' wsC1
     [ "$ND_CODE" = 200 ] || t_fail "converge: PATCH conv1.example through B (added on A)" "$ND_CODE $ND_BODY"
     nd_api 1 DELETE /conv2.example '' wsC1
     [ "$ND_CODE" = 204 ] || t_fail "converge: DELETE conv2.example through A" "$ND_CODE $ND_BODY"
-    sleep 1
+    # stopped longer than the lease TTL (10 s): C's lease and node key expire
+    while [ $SECONDS -lt $((stopped + CL_PAUSE)) ]; do sleep 0.5; done
     nd_cont 3
     ms=$(nd_wait_ms $((W * 3)) rows_equal) \
         && t_ok "converge: after SIGCONT every node's rows equal etcd's range read ($ms ms)" \
@@ -351,16 +363,19 @@ cl_until_out() {
 }
 
 case_budget() {
-    local i k rate=6 t0 f=$CL_DIR/budget win max codes bad
+    local i k rate=6 t0 f=$CL_DIR/budget win max codes bad old
 
     say "budget: every node at sender_domains_ses_rate $rate, adds through all three at once"
     ND_SES_RATE=$rate
     for ((i = 1; i <= ND_N; i++)); do
         nd_alive "$i" || continue
+        old=$(nd_workers "$i" | tr '\n' ' ')
         nd_conf "$i" >"${ND_DIR[$i]}/nginx.conf"
         kill -HUP "${ND_PID[$i]}"
+        cl_until 15 "$(nd_name "$i") did not reload" new_workers "$i" "$old"
     done
-    sleep 2
+    # the cluster workers of the new generation find each other (node keys)
+    sleep 4
     t0=$(now)
     for ((i = 1; i <= ND_N; i++)); do
         for ((k = 1; k <= 8; k++)); do
