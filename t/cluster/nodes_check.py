@@ -4,7 +4,8 @@
 
   rows ETCD_URL PREFIX WS,WS... PORT...
       compares each node's rows (GET /api/ of each workspace, every page)
-      with etcd's range read of PREFIX rows/ and legacy/ (one revision);
+      with etcd's range read of PREFIX rows/ and legacy/rows/ (one
+      revision);
       a row is (workspace, identity, kind, sender_name).  Prints one line
       per difference; exit 0 when every node equals etcd and etcd holds
       at least one row of the workspaces.
@@ -51,7 +52,7 @@ def etcd_rows(url, prefix):
     """{(ws, identity): (kind, sender_name)} at one revision"""
     rows = {}
     rev = None
-    for kind, sub in (("managed", b"rows/"), ("legacy", b"legacy/")):
+    for kind, sub in (("managed", b"rows/"), ("legacy", b"legacy/rows/")):
         start = prefix + sub
         end = range_end(start)
         key = start
@@ -64,9 +65,11 @@ def etcd_rows(url, prefix):
             kvs = ans.get("kvs") or []
             for kv in kvs:
                 k = base64.b64decode(kv["key"])[len(start):]
-                ws = urllib.parse.unquote_to_bytes(k.split(b"/", 1)[0]).decode()
+                ws, _, ident = k.partition(b"/")
+                ws = urllib.parse.unquote_to_bytes(ws).decode()
                 row = json.loads(base64.b64decode(kv.get("value", "")) or b"{}")
-                rows[(ws, row.get("identity"))] = (kind, row.get("sender_name") or "")
+                ident = row.get("identity") or ident.decode()
+                rows[(ws, ident)] = (kind, row.get("sender_name") or "")
             if not ans.get("more") or not kvs:
                 break
             key = base64.b64decode(kvs[-1]["key"]) + b"\0"

@@ -13,9 +13,10 @@
 #   delete     DELETE on B removes a row added on A (GET, resolve on A);
 #              another workspace can then add the name through C
 #   converge   a node SIGSTOPped (CL_PAUSE, 11 s: longer than the lease
-#              TTL) while others write, then resumed: every
-#              node's rows equal etcd's range read; a node stopped, etcd
-#              compacted past its revision, restarted: the same (resync)
+#              TTL) while others write, then resumed: every node's rows
+#              (managed and legacy) equal etcd's range read; a node
+#              stopped, etcd compacted past its revision, restarted: the
+#              same (resync), and it resolves a legacy sender set meanwhile
 #   member     the etcd leader SIGKILLed under a stream of adds: writes
 #              resume after the election, every 201 is in etcd and on B
 #   outage     every etcd member killed: writes answer 503
@@ -191,6 +192,8 @@ case_converge() {
     [ "$ND_CODE" = 200 ] || t_fail "converge: PATCH conv1.example through B (added on A)" "$ND_CODE $ND_BODY"
     nd_api 1 DELETE /conv2.example '' wsC1
     [ "$ND_CODE" = 204 ] || t_fail "converge: DELETE conv2.example through A" "$ND_CODE $ND_BODY"
+    nd_api 1 PUT /legacy '[{"address":"ops@legacy-c.example","sender_name":"Ops"},{"address":"news@legacy-c.example"}]' wsC2 service
+    [ "$ND_CODE" = 200 ] || t_fail "converge: PUT /legacy (2 senders) through A" "$ND_CODE $ND_BODY"
     # stopped longer than the lease TTL (10 s): C's lease and node key expire
     while [ $SECONDS -lt $((stopped + CL_PAUSE)) ]; do sleep 0.5; done
     nd_cont 3
@@ -203,6 +206,8 @@ case_converge() {
     nd_api 1 POST / '{"identity":"conv4.example"}' wsC1
     nd_api 2 DELETE /ann@conv3.example '' wsC2
     nd_api 1 PATCH /conv1.example '{"sender_name":"Conv Uno"}' wsC1
+    nd_api 2 PUT /legacy '[{"address":"ops@legacy-c.example","sender_name":"Ops Team"}]' wsC2 service
+    [ "$ND_CODE" = 200 ] || t_fail "converge: PUT /legacy (1 sender) through B" "$ND_CODE $ND_BODY"
     rev=$(cl_post kv/range "{\"key\":\"$(cl_b64 x)\"}" | cl_json "j['header']['revision']")
     if cl_post kv/compaction "{\"revision\":\"$rev\",\"physical\":true}" >/dev/null; then
         say "etcd compacted at revision $rev"
@@ -213,6 +218,10 @@ case_converge() {
     ms=$(nd_wait_ms $((W * 3)) rows_equal) \
         && t_ok "converge: C restarted after a compaction: every node's rows equal etcd's ($ms ms)" \
         || t_fail "converge: C restarted after a compaction: every node's rows equal etcd's" "$(rows_diff)"
+    resolves_as 3 wsC2 ops@legacy-c.example 'legacy Ops Team <' \
+        && t_ok "converge: C resolves the legacy sender as set through B" \
+        || t_fail "converge: C resolves the legacy sender as set through B" \
+                  "C: $(nd_resolve 3 wsC2 ops@legacy-c.example)"
 }
 
 case_member() {
