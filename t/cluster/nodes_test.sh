@@ -22,13 +22,14 @@
 #   outage     every etcd member killed: writes answer 503
 #              cluster_unavailable with Retry-After, nothing stored;
 #              resolve keeps answering on A and B; etcd back: writes
-#              succeed again and reach B
+#              succeed again and reach B, every node equals etcd
 #   refresher  background SES polls come from one node only (the
 #              simulator's call log, one AWS key per node); that node
 #              killed: another polls within the lease TTL (10 s) + 8 s
 #   budget     every node's rate lowered to 6 (reload) and adds sent to all
 #              3 at once: the SES calls in any 4 s stay within what one
 #              token bucket of 6/s allows (6*4 + 6 + 3)
+#   final      every live node's rows equal etcd's range read
 #
 #   bash t/cluster/nodes_test.sh [case...]      (make -f Makefile.dev cluster)
 #   ND_CLUSTER=0 bash t/cluster/nodes_test.sh   the nodes without the cluster
@@ -42,7 +43,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/nodes.sh"
 
-CASES=${*:-propagate race delete converge member outage refresher budget}
+CASES=${*:-propagate race delete converge member outage refresher budget final}
 CL_RACES=${CL_RACES:-100}
 CL_PAUSE=${CL_PAUSE:-11}    # seconds a node stays SIGSTOPped (converge)
 CHECK=("$ND_PY" "$HERE/nodes_check.py")
@@ -304,6 +305,9 @@ case_outage() {
     ms=$(nd_wait_ms $W seen_on 2 wsO out2.example) \
         && t_ok "outage: B sees it ($ms ms)" \
         || t_fail "outage: B sees the add made on A after the outage" "B answers $(code_on 2 wsO out2.example) after $W s"
+    ms=$(nd_wait_ms $((W * 3)) rows_equal) \
+        && t_ok "outage: every node's rows equal etcd's again ($ms ms)" \
+        || t_fail "outage: every node's rows equal etcd's again" "$(rows_diff)"
 }
 
 case_refresher() {
@@ -402,10 +406,18 @@ case_budget() {
     t_is "$bad" 0 "budget: every add answers 201 or 503 ses_unavailable ($codes)"
 }
 
+# the end of every run: whatever the cases did, the live nodes agree with etcd
+case_final() {
+    local ms
+    ms=$(nd_wait_ms $((W * 3)) rows_equal) \
+        && t_ok "final: every live node's rows equal etcd's range read ($ms ms)" \
+        || t_fail "final: every live node's rows equal etcd's range read" "$(rows_diff)"
+}
+
 cl_start 3
 nd_start 3
 for c in $CASES; do
-    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate race delete converge member outage refresher budget)"
+    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate race delete converge member outage refresher budget final)"
     "case_$c"
 done
 t_done
