@@ -67,11 +67,7 @@ nd_url() {
 
 # the etcd endpoints as the directive takes them (space separated)
 nd_endpoints() {
-    local i out=
-    for ((i = 1; i <= CL_N; i++)); do
-        out="${out:+$out }$(cl_url "$i")"
-    done
-    printf '%s' "$out"
+    cl_endpoints | tr , ' '
 }
 
 nd_sim_start() {
@@ -350,8 +346,9 @@ nd_cleanup_all() {
     if [ $rc != 0 ] && [ -n "$CL_DIR" ]; then
         for ((i = 1; i <= ND_N; i++)); do
             [ -f "${ND_DIR[$i]}/error.log" ] || continue
-            cl_log "${ND_NAME[$i]} error.log (last lines):"
-            grep -v '\[debug\]' "${ND_DIR[$i]}/error.log" | tail -8 | sed 's/^/#   /' >&2
+            cl_log "${ND_NAME[$i]} error.log (last warnings and errors):"
+            grep -E '\[(warn|error|crit|alert|emerg)\]' "${ND_DIR[$i]}/error.log" \
+                | tail -8 | sed 's/^/#   /' >&2
         done
     fi
     nd_cleanup

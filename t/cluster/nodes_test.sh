@@ -55,7 +55,20 @@ say() { cl_log "$*"; }
 # how long a change made on one node may take to show on another: 10 s,
 # less once one did not show (a broken cluster fails fast)
 W=10
-t_fail_prop() { W=3; t_fail "$@"; }
+
+# t_within LIMIT MESSAGE REASON CMD...: ok when CMD succeeds within LIMIT
+# seconds (the time is printed); otherwise not ok with REASON (a command
+# line, run then: the state that was seen) and later waits get 3 s
+t_within() {
+    local limit=$1 msg=$2 why=$3 ms
+    shift 3
+    if ms=$(nd_wait_ms "$limit" "$@"); then
+        t_ok "$msg ($ms ms)"
+    else
+        t_fail "$msg" "$(eval "printf '%s' \"$why\"") after $limit s"
+        W=3
+    fi
+}
 
 # node $1 answers 200 for GET /$3 of workspace $2
 seen_on() { nd_api "$1" GET "/$3" '' "$2"; [ "$ND_CODE" = 200 ]; }
@@ -94,26 +107,20 @@ case_propagate() {
         return
     fi
     t_ok "propagate: prop.example added and verified through A"
-    ms=$(nd_wait_ms $W seen_on 2 wsP prop.example) \
-        && t_ok "propagate: B answers GET /prop.example ($ms ms after A's answer)" \
-        || t_fail_prop "propagate: B answers GET /prop.example" "B answers $(code_on 2 wsP prop.example) after $W s"
-    ms=$(nd_wait_ms $W resolves_as 2 wsP reports@prop.example domain) \
-        && t_ok "propagate: B resolves reports@prop.example with the domain ($ms ms)" \
-        || t_fail "propagate: B resolves reports@prop.example with the domain" \
-                  "B: $(nd_resolve 2 wsP reports@prop.example) after $W s"
-    ms=$(nd_wait_ms $W resolves_as 3 wsP reports@prop.example domain) \
-        && t_ok "propagate: C resolves it too ($ms ms)" \
-        || t_fail "propagate: C resolves it too" "C: $(nd_resolve 3 wsP reports@prop.example)"
+    t_within $W "propagate: B answers GET /prop.example" \
+        'B answers $(code_on 2 wsP prop.example)' seen_on 2 wsP prop.example
+    t_within $W "propagate: B resolves reports@prop.example with the domain" \
+        'B: $(nd_resolve 2 wsP reports@prop.example)' resolves_as 2 wsP reports@prop.example domain
+    t_within $W "propagate: C resolves it too" \
+        'C: $(nd_resolve 3 wsP reports@prop.example)' resolves_as 3 wsP reports@prop.example domain
 
     nd_api 1 PATCH /prop.example '{"sender_name":"Prop Reports"}' wsP
     if [ "$ND_CODE" != 200 ]; then
         t_fail "propagate: PATCH the sender name on A" "$ND_CODE $ND_BODY"
         return
     fi
-    ms=$(nd_wait_ms $W resolves_as 2 wsP reports@prop.example 'domain Prop Reports <') \
-        && t_ok "propagate: B's From header has the name set on A ($ms ms)" \
-        || t_fail "propagate: B's From header has the name set on A" \
-                  "B: $(nd_resolve 2 wsP reports@prop.example)"
+    t_within $W "propagate: B's From header has the name set on A" \
+        'B: $(nd_resolve 2 wsP reports@prop.example)' resolves_as 2 wsP reports@prop.example 'domain Prop Reports <'
 }
 
 # one racer: node $1, workspace $2, name $3 -> "code error_code" in $4
@@ -159,7 +166,8 @@ case_delete() {
         return
     fi
     if ! nd_wait_ms $W seen_on 2 wsD del.example >/dev/null; then
-        t_fail_prop "delete: B sees del.example added on A" "B answers $(code_on 2 wsD del.example) after $W s"
+        t_fail "delete: B sees del.example added on A" "B answers $(code_on 2 wsD del.example) after $W s"
+        W=3
     fi
     nd_api 2 DELETE /del.example '' wsD
     if [ "$ND_CODE" != 204 ]; then
@@ -167,12 +175,10 @@ case_delete() {
         return
     fi
     t_ok "delete: DELETE /del.example through B answers 204"
-    ms=$(nd_wait_ms $W gone_on 1 wsD del.example) \
-        && t_ok "delete: A answers 404 for it ($ms ms)" \
-        || t_fail "delete: A answers 404 for it" "A answers $(code_on 1 wsD del.example) after $W s"
-    ms=$(nd_wait_ms $W resolves_as 1 wsD reports@del.example fallback) \
-        && t_ok "delete: A's resolve falls back to the default sender ($ms ms)" \
-        || t_fail "delete: A's resolve falls back" "A: $(nd_resolve 1 wsD reports@del.example)"
+    t_within $W "delete: A answers 404 for it" \
+        'A answers $(code_on 1 wsD del.example)' gone_on 1 wsD del.example
+    t_within $W "delete: A's resolve falls back to the default sender" \
+        'A: $(nd_resolve 1 wsD reports@del.example)' resolves_as 1 wsD reports@del.example fallback
     nd_api 3 POST / '{"identity":"del.example"}' wsE
     t_is "$ND_CODE $(err_code)" "201 " "delete: the name is free: wsE adds del.example through C"
 }
@@ -198,9 +204,8 @@ case_converge() {
     # stopped longer than the lease TTL (10 s): C's lease and node key expire
     while [ $SECONDS -lt $((stopped + CL_PAUSE)) ]; do sleep 0.5; done
     nd_cont 3
-    ms=$(nd_wait_ms $((W * 3)) rows_equal) \
-        && t_ok "converge: after SIGCONT every node's rows equal etcd's range read ($ms ms)" \
-        || t_fail "converge: after SIGCONT every node's rows equal etcd's range read" "$(rows_diff)"
+    t_within $((W * 3)) "converge: after SIGCONT every node's rows equal etcd's range read" \
+        '$(rows_diff)' rows_equal
 
     say "converge: C stopped, writes, etcd compacted past C's revision, C started again"
     nd_term 3
@@ -216,9 +221,8 @@ case_converge() {
         t_fail "converge: compact etcd" "no member answered /v3/kv/compaction"
     fi
     nd_spawn 3
-    ms=$(nd_wait_ms $((W * 3)) rows_equal) \
-        && t_ok "converge: C restarted after a compaction: every node's rows equal etcd's ($ms ms)" \
-        || t_fail "converge: C restarted after a compaction: every node's rows equal etcd's" "$(rows_diff)"
+    t_within $((W * 3)) "converge: C restarted after a compaction: every node's rows equal etcd's" \
+        '$(rows_diff)' rows_equal
     resolves_as 3 wsC2 ops@legacy-c.example 'legacy Ops Team <' \
         && t_ok "converge: C resolves the legacy sender as set through B" \
         || t_fail "converge: C resolves the legacy sender as set through B" \
@@ -302,12 +306,10 @@ case_outage() {
         sleep 0.2
     done
     t_is "$ND_CODE" 201 "outage: etcd back: the add through A succeeds ($(($(nd_ms) - t0)) ms after etcd was healthy)"
-    ms=$(nd_wait_ms $W seen_on 2 wsO out2.example) \
-        && t_ok "outage: B sees it ($ms ms)" \
-        || t_fail "outage: B sees the add made on A after the outage" "B answers $(code_on 2 wsO out2.example) after $W s"
-    ms=$(nd_wait_ms $((W * 3)) rows_equal) \
-        && t_ok "outage: every node's rows equal etcd's again ($ms ms)" \
-        || t_fail "outage: every node's rows equal etcd's again" "$(rows_diff)"
+    t_within $W "outage: B sees it" \
+        'B answers $(code_on 2 wsO out2.example)' seen_on 2 wsO out2.example
+    t_within $((W * 3)) "outage: every node's rows equal etcd's again" \
+        '$(rows_diff)' rows_equal
 }
 
 case_refresher() {
@@ -409,9 +411,8 @@ case_budget() {
 # the end of every run: whatever the cases did, the live nodes agree with etcd
 case_final() {
     local ms
-    ms=$(nd_wait_ms $((W * 3)) rows_equal) \
-        && t_ok "final: every live node's rows equal etcd's range read ($ms ms)" \
-        || t_fail "final: every live node's rows equal etcd's range read" "$(rows_diff)"
+    t_within $((W * 3)) "final: every live node's rows equal etcd's range read" \
+        '$(rows_diff)' rows_equal
 }
 
 cl_start 3
