@@ -50,6 +50,12 @@ static ngx_uint_t ngx_http_sender_domains_curl_collect(
 static void ngx_http_sender_domains_curl_finish(
     ngx_http_sender_domains_curl_call_t *call);
 static ngx_http_sender_domains_curl_call_t *
+    ngx_http_sender_domains_curl_launch(ngx_pool_t *pool, ngx_log_t *log,
+    const char *method, ngx_str_t *url, ngx_array_t *headers,
+    ngx_str_t *body, ngx_msec_t timeout, ngx_uint_t fresh, time_t idle,
+    ngx_http_sender_domains_curl_data_pt on_data,
+    ngx_http_sender_domains_curl_done_pt handler, void *data);
+static ngx_http_sender_domains_curl_call_t *
     ngx_http_sender_domains_curl_create(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_sender_domains_curl_done_pt handler, void *data);
 static ngx_int_t ngx_http_sender_domains_curl_headers(
@@ -173,6 +179,34 @@ ngx_http_sender_domains_curl_start(ngx_pool_t *pool, ngx_log_t *log,
     ngx_msec_t timeout, ngx_uint_t fresh,
     ngx_http_sender_domains_curl_done_pt handler, void *data)
 {
+    return ngx_http_sender_domains_curl_launch(pool, log, method, url,
+                                               headers, body, timeout, fresh,
+                                               0, NULL, handler, data);
+}
+
+
+ngx_http_sender_domains_curl_call_t *
+ngx_http_sender_domains_curl_stream(ngx_pool_t *pool, ngx_log_t *log,
+    const char *method, ngx_str_t *url, ngx_array_t *headers, ngx_str_t *body,
+    ngx_msec_t timeout, time_t idle,
+    ngx_http_sender_domains_curl_data_pt on_data,
+    ngx_http_sender_domains_curl_done_pt handler, void *data)
+{
+    return ngx_http_sender_domains_curl_launch(pool, log, method, url,
+                                               headers, body, timeout, 0,
+                                               idle, on_data, handler, data);
+}
+
+
+/* on_data NULL: a call with an overall timeout, its answer accumulated */
+
+static ngx_http_sender_domains_curl_call_t *
+ngx_http_sender_domains_curl_launch(ngx_pool_t *pool, ngx_log_t *log,
+    const char *method, ngx_str_t *url, ngx_array_t *headers, ngx_str_t *body,
+    ngx_msec_t timeout, ngx_uint_t fresh, time_t idle,
+    ngx_http_sender_domains_curl_data_pt on_data,
+    ngx_http_sender_domains_curl_done_pt handler, void *data)
+{
     u_char                               *u;
     CURLMcode                             mc;
     ngx_http_sender_domains_curl_call_t  *call;
@@ -200,23 +234,48 @@ ngx_http_sender_domains_curl_start(ngx_pool_t *pool, ngx_log_t *log,
     ngx_http_sender_domains_curl_options(call, method, u, timeout, fresh);
     ngx_http_sender_domains_curl_body(call, method, body);
 
-    /*
-     * A non-cancelable timer slightly past curl's own timeout: it keeps a
-     * gracefully exiting worker alive until the call ends (an exiting
-     * worker waits only for non-cancelable timers), and it is a last
-     * resort should curl never report the end.
-     */
-    call->deadline.handler = ngx_http_sender_domains_curl_deadline_handler;
-    call->deadline.data = &ngx_http_sender_domains_dummy_conn;
-    call->deadline.log = log;
-    ngx_add_timer(&call->deadline, timeout + 1000);
+    if (on_data) {
+        /*
+         * A stream: no overall timeout, an idle limit instead, and TCP
+         * keepalive so a peer host that vanished is noticed; no deadline
+         * timer (it would hold an exiting worker for as long as the
+         * stream lasts), its owner stops it.
+         */
+        call->on_data = on_data;
+        curl_easy_setopt(call->easy, CURLOPT_TIMEOUT_MS, 0L);
+        curl_easy_setopt(call->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+        curl_easy_setopt(call->easy, CURLOPT_TCP_KEEPIDLE, 10L);
+        curl_easy_setopt(call->easy, CURLOPT_TCP_KEEPINTVL, 5L);
+
+        if (idle) {
+            curl_easy_setopt(call->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+            curl_easy_setopt(call->easy, CURLOPT_LOW_SPEED_TIME, (long) idle);
+        }
+
+    } else {
+        /*
+         * A non-cancelable timer slightly past curl's own timeout: it
+         * keeps a gracefully exiting worker alive until the call ends (an
+         * exiting worker waits only for non-cancelable timers), and it is
+         * a last resort should curl never report the end.
+         */
+        call->deadline.handler =
+            ngx_http_sender_domains_curl_deadline_handler;
+        call->deadline.data = &ngx_http_sender_domains_dummy_conn;
+        call->deadline.log = log;
+        ngx_add_timer(&call->deadline, timeout + 1000);
+    }
 
     mc = curl_multi_add_handle(ngx_http_sender_domains_multi, call->easy);
     if (mc != CURLM_OK) {
         ngx_log_error(NGX_LOG_ERR, log, 0,
                       "sender_domains: curl_multi_add_handle() failed: %s",
                       curl_multi_strerror(mc));
-        ngx_del_timer(&call->deadline);
+
+        if (call->deadline.timer_set) {
+            ngx_del_timer(&call->deadline);
+        }
+
         return NULL;
     }
 
@@ -258,6 +317,8 @@ ngx_http_sender_domains_curl_create(ngx_pool_t *pool, ngx_log_t *log,
     call->log = log;
     call->handler = handler;
     call->data = data;
+    call->peer = "SES";
+    call->max_body = NGX_HTTP_SENDER_DOMAINS_CURL_MAX_BODY;
 
     cln->handler = ngx_http_sender_domains_curl_cleanup;
     cln->data = call;
@@ -433,7 +494,22 @@ ngx_http_sender_domains_curl_write(char *ptr, size_t size, size_t nmemb,
 
     n = size * nmemb;
 
-    if (call->body.len + n > NGX_HTTP_SENDER_DOMAINS_CURL_MAX_BODY) {
+    if (call->on_data) {
+        curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &call->status);
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, call->log, 0,
+                       "sender_domains curl call %p: %uz stream bytes read",
+                       call, n);
+
+        if (call->on_data(call, (u_char *) ptr, n) != NGX_OK) {
+            call->outcome = NGX_HTTP_SENDER_DOMAINS_CURL_ABORTED;
+            return 0;   /* makes curl abort with CURLE_WRITE_ERROR */
+        }
+
+        return n;
+    }
+
+    if (call->body.len + n > call->max_body) {
         call->outcome = NGX_HTTP_SENDER_DOMAINS_CURL_TOO_LARGE;
         return 0;   /* makes curl abort with CURLE_WRITE_ERROR */
     }
@@ -560,7 +636,8 @@ ngx_http_sender_domains_curl_open_socket(void *data, curlsocktype purpose,
 
     if (s >= NGX_HTTP_SENDER_DOMAINS_CURL_MAX_SOCKETS) {
         ngx_log_error(NGX_LOG_ERR, call->log, 0,
-                      "sender_domains: too many open files for SES calls");
+                      "sender_domains: too many open files for %s calls",
+                      call->peer);
         close(s);
         return CURL_SOCKET_BAD;
     }
@@ -762,7 +839,8 @@ ngx_http_sender_domains_curl_deadline_handler(ngx_event_t *ev)
 
     /* the caller's failure line says "timeout" with the operation */
     ngx_log_error(NGX_LOG_INFO, call->log, 0,
-                  "sender_domains: SES call exceeded its deadline");
+                  "sender_domains: %s call exceeded its deadline",
+                  call->peer);
 
     ngx_http_sender_domains_curl_cancel(call);
     call->done = 0;
@@ -897,8 +975,8 @@ ngx_http_sender_domains_curl_finish(ngx_http_sender_domains_curl_call_t *call)
     {
         /* curl's words go into the caller's failure line too */
         ngx_log_error(NGX_LOG_INFO, call->log, 0,
-                      "sender_domains: SES connection failed: %s",
-                      call->curl_error);
+                      "sender_domains: %s connection failed: %s",
+                      call->peer, call->curl_error);
     }
 
     if (call->body.data == NULL) {

@@ -22,12 +22,22 @@ typedef struct ngx_http_sender_domains_curl_call_s
 typedef void (*ngx_http_sender_domains_curl_done_pt)(
     ngx_http_sender_domains_curl_call_t *call);
 
+/*
+ * A streaming call's bytes as they arrive (call->status is the answer's
+ * status by then); NGX_OK goes on, anything else aborts the call (its
+ * handler then runs with outcome NGX_HTTP_SENDER_DOMAINS_CURL_ABORTED).
+ * Runs from inside libcurl: it must not start, cancel or free calls.
+ */
+typedef ngx_int_t (*ngx_http_sender_domains_curl_data_pt)(
+    ngx_http_sender_domains_curl_call_t *call, u_char *p, size_t n);
+
 
 typedef enum {
     NGX_HTTP_SENDER_DOMAINS_CURL_OK = 0,      /* a response arrived */
     NGX_HTTP_SENDER_DOMAINS_CURL_TIMEOUT,
     NGX_HTTP_SENDER_DOMAINS_CURL_CONNECT,     /* DNS, TCP, TLS, reset */
-    NGX_HTTP_SENDER_DOMAINS_CURL_TOO_LARGE
+    NGX_HTTP_SENDER_DOMAINS_CURL_TOO_LARGE,
+    NGX_HTTP_SENDER_DOMAINS_CURL_ABORTED      /* on_data said stop */
 } ngx_http_sender_domains_curl_outcome_e;
 
 
@@ -39,6 +49,14 @@ struct ngx_http_sender_domains_curl_call_s {
 
     ngx_http_sender_domains_curl_done_pt    handler;
     void                                   *data;
+
+    /* a streaming call: the answer goes here, not into body */
+    ngx_http_sender_domains_curl_data_pt    on_data;
+
+    /* who is called, for the log lines of this file: "SES" (the default) */
+    const char                             *peer;
+    /* the largest answer kept: ..._CURL_MAX_BODY unless set after start */
+    size_t                                  max_body;
 
     /* the answer */
     ngx_http_sender_domains_curl_outcome_e  outcome;
@@ -78,6 +96,20 @@ ngx_http_sender_domains_curl_call_t *ngx_http_sender_domains_curl_start(
     ngx_array_t *headers, ngx_str_t *body, ngx_msec_t timeout,
     ngx_uint_t fresh, ngx_http_sender_domains_curl_done_pt handler,
     void *data);
+
+/*
+ * A streaming call (a watch): the answer is handed to on_data chunk by
+ * chunk, never accumulated; no overall timeout, "timeout" bounds the
+ * connection, and the call ends with NGX_HTTP_SENDER_DOMAINS_CURL_TIMEOUT
+ * when less than one byte a second arrives for "idle" (seconds, 0: never).
+ * It keeps no timer that would hold an exiting worker: the owner stops it
+ * (cancel, or destroy its pool).  Otherwise as ..._curl_start().
+ */
+ngx_http_sender_domains_curl_call_t *ngx_http_sender_domains_curl_stream(
+    ngx_pool_t *pool, ngx_log_t *log, const char *method, ngx_str_t *url,
+    ngx_array_t *headers, ngx_str_t *body, ngx_msec_t timeout,
+    time_t idle, ngx_http_sender_domains_curl_data_pt on_data,
+    ngx_http_sender_domains_curl_done_pt handler, void *data);
 
 void ngx_http_sender_domains_curl_cancel(
     ngx_http_sender_domains_curl_call_t *call);

@@ -18,6 +18,9 @@
 
 #define SD_ETCD_CLAIMS      "claims/"
 #define SD_ETCD_ROWS        "rows/"
+#define SD_ETCD_LEGACY      "legacy/"
+#define SD_ETCD_NODES       "nodes/"
+#define SD_ETCD_LEADER      "leader"
 
 
 /* ---- keys ---- */
@@ -737,6 +740,160 @@ sd_etcd_claim_nested_txn(const sd_etcd_claim_t *c, const sd_etcd_txn_t *seen)
 }
 
 
+static json_t *
+sd_etcd_op_delete(const char *key, size_t key_len)
+{
+    json_t  *op, *del;
+
+    op = json_object();
+    del = json_object();
+
+    if (op == NULL || del == NULL
+        || sd_etcd_set(del, "key", sd_etcd_jb64(key, key_len)))
+    {
+        json_decref(op);
+        json_decref(del);
+        return NULL;
+    }
+
+    if (sd_etcd_set(op, "request_delete_range", del)) {
+        json_decref(op);
+        return NULL;
+    }
+
+    return op;
+}
+
+
+size_t
+sd_etcd_any_row_key(const char *prefix, char kind, const char *ws,
+    size_t ws_len, const char *id, size_t id_len, char *out, size_t size)
+{
+    char  legacy[SD_ETCD_PREFIX_MAX + sizeof(SD_ETCD_LEGACY)];
+
+    if (kind != SD_ETCD_KIND_LEGACY) {
+        return sd_etcd_row_key(prefix, ws, ws_len, id, id_len, out, size);
+    }
+
+    if (strlen(prefix) > SD_ETCD_PREFIX_MAX) {
+        return 0;
+    }
+
+    snprintf(legacy, sizeof(legacy), "%s" SD_ETCD_LEGACY, prefix);
+
+    return sd_etcd_row_key(legacy, ws, ws_len, id, id_len, out, size);
+}
+
+
+char
+sd_etcd_parse_any_row_key(const char *prefix, const char *key, size_t len,
+    char *ws_buf, size_t ws_size, size_t *ws_len, const char **id,
+    size_t *id_len)
+{
+    char  legacy[SD_ETCD_PREFIX_MAX + sizeof(SD_ETCD_LEGACY)];
+
+    if (sd_etcd_parse_row_key(prefix, key, len, ws_buf, ws_size, ws_len, id,
+                              id_len)
+        == 0)
+    {
+        return SD_ETCD_KIND_ROW;
+    }
+
+    if (strlen(prefix) > SD_ETCD_PREFIX_MAX) {
+        return 0;
+    }
+
+    snprintf(legacy, sizeof(legacy), "%s" SD_ETCD_LEGACY, prefix);
+
+    if (sd_etcd_parse_row_key(legacy, key, len, ws_buf, ws_size, ws_len, id,
+                              id_len)
+        == 0)
+    {
+        return SD_ETCD_KIND_LEGACY;
+    }
+
+    return 0;
+}
+
+
+/*
+ * One row change of a node's outbox (docs/cluster.md, "Publishing"):
+ *   put, claim kept:     compare version(claim) == 0
+ *                        success put claim = ws, put row; failure put row
+ *   put, claim released, or delete:
+ *                        compare value(claim) == ws
+ *                        success delete claim, put/delete row;
+ *                        failure put/delete row
+ * So the row always lands, a claim is only ever created where none is and
+ * only ever removed when it is this workspace's.
+ */
+char *
+sd_etcd_publish_txn(const sd_etcd_publish_t *p)
+{
+    int      err, release;
+    char    *out, claim[SD_ETCD_KEY_MAX], row[SD_ETCD_KEY_MAX];
+    size_t   claim_len, row_len;
+    json_t  *txn, *cmp, *ok, *ko;
+
+    claim_len = sd_etcd_claim_key(p->prefix, p->id, p->id_len, claim,
+                                  sizeof(claim));
+    row_len = sd_etcd_any_row_key(p->prefix, p->kind, p->ws, p->ws_len,
+                                  p->id, p->id_len, row, sizeof(row));
+
+    if (claim_len == 0 || row_len == 0) {
+        return NULL;
+    }
+
+    release = p->delete || p->release_claim;
+
+    txn = json_object();
+    cmp = json_array();
+    ok = json_array();
+    ko = json_array();
+
+    err = (txn == NULL || cmp == NULL || ok == NULL || ko == NULL);
+
+    if (err) {
+        json_decref(cmp);
+        json_decref(ok);
+        json_decref(ko);
+
+    } else {
+        err = sd_etcd_set(txn, "compare", cmp);
+        err |= sd_etcd_set(txn, "success", ok);
+        err |= sd_etcd_set(txn, "failure", ko);
+    }
+
+    if (!err && release) {
+        err |= sd_etcd_push(cmp, sd_etcd_compare(claim, claim_len, 0, p->ws,
+                                                 p->ws_len));
+        err |= sd_etcd_push(ok, sd_etcd_op_delete(claim, claim_len));
+
+    } else if (!err) {
+        err |= sd_etcd_push(cmp, sd_etcd_compare(claim, claim_len, 0, NULL,
+                                                 0));
+        err |= sd_etcd_push(ok, sd_etcd_op_put(claim, claim_len, p->ws,
+                                               p->ws_len));
+    }
+
+    if (!err && p->delete) {
+        err |= sd_etcd_push(ok, sd_etcd_op_delete(row, row_len));
+        err |= sd_etcd_push(ko, sd_etcd_op_delete(row, row_len));
+
+    } else if (!err) {
+        err |= sd_etcd_push(ok, sd_etcd_op_put(row, row_len, p->json,
+                                               p->json_len));
+        err |= sd_etcd_push(ko, sd_etcd_op_put(row, row_len, p->json,
+                                               p->json_len));
+    }
+
+    out = err ? NULL : json_dumps(txn, JSON_COMPACT);
+    json_decref(txn);
+
+    return out;
+}
+
+
 static int
 sd_etcd_own(const sd_etcd_claim_t *c, const sd_etcd_kv_t *kv)
 {
@@ -992,6 +1149,7 @@ sd_etcd_kv(json_t *j, sd_etcd_kv_t *kv)
         || sd_etcd_get_int(j, "create_revision", &kv->create_revision) != 0
         || sd_etcd_get_int(j, "mod_revision", &kv->mod_revision) != 0
         || sd_etcd_get_int(j, "version", &kv->version) != 0
+        || sd_etcd_get_int(j, "lease", &kv->lease) != 0
         || kv->key_len == 0)
     {
         sd_etcd_kv_free(kv);
@@ -1423,6 +1581,275 @@ done:
     json_decref(root);
 
     return rc;
+}
+
+
+/* ---- the node's lease, its key and the refresher's leader ---- */
+
+int
+sd_etcd_node_ok(const char *name, size_t len)
+{
+    size_t         i;
+    unsigned char  c;
+
+    if (len == 0 || len > SD_ETCD_NODE_MAX) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        c = (unsigned char) name[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static char *
+sd_etcd_one_int(const char *name, int64_t v)
+{
+    char    *out;
+    json_t  *o;
+
+    o = json_object();
+    if (o == NULL || sd_etcd_set(o, name, sd_etcd_jint(v))) {
+        json_decref(o);
+        return NULL;
+    }
+
+    out = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+
+    return out;
+}
+
+
+char *
+sd_etcd_lease_grant_body(int64_t ttl)
+{
+    return sd_etcd_one_int("TTL", ttl);
+}
+
+
+char *
+sd_etcd_lease_id_body(int64_t id)
+{
+    return sd_etcd_one_int("ID", id);
+}
+
+
+sd_etcd_rc_e
+sd_etcd_parse_lease(const char *body, size_t len, int64_t *id, int64_t *ttl)
+{
+    json_t         *root, *res;
+    sd_etcd_rc_e    rc;
+    sd_etcd_txn_t   err;
+    int64_t         revision;
+
+    *id = 0;
+    *ttl = 0;
+
+    rc = sd_etcd_open(body, len, &err, &root);
+    if (rc != SD_ETCD_OK) {
+        sd_etcd_txn_free(&err);
+        return rc;
+    }
+
+    /* a keepalive's answer is one message of a stream: {"result":{…}} */
+    res = json_object_get(root, "result");
+    if (res == NULL) {
+        res = root;
+    }
+
+    rc = SD_ETCD_BAD_JSON;
+
+    if (json_is_object(res)
+        && sd_etcd_header(res, &revision) == 0
+        && sd_etcd_get_int(res, "ID", id) == 0
+        && sd_etcd_get_int(res, "TTL", ttl) == 0
+        && *id != 0 && *ttl >= 0)
+    {
+        rc = SD_ETCD_OK;
+    }
+
+    json_decref(root);
+
+    return rc;
+}
+
+
+static json_t *
+sd_etcd_op_put_lease(const char *key, size_t key_len, const char *v,
+    size_t v_len, int64_t lease)
+{
+    json_t  *op;
+
+    op = sd_etcd_op_put(key, key_len, v, v_len);
+    if (op == NULL) {
+        return NULL;
+    }
+
+    if (sd_etcd_set(json_object_get(op, "request_put"), "lease",
+                    sd_etcd_jint(lease)))
+    {
+        json_decref(op);
+        return NULL;
+    }
+
+    return op;
+}
+
+
+static json_t *
+sd_etcd_op_count(const char *key, size_t key_len)
+{
+    json_t  *op;
+
+    op = sd_etcd_op_range(key, key_len, 1, 0);
+    if (op == NULL) {
+        return NULL;
+    }
+
+    if (sd_etcd_set(json_object_get(op, "request_range"), "count_only",
+                    json_true()))
+    {
+        json_decref(op);
+        return NULL;
+    }
+
+    return op;
+}
+
+
+char *
+sd_etcd_leader_txn(const char *prefix, const char *node, size_t node_len,
+    int64_t lease, int put_node)
+{
+    int      err;
+    char    *out, leader[SD_ETCD_KEY_MAX], nodes[SD_ETCD_KEY_MAX];
+    size_t   plen, leader_len, nodes_len, node_key_len;
+    json_t  *t, *cmp, *ok, *ko;
+
+    plen = strlen(prefix);
+
+    if (!sd_etcd_prefix_ok(prefix, plen) || !sd_etcd_node_ok(node, node_len)
+        || lease <= 0)
+    {
+        return NULL;
+    }
+
+    leader_len = sd_etcd_cat(leader, sizeof(leader), 0, prefix, plen);
+    leader_len = sd_etcd_cat(leader, sizeof(leader), leader_len,
+                             SD_ETCD_LEADER, sizeof(SD_ETCD_LEADER) - 1);
+    nodes_len = sd_etcd_cat(nodes, sizeof(nodes), 0, prefix, plen);
+    nodes_len = sd_etcd_cat(nodes, sizeof(nodes), nodes_len,
+                            SD_ETCD_NODES, sizeof(SD_ETCD_NODES) - 1);
+
+    /* nodes/<node> in the same buffer, after the range's start */
+    node_key_len = sd_etcd_cat(nodes, sizeof(nodes), nodes_len, node,
+                               node_len);
+
+    if (leader_len == (size_t) -1 || node_key_len == (size_t) -1) {
+        return NULL;
+    }
+
+    t = json_object();
+    cmp = json_array();
+    ok = json_array();
+    ko = json_array();
+
+    if (t == NULL || cmp == NULL || ok == NULL || ko == NULL) {
+        json_decref(t);
+        json_decref(cmp);
+        json_decref(ok);
+        json_decref(ko);
+        return NULL;
+    }
+
+    err = sd_etcd_set(t, "compare", cmp);
+    err |= sd_etcd_set(t, "success", ok);
+    err |= sd_etcd_set(t, "failure", ko);
+
+    err |= sd_etcd_push(cmp, sd_etcd_compare(leader, leader_len, 0, NULL, 0));
+
+    if (put_node) {
+        err |= sd_etcd_push(ok, sd_etcd_op_put_lease(nodes, node_key_len,
+                                                     node, node_len, lease));
+        err |= sd_etcd_push(ko, sd_etcd_op_put_lease(nodes, node_key_len,
+                                                     node, node_len, lease));
+    }
+
+    err |= sd_etcd_push(ok, sd_etcd_op_put_lease(leader, leader_len, node,
+                                                 node_len, lease));
+    err |= sd_etcd_push(ko, sd_etcd_op_range(leader, leader_len, 0, 0));
+
+    err |= sd_etcd_push(ok, sd_etcd_op_count(nodes, nodes_len));
+    err |= sd_etcd_push(ko, sd_etcd_op_count(nodes, nodes_len));
+
+    out = err ? NULL : json_dumps(t, JSON_COMPACT);
+    json_decref(t);
+
+    return out;
+}
+
+
+int
+sd_etcd_leader_verdict(const sd_etcd_txn_t *txn, const char *node,
+    size_t node_len, int64_t lease, sd_etcd_leader_t *out)
+{
+    size_t                 i;
+    const sd_etcd_kv_t    *kv;
+    const sd_etcd_resp_t  *r;
+
+    memset(out, 0, sizeof(sd_etcd_leader_t));
+
+    /* a leading put of the node's key, when asked for */
+    i = (txn->nresponses > 0 && txn->responses[0].type == SD_ETCD_RESP_PUT
+         && txn->nresponses == 3) ? 1 : 0;
+
+    if (txn->nresponses != i + 2
+        || txn->responses[i + 1].type != SD_ETCD_RESP_RANGE)
+    {
+        return -1;
+    }
+
+    out->revision = txn->revision;
+    out->nodes = txn->responses[i + 1].count;
+    r = &txn->responses[i];
+
+    if (txn->succeeded) {
+        if (r->type != SD_ETCD_RESP_PUT) {
+            return -1;
+        }
+
+        out->leader = 1;
+        out->holder = node;
+        out->holder_len = node_len;
+
+        return 0;
+    }
+
+    if (r->type != SD_ETCD_RESP_RANGE || r->nkvs > 1) {
+        return -1;
+    }
+
+    if (r->nkvs == 0) {
+        /* gone between the compare and the read: cannot be, but no one */
+        return 0;
+    }
+
+    kv = &r->kvs[0];
+    out->holder = kv->value;
+    out->holder_len = kv->value_len;
+    out->leader = (kv->lease == lease && kv->value_len == node_len
+                   && memcmp(kv->value, node, node_len) == 0);
+
+    return 0;
 }
 
 

@@ -58,6 +58,7 @@ typedef struct {
     int64_t                 create_revision;
     int64_t                 mod_revision;
     int64_t                 version;
+    int64_t                 lease;          /* the key's lease, 0: none */
 } sd_etcd_kv_t;
 
 
@@ -194,6 +195,41 @@ char *sd_etcd_claim_txn(const sd_etcd_claim_t *c);
 char *sd_etcd_claim_nested_txn(const sd_etcd_claim_t *c,
     const sd_etcd_txn_t *seen);
 
+/*
+ * The row keys of both kinds: an identity row "<prefix>rows/<ws>/<id>", a
+ * legacy sender "<prefix>legacy/rows/<ws>/<address>".  kind is
+ * SD_ETCD_KIND_ROW or SD_ETCD_KIND_LEGACY; the parser returns the kind, or
+ * 0 for a key that is neither (a claim, the leader, a node).
+ */
+#define SD_ETCD_KIND_ROW        'r'
+#define SD_ETCD_KIND_LEGACY     'l'
+
+size_t sd_etcd_any_row_key(const char *prefix, char kind, const char *ws,
+    size_t ws_len, const char *id, size_t id_len, char *out, size_t size);
+char sd_etcd_parse_any_row_key(const char *prefix, const char *key,
+    size_t len, char *ws_buf, size_t ws_size, size_t *ws_len,
+    const char **id, size_t *id_len);
+
+/* one change of a node's outbox, published as one Txn */
+typedef struct {
+    const char             *prefix;
+    char                    kind;           /* SD_ETCD_KIND_* */
+    int                     delete;
+    int                     release_claim;  /* failed, expired, unproven */
+    const char             *ws;
+    size_t                  ws_len;
+    const char             *id;
+    size_t                  id_len;
+    const char             *json;           /* the row (put) */
+    size_t                  json_len;
+} sd_etcd_publish_t;
+
+/*
+ * The row always lands (put or delete); the claim is created only where
+ * there is none and removed only when it is this workspace's.
+ */
+char *sd_etcd_publish_txn(const sd_etcd_publish_t *p);
+
 typedef enum {
     SD_ETCD_CLAIM_DONE = 0,     /* committed at seen->revision */
     SD_ETCD_CLAIM_EXISTS,       /* the workspace has this row already */
@@ -241,6 +277,58 @@ void sd_etcd_txn_free(sd_etcd_txn_t *txn);
 sd_etcd_rc_e sd_etcd_parse_watch(const char *line, size_t len,
     sd_etcd_watch_t *w);
 void sd_etcd_watch_free(sd_etcd_watch_t *w);
+
+
+/* ---- the node's lease, its key and the refresher's leader ---- */
+
+#define SD_ETCD_NODE_MAX        64
+
+/*
+ * The other keys under the prefix:
+ *   <prefix>leader             -> the leading node's name, with its lease
+ *   <prefix>nodes/<node name>  -> the node's name, with its lease
+ */
+
+/* a usable node name: 1..SD_ETCD_NODE_MAX of [A-Za-z0-9._-] */
+int sd_etcd_node_ok(const char *name, size_t len);
+
+/* {"TTL":"<ttl>"} for /v3/lease/grant */
+char *sd_etcd_lease_grant_body(int64_t ttl);
+/* {"ID":"<id>"} for /v3/lease/keepalive and /v3/lease/revoke */
+char *sd_etcd_lease_id_body(int64_t id);
+
+/*
+ * The answer of /v3/lease/grant ({"header":…,"ID":…,"TTL":…}) or of one
+ * /v3/lease/keepalive ({"result":{…}}): the lease and the TTL it has left.
+ * *ttl == 0 with SD_ETCD_OK: the lease is gone (expired or revoked).
+ */
+sd_etcd_rc_e sd_etcd_parse_lease(const char *body, size_t len, int64_t *id,
+    int64_t *ttl);
+
+/*
+ * The node's periodic Txn: take the leader key when nobody holds it, else
+ * read it; count the live nodes; with put_node, (re)write the node's own
+ * key with the lease first (after a grant):
+ *   compare  version(<prefix>leader) == 0
+ *   success  [put nodes/<node> lease], put leader = node lease,
+ *            range nodes/ count_only
+ *   failure  [put nodes/<node> lease], range leader,
+ *            range nodes/ count_only
+ */
+char *sd_etcd_leader_txn(const char *prefix, const char *node,
+    size_t node_len, int64_t lease, int put_node);
+
+typedef struct {
+    int                     leader;     /* this node, with this lease */
+    int64_t                 nodes;      /* keys under <prefix>nodes/ */
+    int64_t                 revision;
+    const char             *holder;     /* the leader's name (in txn), */
+    size_t                  holder_len; /* NULL when nobody leads */
+} sd_etcd_leader_t;
+
+/* the answer of sd_etcd_leader_txn(): 0, or -1 for another shape */
+int sd_etcd_leader_verdict(const sd_etcd_txn_t *txn, const char *node,
+    size_t node_len, int64_t lease, sd_etcd_leader_t *out);
 
 
 /* ---- applying to the node's cache ---- */

@@ -19,6 +19,7 @@
 #include <lmdb.h>
 
 #include "sd_store.h"
+#include "sd_etcd.h"
 #include "sd_time.h"
 
 
@@ -32,9 +33,10 @@
 
 #define SD_STORE_CLAIM_MAX  (72 * 3600) /* SES's DNS search: issue 13 */
 
-/* identities, claims, legacy, due, meta, evq, evid, evdue; and "events",
- * the queue of the version before, while it is moved (see below) */
-#define SD_STORE_MAXDBS     12
+/* identities, claims, legacy, due, meta, evq, evid, evdue; cout, crev,
+ * ctomb, cseen (cluster mode); and "events", the queue of the version
+ * before, while it is moved (see below) */
+#define SD_STORE_MAXDBS     16
 
 
 struct sd_store_s {
@@ -68,6 +70,14 @@ struct sd_store_s {
     const char             *ev_ident;       /* the row's key */
     size_t                  ev_ident_len;
     size_t                  ev_ws_len;
+
+    /* cluster mode: the outbox, rows' etcd revisions, the resync's marks */
+    MDB_dbi                 cout;
+    MDB_dbi                 crev;
+    MDB_dbi                 ctomb;
+    MDB_dbi                 cseen;
+    int                     outbox;         /* sd_store_set_outbox() */
+    int                     applying;       /* no outbox entry, no event */
 };
 
 
@@ -117,6 +127,10 @@ static int sd_store_events_note(sd_store_t *st, MDB_txn *txn,
 static int sd_store_ev_migrate(sd_store_t *st, MDB_txn *txn);
 static void sd_store_put_le32(unsigned char *p, unsigned v);
 static unsigned sd_store_get_le32(const unsigned char *p);
+static int sd_store_outbox_holds(sd_store_t *st, MDB_txn *txn, char kind,
+    const MDB_val *key);
+static int sd_store_outbox_note(sd_store_t *st, MDB_txn *txn, char kind,
+    char op, const MDB_val *key, const sd_record_t *rec);
 
 
 #define SD_STORE_FORMAT_KEY  "format"
@@ -144,6 +158,10 @@ sd_store_open(const char *path, size_t map_size, sd_store_t **store,
         { "evq", offsetof(sd_store_t, evq) },
         { "evid", offsetof(sd_store_t, evid) },
         { "evdue", offsetof(sd_store_t, evdue) },
+        { "cout", offsetof(sd_store_t, cout) },
+        { "crev", offsetof(sd_store_t, crev) },
+        { "ctomb", offsetof(sd_store_t, ctomb) },
+        { "cseen", offsetof(sd_store_t, cseen) },
     };
 
     st = calloc(1, sizeof(sd_store_t));
@@ -757,7 +775,8 @@ sd_store_put_identity(sd_store_t *st, MDB_txn *txn, MDB_val *key,
 
     sd_store_tally_note(st, 0, had, had ? cur.flags : 0, rec);
 
-    return 0;
+    return sd_store_outbox_note(st, txn, SD_STORE_KIND_ROW, SD_STORE_OP_PUT,
+                                key, rec);
 }
 
 
@@ -1861,42 +1880,38 @@ sd_store_tree_held(sd_store_t *st, const char *ws, size_t ws_len,
 }
 
 
-sd_store_rc_e
-sd_store_delete(sd_store_t *st, const char *ws, size_t ws_len,
-    const char *id, size_t id_len)
-{
-    int       rc;
-    char      kbuf[SD_STORE_MAX_KEY + 1], tk[SD_STORE_MAX_KEY + 1];
-    size_t    tk_len;
-    MDB_txn  *txn;
-    MDB_val   k, ck, cval;
+/*
+ * Removes an identity row inside an open write transaction with its
+ * schedule entry and its claim (when this row's, and not held by the
+ * workspace's legacy sender): 0, MDB_NOTFOUND, or an LMDB error.
+ */
 
-    if (ws_len + 1 + id_len > SD_STORE_MAX_KEY) {
-        return SD_STORE_NOT_FOUND;
-    }
+static int
+sd_store_delete_row(sd_store_t *st, MDB_txn *txn, const char *ws,
+    size_t ws_len, const char *id, size_t id_len)
+{
+    int          rc;
+    char         kbuf[SD_STORE_MAX_KEY + 1], tk[SD_STORE_MAX_KEY + 1];
+    size_t       tk_len;
+    MDB_val      k, ck, cval;
+    sd_record_t  cur;
 
     tk_len = sd_store_tree_key(id, id_len, tk, sizeof(tk));
-
-    rc = sd_store_begin(st, 0, &txn);
-    if (rc != 0) {
-        return sd_store_map(st, rc);
-    }
 
     k.mv_data = kbuf;
     k.mv_size = sd_store_key(ws, ws_len, id, id_len, kbuf);
 
     rc = mdb_get(txn, st->identities, &k, &cval);
+    if (rc != 0) {
+        return rc;
+    }
+
+    sd_store_decode(&cval, &cur);
+    sd_store_tally_note(st, 0, 1, cur.flags, NULL);
+    rc = sd_store_events_note(st, txn, &k, &cur, NULL);
 
     if (rc == 0) {
-        sd_record_t  cur;
-
-        sd_store_decode(&cval, &cur);
-        sd_store_tally_note(st, 0, 1, cur.flags, NULL);
-        rc = sd_store_events_note(st, txn, &k, &cur, NULL);
-
-        if (rc == 0) {
-            rc = sd_store_reschedule(st, txn, &k, cur.next_check, 0);
-        }
+        rc = sd_store_reschedule(st, txn, &k, cur.next_check, 0);
     }
 
     if (rc == 0) {
@@ -1904,6 +1919,11 @@ sd_store_delete(sd_store_t *st, const char *ws, size_t ws_len,
     }
 
     if (rc == 0) {
+        rc = sd_store_outbox_note(st, txn, SD_STORE_KIND_ROW,
+                                  SD_STORE_OP_DELETE, &k, NULL);
+    }
+
+    if (rc == 0 && tk_len) {
         ck.mv_data = tk;
         ck.mv_size = tk_len;
 
@@ -1915,6 +1935,28 @@ sd_store_delete(sd_store_t *st, const char *ws, size_t ws_len,
                                         &ck, 0);
         }
     }
+
+    return rc;
+}
+
+
+sd_store_rc_e
+sd_store_delete(sd_store_t *st, const char *ws, size_t ws_len,
+    const char *id, size_t id_len)
+{
+    int       rc;
+    MDB_txn  *txn;
+
+    if (ws_len + 1 + id_len > SD_STORE_MAX_KEY) {
+        return SD_STORE_NOT_FOUND;
+    }
+
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = sd_store_delete_row(st, txn, ws, ws_len, id, id_len);
 
     if (rc == 0) {
         rc = sd_store_commit(st, txn, 0);
@@ -1967,15 +2009,170 @@ sd_store_legacy_check(sd_store_t *st, MDB_txn *txn, const char *ws,
 }
 
 
+/*
+ * In cluster mode PUT /legacy tells etcd only what changed: the new list
+ * sorted by address, so each old entry is looked up in it (gone: a
+ * delete in the outbox; the same record: no entry at all).
+ */
+
+typedef struct {
+    const char             *id;
+    size_t                  len;
+    size_t                  i;
+} sd_store_lent_t;
+
+typedef struct {
+    sd_store_lent_t        *sorted;
+    size_t                  n;
+    const sd_record_t      *recs;
+    unsigned char          *same;       /* per new entry */
+} sd_store_lplan_t;
+
+
+static int
+sd_store_lent_cmp(const void *a, const void *b)
+{
+    int                     c;
+    const sd_store_lent_t  *x = a, *y = b;
+
+    c = memcmp(x->id, y->id, x->len < y->len ? x->len : y->len);
+
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+
+/* 1: the stored value v is exactly what rec would write */
+
+static int
+sd_store_rec_same(const MDB_val *v, const sd_record_t *rec)
+{
+    sd_record_t  cur;
+
+    if (v->mv_size != SD_REC_HEADER + rec->sender_name_len + rec->json_len) {
+        return 0;
+    }
+
+    sd_store_decode(v, &cur);
+
+    return cur.json != NULL && cur.flags == (rec->flags & 0xff)
+           && cur.next_check == rec->next_check
+           && cur.sender_name_len == rec->sender_name_len
+           && memcmp(cur.sender_name, rec->sender_name,
+                     rec->sender_name_len) == 0
+           && memcmp(cur.json, rec->json, rec->json_len) == 0;
+}
+
+
+/* 0, ENOMEM; plan->sorted stays NULL when no outbox entry is written */
+
+static int
+sd_store_lplan_init(sd_store_t *st, sd_store_lplan_t *plan, size_t n,
+    const char **ids, const size_t *id_lens, const sd_record_t *recs)
+{
+    size_t  i;
+
+    memset(plan, 0, sizeof(sd_store_lplan_t));
+
+    if (!st->outbox || st->applying || n == 0) {
+        return 0;
+    }
+
+    plan->sorted = malloc(n * sizeof(sd_store_lent_t));
+    plan->same = calloc(n, 1);
+
+    if (plan->sorted == NULL || plan->same == NULL) {
+        free(plan->sorted);
+        free(plan->same);
+        plan->sorted = NULL;
+        return ENOMEM;
+    }
+
+    for (i = 0; i < n; i++) {
+        plan->sorted[i].id = ids[i];
+        plan->sorted[i].len = id_lens[i];
+        plan->sorted[i].i = i;
+    }
+
+    qsort(plan->sorted, n, sizeof(sd_store_lent_t), sd_store_lent_cmp);
+    plan->n = n;
+    plan->recs = recs;
+
+    return 0;
+}
+
+
+/*
+ * An old entry (key k = "<ws>\0<address>", a copy; value v, read before
+ * any write) about to go: kept in the new list (marked same when
+ * unchanged) or a delete in the outbox.
+ */
+
+static int
+sd_store_lplan_old(sd_store_t *st, MDB_txn *txn, sd_store_lplan_t *plan,
+    size_t ws_len, const MDB_val *k, const MDB_val *v)
+{
+    sd_store_lent_t   want, *found;
+
+    if (plan == NULL || plan->sorted == NULL) {
+        return sd_store_outbox_note(st, txn, SD_STORE_KIND_LEGACY,
+                                    SD_STORE_OP_DELETE, k, NULL);
+    }
+
+    want.id = (const char *) k->mv_data + ws_len + 1;
+    want.len = k->mv_size - ws_len - 1;
+
+    found = bsearch(&want, plan->sorted, plan->n, sizeof(sd_store_lent_t),
+                    sd_store_lent_cmp);
+
+    if (found) {
+        plan->same[found->i] = sd_store_rec_same(v, &plan->recs[found->i]);
+        return 0;
+    }
+
+    return sd_store_outbox_note(st, txn, SD_STORE_KIND_LEGACY,
+                                SD_STORE_OP_DELETE, k, NULL);
+}
+
+
+/* a legacy row's claim goes with it, if a legacy one of this workspace */
+
+static int
+sd_store_legacy_unclaim(sd_store_t *st, MDB_txn *txn, const char *ws,
+    size_t ws_len, const char *id, size_t id_len)
+{
+    int      rc;
+    char     tk[SD_STORE_MAX_KEY + 1];
+    size_t   tk_len;
+    MDB_val  ck, cval;
+
+    tk_len = sd_store_tree_key(id, id_len, tk, sizeof(tk));
+    if (tk_len == 0) {
+        return 0;
+    }
+
+    ck.mv_data = tk;
+    ck.mv_size = tk_len;
+
+    rc = mdb_get(txn, st->claims, &ck, &cval);
+
+    if (rc == 0 && sd_store_claim_owner(&cval, ws, ws_len, id, id_len)
+        && ((char *) cval.mv_data)[cval.mv_size - 1] == SD_CLAIM_LEGACY)
+    {
+        return mdb_del(txn, st->claims, &ck, NULL);
+    }
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+
 /* then the workspace's old list goes, with its legacy claims */
 static int
 sd_store_legacy_drop(sd_store_t *st, MDB_txn *txn, const char *ws,
-    size_t ws_len)
+    size_t ws_len, sd_store_lplan_t *plan)
 {
     int          rc;
-    char         kbuf[SD_STORE_MAX_KEY + 1], tk[SD_STORE_MAX_KEY + 1];
-    size_t       tk_len;
-    MDB_val      k, v, ck, cval;
+    char         kbuf[SD_STORE_MAX_KEY + 1];
+    MDB_val      k, kc, v;
     MDB_cursor  *cur;
 
     rc = mdb_cursor_open(txn, st->legacy, &cur);
@@ -2001,23 +2198,21 @@ sd_store_legacy_drop(sd_store_t *st, MDB_txn *txn, const char *ws,
                                 NULL);
         }
 
-        /* its claim, if a legacy one (a migrated row keeps its own) */
-        tk_len = sd_store_tree_key((char *) k.mv_data + ws_len + 1,
-                                   k.mv_size - ws_len - 1, tk, sizeof(tk));
-        ck.mv_data = tk;
-        ck.mv_size = tk_len;
+        /* a copy: the key lives in a page the writes below may change */
+        memcpy(kbuf, k.mv_data, k.mv_size);
+        kc.mv_data = kbuf;
+        kc.mv_size = k.mv_size;
 
-        if (tk_len
-            && mdb_get(txn, st->claims, &ck, &cval) == 0
-            && sd_store_claim_owner(&cval, ws, ws_len,
-                                    (char *) k.mv_data + ws_len + 1,
-                                    k.mv_size - ws_len - 1)
-            && ((char *) cval.mv_data)[cval.mv_size - 1] == SD_CLAIM_LEGACY)
-        {
-            rc = mdb_del(txn, st->claims, &ck, NULL);
-            if (rc != 0) {
-                break;
-            }
+        rc = sd_store_lplan_old(st, txn, plan, ws_len, &kc, &v);
+        if (rc != 0) {
+            break;
+        }
+
+        /* its claim, if a legacy one (a migrated row keeps its own) */
+        rc = sd_store_legacy_unclaim(st, txn, ws, ws_len, kbuf + ws_len + 1,
+                                     kc.mv_size - ws_len - 1);
+        if (rc != 0) {
+            break;
         }
 
         rc = mdb_cursor_del(cur, 0);
@@ -2038,17 +2233,67 @@ sd_store_legacy_drop(sd_store_t *st, MDB_txn *txn, const char *ws,
 }
 
 
+/*
+ * A legacy row's claim, kept if this workspace's managed row holds it:
+ * another workspace's is replaced (*replaced set; PUT /legacy checked
+ * the tree before, a row applied from etcd is the truth).
+ */
+
+static int
+sd_store_legacy_claim(sd_store_t *st, MDB_txn *txn, const char *ws,
+    size_t ws_len, const char *id, size_t id_len, int *replaced)
+{
+    int       rc;
+    char      tk[SD_STORE_MAX_KEY + 1], cv[SD_STORE_MAX_KEY + 3];
+    size_t    tk_len;
+    MDB_val   ck, cval;
+
+    tk_len = sd_store_tree_key(id, id_len, tk, sizeof(tk));
+    if (tk_len == 0) {
+        return 0;
+    }
+
+    ck.mv_data = tk;
+    ck.mv_size = tk_len;
+
+    rc = mdb_get(txn, st->claims, &ck, &cval);
+
+    if (rc == 0 && cval.mv_size > ws_len
+        && memcmp(cval.mv_data, ws, ws_len) == 0
+        && ((char *) cval.mv_data)[ws_len] == '\0')
+    {
+        if (((char *) cval.mv_data)[cval.mv_size - 1] == SD_CLAIM_ACTIVE) {
+            return 0;
+        }
+
+    } else if (rc == 0 && replaced
+               && ((char *) cval.mv_data)[cval.mv_size - 1] != SD_CLAIM_FAILED)
+    {
+        *replaced = 1;
+    }
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    cval.mv_data = cv;
+    cval.mv_size = sd_store_claim_value(cv, ws, ws_len, id, id_len,
+                                        SD_CLAIM_LEGACY);
+
+    return mdb_put(txn, st->claims, &ck, &cval, 0);
+}
+
+
 /* and the new list is written, each entry with a claim of its own */
 static int
 sd_store_legacy_write(sd_store_t *st, MDB_txn *txn, const char *ws,
     size_t ws_len, size_t n, const char **ids, const size_t *id_lens,
-    const sd_record_t *recs)
+    const sd_record_t *recs, const sd_store_lplan_t *plan)
 {
     int       rc;
-    char      kbuf[SD_STORE_MAX_KEY + 1], tk[SD_STORE_MAX_KEY + 1];
-    char      cv[SD_STORE_MAX_KEY + 3];
-    size_t    i, tk_len;
-    MDB_val   k, ck, cval;
+    char      kbuf[SD_STORE_MAX_KEY + 1];
+    size_t    i;
+    MDB_val   k;
 
     for (i = 0; i < n; i++) {
         k.mv_data = kbuf;
@@ -2061,30 +2306,16 @@ sd_store_legacy_write(sd_store_t *st, MDB_txn *txn, const char *ws,
 
         sd_store_tally_note(st, 1, 0, 0, &recs[i]);
 
-        /* the claim: kept if this workspace's managed row holds it */
-        tk_len = sd_store_tree_key(ids[i], id_lens[i], tk, sizeof(tk));
-        ck.mv_data = tk;
-        ck.mv_size = tk_len;
-
-        rc = mdb_get(txn, st->claims, &ck, &cval);
-
-        if (rc == 0 && cval.mv_size > ws_len
-            && memcmp(cval.mv_data, ws, ws_len) == 0
-            && ((char *) cval.mv_data)[ws_len] == '\0'
-            && ((char *) cval.mv_data)[cval.mv_size - 1] == SD_CLAIM_ACTIVE)
-        {
-            continue;
+        if (plan->same == NULL || !plan->same[i]) {
+            rc = sd_store_outbox_note(st, txn, SD_STORE_KIND_LEGACY,
+                                      SD_STORE_OP_PUT, &k, &recs[i]);
+            if (rc != 0) {
+                return rc;
+            }
         }
 
-        if (rc != 0 && rc != MDB_NOTFOUND) {
-            return rc;
-        }
-
-        cval.mv_data = cv;
-        cval.mv_size = sd_store_claim_value(cv, ws, ws_len, ids[i],
-                                            id_lens[i], SD_CLAIM_LEGACY);
-        rc = mdb_put(txn, st->claims, &ck, &cval, 0);
-
+        rc = sd_store_legacy_claim(st, txn, ws, ws_len, ids[i], id_lens[i],
+                                   NULL);
         if (rc != 0) {
             return rc;
         }
@@ -2099,9 +2330,10 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
     size_t n, const char **ids, const size_t *id_lens,
     const sd_record_t *recs, int *conflict)
 {
-    int       rc;
-    size_t    i, conflicts;
-    MDB_txn  *txn;
+    int               rc;
+    size_t            i, conflicts;
+    MDB_txn          *txn;
+    sd_store_lplan_t  plan;
 
     if (ws_len + 1 > SD_STORE_MAX_KEY) {
         return SD_STORE_ERROR;
@@ -2113,9 +2345,13 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
         }
     }
 
+    if (sd_store_lplan_init(st, &plan, n, ids, id_lens, recs) != 0) {
+        return SD_STORE_ERROR;
+    }
+
     rc = sd_store_begin(st, 0, &txn);
     if (rc != 0) {
-        return sd_store_map(st, rc);
+        goto done;
     }
 
     /* nothing is changed when one entry lies under another's claim */
@@ -2124,16 +2360,18 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
 
     if (rc == 0 && conflicts) {
         mdb_txn_abort(txn);
+        free(plan.sorted);
+        free(plan.same);
         return SD_STORE_CONFLICT;
     }
 
     if (rc == 0) {
-        rc = sd_store_legacy_drop(st, txn, ws, ws_len);
+        rc = sd_store_legacy_drop(st, txn, ws, ws_len, &plan);
     }
 
     if (rc == 0) {
         rc = sd_store_legacy_write(st, txn, ws, ws_len, n, ids, id_lens,
-                                   recs);
+                                   recs, &plan);
     }
 
     if (rc == 0) {
@@ -2142,6 +2380,11 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
     } else {
         mdb_txn_abort(txn);
     }
+
+done:
+
+    free(plan.sorted);
+    free(plan.same);
 
     if (rc == -1) {
         return SD_STORE_ERROR;
@@ -3469,7 +3712,8 @@ sd_store_events_note(sd_store_t *st, MDB_txn *txn, const MDB_val *key,
     const char           *p;
     sd_store_event_src_t  src;
 
-    if (st->ev_build == NULL) {
+    /* a change applied from etcd: its events were made where it was made */
+    if (st->ev_build == NULL || st->applying) {
         return 0;
     }
 
@@ -3643,4 +3887,1122 @@ sd_store_rc_e
 sd_store_events_count(sd_store_t *st, size_t *n)
 {
     return sd_store_entries(st, st->evq, n);
+}
+
+
+/* ---- cluster mode: outbox, revisions, apply, resync (issue 18) ---------- */
+
+
+#define SD_OUT_HEADER       6       /* kind, op, flags, 0, key length LE16 */
+#define SD_OUT_SEQ_KEY      "outbox_seq"
+#define SD_APPLIED_KEY      "applied_rev"
+#define SD_CREV_LIVE        'l'
+#define SD_CREV_TOMB        't'
+
+
+void
+sd_store_set_outbox(sd_store_t *st, int on)
+{
+    st->outbox = on ? 1 : 0;
+}
+
+
+/* a 64-bit value of meta (0 when absent): 0 or an LMDB error */
+
+static int
+sd_store_meta_get64(sd_store_t *st, MDB_txn *txn, const char *name,
+    uint64_t *val)
+{
+    int      rc;
+    MDB_val  k, v;
+
+    k.mv_data = (void *) name;
+    k.mv_size = strlen(name);
+
+    rc = mdb_get(txn, st->meta, &k, &v);
+
+    if (rc == MDB_NOTFOUND) {
+        *val = 0;
+        return 0;
+    }
+
+    if (rc == 0 && v.mv_size != 8) {
+        return MDB_CORRUPTED;
+    }
+
+    if (rc == 0) {
+        *val = sd_store_get_le64(v.mv_data);
+    }
+
+    return rc;
+}
+
+
+static int
+sd_store_meta_put64(sd_store_t *st, MDB_txn *txn, const char *name,
+    uint64_t val)
+{
+    MDB_val        k, v;
+    unsigned char  b[8];
+
+    k.mv_data = (void *) name;
+    k.mv_size = strlen(name);
+    sd_store_put_le64(b, val);
+    v.mv_data = b;
+    v.mv_size = 8;
+
+    return mdb_put(txn, st->meta, &k, &v, 0);
+}
+
+
+/*
+ * 0 when the outbox has an entry for this key (a local write of it waits
+ * to be published), MDB_NOTFOUND when not, or an LMDB error.  The outbox
+ * holds the writes of the last moments only: a short walk.
+ */
+
+static int
+sd_store_outbox_holds(sd_store_t *st, MDB_txn *txn, char kind,
+    const MDB_val *key)
+{
+    int            rc;
+    MDB_val        k, v;
+    MDB_cursor    *cur;
+    unsigned char *p;
+
+    rc = mdb_cursor_open(txn, st->cout, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+         rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        p = v.mv_data;
+
+        if (v.mv_size >= SD_OUT_HEADER + key->mv_size
+            && p[0] == (unsigned char) kind
+            && (size_t) (p[4] | (p[5] << 8)) == key->mv_size
+            && memcmp(p + SD_OUT_HEADER, key->mv_data, key->mv_size) == 0)
+        {
+            break;
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    return rc;
+}
+
+
+/*
+ * Appends one outbox entry for a row just written (rec) or removed (rec
+ * NULL) under key "<ws>\0<id>", when the outbox is on and the write is
+ * not an applied etcd change.  0 or an LMDB error.
+ */
+
+static int
+sd_store_outbox_note(sd_store_t *st, MDB_txn *txn, char kind, char op,
+    const MDB_val *key, const sd_record_t *rec)
+{
+    int             rc;
+    size_t          json_len;
+    uint64_t        seq;
+    MDB_val         k, v;
+    unsigned char   kb[8], *p;
+
+    if (!st->outbox || st->applying) {
+        return 0;
+    }
+
+    rc = sd_store_meta_get64(st, txn, SD_OUT_SEQ_KEY, &seq);
+    if (rc != 0) {
+        return rc;
+    }
+
+    seq++;
+    json_len = rec ? rec->json_len : 0;
+
+    sd_store_put_be(kb, seq, 8);
+    k.mv_data = kb;
+    k.mv_size = 8;
+    v.mv_data = NULL;
+    v.mv_size = SD_OUT_HEADER + key->mv_size + json_len;
+
+    rc = mdb_put(txn, st->cout, &k, &v, MDB_RESERVE);
+    if (rc != 0) {
+        return rc;
+    }
+
+    p = v.mv_data;
+    p[0] = (unsigned char) kind;
+    p[1] = (unsigned char) op;
+    p[2] = rec ? (unsigned char) rec->flags : 0;
+    p[3] = 0;
+    p[4] = key->mv_size & 0xff;
+    p[5] = (key->mv_size >> 8) & 0xff;
+    memcpy(p + SD_OUT_HEADER, key->mv_data, key->mv_size);
+
+    if (json_len) {
+        memcpy(p + SD_OUT_HEADER + key->mv_size, rec->json, json_len);
+    }
+
+    return sd_store_meta_put64(st, txn, SD_OUT_SEQ_KEY, seq);
+}
+
+
+/* an entry's kind byte and "<ws>\0<id>" key: 0, or -1 when unreadable */
+
+static int
+sd_store_out_key(const MDB_val *v, MDB_val *key)
+{
+    const unsigned char  *p = v->mv_data;
+
+    if (v->mv_size < SD_OUT_HEADER) {
+        return -1;
+    }
+
+    key->mv_size = p[4] | (p[5] << 8);
+    key->mv_data = (void *) (p + SD_OUT_HEADER);
+
+    if (SD_OUT_HEADER + key->mv_size > v->mv_size
+        || memchr(key->mv_data, '\0', key->mv_size) == NULL)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+sd_store_out_decode(const MDB_val *k, const MDB_val *v,
+    sd_store_alloc_pt alloc, void *alloc_ctx, sd_store_out_t *o)
+{
+    char                 *buf;
+    size_t                json_len;
+    MDB_val               key;
+    const char           *nul;
+    const unsigned char  *p = v->mv_data;
+
+    if (k->mv_size != 8 || sd_store_out_key(v, &key) != 0) {
+        return MDB_CORRUPTED;
+    }
+
+    json_len = v->mv_size - SD_OUT_HEADER - key.mv_size;
+
+    /* "<ws>\0<id>\0<json>\0" */
+    buf = alloc(alloc_ctx, key.mv_size + json_len + 2);
+    if (buf == NULL) {
+        return ENOMEM;
+    }
+
+    memcpy(buf, key.mv_data, key.mv_size);
+    buf[key.mv_size] = '\0';
+    memcpy(buf + key.mv_size + 1, p + SD_OUT_HEADER + key.mv_size, json_len);
+    buf[key.mv_size + 1 + json_len] = '\0';
+
+    nul = memchr(buf, '\0', key.mv_size);
+
+    o->seq = sd_store_get_be(k->mv_data, 8);
+    o->kind = (char) p[0];
+    o->op = (char) p[1];
+    o->flags = p[2];
+    o->ws = buf;
+    o->ws_len = (size_t) (nul - buf);
+    o->id = buf + o->ws_len + 1;
+    o->id_len = key.mv_size - o->ws_len - 1;
+    o->json = buf + key.mv_size + 1;
+    o->json_len = json_len;
+
+    return 0;
+}
+
+
+sd_store_rc_e
+sd_store_outbox_next(sd_store_t *st, uint64_t after, sd_store_alloc_pt alloc,
+    void *alloc_ctx, sd_store_out_t *o)
+{
+    int             rc;
+    MDB_txn        *txn;
+    MDB_val         k, v;
+    MDB_cursor     *cur;
+    unsigned char   kb[8];
+
+    if (after == UINT64_MAX) {
+        return SD_STORE_NOT_FOUND;
+    }
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = mdb_cursor_open(txn, st->cout, &cur);
+
+    if (rc == 0) {
+        sd_store_put_be(kb, after + 1, 8);
+        k.mv_data = kb;
+        k.mv_size = 8;
+
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+
+        if (rc == 0) {
+            rc = sd_store_out_decode(&k, &v, alloc, alloc_ctx, o);
+        }
+
+        mdb_cursor_close(cur);
+    }
+
+    mdb_txn_abort(txn);
+
+    if (rc == ENOMEM || rc == MDB_CORRUPTED) {
+        st->last_rc = rc;
+        return SD_STORE_ERROR;
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_outbox_done(sd_store_t *st, uint64_t seq)
+{
+    int             rc;
+    MDB_txn        *txn;
+    MDB_val         k;
+    unsigned char   kb[8];
+
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    sd_store_put_be(kb, seq, 8);
+    k.mv_data = kb;
+    k.mv_size = 8;
+
+    rc = mdb_del(txn, st->cout, &k, NULL);
+
+    if (rc == 0) {
+        rc = sd_store_commit(st, txn, 0);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_outbox_last(sd_store_t *st, uint64_t *seq)
+{
+    int       rc;
+    MDB_txn  *txn;
+
+    *seq = 0;
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = sd_store_meta_get64(st, txn, SD_OUT_SEQ_KEY, seq);
+    mdb_txn_abort(txn);
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_outbox_count(sd_store_t *st, size_t *n)
+{
+    return sd_store_entries(st, st->cout, n);
+}
+
+
+/* crev's key: the kind byte, then "<ws>\0<id>"; 0 when it does not fit */
+
+static size_t
+sd_store_crev_key(char kind, const char *ws, size_t ws_len, const char *id,
+    size_t id_len, char *out)
+{
+    if (1 + ws_len + 1 + id_len > SD_STORE_MAX_KEY) {
+        return 0;
+    }
+
+    out[0] = kind;
+
+    return 1 + sd_store_key(ws, ws_len, id, id_len, out + 1);
+}
+
+
+/* the key's revision and marker (0 and SD_CREV_LIVE when none) */
+
+static int
+sd_store_crev_get(sd_store_t *st, MDB_txn *txn, const MDB_val *ck,
+    int64_t *rev, char *mark)
+{
+    int      rc;
+    MDB_val  v;
+
+    *rev = 0;
+    *mark = SD_CREV_LIVE;
+
+    rc = mdb_get(txn, st->crev, (MDB_val *) ck, &v);
+
+    if (rc == MDB_NOTFOUND) {
+        return 0;
+    }
+
+    if (rc == 0 && v.mv_size != 9) {
+        return MDB_CORRUPTED;
+    }
+
+    if (rc == 0) {
+        *rev = (int64_t) sd_store_get_be(v.mv_data, 8);
+        *mark = ((char *) v.mv_data)[8];
+    }
+
+    return rc;
+}
+
+
+/* the tombstone index entry of a crev key at rev: put or removed */
+
+static int
+sd_store_ctomb(sd_store_t *st, MDB_txn *txn, const MDB_val *ck, int64_t rev,
+    int put)
+{
+    int            rc;
+    char           buf[8 + SD_STORE_MAX_KEY];
+    MDB_val        k, v;
+
+    sd_store_put_be((unsigned char *) buf, (uint64_t) rev, 8);
+    memcpy(buf + 8, ck->mv_data, ck->mv_size);
+    k.mv_data = buf;
+    k.mv_size = 8 + ck->mv_size;
+
+    if (k.mv_size > SD_STORE_MAX_KEY) {
+        return 0;       /* too long to index: dropped with the key's row */
+    }
+
+    if (put) {
+        v.mv_data = "";
+        v.mv_size = 0;
+        return mdb_put(txn, st->ctomb, &k, &v, 0);
+    }
+
+    rc = mdb_del(txn, st->ctomb, &k, NULL);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+
+/* sets (rev > 0) or removes (rev 0) a key's revision, with its index */
+
+static int
+sd_store_crev_set(sd_store_t *st, MDB_txn *txn, const MDB_val *ck,
+    int64_t rev, char mark)
+{
+    int            rc;
+    char           old_mark;
+    int64_t        old;
+    MDB_val        v;
+    unsigned char  b[9];
+
+    rc = sd_store_crev_get(st, txn, ck, &old, &old_mark);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (old == rev && old_mark == mark) {
+        return 0;
+    }
+
+    if (old && old_mark == SD_CREV_TOMB) {
+        rc = sd_store_ctomb(st, txn, ck, old, 0);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+
+    if (rev == 0) {
+        rc = mdb_del(txn, st->crev, (MDB_val *) ck, NULL);
+        return (rc == MDB_NOTFOUND) ? 0 : rc;
+    }
+
+    sd_store_put_be(b, (uint64_t) rev, 8);
+    b[8] = (unsigned char) mark;
+    v.mv_data = b;
+    v.mv_size = 9;
+
+    rc = mdb_put(txn, st->crev, (MDB_val *) ck, &v, 0);
+
+    if (rc == 0 && mark == SD_CREV_TOMB) {
+        rc = sd_store_ctomb(st, txn, ck, rev, 1);
+    }
+
+    return rc;
+}
+
+
+/* drops the tombstones the watch has applied past (applied_rev) */
+
+static int
+sd_store_tombs_drop(sd_store_t *st, MDB_txn *txn, int64_t applied)
+{
+    int          rc;
+    char         buf[SD_STORE_MAX_KEY];
+    char         mark;
+    int64_t      t, rev;
+    MDB_val      k, v, ck;
+    MDB_cursor  *cur;
+
+    rc = mdb_cursor_open(txn, st->ctomb, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    for ( ;; ) {
+        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        if (rc != 0) {
+            break;
+        }
+
+        t = (int64_t) sd_store_get_be(k.mv_data, 8);
+        if (k.mv_size <= 8 || !sd_etcd_tombstone_done(t, applied)) {
+            break;
+        }
+
+        memcpy(buf, (char *) k.mv_data + 8, k.mv_size - 8);
+        ck.mv_data = buf;
+        ck.mv_size = k.mv_size - 8;
+
+        rc = mdb_cursor_del(cur, 0);
+
+        /* the key's crev entry, if still this tombstone */
+        if (rc == 0) {
+            rc = sd_store_crev_get(st, txn, &ck, &rev, &mark);
+        }
+
+        if (rc == 0 && rev == t && mark == SD_CREV_TOMB) {
+            rc = mdb_del(txn, st->crev, &ck, NULL);
+        }
+
+        if (rc != 0) {
+            break;
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+
+sd_store_rc_e
+sd_store_set_rev(sd_store_t *st, char kind, const char *ws, size_t ws_len,
+    const char *id, size_t id_len, int64_t rev)
+{
+    int       rc;
+    char      buf[SD_STORE_MAX_KEY + 1], mark;
+    int64_t   old;
+    MDB_txn  *txn;
+    MDB_val   ck, k, v;
+
+    ck.mv_data = buf;
+    ck.mv_size = sd_store_crev_key(kind, ws, ws_len, id, id_len, buf);
+
+    if (ck.mv_size == 0 || rev <= 0) {
+        return SD_STORE_ERROR;
+    }
+
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = sd_store_crev_get(st, txn, &ck, &old, &mark);
+
+    if (rc == 0 && old < rev) {
+        k.mv_data = buf + 1;
+        k.mv_size = ck.mv_size - 1;
+
+        rc = mdb_get(txn, kind == SD_STORE_KIND_LEGACY ? st->legacy
+                                                       : st->identities,
+                     &k, &v);
+        mark = (rc == 0) ? SD_CREV_LIVE : SD_CREV_TOMB;
+
+        rc = (rc == MDB_NOTFOUND) ? 0 : rc;
+
+        if (rc == 0) {
+            rc = sd_store_crev_set(st, txn, &ck, rev, mark);
+        }
+    }
+
+    if (rc == 0) {
+        rc = sd_store_commit(st, txn, 0);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_get_rev(sd_store_t *st, char kind, const char *ws, size_t ws_len,
+    const char *id, size_t id_len, int64_t *rev, int *tombstone)
+{
+    int       rc;
+    char      buf[SD_STORE_MAX_KEY + 1], mark;
+    MDB_txn  *txn;
+    MDB_val   ck;
+
+    *rev = 0;
+    *tombstone = 0;
+
+    ck.mv_data = buf;
+    ck.mv_size = sd_store_crev_key(kind, ws, ws_len, id, id_len, buf);
+
+    if (ck.mv_size == 0) {
+        return SD_STORE_OK;
+    }
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = sd_store_crev_get(st, txn, &ck, rev, &mark);
+    *tombstone = (rc == 0 && *rev && mark == SD_CREV_TOMB);
+
+    mdb_txn_abort(txn);
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_applied_rev(sd_store_t *st, int64_t *rev)
+{
+    int       rc;
+    uint64_t  v;
+    MDB_txn  *txn;
+
+    *rev = 0;
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = sd_store_meta_get64(st, txn, SD_APPLIED_KEY, &v);
+    *rev = (rc == 0) ? (int64_t) v : 0;
+
+    mdb_txn_abort(txn);
+
+    return sd_store_map(st, rc);
+}
+
+
+/*
+ * A remote identity row's claim, from its flags as sd_store_update()
+ * writes it, with no tree check: etcd decided.  Another workspace's claim
+ * on the name is replaced (*replaced = 1 when it was not a failed one).
+ */
+
+static int
+sd_store_apply_claim(sd_store_t *st, MDB_txn *txn, const char *ws,
+    size_t ws_len, const char *id, size_t id_len, const sd_record_t *rec,
+    int *replaced)
+{
+    int       rc, owner;
+    char      tk[SD_STORE_MAX_KEY + 1], cv[SD_STORE_MAX_KEY + 3];
+    size_t    tk_len;
+    MDB_val   ck, cval;
+
+    tk_len = sd_store_tree_key(id, id_len, tk, sizeof(tk));
+    if (tk_len == 0) {
+        return 0;
+    }
+
+    ck.mv_data = tk;
+    ck.mv_size = tk_len;
+
+    rc = mdb_get(txn, st->claims, &ck, &cval);
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    owner = (rc == 0 && sd_store_claim_owner(&cval, ws, ws_len, id, id_len));
+
+    if (rec->flags & SD_REC_FAILED) {
+        /* released (kept marked failed); another's claim is theirs */
+        return owner ? sd_store_release_claim(st, txn, ws, ws_len, id,
+                                              id_len, &ck, 1)
+                     : 0;
+    }
+
+    if (rc == 0 && !owner
+        && !(cval.mv_size > ws_len && memcmp(cval.mv_data, ws, ws_len) == 0
+             && ((char *) cval.mv_data)[ws_len] == '\0')
+        && ((char *) cval.mv_data)[cval.mv_size - 1] != SD_CLAIM_FAILED)
+    {
+        *replaced = 1;
+    }
+
+    cval.mv_data = cv;
+    cval.mv_size = sd_store_claim_value(cv, ws, ws_len, id, id_len, 0);
+
+    return mdb_put(txn, st->claims, &ck, &cval, 0);
+}
+
+
+/* removes a legacy row with its legacy claim: 0, MDB_NOTFOUND or error */
+
+static int
+sd_store_legacy_remove(sd_store_t *st, MDB_txn *txn, const MDB_val *k,
+    size_t ws_len)
+{
+    int          rc;
+    MDB_val      v;
+    const char  *ws = k->mv_data;
+
+    rc = mdb_get(txn, st->legacy, (MDB_val *) k, &v);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (v.mv_size > 1) {
+        sd_store_tally_note(st, 1, 1, ((unsigned char *) v.mv_data)[1], NULL);
+    }
+
+    rc = mdb_del(txn, st->legacy, (MDB_val *) k, NULL);
+    if (rc != 0) {
+        return rc;
+    }
+
+    return sd_store_legacy_unclaim(st, txn, ws, ws_len, ws + ws_len + 1,
+                                   k->mv_size - ws_len - 1);
+}
+
+
+/* writes one applied change (the decision is made): 0 or an LMDB error */
+
+static int
+sd_store_apply_write(sd_store_t *st, MDB_txn *txn, sd_store_remote_t *ch,
+    MDB_val *k)
+{
+    int          rc, had;
+    unsigned     old;
+    MDB_val      v;
+
+    if (ch->kind == SD_STORE_KIND_ROW) {
+        if (ch->op == SD_STORE_OP_DELETE) {
+            rc = sd_store_delete_row(st, txn, ch->ws, ch->ws_len, ch->id,
+                                     ch->id_len);
+            return (rc == MDB_NOTFOUND) ? 0 : rc;
+        }
+
+        rc = sd_store_apply_claim(st, txn, ch->ws, ch->ws_len, ch->id,
+                                  ch->id_len, ch->rec, &ch->replaced);
+        if (rc != 0) {
+            return rc;
+        }
+
+        return sd_store_put_identity(st, txn, k, ch->rec);
+    }
+
+    if (ch->op == SD_STORE_OP_DELETE) {
+        rc = sd_store_legacy_remove(st, txn, k, ch->ws_len);
+        return (rc == MDB_NOTFOUND) ? 0 : rc;
+    }
+
+    rc = mdb_get(txn, st->legacy, k, &v);
+    had = (rc == 0 && v.mv_size > 1);
+    old = had ? ((unsigned char *) v.mv_data)[1] : 0;
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    rc = sd_store_put_record(txn, st->legacy, k, ch->rec);
+    if (rc != 0) {
+        return rc;
+    }
+
+    sd_store_tally_note(st, 1, had, old, ch->rec);
+
+    return sd_store_legacy_claim(st, txn, ch->ws, ch->ws_len, ch->id,
+                                 ch->id_len, &ch->replaced);
+}
+
+
+/*
+ * One change of sd_store_apply_remote(), in its transaction: 0 (applied
+ * 1 written, 0 skipped, -1 refused: a key too long, a put without a
+ * record, an unknown kind or op) or an LMDB error.
+ */
+
+static int
+sd_store_apply_one(sd_store_t *st, MDB_txn *txn, sd_store_remote_t *ch,
+    int64_t applied)
+{
+    int               rc;
+    char              cbuf[SD_STORE_MAX_KEY + 1], mark;
+    int64_t           have;
+    MDB_val           ck, k, v;
+    sd_etcd_apply_e   verdict;
+
+    ch->applied = 0;
+    ch->replaced = 0;
+
+    ck.mv_data = cbuf;
+    ck.mv_size = sd_store_crev_key(ch->kind, ch->ws, ch->ws_len, ch->id,
+                                   ch->id_len, cbuf);
+
+    if (ck.mv_size == 0
+        || (ch->kind != SD_STORE_KIND_ROW && ch->kind != SD_STORE_KIND_LEGACY)
+        || (ch->op != SD_STORE_OP_PUT && ch->op != SD_STORE_OP_DELETE)
+        || (ch->op == SD_STORE_OP_PUT && ch->rec == NULL)
+        || memchr(ch->ws, '\0', ch->ws_len) != NULL)
+    {
+        ch->applied = -1;
+        return 0;
+    }
+
+    k.mv_data = cbuf + 1;
+    k.mv_size = ck.mv_size - 1;
+
+    if (ch->resync) {
+        v.mv_data = "";
+        v.mv_size = 0;
+
+        rc = mdb_put(txn, st->cseen, &ck, &v, 0);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+
+    rc = sd_store_crev_get(st, txn, &ck, &have, &mark);
+    if (rc != 0) {
+        return rc;
+    }
+
+    verdict = sd_etcd_apply(have, applied,
+                            ch->op == SD_STORE_OP_DELETE
+                                ? SD_ETCD_EVENT_DELETE : SD_ETCD_EVENT_PUT,
+                            ch->rev, ch->from_watch);
+
+    if (verdict == SD_ETCD_SKIP) {
+        return 0;
+    }
+
+    /*
+     * A local write of the key not published yet is newer than anything
+     * etcd sends now (its publish follows and wins): the watch must not
+     * put an older row back under it, or a read-modify-write on this node
+     * would build on it.
+     */
+    if (ch->from_watch) {
+        rc = sd_store_outbox_holds(st, txn, ch->kind, &k);
+        if (rc != MDB_NOTFOUND) {
+            return rc;
+        }
+    }
+
+    rc = sd_store_apply_write(st, txn, ch, &k);
+    if (rc != 0) {
+        return rc;
+    }
+
+    ch->applied = 1;
+
+    return sd_store_crev_set(st, txn, &ck, ch->rev,
+                             verdict == SD_ETCD_APPLY_DELETE ? SD_CREV_TOMB
+                                                             : SD_CREV_LIVE);
+}
+
+
+/* meta applied_rev = max(stored, rev) (rev 0: as is), tombstones dropped */
+
+static int
+sd_store_applied_set(sd_store_t *st, MDB_txn *txn, int64_t rev, int force)
+{
+    int       rc;
+    uint64_t  old;
+
+    rc = sd_store_meta_get64(st, txn, SD_APPLIED_KEY, &old);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (force || (rev > 0 && (uint64_t) rev > old)) {
+        rc = sd_store_meta_put64(st, txn, SD_APPLIED_KEY, (uint64_t) rev);
+        old = (uint64_t) rev;
+    }
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    return sd_store_tombs_drop(st, txn, (int64_t) old);
+}
+
+
+sd_store_rc_e
+sd_store_apply_remote(sd_store_t *st, sd_store_remote_t *changes, size_t n,
+    int64_t applied_rev, size_t *replaced)
+{
+    int        rc;
+    size_t     i, count;
+    uint64_t   applied;
+    MDB_txn   *txn;
+
+    count = 0;
+
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    st->applying = 1;
+
+    rc = sd_store_meta_get64(st, txn, SD_APPLIED_KEY, &applied);
+
+    for (i = 0; rc == 0 && i < n; i++) {
+        rc = sd_store_apply_one(st, txn, &changes[i], (int64_t) applied);
+        count += changes[i].replaced;
+    }
+
+    if (rc == 0) {
+        rc = sd_store_applied_set(st, txn, applied_rev, 0);
+    }
+
+    st->applying = 0;
+
+    if (rc == 0) {
+        rc = sd_store_commit(st, txn, 0);
+
+    } else {
+        mdb_txn_abort(txn);
+        memset(&st->delta, 0, sizeof(sd_store_tally_t));
+        count = 0;
+
+        for (i = 0; i < n; i++) {
+            changes[i].applied = 0;
+            changes[i].replaced = 0;
+        }
+    }
+
+    if (replaced) {
+        *replaced = count;
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_resync_begin(sd_store_t *st)
+{
+    int       rc;
+    MDB_txn  *txn;
+
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = mdb_drop(txn, st->cseen, 0);
+
+    if (rc == 0) {
+        rc = sd_store_commit(st, txn, 0);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+/* every key with an outbox entry counts as seen: it is published later */
+
+static int
+sd_store_resync_keep_outbox(sd_store_t *st, MDB_txn *txn)
+{
+    int          rc;
+    char         buf[SD_STORE_MAX_KEY + 1];
+    MDB_val      k, v, key, ck, e;
+    MDB_cursor  *cur;
+
+    rc = mdb_cursor_open(txn, st->cout, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    e.mv_data = "";
+    e.mv_size = 0;
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+         rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (sd_store_out_key(&v, &key) != 0
+            || key.mv_size + 1 > SD_STORE_MAX_KEY)
+        {
+            continue;
+        }
+
+        buf[0] = ((char *) v.mv_data)[0];
+        memcpy(buf + 1, key.mv_data, key.mv_size);
+        ck.mv_data = buf;
+        ck.mv_size = key.mv_size + 1;
+
+        rc = mdb_put(txn, st->cseen, &ck, &e, 0);
+        if (rc != 0) {
+            break;
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+
+/* removes the rows of one kind that the resync did not see */
+
+static int
+sd_store_resync_sweep(sd_store_t *st, MDB_txn *txn, char kind,
+    size_t *removed)
+{
+    int          rc;
+    char         buf[SD_STORE_MAX_KEY + 1];
+    size_t       ws_len;
+    MDB_dbi      dbi;
+    MDB_val      k, v, ck;
+    const char  *nul;
+    MDB_cursor  *cur;
+
+    dbi = (kind == SD_STORE_KIND_ROW) ? st->identities : st->legacy;
+
+    rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; ) {
+        nul = memchr(k.mv_data, '\0', k.mv_size);
+
+        if (nul == NULL || k.mv_size + 1 > SD_STORE_MAX_KEY) {
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+            continue;
+        }
+
+        buf[0] = kind;
+        memcpy(buf + 1, k.mv_data, k.mv_size);
+        ck.mv_data = buf;
+        ck.mv_size = k.mv_size + 1;
+
+        rc = mdb_get(txn, st->cseen, &ck, &v);
+
+        if (rc == 0) {
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+            continue;
+        }
+
+        if (rc != MDB_NOTFOUND) {
+            break;
+        }
+
+        /* gone from etcd: removed with no tombstone (applied_rev is R) */
+        ws_len = (size_t) (nul - (const char *) k.mv_data);
+        k.mv_data = buf + 1;
+
+        rc = (kind == SD_STORE_KIND_ROW)
+             ? sd_store_delete_row(st, txn, buf + 1, ws_len,
+                                   buf + 1 + ws_len + 1,
+                                   k.mv_size - ws_len - 1)
+             : sd_store_legacy_remove(st, txn, &k, ws_len);
+
+        if (rc == 0) {
+            rc = sd_store_crev_set(st, txn, &ck, 0, SD_CREV_LIVE);
+        }
+
+        if (rc != 0) {
+            break;
+        }
+
+        (*removed)++;
+
+        /* the next key after the removed one */
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    }
+
+    mdb_cursor_close(cur);
+
+    return (rc == MDB_NOTFOUND) ? 0 : rc;
+}
+
+
+sd_store_rc_e
+sd_store_resync_end(sd_store_t *st, int64_t rev, size_t *removed)
+{
+    int       rc;
+    size_t    count;
+    MDB_txn  *txn;
+
+    count = 0;
+
+    if (rev <= 0) {
+        return SD_STORE_ERROR;
+    }
+
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    st->applying = 1;
+
+    rc = sd_store_resync_keep_outbox(st, txn);
+
+    if (rc == 0) {
+        rc = sd_store_resync_sweep(st, txn, SD_STORE_KIND_ROW, &count);
+    }
+
+    if (rc == 0) {
+        rc = sd_store_resync_sweep(st, txn, SD_STORE_KIND_LEGACY, &count);
+    }
+
+    if (rc == 0) {
+        rc = sd_store_applied_set(st, txn, rev, 1);
+    }
+
+    if (rc == 0) {
+        rc = mdb_drop(txn, st->cseen, 0);
+    }
+
+    st->applying = 0;
+
+    if (rc == 0) {
+        rc = sd_store_commit(st, txn, 0);
+
+    } else {
+        mdb_txn_abort(txn);
+        count = 0;
+    }
+
+    if (removed) {
+        *removed = count;
+    }
+
+    return sd_store_map(st, rc);
 }

@@ -12,6 +12,7 @@
  *   legacy      "<workspace>\0<address>"   -> record (header + JSON)
  *   due         BE64(next check) "<ws>\0<identity>" -> "" (the schedule)
  *   meta        "lease", "format" etc.     -> small values
+ *   cout, crev, ctomb, cseen                   cluster mode, see below
  *
  * Records start with a fixed header so the send-time resolver can read the
  * verification flag and the sender name without parsing JSON.
@@ -343,6 +344,134 @@ sd_store_rc_e sd_store_event_next(sd_store_t *store, uint32_t target,
 sd_store_rc_e sd_store_event_done(sd_store_t *store, uint32_t target,
     uint64_t seq, int remove, int64_t next_attempt);
 sd_store_rc_e sd_store_events_count(sd_store_t *store, size_t *n);
+
+
+/*
+ * Cluster mode (issue 18, docs/cluster.md "The store in cluster mode").
+ * Four databases, created at open in every store (empty and unused
+ * without cluster mode, so no format bump):
+ *   cout   BE64(seq) -> outbox entry: kind, op, flags, "<ws>\0<id>", JSON
+ *   crev   kind "<ws>\0<id>" -> BE64(etcd mod_revision) + 'l' live or
+ *          't' tombstone (the revision of the key's delete)
+ *   ctomb  BE64(tombstone revision) kind "<ws>\0<id>" -> "" (to drop them)
+ *   cseen  kind "<ws>\0<id>" -> "" (the keys a resync's range read holds)
+ * and meta "outbox_seq" (LE64, the highest seq ever appended) and
+ * "applied_rev" (LE64, the revision the node's watch has applied up to).
+ */
+#define SD_STORE_KIND_ROW       'r'     /* identities: rows/<ws>/<id> */
+#define SD_STORE_KIND_LEGACY    'l'     /* legacy: legacy/<ws>/<address> */
+#define SD_STORE_OP_PUT         'p'
+#define SD_STORE_OP_DELETE      'd'
+
+/*
+ * on 1: from now on every write of an identity row or legacy row made by
+ * this process's store handle (sd_store_claim*, update, modify*, delete,
+ * legacy_replace) appends one entry per row written to the outbox, in
+ * the same transaction (several writes of a row each append one).  An
+ * unchanged legacy row that PUT /legacy rewrites appends nothing.  The
+ * setting belongs to the handle: set it in every worker.  Default 0.
+ */
+void sd_store_set_outbox(sd_store_t *store, int on);
+
+typedef struct {
+    uint64_t                seq;
+    char                    kind;       /* SD_STORE_KIND_* */
+    char                    op;         /* SD_STORE_OP_* */
+    unsigned                flags;      /* the record's flags after the
+                                           write; 0 for a delete */
+    char                   *ws;         /* NUL-terminated copies, made */
+    size_t                  ws_len;     /* with "alloc" in one block */
+    char                   *id;         /* starting at ws: the caller */
+    size_t                  id_len;     /* frees ws alone (if at all) */
+    char                   *json;       /* the record's JSON part; ""
+                                           (json_len 0) for a delete */
+    size_t                  json_len;
+} sd_store_out_t;
+
+/*
+ * The first outbox entry with a seq > after, copied out with alloc (one
+ * call, see sd_store_out_t).  SD_STORE_OK, SD_STORE_NOT_FOUND when there
+ * is none, SD_STORE_ERROR (alloc failed, an unreadable entry, LMDB).
+ */
+sd_store_rc_e sd_store_outbox_next(sd_store_t *store, uint64_t after,
+    sd_store_alloc_pt alloc, void *alloc_ctx, sd_store_out_t *o);
+/* removes the entry (published): SD_STORE_OK, NOT_FOUND when not there */
+sd_store_rc_e sd_store_outbox_done(sd_store_t *store, uint64_t seq);
+/* the highest seq ever appended (0: none), even once the outbox is empty */
+sd_store_rc_e sd_store_outbox_last(sd_store_t *store, uint64_t *seq);
+sd_store_rc_e sd_store_outbox_count(sd_store_t *store, size_t *n);
+
+/*
+ * After a publish: the key's etcd revision is rev (never lowered).  A key
+ * whose row is absent from the store gets a tombstone at rev (a published
+ * delete), otherwise a live revision.  SD_STORE_OK or an error.
+ */
+sd_store_rc_e sd_store_set_rev(sd_store_t *store, char kind, const char *ws,
+    size_t ws_len, const char *id, size_t id_len, int64_t rev);
+/*
+ * The key's revision (0: none known) and whether it is a tombstone: the
+ * "seen" mod_revision of a guarded etcd write.  SD_STORE_OK (also for 0).
+ */
+sd_store_rc_e sd_store_get_rev(sd_store_t *store, char kind, const char *ws,
+    size_t ws_len, const char *id, size_t id_len, int64_t *rev,
+    int *tombstone);
+/* meta "applied_rev" (0: never set) */
+sd_store_rc_e sd_store_applied_rev(sd_store_t *store, int64_t *rev);
+
+/* one change from etcd: a watch event, a Txn's answer or a range read */
+typedef struct {
+    char                    kind;       /* SD_STORE_KIND_* */
+    char                    op;         /* SD_STORE_OP_* */
+    const char             *ws;
+    size_t                  ws_len;
+    const char             *id;
+    size_t                  id_len;
+    const sd_record_t      *rec;        /* put: sd_row_to_record()'s */
+    int64_t                 rev;        /* mod_revision; delete: its own */
+    int                     from_watch; /* 1: a watch event or a resync's
+                                           range read; 0: a Txn's answer */
+    int                     resync;     /* 1: a key of the resync's range
+                                           read (recorded as seen) */
+    /* set by the call */
+    int                     applied;    /* 1 written, 0 skipped (older),
+                                           -1 refused: a key too long, a
+                                           put without rec, a bad kind/op */
+    int                     replaced;   /* 1: another workspace's claim on
+                                           the name was replaced */
+} sd_store_remote_t;
+
+/*
+ * Applies changes from etcd in ONE write transaction, each only when
+ * sd_etcd_apply() says so (against the key's crev revision and the
+ * stored applied_rev): a put writes the row (identities or legacy), its
+ * claim (from the flags as sd_store_update does; another workspace's
+ * claim on the same name is replaced: etcd is the truth), its schedule
+ * entry and the tally; a delete removes the row, its claim (when this
+ * row's), its schedule entry, and leaves a tombstone at rev.  No outbox
+ * entry, no event.  Then applied_rev = max(stored, applied_rev) (0:
+ * unchanged) and the tombstones at or below it are dropped.
+ * *replaced (may be NULL) counts the replaced claims.  A change that
+ * cannot be applied is passed over (applied -1), the others go on.
+ * SD_STORE_OK; SD_STORE_FULL or SD_STORE_ERROR (LMDB): nothing written,
+ * every applied and replaced 0.  The changes' memory is only read.
+ */
+sd_store_rc_e sd_store_apply_remote(sd_store_t *store,
+    sd_store_remote_t *changes, size_t n, int64_t applied_rev,
+    size_t *replaced);
+
+/*
+ * A resync from a range read at revision R: sd_store_resync_begin()
+ * forgets the marks of a previous one; each key read is applied with
+ * resync = 1 (several sd_store_apply_remote() calls as the pages come,
+ * applied_rev 0); sd_store_resync_end(R) then removes every identity and
+ * legacy row not marked and with no entry in the outbox (an unpublished
+ * local write survives), with its claim and schedule entry and no
+ * tombstone, drops the tombstones at or below R and sets applied_rev = R.
+ * *removed (may be NULL) counts the rows removed.
+ */
+sd_store_rc_e sd_store_resync_begin(sd_store_t *store);
+sd_store_rc_e sd_store_resync_end(sd_store_t *store, int64_t rev,
+    size_t *removed);
 
 
 /* helpers shared with tests */

@@ -20,7 +20,8 @@
 # Which tests: the full suite against Debian's 1.22.1 and against the newest
 # version found (the newest mainline), the smoke subset ($SMOKE) against the
 # others.  MATRIX_FULL=all runs the full suite everywhere, MATRIX_FULL=none
-# only the smoke subset.  MATRIX_STATIC=none skips the static builds.
+# only the smoke subset.  MATRIX_STATIC=none skips the static builds,
+# MATRIX_STATIC=ends builds statically only the oldest and newest tarballs.
 # MATRIX_DEBIAN=smoke runs only the smoke subset against Debian's nginx (what
 # `make test` does: its `prove` step has just run the full suite there);
 # MATRIX_DEBIAN=none leaves Debian's out (to test one tree: NGINX_SRC=…).
@@ -99,6 +100,10 @@ done
 
 # the newest version gets the full suite
 newest=$(printf '%s\n' "${trees[@]}" | cut -f1 | sed 's/-debian$//' | sort -V | tail -1)
+# and the oldest tarball, with the newest, a static build under
+# MATRIX_STATIC=ends (the middle versions' static builds add little: the
+# same module code, between two that pass)
+oldest=$(printf '%s\n' "${trees[@]}" | cut -f1 | grep -v -- '-debian$' | sort -V | head -1)
 
 # unpack or copy a tree into $1, print the configure script to use
 prepare() {
@@ -222,7 +227,8 @@ for t in "${trees[@]}"; do
     stat="-"
     if [ $kind = debian ]; then
         stat="- (nginx-dev has no nginx .c files)"
-    elif [ "$STATIC" = each ]; then
+    elif [ "$STATIC" = each ] || { [ "$STATIC" = ends ] && \
+             { [ "$name" = "$newest" ] || [ "$name" = "$oldest" ]; }; }; then
         start=$(now)
         if build "$dir" "$conf" static "$OUT/build-$name-static.log"; then
             stat="ok ($(( $(now) - start )) s)"

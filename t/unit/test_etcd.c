@@ -851,6 +851,215 @@ test_bodies(void **state)
     free(s);
 }
 
+static void
+test_node_names(void **state)
+{
+    (void) state;
+
+    assert_true(sd_etcd_node_ok("nodeA", 5));
+    assert_true(sd_etcd_node_ok("eu-1.mx_2", 9));
+    assert_false(sd_etcd_node_ok("", 0));
+    assert_false(sd_etcd_node_ok("a/b", 3));
+    assert_false(sd_etcd_node_ok("a b", 3));
+    assert_false(sd_etcd_node_ok(
+        "x123456789012345678901234567890123456789012345678901234567890123",
+        65));
+}
+
+
+/* answers of Debian's etcd 3.4.23 (captured with curl, see test_bodies) */
+
+#define HDR  "\"header\":{\"cluster_id\":\"9680257341950554425\"," \
+             "\"member_id\":\"10423610254486707602\",\"revision\":\"2\"," \
+             "\"raft_term\":\"2\"}"
+
+static void
+test_lease(void **state)
+{
+    char     *s;
+    int64_t   id, ttl;
+
+    (void) state;
+
+    s = sd_etcd_lease_grant_body(10);
+    assert_string_equal(s, "{\"TTL\":\"10\"}");
+    free(s);
+
+    s = sd_etcd_lease_id_body(2130944015696020230LL);
+    assert_string_equal(s, "{\"ID\":\"2130944015696020230\"}");
+    free(s);
+
+    /* grant */
+    s = "{" HDR ",\"ID\":\"2130944015696020230\",\"TTL\":\"10\"}";
+    assert_int_equal(sd_etcd_parse_lease(s, strlen(s), &id, &ttl),
+                     SD_ETCD_OK);
+    assert_true(id == 2130944015696020230LL);
+    assert_int_equal(ttl, 10);
+
+    /* one keepalive: a message of a stream */
+    s = "{\"result\":{" HDR ",\"ID\":\"2130944015696020232\",\"TTL\":\"9\"}}";
+    assert_int_equal(sd_etcd_parse_lease(s, strlen(s), &id, &ttl),
+                     SD_ETCD_OK);
+    assert_true(id == 2130944015696020232LL);
+    assert_int_equal(ttl, 9);
+
+    /* the keepalive of a lease that is gone: no TTL (proto3's 0) */
+    s = "{\"result\":{" HDR ",\"ID\":\"12345\"}}";
+    assert_int_equal(sd_etcd_parse_lease(s, strlen(s), &id, &ttl),
+                     SD_ETCD_OK);
+    assert_int_equal(id, 12345);
+    assert_int_equal(ttl, 0);
+
+    /* revoke of a lease that is gone (HTTP 404) */
+    s = "{\"error\":\"etcdserver: requested lease not found\",\"message\":"
+        "\"etcdserver: requested lease not found\",\"code\":5}";
+    assert_int_equal(sd_etcd_parse_lease(s, strlen(s), &id, &ttl),
+                     SD_ETCD_SERVER_ERROR);
+
+    s = "{" HDR ",\"TTL\":\"10\"}";
+    assert_int_equal(sd_etcd_parse_lease(s, strlen(s), &id, &ttl),
+                     SD_ETCD_BAD_JSON);
+    s = "not json";
+    assert_int_equal(sd_etcd_parse_lease(s, strlen(s), &id, &ttl),
+                     SD_ETCD_BAD_JSON);
+}
+
+
+static void
+test_leader_txn(void **state)
+{
+    json_t       *t, *a, *op;
+    const char   *s;
+
+    (void) state;
+
+    assert_null(sd_etcd_leader_txn(P, "a/b", 3, 7, 0));
+    assert_null(sd_etcd_leader_txn(P, "nodeA", 5, 0, 0));
+    assert_null(sd_etcd_leader_txn("nope", "nodeA", 5, 7, 0));
+
+    t = load_owned(sd_etcd_leader_txn(P, "nodeA", 5, 7, 1));
+
+    a = json_object_get(t, "compare");
+    assert_int_equal(json_array_size(a), 1);
+    op = json_array_get(a, 0);
+    assert_string_equal(dec(op, "key"), P "leader");
+    assert_string_equal(json_string_value(json_object_get(op, "target")),
+                        "VERSION");
+    assert_string_equal(json_string_value(json_object_get(op, "version")),
+                        "0");
+
+    a = json_object_get(t, "success");
+    assert_int_equal(json_array_size(a), 3);
+    op = json_object_get(json_array_get(a, 0), "request_put");
+    assert_string_equal(dec(op, "key"), P "nodes/nodeA");
+    assert_string_equal(dec(op, "value"), "nodeA");
+    assert_string_equal(json_string_value(json_object_get(op, "lease")), "7");
+    op = json_object_get(json_array_get(a, 1), "request_put");
+    assert_string_equal(dec(op, "key"), P "leader");
+    assert_string_equal(dec(op, "value"), "nodeA");
+    assert_string_equal(json_string_value(json_object_get(op, "lease")), "7");
+    op = json_object_get(json_array_get(a, 2), "request_range");
+    assert_string_equal(dec(op, "key"), P "nodes/");
+    assert_string_equal(dec(op, "range_end"), P "nodes0");
+    assert_true(json_is_true(json_object_get(op, "count_only")));
+
+    a = json_object_get(t, "failure");
+    assert_int_equal(json_array_size(a), 3);
+    op = json_object_get(json_array_get(a, 0), "request_put");
+    assert_string_equal(dec(op, "key"), P "nodes/nodeA");
+    op = json_object_get(json_array_get(a, 1), "request_range");
+    assert_string_equal(dec(op, "key"), P "leader");
+    assert_null(json_object_get(op, "range_end"));
+    op = json_object_get(json_array_get(a, 2), "request_range");
+    assert_true(json_is_true(json_object_get(op, "count_only")));
+    json_decref(t);
+
+    /* without the node's put */
+    t = load_owned(sd_etcd_leader_txn(P, "nodeA", 5, 7, 0));
+    assert_int_equal(json_array_size(json_object_get(t, "success")), 2);
+    assert_int_equal(json_array_size(json_object_get(t, "failure")), 2);
+    s = json_string_value(json_object_get(json_object_get(
+            json_array_get(json_object_get(t, "success"), 0), "request_put"),
+            "lease"));
+    assert_string_equal(s, "7");
+    json_decref(t);
+}
+
+
+static void
+leader_case(const char *body, int64_t lease, int rc, int leader,
+    int64_t nodes, const char *holder)
+{
+    sd_etcd_txn_t     txn;
+    sd_etcd_leader_t  v;
+
+    assert_int_equal(sd_etcd_parse_txn(body, strlen(body), &txn), SD_ETCD_OK);
+    assert_int_equal(sd_etcd_leader_verdict(&txn, "nodeA", 5, lease, &v), rc);
+
+    if (rc == 0) {
+        assert_int_equal(v.leader, leader);
+        assert_int_equal(v.nodes, nodes);
+        assert_int_equal(v.revision, 2);
+
+        if (holder) {
+            assert_int_equal(v.holder_len, strlen(holder));
+            assert_memory_equal(v.holder, holder, strlen(holder));
+
+        } else {
+            assert_null(v.holder);
+        }
+    }
+
+    sd_etcd_txn_free(&txn);
+}
+
+
+static void
+test_leader_verdict(void **state)
+{
+    (void) state;
+
+    /* taken, with the node's put first (the answer etcd 3.4 gave) */
+    leader_case("{" HDR ",\"succeeded\":true,\"responses\":["
+                "{\"response_put\":{\"header\":{\"revision\":\"2\"}}},"
+                "{\"response_put\":{\"header\":{\"revision\":\"2\"}}},"
+                "{\"response_range\":{\"header\":{\"revision\":\"2\"},"
+                "\"count\":\"1\"}}]}", 7, 0, 1, 1, "nodeA");
+
+    /* held by this node with this lease (bm9kZUE= is "nodeA") */
+    leader_case("{" HDR ",\"responses\":[{\"response_range\":{\"header\":"
+                "{\"revision\":\"2\"},\"kvs\":[{\"key\":\"L3AvbGVhZGVy\","
+                "\"create_revision\":\"2\",\"mod_revision\":\"2\",\"version\":"
+                "\"1\",\"value\":\"bm9kZUE=\",\"lease\":\"7\"}],\"count\":"
+                "\"1\"}},{\"response_range\":{\"header\":{\"revision\":\"2\"},"
+                "\"count\":\"3\"}}]}", 7, 0, 1, 3, "nodeA");
+
+    /* the same name with another lease: this node's previous worker */
+    leader_case("{" HDR ",\"responses\":[{\"response_range\":{\"header\":"
+                "{\"revision\":\"2\"},\"kvs\":[{\"key\":\"L3AvbGVhZGVy\","
+                "\"create_revision\":\"2\",\"mod_revision\":\"2\",\"version\":"
+                "\"1\",\"value\":\"bm9kZUE=\",\"lease\":\"8\"}],\"count\":"
+                "\"1\"}},{\"response_range\":{\"header\":{\"revision\":\"2\"},"
+                "\"count\":\"3\"}}]}", 7, 0, 0, 3, "nodeA");
+
+    /* another node leads ("nodeB"), the node's put first */
+    leader_case("{" HDR ",\"responses\":["
+                "{\"response_put\":{\"header\":{\"revision\":\"2\"}}},"
+                "{\"response_range\":{\"header\":"
+                "{\"revision\":\"2\"},\"kvs\":[{\"key\":\"L3AvbGVhZGVy\","
+                "\"create_revision\":\"2\",\"mod_revision\":\"2\",\"version\":"
+                "\"1\",\"value\":\"bm9kZUI=\",\"lease\":\"9\"}],\"count\":"
+                "\"1\"}},{\"response_range\":{\"header\":{\"revision\":\"2\"},"
+                "\"count\":\"2\"}}]}", 7, 0, 0, 2, "nodeB");
+
+    /* other shapes */
+    leader_case("{" HDR ",\"succeeded\":true,\"responses\":["
+                "{\"response_put\":{\"header\":{\"revision\":\"2\"}}}]}",
+                7, -1, 0, 0, NULL);
+    leader_case("{" HDR ",\"responses\":[{\"response_put\":{}},"
+                "{\"response_put\":{}}]}", 7, -1, 0, 0, NULL);
+}
+
 
 typedef struct {
     int64_t                have, applied;
@@ -922,6 +1131,10 @@ main(int argc, char **argv)
         cmocka_unit_test(test_parse_watch),
         cmocka_unit_test(test_bodies),
         cmocka_unit_test(test_apply),
+        cmocka_unit_test(test_node_names),
+        cmocka_unit_test(test_lease),
+        cmocka_unit_test(test_leader_txn),
+        cmocka_unit_test(test_leader_verdict),
     };
 
     (void) argc;

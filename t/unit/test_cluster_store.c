@@ -1,0 +1,638 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
+/*
+ * Unit tests: the store in cluster mode (issue 18, src/core/sd_store.c):
+ * the outbox written in the row write's own transaction, the rows' etcd
+ * revisions and tombstones, sd_store_apply_remote() (no outbox entry, no
+ * event, another workspace's claim replaced) and the resync.
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "sd_events.h"
+#include "sd_store.h"
+
+
+#define T0  1796515200
+#define D   SD_REC_DOMAIN
+#define V   SD_REC_VERIFIED
+#define F   SD_REC_FAILED
+
+
+typedef struct {
+    char               dir[64];
+    char               path[128];
+    char               lock[160];
+    sd_store_t        *st;
+    sd_events_conf_t   conf;
+} fx_t;
+
+
+static int64_t
+fx_now(void)
+{
+    return T0;
+}
+
+
+static void *
+fx_alloc(void *ctx, size_t size)
+{
+    (void) ctx;
+    return malloc(size);
+}
+
+
+static int
+setup(void **state)
+{
+    char            err[256];
+    fx_t           *fx;
+    const uint32_t  targets[1] = { 7 };
+
+    fx = calloc(1, sizeof(fx_t));
+    if (fx == NULL) {
+        return -1;
+    }
+
+    strcpy(fx->dir, "/tmp/sd-cluster-test-XXXXXX");
+
+    if (mkdtemp(fx->dir) == NULL) {
+        free(fx);
+        return -1;
+    }
+
+    snprintf(fx->path, sizeof(fx->path), "%s/sd.mdb", fx->dir);
+    snprintf(fx->lock, sizeof(fx->lock), "%s-lock", fx->path);
+
+    if (sd_store_open(fx->path, 4 * 1024 * 1024, &fx->st, err, sizeof(err))
+        != SD_STORE_OK)
+    {
+        print_error("sd_store_open: %s\n", err);
+        return -1;
+    }
+
+    fx->conf.region = "us-east-1";
+    fx->conf.now = fx_now;
+    sd_store_set_events(fx->st, sd_events_build, &fx->conf, targets, 1, 100);
+
+    *state = fx;
+    return 0;
+}
+
+
+static int
+teardown(void **state)
+{
+    fx_t  *fx = *state;
+
+    sd_store_close(fx->st);
+    (void) unlink(fx->path);
+    (void) unlink(fx->lock);
+    (void) rmdir(fx->dir);
+    free(fx);
+
+    return 0;
+}
+
+
+static sd_record_t
+mkrec(unsigned flags, const char *name, const char *json)
+{
+    sd_record_t  r;
+
+    memset(&r, 0, sizeof(r));
+    r.flags = flags;
+    r.sender_name = name ? name : "";
+    r.sender_name_len = name ? strlen(name) : 0;
+    r.json = json;
+    r.json_len = strlen(json);
+
+    return r;
+}
+
+
+static sd_store_remote_t
+remote(char kind, char op, const char *ws, const char *id,
+    const sd_record_t *rec, int64_t rev)
+{
+    sd_store_remote_t  c;
+
+    memset(&c, 0, sizeof(c));
+    c.kind = kind;
+    c.op = op;
+    c.ws = ws;
+    c.ws_len = strlen(ws);
+    c.id = id;
+    c.id_len = strlen(id);
+    c.rec = rec;
+    c.rev = rev;
+    c.from_watch = 1;
+
+    return c;
+}
+
+
+/* applies one change; returns its "applied" */
+static int
+apply1(fx_t *fx, sd_store_remote_t c, int64_t applied_rev)
+{
+    size_t  replaced;
+
+    assert_int_equal(sd_store_apply_remote(fx->st, &c, 1, applied_rev,
+                                           &replaced),
+                     SD_STORE_OK);
+    assert_int_equal(replaced, (size_t) c.replaced);
+
+    return c.applied;
+}
+
+
+/* the next outbox entry is this one; it is removed */
+static uint64_t
+assert_out(fx_t *fx, uint64_t after, char kind, char op, unsigned flags,
+    const char *ws, const char *id, const char *json)
+{
+    uint64_t        seq;
+    sd_store_out_t  o;
+
+    assert_int_equal(sd_store_outbox_next(fx->st, after, fx_alloc, NULL, &o),
+                     SD_STORE_OK);
+    assert_true(o.seq > after);
+    assert_int_equal(o.kind, kind);
+    assert_int_equal(o.op, op);
+    assert_int_equal(o.flags, flags);
+    assert_int_equal(o.ws_len, strlen(ws));
+    assert_string_equal(o.ws, ws);
+    assert_int_equal(o.id_len, strlen(id));
+    assert_string_equal(o.id, id);
+    assert_int_equal(o.json_len, strlen(json));
+    assert_string_equal(o.json, json);
+
+    seq = o.seq;
+    free(o.ws);
+
+    assert_int_equal(sd_store_outbox_done(fx->st, seq), SD_STORE_OK);
+
+    return seq;
+}
+
+
+static int
+row_exists(fx_t *fx, const char *ws, const char *id, const char *json)
+{
+    int          same;
+    sd_record_t  r;
+
+    if (sd_store_get(fx->st, ws, strlen(ws), id, strlen(id), fx_alloc, NULL,
+                     &r) != SD_STORE_OK)
+    {
+        return 0;
+    }
+
+    same = (json == NULL || (r.json_len == strlen(json)
+                             && memcmp(r.json, json, r.json_len) == 0));
+    free((void *) r.sender_name);
+
+    return same ? 1 : 2;
+}
+
+
+static void
+test_outbox_off(void **state)
+{
+    fx_t         *fx = *state;
+    size_t        n;
+    uint64_t      last;
+    sd_record_t   r;
+    const char   *ids[1] = { "old@x.io" };
+    size_t        lens[1] = { 8 };
+
+    r = mkrec(D, NULL, "{\"a\":1}");
+
+    assert_int_equal(sd_store_claim(fx->st, "w", 1, "acme.com", 8, &r),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_update(fx->st, "w", 1, "acme.com", 8, &r),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_legacy_replace(fx->st, "w", 1, 1, ids, lens, &r,
+                                             NULL),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_delete(fx->st, "w", 1, "acme.com", 8),
+                     SD_STORE_OK);
+
+    assert_int_equal(sd_store_outbox_count(fx->st, &n), SD_STORE_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(sd_store_outbox_last(fx->st, &last), SD_STORE_OK);
+    assert_int_equal(last, 0);
+    assert_int_equal(sd_store_outbox_next(fx->st, 0, fx_alloc, NULL, NULL),
+                     SD_STORE_NOT_FOUND);
+}
+
+
+static void
+test_outbox_entries(void **state)
+{
+    fx_t         *fx = *state;
+    size_t        n;
+    uint64_t      seq, last;
+    sd_record_t   a, b, l[2];
+    const char   *ids1[2] = { "a@x.io", "b@x.io" };
+    const char   *ids2[2] = { "c@x.io", "a@x.io" };
+    size_t        lens[2] = { 6, 6 };
+
+    sd_store_set_outbox(fx->st, 1);
+
+    a = mkrec(D, NULL, "{\"v\":1}");
+    b = mkrec(D | V, "Acme", "{\"v\":2}");
+
+    assert_int_equal(sd_store_claim(fx->st, "w", 1, "acme.com", 8, &a),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_update(fx->st, "w", 1, "acme.com", 8, &b),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_delete(fx->st, "w", 1, "acme.com", 8),
+                     SD_STORE_OK);
+
+    /* a refused claim writes nothing, so appends nothing */
+    assert_int_equal(sd_store_claim(fx->st, "w", 1, "acme.com", 8, &a),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_claim(fx->st, "z", 1, "acme.com", 8, &a),
+                     SD_STORE_CONFLICT);
+
+    l[0] = mkrec(V, "A", "{\"l\":\"a\"}");
+    l[1] = mkrec(V, "B", "{\"l\":\"b\"}");
+    assert_int_equal(sd_store_legacy_replace(fx->st, "w", 1, 2, ids1, lens, l,
+                                             NULL),
+                     SD_STORE_OK);
+
+    /* a@x.io unchanged (second place now): no entry; b gone; c new */
+    l[1] = mkrec(V, "A", "{\"l\":\"a\"}");
+    l[0] = mkrec(V, "C", "{\"l\":\"c\"}");
+    assert_int_equal(sd_store_legacy_replace(fx->st, "w", 1, 2, ids2, lens, l,
+                                             NULL),
+                     SD_STORE_OK);
+
+    assert_int_equal(sd_store_outbox_count(fx->st, &n), SD_STORE_OK);
+    assert_int_equal(n, 8);
+
+    seq = assert_out(fx, 0, 'r', 'p', D, "w", "acme.com", "{\"v\":1}");
+    assert_int_equal(seq, 1);
+    seq = assert_out(fx, seq, 'r', 'p', D | V, "w", "acme.com", "{\"v\":2}");
+    seq = assert_out(fx, seq, 'r', 'd', 0, "w", "acme.com", "");
+    seq = assert_out(fx, seq, 'r', 'p', D, "w", "acme.com", "{\"v\":1}");
+    seq = assert_out(fx, seq, 'l', 'p', V, "w", "a@x.io", "{\"l\":\"a\"}");
+    seq = assert_out(fx, seq, 'l', 'p', V, "w", "b@x.io", "{\"l\":\"b\"}");
+    seq = assert_out(fx, seq, 'l', 'd', 0, "w", "b@x.io", "");
+    seq = assert_out(fx, seq, 'l', 'p', V, "w", "c@x.io", "{\"l\":\"c\"}");
+    assert_int_equal(seq, 8);
+
+    assert_int_equal(sd_store_outbox_next(fx->st, 0, fx_alloc, NULL, NULL),
+                     SD_STORE_NOT_FOUND);
+    assert_int_equal(sd_store_outbox_done(fx->st, 3), SD_STORE_NOT_FOUND);
+
+    /* the numbering never goes back, even with the outbox empty */
+    assert_int_equal(sd_store_outbox_last(fx->st, &last), SD_STORE_OK);
+    assert_int_equal(last, 8);
+    assert_int_equal(sd_store_delete(fx->st, "w", 1, "acme.com", 8),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_outbox_last(fx->st, &last), SD_STORE_OK);
+    assert_int_equal(last, 9);
+    assert_int_equal(sd_store_outbox_count(fx->st, &n), SD_STORE_OK);
+    assert_int_equal(n, 1);
+}
+
+
+static void
+test_revision_echo(void **state)
+{
+    fx_t         *fx = *state;
+    int           tomb;
+    int64_t       rev;
+    sd_record_t   mine, theirs;
+
+    sd_store_set_outbox(fx->st, 1);
+
+    mine = mkrec(D, NULL, "{\"mine\":1}");
+    theirs = mkrec(D | V, NULL, "{\"theirs\":1}");
+
+    assert_int_equal(sd_store_claim(fx->st, "w", 1, "acme.com", 8, &mine),
+                     SD_STORE_OK);
+
+    /* a watch change while the write waits in the outbox: the local write
+       is newer (its publish follows), so it is not put back */
+    assert_int_equal(apply1(fx, remote('r', 'p', "w", "acme.com", &theirs, 9),
+                            0),
+                     0);
+    assert_int_equal(row_exists(fx, "w", "acme.com", "{\"mine\":1}"), 1);
+
+    /* published at revision 10 */
+    assert_int_equal(sd_store_set_rev(fx->st, 'r', "w", 1, "acme.com", 8, 10),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_outbox_done(fx->st, 1), SD_STORE_OK);
+    assert_int_equal(sd_store_get_rev(fx->st, 'r', "w", 1, "acme.com", 8,
+                                      &rev, &tomb),
+                     SD_STORE_OK);
+    assert_int_equal(rev, 10);
+    assert_int_equal(tomb, 0);
+
+    /* never lowered */
+    assert_int_equal(sd_store_set_rev(fx->st, 'r', "w", 1, "acme.com", 8, 4),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_get_rev(fx->st, 'r', "w", 1, "acme.com", 8,
+                                      &rev, &tomb),
+                     SD_STORE_OK);
+    assert_int_equal(rev, 10);
+
+    /* its own watch echo, and an older change: skipped */
+    assert_int_equal(apply1(fx, remote('r', 'p', "w", "acme.com", &theirs, 10),
+                            0),
+                     0);
+    assert_int_equal(apply1(fx, remote('r', 'p', "w", "acme.com", &theirs, 9),
+                            0),
+                     0);
+    assert_int_equal(row_exists(fx, "w", "acme.com", "{\"mine\":1}"), 1);
+
+    /* a newer one applies */
+    assert_int_equal(apply1(fx, remote('r', 'p', "w", "acme.com", &theirs, 11),
+                            11),
+                     1);
+    assert_int_equal(row_exists(fx, "w", "acme.com", "{\"theirs\":1}"), 1);
+    assert_int_equal(sd_store_get_rev(fx->st, 'r', "w", 1, "acme.com", 8,
+                                      &rev, &tomb),
+                     SD_STORE_OK);
+    assert_int_equal(rev, 11);
+    assert_int_equal(sd_store_applied_rev(fx->st, &rev), SD_STORE_OK);
+    assert_int_equal(rev, 11);
+
+    /* a Txn's answer the watch has already overtaken: skipped */
+    {
+        sd_store_remote_t  c;
+
+        c = remote('r', 'p', "w", "acme.com", &mine, 11);
+        c.from_watch = 0;
+        c.rev = 11;
+        assert_int_equal(apply1(fx, c, 0), 0);
+    }
+
+    /* applied_rev never goes back */
+    assert_int_equal(apply1(fx, remote('r', 'p', "w", "x.com", &mine, 5), 5),
+                     1);
+    assert_int_equal(sd_store_applied_rev(fx->st, &rev), SD_STORE_OK);
+    assert_int_equal(rev, 11);
+}
+
+
+static void
+test_tombstone(void **state)
+{
+    fx_t         *fx = *state;
+    int           tomb;
+    int64_t       rev;
+    sd_record_t   r;
+
+    r = mkrec(D, NULL, "{}");
+
+    assert_int_equal(apply1(fx, remote('r', 'p', "w", "acme.com", &r, 5), 0),
+                     1);
+    assert_int_equal(row_exists(fx, "w", "acme.com", NULL), 1);
+    assert_int_equal(sd_store_claimed_by_other(fx->st, "z", 1, "acme.com", 8),
+                     1);
+
+    assert_int_equal(apply1(fx, remote('r', 'd', "w", "acme.com", NULL, 7),
+                            0),
+                     1);
+    assert_int_equal(row_exists(fx, "w", "acme.com", NULL), 0);
+    assert_int_equal(sd_store_claimed_by_other(fx->st, "z", 1, "acme.com", 8),
+                     0);
+    assert_int_equal(sd_store_get_rev(fx->st, 'r', "w", 1, "acme.com", 8,
+                                      &rev, &tomb),
+                     SD_STORE_OK);
+    assert_int_equal(rev, 7);
+    assert_int_equal(tomb, 1);
+
+    /* a late put never brings the deleted row back */
+    assert_int_equal(apply1(fx, remote('r', 'p', "w", "acme.com", &r, 6), 0),
+                     0);
+    assert_int_equal(row_exists(fx, "w", "acme.com", NULL), 0);
+
+    /* applied past it: the tombstone goes */
+    assert_int_equal(apply1(fx, remote('r', 'p', "w", "b.com", &r, 8), 8), 1);
+    assert_int_equal(sd_store_get_rev(fx->st, 'r', "w", 1, "acme.com", 8,
+                                      &rev, &tomb),
+                     SD_STORE_OK);
+    assert_int_equal(rev, 0);
+    assert_int_equal(tomb, 0);
+
+    /* a published local delete leaves a tombstone too */
+    assert_int_equal(sd_store_delete(fx->st, "w", 1, "b.com", 5),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_set_rev(fx->st, 'r', "w", 1, "b.com", 5, 9),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_get_rev(fx->st, 'r', "w", 1, "b.com", 5,
+                                      &rev, &tomb),
+                     SD_STORE_OK);
+    assert_int_equal(rev, 9);
+    assert_int_equal(tomb, 1);
+    assert_int_equal(apply1(fx, remote('r', 'd', "w", "b.com", NULL, 9), 9),
+                     0);
+}
+
+
+static void
+test_apply_no_outbox_no_event(void **state)
+{
+    fx_t               *fx = *state;
+    size_t              n;
+    sd_record_t         r, l;
+    sd_store_remote_t   c[3];
+
+    sd_store_set_outbox(fx->st, 1);
+
+    r = mkrec(D | V, NULL, "{}");
+    l = mkrec(V, "L", "{}");
+
+    c[0] = remote('r', 'p', "w", "acme.com", &r, 3);
+    c[1] = remote('l', 'p', "w", "old@legacy.io", &l, 4);
+    c[2] = remote('r', 'd', "w", "gone.com", NULL, 5);
+
+    assert_int_equal(sd_store_apply_remote(fx->st, c, 3, 5, NULL),
+                     SD_STORE_OK);
+    assert_int_equal(c[0].applied + c[1].applied + c[2].applied, 3);
+
+    assert_int_equal(sd_store_outbox_count(fx->st, &n), SD_STORE_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(sd_store_events_count(fx->st, &n), SD_STORE_OK);
+    assert_int_equal(n, 0);
+
+    /* the same write made here: an entry and an event */
+    assert_int_equal(sd_store_claim(fx->st, "w", 1, "b.com", 5, &r),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_outbox_count(fx->st, &n), SD_STORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(sd_store_events_count(fx->st, &n), SD_STORE_OK);
+    assert_true(n > 0);
+}
+
+
+static void
+test_resync(void **state)
+{
+    fx_t               *fx = *state;
+    size_t              n, removed;
+    int64_t             rev;
+    sd_record_t         r;
+    sd_store_remote_t   c;
+    const char         *ids[1] = { "old@l.io" };
+    size_t              lens[1] = { 8 };
+
+    r = mkrec(D, NULL, "{}");
+
+    /* published rows, then one write not published yet */
+    assert_int_equal(apply1(fx, remote('r', 'p', "w", "gone.com", &r, 3), 3),
+                     1);
+    assert_int_equal(apply1(fx, remote('r', 'p', "w", "kept.com", &r, 4), 4),
+                     1);
+    assert_int_equal(apply1(fx, remote('l', 'p', "w", "old@l.io", &r, 5), 5),
+                     1);
+
+    sd_store_set_outbox(fx->st, 1);
+    assert_int_equal(sd_store_claim(fx->st, "w", 1, "local.com", 9, &r),
+                     SD_STORE_OK);
+
+    assert_int_equal(sd_store_resync_begin(fx->st), SD_STORE_OK);
+
+    c = remote('r', 'p', "w", "kept.com", &r, 4);
+    c.resync = 1;
+    assert_int_equal(apply1(fx, c, 0), 0);     /* had it: seen, skipped */
+
+    assert_int_equal(sd_store_resync_end(fx->st, 20, &removed), SD_STORE_OK);
+    assert_int_equal(removed, 2);               /* gone.com, old@l.io */
+
+    assert_int_equal(row_exists(fx, "w", "gone.com", NULL), 0);
+    assert_int_equal(row_exists(fx, "w", "kept.com", NULL), 1);
+    assert_int_equal(row_exists(fx, "w", "local.com", NULL), 1);
+    assert_int_equal(sd_store_legacy_get(fx->st, "w", 1, "old@l.io", 8,
+                                         fx_alloc, NULL, &r),
+                     SD_STORE_NOT_FOUND);
+    assert_int_equal(sd_store_count(fx->st, &n), SD_STORE_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(sd_store_applied_rev(fx->st, &rev), SD_STORE_OK);
+    assert_int_equal(rev, 20);
+
+    /* the removed rows' claims went with them; nothing was published */
+    assert_int_equal(sd_store_claim(fx->st, "z", 1, "gone.com", 8, &r),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_legacy_replace(fx->st, "z", 1, 1, ids, lens, &r,
+                                             NULL),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_outbox_count(fx->st, &n), SD_STORE_OK);
+    assert_int_equal(n, 3);
+}
+
+
+static void
+test_claim_replaced(void **state)
+{
+    fx_t               *fx = *state;
+    size_t              replaced;
+    sd_record_t         r;
+    sd_store_remote_t   c;
+
+    r = mkrec(D, NULL, "{}");
+
+    assert_int_equal(sd_store_claim(fx->st, "a", 1, "acme.com", 8, &r),
+                     SD_STORE_OK);
+
+    c = remote('r', 'p', "b", "acme.com", &r, 3);
+    assert_int_equal(sd_store_apply_remote(fx->st, &c, 1, 3, &replaced),
+                     SD_STORE_OK);
+    assert_int_equal(c.applied, 1);
+    assert_int_equal(c.replaced, 1);
+    assert_int_equal(replaced, 1);
+
+    /* etcd is the truth: the name is b's now */
+    assert_int_equal(sd_store_claimed_by_other(fx->st, "a", 1, "acme.com", 8),
+                     1);
+    assert_int_equal(sd_store_claimed_by_other(fx->st, "b", 1, "acme.com", 8),
+                     0);
+    assert_int_equal(sd_store_claim(fx->st, "a", 1, "mail.acme.com", 13, &r),
+                     SD_STORE_CONFLICT);
+
+    /* a remote row of b's own name again: nothing replaced */
+    c = remote('r', 'p', "b", "acme.com", &r, 4);
+    assert_int_equal(sd_store_apply_remote(fx->st, &c, 1, 4, &replaced),
+                     SD_STORE_OK);
+    assert_int_equal(replaced, 0);
+
+    /* a remote failed row lets go of its claim */
+    r = mkrec(D | F, NULL, "{}");
+    c = remote('r', 'p', "b", "acme.com", &r, 5);
+    assert_int_equal(apply1(fx, c, 5), 1);
+    assert_int_equal(sd_store_tree_held(fx->st, "a", 1, "acme.com", 8), 0);
+}
+
+
+static void
+test_resolve_applied(void **state)
+{
+    fx_t           *fx = *state;
+    sd_record_t     r, l;
+    sd_resolve_t    res;
+
+    r = mkrec(V, "Billing", "{}");
+    l = mkrec(V, "Old Sender", "{}");
+
+    assert_int_equal(apply1(fx, remote('r', 'p', "w", "bill@acme.com", &r, 2),
+                            2),
+                     1);
+    assert_int_equal(apply1(fx, remote('l', 'p', "w", "ceo@old.io", &l, 3),
+                            3),
+                     1);
+
+    assert_int_equal(sd_store_resolve(fx->st, "w", 1, "bill@acme.com", 13, 1,
+                                      &res),
+                     SD_STORE_OK);
+    assert_int_equal(res.source, SD_RESOLVE_ADDRESS);
+    assert_int_equal(res.sender_name_len, 7);
+    assert_memory_equal(res.sender_name, "Billing", 7);
+
+    assert_int_equal(sd_store_resolve(fx->st, "w", 1, "ceo@old.io", 10, 1,
+                                      &res),
+                     SD_STORE_OK);
+    assert_int_equal(res.source, SD_RESOLVE_LEGACY);
+
+    /* deleted remotely: resolves no more */
+    assert_int_equal(apply1(fx, remote('l', 'd', "w", "ceo@old.io", NULL, 4),
+                            4),
+                     1);
+    assert_int_equal(sd_store_resolve(fx->st, "w", 1, "ceo@old.io", 10, 1,
+                                      &res),
+                     SD_STORE_OK);
+    assert_int_equal(res.source, SD_RESOLVE_NONE);
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_outbox_off, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbox_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revision_echo, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tombstone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_no_outbox_no_event, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_resync, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_claim_replaced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resolve_applied, setup,
+                                        teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
