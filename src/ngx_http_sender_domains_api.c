@@ -12,6 +12,7 @@
 
 #include "ngx_http_sender_domains_module.h"
 #include "ngx_http_sender_domains_api.h"
+#include "ngx_http_sender_domains_cluster.h"
 #include "sd_identity.h"
 #include "ngx_http_sender_domains_reply.h"
 
@@ -129,6 +130,11 @@ ngx_http_sender_domains_api_handler(ngx_http_request_t *r)
         return ngx_http_sender_domains_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                    "storage_unavailable",
                    "The sender store could not be opened; see the error log.");
+    }
+
+    rc = ngx_http_sender_domains_cluster_gate(r);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     if (!ctx->wants_body) {

@@ -56,6 +56,8 @@ struct ngx_http_sender_domains_ctx_s {
     ngx_msec_t                          patience;   /* the next call's */
     unsigned                            cool_daily:1;   /* resend/24 h */
     unsigned                            replaced:1; /* a stale leftover */
+    unsigned                            cluster_claimed:1;
+    const char                         *exists_message;    /* an add's */
 };
 
 

@@ -15,6 +15,7 @@
 
 #include "ngx_http_sender_domains_module.h"
 #include "ngx_http_sender_domains_budget.h"
+#include "ngx_http_sender_domains_cluster.h"
 #include "ngx_http_sender_domains_metrics.h"
 
 
@@ -55,6 +56,7 @@ typedef struct {
 
 typedef struct {
     int64_t                     millitokens;
+    int64_t                     unit;           /* a call's millitokens */
     int64_t                     last_ms;
     time_t                      paused_until;
     ngx_uint_t                  incident;         /* throttling logged */
@@ -258,7 +260,7 @@ static void
 ngx_http_sender_domains_serve(ngx_http_sender_domains_shctx_t *sh,
     ngx_http_sender_domains_fair_t *me, ngx_uint_t *queued)
 {
-    sh->millitokens -= 1000;
+    sh->millitokens -= sh->unit;
     sh->turn++;
     sh->last_hash = me ? me->hash : 0;
 
@@ -292,7 +294,7 @@ ngx_http_sender_domains_wait(ngx_http_sender_domains_shctx_t *sh,
          * workspace's people's): the waiting call wakes when the call is
          * there; look again a little after it.
          */
-        wait = 1000 / rate / 2 + 10;
+        wait = sh->unit / rate / 2 + 10;
 
     } else {
         wait = (need - sh->millitokens + rate - 1) / rate;
@@ -313,11 +315,31 @@ ngx_http_sender_domains_wait(ngx_http_sender_domains_shctx_t *sh,
 }
 
 
+/*
+ * What one call costs in millitokens: 1000, and in a cluster 1000 times
+ * the live nodes, so each node's bucket fills at sender_domains_ses_rate
+ * divided by the nodes and the cluster keeps to the account's rate
+ * (docs/cluster.md, "The SES budget across nodes").
+ */
+
+static int64_t
+ngx_http_sender_domains_call_unit(void)
+{
+    ngx_uint_t                             nodes;
+    ngx_http_sender_domains_cluster_sh_t  *csh;
+
+    csh = ngx_http_sender_domains_cluster_sh();
+    nodes = csh ? csh->live_nodes : 1;
+
+    return 1000 * (int64_t) ngx_max(nodes, 1);
+}
+
+
 ngx_msec_t
 ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
     ngx_uint_t background, ngx_uint_t *queued)
 {
-    int64_t                               now, rate, cap, need, wait;
+    int64_t                               now, rate, cap, need, wait, unit;
     ngx_uint_t                            deferred, go;
     ngx_slab_pool_t                      *shpool;
     ngx_http_sender_domains_fair_t       *me;
@@ -350,11 +372,14 @@ ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
      */
     now = (int64_t) ngx_current_msec;
     rate = smcf->ses_rate;
+    unit = ngx_http_sender_domains_call_unit();
 
     /* one second's worth, plus one call kept for people */
-    cap = (rate + 1) * 1000;
+    cap = ngx_max((rate + 1) * 1000, 2 * unit);
 
     ngx_shmtx_lock(&shpool->mutex);
+
+    sh->unit = unit;
 
     ngx_http_sender_domains_refill(sh, now, rate, cap);
 
@@ -367,7 +392,7 @@ ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
         /* a person waiting goes first */
         if (ngx_http_sender_domains_fair_behind(sh, NULL, now)) {
             ngx_shmtx_unlock(&shpool->mutex);
-            return 1000 / rate + 1;
+            return unit / rate + 1;
         }
     }
 
@@ -378,7 +403,7 @@ ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
      * one call's worth in the bucket for someone else.
      */
     need = (background || (me && !follow && me->hash == sh->last_hash))
-           ? 2000 : 1000;
+           ? 2 * unit : unit;
 
     /* a call without a slot (none named, or all taken) takes the bucket */
     go = sh->millitokens >= need
@@ -399,7 +424,7 @@ ngx_http_sender_domains_rate_take_fair(uint32_t hash, ngx_uint_t follow,
                                             follow, deferred, queued);
     }
 
-    ngx_http_sender_domains_metric_budget(sh->millitokens);
+    ngx_http_sender_domains_metric_budget(sh->millitokens * 1000 / unit);
 
     ngx_shmtx_unlock(&shpool->mutex);
 

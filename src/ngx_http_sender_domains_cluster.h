@@ -14,18 +14,40 @@
 #include <ngx_http.h>
 
 #include "sd_store.h"
+#include "ngx_http_sender_domains_module.h"
+#include "ngx_http_sender_domains_etcd.h"
 
 
 #define NGX_HTTP_SENDER_DOMAINS_CLUSTER_NODE_MAX   64
 
 
 typedef struct {
-    ngx_array_t                *endpoints;      /* ngx_str_t, no '/' at end */
+    ngx_http_sender_domains_etcd_conf_t  etcd;  /* endpoints, timeout */
     ngx_str_t                   prefix;         /* NUL-terminated */
     ngx_str_t                   node;           /* NUL-terminated */
-    ngx_msec_t                  timeout;        /* one etcd call */
     time_t                      lease_ttl;      /* seconds */
+    ngx_shm_zone_t             *zone;
 } ngx_http_sender_domains_cluster_conf_t;
+
+
+/* the node's cluster state, written by its cluster worker, read by all */
+typedef struct {
+    ngx_atomic_t                reachable;      /* etcd answers */
+    ngx_atomic_t                leader;         /* runs the refresher */
+    ngx_atomic_t                live_nodes;
+    ngx_atomic_t                revision;       /* applied to the store */
+} ngx_http_sender_domains_cluster_sh_t;
+
+
+/* an etcd call that got an answer of its own (HTTP 200) */
+#define ngx_http_sender_domains_etcd_ok(call)                              \
+    ((call)->outcome == NGX_HTTP_SENDER_DOMAINS_ETCD_OK                    \
+     && (call)->status == 200)
+
+
+/* the local add flow, run once the cluster granted the claim */
+typedef ngx_int_t (*ngx_http_sender_domains_cluster_next_pt)(
+    ngx_http_request_t *r);
 
 
 char *ngx_http_sender_domains_cluster_directive(ngx_conf_t *cf,
@@ -38,7 +60,50 @@ char *ngx_http_sender_domains_cluster_node(ngx_conf_t *cf,
 char *ngx_http_sender_domains_cluster_init_conf(ngx_conf_t *cf);
 
 /* the cycle's cluster conf, NULL when not in cluster mode */
-ngx_http_sender_domains_cluster_conf_t *ngx_http_sender_domains_cluster_conf(
-    ngx_cycle_t *cycle);
+static ngx_inline ngx_http_sender_domains_cluster_conf_t *
+ngx_http_sender_domains_cluster_conf(ngx_cycle_t *cycle)
+{
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_sender_domains_module);
+
+    return smcf ? smcf->cluster : NULL;
+}
+
+
+/* the node's shared state, NULL when not in cluster mode */
+static ngx_inline ngx_http_sender_domains_cluster_sh_t *
+ngx_http_sender_domains_cluster_sh(void)
+{
+    ngx_http_sender_domains_cluster_conf_t  *cc;
+
+    cc = ngx_http_sender_domains_cluster_conf((ngx_cycle_t *) ngx_cycle);
+
+    return (cc && cc->zone) ? cc->zone->data : NULL;
+}
+
+
+/* the API: writes refused while etcd is away, answers held until published */
+ngx_int_t ngx_http_sender_domains_cluster_gate(ngx_http_request_t *r);
+ngx_int_t ngx_http_sender_domains_cluster_hold(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_chain_t *out);
+ngx_int_t ngx_http_sender_domains_cluster_unavailable(ngx_http_request_t *r);
+ngx_int_t ngx_http_sender_domains_cluster_claim(ngx_http_request_t *r,
+    ngx_str_t *ws, ngx_str_t *id, const char *row, size_t row_len,
+    ngx_http_sender_domains_cluster_next_pt next);
+
+/* a body from sd_etcd_*() (malloc'd: freed here) POSTed to etcd */
+ngx_int_t ngx_http_sender_domains_cluster_post(ngx_pool_t *pool,
+    ngx_log_t *log, const char *path, char *body,
+    ngx_http_sender_domains_etcd_handler_pt handler, void *data);
+
+/* the node's side (ngx_http_sender_domains_sync.c) */
+ngx_int_t ngx_http_sender_domains_cluster_init_process(ngx_cycle_t *cycle);
+void ngx_http_sender_domains_cluster_exit_process(ngx_cycle_t *cycle);
+void ngx_http_sender_domains_cluster_tick(ngx_uint_t holds_lease);
+ngx_uint_t ngx_http_sender_domains_cluster_refresher_runs(void);
+ngx_int_t ngx_http_sender_domains_cluster_apply_row(ngx_log_t *log,
+    char kind, ngx_str_t *ws, ngx_str_t *id, ngx_str_t *json, int64_t rev);
 
 #endif /* NGX_HTTP_SENDER_DOMAINS_CLUSTER_H */

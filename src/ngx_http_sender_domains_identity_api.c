@@ -25,6 +25,7 @@
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_ownership.h"
+#include "ngx_http_sender_domains_cluster.h"
 #include "sd_row.h"
 #include "sd_identity.h"
 #include "sd_from.h"
@@ -81,6 +82,10 @@ static ngx_int_t ngx_http_sender_domains_cooldown(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, ngx_uint_t resend, int64_t *wait);
 static ngx_int_t ngx_http_sender_domains_limit_error(ngx_http_request_t *r,
     ngx_uint_t limit, const char *what);
+static ngx_int_t ngx_http_sender_domains_claim_cluster(
+    ngx_http_request_t *r, ngx_http_sender_domains_ctx_t *ctx,
+    const char *exists_message, sd_record_t *rec);
+static ngx_int_t ngx_http_sender_domains_claim_next(ngx_http_request_t *r);
 static ngx_int_t ngx_http_sender_domains_claim(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, const char *exists_message);
 static ngx_int_t ngx_http_sender_domains_advance(ngx_http_request_t *r,
@@ -851,6 +856,15 @@ ngx_http_sender_domains_claim(ngx_http_request_t *r,
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
 
+    if (smcf->cluster && !ctx->cluster_claimed) {
+        rc = ngx_http_sender_domains_claim_cluster(r, ctx, exists_message,
+                                                   &rec);
+        if (rc != NGX_DECLINED) {
+            free(text);
+            return rc;
+        }
+    }
+
     src = sd_store_claim_max(ngx_http_sender_domains_store(),
                              (char *) ctx->caller.workspace.data,
                              ctx->caller.workspace.len,
@@ -920,6 +934,74 @@ ngx_http_sender_domains_claim(ngx_http_request_t *r,
     }
 
     return ngx_http_sender_domains_advance(r, ctx);
+}
+
+
+/*
+ * Cluster mode: a name this workspace does not hold yet is claimed in etcd
+ * first (docs/cluster.md, "Claim"), for every node at once; the local add
+ * flow then goes on from the Txn's answer, with the row in this node's
+ * store.  NGX_DECLINED: no cluster claim needed (the workspace has it).
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_claim_cluster(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx, const char *exists_message,
+    sd_record_t *rec)
+{
+    size_t                                n;
+    sd_record_t                           have;
+    sd_store_rc_e                         src;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
+
+    ctx->cluster_claimed = 1;
+    ctx->exists_message = exists_message;
+
+    src = sd_store_get(ngx_http_sender_domains_store(),
+                       (char *) ctx->caller.workspace.data,
+                       ctx->caller.workspace.len,
+                       (char *) ctx->name.data, ctx->name.len,
+                       ngx_http_sender_domains_palloc, r->pool, &have);
+
+    if (src == SD_STORE_OK) {
+        return NGX_DECLINED;
+    }
+
+    /* the limit first: a refused add leaves nothing in the cluster */
+    src = sd_store_count_ws(ngx_http_sender_domains_store(),
+                            (char *) ctx->caller.workspace.data,
+                            ctx->caller.workspace.len, smcf->max_identities,
+                            &n);
+    if (src != SD_STORE_OK) {
+        return ngx_http_sender_domains_store_error(r, src);
+    }
+
+    if (smcf->max_identities && n >= smcf->max_identities) {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "sender_domains: workspace \"%V\" holds its limit of "
+                      "%ui identities; \"%V\" refused",
+                      ngx_http_sender_domains_log_esc(&ctx->caller.workspace),
+                      smcf->max_identities, &ctx->name);
+        return ngx_http_sender_domains_limit_error(r, smcf->max_identities,
+                   "identities");
+    }
+
+    return ngx_http_sender_domains_cluster_claim(r, &ctx->caller.workspace,
+               &ctx->name, rec->json, rec->json_len,
+               ngx_http_sender_domains_claim_next);
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_claim_next(ngx_http_request_t *r)
+{
+    ngx_http_sender_domains_ctx_t  *ctx;
+
+    ctx = ngx_http_sender_domains_get_ctx(r);
+
+    return ngx_http_sender_domains_claim(r, ctx, ctx->exists_message);
 }
 
 

@@ -1414,6 +1414,10 @@ ngx_http_sender_domains_init_process(ngx_cycle_t *cycle)
 
     ngx_http_sender_domains_budget_init(cycle);
 
+    if (ngx_http_sender_domains_cluster_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_sender_domains_refresh_init(cycle);
 }
 
@@ -1422,6 +1426,7 @@ static void
 ngx_http_sender_domains_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_sender_domains_refresh_exit(cycle);
+    ngx_http_sender_domains_cluster_exit_process(cycle);
     ngx_http_sender_domains_dns_exit(cycle);
     ngx_http_sender_domains_curl_exit(cycle);
     ngx_http_sender_domains_ses_exit(cycle);

@@ -30,6 +30,7 @@
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_ses.h"
 #include "ngx_http_sender_domains_ownership.h"
+#include "ngx_http_sender_domains_cluster.h"
 #include "sd_row.h"
 #include "ngx_http_sender_domains_metrics.h"
 #include "ngx_http_sender_domains_webhook.h"
@@ -217,6 +218,12 @@ ngx_http_sender_domains_refresh_init(ngx_cycle_t *cycle)
     ngx_http_sender_domains_tick = ngx_min(ngx_http_sender_domains_tick,
                                            15000);
 
+    /* a cluster node's publisher and watch start within a second */
+    if (smcf->cluster) {
+        ngx_http_sender_domains_tick = ngx_min(ngx_http_sender_domains_tick,
+                                               1000);
+    }
+
     ngx_memzero(&ngx_http_sender_domains_tick_conn, sizeof(ngx_connection_t));
     ngx_http_sender_domains_tick_conn.fd = (ngx_socket_t) -1;
 
@@ -318,8 +325,12 @@ ngx_http_sender_domains_refresh_tick(ngx_event_t *ev)
     ngx_http_sender_domains_leader = acquired;
     ngx_http_sender_domains_metric_tick(st, acquired);
     ngx_http_sender_domains_webhook_leader(acquired);
+    ngx_http_sender_domains_cluster_tick(acquired);
 
-    if (acquired && ngx_http_sender_domains_poll == NULL) {
+    /* in a cluster, the leader node's alone (docs/cluster.md) */
+    if (acquired && ngx_http_sender_domains_poll == NULL
+        && ngx_http_sender_domains_cluster_refresher_runs())
+    {
         ngx_http_sender_domains_poll_start((ngx_cycle_t *) ngx_cycle);
     }
 

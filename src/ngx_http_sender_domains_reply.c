@@ -16,6 +16,7 @@
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_reply.h"
 #include "ngx_http_sender_domains_metrics.h"
+#include "ngx_http_sender_domains_cluster.h"
 
 
 /*
@@ -26,8 +27,27 @@
 #define NGX_HTTP_SENDER_DOMAINS_OUT_MAX    65536
 
 
+/* cluster mode: a write's answer held until the node published it */
+typedef struct {
+    ngx_http_request_t                 *request;
+    ngx_uint_t                          status;
+    ngx_chain_t                        *out;        /* NULL: no body */
+    uint64_t                            upto;
+    ngx_msec_t                          started;
+    ngx_event_t                         ev;
+} ngx_http_sender_domains_cluster_hold_t;
+
+
 static int ngx_http_sender_domains_out_emit(const char *buf, size_t size,
     void *data);
+static ngx_uint_t ngx_http_sender_domains_cluster_write_method(
+    ngx_http_request_t *r);
+static void ngx_http_sender_domains_cluster_hold_check(ngx_event_t *ev);
+static void ngx_http_sender_domains_cluster_hold_cleanup(void *data);
+static ngx_int_t ngx_http_sender_domains_cluster_published(uint64_t upto);
+static void *ngx_http_sender_domains_cluster_alloc(void *ctx, size_t size);
+static void ngx_http_sender_domains_cluster_headers(ngx_http_request_t *r);
+static void ngx_http_sender_domains_cluster_unheader(ngx_http_request_t *r);
 
 
 static ngx_str_t  ngx_http_sender_domains_json_type =
@@ -379,6 +399,12 @@ ngx_http_sender_domains_send_out(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (ngx_http_sender_domains_cluster_hold(r, status, out->first)
+        == NGX_DONE)
+    {
+        return NGX_DONE;
+    }
+
     rc = ngx_http_send_header(r);
 
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
@@ -402,6 +428,10 @@ ngx_http_sender_domains_send_empty(ngx_http_request_t *r, ngx_uint_t status)
 
     if (ngx_http_sender_domains_no_store(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_sender_domains_cluster_hold(r, status, NULL) == NGX_DONE) {
+        return NGX_DONE;
     }
 
     rc = ngx_http_send_header(r);
@@ -519,5 +549,299 @@ ngx_http_sender_domains_ses_status(sd_ses_status_e status)
 
     default:
         return NGX_HTTP_BAD_GATEWAY;
+    }
+}
+
+
+/* ---- cluster mode: writes refused while etcd is away, held until published */
+
+
+static ngx_uint_t
+ngx_http_sender_domains_cluster_write_method(ngx_http_request_t *r)
+{
+    return r->method & (NGX_HTTP_POST|NGX_HTTP_PUT|NGX_HTTP_PATCH
+                        |NGX_HTTP_DELETE);
+}
+
+
+/*
+ * Before a write is tried: while this node's cluster worker cannot reach
+ * etcd, a write answers 503 cluster_unavailable and nothing is written
+ * (docs/cluster.md, "Failure modes").  NGX_DECLINED: go on.
+ */
+
+ngx_int_t
+ngx_http_sender_domains_cluster_gate(ngx_http_request_t *r)
+{
+    ngx_http_sender_domains_cluster_sh_t  *sh;
+
+    sh = ngx_http_sender_domains_cluster_sh();
+
+    if (sh == NULL || !ngx_http_sender_domains_cluster_write_method(r)) {
+        return NGX_DECLINED;
+    }
+
+    if (sh->reachable) {
+        return NGX_DECLINED;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "sender_domains: a write refused: the cluster (etcd) is "
+                  "out of reach of this node");
+
+    return ngx_http_sender_domains_cluster_unavailable(r);
+}
+
+
+ngx_int_t
+ngx_http_sender_domains_cluster_unavailable(ngx_http_request_t *r)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h != NULL) {
+        h->hash = 1;
+        ngx_str_set(&h->key, "Retry-After");
+        ngx_str_set(&h->value, "5");
+    }
+
+    return ngx_http_sender_domains_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+               "cluster_unavailable",
+               "The cluster's store (etcd) cannot be reached from this "
+               "node, so changes are not accepted right now; reading and "
+               "sending keep working. Try again in a few seconds.");
+}
+
+
+
+
+/*
+ * A write's answer (2xx) waits until everything this node's store wrote
+ * up to now has been published to etcd, so an acknowledged write is in
+ * the cluster.  NGX_DONE: held, sent later by the hold; NGX_DECLINED:
+ * send it now.
+ */
+
+ngx_int_t
+ngx_http_sender_domains_cluster_hold(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_chain_t *out)
+{
+    uint64_t                                 upto;
+    ngx_pool_cleanup_t                      *cln;
+    ngx_http_sender_domains_cluster_sh_t    *sh;
+    ngx_http_sender_domains_cluster_hold_t  *h;
+
+    sh = ngx_http_sender_domains_cluster_sh();
+
+    if (sh == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_sender_domains_cluster_headers(r);
+
+    if (status >= NGX_HTTP_SPECIAL_RESPONSE
+        || !ngx_http_sender_domains_cluster_write_method(r)
+        || r != r->main
+        || sd_store_outbox_last(ngx_http_sender_domains_store(), &upto)
+           != SD_STORE_OK
+        || ngx_http_sender_domains_cluster_published(upto) == NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    h = ngx_pcalloc(r->pool, sizeof(ngx_http_sender_domains_cluster_hold_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (h == NULL || cln == NULL) {
+        return NGX_DECLINED;
+    }
+
+    h->request = r;
+    h->status = status;
+    h->out = out;
+    h->upto = upto;
+    h->started = ngx_current_msec;
+
+    h->ev.handler = ngx_http_sender_domains_cluster_hold_check;
+    h->ev.data = h;
+    h->ev.log = r->connection->log;
+
+    cln->handler = ngx_http_sender_domains_cluster_hold_cleanup;
+    cln->data = h;
+
+    r->main->count++;
+    ngx_add_timer(&h->ev, 5);
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_sender_domains_cluster_hold_check(ngx_event_t *ev)
+{
+    ngx_int_t                                rc;
+    ngx_http_request_t                      *r;
+    ngx_http_sender_domains_cluster_conf_t  *cc;
+    ngx_http_sender_domains_cluster_hold_t  *h;
+
+    h = ev->data;
+    r = h->request;
+    cc = ngx_http_sender_domains_cluster_conf((ngx_cycle_t *) ngx_cycle);
+
+    if (ngx_http_sender_domains_cluster_published(h->upto) != NGX_OK) {
+        if (ngx_current_msec - h->started < 2 * cc->etcd.timeout) {
+            ngx_add_timer(ev, 5);
+            return;
+        }
+
+        /*
+         * Saved on this node, in its outbox, and published when etcd is
+         * back (nothing is lost), but the cluster has not confirmed it:
+         * not acknowledged.
+         */
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "sender_domains: a write is saved on this node but "
+                      "etcd did not confirm it within %M ms; it is "
+                      "published when etcd is back", 2 * cc->etcd.timeout);
+
+        ngx_http_sender_domains_cluster_unheader(r);
+        rc = ngx_http_sender_domains_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                 "cluster_unavailable",
+                 "The change is saved on this node but the cluster's store "
+                 "(etcd) did not confirm it in time; it is sent there as "
+                 "soon as it can be reached. Check again in a few "
+                 "seconds.");
+
+    } else {
+        rc = ngx_http_send_header(r);
+
+        if (rc != NGX_ERROR && rc <= NGX_OK) {
+            rc = h->out ? (r->header_only ? rc
+                                          : ngx_http_output_filter(r, h->out))
+                        : ngx_http_send_special(r, NGX_HTTP_LAST);
+        }
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static void
+ngx_http_sender_domains_cluster_hold_cleanup(void *data)
+{
+    ngx_http_sender_domains_cluster_hold_t  *h = data;
+
+    if (h->ev.timer_set) {
+        ngx_del_timer(&h->ev);
+    }
+}
+
+
+/* NGX_OK when no write up to "upto" waits in the outbox any more */
+
+static ngx_int_t
+ngx_http_sender_domains_cluster_published(uint64_t upto)
+{
+    sd_store_rc_e   rc;
+    sd_store_out_t  o;
+
+    rc = sd_store_outbox_next(ngx_http_sender_domains_store(), 0,
+                              ngx_http_sender_domains_cluster_alloc, NULL,
+                              &o);
+
+    if (rc == SD_STORE_NOT_FOUND) {
+        return NGX_OK;
+    }
+
+    if (rc != SD_STORE_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_free(o.ws);
+
+    return o.seq > upto ? NGX_OK : NGX_DECLINED;
+}
+
+
+/* an sd_store_alloc_pt for one small copy, freed at once */
+
+static void *
+ngx_http_sender_domains_cluster_alloc(void *ctx, size_t size)
+{
+    return ngx_alloc(size, ngx_cycle->log);
+}
+
+
+/* what a reader of this node sees: the revision applied, and staleness */
+
+static void
+ngx_http_sender_domains_cluster_headers(ngx_http_request_t *r)
+{
+    u_char                                *p;
+    ngx_table_elt_t                       *h;
+    ngx_http_sender_domains_cluster_sh_t  *sh;
+
+    sh = ngx_http_sender_domains_cluster_sh();
+
+    p = ngx_pnalloc(r->pool, NGX_ATOMIC_T_LEN);
+    h = ngx_list_push(&r->headers_out.headers);
+    if (p == NULL || h == NULL) {
+        return;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "X-Sender-Domains-Revision");
+    h->value.data = p;
+    h->value.len = ngx_sprintf(p, "%uA", sh->revision) - p;
+
+    if (sh->reachable) {
+        return;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "X-Sender-Domains-Stale");
+    ngx_str_set(&h->value, "1");
+}
+
+
+/* the answer is replaced: its cluster headers go (the new one adds them) */
+
+static void
+ngx_http_sender_domains_cluster_unheader(ngx_http_request_t *r)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if ((h[i].key.len == sizeof("X-Sender-Domains-Revision") - 1
+             && ngx_strncasecmp(h[i].key.data,
+                                (u_char *) "X-Sender-Domains-Revision",
+                                h[i].key.len) == 0)
+            || (h[i].key.len == sizeof("X-Sender-Domains-Stale") - 1
+                && ngx_strncasecmp(h[i].key.data,
+                                   (u_char *) "X-Sender-Domains-Stale",
+                                   h[i].key.len) == 0))
+        {
+            h[i].hash = 0;
+        }
     }
 }

@@ -289,3 +289,66 @@ qr{sender_domains_db: "[^"]*newer\.mdb" is of format 2, newer than this module's
 --- must_die
 --- error_log
 sender_domains_default_from: invalid sender
+
+
+
+=== TEST 21: cluster mode: an engine that is not etcd
+--- config eval: $::Config
+--- http_config eval
+$::HttpConfig . "sender_domains_cluster consul http://127.0.0.1:2379;"
+--- must_die
+--- error_log
+sender_domains_cluster: unknown engine "consul", expected "etcd"
+
+
+
+=== TEST 22: cluster mode: an etcd endpoint with a path
+--- config eval: $::Config
+--- http_config eval
+$::HttpConfig . "sender_domains_cluster etcd http://127.0.0.1:2379 http://127.0.0.1:2381/v3/;"
+--- must_die
+--- error_log
+sender_domains_cluster: invalid etcd endpoint "http://127.0.0.1:2381/v3", expected "http://host:port" or "https://host:port"
+
+
+
+=== TEST 23: cluster mode: a prefix that does not end with a slash
+--- config eval: $::Config
+--- http_config eval
+$::HttpConfig . "sender_domains_cluster etcd http://127.0.0.1:2379;
+    sender_domains_cluster_prefix /sender-domains;"
+--- must_die
+--- error_log
+sender_domains_cluster_prefix: invalid prefix "/sender-domains"
+
+
+
+=== TEST 24: cluster mode: a node name with a slash
+--- config eval: $::Config
+--- http_config eval
+$::HttpConfig . "sender_domains_cluster etcd http://127.0.0.1:2379;
+    sender_domains_cluster_node a/b;"
+--- must_die
+--- error_log
+sender_domains_cluster_node: invalid name "a/b"
+
+
+
+=== TEST 25: cluster mode: a prefix without the cluster
+--- config eval: $::Config
+--- http_config eval
+$::HttpConfig . "sender_domains_cluster_prefix /x/;"
+--- must_die
+--- error_log
+sender_domains_cluster_prefix and sender_domains_cluster_node need "sender_domains_cluster etcd URL..."
+
+
+
+=== TEST 26: cluster mode without sender_domains_db
+--- config
+    location /x { return 204; }
+--- http_config
+    sender_domains_cluster etcd http://127.0.0.1:2379;
+--- must_die
+--- error_log
+sender_domains_cluster needs sender_domains_db

@@ -449,7 +449,8 @@ typedef struct {
  * entry and the tally; a delete removes the row, its claim (when this
  * row's), its schedule entry, and leaves a tombstone at rev.  No outbox
  * entry, no event.  Then applied_rev = max(stored, applied_rev) (0:
- * unchanged) and the tombstones at or below it are dropped.
+ * unchanged) and the tombstones at or below it are dropped; n may be 0
+ * (a watch's progress notification only moves applied_rev).
  * *replaced (may be NULL) counts the replaced claims.  A change that
  * cannot be applied is passed over (applied -1), the others go on.
  * SD_STORE_OK; SD_STORE_FULL or SD_STORE_ERROR (LMDB): nothing written,

@@ -439,8 +439,18 @@ test_tombstone(void **state)
                      SD_STORE_OK);
     assert_int_equal(rev, 9);
     assert_int_equal(tomb, 1);
-    assert_int_equal(apply1(fx, remote('r', 'd', "w", "b.com", NULL, 9), 9),
+    assert_int_equal(apply1(fx, remote('r', 'd', "w", "b.com", NULL, 9), 0),
                      0);
+
+    /* a progress notification: no change, applied_rev moves, it goes */
+    assert_int_equal(sd_store_apply_remote(fx->st, NULL, 0, 12, NULL),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_applied_rev(fx->st, &rev), SD_STORE_OK);
+    assert_int_equal(rev, 12);
+    assert_int_equal(sd_store_get_rev(fx->st, 'r', "w", 1, "b.com", 5,
+                                      &rev, &tomb),
+                     SD_STORE_OK);
+    assert_int_equal(rev, 0);
 }
 
 

@@ -1,0 +1,1016 @@
+/* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
+/*
+ * Custom Sender Domains for nginx: cluster mode, the node's side of the
+ * replication (docs/cluster.md).  One worker per node, the one that holds
+ * the store's refresher lease, runs it:
+ *
+ *   publish   every row write of this node's store left an entry in its
+ *             outbox (in the write's own LMDB transaction); they go to etcd
+ *             in order, one Txn each, and leave the outbox once committed;
+ *   watch     etcd's changes under the prefix, from the revision the store
+ *             applied last, are applied to the store (a late change never
+ *             moves a row backwards; sd_etcd_apply);
+ *   resync    at the first start, and when the revision to watch from was
+ *             compacted, the whole prefix is read at one revision and
+ *             replaces the store's rows;
+ *   lease     the node's key and the cluster's refresher leadership
+ *             (ngx_http_sender_domains_etcd.c).
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <jansson.h>
+
+#include "ngx_http_sender_domains_module.h"
+#include "ngx_http_sender_domains_cluster.h"
+#include "ngx_http_sender_domains_etcd.h"
+#include "sd_etcd.h"
+#include "sd_row.h"
+
+
+#define NGX_HTTP_SENDER_DOMAINS_SYNC_IDLE        10      /* ms */
+#define NGX_HTTP_SENDER_DOMAINS_SYNC_BACKOFF_MAX 2000    /* ms */
+#define NGX_HTTP_SENDER_DOMAINS_SYNC_PAGE        500     /* keys */
+#define NGX_HTTP_SENDER_DOMAINS_SYNC_STATE       500     /* ms */
+/* etcd is reachable when a call succeeded this recently (keep-alives
+ * come every lease TTL / 3) */
+#define NGX_HTTP_SENDER_DOMAINS_SYNC_REACH       10000   /* ms */
+
+
+typedef struct {
+    ngx_uint_t                          active;
+    ngx_log_t                          *log;
+
+    ngx_event_t                         publish_ev;
+    ngx_pool_t                         *publish_pool;   /* a Txn in flight */
+    sd_store_out_t                      out;
+    ngx_msec_t                          backoff;
+
+    ngx_event_t                         watch_ev;       /* (re)start */
+    ngx_http_sender_domains_etcd_watch_t  *watch;
+    int64_t                             applied;
+
+    ngx_uint_t                          resyncing;
+    ngx_uint_t                          resync_needed;  /* compacted */
+    ngx_pool_t                         *resync_pool;
+    int64_t                             resync_rev;
+    u_char                              resync_key[SD_ETCD_KEY_MAX];
+    size_t                              resync_key_len;
+
+    ngx_event_t                         state_ev;
+    ngx_connection_t                    conn;           /* for the events */
+} ngx_http_sender_domains_sync_t;
+
+
+/* changes from etcd, turned into records for one store transaction */
+typedef struct {
+    sd_store_remote_t                  *changes;
+    sd_record_t                        *recs;
+    json_t                            **rows;
+    char                              **texts;
+    char                               *ws;         /* n * SD_WORKSPACE_MAX */
+    size_t                              n;
+} ngx_http_sender_domains_sync_batch_t;
+
+
+static void ngx_http_sender_domains_sync_start(void);
+static void ngx_http_sender_domains_sync_stop(void);
+static void ngx_http_sender_domains_sync_publish(ngx_event_t *ev);
+static void ngx_http_sender_domains_sync_published(
+    ngx_http_sender_domains_etcd_call_t *call);
+static void ngx_http_sender_domains_sync_publish_later(ngx_uint_t failed);
+static void ngx_http_sender_domains_sync_watch(ngx_event_t *ev);
+static void ngx_http_sender_domains_sync_line(void *data, const char *line,
+    size_t len);
+static void ngx_http_sender_domains_sync_ended(void *data,
+    ngx_http_sender_domains_etcd_watch_end_e reason);
+static ngx_int_t ngx_http_sender_domains_sync_events(sd_etcd_watch_t *w);
+static void ngx_http_sender_domains_sync_resync(void);
+static void ngx_http_sender_domains_sync_page(void);
+static void ngx_http_sender_domains_sync_paged(
+    ngx_http_sender_domains_etcd_call_t *call);
+static ngx_int_t ngx_http_sender_domains_sync_page_apply(sd_etcd_txn_t *txn);
+static void ngx_http_sender_domains_sync_state(ngx_event_t *ev);
+
+
+static ngx_http_sender_domains_sync_t  ngx_http_sender_domains_sync;
+
+
+static ngx_http_sender_domains_cluster_conf_t *
+ngx_http_sender_domains_sync_conf(void)
+{
+    return ngx_http_sender_domains_cluster_conf((ngx_cycle_t *) ngx_cycle);
+}
+
+
+/* in every worker: this node's writes go to the outbox from now on */
+
+ngx_int_t
+ngx_http_sender_domains_cluster_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_sender_domains_sync_t          *s = &ngx_http_sender_domains_sync;
+    ngx_http_sender_domains_cluster_conf_t  *cc;
+
+    cc = ngx_http_sender_domains_cluster_conf(cycle);
+    if (cc == NULL || ngx_http_sender_domains_store() == NULL) {
+        return NGX_OK;
+    }
+
+    sd_store_set_outbox(ngx_http_sender_domains_store(), 1);
+
+    ngx_memzero(s, sizeof(ngx_http_sender_domains_sync_t));
+    s->log = cycle->log;
+    s->conn.fd = (ngx_socket_t) -1;
+
+    s->publish_ev.handler = ngx_http_sender_domains_sync_publish;
+    s->watch_ev.handler = ngx_http_sender_domains_sync_watch;
+    s->state_ev.handler = ngx_http_sender_domains_sync_state;
+    s->publish_ev.data = &s->conn;
+    s->watch_ev.data = &s->conn;
+    s->state_ev.data = &s->conn;
+    s->publish_ev.log = cycle->log;
+    s->watch_ev.log = cycle->log;
+    s->state_ev.log = cycle->log;
+    s->publish_ev.cancelable = 1;
+    s->watch_ev.cancelable = 1;
+    s->state_ev.cancelable = 1;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_sender_domains_cluster_exit_process(ngx_cycle_t *cycle)
+{
+    if (ngx_http_sender_domains_sync_conf() == NULL) {
+        return;
+    }
+
+    ngx_http_sender_domains_sync_stop();
+    ngx_http_sender_domains_etcd_exit(cycle);
+}
+
+
+/*
+ * The refresher's tick, in every worker: the worker that holds the store's
+ * lease runs the node's side of the cluster; one that lost it stops.
+ */
+
+void
+ngx_http_sender_domains_cluster_tick(ngx_uint_t holds_lease)
+{
+    ngx_http_sender_domains_sync_t  *s = &ngx_http_sender_domains_sync;
+
+    if (ngx_http_sender_domains_sync_conf() == NULL
+        || ngx_http_sender_domains_store() == NULL)
+    {
+        return;
+    }
+
+    if (holds_lease && !s->active) {
+        ngx_http_sender_domains_sync_start();
+
+    } else if (!holds_lease && s->active) {
+        ngx_http_sender_domains_sync_stop();
+    }
+}
+
+
+/* whether this node's refresher may poll SES: the cluster's leader only */
+
+ngx_uint_t
+ngx_http_sender_domains_cluster_refresher_runs(void)
+{
+    if (ngx_http_sender_domains_sync_conf() == NULL) {
+        return 1;
+    }
+
+    return ngx_http_sender_domains_sync.active
+           && ngx_http_sender_domains_etcd_is_leader();
+}
+
+
+static void
+ngx_http_sender_domains_sync_start(void)
+{
+    ngx_http_sender_domains_sync_t          *s = &ngx_http_sender_domains_sync;
+    ngx_http_sender_domains_cluster_conf_t  *cc;
+
+    cc = ngx_http_sender_domains_sync_conf();
+
+    ngx_log_error(NGX_LOG_INFO, s->log, 0,
+                  "sender_domains: worker %P runs node \"%V\"'s side of the "
+                  "cluster (publish, watch, lease)", ngx_pid, &cc->node);
+
+    s->active = 1;
+    s->backoff = 0;
+
+    if (ngx_http_sender_domains_etcd_lease_start(s->log, &cc->etcd,
+                                      (char *) cc->prefix.data,
+                                      (char *) cc->node.data, cc->lease_ttl)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, s->log, 0,
+                      "sender_domains: node \"%V\" could not start its "
+                      "cluster lease", &cc->node);
+    }
+
+    ngx_add_timer(&s->publish_ev, 1);
+    ngx_add_timer(&s->watch_ev, 1);
+    ngx_add_timer(&s->state_ev, 1);
+}
+
+
+static void
+ngx_http_sender_domains_sync_stop(void)
+{
+    ngx_http_sender_domains_sync_t  *s = &ngx_http_sender_domains_sync;
+
+    if (!s->active) {
+        return;
+    }
+
+    s->active = 0;
+
+    if (s->publish_ev.timer_set) {
+        ngx_del_timer(&s->publish_ev);
+    }
+
+    if (s->watch_ev.timer_set) {
+        ngx_del_timer(&s->watch_ev);
+    }
+
+    if (s->state_ev.timer_set) {
+        ngx_del_timer(&s->state_ev);
+    }
+
+    if (s->watch) {
+        ngx_http_sender_domains_etcd_watch_stop(s->watch);
+        s->watch = NULL;
+    }
+
+    /* a call in flight is cancelled with its pool */
+    if (s->publish_pool) {
+        ngx_destroy_pool(s->publish_pool);
+        s->publish_pool = NULL;
+    }
+
+    if (s->resync_pool) {
+        ngx_destroy_pool(s->resync_pool);
+        s->resync_pool = NULL;
+    }
+
+    s->resyncing = 0;
+
+    ngx_http_sender_domains_etcd_lease_stop();
+}
+
+
+/* ---- the node's shared state, seen by every worker ---- */
+
+static void
+ngx_http_sender_domains_sync_state(ngx_event_t *ev)
+{
+    ngx_uint_t                             reachable;
+    ngx_http_sender_domains_sync_t        *s = &ngx_http_sender_domains_sync;
+    ngx_http_sender_domains_cluster_sh_t  *sh;
+
+    sh = ngx_http_sender_domains_cluster_sh();
+
+    if (sh == NULL || !s->active) {
+        return;
+    }
+
+    reachable = ngx_http_sender_domains_etcd_reachable(
+                    NGX_HTTP_SENDER_DOMAINS_SYNC_REACH);
+
+    if (sh->reachable && !reachable) {
+        ngx_log_error(NGX_LOG_WARN, s->log, 0,
+                      "sender_domains: the cluster (etcd) is out of reach "
+                      "of node \"%V\"; writes answer 503 until it is back",
+                      &ngx_http_sender_domains_sync_conf()->node);
+
+    } else if (!sh->reachable && reachable) {
+        ngx_log_error(NGX_LOG_NOTICE, s->log, 0,
+                      "sender_domains: node \"%V\" reaches the cluster "
+                      "(etcd)", &ngx_http_sender_domains_sync_conf()->node);
+    }
+
+    sh->reachable = reachable;
+    sh->leader = ngx_http_sender_domains_etcd_is_leader();
+    sh->live_nodes = ngx_http_sender_domains_etcd_live_nodes();
+    sh->revision = (ngx_atomic_uint_t) s->applied;
+
+    ngx_add_timer(ev, NGX_HTTP_SENDER_DOMAINS_SYNC_STATE);
+}
+
+
+/* ---- publish: the outbox, in order ---- */
+
+static void
+ngx_http_sender_domains_sync_publish(ngx_event_t *ev)
+{
+    char                                    *body;
+    sd_store_rc_e                            rc;
+    sd_etcd_publish_t                        p;
+    ngx_http_sender_domains_sync_t          *s = &ngx_http_sender_domains_sync;
+    ngx_http_sender_domains_cluster_conf_t  *cc;
+
+    if (!s->active || s->publish_pool) {
+        return;
+    }
+
+    cc = ngx_http_sender_domains_sync_conf();
+
+    s->publish_pool = ngx_create_pool(4096, s->log);
+    if (s->publish_pool == NULL) {
+        ngx_http_sender_domains_sync_publish_later(1);
+        return;
+    }
+
+    rc = sd_store_outbox_next(ngx_http_sender_domains_store(), 0,
+                              ngx_http_sender_domains_palloc,
+                              s->publish_pool, &s->out);
+
+    if (rc != SD_STORE_OK) {
+        ngx_destroy_pool(s->publish_pool);
+        s->publish_pool = NULL;
+        ngx_add_timer(ev, NGX_HTTP_SENDER_DOMAINS_SYNC_IDLE);
+        return;
+    }
+
+    ngx_memzero(&p, sizeof(sd_etcd_publish_t));
+    p.prefix = (char *) cc->prefix.data;
+    p.kind = s->out.kind;
+    p.delete = (s->out.op == SD_STORE_OP_DELETE);
+    p.release_claim = (s->out.kind == SD_ETCD_KIND_ROW
+                       && (s->out.flags & (SD_REC_FAILED|SD_REC_UNPROVEN)));
+    p.ws = s->out.ws;
+    p.ws_len = s->out.ws_len;
+    p.id = s->out.id;
+    p.id_len = s->out.id_len;
+    p.json = s->out.json;
+    p.json_len = s->out.json_len;
+
+    body = sd_etcd_publish_txn(&p);
+
+    if (body == NULL) {
+        /* a key that cannot be written: it would block the outbox */
+        ngx_log_error(NGX_LOG_ERR, s->log, 0,
+                      "sender_domains: outbox entry %uL of workspace \"%V\" "
+                      "cannot be published (key too long); dropped",
+                      s->out.seq, ngx_http_sender_domains_log_esc(
+                          &(ngx_str_t) { s->out.ws_len,
+                                         (u_char *) s->out.ws }));
+        (void) sd_store_outbox_done(ngx_http_sender_domains_store(),
+                                    s->out.seq);
+        ngx_destroy_pool(s->publish_pool);
+        s->publish_pool = NULL;
+        ngx_add_timer(ev, 1);
+        return;
+    }
+
+    if (ngx_http_sender_domains_cluster_post(s->publish_pool, s->log,
+                                             "/v3/kv/txn", body,
+                                   ngx_http_sender_domains_sync_published, s)
+        != NGX_OK)
+    {
+        ngx_destroy_pool(s->publish_pool);
+        s->publish_pool = NULL;
+        ngx_http_sender_domains_sync_publish_later(1);
+    }
+}
+
+
+static void
+ngx_http_sender_domains_sync_published(
+    ngx_http_sender_domains_etcd_call_t *call)
+{
+    sd_etcd_txn_t                    txn;
+    sd_store_t                      *st;
+    ngx_http_sender_domains_sync_t  *s = call->data;
+
+    st = ngx_http_sender_domains_store();
+    ngx_memzero(&txn, sizeof(sd_etcd_txn_t));
+
+    if (!ngx_http_sender_domains_etcd_ok(call)
+        || sd_etcd_parse_txn((char *) call->body.data, call->body.len, &txn)
+           != SD_ETCD_OK)
+    {
+        sd_etcd_txn_free(&txn);
+        ngx_destroy_pool(s->publish_pool);
+        s->publish_pool = NULL;
+        ngx_http_sender_domains_sync_publish_later(1);
+        return;
+    }
+
+    /* its own echo from the watch is then skipped */
+    (void) sd_store_set_rev(st, s->out.kind, s->out.ws, s->out.ws_len,
+                            s->out.id, s->out.id_len, txn.revision);
+    (void) sd_store_outbox_done(st, s->out.seq);
+
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, s->log, 0,
+                   "sender_domains: outbox entry %uL (%c%c) published at "
+                   "revision %L", s->out.seq, s->out.kind, s->out.op,
+                   txn.revision);
+
+    sd_etcd_txn_free(&txn);
+    ngx_destroy_pool(s->publish_pool);
+    s->publish_pool = NULL;
+
+    ngx_http_sender_domains_sync_publish_later(0);
+}
+
+
+static void
+ngx_http_sender_domains_sync_publish_later(ngx_uint_t failed)
+{
+    ngx_http_sender_domains_sync_t  *s = &ngx_http_sender_domains_sync;
+
+    if (!s->active) {
+        return;
+    }
+
+    if (!failed) {
+        s->backoff = 0;
+        ngx_add_timer(&s->publish_ev, 1);
+        return;
+    }
+
+    s->backoff = s->backoff ? ngx_min(s->backoff * 2,
+                                      NGX_HTTP_SENDER_DOMAINS_SYNC_BACKOFF_MAX)
+                            : 50;
+
+    ngx_add_timer(&s->publish_ev, s->backoff);
+}
+
+
+/* ---- watch ---- */
+
+static void
+ngx_http_sender_domains_sync_watch(ngx_event_t *ev)
+{
+    int64_t                                  applied;
+    ngx_http_sender_domains_sync_t          *s = &ngx_http_sender_domains_sync;
+    ngx_http_sender_domains_cluster_conf_t  *cc;
+
+    if (!s->active || s->watch || s->resyncing) {
+        return;
+    }
+
+    cc = ngx_http_sender_domains_sync_conf();
+
+    if (sd_store_applied_rev(ngx_http_sender_domains_store(), &applied)
+        != SD_STORE_OK)
+    {
+        ngx_add_timer(ev, 1000);
+        return;
+    }
+
+    s->applied = applied;
+
+    if (applied == 0 || s->resync_needed) {
+        s->resync_needed = 0;
+        ngx_http_sender_domains_sync_resync();
+        return;
+    }
+
+    s->watch = ngx_http_sender_domains_etcd_watch_start(s->log, &cc->etcd,
+                   (char *) cc->prefix.data, applied + 1,
+                   ngx_http_sender_domains_sync_line,
+                   ngx_http_sender_domains_sync_ended, s);
+
+    if (s->watch == NULL) {
+        ngx_add_timer(ev, 1000);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, s->log, 0,
+                  "sender_domains: watching the cluster from revision %L",
+                  applied + 1);
+}
+
+
+static void
+ngx_http_sender_domains_sync_ended(void *data,
+    ngx_http_sender_domains_etcd_watch_end_e reason)
+{
+    ngx_http_sender_domains_sync_t  *s = data;
+
+    s->watch = NULL;
+
+    if (s->active && !s->watch_ev.timer_set) {
+        ngx_add_timer(&s->watch_ev, 1000);
+    }
+}
+
+
+static void
+ngx_http_sender_domains_sync_line(void *data, const char *line, size_t len)
+{
+    sd_etcd_rc_e                     rc;
+    sd_etcd_watch_t                  w;
+    ngx_http_sender_domains_sync_t  *s = data;
+
+    rc = sd_etcd_parse_watch(line, len, &w);
+
+    if (rc == SD_ETCD_COMPACTED || (rc == SD_ETCD_OK && w.compact_revision)) {
+        ngx_log_error(NGX_LOG_NOTICE, s->log, 0,
+                      "sender_domains: the revision to watch from was "
+                      "compacted; reading the whole cluster again");
+        sd_etcd_watch_free(&w);
+
+        if (s->watch) {
+            ngx_http_sender_domains_etcd_watch_stop(s->watch);
+            s->watch = NULL;
+        }
+
+        /* from the watch timer: no call may start inside curl's callback */
+        s->resync_needed = 1;
+
+        if (!s->watch_ev.timer_set) {
+            ngx_add_timer(&s->watch_ev, 1);
+        }
+
+        return;
+    }
+
+    if (rc != SD_ETCD_OK) {
+        ngx_log_error(NGX_LOG_WARN, s->log, 0,
+                      "sender_domains: a watch message from the cluster "
+                      "could not be read: %*s", ngx_min(len, 200), line);
+        sd_etcd_watch_free(&w);
+        return;
+    }
+
+    if (w.nevents || (!w.created && w.revision > 0)) {
+        if (ngx_http_sender_domains_sync_events(&w) != NGX_OK) {
+            /* not applied: watched again from the last applied revision */
+            if (s->watch) {
+                ngx_http_sender_domains_etcd_watch_stop(s->watch);
+                s->watch = NULL;
+            }
+
+            if (!s->watch_ev.timer_set) {
+                ngx_add_timer(&s->watch_ev, 1000);
+            }
+        }
+    }
+
+    sd_etcd_watch_free(&w);
+}
+
+
+/*
+ * A JSON row from etcd into a record for the store; *row must be
+ * json_decref()ed and *text free()d after the record was written.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_sync_record(const char *json, size_t len,
+    json_t **row, char **text, sd_record_t *rec)
+{
+    *text = NULL;
+    *row = json_loadb(json, len, 0, NULL);
+
+    if (*row == NULL || !json_is_object(*row)
+        || sd_row_to_record(*row, rec, text) != 0)
+    {
+        json_decref(*row);
+        *row = NULL;
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_sync_batch_init(
+    ngx_http_sender_domains_sync_batch_t *b, ngx_pool_t *pool, size_t max)
+{
+    b->n = 0;
+    b->changes = ngx_pcalloc(pool, max * sizeof(sd_store_remote_t));
+    b->recs = ngx_pcalloc(pool, max * sizeof(sd_record_t));
+    b->rows = ngx_pcalloc(pool, max * sizeof(json_t *));
+    b->texts = ngx_pcalloc(pool, max * sizeof(char *));
+    b->ws = ngx_pnalloc(pool, max * (SD_WORKSPACE_MAX + 1));
+
+    return (b->changes && b->recs && b->rows && b->texts && b->ws)
+           ? NGX_OK : NGX_ERROR;
+}
+
+
+/* one key's change into the batch; keys that are not rows are passed */
+
+static void
+ngx_http_sender_domains_sync_batch_add(
+    ngx_http_sender_domains_sync_batch_t *b, const sd_etcd_kv_t *kv,
+    ngx_uint_t delete, ngx_uint_t from_watch)
+{
+    char                                    *ws, kind;
+    size_t                                   ws_len, id_len;
+    const char                              *id;
+    sd_store_remote_t                       *c;
+    ngx_http_sender_domains_cluster_conf_t  *cc;
+
+    cc = ngx_http_sender_domains_sync_conf();
+    ws = b->ws + b->n * (SD_WORKSPACE_MAX + 1);
+
+    kind = sd_etcd_parse_any_row_key((char *) cc->prefix.data, kv->key,
+                                     kv->key_len, ws, SD_WORKSPACE_MAX + 1,
+                                     &ws_len, &id, &id_len);
+    if (kind == 0) {
+        return;
+    }
+
+    c = &b->changes[b->n];
+
+    if (!delete
+        && ngx_http_sender_domains_sync_record(kv->value, kv->value_len,
+                                               &b->rows[b->n],
+                                               &b->texts[b->n],
+                                               &b->recs[b->n])
+           != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "sender_domains: the cluster's row \"%*s\" is not a "
+                      "row; passed over", ngx_min(kv->key_len, 300),
+                      kv->key);
+        return;
+    }
+
+    c->kind = kind;
+    c->op = delete ? SD_STORE_OP_DELETE : SD_STORE_OP_PUT;
+    c->ws = ws;
+    c->ws_len = ws_len;
+    c->id = id;
+    c->id_len = id_len;
+    c->rec = delete ? NULL : &b->recs[b->n];
+    c->rev = kv->mod_revision;
+    c->from_watch = from_watch;
+
+    b->n++;
+}
+
+
+static void
+ngx_http_sender_domains_sync_batch_free(
+    ngx_http_sender_domains_sync_batch_t *b)
+{
+    size_t  i;
+
+    for (i = 0; i < b->n; i++) {
+        json_decref(b->rows[i]);
+        free(b->texts[i]);
+    }
+
+    b->n = 0;
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_sync_events(sd_etcd_watch_t *w)
+{
+    size_t                                 i;
+    int64_t                                top;
+    ngx_int_t                              rc;
+    ngx_pool_t                            *pool;
+    sd_store_rc_e                          src;
+    ngx_http_sender_domains_sync_t        *s = &ngx_http_sender_domains_sync;
+    ngx_http_sender_domains_sync_batch_t   b;
+
+    pool = ngx_create_pool(4096, s->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = NGX_ERROR;
+
+    if (ngx_http_sender_domains_sync_batch_init(&b, pool,
+                                                ngx_max(w->nevents, 1))
+        != NGX_OK)
+    {
+        goto done;
+    }
+
+    /* with events: the newest of them; none: a progress notification */
+    top = w->nevents ? 0 : w->revision;
+
+    for (i = 0; i < w->nevents; i++) {
+        ngx_http_sender_domains_sync_batch_add(&b, &w->events[i].kv,
+                               w->events[i].type == SD_ETCD_EVENT_DELETE, 1);
+        top = ngx_max(top, w->events[i].kv.mod_revision);
+    }
+
+    src = sd_store_apply_remote(ngx_http_sender_domains_store(), b.changes,
+                                b.n, top, NULL);
+    ngx_http_sender_domains_sync_batch_free(&b);
+
+    if (src != SD_STORE_OK) {
+        ngx_log_error(NGX_LOG_ERR, s->log, 0,
+                      "sender_domains: %uz changes from the cluster could "
+                      "not be applied to the store: %s", w->nevents,
+                      sd_store_strerror(ngx_http_sender_domains_store()));
+        goto done;
+    }
+
+    s->applied = ngx_max(s->applied, top);
+    rc = NGX_OK;
+
+done:
+
+    ngx_destroy_pool(pool);
+    return rc;
+}
+
+
+/* one row etcd holds, written to this node's store now (an add's claim) */
+
+ngx_int_t
+ngx_http_sender_domains_cluster_apply_row(ngx_log_t *log, char kind,
+    ngx_str_t *ws, ngx_str_t *id, ngx_str_t *json, int64_t rev)
+{
+    char               *text;
+    json_t             *row;
+    sd_record_t         rec;
+    sd_store_rc_e       rc;
+    sd_store_remote_t   c;
+
+    if (ngx_http_sender_domains_sync_record((char *) json->data, json->len,
+                                            &row, &text, &rec)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&c, sizeof(sd_store_remote_t));
+    c.kind = kind;
+    c.op = SD_STORE_OP_PUT;
+    c.ws = (char *) ws->data;
+    c.ws_len = ws->len;
+    c.id = (char *) id->data;
+    c.id_len = id->len;
+    c.rec = &rec;
+    c.rev = rev;
+    c.from_watch = 0;
+
+    rc = sd_store_apply_remote(ngx_http_sender_domains_store(), &c, 1, 0,
+                               NULL);
+
+    json_decref(row);
+    free(text);
+
+    if (rc != SD_STORE_OK) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "sender_domains: the cluster's row \"%V\" could not "
+                      "be written to the store: %s", id,
+                      sd_store_strerror(ngx_http_sender_domains_store()));
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* ---- resync: the whole prefix at one revision ---- */
+
+static void
+ngx_http_sender_domains_sync_resync(void)
+{
+    ngx_http_sender_domains_sync_t          *s = &ngx_http_sender_domains_sync;
+    ngx_http_sender_domains_cluster_conf_t  *cc;
+
+    cc = ngx_http_sender_domains_sync_conf();
+
+    if (s->resync_pool) {
+        ngx_destroy_pool(s->resync_pool);
+        s->resync_pool = NULL;
+    }
+
+    if (sd_store_resync_begin(ngx_http_sender_domains_store())
+        != SD_STORE_OK)
+    {
+        ngx_add_timer(&s->watch_ev, 1000);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, s->log, 0,
+                  "sender_domains: reading the cluster's rows under \"%V\"",
+                  &cc->prefix);
+
+    s->resyncing = 1;
+    s->resync_rev = 0;
+    s->resync_key_len = cc->prefix.len;
+    ngx_memcpy(s->resync_key, cc->prefix.data, cc->prefix.len);
+
+    ngx_http_sender_domains_sync_page();
+}
+
+
+static void
+ngx_http_sender_domains_sync_page(void)
+{
+    char                                    *body, end[SD_ETCD_KEY_MAX];
+    size_t                                   end_len;
+    ngx_http_sender_domains_sync_t          *s = &ngx_http_sender_domains_sync;
+    ngx_http_sender_domains_cluster_conf_t  *cc;
+
+    cc = ngx_http_sender_domains_sync_conf();
+
+    s->resync_pool = ngx_create_pool(4096, s->log);
+    if (s->resync_pool == NULL) {
+        goto failed;
+    }
+
+    end_len = sd_etcd_range_end((char *) cc->prefix.data, cc->prefix.len,
+                                end);
+
+    body = sd_etcd_range_body((char *) s->resync_key, s->resync_key_len, end,
+                              end_len, s->resync_rev,
+                              NGX_HTTP_SENDER_DOMAINS_SYNC_PAGE);
+    if (body == NULL) {
+        goto failed;
+    }
+
+    if (ngx_http_sender_domains_cluster_post(s->resync_pool, s->log,
+                                             "/v3/kv/range", body,
+                                    ngx_http_sender_domains_sync_paged, s)
+        == NGX_OK)
+    {
+        return;
+    }
+
+failed:
+
+    if (s->resync_pool) {
+        ngx_destroy_pool(s->resync_pool);
+        s->resync_pool = NULL;
+    }
+
+    s->resyncing = 0;
+    ngx_add_timer(&s->watch_ev, 1000);
+}
+
+
+static void
+ngx_http_sender_domains_sync_paged(ngx_http_sender_domains_etcd_call_t *call)
+{
+    ngx_int_t                        rc;
+    sd_etcd_rc_e                     erc;
+    sd_etcd_txn_t                    txn;
+    ngx_http_sender_domains_sync_t  *s = call->data;
+
+    ngx_memzero(&txn, sizeof(sd_etcd_txn_t));
+
+    erc = ngx_http_sender_domains_etcd_ok(call)
+          ? sd_etcd_parse_range((char *) call->body.data, call->body.len,
+                                &txn)
+          : SD_ETCD_SERVER_ERROR;
+
+    ngx_destroy_pool(s->resync_pool);
+    s->resync_pool = NULL;
+
+    if (erc == SD_ETCD_COMPACTED) {
+        /* the revision read at was compacted meanwhile: from the start */
+        sd_etcd_txn_free(&txn);
+        ngx_http_sender_domains_sync_resync();
+        return;
+    }
+
+    rc = (erc == SD_ETCD_OK) ? ngx_http_sender_domains_sync_page_apply(&txn)
+                             : NGX_ERROR;
+    sd_etcd_txn_free(&txn);
+
+    if (rc == NGX_AGAIN) {
+        ngx_http_sender_domains_sync_page();
+        return;
+    }
+
+    s->resyncing = 0;
+
+    if (rc == NGX_OK) {
+        ngx_log_error(NGX_LOG_NOTICE, s->log, 0,
+                      "sender_domains: the store holds the cluster's rows "
+                      "as of revision %L", s->resync_rev);
+        s->applied = s->resync_rev;
+    }
+
+    /* the watch goes on from the store's applied revision */
+    ngx_add_timer(&s->watch_ev, rc == NGX_OK ? 1 : 1000);
+}
+
+
+/* NGX_AGAIN: more pages; NGX_OK: the last one was applied */
+
+static ngx_int_t
+ngx_http_sender_domains_sync_page_apply(sd_etcd_txn_t *txn)
+{
+    size_t                                 i;
+    ngx_int_t                              rc;
+    ngx_pool_t                            *pool;
+    sd_etcd_resp_t                        *resp;
+    sd_store_rc_e                          src;
+    ngx_http_sender_domains_sync_t        *s = &ngx_http_sender_domains_sync;
+    ngx_http_sender_domains_sync_batch_t   b;
+
+    if (txn->nresponses != 1) {
+        return NGX_ERROR;
+    }
+
+    resp = &txn->responses[0];
+
+    if (s->resync_rev == 0) {
+        s->resync_rev = txn->revision;
+    }
+
+    pool = ngx_create_pool(4096, s->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = NGX_ERROR;
+
+    if (ngx_http_sender_domains_sync_batch_init(&b, pool,
+                                                ngx_max(resp->nkvs, 1))
+        != NGX_OK)
+    {
+        goto done;
+    }
+
+    for (i = 0; i < resp->nkvs; i++) {
+        ngx_http_sender_domains_sync_batch_add(&b, &resp->kvs[i], 0, 1);
+    }
+
+    for (i = 0; i < b.n; i++) {
+        b.changes[i].resync = 1;
+    }
+
+    src = sd_store_apply_remote(ngx_http_sender_domains_store(), b.changes,
+                                b.n, 0, NULL);
+    ngx_http_sender_domains_sync_batch_free(&b);
+
+    if (src != SD_STORE_OK) {
+        goto done;
+    }
+
+    if (resp->more && resp->nkvs) {
+        /* the next page starts just after the last key */
+        i = resp->nkvs - 1;
+
+        if (resp->kvs[i].key_len + 1 > SD_ETCD_KEY_MAX) {
+            goto done;
+        }
+
+        ngx_memcpy(s->resync_key, resp->kvs[i].key, resp->kvs[i].key_len);
+        s->resync_key[resp->kvs[i].key_len] = '\0';
+        s->resync_key_len = resp->kvs[i].key_len + 1;
+        rc = NGX_AGAIN;
+        goto done;
+    }
+
+    rc = (sd_store_resync_end(ngx_http_sender_domains_store(), s->resync_rev,
+                              NULL)
+          == SD_STORE_OK) ? NGX_OK : NGX_ERROR;
+
+done:
+
+    ngx_destroy_pool(pool);
+    return rc;
+}
+
+
+/* a body from sd_etcd_*() (malloc'd, freed here) POSTed to etcd */
+
+ngx_int_t
+ngx_http_sender_domains_cluster_post(ngx_pool_t *pool, ngx_log_t *log,
+    const char *path, char *body, ngx_http_sender_domains_etcd_handler_pt handler,
+    void *data)
+{
+    ngx_str_t                               *b;
+    ngx_http_sender_domains_cluster_conf_t  *cc;
+
+    b = ngx_palloc(pool, sizeof(ngx_str_t));
+    if (b == NULL) {
+        free(body);
+        return NGX_ERROR;
+    }
+
+    b->len = ngx_strlen(body);
+    b->data = ngx_pnalloc(pool, b->len + 1);
+    if (b->data == NULL) {
+        free(body);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(b->data, body, b->len + 1);
+    free(body);
+
+    cc = ngx_http_sender_domains_cluster_conf((ngx_cycle_t *) ngx_cycle);
+
+    return ngx_http_sender_domains_etcd_call(pool, log, &cc->etcd, path, b,
+                                             handler, data)
+           ? NGX_OK : NGX_ERROR;
+}
