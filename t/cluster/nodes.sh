@@ -370,9 +370,14 @@ t_fail() {
     [ -n "${2:-}" ] && printf '#   %s\n' "$2"
     return 0
 }
-# t_is GOT EXPECTED MESSAGE
+# t_is GOT EXPECTED MESSAGE [DETAIL]: DETAIL (e.g. the answer) is shown
+# with a failure
 t_is() {
-    if [ "$1" = "$2" ]; then t_ok "$3"; else t_fail "$3" "got '$1', expected '$2'"; fi
+    if [ "$1" = "$2" ]; then
+        t_ok "$3"
+    else
+        t_fail "$3" "got '$1', expected '$2'${4:+; $4}"
+    fi
 }
 t_done() {
     echo "1..$T_N"

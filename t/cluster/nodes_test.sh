@@ -23,6 +23,10 @@
 #              cluster_unavailable with Retry-After, nothing stored;
 #              resolve keeps answering on A and B; etcd back: writes
 #              succeed again and reach B, every node equals etcd
+#   held       a PATCH and a DELETE sent the moment every member is killed
+#              (the nodes have not noticed yet): each answers 503
+#              cluster_unavailable, a JSON error, Retry-After; etcd back:
+#              every node equals etcd
 #   refresher  background SES polls come from one node only (the
 #              simulator's call log, one AWS key per node); that node
 #              killed: another polls within TAKEOVER (20 s: TTL 10 s + slack)
@@ -43,13 +47,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/nodes.sh"
 
-CASES=${*:-propagate race delete converge member outage refresher budget final}
+CASES=${*:-propagate race delete converge member outage held refresher budget final}
 CL_RACES=${CL_RACES:-100}
 CL_PAUSE=${CL_PAUSE:-11}    # seconds a node stays SIGSTOPped (converge)
 TAKEOVER=${TAKEOVER:-20}    # seconds for the refresher to move after a kill
 CHECK=("$ND_PY" "$HERE/nodes_check.py")
 # every workspace the cases use (the convergence check reads them all)
-ALL_WS=wsP,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsR,wsG
+ALL_WS=wsP,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsR,wsG
 
 say() { cl_log "$*"; }
 
@@ -78,6 +82,11 @@ code_on() { nd_api "$1" GET "/$3" '' "$2"; printf '%s' "$ND_CODE"; }
 gone_on() { nd_api "$1" GET "/$3" '' "$2"; [ "$ND_CODE" = 404 ]; }
 # node $1's resolve of address $3 for workspace $2 starts with $4
 resolves_as() { case $(nd_resolve "$1" "$2" "$3") in "$4"*) return 0 ;; esac; return 1; }
+# the last answer in one line: status line, Retry-After, body
+nd_answer() {
+    printf '%s %s %s' "$(printf '%s\n' "$ND_HDR" | head -1)" \
+        "$(printf '%s\n' "$ND_HDR" | grep -i '^retry-after')" "${ND_BODY:0:300}"
+}
 err_code() { printf '%s' "$ND_BODY" | grep -o '"code":"[a-z_]*"' | head -1 | cut -d'"' -f4; }
 # node $1's workers are none of the pids $2 (a reload finished)
 new_workers() {
@@ -181,7 +190,8 @@ case_delete() {
     t_within $W "delete: A's resolve falls back to the default sender" \
         'A: $(nd_resolve 1 wsD reports@del.example)' resolves_as 1 wsD reports@del.example fallback
     nd_api 3 POST / '{"identity":"del.example"}' wsE
-    t_is "$ND_CODE $(err_code)" "201 " "delete: the name is free: wsE adds del.example through C"
+    t_is "$ND_CODE $(err_code)" "201 " "delete: the name is free: wsE adds del.example through C" \
+        "answer: $(nd_answer)"
 }
 
 case_converge() {
@@ -278,15 +288,19 @@ case_outage() {
     nd_api 1 POST / '{"identity":"out2.example"}' wsO
     retry=$(printf '%s\n' "$ND_HDR" | sed -n 's/^[Rr]etry-[Aa]fter: *//p')
     t_is "$ND_CODE $(err_code)" "503 cluster_unavailable" \
-        "outage: POST through A answers 503 cluster_unavailable ($(($(nd_ms) - t0)) ms)"
+        "outage: POST through A answers 503 cluster_unavailable ($(($(nd_ms) - t0)) ms)" \
+        "answer: $(nd_answer)"
     [ -n "$retry" ] && t_ok "outage: with Retry-After: $retry" \
                     || t_fail "outage: the 503 has a Retry-After header" "headers: $(echo $ND_HDR)"
     nd_api 1 GET /out2.example '' wsO
-    t_is "$ND_CODE" 404 "outage: nothing was stored for the refused add"
+    t_is "$ND_CODE" 404 "outage: nothing was stored for the refused add" \
+        "answer: $(nd_answer)"
     nd_api 2 PATCH /out.example '{"sender_name":"Out"}' wsO
-    t_is "$ND_CODE $(err_code)" "503 cluster_unavailable" "outage: PATCH through B answers 503 cluster_unavailable"
+    t_is "$ND_CODE $(err_code)" "503 cluster_unavailable" "outage: PATCH through B answers 503 cluster_unavailable" \
+        "answer: $(nd_answer)"
     nd_api 3 DELETE /out.example '' wsO
-    t_is "$ND_CODE $(err_code)" "503 cluster_unavailable" "outage: DELETE through C answers 503 cluster_unavailable"
+    t_is "$ND_CODE $(err_code)" "503 cluster_unavailable" "outage: DELETE through C answers 503 cluster_unavailable" \
+        "answer: $(nd_answer)"
     for i in 1 2; do
         resolves_as "$i" wsO reports@out.example domain \
             && t_ok "outage: $(nd_name "$i") still resolves reports@out.example with the domain" \
@@ -306,10 +320,54 @@ case_outage() {
         [ $(($(nd_ms) - t0)) -gt 15000 ] && break
         sleep 0.2
     done
-    t_is "$ND_CODE" 201 "outage: etcd back: the add through A succeeds ($(($(nd_ms) - t0)) ms after etcd was healthy)"
+    t_is "$ND_CODE" 201 "outage: etcd back: the add through A succeeds ($(($(nd_ms) - t0)) ms after etcd was healthy)" \
+        "answer: $(nd_answer)"
     t_within $W "outage: B sees it" \
         'B answers $(code_on 2 wsO out2.example)' seen_on 2 wsO out2.example
     t_within $((W * 3)) "outage: every node's rows equal etcd's again" \
+        '$(rows_diff)' rows_equal
+}
+
+# node $1: METHOD $2 PATH $3 BODY $4 of workspace $5 -> file $6: one line
+# "status code retry-after" and the answer (nd_answer) on the next
+answer_to() {
+    nd_api "$1" "$2" "$3" "$4" "$5"
+    printf '%s %s %s\n%s\n' "$ND_CODE" "$(err_code)" \
+        "$(printf '%s\n' "$ND_HDR" | sed -n 's/^[Rr]etry-[Aa]fter: *//p')" "$(nd_answer)" >"$6"
+}
+
+case_held() {
+    local i a b f=$CL_DIR/held
+
+    say "held: writes sent the moment etcd dies, before the nodes noticed"
+    nd_add_verified 1 wsH held.example \
+        || t_fail "held: add and verify held.example through A" "$(nd_answer)"
+    nd_api 1 POST / '{"identity":"held2.example"}' wsH
+    nd_wait_ms $W seen_on 3 wsH held2.example >/dev/null
+    nd_wait_ms $W seen_on 2 wsH held.example >/dev/null
+    for ((i = 1; i <= CL_N; i++)); do
+        cl_alive "$i" && kill -KILL "${CL_PID[$i]}"
+    done
+    answer_to 2 PATCH /held.example '{"sender_name":"Held"}' wsH "$f.patch" &
+    a=$!
+    answer_to 3 DELETE /held2.example '' wsH "$f.delete" &
+    b=$!
+    wait "$a" "$b"
+    for i in 1 2 3; do
+        CL_PID[$i]=
+    done
+    for w in patch delete; do
+        read -r code ecode retry <"$f.$w"
+        t_is "$code $ecode ${retry:+retry}" "503 cluster_unavailable retry" \
+            "held: the $(echo "$w" | tr a-z A-Z) answers 503 cluster_unavailable, a JSON error and Retry-After" \
+            "answer: $(sed -n 2p "$f.$w")"
+    done
+    say "held: etcd started again"
+    for ((i = 1; i <= CL_N; i++)); do
+        cl_spawn "$i" existing
+    done
+    cl_wait_healthy $(seq 1 "$CL_N")
+    t_within $((W * 3)) "held: every node's rows equal etcd's once it is back" \
         '$(rows_diff)' rows_equal
 }
 
@@ -421,7 +479,7 @@ case_final() {
 cl_start 3
 nd_start 3
 for c in $CASES; do
-    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate race delete converge member outage refresher budget final)"
+    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate race delete converge member outage held refresher budget final)"
     "case_$c"
 done
 t_done
