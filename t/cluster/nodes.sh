@@ -13,6 +13,9 @@
 #   nd_sim GET /calls           # the simulator's control API (/_sim/...)
 #   nd_kill i | nd_stop i | nd_cont i | nd_term i | nd_restart i
 #
+# A node counts as started once it answers and, in cluster mode, once it
+# has reached etcd (nd_ready: its reads no longer say X-Sender-Domains-Stale).
+#
 # Each node is Debian's /usr/sbin/nginx (NGINX) with the module (MODULE),
 # master + ND_WORKERS workers, in the foreground (daemon off) so its pid is
 # this shell's child; its own folder under the cluster's temp dir (config,
@@ -48,6 +51,8 @@ ND_N=0
 ND_SIM_PID=
 ND_SIM_PORT=
 ND_CODE=
+ND_READY_MS=
+ND_READY_LOG=
 ND_BODY=
 ND_HDR=
 declare -a ND_PID ND_PORT ND_DIR ND_NAME
@@ -190,6 +195,28 @@ nd_spawn() {
         [ $SECONDS -ge $deadline ] && cl_die "${ND_NAME[$i]} did not answer within 20 s"
         sleep 0.1
     done
+    nd_ready "$i" "$deadline"
+}
+
+# in cluster mode, waits (until $2, in SECONDS) until node $1 has reached
+# etcd: a read answers with X-Sender-Domains-Revision and without
+# X-Sender-Domains-Stale (a node that has not yet refuses writes with 503)
+nd_ready() {
+    local i=$1 deadline=$2 t0 h
+
+    [ "$ND_CLUSTER" = 1 ] && [[ " $ND_SINGLE " != *" $i "* ]] || return 0
+    t0=$(date +%s%3N)
+    while :; do
+        h=$(curl -s -m 2 -o /dev/null -D - -H 'X-WS: nd-ready' -H 'X-Role: admin' \
+                 -H 'X-Plan: professional' "$(nd_url "$i")/api/" 2>/dev/null | tr -d '\r')
+        if printf '%s\n' "$h" | grep -qi '^x-sender-domains-revision:' \
+           && ! printf '%s\n' "$h" | grep -qi '^x-sender-domains-stale:'; then
+            ND_READY_MS=$(($(date +%s%3N) - t0))
+            return 0
+        fi
+        [ $SECONDS -ge $deadline ] && cl_die "${ND_NAME[$i]} did not reach etcd within 20 s (still stale)"
+        sleep 0.05
+    done
 }
 
 nd_start() {
@@ -213,7 +240,9 @@ nd_start() {
     done
     for ((i = 1; i <= n; i++)); do
         nd_spawn "$i"
+        ND_READY_LOG="$ND_READY_LOG ${ND_NAME[$i]}:${ND_READY_MS:-0}ms"
     done
+    [ "$ND_CLUSTER" = 1 ] && cl_log "nodes in reach of etcd (ms after answering):$ND_READY_LOG"
     cl_log "nginx nodes up ($( [ "$ND_CLUSTER" = 1 ] && echo cluster mode || echo SINGLE-NODE mode)):$(for ((i = 1; i <= n; i++)); do printf ' %s=%s(pid %s)' "${ND_NAME[$i]}" "${ND_PORT[$i]}" "${ND_PID[$i]}"; done)"
 }
 
