@@ -27,6 +27,7 @@
 #              (the nodes have not noticed yet): each answers 503
 #              cluster_unavailable, a JSON error, Retry-After; etcd back:
 #              every node equals etcd
+#   reload     adds sent through A for 1.5 s from its SIGHUP: all 201
 #   refresher  background SES polls come from one node only (the
 #              simulator's call log, one AWS key per node); that node
 #              killed: another polls within TAKEOVER (20 s: TTL 10 s + slack)
@@ -47,13 +48,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/nodes.sh"
 
-CASES=${*:-propagate race delete converge member outage held refresher budget final}
+CASES=${*:-propagate race delete converge member outage held reload refresher budget final}
 CL_RACES=${CL_RACES:-100}
 CL_PAUSE=${CL_PAUSE:-11}    # seconds a node stays SIGSTOPped (converge)
 TAKEOVER=${TAKEOVER:-20}    # seconds for the refresher to move after a kill
 CHECK=("$ND_PY" "$HERE/nodes_check.py")
 # every workspace the cases use (the convergence check reads them all)
-ALL_WS=wsP,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsR,wsG
+ALL_WS=wsP,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG
 
 say() { cl_log "$*"; }
 
@@ -371,6 +372,23 @@ case_held() {
         '$(rows_diff)' rows_equal
 }
 
+case_reload() {
+    local n=0 bad=0 first= t0
+
+    say "reload: adds through A while it reloads (SIGHUP)"
+    kill -HUP "${ND_PID[1]}"
+    t0=$(nd_ms)
+    while [ $(($(nd_ms) - t0)) -lt 1500 ]; do
+        n=$((n + 1))
+        nd_api 1 POST / "{\"identity\":\"reload$n.example\"}" wsL
+        if [ "$ND_CODE" != 201 ]; then
+            bad=$((bad + 1))
+            [ -n "$first" ] || first="add $n, $(($(nd_ms) - t0)) ms after the SIGHUP: $(nd_answer)"
+        fi
+    done
+    t_is "$bad" 0 "reload: every add during the reload answers 201 ($n adds in 1.5 s)" "$first"
+}
+
 case_refresher() {
     local t0 polls leader= i k ms killed key
 
@@ -479,7 +497,7 @@ case_final() {
 cl_start 3
 nd_start 3
 for c in $CASES; do
-    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate race delete converge member outage held refresher budget final)"
+    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate race delete converge member outage held reload refresher budget final)"
     "case_$c"
 done
 t_done
