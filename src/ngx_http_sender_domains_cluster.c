@@ -36,7 +36,6 @@ static ngx_http_sender_domains_cluster_conf_t *
     ngx_http_sender_domains_main_conf_t *smcf);
 static ngx_int_t ngx_http_sender_domains_cluster_url(ngx_conf_t *cf,
     ngx_str_t *url);
-static ngx_int_t ngx_http_sender_domains_cluster_node_ok(ngx_str_t *node);
 static ngx_int_t ngx_http_sender_domains_cluster_zone_add(ngx_conf_t *cf,
     ngx_http_sender_domains_cluster_conf_t *cc);
 static ngx_int_t ngx_http_sender_domains_cluster_claim_send(
@@ -221,47 +220,18 @@ ngx_http_sender_domains_cluster_node(ngx_conf_t *cf, ngx_command_t *cmd,
         return "is duplicate";
     }
 
-    if (ngx_http_sender_domains_cluster_node_ok(&value[1]) != NGX_OK) {
+    if (!sd_etcd_node_ok((char *) value[1].data, value[1].len)) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "sender_domains_cluster_node: invalid name "
                            "\"%V\": 1 to %d letters, digits, '.', '-', '_' "
                            "or ':'", &value[1],
-                           NGX_HTTP_SENDER_DOMAINS_CLUSTER_NODE_MAX);
+                           SD_ETCD_NODE_MAX);
         return NGX_CONF_ERROR;
     }
 
     cc->node = value[1];
 
     return NGX_CONF_OK;
-}
-
-
-/* a node name is a key part and a log value: keep it plain */
-
-static ngx_int_t
-ngx_http_sender_domains_cluster_node_ok(ngx_str_t *node)
-{
-    u_char      c;
-    ngx_uint_t  i;
-
-    if (node->len == 0
-        || node->len > NGX_HTTP_SENDER_DOMAINS_CLUSTER_NODE_MAX)
-    {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < node->len; i++) {
-        c = node->data[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_'
-              || c == ':'))
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
 }
 
 
@@ -308,7 +278,7 @@ ngx_http_sender_domains_cluster_init_conf(ngx_conf_t *cf)
     if (cc->node.data == NULL) {
         node = cf->cycle->hostname;
 
-        if (ngx_http_sender_domains_cluster_node_ok(&node) != NGX_OK) {
+        if (!sd_etcd_node_ok((char *) node.data, node.len)) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "sender_domains_cluster: the host name "
                                "\"%V\" is not a usable node name; set "

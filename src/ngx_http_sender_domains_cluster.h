@@ -18,9 +18,6 @@
 #include "ngx_http_sender_domains_etcd.h"
 
 
-#define NGX_HTTP_SENDER_DOMAINS_CLUSTER_NODE_MAX   64
-
-
 typedef struct {
     ngx_http_sender_domains_etcd_conf_t  etcd;  /* endpoints, timeout */
     ngx_str_t                   prefix;         /* NUL-terminated */

@@ -144,6 +144,12 @@ static void ngx_http_sender_domains_etcd_lease_lost(const char *why);
 static void ngx_http_sender_domains_etcd_lease_stale(void);
 static void ngx_http_sender_domains_etcd_lease_arm(ngx_msec_t ms);
 static void ngx_http_sender_domains_etcd_revoke(void);
+static void ngx_http_sender_domains_etcd_revoke_async(void);
+static ngx_http_sender_domains_etcd_call_t *ngx_http_sender_domains_etcd_own(
+    char *s, const char *path, ngx_msec_t timeout,
+    ngx_http_sender_domains_etcd_handler_pt handler, void *data);
+static void ngx_http_sender_domains_etcd_revoked(
+    ngx_http_sender_domains_etcd_call_t *ec);
 static size_t ngx_http_sender_domains_etcd_discard(char *ptr, size_t size,
     size_t nmemb, void *userdata);
 
@@ -989,9 +995,7 @@ ngx_http_sender_domains_etcd_lease_send(
     ngx_http_sender_domains_etcd_step_e step)
 {
     char                                  *s;
-    ngx_str_t                              body;
     ngx_msec_t                             timeout;
-    ngx_pool_t                            *pool;
     const char                            *path;
     ngx_http_sender_domains_etcd_call_t   *ec;
     ngx_http_sender_domains_etcd_lease_t  *l = &ngx_http_sender_domains_etcd_l;
@@ -1019,46 +1023,21 @@ ngx_http_sender_domains_etcd_lease_send(
         path = "/v3/lease/revoke";
     }
 
-    pool = NULL;
-    ec = NULL;
-
-    if (s == NULL) {
-        goto failed;
-    }
-
-    pool = ngx_create_pool(1024, l->log);
-    if (pool == NULL) {
-        goto failed;
-    }
-
     /* a renewal must end well within the lease: ttl/5 a try, 1 s at least */
     timeout = ngx_max((ngx_msec_t) l->ttl * 1000 / 5, 1000);
     timeout = ngx_min(timeout, l->conf->timeout);
 
-    body.data = (u_char *) s;
-    body.len = ngx_strlen(s);
-
     l->step = step;
     l->sent = ngx_current_msec;
 
-    ec = ngx_http_sender_domains_etcd_post(pool, l->log, l->conf, path, &body,
-                                           timeout,
-                                           ngx_http_sender_domains_etcd_lease_done,
-                                           l);
-
-failed:
-
-    free(s);
-
+    ec = ngx_http_sender_domains_etcd_own(s, path, timeout,
+                                          ngx_http_sender_domains_etcd_lease_done,
+                                          l);
     if (ec == NULL) {
         ngx_log_error(NGX_LOG_ALERT, l->log, 0,
                       "sender_domains: cluster node \"%s\": the %s could not "
                       "be sent (no memory)", l->node,
                       ngx_http_sender_domains_etcd_steps[step]);
-
-        if (pool) {
-            ngx_destroy_pool(pool);
-        }
 
         if (l->running) {
             ngx_http_sender_domains_etcd_lease_arm(
@@ -1068,7 +1047,42 @@ failed:
         return;
     }
 
-    l->pool = pool;
+    l->pool = ec->pool;
+}
+
+
+/*
+ * A body of sd_etcd_*() (freed here) posted by the lease loop in a pool of
+ * its own, which the handler destroys.  NULL: no memory.
+ */
+
+static ngx_http_sender_domains_etcd_call_t *
+ngx_http_sender_domains_etcd_own(char *s, const char *path,
+    ngx_msec_t timeout, ngx_http_sender_domains_etcd_handler_pt handler,
+    void *data)
+{
+    ngx_str_t                              body;
+    ngx_pool_t                            *pool;
+    ngx_http_sender_domains_etcd_call_t   *ec;
+    ngx_http_sender_domains_etcd_lease_t  *l = &ngx_http_sender_domains_etcd_l;
+
+    ec = NULL;
+    pool = s ? ngx_create_pool(1024, l->log) : NULL;
+
+    if (pool) {
+        body.data = (u_char *) s;
+        body.len = ngx_strlen(s);
+
+        ec = ngx_http_sender_domains_etcd_post(pool, l->log, l->conf, path,
+                                               &body, timeout, handler, data);
+        if (ec == NULL) {
+            ngx_destroy_pool(pool);
+        }
+    }
+
+    free(s);
+
+    return ec;
 }
 
 
@@ -1319,12 +1333,70 @@ ngx_http_sender_domains_etcd_lease_stop(void)
     }
 
     if (l->lease) {
-        ngx_http_sender_domains_etcd_revoke();
+        if (ngx_exiting || ngx_quit || ngx_terminate) {
+            /* exit_process: the event loop will not run again */
+            ngx_http_sender_domains_etcd_revoke();
+
+        } else {
+            ngx_http_sender_domains_etcd_revoke_async();
+        }
+
+        if (l->leader) {
+            ngx_log_error(NGX_LOG_INFO, l->log, 0,
+                          "sender_domains: cluster node \"%s\" leaves the "
+                          "refresher's leadership: its lease loop stops",
+                          l->node);
+        }
     }
 
     l->running = 0;
     l->leader = 0;
+    l->leaving = 0;
     l->lease = 0;
+}
+
+
+/*
+ * The lease revoked through the event loop, by a call of its own (the
+ * loop may start again meanwhile with a new lease).
+ */
+
+static void
+ngx_http_sender_domains_etcd_revoke_async(void)
+{
+    ngx_http_sender_domains_etcd_lease_t  *l = &ngx_http_sender_domains_etcd_l;
+
+    if (ngx_http_sender_domains_etcd_own(sd_etcd_lease_id_body(l->lease),
+                                         "/v3/lease/revoke", l->conf->timeout,
+                                         ngx_http_sender_domains_etcd_revoked,
+                                         NULL)
+        == NULL)
+    {
+        ngx_log_error(NGX_LOG_ALERT, l->log, 0,
+                      "sender_domains: cluster node \"%s\": the revoke of "
+                      "lease %L could not be sent (no memory); it expires",
+                      l->node, l->lease);
+    }
+}
+
+
+static void
+ngx_http_sender_domains_etcd_revoked(ngx_http_sender_domains_etcd_call_t *ec)
+{
+    ngx_http_sender_domains_etcd_lease_t  *l = &ngx_http_sender_domains_etcd_l;
+
+    if (ec->outcome == NGX_HTTP_SENDER_DOMAINS_ETCD_OK) {
+        ngx_log_error(NGX_LOG_INFO, ec->log, 0,
+                      "sender_domains: cluster node \"%s\": its stopped "
+                      "lease revoked (HTTP %l)", l->node, ec->status);
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, ec->log, 0,
+                      "sender_domains: cluster node \"%s\": its stopped "
+                      "lease could not be revoked; it expires", l->node);
+    }
+
+    ngx_destroy_pool(ec->pool);
 }
 
 

@@ -26,6 +26,8 @@
 #define NGX_HTTP_SENDER_DOMAINS_ETCD_LINE_MAX     (64 * 1024 * 1024)
 
 
+/* kept by pointer in calls, the watch and the lease: it lives as long as
+ * the cycle (the cluster's main conf) */
 typedef struct {
     ngx_array_t                            *endpoints; /* ngx_str_t,
                                                    "http://127.0.0.1:2379" */
@@ -123,7 +125,8 @@ typedef void (*ngx_http_sender_domains_etcd_end_pt)(void *data,
  * the endpoint that answered last; each line of the answer goes to
  * on_line, in order.  on_end runs (from a posted event) when the stream
  * stops for any reason but ..._watch_stop().  NULL: could not start (no
- * memory, no curl client): try again later.
+ * memory, no curl client): try again later.  "log" outlives the watch
+ * (the cycle's).
  */
 ngx_http_sender_domains_etcd_watch_t *ngx_http_sender_domains_etcd_watch_start(
     ngx_log_t *log, ngx_http_sender_domains_etcd_conf_t *conf,
@@ -144,7 +147,8 @@ void ngx_http_sender_domains_etcd_watch_stop(
  * when nobody holds it (else reads who does) and counts <prefix>nodes/.
  * Retries every second while etcd cannot be reached; grants a new lease
  * when the old one is gone.  One per worker (the cluster worker); prefix
- * and node are copied.  NGX_ERROR: a bad prefix or node name, or running.
+ * and node are copied; "log" is the cycle's.  NGX_ERROR: a bad prefix or
+ * node name, ttl < 2, or running already.
  */
 ngx_int_t ngx_http_sender_domains_etcd_lease_start(ngx_log_t *log,
     ngx_http_sender_domains_etcd_conf_t *conf, const char *prefix,
@@ -152,8 +156,11 @@ ngx_int_t ngx_http_sender_domains_etcd_lease_start(ngx_log_t *log,
 
 /*
  * Stops the loop and revokes the lease, so the node's key and, if it
- * led, the leader key go at once: one bounded blocking call per endpoint
- * (at most 2, 500 ms each), for the worker's exit only.
+ * led, the leader key go at once: through the event loop in a running
+ * worker (never blocks; the loop may be started again at once); from
+ * exit_process (ngx_exiting, ngx_quit or ngx_terminate set) one bounded
+ * blocking call per endpoint (at most 2, 500 ms each), as the event loop
+ * will not run again.
  */
 void ngx_http_sender_domains_etcd_lease_stop(void);
 

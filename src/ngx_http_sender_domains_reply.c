@@ -42,6 +42,8 @@ static int ngx_http_sender_domains_out_emit(const char *buf, size_t size,
     void *data);
 static ngx_uint_t ngx_http_sender_domains_cluster_write_method(
     ngx_http_request_t *r);
+static void ngx_http_sender_domains_cluster_retry_after(
+    ngx_http_request_t *r);
 static void ngx_http_sender_domains_cluster_hold_check(ngx_event_t *ev);
 static void ngx_http_sender_domains_cluster_hold_cleanup(void *data);
 static ngx_int_t ngx_http_sender_domains_cluster_published(uint64_t upto);
@@ -596,14 +598,7 @@ ngx_http_sender_domains_cluster_gate(ngx_http_request_t *r)
 ngx_int_t
 ngx_http_sender_domains_cluster_unavailable(ngx_http_request_t *r)
 {
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h != NULL) {
-        h->hash = 1;
-        ngx_str_set(&h->key, "Retry-After");
-        ngx_str_set(&h->value, "5");
-    }
+    ngx_http_sender_domains_cluster_retry_after(r);
 
     return ngx_http_sender_domains_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                "cluster_unavailable",
@@ -703,7 +698,11 @@ ngx_http_sender_domains_cluster_hold_check(ngx_event_t *ev)
                       "etcd did not confirm it within %M ms; it is "
                       "published when etcd is back", 2 * cc->etcd.timeout);
 
+        /* the held answer goes: its headers, and a 204's "no body" */
         ngx_http_sender_domains_cluster_unheader(r);
+        r->header_only = (r->method == NGX_HTTP_HEAD);
+        ngx_http_sender_domains_cluster_retry_after(r);
+
         rc = ngx_http_sender_domains_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                  "cluster_unavailable",
                  "The change is saved on this node but the cluster's store "
@@ -733,6 +732,24 @@ ngx_http_sender_domains_cluster_hold_cleanup(void *data)
     if (h->ev.timer_set) {
         ngx_del_timer(&h->ev);
     }
+}
+
+
+/* etcd is back within seconds, or the answer says how stale the node is */
+
+static void
+ngx_http_sender_domains_cluster_retry_after(ngx_http_request_t *r)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Retry-After");
+    ngx_str_set(&h->value, "5");
 }
 
 

@@ -37,10 +37,14 @@
 /* etcd is reachable when a call succeeded this recently (keep-alives
  * come every lease TTL / 3) */
 #define NGX_HTTP_SENDER_DOMAINS_SYNC_REACH       10000   /* ms */
+/* a single-node store not imported yet: checked again this often */
+#define NGX_HTTP_SENDER_DOMAINS_SYNC_GUARD       5000    /* ms */
 
 
 typedef struct {
     ngx_uint_t                          active;
+    ngx_uint_t                          joined;     /* lease, publish */
+    ngx_uint_t                          guard_logged;
     ngx_log_t                          *log;
 
     ngx_event_t                         publish_ev;
@@ -81,6 +85,8 @@ static void ngx_http_sender_domains_sync_publish(ngx_event_t *ev);
 static void ngx_http_sender_domains_sync_published(
     ngx_http_sender_domains_etcd_call_t *call);
 static void ngx_http_sender_domains_sync_publish_later(ngx_uint_t failed);
+static void ngx_http_sender_domains_sync_join(void);
+static ngx_int_t ngx_http_sender_domains_sync_guard(void);
 static void ngx_http_sender_domains_sync_watch(ngx_event_t *ev);
 static void ngx_http_sender_domains_sync_line(void *data, const char *line,
     size_t len);
@@ -205,7 +211,31 @@ ngx_http_sender_domains_sync_start(void)
                   "cluster (publish, watch, lease)", ngx_pid, &cc->node);
 
     s->active = 1;
+    s->joined = 0;
     s->backoff = 0;
+
+    /* the lease and the publisher start once the store may join (watch) */
+    ngx_add_timer(&s->watch_ev, 1);
+    ngx_add_timer(&s->state_ev, 1);
+}
+
+
+/*
+ * The node joins the cluster: its lease (node key, leadership) and the
+ * publisher.  Not before its store may be resynced: a node that is not in
+ * the cluster holds no lease, so it neither leads the refresher nor takes
+ * writes (they answer 503 while etcd is not reached through the lease).
+ */
+
+static void
+ngx_http_sender_domains_sync_join(void)
+{
+    ngx_http_sender_domains_sync_t          *s = &ngx_http_sender_domains_sync;
+    ngx_http_sender_domains_cluster_conf_t  *cc;
+
+    cc = ngx_http_sender_domains_sync_conf();
+
+    s->joined = 1;
 
     if (ngx_http_sender_domains_etcd_lease_start(s->log, &cc->etcd,
                                       (char *) cc->prefix.data,
@@ -218,8 +248,6 @@ ngx_http_sender_domains_sync_start(void)
     }
 
     ngx_add_timer(&s->publish_ev, 1);
-    ngx_add_timer(&s->watch_ev, 1);
-    ngx_add_timer(&s->state_ev, 1);
 }
 
 
@@ -233,6 +261,7 @@ ngx_http_sender_domains_sync_stop(void)
     }
 
     s->active = 0;
+    s->joined = 0;
 
     if (s->publish_ev.timer_set) {
         ngx_del_timer(&s->publish_ev);
@@ -447,6 +476,79 @@ ngx_http_sender_domains_sync_publish_later(ngx_uint_t failed)
 }
 
 
+/* ---- the guard: a single-node store is imported before any resync ---- */
+
+/*
+ * A resync removes every row etcd does not hold: a store that holds a
+ * single node's rows (never synced, never imported) must not be resynced,
+ * or its rows would be lost.  NGX_OK: it may; NGX_DECLINED: not yet (said
+ * once at error level, with the command that imports it).
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_sync_guard(void)
+{
+    u_char                                   eps[1024], *p;
+    ngx_str_t                               *ep;
+    ngx_uint_t                               i;
+    sd_store_cluster_e                       state;
+    ngx_http_sender_domains_sync_t          *s = &ngx_http_sender_domains_sync;
+    ngx_http_sender_domains_main_conf_t     *smcf;
+    ngx_http_sender_domains_cluster_conf_t  *cc;
+
+    if (sd_store_cluster_state(ngx_http_sender_domains_store(), &state)
+        != SD_STORE_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (state != SD_STORE_CLUSTER_LOCAL) {
+        if (s->guard_logged) {
+            ngx_log_error(NGX_LOG_NOTICE, s->log, 0,
+                          "sender_domains: the store was imported into the "
+                          "cluster; node \"%V\" reads the cluster now",
+                          &ngx_http_sender_domains_sync_conf()->node);
+            s->guard_logged = 0;
+        }
+
+        return NGX_OK;
+    }
+
+    if (s->guard_logged) {
+        return NGX_DECLINED;
+    }
+
+    s->guard_logged = 1;
+
+    cc = ngx_http_sender_domains_sync_conf();
+    smcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_sender_domains_module);
+
+    p = eps;
+    ep = cc->etcd.endpoints->elts;
+
+    for (i = 0; i < cc->etcd.endpoints->nelts; i++) {
+        p = ngx_slprintf(p, eps + sizeof(eps) - 1, "%s%V", i ? "," : "",
+                         &ep[i]);
+    }
+
+    ngx_log_error(NGX_LOG_ERR, s->log, 0,
+                  "sender_domains: node \"%V\" does not join the cluster: "
+                  "its store \"%V\" holds the rows of a single node that "
+                  "were never imported into etcd, and reading the cluster "
+                  "would remove them: import them with "
+                  "\"sd-cluster-import --db %V --endpoints %*s --prefix %V\" "
+                  "(this node may stay up: it writes no rows meanwhile), or "
+                  "start the node on an empty sender_domains_db; until then "
+                  "reads are served from the store, writes answer 503, and "
+                  "the store is checked again every %d s",
+                  &cc->node, &smcf->db_path, &smcf->db_path, p - eps, eps,
+                  &cc->prefix, NGX_HTTP_SENDER_DOMAINS_SYNC_GUARD / 1000);
+
+    return NGX_DECLINED;
+}
+
+
 /* ---- watch ---- */
 
 static void
@@ -470,6 +572,15 @@ ngx_http_sender_domains_sync_watch(ngx_event_t *ev)
     }
 
     s->applied = applied;
+
+    if (!s->joined) {
+        if (applied == 0 && ngx_http_sender_domains_sync_guard() != NGX_OK) {
+            ngx_add_timer(ev, NGX_HTTP_SENDER_DOMAINS_SYNC_GUARD);
+            return;
+        }
+
+        ngx_http_sender_domains_sync_join();
+    }
 
     if (applied == 0 || s->resync_needed) {
         s->resync_needed = 0;

@@ -578,14 +578,15 @@ typedef struct {
 
 
 static int
-sd_etcd_keys(const sd_etcd_claim_t *c, sd_etcd_keys_t *k)
+sd_etcd_keys(const sd_etcd_claim_t *c, char kind, sd_etcd_keys_t *k)
 {
     size_t  i;
 
     k->claim_len = sd_etcd_claim_key(c->prefix, c->id, c->id_len, k->claim,
                                      sizeof(k->claim));
-    k->row_len = sd_etcd_row_key(c->prefix, c->ws, c->ws_len, c->id,
-                                 c->id_len, k->row, sizeof(k->row));
+    k->row_len = sd_etcd_any_row_key(c->prefix, kind, c->ws, c->ws_len,
+                                     c->id, c->id_len, k->row,
+                                     sizeof(k->row));
 
     if (k->claim_len == 0 || k->row_len == 0) {
         return -1;
@@ -652,7 +653,8 @@ failed:
 
 
 static char *
-sd_etcd_claim_build(const sd_etcd_claim_t *c, const sd_etcd_txn_t *seen)
+sd_etcd_claim_build(const sd_etcd_claim_t *c, char kind,
+    const sd_etcd_txn_t *seen)
 {
     int              err;
     char            *out;
@@ -660,7 +662,7 @@ sd_etcd_claim_build(const sd_etcd_claim_t *c, const sd_etcd_txn_t *seen)
     json_t          *txn, *cmp, *ok;
     sd_etcd_keys_t   k;
 
-    if (sd_etcd_keys(c, &k) != 0) {
+    if (sd_etcd_keys(c, kind, &k) != 0) {
         return NULL;
     }
 
@@ -725,7 +727,7 @@ sd_etcd_claim_build(const sd_etcd_claim_t *c, const sd_etcd_txn_t *seen)
 char *
 sd_etcd_claim_txn(const sd_etcd_claim_t *c)
 {
-    return sd_etcd_claim_build(c, NULL);
+    return sd_etcd_claim_build(c, SD_ETCD_KIND_ROW, NULL);
 }
 
 
@@ -736,7 +738,94 @@ sd_etcd_claim_nested_txn(const sd_etcd_claim_t *c, const sd_etcd_txn_t *seen)
         return NULL;
     }
 
-    return sd_etcd_claim_build(c, seen);
+    return sd_etcd_claim_build(c, SD_ETCD_KIND_ROW, seen);
+}
+
+
+/*
+ * The import of a single-node store (tools/sd-cluster-import.c): the
+ * claim Txn of either kind of row, the legacy row's key in place of the
+ * identity row's (a legacy sender's claim is the same claim key).
+ */
+char *
+sd_etcd_import_claim_txn(const sd_etcd_claim_t *c, char kind,
+    const sd_etcd_txn_t *seen)
+{
+    return sd_etcd_claim_build(c, kind, seen);
+}
+
+
+/*
+ * A row put without a claim of its own: compare version(row) == 0 (and,
+ * with own_claim, VALUE(claim) == ws: the name is this workspace's through
+ * its other row); success put row; failure range row (and the claim).
+ */
+char *
+sd_etcd_import_row_txn(const sd_etcd_claim_t *c, char kind, int own_claim)
+{
+    int      err;
+    char    *out, claim[SD_ETCD_KEY_MAX], row[SD_ETCD_KEY_MAX];
+    size_t   claim_len, row_len;
+    json_t  *txn, *cmp, *ok, *ko;
+
+    claim_len = sd_etcd_claim_key(c->prefix, c->id, c->id_len, claim,
+                                  sizeof(claim));
+    row_len = sd_etcd_any_row_key(c->prefix, kind, c->ws, c->ws_len, c->id,
+                                  c->id_len, row, sizeof(row));
+
+    if (claim_len == 0 || row_len == 0) {
+        return NULL;
+    }
+
+    txn = json_object();
+    cmp = json_array();
+    ok = json_array();
+    ko = json_array();
+
+    if (txn == NULL || cmp == NULL || ok == NULL || ko == NULL) {
+        json_decref(txn);
+        json_decref(cmp);
+        json_decref(ok);
+        json_decref(ko);
+        return NULL;
+    }
+
+    err = sd_etcd_set(txn, "compare", cmp);
+    err |= sd_etcd_set(txn, "success", ok);
+    err |= sd_etcd_set(txn, "failure", ko);
+
+    err |= sd_etcd_push(cmp, sd_etcd_compare(row, row_len, 0, NULL, 0));
+    err |= sd_etcd_push(ok, sd_etcd_op_put(row, row_len, c->row,
+                                           c->row_len));
+    err |= sd_etcd_push(ko, sd_etcd_op_range(row, row_len, 0, 0));
+
+    if (own_claim) {
+        err |= sd_etcd_push(cmp, sd_etcd_compare(claim, claim_len, 0, c->ws,
+                                                 c->ws_len));
+        err |= sd_etcd_push(ko, sd_etcd_op_range(claim, claim_len, 0, 0));
+    }
+
+    out = err ? NULL : json_dumps(txn, JSON_COMPACT);
+    json_decref(txn);
+
+    return out;
+}
+
+
+/* DONE; EXISTS: etcd has the row; RETRY: the claim is no longer own */
+sd_etcd_claim_e
+sd_etcd_import_row_verdict(const sd_etcd_txn_t *txn)
+{
+    if (txn->succeeded) {
+        return SD_ETCD_CLAIM_DONE;
+    }
+
+    if (txn->nresponses == 0 || txn->responses[0].type != SD_ETCD_RESP_RANGE)
+    {
+        return SD_ETCD_CLAIM_INVALID;
+    }
+
+    return txn->responses[0].nkvs ? SD_ETCD_CLAIM_EXISTS : SD_ETCD_CLAIM_RETRY;
 }
 
 
@@ -906,6 +995,15 @@ sd_etcd_claim_e
 sd_etcd_claim_verdict(const sd_etcd_claim_t *c, const sd_etcd_txn_t *txn,
     const sd_etcd_txn_t *prev, const sd_etcd_kv_t **holder)
 {
+    return sd_etcd_import_verdict(c, SD_ETCD_KIND_ROW, txn, prev, holder);
+}
+
+
+sd_etcd_claim_e
+sd_etcd_import_verdict(const sd_etcd_claim_t *c, char kind,
+    const sd_etcd_txn_t *txn, const sd_etcd_txn_t *prev,
+    const sd_etcd_kv_t **holder)
+{
     int                    own, changed;
     size_t                 i, j;
     sd_etcd_keys_t         k;
@@ -919,7 +1017,7 @@ sd_etcd_claim_verdict(const sd_etcd_claim_t *c, const sd_etcd_txn_t *txn,
         return SD_ETCD_CLAIM_DONE;
     }
 
-    if (sd_etcd_keys(c, &k) != 0 || txn->nresponses != k.nanc + 2
+    if (sd_etcd_keys(c, kind, &k) != 0 || txn->nresponses != k.nanc + 2
         || (prev && prev->nresponses != k.nanc + 2))
     {
         return SD_ETCD_CLAIM_INVALID;
@@ -1600,7 +1698,8 @@ sd_etcd_node_ok(const char *name, size_t len)
         c = (unsigned char) name[i];
 
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+              || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'
+              || c == ':'))
         {
             return 0;
         }

@@ -253,6 +253,32 @@ sd_etcd_claim_e sd_etcd_claim_verdict(const sd_etcd_claim_t *c,
     const sd_etcd_txn_t *txn, const sd_etcd_txn_t *prev,
     const sd_etcd_kv_t **holder);
 
+/*
+ * The import of a single-node store into etcd (sd-cluster-import,
+ * docs/cluster.md "Migration and backup"); kind is SD_ETCD_KIND_ROW or
+ * SD_ETCD_KIND_LEGACY:
+ *   sd_etcd_import_claim_txn   the claim Txn (seen NULL) or its nested
+ *                              shape, with the row of that kind; for
+ *                              SD_ETCD_KIND_ROW, sd_etcd_claim_txn() and
+ *                              sd_etcd_claim_nested_txn()
+ *   sd_etcd_import_verdict     its answer, as sd_etcd_claim_verdict()
+ *   sd_etcd_import_row_txn     the row alone, when etcd has none: a row
+ *                              that holds no claim (failed, unproven, or
+ *                              another workspace's name), or, own_claim,
+ *                              one whose name this workspace already
+ *                              holds (compare VALUE(claim) == ws)
+ *   sd_etcd_import_row_verdict DONE, EXISTS (etcd has the row) or RETRY
+ *                              (own_claim: the claim is not ws's now)
+ */
+char *sd_etcd_import_claim_txn(const sd_etcd_claim_t *c, char kind,
+    const sd_etcd_txn_t *seen);
+sd_etcd_claim_e sd_etcd_import_verdict(const sd_etcd_claim_t *c, char kind,
+    const sd_etcd_txn_t *txn, const sd_etcd_txn_t *prev,
+    const sd_etcd_kv_t **holder);
+char *sd_etcd_import_row_txn(const sd_etcd_claim_t *c, char kind,
+    int own_claim);
+sd_etcd_claim_e sd_etcd_import_row_verdict(const sd_etcd_txn_t *txn);
+
 /* a range read of [key, range_end) (range_end NULL: the key alone) at
  * revision (0: the newest), limit 0: all */
 char *sd_etcd_range_body(const char *key, size_t key_len,
@@ -289,7 +315,8 @@ void sd_etcd_watch_free(sd_etcd_watch_t *w);
  *   <prefix>nodes/<node name>  -> the node's name, with its lease
  */
 
-/* a usable node name: 1..SD_ETCD_NODE_MAX of [A-Za-z0-9._-] */
+/* a usable node name: 1..SD_ETCD_NODE_MAX of [A-Za-z0-9._:-] (the
+ * directive's rule: a key part and a log value) */
 int sd_etcd_node_ok(const char *name, size_t len);
 
 /* {"TTL":"<ttl>"} for /v3/lease/grant */

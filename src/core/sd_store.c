@@ -1032,8 +1032,8 @@ sd_store_legacy_list_after(sd_store_t *st, const char *ws, size_t ws_len,
 }
 
 
-sd_store_rc_e
-sd_store_each_all(sd_store_t *st,
+static sd_store_rc_e
+sd_store_each_in(sd_store_t *st, MDB_dbi dbi,
     int (*each)(void *ctx, const char *ws, size_t ws_len, const char *id,
                 size_t id_len, const sd_record_t *rec), void *ctx)
 {
@@ -1049,7 +1049,7 @@ sd_store_each_all(sd_store_t *st,
         return sd_store_map(st, rc);
     }
 
-    rc = mdb_cursor_open(txn, st->identities, &cur);
+    rc = mdb_cursor_open(txn, dbi, &cur);
     if (rc != 0) {
         mdb_txn_abort(txn);
         return sd_store_map(st, rc);
@@ -1077,6 +1077,24 @@ sd_store_each_all(sd_store_t *st,
     mdb_txn_abort(txn);
 
     return sd_store_map(st, (rc == MDB_NOTFOUND) ? 0 : rc);
+}
+
+
+sd_store_rc_e
+sd_store_each_all(sd_store_t *st,
+    int (*each)(void *ctx, const char *ws, size_t ws_len, const char *id,
+                size_t id_len, const sd_record_t *rec), void *ctx)
+{
+    return sd_store_each_in(st, st->identities, each, ctx);
+}
+
+
+sd_store_rc_e
+sd_store_legacy_each_all(sd_store_t *st,
+    int (*each)(void *ctx, const char *ws, size_t ws_len, const char *id,
+                size_t id_len, const sd_record_t *rec), void *ctx)
+{
+    return sd_store_each_in(st, st->legacy, each, ctx);
 }
 
 
@@ -1820,11 +1838,18 @@ failed:
 }
 
 
-int
-sd_store_claimed_by_other(sd_store_t *st, const char *ws, size_t ws_len,
-    const char *id, size_t id_len)
+/*
+ * The name's claim against this workspace and identity: "held" 1: 1 when
+ * the claim is theirs and not a failed one; "held" 0: 1 when another
+ * holds it (failed or not: the identity in SES is what their row points
+ * at).  0 when there is no claim, or on an error.
+ */
+
+static int
+sd_store_claim_is(sd_store_t *st, const char *ws, size_t ws_len,
+    const char *id, size_t id_len, int held)
 {
-    int       rc, other;
+    int       rc, owner, yes;
     char      tk[SD_STORE_MAX_KEY + 1];
     size_t    tk_len;
     MDB_txn  *txn;
@@ -1838,13 +1863,28 @@ sd_store_claimed_by_other(sd_store_t *st, const char *ws, size_t ws_len,
     k.mv_data = tk;
     k.mv_size = tk_len;
 
-    /* failed or not: the identity in SES is what their row points at */
     rc = mdb_get(txn, st->claims, &k, &v);
-    other = (rc == 0 && !sd_store_claim_owner(&v, ws, ws_len, id, id_len));
+    yes = 0;
+
+    if (rc == 0) {
+        owner = sd_store_claim_owner(&v, ws, ws_len, id, id_len);
+        yes = held ? (owner
+                      && ((char *) v.mv_data)[v.mv_size - 1]
+                         != SD_CLAIM_FAILED)
+                   : !owner;
+    }
 
     mdb_txn_abort(txn);
 
-    return other;
+    return yes;
+}
+
+
+int
+sd_store_claimed_by_other(sd_store_t *st, const char *ws, size_t ws_len,
+    const char *id, size_t id_len)
+{
+    return sd_store_claim_is(st, ws, ws_len, id, id_len, 0);
 }
 
 
@@ -5005,4 +5045,89 @@ sd_store_resync_end(sd_store_t *st, int64_t rev, size_t *removed)
     }
 
     return sd_store_map(st, rc);
+}
+
+
+/* ---- cluster mode: may this store resync? (the import, issue 18) ------- */
+
+
+#define SD_IMPORTED_KEY     "cluster_imported"
+
+
+sd_store_rc_e
+sd_store_set_cluster_imported(sd_store_t *st)
+{
+    int       rc;
+    MDB_txn  *txn;
+
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = sd_store_meta_put64(st, txn, SD_IMPORTED_KEY, 1);
+
+    if (rc == 0) {
+        rc = sd_store_commit(st, txn, 0);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_cluster_state(sd_store_t *st, sd_store_cluster_e *state)
+{
+    int       rc;
+    uint64_t  applied, imported, seq;
+    MDB_txn  *txn;
+    MDB_stat  rows, legacy;
+
+    *state = SD_STORE_CLUSTER_LOCAL;
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = sd_store_meta_get64(st, txn, SD_APPLIED_KEY, &applied);
+
+    if (rc == 0) {
+        rc = sd_store_meta_get64(st, txn, SD_IMPORTED_KEY, &imported);
+    }
+
+    if (rc == 0) {
+        rc = sd_store_meta_get64(st, txn, SD_OUT_SEQ_KEY, &seq);
+    }
+
+    if (rc == 0) {
+        rc = mdb_stat(txn, st->identities, &rows);
+    }
+
+    if (rc == 0) {
+        rc = mdb_stat(txn, st->legacy, &legacy);
+    }
+
+    mdb_txn_abort(txn);
+
+    if (rc == 0) {
+        *state = applied ? SD_STORE_CLUSTER_SYNCED
+                 : imported ? SD_STORE_CLUSTER_IMPORTED
+                 : seq ? SD_STORE_CLUSTER_JOINED
+                 : (rows.ms_entries || legacy.ms_entries)
+                   ? SD_STORE_CLUSTER_LOCAL : SD_STORE_CLUSTER_EMPTY;
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+int
+sd_store_claim_held(sd_store_t *st, const char *ws, size_t ws_len,
+    const char *id, size_t id_len)
+{
+    return sd_store_claim_is(st, ws, ws_len, id, id_len, 1);
 }

@@ -475,6 +475,41 @@ sd_store_rc_e sd_store_resync_end(sd_store_t *store, int64_t rev,
     size_t *removed);
 
 
+/*
+ * Whether a node in cluster mode may resync this store from etcd (a
+ * resync removes every row etcd does not hold):
+ *   SYNCED     it applied a cluster revision (applied_rev > 0)
+ *   IMPORTED   sd-cluster-import sent its rows to etcd (meta
+ *              "cluster_imported", sd_store_set_cluster_imported())
+ *   JOINED     rows were written in cluster mode (the outbox was used)
+ *   EMPTY      no identity row, no legacy row
+ *   LOCAL      a single-node store's rows: NOT to be resynced before
+ *              they were imported
+ */
+typedef enum {
+    SD_STORE_CLUSTER_SYNCED = 0,
+    SD_STORE_CLUSTER_IMPORTED,
+    SD_STORE_CLUSTER_JOINED,
+    SD_STORE_CLUSTER_EMPTY,
+    SD_STORE_CLUSTER_LOCAL
+} sd_store_cluster_e;
+
+sd_store_rc_e sd_store_cluster_state(sd_store_t *store,
+    sd_store_cluster_e *state);
+sd_store_rc_e sd_store_set_cluster_imported(sd_store_t *store);
+
+/* for the import: every legacy row of every workspace, as each_all */
+sd_store_rc_e sd_store_legacy_each_all(sd_store_t *store,
+    int (*each)(void *ctx, const char *ws, size_t ws_len, const char *id,
+                size_t id_len, const sd_record_t *rec), void *ctx);
+/*
+ * 1 when the name's claim in this store is this row's (workspace and
+ * name; managed or legacy) and not a failed one: the import claims it in
+ * etcd; 0 otherwise (the row goes to etcd without a claim).
+ */
+int sd_store_claim_held(sd_store_t *store, const char *ws, size_t ws_len,
+    const char *id, size_t id_len);
+
 /* helpers shared with tests */
 size_t sd_store_tree_key(const char *id, size_t id_len, char *out,
     size_t out_size);

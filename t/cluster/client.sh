@@ -12,12 +12,17 @@
 #      there from the next revision and misses nothing
 #   4. a member stopped (SIGSTOP): its watch goes silent, not closed; the
 #      first call to it that times out ends the watch, which moves on
-#   5. a second node: one leader, 2 live nodes on both
-#   6. the leader's nginx stopped gracefully: its lease is revoked at exit
-#      (its node key gone at once), the other node leads within the TTL
+#   5. a second node: one leader, 2 live nodes on both; the leader's lease
+#      loop stopped in its running worker (as when it loses the store's
+#      lease): revoked through the event loop, the other leads; started
+#      again, it follows
+#   6. the leader's nginx (B now) stopped gracefully while its worker still serves
+#      a download: the worker leaves the lead and revokes its lease at its
+#      next tick; the other node leads within the TTL
 #   7. every member stopped: one warning, the leader steps down within
 #      ttl/2, not reachable; members back: reachable, leads again
-#   8. nginx stopped fast (SIGTERM): the lease is revoked too
+#   8. nginx stopped fast (SIGTERM): the lease is revoked at exit
+#      (blocking, bounded), the node key and the leader key gone at once
 #
 #   PROBE=build/probe-nginx/objs/ngx_http_sd_etcd_probe_module.so \
 #       bash t/cluster/client.sh
@@ -57,7 +62,11 @@ nx_start() {
     local n=$1 dir port
 
     dir=$CL_DIR/nginx-$n
-    mkdir -p "$dir"
+    mkdir -p "$dir/files"
+    head -c 4000000 /dev/zero >"$dir/files/blob"
+    # the worker (nobody, when the test runs as root) reads the download
+    chmod o+x "$CL_DIR" "$dir"
+    chmod -R o+rX "$dir/files"
     if [ -z "${NX_PORT[$n]:-}" ]; then
         NX_PORT[$n]=$(cl_free_ports 1)
     fi
@@ -80,6 +89,7 @@ http {
     server {
         listen 127.0.0.1:$port;
         location / { sd_etcd_probe_handler; }
+        location /files/ { root $dir; limit_rate 64k; }
     }
 }
 EOF
@@ -90,11 +100,12 @@ EOF
     cl_log "node $n up on port $port (master pid ${NX_PID[$n]})"
 }
 
-# stops node $1 with signal $2, waits (bounded) for its master to exit
+# stops node $1 with signal $2 (none: already sent), waits (bounded) for
+# its master to exit
 nx_signal() {
-    local n=$1 sig=$2 deadline=$((SECONDS + 15))
+    local n=$1 sig=${2:-} deadline=$((SECONDS + 15))
 
-    kill "-$sig" "${NX_PID[$n]}"
+    [ -n "$sig" ] && kill "-$sig" "${NX_PID[$n]}"
     while kill -0 "${NX_PID[$n]}" 2>/dev/null; do
         [ $SECONDS -ge $deadline ] && cl_die "node $n survived SIG$sig"
         sleep 0.05
@@ -238,42 +249,70 @@ grep -q 'the refresher.s leader is node "A"' "${NX_DIR[B]}/error.log" \
     || cl_die "B did not log who leads"
 ok "B joined: 2 live nodes on both, A still the only leader"
 
-# 6. A stopped gracefully: revoked at exit, B leads within the TTL
-nx_signal A QUIT
+# 5b. the lease loop stopped in a running worker (a worker that loses
+#     the store's lease): revoked through the event loop, the request
+#     answered at once; B leads; started again, A rejoins as a follower
 t0=$(date +%s%3N)
-absent ${P}nodes/A || cl_die "nodes/A still there after A exited: not revoked"
-grep -q 'lease [0-9]* revoked' "${NX_DIR[A]}/error.log" \
-    || cl_die "no revoke line in A's log"
-cl_until $TTL "B did not take the lead" st_is B leader 1
+[ "$(nx_get A stop)" = stopped ] || cl_die "A's lease loop did not stop"
 t=$(( $(date +%s%3N) - t0 ))
-[ "$(cl_get ${P}leader)" = B ] || cl_die "the leader key is not B"
-cl_until 10 "B still counts 2 nodes" st_is B nodes 1
-ok "A stopped (QUIT): its lease revoked at exit (nodes/A gone at once), B leads after $t ms (TTL $TTL s)"
+cl_until 3 "nodes/A still there after the stop: not revoked" absent ${P}nodes/A
+grep -q 'cluster node "A": its stopped lease revoked (HTTP 200)' "${NX_DIR[A]}/error.log" \
+    || cl_die "no revoke line in A's log"
+st_is A leader 0 || cl_die "A still leads after its loop stopped"
+cl_until $TTL "B did not take the lead" st_is B leader 1
+[ "$(nx_get A start)" = started ] || cl_die "A's lease loop did not start again"
+cl_until 10 "A does not count 2 nodes again" st_is A nodes 2
+st_is A leader 0 || cl_die "A leads again beside B"
+ok "A's lease loop stopped in a running worker (answered in $t ms): lease revoked, B leads; started again, A follows with 2 live nodes"
+
+# 6. B (leading now) stopped gracefully while a slow download keeps its worker: the
+#    worker leaves the leadership and revokes its lease through the event
+#    loop before it exits; A leads within the TTL
+curl -s -o /dev/null -m 30 "http://127.0.0.1:${NX_PORT[B]}/files/blob" &
+slow=$!
+sleep 0.5
+kill -QUIT "${NX_PID[B]}"
+t0=$(date +%s%3N)
+cl_until $TTL "nodes/B still there after QUIT: not revoked" absent ${P}nodes/B
+t=$(( $(date +%s%3N) - t0 ))
+kill -0 "${NX_PID[B]}" 2>/dev/null || cl_die "B exited before the test could see its worker stay"
+grep -q 'cluster node "B" leaves the refresher.s leadership: worker exiting' \
+    "${NX_DIR[B]}/error.log" || cl_die "no line for B leaving"
+grep -q 'lease [0-9]* revoked (HTTP 200)' "${NX_DIR[B]}/error.log" \
+    || cl_die "no revoke line in B's log"
+cl_until $TTL "A did not take the lead" st_is A leader 1
+t2=$(( $(date +%s%3N) - t0 ))
+[ "$(cl_get ${P}leader)" = A ] || cl_die "the leader key is not A"
+cl_until 10 "A still counts 2 nodes" st_is A nodes 1
+kill "$slow" 2>/dev/null
+wait "$slow" 2>/dev/null
+nx_signal B
+ok "B stopped (QUIT) while serving a download: its worker revoked its lease within $t ms (TTL $TTL s), before exiting; A leads after $t2 ms"
 
 # 7. every member stopped
 cl_stop 1; cl_stop 2; cl_stop 3
 t0=$SECONDS
-cl_until $TTL "B still leads with etcd stopped" st_is B leader 0
+cl_until $TTL "A still leads with etcd stopped" st_is A leader 0
 tl=$((SECONDS - t0))
-cl_until 20 "B still says reachable" st_is B reachable 0
+cl_until 20 "A still says reachable" st_is A reachable 0
 sleep 3
-n=$(grep -c '\[warn\].*the etcd cluster is unreachable' "${NX_DIR[B]}/error.log")
+n=$(grep -c '\[warn\].*the etcd cluster is unreachable' "${NX_DIR[A]}/error.log")
 [ "$n" = 1 ] || cl_die "$n unreachable warnings, not 1"
-grep -q 'cluster node "B" is no longer the refresher.s leader' \
-    "${NX_DIR[B]}/error.log" || cl_die "no info line for the step-down"
+grep -q 'cluster node "A" is no longer the refresher.s leader' \
+    "${NX_DIR[A]}/error.log" || cl_die "no info line for the step-down"
 cl_cont 1; cl_cont 2; cl_cont 3
 cl_wait_healthy 1 2 3
-cl_until 20 "B did not lead again" st_is B leader 1
-st_is B reachable 1 || cl_die "B not reachable again"
-grep -q 'the etcd cluster is reachable again' "${NX_DIR[B]}/error.log" \
+cl_until 20 "A did not lead again" st_is A leader 1
+st_is A reachable 1 || cl_die "A not reachable again"
+grep -q 'the etcd cluster is reachable again' "${NX_DIR[A]}/error.log" \
     || cl_die "no line for reachable again"
-ok "etcd stopped: B stepped down within $tl s, one warning; etcd back: reachable, B leads again"
+ok "etcd stopped: A stepped down within $tl s, one warning; etcd back: reachable, A leads again"
 
 # 8. nginx stopped fast: revoked too
-nx_signal B TERM
-absent ${P}nodes/B || cl_die "nodes/B still there after B exited (TERM)"
-absent ${P}leader || cl_die "the leader key outlived B"
-ok "B stopped (TERM): its node key and the leader key gone at once"
+nx_signal A TERM
+absent ${P}nodes/A || cl_die "nodes/A still there after A exited (TERM)"
+absent ${P}leader || cl_die "the leader key outlived A"
+ok "A stopped (TERM): its node key and the leader key gone at once"
 
 no_crash A B
 ok "no alert, no crash in either node's log"

@@ -8,6 +8,7 @@
 #   sd_sim_start                       # the simulator on $SES_PORT
 #   sd_nginx_conf 'sender_domains_ses_rate 200;' '<more server lines>'
 #   sd_nginx_start
+#   sd_nginx_stop "$STATE/nginx.pid"   # QUIT, waits until it is gone
 #
 # It sets ROOT, NGINX_BIN, MODULE (both can be given), STATE (a fresh
 # directory the nginx workers can read), PORT and SES_PORT (free ports on
@@ -109,4 +110,15 @@ sd_nginx_start() {
         sleep 0.1
     done
     return 0
+}
+
+# sd_nginx_stop PIDFILE: QUIT to the master whose pid the file holds;
+# waits (10 s at most) until it is gone; status 1 when it did not go
+sd_nginx_stop() {
+    local pid
+    [ -f "$1" ] || return 0
+    pid=$(cat "$1")
+    kill -QUIT "$pid" 2>/dev/null || return 0
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    return 1
 }

@@ -31,19 +31,10 @@ if [ "$(id -u)" -ne 0 ]; then
     WORKER_USER=
 fi
 
-stop_nginx() {      # $1: pid file; waits until the master is gone
-    local pid
-    [ -f "$1" ] || return 0
-    pid=$(cat "$1")
-    kill -QUIT "$pid" 2>/dev/null || return 0
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-    return 1
-}
-
 cleanup() {
     [ -n "${writer:-}" ] && kill "$writer" 2>/dev/null || true
-    stop_nginx "$STATE/live.pid" || true
-    stop_nginx "$STATE/restored.pid" || true
+    sd_nginx_stop "$STATE/live.pid" || true
+    sd_nginx_stop "$STATE/restored.pid" || true
     [ -n "${sim:-}" ] && kill "$sim" 2>/dev/null || true
     rm -rf "$STATE"
 }
@@ -126,7 +117,7 @@ claims=$(mdb_dump -n -s claims -p "$STATE/live/sender-domains.mdb" 2>&1 || true)
 check "mdb_dump -n -s claims -p reads the live store" 'grep -q "w0.example" <<< "$claims"'
 
 # restore: the systemctl lines are this script's own stop and start
-check "the live nginx stops" 'stop_nginx "$STATE/live.pid"'
+check "the live nginx stops" 'sd_nginx_stop "$STATE/live.pid"'
 cmds=$(grep -v '^systemctl ' <<< "$RESTORE_CMDS")
 if [ -z "$WORKER_USER" ]; then
     echo "# not root: restoring without -o/-g, the owner is not checked"

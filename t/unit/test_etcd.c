@@ -858,6 +858,7 @@ test_node_names(void **state)
 
     assert_true(sd_etcd_node_ok("nodeA", 5));
     assert_true(sd_etcd_node_ok("eu-1.mx_2", 9));
+    assert_true(sd_etcd_node_ok("host:8080", 9));
     assert_false(sd_etcd_node_ok("", 0));
     assert_false(sd_etcd_node_ok("a/b", 3));
     assert_false(sd_etcd_node_ok("a b", 3));

@@ -10,6 +10,7 @@
  *   GET /put?k=K&v=V   POST /v3/kv/put through ..._etcd_call()
  *   GET /big?k=K&n=N   a put of N bytes ('x'), to cut across chunks
  *   GET /range?k=K     POST /v3/kv/range
+ *   GET /stop, /start  ..._etcd_lease_stop(), ..._etcd_lease_start()
  *     (answers "outcome=… status=… tries=… endpoint=…\n<etcd's body>")
  *
  *   sd_etcd_probe URL…;  sd_etcd_probe_node NAME;  sd_etcd_probe_ttl S;
@@ -364,6 +365,7 @@ ngx_http_sd_etcd_probe_handler(ngx_http_request_t *r)
     ngx_str_t                           *k, *v, body, *ns;
     const char                          *path;
     ngx_http_sender_domains_etcd_call_t *ec;
+    ngx_http_sd_etcd_probe_conf_t       *c;
 
     if (ngx_http_sd_etcd_probe_cf == NULL) {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
@@ -381,6 +383,25 @@ ngx_http_sd_etcd_probe_handler(ngx_http_request_t *r)
                          last_reason);
 
         return ngx_http_sd_etcd_probe_send(r, buf, p - buf);
+    }
+
+    if (ngx_strstr(r->uri.data, "/stop") != NULL) {
+        ngx_http_sender_domains_etcd_lease_stop();
+        return ngx_http_sd_etcd_probe_send(r, (u_char *) "stopped\n", 8);
+    }
+
+    if (ngx_strstr(r->uri.data, "/start") != NULL) {
+        c = ngx_http_sd_etcd_probe_cf;
+
+        if (ngx_http_sender_domains_etcd_lease_start(ngx_cycle->log, &c->etcd,
+                (char *) c->prefix.data, (char *) c->node.data,
+                c->ttl == NGX_CONF_UNSET ? 10 : c->ttl)
+            != NGX_OK)
+        {
+            return NGX_HTTP_CONFLICT;
+        }
+
+        return ngx_http_sd_etcd_probe_send(r, (u_char *) "started\n", 8);
     }
 
     k = ngx_http_sd_etcd_probe_arg(r, "k");
