@@ -1,0 +1,503 @@
+#!/bin/bash
+# Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
+#
+# t/cluster/nodes_test.sh: cluster mode end to end (issue 18): 3 etcd
+# members (lib.sh), 3 nginx nodes with the module and one SES simulator
+# (nodes.sh), and the issue's cases, in one run on one cluster, each on
+# its own workspaces and names:
+#
+#   propagate  a domain verified through A is seen on B and C (GET, resolve;
+#              the time measured), a sender name changed on A too
+#   race       CL_RACES rounds (100): the same name added by wsA through A
+#              and wsB through B at once: one 201, one 409 already_registered
+#   delete     DELETE on B removes a row added on A (GET, resolve on A);
+#              another workspace can then add the name through C
+#   converge   a node SIGSTOPped (CL_PAUSE, 11 s: longer than the lease
+#              TTL) while others write, then resumed: every node's rows
+#              (managed and legacy) equal etcd's range read; a node
+#              stopped, etcd compacted past its revision, restarted: the
+#              same (resync), and it resolves a legacy sender set meanwhile
+#   member     the etcd leader SIGKILLed under a stream of adds: writes
+#              resume after the election, every 201 is in etcd and on B
+#   outage     every etcd member killed: writes answer 503
+#              cluster_unavailable with Retry-After, nothing stored;
+#              resolve keeps answering on A and B; etcd back: writes
+#              succeed again and reach B, every node equals etcd
+#   held       a PATCH and a DELETE sent the moment every member is killed
+#              (the nodes have not noticed yet): each answers 503
+#              cluster_unavailable, a JSON error, Retry-After; etcd back:
+#              every node equals etcd
+#   reload     adds sent through A for 1.5 s from its SIGHUP: all 201
+#   refresher  background SES polls come from one node only (the
+#              simulator's call log, one AWS key per node); that node
+#              killed: another polls within TAKEOVER (20 s: TTL 10 s + slack)
+#   budget     every node's rate lowered to 6 (reload) and adds sent to all
+#              3 at once: the SES calls in any 4 s stay within what one
+#              token bucket of 6/s allows (6*4 + 6 + 3)
+#   final      every live node's rows equal etcd's range read
+#
+#   bash t/cluster/nodes_test.sh [case...]      (make -f Makefile.dev cluster)
+#   ND_CLUSTER=0 bash t/cluster/nodes_test.sh   the nodes without the cluster
+#                                               directives: the cases fail
+#
+# TAP-like "ok N - ..." / "not ok N - ..." lines with the reason; exits
+# non-zero when any fails.  Bounded: every wait has a limit; ~2-3 minutes.
+
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+. "$HERE/nodes.sh"
+
+CASES=${*:-propagate race delete converge member outage held reload refresher budget final}
+CL_RACES=${CL_RACES:-100}
+CL_PAUSE=${CL_PAUSE:-11}    # seconds a node stays SIGSTOPped (converge)
+TAKEOVER=${TAKEOVER:-20}    # seconds for the refresher to move after a kill
+CHECK=("$ND_PY" "$HERE/nodes_check.py")
+# every workspace the cases use (the convergence check reads them all)
+ALL_WS=wsP,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG
+
+say() { cl_log "$*"; }
+
+# how long a change made on one node may take to show on another: 10 s,
+# less once one did not show (a broken cluster fails fast)
+W=10
+
+# t_within LIMIT MESSAGE REASON CMD...: ok when CMD succeeds within LIMIT
+# seconds (the time is printed); otherwise not ok with REASON (a command
+# line, run then: the state that was seen) and later waits get 3 s
+t_within() {
+    local limit=$1 msg=$2 why=$3 ms
+    shift 3
+    if ms=$(nd_wait_ms "$limit" "$@"); then
+        t_ok "$msg ($ms ms)"
+    else
+        t_fail "$msg" "$(eval "printf '%s' \"$why\"") after $limit s"
+        W=3
+    fi
+}
+
+# node $1 answers 200 for GET /$3 of workspace $2
+seen_on() { nd_api "$1" GET "/$3" '' "$2"; [ "$ND_CODE" = 200 ]; }
+# the status of GET /$3 of workspace $2 on node $1 now
+code_on() { nd_api "$1" GET "/$3" '' "$2"; printf '%s' "$ND_CODE"; }
+gone_on() { nd_api "$1" GET "/$3" '' "$2"; [ "$ND_CODE" = 404 ]; }
+# node $1's resolve of address $3 for workspace $2 starts with $4
+resolves_as() { case $(nd_resolve "$1" "$2" "$3") in "$4"*) return 0 ;; esac; return 1; }
+# the last answer in one line: status line, Retry-After, body
+nd_answer() {
+    printf '%s %s %s' "$(printf '%s\n' "$ND_HDR" | head -1)" \
+        "$(printf '%s\n' "$ND_HDR" | grep -i '^retry-after')" "${ND_BODY:0:300}"
+}
+err_code() { printf '%s' "$ND_BODY" | grep -o '"code":"[a-z_]*"' | head -1 | cut -d'"' -f4; }
+# node $1's workers are none of the pids $2 (a reload finished)
+new_workers() {
+    local p
+    for p in $(nd_workers "$1"); do
+        [[ " $2 " == *" $p "* ]] && return 1
+    done
+    [ -n "$(nd_workers "$1")" ]
+}
+lines_ge() { [ "$(wc -l <"$1")" -ge "$2" ]; }
+now() { date +%s.%N | cut -c1-14; }
+
+rows_equal() {
+    local ports= i
+    for ((i = 1; i <= ND_N; i++)); do
+        nd_alive "$i" && ports="$ports ${ND_PORT[$i]}"
+    done
+    "${CHECK[@]}" rows "$(cl_url 1)" "$ND_PREFIX" "$ALL_WS" $ports >"$CL_DIR/rows.diff" 2>&1
+}
+rows_diff() { tr '\n' ';' <"$CL_DIR/rows.diff"; }
+
+case_propagate() {
+    local ms
+
+    say "propagate: a domain verified through A, seen on B and C"
+    if ! nd_add_verified 1 wsP prop.example; then
+        t_fail "propagate: add and verify prop.example through A" "$ND_CODE $ND_BODY"
+        return
+    fi
+    t_ok "propagate: prop.example added and verified through A"
+    t_within $W "propagate: B answers GET /prop.example" \
+        'B answers $(code_on 2 wsP prop.example)' seen_on 2 wsP prop.example
+    t_within $W "propagate: B resolves reports@prop.example with the domain" \
+        'B: $(nd_resolve 2 wsP reports@prop.example)' resolves_as 2 wsP reports@prop.example domain
+    t_within $W "propagate: C resolves it too" \
+        'C: $(nd_resolve 3 wsP reports@prop.example)' resolves_as 3 wsP reports@prop.example domain
+
+    nd_api 1 PATCH /prop.example '{"sender_name":"Prop Reports"}' wsP
+    if [ "$ND_CODE" != 200 ]; then
+        t_fail "propagate: PATCH the sender name on A" "$ND_CODE $ND_BODY"
+        return
+    fi
+    t_within $W "propagate: B's From header has the name set on A" \
+        'B: $(nd_resolve 2 wsP reports@prop.example)' resolves_as 2 wsP reports@prop.example 'domain Prop Reports <'
+}
+
+# one racer: node $1, workspace $2, name $3 -> "code error_code" in $4
+race_one() {
+    nd_api "$1" POST / "{\"identity\":\"$3\"}" "$2"
+    printf '%s %s\n' "$ND_CODE" "$(err_code)" >"$4"
+}
+
+case_race() {
+    local r dom a b good=0 bad=0 both=0 t0=$SECONDS f=$CL_DIR/race
+
+    say "race: $CL_RACES rounds of one name added by wsA through A and wsB through B at once"
+    for ((r = 1; r <= CL_RACES; r++)); do
+        dom=race$r.example
+        race_one 1 wsA "$dom" "$f.a" &
+        a=$!
+        race_one 2 wsB "$dom" "$f.b" &
+        b=$!
+        wait "$a" "$b"
+        case "$(sort "$f.a" "$f.b" | tr '\n' ' ')" in
+        "201  409 already_registered ")
+            good=$((good + 1)) ;;
+        "201  201  ")
+            both=$((both + 1)); bad=$((bad + 1))
+            [ $bad -le 3 ] && say "round $r: both got 201" ;;
+        *)
+            bad=$((bad + 1))
+            [ $bad -le 3 ] && say "round $r: A: $(cat "$f.a"), B: $(cat "$f.b")" ;;
+        esac
+    done
+    [ $good = "$CL_RACES" ] \
+        && t_ok "race: $CL_RACES of $CL_RACES rounds gave one 201 and one 409 already_registered ($((SECONDS - t0)) s)" \
+        || t_fail "race: each round gives one 201 and one 409 already_registered" \
+                  "$good of $CL_RACES rounds did; $both gave two 201s"
+}
+
+case_delete() {
+    local ms
+
+    say "delete: added through A, deleted through B"
+    if ! nd_add_verified 1 wsD del.example; then
+        t_fail "delete: add and verify del.example through A" "$ND_CODE $ND_BODY"
+        return
+    fi
+    if ! nd_wait_ms $W seen_on 2 wsD del.example >/dev/null; then
+        t_fail "delete: B sees del.example added on A" "B answers $(code_on 2 wsD del.example) after $W s"
+        W=3
+    fi
+    nd_api 2 DELETE /del.example '' wsD
+    if [ "$ND_CODE" != 204 ]; then
+        t_fail "delete: DELETE /del.example through B answers 204" "$ND_CODE $ND_BODY"
+        return
+    fi
+    t_ok "delete: DELETE /del.example through B answers 204"
+    t_within $W "delete: A answers 404 for it" \
+        'A answers $(code_on 1 wsD del.example)' gone_on 1 wsD del.example
+    t_within $W "delete: A's resolve falls back to the default sender" \
+        'A: $(nd_resolve 1 wsD reports@del.example)' resolves_as 1 wsD reports@del.example fallback
+    nd_api 3 POST / '{"identity":"del.example"}' wsE
+    t_is "$ND_CODE $(err_code)" "201 " "delete: the name is free: wsE adds del.example through C" \
+        "answer: $(nd_answer)"
+}
+
+case_converge() {
+    local ms rev stopped
+
+    say "converge: C stopped (SIGSTOP) for $CL_PAUSE s while A and B write"
+    nd_stop 3
+    stopped=$SECONDS
+    nd_api 1 POST / '{"identity":"conv1.example"}' wsC1
+    [ "$ND_CODE" = 201 ] || t_fail "converge: add conv1.example through A" "$ND_CODE $ND_BODY"
+    nd_api 1 POST / '{"identity":"conv2.example"}' wsC1
+    nd_api 2 POST / '{"identity":"ann@conv3.example","sender_name":"Ann"}' wsC2
+    [ "$ND_CODE" = 201 ] || t_fail "converge: add ann@conv3.example through B" "$ND_CODE $ND_BODY"
+    nd_wait_ms $W seen_on 2 wsC1 conv1.example >/dev/null || W=3
+    nd_api 2 PATCH /conv1.example '{"sender_name":"Conv One"}' wsC1
+    [ "$ND_CODE" = 200 ] || t_fail "converge: PATCH conv1.example through B (added on A)" "$ND_CODE $ND_BODY"
+    nd_api 1 DELETE /conv2.example '' wsC1
+    [ "$ND_CODE" = 204 ] || t_fail "converge: DELETE conv2.example through A" "$ND_CODE $ND_BODY"
+    nd_api 1 PUT /legacy '[{"address":"ops@legacy-c.example","sender_name":"Ops"},{"address":"news@legacy-c.example"}]' wsC2 service
+    [ "$ND_CODE" = 200 ] || t_fail "converge: PUT /legacy (2 senders) through A" "$ND_CODE $ND_BODY"
+    # stopped longer than the lease TTL (10 s): C's lease and node key expire
+    while [ $SECONDS -lt $((stopped + CL_PAUSE)) ]; do sleep 0.5; done
+    nd_cont 3
+    t_within $((W * 3)) "converge: after SIGCONT every node's rows equal etcd's range read" \
+        '$(rows_diff)' rows_equal
+
+    say "converge: C stopped, writes, etcd compacted past C's revision, C started again"
+    nd_term 3
+    nd_api 1 POST / '{"identity":"conv4.example"}' wsC1
+    nd_api 2 DELETE /ann@conv3.example '' wsC2
+    nd_api 1 PATCH /conv1.example '{"sender_name":"Conv Uno"}' wsC1
+    nd_api 2 PUT /legacy '[{"address":"ops@legacy-c.example","sender_name":"Ops Team"}]' wsC2 service
+    [ "$ND_CODE" = 200 ] || t_fail "converge: PUT /legacy (1 sender) through B" "$ND_CODE $ND_BODY"
+    rev=$(cl_post kv/range "{\"key\":\"$(cl_b64 x)\"}" | cl_json "j['header']['revision']")
+    if cl_post kv/compaction "{\"revision\":\"$rev\",\"physical\":true}" >/dev/null; then
+        say "etcd compacted at revision $rev"
+    else
+        t_fail "converge: compact etcd" "no member answered /v3/kv/compaction"
+    fi
+    nd_spawn 3
+    t_within $((W * 3)) "converge: C restarted after a compaction: every node's rows equal etcd's" \
+        '$(rows_diff)' rows_equal
+    resolves_as 3 wsC2 ops@legacy-c.example 'legacy Ops Team <' \
+        && t_ok "converge: C resolves the legacy sender as set through B" \
+        || t_fail "converge: C resolves the legacy sender as set through B" \
+                  "C: $(nd_resolve 3 wsC2 ops@legacy-c.example)"
+}
+
+case_member() {
+    local f=$CL_DIR/member n=24 leader pid killed_at acked after lost=0 other=0 dom code
+
+    say "member: the etcd leader SIGKILLed under a stream of adds through A"
+    (
+        for ((k = 1; k <= n; k++)); do
+            nd_api 1 POST / "{\"identity\":\"mem$k.example\"}" wsM
+            printf '%s %s %s %s\n' "$k" "$(nd_ms)" "$ND_CODE" "$(err_code)"
+        done
+    ) >"$f" &
+    pid=$!
+    cl_until 20 "no add answered before the kill" lines_ge "$f" 6
+    leader=$(cl_leader) || { t_fail "member: find etcd's leader" "no leader"; wait "$pid"; return; }
+    killed_at=$(nd_ms)
+    cl_kill "$leader"
+    wait "$pid"
+    acked=$(awk '$3 == 201' "$f" | wc -l)
+    after=$(awk -v t="$killed_at" '$3 == 201 && $2 > t' "$f" | wc -l)
+    other=$(awk '$3 != 201 && !($3 == 503 && $4 == "cluster_unavailable")' "$f" | wc -l)
+    [ "$after" -gt 0 ] \
+        && t_ok "member: adds succeed after the leader m$leader was killed ($after of $acked 201s after the kill)" \
+        || t_fail "member: adds succeed after the leader was killed" "$(tail -3 "$f" | tr '\n' ';')"
+    t_is "$other" 0 "member: every answer is 201 or 503 cluster_unavailable"
+    while read -r k _ code _; do
+        [ "$code" = 201 ] || continue
+        dom=mem$k.example
+        v=$(cl_get "${ND_PREFIX}rows/wsM/$dom") || { lost=$((lost + 1)); continue; }
+        nd_wait_ms $W seen_on 2 wsM "$dom" >/dev/null || { lost=$((lost + 1)); W=1; }
+    done <"$f"
+    t_is "$lost" 0 "member: every acknowledged add ($acked) is in etcd and on B"
+    cl_restart "$leader"
+}
+
+case_outage() {
+    local i ms t0 retry
+
+    say "outage: every etcd member killed"
+    nd_add_verified 1 wsO out.example \
+        || t_fail "outage: add and verify out.example through A" "$ND_CODE $ND_BODY"
+    nd_wait_ms $W resolves_as 2 wsO reports@out.example domain >/dev/null
+    for ((i = 1; i <= CL_N; i++)); do
+        cl_alive "$i" && cl_kill "$i"
+    done
+
+    t0=$(nd_ms)
+    nd_api 1 POST / '{"identity":"out2.example"}' wsO
+    retry=$(printf '%s\n' "$ND_HDR" | sed -n 's/^[Rr]etry-[Aa]fter: *//p')
+    t_is "$ND_CODE $(err_code)" "503 cluster_unavailable" \
+        "outage: POST through A answers 503 cluster_unavailable ($(($(nd_ms) - t0)) ms)" \
+        "answer: $(nd_answer)"
+    [ -n "$retry" ] && t_ok "outage: with Retry-After: $retry" \
+                    || t_fail "outage: the 503 has a Retry-After header" "headers: $(echo $ND_HDR)"
+    nd_api 1 GET /out2.example '' wsO
+    t_is "$ND_CODE" 404 "outage: nothing was stored for the refused add" \
+        "answer: $(nd_answer)"
+    nd_api 2 PATCH /out.example '{"sender_name":"Out"}' wsO
+    t_is "$ND_CODE $(err_code)" "503 cluster_unavailable" "outage: PATCH through B answers 503 cluster_unavailable" \
+        "answer: $(nd_answer)"
+    nd_api 3 DELETE /out.example '' wsO
+    t_is "$ND_CODE $(err_code)" "503 cluster_unavailable" "outage: DELETE through C answers 503 cluster_unavailable" \
+        "answer: $(nd_answer)"
+    for i in 1 2; do
+        resolves_as "$i" wsO reports@out.example domain \
+            && t_ok "outage: $(nd_name "$i") still resolves reports@out.example with the domain" \
+            || t_fail "outage: $(nd_name "$i") still resolves reports@out.example with the domain" \
+                      "$(nd_resolve "$i" wsO reports@out.example)"
+    done
+
+    say "outage: etcd started again"
+    for ((i = 1; i <= CL_N; i++)); do
+        cl_spawn "$i" existing
+    done
+    cl_wait_healthy $(seq 1 "$CL_N")
+    t0=$(nd_ms)
+    # the node may take a moment to find etcd again: 503s are retried
+    until nd_api 1 POST / '{"identity":"out2.example"}' wsO; [ "$ND_CODE" = 201 ]; do
+        case $ND_CODE in 503|000) ;; *) break ;; esac
+        [ $(($(nd_ms) - t0)) -gt 15000 ] && break
+        sleep 0.2
+    done
+    t_is "$ND_CODE" 201 "outage: etcd back: the add through A succeeds ($(($(nd_ms) - t0)) ms after etcd was healthy)" \
+        "answer: $(nd_answer)"
+    t_within $W "outage: B sees it" \
+        'B answers $(code_on 2 wsO out2.example)' seen_on 2 wsO out2.example
+    t_within $((W * 3)) "outage: every node's rows equal etcd's again" \
+        '$(rows_diff)' rows_equal
+}
+
+# node $1: METHOD $2 PATH $3 BODY $4 of workspace $5 -> file $6: one line
+# "status code retry-after" and the answer (nd_answer) on the next
+answer_to() {
+    nd_api "$1" "$2" "$3" "$4" "$5"
+    printf '%s %s %s\n%s\n' "$ND_CODE" "$(err_code)" \
+        "$(printf '%s\n' "$ND_HDR" | sed -n 's/^[Rr]etry-[Aa]fter: *//p')" "$(nd_answer)" >"$6"
+}
+
+case_held() {
+    local i a b f=$CL_DIR/held
+
+    say "held: writes sent the moment etcd dies, before the nodes noticed"
+    nd_add_verified 1 wsH held.example \
+        || t_fail "held: add and verify held.example through A" "$(nd_answer)"
+    nd_api 1 POST / '{"identity":"held2.example"}' wsH
+    nd_wait_ms $W seen_on 3 wsH held2.example >/dev/null
+    nd_wait_ms $W seen_on 2 wsH held.example >/dev/null
+    for ((i = 1; i <= CL_N; i++)); do
+        cl_alive "$i" && kill -KILL "${CL_PID[$i]}"
+    done
+    answer_to 2 PATCH /held.example '{"sender_name":"Held"}' wsH "$f.patch" &
+    a=$!
+    answer_to 3 DELETE /held2.example '' wsH "$f.delete" &
+    b=$!
+    wait "$a" "$b"
+    for i in 1 2 3; do
+        CL_PID[$i]=
+    done
+    for w in patch delete; do
+        read -r code ecode retry <"$f.$w"
+        t_is "$code $ecode ${retry:+retry}" "503 cluster_unavailable retry" \
+            "held: the $(echo "$w" | tr a-z A-Z) answers 503 cluster_unavailable, a JSON error and Retry-After" \
+            "answer: $(sed -n 2p "$f.$w")"
+    done
+    say "held: etcd started again"
+    for ((i = 1; i <= CL_N; i++)); do
+        cl_spawn "$i" existing
+    done
+    cl_wait_healthy $(seq 1 "$CL_N")
+    t_within $((W * 3)) "held: every node's rows equal etcd's once it is back" \
+        '$(rows_diff)' rows_equal
+}
+
+case_reload() {
+    local n=0 bad=0 first= t0
+
+    say "reload: adds through A while it reloads (SIGHUP)"
+    kill -HUP "${ND_PID[1]}"
+    t0=$(nd_ms)
+    while [ $(($(nd_ms) - t0)) -lt 1500 ]; do
+        n=$((n + 1))
+        nd_api 1 POST / "{\"identity\":\"reload$n.example\"}" wsL
+        if [ "$ND_CODE" != 201 ]; then
+            bad=$((bad + 1))
+            [ -n "$first" ] || first="add $n, $(($(nd_ms) - t0)) ms after the SIGHUP: $(nd_answer)"
+        fi
+    done
+    t_is "$bad" 0 "reload: every add during the reload answers 201 ($n adds in 1.5 s)" "$first"
+}
+
+case_refresher() {
+    local t0 polls leader= i k ms killed key
+
+    say "refresher: pending domains added through every node; who polls SES?"
+    for i in 1 2 3; do
+        for k in 1 2; do
+            nd_api "$i" POST / "{\"identity\":\"ref$i-$k.example\"}" wsR
+        done
+    done
+    t0=$(now)
+    sleep 6
+    polls=$("${CHECK[@]}" polls "$ND_SIM_PORT" "$t0")
+    case $polls in
+    "")
+        t_fail "refresher: background polls in 6 s" "none" ;;
+    *" "*)
+        t_fail "refresher: background polls come from one node only" "$polls" ;;
+    *)
+        t_ok "refresher: background polls come from one node only ($polls)" ;;
+    esac
+    key=${polls%%=*}
+    key=${key%% *}
+    for ((i = 1; i <= ND_N; i++)); do
+        [ "$(nd_key "$i")" = "$key" ] && leader=$i
+    done
+    [ -n "$leader" ] || { t_fail "refresher: find the polling node" "polls: '$polls'"; return; }
+
+    killed=$(now)
+    nd_kill "$leader"
+    # fresh rows, due 1 s after they were added, through the two others
+    for i in 1 2 3; do
+        [ "$i" = "$leader" ] && continue
+        nd_api "$i" POST / "{\"identity\":\"ref$i-after.example\"}" wsR
+    done
+    # the lease's TTL (10 s), a renewal period (ttl/3) to take the leader
+    # key, a refresher tick (1 s), and slack for a loaded machine
+    if ms=$(cl_until_out $TAKEOVER "${CHECK[@]}" first-poll "$ND_SIM_PORT" "$killed" "$key"); then
+        [ "${ms%.*}" -le $TAKEOVER ] \
+            && t_ok "refresher: $(nd_name "$leader") killed: another node polls $ms s later (lease TTL 10 s)" \
+            || t_fail "refresher: another node polls within $TAKEOVER s" "$ms s"
+    else
+        t_fail "refresher: another node polls within $TAKEOVER s of the kill" "no poll"
+    fi
+    t0=$(now)
+    sleep 4
+    polls=$("${CHECK[@]}" polls "$ND_SIM_PORT" "$t0")
+    case $polls in
+    *" "*) t_fail "refresher: after the take-over one node polls" "$polls" ;;
+    "")    t_fail "refresher: after the take-over one node polls" "no polls in 4 s" ;;
+    *)     t_ok "refresher: after the take-over one node polls ($polls)" ;;
+    esac
+    nd_spawn "$leader"
+}
+
+# cl_until_out LIMIT CMD...: runs CMD every 0.5 s until it succeeds,
+# prints its output; status 1 after LIMIT seconds
+cl_until_out() {
+    local limit=$1 deadline out
+    shift
+    deadline=$((SECONDS + limit))
+    until out=$("$@"); do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.5
+    done
+    printf '%s' "$out"
+}
+
+case_budget() {
+    local i k rate=6 t0 f=$CL_DIR/budget win max codes bad old
+
+    say "budget: every node at sender_domains_ses_rate $rate, adds through all three at once"
+    ND_SES_RATE=$rate
+    for ((i = 1; i <= ND_N; i++)); do
+        nd_alive "$i" || continue
+        old=$(nd_workers "$i" | tr '\n' ' ')
+        nd_conf "$i" >"${ND_DIR[$i]}/nginx.conf"
+        kill -HUP "${ND_PID[$i]}"
+        cl_until 15 "$(nd_name "$i") did not reload" new_workers "$i" "$old"
+    done
+    # the cluster workers of the new generation find each other (node keys)
+    sleep 4
+    t0=$(now)
+    for ((i = 1; i <= ND_N; i++)); do
+        for ((k = 1; k <= 8; k++)); do
+            race_one "$i" wsG "bud$i-$k.example" "$f.$i.$k" &
+        done
+    done
+    wait
+    max=$((rate * 4 + rate + ND_N))
+    win=$("${CHECK[@]}" window "$ND_SIM_PORT" "$t0" 4)
+    [ "${win%% *}" -le "$max" ] \
+        && t_ok "budget: at most $max SES calls in any 4 s (most: $win s)" \
+        || t_fail "budget: at most $max SES calls in any 4 s (6/s for the cluster)" "most: $win s"
+    codes=$(cat "$f".* | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+    bad=$(cat "$f".* | grep -v -c -E '^(201 |503 ses_unavailable)$')
+    t_is "$bad" 0 "budget: every add answers 201 or 503 ses_unavailable ($codes)"
+}
+
+# the end of every run: whatever the cases did, the live nodes agree with etcd
+case_final() {
+    local ms
+    t_within $((W * 3)) "final: every live node's rows equal etcd's range read" \
+        '$(rows_diff)' rows_equal
+}
+
+cl_start 3
+nd_start 3
+for c in $CASES; do
+    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate race delete converge member outage held reload refresher budget final)"
+    "case_$c"
+done
+t_done
