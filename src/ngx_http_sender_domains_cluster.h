@@ -33,6 +33,7 @@ typedef struct {
     ngx_atomic_t                leader;         /* runs the refresher */
     ngx_atomic_t                live_nodes;
     ngx_atomic_t                revision;       /* applied to the store */
+    ngx_atomic_t                kick;           /* a write waits: publish */
 } ngx_http_sender_domains_cluster_sh_t;
 
 

@@ -28,6 +28,8 @@
 
 
 /* cluster mode: a write's answer held until the node published it */
+#define NGX_HTTP_SENDER_DOMAINS_HOLD_POLL  2        /* ms */
+
 typedef struct {
     ngx_http_request_t                 *request;
     ngx_uint_t                          status;
@@ -663,8 +665,11 @@ ngx_http_sender_domains_cluster_hold(ngx_http_request_t *r,
     cln->handler = ngx_http_sender_domains_cluster_hold_cleanup;
     cln->data = h;
 
+    /* the node's publisher looks at once instead of at its next round */
+    (void) ngx_atomic_fetch_add(&sh->kick, 1);
+
     r->main->count++;
-    ngx_add_timer(&h->ev, 5);
+    ngx_add_timer(&h->ev, NGX_HTTP_SENDER_DOMAINS_HOLD_POLL);
 
     return NGX_DONE;
 }
@@ -684,7 +689,10 @@ ngx_http_sender_domains_cluster_hold_check(ngx_event_t *ev)
 
     if (ngx_http_sender_domains_cluster_published(h->upto) != NGX_OK) {
         if (ngx_current_msec - h->started < 2 * cc->etcd.timeout) {
-            ngx_add_timer(ev, 5);
+            /* a publish takes a few ms; past that, etcd is slow: look
+               less often */
+            ngx_add_timer(ev, ngx_current_msec - h->started < 100
+                              ? NGX_HTTP_SENDER_DOMAINS_HOLD_POLL : 10);
             return;
         }
 

@@ -30,7 +30,11 @@
 #include "sd_row.h"
 
 
-#define NGX_HTTP_SENDER_DOMAINS_SYNC_IDLE        10      /* ms */
+/* an empty outbox: the shared kick looked at this often, the store
+ * itself at least every SYNC_LOOK (writes of this worker, or one that
+ * held no answer, kick nobody) */
+#define NGX_HTTP_SENDER_DOMAINS_SYNC_IDLE        2       /* ms */
+#define NGX_HTTP_SENDER_DOMAINS_SYNC_LOOK        50      /* ms */
 #define NGX_HTTP_SENDER_DOMAINS_SYNC_BACKOFF_MAX 2000    /* ms */
 #define NGX_HTTP_SENDER_DOMAINS_SYNC_PAGE        500     /* keys */
 #define NGX_HTTP_SENDER_DOMAINS_SYNC_STATE       500     /* ms */
@@ -52,6 +56,8 @@ typedef struct {
 
     ngx_event_t                         publish_ev;
     ngx_pool_t                         *publish_pool;   /* a Txn in flight */
+    ngx_atomic_uint_t                   kick;           /* the last seen */
+    ngx_msec_t                          looked;         /* empty at */
     sd_store_out_t                      out;
     ngx_msec_t                          backoff;
 
@@ -84,6 +90,7 @@ typedef struct {
 
 static void ngx_http_sender_domains_sync_start(void);
 static void ngx_http_sender_domains_sync_stop(void);
+static ngx_uint_t ngx_http_sender_domains_sync_idle(void);
 static void ngx_http_sender_domains_sync_publish(ngx_event_t *ev);
 static void ngx_http_sender_domains_sync_published(
     ngx_http_sender_domains_etcd_call_t *call);
@@ -353,6 +360,32 @@ ngx_http_sender_domains_sync_state(ngx_event_t *ev)
 
 /* ---- publish: the outbox, in order ---- */
 
+/*
+ * 1: nothing new to publish since the outbox was found empty: no write
+ * kicked (a held answer) and the last look at the store is recent.
+ */
+
+static ngx_uint_t
+ngx_http_sender_domains_sync_idle(void)
+{
+    ngx_atomic_uint_t                      kick;
+    ngx_http_sender_domains_sync_t        *s = &ngx_http_sender_domains_sync;
+    ngx_http_sender_domains_cluster_sh_t  *sh;
+
+    sh = ngx_http_sender_domains_cluster_sh();
+    kick = sh->kick;
+
+    if (kick != s->kick
+        || ngx_current_msec - s->looked >= NGX_HTTP_SENDER_DOMAINS_SYNC_LOOK)
+    {
+        s->kick = kick;
+        return 0;
+    }
+
+    return 1;
+}
+
+
 static void
 ngx_http_sender_domains_sync_publish(ngx_event_t *ev)
 {
@@ -363,6 +396,11 @@ ngx_http_sender_domains_sync_publish(ngx_event_t *ev)
     ngx_http_sender_domains_cluster_conf_t  *cc;
 
     if (!s->active || s->publish_pool) {
+        return;
+    }
+
+    if (ngx_http_sender_domains_sync_idle()) {
+        ngx_add_timer(ev, NGX_HTTP_SENDER_DOMAINS_SYNC_IDLE);
         return;
     }
 
@@ -381,6 +419,7 @@ ngx_http_sender_domains_sync_publish(ngx_event_t *ev)
     if (rc != SD_STORE_OK) {
         ngx_destroy_pool(s->publish_pool);
         s->publish_pool = NULL;
+        s->looked = ngx_current_msec;
         ngx_add_timer(ev, NGX_HTTP_SENDER_DOMAINS_SYNC_IDLE);
         return;
     }
