@@ -4401,6 +4401,9 @@ sd_store_tombs_drop(sd_store_t *st, MDB_txn *txn, int64_t applied)
     MDB_val      k, v, ck;
     MDB_cursor  *cur;
 
+    mark = 0;
+    rev = 0;
+
     rc = mdb_cursor_open(txn, st->ctomb, &cur);
     if (rc != 0) {
         return rc;
@@ -5087,6 +5090,9 @@ sd_store_cluster_state(sd_store_t *st, sd_store_cluster_e *state)
     MDB_stat  rows, legacy;
 
     *state = SD_STORE_CLUSTER_LOCAL;
+    applied = 0;
+    imported = 0;
+    seq = 0;
 
     rc = sd_store_begin(st, MDB_RDONLY, &txn);
     if (rc != 0) {
