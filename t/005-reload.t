@@ -61,6 +61,9 @@ sub verdict {
 sub failed_reload {
     my ($edit, $error) = @_;
     my $master = SdTest::master_pid();
+    # both workers up first: under valgrind one may still be starting,
+    # and a reload must then find the same two
+    SdTest::wait_until(20, sub { my @w = SdTest::worker_pids(); @w == 2 });
     my @before = sort { $a <=> $b } SdTest::worker_pids();
 
     # "nginx -t" on the new configuration says what the reload will meet
