@@ -32,7 +32,6 @@
 
 typedef struct {
     ngx_http_request_t                 *request;
-    ngx_uint_t                          status;
     ngx_chain_t                        *out;        /* NULL: no body */
     uint64_t                            upto;
     ngx_msec_t                          started;
@@ -49,7 +48,6 @@ static void ngx_http_sender_domains_cluster_retry_after(
 static void ngx_http_sender_domains_cluster_hold_check(ngx_event_t *ev);
 static void ngx_http_sender_domains_cluster_hold_cleanup(void *data);
 static ngx_int_t ngx_http_sender_domains_cluster_published(uint64_t upto);
-static void *ngx_http_sender_domains_cluster_alloc(void *ctx, size_t size);
 static void ngx_http_sender_domains_cluster_headers(ngx_http_request_t *r);
 static void ngx_http_sender_domains_cluster_unheader(ngx_http_request_t *r);
 
@@ -610,8 +608,6 @@ ngx_http_sender_domains_cluster_unavailable(ngx_http_request_t *r)
 }
 
 
-
-
 /*
  * A write's answer (2xx) waits until everything this node's store wrote
  * up to now has been published to etcd, so an acknowledged write is in
@@ -653,7 +649,6 @@ ngx_http_sender_domains_cluster_hold(ngx_http_request_t *r,
     }
 
     h->request = r;
-    h->status = status;
     h->out = out;
     h->upto = upto;
     h->started = ngx_current_msec;
@@ -766,33 +761,15 @@ ngx_http_sender_domains_cluster_retry_after(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_sender_domains_cluster_published(uint64_t upto)
 {
-    sd_store_rc_e   rc;
-    sd_store_out_t  o;
+    uint64_t  first;
 
-    rc = sd_store_outbox_next(ngx_http_sender_domains_store(), 0,
-                              ngx_http_sender_domains_cluster_alloc, NULL,
-                              &o);
-
-    if (rc == SD_STORE_NOT_FOUND) {
-        return NGX_OK;
-    }
-
-    if (rc != SD_STORE_OK) {
+    if (sd_store_outbox_first(ngx_http_sender_domains_store(), &first)
+        != SD_STORE_OK)
+    {
         return NGX_ERROR;
     }
 
-    ngx_free(o.ws);
-
-    return o.seq > upto ? NGX_OK : NGX_DECLINED;
-}
-
-
-/* an sd_store_alloc_pt for one small copy, freed at once */
-
-static void *
-ngx_http_sender_domains_cluster_alloc(void *ctx, size_t size)
-{
-    return ngx_alloc(size, ngx_cycle->log);
+    return (first == 0 || first > upto) ? NGX_OK : NGX_DECLINED;
 }
 
 

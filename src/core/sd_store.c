@@ -4257,6 +4257,38 @@ sd_store_outbox_last(sd_store_t *st, uint64_t *seq)
 
 
 sd_store_rc_e
+sd_store_outbox_first(sd_store_t *st, uint64_t *seq)
+{
+    int          rc;
+    MDB_txn     *txn;
+    MDB_val      k, v;
+    MDB_cursor  *cur;
+
+    *seq = 0;
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = mdb_cursor_open(txn, st->cout, &cur);
+
+    if (rc == 0) {
+        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        mdb_cursor_close(cur);
+    }
+
+    if (rc == 0 && k.mv_size == 8) {
+        *seq = sd_store_get_be(k.mv_data, 8);
+    }
+
+    mdb_txn_abort(txn);
+
+    return (rc == MDB_NOTFOUND) ? SD_STORE_OK : sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
 sd_store_outbox_count(sd_store_t *st, size_t *n)
 {
     return sd_store_entries(st, st->cout, n);

@@ -399,6 +399,8 @@ sd_store_rc_e sd_store_outbox_next(sd_store_t *store, uint64_t after,
 sd_store_rc_e sd_store_outbox_done(sd_store_t *store, uint64_t seq);
 /* the highest seq ever appended (0: none), even once the outbox is empty */
 sd_store_rc_e sd_store_outbox_last(sd_store_t *store, uint64_t *seq);
+/* the oldest entry's seq (0: the outbox is empty), without copying it */
+sd_store_rc_e sd_store_outbox_first(sd_store_t *store, uint64_t *seq);
 sd_store_rc_e sd_store_outbox_count(sd_store_t *store, size_t *n);
 
 /*

@@ -334,7 +334,15 @@ test_revision_echo(void **state)
     /* published at revision 10 */
     assert_int_equal(sd_store_set_rev(fx->st, 'r', "w", 1, "acme.com", 8, 10),
                      SD_STORE_OK);
-    assert_int_equal(sd_store_outbox_done(fx->st, 1), SD_STORE_OK);
+    {
+        uint64_t  first;
+
+        assert_int_equal(sd_store_outbox_first(fx->st, &first), SD_STORE_OK);
+        assert_int_equal(first, 1);
+        assert_int_equal(sd_store_outbox_done(fx->st, 1), SD_STORE_OK);
+        assert_int_equal(sd_store_outbox_first(fx->st, &first), SD_STORE_OK);
+        assert_int_equal(first, 0);
+    }
     assert_int_equal(sd_store_get_rev(fx->st, 'r', "w", 1, "acme.com", 8,
                                       &rev, &tomb),
                      SD_STORE_OK);
