@@ -587,7 +587,12 @@ ngx_http_sender_domains_cluster_gate(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+    /*
+     * info, not warn: the outage itself is one warn line of the node's
+     * cluster worker; a line per refused request at warn would let any
+     * caller flood the error log while etcd is away
+     */
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "sender_domains: a write refused: the cluster (etcd) is "
                   "out of reach of this node");
 
