@@ -123,6 +123,8 @@ static void ngx_http_sender_domains_etcd_unreachable(ngx_log_t *log,
     ngx_http_sender_domains_etcd_call_t *ec);
 static void ngx_http_sender_domains_etcd_reached(ngx_log_t *log);
 static ngx_uint_t ngx_http_sender_domains_etcd_tls_failed(
+    ngx_http_sender_domains_curl_call_t *call, ngx_str_t *endpoint);
+static const char *ngx_http_sender_domains_etcd_tls_why(
     ngx_http_sender_domains_curl_call_t *call);
 static void ngx_http_sender_domains_etcd_tls_error(ngx_log_t *log,
     ngx_http_sender_domains_etcd_conf_t *conf, ngx_uint_t endpoint,
@@ -333,11 +335,13 @@ ngx_http_sender_domains_etcd_done(ngx_http_sender_domains_curl_call_t *call)
         return;
 
     default:
-        tls = ngx_http_sender_domains_etcd_tls_failed(call);
+        tls = ngx_http_sender_domains_etcd_tls_failed(call,
+                                                      &ep[ec->endpoint]);
         p = ngx_snprintf(why, sizeof(why) - 1, "%s failed: %s",
                          tls ? "TLS" : "connection",
-                         call->curl_error[0] ? call->curl_error
-                                             : "(no detail)");
+                         tls ? ngx_http_sender_domains_etcd_tls_why(call)
+                             : call->curl_error[0] ? call->curl_error
+                                                   : "(no detail)");
     }
 
     *p = '\0';
@@ -570,8 +574,14 @@ ngx_http_sender_domains_etcd_tls(CURL *e,
 
 static ngx_uint_t
 ngx_http_sender_domains_etcd_tls_failed(
-    ngx_http_sender_domains_curl_call_t *call)
+    ngx_http_sender_domains_curl_call_t *call, ngx_str_t *endpoint)
 {
+    if (endpoint->len < 8
+        || ngx_strncmp(endpoint->data, "https://", 8) != 0)
+    {
+        return 0;
+    }
+
     switch (call->result) {
 
     case CURLE_SSL_CONNECT_ERROR:
@@ -585,14 +595,40 @@ ngx_http_sender_domains_etcd_tls_failed(
 
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
-        /* an alert after the handshake: with TLS 1.3 the server checks
-         * the client's certificate then ("alert bad certificate") */
+        /*
+         * With TLS 1.3 the server checks the client's certificate after
+         * the client's side of the handshake is over: its refusal comes
+         * as an alert on the first read ("alert bad certificate"), or, if
+         * its reset came first, as a socket that is no longer connected
+         * when libcurl asks for the peer's address.
+         */
         return ngx_strstrn((u_char *) call->curl_error, "SSL", 3 - 1)
-               != NULL;
+                   != NULL
+               || ngx_strstrn((u_char *) call->curl_error, "getpeername",
+                              11 - 1)
+                   != NULL;
 
     default:
         return 0;
     }
+}
+
+
+/* libcurl's words, or ours when it only saw the reset after the handshake */
+
+static const char *
+ngx_http_sender_domains_etcd_tls_why(ngx_http_sender_domains_curl_call_t *call)
+{
+    if (call->curl_error[0] == '\0') {
+        return curl_easy_strerror(call->result);
+    }
+
+    if (ngx_strstrn((u_char *) call->curl_error, "getpeername", 11 - 1)) {
+        return "etcd closed the connection right after the handshake (did "
+               "it refuse the client certificate?)";
+    }
+
+    return call->curl_error;
 }
 
 
@@ -646,8 +682,7 @@ ngx_http_sender_domains_etcd_tls_error(ngx_log_t *log,
                   "sender_domains_cluster_ssl_certificate against etcd's "
                   "--trusted-ca-file, --cert-file and --client-cert-auth",
                   what, &ep[endpoint],
-                  call->curl_error[0] ? call->curl_error : "(no detail)",
-                  ca, cert);
+                  ngx_http_sender_domains_etcd_tls_why(call), ca, cert);
 }
 
 
@@ -947,7 +982,7 @@ ngx_http_sender_domains_etcd_watch_done(
         break;
 
     default:
-        if (ngx_http_sender_domains_etcd_tls_failed(call)) {
+        if (ngx_http_sender_domains_etcd_tls_failed(call, ep)) {
             ngx_http_sender_domains_etcd_tls_error(w->log, w->conf,
                                                    w->endpoint, "/v3/watch",
                                                    call);

@@ -223,6 +223,26 @@ on_body(char *p, size_t size, size_t nmemb, void *data)
 
 
 /*
+ * libcurl's detail; with TLS 1.3 etcd refuses a client certificate after
+ * the handshake, and its reset may come before the first read: libcurl then
+ * only says that the socket is no longer connected.
+ */
+static const char *
+curl_why(importer_t *im, const char *url, CURLcode rc)
+{
+    if (strncmp(url, "https://", 8) == 0
+        && (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR)
+        && strstr(im->error, "getpeername"))
+    {
+        return "etcd closed the connection right after the TLS handshake: "
+               "did it refuse the client certificate (--cert, --key)?";
+    }
+
+    return im->error[0] ? im->error : "no detail";
+}
+
+
+/*
  * POSTs body to each endpoint from the last good one until one answers
  * below 500: 0 (im->body holds the answer, *status its HTTP status), or
  * -1 when none did.
@@ -249,8 +269,8 @@ post(importer_t *im, const char *path, const char *body, long *status)
 
         if (rc != CURLE_OK) {
             /* the error buffer says more: which certificate, what alert */
-            fprintf(stderr, "sd-cluster-import: %s: %s\n", url,
-                    im->error[0] ? im->error : curl_easy_strerror(rc));
+            fprintf(stderr, "sd-cluster-import: %s: %s (%s)\n", url,
+                    curl_easy_strerror(rc), curl_why(im, url, rc));
             continue;
         }
 
