@@ -111,6 +111,30 @@ log_of() {
     printf '%s/%s/logs/error.log' "$BASE" "$1"
 }
 
+# refused NODE 'WHAT': node NODE's TLS failure is logged at error level
+# (within 10 s); sets LOG (its log) and line (the first such line)
+refused() {
+    LOG=$(log_of "$1")
+    check "node $1: $2, at error level (within 10 s)" \
+        'until_ok 10 "grep -q \"\\[error\\].*TLS failed\" \"$LOG\""'
+    line=$(grep '\[error\].*TLS failed' "$LOG" | head -1)
+    echo "#   ${line#*\[error\] }" | cut -c1-400
+}
+
+# write_503 NODE WS NAME: an add through it answers 503 cluster_unavailable
+write_503() {
+    local code
+    code=$(api "$1" POST / "$2" "{\"identity\":\"$3\"}")
+    check "a write on node $1: 503 cluster_unavailable with Retry-After ($code)" \
+        '[ "$code" = 503 ] && grep -q "\"cluster_unavailable\"" "$BASE/resp" \
+         && grep -qi "^retry-after:" "$BASE/hdr"'
+}
+
+no_key_in_log() {
+    check "no key material in node $1's log" \
+        '! grep -q "PRIVATE KEY" "$(log_of '"$1"')" && ! grep -qF "$KEYLINE" "$(log_of '"$1"')"'
+}
+
 # a line of the client key's base64 (none of it may reach a log)
 KEYLINE=
 
@@ -153,18 +177,12 @@ check "no TLS error in node good's log" '! grep -q "TLS failed" "$(log_of good)"
 # ---- 2. no client certificate ----
 node_conf nocert "    sender_domains_cluster_ssl_trusted_certificate $T/ca.crt;"
 node_start nocert
-LOG=$(log_of nocert)
-check "node nocert: the refusal is logged at error level (within 10 s)" \
-    'until_ok 10 "grep -q \"\\[error\\].*TLS failed\" \"$LOG\""'
-line=$(grep '\[error\].*TLS failed' "$LOG" | head -1)
-echo "#   ${line#*\[error\] }" | cut -c1-400
+refused nocert "etcd's refusal of the node is logged"
 check "the line names the endpoint, the etcd call, the CA file and 'client certificate: none'" \
     'grep -qF "on $EP: TLS failed" <<<"$line" && grep -q "etcd /v3/[a-z/]* on" <<<"$line" \
      && grep -qF "trusted CAs: \"$T/ca.crt\"" <<<"$line" && grep -q "client certificate: none" <<<"$line"'
 sleep 2
-code=$(api nocert POST / wsB '{"identity":"beta.example"}')
-check "a write on node nocert: 503 cluster_unavailable with Retry-After ($code)" \
-    '[ "$code" = 503 ] && grep -q "\"cluster_unavailable\"" "$BASE/resp" && grep -qi "^retry-after:" "$BASE/hdr"'
+write_503 nocert wsB beta.example
 check "nothing of it reached etcd" \
     '[ -z "$(cl_etcdctl get /tls/rows/wsB/beta.example --print-value-only)" ] \
      && [ -z "$(cl_etcdctl get /tls/nodes/nocert --print-value-only)" ]'
@@ -172,8 +190,7 @@ n=$(grep -c '\[error\].*TLS failed' "$LOG")
 r=$(grep -c 'TLS failed' "$LOG")
 check "said at error level once per worker at most (2 workers), not per retry ($n error lines, $r in all)" \
     '[ "$n" -ge 1 ] && [ "$n" -le 2 ] && [ "$r" -gt "$n" ]'
-check "no key material in the log" \
-    '! grep -q "PRIVATE KEY" "$LOG" && ! grep -qF "$KEYLINE" "$LOG"'
+no_key_in_log nocert
 
 # the fix: the client certificate added, a reload reads the files
 node_conf nocert "$TLS_GOOD"
@@ -189,19 +206,12 @@ node_conf wrongca "    sender_domains_cluster_ssl_trusted_certificate $BASE/othe
     sender_domains_cluster_ssl_certificate $T/client.crt;
     sender_domains_cluster_ssl_certificate_key $T/client.key;"
 node_start wrongca
-LOG=$(log_of wrongca)
-check "node wrongca: etcd's certificate refused, at error level (within 10 s)" \
-    'until_ok 10 "grep -q \"\\[error\\].*TLS failed\" \"$LOG\""'
-line=$(grep '\[error\].*TLS failed' "$LOG" | head -1)
-echo "#   ${line#*\[error\] }" | cut -c1-400
+refused wrongca "its refusal of etcd's certificate is logged"
 check "the line names the endpoint, the verification failure and the CA file" \
     'grep -qF "on $EP: TLS failed" <<<"$line" && grep -qi "certificate" <<<"$line" \
      && grep -qF "trusted CAs: \"$BASE/other/ca.crt\"" <<<"$line"'
-code=$(api wrongca POST / wsC '{"identity":"gamma.example"}')
-check "a write on node wrongca: 503 cluster_unavailable ($code)" \
-    '[ "$code" = 503 ] && grep -q "\"cluster_unavailable\"" "$BASE/resp"'
-check "no key material in its log" \
-    '! grep -q "PRIVATE KEY" "$LOG" && ! grep -qF "$KEYLINE" "$LOG"'
+write_503 wrongca wsC gamma.example
+no_key_in_log wrongca
 
 # ---- 4. the import tool over TLS ----
 check "node good stops" 'sd_nginx_stop "$BASE/good/nginx.pid"'
