@@ -88,6 +88,18 @@ typedef struct {
 } ngx_http_sender_domains_sync_batch_t;
 
 
+/* one more in a counter of the node's shared state (for the metrics) */
+#define ngx_http_sender_domains_sync_count(field)                          \
+    do {                                                                   \
+        ngx_http_sender_domains_cluster_sh_t  *sh_;                        \
+                                                                           \
+        sh_ = ngx_http_sender_domains_cluster_sh();                        \
+        if (sh_) {                                                         \
+            (void) ngx_atomic_fetch_add(&sh_->field, 1);                   \
+        }                                                                  \
+    } while (0)
+
+
 static void ngx_http_sender_domains_sync_start(void);
 static void ngx_http_sender_domains_sync_stop(void);
 static ngx_uint_t ngx_http_sender_domains_sync_idle(void);
@@ -521,6 +533,8 @@ ngx_http_sender_domains_sync_publish_later(ngx_uint_t failed)
         ngx_add_timer(&s->publish_ev, 1);
         return;
     }
+
+    ngx_http_sender_domains_sync_count(publish_failures);
 
     s->backoff = s->backoff ? ngx_min(s->backoff * 2,
                                       NGX_HTTP_SENDER_DOMAINS_SYNC_BACKOFF_MAX)
@@ -965,6 +979,8 @@ ngx_http_sender_domains_sync_resync(void)
     ngx_log_error(NGX_LOG_NOTICE, s->log, 0,
                   "sender_domains: reading the cluster's rows under \"%V\"",
                   &cc->prefix);
+
+    ngx_http_sender_domains_sync_count(resyncs);
 
     s->resyncing = 1;
     s->resync_rev = 0;

@@ -34,6 +34,10 @@
 #   budget     every node's rate lowered to 6 (reload) and adds sent to all
 #              3 at once: the SES calls in any 4 s stay within what one
 #              token bucket of 6/s allows (6*4 + 6 + 3)
+#   metrics    each node's /metrics: reachable 1, live nodes 3, one leader
+#              among the three, an empty outbox once answered, the applied
+#              revision at etcd's; then (in outage) reachable 0 while etcd
+#              is away
 #   final      every live node's rows equal etcd's range read
 #
 #   bash t/cluster/nodes_test.sh [case...]      (make -f Makefile.dev cluster)
@@ -48,7 +52,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/nodes.sh"
 
-CASES=${*:-propagate race delete converge member outage held reload refresher budget final}
+CASES=${*:-propagate metrics race delete converge member outage held reload refresher budget final}
 CL_RACES=${CL_RACES:-100}
 CL_PAUSE=${CL_PAUSE:-11}    # seconds a node stays SIGSTOPped (converge)
 TAKEOVER=${TAKEOVER:-20}    # seconds for the refresher to move after a kill
@@ -274,6 +278,67 @@ case_member() {
     cl_restart "$leader"
 }
 
+# the metric $2 of every live node, "name=value" each, in one line
+metric_all() {
+    local i
+    for ((i = 1; i <= ND_N; i++)); do
+        nd_alive "$i" && printf '%s=%s ' "$(nd_name "$i")" "$(nd_metric "$i" "$1")"
+    done
+}
+# every live node's metric $1 is $2
+metric_all_is() {
+    local i
+    for ((i = 1; i <= ND_N; i++)); do
+        nd_alive "$i" || continue
+        [ "$(nd_metric "$i" "$1")" = "$2" ] || return 1
+    done
+}
+leaders() {
+    local i n=0
+    for ((i = 1; i <= ND_N; i++)); do
+        nd_alive "$i" && [ "$(nd_metric "$i" sender_domains_cluster_leader)" = 1 ] && n=$((n + 1))
+    done
+    printf '%s' "$n"
+}
+one_leader() { [ "$(leaders)" = 1 ]; }
+# node $1 has applied etcd's revision $2 or later
+applied_ge() {
+    local v
+    v=$(nd_metric "$1" sender_domains_cluster_applied_revision)
+    [ -n "$v" ] && [ "$v" -ge "$2" ]
+}
+
+case_metrics() {
+    local ms rev
+
+    say "metrics: what each node's /metrics says of the cluster"
+    t_within $W "metrics: every node says it reaches etcd" \
+        '$(metric_all sender_domains_cluster_reachable)' metric_all_is sender_domains_cluster_reachable 1
+    t_within $W "metrics: every node counts 3 live nodes" \
+        '$(metric_all sender_domains_cluster_live_nodes)' metric_all_is sender_domains_cluster_live_nodes 3
+    t_within $W "metrics: exactly one node is the leader" \
+        '$(metric_all sender_domains_cluster_leader)' one_leader
+    nd_api 1 PATCH /prop.example '{"sender_name":"Metrics"}' wsP
+    t_is "$ND_CODE" 200 "metrics: a PATCH through A answers 200" "answer: $(nd_answer)"
+    t_is "$(nd_metric 1 sender_domains_cluster_outbox_entries)" 0 \
+        "metrics: A's outbox is empty once the PATCH is answered"
+    # the revision etcd wrote the PATCHed row at
+    rev=$(cl_post kv/range "{\"key\":\"$(cl_b64 "${ND_PREFIX}rows/wsP/prop.example")\"}" \
+          | cl_json "(j.get('kvs') or [{}])[0].get('mod_revision')")
+    t_within $W "metrics: B's applied revision reaches the row's ($rev)" \
+        'B: $(nd_metric 2 sender_domains_cluster_applied_revision)' applied_ge 2 "$rev"
+    # the exposition stays valid with the cluster's families (the
+    # prometheus target installs promtool; make test runs it first)
+    if command -v promtool >/dev/null 2>&1; then
+        curl -s -m 5 "$(nd_url 1)/metrics" >"$CL_DIR/metrics.txt"
+        promtool check metrics <"$CL_DIR/metrics.txt" >"$CL_DIR/promtool.out" 2>&1
+        t_is "$?" 0 "metrics: promtool check metrics accepts A's /metrics" \
+            "$(head -3 "$CL_DIR/promtool.out" | tr '\n' ';')"
+    else
+        say "metrics: promtool is not installed: its check is skipped"
+    fi
+}
+
 case_outage() {
     local i ms t0 retry
 
@@ -302,6 +367,8 @@ case_outage() {
     nd_api 3 DELETE /out.example '' wsO
     t_is "$ND_CODE $(err_code)" "503 cluster_unavailable" "outage: DELETE through C answers 503 cluster_unavailable" \
         "answer: $(nd_answer)"
+    t_within $W "outage: every node's metrics say etcd is out of reach" \
+        '$(metric_all sender_domains_cluster_reachable)' metric_all_is sender_domains_cluster_reachable 0
     for i in 1 2; do
         resolves_as "$i" wsO reports@out.example domain \
             && t_ok "outage: $(nd_name "$i") still resolves reports@out.example with the domain" \
@@ -497,7 +564,7 @@ case_final() {
 cl_start 3
 nd_start 3
 for c in $CASES; do
-    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate race delete converge member outage held reload refresher budget final)"
+    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate metrics race delete converge member outage held reload refresher budget final)"
     "case_$c"
 done
 t_done
