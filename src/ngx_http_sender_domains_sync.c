@@ -944,8 +944,10 @@ ngx_http_sender_domains_cluster_apply_row(ngx_log_t *log, char kind,
 
     if (rc != SD_STORE_OK) {
         ngx_log_error(NGX_LOG_ERR, log, 0,
-                      "sender_domains: the cluster's row \"%V\" could not "
-                      "be written to the store: %s", id,
+                      "sender_domains: the cluster's row \"%V\" of "
+                      "workspace \"%V\" could not be written to the store: "
+                      "%s", ngx_http_sender_domains_log_esc(id),
+                      ngx_http_sender_domains_log_esc(ws),
                       sd_store_strerror(ngx_http_sender_domains_store()));
         return NGX_ERROR;
     }

@@ -369,6 +369,12 @@ case_outage() {
         "answer: $(nd_answer)"
     t_within $W "outage: every node's metrics say etcd is out of reach" \
         '$(metric_all sender_domains_cluster_reachable)' metric_all_is sender_domains_cluster_reachable 0
+    # once the node knows, a write is refused before anything is tried
+    nd_api 1 PATCH /out.example '{"sender_name":"Out"}' wsO
+    grep -q 'a write of workspace "wsO" refused: the cluster (etcd) is out of reach' "${ND_DIR[1]}/error.log" \
+        && t_ok "outage: A's error log names the workspace whose write was refused" \
+        || t_fail "outage: A's error log names the workspace whose write was refused" \
+                  "$(grep 'refused' "${ND_DIR[1]}/error.log" | tail -1)"
     for i in 1 2; do
         resolves_as "$i" wsO reports@out.example domain \
             && t_ok "outage: $(nd_name "$i") still resolves reports@out.example with the domain" \
