@@ -8,6 +8,11 @@
 #
 #   propagate  a domain verified through A is seen on B and C (GET, resolve;
 #              the time measured), a sender name changed on A too
+#   anynode    one workspace's day (add, records, refresh, sender name, an
+#              address under its domain, another workspace refused, a
+#              single address resent and verified, legacy senders set,
+#              listed, resolved and migrated, deletes), each request
+#              through another node than the one before
 #   race       CL_RACES rounds (100): the same name added by wsA through A
 #              and wsB through B at once: one 201, one 409 already_registered
 #   delete     DELETE on B removes a row added on A (GET, resolve on A);
@@ -52,13 +57,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/nodes.sh"
 
-CASES=${*:-propagate metrics race delete converge member outage held reload refresher budget final}
+CASES=${*:-propagate metrics anynode race delete converge member outage held reload refresher budget final}
 CL_RACES=${CL_RACES:-100}
 CL_PAUSE=${CL_PAUSE:-11}    # seconds a node stays SIGSTOPped (converge)
 TAKEOVER=${TAKEOVER:-20}    # seconds for the refresher to move after a kill
 CHECK=("$ND_PY" "$HERE/nodes_check.py")
 # every workspace the cases use (the convergence check reads them all)
-ALL_WS=wsP,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG
+ALL_WS=wsP,wsN,wsX,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG
 
 say() { cl_log "$*"; }
 
@@ -142,6 +147,89 @@ case_propagate() {
 race_one() {
     nd_api "$1" POST / "{\"identity\":\"$3\"}" "$2"
     printf '%s %s\n' "$ND_CODE" "$(err_code)" >"$4"
+}
+
+# the help page's behaviours, each step through another node: whichever
+# node a request reaches, the cluster answers as one node would
+kind_on() { nd_api "$1" GET "/$3" '' "$2"; [ "$ND_CODE" = 200 ] && [ "$(nd_field "j.get('kind')")" = "$4" ]; }
+listed_on() { nd_api "$1" GET / '' "$2"; [ "$ND_CODE" = 200 ] && printf '%s' "$ND_BODY" | grep -q "\"identity\":\"$3\""; }
+
+case_anynode() {
+    local ms dkim
+
+    say "anynode: one workspace's day, each request through another node"
+    nd_api 1 POST / '{"identity":"any.example","type":"domain"}' wsN
+    t_is "$ND_CODE" 201 "anynode: add any.example through A" "answer: $(nd_answer)"
+    dkim=$(nd_field "' '.join(sorted(r['name'] for r in j.get('dns_records', []) if r.get('type') == 'CNAME'))")
+    [ "$(wc -w <<<"$dkim")" -ge 3 ] \
+        || t_fail "anynode: A's answer shows 3 DKIM CNAME records" "records: '$dkim'"
+    t_within $W "anynode: B shows any.example with the same $(wc -w <<<"$dkim") DKIM records" \
+        'B: $(code_on 2 wsN any.example)' same_records 2 wsN any.example "$dkim"
+    nd_sim POST /dns/publish '{"identity":"any.example"}' >/dev/null
+    nd_api 3 POST /any.example/refresh '' wsN
+    t_is "$ND_CODE $(nd_field "j.get('verified_for_sending')")" "200 True" \
+        "anynode: refresh through C: verified" "answer: $(nd_answer)"
+    nd_api 2 PATCH /any.example '{"sender_name":"Any Reports"}' wsN
+    t_is "$ND_CODE" 200 "anynode: PATCH the sender name through B" "answer: $(nd_answer)"
+    t_within $W "anynode: A resolves reports@any.example with B's name" \
+        'A: $(nd_resolve 1 wsN reports@any.example)' resolves_as 1 wsN reports@any.example 'domain Any Reports <reports@any.example>'
+
+    # an address under the workspace's own domain, and another workspace's
+    nd_api 3 POST / '{"identity":"billing@any.example","type":"email"}' wsN
+    t_is "$ND_CODE" 201 "anynode: add billing@any.example (under its own domain) through C" "answer: $(nd_answer)"
+    nd_api 1 POST / '{"identity":"billing2@any.example","type":"email"}' wsX
+    t_is "$ND_CODE $(err_code)" "409 already_registered" \
+        "anynode: another workspace cannot add an address under any.example (through A)" "answer: $(nd_answer)"
+    nd_api 2 POST / '{"identity":"sub.any.example","type":"domain"}' wsX
+    t_is "$ND_CODE $(err_code)" "409 already_registered" \
+        "anynode: nor a subdomain of it (through B)" "answer: $(nd_answer)"
+
+    # a single address: added on A, resent on B, clicked, refreshed on C
+    nd_api 1 POST / '{"identity":"me@solo.example","type":"email"}' wsN
+    t_is "$ND_CODE" 201 "anynode: add me@solo.example through A" "answer: $(nd_answer)"
+    t_within $W "anynode: B sees me@solo.example" \
+        'B answers $(code_on 2 wsN me@solo.example)' seen_on 2 wsN me@solo.example
+    nd_api 2 POST /me@solo.example/resend-verification '' wsN
+    t_is "$ND_CODE" 200 "anynode: resend its verification email through B" "answer: $(nd_answer)"
+    nd_sim POST /click '{"identity":"me@solo.example"}' >/dev/null
+    nd_api 3 POST /me@solo.example/refresh '' wsN
+    t_is "$ND_CODE $(nd_field "j.get('verified_for_sending')")" "200 True" \
+        "anynode: clicked, refreshed through C: verified" "answer: $(nd_answer)"
+    t_within $W "anynode: A resolves me@solo.example as the address" \
+        'A: $(nd_resolve 1 wsN me@solo.example)' resolves_as 1 wsN me@solo.example 'address '
+
+    # legacy senders: set on B, listed on C, resolved on A, migrated on C
+    nd_api 2 PUT /legacy '[{"address":"old@legacy.example","sender_name":"Old"}]' wsN service
+    t_is "$ND_CODE" 200 "anynode: PUT /legacy through B" "answer: $(nd_answer)"
+    t_within $W "anynode: C lists old@legacy.example" \
+        'C: $(code_on 3 wsN old@legacy.example)' listed_on 3 wsN old@legacy.example
+    t_within $W "anynode: A resolves old@legacy.example as legacy" \
+        'A: $(nd_resolve 1 wsN old@legacy.example)' resolves_as 1 wsN old@legacy.example 'legacy Old <old@legacy.example>'
+    nd_api 3 POST /old@legacy.example/migrate '' wsN
+    t_is "$ND_CODE $(nd_field "j.get('kind')")" "200 managed" \
+        "anynode: migrate it through C" "answer: $(nd_answer)"
+    t_within $W "anynode: B shows it managed" \
+        'B: $(code_on 2 wsN old@legacy.example)' kind_on 2 wsN old@legacy.example managed
+    t_within $W "anynode: A still resolves it (legacy until verified)" \
+        'A: $(nd_resolve 1 wsN old@legacy.example)' resolves_as 1 wsN old@legacy.example 'legacy Old <old@legacy.example>'
+
+    # removed on B: gone on A and C, and free for another workspace
+    nd_api 2 DELETE /billing@any.example '' wsN
+    t_is "$ND_CODE" 204 "anynode: DELETE billing@any.example through B" "answer: $(nd_answer)"
+    t_within $W "anynode: C answers 404 for it" \
+        'C answers $(code_on 3 wsN billing@any.example)' gone_on 3 wsN billing@any.example
+    nd_api 1 DELETE /me@solo.example '' wsN
+    t_is "$ND_CODE" 204 "anynode: DELETE me@solo.example through A" "answer: $(nd_answer)"
+    t_within $W "anynode: B resolves me@solo.example with the default sender" \
+        'B: $(nd_resolve 2 wsN me@solo.example)' resolves_as 2 wsN me@solo.example fallback
+    nd_api 3 POST / '{"identity":"me@solo.example","type":"email"}' wsX
+    t_is "$ND_CODE" 201 "anynode: another workspace adds me@solo.example through C" "answer: $(nd_answer)"
+}
+# node $1's GET /$3 of workspace $2 shows the CNAME names $4
+same_records() {
+    nd_api "$1" GET "/$3" '' "$2"
+    [ "$ND_CODE" = 200 ] || return 1
+    [ "$(nd_field "' '.join(sorted(r['name'] for r in j.get('dns_records', []) if r.get('type') == 'CNAME'))")" = "$4" ]
 }
 
 case_race() {
@@ -570,7 +658,7 @@ case_final() {
 cl_start 3
 nd_start 3
 for c in $CASES; do
-    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate metrics race delete converge member outage held reload refresher budget final)"
+    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate metrics anynode race delete converge member outage held reload refresher budget final)"
     "case_$c"
 done
 t_done
