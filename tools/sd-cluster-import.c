@@ -225,14 +225,17 @@ on_body(char *p, size_t size, size_t nmemb, void *data)
 /*
  * libcurl's detail; with TLS 1.3 etcd refuses a client certificate after
  * the handshake, and its reset may come before the first read: libcurl then
- * only says that the socket is no longer connected.
+ * only says that the socket is no longer connected, or that sending the
+ * request met the reset.
  */
 static const char *
 curl_why(importer_t *im, const char *url, CURLcode rc)
 {
     if (strncmp(url, "https://", 8) == 0
-        && (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR)
-        && strstr(im->error, "getpeername"))
+        && ((rc == CURLE_SEND_ERROR
+             && strstr(im->error, "reset by peer"))
+            || ((rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR)
+                && strstr(im->error, "getpeername"))))
     {
         return "etcd closed the connection right after the TLS handshake: "
                "did it refuse the client certificate (--cert, --key)?";
