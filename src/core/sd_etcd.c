@@ -743,8 +743,8 @@ sd_etcd_claim_nested_txn(const sd_etcd_claim_t *c, const sd_etcd_txn_t *seen)
 
 
 /*
- * The import of a single-node store (tools/sd-cluster-import.c): the
- * claim Txn of either kind of row, the legacy row's key in place of the
+ * The import of a single-node store
+ * (tools/sender-domains-cluster-import.c): the claim Txn of either kind of row, the legacy row's key in place of the
  * identity row's (a legacy sender's claim is the same claim key).
  */
 char *

@@ -254,7 +254,7 @@ sd_etcd_claim_e sd_etcd_claim_verdict(const sd_etcd_claim_t *c,
     const sd_etcd_kv_t **holder);
 
 /*
- * The import of a single-node store into etcd (sd-cluster-import,
+ * The import of a single-node store into etcd (sender-domains-cluster-import,
  * docs/cluster.md "Migration and backup"); kind is SD_ETCD_KIND_ROW or
  * SD_ETCD_KIND_LEGACY:
  *   sd_etcd_import_claim_txn   the claim Txn (seen NULL) or its nested

@@ -481,7 +481,7 @@ sd_store_rc_e sd_store_resync_end(sd_store_t *store, int64_t rev,
  * Whether a node in cluster mode may resync this store from etcd (a
  * resync removes every row etcd does not hold):
  *   SYNCED     it applied a cluster revision (applied_rev > 0)
- *   IMPORTED   sd-cluster-import sent its rows to etcd (meta
+ *   IMPORTED   sender-domains-cluster-import sent its rows to etcd (meta
  *              "cluster_imported", sd_store_set_cluster_imported())
  *   JOINED     rows were written in cluster mode (the outbox was used)
  *   EMPTY      no identity row, no legacy row

@@ -21,7 +21,7 @@
 #      certificate added, writes go through;
 #   3. "wrongca": another CA: it refuses etcd's certificate; 503 and an
 #      error line naming the endpoint and the CA file;
-#   4. sd-cluster-import against the TLS member: with --cacert, --cert,
+#   4. sender-domains-cluster-import against the TLS member: with --cacert, --cert,
 #      --key it imports node "good"'s store under another prefix (etcdctl
 #      shows the row); without --cert, or with the other CA: exit 1 and a
 #      TLS error naming the endpoint; --cert without --key: refused.
@@ -34,7 +34,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/sd-stack.sh"
 . "$HERE/lib.sh"
 
-IMPORT_TOOL=${IMPORT_TOOL:-$ROOT/build/tools/sd-cluster-import}
+IMPORT_TOOL=${IMPORT_TOOL:-$ROOT/build/tools/sender-domains-cluster-import}
 [ -x "$IMPORT_TOOL" ] || { echo "FAIL - $IMPORT_TOOL: make -f Makefile.dev cluster-import-tool"; exit 1; }
 [ -f "$MODULE" ] || { echo "FAIL - $MODULE: make -f Makefile.dev build"; exit 1; }
 command -v etcdctl >/dev/null || { echo "FAIL - etcdctl: make -f Makefile.dev deps-cluster"; exit 1; }
@@ -219,7 +219,7 @@ DB=$BASE/good/senders.mdb
 out=$("$IMPORT_TOOL" --db "$DB" --endpoints "$EP" --prefix /tls-copy/ \
         --cacert "$T/ca.crt" --cert "$T/client.crt" --key "$T/client.key" 2>&1); rc=$?
 echo "$out" | sed 's/^/#   /'
-check "sd-cluster-import with --cacert, --cert, --key: exit 0, every row imported" \
+check "sender-domains-cluster-import with --cacert, --cert, --key: exit 0, every row imported" \
     '[ $rc = 0 ] && grep -Eq "^([0-9]+) rows: \1 imported, 0 already there, 0 conflicts" <<<"$out"'
 check "etcdctl shows it under the new prefix" \
     'cl_etcdctl get /tls-copy/rows/wsA/acme.example --print-value-only | grep -q "\"acme.example\""'

@@ -1,11 +1,13 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
- * sd-cluster-import: a single-node store (LMDB) into etcd, for the switch
- * to cluster mode (issue 18, docs/cluster.md "Migration and backup").
+ * sender-domains-cluster-import: a single-node store (LMDB) into etcd,
+ * for the switch to cluster mode (issue 18, docs/cluster.md "Migration and
+ * backup").  The Debian package installs it in /usr/sbin.
  *
- *   sd-cluster-import --db PATH --endpoints http://a:2379,http://b:2379
- *                     [--prefix /sender-domains/v1/] [--dry-run]
- *                     [--cacert FILE] [--cert FILE --key FILE]
+ *   sender-domains-cluster-import --db PATH
+ *       --endpoints http://a:2379,http://b:2379
+ *       [--prefix /sender-domains/v1/] [--dry-run]
+ *       [--cacert FILE] [--cert FILE --key FILE]
  *
  * --cacert, --cert and --key (etcdctl's names) are TLS to https://
  * endpoints, as the module's sender_domains_cluster_ssl_trusted_certificate,
@@ -48,6 +50,9 @@
 #include "sd_etcd.h"
 #include "sd_store.h"
 #include "sd_tls.h"
+
+
+#define PROG  "sender-domains-cluster-import"
 
 
 #define IMPORT_TRIES        5       /* RETRY / NESTED rounds per row */
@@ -105,11 +110,9 @@ static void
 usage(void)
 {
     fprintf(stderr,
-        "usage: sd-cluster-import --db PATH --endpoints URL[,URL...]\n"
-        "                         [--prefix " SD_ETCD_PREFIX_DEFAULT "]"
-        " [--dry-run]\n"
-        "                         [--cacert FILE] [--cert FILE --key FILE]"
-        "\n");
+        "usage: " PROG " --db PATH --endpoints URL[,URL...]\n"
+        "           [--prefix " SD_ETCD_PREFIX_DEFAULT "] [--dry-run]\n"
+        "           [--cacert FILE] [--cert FILE --key FILE]\n");
     exit(1);
 }
 
@@ -121,7 +124,7 @@ xmemdup(const void *p, size_t n)
 
     d = malloc(n + 1);
     if (d == NULL) {
-        fprintf(stderr, "sd-cluster-import: out of memory\n");
+        fprintf(stderr, PROG ": out of memory\n");
         exit(1);
     }
 
@@ -181,7 +184,7 @@ collect(void *ctx, const char *ws, size_t ws_len, const char *id,
         rs->rows = realloc(rs->rows, rs->size * sizeof(row_t));
 
         if (rs->rows == NULL) {
-            fprintf(stderr, "sd-cluster-import: out of memory\n");
+            fprintf(stderr, PROG ": out of memory\n");
             exit(1);
         }
     }
@@ -272,7 +275,7 @@ post(importer_t *im, const char *path, const char *body, long *status)
 
         if (rc != CURLE_OK) {
             /* the error buffer says more: which certificate, what alert */
-            fprintf(stderr, "sd-cluster-import: %s: %s (%s)\n", url,
+            fprintf(stderr, PROG ": %s: %s (%s)\n", url,
                     curl_easy_strerror(rc), curl_why(im, url, rc));
             continue;
         }
@@ -280,7 +283,7 @@ post(importer_t *im, const char *path, const char *body, long *status)
         curl_easy_getinfo(im->curl, CURLINFO_RESPONSE_CODE, status);
 
         if (*status >= 500) {
-            fprintf(stderr, "sd-cluster-import: %s: HTTP %ld\n", url,
+            fprintf(stderr, PROG ": %s: HTTP %ld\n", url,
                     *status);
             continue;
         }
@@ -314,7 +317,7 @@ txn(importer_t *im, char *body, sd_etcd_txn_t *t)
     memset(t, 0, sizeof(sd_etcd_txn_t));
 
     if (body == NULL) {
-        fprintf(stderr, "sd-cluster-import: a key too long for etcd\n");
+        fprintf(stderr, PROG ": a key too long for etcd\n");
         return DONE_ERROR;
     }
 
@@ -345,7 +348,7 @@ txn(importer_t *im, char *body, sd_etcd_txn_t *t)
     if (status != 200
         || sd_etcd_parse_txn(im->body, im->body_len, t) != SD_ETCD_OK)
     {
-        fprintf(stderr, "sd-cluster-import: etcd answered HTTP %ld: %.200s\n",
+        fprintf(stderr, PROG ": etcd answered HTTP %ld: %.200s\n",
                 status, im->body);
         sd_etcd_txn_free(t);
         return DONE_ERROR;
@@ -521,7 +524,7 @@ parse_endpoints(importer_t *im, char *list)
         if (im->nendpoints == IMPORT_ENDPOINTS
             || (strncmp(p, "http://", 7) && strncmp(p, "https://", 8)))
         {
-            fprintf(stderr, "sd-cluster-import: bad endpoint \"%s\" (an "
+            fprintf(stderr, PROG ": bad endpoint \"%s\" (an "
                     "http:// or https:// URL, at most %d)\n", p,
                     IMPORT_ENDPOINTS);
             exit(1);
@@ -545,21 +548,21 @@ read_pem(pem_t *f, const char *option, size_t max)
 
     fp = fopen(f->path, "rb");
     if (fp == NULL) {
-        fprintf(stderr, "sd-cluster-import: %s: cannot open \"%s\": %s\n",
+        fprintf(stderr, PROG ": %s: cannot open \"%s\": %s\n",
                 option, f->path, strerror(errno));
         exit(1);
     }
 
     f->pem = malloc(max + 1);
     if (f->pem == NULL) {
-        fprintf(stderr, "sd-cluster-import: out of memory\n");
+        fprintf(stderr, PROG ": out of memory\n");
         exit(1);
     }
 
     n = fread(f->pem, 1, max + 1, fp);
 
     if (ferror(fp) || n > max) {
-        fprintf(stderr, "sd-cluster-import: %s: \"%s\" cannot be read or "
+        fprintf(stderr, PROG ": %s: \"%s\" cannot be read or "
                 "is larger than %zu bytes\n", option, f->path, max);
         exit(1);
     }
@@ -587,13 +590,13 @@ setup_tls(importer_t *im, pem_t *ca, pem_t *cert, pem_t *key)
     }
 
     if ((cert->path == NULL) != (key->path == NULL)) {
-        fprintf(stderr, "sd-cluster-import: --cert and --key go together\n");
+        fprintf(stderr, PROG ": --cert and --key go together\n");
         exit(1);
     }
 
     for (i = 0; i < im->nendpoints; i++) {
         if (strncmp(im->endpoints[i], "https://", 8) != 0) {
-            fprintf(stderr, "sd-cluster-import: the endpoint \"%s\" is not "
+            fprintf(stderr, PROG ": the endpoint \"%s\" is not "
                     "https://, but --cacert, --cert or --key is given: with "
                     "TLS every endpoint must be https://\n",
                     im->endpoints[i]);
@@ -607,7 +610,7 @@ setup_tls(importer_t *im, pem_t *ca, pem_t *cert, pem_t *key)
         read_pem(ca, "--cacert", SD_TLS_FILE_MAX);
 
         if (sd_tls_check_ca(ca->pem, ca->len, err, sizeof(err)) <= 0) {
-            fprintf(stderr, "sd-cluster-import: --cacert \"%s\": %s\n",
+            fprintf(stderr, PROG ": --cacert \"%s\": %s\n",
                     ca->path, err);
             exit(1);
         }
@@ -623,7 +626,7 @@ setup_tls(importer_t *im, pem_t *ca, pem_t *cert, pem_t *key)
         read_pem(key, "--key", SD_TLS_KEY_MAX);
 
         if (sd_tls_check_cert(cert->pem, cert->len, err, sizeof(err)) != 0) {
-            fprintf(stderr, "sd-cluster-import: --cert \"%s\": %s\n",
+            fprintf(stderr, PROG ": --cert \"%s\": %s\n",
                     cert->path, err);
             exit(1);
         }
@@ -632,7 +635,7 @@ setup_tls(importer_t *im, pem_t *ca, pem_t *cert, pem_t *key)
                               sizeof(err))
             != 0)
         {
-            fprintf(stderr, "sd-cluster-import: --cert \"%s\" and --key "
+            fprintf(stderr, PROG ": --cert \"%s\" and --key "
                     "\"%s\": %s\n", cert->path, key->path, err);
             exit(1);
         }
@@ -659,19 +662,19 @@ open_store(const char *db)
 
     /* never create one: a wrong path is an error, not an empty import */
     if (stat(db, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fprintf(stderr, "sd-cluster-import: no store at \"%s\": %s\n", db,
+        fprintf(stderr, PROG ": no store at \"%s\": %s\n", db,
                 errno ? strerror(errno) : "not a file");
         exit(1);
     }
 
     if (sd_store_check_format(db, 0, err, sizeof(err)) != SD_STORE_OK) {
-        fprintf(stderr, "sd-cluster-import: %s\n", err);
+        fprintf(stderr, PROG ": %s\n", err);
         exit(1);
     }
 
     /* map size 0: the size the store was written with */
     if (sd_store_open(db, 0, &st, err, sizeof(err)) != SD_STORE_OK) {
-        fprintf(stderr, "sd-cluster-import: %s\n", err);
+        fprintf(stderr, PROG ": %s\n", err);
         exit(1);
     }
 
@@ -726,7 +729,7 @@ main(int argc, char **argv)
     }
 
     if (!sd_etcd_prefix_ok(im.prefix, strlen(im.prefix))) {
-        fprintf(stderr, "sd-cluster-import: bad prefix \"%s\" (it starts "
+        fprintf(stderr, PROG ": bad prefix \"%s\" (it starts "
                 "and ends with \"/\")\n", im.prefix);
         return 1;
     }
@@ -743,7 +746,7 @@ main(int argc, char **argv)
     }
 
     if (rc != SD_STORE_OK) {
-        fprintf(stderr, "sd-cluster-import: the store could not be read: "
+        fprintf(stderr, PROG ": the store could not be read: "
                 "%s\n", sd_store_strerror(st));
         return 1;
     }
@@ -753,7 +756,7 @@ main(int argc, char **argv)
     hdr = curl_slist_append(NULL, "Content-Type: application/json");
 
     if (im.curl == NULL || hdr == NULL) {
-        fprintf(stderr, "sd-cluster-import: libcurl could not start\n");
+        fprintf(stderr, PROG ": libcurl could not start\n");
         return 1;
     }
 
@@ -771,7 +774,7 @@ main(int argc, char **argv)
         count[rc]++;
 
         if (rc == DONE_UNREACHABLE) {
-            fprintf(stderr, "sd-cluster-import: etcd is unreachable (every "
+            fprintf(stderr, PROG ": etcd is unreachable (every "
                     "endpoint failed); %zu of %zu rows done, run it again\n",
                     (size_t) (count[DONE_IMPORTED] + count[DONE_THERE]),
                     rows.n);
@@ -799,7 +802,7 @@ main(int argc, char **argv)
 
     if (!im.dry_run) {
         if (sd_store_set_cluster_imported(st) != SD_STORE_OK) {
-            fprintf(stderr, "sd-cluster-import: the store could not be "
+            fprintf(stderr, PROG ": the store could not be "
                     "marked imported: %s\n", sd_store_strerror(st));
             return 1;
         }
