@@ -17,6 +17,7 @@
 #define NGX_HTTP_SENDER_DOMAINS_CLUSTER_TIMEOUT    3000     /* ms */
 #define NGX_HTTP_SENDER_DOMAINS_CLUSTER_LEASE_TTL  10       /* s */
 #define NGX_HTTP_SENDER_DOMAINS_CLUSTER_CLAIM_TRIES  3
+#define NGX_HTTP_SENDER_DOMAINS_CLUSTER_TAKEOVERS    3
 
 
 /* an add's claim in flight */
@@ -27,6 +28,7 @@ typedef struct {
     sd_etcd_txn_t                       first;      /* a NESTED answer */
     ngx_uint_t                          nested;
     ngx_uint_t                          tries;
+    ngx_uint_t                          takeovers;
     ngx_uint_t                          again;
 } ngx_http_sender_domains_cluster_claim_t;
 
@@ -44,6 +46,16 @@ static void ngx_http_sender_domains_cluster_claim_done(
     ngx_http_sender_domains_etcd_call_t *call);
 static ngx_int_t ngx_http_sender_domains_cluster_claim_verdict(
     ngx_http_sender_domains_cluster_claim_t *cl, sd_etcd_txn_t *txn);
+static ngx_int_t ngx_http_sender_domains_cluster_owners_send(
+    ngx_http_sender_domains_cluster_claim_t *cl, sd_etcd_txn_t *txn);
+static void ngx_http_sender_domains_cluster_owners_done(
+    ngx_http_sender_domains_etcd_call_t *call);
+static void ngx_http_sender_domains_cluster_takeover_done(
+    ngx_http_sender_domains_etcd_call_t *call);
+static ngx_int_t ngx_http_sender_domains_cluster_claim_again(
+    ngx_http_sender_domains_cluster_claim_t *cl);
+static ngx_int_t ngx_http_sender_domains_cluster_claim_taken(
+    ngx_http_sender_domains_cluster_claim_t *cl);
 static void ngx_http_sender_domains_cluster_claim_free(void *data);
 
 
@@ -537,10 +549,21 @@ ngx_http_sender_domains_cluster_claim_verdict(
         return rc == NGX_OK ? cl->next(r) : NGX_HTTP_INTERNAL_SERVER_ERROR;
 
     case SD_ETCD_CLAIM_CONFLICT:
+        if (holder != NULL
+            && cl->takeovers < NGX_HTTP_SENDER_DOMAINS_CLUSTER_TAKEOVERS)
+        {
+            /* an expired claim stops blocking at its second: look */
+            rc = ngx_http_sender_domains_cluster_owners_send(cl, txn);
+            sd_etcd_txn_free(txn);
+
+            cl->again = (rc == NGX_OK);
+
+            return rc;
+        }
+
         sd_etcd_txn_free(txn);
-        return ngx_http_sender_domains_error(r, NGX_HTTP_CONFLICT,
-                   "already_registered",
-                   "Already registered in another workspace.");
+
+        return ngx_http_sender_domains_cluster_claim_taken(cl);
 
     case SD_ETCD_CLAIM_NESTED:
         if (cl->nested) {
@@ -575,6 +598,200 @@ ngx_http_sender_domains_cluster_claim_verdict(
     cl->again = (rc == NGX_OK);
 
     return rc;
+}
+
+
+/* 409: another workspace holds the tree */
+
+static ngx_int_t
+ngx_http_sender_domains_cluster_claim_taken(
+    ngx_http_sender_domains_cluster_claim_t *cl)
+{
+    return ngx_http_sender_domains_error(cl->request, NGX_HTTP_CONFLICT,
+               "already_registered",
+               "Already registered in another workspace.");
+}
+
+
+/*
+ * Taking over expired claims (docs/cluster.md, "Taking over an expired
+ * claim"): the claim Txn found other workspaces' claims in the way; read
+ * their owners' rows, and when every one is free to take (unverified past
+ * claim_expires_at by this node's clock, as the single-node store's claim
+ * check says), delete them with their rows marked failed in one Txn
+ * guarded by the revisions read, then claim again.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_cluster_owners_send(
+    ngx_http_sender_domains_cluster_claim_t *cl, sd_etcd_txn_t *txn)
+{
+    char                *body;
+    size_t               n;
+    ngx_http_request_t  *r = cl->request;
+    const sd_etcd_kv_t  *others[SD_ETCD_TAKEOVER_MAX];
+
+    cl->takeovers++;
+
+    n = sd_etcd_claim_others(&cl->claim, txn, others, SD_ETCD_TAKEOVER_MAX);
+
+    body = n ? sd_etcd_owners_txn(cl->claim.prefix, others, n) : NULL;
+    if (body == NULL) {
+        return ngx_http_sender_domains_cluster_claim_taken(cl);
+    }
+
+    if (ngx_http_sender_domains_cluster_post(r->pool, r->connection->log,
+                                             "/v3/kv/txn", body,
+                                  ngx_http_sender_domains_cluster_owners_done,
+                                             cl)
+        != NGX_OK)
+    {
+        return ngx_http_sender_domains_cluster_unavailable(r);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sender_domains_cluster_owners_done(
+    ngx_http_sender_domains_etcd_call_t *call)
+{
+    char                                     *body;
+    ngx_int_t                                 rc;
+    sd_etcd_txn_t                             txn;
+    sd_etcd_claim_e                           v;
+    ngx_http_request_t                       *r;
+    const sd_etcd_kv_t                       *holder;
+    ngx_http_sender_domains_main_conf_t      *smcf;
+    ngx_http_sender_domains_cluster_claim_t  *cl;
+
+    cl = call->data;
+    r = cl->request;
+
+    ngx_memzero(&txn, sizeof(sd_etcd_txn_t));
+
+    if (!ngx_http_sender_domains_etcd_ok(call)
+        || sd_etcd_parse_txn((char *) call->body.data, call->body.len, &txn)
+           != SD_ETCD_OK)
+    {
+        sd_etcd_txn_free(&txn);
+        ngx_http_finalize_request(r,
+                           ngx_http_sender_domains_cluster_unavailable(r));
+        return;
+    }
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
+
+    body = sd_etcd_takeover_txn(cl->claim.prefix, &txn, ngx_time(),
+                                smcf->purge_after, &v, &holder);
+
+    switch (v) {
+
+    case SD_ETCD_CLAIM_DONE:
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "sender_domains: workspace \"%V\" takes over the "
+                      "expired claims in the way of \"%*s\"",
+                      ngx_http_sender_domains_log_esc(&(ngx_str_t) {
+                          cl->claim.ws_len, (u_char *) cl->claim.ws }),
+                      cl->claim.id_len, cl->claim.id);
+
+        rc = ngx_http_sender_domains_cluster_post(r->pool,
+                 r->connection->log, "/v3/kv/txn", body,
+                 ngx_http_sender_domains_cluster_takeover_done, cl);
+
+        sd_etcd_txn_free(&txn);
+
+        if (rc != NGX_OK) {
+            ngx_http_finalize_request(r,
+                           ngx_http_sender_domains_cluster_unavailable(r));
+        }
+
+        return;
+
+    case SD_ETCD_CLAIM_CONFLICT:
+        sd_etcd_txn_free(&txn);
+        ngx_http_finalize_request(r,
+                           ngx_http_sender_domains_cluster_claim_taken(cl));
+        return;
+
+    case SD_ETCD_CLAIM_RETRY:
+        sd_etcd_txn_free(&txn);
+        rc = ngx_http_sender_domains_cluster_claim_again(cl);
+
+        if (rc != NGX_OK) {
+            ngx_http_finalize_request(r, rc);
+        }
+
+        return;
+
+    default:
+        sd_etcd_txn_free(&txn);
+        ngx_http_finalize_request(r,
+                           ngx_http_sender_domains_cluster_unavailable(r));
+        return;
+    }
+}
+
+
+static void
+ngx_http_sender_domains_cluster_takeover_done(
+    ngx_http_sender_domains_etcd_call_t *call)
+{
+    ngx_int_t                                 rc;
+    sd_etcd_txn_t                             txn;
+    ngx_http_request_t                       *r;
+    ngx_http_sender_domains_cluster_claim_t  *cl;
+
+    cl = call->data;
+    r = cl->request;
+
+    ngx_memzero(&txn, sizeof(sd_etcd_txn_t));
+
+    if (!ngx_http_sender_domains_etcd_ok(call)
+        || sd_etcd_parse_txn((char *) call->body.data, call->body.len, &txn)
+           != SD_ETCD_OK)
+    {
+        sd_etcd_txn_free(&txn);
+        ngx_http_finalize_request(r,
+                           ngx_http_sender_domains_cluster_unavailable(r));
+        return;
+    }
+
+    if (txn.succeeded) {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "sender_domains: expired claims in the way of \"%*s\" "
+                      "released for workspace \"%V\" at revision %L; their "
+                      "rows are marked failed (claim_expired)",
+                      cl->claim.id_len, cl->claim.id,
+                      ngx_http_sender_domains_log_esc(&(ngx_str_t) {
+                          cl->claim.ws_len, (u_char *) cl->claim.ws }),
+                      txn.revision);
+    }
+
+    sd_etcd_txn_free(&txn);
+
+    /* taken over or changed meanwhile: the claim Txn decides again */
+    rc = ngx_http_sender_domains_cluster_claim_again(cl);
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, rc);
+    }
+}
+
+
+/* the claim Txn from the start; NGX_OK: sent, its answer comes back */
+
+static ngx_int_t
+ngx_http_sender_domains_cluster_claim_again(
+    ngx_http_sender_domains_cluster_claim_t *cl)
+{
+    if (cl->nested) {
+        sd_etcd_txn_free(&cl->first);
+        cl->nested = 0;
+    }
+
+    return ngx_http_sender_domains_cluster_claim_send(cl);
 }
 
 

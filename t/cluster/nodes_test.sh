@@ -28,6 +28,14 @@
 #              cluster_unavailable, a JSON error, Retry-After; etcd back:
 #              every node equals etcd
 #   reload     adds sent through A for 1.5 s from its SIGHUP: all 201
+#   expired    a domain added by wsT1 through A with a 3 s claim, the
+#              refresher's leader SIGSTOPped (its sweep would release the
+#              claim itself): before its second wsT2's add under it is 409;
+#              after it wsT2's adds through the other nodes (a name under
+#              it, a domain over another) are 201,
+#              wsT1's rows turn failed (claim_expired) on every node and
+#              etcd's claims are wsT2's; a verified domain past 3 s still
+#              gives 409
 #   refresher  background SES polls come from one node only (the
 #              simulator's call log, one AWS key per node); that node
 #              killed: another polls within TAKEOVER (20 s: TTL 10 s + slack)
@@ -48,13 +56,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/nodes.sh"
 
-CASES=${*:-propagate race delete converge member outage held reload refresher budget final}
+CASES=${*:-propagate race delete converge member outage held reload expired refresher budget final}
 CL_RACES=${CL_RACES:-100}
 CL_PAUSE=${CL_PAUSE:-11}    # seconds a node stays SIGSTOPped (converge)
 TAKEOVER=${TAKEOVER:-20}    # seconds for the refresher to move after a kill
 CHECK=("$ND_PY" "$HERE/nodes_check.py")
 # every workspace the cases use (the convergence check reads them all)
-ALL_WS=wsP,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG
+ALL_WS=wsP,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG,wsT1,wsT2,wsT3
 
 say() { cl_log "$*"; }
 
@@ -389,6 +397,91 @@ case_reload() {
     t_is "$bad" 0 "reload: every add during the reload answers 201 ($n adds in 1.5 s)" "$first"
 }
 
+# node $1 reloaded (SIGHUP) with the configuration nd_conf writes now
+reload_node() {
+    local old
+    old=$(nd_workers "$1" | tr '\n' ' ')
+    nd_conf "$1" >"${ND_DIR[$1]}/nginx.conf"
+    kill -HUP "${ND_PID[$1]}"
+    cl_until 15 "$(nd_name "$1") did not reload" new_workers "$1" "$old"
+}
+
+# etcd's claims at, over and under tree key $1: "key=ws key=ws"
+claims_of() { "${CHECK[@]}" claims "$(cl_url 1)" "$ND_PREFIX" "$1" | tr '\n' ' ' | sed 's/ $//'; }
+# workspace $2's row $3 on node $1: "state last_error.code"
+state_on() {
+    nd_api "$1" GET "/$3" '' "$2"
+    nd_field "j.get('state', '') + ' ' + ((j.get('last_error') or {}).get('code') or '')"
+}
+expired_on() { [ "$(state_on "$@")" = "failed claim_expired" ]; }
+
+case_expired() {
+    local i extra=$ND_HTTP_EXTRA exp lead lname b c
+
+    say "expired: claims of 3 s on A; the refresher's leader stopped meanwhile (no sweep)"
+    ND_HTTP_EXTRA="$extra sender_domains_claim_expiry 3s 3s;"
+    reload_node 1
+    ND_HTTP_EXTRA=$extra
+    sleep 1
+
+    if nd_add_verified 1 wsT3 ver.example; then
+        t_ok "expired: ver.example added and verified by wsT3 through A"
+    else
+        t_fail "expired: ver.example added and verified by wsT3 through A" "$ND_CODE $ND_BODY"
+    fi
+    nd_api 1 POST / '{"identity":"exp.example"}' wsT1
+    t_is "$ND_CODE" 201 "expired: wsT1 adds exp.example through A" "$ND_BODY"
+    exp=$(nd_field "j['claim_expires_at']")
+    nd_api 1 POST / '{"identity":"sub.exp2.example"}' wsT1
+    t_is "$ND_CODE" 201 "expired: wsT1 adds sub.exp2.example through A" "$ND_BODY"
+
+    # the leader's sweep would mark the rows failed and release the claims
+    # itself: it is stopped until wsT2's adds are answered
+    lname=$(cl_get "${ND_PREFIX}leader")
+    lead=
+    for ((i = 1; i <= ND_N; i++)); do
+        [ "$(nd_name "$i")" = "$lname" ] && lead=$i
+    done
+    [ -n "$lead" ] || cl_die "expired: no refresher leader in etcd ('$lname')"
+    b=2 c=3
+    [ "$lead" = 2 ] && b=3
+    [ "$lead" = 3 ] && c=2
+    nd_stop "$lead"
+
+    nd_api $b POST / '{"identity":"mail.exp.example"}' wsT2
+    t_is "$ND_CODE $(err_code)" "409 already_registered" \
+        "expired: before its claim ends, wsT2's mail.exp.example through $(nd_name $b) is 409" "$(date -u +%T) < $exp"
+
+    exp=$(date -d "$exp" +%s 2>/dev/null || echo 0)
+    while [ "$(date +%s)" -lt "$exp" ]; do sleep 0.05; done
+    sleep 0.1
+
+    nd_api $b POST / '{"identity":"mail.exp.example"}' wsT2
+    t_is "$ND_CODE" 201 "expired: its claim over, wsT2 adds mail.exp.example through $(nd_name $b)" "$(nd_answer)"
+    nd_api $c POST / '{"identity":"exp2.example"}' wsT2
+    t_is "$ND_CODE" 201 "expired: wsT2 adds exp2.example (over wsT1's expired sub.exp2.example) through $(nd_name $c)" "$(nd_answer)"
+    nd_api $b POST / '{"identity":"mail.ver.example"}' wsT2
+    t_is "$ND_CODE $(err_code)" "409 already_registered" \
+        "expired: a verified claim still holds (mail.ver.example through $(nd_name $b) is 409)" "$(nd_answer)"
+    nd_cont "$lead"
+
+    for i in 1 2 3; do
+        t_within $W "expired: wsT1's exp.example is failed (claim_expired) on $(nd_name "$i")" \
+            '$(state_on '"$i"' wsT1 exp.example)' expired_on "$i" wsT1 exp.example
+        t_within $W "expired: wsT1's sub.exp2.example is failed (claim_expired) on $(nd_name "$i")" \
+            '$(state_on '"$i"' wsT1 sub.exp2.example)' expired_on "$i" wsT1 sub.exp2.example
+    done
+    t_is "$(claims_of example.exp.)" "example.exp.mail.=wsT2" \
+        "expired: etcd's claims under exp.example are wsT2's alone"
+    t_is "$(claims_of example.exp2.sub.)" "example.exp2.=wsT2" \
+        "expired: etcd's claims over sub.exp2.example are wsT2's alone"
+    t_is "$(claims_of example.ver.mail.)" "example.ver.=wsT3" \
+        "expired: the verified ver.example is still wsT3's in etcd"
+
+    reload_node 1
+    sleep 1
+}
+
 case_refresher() {
     local t0 polls leader= i k ms killed key
 
@@ -497,7 +590,7 @@ case_final() {
 cl_start 3
 nd_start 3
 for c in $CASES; do
-    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate race delete converge member outage held reload refresher budget final)"
+    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate race delete converge member outage held reload expired refresher budget final)"
     "case_$c"
 done
 t_done
