@@ -1384,6 +1384,163 @@ failed:
 }
 
 
+/* ---- PUT /legacy's claims ---- */
+
+int
+sd_etcd_claim_path(const char *prefix, const char *id, size_t id_len,
+    char *key, size_t size, size_t *key_len, size_t *anc, size_t *nanc)
+{
+    size_t  i, at;
+
+    *key_len = sd_etcd_claim_key(prefix, id, id_len, key, size);
+    if (*key_len == 0) {
+        return -1;
+    }
+
+    at = strlen(prefix) + sizeof(SD_ETCD_CLAIMS) - 1;
+    *nanc = 0;
+
+    for (i = at; i + 1 < *key_len; i++) {
+        if (key[i] != '.') {
+            continue;
+        }
+
+        if (*nanc + 2 >= SD_ETCD_MAX_TXN_OPS) {
+            return -1;
+        }
+
+        anc[(*nanc)++] = i + 1;
+    }
+
+    return 0;
+}
+
+
+static char *
+sd_etcd_txn_dump(json_t *txn, int err)
+{
+    char  *out;
+
+    out = err ? NULL : json_dumps(txn, JSON_COMPACT);
+    json_decref(txn);
+
+    return out;
+}
+
+
+char *
+sd_etcd_read_txn(const sd_etcd_guard_t *keys, size_t n)
+{
+    int      err;
+    size_t   i;
+    json_t  *txn, *ok;
+
+    if (n == 0 || n > SD_ETCD_MAX_TXN_OPS) {
+        return NULL;
+    }
+
+    txn = json_object();
+    ok = json_array();
+
+    if (txn == NULL || ok == NULL) {
+        json_decref(txn);
+        json_decref(ok);
+        return NULL;
+    }
+
+    err = sd_etcd_set(txn, "success", ok);
+
+    for (i = 0; !err && i < n; i++) {
+        err |= sd_etcd_push(ok, sd_etcd_op_range(keys[i].key, keys[i].len, 0,
+                                                 0));
+    }
+
+    return sd_etcd_txn_dump(txn, err);
+}
+
+
+char *
+sd_etcd_guard_txn(const sd_etcd_guard_t *g, size_t n, const char *ws,
+    size_t ws_len)
+{
+    int      err;
+    size_t   i, puts;
+    json_t  *txn, *cmp, *ok;
+
+    for (i = 0, puts = 0; i < n; i++) {
+        puts += g[i].put;
+    }
+
+    if (n == 0 || n > SD_ETCD_MAX_TXN_OPS || puts > SD_ETCD_MAX_TXN_OPS) {
+        return NULL;
+    }
+
+    txn = json_object();
+    cmp = json_array();
+    ok = json_array();
+
+    if (txn == NULL || cmp == NULL || ok == NULL) {
+        json_decref(txn);
+        json_decref(cmp);
+        json_decref(ok);
+        return NULL;
+    }
+
+    err = sd_etcd_set(txn, "compare", cmp);
+    err |= sd_etcd_set(txn, "success", ok);
+
+    for (i = 0; !err && i < n; i++) {
+        err |= sd_etcd_push(cmp, sd_etcd_compare(g[i].key, g[i].len, 0,
+                                                 g[i].own ? ws : NULL,
+                                                 g[i].own ? ws_len : 0));
+        if (g[i].put) {
+            err |= sd_etcd_push(ok, sd_etcd_op_put(g[i].key, g[i].len, ws,
+                                                   ws_len));
+        }
+    }
+
+    return sd_etcd_txn_dump(txn, err);
+}
+
+
+char *
+sd_etcd_release_txn(const sd_etcd_guard_t *g, size_t n, const char *ws,
+    size_t ws_len)
+{
+    int      err;
+    size_t   i;
+    json_t  *txn, *cmp, *ok;
+
+    if (n == 0 || 2 * n > SD_ETCD_MAX_TXN_OPS) {
+        return NULL;
+    }
+
+    txn = json_object();
+    cmp = json_array();
+    ok = json_array();
+
+    if (txn == NULL || cmp == NULL || ok == NULL) {
+        json_decref(txn);
+        json_decref(cmp);
+        json_decref(ok);
+        return NULL;
+    }
+
+    err = sd_etcd_set(txn, "compare", cmp);
+    err |= sd_etcd_set(txn, "success", ok);
+
+    for (i = 0; !err && i < n; i++) {
+        err |= sd_etcd_push(cmp, sd_etcd_compare(g[i].key, g[i].len, 0, ws,
+                                                 ws_len));
+        err |= sd_etcd_push(cmp, sd_etcd_compare_mod(g[i].key, g[i].len,
+                                                     g[i].rev));
+        err |= sd_etcd_push(ok, sd_etcd_op_delete(g[i].key, g[i].len));
+    }
+
+    return sd_etcd_txn_dump(txn, err);
+}
+
+
 char *
 sd_etcd_range_body(const char *key, size_t key_len, const char *range_end,
     size_t range_end_len, int64_t revision, int64_t limit)

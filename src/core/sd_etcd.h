@@ -294,6 +294,37 @@ char *sd_etcd_takeover_txn(const char *prefix, const sd_etcd_txn_t *owners,
     const sd_etcd_kv_t **holder);
 
 /*
+ * PUT /legacy's claims (docs/cluster.md, "PUT /legacy's claims"), in Txns
+ * of at most SD_ETCD_MAX_TXN_OPS compares and operations each:
+ *
+ *   sd_etcd_claim_path   the claim key of a name and where its ancestors
+ *                        end (key[0..anc[i]) is the i-th ancestor's key):
+ *                        0, or -1 when it does not fit
+ *   sd_etcd_read_txn     no compare; success: range each key
+ *   sd_etcd_guard_txn    compare each key: VALUE == ws (own) or version
+ *                        0 (absent); success: put key = ws where put is
+ *                        set; failure: nothing.  NULL beyond the limit.
+ *   sd_etcd_release_txn  compare VALUE == ws and mod == rev for each key;
+ *                        success: delete each (the claims a refused PUT
+ *                        had created go again)
+ */
+typedef struct {
+    const char             *key;
+    size_t                  len;
+    int64_t                 rev;        /* sd_etcd_release_txn */
+    unsigned                own:1;      /* sd_etcd_guard_txn */
+    unsigned                put:1;
+} sd_etcd_guard_t;
+
+int sd_etcd_claim_path(const char *prefix, const char *id, size_t id_len,
+    char *key, size_t size, size_t *key_len, size_t *anc, size_t *nanc);
+char *sd_etcd_read_txn(const sd_etcd_guard_t *keys, size_t n);
+char *sd_etcd_guard_txn(const sd_etcd_guard_t *g, size_t n, const char *ws,
+    size_t ws_len);
+char *sd_etcd_release_txn(const sd_etcd_guard_t *g, size_t n,
+    const char *ws, size_t ws_len);
+
+/*
  * The import of a single-node store into etcd (sd-cluster-import,
  * docs/cluster.md "Migration and backup"); kind is SD_ETCD_KIND_ROW or
  * SD_ETCD_KIND_LEGACY:

@@ -36,6 +36,11 @@
 #              wsT1's rows turn failed (claim_expired) on every node and
 #              etcd's claims are wsT2's; a verified domain past 3 s still
 #              gives 409
+#   legacy     CL_LEGACY rounds (30): a PUT /legacy of ops@lgN.example by
+#              wsQ1 through A and an add of lgN.example by wsQ2 through B at
+#              once: exactly one succeeds (200 / 201), the other is 409
+#              already_registered, and etcd's claims are the winner's
+#              alone; the last round's winner resolves on every node
 #   refresher  background SES polls come from one node only (the
 #              simulator's call log, one AWS key per node); that node
 #              killed: another polls within TAKEOVER (20 s: TTL 10 s + slack)
@@ -56,13 +61,14 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/nodes.sh"
 
-CASES=${*:-propagate race delete converge member outage held reload expired refresher budget final}
+CASES=${*:-propagate race delete converge member outage held reload expired legacy refresher budget final}
 CL_RACES=${CL_RACES:-100}
+CL_LEGACY=${CL_LEGACY:-30}
 CL_PAUSE=${CL_PAUSE:-11}    # seconds a node stays SIGSTOPped (converge)
 TAKEOVER=${TAKEOVER:-20}    # seconds for the refresher to move after a kill
 CHECK=("$ND_PY" "$HERE/nodes_check.py")
 # every workspace the cases use (the convergence check reads them all)
-ALL_WS=wsP,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG,wsT1,wsT2,wsT3
+ALL_WS=wsP,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG,wsT1,wsT2,wsT3,wsQ1,wsQ2
 
 say() { cl_log "$*"; }
 
@@ -482,6 +488,47 @@ case_expired() {
     sleep 1
 }
 
+# a PUT /legacy of one address: node $1, workspace $2, address $3 -> $4
+legacy_one() {
+    nd_api "$1" PUT /legacy "[{\"address\":\"$3\"}]" "$2" service
+    printf '%s %s\n' "$ND_CODE" "$(err_code)" >"$4"
+}
+
+case_legacy() {
+    local k f=$CL_DIR/legacy p a want got bad= lw=0 aw=0 last= i
+
+    say "legacy: PUT /legacy through A against an add of the covering domain through B, $CL_LEGACY rounds"
+    for ((k = 1; k <= CL_LEGACY; k++)); do
+        legacy_one 1 wsQ1 "ops@lg$k.example" "$f.put" &
+        race_one 2 wsQ2 "lg$k.example" "$f.add" &
+        wait
+        p=$(cat "$f.put") a=$(cat "$f.add")
+        case "$p|$a" in
+            "200 |409 already_registered")
+                lw=$((lw + 1)) last=$k want="example.lg$k.@ops=wsQ1" ;;
+            "409 already_registered|201 ")
+                aw=$((aw + 1)) want="example.lg$k.=wsQ2" ;;
+            *)
+                bad="round $k: PUT /legacy $p, add $a"; break ;;
+        esac
+        got=$(claims_of "example.lg$k.")
+        if [ "$got" != "$want" ]; then
+            bad="round $k: PUT /legacy $p, add $a; etcd's claims '$got', expected '$want'"
+            break
+        fi
+    done
+    if [ -z "$bad" ]; then
+        t_ok "legacy: $CL_LEGACY rounds, one winner each ($lw PUT /legacy, $aw adds), etcd's claims the winner's"
+    else
+        t_fail "legacy: one winner a round, etcd's claims the winner's" "$bad"
+    fi
+    [ -n "$last" ] || return 0
+    for i in 1 2 3; do
+        t_within $W "legacy: $(nd_name "$i") resolves ops@lg$last.example (won by PUT /legacy) as legacy" \
+            '$(nd_resolve '"$i"' wsQ1 ops@lg'"$last"'.example)' resolves_as "$i" wsQ1 "ops@lg$last.example" legacy
+    done
+}
+
 case_refresher() {
     local t0 polls leader= i k ms killed key
 
@@ -590,7 +637,7 @@ case_final() {
 cl_start 3
 nd_start 3
 for c in $CASES; do
-    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate race delete converge member outage held reload expired refresher budget final)"
+    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate race delete converge member outage held reload expired legacy refresher budget final)"
     "case_$c"
 done
 t_done
