@@ -522,6 +522,25 @@ case_legacy() {
     else
         t_fail "legacy: one winner a round, etcd's claims the winner's" "$bad"
     fi
+    # a list of 1000 (the default sender_domains_max_legacy): 8 Txns of
+    # reads, 8 of claims; one address under another's domain refuses it all
+    local list=
+    for ((k = 0; k < 1000; k++)); do
+        list="$list${list:+,}{\"address\":\"s$((k % 50))@big$((k / 50)).example\"}"
+    done
+    nd_api 3 PUT /legacy "[$list]" wsQ3 service
+    t_is "$ND_CODE" 200 "legacy: a list of 1000 senders on 20 domains through C" "$(nd_answer)"
+    t_is "$("${CHECK[@]}" claims "$(cl_url 1)" "$ND_PREFIX" example. | grep -c '=wsQ3$')" 1000 \
+        "legacy: etcd holds its 1000 claims"
+    nd_api 1 POST / '{"identity":"lgbig.example"}' wsQ2
+    list=${list/s49@big19.example/x@mail.lgbig.example}
+    nd_api 3 PUT /legacy "[${list/s0@big0/t0@big0}]" wsQ3 service
+    t_is "$ND_CODE $(err_code) $(nd_field "[e['address'] for e in j['error']['entries']]")" \
+        "409 already_registered ['x@mail.lgbig.example']" \
+        "legacy: 1000 senders, a new one under wsQ2's lgbig.example: 409 naming it" "$(nd_answer)"
+    t_is "$(claims_of example.big0.@t0) $(claims_of example.big0.@s0)" " example.big0.@s0=wsQ3" \
+        "legacy: nothing of the refused list is claimed in etcd"
+
     [ -n "$last" ] || return 0
     for i in 1 2 3; do
         t_within $W "legacy: $(nd_name "$i") resolves ops@lg$last.example (won by PUT /legacy) as legacy" \
