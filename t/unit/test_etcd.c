@@ -810,6 +810,88 @@ test_takeover(void **state)
 
 
 static void
+test_legacy_txns(void **state)
+{
+    char              key[SD_ETCD_KEY_MAX];
+    size_t            len, anc[SD_ETCD_MAX_TXN_OPS], nanc;
+    json_t           *j, *c;
+    sd_etcd_guard_t   g[SD_ETCD_MAX_TXN_OPS + 1];
+
+    (void) state;
+
+    /* an address's claim key and its ancestors' */
+    assert_int_equal(sd_etcd_claim_path(P, "ops@mail.acme.com", 17, key,
+                                        sizeof(key), &len, anc, &nanc), 0);
+    assert_string_equal(key, P "claims/com.acme.mail.@ops");
+    assert_int_equal(nanc, 3);
+    assert_int_equal(anc[0], strlen(P "claims/com."));
+    assert_int_equal(anc[2], strlen(P "claims/com.acme.mail."));
+
+    memset(g, 0, sizeof(g));
+    g[0].key = key;
+    g[0].len = len;
+    g[0].put = 1;
+    g[1].key = key;
+    g[1].len = anc[1];
+    g[1].own = 1;
+    g[2].key = key;
+    g[2].len = anc[0];
+
+    /* reads */
+    j = load_owned(sd_etcd_read_txn(g, 3));
+    assert_null(json_object_get(j, "compare"));
+    assert_int_equal(json_array_size(json_object_get(j, "success")), 3);
+    c = json_object_get(json_array_get(json_object_get(j, "success"), 1),
+                        "request_range");
+    assert_string_equal(dec(c, "key"), P "claims/com.acme.");
+    json_decref(j);
+
+    /* the claim: absent or own, and the put */
+    j = load_owned(sd_etcd_guard_txn(g, 3, "w1", 2));
+    c = json_object_get(j, "compare");
+    assert_int_equal(json_array_size(c), 3);
+    check_version0(json_array_get(c, 0), P "claims/com.acme.mail.@ops",
+                   NULL);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(c, 1), "target")), "VALUE");
+    assert_string_equal(dec(json_array_get(c, 1), "value"), "w1");
+    check_version0(json_array_get(c, 2), P "claims/com.", NULL);
+    c = json_object_get(j, "success");
+    assert_int_equal(json_array_size(c), 1);
+    c = json_object_get(json_array_get(c, 0), "request_put");
+    assert_string_equal(dec(c, "key"), P "claims/com.acme.mail.@ops");
+    assert_string_equal(dec(c, "value"), "w1");
+    assert_null(json_object_get(j, "failure"));
+    json_decref(j);
+
+    /* the release of what a refused PUT created */
+    g[0].rev = 42;
+    j = load_owned(sd_etcd_release_txn(g, 1, "w1", 2));
+    c = json_object_get(j, "compare");
+    assert_int_equal(json_array_size(c), 2);
+    assert_string_equal(dec(json_array_get(c, 0), "value"), "w1");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(c, 1), "mod_revision")), "42");
+    c = json_object_get(json_array_get(json_object_get(j, "success"), 0),
+                        "request_delete_range");
+    assert_string_equal(dec(c, "key"), P "claims/com.acme.mail.@ops");
+    json_decref(j);
+
+    /* etcd's --max-txn-ops: 128 */
+    for (len = 0; len <= SD_ETCD_MAX_TXN_OPS; len++) {
+        g[len] = g[2];
+    }
+    assert_non_null(j = load_owned(sd_etcd_guard_txn(g, SD_ETCD_MAX_TXN_OPS,
+                                                     "w1", 2)));
+    json_decref(j);
+    assert_null(sd_etcd_guard_txn(g, SD_ETCD_MAX_TXN_OPS + 1, "w1", 2));
+    assert_null(sd_etcd_read_txn(g, SD_ETCD_MAX_TXN_OPS + 1));
+    assert_null(sd_etcd_release_txn(g, SD_ETCD_MAX_TXN_OPS / 2 + 1, "w1", 2));
+    assert_null(sd_etcd_read_txn(g, 0));
+}
+
+
+static void
 test_claim_nested_txn(void **state)
 {
     char             *body;
@@ -1356,6 +1438,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_claim_verdicts),
         cmocka_unit_test(test_claim_nested_txn),
         cmocka_unit_test(test_takeover),
+        cmocka_unit_test(test_legacy_txns),
         cmocka_unit_test(test_parse_txn),
         cmocka_unit_test(test_parse_watch),
         cmocka_unit_test(test_bodies),
