@@ -601,6 +601,26 @@ ngx_http_sender_domains_cluster_claim_verdict(
 }
 
 
+/* a Txn's answer, parsed; NULL: etcd did not answer (txn is freed) */
+
+static sd_etcd_txn_t *
+ngx_http_sender_domains_cluster_answer(
+    ngx_http_sender_domains_etcd_call_t *call, sd_etcd_txn_t *txn)
+{
+    ngx_memzero(txn, sizeof(sd_etcd_txn_t));
+
+    if (!ngx_http_sender_domains_etcd_ok(call)
+        || sd_etcd_parse_txn((char *) call->body.data, call->body.len, txn)
+           != SD_ETCD_OK)
+    {
+        sd_etcd_txn_free(txn);
+        return NULL;
+    }
+
+    return txn;
+}
+
+
 /* 409: another workspace holds the tree */
 
 static ngx_int_t
@@ -669,13 +689,7 @@ ngx_http_sender_domains_cluster_owners_done(
     cl = call->data;
     r = cl->request;
 
-    ngx_memzero(&txn, sizeof(sd_etcd_txn_t));
-
-    if (!ngx_http_sender_domains_etcd_ok(call)
-        || sd_etcd_parse_txn((char *) call->body.data, call->body.len, &txn)
-           != SD_ETCD_OK)
-    {
-        sd_etcd_txn_free(&txn);
+    if (ngx_http_sender_domains_cluster_answer(call, &txn) == NULL) {
         ngx_http_finalize_request(r,
                            ngx_http_sender_domains_cluster_unavailable(r));
         return;
@@ -746,13 +760,7 @@ ngx_http_sender_domains_cluster_takeover_done(
     cl = call->data;
     r = cl->request;
 
-    ngx_memzero(&txn, sizeof(sd_etcd_txn_t));
-
-    if (!ngx_http_sender_domains_etcd_ok(call)
-        || sd_etcd_parse_txn((char *) call->body.data, call->body.len, &txn)
-           != SD_ETCD_OK)
-    {
-        sd_etcd_txn_free(&txn);
+    if (ngx_http_sender_domains_cluster_answer(call, &txn) == NULL) {
         ngx_http_finalize_request(r,
                            ngx_http_sender_domains_cluster_unavailable(r));
         return;
@@ -1048,26 +1056,6 @@ ngx_http_sender_domains_cluster_legacy(ngx_http_request_t *r, ngx_str_t *ws,
 }
 
 
-/* the answer of one of the PUT's Txns, parsed; NULL: etcd did not answer */
-
-static sd_etcd_txn_t *
-ngx_http_sender_domains_cluster_legacy_answer(
-    ngx_http_sender_domains_etcd_call_t *call, sd_etcd_txn_t *txn)
-{
-    ngx_memzero(txn, sizeof(sd_etcd_txn_t));
-
-    if (!ngx_http_sender_domains_etcd_ok(call)
-        || sd_etcd_parse_txn((char *) call->body.data, call->body.len, txn)
-           != SD_ETCD_OK)
-    {
-        sd_etcd_txn_free(txn);
-        return NULL;
-    }
-
-    return txn;
-}
-
-
 static void
 ngx_http_sender_domains_cluster_legacy_next(
     ngx_http_sender_domains_cluster_legacy_t *lg, ngx_int_t rc)
@@ -1088,7 +1076,7 @@ ngx_http_sender_domains_cluster_legacy_read_done(
     ngx_http_sender_domains_lkey_t            *k;
     ngx_http_sender_domains_cluster_legacy_t  *lg = call->data;
 
-    if (ngx_http_sender_domains_cluster_legacy_answer(call, &txn) == NULL
+    if (ngx_http_sender_domains_cluster_answer(call, &txn) == NULL
         || txn.nresponses != lg->end - lg->at)
     {
         sd_etcd_txn_free(&txn);
@@ -1185,7 +1173,7 @@ ngx_http_sender_domains_cluster_legacy_taken(
     sd_etcd_txn_t                              txn;
     ngx_http_sender_domains_cluster_legacy_t  *lg = call->data;
 
-    if (ngx_http_sender_domains_cluster_legacy_answer(call, &txn) == NULL) {
+    if (ngx_http_sender_domains_cluster_answer(call, &txn) == NULL) {
         ngx_http_sender_domains_cluster_legacy_next(lg,
             ngx_http_sender_domains_cluster_legacy_end(lg, NGX_ERROR));
         return;
@@ -1210,7 +1198,7 @@ ngx_http_sender_domains_cluster_legacy_owners(
     ngx_http_sender_domains_main_conf_t       *smcf;
     ngx_http_sender_domains_cluster_legacy_t  *lg = call->data;
 
-    if (ngx_http_sender_domains_cluster_legacy_answer(call, &txn) == NULL) {
+    if (ngx_http_sender_domains_cluster_answer(call, &txn) == NULL) {
         ngx_http_sender_domains_cluster_legacy_next(lg,
             ngx_http_sender_domains_cluster_legacy_end(lg, NGX_ERROR));
         return;
@@ -1370,7 +1358,7 @@ ngx_http_sender_domains_cluster_legacy_claimed(
     ngx_http_sender_domains_lkey_t            *k;
     ngx_http_sender_domains_cluster_legacy_t  *lg = call->data;
 
-    if (ngx_http_sender_domains_cluster_legacy_answer(call, &txn) == NULL) {
+    if (ngx_http_sender_domains_cluster_answer(call, &txn) == NULL) {
         ngx_http_sender_domains_cluster_legacy_next(lg,
             ngx_http_sender_domains_cluster_legacy_end(lg, NGX_ERROR));
         return;
@@ -1484,7 +1472,7 @@ ngx_http_sender_domains_cluster_legacy_released(
     sd_etcd_txn_t                              txn;
     ngx_http_sender_domains_cluster_legacy_t  *lg = call->data;
 
-    if (ngx_http_sender_domains_cluster_legacy_answer(call, &txn) == NULL) {
+    if (ngx_http_sender_domains_cluster_answer(call, &txn) == NULL) {
         ngx_log_error(NGX_LOG_ERR, lg->request->connection->log, 0,
                       "sender_domains: legacy claims of workspace \"%V\" "
                       "that its refused PUT /legacy had created could not "

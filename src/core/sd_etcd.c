@@ -1091,6 +1091,35 @@ sd_etcd_import_verdict(const sd_etcd_claim_t *c, char kind,
 
 /* ---- taking over an expired claim ---- */
 
+/* a Txn object with its "compare" and "success" arrays; NULL: no memory */
+static json_t *
+sd_etcd_txn_new(json_t **cmp, json_t **ok)
+{
+    json_t  *txn;
+
+    txn = json_object();
+    *cmp = json_array();
+    *ok = json_array();
+
+    if (txn == NULL || *cmp == NULL || *ok == NULL
+        || json_object_set_new(txn, "compare", *cmp) != 0)
+    {
+        json_decref(txn);
+        json_decref(*cmp);
+        json_decref(*ok);
+        return NULL;
+    }
+
+    if (json_object_set_new(txn, "success", *ok) != 0) {
+        json_decref(txn);
+        return NULL;
+    }
+
+    return txn;
+}
+
+
+
 size_t
 sd_etcd_claim_others(const sd_etcd_claim_t *c, const sd_etcd_txn_t *txn,
     const sd_etcd_kv_t **out, size_t max)
@@ -1157,19 +1186,12 @@ sd_etcd_owners_txn(const char *prefix, const sd_etcd_kv_t *const *claims,
         return NULL;
     }
 
-    txn = json_object();
-    cmp = json_array();
-    ok = json_array();
-
-    if (txn == NULL || cmp == NULL || ok == NULL) {
-        json_decref(txn);
-        json_decref(cmp);
-        json_decref(ok);
+    txn = sd_etcd_txn_new(&cmp, &ok);
+    if (txn == NULL) {
         return NULL;
     }
 
-    err = sd_etcd_set(txn, "compare", cmp);
-    err |= sd_etcd_set(txn, "success", ok);
+    err = 0;
 
     for (i = 0; !err && i < n; i++) {
         row_len = sd_etcd_owner_key(prefix, claims[i], SD_ETCD_KIND_ROW, row,
@@ -1299,19 +1321,12 @@ sd_etcd_takeover_txn(const char *prefix, const sd_etcd_txn_t *owners,
         }
     }
 
-    txn = json_object();
-    cmp = json_array();
-    ok = json_array();
-
-    if (txn == NULL || cmp == NULL || ok == NULL) {
-        json_decref(txn);
-        json_decref(cmp);
-        json_decref(ok);
+    txn = sd_etcd_txn_new(&cmp, &ok);
+    if (txn == NULL) {
         return NULL;
     }
 
-    err = sd_etcd_set(txn, "compare", cmp);
-    err |= sd_etcd_set(txn, "success", ok);
+    err = 0;
 
     for (i = 0; !err && i < n; i++) {
         r = &owners->responses[3 * i];
@@ -1475,19 +1490,12 @@ sd_etcd_guard_txn(const sd_etcd_guard_t *g, size_t n, const char *ws,
         return NULL;
     }
 
-    txn = json_object();
-    cmp = json_array();
-    ok = json_array();
-
-    if (txn == NULL || cmp == NULL || ok == NULL) {
-        json_decref(txn);
-        json_decref(cmp);
-        json_decref(ok);
+    txn = sd_etcd_txn_new(&cmp, &ok);
+    if (txn == NULL) {
         return NULL;
     }
 
-    err = sd_etcd_set(txn, "compare", cmp);
-    err |= sd_etcd_set(txn, "success", ok);
+    err = 0;
 
     for (i = 0; !err && i < n; i++) {
         err |= sd_etcd_push(cmp, sd_etcd_compare(g[i].key, g[i].len, 0,
@@ -1515,19 +1523,12 @@ sd_etcd_release_txn(const sd_etcd_guard_t *g, size_t n, const char *ws,
         return NULL;
     }
 
-    txn = json_object();
-    cmp = json_array();
-    ok = json_array();
-
-    if (txn == NULL || cmp == NULL || ok == NULL) {
-        json_decref(txn);
-        json_decref(cmp);
-        json_decref(ok);
+    txn = sd_etcd_txn_new(&cmp, &ok);
+    if (txn == NULL) {
         return NULL;
     }
 
-    err = sd_etcd_set(txn, "compare", cmp);
-    err |= sd_etcd_set(txn, "success", ok);
+    err = 0;
 
     for (i = 0; !err && i < n; i++) {
         err |= sd_etcd_push(cmp, sd_etcd_compare(g[i].key, g[i].len, 0, ws,
