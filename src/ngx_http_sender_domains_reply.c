@@ -575,6 +575,7 @@ ngx_http_sender_domains_cluster_write_method(ngx_http_request_t *r)
 ngx_int_t
 ngx_http_sender_domains_cluster_gate(ngx_http_request_t *r)
 {
+    ngx_http_sender_domains_ctx_t         *ctx;
     ngx_http_sender_domains_cluster_sh_t  *sh;
 
     sh = ngx_http_sender_domains_cluster_sh();
@@ -592,9 +593,13 @@ ngx_http_sender_domains_cluster_gate(ngx_http_request_t *r)
      * cluster worker; a line per refused request at warn would let any
      * caller flood the error log while etcd is away
      */
+    ctx = ngx_http_get_module_ctx(r, ngx_http_sender_domains_module);
+
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "sender_domains: a write refused: the cluster (etcd) is "
-                  "out of reach of this node");
+                  "sender_domains: a write of workspace \"%V\" refused: the "
+                  "cluster (etcd) is out of reach of this node",
+                  ctx ? ngx_http_sender_domains_log_esc(&ctx->caller.workspace)
+                      : &(ngx_str_t) ngx_null_string);
 
     return ngx_http_sender_domains_cluster_unavailable(r);
 }
