@@ -12,6 +12,7 @@
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_cluster.h"
 #include "sd_etcd.h"
+#include "sd_tls.h"
 
 
 #define NGX_HTTP_SENDER_DOMAINS_CLUSTER_TIMEOUT    3000     /* ms */
@@ -40,6 +41,9 @@ static ngx_int_t ngx_http_sender_domains_cluster_url(ngx_conf_t *cf,
     ngx_str_t *url);
 static ngx_int_t ngx_http_sender_domains_cluster_zone_add(ngx_conf_t *cf,
     ngx_http_sender_domains_cluster_conf_t *cc);
+static char *ngx_http_sender_domains_cluster_ssl_init(ngx_conf_t *cf,
+    ngx_http_sender_domains_cluster_conf_t *cc);
+static void ngx_http_sender_domains_cluster_ssl_wipe(void *data);
 static ngx_int_t ngx_http_sender_domains_cluster_claim_send(
     ngx_http_sender_domains_cluster_claim_t *cl);
 static void ngx_http_sender_domains_cluster_claim_done(
@@ -248,6 +252,190 @@ ngx_http_sender_domains_cluster_node(ngx_conf_t *cf, ngx_command_t *cmd,
 
 
 /*
+ * sender_domains_cluster_ssl_trusted_certificate FILE;
+ * sender_domains_cluster_ssl_certificate FILE;
+ * sender_domains_cluster_ssl_certificate_key FILE;
+ *
+ * Read by the master now, as nginx reads ssl_certificate_key (a key only
+ * root may read works, a reload reads the files again), and each checked
+ * on its own; the pair and the endpoints at the end of the main conf.
+ */
+
+char *
+ngx_http_sender_domains_cluster_ssl_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_sender_domains_main_conf_t  *smcf = conf;
+
+    int                                      rc;
+    char                                     err[SD_TLS_ERR_LEN];
+    ngx_str_t                               *value;
+    ngx_uint_t                               key;
+    ngx_pool_cleanup_t                      *cln;
+    ngx_http_sender_domains_etcd_pem_t      *f;
+    ngx_http_sender_domains_cluster_conf_t  *cc;
+
+    cc = ngx_http_sender_domains_cluster_get(cf, smcf);
+    if (cc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    f = (ngx_http_sender_domains_etcd_pem_t *) ((u_char *) cc + cmd->offset);
+
+    if (f->path.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    f->path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &f->path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    key = (f == &cc->etcd.ssl_certificate_key);
+
+    if (key) {
+        /* before the read: the key's bytes are wiped whatever follows */
+        cln = ngx_pool_cleanup_add(cf->pool, 0);
+        if (cln == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        cln->handler = ngx_http_sender_domains_cluster_ssl_wipe;
+        cln->data = f;
+    }
+
+    if (ngx_http_sender_domains_conf_read_file(cf, (char *) cmd->name.data,
+                                     &f->path,
+                                     key ? SD_TLS_KEY_MAX : SD_TLS_FILE_MAX,
+                                     key, &f->pem)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    err[0] = '\0';
+
+    if (f == &cc->etcd.ssl_trusted_certificate) {
+        rc = sd_tls_check_ca((char *) f->pem.data, f->pem.len, err,
+                             sizeof(err)) > 0 ? 0 : -1;
+
+    } else if (key) {
+        rc = sd_tls_check_key((char *) f->pem.data, f->pem.len, err,
+                              sizeof(err));
+
+    } else {
+        rc = sd_tls_check_cert((char *) f->pem.data, f->pem.len, err,
+                               sizeof(err));
+    }
+
+    if (rc != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%V: \"%V\": %s",
+                           &cmd->name, &f->path, err);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_sender_domains_cluster_ssl_wipe(void *data)
+{
+    ngx_http_sender_domains_etcd_pem_t  *f = data;
+
+    if (f->pem.data) {
+        ngx_explicit_memzero(f->pem.data, f->pem.len);
+    }
+}
+
+
+/*
+ * TLS to etcd is all or nothing: the files need the cluster, every
+ * endpoint https:// (a mixed list would send some members the writes in
+ * the clear), a certificate its key and the key its certificate.
+ */
+
+static char *
+ngx_http_sender_domains_cluster_ssl_init(ngx_conf_t *cf,
+    ngx_http_sender_domains_cluster_conf_t *cc)
+{
+    char                                 err[SD_TLS_ERR_LEN];
+    ngx_str_t                           *ep;
+    ngx_uint_t                           i;
+    ngx_http_sender_domains_etcd_pem_t  *ca, *cert, *key;
+
+    ca = &cc->etcd.ssl_trusted_certificate;
+    cert = &cc->etcd.ssl_certificate;
+    key = &cc->etcd.ssl_certificate_key;
+
+    if (ca->path.data == NULL && cert->path.data == NULL
+        && key->path.data == NULL)
+    {
+        return NGX_CONF_OK;
+    }
+
+    if (cc->etcd.endpoints == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "sender_domains_cluster_ssl_trusted_certificate, "
+                           "sender_domains_cluster_ssl_certificate and "
+                           "sender_domains_cluster_ssl_certificate_key need "
+                           "\"sender_domains_cluster etcd https://...\"");
+        return NGX_CONF_ERROR;
+    }
+
+    ep = cc->etcd.endpoints->elts;
+
+    for (i = 0; i < cc->etcd.endpoints->nelts; i++) {
+        if (ngx_strncmp(ep[i].data, "https://", 8) != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "sender_domains_cluster: the etcd endpoint "
+                               "\"%V\" is not https://, but "
+                               "sender_domains_cluster_ssl_* are set: with "
+                               "TLS every endpoint must be https://",
+                               &ep[i]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (cert->path.data && key->path.data == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "sender_domains_cluster_ssl_certificate \"%V\" "
+                           "needs sender_domains_cluster_ssl_certificate_key",
+                           &cert->path);
+        return NGX_CONF_ERROR;
+    }
+
+    if (key->path.data && cert->path.data == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "sender_domains_cluster_ssl_certificate_key "
+                           "\"%V\" needs "
+                           "sender_domains_cluster_ssl_certificate",
+                           &key->path);
+        return NGX_CONF_ERROR;
+    }
+
+    err[0] = '\0';
+
+    if (cert->path.data
+        && sd_tls_check_pair((char *) cert->pem.data, cert->pem.len,
+                             (char *) key->pem.data, key->pem.len, err,
+                             sizeof(err))
+           != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "sender_domains_cluster_ssl_certificate \"%V\" "
+                           "and sender_domains_cluster_ssl_certificate_key "
+                           "\"%V\": %s", &cert->path, &key->path, err);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
  * The cluster needs the node's LMDB store (its cache); the prefix and the
  * node name need the cluster.  The node's name defaults to the host's.
  */
@@ -265,6 +453,10 @@ ngx_http_sender_domains_cluster_init_conf(ngx_conf_t *cf)
 
     if (cc == NULL) {
         return NGX_CONF_OK;
+    }
+
+    if (ngx_http_sender_domains_cluster_ssl_init(cf, cc) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
     }
 
     if (cc->etcd.endpoints == NULL) {

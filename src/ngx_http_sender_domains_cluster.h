@@ -56,6 +56,9 @@ char *ngx_http_sender_domains_cluster_prefix(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 char *ngx_http_sender_domains_cluster_node(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+/* sender_domains_cluster_ssl_*: cmd->offset is into the cluster conf */
+char *ngx_http_sender_domains_cluster_ssl_file(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 /* at the end of the main conf: defaults, and what needs what */
 char *ngx_http_sender_domains_cluster_init_conf(ngx_conf_t *cf);
 
