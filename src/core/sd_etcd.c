@@ -921,8 +921,9 @@ char *
 sd_etcd_publish_txn(const sd_etcd_publish_t *p)
 {
     int      err, release;
-    char    *out, claim[SD_ETCD_KEY_MAX], row[SD_ETCD_KEY_MAX];
-    size_t   claim_len, row_len;
+    char    *out, claim[SD_ETCD_KEY_MAX], row[SD_ETCD_KEY_MAX],
+             twin[SD_ETCD_KEY_MAX];
+    size_t   claim_len, row_len, twin_len;
     json_t  *txn, *cmp, *ok, *ko;
 
     claim_len = sd_etcd_claim_key(p->prefix, p->id, p->id_len, claim,
@@ -930,7 +931,19 @@ sd_etcd_publish_txn(const sd_etcd_publish_t *p)
     row_len = sd_etcd_any_row_key(p->prefix, p->kind, p->ws, p->ws_len,
                                   p->id, p->id_len, row, sizeof(row));
 
-    if (claim_len == 0 || row_len == 0) {
+    /*
+     * The row of the other kind for the same name (a migrated address has
+     * a managed row and its legacy twin): the claim is theirs too, so a
+     * row that goes, or stops holding, releases it only when no twin is
+     * left, as the store's legacy_unclaim keeps a migrated row's claim.
+     */
+    twin_len = sd_etcd_any_row_key(p->prefix,
+                                   p->kind == SD_ETCD_KIND_LEGACY
+                                   ? SD_ETCD_KIND_ROW : SD_ETCD_KIND_LEGACY,
+                                   p->ws, p->ws_len, p->id, p->id_len, twin,
+                                   sizeof(twin));
+
+    if (claim_len == 0 || row_len == 0 || twin_len == 0) {
         return NULL;
     }
 
@@ -957,6 +970,7 @@ sd_etcd_publish_txn(const sd_etcd_publish_t *p)
     if (!err && release) {
         err |= sd_etcd_push(cmp, sd_etcd_compare(claim, claim_len, 0, p->ws,
                                                  p->ws_len));
+        err |= sd_etcd_push(cmp, sd_etcd_compare(twin, twin_len, 0, NULL, 0));
         err |= sd_etcd_push(ok, sd_etcd_op_delete(claim, claim_len));
 
     } else if (!err) {

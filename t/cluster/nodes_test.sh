@@ -226,6 +226,18 @@ case_anynode() {
         'B: $(code_on 2 wsN old@legacy.example)' kind_on 2 wsN old@legacy.example managed
     t_within $W "anynode: A still resolves it (legacy until verified)" \
         'A: $(nd_resolve 1 wsN old@legacy.example)' resolves_as 1 wsN old@legacy.example 'legacy Old <old@legacy.example>'
+    # the sync job drops the legacy sender: the migrated row keeps the
+    # claim (another workspace still cannot add it); once that goes, it is free
+    nd_api 1 PUT /legacy '[]' wsN service
+    t_is "$ND_CODE" 200 "anynode: PUT /legacy [] through A" "answer: $(nd_answer)"
+    sleep 0.5
+    nd_api 2 POST / '{"identity":"old@legacy.example","type":"email"}' wsX
+    t_is "$ND_CODE $(err_code)" "409 already_registered" \
+        "anynode: the migrated row still holds old@legacy.example (wsX's add through B)" "answer: $(nd_answer)"
+    nd_api 3 DELETE /old@legacy.example '' wsN
+    t_is "$ND_CODE" 204 "anynode: DELETE the migrated old@legacy.example through C" "answer: $(nd_answer)"
+    nd_api 2 POST / '{"identity":"old@legacy.example","type":"email"}' wsX
+    t_is "$ND_CODE" 201 "anynode: then wsX adds old@legacy.example through B" "answer: $(nd_answer)"
 
     # removed on B: gone on A and C, and free for another workspace
     nd_api 2 DELETE /billing@any.example '' wsN

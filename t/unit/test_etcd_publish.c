@@ -124,6 +124,12 @@ test_release_and_delete(void **state)
     assert_string_equal(json_string_value(json_object_get(c, "target")),
                         "VALUE");
     assert_string_equal(dec(c, "value"), "w1");
+    /* ... and no legacy twin (a migrated address) still holds it */
+    c = json_array_get(json_object_get(t, "compare"), 1);
+    assert_non_null(c);
+    assert_string_equal(dec(c, "key"), P "legacy/rows/w1/r@acme.com");
+    assert_string_equal(json_string_value(json_object_get(c, "target")),
+                        "VERSION");
     assert_string_equal(dec(op(t, "success", 0, "request_delete_range"),
                             "key"), P "claims/com.acme.@r");
     assert_string_equal(dec(op(t, "success", 1, "request_put"), "key"),
