@@ -18,6 +18,8 @@
 #define NGX_HTTP_SENDER_DOMAINS_CLUSTER_TIMEOUT    3000     /* ms */
 #define NGX_HTTP_SENDER_DOMAINS_CLUSTER_LEASE_TTL  10       /* s */
 #define NGX_HTTP_SENDER_DOMAINS_CLUSTER_CLAIM_TRIES  3
+/* with a limit, each round of a workspace's raced adds lets one through */
+#define NGX_HTTP_SENDER_DOMAINS_CLUSTER_LIMIT_TRIES  10
 #define NGX_HTTP_SENDER_DOMAINS_CLUSTER_TAKEOVERS    3
 
 
@@ -552,16 +554,18 @@ ngx_http_sender_domains_cluster_zone_add(ngx_conf_t *cf,
 
 ngx_int_t
 ngx_http_sender_domains_cluster_claim(ngx_http_request_t *r, ngx_str_t *ws,
-    ngx_str_t *id, const char *row, size_t row_len,
+    ngx_str_t *id, const char *row, size_t row_len, ngx_uint_t limit,
     ngx_http_sender_domains_cluster_next_pt next)
 {
     u_char                                   *p;
     ngx_int_t                                 rc;
     ngx_pool_cleanup_t                       *cln;
+    ngx_http_sender_domains_cluster_sh_t     *sh;
     ngx_http_sender_domains_cluster_conf_t   *cc;
     ngx_http_sender_domains_cluster_claim_t  *cl;
 
     cc = ngx_http_sender_domains_cluster_conf((ngx_cycle_t *) ngx_cycle);
+    sh = ngx_http_sender_domains_cluster_sh();
 
     cl = ngx_pcalloc(r->pool, sizeof(ngx_http_sender_domains_cluster_claim_t));
     p = ngx_pnalloc(r->pool, row_len + 1);
@@ -583,6 +587,11 @@ ngx_http_sender_domains_cluster_claim(ngx_http_request_t *r, ngx_str_t *ws,
     cl->claim.id_len = id->len;
     cl->claim.row = (char *) p;
     cl->claim.row_len = row_len;
+
+    /* the caller counted the workspace's rows in this node's store, which
+     * holds etcd's as of the revision the node applied */
+    cl->claim.limit = limit;
+    cl->claim.limit_rev = sh ? (int64_t) sh->revision : 0;
 
     cln->handler = ngx_http_sender_domains_cluster_claim_free;
     cln->data = cl;
@@ -757,16 +766,32 @@ ngx_http_sender_domains_cluster_claim_verdict(
 
         return ngx_http_sender_domains_cluster_claim_taken(cl);
 
+    case SD_ETCD_CLAIM_LIMIT:
+        sd_etcd_txn_free(txn);
+
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "sender_domains: workspace \"%V\" holds its limit of "
+                      "%uz identities in the cluster; \"%*s\" refused",
+                      ngx_http_sender_domains_log_esc(&(ngx_str_t) {
+                          cl->claim.ws_len, (u_char *) cl->claim.ws }),
+                      cl->claim.limit, cl->claim.id_len, cl->claim.id);
+
+        return ngx_http_sender_domains_limit_error(r, cl->claim.limit,
+                                                   "identities");
+
     case SD_ETCD_CLAIM_NESTED:
         if (cl->nested) {
             sd_etcd_txn_free(&cl->first);
         }
 
+        /* the count in the answer was taken at its revision */
+        cl->claim.limit_rev = txn->revision;
         cl->first = *txn;       /* kept for the nested shape */
         cl->nested = 1;
         break;
 
     case SD_ETCD_CLAIM_RETRY:
+        cl->claim.limit_rev = txn->revision;
         sd_etcd_txn_free(txn);
 
         if (cl->nested) {
@@ -781,7 +806,10 @@ ngx_http_sender_domains_cluster_claim_verdict(
         return ngx_http_sender_domains_cluster_unavailable(r);
     }
 
-    if (++cl->tries >= NGX_HTTP_SENDER_DOMAINS_CLUSTER_CLAIM_TRIES) {
+    if (++cl->tries >= (cl->claim.limit
+                        ? NGX_HTTP_SENDER_DOMAINS_CLUSTER_LIMIT_TRIES
+                        : NGX_HTTP_SENDER_DOMAINS_CLUSTER_CLAIM_TRIES))
+    {
         return ngx_http_sender_domains_cluster_unavailable(r);
     }
 

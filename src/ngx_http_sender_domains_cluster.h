@@ -109,7 +109,7 @@ ngx_int_t ngx_http_sender_domains_cluster_legacy(ngx_http_request_t *r,
 
 ngx_int_t ngx_http_sender_domains_cluster_claim(ngx_http_request_t *r,
     ngx_str_t *ws, ngx_str_t *id, const char *row, size_t row_len,
-    ngx_http_sender_domains_cluster_next_pt next);
+    ngx_uint_t limit, ngx_http_sender_domains_cluster_next_pt next);
 
 /* a body from sd_etcd_*() (malloc'd: freed here) POSTed to etcd */
 ngx_int_t ngx_http_sender_domains_cluster_post(ngx_pool_t *pool,

@@ -81,8 +81,6 @@ static void ngx_http_sender_domains_retry_after(ngx_http_request_t *r,
     int64_t secs);
 static ngx_int_t ngx_http_sender_domains_cooldown(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx, ngx_uint_t resend, int64_t *wait);
-static ngx_int_t ngx_http_sender_domains_limit_error(ngx_http_request_t *r,
-    ngx_uint_t limit, const char *what);
 static ngx_int_t ngx_http_sender_domains_claim_cluster(
     ngx_http_request_t *r, ngx_http_sender_domains_ctx_t *ctx,
     const char *exists_message, sd_record_t *rec);
@@ -814,26 +812,6 @@ ngx_http_sender_domains_add(ngx_http_request_t *r,
 }
 
 
-/* 403 limit_reached, with the limit in the answer */
-
-static ngx_int_t
-ngx_http_sender_domains_limit_error(ngx_http_request_t *r, ngx_uint_t limit,
-    const char *what)
-{
-    u_char  *p, msg[256];
-
-    p = ngx_snprintf(msg, sizeof(msg) - 1, "This workspace has reached its "
-                     "limit of %ui %s. Remove one you no longer use, or ask "
-                     "the platform to raise the limit.", limit, what);
-    *p = '\0';
-
-    return ngx_http_sender_domains_send_json(r, NGX_HTTP_FORBIDDEN,
-               json_pack("{s:{s:s,s:s,s:I}}", "error", "code", "limit_reached",
-                         "message", (char *) msg, "limit",
-                         (json_int_t) limit));
-}
-
-
 /*
  * Records the claim of ctx->row before SES is called (atomically, under
  * the ownership rule), then starts the add flow.  A row of this workspace
@@ -990,7 +968,7 @@ ngx_http_sender_domains_claim_cluster(ngx_http_request_t *r,
     }
 
     return ngx_http_sender_domains_cluster_claim(r, &ctx->caller.workspace,
-               &ctx->name, rec->json, rec->json_len,
+               &ctx->name, rec->json, rec->json_len, smcf->max_identities,
                ngx_http_sender_domains_claim_next);
 }
 

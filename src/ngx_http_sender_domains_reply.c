@@ -154,6 +154,26 @@ ngx_http_sender_domains_plan_error(ngx_http_request_t *r)
 }
 
 
+/* 403 limit_reached, with the limit in the answer */
+
+ngx_int_t
+ngx_http_sender_domains_limit_error(ngx_http_request_t *r, ngx_uint_t limit,
+    const char *what)
+{
+    u_char  *p, msg[256];
+
+    p = ngx_snprintf(msg, sizeof(msg) - 1, "This workspace has reached its "
+                     "limit of %ui %s. Remove one you no longer use, or ask "
+                     "the platform to raise the limit.", limit, what);
+    *p = '\0';
+
+    return ngx_http_sender_domains_send_json(r, NGX_HTTP_FORBIDDEN,
+               json_pack("{s:{s:s,s:s,s:I}}", "error", "code", "limit_reached",
+                         "message", (char *) msg, "limit",
+                         (json_int_t) limit));
+}
+
+
 /* releases a jansson value with the request */
 
 static void

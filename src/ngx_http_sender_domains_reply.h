@@ -47,6 +47,8 @@ ngx_int_t ngx_http_sender_domains_json_status(ngx_http_request_t *r,
 ngx_int_t ngx_http_sender_domains_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *message);
 ngx_int_t ngx_http_sender_domains_plan_error(ngx_http_request_t *r);
+ngx_int_t ngx_http_sender_domains_limit_error(ngx_http_request_t *r,
+    ngx_uint_t limit, const char *what);
 ngx_int_t ngx_http_sender_domains_store_error(ngx_http_request_t *r,
     sd_store_rc_e rc);
 ngx_int_t ngx_http_sender_domains_send_json(ngx_http_request_t *r,

@@ -422,6 +422,7 @@ import_one(importer_t *im, sd_store_t *st, const row_t *r)
     sd_etcd_claim_e      v;
     const sd_etcd_kv_t  *holder;
 
+    memset(&c, 0, sizeof(sd_etcd_claim_t));   /* no limit: rows as they are */
     c.prefix = im->prefix;
     c.ws = r->ws;
     c.ws_len = r->ws_len;

@@ -575,6 +575,9 @@ typedef struct {
     size_t      anc[SD_ETCD_MAX_TXN_OPS];   /* ancestor key lengths */
     size_t      nanc;
     int         address;
+    char        rows[SD_ETCD_KEY_MAX];      /* rows/<ws>/: the limit's */
+    size_t      rows_len;
+    size_t      nread;          /* the failure's reads of the claim */
 } sd_etcd_keys_t;
 
 
@@ -590,6 +593,12 @@ sd_etcd_keys(const sd_etcd_claim_t *c, char kind, sd_etcd_keys_t *k)
                                      sizeof(k->row));
 
     if (k->claim_len == 0 || k->row_len == 0) {
+        return -1;
+    }
+
+    k->rows_len = sd_etcd_rows_prefix(c->prefix, c->ws, c->ws_len, k->rows,
+                                      sizeof(k->rows));
+    if (k->rows_len == 0) {
         return -1;
     }
 
@@ -612,13 +621,54 @@ sd_etcd_keys(const sd_etcd_claim_t *c, char kind, sd_etcd_keys_t *k)
         k->anc[k->nanc++] = i + 1;
     }
 
+    /* the row, each ancestor, the subtree */
+    k->nread = k->nanc + 2;
+
     return 0;
 }
 
 
-/* the reads of a failed claim: the row, each ancestor, the subtree */
+/*
+ * The limit's guard: no row of the workspace (rows/<ws>/...) was put
+ * after rev, the revision its count was taken at (a key deleted since
+ * does not show, and only lowers the count).
+ */
 static json_t *
-sd_etcd_claim_failure(const sd_etcd_keys_t *k)
+sd_etcd_compare_rows_since(const sd_etcd_keys_t *k, int64_t rev)
+{
+    int      err;
+    char     end[SD_ETCD_KEY_MAX];
+    size_t   end_len;
+    json_t  *c;
+
+    c = json_object();
+    if (c == NULL) {
+        return NULL;
+    }
+
+    end_len = sd_etcd_range_end(k->rows, k->rows_len, end);
+
+    err = sd_etcd_set(c, "key", sd_etcd_jb64(k->rows, k->rows_len));
+    err |= sd_etcd_set(c, "range_end", sd_etcd_jb64(end, end_len));
+    err |= sd_etcd_set(c, "result", json_string("LESS"));
+    err |= sd_etcd_set(c, "target", json_string("MOD"));
+    err |= sd_etcd_set(c, "mod_revision", sd_etcd_jint(rev + 1));
+
+    if (err) {
+        json_decref(c);
+        return NULL;
+    }
+
+    return c;
+}
+
+
+/*
+ * The reads of a failed claim: the row, each ancestor, the subtree; with
+ * a limit, then the workspace's rows (one returned, all counted).
+ */
+static json_t *
+sd_etcd_claim_failure(const sd_etcd_keys_t *k, size_t limit)
 {
     size_t   i;
     json_t  *f;
@@ -640,6 +690,11 @@ sd_etcd_claim_failure(const sd_etcd_keys_t *k)
 
     if (sd_etcd_push(f, sd_etcd_op_range(k->claim, k->claim_len, !k->address,
                                          SD_ETCD_CONFLICT_READ)))
+    {
+        goto failed;
+    }
+
+    if (limit && sd_etcd_push(f, sd_etcd_op_range(k->rows, k->rows_len, 1, 1)))
     {
         goto failed;
     }
@@ -667,7 +722,7 @@ sd_etcd_claim_build(const sd_etcd_claim_t *c, char kind,
         return NULL;
     }
 
-    if (seen && seen->nresponses != k.nanc + 2) {
+    if (seen && seen->nresponses != k.nread + (c->limit ? 1 : 0)) {
         return NULL;
     }
 
@@ -712,11 +767,16 @@ sd_etcd_claim_build(const sd_etcd_claim_t *c, char kind,
                                                  !k.address, NULL, 0));
     }
 
+    if (c->limit) {
+        err |= sd_etcd_push(cmp, sd_etcd_compare_rows_since(&k,
+                                                            c->limit_rev));
+    }
+
     err |= sd_etcd_push(ok, sd_etcd_op_put(k.claim, k.claim_len, c->ws,
                                            c->ws_len));
     err |= sd_etcd_push(ok, sd_etcd_op_put(k.row, k.row_len, c->row,
                                            c->row_len));
-    err |= sd_etcd_set(txn, "failure", sd_etcd_claim_failure(&k));
+    err |= sd_etcd_set(txn, "failure", sd_etcd_claim_failure(&k, c->limit));
 
     out = err ? NULL : json_dumps(txn, JSON_COMPACT);
     json_decref(txn);
@@ -745,8 +805,9 @@ sd_etcd_claim_nested_txn(const sd_etcd_claim_t *c, const sd_etcd_txn_t *seen)
 
 /*
  * The import of a single-node store
- * (tools/sender-domains-cluster-import.c): the claim Txn of either kind of row, the legacy row's key in place of the
- * identity row's (a legacy sender's claim is the same claim key).
+ * (tools/sender-domains-cluster-import.c): the claim Txn of either kind of
+ * row, the legacy row's key in place of the identity row's (a legacy
+ * sender's claim is the same claim key).
  */
 char *
 sd_etcd_import_claim_txn(const sd_etcd_claim_t *c, char kind,
@@ -1020,7 +1081,7 @@ sd_etcd_import_verdict(const sd_etcd_claim_t *c, char kind,
     const sd_etcd_kv_t **holder)
 {
     int                    own, changed;
-    size_t                 i, j;
+    size_t                 i, j, n, extra;
     sd_etcd_keys_t         k;
     const sd_etcd_resp_t  *r, *sub;
 
@@ -1032,11 +1093,16 @@ sd_etcd_import_verdict(const sd_etcd_claim_t *c, char kind,
         return SD_ETCD_CLAIM_DONE;
     }
 
-    if (sd_etcd_keys(c, kind, &k) != 0 || txn->nresponses != k.nanc + 2
-        || (prev && prev->nresponses != k.nanc + 2))
+    extra = c->limit ? 1 : 0;
+
+    if (sd_etcd_keys(c, kind, &k) != 0 || txn->nresponses != k.nread + extra
+        || (prev && prev->nresponses != k.nread + extra))
     {
         return SD_ETCD_CLAIM_INVALID;
     }
+
+    /* the claim's reads; the limit's count (if any) follows them */
+    n = k.nread;
 
     for (i = 0; i < txn->nresponses; i++) {
         if (txn->responses[i].type != SD_ETCD_RESP_RANGE) {
@@ -1051,7 +1117,7 @@ sd_etcd_import_verdict(const sd_etcd_claim_t *c, char kind,
     own = 0;
 
     /* another workspace's ancestor, or anything of another under it */
-    for (i = 1; i < txn->nresponses; i++) {
+    for (i = 1; i < n; i++) {
         r = &txn->responses[i];
 
         for (j = 0; j < r->nkvs; j++) {
@@ -1063,7 +1129,7 @@ sd_etcd_import_verdict(const sd_etcd_claim_t *c, char kind,
                 return SD_ETCD_CLAIM_CONFLICT;
             }
 
-            if (i == txn->nresponses - 1 && r->kvs[j].key_len == k.claim_len
+            if (i == n - 1 && r->kvs[j].key_len == k.claim_len
                 && memcmp(r->kvs[j].key, k.claim, k.claim_len) == 0)
             {
                 /* the name itself, claimed by this workspace's other row */
@@ -1074,7 +1140,12 @@ sd_etcd_import_verdict(const sd_etcd_claim_t *c, char kind,
         }
     }
 
-    sub = &txn->responses[txn->nresponses - 1];
+    /* nothing of another workspace in the way: the limit, if that is it */
+    if (c->limit && txn->responses[n].count >= (int64_t) c->limit) {
+        return SD_ETCD_CLAIM_LIMIT;
+    }
+
+    sub = &txn->responses[n - 1];
 
     if (prev == NULL) {
         return (own || sub->more) ? SD_ETCD_CLAIM_NESTED : SD_ETCD_CLAIM_RETRY;

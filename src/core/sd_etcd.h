@@ -171,6 +171,15 @@ typedef struct {
     size_t                  id_len;
     const char             *row;            /* the row's stored value */
     size_t                  row_len;
+    /*
+     * The workspace's limit of rows (0: none).  With one, the claim Txn
+     * also compares that no row of the workspace changed after limit_rev
+     * (the revision its count was taken at), and a failed one reads how
+     * many rows the workspace has: adds raced through several nodes
+     * cannot pass the limit together.
+     */
+    size_t                  limit;
+    int64_t                 limit_rev;
 } sd_etcd_claim_t;
 
 /*
@@ -237,6 +246,7 @@ typedef enum {
     SD_ETCD_CLAIM_NESTED,       /* only the workspace's own names: send
                                    sd_etcd_claim_nested_txn() */
     SD_ETCD_CLAIM_RETRY,        /* changed meanwhile: start again */
+    SD_ETCD_CLAIM_LIMIT,        /* the workspace holds its limit of rows */
     SD_ETCD_CLAIM_INVALID       /* an answer of another shape */
 } sd_etcd_claim_e;
 

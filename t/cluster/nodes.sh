@@ -141,7 +141,7 @@ http {
     sender_domains_refresh_cooldown 0;
     sender_domains_resend_cooldown 0;
     sender_domains_refresh_interval $ND_REFRESH;
-    sender_domains_max_identities 0;
+    sender_domains_max_identities ${ND_MAX_IDS:-0};
     $cluster
     $ND_HTTP_EXTRA
 

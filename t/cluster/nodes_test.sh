@@ -49,6 +49,9 @@
 #   refresher  background SES polls come from one node only (the
 #              simulator's call log, one AWS key per node); that node
 #              killed: another polls within TAKEOVER (20 s: TTL 10 s + slack)
+#   quota      sender_domains_max_identities 3 (reload), 12 adds of one
+#              workspace through the 3 nodes at once: exactly 3 answer 201
+#              and etcd holds 3 rows of it
 #   budget     every node's rate lowered to 6 (reload) and adds sent to all
 #              3 at once: the SES calls in any 4 s stay within what one
 #              token bucket of 6/s allows (6*4 + 6 + 3)
@@ -70,14 +73,14 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/nodes.sh"
 
-CASES=${*:-propagate metrics anynode race delete converge member outage held reload expired legacy refresher budget final}
+CASES=${*:-propagate metrics anynode race delete converge member outage held reload expired legacy refresher quota budget final}
 CL_RACES=${CL_RACES:-100}
 CL_LEGACY=${CL_LEGACY:-30}
 CL_PAUSE=${CL_PAUSE:-11}    # seconds a node stays SIGSTOPped (converge)
 TAKEOVER=${TAKEOVER:-20}    # seconds for the refresher to move after a kill
 CHECK=("$ND_PY" "$HERE/nodes_check.py")
 # every workspace the cases use (the convergence check reads them all)
-ALL_WS=wsP,wsN,wsX,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG,wsT1,wsT2,wsT3,wsQ1,wsQ2,wsQ3
+ALL_WS=wsP,wsQ,wsN,wsX,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG,wsT1,wsT2,wsT3,wsQ1,wsQ2,wsQ3
 
 say() { cl_log "$*"; }
 
@@ -790,6 +793,42 @@ cl_until_out() {
     printf '%s' "$out"
 }
 
+# the workspace's limit (sender_domains_max_identities) holds for the
+# cluster: adds raced through every node at once never leave more rows
+nodes_reload() {
+    local i old
+    for ((i = 1; i <= ND_N; i++)); do
+        nd_alive "$i" || continue
+        old=$(nd_workers "$i" | tr '\n' ' ')
+        nd_conf "$i" >"${ND_DIR[$i]}/nginx.conf"
+        kill -HUP "${ND_PID[$i]}"
+        cl_until 15 "$(nd_name "$i") did not reload" new_workers "$i" "$old"
+    done
+}
+
+case_quota() {
+    local i k f=$CL_DIR/quota created rows codes max=3
+
+    say "quota: sender_domains_max_identities $max, 12 adds of one workspace through 3 nodes at once"
+    ND_MAX_IDS=$max
+    nodes_reload
+    sleep 2
+    for ((i = 1; i <= ND_N; i++)); do
+        for ((k = 1; k <= 4; k++)); do
+            race_one "$i" wsQ "q$i-$k.example" "$f.$i.$k" &
+        done
+    done
+    wait
+    codes=$(cat "$f".* | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+    created=$(grep -c '^201 ' "$f".* | awk -F: '{s += $2} END {print s}')
+    t_is "$created" "$max" "quota: exactly $max of the 12 adds answer 201 ($codes)"
+    rows=$(cl_post kv/range "{\"key\":\"$(cl_b64 "${ND_PREFIX}rows/wsQ/")\",\"range_end\":\"$(cl_b64 "${ND_PREFIX}rows/wsQ0")\",\"count_only\":true}" \
+           | cl_json "j.get('count', '0')")
+    t_is "$rows" "$max" "quota: etcd holds $max rows of wsQ"
+    ND_MAX_IDS=0
+    nodes_reload
+}
+
 case_budget() {
     local i k rate=6 t0 f=$CL_DIR/budget win max codes bad old
 
@@ -831,7 +870,7 @@ case_final() {
 cl_start 3
 nd_start 3
 for c in $CASES; do
-    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate metrics anynode race delete converge member outage held reload expired legacy refresher budget final)"
+    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate metrics anynode race delete converge member outage held reload expired legacy refresher quota budget final)"
     "case_$c"
 done
 t_done

@@ -44,7 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sd_etcd_apply_e       a;
     const sd_etcd_kv_t   *h;
     sd_etcd_claim_t       c = { SD_ETCD_PREFIX_DEFAULT, "w1", 2,
-                                "mail.acme.com", 13, "{}", 2 };
+                                "mail.acme.com", 13, "{}", 2, 0, 0 };
 
     mode = fz_u8(&fz) % 3;
     body = fz_rest(&fz, &len);

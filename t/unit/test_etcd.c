@@ -264,7 +264,8 @@ static void
 test_claim_txn_domain(void **state)
 {
     json_t           *t, *cmp, *ok, *f, *op;
-    sd_etcd_claim_t   c = { P, "w1", 2, "mail.acme.com", 13, "{\"row\":1}", 9 };
+    sd_etcd_claim_t   c = { P, "w1", 2, "mail.acme.com", 13, "{\"row\":1}", 9,
+                            0, 0 };
 
     (void) state;
 
@@ -313,7 +314,7 @@ static void
 test_claim_txn_address(void **state)
 {
     json_t           *t, *cmp, *f, *op;
-    sd_etcd_claim_t   c = { P, "w1", 2, "reports@acme.com", 16, "r", 1 };
+    sd_etcd_claim_t   c = { P, "w1", 2, "reports@acme.com", 16, "r", 1, 0, 0 };
 
     (void) state;
 
@@ -341,7 +342,7 @@ test_claim_txn_limits(void **state)
     char             *s, name[300];
     size_t            i, n;
     json_t           *t;
-    sd_etcd_claim_t   c = { P, "w1", 2, name, 0, "r", 1 };
+    sd_etcd_claim_t   c = { P, "w1", 2, name, 0, "r", 1, 0, 0 };
 
     (void) state;
 
@@ -503,11 +504,132 @@ verdict(const sd_etcd_claim_t *c, const char *body, const char *prev_body,
 }
 
 
+/* a failed claim's answer with the limit's count of the workspace's rows */
+static char *
+with_count(char *body, int64_t count)
+{
+    char    *s;
+    json_t  *t, *r;
+
+    t = load(body);
+    free(body);
+    r = json_object();
+
+    if (count) {
+        /* proto3 leaves a zero count out */
+        json_object_set_new(r, "count", json_integer(count));
+    }
+
+    json_array_append_new(json_object_get(t, "responses"),
+                          json_pack("{s:o}", "response_range", r));
+    s = json_dumps(t, JSON_COMPACT);
+    json_decref(t);
+
+    return s;
+}
+
+
+static void
+test_claim_limit(void **state)
+{
+    char             *s, h[256];
+    json_t           *t, *cmp, *c0, *f;
+    size_t            n;
+    sd_etcd_txn_t     seen;
+    sd_etcd_claim_t   c = { P, "w1", 2, "mail.acme.com", 13, "r", 1, 3, 7 };
+    const char       *anc_none[] = { "", "" };
+    const char       *anc_other[] = { "", P "claims/com.acme.=w2" };
+    const char       *anc_own[] = { "", P "claims/com.acme.=w1" };
+
+    (void) state;
+
+    /* the Txn: no row of the workspace put after revision 7 */
+    t = load_owned(sd_etcd_claim_txn(&c));
+    cmp = json_object_get(t, "compare");
+    n = json_array_size(cmp);
+    c0 = json_array_get(cmp, n - 1);
+    assert_string_equal(dec(c0, "key"), P "rows/w1/");
+    assert_string_equal(dec(c0, "range_end"), P "rows/w10");
+    assert_string_equal(json_string_value(json_object_get(c0, "target")),
+                        "MOD");
+    assert_string_equal(json_string_value(json_object_get(c0, "result")),
+                        "LESS");
+    assert_string_equal(json_string_value(json_object_get(c0,
+                                                          "mod_revision")),
+                        "8");
+
+    /* its failure reads the row, 2 ancestors, the subtree, then counts */
+    f = json_object_get(t, "failure");
+    assert_int_equal(json_array_size(f), 5);
+    assert_string_equal(dec(json_object_get(json_array_get(f, 4),
+                                            "request_range"), "key"),
+                        P "rows/w1/");
+    json_decref(t);
+
+    /* without a limit: neither */
+    c.limit = 0;
+    t = load_owned(sd_etcd_claim_txn(&c));
+    assert_int_equal(json_array_size(json_object_get(t, "compare")), n - 1);
+    assert_int_equal(json_array_size(json_object_get(t, "failure")), 4);
+    json_decref(t);
+    c.limit = 3;
+
+    /* 3 rows: the limit */
+    s = with_count(failed_answer(9, "", anc_none, 2, NULL, 0, 0), 3);
+    assert_int_equal(verdict(&c, s, NULL, h, sizeof(h)), SD_ETCD_CLAIM_LIMIT);
+    free(s);
+
+    /* 2 rows, nothing in the way: another of the workspace's came first */
+    s = with_count(failed_answer(9, "", anc_none, 2, NULL, 0, 0), 2);
+    assert_int_equal(verdict(&c, s, NULL, h, sizeof(h)), SD_ETCD_CLAIM_RETRY);
+    free(s);
+
+    /* none at all (count left out) */
+    s = with_count(failed_answer(9, "", anc_none, 2, NULL, 0, 0), 0);
+    assert_int_equal(verdict(&c, s, NULL, h, sizeof(h)), SD_ETCD_CLAIM_RETRY);
+    free(s);
+
+    /* another workspace's name says more than the limit: 409 */
+    s = with_count(failed_answer(9, "", anc_other, 2, NULL, 0, 0), 5);
+    assert_int_equal(verdict(&c, s, NULL, h, sizeof(h)),
+                     SD_ETCD_CLAIM_CONFLICT);
+    free(s);
+
+    /* the workspace has the row: no new row, no limit */
+    s = with_count(failed_answer(9, P "rows/w1/mail.acme.com=r", anc_none, 2,
+                                 NULL, 0, 0), 3);
+    assert_int_equal(verdict(&c, s, NULL, h, sizeof(h)), SD_ETCD_CLAIM_EXISTS);
+    free(s);
+
+    /* below the limit with its own parent: the nested shape keeps the guard */
+    s = with_count(failed_answer(9, "", anc_own, 2, NULL, 0, 0), 1);
+    assert_int_equal(verdict(&c, s, NULL, h, sizeof(h)), SD_ETCD_CLAIM_NESTED);
+    assert_int_equal(sd_etcd_parse_txn(s, strlen(s), &seen), SD_ETCD_OK);
+    c.limit_rev = seen.revision;
+    t = load_owned(sd_etcd_claim_nested_txn(&c, &seen));
+    cmp = json_object_get(t, "compare");
+    c0 = json_array_get(cmp, json_array_size(cmp) - 1);
+    assert_string_equal(dec(c0, "key"), P "rows/w1/");
+    assert_string_equal(json_string_value(json_object_get(c0,
+                                                          "mod_revision")),
+                        "10");
+    json_decref(t);
+    sd_etcd_txn_free(&seen);
+    free(s);
+
+    /* an answer without the count is not one to this Txn */
+    s = failed_answer(9, "", anc_none, 2, NULL, 0, 0);
+    assert_int_equal(verdict(&c, s, NULL, h, sizeof(h)),
+                     SD_ETCD_CLAIM_INVALID);
+    free(s);
+}
+
+
 static void
 test_claim_verdicts(void **state)
 {
     char             *s, *s2, h[256];
-    sd_etcd_claim_t   c = { P, "w1", 2, "mail.acme.com", 13, "r", 1 };
+    sd_etcd_claim_t   c = { P, "w1", 2, "mail.acme.com", 13, "r", 1, 0, 0 };
     const char       *anc_none[] = { "", "" };
     const char       *anc_other[] = { "", P "claims/com.acme.=w2" };
     const char       *anc_own[] = { "", P "claims/com.acme.=w1" };
@@ -657,7 +779,8 @@ test_takeover(void **state)
     size_t                n;
     json_t               *j, *r, *t, *e;
     sd_etcd_txn_t         txn;
-    sd_etcd_claim_t       c = { P, "w1", 2, "mail.acme.com", 13, "r", 1 };
+    sd_etcd_claim_t       c = { P, "w1", 2, "mail.acme.com", 13, "r", 1,
+                                0, 0 };
     const sd_etcd_kv_t   *others[SD_ETCD_TAKEOVER_MAX];
     const char           *anc_other[] = { "", P "claims/com.acme.=w2" };
     const char           *sub_other[] = { P "claims/com.acme.mail.@a=w1",
@@ -897,7 +1020,7 @@ test_claim_nested_txn(void **state)
     char             *body;
     json_t           *t, *cmp, *c3;
     sd_etcd_txn_t     seen;
-    sd_etcd_claim_t   c = { P, "w1", 2, "acme.com", 8, "r", 1 };
+    sd_etcd_claim_t   c = { P, "w1", 2, "acme.com", 8, "r", 1, 0, 0 };
     const char       *anc[] = { "" };
     const char       *sub[] = { P "claims/com.acme.@reports=w1" };
 
@@ -929,7 +1052,8 @@ test_claim_nested_txn(void **state)
 
     /* reports@acme.com when the workspace has acme.com: VALUE on com.acme. */
     {
-        sd_etcd_claim_t   a = { P, "w1", 2, "reports@acme.com", 16, "r", 1 };
+        sd_etcd_claim_t   a = { P, "w1", 2, "reports@acme.com", 16, "r", 1,
+                                0, 0 };
         const char       *anc2[] = { "", P "claims/com.acme.=w1" };
 
         body = failed_answer(7, "", anc2, 2, NULL, 0, 0);
@@ -1436,6 +1560,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_claim_txn_address),
         cmocka_unit_test(test_claim_txn_limits),
         cmocka_unit_test(test_claim_verdicts),
+        cmocka_unit_test(test_claim_limit),
         cmocka_unit_test(test_claim_nested_txn),
         cmocka_unit_test(test_takeover),
         cmocka_unit_test(test_legacy_txns),

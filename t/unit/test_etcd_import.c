@@ -2,8 +2,9 @@
 /*
  * Unit tests: the import of a single-node store into etcd (issue 18,
  * tools/sender-domains-cluster-import.c, docs/cluster.md "Migration and
- * backup"): the claim Txn of a legacy row and its verdict, the row-alone Txn and its
- * verdict (src/core/sd_etcd.c), and the store's side (src/core/sd_store.c):
+ * backup"): the claim Txn of a legacy row and its verdict, the row-alone
+ * Txn and its verdict (src/core/sd_etcd.c), and the store's side
+ * (src/core/sd_store.c):
  * the cluster state that guards a node's resync, the imported mark, the
  * walk over every legacy row, whether a row holds its claim.
  */
@@ -29,7 +30,7 @@
 
 
 static const sd_etcd_claim_t  claim_l = {
-    P, "w1", 2, LEGACY, sizeof(LEGACY) - 1, "{\"row\":1}", 9
+    P, "w1", 2, LEGACY, sizeof(LEGACY) - 1, "{\"row\":1}", 9, 0, 0
 };
 
 
@@ -136,7 +137,7 @@ test_claim_kinds(void **state)
 {
     char    *a, *b;
     json_t  *t;
-    sd_etcd_claim_t  c = { P, "w1", 2, "mail.acme.com", 13, "r", 1 };
+    sd_etcd_claim_t  c = { P, "w1", 2, "mail.acme.com", 13, "r", 1, 0, 0 };
 
     (void) state;
 
