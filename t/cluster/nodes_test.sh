@@ -34,6 +34,10 @@
 #   budget     every node's rate lowered to 6 (reload) and adds sent to all
 #              3 at once: the SES calls in any 4 s stay within what one
 #              token bucket of 6/s allows (6*4 + 6 + 3)
+#   fairness   on A, workspace wsFA floods PATCHes (FAIR_THREADS clients
+#              for FAIR_SECS) while wsFB makes 20 paced PATCHes: wsFB's
+#              answers do not wait behind wsFA's queue (at most 2 of 20
+#              over FAIR_MS), and every wsFA write acknowledged is in etcd
 #   final      every live node's rows equal etcd's range read
 #
 #   bash t/cluster/nodes_test.sh [case...]      (make -f Makefile.dev cluster)
@@ -48,13 +52,16 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/nodes.sh"
 
-CASES=${*:-propagate race delete converge member outage held reload refresher budget final}
+CASES=${*:-propagate race delete converge member outage held reload refresher budget fairness final}
 CL_RACES=${CL_RACES:-100}
 CL_PAUSE=${CL_PAUSE:-11}    # seconds a node stays SIGSTOPped (converge)
 TAKEOVER=${TAKEOVER:-20}    # seconds for the refresher to move after a kill
 CHECK=("$ND_PY" "$HERE/nodes_check.py")
 # every workspace the cases use (the convergence check reads them all)
-ALL_WS=wsP,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG
+ALL_WS=wsP,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG,wsFA,wsFB
+FAIR_THREADS=${FAIR_THREADS:-32}
+FAIR_SECS=${FAIR_SECS:-5}
+FAIR_MS=${FAIR_MS:-100}
 
 say() { cl_log "$*"; }
 
@@ -487,6 +494,32 @@ case_budget() {
     t_is "$bad" 0 "budget: every add answers 201 or 503 ses_unavailable ($codes)"
 }
 
+# one workspace flooding writes on a node does not hold back another's
+# acknowledgements (the outbox's fair turns); nothing of the flood is lost
+case_fairness() {
+    local out b99 slow
+
+    say "fairness: wsFA floods PATCHes through A ($FAIR_THREADS clients, $FAIR_SECS s), wsFB makes 20 paced PATCHes"
+    out=$("$ND_PY" "$HERE/fairness.py" "${ND_PORT[1]}" "$(cl_url 1)" "$ND_PREFIX" \
+              "$FAIR_THREADS" "$FAIR_SECS" "$FAIR_MS" 2>&1 | tail -1)
+    say "fairness: $out"
+    case $out in
+    b=*) ;;
+    *) t_fail "fairness: the flood ran" "$out"; return ;;
+    esac
+    # a count, not a percentile of 20: at most 2 of wsFB's PATCHes over
+    # FAIR_MS (a loaded 2-core machine stalls now and then)
+    slow=$(printf '%s' "$out" | sed -n 's/.*slow=\([0-9]*\).*/\1/p')
+    b99=$(printf '%s' "$out" | sed -n 's/^b=[^/]*\/\([^/]*\)\/.*/\1/p')
+    [ "${slow:-99}" -le 2 ] \
+        && t_ok "fairness: wsFB's PATCHes are not held behind wsFA's flood ($out)" \
+        || t_fail "fairness: at most 2 of wsFB's 20 PATCHes over $FAIR_MS ms while wsFA floods" "$out"
+    t_is "$(printf '%s' "$out" | sed -n 's/.*b_ok=\([0-9]*\).*/\1/p')" 20 \
+        "fairness: every one of wsFB's PATCHes answers 2xx"
+    t_is "$(printf '%s' "$out" | sed -n 's/.*lost=\([0-9]*\).*/\1/p')" 0 \
+        "fairness: every wsFA row's last acknowledged sender name is in etcd (p99 of wsFB $b99 ms)"
+}
+
 # the end of every run: whatever the cases did, the live nodes agree with etcd
 case_final() {
     local ms
@@ -497,7 +530,7 @@ case_final() {
 cl_start 3
 nd_start 3
 for c in $CASES; do
-    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate race delete converge member outage held reload refresher budget final)"
+    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate race delete converge member outage held reload refresher budget fairness final)"
     "case_$c"
 done
 t_done
