@@ -4462,6 +4462,9 @@ sd_store_outix_stale(sd_store_t *st, MDB_txn *txn)
     uint64_t   seq, ix;
     MDB_stat   out, idx;
 
+    seq = 0;
+    ix = 0;
+
     rc = mdb_stat(txn, st->cout, &out);
 
     if (rc == 0) {
