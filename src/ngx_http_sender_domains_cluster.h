@@ -34,6 +34,8 @@ typedef struct {
     ngx_atomic_t                live_nodes;
     ngx_atomic_t                revision;       /* applied to the store */
     ngx_atomic_t                kick;           /* a write waits: publish */
+    ngx_atomic_t                resyncs;        /* full reads of the prefix */
+    ngx_atomic_t                publish_failures; /* outbox Txns not taken */
 } ngx_http_sender_domains_cluster_sh_t;
 
 

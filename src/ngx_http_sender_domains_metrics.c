@@ -18,6 +18,7 @@
 #include "ngx_http_sender_domains_api.h"
 #include "ngx_http_sender_domains_curl.h"
 #include "ngx_http_sender_domains_metrics.h"
+#include "ngx_http_sender_domains_cluster.h"
 #include "sd_prom.h"
 
 
@@ -56,6 +57,7 @@ static void ngx_http_sender_domains_metrics_write_refresher_cycles(
     sd_prom_t *w, ngx_http_sender_domains_metrics_t *m);
 static void ngx_http_sender_domains_metrics_write_webhooks(sd_prom_t *w,
     ngx_http_sender_domains_metrics_t *m);
+static void ngx_http_sender_domains_metrics_write_cluster(sd_prom_t *w);
 static void ngx_http_sender_domains_metrics_write_store(sd_prom_t *w,
     ngx_http_sender_domains_metrics_t *m);
 
@@ -660,6 +662,7 @@ ngx_http_sender_domains_metrics_write(sd_prom_t *w,
     ngx_http_sender_domains_metrics_write_refresher_cycles(w, m);
     ngx_http_sender_domains_metrics_write_webhooks(w, m);
     ngx_http_sender_domains_metrics_write_store(w, m);
+    ngx_http_sender_domains_metrics_write_cluster(w);
 }
 
 
@@ -1005,4 +1008,72 @@ ngx_http_sender_domains_metrics_write_store(sd_prom_t *w,
                 "When the store last refused a write (Unix time; 0: never).");
     sd_prom_int(w, "sender_domains_store_last_write_error_timestamp_seconds",
                 NULL, SD_M_READ(m->store_last_error));
+}
+
+
+/*
+ * Cluster mode only: the node's view of etcd, written by its cluster
+ * worker (ngx_http_sender_domains_sync.c), and its outbox, whose length
+ * says how many acknowledged-to-be writes wait for etcd.
+ */
+
+static void
+ngx_http_sender_domains_metrics_write_cluster(sd_prom_t *w)
+{
+    size_t                                 outbox;
+    sd_store_t                            *st;
+    ngx_http_sender_domains_cluster_sh_t  *sh;
+
+    sh = ngx_http_sender_domains_cluster_sh();
+
+    if (sh == NULL) {
+        return;
+    }
+
+    SD_M_FAMILY("cluster_reachable", "gauge",
+                "1 while this node reaches etcd; 0: writes answer 503 "
+                "cluster_unavailable, reads are stale.");
+    sd_prom_int(w, "sender_domains_cluster_reachable", NULL,
+                SD_M_READ(sh->reachable) ? 1 : 0);
+
+    SD_M_FAMILY("cluster_leader", "gauge",
+                "1 while this node holds the leader key and runs the "
+                "cluster's refresher.");
+    sd_prom_int(w, "sender_domains_cluster_leader", NULL,
+                SD_M_READ(sh->leader) ? 1 : 0);
+
+    SD_M_FAMILY("cluster_live_nodes", "gauge",
+                "Nodes with a live key in etcd; each node's SES bucket "
+                "fills at sender_domains_ses_rate divided by this.");
+    sd_prom_int(w, "sender_domains_cluster_live_nodes", NULL,
+                SD_M_READ(sh->live_nodes));
+
+    SD_M_FAMILY("cluster_applied_revision", "gauge",
+                "The etcd revision this node's store has applied.");
+    sd_prom_int(w, "sender_domains_cluster_applied_revision", NULL,
+                SD_M_READ(sh->revision));
+
+    st = ngx_http_sender_domains_store();
+
+    if (st == NULL || sd_store_outbox_count(st, &outbox) != SD_STORE_OK) {
+        outbox = 0;
+    }
+
+    SD_M_FAMILY("cluster_outbox_entries", "gauge",
+                "Row writes made on this node and not yet published to "
+                "etcd; their answers wait for them.");
+    sd_prom_int(w, "sender_domains_cluster_outbox_entries", NULL,
+                (int64_t) outbox);
+
+    SD_M_FAMILY("cluster_publish_failures_total", "counter",
+                "Outbox publications etcd did not take (unreachable, an "
+                "error); each is retried with backoff.");
+    sd_prom_int(w, "sender_domains_cluster_publish_failures_total", NULL,
+                SD_M_READ(sh->publish_failures));
+
+    SD_M_FAMILY("cluster_resyncs_total", "counter",
+                "Full reads of the cluster's rows: at the first start and "
+                "after the watch's revision was compacted.");
+    sd_prom_int(w, "sender_domains_cluster_resyncs_total", NULL,
+                SD_M_READ(sh->resyncs));
 }

@@ -596,9 +596,9 @@ ngx_http_sender_domains_cluster_gate(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    if (sh->reachable) {
-        ws = ngx_http_sender_domains_cluster_ws(r);
+    ws = ngx_http_sender_domains_cluster_ws(r);
 
+    if (sh->reachable) {
         if (ws->len == 0
             || sd_store_outbox_backlog(ngx_http_sender_domains_store(),
                                        (char *) ws->data, ws->len,
@@ -636,8 +636,9 @@ ngx_http_sender_domains_cluster_gate(ngx_http_request_t *r)
      * caller flood the error log while etcd is away
      */
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "sender_domains: a write refused: the cluster (etcd) is "
-                  "out of reach of this node");
+                  "sender_domains: a write of workspace \"%V\" refused: the "
+                  "cluster (etcd) is out of reach of this node",
+                  ngx_http_sender_domains_log_esc(ws));
 
     return ngx_http_sender_domains_cluster_unavailable(r);
 }

@@ -94,6 +94,18 @@ typedef struct {
 } ngx_http_sender_domains_sync_batch_t;
 
 
+/* one more in a counter of the node's shared state (for the metrics) */
+#define ngx_http_sender_domains_sync_count(field)                          \
+    do {                                                                   \
+        ngx_http_sender_domains_cluster_sh_t  *sh_;                        \
+                                                                           \
+        sh_ = ngx_http_sender_domains_cluster_sh();                        \
+        if (sh_) {                                                         \
+            (void) ngx_atomic_fetch_add(&sh_->field, 1);                   \
+        }                                                                  \
+    } while (0)
+
+
 static void ngx_http_sender_domains_sync_start(void);
 static void ngx_http_sender_domains_sync_stop(void);
 static ngx_uint_t ngx_http_sender_domains_sync_idle(void);
@@ -557,6 +569,8 @@ ngx_http_sender_domains_sync_publish_later(ngx_uint_t failed)
         return;
     }
 
+    ngx_http_sender_domains_sync_count(publish_failures);
+
     s->backoff = s->backoff ? ngx_min(s->backoff * 2,
                                       NGX_HTTP_SENDER_DOMAINS_SYNC_BACKOFF_MAX)
                             : 50;
@@ -965,8 +979,10 @@ ngx_http_sender_domains_cluster_apply_row(ngx_log_t *log, char kind,
 
     if (rc != SD_STORE_OK) {
         ngx_log_error(NGX_LOG_ERR, log, 0,
-                      "sender_domains: the cluster's row \"%V\" could not "
-                      "be written to the store: %s", id,
+                      "sender_domains: the cluster's row \"%V\" of "
+                      "workspace \"%V\" could not be written to the store: "
+                      "%s", ngx_http_sender_domains_log_esc(id),
+                      ngx_http_sender_domains_log_esc(ws),
                       sd_store_strerror(ngx_http_sender_domains_store()));
         return NGX_ERROR;
     }
@@ -1000,6 +1016,8 @@ ngx_http_sender_domains_sync_resync(void)
     ngx_log_error(NGX_LOG_NOTICE, s->log, 0,
                   "sender_domains: reading the cluster's rows under \"%V\"",
                   &cc->prefix);
+
+    ngx_http_sender_domains_sync_count(resyncs);
 
     s->resyncing = 1;
     s->resync_rev = 0;

@@ -153,6 +153,10 @@ http {
             return 200 'ok\n';
         }
 
+        location = /metrics {
+            sender_domains_metrics;
+        }
+
         location /api/ {
             sender_domains_api;
             sender_domains_workspace \$http_x_ws;
@@ -411,4 +415,9 @@ t_is() {
 t_done() {
     echo "1..$T_N"
     [ "$T_FAILED" = 0 ] || { echo "# $T_FAILED of $T_N failed"; return 1; }
+}
+
+# node $1's metric $2 (a sample without labels), empty when absent
+nd_metric() {
+    curl -s -m 5 "$(nd_url "$1")/metrics" | awk -v m="$2" '$1 == m { print $2; exit }'
 }

@@ -69,6 +69,10 @@ def etcd_rows(url, prefix):
                 ws = urllib.parse.unquote_to_bytes(ws).decode()
                 row = json.loads(base64.b64decode(kv.get("value", "")) or b"{}")
                 ident = row.get("identity") or ident.decode()
+                # a managed row hides its legacy twin (a migrated sender),
+                # as the API's list does
+                if kind == "legacy" and (ws, ident) in rows:
+                    continue
                 rows[(ws, ident)] = (kind, row.get("sender_name") or "")
             if not ans.get("more") or not kvs:
                 break

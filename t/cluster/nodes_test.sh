@@ -8,6 +8,11 @@
 #
 #   propagate  a domain verified through A is seen on B and C (GET, resolve;
 #              the time measured), a sender name changed on A too
+#   anynode    one workspace's day (add, records, refresh, sender name, an
+#              address under its domain, another workspace refused, a
+#              single address resent and verified, legacy senders set,
+#              listed, resolved and migrated, deletes), each request
+#              through another node than the one before
 #   race       CL_RACES rounds (100): the same name added by wsA through A
 #              and wsB through B at once: one 201, one 409 already_registered
 #   delete     DELETE on B removes a row added on A (GET, resolve on A);
@@ -34,6 +39,10 @@
 #   budget     every node's rate lowered to 6 (reload) and adds sent to all
 #              3 at once: the SES calls in any 4 s stay within what one
 #              token bucket of 6/s allows (6*4 + 6 + 3)
+#   metrics    each node's /metrics: reachable 1, live nodes 3, one leader
+#              among the three, an empty outbox once answered, the applied
+#              revision at etcd's; then (in outage) reachable 0 while etcd
+#              is away
 #   fairness   on A, workspace wsFA floods PATCHes (FAIR_THREADS clients
 #              for FAIR_SECS) while wsFB makes 20 paced PATCHes: wsFB's
 #              answers do not wait behind wsFA's queue (at most 2 of 20
@@ -52,13 +61,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/nodes.sh"
 
-CASES=${*:-propagate race delete converge member outage held reload refresher budget fairness final}
+CASES=${*:-propagate metrics anynode race delete converge member outage held reload refresher budget fairness final}
 CL_RACES=${CL_RACES:-100}
 CL_PAUSE=${CL_PAUSE:-11}    # seconds a node stays SIGSTOPped (converge)
 TAKEOVER=${TAKEOVER:-20}    # seconds for the refresher to move after a kill
 CHECK=("$ND_PY" "$HERE/nodes_check.py")
 # every workspace the cases use (the convergence check reads them all)
-ALL_WS=wsP,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG,wsFA,wsFB
+ALL_WS=wsP,wsN,wsX,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG,wsFA,wsFB
 FAIR_THREADS=${FAIR_THREADS:-32}
 FAIR_SECS=${FAIR_SECS:-5}
 FAIR_MS=${FAIR_MS:-100}
@@ -145,6 +154,89 @@ case_propagate() {
 race_one() {
     nd_api "$1" POST / "{\"identity\":\"$3\"}" "$2"
     printf '%s %s\n' "$ND_CODE" "$(err_code)" >"$4"
+}
+
+# the help page's behaviours, each step through another node: whichever
+# node a request reaches, the cluster answers as one node would
+kind_on() { nd_api "$1" GET "/$3" '' "$2"; [ "$ND_CODE" = 200 ] && [ "$(nd_field "j.get('kind')")" = "$4" ]; }
+listed_on() { nd_api "$1" GET / '' "$2"; [ "$ND_CODE" = 200 ] && printf '%s' "$ND_BODY" | grep -q "\"identity\":\"$3\""; }
+
+case_anynode() {
+    local ms dkim
+
+    say "anynode: one workspace's day, each request through another node"
+    nd_api 1 POST / '{"identity":"any.example","type":"domain"}' wsN
+    t_is "$ND_CODE" 201 "anynode: add any.example through A" "answer: $(nd_answer)"
+    dkim=$(nd_field "' '.join(sorted(r['name'] for r in j.get('dns_records', []) if r.get('type') == 'CNAME'))")
+    [ "$(wc -w <<<"$dkim")" -ge 3 ] \
+        || t_fail "anynode: A's answer shows 3 DKIM CNAME records" "records: '$dkim'"
+    t_within $W "anynode: B shows any.example with the same $(wc -w <<<"$dkim") DKIM records" \
+        'B: $(code_on 2 wsN any.example)' same_records 2 wsN any.example "$dkim"
+    nd_sim POST /dns/publish '{"identity":"any.example"}' >/dev/null
+    nd_api 3 POST /any.example/refresh '' wsN
+    t_is "$ND_CODE $(nd_field "j.get('verified_for_sending')")" "200 True" \
+        "anynode: refresh through C: verified" "answer: $(nd_answer)"
+    nd_api 2 PATCH /any.example '{"sender_name":"Any Reports"}' wsN
+    t_is "$ND_CODE" 200 "anynode: PATCH the sender name through B" "answer: $(nd_answer)"
+    t_within $W "anynode: A resolves reports@any.example with B's name" \
+        'A: $(nd_resolve 1 wsN reports@any.example)' resolves_as 1 wsN reports@any.example 'domain Any Reports <reports@any.example>'
+
+    # an address under the workspace's own domain, and another workspace's
+    nd_api 3 POST / '{"identity":"billing@any.example","type":"email"}' wsN
+    t_is "$ND_CODE" 201 "anynode: add billing@any.example (under its own domain) through C" "answer: $(nd_answer)"
+    nd_api 1 POST / '{"identity":"billing2@any.example","type":"email"}' wsX
+    t_is "$ND_CODE $(err_code)" "409 already_registered" \
+        "anynode: another workspace cannot add an address under any.example (through A)" "answer: $(nd_answer)"
+    nd_api 2 POST / '{"identity":"sub.any.example","type":"domain"}' wsX
+    t_is "$ND_CODE $(err_code)" "409 already_registered" \
+        "anynode: nor a subdomain of it (through B)" "answer: $(nd_answer)"
+
+    # a single address: added on A, resent on B, clicked, refreshed on C
+    nd_api 1 POST / '{"identity":"me@solo.example","type":"email"}' wsN
+    t_is "$ND_CODE" 201 "anynode: add me@solo.example through A" "answer: $(nd_answer)"
+    t_within $W "anynode: B sees me@solo.example" \
+        'B answers $(code_on 2 wsN me@solo.example)' seen_on 2 wsN me@solo.example
+    nd_api 2 POST /me@solo.example/resend-verification '' wsN
+    t_is "$ND_CODE" 200 "anynode: resend its verification email through B" "answer: $(nd_answer)"
+    nd_sim POST /click '{"identity":"me@solo.example"}' >/dev/null
+    nd_api 3 POST /me@solo.example/refresh '' wsN
+    t_is "$ND_CODE $(nd_field "j.get('verified_for_sending')")" "200 True" \
+        "anynode: clicked, refreshed through C: verified" "answer: $(nd_answer)"
+    t_within $W "anynode: A resolves me@solo.example as the address" \
+        'A: $(nd_resolve 1 wsN me@solo.example)' resolves_as 1 wsN me@solo.example 'address '
+
+    # legacy senders: set on B, listed on C, resolved on A, migrated on C
+    nd_api 2 PUT /legacy '[{"address":"old@legacy.example","sender_name":"Old"}]' wsN service
+    t_is "$ND_CODE" 200 "anynode: PUT /legacy through B" "answer: $(nd_answer)"
+    t_within $W "anynode: C lists old@legacy.example" \
+        'C: $(code_on 3 wsN old@legacy.example)' listed_on 3 wsN old@legacy.example
+    t_within $W "anynode: A resolves old@legacy.example as legacy" \
+        'A: $(nd_resolve 1 wsN old@legacy.example)' resolves_as 1 wsN old@legacy.example 'legacy Old <old@legacy.example>'
+    nd_api 3 POST /old@legacy.example/migrate '' wsN
+    t_is "$ND_CODE $(nd_field "j.get('kind')")" "200 managed" \
+        "anynode: migrate it through C" "answer: $(nd_answer)"
+    t_within $W "anynode: B shows it managed" \
+        'B: $(code_on 2 wsN old@legacy.example)' kind_on 2 wsN old@legacy.example managed
+    t_within $W "anynode: A still resolves it (legacy until verified)" \
+        'A: $(nd_resolve 1 wsN old@legacy.example)' resolves_as 1 wsN old@legacy.example 'legacy Old <old@legacy.example>'
+
+    # removed on B: gone on A and C, and free for another workspace
+    nd_api 2 DELETE /billing@any.example '' wsN
+    t_is "$ND_CODE" 204 "anynode: DELETE billing@any.example through B" "answer: $(nd_answer)"
+    t_within $W "anynode: C answers 404 for it" \
+        'C answers $(code_on 3 wsN billing@any.example)' gone_on 3 wsN billing@any.example
+    nd_api 1 DELETE /me@solo.example '' wsN
+    t_is "$ND_CODE" 204 "anynode: DELETE me@solo.example through A" "answer: $(nd_answer)"
+    t_within $W "anynode: B resolves me@solo.example with the default sender" \
+        'B: $(nd_resolve 2 wsN me@solo.example)' resolves_as 2 wsN me@solo.example fallback
+    nd_api 3 POST / '{"identity":"me@solo.example","type":"email"}' wsX
+    t_is "$ND_CODE" 201 "anynode: another workspace adds me@solo.example through C" "answer: $(nd_answer)"
+}
+# node $1's GET /$3 of workspace $2 shows the CNAME names $4
+same_records() {
+    nd_api "$1" GET "/$3" '' "$2"
+    [ "$ND_CODE" = 200 ] || return 1
+    [ "$(nd_field "' '.join(sorted(r['name'] for r in j.get('dns_records', []) if r.get('type') == 'CNAME'))")" = "$4" ]
 }
 
 case_race() {
@@ -281,6 +373,67 @@ case_member() {
     cl_restart "$leader"
 }
 
+# the metric $2 of every live node, "name=value" each, in one line
+metric_all() {
+    local i
+    for ((i = 1; i <= ND_N; i++)); do
+        nd_alive "$i" && printf '%s=%s ' "$(nd_name "$i")" "$(nd_metric "$i" "$1")"
+    done
+}
+# every live node's metric $1 is $2
+metric_all_is() {
+    local i
+    for ((i = 1; i <= ND_N; i++)); do
+        nd_alive "$i" || continue
+        [ "$(nd_metric "$i" "$1")" = "$2" ] || return 1
+    done
+}
+leaders() {
+    local i n=0
+    for ((i = 1; i <= ND_N; i++)); do
+        nd_alive "$i" && [ "$(nd_metric "$i" sender_domains_cluster_leader)" = 1 ] && n=$((n + 1))
+    done
+    printf '%s' "$n"
+}
+one_leader() { [ "$(leaders)" = 1 ]; }
+# node $1 has applied etcd's revision $2 or later
+applied_ge() {
+    local v
+    v=$(nd_metric "$1" sender_domains_cluster_applied_revision)
+    [ -n "$v" ] && [ "$v" -ge "$2" ]
+}
+
+case_metrics() {
+    local ms rev
+
+    say "metrics: what each node's /metrics says of the cluster"
+    t_within $W "metrics: every node says it reaches etcd" \
+        '$(metric_all sender_domains_cluster_reachable)' metric_all_is sender_domains_cluster_reachable 1
+    t_within $W "metrics: every node counts 3 live nodes" \
+        '$(metric_all sender_domains_cluster_live_nodes)' metric_all_is sender_domains_cluster_live_nodes 3
+    t_within $W "metrics: exactly one node is the leader" \
+        '$(metric_all sender_domains_cluster_leader)' one_leader
+    nd_api 1 PATCH /prop.example '{"sender_name":"Metrics"}' wsP
+    t_is "$ND_CODE" 200 "metrics: a PATCH through A answers 200" "answer: $(nd_answer)"
+    t_is "$(nd_metric 1 sender_domains_cluster_outbox_entries)" 0 \
+        "metrics: A's outbox is empty once the PATCH is answered"
+    # the revision etcd wrote the PATCHed row at
+    rev=$(cl_post kv/range "{\"key\":\"$(cl_b64 "${ND_PREFIX}rows/wsP/prop.example")\"}" \
+          | cl_json "(j.get('kvs') or [{}])[0].get('mod_revision')")
+    t_within $W "metrics: B's applied revision reaches the row's ($rev)" \
+        'B: $(nd_metric 2 sender_domains_cluster_applied_revision)' applied_ge 2 "$rev"
+    # the exposition stays valid with the cluster's families (the
+    # prometheus target installs promtool; make test runs it first)
+    if command -v promtool >/dev/null 2>&1; then
+        curl -s -m 5 "$(nd_url 1)/metrics" >"$CL_DIR/metrics.txt"
+        promtool check metrics <"$CL_DIR/metrics.txt" >"$CL_DIR/promtool.out" 2>&1
+        t_is "$?" 0 "metrics: promtool check metrics accepts A's /metrics" \
+            "$(head -3 "$CL_DIR/promtool.out" | tr '\n' ';')"
+    else
+        say "metrics: promtool is not installed: its check is skipped"
+    fi
+}
+
 case_outage() {
     local i ms t0 retry
 
@@ -309,6 +462,14 @@ case_outage() {
     nd_api 3 DELETE /out.example '' wsO
     t_is "$ND_CODE $(err_code)" "503 cluster_unavailable" "outage: DELETE through C answers 503 cluster_unavailable" \
         "answer: $(nd_answer)"
+    t_within $W "outage: every node's metrics say etcd is out of reach" \
+        '$(metric_all sender_domains_cluster_reachable)' metric_all_is sender_domains_cluster_reachable 0
+    # once the node knows, a write is refused before anything is tried
+    nd_api 1 PATCH /out.example '{"sender_name":"Out"}' wsO
+    grep -q 'a write of workspace "wsO" refused: the cluster (etcd) is out of reach' "${ND_DIR[1]}/error.log" \
+        && t_ok "outage: A's error log names the workspace whose write was refused" \
+        || t_fail "outage: A's error log names the workspace whose write was refused" \
+                  "$(grep 'refused' "${ND_DIR[1]}/error.log" | tail -1)"
     for i in 1 2; do
         resolves_as "$i" wsO reports@out.example domain \
             && t_ok "outage: $(nd_name "$i") still resolves reports@out.example with the domain" \
@@ -530,7 +691,7 @@ case_final() {
 cl_start 3
 nd_start 3
 for c in $CASES; do
-    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate race delete converge member outage held reload refresher budget fairness final)"
+    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate metrics anynode race delete converge member outage held reload refresher budget fairness final)"
     "case_$c"
 done
 t_done
