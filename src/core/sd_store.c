@@ -4769,55 +4769,11 @@ sd_store_outbox_next_fair(sd_store_t *st, const char *after_ws,
 }
 
 
-sd_store_rc_e
-sd_store_outbox_first_ws(sd_store_t *st, const char *ws, size_t ws_len,
-    uint64_t *seq)
-{
-    int             rc;
-    MDB_txn        *txn;
-    MDB_val         k, v, kws;
-    MDB_cursor     *cur;
-    unsigned char   kb[SD_STORE_MAX_KEY + 1];
+/* a workspace's entries: the oldest one's seq (0: none), counted to max */
 
-    *seq = 0;
-
-    if (ws_len + 2 > sizeof(kb)) {
-        return SD_STORE_ERROR;
-    }
-
-    rc = sd_store_begin(st, MDB_RDONLY, &txn);
-    if (rc != 0) {
-        return sd_store_map(st, rc);
-    }
-
-    rc = mdb_cursor_open(txn, st->coutix, &cur);
-
-    if (rc == 0) {
-        kb[0] = SD_OUTIX_WS;
-        memcpy(kb + 1, ws, ws_len);
-        kb[1 + ws_len] = '\0';
-        k.mv_data = kb;
-        k.mv_size = ws_len + 2;
-
-        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-        mdb_cursor_close(cur);
-    }
-
-    if (rc == 0 && sd_store_outix_ws(&k, &kws, seq) == 0
-        && (kws.mv_size != ws_len || memcmp(kws.mv_data, ws, ws_len) != 0))
-    {
-        *seq = 0;
-    }
-
-    mdb_txn_abort(txn);
-
-    return (rc == MDB_NOTFOUND) ? SD_STORE_OK : sd_store_map(st, rc);
-}
-
-
-sd_store_rc_e
-sd_store_outbox_backlog(sd_store_t *st, const char *ws, size_t ws_len,
-    size_t max, size_t *n)
+static sd_store_rc_e
+sd_store_outbox_ws(sd_store_t *st, const char *ws, size_t ws_len,
+    size_t max, size_t *n, uint64_t *first)
 {
     int             rc;
     uint64_t        seq;
@@ -4827,6 +4783,7 @@ sd_store_outbox_backlog(sd_store_t *st, const char *ws, size_t ws_len,
     unsigned char   kb[SD_STORE_MAX_KEY + 1];
 
     *n = 0;
+    *first = 0;
 
     if (ws_len + 2 > sizeof(kb)) {
         return SD_STORE_ERROR;
@@ -4857,7 +4814,9 @@ sd_store_outbox_backlog(sd_store_t *st, const char *ws, size_t ws_len,
                 break;
             }
 
-            (*n)++;
+            if ((*n)++ == 0) {
+                *first = seq;
+            }
         }
 
         mdb_cursor_close(cur);
@@ -4867,6 +4826,26 @@ sd_store_outbox_backlog(sd_store_t *st, const char *ws, size_t ws_len,
 
     return (rc == 0 || rc == MDB_NOTFOUND) ? SD_STORE_OK
                                            : sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_outbox_first_ws(sd_store_t *st, const char *ws, size_t ws_len,
+    uint64_t *seq)
+{
+    size_t  n;
+
+    return sd_store_outbox_ws(st, ws, ws_len, 1, &n, seq);
+}
+
+
+sd_store_rc_e
+sd_store_outbox_backlog(sd_store_t *st, const char *ws, size_t ws_len,
+    size_t max, size_t *n)
+{
+    uint64_t  first;
+
+    return sd_store_outbox_ws(st, ws, ws_len, max, n, &first);
 }
 
 
