@@ -214,9 +214,6 @@ sd_store_open(const char *path, size_t map_size, sd_store_t **store,
         rc = sd_store_ev_migrate(st, txn);
     }
 
-    if (rc == 0) {
-        rc = sd_store_outix_check(st, txn);
-    }
 
     if (rc == 0) {
         rc = sd_store_format_set(txn, st->meta, err, err_size);
@@ -237,6 +234,20 @@ sd_store_open(const char *path, size_t map_size, sd_store_t **store,
         snprintf(err, err_size, "cannot open databases in \"%s\": %s", path,
                  mdb_strerror(rc));
         goto failed;
+    }
+
+    /*
+     * the outbox's index, when a module before it wrote the outbox; in a
+     * transaction of its own: a full map must not keep the store shut
+     * (the publisher tries again before its next turn)
+     */
+    if (mdb_txn_begin(st->env, NULL, 0, &txn) == 0) {
+        if (sd_store_outix_check(st, txn) == 0) {
+            (void) mdb_txn_commit(txn);
+
+        } else {
+            mdb_txn_abort(txn);
+        }
     }
 
     *store = st;
