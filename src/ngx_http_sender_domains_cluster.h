@@ -56,6 +56,9 @@ char *ngx_http_sender_domains_cluster_prefix(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 char *ngx_http_sender_domains_cluster_node(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+/* sender_domains_cluster_ssl_*: cmd->offset is into the cluster conf */
+char *ngx_http_sender_domains_cluster_ssl_file(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 /* at the end of the main conf: defaults, and what needs what */
 char *ngx_http_sender_domains_cluster_init_conf(ngx_conf_t *cf);
 
@@ -89,6 +92,21 @@ ngx_int_t ngx_http_sender_domains_cluster_gate(ngx_http_request_t *r);
 ngx_int_t ngx_http_sender_domains_cluster_hold(ngx_http_request_t *r,
     ngx_uint_t status, ngx_chain_t *out);
 ngx_int_t ngx_http_sender_domains_cluster_unavailable(ngx_http_request_t *r);
+/*
+ * PUT /legacy in cluster mode: the addresses' claims decided in etcd first
+ * (docs/cluster.md, "PUT /legacy's claims"); then done(r, data, conflict)
+ * runs: conflict NULL when etcd holds every address for the workspace
+ * now, else conflict[i] = 1 for each address under another workspace's
+ * claim (nothing of the list was claimed).  NGX_DONE: the request goes on
+ * from etcd's answers.
+ */
+typedef ngx_int_t (*ngx_http_sender_domains_cluster_legacy_pt)(
+    ngx_http_request_t *r, void *data, int *conflict);
+
+ngx_int_t ngx_http_sender_domains_cluster_legacy(ngx_http_request_t *r,
+    ngx_str_t *ws, size_t n, const char **ids, const size_t *lens,
+    ngx_http_sender_domains_cluster_legacy_pt done, void *data);
+
 ngx_int_t ngx_http_sender_domains_cluster_claim(ngx_http_request_t *r,
     ngx_str_t *ws, ngx_str_t *id, const char *row, size_t row_len,
     ngx_http_sender_domains_cluster_next_pt next);

@@ -931,6 +931,8 @@ ngx_http_sender_domains_curl_collect(
                        "%d: %s", call, (int) msg->data.result,
                        curl_easy_strerror(msg->data.result));
 
+        call->result = msg->data.result;
+
         if (call->outcome == NGX_HTTP_SENDER_DOMAINS_CURL_OK) {
             switch (msg->data.result) {
             case CURLE_OK:

@@ -68,6 +68,8 @@ struct ngx_http_sender_domains_curl_call_s {
     u_char                                  request_id[64];
     size_t                                  request_id_len;
     char                                    curl_error[CURL_ERROR_SIZE];
+    CURLcode                                result;     /* curl's, at the
+                                                           end */
 
     /* keeps an exiting worker alive until the call ends (see .c) */
     ngx_event_t                             deadline;

@@ -122,6 +122,13 @@ static void ngx_http_sender_domains_etcd_failed(ngx_log_t *log,
 static void ngx_http_sender_domains_etcd_unreachable(ngx_log_t *log,
     ngx_http_sender_domains_etcd_call_t *ec);
 static void ngx_http_sender_domains_etcd_reached(ngx_log_t *log);
+static ngx_uint_t ngx_http_sender_domains_etcd_tls_failed(
+    ngx_http_sender_domains_curl_call_t *call, ngx_str_t *endpoint);
+static const char *ngx_http_sender_domains_etcd_tls_why(
+    ngx_http_sender_domains_curl_call_t *call);
+static void ngx_http_sender_domains_etcd_tls_error(ngx_log_t *log,
+    ngx_http_sender_domains_etcd_conf_t *conf, ngx_uint_t endpoint,
+    const char *what, ngx_http_sender_domains_curl_call_t *call);
 
 static ngx_int_t ngx_http_sender_domains_etcd_watch_data(
     ngx_http_sender_domains_curl_call_t *call, u_char *p, size_t n);
@@ -163,6 +170,8 @@ static ngx_uint_t                             ngx_http_sender_domains_etcd_cur;
 static ngx_msec_t                             ngx_http_sender_domains_etcd_ok_at;
 static ngx_uint_t                             ngx_http_sender_domains_etcd_ok_once;
 static ngx_uint_t                             ngx_http_sender_domains_etcd_failing;
+/* endpoints (bit i % 64) whose TLS failure was said at error level */
+static uint64_t                               ngx_http_sender_domains_etcd_tls_said;
 
 static ngx_queue_t                            ngx_http_sender_domains_etcd_watches;
 static ngx_uint_t                             ngx_http_sender_domains_etcd_wq_init;
@@ -259,9 +268,11 @@ ngx_http_sender_domains_etcd_try(ngx_http_sender_domains_etcd_call_t *ec)
         return NGX_ERROR;
     }
 
-    /* read by curl's log lines and its write callback: none ran yet */
+    /* read by curl's log lines, its write callback and its connection:
+     * none ran yet, the handle is driven from the event loop only */
     ec->curl->peer = "etcd";
     ec->curl->max_body = NGX_HTTP_SENDER_DOMAINS_ETCD_MAX_BODY;
+    ngx_http_sender_domains_etcd_tls(ec->curl->easy, ec->conf);
 
     ec->tries++;
     ec->started = ngx_current_msec;
@@ -282,7 +293,7 @@ ngx_http_sender_domains_etcd_done(ngx_http_sender_domains_curl_call_t *call)
 
     u_char      why[NGX_MAX_ERROR_STR], *p;
     ngx_str_t  *ep;
-    ngx_uint_t  n, failed;
+    ngx_uint_t  n, failed, tls;
 
     ec->curl = NULL;
     ec->status = call->status;
@@ -290,6 +301,7 @@ ngx_http_sender_domains_etcd_done(ngx_http_sender_domains_curl_call_t *call)
     n = ec->conf->endpoints->nelts;
     ep = ec->conf->endpoints->elts;
     failed = 1;
+    tls = 0;
     p = why;
 
     switch (call->outcome) {
@@ -323,9 +335,13 @@ ngx_http_sender_domains_etcd_done(ngx_http_sender_domains_curl_call_t *call)
         return;
 
     default:
-        p = ngx_snprintf(why, sizeof(why) - 1, "connection failed: %s",
-                         call->curl_error[0] ? call->curl_error
-                                             : "(no detail)");
+        tls = ngx_http_sender_domains_etcd_tls_failed(call,
+                                                      &ep[ec->endpoint]);
+        p = ngx_snprintf(why, sizeof(why) - 1, "%s failed: %s",
+                         tls ? "TLS" : "connection",
+                         tls ? ngx_http_sender_domains_etcd_tls_why(call)
+                             : call->curl_error[0] ? call->curl_error
+                                                   : "(no detail)");
     }
 
     *p = '\0';
@@ -337,11 +353,19 @@ ngx_http_sender_domains_etcd_done(ngx_http_sender_domains_curl_call_t *call)
                    ngx_current_msec - ec->started);
 
     if (!failed) {
+        ngx_http_sender_domains_etcd_tls_said &= ~((uint64_t) 1
+                                                   << (ec->endpoint % 64));
         ngx_http_sender_domains_etcd_cur = ec->endpoint;
         ngx_http_sender_domains_etcd_reached(ec->log);
         ec->outcome = NGX_HTTP_SENDER_DOMAINS_ETCD_OK;
         ec->handler(ec);
         return;
+    }
+
+    if (tls) {
+        ngx_http_sender_domains_etcd_tls_error(ec->log, ec->conf,
+                                               ec->endpoint, ec->path,
+                                               call);
     }
 
     ngx_http_sender_domains_etcd_failed(ec->log, ec->conf, ec->endpoint);
@@ -511,6 +535,157 @@ ngx_http_sender_domains_etcd_reachable(ngx_msec_t within)
 }
 
 
+/* ---- TLS ---- */
+
+void
+ngx_http_sender_domains_etcd_tls(CURL *e,
+    ngx_http_sender_domains_etcd_conf_t *conf)
+{
+    struct curl_blob  blob;
+
+    blob.flags = CURL_BLOB_NOCOPY;
+
+    if (conf->ssl_trusted_certificate.pem.len) {
+        /* these CAs only: neither the system's bundle nor its directory */
+        blob.data = conf->ssl_trusted_certificate.pem.data;
+        blob.len = conf->ssl_trusted_certificate.pem.len;
+        curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+        curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+    }
+
+    if (conf->ssl_certificate.pem.len) {
+        blob.data = conf->ssl_certificate.pem.data;
+        blob.len = conf->ssl_certificate.pem.len;
+        curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+        curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &blob);
+
+        blob.data = conf->ssl_certificate_key.pem.data;
+        blob.len = conf->ssl_certificate_key.pem.len;
+        curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+        curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &blob);
+    }
+}
+
+
+/*
+ * A failure of TLS (the handshake, a certificate either side refused)
+ * rather than of the network: a configuration to fix, not an outage.
+ */
+
+static ngx_uint_t
+ngx_http_sender_domains_etcd_tls_failed(
+    ngx_http_sender_domains_curl_call_t *call, ngx_str_t *endpoint)
+{
+    if (endpoint->len < 8
+        || ngx_strncmp(endpoint->data, "https://", 8) != 0)
+    {
+        return 0;
+    }
+
+    switch (call->result) {
+
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CLIENTCERT:
+        return 1;
+
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+        /*
+         * With TLS 1.3 the server checks the client's certificate after
+         * the client's side of the handshake is over: its refusal comes
+         * as an alert on the first read ("alert bad certificate"), or, if
+         * its reset came first, as a socket that is no longer connected
+         * when libcurl asks for the peer's address.
+         */
+        return ngx_strstrn((u_char *) call->curl_error, "SSL", 3 - 1)
+                   != NULL
+               || ngx_strstrn((u_char *) call->curl_error, "getpeername",
+                              11 - 1)
+                   != NULL;
+
+    default:
+        return 0;
+    }
+}
+
+
+/* libcurl's words, or ours when it only saw the reset after the handshake */
+
+static const char *
+ngx_http_sender_domains_etcd_tls_why(ngx_http_sender_domains_curl_call_t *call)
+{
+    if (call->curl_error[0] == '\0') {
+        return curl_easy_strerror(call->result);
+    }
+
+    if (ngx_strstrn((u_char *) call->curl_error, "getpeername", 11 - 1)) {
+        return "etcd closed the connection right after the handshake (did "
+               "it refuse the client certificate?)";
+    }
+
+    return call->curl_error;
+}
+
+
+/*
+ * Said at error level once for the endpoint, until a call to it succeeds
+ * (each call's own line stays at info): what failed and the files in use,
+ * never a byte of them.
+ */
+
+static void
+ngx_http_sender_domains_etcd_tls_error(ngx_log_t *log,
+    ngx_http_sender_domains_etcd_conf_t *conf, ngx_uint_t endpoint,
+    const char *what, ngx_http_sender_domains_curl_call_t *call)
+{
+    u_char      ca[NGX_MAX_PATH + 16], cert[NGX_MAX_PATH + 16], *p;
+    uint64_t    bit;
+    ngx_str_t  *ep;
+
+    bit = (uint64_t) 1 << (endpoint % 64);
+
+    if (ngx_http_sender_domains_etcd_tls_said & bit) {
+        return;
+    }
+
+    ngx_http_sender_domains_etcd_tls_said |= bit;
+    ep = conf->endpoints->elts;
+
+    if (conf->ssl_trusted_certificate.pem.len) {
+        p = ngx_snprintf(ca, sizeof(ca) - 1, "\"%V\"",
+                         &conf->ssl_trusted_certificate.path);
+    } else {
+        p = ngx_cpymem(ca, "the system's", sizeof("the system's") - 1);
+    }
+
+    *p = '\0';
+
+    if (conf->ssl_certificate.pem.len) {
+        p = ngx_snprintf(cert, sizeof(cert) - 1, "\"%V\"",
+                         &conf->ssl_certificate.path);
+    } else {
+        p = ngx_cpymem(cert, "none", sizeof("none") - 1);
+    }
+
+    *p = '\0';
+
+    ngx_log_error(NGX_LOG_ERR, log, 0,
+                  "sender_domains: etcd %s on %V: TLS failed: %s "
+                  "(trusted CAs: %s, "
+                  "client certificate: %s); check "
+                  "sender_domains_cluster_ssl_trusted_certificate and "
+                  "sender_domains_cluster_ssl_certificate against etcd's "
+                  "--trusted-ca-file, --cert-file and --client-cert-auth",
+                  what, &ep[endpoint],
+                  ngx_http_sender_domains_etcd_tls_why(call), ca, cert);
+}
+
+
 /* ---- the watch ---- */
 
 ngx_http_sender_domains_etcd_watch_t *
@@ -599,6 +774,7 @@ ngx_http_sender_domains_etcd_watch_start(ngx_log_t *log,
     }
 
     w->curl->peer = "etcd";
+    ngx_http_sender_domains_etcd_tls(w->curl->easy, conf);
 
     ngx_queue_insert_tail(&ngx_http_sender_domains_etcd_watches, &w->queue);
 
@@ -806,6 +982,12 @@ ngx_http_sender_domains_etcd_watch_done(
         break;
 
     default:
+        if (ngx_http_sender_domains_etcd_tls_failed(call, ep)) {
+            ngx_http_sender_domains_etcd_tls_error(w->log, w->conf,
+                                                   w->endpoint, "/v3/watch",
+                                                   call);
+        }
+
         ngx_log_error(NGX_LOG_INFO, w->log, 0,
                       "sender_domains: etcd watch on %V failed: %s", ep,
                       call->curl_error[0] ? call->curl_error
@@ -1456,6 +1638,7 @@ ngx_http_sender_domains_etcd_revoke(void)
                          (long) NGX_HTTP_SENDER_DOMAINS_ETCD_REVOKE);
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION,
                          ngx_http_sender_domains_etcd_discard);
+        ngx_http_sender_domains_etcd_tls(e, l->conf);
 
         rc = curl_easy_perform(e);
         status = 0;

@@ -26,6 +26,18 @@
 #define NGX_HTTP_SENDER_DOMAINS_ETCD_LINE_MAX     (64 * 1024 * 1024)
 
 
+/*
+ * A PEM file of TLS to etcd, read by the master while it parses the
+ * configuration (as nginx reads ssl_certificate_key): the workers need no
+ * access to it, "nginx -t" checks it, a reload reads it again.
+ */
+typedef struct {
+    ngx_str_t                               path;  /* full name, for logs */
+    ngx_str_t                               pem;   /* the bytes; len 0: not
+                                                      configured */
+} ngx_http_sender_domains_etcd_pem_t;
+
+
 /* kept by pointer in calls, the watch and the lease: it lives as long as
  * the cycle (the cluster's main conf) */
 typedef struct {
@@ -33,6 +45,12 @@ typedef struct {
                                                    "http://127.0.0.1:2379" */
     ngx_msec_t                              timeout;   /* one call to one
                                                           endpoint */
+
+    /* https:// endpoints (sender_domains_cluster_ssl_*): the CAs that
+     * verify etcd (none: the system's), the client certificate and key */
+    ngx_http_sender_domains_etcd_pem_t      ssl_trusted_certificate;
+    ngx_http_sender_domains_etcd_pem_t      ssl_certificate;
+    ngx_http_sender_domains_etcd_pem_t      ssl_certificate_key;
 } ngx_http_sender_domains_etcd_conf_t;
 
 
@@ -173,6 +191,15 @@ ngx_uint_t ngx_http_sender_domains_etcd_live_nodes(void);
 /* a call of this worker to etcd succeeded within "within" ms and none has
  * failed on every endpoint since */
 ngx_uint_t ngx_http_sender_domains_etcd_reachable(ngx_msec_t within);
+
+/*
+ * The one place where an etcd handle gets its TLS settings: every call,
+ * the watch, the lease's calls and the blocking revoke at exit.  The PEM
+ * bytes go to libcurl as blobs it does not copy (the conf outlives every
+ * handle; a key is never copied into memory freed unwiped).
+ */
+void ngx_http_sender_domains_etcd_tls(CURL *e,
+    ngx_http_sender_domains_etcd_conf_t *conf);
 
 /* exit_process, before ..._curl_exit(): lease_stop, and every watch freed */
 void ngx_http_sender_domains_etcd_exit(ngx_cycle_t *cycle);

@@ -69,6 +69,7 @@ typedef struct {
     sd_record_t                *recs;
     char                      **texts;      /* json_dumps(): free() */
     json_t                     *out;        /* the answer's list */
+    ngx_http_sender_domains_ctx_t  *ctx;
 } ngx_http_sender_domains_legacy_list_t;
 
 
@@ -2500,24 +2501,71 @@ ngx_http_sender_domains_legacy_entry(ngx_http_request_t *r,
 }
 
 
-/* the checked list replaces the workspace's legacy senders in one write */
+static ngx_int_t ngx_http_sender_domains_legacy_decided(ngx_http_request_t *r,
+    void *data, int *conflict);
+static ngx_int_t ngx_http_sender_domains_legacy_write(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx,
+    ngx_http_sender_domains_legacy_list_t *l, int *conflict, int check);
+
+
+/*
+ * The checked list replaces the workspace's legacy senders in one write.
+ * In cluster mode etcd decides the claims first (for every node at once)
+ * and the store then takes the list as decided.
+ */
 static ngx_int_t
 ngx_http_sender_domains_legacy_store(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx,
     ngx_http_sender_domains_legacy_list_t *l)
 {
-    int            *conflict;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
+
+    if (smcf->cluster) {
+        l->ctx = ctx;
+
+        return ngx_http_sender_domains_cluster_legacy(r,
+                   &ctx->caller.workspace, l->n, l->ids, l->lens,
+                   ngx_http_sender_domains_legacy_decided, l);
+    }
+
+    return ngx_http_sender_domains_legacy_write(r, ctx, l, NULL, 1);
+}
+
+
+/* cluster mode: etcd's decision on the list's claims */
+static ngx_int_t
+ngx_http_sender_domains_legacy_decided(ngx_http_request_t *r, void *data,
+    int *conflict)
+{
+    ngx_http_sender_domains_legacy_list_t  *l = data;
+
+    return ngx_http_sender_domains_legacy_write(r, l->ctx, l, conflict, 0);
+}
+
+
+static ngx_int_t
+ngx_http_sender_domains_legacy_write(ngx_http_request_t *r,
+    ngx_http_sender_domains_ctx_t *ctx,
+    ngx_http_sender_domains_legacy_list_t *l, int *conflict, int check)
+{
     sd_store_rc_e   src;
+
+    if (conflict) {
+        return ngx_http_sender_domains_legacy_conflict(r, ctx, l->n, l->ids,
+                                                       l->lens, conflict);
+    }
 
     conflict = ngx_pcalloc(r->pool, (l->n + 1) * sizeof(int));
     if (conflict == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    src = sd_store_legacy_replace(ngx_http_sender_domains_store(),
-                                  (char *) ctx->caller.workspace.data,
-                                  ctx->caller.workspace.len, l->n, l->ids,
-                                  l->lens, l->recs, conflict);
+    src = sd_store_legacy_replace_as(ngx_http_sender_domains_store(),
+                                     (char *) ctx->caller.workspace.data,
+                                     ctx->caller.workspace.len, l->n, l->ids,
+                                     l->lens, l->recs, conflict, check);
 
     if (src == SD_STORE_CONFLICT) {
         return ngx_http_sender_domains_legacy_conflict(r, ctx, l->n, l->ids,
@@ -2533,13 +2581,28 @@ ngx_http_sender_domains_legacy_store(ngx_http_request_t *r,
 }
 
 
+/* the list's rows, json_dumps()'d, live as long as the request */
+static void
+ngx_http_sender_domains_legacy_free(void *data)
+{
+    ngx_http_sender_domains_legacy_list_t  *l = data;
+
+    size_t  i;
+
+    for (i = 0; i < l->n; i++) {
+        free(l->texts[i]);
+    }
+}
+
+
 ngx_int_t
 ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
     ngx_http_sender_domains_ctx_t *ctx)
 {
     size_t                                  i, n;
     ngx_int_t                               rc;
-    ngx_http_sender_domains_legacy_list_t   l;
+    ngx_pool_cleanup_t                     *cln;
+    ngx_http_sender_domains_legacy_list_t  *l;
     ngx_http_sender_domains_main_conf_t    *smcf;
 
     if (!json_is_array(ctx->body)) {
@@ -2564,23 +2627,27 @@ ngx_http_sender_domains_legacy_put(ngx_http_request_t *r,
                    "legacy senders");
     }
 
-    if (ngx_http_sender_domains_legacy_alloc(r, &l, n) != NGX_OK) {
+    l = ngx_pcalloc(r->pool, sizeof(ngx_http_sender_domains_legacy_list_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (l == NULL || cln == NULL
+        || ngx_http_sender_domains_legacy_alloc(r, l, n) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    cln->handler = ngx_http_sender_domains_legacy_free;
+    cln->data = l;
 
     rc = NGX_DECLINED;
 
     for (i = 0; i < n && rc == NGX_DECLINED; i++) {
-        rc = ngx_http_sender_domains_legacy_entry(r, &l, i,
+        rc = ngx_http_sender_domains_legacy_entry(r, l, i,
                                         json_array_get(ctx->body, i));
     }
 
     if (rc == NGX_DECLINED) {
-        rc = ngx_http_sender_domains_legacy_store(r, ctx, &l);
-    }
-
-    for (i = 0; i < n; i++) {
-        free(l.texts[i]);
+        rc = ngx_http_sender_domains_legacy_store(r, ctx, l);
     }
 
     return rc;

@@ -292,6 +292,31 @@ static ngx_command_t  ngx_http_sender_domains_commands[] = {
       0,
       NULL },
 
+    /* the offset is into the cluster's conf, not the main conf */
+    { ngx_string("sender_domains_cluster_ssl_trusted_certificate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_sender_domains_cluster_ssl_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_cluster_conf_t,
+               etcd.ssl_trusted_certificate),
+      NULL },
+
+    { ngx_string("sender_domains_cluster_ssl_certificate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_sender_domains_cluster_ssl_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_cluster_conf_t,
+               etcd.ssl_certificate),
+      NULL },
+
+    { ngx_string("sender_domains_cluster_ssl_certificate_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_sender_domains_cluster_ssl_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_sender_domains_cluster_conf_t,
+               etcd.ssl_certificate_key),
+      NULL },
+
     { ngx_string("sender_domains_purge_after"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -1007,6 +1032,16 @@ static ngx_int_t
 ngx_http_sender_domains_read_secret(ngx_conf_t *cf, const char *directive,
     ngx_str_t *path, size_t max, ngx_str_t *out)
 {
+    return ngx_http_sender_domains_conf_read_file(cf, directive, path, max,
+                                                  1, out);
+}
+
+
+ngx_int_t
+ngx_http_sender_domains_conf_read_file(ngx_conf_t *cf,
+    const char *directive, ngx_str_t *path, size_t max, ngx_uint_t secret,
+    ngx_str_t *out)
+{
     ssize_t          n;
     ngx_file_t       file;
     ngx_file_info_t  fi;
@@ -1037,7 +1072,7 @@ ngx_http_sender_domains_read_secret(ngx_conf_t *cf, const char *directive,
         return NGX_ERROR;
     }
 
-    if (fi.st_mode & (S_IRWXG | S_IRWXO)) {
+    if (secret && (fi.st_mode & (S_IRWXG | S_IRWXO))) {
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
                            "%s: \"%V\" holds a secret and is readable by "
                            "group or others (mode 0%d%d%d); nginx reads it "

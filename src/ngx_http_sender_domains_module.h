@@ -155,6 +155,16 @@ ngx_int_t ngx_http_sender_domains_prepare_store(ngx_log_t *log,
 ngx_int_t ngx_http_sender_domains_shm_init(ngx_shm_zone_t *shm_zone,
     void *data, size_t size);
 
+/*
+ * Reads a file named in the configuration (up to max bytes, a full name)
+ * into the configuration's pool, NUL-terminated, as the master parses it;
+ * "secret": warn when group or others may read it.  NGX_ERROR: said at
+ * emerg, "directive: cannot open ...".
+ */
+ngx_int_t ngx_http_sender_domains_conf_read_file(ngx_conf_t *cf,
+    const char *directive, ngx_str_t *path, size_t max, ngx_uint_t secret,
+    ngx_str_t *out);
+
 ngx_int_t ngx_http_sender_domains_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_sender_domains_value(ngx_http_request_t *r,
     ngx_http_sender_domains_value_t *v, ngx_str_t *out);

@@ -24,6 +24,31 @@ print $load "VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n"
             . " 666f726d6174\n 02000000\nDATA=END\n";     # "format" = 2 (LE32)
 close $load or die "mdb_load failed";
 
+# TLS files for the cluster's ssl directives (TESTs 27-35), made by openssl
+# here: a CA, a client certificate it signed with its key, another key,
+# the client key encrypted with a passphrase
+our $Tls = File::Temp::tempdir(CLEANUP => 1);
+$ENV{TEST_NGINX_TLS} = $Tls;
+for my $cmd (
+    "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1"
+      . " -subj /CN=sd-test-ca -keyout $Tls/ca.key -out $Tls/ca.crt",
+    "req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+      . " -subj /CN=sd-node -keyout $Tls/client.key -out $Tls/client.csr",
+    "x509 -req -in $Tls/client.csr -CA $Tls/ca.crt -CAkey $Tls/ca.key"
+      . " -CAcreateserial -days 1 -out $Tls/client.crt",
+    "genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $Tls/other.key",
+    "pkey -in $Tls/client.key -aes256 -passout pass:secret -out $Tls/encrypted.key",
+) {
+    system("openssl $cmd 2>/dev/null") == 0 or die "openssl $cmd failed";
+}
+chmod 0600, glob "$Tls/*.key";
+
+sub tls_file {
+    open my $f, '<', "$Tls/$_[0]" or die "$Tls/$_[0]: $!";
+    local $/;
+    return scalar <$f>;
+}
+
 no_shuffle();
 run_tests();
 
@@ -352,3 +377,117 @@ sender_domains_cluster_prefix and sender_domains_cluster_node need "sender_domai
 --- must_die
 --- error_log
 sender_domains_cluster needs sender_domains_db
+
+
+
+=== TEST 27: cluster TLS: a CA file that does not exist
+--- config eval: $::Config
+--- http_config eval
+$::HttpConfig . 'sender_domains_cluster etcd https://127.0.0.1:2379;
+    sender_domains_cluster_ssl_trusted_certificate /nonexistent/ca.crt;'
+--- must_die
+--- error_log
+sender_domains_cluster_ssl_trusted_certificate: cannot open "/nonexistent/ca.crt"
+
+
+
+=== TEST 28: cluster TLS: a CA file that holds no certificate
+--- config eval: $::Config
+--- http_config eval
+$::HttpConfig . 'sender_domains_cluster etcd https://127.0.0.1:2379;
+    sender_domains_cluster_ssl_trusted_certificate $TEST_NGINX_TLS/other.key;'
+--- must_die
+--- error_log eval
+qr{sender_domains_cluster_ssl_trusted_certificate: "[^"]+/other\.key": it holds no PEM certificate}
+
+
+
+=== TEST 29: cluster TLS: a client certificate without its key
+--- config eval: $::Config
+--- http_config eval
+$::HttpConfig . 'sender_domains_cluster etcd https://127.0.0.1:2379;
+    sender_domains_cluster_ssl_certificate $TEST_NGINX_TLS/client.crt;'
+--- must_die
+--- error_log eval
+qr{sender_domains_cluster_ssl_certificate "[^"]+/client\.crt" needs sender_domains_cluster_ssl_certificate_key}
+
+
+
+=== TEST 30: cluster TLS: a key without its certificate
+--- config eval: $::Config
+--- http_config eval
+$::HttpConfig . 'sender_domains_cluster etcd https://127.0.0.1:2379;
+    sender_domains_cluster_ssl_certificate_key $TEST_NGINX_TLS/client.key;'
+--- must_die
+--- error_log eval
+qr{sender_domains_cluster_ssl_certificate_key "[^"]+/client\.key" needs sender_domains_cluster_ssl_certificate}
+
+
+
+=== TEST 31: cluster TLS: a key that is not the certificate's
+--- config eval: $::Config
+--- http_config eval
+$::HttpConfig . 'sender_domains_cluster etcd https://127.0.0.1:2379;
+    sender_domains_cluster_ssl_certificate $TEST_NGINX_TLS/client.crt;
+    sender_domains_cluster_ssl_certificate_key $TEST_NGINX_TLS/other.key;'
+--- must_die
+--- error_log eval
+qr{sender_domains_cluster_ssl_certificate "[^"]+/client\.crt" and sender_domains_cluster_ssl_certificate_key "[^"]+/other\.key": the private key does not match the certificate's public key}
+
+
+
+=== TEST 32: cluster TLS: a key with a passphrase
+--- config eval: $::Config
+--- http_config eval
+$::HttpConfig . 'sender_domains_cluster etcd https://127.0.0.1:2379;
+    sender_domains_cluster_ssl_certificate $TEST_NGINX_TLS/client.crt;
+    sender_domains_cluster_ssl_certificate_key $TEST_NGINX_TLS/encrypted.key;'
+--- must_die
+--- error_log eval
+qr{sender_domains_cluster_ssl_certificate_key: "[^"]+/encrypted\.key": the private key is encrypted; a key with a passphrase is not supported}
+
+
+
+=== TEST 33: cluster TLS: an http:// endpoint among the endpoints
+--- config eval: $::Config
+--- http_config eval
+$::HttpConfig . 'sender_domains_cluster etcd https://127.0.0.1:2379 http://127.0.0.1:2381;
+    sender_domains_cluster_ssl_trusted_certificate $TEST_NGINX_TLS/ca.crt;'
+--- must_die
+--- error_log
+sender_domains_cluster: the etcd endpoint "http://127.0.0.1:2381" is not https://, but sender_domains_cluster_ssl_* are set
+
+
+
+=== TEST 34: cluster TLS: the files without the cluster
+--- config eval: $::Config
+--- http_config eval
+$::HttpConfig . 'sender_domains_cluster_ssl_trusted_certificate $TEST_NGINX_TLS/ca.crt;'
+--- must_die
+--- error_log
+sender_domains_cluster_ssl_certificate and sender_domains_cluster_ssl_certificate_key need "sender_domains_cluster etcd https://..."
+
+
+
+=== TEST 35: cluster TLS: paths relative to the configuration's folder; a key others may read is a warning
+--- config eval: $::Config
+--- http_config eval
+$::HttpConfig . 'sender_domains_cluster etcd https://127.0.0.1:1;
+    sender_domains_cluster_node t001;
+    sender_domains_cluster_ssl_trusted_certificate ../html/ca.crt;
+    sender_domains_cluster_ssl_certificate ../html/client.crt;
+    sender_domains_cluster_ssl_certificate_key ../html/client.key;'
+--- user_files eval
+">>> ca.crt\n" . main::tls_file('ca.crt')
+. ">>> client.crt\n" . main::tls_file('client.crt')
+. ">>> client.key\n" . main::tls_file('client.key')
+--- request
+GET /api/
+--- more_headers
+X-WS: acme
+X-Plan: professional
+--- error_code: 200
+--- error_log eval
+qr{sender_domains_cluster_ssl_certificate_key: "[^"]+/html/client\.key" holds a secret and is readable by group or others}
+--- no_error_log
+[emerg]

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "sd_etcd.h"
+#include "sd_row.h"
 #include "sd_store.h"
 
 
@@ -743,8 +744,8 @@ sd_etcd_claim_nested_txn(const sd_etcd_claim_t *c, const sd_etcd_txn_t *seen)
 
 
 /*
- * The import of a single-node store (tools/sd-cluster-import.c): the
- * claim Txn of either kind of row, the legacy row's key in place of the
+ * The import of a single-node store
+ * (tools/sender-domains-cluster-import.c): the claim Txn of either kind of row, the legacy row's key in place of the
  * identity row's (a legacy sender's claim is the same claim key).
  */
 char *
@@ -1085,6 +1086,459 @@ sd_etcd_import_verdict(const sd_etcd_claim_t *c, char kind,
     }
 
     return own ? SD_ETCD_CLAIM_NESTED : SD_ETCD_CLAIM_RETRY;
+}
+
+
+/* ---- taking over an expired claim ---- */
+
+/* a Txn object with its "compare" and "success" arrays; NULL: no memory */
+static json_t *
+sd_etcd_txn_new(json_t **cmp, json_t **ok)
+{
+    json_t  *txn;
+
+    txn = json_object();
+    *cmp = json_array();
+    *ok = json_array();
+
+    if (txn == NULL || *cmp == NULL || *ok == NULL
+        || json_object_set_new(txn, "compare", *cmp) != 0)
+    {
+        json_decref(txn);
+        json_decref(*cmp);
+        json_decref(*ok);
+        return NULL;
+    }
+
+    if (json_object_set_new(txn, "success", *ok) != 0) {
+        json_decref(txn);
+        return NULL;
+    }
+
+    return txn;
+}
+
+
+
+size_t
+sd_etcd_claim_others(const sd_etcd_claim_t *c, const sd_etcd_txn_t *txn,
+    const sd_etcd_kv_t **out, size_t max)
+{
+    size_t                 i, j, n;
+    const sd_etcd_resp_t  *r;
+
+    n = 0;
+
+    if (txn->succeeded) {
+        return 0;
+    }
+
+    /* responses[0] is the workspace's own row */
+    for (i = 1; i < txn->nresponses; i++) {
+        r = &txn->responses[i];
+
+        if (r->type != SD_ETCD_RESP_RANGE) {
+            return 0;
+        }
+
+        for (j = 0; j < r->nkvs && n < max; j++) {
+            if (!sd_etcd_own(c, &r->kvs[j])) {
+                out[n++] = &r->kvs[j];
+            }
+        }
+    }
+
+    return n;
+}
+
+
+/* the claim key of "claim" turned into its owner's row key of a kind */
+static size_t
+sd_etcd_owner_key(const char *prefix, const sd_etcd_kv_t *claim, char kind,
+    char *out, size_t size)
+{
+    char    name[SD_ETCD_KEY_MAX];
+    size_t  name_len;
+
+    if (claim->value_len == 0
+        || sd_etcd_claim_name(prefix, claim->key, claim->key_len, name,
+                              sizeof(name), &name_len)
+           != 0)
+    {
+        return 0;
+    }
+
+    return sd_etcd_any_row_key(prefix, kind, claim->value, claim->value_len,
+                               name, name_len, out, size);
+}
+
+
+char *
+sd_etcd_owners_txn(const char *prefix, const sd_etcd_kv_t *const *claims,
+    size_t n)
+{
+    int      err;
+    char    *out, row[SD_ETCD_KEY_MAX], legacy[SD_ETCD_KEY_MAX];
+    size_t   i, row_len, legacy_len;
+    json_t  *txn, *cmp, *ok;
+
+    if (n == 0 || n > SD_ETCD_TAKEOVER_MAX) {
+        return NULL;
+    }
+
+    txn = sd_etcd_txn_new(&cmp, &ok);
+    if (txn == NULL) {
+        return NULL;
+    }
+
+    err = 0;
+
+    for (i = 0; !err && i < n; i++) {
+        row_len = sd_etcd_owner_key(prefix, claims[i], SD_ETCD_KIND_ROW, row,
+                                    sizeof(row));
+        legacy_len = sd_etcd_owner_key(prefix, claims[i], SD_ETCD_KIND_LEGACY,
+                                       legacy, sizeof(legacy));
+
+        if (row_len == 0 || legacy_len == 0) {
+            err = 1;
+            break;
+        }
+
+        /* still the owner's: the rows read are the claim's */
+        err |= sd_etcd_push(cmp, sd_etcd_compare(claims[i]->key,
+                                                 claims[i]->key_len, 0,
+                                                 claims[i]->value,
+                                                 claims[i]->value_len));
+        err |= sd_etcd_push(ok, sd_etcd_op_range(claims[i]->key,
+                                                 claims[i]->key_len, 0, 0));
+        err |= sd_etcd_push(ok, sd_etcd_op_range(row, row_len, 0, 0));
+        err |= sd_etcd_push(ok, sd_etcd_op_range(legacy, legacy_len, 0, 0));
+    }
+
+    out = err ? NULL : json_dumps(txn, JSON_COMPACT);
+    json_decref(txn);
+
+    return out;
+}
+
+
+/* compare mod_revision(key) == rev */
+static json_t *
+sd_etcd_compare_mod(const char *key, size_t key_len, int64_t rev)
+{
+    int      err;
+    json_t  *c;
+
+    c = json_object();
+    if (c == NULL) {
+        return NULL;
+    }
+
+    err = sd_etcd_set(c, "key", sd_etcd_jb64(key, key_len));
+    err |= sd_etcd_set(c, "result", json_string("EQUAL"));
+    err |= sd_etcd_set(c, "target", json_string("MOD"));
+    err |= sd_etcd_set(c, "mod_revision", sd_etcd_jint(rev));
+
+    if (err) {
+        json_decref(c);
+        return NULL;
+    }
+
+    return c;
+}
+
+
+/*
+ * Whether a claim's row still holds it at "now", as the single-node
+ * store's claim check says: 1 holds; 0 free, with *expired the row as it
+ * is to be written (NULL: the row stays as it is).
+ */
+static int
+sd_etcd_row_holds(const sd_etcd_kv_t *row, int64_t now, int64_t grace,
+    char **expired)
+{
+    json_t  *j;
+
+    *expired = NULL;
+
+    j = json_loadb(row->value, row->value_len, 0, NULL);
+    if (j == NULL) {
+        return 1;
+    }
+
+    if (sd_row_unproven(j) || sd_row_in_state(j, SD_STATE_FAILED)) {
+        /* holds nothing (its claim key should be gone already) */
+        json_decref(j);
+        return 0;
+    }
+
+    if (!sd_row_expire(j, now)) {
+        json_decref(j);
+        return 1;       /* verified, or not expired yet */
+    }
+
+    sd_row_abandon(j, now, grace);
+    *expired = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+
+    return *expired == NULL ? 1 : 0;
+}
+
+
+char *
+sd_etcd_takeover_txn(const char *prefix, const sd_etcd_txn_t *owners,
+    int64_t now, int64_t grace, sd_etcd_claim_e *verdict,
+    const sd_etcd_kv_t **holder)
+{
+    int                    err;
+    char                  *out, *expired, legacy[SD_ETCD_KEY_MAX];
+    size_t                 i, n, legacy_len;
+    json_t                *txn, *cmp, *ok;
+    const sd_etcd_kv_t    *claim, *row;
+    const sd_etcd_resp_t  *r;
+
+    *verdict = SD_ETCD_CLAIM_INVALID;
+
+    if (holder) {
+        *holder = NULL;
+    }
+
+    n = owners->nresponses / 3;
+
+    if (!owners->succeeded) {
+        /* a claim went or changed owner since it was read: claim again */
+        *verdict = SD_ETCD_CLAIM_RETRY;
+        return NULL;
+    }
+
+    if (n == 0 || owners->nresponses != 3 * n) {
+        return NULL;
+    }
+
+    for (i = 0; i < owners->nresponses; i++) {
+        if (owners->responses[i].type != SD_ETCD_RESP_RANGE) {
+            return NULL;
+        }
+    }
+
+    txn = sd_etcd_txn_new(&cmp, &ok);
+    if (txn == NULL) {
+        return NULL;
+    }
+
+    err = 0;
+
+    for (i = 0; !err && i < n; i++) {
+        r = &owners->responses[3 * i];
+
+        if (r[0].nkvs == 0 || r[2].nkvs > 0 || r[1].nkvs == 0) {
+            /*
+             * A legacy sender's claim holds for good; a claim with no row
+             * of its owner blocks, as in the single-node store.
+             */
+            *verdict = SD_ETCD_CLAIM_CONFLICT;
+            claim = r[0].nkvs ? &r[0].kvs[0] : NULL;
+            goto held;
+        }
+
+        claim = &r[0].kvs[0];
+        row = &r[1].kvs[0];
+
+        if (sd_etcd_row_holds(row, now, grace, &expired)) {
+            *verdict = SD_ETCD_CLAIM_CONFLICT;
+            goto held;
+        }
+
+        legacy_len = sd_etcd_owner_key(prefix, claim, SD_ETCD_KIND_LEGACY,
+                                       legacy, sizeof(legacy));
+        err |= (legacy_len == 0);
+
+        err |= sd_etcd_push(cmp, sd_etcd_compare_mod(claim->key,
+                                                     claim->key_len,
+                                                     claim->mod_revision));
+        err |= sd_etcd_push(cmp, sd_etcd_compare(claim->key, claim->key_len,
+                                                 0, claim->value,
+                                                 claim->value_len));
+        err |= sd_etcd_push(cmp, sd_etcd_compare_mod(row->key, row->key_len,
+                                                     row->mod_revision));
+        err |= sd_etcd_push(cmp, sd_etcd_compare(legacy, legacy_len, 0, NULL,
+                                                 0));
+        err |= sd_etcd_push(ok, sd_etcd_op_delete(claim->key,
+                                                  claim->key_len));
+
+        if (expired) {
+            err |= sd_etcd_push(ok, sd_etcd_op_put(row->key, row->key_len,
+                                                   expired, strlen(expired)));
+            free(expired);
+        }
+    }
+
+    if (err) {
+        *verdict = SD_ETCD_CLAIM_INVALID;
+        goto failed;
+    }
+
+    out = json_dumps(txn, JSON_COMPACT);
+    json_decref(txn);
+
+    *verdict = out ? SD_ETCD_CLAIM_DONE : SD_ETCD_CLAIM_INVALID;
+
+    return out;
+
+held:
+
+    if (holder) {
+        *holder = claim;
+    }
+
+failed:
+
+    json_decref(txn);
+
+    return NULL;
+}
+
+
+/* ---- PUT /legacy's claims ---- */
+
+int
+sd_etcd_claim_path(const char *prefix, const char *id, size_t id_len,
+    char *key, size_t size, size_t *key_len, size_t *anc, size_t *nanc)
+{
+    size_t  i, at;
+
+    *key_len = sd_etcd_claim_key(prefix, id, id_len, key, size);
+    if (*key_len == 0) {
+        return -1;
+    }
+
+    at = strlen(prefix) + sizeof(SD_ETCD_CLAIMS) - 1;
+    *nanc = 0;
+
+    for (i = at; i + 1 < *key_len; i++) {
+        if (key[i] != '.') {
+            continue;
+        }
+
+        if (*nanc + 2 >= SD_ETCD_MAX_TXN_OPS) {
+            return -1;
+        }
+
+        anc[(*nanc)++] = i + 1;
+    }
+
+    return 0;
+}
+
+
+static char *
+sd_etcd_txn_dump(json_t *txn, int err)
+{
+    char  *out;
+
+    out = err ? NULL : json_dumps(txn, JSON_COMPACT);
+    json_decref(txn);
+
+    return out;
+}
+
+
+char *
+sd_etcd_read_txn(const sd_etcd_guard_t *keys, size_t n)
+{
+    int      err;
+    size_t   i;
+    json_t  *txn, *ok;
+
+    if (n == 0 || n > SD_ETCD_MAX_TXN_OPS) {
+        return NULL;
+    }
+
+    txn = json_object();
+    ok = json_array();
+
+    if (txn == NULL || ok == NULL) {
+        json_decref(txn);
+        json_decref(ok);
+        return NULL;
+    }
+
+    err = sd_etcd_set(txn, "success", ok);
+
+    for (i = 0; !err && i < n; i++) {
+        err |= sd_etcd_push(ok, sd_etcd_op_range(keys[i].key, keys[i].len, 0,
+                                                 0));
+    }
+
+    return sd_etcd_txn_dump(txn, err);
+}
+
+
+char *
+sd_etcd_guard_txn(const sd_etcd_guard_t *g, size_t n, const char *ws,
+    size_t ws_len)
+{
+    int      err;
+    size_t   i, puts;
+    json_t  *txn, *cmp, *ok;
+
+    for (i = 0, puts = 0; i < n; i++) {
+        puts += g[i].put;
+    }
+
+    if (n == 0 || n > SD_ETCD_MAX_TXN_OPS || puts > SD_ETCD_MAX_TXN_OPS) {
+        return NULL;
+    }
+
+    txn = sd_etcd_txn_new(&cmp, &ok);
+    if (txn == NULL) {
+        return NULL;
+    }
+
+    err = 0;
+
+    for (i = 0; !err && i < n; i++) {
+        err |= sd_etcd_push(cmp, sd_etcd_compare(g[i].key, g[i].len, 0,
+                                                 g[i].own ? ws : NULL,
+                                                 g[i].own ? ws_len : 0));
+        if (g[i].put) {
+            err |= sd_etcd_push(ok, sd_etcd_op_put(g[i].key, g[i].len, ws,
+                                                   ws_len));
+        }
+    }
+
+    return sd_etcd_txn_dump(txn, err);
+}
+
+
+char *
+sd_etcd_release_txn(const sd_etcd_guard_t *g, size_t n, const char *ws,
+    size_t ws_len)
+{
+    int      err;
+    size_t   i;
+    json_t  *txn, *cmp, *ok;
+
+    if (n == 0 || 2 * n > SD_ETCD_MAX_TXN_OPS) {
+        return NULL;
+    }
+
+    txn = sd_etcd_txn_new(&cmp, &ok);
+    if (txn == NULL) {
+        return NULL;
+    }
+
+    err = 0;
+
+    for (i = 0; !err && i < n; i++) {
+        err |= sd_etcd_push(cmp, sd_etcd_compare(g[i].key, g[i].len, 0, ws,
+                                                 ws_len));
+        err |= sd_etcd_push(cmp, sd_etcd_compare_mod(g[i].key, g[i].len,
+                                                     g[i].rev));
+        err |= sd_etcd_push(ok, sd_etcd_op_delete(g[i].key, g[i].len));
+    }
+
+    return sd_etcd_txn_dump(txn, err);
 }
 
 

@@ -254,7 +254,78 @@ sd_etcd_claim_e sd_etcd_claim_verdict(const sd_etcd_claim_t *c,
     const sd_etcd_kv_t **holder);
 
 /*
- * The import of a single-node store into etcd (sd-cluster-import,
+ * Taking over an expired claim (docs/cluster.md, "Taking over an expired
+ * claim"), as the single-node store's claim check lets an unverified claim
+ * stop blocking at its claim_expires_at second:
+ *
+ *   sd_etcd_claim_others   the other workspaces' claim keys a failed claim
+ *                          Txn read back (ancestors, the name, its
+ *                          subtree), at most max, in the answer's order
+ *   sd_etcd_owners_txn     reads each claim with its owner's rows: no
+ *                          compare; success, for each claim: range the
+ *                          claim key, range rows/<owner>/<name>, range
+ *                          legacy/rows/<owner>/<name>
+ *   sd_etcd_takeover_txn   from that answer, when every claim read is free
+ *                          to take at "now" (its owner's row unverified
+ *                          and past claim_expires_at, failed, or unproven;
+ *                          no legacy row): *verdict DONE and the Txn
+ *                            compare  mod(claim) == seen, value(claim) ==
+ *                                     owner, mod(row) == seen,
+ *                                     version(legacy row) == 0, each
+ *                            success  delete the claim, put the row marked
+ *                                     failed (claim_expired, as
+ *                                     sd_row_expire() and sd_row_abandon()
+ *                                     with grace write it) when it was not
+ *                          else NULL and *verdict CONFLICT (*holder: the
+ *                          claim that holds: verified, not expired yet, a
+ *                          legacy sender's, or with no row), RETRY (a
+ *                          claim is gone or changed owner: claim again) or
+ *                          INVALID.  After the takeover, whether it
+ *                          committed or not, the claim is sent again.
+ */
+#define SD_ETCD_TAKEOVER_MAX    32      /* 4 compares a claim */
+
+size_t sd_etcd_claim_others(const sd_etcd_claim_t *c,
+    const sd_etcd_txn_t *txn, const sd_etcd_kv_t **out, size_t max);
+char *sd_etcd_owners_txn(const char *prefix, const sd_etcd_kv_t *const *claims,
+    size_t n);
+char *sd_etcd_takeover_txn(const char *prefix, const sd_etcd_txn_t *owners,
+    int64_t now, int64_t grace, sd_etcd_claim_e *verdict,
+    const sd_etcd_kv_t **holder);
+
+/*
+ * PUT /legacy's claims (docs/cluster.md, "PUT /legacy's claims"), in Txns
+ * of at most SD_ETCD_MAX_TXN_OPS compares and operations each:
+ *
+ *   sd_etcd_claim_path   the claim key of a name and where its ancestors
+ *                        end (key[0..anc[i]) is the i-th ancestor's key):
+ *                        0, or -1 when it does not fit
+ *   sd_etcd_read_txn     no compare; success: range each key
+ *   sd_etcd_guard_txn    compare each key: VALUE == ws (own) or version
+ *                        0 (absent); success: put key = ws where put is
+ *                        set; failure: nothing.  NULL beyond the limit.
+ *   sd_etcd_release_txn  compare VALUE == ws and mod == rev for each key;
+ *                        success: delete each (the claims a refused PUT
+ *                        had created go again)
+ */
+typedef struct {
+    const char             *key;
+    size_t                  len;
+    int64_t                 rev;        /* sd_etcd_release_txn */
+    unsigned                own:1;      /* sd_etcd_guard_txn */
+    unsigned                put:1;
+} sd_etcd_guard_t;
+
+int sd_etcd_claim_path(const char *prefix, const char *id, size_t id_len,
+    char *key, size_t size, size_t *key_len, size_t *anc, size_t *nanc);
+char *sd_etcd_read_txn(const sd_etcd_guard_t *keys, size_t n);
+char *sd_etcd_guard_txn(const sd_etcd_guard_t *g, size_t n, const char *ws,
+    size_t ws_len);
+char *sd_etcd_release_txn(const sd_etcd_guard_t *g, size_t n,
+    const char *ws, size_t ws_len);
+
+/*
+ * The import of a single-node store into etcd (sender-domains-cluster-import,
  * docs/cluster.md "Migration and backup"); kind is SD_ETCD_KIND_ROW or
  * SD_ETCD_KIND_LEGACY:
  *   sd_etcd_import_claim_txn   the claim Txn (seen NULL) or its nested

@@ -2388,6 +2388,16 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
     size_t n, const char **ids, const size_t *id_lens,
     const sd_record_t *recs, int *conflict)
 {
+    return sd_store_legacy_replace_as(st, ws, ws_len, n, ids, id_lens, recs,
+                                      conflict, 1);
+}
+
+
+sd_store_rc_e
+sd_store_legacy_replace_as(sd_store_t *st, const char *ws, size_t ws_len,
+    size_t n, const char **ids, const size_t *id_lens,
+    const sd_record_t *recs, int *conflict, int check)
+{
     int               rc;
     size_t            i, conflicts;
     MDB_txn          *txn;
@@ -2413,8 +2423,10 @@ sd_store_legacy_replace(sd_store_t *st, const char *ws, size_t ws_len,
     }
 
     /* nothing is changed when one entry lies under another's claim */
-    rc = sd_store_legacy_check(st, txn, ws, ws_len, n, ids, id_lens,
-                               conflict, &conflicts);
+    conflicts = 0;
+    rc = check ? sd_store_legacy_check(st, txn, ws, ws_len, n, ids, id_lens,
+                                       conflict, &conflicts)
+               : 0;
 
     if (rc == 0 && conflicts) {
         mdb_txn_abort(txn);

@@ -200,6 +200,11 @@ sd_store_rc_e sd_store_delete(sd_store_t *store, const char *ws,
 sd_store_rc_e sd_store_legacy_replace(sd_store_t *store, const char *ws,
     size_t ws_len, size_t n, const char **ids, const size_t *id_lens,
     const sd_record_t *recs, int *conflict);
+/* check 0: the claims were decided elsewhere (cluster mode: by etcd), the
+ * store's own check is skipped and the list takes its claims */
+sd_store_rc_e sd_store_legacy_replace_as(sd_store_t *store, const char *ws,
+    size_t ws_len, size_t n, const char **ids, const size_t *id_lens,
+    const sd_record_t *recs, int *conflict, int check);
 sd_store_rc_e sd_store_legacy_get(sd_store_t *store, const char *ws,
     size_t ws_len, const char *id, size_t id_len, sd_store_alloc_pt alloc,
     void *alloc_ctx, sd_record_t *rec);
@@ -502,7 +507,7 @@ sd_store_rc_e sd_store_resync_end(sd_store_t *store, int64_t rev,
  * Whether a node in cluster mode may resync this store from etcd (a
  * resync removes every row etcd does not hold):
  *   SYNCED     it applied a cluster revision (applied_rev > 0)
- *   IMPORTED   sd-cluster-import sent its rows to etcd (meta
+ *   IMPORTED   sender-domains-cluster-import sent its rows to etcd (meta
  *              "cluster_imported", sd_store_set_cluster_imported())
  *   JOINED     rows were written in cluster mode (the outbox was used)
  *   EMPTY      no identity row, no legacy row

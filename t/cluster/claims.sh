@@ -13,6 +13,11 @@
 #     its domain over its own address; another workspace is refused.
 #  3. a late watch event never moves a row backwards; a compacted watch
 #     asks for a resync.
+#  4. taking over an expired claim: wsB's claim under wsA's expired
+#     acme.com is CONFLICT, the owners' read and the takeover Txn free it
+#     (wsA's row failed, claim_expired), the claim then commits; a takeover
+#     whose row changed meanwhile (verified on another node) commits
+#     nothing; an unexpired claim is not taken.
 #
 #   make -f Makefile.dev cluster-core       (bounded: < 2 minutes)
 
@@ -188,6 +193,65 @@ for ((r = 1; r <= 10; r++)); do
            "CONFLICT acme.com wsA"
 done
 ok "10 rounds: a nested add and another workspace's claim under the same domain at the same time"
+
+# ---- 4. taking over an expired claim ----------------------------------------
+
+P=/sd-take/
+NOW=$(date +%s)
+# wsA's acme.com: unverified, its claim ended a minute ago
+ROW_OLD=$("$CL_PY" -c 'import json,sys,time
+t=int(sys.argv[1])
+f=lambda s: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(s))
+print(json.dumps({"identity":"acme.com","kind":"managed","state":"pending",
+  "verified_for_sending":False,"origin":"created","created_at":f(t-3600),
+  "claim_expires_at":f(t-60)},separators=(",",":")))' "$NOW")
+ROW_NEW=${ROW_OLD/$(date -u -d @$((NOW - 60)) +%FT%TZ)/$(date -u -d @$((NOW + 3600)) +%FT%TZ)}
+
+"$DRV" claim "$P" wsA acme.com "$ROW_OLD" >"$W/t.a.json"
+txn 1 "$W/t.a.json" "$W/t.a.out"
+v=$("$DRV" verdict "$P" wsA acme.com "$W/t.a.out")
+[ "${v%% *}" = DONE ] || cl_die "takeover: wsA's claim: $v"
+
+# the claim meets it; the owners' read; the takeover from another member
+take() {    # take ROUND_NAME NOW -> the takeover's body in $W/$1.take.json
+    "$DRV" claim "$P" wsB mail.acme.com rowB >"$W/$1.b.json"
+    txn 2 "$W/$1.b.json" "$W/$1.b.out"
+    v=$("$DRV" verdict "$P" wsB mail.acme.com "$W/$1.b.out")
+    [ "$v" = "CONFLICT acme.com wsA" ] || cl_die "takeover $1: the claim: $v"
+    "$DRV" owners "$P" wsB mail.acme.com "$W/$1.b.out" >"$W/$1.o.json"
+    txn 3 "$W/$1.o.json" "$W/$1.o.out"
+    "$DRV" takeover "$P" "$W/$1.o.out" "$2" >"$W/$1.take.json"
+}
+
+# not expired yet by this clock: taken by nobody
+if take early $((NOW - 120)); then
+    cl_die "takeover: an unexpired claim was taken: $(cat "$W/early.take.json")"
+fi
+[ "$(cat "$W/early.take.json")" = CONFLICT ] || cl_die "takeover early: $(cat "$W/early.take.json")"
+ok "a claim not expired yet by the node's clock is not taken (CONFLICT)"
+
+# the row changes between the read and the takeover (verified elsewhere):
+# the takeover commits nothing
+take race "$NOW" || cl_die "takeover race: $(cat "$W/race.take.json")"
+cl_put "${P}rows/wsA/acme.com" "$ROW_NEW"
+txn 1 "$W/race.take.json" "$W/race.take.out"
+grep -q '"succeeded":true' "$W/race.take.out" && cl_die "takeover race: committed over a changed row"
+[ "$(cl_get "${P}claims/com.acme.")" = wsA ] || cl_die "takeover race: the claim went"
+ok "a takeover whose owner's row changed after the read commits nothing (mod_revision compare)"
+
+# expired again, unchanged: the takeover frees it and the claim commits
+cl_put "${P}rows/wsA/acme.com" "$ROW_OLD"
+take go "$NOW" || cl_die "takeover: $(cat "$W/go.take.json")"
+txn 1 "$W/go.take.json" "$W/go.take.out"
+grep -q '"succeeded":true' "$W/go.take.out" || cl_die "takeover: $(cat "$W/go.take.out")"
+txn 2 "$W/go.b.json" "$W/go.b2.out"
+v=$("$DRV" verdict "$P" wsB mail.acme.com "$W/go.b2.out")
+[ "${v%% *}" = DONE ] || cl_die "takeover: the claim after it: $v"
+got=$(dump_prefix "${P}claims/" | tr '\n' ' ')
+[ "$got" = "${P}claims/com.acme.mail.=wsB " ] || cl_die "takeover: claims $got"
+cl_get "${P}rows/wsA/acme.com" | grep -q '"state":"failed".*"claim_expired"\|"claim_expired".*"state":"failed"' \
+    || cl_die "takeover: wsA's row $(cl_get "${P}rows/wsA/acme.com")"
+ok "an expired claim is taken over (its row failed, claim_expired) and the claim under it commits"
 
 # ---- 3. a late event never moves a row backwards ----------------------------
 

@@ -328,6 +328,32 @@ main(int argc, char **argv)
     } else if (argc >= 6 && strcmp(argv[1], "verdict") == 0) {
         return verdict(argc, argv);
 
+    } else if (argc >= 6 && strcmp(argv[1], "owners") == 0) {
+        /* owners PREFIX WS ID ANSWER: the owners' read after a CONFLICT */
+        const sd_etcd_kv_t  *others[SD_ETCD_TAKEOVER_MAX];
+
+        claim_from(argv, &c);
+        load_txn(argv[5], &seen, 0);
+        len = sd_etcd_claim_others(&c, &seen, others, SD_ETCD_TAKEOVER_MAX);
+        s = sd_etcd_owners_txn(c.prefix, others, len);
+        sd_etcd_txn_free(&seen);
+
+    } else if (argc >= 5 && strcmp(argv[1], "takeover") == 0) {
+        /* takeover PREFIX OWNERS_ANSWER NOW: the takeover Txn, or the
+         * verdict (CONFLICT, RETRY, INVALID) on stderr, exit 3 */
+        sd_etcd_claim_e  v;
+
+        load_txn(argv[3], &seen, 0);
+        s = sd_etcd_takeover_txn(argv[2], &seen, strtoll(argv[4], NULL, 10),
+                                 86400, &v, NULL);
+        sd_etcd_txn_free(&seen);
+
+        if (s == NULL) {
+            printf("%s\n", v == SD_ETCD_CLAIM_CONFLICT ? "CONFLICT"
+                            : v == SD_ETCD_CLAIM_RETRY ? "RETRY" : "INVALID");
+            return 3;
+        }
+
     } else if (argc >= 4 && strcmp(argv[1], "watch") == 0) {
         s = sd_etcd_watch_body(argv[2], strtoll(argv[3], NULL, 10));
 
@@ -335,7 +361,7 @@ main(int argc, char **argv)
         return replay();
 
     } else {
-        fprintf(stderr, "usage: etcd_txn claim|nested|verdict|watch|replay"
+        fprintf(stderr, "usage: etcd_txn claim|nested|verdict|owners|takeover|watch|replay"
                         " ... (see the source)\n");
         return 2;
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE.
 #
-# t/cluster/import.sh: a single-node store into etcd with sd-cluster-import,
+# t/cluster/import.sh: a single-node store into etcd with sender-domains-cluster-import,
 # and the guard of a cluster node on a store never imported (issue 18,
 # docs/cluster.md "Migration and backup").
 #
@@ -29,7 +29,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/sd-stack.sh"
 . "$HERE/lib.sh"
 
-IMPORT_TOOL=${IMPORT_TOOL:-$ROOT/build/tools/sd-cluster-import}
+IMPORT_TOOL=${IMPORT_TOOL:-$ROOT/build/tools/sender-domains-cluster-import}
 [ -x "$IMPORT_TOOL" ] || { echo "FAIL - $IMPORT_TOOL: make -f Makefile.dev cluster-import-tool"; exit 1; }
 [ -f "$MODULE" ] || { echo "FAIL - $MODULE: make -f Makefile.dev build"; exit 1; }
 
@@ -162,7 +162,7 @@ check "the cluster node on the un-imported store logs the error with the import 
 grep -o 'node "n3" does not join.*' "$LOG" | head -1 | cut -c1-400 | sed 's/^/#   /'
 check "once, at error level, with the command" \
     '[ "$(grep -c "does not join the cluster" "$LOG")" = 1 ] \
-     && grep "does not join the cluster" "$LOG" | grep -q "\[error\].*sd-cluster-import --db $STATE/s3.mdb --endpoints $EP --prefix /p3/"'
+     && grep "does not join the cluster" "$LOG" | grep -q "\[error\].*sender-domains-cluster-import --db $STATE/s3.mdb --endpoints $EP --prefix /p3/"'
 sleep 2
 code=$(api "$PORT" GET / wsA member)
 check "it keeps its rows and serves them (GET / of wsA: $code)" \

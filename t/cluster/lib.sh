@@ -11,6 +11,15 @@
 #   cl_post PATH JSON [i]       # any /v3/ call, to member i or the first up
 #   cl_leader                   # the index of the leader member
 #   cl_kill i | cl_stop i | cl_cont i | cl_restart i
+#   cl_curl ARGS...             # curl with the TLS files when CL_TLS=1
+#   cl_etcdctl ARGS...          # etcdctl on every endpoint (TLS files too)
+#
+# CL_TLS=1 before cl_start: the members serve clients over TLS only and
+# ask for a client certificate (--client-cert-auth); cl_start makes a
+# throw-away CA, a server certificate for 127.0.0.1 and a client
+# certificate with openssl into $CL_TLS_DIR (ca.crt, server.crt,
+# server.key, client.crt, client.key; cl_tls_ca DIR makes another CA).
+# Peers stay http on loopback.  Every helper here speaks TLS then.
 #
 # Everything it starts is stopped by pid on exit (an EXIT/INT/TERM trap that
 # calls cl_cleanup); nothing is found by name.  Every wait is bounded.
@@ -34,6 +43,8 @@ CL_NICE=$(( 10 - $(nice) ))
 [ "$CL_NICE" -ge 0 ] || CL_NICE=0
 CL_N=0
 CL_DIR=
+CL_TLS=${CL_TLS:-}
+CL_TLS_DIR=
 CL_TRAPPED=
 declare -a CL_PID CL_CPORT CL_PPORT
 
@@ -61,7 +72,68 @@ EOF
 }
 
 cl_url() {
-    printf 'http://127.0.0.1:%s' "${CL_CPORT[$1]}"
+    if [ -n "$CL_TLS" ]; then
+        printf 'https://127.0.0.1:%s' "${CL_CPORT[$1]}"
+    else
+        printf 'http://127.0.0.1:%s' "${CL_CPORT[$1]}"
+    fi
+}
+
+# a CA (DIR/ca.crt, DIR/ca.key) that signs for one day, P-256 keys
+cl_tls_ca() {
+    mkdir -p "$1"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+        -nodes -days 1 -subj "/CN=sd-test-ca-$$" \
+        -addext basicConstraints=critical,CA:TRUE \
+        -addext keyUsage=critical,keyCertSign,cRLSign \
+        -keyout "$1/ca.key" -out "$1/ca.crt" 2>/dev/null \
+        || cl_die "openssl could not make a CA in $1"
+}
+
+# cl_tls_cert DIR NAME CN EXTENSIONS: DIR/NAME.crt and DIR/NAME.key signed
+# by DIR/ca.crt; the key readable by its owner only
+cl_tls_cert() {
+    local d=$1 name=$2
+    printf '%b' "$4" > "$d/$name.ext"
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -subj "/CN=$3" -keyout "$d/$name.key" -out "$d/$name.csr" 2>/dev/null \
+        && openssl x509 -req -in "$d/$name.csr" -CA "$d/ca.crt" \
+            -CAkey "$d/ca.key" -CAcreateserial -days 1 \
+            -extfile "$d/$name.ext" -out "$d/$name.crt" 2>/dev/null \
+        || cl_die "openssl could not make $d/$name.crt"
+    chmod 600 "$d/$name.key"
+}
+
+# the CA, the members' certificate (also a client's: etcd's gRPC gateway
+# dials its own member with it under --client-cert-auth) and a client's
+cl_tls_make() {
+    CL_TLS_DIR=$CL_DIR/tls
+    cl_tls_ca "$CL_TLS_DIR"
+    cl_tls_cert "$CL_TLS_DIR" server etcd \
+        'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n'
+    cl_tls_cert "$CL_TLS_DIR" client sd-node \
+        'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n'
+}
+
+# curl, with the CA and the client certificate when the members speak TLS
+cl_curl() {
+    if [ -n "$CL_TLS" ]; then
+        curl --cacert "$CL_TLS_DIR/ca.crt" --cert "$CL_TLS_DIR/client.crt" \
+             --key "$CL_TLS_DIR/client.key" "$@"
+    else
+        curl "$@"
+    fi
+}
+
+# etcdctl on every endpoint (v3 API), with the TLS files when on
+cl_etcdctl() {
+    if [ -n "$CL_TLS" ]; then
+        ETCDCTL_API=3 etcdctl --endpoints "$(cl_endpoints)" \
+            --cacert "$CL_TLS_DIR/ca.crt" --cert "$CL_TLS_DIR/client.crt" \
+            --key "$CL_TLS_DIR/client.key" "$@"
+    else
+        ETCDCTL_API=3 etcdctl --endpoints "$(cl_endpoints)" "$@"
+    fi
 }
 
 # the endpoints as a comma-separated list (for etcdctl --endpoints)
@@ -83,7 +155,13 @@ cl_initial_cluster() {
 
 # starts member $1 (its data dir is kept across cl_kill + cl_restart)
 cl_spawn() {
-    local i=$1 state=${2:-new}
+    local i=$1 state=${2:-new} tls=()
+
+    if [ -n "$CL_TLS" ]; then
+        tls=(--cert-file "$CL_TLS_DIR/server.crt"
+             --key-file "$CL_TLS_DIR/server.key"
+             --trusted-ca-file "$CL_TLS_DIR/ca.crt" --client-cert-auth)
+    fi
 
     # niceness 10, like the project's other background work (not 10 more
     # than a "nice bash" that runs this: 19 starves etcd on a busy machine)
@@ -95,6 +173,7 @@ cl_spawn() {
         --initial-cluster "$(cl_initial_cluster)" \
         --initial-cluster-token "sd-cluster-$$" \
         --initial-cluster-state "$state" \
+        "${tls[@]}" \
         --logger zap --log-outputs stderr \
         >>"$CL_DIR/m$i.log" 2>&1 &
     CL_PID[$i]=$!
@@ -109,7 +188,7 @@ cl_alive() {
 
 # 0 when member $1 answers /health with "true" (it has a leader)
 cl_healthy() {
-    curl -s -m "$CL_CURL_MAX" "$(cl_url "$1")/health" 2>/dev/null \
+    cl_curl -s -m "$CL_CURL_MAX" "$(cl_url "$1")/health" 2>/dev/null \
         | grep -q '"health":"true"'
 }
 
@@ -143,6 +222,8 @@ cl_start() {
         CL_TRAPPED=1
     fi
 
+    [ -z "$CL_TLS" ] || cl_tls_make
+
     read -r -a ports <<<"$(cl_free_ports $((2 * n)))"
     for ((i = 1; i <= n; i++)); do
         CL_CPORT[$i]=${ports[$((2 * i - 2))]}
@@ -154,7 +235,7 @@ cl_start() {
     done
 
     cl_wait_healthy $(seq 1 "$n")
-    cl_log "etcd cluster up: $(cl_endpoints) (pids ${CL_PID[*]}, dir $CL_DIR)"
+    cl_log "etcd cluster up${CL_TLS:+ (TLS, client certificates)}: $(cl_endpoints) (pids ${CL_PID[*]}, dir $CL_DIR)"
 }
 
 # signals member $1 by its pid; waits (bounded) until a killed one is gone
@@ -211,7 +292,7 @@ cl_post() {
     for ((i = 1; i <= CL_N; i++)); do
         [ -n "$only" ] && [ "$only" != "$i" ] && continue
         cl_alive "$i" || continue
-        out=$(curl -s -m "$CL_CURL_MAX" -w '\n%{http_code}' \
+        out=$(cl_curl -s -m "$CL_CURL_MAX" -w '\n%{http_code}' \
                    -X POST -H 'Content-Type: application/json' \
                    --data-binary "$body" "$(cl_url "$i")/v3/$path" 2>/dev/null) \
             || continue

@@ -19,6 +19,9 @@
   window SIM_PORT SINCE SECONDS
       the most SES calls (any action) in any SECONDS-long window after
       SINCE, and the window's start: "N at T".
+  claims ETCD_URL PREFIX TREEKEY
+      every claim key at or under TREEKEY (claims/<TREEKEY>...) and every
+      ancestor of it, one "treekey=workspace" line each, sorted.
 """
 
 import base64
@@ -172,9 +175,28 @@ def cmd_window(port, since, seconds):
     return 0
 
 
+def cmd_claims(url, prefix, treekey):
+    start = prefix.encode() + b"claims/"
+    tk = treekey.encode()
+    keys = [tk[:i + 1] for i in range(len(tk) - 1) if tk[i:i + 1] == b"."]
+    out = []
+    for k in keys:
+        ans = post(url + "/v3/kv/range", {"key": b64(start + k)})
+        for kv in ans.get("kvs") or []:
+            out.append((k, base64.b64decode(kv.get("value", ""))))
+    ans = post(url + "/v3/kv/range", {"key": b64(start + tk),
+                                      "range_end": b64(range_end(start + tk))})
+    for kv in ans.get("kvs") or []:
+        out.append((base64.b64decode(kv["key"])[len(start):],
+                    base64.b64decode(kv.get("value", ""))))
+    for k, v in sorted(set(out)):
+        print("%s=%s" % (k.decode(), v.decode()))
+    return 0
+
+
 def main(argv):
     cmds = {"rows": cmd_rows, "polls": cmd_polls, "first-poll": cmd_first_poll,
-            "window": cmd_window}
+            "window": cmd_window, "claims": cmd_claims}
     if len(argv) < 2 or argv[1] not in cmds:
         sys.stderr.write(__doc__)
         return 2

@@ -33,6 +33,19 @@
 #              cluster_unavailable, a JSON error, Retry-After; etcd back:
 #              every node equals etcd
 #   reload     adds sent through A for 1.5 s from its SIGHUP: all 201
+#   expired    a domain added by wsT1 through A with a 3 s claim, the
+#              refresher's leader SIGSTOPped (its sweep would release the
+#              claim itself): before its second wsT2's add under it is 409;
+#              after it wsT2's adds through the other nodes (a name under
+#              it, a domain over another) are 201,
+#              wsT1's rows turn failed (claim_expired) on every node and
+#              etcd's claims are wsT2's; a verified domain past 3 s still
+#              gives 409
+#   legacy     CL_LEGACY rounds (30): a PUT /legacy of ops@lgN.example by
+#              wsQ1 through A and an add of lgN.example by wsQ2 through B at
+#              once: exactly one succeeds (200 / 201), the other is 409
+#              already_registered, and etcd's claims are the winner's
+#              alone; the last round's winner resolves on every node
 #   refresher  background SES polls come from one node only (the
 #              simulator's call log, one AWS key per node); that node
 #              killed: another polls within TAKEOVER (20 s: TTL 10 s + slack)
@@ -61,13 +74,14 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/nodes.sh"
 
-CASES=${*:-propagate metrics anynode race delete converge member outage held reload refresher budget fairness final}
+CASES=${*:-propagate metrics anynode race delete converge member outage held reload expired legacy refresher budget fairness final}
 CL_RACES=${CL_RACES:-100}
+CL_LEGACY=${CL_LEGACY:-30}
 CL_PAUSE=${CL_PAUSE:-11}    # seconds a node stays SIGSTOPped (converge)
 TAKEOVER=${TAKEOVER:-20}    # seconds for the refresher to move after a kill
 CHECK=("$ND_PY" "$HERE/nodes_check.py")
 # every workspace the cases use (the convergence check reads them all)
-ALL_WS=wsP,wsN,wsX,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG,wsFA,wsFB
+ALL_WS=wsP,wsN,wsX,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG,wsT1,wsT2,wsT3,wsQ1,wsQ2,wsQ3,wsFA,wsFB
 FAIR_THREADS=${FAIR_THREADS:-32}
 FAIR_SECS=${FAIR_SECS:-5}
 FAIR_MS=${FAIR_MS:-100}
@@ -557,6 +571,153 @@ case_reload() {
     t_is "$bad" 0 "reload: every add during the reload answers 201 ($n adds in 1.5 s)" "$first"
 }
 
+# node $1 reloaded (SIGHUP) with the configuration nd_conf writes now
+reload_node() {
+    local old
+    old=$(nd_workers "$1" | tr '\n' ' ')
+    nd_conf "$1" >"${ND_DIR[$1]}/nginx.conf"
+    kill -HUP "${ND_PID[$1]}"
+    cl_until 15 "$(nd_name "$1") did not reload" new_workers "$1" "$old"
+}
+
+# etcd's claims at, over and under tree key $1: "key=ws key=ws"
+claims_of() { "${CHECK[@]}" claims "$(cl_url 1)" "$ND_PREFIX" "$1" | tr '\n' ' ' | sed 's/ $//'; }
+# workspace $2's row $3 on node $1: "state last_error.code"
+state_on() {
+    nd_api "$1" GET "/$3" '' "$2"
+    nd_field "j.get('state', '') + ' ' + ((j.get('last_error') or {}).get('code') or '')"
+}
+expired_on() { [ "$(state_on "$@")" = "failed claim_expired" ]; }
+
+case_expired() {
+    local i extra=$ND_HTTP_EXTRA exp lead lname b c
+
+    say "expired: claims of 3 s on A; the refresher's leader stopped meanwhile (no sweep)"
+    ND_HTTP_EXTRA="$extra sender_domains_claim_expiry 3s 3s;"
+    reload_node 1
+    ND_HTTP_EXTRA=$extra
+    sleep 1
+
+    if nd_add_verified 1 wsT3 ver.example; then
+        t_ok "expired: ver.example added and verified by wsT3 through A"
+    else
+        t_fail "expired: ver.example added and verified by wsT3 through A" "$ND_CODE $ND_BODY"
+    fi
+    nd_api 1 POST / '{"identity":"exp.example"}' wsT1
+    t_is "$ND_CODE" 201 "expired: wsT1 adds exp.example through A" "$ND_BODY"
+    exp=$(nd_field "j['claim_expires_at']")
+    nd_api 1 POST / '{"identity":"sub.exp2.example"}' wsT1
+    t_is "$ND_CODE" 201 "expired: wsT1 adds sub.exp2.example through A" "$ND_BODY"
+    # the later of the two ends (the adds may straddle a second)
+    exp=$(printf '%s\n%s\n' "$exp" "$(nd_field "j['claim_expires_at']")" | sort | tail -1)
+
+    # the leader's sweep would mark the rows failed and release the claims
+    # itself: it is stopped until wsT2's adds are answered
+    lname=$(cl_get "${ND_PREFIX}leader")
+    lead=
+    for ((i = 1; i <= ND_N; i++)); do
+        [ "$(nd_name "$i")" = "$lname" ] && lead=$i
+    done
+    [ -n "$lead" ] || cl_die "expired: no refresher leader in etcd ('$lname')"
+    b=2 c=3
+    [ "$lead" = 2 ] && b=3
+    [ "$lead" = 3 ] && c=2
+    nd_stop "$lead"
+
+    nd_api $b POST / '{"identity":"mail.exp.example"}' wsT2
+    t_is "$ND_CODE $(err_code)" "409 already_registered" \
+        "expired: before its claim ends, wsT2's mail.exp.example through $(nd_name $b) is 409" "$(date -u +%T) < $exp"
+
+    exp=$(date -d "$exp" +%s 2>/dev/null || echo 0)
+    while [ "$(date +%s)" -lt "$exp" ]; do sleep 0.05; done
+    sleep 0.1
+
+    nd_api $b POST / '{"identity":"mail.exp.example"}' wsT2
+    t_is "$ND_CODE" 201 "expired: its claim over, wsT2 adds mail.exp.example through $(nd_name $b)" "$(nd_answer)"
+    nd_api $c POST / '{"identity":"exp2.example"}' wsT2
+    t_is "$ND_CODE" 201 "expired: wsT2 adds exp2.example (over wsT1's expired sub.exp2.example) through $(nd_name $c)" "$(nd_answer)"
+    nd_api $b POST / '{"identity":"mail.ver.example"}' wsT2
+    t_is "$ND_CODE $(err_code)" "409 already_registered" \
+        "expired: a verified claim still holds (mail.ver.example through $(nd_name $b) is 409)" "$(nd_answer)"
+    nd_cont "$lead"
+
+    for i in 1 2 3; do
+        t_within $W "expired: wsT1's exp.example is failed (claim_expired) on $(nd_name "$i")" \
+            '$(state_on '"$i"' wsT1 exp.example)' expired_on "$i" wsT1 exp.example
+        t_within $W "expired: wsT1's sub.exp2.example is failed (claim_expired) on $(nd_name "$i")" \
+            '$(state_on '"$i"' wsT1 sub.exp2.example)' expired_on "$i" wsT1 sub.exp2.example
+    done
+    t_is "$(claims_of example.exp.)" "example.exp.mail.=wsT2" \
+        "expired: etcd's claims under exp.example are wsT2's alone"
+    t_is "$(claims_of example.exp2.sub.)" "example.exp2.=wsT2" \
+        "expired: etcd's claims over sub.exp2.example are wsT2's alone"
+    t_is "$(claims_of example.ver.mail.)" "example.ver.=wsT3" \
+        "expired: the verified ver.example is still wsT3's in etcd"
+
+    reload_node 1
+    sleep 1
+}
+
+# a PUT /legacy of one address: node $1, workspace $2, address $3 -> $4
+legacy_one() {
+    nd_api "$1" PUT /legacy "[{\"address\":\"$3\"}]" "$2" service
+    printf '%s %s\n' "$ND_CODE" "$(err_code)" >"$4"
+}
+
+case_legacy() {
+    local k f=$CL_DIR/legacy p a want got bad= lw=0 aw=0 last= i
+
+    say "legacy: PUT /legacy through A against an add of the covering domain through B, $CL_LEGACY rounds"
+    for ((k = 1; k <= CL_LEGACY; k++)); do
+        legacy_one 1 wsQ1 "ops@lg$k.example" "$f.put" &
+        race_one 2 wsQ2 "lg$k.example" "$f.add" &
+        wait
+        p=$(cat "$f.put") a=$(cat "$f.add")
+        case "$p|$a" in
+            "200 |409 already_registered")
+                lw=$((lw + 1)) last=$k want="example.lg$k.@ops=wsQ1" ;;
+            "409 already_registered|201 ")
+                aw=$((aw + 1)) want="example.lg$k.=wsQ2" ;;
+            *)
+                bad="round $k: PUT /legacy $p, add $a"; break ;;
+        esac
+        got=$(claims_of "example.lg$k.")
+        if [ "$got" != "$want" ]; then
+            bad="round $k: PUT /legacy $p, add $a; etcd's claims '$got', expected '$want'"
+            break
+        fi
+    done
+    if [ -z "$bad" ]; then
+        t_ok "legacy: $CL_LEGACY rounds, one winner each ($lw PUT /legacy, $aw adds), etcd's claims the winner's"
+    else
+        t_fail "legacy: one winner a round, etcd's claims the winner's" "$bad"
+    fi
+    # a list of 1000 (the default sender_domains_max_legacy): 8 Txns of
+    # reads, 8 of claims; one address under another's domain refuses it all
+    local list=
+    for ((k = 0; k < 1000; k++)); do
+        list="$list${list:+,}{\"address\":\"s$((k % 50))@big$((k / 50)).example\"}"
+    done
+    nd_api 3 PUT /legacy "[$list]" wsQ3 service
+    t_is "$ND_CODE" 200 "legacy: a list of 1000 senders on 20 domains through C" "$(nd_answer)"
+    t_is "$("${CHECK[@]}" claims "$(cl_url 1)" "$ND_PREFIX" example. | grep -c '=wsQ3$')" 1000 \
+        "legacy: etcd holds its 1000 claims"
+    nd_api 1 POST / '{"identity":"lgbig.example"}' wsQ2
+    list=${list/s49@big19.example/x@mail.lgbig.example}
+    nd_api 3 PUT /legacy "[${list/s0@big0/t0@big0}]" wsQ3 service
+    t_is "$ND_CODE $(err_code) $(nd_field "[e['address'] for e in j['error']['entries']]")" \
+        "409 already_registered ['x@mail.lgbig.example']" \
+        "legacy: 1000 senders, a new one under wsQ2's lgbig.example: 409 naming it" "$(nd_answer)"
+    t_is "$(claims_of example.big0.@t0) $(claims_of example.big0.@s0)" " example.big0.@s0=wsQ3" \
+        "legacy: nothing of the refused list is claimed in etcd"
+
+    [ -n "$last" ] || return 0
+    for i in 1 2 3; do
+        t_within $W "legacy: $(nd_name "$i") resolves ops@lg$last.example (won by PUT /legacy) as legacy" \
+            '$(nd_resolve '"$i"' wsQ1 ops@lg'"$last"'.example)' resolves_as "$i" wsQ1 "ops@lg$last.example" legacy
+    done
+}
+
 case_refresher() {
     local t0 polls leader= i k ms killed key
 
@@ -691,7 +852,7 @@ case_final() {
 cl_start 3
 nd_start 3
 for c in $CASES; do
-    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate metrics anynode race delete converge member outage held reload refresher budget fairness final)"
+    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate metrics anynode race delete converge member outage held reload expired legacy refresher budget fairness final)"
     "case_$c"
 done
 t_done

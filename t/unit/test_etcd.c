@@ -19,9 +19,11 @@
 #include <jansson.h>
 
 #include "sd_etcd.h"
+#include "sd_row.h"
 
 
 #define P  SD_ETCD_PREFIX_DEFAULT
+#define NOW  1767225600     /* 2026-01-01 00:00:00Z */
 
 
 static void
@@ -582,6 +584,313 @@ test_claim_verdicts(void **state)
 }
 
 
+/* the answer of sd_etcd_owners_txn(): per claim "key=value" or "" */
+static char *
+owners_answer(int succeeded, const char **kvs, size_t n)
+{
+    char    *s, key[512];
+    size_t   i;
+    json_t  *t, *resps, *r, *arr;
+
+    t = json_pack("{s:{s:s},s:[]}", "header", "revision", "40",
+                  "responses");
+    if (succeeded) {
+        json_object_set_new(t, "succeeded", json_true());
+    }
+
+    resps = json_object_get(t, "responses");
+
+    for (i = 0; i < n; i++) {
+        const char  *eq;
+
+        r = json_object();
+
+        if (*kvs[i]) {
+            eq = strchr(kvs[i], '=');
+            memcpy(key, kvs[i], eq - kvs[i]);
+            key[eq - kvs[i]] = '\0';
+            arr = json_pack("[{s:s,s:s,s:s,s:s,s:s}]", "key", b64(key),
+                            "value", b64(eq + 1), "create_revision", "7",
+                            "mod_revision", i % 3 ? "9" : "8",
+                            "version", "1");
+            json_object_set_new(r, "kvs", arr);
+            json_object_set_new(r, "count", json_string("1"));
+        }
+
+        json_array_append_new(resps, json_pack("{s:o}", "response_range", r));
+    }
+
+    s = json_dumps(t, JSON_COMPACT);
+    json_decref(t);
+
+    return s;
+}
+
+
+static sd_etcd_claim_e
+takeover(const char *body, int64_t now, char **txn_out, char *holder,
+    size_t size)
+{
+    sd_etcd_txn_t        txn;
+    sd_etcd_claim_e      v;
+    const sd_etcd_kv_t  *h;
+
+    assert_int_equal(sd_etcd_parse_txn(body, strlen(body), &txn), SD_ETCD_OK);
+    *txn_out = sd_etcd_takeover_txn(P, &txn, now, 3600, &v, &h);
+
+    holder[0] = '\0';
+    if (h) {
+        snprintf(holder, size, "%s=%s", h->key, h->value);
+    }
+
+    sd_etcd_txn_free(&txn);
+
+    return v;
+}
+
+
+static void
+test_takeover(void **state)
+{
+    char                 *s, *body, h[256], row[2048], rowkv[2100];
+    const char           *kvs[3];
+    size_t                n;
+    json_t               *j, *r, *t, *e;
+    sd_etcd_txn_t         txn;
+    sd_etcd_claim_t       c = { P, "w1", 2, "mail.acme.com", 13, "r", 1 };
+    const sd_etcd_kv_t   *others[SD_ETCD_TAKEOVER_MAX];
+    const char           *anc_other[] = { "", P "claims/com.acme.=w2" };
+    const char           *sub_other[] = { P "claims/com.acme.mail.@a=w1",
+                                          P "claims/com.acme.mail.@b=w3" };
+
+    (void) state;
+
+    /* the other workspaces' claims a failed claim read back */
+    s = failed_answer(5, "", anc_other, 2, sub_other, 2, 0);
+    assert_int_equal(sd_etcd_parse_txn(s, strlen(s), &txn), SD_ETCD_OK);
+    n = sd_etcd_claim_others(&c, &txn, others, SD_ETCD_TAKEOVER_MAX);
+    assert_int_equal(n, 2);
+    assert_string_equal(others[0]->key, P "claims/com.acme.");
+    assert_string_equal(others[1]->key, P "claims/com.acme.mail.@b");
+    assert_int_equal(sd_etcd_claim_others(&c, &txn, others, 1), 1);
+
+    /* their owners' rows are read while the claims are still theirs */
+    n = sd_etcd_claim_others(&c, &txn, others, SD_ETCD_TAKEOVER_MAX);
+    j = load_owned(sd_etcd_owners_txn(P, others, n));
+    assert_int_equal(json_array_size(json_object_get(j, "compare")), 2);
+    t = json_array_get(json_object_get(j, "compare"), 0);
+    assert_string_equal(dec(t, "key"), P "claims/com.acme.");
+    assert_string_equal(json_string_value(json_object_get(t, "target")),
+                        "VALUE");
+    assert_string_equal(dec(t, "value"), "w2");
+    assert_int_equal(json_array_size(json_object_get(j, "success")), 6);
+    r = json_object_get(json_array_get(json_object_get(j, "success"), 1),
+                        "request_range");
+    assert_string_equal(dec(r, "key"), P "rows/w2/acme.com");
+    r = json_object_get(json_array_get(json_object_get(j, "success"), 2),
+                        "request_range");
+    assert_string_equal(dec(r, "key"), P "legacy/rows/w2/acme.com");
+    r = json_object_get(json_array_get(json_object_get(j, "success"), 4),
+                        "request_range");
+    assert_string_equal(dec(r, "key"), P "rows/w3/b@mail.acme.com");
+    json_decref(j);
+    assert_null(sd_etcd_owners_txn(P, others, 0));
+    sd_etcd_txn_free(&txn);
+    free(s);
+
+    /* w2's acme.com: unverified, its claim ended at NOW - 1 */
+    j = sd_row_new("acme.com", 8, 1, "", 0, NULL, 0, NOW - 3600);
+    sd_row_set_time(j, "claim_expires_at", NOW - 1);
+    s = json_dumps(j, JSON_COMPACT);
+    snprintf(row, sizeof(row), "%s", s);
+    free(s);
+    snprintf(rowkv, sizeof(rowkv), P "rows/w2/acme.com=%s", row);
+
+    kvs[0] = P "claims/com.acme.=w2";
+    kvs[1] = rowkv;
+    kvs[2] = "";
+    s = owners_answer(1, kvs, 3);
+
+    /* not expired yet at NOW - 2: it still holds */
+    assert_int_equal(takeover(s, NOW - 2, &body, h, sizeof(h)),
+                     SD_ETCD_CLAIM_CONFLICT);
+    assert_null(body);
+    assert_string_equal(h, P "claims/com.acme.=w2");
+
+    /* expired at NOW: deleted with its row marked failed, if unchanged */
+    assert_int_equal(takeover(s, NOW, &body, h, sizeof(h)),
+                     SD_ETCD_CLAIM_DONE);
+    j = load_owned(body);
+    t = json_object_get(j, "compare");
+    assert_int_equal(json_array_size(t), 4);
+    e = json_array_get(t, 0);
+    assert_string_equal(dec(e, "key"), P "claims/com.acme.");
+    assert_string_equal(json_string_value(json_object_get(e, "target")),
+                        "MOD");
+    assert_string_equal(json_string_value(json_object_get(e, "mod_revision")),
+                        "8");
+    e = json_array_get(t, 1);
+    assert_string_equal(dec(e, "value"), "w2");
+    e = json_array_get(t, 2);
+    assert_string_equal(dec(e, "key"), P "rows/w2/acme.com");
+    assert_string_equal(json_string_value(json_object_get(e, "mod_revision")),
+                        "9");
+    check_version0(json_array_get(t, 3), P "legacy/rows/w2/acme.com", NULL);
+    t = json_object_get(j, "success");
+    assert_int_equal(json_array_size(t), 2);
+    e = json_object_get(json_array_get(t, 0), "request_delete_range");
+    assert_string_equal(dec(e, "key"), P "claims/com.acme.");
+    e = json_object_get(json_array_get(t, 1), "request_put");
+    assert_string_equal(dec(e, "key"), P "rows/w2/acme.com");
+    r = load(dec(e, "value"));
+    assert_true(sd_row_in_state(r, SD_STATE_FAILED));
+    assert_string_equal(sd_row_str(json_object_get(r, "last_error"), "code"),
+                        "claim_expired");
+    assert_non_null(json_object_get(r, "purge_at"));
+    json_decref(r);
+    json_decref(j);
+    free(s);
+
+    /* a legacy sender of w2 holds it for good */
+    kvs[2] = P "legacy/rows/w2/acme.com={}";
+    s = owners_answer(1, kvs, 3);
+    assert_int_equal(takeover(s, NOW, &body, h, sizeof(h)),
+                     SD_ETCD_CLAIM_CONFLICT);
+    assert_null(body);
+    free(s);
+
+    /* a claim with no row blocks, as in the single-node store */
+    kvs[1] = "";
+    kvs[2] = "";
+    s = owners_answer(1, kvs, 3);
+    assert_int_equal(takeover(s, NOW, &body, h, sizeof(h)),
+                     SD_ETCD_CLAIM_CONFLICT);
+    free(s);
+
+    /* verified: never expires */
+    json_object_set_new(j = load(row), "verified_for_sending", json_true());
+    sd_row_set_state(j, SD_STATE_READY);
+    s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    snprintf(rowkv, sizeof(rowkv), P "rows/w2/acme.com=%s", s);
+    free(s);
+    kvs[1] = rowkv;
+    s = owners_answer(1, kvs, 3);
+    assert_int_equal(takeover(s, NOW + 86400, &body, h, sizeof(h)),
+                     SD_ETCD_CLAIM_CONFLICT);
+    free(s);
+
+    /* already failed: the claim goes, the row stays as it is */
+    j = load(row);
+    sd_row_set_state(j, SD_STATE_FAILED);
+    s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    snprintf(rowkv, sizeof(rowkv), P "rows/w2/acme.com=%s", s);
+    free(s);
+    s = owners_answer(1, kvs, 3);
+    assert_int_equal(takeover(s, NOW, &body, h, sizeof(h)),
+                     SD_ETCD_CLAIM_DONE);
+    j = load_owned(body);
+    assert_int_equal(json_array_size(json_object_get(j, "success")), 1);
+    json_decref(j);
+    free(s);
+
+    /* the claim changed owner or went since it was read: claim again */
+    s = owners_answer(0, kvs, 0);
+    assert_int_equal(takeover(s, NOW, &body, h, sizeof(h)),
+                     SD_ETCD_CLAIM_RETRY);
+    free(s);
+
+    /* an answer of another shape */
+    s = owners_answer(1, kvs, 2);
+    assert_int_equal(takeover(s, NOW, &body, h, sizeof(h)),
+                     SD_ETCD_CLAIM_INVALID);
+    free(s);
+}
+
+
+static void
+test_legacy_txns(void **state)
+{
+    char              key[SD_ETCD_KEY_MAX];
+    size_t            len, anc[SD_ETCD_MAX_TXN_OPS], nanc;
+    json_t           *j, *c;
+    sd_etcd_guard_t   g[SD_ETCD_MAX_TXN_OPS + 1];
+
+    (void) state;
+
+    /* an address's claim key and its ancestors' */
+    assert_int_equal(sd_etcd_claim_path(P, "ops@mail.acme.com", 17, key,
+                                        sizeof(key), &len, anc, &nanc), 0);
+    assert_string_equal(key, P "claims/com.acme.mail.@ops");
+    assert_int_equal(nanc, 3);
+    assert_int_equal(anc[0], strlen(P "claims/com."));
+    assert_int_equal(anc[2], strlen(P "claims/com.acme.mail."));
+
+    memset(g, 0, sizeof(g));
+    g[0].key = key;
+    g[0].len = len;
+    g[0].put = 1;
+    g[1].key = key;
+    g[1].len = anc[1];
+    g[1].own = 1;
+    g[2].key = key;
+    g[2].len = anc[0];
+
+    /* reads */
+    j = load_owned(sd_etcd_read_txn(g, 3));
+    assert_null(json_object_get(j, "compare"));
+    assert_int_equal(json_array_size(json_object_get(j, "success")), 3);
+    c = json_object_get(json_array_get(json_object_get(j, "success"), 1),
+                        "request_range");
+    assert_string_equal(dec(c, "key"), P "claims/com.acme.");
+    json_decref(j);
+
+    /* the claim: absent or own, and the put */
+    j = load_owned(sd_etcd_guard_txn(g, 3, "w1", 2));
+    c = json_object_get(j, "compare");
+    assert_int_equal(json_array_size(c), 3);
+    check_version0(json_array_get(c, 0), P "claims/com.acme.mail.@ops",
+                   NULL);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(c, 1), "target")), "VALUE");
+    assert_string_equal(dec(json_array_get(c, 1), "value"), "w1");
+    check_version0(json_array_get(c, 2), P "claims/com.", NULL);
+    c = json_object_get(j, "success");
+    assert_int_equal(json_array_size(c), 1);
+    c = json_object_get(json_array_get(c, 0), "request_put");
+    assert_string_equal(dec(c, "key"), P "claims/com.acme.mail.@ops");
+    assert_string_equal(dec(c, "value"), "w1");
+    assert_null(json_object_get(j, "failure"));
+    json_decref(j);
+
+    /* the release of what a refused PUT created */
+    g[0].rev = 42;
+    j = load_owned(sd_etcd_release_txn(g, 1, "w1", 2));
+    c = json_object_get(j, "compare");
+    assert_int_equal(json_array_size(c), 2);
+    assert_string_equal(dec(json_array_get(c, 0), "value"), "w1");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(c, 1), "mod_revision")), "42");
+    c = json_object_get(json_array_get(json_object_get(j, "success"), 0),
+                        "request_delete_range");
+    assert_string_equal(dec(c, "key"), P "claims/com.acme.mail.@ops");
+    json_decref(j);
+
+    /* etcd's --max-txn-ops: 128 */
+    for (len = 0; len <= SD_ETCD_MAX_TXN_OPS; len++) {
+        g[len] = g[2];
+    }
+    assert_non_null(j = load_owned(sd_etcd_guard_txn(g, SD_ETCD_MAX_TXN_OPS,
+                                                     "w1", 2)));
+    json_decref(j);
+    assert_null(sd_etcd_guard_txn(g, SD_ETCD_MAX_TXN_OPS + 1, "w1", 2));
+    assert_null(sd_etcd_read_txn(g, SD_ETCD_MAX_TXN_OPS + 1));
+    assert_null(sd_etcd_release_txn(g, SD_ETCD_MAX_TXN_OPS / 2 + 1, "w1", 2));
+    assert_null(sd_etcd_read_txn(g, 0));
+}
+
+
 static void
 test_claim_nested_txn(void **state)
 {
@@ -1128,6 +1437,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_claim_txn_limits),
         cmocka_unit_test(test_claim_verdicts),
         cmocka_unit_test(test_claim_nested_txn),
+        cmocka_unit_test(test_takeover),
+        cmocka_unit_test(test_legacy_txns),
         cmocka_unit_test(test_parse_txn),
         cmocka_unit_test(test_parse_watch),
         cmocka_unit_test(test_bodies),

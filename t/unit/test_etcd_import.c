@@ -1,8 +1,8 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
  * Unit tests: the import of a single-node store into etcd (issue 18,
- * tools/sd-cluster-import.c, docs/cluster.md "Migration and backup"): the
- * claim Txn of a legacy row and its verdict, the row-alone Txn and its
+ * tools/sender-domains-cluster-import.c, docs/cluster.md "Migration and
+ * backup"): the claim Txn of a legacy row and its verdict, the row-alone Txn and its
  * verdict (src/core/sd_etcd.c), and the store's side (src/core/sd_store.c):
  * the cluster state that guards a node's resync, the imported mark, the
  * walk over every legacy row, whether a row holds its claim.

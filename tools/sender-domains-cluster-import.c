@@ -1,10 +1,21 @@
 /* Copyright (C) 2026 Custom Sender Domains for nginx authors; see LICENSE. */
 /*
- * sd-cluster-import: a single-node store (LMDB) into etcd, for the switch
- * to cluster mode (issue 18, docs/cluster.md "Migration and backup").
+ * sender-domains-cluster-import: a single-node store (LMDB) into etcd,
+ * for the switch to cluster mode (issue 18, docs/cluster.md "Migration and
+ * backup").  The Debian package installs it in /usr/sbin.
  *
- *   sd-cluster-import --db PATH --endpoints http://a:2379,http://b:2379
- *                     [--prefix /sender-domains/v1/] [--dry-run]
+ *   sender-domains-cluster-import --db PATH
+ *       --endpoints http://a:2379,http://b:2379
+ *       [--prefix /sender-domains/v1/] [--dry-run]
+ *       [--cacert FILE] [--cert FILE --key FILE]
+ *
+ * --cacert, --cert and --key (etcdctl's names) are TLS to https://
+ * endpoints, as the module's sender_domains_cluster_ssl_trusted_certificate,
+ * _ssl_certificate and _ssl_certificate_key: the CAs that verify etcd
+ * (without it the system's), the client certificate and its key for
+ * etcd's --client-cert-auth.  The files are checked before any call (PEM,
+ * the key the certificate's, no passphrase) and handed to libcurl as
+ * read; with any of them every endpoint must be https://.
  *
  * Every identity row, then every legacy row, goes to etcd with the claim
  * Txn the API's add sends (its nested shape when the workspace's own names
@@ -34,9 +45,14 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "sd_etcd.h"
 #include "sd_store.h"
+#include "sd_tls.h"
+
+
+#define PROG  "sender-domains-cluster-import"
 
 
 #define IMPORT_TRIES        5       /* RETRY / NESTED rounds per row */
@@ -69,8 +85,17 @@ typedef struct {
 } rows_t;
 
 
+/* a PEM file of --cacert, --cert, --key: its name and bytes */
+typedef struct {
+    const char     *path;
+    char           *pem;
+    size_t          len;
+} pem_t;
+
+
 typedef struct {
     CURL           *curl;
+    char            error[CURL_ERROR_SIZE];
     char           *endpoints[IMPORT_ENDPOINTS];
     size_t          nendpoints;
     size_t          good;           /* the endpoint that answered last */
@@ -85,9 +110,9 @@ static void
 usage(void)
 {
     fprintf(stderr,
-        "usage: sd-cluster-import --db PATH --endpoints URL[,URL...]\n"
-        "                         [--prefix " SD_ETCD_PREFIX_DEFAULT "]"
-        " [--dry-run]\n");
+        "usage: " PROG " --db PATH --endpoints URL[,URL...]\n"
+        "           [--prefix " SD_ETCD_PREFIX_DEFAULT "] [--dry-run]\n"
+        "           [--cacert FILE] [--cert FILE --key FILE]\n");
     exit(1);
 }
 
@@ -99,7 +124,7 @@ xmemdup(const void *p, size_t n)
 
     d = malloc(n + 1);
     if (d == NULL) {
-        fprintf(stderr, "sd-cluster-import: out of memory\n");
+        fprintf(stderr, PROG ": out of memory\n");
         exit(1);
     }
 
@@ -159,7 +184,7 @@ collect(void *ctx, const char *ws, size_t ws_len, const char *id,
         rs->rows = realloc(rs->rows, rs->size * sizeof(row_t));
 
         if (rs->rows == NULL) {
-            fprintf(stderr, "sd-cluster-import: out of memory\n");
+            fprintf(stderr, PROG ": out of memory\n");
             exit(1);
         }
     }
@@ -201,6 +226,29 @@ on_body(char *p, size_t size, size_t nmemb, void *data)
 
 
 /*
+ * libcurl's detail; with TLS 1.3 etcd refuses a client certificate after
+ * the handshake, and its reset may come before the first read: libcurl then
+ * only says that the socket is no longer connected, or that sending the
+ * request met the reset.
+ */
+static const char *
+curl_why(importer_t *im, const char *url, CURLcode rc)
+{
+    if (strncmp(url, "https://", 8) == 0
+        && ((rc == CURLE_SEND_ERROR
+             && strstr(im->error, "reset by peer"))
+            || ((rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR)
+                && strstr(im->error, "getpeername"))))
+    {
+        return "etcd closed the connection right after the TLS handshake: "
+               "did it refuse the client certificate (--cert, --key)?";
+    }
+
+    return im->error[0] ? im->error : "no detail";
+}
+
+
+/*
  * POSTs body to each endpoint from the last good one until one answers
  * below 500: 0 (im->body holds the answer, *status its HTTP status), or
  * -1 when none did.
@@ -222,18 +270,20 @@ post(importer_t *im, const char *path, const char *body, long *status)
 
         curl_easy_setopt(im->curl, CURLOPT_URL, url);
         curl_easy_setopt(im->curl, CURLOPT_POSTFIELDS, body);
+        im->error[0] = '\0';
         rc = curl_easy_perform(im->curl);
 
         if (rc != CURLE_OK) {
-            fprintf(stderr, "sd-cluster-import: %s: %s\n", url,
-                    curl_easy_strerror(rc));
+            /* the error buffer says more: which certificate, what alert */
+            fprintf(stderr, PROG ": %s: %s (%s)\n", url,
+                    curl_easy_strerror(rc), curl_why(im, url, rc));
             continue;
         }
 
         curl_easy_getinfo(im->curl, CURLINFO_RESPONSE_CODE, status);
 
         if (*status >= 500) {
-            fprintf(stderr, "sd-cluster-import: %s: HTTP %ld\n", url,
+            fprintf(stderr, PROG ": %s: HTTP %ld\n", url,
                     *status);
             continue;
         }
@@ -267,7 +317,7 @@ txn(importer_t *im, char *body, sd_etcd_txn_t *t)
     memset(t, 0, sizeof(sd_etcd_txn_t));
 
     if (body == NULL) {
-        fprintf(stderr, "sd-cluster-import: a key too long for etcd\n");
+        fprintf(stderr, PROG ": a key too long for etcd\n");
         return DONE_ERROR;
     }
 
@@ -298,7 +348,7 @@ txn(importer_t *im, char *body, sd_etcd_txn_t *t)
     if (status != 200
         || sd_etcd_parse_txn(im->body, im->body_len, t) != SD_ETCD_OK)
     {
-        fprintf(stderr, "sd-cluster-import: etcd answered HTTP %ld: %.200s\n",
+        fprintf(stderr, PROG ": etcd answered HTTP %ld: %.200s\n",
                 status, im->body);
         sd_etcd_txn_free(t);
         return DONE_ERROR;
@@ -474,7 +524,7 @@ parse_endpoints(importer_t *im, char *list)
         if (im->nendpoints == IMPORT_ENDPOINTS
             || (strncmp(p, "http://", 7) && strncmp(p, "https://", 8)))
         {
-            fprintf(stderr, "sd-cluster-import: bad endpoint \"%s\" (an "
+            fprintf(stderr, PROG ": bad endpoint \"%s\" (an "
                     "http:// or https:// URL, at most %d)\n", p,
                     IMPORT_ENDPOINTS);
             exit(1);
@@ -489,6 +539,120 @@ parse_endpoints(importer_t *im, char *list)
 }
 
 
+/* reads a PEM file whole (up to max bytes); exits 1 when it cannot */
+static void
+read_pem(pem_t *f, const char *option, size_t max)
+{
+    FILE    *fp;
+    size_t   n;
+
+    fp = fopen(f->path, "rb");
+    if (fp == NULL) {
+        fprintf(stderr, PROG ": %s: cannot open \"%s\": %s\n",
+                option, f->path, strerror(errno));
+        exit(1);
+    }
+
+    f->pem = malloc(max + 1);
+    if (f->pem == NULL) {
+        fprintf(stderr, PROG ": out of memory\n");
+        exit(1);
+    }
+
+    n = fread(f->pem, 1, max + 1, fp);
+
+    if (ferror(fp) || n > max) {
+        fprintf(stderr, PROG ": %s: \"%s\" cannot be read or "
+                "is larger than %zu bytes\n", option, f->path, max);
+        exit(1);
+    }
+
+    fclose(fp);
+    f->pem[n] = '\0';
+    f->len = n;
+}
+
+
+/*
+ * --cacert, --cert, --key: read, checked as nginx -t checks the module's
+ * files, and set on the handle (the same options as the module's etcd
+ * client: these CAs only, the certificate and key as PEM in memory).
+ */
+static void
+setup_tls(importer_t *im, pem_t *ca, pem_t *cert, pem_t *key)
+{
+    char               err[SD_TLS_ERR_LEN];
+    size_t             i;
+    struct curl_blob   blob;
+
+    if (ca->path == NULL && cert->path == NULL && key->path == NULL) {
+        return;
+    }
+
+    if ((cert->path == NULL) != (key->path == NULL)) {
+        fprintf(stderr, PROG ": --cert and --key go together\n");
+        exit(1);
+    }
+
+    for (i = 0; i < im->nendpoints; i++) {
+        if (strncmp(im->endpoints[i], "https://", 8) != 0) {
+            fprintf(stderr, PROG ": the endpoint \"%s\" is not "
+                    "https://, but --cacert, --cert or --key is given: with "
+                    "TLS every endpoint must be https://\n",
+                    im->endpoints[i]);
+            exit(1);
+        }
+    }
+
+    blob.flags = CURL_BLOB_NOCOPY;
+
+    if (ca->path) {
+        read_pem(ca, "--cacert", SD_TLS_FILE_MAX);
+
+        if (sd_tls_check_ca(ca->pem, ca->len, err, sizeof(err)) <= 0) {
+            fprintf(stderr, PROG ": --cacert \"%s\": %s\n",
+                    ca->path, err);
+            exit(1);
+        }
+
+        blob.data = ca->pem;
+        blob.len = ca->len;
+        curl_easy_setopt(im->curl, CURLOPT_CAINFO_BLOB, &blob);
+        curl_easy_setopt(im->curl, CURLOPT_CAPATH, NULL);
+    }
+
+    if (cert->path) {
+        read_pem(cert, "--cert", SD_TLS_FILE_MAX);
+        read_pem(key, "--key", SD_TLS_KEY_MAX);
+
+        if (sd_tls_check_cert(cert->pem, cert->len, err, sizeof(err)) != 0) {
+            fprintf(stderr, PROG ": --cert \"%s\": %s\n",
+                    cert->path, err);
+            exit(1);
+        }
+
+        if (sd_tls_check_pair(cert->pem, cert->len, key->pem, key->len, err,
+                              sizeof(err))
+            != 0)
+        {
+            fprintf(stderr, PROG ": --cert \"%s\" and --key "
+                    "\"%s\": %s\n", cert->path, key->path, err);
+            exit(1);
+        }
+
+        blob.data = cert->pem;
+        blob.len = cert->len;
+        curl_easy_setopt(im->curl, CURLOPT_SSLCERTTYPE, "PEM");
+        curl_easy_setopt(im->curl, CURLOPT_SSLCERT_BLOB, &blob);
+
+        blob.data = key->pem;
+        blob.len = key->len;
+        curl_easy_setopt(im->curl, CURLOPT_SSLKEYTYPE, "PEM");
+        curl_easy_setopt(im->curl, CURLOPT_SSLKEY_BLOB, &blob);
+    }
+}
+
+
 static sd_store_t *
 open_store(const char *db)
 {
@@ -498,19 +662,19 @@ open_store(const char *db)
 
     /* never create one: a wrong path is an error, not an empty import */
     if (stat(db, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fprintf(stderr, "sd-cluster-import: no store at \"%s\": %s\n", db,
+        fprintf(stderr, PROG ": no store at \"%s\": %s\n", db,
                 errno ? strerror(errno) : "not a file");
         exit(1);
     }
 
     if (sd_store_check_format(db, 0, err, sizeof(err)) != SD_STORE_OK) {
-        fprintf(stderr, "sd-cluster-import: %s\n", err);
+        fprintf(stderr, PROG ": %s\n", err);
         exit(1);
     }
 
     /* map size 0: the size the store was written with */
     if (sd_store_open(db, 0, &st, err, sizeof(err)) != SD_STORE_OK) {
-        fprintf(stderr, "sd-cluster-import: %s\n", err);
+        fprintf(stderr, PROG ": %s\n", err);
         exit(1);
     }
 
@@ -525,11 +689,15 @@ main(int argc, char **argv)
     char        *db, *endpoints;
     size_t       k;
     rows_t       rows;
+    pem_t        ca, cert, key;
     sd_store_t  *st;
     importer_t   im;
     struct curl_slist  *hdr;
 
     memset(&im, 0, sizeof(importer_t));
+    memset(&ca, 0, sizeof(pem_t));
+    memset(&cert, 0, sizeof(pem_t));
+    memset(&key, 0, sizeof(pem_t));
     memset(&rows, 0, sizeof(rows_t));
     memset(count, 0, sizeof(count));
     db = NULL;
@@ -545,6 +713,12 @@ main(int argc, char **argv)
             im.prefix = argv[++i];
         } else if (strcmp(argv[i], "--dry-run") == 0) {
             im.dry_run = 1;
+        } else if (strcmp(argv[i], "--cacert") == 0 && i + 1 < argc) {
+            ca.path = argv[++i];
+        } else if (strcmp(argv[i], "--cert") == 0 && i + 1 < argc) {
+            cert.path = argv[++i];
+        } else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
+            key.path = argv[++i];
         } else {
             usage();
         }
@@ -555,7 +729,7 @@ main(int argc, char **argv)
     }
 
     if (!sd_etcd_prefix_ok(im.prefix, strlen(im.prefix))) {
-        fprintf(stderr, "sd-cluster-import: bad prefix \"%s\" (it starts "
+        fprintf(stderr, PROG ": bad prefix \"%s\" (it starts "
                 "and ends with \"/\")\n", im.prefix);
         return 1;
     }
@@ -572,7 +746,7 @@ main(int argc, char **argv)
     }
 
     if (rc != SD_STORE_OK) {
-        fprintf(stderr, "sd-cluster-import: the store could not be read: "
+        fprintf(stderr, PROG ": the store could not be read: "
                 "%s\n", sd_store_strerror(st));
         return 1;
     }
@@ -582,7 +756,7 @@ main(int argc, char **argv)
     hdr = curl_slist_append(NULL, "Content-Type: application/json");
 
     if (im.curl == NULL || hdr == NULL) {
-        fprintf(stderr, "sd-cluster-import: libcurl could not start\n");
+        fprintf(stderr, PROG ": libcurl could not start\n");
         return 1;
     }
 
@@ -592,13 +766,15 @@ main(int argc, char **argv)
     curl_easy_setopt(im.curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
     curl_easy_setopt(im.curl, CURLOPT_TIMEOUT_MS, 10000L);
     curl_easy_setopt(im.curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(im.curl, CURLOPT_ERRORBUFFER, im.error);
+    setup_tls(&im, &ca, &cert, &key);
 
     for (k = 0; k < rows.n; k++) {
         rc = import_one(&im, st, &rows.rows[k]);
         count[rc]++;
 
         if (rc == DONE_UNREACHABLE) {
-            fprintf(stderr, "sd-cluster-import: etcd is unreachable (every "
+            fprintf(stderr, PROG ": etcd is unreachable (every "
                     "endpoint failed); %zu of %zu rows done, run it again\n",
                     (size_t) (count[DONE_IMPORTED] + count[DONE_THERE]),
                     rows.n);
@@ -626,7 +802,7 @@ main(int argc, char **argv)
 
     if (!im.dry_run) {
         if (sd_store_set_cluster_imported(st) != SD_STORE_OK) {
-            fprintf(stderr, "sd-cluster-import: the store could not be "
+            fprintf(stderr, PROG ": the store could not be "
                     "marked imported: %s\n", sd_store_strerror(st));
             return 1;
         }
@@ -638,6 +814,10 @@ main(int argc, char **argv)
     curl_easy_cleanup(im.curl);
     curl_slist_free_all(hdr);
     sd_store_close(st);
+
+    if (key.pem) {
+        OPENSSL_cleanse(key.pem, key.len);
+    }
 
     return 0;
 }
