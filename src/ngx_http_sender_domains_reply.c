@@ -29,10 +29,18 @@
 
 /* cluster mode: a write's answer held until the node published it */
 #define NGX_HTTP_SENDER_DOMAINS_HOLD_POLL  2        /* ms */
+/*
+ * A workspace's entries waiting in this node's outbox before its next
+ * write is refused (429): a client that drops its held answers cannot
+ * grow the outbox, the store everyone shares, without bound
+ * (docs/decisions.md, "Cluster mode: fair turns").
+ */
+#define NGX_HTTP_SENDER_DOMAINS_BACKLOG_MAX  256
 
 typedef struct {
     ngx_http_request_t                 *request;
     ngx_chain_t                        *out;        /* NULL: no body */
+    ngx_str_t                           ws;         /* "": every one */
     uint64_t                            upto;
     ngx_msec_t                          started;
     ngx_event_t                         ev;
@@ -47,7 +55,9 @@ static void ngx_http_sender_domains_cluster_retry_after(
     ngx_http_request_t *r);
 static void ngx_http_sender_domains_cluster_hold_check(ngx_event_t *ev);
 static void ngx_http_sender_domains_cluster_hold_cleanup(void *data);
-static ngx_int_t ngx_http_sender_domains_cluster_published(uint64_t upto);
+static ngx_int_t ngx_http_sender_domains_cluster_published(ngx_str_t *ws,
+    uint64_t upto);
+static ngx_str_t *ngx_http_sender_domains_cluster_ws(ngx_http_request_t *r);
 static void ngx_http_sender_domains_cluster_headers(ngx_http_request_t *r);
 static void ngx_http_sender_domains_cluster_unheader(ngx_http_request_t *r);
 
@@ -595,7 +605,9 @@ ngx_http_sender_domains_cluster_write_method(ngx_http_request_t *r)
 ngx_int_t
 ngx_http_sender_domains_cluster_gate(ngx_http_request_t *r)
 {
-    ngx_http_sender_domains_ctx_t         *ctx;
+    size_t                                 n;
+    ngx_str_t                             *ws;
+    ngx_table_elt_t                       *h;
     ngx_http_sender_domains_cluster_sh_t  *sh;
 
     sh = ngx_http_sender_domains_cluster_sh();
@@ -604,8 +616,38 @@ ngx_http_sender_domains_cluster_gate(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
+    ws = ngx_http_sender_domains_cluster_ws(r);
+
     if (sh->reachable) {
-        return NGX_DECLINED;
+        if (ws->len == 0
+            || sd_store_outbox_backlog(ngx_http_sender_domains_store(),
+                                       (char *) ws->data, ws->len,
+                                       NGX_HTTP_SENDER_DOMAINS_BACKLOG_MAX,
+                                       &n)
+               != SD_STORE_OK
+            || n < NGX_HTTP_SENDER_DOMAINS_BACKLOG_MAX)
+        {
+            return NGX_DECLINED;
+        }
+
+        /* info: the caller floods; a line each at warn would flood too */
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "sender_domains: a write of workspace \"%V\" refused: "
+                      "%uz of its changes wait on this node to be sent to "
+                      "the cluster", ngx_http_sender_domains_log_esc(ws), n);
+
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h != NULL) {
+            h->hash = 1;
+            ngx_str_set(&h->key, "Retry-After");
+            ngx_str_set(&h->value, "1");
+        }
+
+        return ngx_http_sender_domains_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                   "too_many_requests",
+                   "This workspace's earlier changes are still being sent "
+                   "to the cluster from this node; wait for their answers "
+                   "and try again in a second.");
     }
 
     /*
@@ -613,13 +655,10 @@ ngx_http_sender_domains_cluster_gate(ngx_http_request_t *r)
      * cluster worker; a line per refused request at warn would let any
      * caller flood the error log while etcd is away
      */
-    ctx = ngx_http_get_module_ctx(r, ngx_http_sender_domains_module);
-
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "sender_domains: a write of workspace \"%V\" refused: the "
                   "cluster (etcd) is out of reach of this node",
-                  ctx ? ngx_http_sender_domains_log_esc(&ctx->caller.workspace)
-                      : &(ngx_str_t) ngx_null_string);
+                  ngx_http_sender_domains_log_esc(ws));
 
     return ngx_http_sender_domains_cluster_unavailable(r);
 }
@@ -640,9 +679,10 @@ ngx_http_sender_domains_cluster_unavailable(ngx_http_request_t *r)
 
 /*
  * A write's answer (2xx) waits until everything this node's store wrote
- * up to now has been published to etcd, so an acknowledged write is in
- * the cluster.  NGX_DONE: held, sent later by the hold; NGX_DECLINED:
- * send it now.
+ * for the request's workspace up to now has been published to etcd, so
+ * an acknowledged write is in the cluster; other workspaces' entries are
+ * not waited for (they take their own turns).  NGX_DONE: held, sent
+ * later by the hold; NGX_DECLINED: send it now.
  */
 
 ngx_int_t
@@ -650,11 +690,13 @@ ngx_http_sender_domains_cluster_hold(ngx_http_request_t *r,
     ngx_uint_t status, ngx_chain_t *out)
 {
     uint64_t                                 upto;
+    ngx_str_t                               *ws;
     ngx_pool_cleanup_t                      *cln;
     ngx_http_sender_domains_cluster_sh_t    *sh;
     ngx_http_sender_domains_cluster_hold_t  *h;
 
     sh = ngx_http_sender_domains_cluster_sh();
+    ws = ngx_http_sender_domains_cluster_ws(r);
 
     if (sh == NULL) {
         return NGX_DECLINED;
@@ -667,7 +709,7 @@ ngx_http_sender_domains_cluster_hold(ngx_http_request_t *r,
         || r != r->main
         || sd_store_outbox_last(ngx_http_sender_domains_store(), &upto)
            != SD_STORE_OK
-        || ngx_http_sender_domains_cluster_published(upto) == NGX_OK)
+        || ngx_http_sender_domains_cluster_published(ws, upto) == NGX_OK)
     {
         return NGX_DECLINED;
     }
@@ -680,6 +722,7 @@ ngx_http_sender_domains_cluster_hold(ngx_http_request_t *r,
 
     h->request = r;
     h->out = out;
+    h->ws = *ws;
     h->upto = upto;
     h->started = ngx_current_msec;
 
@@ -712,7 +755,9 @@ ngx_http_sender_domains_cluster_hold_check(ngx_event_t *ev)
     r = h->request;
     cc = ngx_http_sender_domains_cluster_conf((ngx_cycle_t *) ngx_cycle);
 
-    if (ngx_http_sender_domains_cluster_published(h->upto) != NGX_OK) {
+    if (ngx_http_sender_domains_cluster_published(&h->ws, h->upto)
+        != NGX_OK)
+    {
         if (ngx_current_msec - h->started < 2 * cc->etcd.timeout) {
             /* a publish takes a few ms; past that, etcd is slow: look
                less often */
@@ -786,20 +831,45 @@ ngx_http_sender_domains_cluster_retry_after(ngx_http_request_t *r)
 }
 
 
-/* NGX_OK when no write up to "upto" waits in the outbox any more */
+/*
+ * NGX_OK when no write of the workspace (ws ""; of any) up to "upto"
+ * waits in the outbox any more
+ */
 
 static ngx_int_t
-ngx_http_sender_domains_cluster_published(uint64_t upto)
+ngx_http_sender_domains_cluster_published(ngx_str_t *ws, uint64_t upto)
 {
-    uint64_t  first;
+    uint64_t       first;
+    sd_store_rc_e  rc;
 
-    if (sd_store_outbox_first(ngx_http_sender_domains_store(), &first)
-        != SD_STORE_OK)
-    {
+    if (ws->len) {
+        rc = sd_store_outbox_first_ws(ngx_http_sender_domains_store(),
+                                      (char *) ws->data, ws->len, &first);
+
+    } else {
+        rc = sd_store_outbox_first(ngx_http_sender_domains_store(), &first);
+    }
+
+    if (rc != SD_STORE_OK) {
         return NGX_ERROR;
     }
 
     return (first == 0 || first > upto) ? NGX_OK : NGX_DECLINED;
+}
+
+
+/* the request's workspace ("" when it has none: a hold waits for all) */
+
+static ngx_str_t *
+ngx_http_sender_domains_cluster_ws(ngx_http_request_t *r)
+{
+    ngx_http_sender_domains_ctx_t  *ctx;
+
+    static ngx_str_t  none = ngx_null_string;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_sender_domains_module);
+
+    return (ctx != NULL) ? &ctx->caller.workspace : &none;
 }
 
 

@@ -6,7 +6,9 @@
  *
  *   publish   every row write of this node's store left an entry in its
  *             outbox (in the write's own LMDB transaction); they go to etcd
- *             in order, one Txn each, and leave the outbox once committed;
+ *             one Txn each, in turns of the workspaces that have entries
+ *             and in order within each, and leave the outbox once
+ *             committed;
  *   watch     etcd's changes under the prefix, from the revision the store
  *             applied last, are applied to the store (a late change never
  *             moves a row backwards; sd_etcd_apply);
@@ -60,6 +62,10 @@ typedef struct {
     ngx_msec_t                          looked;         /* empty at */
     sd_store_out_t                      out;
     ngx_msec_t                          backoff;
+    /* the workspace of the last entry published: the next turn's after */
+    u_char                              turn[SD_STORE_MAX_KEY];
+    size_t                              turn_len;
+    ngx_uint_t                          turn_set;
 
     ngx_event_t                         watch_ev;       /* (re)start */
     ngx_http_sender_domains_etcd_watch_t  *watch;
@@ -107,6 +113,7 @@ static void ngx_http_sender_domains_sync_publish(ngx_event_t *ev);
 static void ngx_http_sender_domains_sync_published(
     ngx_http_sender_domains_etcd_call_t *call);
 static void ngx_http_sender_domains_sync_publish_later(ngx_uint_t failed);
+static void ngx_http_sender_domains_sync_turn(void);
 static void ngx_http_sender_domains_sync_join(void);
 static ngx_int_t ngx_http_sender_domains_sync_guard(void);
 static void ngx_http_sender_domains_sync_watch(ngx_event_t *ev);
@@ -370,7 +377,15 @@ ngx_http_sender_domains_sync_state(ngx_event_t *ev)
 }
 
 
-/* ---- publish: the outbox, in order ---- */
+/*
+ * ---- publish: the outbox, in turns of workspaces ----
+ *
+ * One workspace flooding writes must not hold back another's
+ * acknowledgements (a held answer waits for its own workspace's entries
+ * only): each Txn goes to the next workspace after the last one served
+ * that has entries, in seq order within a workspace (its rows are
+ * last-writer-wins in etcd's order).  docs/cluster.md, "Publishing".
+ */
 
 /*
  * 1: nothing new to publish since the outbox was found empty: no write
@@ -424,9 +439,11 @@ ngx_http_sender_domains_sync_publish(ngx_event_t *ev)
         return;
     }
 
-    rc = sd_store_outbox_next(ngx_http_sender_domains_store(), 0,
-                              ngx_http_sender_domains_palloc,
-                              s->publish_pool, &s->out);
+    rc = sd_store_outbox_next_fair(ngx_http_sender_domains_store(),
+                                   s->turn_set ? (char *) s->turn : NULL,
+                                   s->turn_len,
+                                   ngx_http_sender_domains_palloc,
+                                   s->publish_pool, &s->out);
 
     if (rc != SD_STORE_OK) {
         ngx_destroy_pool(s->publish_pool);
@@ -461,6 +478,7 @@ ngx_http_sender_domains_sync_publish(ngx_event_t *ev)
                                          (u_char *) s->out.ws }));
         (void) sd_store_outbox_done(ngx_http_sender_domains_store(),
                                     s->out.seq);
+        ngx_http_sender_domains_sync_turn();
         ngx_destroy_pool(s->publish_pool);
         s->publish_pool = NULL;
         ngx_add_timer(ev, 1);
@@ -505,6 +523,7 @@ ngx_http_sender_domains_sync_published(
     (void) sd_store_set_rev(st, s->out.kind, s->out.ws, s->out.ws_len,
                             s->out.id, s->out.id_len, txn.revision);
     (void) sd_store_outbox_done(st, s->out.seq);
+    ngx_http_sender_domains_sync_turn();
 
     ngx_log_debug4(NGX_LOG_DEBUG_HTTP, s->log, 0,
                    "sender_domains: outbox entry %uL (%c%c) published at "
@@ -516,6 +535,22 @@ ngx_http_sender_domains_sync_published(
     s->publish_pool = NULL;
 
     ngx_http_sender_domains_sync_publish_later(0);
+}
+
+
+/* the entry just published took its workspace's turn */
+
+static void
+ngx_http_sender_domains_sync_turn(void)
+{
+    ngx_http_sender_domains_sync_t  *s = &ngx_http_sender_domains_sync;
+
+    s->turn_set = (s->out.ws_len <= sizeof(s->turn));
+
+    if (s->turn_set) {
+        ngx_memcpy(s->turn, s->out.ws, s->out.ws_len);
+        s->turn_len = s->out.ws_len;
+    }
 }
 
 

@@ -33,8 +33,8 @@
 
 #define SD_STORE_CLAIM_MAX  (72 * 3600) /* SES's DNS search: issue 13 */
 
-/* identities, claims, legacy, due, meta, evq, evid, evdue; cout, crev,
- * ctomb, cseen (cluster mode); and "events", the queue of the version
+/* identities, claims, legacy, due, meta, evq, evid, evdue; cout, coutix,
+ * crev, ctomb, cseen (cluster mode); and "events", the queue of the version
  * before, while it is moved (see below) */
 #define SD_STORE_MAXDBS     16
 
@@ -73,6 +73,7 @@ struct sd_store_s {
 
     /* cluster mode: the outbox, rows' etcd revisions, the resync's marks */
     MDB_dbi                 cout;
+    MDB_dbi                 coutix;         /* cout by workspace, by name */
     MDB_dbi                 crev;
     MDB_dbi                 ctomb;
     MDB_dbi                 cseen;
@@ -127,6 +128,7 @@ static int sd_store_events_note(sd_store_t *st, MDB_txn *txn,
 static int sd_store_ev_migrate(sd_store_t *st, MDB_txn *txn);
 static void sd_store_put_le32(unsigned char *p, unsigned v);
 static unsigned sd_store_get_le32(const unsigned char *p);
+static int sd_store_outix_check(sd_store_t *st, MDB_txn *txn);
 static int sd_store_outbox_holds(sd_store_t *st, MDB_txn *txn, char kind,
     const MDB_val *key);
 static int sd_store_outbox_note(sd_store_t *st, MDB_txn *txn, char kind,
@@ -159,6 +161,7 @@ sd_store_open(const char *path, size_t map_size, sd_store_t **store,
         { "evid", offsetof(sd_store_t, evid) },
         { "evdue", offsetof(sd_store_t, evdue) },
         { "cout", offsetof(sd_store_t, cout) },
+        { "coutix", offsetof(sd_store_t, coutix) },
         { "crev", offsetof(sd_store_t, crev) },
         { "ctomb", offsetof(sd_store_t, ctomb) },
         { "cseen", offsetof(sd_store_t, cseen) },
@@ -211,6 +214,7 @@ sd_store_open(const char *path, size_t map_size, sd_store_t **store,
         rc = sd_store_ev_migrate(st, txn);
     }
 
+
     if (rc == 0) {
         rc = sd_store_format_set(txn, st->meta, err, err_size);
         if (rc == -1) {
@@ -230,6 +234,20 @@ sd_store_open(const char *path, size_t map_size, sd_store_t **store,
         snprintf(err, err_size, "cannot open databases in \"%s\": %s", path,
                  mdb_strerror(rc));
         goto failed;
+    }
+
+    /*
+     * the outbox's index, when a module before it wrote the outbox; in a
+     * transaction of its own: a full map must not keep the store shut
+     * (the publisher tries again before its next turn)
+     */
+    if (mdb_txn_begin(st->env, NULL, 0, &txn) == 0) {
+        if (sd_store_outix_check(st, txn) == 0) {
+            (void) mdb_txn_commit(txn);
+
+        } else {
+            mdb_txn_abort(txn);
+        }
     }
 
     *store = st;
@@ -4008,35 +4026,140 @@ sd_store_meta_put64(sd_store_t *st, MDB_txn *txn, const char *name,
 
 
 /*
+ * coutix, the outbox by workspace and by name (fair turns, issue 18):
+ *   'w' <ws> NUL BE64(seq) -> ""
+ *   'n' <name> NUL BE64(seq) -> kind "<ws>\0<id>"
+ * where <name> is the id's tree key (its etcd claim key), cut to fit.
+ * Written and removed in the same transaction as the cout entry; meta
+ * "outbox_ix" is the outbox_seq the index has seen (an older module
+ * appends without it, see sd_store_outix_check).
+ */
+#define SD_OUTIX_WS         'w'
+#define SD_OUTIX_NAME       'n'
+#define SD_OUTIX_SEQ_KEY    "outbox_ix"
+#define SD_OUTIX_NAME_MAX   (SD_STORE_MAX_KEY - 10)
+
+
+/* the index keys of an entry's "<ws>\0<id>"; out of SD_STORE_MAX_KEY + 1 */
+
+static void
+sd_store_outix_key(char type, const MDB_val *key, uint64_t seq,
+    unsigned char *buf, MDB_val *out)
+{
+    char                  tk[SD_STORE_MAX_KEY + 1];
+    size_t                len, id_len;
+    const char           *nul, *id;
+    const unsigned char  *src;
+
+    nul = memchr(key->mv_data, '\0', key->mv_size);
+    if (nul == NULL) {
+        nul = (const char *) key->mv_data + key->mv_size;
+    }
+
+    if (type == SD_OUTIX_WS) {
+        src = key->mv_data;
+        len = (size_t) (nul - (const char *) key->mv_data);
+
+    } else {
+        id = nul + 1;
+        id_len = key->mv_size - (size_t) (id - (const char *) key->mv_data);
+        len = sd_store_tree_key(id, id_len, tk, sizeof(tk));
+        src = (const unsigned char *) tk;
+
+        if (len == 0) {
+            src = (const unsigned char *) id;
+            len = id_len;
+        }
+    }
+
+    /* a name cut short only makes an entry wait for a few more */
+    len = (len > SD_OUTIX_NAME_MAX) ? SD_OUTIX_NAME_MAX : len;
+
+    buf[0] = (unsigned char) type;
+    memcpy(buf + 1, src, len);
+    buf[1 + len] = '\0';
+    sd_store_put_be(buf + 2 + len, seq, 8);
+
+    out->mv_data = buf;
+    out->mv_size = len + 10;
+}
+
+
+/* both index entries of the outbox entry "seq" (kind, "<ws>\0<id>") */
+
+static int
+sd_store_outix_put(sd_store_t *st, MDB_txn *txn, uint64_t seq, char kind,
+    const MDB_val *key)
+{
+    int             rc;
+    MDB_val         k, v;
+    unsigned char   kb[SD_STORE_MAX_KEY + 1];
+
+    sd_store_outix_key(SD_OUTIX_WS, key, seq, kb, &k);
+    v.mv_data = (void *) "";
+    v.mv_size = 0;
+
+    rc = mdb_put(txn, st->coutix, &k, &v, 0);
+    if (rc != 0) {
+        return rc;
+    }
+
+    sd_store_outix_key(SD_OUTIX_NAME, key, seq, kb, &k);
+    v.mv_data = NULL;
+    v.mv_size = 1 + key->mv_size;
+
+    rc = mdb_put(txn, st->coutix, &k, &v, MDB_RESERVE);
+    if (rc != 0) {
+        return rc;
+    }
+
+    ((unsigned char *) v.mv_data)[0] = (unsigned char) kind;
+    memcpy((unsigned char *) v.mv_data + 1, key->mv_data, key->mv_size);
+
+    return 0;
+}
+
+
+/*
  * 0 when the outbox has an entry for this key (a local write of it waits
- * to be published), MDB_NOTFOUND when not, or an LMDB error.  The outbox
- * holds the writes of the last moments only: a short walk.
+ * to be published), MDB_NOTFOUND when not, or an LMDB error.  A walk over
+ * the entries of the key's name alone (coutix), whoever else floods.
  */
 
 static int
 sd_store_outbox_holds(sd_store_t *st, MDB_txn *txn, char kind,
     const MDB_val *key)
 {
-    int            rc;
-    MDB_val        k, v;
-    MDB_cursor    *cur;
-    unsigned char *p;
+    int             rc;
+    MDB_val         k, v, start;
+    MDB_cursor     *cur;
+    unsigned char   kb[SD_STORE_MAX_KEY + 1];
 
-    rc = mdb_cursor_open(txn, st->cout, &cur);
+    sd_store_outix_key(SD_OUTIX_NAME, key, 0, kb, &start);
+    start.mv_size -= 8;                 /* 'n' <name> NUL: the prefix */
+
+    rc = mdb_cursor_open(txn, st->coutix, &cur);
     if (rc != 0) {
         return rc;
     }
 
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    k = start;
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
          rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
     {
-        p = v.mv_data;
+        if (k.mv_size != start.mv_size + 8
+            || memcmp(k.mv_data, start.mv_data, start.mv_size) != 0)
+        {
+            rc = MDB_NOTFOUND;
+            break;
+        }
 
-        if (v.mv_size >= SD_OUT_HEADER + key->mv_size
-            && p[0] == (unsigned char) kind
-            && (size_t) (p[4] | (p[5] << 8)) == key->mv_size
-            && memcmp(p + SD_OUT_HEADER, key->mv_data, key->mv_size) == 0)
+        if (v.mv_size == 1 + key->mv_size
+            && ((unsigned char *) v.mv_data)[0] == (unsigned char) kind
+            && memcmp((unsigned char *) v.mv_data + 1, key->mv_data,
+                      key->mv_size) == 0)
         {
             break;
         }
@@ -4100,7 +4223,17 @@ sd_store_outbox_note(sd_store_t *st, MDB_txn *txn, char kind, char op,
         memcpy(p + SD_OUT_HEADER + key->mv_size, rec->json, json_len);
     }
 
-    return sd_store_meta_put64(st, txn, SD_OUT_SEQ_KEY, seq);
+    rc = sd_store_outix_put(st, txn, seq, kind, key);
+
+    if (rc == 0) {
+        rc = sd_store_meta_put64(st, txn, SD_OUT_SEQ_KEY, seq);
+    }
+
+    if (rc == 0) {
+        rc = sd_store_meta_put64(st, txn, SD_OUTIX_SEQ_KEY, seq);
+    }
+
+    return rc;
 }
 
 
@@ -4218,24 +4351,55 @@ sd_store_outbox_next(sd_store_t *st, uint64_t after, sd_store_alloc_pt alloc,
 }
 
 
+/* removes the entry "seq" and its index entries: 0, MDB_NOTFOUND, error */
+
+static int
+sd_store_outbox_del(sd_store_t *st, MDB_txn *txn, uint64_t seq)
+{
+    int             rc;
+    MDB_val         k, v, key, ik;
+    unsigned char   kb[8], ib[SD_STORE_MAX_KEY + 1];
+
+    sd_store_put_be(kb, seq, 8);
+    k.mv_data = kb;
+    k.mv_size = 8;
+
+    rc = mdb_get(txn, st->cout, &k, &v);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (sd_store_out_key(&v, &key) == 0) {
+        /* absent from an index an older module left behind: no matter */
+        sd_store_outix_key(SD_OUTIX_WS, &key, seq, ib, &ik);
+        rc = mdb_del(txn, st->coutix, &ik, NULL);
+
+        if (rc == 0 || rc == MDB_NOTFOUND) {
+            sd_store_outix_key(SD_OUTIX_NAME, &key, seq, ib, &ik);
+            rc = mdb_del(txn, st->coutix, &ik, NULL);
+        }
+
+        if (rc != 0 && rc != MDB_NOTFOUND) {
+            return rc;
+        }
+    }
+
+    return mdb_del(txn, st->cout, &k, NULL);
+}
+
+
 sd_store_rc_e
 sd_store_outbox_done(sd_store_t *st, uint64_t seq)
 {
-    int             rc;
-    MDB_txn        *txn;
-    MDB_val         k;
-    unsigned char   kb[8];
+    int       rc;
+    MDB_txn  *txn;
 
     rc = sd_store_begin(st, 0, &txn);
     if (rc != 0) {
         return sd_store_map(st, rc);
     }
 
-    sd_store_put_be(kb, seq, 8);
-    k.mv_data = kb;
-    k.mv_size = 8;
-
-    rc = mdb_del(txn, st->cout, &k, NULL);
+    rc = sd_store_outbox_del(st, txn, seq);
 
     if (rc == 0) {
         rc = sd_store_commit(st, txn, 0);
@@ -4304,6 +4468,407 @@ sd_store_rc_e
 sd_store_outbox_count(sd_store_t *st, size_t *n)
 {
     return sd_store_entries(st, st->cout, n);
+}
+
+
+/*
+ * 0 when coutix indexes every outbox entry and nothing else: two index
+ * entries an entry, and every append seen (outbox_ix == outbox_seq);
+ * 1 when not (a store an older module wrote: an upgrade, or one of its
+ * workers still finishing requests after a reload); an LMDB error.
+ */
+
+static int
+sd_store_outix_stale(sd_store_t *st, MDB_txn *txn)
+{
+    int        rc;
+    uint64_t   seq, ix;
+    MDB_stat   out, idx;
+
+    seq = 0;
+    ix = 0;
+
+    rc = mdb_stat(txn, st->cout, &out);
+
+    if (rc == 0) {
+        rc = mdb_stat(txn, st->coutix, &idx);
+    }
+
+    if (rc == 0) {
+        rc = sd_store_meta_get64(st, txn, SD_OUT_SEQ_KEY, &seq);
+    }
+
+    if (rc == 0) {
+        rc = sd_store_meta_get64(st, txn, SD_OUTIX_SEQ_KEY, &ix);
+    }
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    return (idx.ms_entries != 2 * out.ms_entries || ix != seq) ? 1 : 0;
+}
+
+
+/* in a write transaction: coutix made again from cout when stale */
+
+static int
+sd_store_outix_check(sd_store_t *st, MDB_txn *txn)
+{
+    int          rc;
+    uint64_t     seq;
+    MDB_val      k, v, key;
+    MDB_cursor  *cur;
+
+    rc = sd_store_outix_stale(st, txn);
+    if (rc != 1) {
+        return rc;
+    }
+
+    rc = mdb_drop(txn, st->coutix, 0);
+    if (rc != 0) {
+        return rc;
+    }
+
+    rc = mdb_cursor_open(txn, st->cout, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+        if (k.mv_size != 8 || sd_store_out_key(&v, &key) != 0) {
+            continue;       /* unreadable: outbox_next_fair's fallback */
+        }
+
+        rc = sd_store_outix_put(st, txn, sd_store_get_be(k.mv_data, 8),
+                                ((char *) v.mv_data)[0], &key);
+        if (rc != 0) {
+            break;
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    if (rc != MDB_NOTFOUND) {
+        return rc;
+    }
+
+    rc = sd_store_meta_get64(st, txn, SD_OUT_SEQ_KEY, &seq);
+
+    if (rc == 0) {
+        rc = sd_store_meta_put64(st, txn, SD_OUTIX_SEQ_KEY, seq);
+    }
+
+    return rc;
+}
+
+
+/* a 'w' key's workspace and seq: 0, or -1 when the key is not one */
+
+static int
+sd_store_outix_ws(const MDB_val *k, MDB_val *ws, uint64_t *seq)
+{
+    const unsigned char  *p = k->mv_data;
+
+    if (k->mv_size < 10 || p[0] != SD_OUTIX_WS || p[k->mv_size - 9] != '\0') {
+        return -1;
+    }
+
+    ws->mv_data = (void *) (p + 1);
+    ws->mv_size = k->mv_size - 10;
+    *seq = sd_store_get_be(p + k->mv_size - 8, 8);
+
+    return 0;
+}
+
+
+/*
+ * 0 when the entry seq may go now: no older entry of its name waits (of
+ * another workspace: it is its own workspace's oldest).  Two entries of
+ * different workspaces and names touch different etcd keys (rows/<ws>/…,
+ * claims/<name>), so only these keep the order in which they were made:
+ * a workspace's release of a name before another's claim of it (PUT
+ * /legacy) must reach etcd in that order.  1: it waits; an LMDB error.
+ */
+
+static int
+sd_store_outix_waits(sd_store_t *st, MDB_txn *txn, MDB_cursor *cur,
+    uint64_t seq)
+{
+    int             rc;
+    MDB_val         k, v, key, ik, start;
+    unsigned char   kb[8], ib[SD_STORE_MAX_KEY + 1];
+
+    sd_store_put_be(kb, seq, 8);
+    k.mv_data = kb;
+    k.mv_size = 8;
+
+    rc = mdb_get(txn, st->cout, &k, &v);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (sd_store_out_key(&v, &key) != 0) {
+        return 0;           /* decoded (and refused) by the caller */
+    }
+
+    sd_store_outix_key(SD_OUTIX_NAME, &key, 0, ib, &start);
+    ik = start;
+
+    /* the name's oldest entry */
+    rc = mdb_cursor_get(cur, &ik, &v, MDB_SET_RANGE);
+
+    if (rc == MDB_NOTFOUND
+        || (rc == 0 && (ik.mv_size != start.mv_size
+                        || memcmp(ik.mv_data, start.mv_data,
+                                  start.mv_size - 8) != 0)))
+    {
+        return 0;
+    }
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    return sd_store_get_be((unsigned char *) ik.mv_data + ik.mv_size - 8, 8)
+           < seq;
+}
+
+
+sd_store_rc_e
+sd_store_outbox_next_fair(sd_store_t *st, const char *after_ws,
+    size_t after_len, sd_store_alloc_pt alloc, void *alloc_ctx,
+    sd_store_out_t *o)
+{
+    int             rc, wrapped;
+    uint64_t        seq;
+    MDB_txn        *txn;
+    MDB_val         k, v, ws;
+    MDB_cursor     *cur, *ncur;
+    unsigned char   kb[SD_STORE_MAX_KEY + 1];
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = sd_store_outix_stale(st, txn);
+
+    if (rc == 1) {
+        /* made again once; the read starts over on the new index */
+        mdb_txn_abort(txn);
+
+        rc = sd_store_begin(st, 0, &txn);
+        if (rc != 0) {
+            return sd_store_map(st, rc);
+        }
+
+        rc = sd_store_outix_check(st, txn);
+
+        if (rc == 0) {
+            rc = sd_store_commit(st, txn, 0);
+
+        } else {
+            mdb_txn_abort(txn);
+        }
+
+        if (rc != 0) {
+            return sd_store_map(st, rc);
+        }
+
+        rc = sd_store_begin(st, MDB_RDONLY, &txn);
+        if (rc != 0) {
+            return sd_store_map(st, rc);
+        }
+    }
+
+    cur = NULL;
+    ncur = NULL;
+
+    if (rc == 0) {
+        rc = mdb_cursor_open(txn, st->coutix, &cur);
+    }
+
+    if (rc == 0) {
+        rc = mdb_cursor_open(txn, st->coutix, &ncur);
+    }
+
+    /* the first workspace after after_ws: past its 'w' <ws> NUL keys */
+    kb[0] = SD_OUTIX_WS;
+    k.mv_data = kb;
+    k.mv_size = 1;
+
+    if (after_ws && after_len + 2 <= sizeof(kb)) {
+        memcpy(kb + 1, after_ws, after_len);
+        kb[1 + after_len] = '\1';
+        k.mv_size = after_len + 2;
+    }
+
+    wrapped = (k.mv_size == 1);
+    seq = 0;
+
+    /* each workspace once, the one after after_ws first, then around */
+    while (rc == 0) {
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+
+        if (rc == MDB_NOTFOUND
+            || (rc == 0 && sd_store_outix_ws(&k, &ws, &seq) != 0))
+        {
+            if (wrapped) {
+                rc = MDB_NOTFOUND;
+                break;
+            }
+
+            wrapped = 1;
+            kb[0] = SD_OUTIX_WS;
+            k.mv_data = kb;
+            k.mv_size = 1;
+            rc = 0;
+            continue;
+        }
+
+        if (rc != 0) {
+            break;
+        }
+
+        rc = sd_store_outix_waits(st, txn, ncur, seq);
+
+        if (rc == 0) {
+            break;
+        }
+
+        if (rc != 1) {
+            break;
+        }
+
+        /* this workspace waits for another's older entry of a name */
+        if (ws.mv_size + 2 > sizeof(kb)) {
+            rc = MDB_NOTFOUND;
+            break;
+        }
+
+        memcpy(kb + 1, ws.mv_data, ws.mv_size);
+        kb[0] = SD_OUTIX_WS;
+        kb[1 + ws.mv_size] = '\1';
+        k.mv_data = kb;
+        k.mv_size = ws.mv_size + 2;
+        rc = 0;
+    }
+
+    if (ncur) {
+        mdb_cursor_close(ncur);
+    }
+
+    if (cur) {
+        mdb_cursor_close(cur);
+    }
+
+    if (rc == MDB_NOTFOUND) {
+        /* nothing indexed, or every turn waits (cannot be): the oldest */
+        mdb_txn_abort(txn);
+        return sd_store_outbox_next(st, 0, alloc, alloc_ctx, o);
+    }
+
+    if (rc == 0) {
+        sd_store_put_be(kb, seq, 8);
+        k.mv_data = kb;
+        k.mv_size = 8;
+
+        rc = mdb_get(txn, st->cout, &k, &v);
+
+        if (rc == 0) {
+            rc = sd_store_out_decode(&k, &v, alloc, alloc_ctx, o);
+        }
+    }
+
+    mdb_txn_abort(txn);
+
+    if (rc == ENOMEM || rc == MDB_CORRUPTED) {
+        st->last_rc = rc;
+        return SD_STORE_ERROR;
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+/* a workspace's entries: the oldest one's seq (0: none), counted to max */
+
+static sd_store_rc_e
+sd_store_outbox_ws(sd_store_t *st, const char *ws, size_t ws_len,
+    size_t max, size_t *n, uint64_t *first)
+{
+    int             rc;
+    uint64_t        seq;
+    MDB_txn        *txn;
+    MDB_val         k, v, kws;
+    MDB_cursor     *cur;
+    unsigned char   kb[SD_STORE_MAX_KEY + 1];
+
+    *n = 0;
+    *first = 0;
+
+    if (ws_len + 2 > sizeof(kb)) {
+        return SD_STORE_ERROR;
+    }
+
+    rc = sd_store_begin(st, MDB_RDONLY, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = mdb_cursor_open(txn, st->coutix, &cur);
+
+    if (rc == 0) {
+        kb[0] = SD_OUTIX_WS;
+        memcpy(kb + 1, ws, ws_len);
+        kb[1 + ws_len] = '\0';
+        k.mv_data = kb;
+        k.mv_size = ws_len + 2;
+
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+             rc == 0 && *n < max;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        {
+            if (sd_store_outix_ws(&k, &kws, &seq) != 0
+                || kws.mv_size != ws_len
+                || memcmp(kws.mv_data, ws, ws_len) != 0)
+            {
+                break;
+            }
+
+            if ((*n)++ == 0) {
+                *first = seq;
+            }
+        }
+
+        mdb_cursor_close(cur);
+    }
+
+    mdb_txn_abort(txn);
+
+    return (rc == 0 || rc == MDB_NOTFOUND) ? SD_STORE_OK
+                                           : sd_store_map(st, rc);
+}
+
+
+sd_store_rc_e
+sd_store_outbox_first_ws(sd_store_t *st, const char *ws, size_t ws_len,
+    uint64_t *seq)
+{
+    size_t  n;
+
+    return sd_store_outbox_ws(st, ws, ws_len, 1, &n, seq);
+}
+
+
+sd_store_rc_e
+sd_store_outbox_backlog(sd_store_t *st, const char *ws, size_t ws_len,
+    size_t max, size_t *n)
+{
+    uint64_t  first;
+
+    return sd_store_outbox_ws(st, ws, ws_len, max, n, &first);
 }
 
 

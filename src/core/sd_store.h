@@ -353,9 +353,13 @@ sd_store_rc_e sd_store_events_count(sd_store_t *store, size_t *n);
 
 /*
  * Cluster mode (issue 18, docs/cluster.md "The store in cluster mode").
- * Four databases, created at open in every store (empty and unused
+ * Five databases, created at open in every store (empty and unused
  * without cluster mode, so no format bump):
  *   cout   BE64(seq) -> outbox entry: kind, op, flags, "<ws>\0<id>", JSON
+ *   coutix the outbox by workspace, 'w' <ws> NUL BE64(seq) -> "", and by
+ *          name, 'n' <tree key> NUL BE64(seq) -> kind "<ws>\0<id>";
+ *          written with cout; made again from cout at open and by
+ *          outbox_next_fair when a module before it wrote the outbox
  *   crev   kind "<ws>\0<id>" -> BE64(etcd mod_revision) + 'l' live or
  *          't' tombstone (the revision of the key's delete)
  *   ctomb  BE64(tombstone revision) kind "<ws>\0<id>" -> "" (to drop them)
@@ -407,6 +411,23 @@ sd_store_rc_e sd_store_outbox_last(sd_store_t *store, uint64_t *seq);
 /* the oldest entry's seq (0: the outbox is empty), without copying it */
 sd_store_rc_e sd_store_outbox_first(sd_store_t *store, uint64_t *seq);
 sd_store_rc_e sd_store_outbox_count(sd_store_t *store, size_t *n);
+/*
+ * Fair turns (docs/cluster.md, "Publishing"): the oldest entry of the
+ * first workspace after after_ws (byte order; NULL: from the first) that
+ * has one, around to the first.  A workspace whose oldest entry names
+ * what an older entry of another workspace names waits for it (the two
+ * touch one claim key in etcd); the outbox's oldest entry never waits.
+ * Within a workspace, seq order.  As outbox_next otherwise.
+ */
+sd_store_rc_e sd_store_outbox_next_fair(sd_store_t *store,
+    const char *after_ws, size_t after_len, sd_store_alloc_pt alloc,
+    void *alloc_ctx, sd_store_out_t *o);
+/* the workspace's oldest entry's seq (0: it has none) */
+sd_store_rc_e sd_store_outbox_first_ws(sd_store_t *store, const char *ws,
+    size_t ws_len, uint64_t *seq);
+/* the workspace's entries, counted up to max */
+sd_store_rc_e sd_store_outbox_backlog(sd_store_t *store, const char *ws,
+    size_t ws_len, size_t max, size_t *n);
 
 /*
  * After a publish: the key's etcd revision is rev (never lowered).  A key

@@ -59,6 +59,10 @@
 #              among the three, an empty outbox once answered, the applied
 #              revision at etcd's; then (in outage) reachable 0 while etcd
 #              is away
+#   fairness   on A, workspace wsFA floods PATCHes (FAIR_THREADS clients
+#              for FAIR_SECS) while wsFB makes 20 paced PATCHes: wsFB's
+#              answers do not wait behind wsFA's queue (at most 2 of 20
+#              over FAIR_MS), and every wsFA write acknowledged is in etcd
 #   final      every live node's rows equal etcd's range read
 #
 #   bash t/cluster/nodes_test.sh [case...]      (make -f Makefile.dev cluster)
@@ -73,14 +77,17 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/nodes.sh"
 
-CASES=${*:-propagate metrics anynode race delete converge member outage held reload expired legacy refresher quota budget final}
+CASES=${*:-propagate metrics anynode race delete converge member outage held reload expired legacy refresher quota budget fairness final}
 CL_RACES=${CL_RACES:-100}
 CL_LEGACY=${CL_LEGACY:-30}
 CL_PAUSE=${CL_PAUSE:-11}    # seconds a node stays SIGSTOPped (converge)
 TAKEOVER=${TAKEOVER:-20}    # seconds for the refresher to move after a kill
 CHECK=("$ND_PY" "$HERE/nodes_check.py")
 # every workspace the cases use (the convergence check reads them all)
-ALL_WS=wsP,wsQ,wsN,wsX,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG,wsT1,wsT2,wsT3,wsQ1,wsQ2,wsQ3
+ALL_WS=wsP,wsQ,wsN,wsX,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG,wsT1,wsT2,wsT3,wsQ1,wsQ2,wsQ3,wsFA,wsFB
+FAIR_THREADS=${FAIR_THREADS:-32}
+FAIR_SECS=${FAIR_SECS:-5}
+FAIR_MS=${FAIR_MS:-100}
 
 say() { cl_log "$*"; }
 
@@ -860,6 +867,32 @@ case_budget() {
     t_is "$bad" 0 "budget: every add answers 201 or 503 ses_unavailable ($codes)"
 }
 
+# one workspace flooding writes on a node does not hold back another's
+# acknowledgements (the outbox's fair turns); nothing of the flood is lost
+case_fairness() {
+    local out b99 slow
+
+    say "fairness: wsFA floods PATCHes through A ($FAIR_THREADS clients, $FAIR_SECS s), wsFB makes 20 paced PATCHes"
+    out=$("$ND_PY" "$HERE/fairness.py" "${ND_PORT[1]}" "$(cl_url 1)" "$ND_PREFIX" \
+              "$FAIR_THREADS" "$FAIR_SECS" "$FAIR_MS" 2>&1 | tail -1)
+    say "fairness: $out"
+    case $out in
+    b=*) ;;
+    *) t_fail "fairness: the flood ran" "$out"; return ;;
+    esac
+    # a count, not a percentile of 20: at most 2 of wsFB's PATCHes over
+    # FAIR_MS (a loaded 2-core machine stalls now and then)
+    slow=$(printf '%s' "$out" | sed -n 's/.*slow=\([0-9]*\).*/\1/p')
+    b99=$(printf '%s' "$out" | sed -n 's/^b=[^/]*\/\([^/]*\)\/.*/\1/p')
+    [ "${slow:-99}" -le 2 ] \
+        && t_ok "fairness: wsFB's PATCHes are not held behind wsFA's flood ($out)" \
+        || t_fail "fairness: at most 2 of wsFB's 20 PATCHes over $FAIR_MS ms while wsFA floods" "$out"
+    t_is "$(printf '%s' "$out" | sed -n 's/.*b_ok=\([0-9]*\).*/\1/p')" 20 \
+        "fairness: every one of wsFB's PATCHes answers 2xx"
+    t_is "$(printf '%s' "$out" | sed -n 's/.*lost=\([0-9]*\).*/\1/p')" 0 \
+        "fairness: every wsFA row's last acknowledged sender name is in etcd (p99 of wsFB $b99 ms)"
+}
+
 # the end of every run: whatever the cases did, the live nodes agree with etcd
 case_final() {
     local ms
@@ -870,7 +903,7 @@ case_final() {
 cl_start 3
 nd_start 3
 for c in $CASES; do
-    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate metrics anynode race delete converge member outage held reload expired legacy refresher quota budget final)"
+    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate metrics anynode race delete converge member outage held reload expired legacy refresher quota budget fairness final)"
     "case_$c"
 done
 t_done

@@ -3,7 +3,9 @@
  * Unit tests: the store in cluster mode (issue 18, src/core/sd_store.c):
  * the outbox written in the row write's own transaction, the rows' etcd
  * revisions and tombstones, sd_store_apply_remote() (no outbox entry, no
- * event, another workspace's claim replaced) and the resync.
+ * event, another workspace's claim replaced) and the resync; the
+ * outbox's fair turns across workspaces, its index and the upgrade of a
+ * store whose outbox an older module wrote.
  */
 
 #include <stdarg.h>
@@ -14,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <cmocka.h>
+#include <lmdb.h>
 
 #include "sd_events.h"
 #include "sd_store.h"
@@ -636,6 +640,291 @@ test_resolve_applied(void **state)
 }
 
 
+/* the entry next_fair gives after after_ws is ws's id; it is removed */
+static const char *
+assert_turn(fx_t *fx, const char *after_ws, const char *ws, const char *id)
+{
+    static char     last[64];
+    sd_store_out_t  o;
+
+    assert_int_equal(sd_store_outbox_next_fair(fx->st, after_ws,
+                                               after_ws ? strlen(after_ws)
+                                                        : 0,
+                                               fx_alloc, NULL, &o),
+                     SD_STORE_OK);
+    assert_string_equal(o.ws, ws);
+    assert_string_equal(o.id, id);
+    assert_int_equal(sd_store_outbox_done(fx->st, o.seq), SD_STORE_OK);
+
+    snprintf(last, sizeof(last), "%s", o.ws);
+    free(o.ws);
+
+    return last;
+}
+
+
+static void
+add(fx_t *fx, const char *ws, const char *id)
+{
+    sd_record_t  r;
+
+    r = mkrec(D, NULL, "{}");
+    assert_int_equal(sd_store_claim(fx->st, ws, strlen(ws), id, strlen(id),
+                                    &r),
+                     SD_STORE_OK);
+}
+
+
+static void
+patch(fx_t *fx, const char *ws, const char *id, const char *json)
+{
+    sd_record_t  r;
+
+    r = mkrec(D, NULL, json);
+    assert_int_equal(sd_store_update(fx->st, ws, strlen(ws), id, strlen(id),
+                                     &r),
+                     SD_STORE_OK);
+}
+
+
+static uint64_t
+first_ws(fx_t *fx, const char *ws)
+{
+    uint64_t  seq;
+
+    assert_int_equal(sd_store_outbox_first_ws(fx->st, ws, strlen(ws), &seq),
+                     SD_STORE_OK);
+    return seq;
+}
+
+
+static size_t
+backlog(fx_t *fx, const char *ws, size_t max)
+{
+    size_t  n;
+
+    assert_int_equal(sd_store_outbox_backlog(fx->st, ws, strlen(ws), max, &n),
+                     SD_STORE_OK);
+    return n;
+}
+
+
+/*
+ * Three workspaces: A floods first (4 entries), then B (2) and C (1).
+ * Turns go A, B, C, A, B, A, A (around, each FIFO); strict seq order
+ * would publish all of A's before B's first.
+ */
+static void
+test_fair_turns(void **state)
+{
+    fx_t        *fx = *state;
+    size_t       n;
+    const char  *w;
+
+    add(fx, "wsA", "a1.io");                /* before the outbox: none */
+    sd_store_set_outbox(fx->st, 1);
+
+    patch(fx, "wsA", "a1.io", "{\"v\":1}");
+    add(fx, "wsA", "a2.io");
+    patch(fx, "wsA", "a1.io", "{\"v\":2}");
+    add(fx, "wsA", "a3.io");
+    add(fx, "wsB", "b1.io");
+    patch(fx, "wsB", "b1.io", "{\"v\":1}");
+    add(fx, "wsC", "c1.io");
+
+    assert_int_equal(sd_store_outbox_count(fx->st, &n), SD_STORE_OK);
+    assert_int_equal(n, 7);
+
+    /* the hold's question: each workspace's own oldest */
+    assert_int_equal(first_ws(fx, "wsA"), 1);
+    assert_int_equal(first_ws(fx, "wsB"), 5);
+    assert_int_equal(first_ws(fx, "wsC"), 7);
+    assert_int_equal(first_ws(fx, "ws"), 0);    /* a prefix of them all */
+    assert_int_equal(first_ws(fx, "wsAB"), 0);
+    assert_int_equal(backlog(fx, "wsA", 100), 4);
+    assert_int_equal(backlog(fx, "wsA", 3), 3);
+    assert_int_equal(backlog(fx, "wsB", 100), 2);
+    assert_int_equal(backlog(fx, "wsD", 100), 0);
+
+    w = assert_turn(fx, NULL, "wsA", "a1.io");
+    w = assert_turn(fx, w, "wsB", "b1.io");
+
+    /* B's answer no longer waits for A's three other entries */
+    assert_int_equal(first_ws(fx, "wsB"), 6);
+    assert_int_equal(first_ws(fx, "wsA"), 2);
+
+    w = assert_turn(fx, w, "wsC", "c1.io");
+    assert_int_equal(first_ws(fx, "wsC"), 0);
+    w = assert_turn(fx, w, "wsA", "a2.io");        /* around */
+    w = assert_turn(fx, w, "wsB", "b1.io");
+    assert_int_equal(first_ws(fx, "wsB"), 0);
+    w = assert_turn(fx, w, "wsA", "a1.io");        /* alone: FIFO */
+    w = assert_turn(fx, w, "wsA", "a3.io");
+
+    assert_int_equal(sd_store_outbox_next_fair(fx->st, w, strlen(w),
+                                               fx_alloc, NULL, NULL),
+                     SD_STORE_NOT_FOUND);
+    assert_int_equal(first_ws(fx, "wsA"), 0);
+    assert_int_equal(backlog(fx, "wsA", 100), 0);
+    assert_int_equal(sd_store_outbox_count(fx->st, &n), SD_STORE_OK);
+    assert_int_equal(n, 0);
+}
+
+
+/*
+ * A name released by one workspace and then taken by another touches one
+ * claim key in etcd: B's entry of x.io waits for A's older ones of it,
+ * while B's other entries still take their turns.
+ */
+static void
+test_fair_same_name(void **state)
+{
+    fx_t        *fx = *state;
+    const char  *w;
+    sd_record_t  r;
+    const char  *ids[1] = { "x.io" };
+    size_t       lens[1] = { 4 };
+
+    sd_store_set_outbox(fx->st, 1);
+
+    add(fx, "wsA", "p.io");                 /* 1 */
+    add(fx, "wsB", "q.io");                 /* 2 */
+    add(fx, "wsA", "x.io");                 /* 3 */
+    assert_int_equal(sd_store_delete(fx->st, "wsA", 3, "x.io", 4),
+                     SD_STORE_OK);          /* 4: the release */
+
+    r = mkrec(0, "Old", "{}");              /* 5: B's legacy claim */
+    assert_int_equal(sd_store_legacy_replace(fx->st, "wsB", 3, 1, ids, lens,
+                                             &r, NULL),
+                     SD_STORE_OK);
+
+    w = assert_turn(fx, NULL, "wsA", "p.io");
+    w = assert_turn(fx, w, "wsB", "q.io");
+    w = assert_turn(fx, w, "wsA", "x.io");         /* the put */
+    w = assert_turn(fx, w, "wsA", "x.io");         /* B waits: the delete */
+    w = assert_turn(fx, w, "wsB", "x.io");
+    assert_int_equal(sd_store_outbox_next_fair(fx->st, w, strlen(w),
+                                               fx_alloc, NULL, NULL),
+                     SD_STORE_NOT_FOUND);
+}
+
+
+/*
+ * What a module before coutix leaves: the outbox without its index (del:
+ * no index database at all; else an empty one, as when such a module
+ * wrote beside this one)
+ */
+static void
+drop_index(const char *path, int del)
+{
+    int       rc;
+    pid_t     pid;
+    MDB_env  *env;
+    MDB_txn  *txn;
+    MDB_dbi   dbi, meta;
+    MDB_val   k;
+
+    /* in a child: LMDB allows one environment per file and process */
+    pid = fork();
+    assert_true(pid >= 0);
+
+    if (pid == 0) {
+        rc = mdb_env_create(&env);
+        rc = rc ? rc : mdb_env_set_maxdbs(env, 16);
+        rc = rc ? rc : mdb_env_set_mapsize(env, 4 * 1024 * 1024);
+        rc = rc ? rc : mdb_env_open(env, path, MDB_NOSUBDIR, 0600);
+        rc = rc ? rc : mdb_txn_begin(env, NULL, 0, &txn);
+        rc = rc ? rc : mdb_dbi_open(txn, "coutix", 0, &dbi);
+        rc = rc ? rc : mdb_drop(txn, dbi, del);
+        rc = rc ? rc : mdb_dbi_open(txn, "meta", 0, &meta);
+
+        if (rc == 0) {
+            k.mv_data = "outbox_ix";
+            k.mv_size = 9;
+            rc = mdb_del(txn, meta, &k, NULL);
+        }
+
+        rc = rc ? rc : mdb_txn_commit(txn);
+        _exit(rc ? 1 : 0);
+    }
+
+    assert_int_equal(waitpid(pid, &rc, 0), pid);
+    assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 0);
+}
+
+
+static void
+test_fair_upgrade(void **state)
+{
+    fx_t        *fx = *state;
+    char         err[256];
+    const char  *w;
+
+    sd_store_set_outbox(fx->st, 1);
+
+    add(fx, "wsA", "a1.io");
+    add(fx, "wsA", "a2.io");
+    add(fx, "wsB", "b1.io");
+
+    /* opened again: the index is made at open */
+    sd_store_close(fx->st);
+    drop_index(fx->path, 1);
+    assert_int_equal(sd_store_open(fx->path, 4 * 1024 * 1024, &fx->st, err,
+                                   sizeof(err)),
+                     SD_STORE_OK);
+    sd_store_set_outbox(fx->st, 1);
+
+    assert_int_equal(first_ws(fx, "wsB"), 3);
+    w = assert_turn(fx, NULL, "wsA", "a1.io");
+    w = assert_turn(fx, w, "wsB", "b1.io");
+
+    /*
+     * An older module's worker (after a reload) writes while this one
+     * has the store open: the next turn makes the index again.
+     */
+    add(fx, "wsB", "b2.io");
+    drop_index(fx->path, 0);
+
+    w = assert_turn(fx, w, "wsA", "a2.io");
+    assert_int_equal(first_ws(fx, "wsB"), 4);
+    w = assert_turn(fx, w, "wsB", "b2.io");
+    assert_int_equal(sd_store_outbox_next_fair(fx->st, w, strlen(w),
+                                               fx_alloc, NULL, NULL),
+                     SD_STORE_NOT_FOUND);
+}
+
+
+/* the watch's check "is this key's own write unpublished" by name */
+static void
+test_fair_holds(void **state)
+{
+    fx_t         *fx = *state;
+    sd_record_t   r, remote_rec;
+
+    sd_store_set_outbox(fx->st, 1);
+    add(fx, "wsA", "a1.io");
+    add(fx, "wsB", "b1.io");
+
+    r = mkrec(D, NULL, "{\"local\":1}");
+    assert_int_equal(sd_store_update(fx->st, "wsB", 3, "b1.io", 5, &r),
+                     SD_STORE_OK);
+
+    /* B's row waits in the outbox: a remote change does not replace it */
+    remote_rec = mkrec(D, NULL, "{\"remote\":1}");
+    assert_int_equal(apply1(fx, remote('r', 'p', "wsB", "b1.io", &remote_rec,
+                                       9), 9),
+                     0);
+    assert_int_equal(row_exists(fx, "wsB", "b1.io", "{\"local\":1}"), 1);
+
+    /* A's, published, does */
+    (void) assert_turn(fx, NULL, "wsA", "a1.io");
+    assert_int_equal(apply1(fx, remote('r', 'p', "wsA", "a1.io", &remote_rec,
+                                       10), 10),
+                     1);
+    assert_int_equal(row_exists(fx, "wsA", "a1.io", "{\"remote\":1}"), 1);
+}
+
+
 int
 main(void)
 {
@@ -650,6 +939,11 @@ main(void)
         cmocka_unit_test_setup_teardown(test_claim_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolve_applied, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_fair_turns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fair_same_name, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_fair_upgrade, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fair_holds, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
