@@ -588,8 +588,10 @@ ngx_http_sender_domains_cluster_claim(ngx_http_request_t *r, ngx_str_t *ws,
     cl->claim.row = (char *) p;
     cl->claim.row_len = row_len;
 
-    /* the caller counted the workspace's rows in this node's store, which
-     * holds etcd's as of the revision the node applied */
+    /*
+     * the caller counted the workspace's rows in this node's store, which
+     * holds etcd's as of the revision the node applied
+     */
     cl->claim.limit = limit;
     cl->claim.limit_rev = sh ? (int64_t) sh->revision : 0;
 
