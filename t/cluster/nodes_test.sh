@@ -63,6 +63,10 @@
 #              for FAIR_SECS) while wsFB makes 20 paced PATCHes: wsFB's
 #              answers do not wait behind wsFA's queue (at most 2 of 20
 #              over FAIR_MS), and every wsFA write acknowledged is in etcd
+#   backlog    on A, wsK sends PATCHes and drops each connection (8
+#              clients, 4 s): A's outbox stays at the cap of 256 (plus the
+#              writes in flight), wsK's own answered writes get 429, wsL's
+#              all 200; the outbox drains after
 #   final      every live node's rows equal etcd's range read
 #
 #   bash t/cluster/nodes_test.sh [case...]      (make -f Makefile.dev cluster)
@@ -77,17 +81,18 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/nodes.sh"
 
-CASES=${*:-propagate metrics anynode race delete converge member outage held reload expired legacy refresher quota budget fairness final}
+CASES=${*:-propagate metrics anynode race delete converge member outage held reload expired legacy refresher quota budget fairness backlog final}
 CL_RACES=${CL_RACES:-100}
 CL_LEGACY=${CL_LEGACY:-30}
 CL_PAUSE=${CL_PAUSE:-11}    # seconds a node stays SIGSTOPped (converge)
 TAKEOVER=${TAKEOVER:-20}    # seconds for the refresher to move after a kill
 CHECK=("$ND_PY" "$HERE/nodes_check.py")
 # every workspace the cases use (the convergence check reads them all)
-ALL_WS=wsP,wsQ,wsN,wsX,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG,wsT1,wsT2,wsT3,wsQ1,wsQ2,wsQ3,wsFA,wsFB
+ALL_WS=wsP,wsQ,wsN,wsX,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG,wsT1,wsT2,wsT3,wsQ1,wsQ2,wsQ3,wsFA,wsFB,wsK,wsL
 FAIR_THREADS=${FAIR_THREADS:-32}
 FAIR_SECS=${FAIR_SECS:-5}
 FAIR_MS=${FAIR_MS:-100}
+BACKLOG_THREADS=${BACKLOG_THREADS:-8}
 
 say() { cl_log "$*"; }
 
@@ -893,6 +898,42 @@ case_fairness() {
         "fairness: every wsFA row's last acknowledged sender name is in etcd (p99 of wsFB $b99 ms)"
 }
 
+# a workspace that sends writes and drops the connection cannot grow the
+# node's outbox (every workspace's map) without bound: past 256 waiting
+# entries its writes answer 429; another workspace's writes go on
+case_backlog() {
+    local out max
+
+    say "backlog: wsK sends PATCHes through A and drops each connection ($BACKLOG_THREADS clients, 4 s)"
+    out=$("$ND_PY" "$HERE/backlog.py" "${ND_PORT[1]}" "$BACKLOG_THREADS" 4 2>&1 | tail -1)
+    say "backlog: $out"
+    case $out in
+    max_outbox=*) ;;
+    *) t_fail "backlog: the flood ran" "$out"; return ;;
+    esac
+    max=$(printf '%s' "$out" | sed -n 's/^max_outbox=\([0-9-]*\).*/\1/p')
+    # the cap is checked before a write: writes in flight at once may pass
+    # it by one each
+    [ "$max" -ge 0 ] && [ "$max" -le $((256 + BACKLOG_THREADS + 2)) ] \
+        && t_ok "backlog: A's outbox stays at the cap (most seen $max)" \
+        || t_fail "backlog: A's outbox stays within 256 + the writes in flight" "$out"
+    # the dropped writes' 429s are read by nobody: the operator's info line
+    # says them, naming the workspace
+    grep -q 'a write of workspace "wsK" refused: 25[6-9] of its changes wait on this node' "${ND_DIR[1]}/error.log" \
+        && t_ok "backlog: A's error log says wsK's writes were refused past 256 waiting" \
+        || t_fail "backlog: A's error log says wsK's writes were refused past 256 waiting" \
+                  "$(grep -c 'refused' "${ND_DIR[1]}/error.log") refusal lines"
+    [[ "$out" =~ k_codes=((200|429):[0-9]+,?)+\  ]] \
+        && t_ok "backlog: wsK's answered writes are 200 or 429, nothing else ($out)" \
+        || t_fail "backlog: wsK's answered writes are 200 or 429" "$out"
+    [[ "$out" =~ l_codes=(200:[0-9]+)$ ]] \
+        && t_ok "backlog: every write of wsL answers 200 meanwhile (${BASH_REMATCH[1]})" \
+        || t_fail "backlog: every write of wsL answers 200 meanwhile" "$out"
+    t_within $((W * 3)) "backlog: A's outbox drains" \
+        'A: $(nd_metric 1 sender_domains_cluster_outbox_entries)' metric_is 1 sender_domains_cluster_outbox_entries 0
+}
+metric_is() { [ "$(nd_metric "$1" "$2")" = "$3" ]; }
+
 # the end of every run: whatever the cases did, the live nodes agree with etcd
 case_final() {
     local ms
@@ -903,7 +944,7 @@ case_final() {
 cl_start 3
 nd_start 3
 for c in $CASES; do
-    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate metrics anynode race delete converge member outage held reload expired legacy refresher quota budget fairness final)"
+    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate metrics anynode race delete converge member outage held reload expired legacy refresher quota budget fairness backlog final)"
     "case_$c"
 done
 t_done
