@@ -837,6 +837,11 @@ case_quota() {
     rows=$(cl_post kv/range "{\"key\":\"$(cl_b64 "${ND_PREFIX}rows/wsQ/")\",\"range_end\":\"$(cl_b64 "${ND_PREFIX}rows/wsQ0")\",\"count_only\":true}" \
            | cl_json "j.get('count', '0')")
     t_is "$rows" "$max" "quota: etcd holds $max rows of wsQ"
+    cat "${ND_DIR[1]}/error.log" "${ND_DIR[2]}/error.log" "${ND_DIR[3]}/error.log" \
+        | grep -q 'workspace "wsQ" holds its limit of 3 identities' \
+        && t_ok "quota: the error logs name wsQ and its limit for the refused adds" \
+        || t_fail "quota: the error logs name wsQ and its limit for the refused adds" \
+                  "$(grep -h 'limit' "${ND_DIR[1]}/error.log" | tail -1)"
     ND_MAX_IDS=0
     nodes_reload
 }
