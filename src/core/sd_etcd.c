@@ -1059,6 +1059,22 @@ sd_etcd_publish_txn(const sd_etcd_publish_t *p)
 }
 
 
+/* 1: every response of the answer is a range read (the claim's reads) */
+static int
+sd_etcd_all_ranges(const sd_etcd_txn_t *txn)
+{
+    size_t  i;
+
+    for (i = 0; i < txn->nresponses; i++) {
+        if (txn->responses[i].type != SD_ETCD_RESP_RANGE) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 static int
 sd_etcd_own(const sd_etcd_claim_t *c, const sd_etcd_kv_t *kv)
 {
@@ -1104,10 +1120,8 @@ sd_etcd_import_verdict(const sd_etcd_claim_t *c, char kind,
     /* the claim's reads; the limit's count (if any) follows them */
     n = k.nread;
 
-    for (i = 0; i < txn->nresponses; i++) {
-        if (txn->responses[i].type != SD_ETCD_RESP_RANGE) {
-            return SD_ETCD_CLAIM_INVALID;
-        }
+    if (!sd_etcd_all_ranges(txn)) {
+        return SD_ETCD_CLAIM_INVALID;
     }
 
     if (txn->responses[0].nkvs > 0) {
@@ -1400,10 +1414,8 @@ sd_etcd_takeover_txn(const char *prefix, const sd_etcd_txn_t *owners,
         return NULL;
     }
 
-    for (i = 0; i < owners->nresponses; i++) {
-        if (owners->responses[i].type != SD_ETCD_RESP_RANGE) {
-            return NULL;
-        }
+    if (!sd_etcd_all_ranges(owners)) {
+        return NULL;
     }
 
     txn = sd_etcd_txn_new(&cmp, &ok);
