@@ -4305,6 +4305,25 @@ sd_store_out_decode(const MDB_val *k, const MDB_val *v,
 }
 
 
+/*
+ * The end of an outbox read: the read transaction goes; an entry that
+ * could not be copied (no memory) or read is an error, not "none".
+ */
+
+static sd_store_rc_e
+sd_store_out_read_end(sd_store_t *st, MDB_txn *txn, int rc)
+{
+    mdb_txn_abort(txn);
+
+    if (rc == ENOMEM || rc == MDB_CORRUPTED) {
+        st->last_rc = rc;
+        return SD_STORE_ERROR;
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
 sd_store_rc_e
 sd_store_outbox_next(sd_store_t *st, uint64_t after, sd_store_alloc_pt alloc,
     void *alloc_ctx, sd_store_out_t *o)
@@ -4340,14 +4359,7 @@ sd_store_outbox_next(sd_store_t *st, uint64_t after, sd_store_alloc_pt alloc,
         mdb_cursor_close(cur);
     }
 
-    mdb_txn_abort(txn);
-
-    if (rc == ENOMEM || rc == MDB_CORRUPTED) {
-        st->last_rc = rc;
-        return SD_STORE_ERROR;
-    }
-
-    return sd_store_map(st, rc);
+    return sd_store_out_read_end(st, txn, rc);
 }
 
 
@@ -4781,14 +4793,7 @@ sd_store_outbox_next_fair(sd_store_t *st, const char *after_ws,
         }
     }
 
-    mdb_txn_abort(txn);
-
-    if (rc == ENOMEM || rc == MDB_CORRUPTED) {
-        st->last_rc = rc;
-        return SD_STORE_ERROR;
-    }
-
-    return sd_store_map(st, rc);
+    return sd_store_out_read_end(st, txn, rc);
 }
 
 
