@@ -847,17 +847,11 @@ case_quota() {
 }
 
 case_budget() {
-    local i k rate=6 t0 f=$CL_DIR/budget win max codes bad old
+    local i k rate=6 t0 f=$CL_DIR/budget win max codes bad
 
     say "budget: every node at sender_domains_ses_rate $rate, adds through all three at once"
     ND_SES_RATE=$rate
-    for ((i = 1; i <= ND_N; i++)); do
-        nd_alive "$i" || continue
-        old=$(nd_workers "$i" | tr '\n' ' ')
-        nd_conf "$i" >"${ND_DIR[$i]}/nginx.conf"
-        kill -HUP "${ND_PID[$i]}"
-        cl_until 15 "$(nd_name "$i") did not reload" new_workers "$i" "$old"
-    done
+    nodes_reload
     # the cluster workers of the new generation find each other (node keys)
     sleep 4
     t0=$(now)
