@@ -918,10 +918,16 @@ case_backlog() {
         || t_fail "backlog: A's outbox stays within 256 + the writes in flight" "$out"
     # the dropped writes' 429s are read by nobody: the operator's info line
     # says them, naming the workspace
-    grep -q 'a write of workspace "wsK" refused: 25[6-9] of its changes wait on this node' "${ND_DIR[1]}/error.log" \
-        && t_ok "backlog: A's error log says wsK's writes were refused past 256 waiting" \
-        || t_fail "backlog: A's error log says wsK's writes were refused past 256 waiting" \
-                  "$(grep -c 'refused' "${ND_DIR[1]}/error.log") refusal lines"
+    # (a machine whose etcd keeps up with the flood never reaches the cap:
+    # then there is nothing to refuse, and the line says so)
+    if [ "$max" -lt 256 ]; then
+        t_ok "backlog: the outbox never reached the cap here (most $max): no refusal to log"
+    elif grep -qE 'a write of workspace "wsK" refused: (25[6-9]|26[0-9]) of its changes wait on this node' "${ND_DIR[1]}/error.log"; then
+        t_ok "backlog: A's error log says wsK's writes were refused past 256 waiting"
+    else
+        t_fail "backlog: A's error log says wsK's writes were refused past 256 waiting" \
+               "$(grep -c 'refused' "${ND_DIR[1]}/error.log") refusal lines"
+    fi
     [[ "$out" =~ k_codes=((200|429):[0-9]+,?)+\  ]] \
         && t_ok "backlog: wsK's answered writes are 200 or 429, nothing else ($out)" \
         || t_fail "backlog: wsK's answered writes are 200 or 429" "$out"
