@@ -28,6 +28,7 @@
 #include "sd_whsign.h"
 #include "sd_events.h"
 #include "ngx_http_sender_domains_metrics.h"
+#include "ngx_http_sender_domains_cluster.h"
 
 
 #define NGX_HTTP_SENDER_DOMAINS_WEBHOOK_QUEUE    10000
@@ -88,6 +89,7 @@ static ngx_http_sender_domains_delivery_t  *ngx_http_sender_domains_wh;
 static ngx_uint_t                           ngx_http_sender_domains_wh_n;
 static ngx_uint_t                           ngx_http_sender_domains_wh_leader;
 static sd_events_retry_t                   *ngx_http_sender_domains_wh_retry;
+static sd_events_conf_t                    *ngx_http_sender_domains_wh_events;
 
 
 /* ---- configuration -------------------------------------------------------- */
@@ -320,6 +322,7 @@ ngx_http_sender_domains_webhook_init_process(ngx_cycle_t *cycle,
     ngx_http_sender_domains_webhook_t        *h;
     ngx_http_sender_domains_main_conf_t      *smcf;
     ngx_http_sender_domains_webhooks_conf_t  *wc;
+    ngx_http_sender_domains_cluster_conf_t   *cc;
 
     smcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_sender_domains_module);
@@ -345,6 +348,11 @@ ngx_http_sender_domains_webhook_init_process(ngx_cycle_t *cycle,
 
     wc->events.region = (const char *) smcf->ses_region.data;
     wc->events.now = NULL;
+
+    /* cluster mode: ids unique in the cluster, evt_<node>_<seq> */
+    cc = smcf->cluster;
+    wc->events.node = cc ? (const char *) cc->node.data : NULL;
+    ngx_http_sender_domains_wh_events = &wc->events;
 
     ngx_http_sender_domains_wh = ngx_pcalloc(cycle->pool,
                             wc->hooks.nelts
@@ -488,8 +496,8 @@ static ngx_int_t
 ngx_http_sender_domains_webhook_send(ngx_http_sender_domains_delivery_t *d,
     sd_store_t *st, const uint64_t *skip, size_t nskip)
 {
-    int                                  n;
-    char                                 id[32], sig[SD_WHSIGN_SIG_LEN + 1];
+    char                                 id[SD_EVENTS_ID_MAX];
+    char                                 sig[SD_WHSIGN_SIG_LEN + 1];
     time_t                               now;
     ngx_str_t                            body;
     ngx_pool_t                          *pool;
@@ -513,9 +521,8 @@ ngx_http_sender_domains_webhook_send(ngx_http_sender_domains_delivery_t *d,
         return NGX_DECLINED;
     }
 
-    n = ngx_snprintf((u_char *) id, sizeof(id) - 1, "evt_%uL", ev.seq)
-        - (u_char *) id;
-    id[n] = '\0';
+    (void) sd_events_id(ngx_http_sender_domains_wh_events, ev.seq, id,
+                        sizeof(id));
 
     headers = ngx_array_create(pool, 5, sizeof(ngx_str_t));
     if (headers == NULL

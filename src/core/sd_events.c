@@ -22,6 +22,29 @@
 #include "sd_row.h"
 
 
+size_t
+sd_events_id(const sd_events_conf_t *conf, uint64_t seq, char *buf,
+    size_t size)
+{
+    int  n;
+
+    if (conf != NULL && conf->node != NULL && conf->node[0] != '\0') {
+        n = snprintf(buf, size, "evt_%s_%llu", conf->node,
+                     (unsigned long long) seq);
+
+    } else {
+        n = snprintf(buf, size, "evt_%llu", (unsigned long long) seq);
+    }
+
+    if (n < 0) {
+        buf[0] = '\0';
+        return 0;
+    }
+
+    return (size_t) n < size ? (size_t) n : size - 1;
+}
+
+
 static json_t *
 sd_events_parse(const sd_record_t *rec)
 {
@@ -72,7 +95,7 @@ sd_events_one(const sd_events_conf_t *conf, const sd_store_event_src_t *src,
                  size_t len),
     void *q)
 {
-    char        id[32], when[32];
+    char        id[SD_EVENTS_ID_MAX], when[32];
     char       *text;
     json_t     *ev, *pub;
     uint64_t    n;
@@ -80,7 +103,7 @@ sd_events_one(const sd_events_conf_t *conf, const sd_store_event_src_t *src,
     struct tm   tm;
 
     n = seq(q);
-    snprintf(id, sizeof(id), "evt_%llu", (unsigned long long) n);
+    (void) sd_events_id(conf, n, id, sizeof(id));
 
     t = (time_t) now;
     gmtime_r(&t, &tm);

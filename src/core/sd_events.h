@@ -19,7 +19,22 @@
 typedef struct {
     const char             *region;         /* for the records' view */
     int64_t               (*now)(void);     /* NULL: time() */
+    const char             *node;           /* cluster mode: this node's
+                                               name; NULL: a single node */
 } sd_events_conf_t;
+
+
+/*
+ * An event's id, the body's "id" and the webhook-id header: "evt_<seq>" on
+ * a single node; in cluster mode "evt_<node>_<seq>", unique in the cluster
+ * (each node numbers its own events) and the same through every resend.
+ * Returns its length (it always fits SD_EVENTS_ID_MAX with a node name of
+ * at most 64 bytes), NUL-terminated.
+ */
+#define SD_EVENTS_ID_MAX         96
+
+size_t sd_events_id(const sd_events_conf_t *conf, uint64_t seq, char *buf,
+    size_t size);
 
 
 /*

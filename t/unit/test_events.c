@@ -179,6 +179,54 @@ assert_next(fx_t *fx, uint32_t target, const char *type, uint64_t seq)
 }
 
 
+/*
+ * Cluster mode: each node numbers its own events, so the id carries the
+ * node's name (two nodes' 5th events must not share a webhook-id); a
+ * single node's ids stay evt_<seq>.
+ */
+static void
+test_cluster_ids(void **state)
+{
+    fx_t              *fx = *state;
+    char               id[SD_EVENTS_ID_MAX], longname[65];
+    json_t            *j;
+    sd_record_t        a;
+    sd_events_conf_t   other;
+    sd_store_event_t   ev;
+
+    assert_int_equal(sd_events_id(NULL, 5, id, sizeof(id)), 5);
+    assert_string_equal(id, "evt_5");
+    other.node = "nodeB";
+    assert_int_equal(sd_events_id(&other, 5, id, sizeof(id)), 11);
+    assert_string_equal(id, "evt_nodeB_5");
+    other.node = "";
+    sd_events_id(&other, 5, id, sizeof(id));
+    assert_string_equal(id, "evt_5");
+
+    memset(longname, 'n', 64);
+    longname[64] = '\0';
+    other.node = longname;
+    assert_true(sd_events_id(&other, UINT64_MAX, id, sizeof(id))
+                < sizeof(id) - 1);
+
+    fx->conf.node = "nodeA";
+    a = rec(SD_REC_DOMAIN, row_pending);
+    assert_int_equal(sd_store_claim(fx->st, "acme", 4, "acme.com", 8, &a),
+                     SD_STORE_OK);
+
+    assert_int_equal(sd_store_event_next(fx->st, 7, NULL, 0, fx_alloc, NULL,
+                                         &ev),
+                     SD_STORE_OK);
+    j = json_loads(ev.body, 0, NULL);
+    assert_non_null(j);
+    snprintf(id, sizeof(id), "evt_nodeA_%llu", (unsigned long long) ev.seq);
+    assert_string_equal(json_string_value(json_object_get(j, "id")), id);
+    json_decref(j);
+    free(ev.body);
+    fx->conf.node = NULL;
+}
+
+
 static void
 test_events_in_order(void **state)
 {
@@ -578,6 +626,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_events_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cluster_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_keeps_the_event, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_queue_bounded, setup, teardown),
