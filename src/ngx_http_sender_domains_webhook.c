@@ -27,6 +27,7 @@
 #include "ngx_http_sender_domains_webhook.h"
 #include "sd_whsign.h"
 #include "sd_events.h"
+#include "sd_relay.h"
 #include "ngx_http_sender_domains_metrics.h"
 #include "ngx_http_sender_domains_cluster.h"
 
@@ -40,6 +41,15 @@
  * events until the timeout does not hold the others' in line behind them.
  */
 #define NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PARALLEL 4
+
+/*
+ * Cluster mode: the leader's memory of the retries of events in etcd (a
+ * new leader starts them afresh), and of the keys it deleted lately (a
+ * page read before a deletion committed must not send them again).
+ */
+#define NGX_HTTP_SENDER_DOMAINS_WEBHOOK_RETRIES  256
+#define NGX_HTTP_SENDER_DOMAINS_WEBHOOK_DONE     64
+#define NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PAGE     64
 
 
 typedef struct {
@@ -65,7 +75,34 @@ typedef struct {
     uint64_t                            seq;
     unsigned                            attempts;
     int64_t                             created;
+    char                                id[SD_EVENTS_ID_MAX];
+
+    /* cluster mode: the event's key in etcd (0: an event of the store),
+     * its identity's hash; the slot stays taken until the key's delete
+     * after delivery is answered */
+    size_t                              key_len;
+    u_char                              key[SD_RELAY_KEY_MAX];
+    uint32_t                            ident;
 } ngx_http_sender_domains_delivery_t;
+
+
+/* cluster mode: an event of etcd that failed, and when to try it again */
+typedef struct {
+    size_t                              key_len;    /* 0: a free entry */
+    u_char                              key[SD_RELAY_KEY_MAX];
+    uint32_t                            ident;
+    unsigned                            attempts;
+    int64_t                             next;
+} ngx_http_sender_domains_wh_retry_t;
+
+
+/* cluster mode: one relay Txn in flight, the store's events it puts */
+typedef struct {
+    ngx_uint_t                          n;
+    ngx_uint_t                          full;
+    uint32_t                            target[SD_RELAY_BATCH];
+    uint64_t                            seq[SD_RELAY_BATCH];
+} ngx_http_sender_domains_wh_batch_t;
 
 
 static ngx_http_sender_domains_webhooks_conf_t *
@@ -76,6 +113,19 @@ static void ngx_http_sender_domains_webhook_fill(
 static ngx_int_t ngx_http_sender_domains_webhook_send(
     ngx_http_sender_domains_delivery_t *d, sd_store_t *st,
     const uint64_t *skip, size_t nskip);
+static ngx_int_t ngx_http_sender_domains_webhook_post(
+    ngx_http_sender_domains_delivery_t *d, ngx_pool_t *pool,
+    const char *body, size_t len);
+static void ngx_http_sender_domains_webhook_relay(sd_store_t *st);
+static void ngx_http_sender_domains_webhook_relayed(
+    ngx_http_sender_domains_etcd_call_t *call);
+static void ngx_http_sender_domains_webhook_read(void);
+static void ngx_http_sender_domains_webhook_page(
+    ngx_http_sender_domains_etcd_call_t *call);
+static void ngx_http_sender_domains_webhook_delete(
+    ngx_http_sender_domains_delivery_t *d);
+static void ngx_http_sender_domains_webhook_deleted(
+    ngx_http_sender_domains_etcd_call_t *call);
 static void ngx_http_sender_domains_webhook_done(
     ngx_http_sender_domains_curl_call_t *call);
 static void ngx_http_sender_domains_webhook_failed(
@@ -90,6 +140,17 @@ static ngx_uint_t                           ngx_http_sender_domains_wh_n;
 static ngx_uint_t                           ngx_http_sender_domains_wh_leader;
 static sd_events_retry_t                   *ngx_http_sender_domains_wh_retry;
 static sd_events_conf_t                    *ngx_http_sender_domains_wh_events;
+
+/* cluster mode (NULL: a single node) */
+static ngx_http_sender_domains_cluster_conf_t  *ngx_http_sender_domains_wh_cc;
+static ngx_pool_t                          *ngx_http_sender_domains_wh_relay;
+static ngx_pool_t                          *ngx_http_sender_domains_wh_reading;
+static size_t                               ngx_http_sender_domains_wh_from_len;
+static u_char                               ngx_http_sender_domains_wh_from[
+                                                SD_RELAY_KEY_MAX];
+static ngx_http_sender_domains_wh_retry_t  *ngx_http_sender_domains_wh_retries;
+static ngx_http_sender_domains_wh_retry_t  *ngx_http_sender_domains_wh_done;
+static ngx_uint_t                           ngx_http_sender_domains_wh_done_i;
 
 
 /* ---- configuration -------------------------------------------------------- */
@@ -353,6 +414,20 @@ ngx_http_sender_domains_webhook_init_process(ngx_cycle_t *cycle,
     cc = smcf->cluster;
     wc->events.node = cc ? (const char *) cc->node.data : NULL;
     ngx_http_sender_domains_wh_events = &wc->events;
+    ngx_http_sender_domains_wh_cc = cc;
+
+    if (cc) {
+        ngx_http_sender_domains_wh_retries = ngx_pcalloc(cycle->pool,
+                        (NGX_HTTP_SENDER_DOMAINS_WEBHOOK_RETRIES
+                         + NGX_HTTP_SENDER_DOMAINS_WEBHOOK_DONE)
+                        * sizeof(ngx_http_sender_domains_wh_retry_t));
+        if (ngx_http_sender_domains_wh_retries == NULL) {
+            return;
+        }
+
+        ngx_http_sender_domains_wh_done = ngx_http_sender_domains_wh_retries
+                                       + NGX_HTTP_SENDER_DOMAINS_WEBHOOK_RETRIES;
+    }
 
     ngx_http_sender_domains_wh = ngx_pcalloc(cycle->pool,
                             wc->hooks.nelts
@@ -414,7 +489,17 @@ ngx_http_sender_domains_webhook_tick(ngx_event_t *ev)
 
     st = ngx_http_sender_domains_store();
 
-    if (st && ngx_http_sender_domains_wh_leader) {
+    if (st && ngx_http_sender_domains_wh_leader
+        && ngx_http_sender_domains_wh_cc)
+    {
+        /* every node relays its events into etcd; the leader sends them */
+        ngx_http_sender_domains_webhook_relay(st);
+
+        if (ngx_http_sender_domains_etcd_is_leader()) {
+            ngx_http_sender_domains_webhook_read();
+        }
+
+    } else if (st && ngx_http_sender_domains_wh_leader) {
         for (i = 0; i < ngx_http_sender_domains_wh_n; i++) {
             ngx_http_sender_domains_webhook_fill(
                 &ngx_http_sender_domains_wh[i
@@ -496,12 +581,8 @@ static ngx_int_t
 ngx_http_sender_domains_webhook_send(ngx_http_sender_domains_delivery_t *d,
     sd_store_t *st, const uint64_t *skip, size_t nskip)
 {
-    char                                 id[SD_EVENTS_ID_MAX];
-    char                                 sig[SD_WHSIGN_SIG_LEN + 1];
     time_t                               now;
-    ngx_str_t                            body;
     ngx_pool_t                          *pool;
-    ngx_array_t                         *headers;
     sd_store_rc_e                        rc;
     sd_store_event_t                     ev;
     ngx_http_sender_domains_webhook_t   *h = d->hook;
@@ -521,8 +602,32 @@ ngx_http_sender_domains_webhook_send(ngx_http_sender_domains_delivery_t *d,
         return NGX_DECLINED;
     }
 
-    (void) sd_events_id(ngx_http_sender_domains_wh_events, ev.seq, id,
-                        sizeof(id));
+    (void) sd_events_id(ngx_http_sender_domains_wh_events, ev.seq, d->id,
+                        sizeof(d->id));
+
+    d->seq = ev.seq;
+    d->attempts = ev.attempts;
+    d->created = ev.created;
+    d->key_len = 0;
+
+    return ngx_http_sender_domains_webhook_post(d, pool, ev.body,
+                                                ev.body_len);
+}
+
+
+/* POSTs an event (d->id) to the slot's URL; the pool is the slot's then */
+
+static ngx_int_t
+ngx_http_sender_domains_webhook_post(ngx_http_sender_domains_delivery_t *d,
+    ngx_pool_t *pool, const char *text, size_t len)
+{
+    char                                 sig[SD_WHSIGN_SIG_LEN + 1];
+    time_t                               now;
+    ngx_str_t                            body;
+    ngx_array_t                         *headers;
+    ngx_http_sender_domains_webhook_t   *h = d->hook;
+
+    now = ngx_time();
 
     headers = ngx_array_create(pool, 5, sizeof(ngx_str_t));
     if (headers == NULL
@@ -532,7 +637,7 @@ ngx_http_sender_domains_webhook_send(ngx_http_sender_domains_delivery_t *d,
                "User-Agent: ngx_http_sender_domains_module/" SD_VERSION)
            != NGX_OK
         || ngx_http_sender_domains_webhook_header(headers, pool,
-               "webhook-id: %s", id) != NGX_OK
+               "webhook-id: %s", d->id) != NGX_OK
         || ngx_http_sender_domains_webhook_header(headers, pool,
                "webhook-timestamp: %T", now) != NGX_OK)
     {
@@ -541,8 +646,8 @@ ngx_http_sender_domains_webhook_send(ngx_http_sender_domains_delivery_t *d,
     }
 
     if (h->has_key) {
-        if (sd_whsign_sign(&h->key, id, ngx_strlen(id), (int64_t) now,
-                           ev.body, ev.body_len, sig, sizeof(sig)) < 0
+        if (sd_whsign_sign(&h->key, d->id, ngx_strlen(d->id), (int64_t) now,
+                           text, len, sig, sizeof(sig)) < 0
             || ngx_http_sender_domains_webhook_header(headers, pool,
                    "webhook-signature: %s", sig) != NGX_OK)
         {
@@ -551,13 +656,10 @@ ngx_http_sender_domains_webhook_send(ngx_http_sender_domains_delivery_t *d,
         }
     }
 
-    body.data = (u_char *) ev.body;
-    body.len = ev.body_len;
+    body.data = (u_char *) text;
+    body.len = len;
 
     d->pool = pool;
-    d->seq = ev.seq;
-    d->attempts = ev.attempts;
-    d->created = ev.created;
 
     if (ngx_http_sender_domains_curl_start(pool, ngx_cycle->log, "POST",
             &h->url, headers, &body, NGX_HTTP_SENDER_DOMAINS_WEBHOOK_TIMEOUT,
@@ -589,10 +691,13 @@ ngx_http_sender_domains_webhook_done(ngx_http_sender_domains_curl_call_t *call)
         && call->status < NGX_HTTP_SPECIAL_RESPONSE)
     {
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
-                       "sender_domains: webhook evt_%uL to \"%V\" delivered",
-                       d->seq, &h->url);
+                       "sender_domains: webhook %s to \"%V\" delivered",
+                       d->id, &h->url);
 
-        if (st) {
+        if (d->key_len) {
+            ngx_http_sender_domains_webhook_delete(d);
+
+        } else if (st) {
             (void) sd_store_event_done(st, h->target, d->seq, 1, 0);
         }
 
@@ -602,7 +707,10 @@ ngx_http_sender_domains_webhook_done(ngx_http_sender_domains_curl_call_t *call)
         ngx_http_sender_domains_webhook_failed(d, call);
     }
 
-    d->pool = NULL;
+    if (d->pool == pool) {
+        d->pool = NULL;     /* else its key's delete holds the slot */
+    }
+
     ngx_destroy_pool(pool);
 
     /*
@@ -620,6 +728,58 @@ ngx_http_sender_domains_webhook_done(ngx_http_sender_domains_curl_call_t *call)
 }
 
 
+/* cluster mode: the leader's memory of an etcd event's retries */
+
+static ngx_http_sender_domains_wh_retry_t *
+ngx_http_sender_domains_webhook_retry_find(const u_char *key, size_t len)
+{
+    ngx_uint_t                           i;
+    ngx_http_sender_domains_wh_retry_t  *r = ngx_http_sender_domains_wh_retries;
+
+    for (i = 0; i < NGX_HTTP_SENDER_DOMAINS_WEBHOOK_RETRIES; i++) {
+        if (r[i].key_len == len && ngx_memcmp(r[i].key, key, len) == 0) {
+            return &r[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_sender_domains_webhook_retry_set(
+    ngx_http_sender_domains_delivery_t *d, int64_t next)
+{
+    ngx_uint_t                           i;
+    ngx_http_sender_domains_wh_retry_t  *r, *e;
+
+    e = ngx_http_sender_domains_webhook_retry_find(d->key, d->key_len);
+
+    if (e == NULL) {
+        /* a free entry, else the one due first (it is tried afresh) */
+        r = ngx_http_sender_domains_wh_retries;
+        e = &r[0];
+
+        for (i = 0; i < NGX_HTTP_SENDER_DOMAINS_WEBHOOK_RETRIES; i++) {
+            if (r[i].key_len == 0) {
+                e = &r[i];
+                break;
+            }
+
+            if (r[i].next < e->next) {
+                e = &r[i];
+            }
+        }
+    }
+
+    e->key_len = d->key_len;
+    ngx_memcpy(e->key, d->key, d->key_len);
+    e->ident = d->ident;
+    e->attempts = d->attempts + 1;
+    e->next = next;
+}
+
+
 /*
  * A failed attempt: tried again later (sd_events_retry()), or, when it was
  * made at or after the give-up time, dropped with a warn line; the next
@@ -630,11 +790,12 @@ static void
 ngx_http_sender_domains_webhook_failed(ngx_http_sender_domains_delivery_t *d,
     ngx_http_sender_domains_curl_call_t *call)
 {
-    time_t                              now;
-    int64_t                             next;
-    const char                         *why;
-    sd_store_t                         *st;
-    ngx_http_sender_domains_webhook_t  *h = d->hook;
+    time_t                                now;
+    int64_t                               next;
+    const char                           *why;
+    sd_store_t                           *st;
+    ngx_http_sender_domains_wh_retry_t   *e;
+    ngx_http_sender_domains_webhook_t    *h = d->hook;
 
     st = ngx_http_sender_domains_store();
     now = ngx_time();
@@ -644,16 +805,25 @@ ngx_http_sender_domains_webhook_failed(ngx_http_sender_domains_delivery_t *d,
           : call->outcome == NGX_HTTP_SENDER_DOMAINS_CURL_CONNECT
             ? "no connection" : "answered";
 
-    if (!sd_events_retry(ngx_http_sender_domains_wh_retry, d->attempts + 1, d->created,
-                         (int64_t) now, &next))
+    if (!sd_events_retry(ngx_http_sender_domains_wh_retry, d->attempts + 1,
+                         d->created, (int64_t) now, &next))
     {
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                      "sender_domains: webhook evt_%uL to \"%V\" dropped "
+                      "sender_domains: webhook %s to \"%V\" dropped "
                       "after %ui attempts in %T s (%s, HTTP %l)",
-                      d->seq, &h->url, (ngx_uint_t) d->attempts + 1,
+                      d->id, &h->url, (ngx_uint_t) d->attempts + 1,
                       (time_t) (now - d->created), why, call->status);
 
-        if (st) {
+        if (d->key_len) {
+            e = ngx_http_sender_domains_webhook_retry_find(d->key,
+                                                           d->key_len);
+            if (e) {
+                e->key_len = 0;
+            }
+
+            ngx_http_sender_domains_webhook_delete(d);
+
+        } else if (st) {
             (void) sd_store_event_done(st, h->target, d->seq, 1, 0);
         }
 
@@ -662,13 +832,551 @@ ngx_http_sender_domains_webhook_failed(ngx_http_sender_domains_delivery_t *d,
     }
 
     ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                  "sender_domains: webhook evt_%uL to \"%V\" failed "
-                  "(%s, HTTP %l); retried in %T s", d->seq, &h->url, why,
+                  "sender_domains: webhook %s to \"%V\" failed "
+                  "(%s, HTTP %l); retried in %T s", d->id, &h->url, why,
                   call->status, (time_t) (next - now));
 
-    if (st) {
+    if (d->key_len) {
+        ngx_http_sender_domains_webhook_retry_set(d, next);
+
+    } else if (st) {
         (void) sd_store_event_done(st, h->target, d->seq, 0, next);
     }
 
     ngx_http_sender_domains_metric_webhook(SD_M_WH_FAILED);
+}
+
+
+/* ---- cluster mode: relayed through etcd, sent by the leader ------------- */
+
+
+/*
+ * The node's lease worker puts the events its store queued into etcd, up
+ * to SD_RELAY_BATCH in one Txn (each identity's oldest per round, so an
+ * identity's events keep their order), and removes them from the store
+ * once etcd committed them; etcd out of reach: they stay, tried again at
+ * the next tick.
+ */
+
+static void
+ngx_http_sender_domains_webhook_relay(sd_store_t *st)
+{
+    char                                *text, *body;
+    size_t                               bytes, nskip, key_len;
+    u_char                              *key;
+    uint64_t                             skip[SD_RELAY_BATCH];
+    ngx_uint_t                           i;
+    ngx_pool_t                          *pool;
+    sd_relay_put_t                      *puts;
+    sd_store_event_t                     ev;
+    ngx_http_sender_domains_webhook_t   *h;
+    ngx_http_sender_domains_wh_batch_t  *b;
+
+    if (ngx_http_sender_domains_wh_relay != NULL) {
+        return;
+    }
+
+    pool = ngx_create_pool(16384, ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    b = ngx_pcalloc(pool, sizeof(ngx_http_sender_domains_wh_batch_t));
+    puts = ngx_pcalloc(pool, SD_RELAY_BATCH * sizeof(sd_relay_put_t));
+    if (b == NULL || puts == NULL) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    bytes = 0;
+
+    for (i = 0; i < ngx_http_sender_domains_wh_n; i++) {
+        h = ngx_http_sender_domains_wh[i
+                * NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PARALLEL].hook;
+        nskip = 0;
+
+        while (b->n < SD_RELAY_BATCH && bytes < SD_RELAY_TXN_BYTES) {
+            if (sd_store_event_next(st, h->target, skip, nskip,
+                                    ngx_http_sender_domains_palloc, pool,
+                                    &ev)
+                != SD_STORE_OK)
+            {
+                break;
+            }
+
+            skip[nskip++] = ev.seq;
+
+            text = sd_relay_value(h->target, ev.created, ev.body,
+                                  ev.body_len);
+            key = ngx_pnalloc(pool, SD_RELAY_KEY_MAX);
+
+            key_len = key ? sd_relay_key(
+                                (char *) ngx_http_sender_domains_wh_cc
+                                                                ->prefix.data,
+                                h->target, ev.created,
+                                (char *) ngx_http_sender_domains_wh_cc
+                                                                ->node.data,
+                                ev.seq, (char *) key, SD_RELAY_KEY_MAX)
+                          : 0;
+
+            if (text == NULL || key_len == 0) {
+                free(text);
+                ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                              "sender_domains: webhook event %uL of the "
+                              "store cannot be relayed to the cluster; "
+                              "dropped", ev.seq);
+                (void) sd_store_event_done(st, h->target, ev.seq, 1, 0);
+                continue;
+            }
+
+            puts[b->n].key = (char *) key;
+            puts[b->n].key_len = key_len;
+            puts[b->n].value_len = ngx_strlen(text);
+            puts[b->n].value = ngx_pnalloc(pool, puts[b->n].value_len);
+
+            if (puts[b->n].value == NULL) {
+                free(text);
+                break;
+            }
+
+            ngx_memcpy((char *) puts[b->n].value, text, puts[b->n].value_len);
+            free(text);
+
+            b->target[b->n] = h->target;
+            b->seq[b->n] = ev.seq;
+            b->n++;
+            bytes += key_len + puts[b->n - 1].value_len;
+        }
+    }
+
+    if (b->n == 0) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    b->full = (b->n == SD_RELAY_BATCH || bytes >= SD_RELAY_TXN_BYTES);
+
+    body = sd_relay_put_txn(puts, b->n);
+    if (body == NULL) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    ngx_http_sender_domains_wh_relay = pool;
+
+    if (ngx_http_sender_domains_cluster_post(pool, ngx_cycle->log,
+                                             "/v3/kv/txn", body,
+                                        ngx_http_sender_domains_webhook_relayed,
+                                             b)
+        != NGX_OK)
+    {
+        ngx_http_sender_domains_wh_relay = NULL;
+        ngx_destroy_pool(pool);
+    }
+}
+
+
+static void
+ngx_http_sender_domains_webhook_relayed(
+    ngx_http_sender_domains_etcd_call_t *call)
+{
+    ngx_uint_t                           i, full;
+    sd_store_t                          *st;
+    sd_etcd_txn_t                        txn;
+    ngx_http_sender_domains_wh_batch_t  *b = call->data;
+
+    st = ngx_http_sender_domains_store();
+    ngx_memzero(&txn, sizeof(sd_etcd_txn_t));
+    full = 0;
+
+    if (ngx_http_sender_domains_etcd_ok(call)
+        && sd_etcd_parse_txn((char *) call->body.data, call->body.len, &txn)
+           == SD_ETCD_OK
+        && txn.succeeded)
+    {
+        for (i = 0; st && i < b->n; i++) {
+            (void) sd_store_event_done(st, b->target[i], b->seq[i], 1, 0);
+        }
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                       "sender_domains: %ui webhook events relayed to the "
+                       "cluster", b->n);
+
+        full = b->full;
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "sender_domains: %ui webhook events not relayed to "
+                      "the cluster (etcd %s, HTTP %l); kept in the store, "
+                      "tried again", b->n,
+                      call->outcome == NGX_HTTP_SENDER_DOMAINS_ETCD_OK
+                      ? "answered" : "unavailable", call->status);
+    }
+
+    sd_etcd_txn_free(&txn);
+    ngx_destroy_pool(ngx_http_sender_domains_wh_relay);
+    ngx_http_sender_domains_wh_relay = NULL;
+
+    if (full && !ngx_exiting && !ngx_quit && !ngx_terminate) {
+        if (ngx_http_sender_domains_wh_ev.timer_set) {
+            ngx_del_timer(&ngx_http_sender_domains_wh_ev);
+        }
+
+        ngx_add_timer(&ngx_http_sender_domains_wh_ev, 1);
+    }
+}
+
+
+/* the leader: a page of the events in etcd, in key order */
+
+static void
+ngx_http_sender_domains_webhook_read(void)
+{
+    char        *body;
+    ngx_pool_t  *pool;
+
+    if (ngx_http_sender_domains_wh_reading != NULL) {
+        return;
+    }
+
+    pool = ngx_create_pool(16384, ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    body = sd_relay_range_body(
+                (char *) ngx_http_sender_domains_wh_cc->prefix.data,
+                ngx_http_sender_domains_wh_from_len
+                ? (char *) ngx_http_sender_domains_wh_from : NULL,
+                ngx_http_sender_domains_wh_from_len,
+                NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PAGE);
+    if (body == NULL) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    ngx_http_sender_domains_wh_reading = pool;
+
+    if (ngx_http_sender_domains_cluster_post(pool, ngx_cycle->log,
+                                             "/v3/kv/range", body,
+                                           ngx_http_sender_domains_webhook_page,
+                                             NULL)
+        != NGX_OK)
+    {
+        ngx_http_sender_domains_wh_reading = NULL;
+        ngx_destroy_pool(pool);
+    }
+}
+
+
+static ngx_uint_t
+ngx_http_sender_domains_webhook_has(const uint32_t *set, ngx_uint_t n,
+    uint32_t v)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (set[i] == v) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Whether the leader deleted the key lately, or an earlier event of the
+ * identity waits for its retry (it may have been on an earlier page).
+ */
+
+static ngx_uint_t
+ngx_http_sender_domains_webhook_held(const sd_relay_event_t *ev,
+    uint32_t ident)
+{
+    size_t                               len;
+    ngx_uint_t                           i;
+    ngx_http_sender_domains_wh_retry_t  *r;
+
+    r = ngx_http_sender_domains_wh_done;
+
+    for (i = 0; i < NGX_HTTP_SENDER_DOMAINS_WEBHOOK_DONE; i++) {
+        if (r[i].key_len == ev->key_len
+            && ngx_memcmp(r[i].key, ev->key, ev->key_len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    r = ngx_http_sender_domains_wh_retries;
+
+    for (i = 0; i < NGX_HTTP_SENDER_DOMAINS_WEBHOOK_RETRIES; i++) {
+        if (r[i].key_len == 0 || r[i].ident != ident) {
+            continue;
+        }
+
+        len = ngx_min(r[i].key_len, ev->key_len);
+
+        if (ngx_memcmp(r[i].key, ev->key, len) < 0
+            || (ngx_memcmp(r[i].key, ev->key, len) == 0
+                && r[i].key_len < ev->key_len))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Each URL's free slots take the page's events in key order: an identity
+ * with an event in flight, waiting for its retry, or passed over on this
+ * page holds its later events back; up to four requests per URL.
+ */
+
+static ngx_uint_t
+ngx_http_sender_domains_webhook_fill_page(sd_relay_event_t *evs, size_t n)
+{
+    size_t                               k;
+    time_t                               now;
+    u_char                              *copy;
+    uint32_t                             ident;
+    uint32_t                             blocked[NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PARALLEL
+                                                 + NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PAGE];
+    ngx_uint_t                           i, j, nb, free_slots;
+    ngx_pool_t                          *pool;
+    ngx_http_sender_domains_delivery_t  *slots, *d;
+    ngx_http_sender_domains_wh_retry_t  *r;
+
+    now = ngx_time();
+    free_slots = 0;
+
+    for (i = 0; i < ngx_http_sender_domains_wh_n; i++) {
+        slots = &ngx_http_sender_domains_wh[i
+                    * NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PARALLEL];
+        nb = 0;
+
+        for (j = 0; j < NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PARALLEL; j++) {
+            if (slots[j].pool != NULL) {
+                blocked[nb++] = slots[j].ident;
+            }
+        }
+
+        for (k = 0; k < n; k++) {
+            if (evs[k].json == NULL || evs[k].target != slots[0].hook->target) {
+                continue;
+            }
+
+            ident = ngx_crc32_short((u_char *) evs[k].ws,
+                                    ngx_strlen(evs[k].ws));
+            ident ^= ngx_crc32_short((u_char *) evs[k].identity,
+                                     ngx_strlen(evs[k].identity));
+
+            if (ngx_http_sender_domains_webhook_has(blocked, nb, ident)) {
+                continue;
+            }
+
+            r = ngx_http_sender_domains_webhook_retry_find(
+                                     (u_char *) evs[k].key, evs[k].key_len);
+
+            if ((r && r->next > now)
+                || (r == NULL
+                    && ngx_http_sender_domains_webhook_held(&evs[k], ident)))
+            {
+                blocked[nb++] = ident;
+                continue;
+            }
+
+            d = NULL;
+
+            for (j = 0; j < NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PARALLEL; j++) {
+                if (slots[j].pool == NULL) {
+                    d = &slots[j];
+                    break;
+                }
+            }
+
+            if (d == NULL || evs[k].key_len > SD_RELAY_KEY_MAX) {
+                break;
+            }
+
+            pool = ngx_create_pool(4096, ngx_cycle->log);
+            if (pool == NULL) {
+                break;
+            }
+
+            d->key_len = evs[k].key_len;
+            ngx_memcpy(d->key, evs[k].key, evs[k].key_len);
+            d->ident = ident;
+            d->seq = 0;
+            d->created = evs[k].created;
+            d->attempts = r ? r->attempts : 0;
+            ngx_cpystrn((u_char *) d->id, (u_char *) evs[k].id,
+                        sizeof(d->id));
+
+            blocked[nb++] = ident;
+
+            /* the body is copied: the page's pool goes before the answer */
+            copy = ngx_pnalloc(pool, evs[k].body_len + 1);
+            if (copy == NULL) {
+                ngx_destroy_pool(pool);
+                break;
+            }
+
+            ngx_memcpy(copy, evs[k].body, evs[k].body_len);
+
+            if (ngx_http_sender_domains_webhook_post(d, pool, (char *) copy,
+                                                     evs[k].body_len)
+                != NGX_OK)
+            {
+                d->key_len = 0;
+                break;
+            }
+        }
+
+        for (j = 0; j < NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PARALLEL; j++) {
+            free_slots += (slots[j].pool == NULL);
+        }
+    }
+
+    return free_slots;
+}
+
+
+static void
+ngx_http_sender_domains_webhook_page(ngx_http_sender_domains_etcd_call_t *call)
+{
+    size_t             i, n;
+    ngx_uint_t         free_slots;
+    sd_etcd_txn_t      txn;
+    sd_etcd_resp_t    *resp;
+    sd_relay_event_t  *evs;
+
+    ngx_memzero(&txn, sizeof(sd_etcd_txn_t));
+    n = 0;
+    evs = NULL;
+
+    if (ngx_http_sender_domains_etcd_ok(call)
+        && sd_etcd_parse_range((char *) call->body.data, call->body.len, &txn)
+           == SD_ETCD_OK
+        && txn.nresponses == 1)
+    {
+        resp = &txn.responses[0];
+        evs = ngx_pcalloc(call->pool,
+                          (resp->nkvs + 1) * sizeof(sd_relay_event_t));
+
+        for (i = 0; evs && i < resp->nkvs; i++) {
+            if (sd_relay_parse(
+                    (char *) ngx_http_sender_domains_wh_cc->prefix.data,
+                    &resp->kvs[i], &evs[n]) == 0)
+            {
+                n++;
+            }
+        }
+
+        free_slots = ngx_http_sender_domains_webhook_fill_page(evs, n);
+
+        /*
+         * A full page with slots still free: the next read goes on after
+         * it, so events held back on this page never starve the rest;
+         * else, or at the end, from the first key again.
+         */
+        if (resp->more && free_slots && resp->nkvs > 0
+            && resp->kvs[resp->nkvs - 1].key_len <= SD_RELAY_KEY_MAX)
+        {
+            ngx_http_sender_domains_wh_from_len =
+                                           resp->kvs[resp->nkvs - 1].key_len;
+            ngx_memcpy(ngx_http_sender_domains_wh_from,
+                       resp->kvs[resp->nkvs - 1].key,
+                       ngx_http_sender_domains_wh_from_len);
+
+        } else {
+            ngx_http_sender_domains_wh_from_len = 0;
+        }
+
+        for (i = 0; i < n; i++) {
+            sd_relay_event_free(&evs[i]);
+        }
+    }
+
+    sd_etcd_txn_free(&txn);
+    ngx_destroy_pool(ngx_http_sender_domains_wh_reading);
+    ngx_http_sender_domains_wh_reading = NULL;
+}
+
+
+/* a delivered or given-up event's key goes; the slot is free then */
+
+static void
+ngx_http_sender_domains_webhook_delete(ngx_http_sender_domains_delivery_t *d)
+{
+    char                                *body;
+    ngx_pool_t                          *pool;
+    ngx_http_sender_domains_wh_retry_t  *e;
+
+    e = ngx_http_sender_domains_webhook_retry_find(d->key, d->key_len);
+    if (e) {
+        e->key_len = 0;
+    }
+
+    /* a page read before the delete commits must not send it again */
+    e = &ngx_http_sender_domains_wh_done[ngx_http_sender_domains_wh_done_i++
+                                      % NGX_HTTP_SENDER_DOMAINS_WEBHOOK_DONE];
+    e->key_len = d->key_len;
+    ngx_memcpy(e->key, d->key, d->key_len);
+
+    pool = ngx_create_pool(1024, ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    body = sd_relay_delete_txn((char *) d->key, d->key_len);
+    if (body == NULL) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    d->pool = pool;
+
+    if (ngx_http_sender_domains_cluster_post(pool, ngx_cycle->log,
+                                             "/v3/kv/txn", body,
+                                        ngx_http_sender_domains_webhook_deleted,
+                                             d)
+        != NGX_OK)
+    {
+        d->pool = NULL;
+        ngx_destroy_pool(pool);
+    }
+}
+
+
+static void
+ngx_http_sender_domains_webhook_deleted(
+    ngx_http_sender_domains_etcd_call_t *call)
+{
+    ngx_uint_t                           i;
+    ngx_http_sender_domains_wh_retry_t  *e;
+    ngx_http_sender_domains_delivery_t  *d = call->data;
+
+    if (!ngx_http_sender_domains_etcd_ok(call)) {
+        /* the key stays: a later page sends it again (at least once) */
+        e = ngx_http_sender_domains_wh_done;
+
+        for (i = 0; i < NGX_HTTP_SENDER_DOMAINS_WEBHOOK_DONE; i++) {
+            if (e[i].key_len == d->key_len
+                && ngx_memcmp(e[i].key, d->key, d->key_len) == 0)
+            {
+                e[i].key_len = 0;
+            }
+        }
+
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "sender_domains: webhook %s delivered, its key not "
+                      "deleted from the cluster (HTTP %l)", d->id,
+                      call->status);
+    }
+
+    ngx_destroy_pool(d->pool);
+    d->pool = NULL;
 }

@@ -67,6 +67,14 @@
 #              clients, 4 s): A's outbox stays at the cap of 256 (plus the
 #              writes in flight), wsK's own answered writes get 429, wsL's
 #              all 200; the outbox drains after
+#   webhooks   a webhook URL on every node (a receiver that records each
+#              request): domains added and verified through A, B and C give
+#              each expected event once, every webhook-id distinct and
+#              naming the node that made it, added before verified, all
+#              delivered by the leader (its delivered counter, the others'
+#              0); then the receiver answers 500, events made through every
+#              node wait in etcd, the leader is SIGKILLed, the receiver
+#              heals: a new leader delivers every one of them
 #   final      every live node's rows equal etcd's range read
 #
 #   bash t/cluster/nodes_test.sh [case...]      (make -f Makefile.dev cluster)
@@ -81,14 +89,14 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/nodes.sh"
 
-CASES=${*:-propagate metrics anynode race delete converge member outage held reload expired legacy refresher quota budget fairness backlog final}
+CASES=${*:-propagate metrics anynode race delete converge member outage held reload expired legacy refresher quota budget fairness backlog webhooks final}
 CL_RACES=${CL_RACES:-100}
 CL_LEGACY=${CL_LEGACY:-30}
 CL_PAUSE=${CL_PAUSE:-11}    # seconds a node stays SIGSTOPped (converge)
 TAKEOVER=${TAKEOVER:-20}    # seconds for the refresher to move after a kill
 CHECK=("$ND_PY" "$HERE/nodes_check.py")
 # every workspace the cases use (the convergence check reads them all)
-ALL_WS=wsP,wsQ,wsN,wsX,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG,wsT1,wsT2,wsT3,wsQ1,wsQ2,wsQ3,wsFA,wsFB,wsK,wsL
+ALL_WS=wsW,wsP,wsQ,wsN,wsX,wsA,wsB,wsD,wsE,wsC1,wsC2,wsM,wsO,wsH,wsL,wsR,wsG,wsT1,wsT2,wsT3,wsQ1,wsQ2,wsQ3,wsFA,wsFB,wsK,wsL
 FAIR_THREADS=${FAIR_THREADS:-32}
 FAIR_SECS=${FAIR_SECS:-5}
 FAIR_MS=${FAIR_MS:-100}
@@ -939,6 +947,111 @@ case_backlog() {
 }
 metric_is() { [ "$(nd_metric "$1" "$2")" = "$3" ]; }
 
+# node $1's webhooks_total{outcome="$2"} (0 when absent)
+hook_metric() {
+    curl -s -m 5 "$(nd_url "$1")/metrics" \
+        | awk -v m="sender_domains_webhooks_total{outcome=\"$2\"}" '$1 == m { v = $2 } END { print v + 0 }'
+}
+hook_check() { "$ND_PY" "$HERE/hook_check.py" "$HOOK_DIR/hooks.log" "$@"; }
+hook_got() { hook_check delivered "$@" >/dev/null; }
+# the event keys waiting in etcd
+hook_waiting() {
+    cl_post kv/range "{\"key\":\"$(cl_b64 "${ND_PREFIX}events/")\",\"range_end\":\"$(cl_b64 "${ND_PREFIX}events0")\",\"count_only\":true}" \
+        | cl_json "j.get('count', '0')"
+}
+hook_waiting_ge() { [ "$(hook_waiting)" -ge "$1" ]; }
+hook_waiting_is() { [ "$(hook_waiting)" = "$1" ]; }
+leader_node() {
+    local i
+    for ((i = 1; i <= ND_N; i++)); do
+        nd_alive "$i" && [ "$(nd_metric "$i" sender_domains_cluster_leader)" = 1 ] && { printf '%s' "$i"; return 0; }
+    done
+    return 1
+}
+
+case_webhooks() {
+    local extra=$ND_HTTP_EXTRA i d lead before after others sent ids bad n \
+          types='identity.added identity.verified'
+
+    HOOK_DIR=$CL_DIR/hooks
+    mkdir -p "$HOOK_DIR"
+    rm -f "$HOOK_DIR/port" "$HOOK_DIR/hooks.log" "$HOOK_DIR/fail"
+    "$ND_PY" "$HERE/hook_receiver.py" "$HOOK_DIR" >"$HOOK_DIR/receiver.log" 2>&1 &
+    HOOK_PID=$!
+    cl_until 10 "the webhook receiver did not start" test -s "$HOOK_DIR/port"
+
+    say "webhooks: a webhook URL on every node (reload), writes through A, B and C"
+    ND_HTTP_EXTRA="$extra sender_domains_webhook http://127.0.0.1:$(cat "$HOOK_DIR/port")/hook; sender_domains_webhook_retry 1s 1s 1h;"
+    nodes_reload
+    sleep 1
+    lead=$(cl_until_out 15 leader_node) || { t_fail "webhooks: a leader" "none"; kill "$HOOK_PID"; return; }
+    for ((i = 1; i <= ND_N; i++)); do before[$i]=$(hook_metric "$i" delivered); done
+
+    for i in 1 2 3; do
+        nd_add_verified "$i" wsW "wh$i.example" \
+            || t_fail "webhooks: wh$i.example added and verified through $(nd_name "$i")" "$ND_CODE $ND_BODY"
+    done
+    for i in 1 2 3; do
+        t_within 20 "webhooks: wh$i.example's added and verified events (made on $(nd_name "$i")) arrive" \
+            'missing: $(hook_check delivered wh$i.example $types)' hook_got "wh$i.example" $types
+    done
+    sleep 1
+    bad=$(hook_check dups | tr '\n' ' ')
+    hook_check dups >/dev/null \
+        && t_ok "webhooks: each event delivered once, every webhook-id distinct ($bad)" \
+        || t_fail "webhooks: each event delivered once, every webhook-id distinct" "$bad"
+    for i in 1 2 3; do
+        # the add was made on node i (later changes may be the leader's polls)
+        ids=$(hook_check ids "wh$i.example" identity.added)
+        n=$(printf '%s\n' $ids | grep -c "^evt_$(nd_name "$i")_[0-9]*$")
+        t_is "$n" 1 "webhooks: wh$i.example's added event's id names $(nd_name "$i"), the node that made it" "ids: $ids"
+        hook_check order "wh$i.example" identity.added identity.verified \
+            && t_ok "webhooks: wh$i.example's added arrives before its verified" \
+            || t_fail "webhooks: wh$i.example's added arrives before its verified" "$(grep -c "wh$i.example" "$HOOK_DIR/hooks.log") requests"
+    done
+    # who sent them: the leader's delivered counter moved, the others' not
+    sent=$(grep -c '"status": 200' "$HOOK_DIR/hooks.log")
+    others=
+    for ((i = 1; i <= ND_N; i++)); do
+        after=$(hook_metric "$i" delivered)
+        if [ "$i" = "$lead" ]; then
+            t_is "$((after - before[i]))" "$sent" "webhooks: the leader $(nd_name "$i") delivered all $sent"
+        else
+            others="$others$(nd_name "$i")=$((after - before[i])) "
+        fi
+    done
+    [ "$others" = "$(for ((i = 1; i <= ND_N; i++)); do [ "$i" = "$lead" ] || printf '%s=0 ' "$(nd_name "$i")"; done)" ] \
+        && t_ok "webhooks: the other nodes delivered none ($others)" \
+        || t_fail "webhooks: the other nodes delivered none" "$others"
+
+    say "webhooks: the receiver answers 500, events wait in etcd, the leader $(nd_name "$lead") is killed"
+    touch "$HOOK_DIR/fail"
+    for i in 1 2 3; do
+        nd_api "$i" POST / "{\"identity\":\"wk$i.example\"}" wsW
+        [ "$ND_CODE" = 201 ] || t_fail "webhooks: wk$i.example added through $(nd_name "$i")" "$ND_CODE $ND_BODY"
+    done
+    t_within 10 "webhooks: the 3 added events wait in etcd while the receiver fails" \
+        'etcd holds $(hook_waiting)' hook_waiting_ge 3
+    sleep 1
+    nd_kill "$lead"
+    rm -f "$HOOK_DIR/fail"
+    for i in 1 2 3; do
+        t_within $((TAKEOVER + 10)) "webhooks: wk$i.example's added event (made on $(nd_name "$i")) is delivered after the kill" \
+            'missing: $(hook_check delivered wk$i.example identity.added)' hook_got "wk$i.example" identity.added
+    done
+    t_within 10 "webhooks: no event is left in etcd" 'etcd holds $(hook_waiting)' hook_waiting_is 0
+    bad=$(hook_check dups | tr '\n' ' ')
+    hook_check dups >/dev/null \
+        && t_ok "webhooks: after the take-over still no webhook-id shared by two events ($bad)" \
+        || t_fail "webhooks: after the take-over no webhook-id shared by two events" "$bad"
+
+    kill "$HOOK_PID" 2>/dev/null
+    wait "$HOOK_PID" 2>/dev/null
+    ND_HTTP_EXTRA=$extra
+    nd_spawn "$lead"
+    nodes_reload
+}
+
 # the end of every run: whatever the cases did, the live nodes agree with etcd
 case_final() {
     local ms
@@ -949,7 +1062,7 @@ case_final() {
 cl_start 3
 nd_start 3
 for c in $CASES; do
-    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate metrics anynode race delete converge member outage held reload expired legacy refresher quota budget fairness backlog final)"
+    declare -F "case_$c" >/dev/null || cl_die "no case '$c' (cases: propagate metrics anynode race delete converge member outage held reload expired legacy refresher quota budget fairness backlog webhooks final)"
     "case_$c"
 done
 t_done
