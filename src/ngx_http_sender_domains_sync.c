@@ -942,7 +942,11 @@ done:
 }
 
 
-/* one row etcd holds, written to this node's store now (an add's claim) */
+/*
+ * One row etcd holds, written to this node's store now (an add's claim):
+ * a change made on this node, so it makes its webhook events here
+ * (identity.added), as a single node's add does.
+ */
 
 ngx_int_t
 ngx_http_sender_domains_cluster_apply_row(ngx_log_t *log, char kind,
@@ -971,6 +975,7 @@ ngx_http_sender_domains_cluster_apply_row(ngx_log_t *log, char kind,
     c.rec = &rec;
     c.rev = rev;
     c.from_watch = 0;
+    c.events = 1;       /* the add was made here: identity.added */
 
     rc = sd_store_apply_remote(ngx_http_sender_domains_store(), &c, 1, 0,
                                NULL);

@@ -79,6 +79,8 @@ struct sd_store_s {
     MDB_dbi                 cseen;
     int                     outbox;         /* sd_store_set_outbox() */
     int                     applying;       /* no outbox entry, no event */
+    int                     apply_events;   /* applying a change made on
+                                               this node: its events */
 };
 
 
@@ -3782,8 +3784,12 @@ sd_store_events_note(sd_store_t *st, MDB_txn *txn, const MDB_val *key,
     const char           *p;
     sd_store_event_src_t  src;
 
-    /* a change applied from etcd: its events were made where it was made */
-    if (st->ev_build == NULL || st->applying) {
+    /*
+     * A change applied from etcd: its events were made where it was made
+     * (the add's own row, applied by the node that took the add, is made
+     * here: c.events).
+     */
+    if (st->ev_build == NULL || (st->applying && !st->apply_events)) {
         return 0;
     }
 
@@ -5357,6 +5363,16 @@ sd_store_apply_one(sd_store_t *st, MDB_txn *txn, sd_store_remote_t *ch,
                             ch->rev, ch->from_watch);
 
     if (verdict == SD_ETCD_SKIP) {
+        /*
+         * This node's own add, which its watch applied first (with no
+         * event, as every watched change): its events are made now.
+         */
+        if (ch->events && ch->kind == SD_STORE_KIND_ROW
+            && ch->op == SD_STORE_OP_PUT)
+        {
+            return sd_store_events_note(st, txn, &k, NULL, ch->rec);
+        }
+
         return 0;
     }
 
@@ -5433,9 +5449,12 @@ sd_store_apply_remote(sd_store_t *st, sd_store_remote_t *changes, size_t n,
     rc = sd_store_meta_get64(st, txn, SD_APPLIED_KEY, &applied);
 
     for (i = 0; rc == 0 && i < n; i++) {
+        st->apply_events = changes[i].events;
         rc = sd_store_apply_one(st, txn, &changes[i], (int64_t) applied);
         count += changes[i].replaced;
     }
+
+    st->apply_events = 0;
 
     if (rc == 0) {
         rc = sd_store_applied_set(st, txn, applied_rev, 0);

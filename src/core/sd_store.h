@@ -460,6 +460,9 @@ typedef struct {
                                            range read; 0: a Txn's answer */
     int                     resync;     /* 1: a key of the resync's range
                                            read (recorded as seen) */
+    int                     events;     /* 1: a change this node made (an
+                                           add's claim granted by etcd):
+                                           it makes its webhook events */
     /* set by the call */
     int                     applied;    /* 1 written, 0 skipped (older),
                                            -1 refused: a key too long, a

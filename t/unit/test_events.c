@@ -227,6 +227,62 @@ test_cluster_ids(void **state)
 }
 
 
+/*
+ * Cluster mode: a row applied from etcd makes no event (it was made on the
+ * node that made the change), except the add's own row that etcd granted
+ * to this node (events = 1): its identity.added is made here.
+ */
+static void
+test_apply_events(void **state)
+{
+    fx_t               *fx = *state;
+    size_t              n;
+    sd_record_t         a;
+    sd_store_remote_t   c;
+
+    a = rec(SD_REC_DOMAIN, row_pending);
+
+    memset(&c, 0, sizeof(c));
+    c.kind = SD_STORE_KIND_ROW;
+    c.op = SD_STORE_OP_PUT;
+    c.ws = "acme";
+    c.ws_len = 4;
+    c.id = "other.com";
+    c.id_len = 9;
+    c.rec = &a;
+    c.rev = 5;
+    c.from_watch = 1;
+
+    assert_int_equal(sd_store_apply_remote(fx->st, &c, 1, 0, NULL),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_events_count(fx->st, &n), SD_STORE_OK);
+    assert_int_equal(n, 0);
+
+    c.id = "acme.com";
+    c.id_len = 8;
+    c.rev = 6;
+    c.from_watch = 0;
+    c.events = 1;
+
+    assert_int_equal(sd_store_apply_remote(fx->st, &c, 1, 0, NULL),
+                     SD_STORE_OK);
+    assert_int_equal(c.applied, 1);
+    assert_next(fx, 7, "identity.added", 1);
+    assert_next(fx, 9, "identity.added", 1);
+
+    /* the watch applied the node's own add first: the add still makes it */
+    c.id = "other.com";
+    c.id_len = 9;
+    c.rev = 5;
+
+    assert_int_equal(sd_store_apply_remote(fx->st, &c, 1, 0, NULL),
+                     SD_STORE_OK);
+    assert_int_equal(c.applied, 0);
+    assert_int_equal(sd_store_events_count(fx->st, &n), SD_STORE_OK);
+    assert_int_equal(n, 2);
+}
+
+
 static void
 test_events_in_order(void **state)
 {
@@ -627,6 +683,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_events_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cluster_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_keeps_the_event, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_queue_bounded, setup, teardown),
