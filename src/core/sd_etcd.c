@@ -388,7 +388,7 @@ sd_etcd_unb64(const char *in, size_t len, char *out, size_t size,
 
 /* ---- request bodies ---- */
 
-static json_t *
+json_t *
 sd_etcd_jb64(const char *s, size_t len)
 {
     char    *buf;

@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
 
 #define SD_ETCD_PREFIX_DEFAULT  "/sender-domains/v1/"
@@ -158,6 +159,8 @@ size_t sd_etcd_b64(const void *in, size_t len, char *out, size_t size);
 /* strict decoding: -1 for anything but padded base64 */
 int sd_etcd_unb64(const char *in, size_t len, char *out, size_t size,
     size_t *out_len);
+/* the base64 of s[0..len) as a JSON string (new reference), NULL: no memory */
+json_t *sd_etcd_jb64(const char *s, size_t len);
 
 
 /* ---- request bodies (malloc'd NUL-terminated JSON; NULL: no memory or

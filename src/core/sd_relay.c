@@ -84,27 +84,6 @@ sd_relay_value(uint32_t target, int64_t created, const char *body,
 }
 
 
-static json_t *
-sd_relay_b64(const char *s, size_t len)
-{
-    char    *buf;
-    size_t   size;
-    json_t  *j;
-
-    size = 4 * ((len + 2) / 3) + 1;
-    buf = malloc(size);
-    if (buf == NULL) {
-        return NULL;
-    }
-
-    sd_etcd_b64(s, len, buf, size);
-    j = json_string(buf);
-    free(buf);
-
-    return j;
-}
-
-
 static char *
 sd_relay_txn(json_t *ops)
 {
@@ -143,8 +122,8 @@ sd_relay_put_txn(const sd_relay_put_t *puts, size_t n)
     }
 
     for (i = 0; i < n; i++) {
-        k = sd_relay_b64(puts[i].key, puts[i].key_len);
-        v = sd_relay_b64(puts[i].value, puts[i].value_len);
+        k = sd_etcd_jb64(puts[i].key, puts[i].key_len);
+        v = sd_etcd_jb64(puts[i].value, puts[i].value_len);
         op = (k && v) ? json_pack("{s:{s:o,s:o}}", "request_put", "key", k,
                                   "value", v)
                       : NULL;
@@ -175,7 +154,7 @@ sd_relay_delete_txn(const char *key, size_t len)
 {
     json_t  *k;
 
-    k = sd_relay_b64(key, len);
+    k = sd_etcd_jb64(key, len);
     if (k == NULL) {
         return NULL;
     }
