@@ -33,6 +33,9 @@ typedef struct {
     ngx_uint_t                          tries;
     ngx_uint_t                          takeovers;
     ngx_uint_t                          again;
+    sd_etcd_txn_t                       owners;     /* a takeover's read */
+    ngx_uint_t                          has_owners;
+    time_t                              takeover_at;
 } ngx_http_sender_domains_cluster_claim_t;
 
 
@@ -63,6 +66,11 @@ static ngx_int_t ngx_http_sender_domains_cluster_claim_again(
 static ngx_int_t ngx_http_sender_domains_cluster_claim_taken(
     ngx_http_sender_domains_cluster_claim_t *cl);
 static void ngx_http_sender_domains_cluster_claim_free(void *data);
+static void ngx_http_sender_domains_cluster_txn_drop(sd_etcd_txn_t *txn,
+    ngx_uint_t *held);
+static void ngx_http_sender_domains_cluster_takeover_events(
+    ngx_http_request_t *r, const char *prefix, const sd_etcd_txn_t *owners,
+    time_t at);
 
 
 static ngx_http_sender_domains_cluster_conf_t *
@@ -919,7 +927,9 @@ ngx_http_sender_domains_cluster_owners_done(
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
 
-    body = sd_etcd_takeover_txn(cl->claim.prefix, &txn, ngx_time(),
+    cl->takeover_at = ngx_time();
+
+    body = sd_etcd_takeover_txn(cl->claim.prefix, &txn, cl->takeover_at,
                                 smcf->purge_after, &v, &holder);
 
     switch (v) {
@@ -936,7 +946,10 @@ ngx_http_sender_domains_cluster_owners_done(
                  r->connection->log, "/v3/kv/txn", body,
                  ngx_http_sender_domains_cluster_takeover_done, cl);
 
-        sd_etcd_txn_free(&txn);
+        /* kept for the owners' webhook events, once the takeover commits */
+        ngx_http_sender_domains_cluster_txn_drop(&cl->owners, &cl->has_owners);
+        cl->owners = txn;
+        cl->has_owners = 1;
 
         if (rc != NGX_OK) {
             ngx_http_finalize_request(r,
@@ -997,9 +1010,14 @@ ngx_http_sender_domains_cluster_takeover_done(
                       ngx_http_sender_domains_log_esc(&(ngx_str_t) {
                           cl->claim.ws_len, (u_char *) cl->claim.ws }),
                       txn.revision);
+
+        ngx_http_sender_domains_cluster_takeover_events(r, cl->claim.prefix,
+                                                        &cl->owners,
+                                                        cl->takeover_at);
     }
 
     sd_etcd_txn_free(&txn);
+    ngx_http_sender_domains_cluster_txn_drop(&cl->owners, &cl->has_owners);
 
     /* taken over or changed meanwhile: the claim Txn decides again */
     rc = ngx_http_sender_domains_cluster_claim_again(cl);
@@ -1034,6 +1052,48 @@ ngx_http_sender_domains_cluster_claim_free(void *data)
         sd_etcd_txn_free(&cl->first);
         cl->nested = 0;
     }
+
+    ngx_http_sender_domains_cluster_txn_drop(&cl->owners, &cl->has_owners);
+}
+
+
+/* a kept answer's memory (the owners' read of a takeover in flight) */
+
+static void
+ngx_http_sender_domains_cluster_txn_drop(sd_etcd_txn_t *txn, ngx_uint_t *held)
+{
+    if (*held) {
+        sd_etcd_txn_free(txn);
+        *held = 0;
+    }
+}
+
+
+/*
+ * The owners' rows a committed takeover marked failed reach every node
+ * through the watch, which makes no webhook event: this node, which made
+ * the change, queues their events (docs/cluster.md).
+ */
+
+static void
+ngx_http_sender_domains_cluster_takeover_events(ngx_http_request_t *r,
+    const char *prefix, const sd_etcd_txn_t *owners, time_t at)
+{
+    size_t                                n;
+    sd_store_t                           *st;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    st = ngx_http_sender_domains_store();
+    if (st == NULL) {
+        return;
+    }
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
+
+    n = sd_etcd_takeover_events(st, prefix, owners, at, smcf->purge_after);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "sender_domains: takeover events of %uz rows queued", n);
 }
 
 
@@ -1077,7 +1137,13 @@ typedef struct {
     ngx_int_t                           outcome;    /* after the rollback */
     ngx_http_sender_domains_cluster_legacy_pt  done;
     void                               *data;
+    sd_etcd_txn_t                       owners;     /* a takeover's read */
+    ngx_uint_t                          has_owners;
+    time_t                              takeover_at;
 } ngx_http_sender_domains_cluster_legacy_t;
+
+
+static void ngx_http_sender_domains_cluster_legacy_free(void *data);
 
 
 static ngx_int_t ngx_http_sender_domains_cluster_legacy_read(
@@ -1239,6 +1305,7 @@ ngx_http_sender_domains_cluster_legacy(ngx_http_request_t *r, ngx_str_t *ws,
     ngx_http_sender_domains_cluster_legacy_pt done, void *data)
 {
     ngx_int_t                                  rc;
+    ngx_pool_cleanup_t                        *cln;
     ngx_http_sender_domains_cluster_conf_t    *cc;
     ngx_http_sender_domains_cluster_legacy_t  *lg;
 
@@ -1253,6 +1320,14 @@ ngx_http_sender_domains_cluster_legacy(ngx_http_request_t *r, ngx_str_t *ws,
     if (lg == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_sender_domains_cluster_legacy_free;
+    cln->data = lg;
 
     lg->request = r;
     lg->ws = *ws;
@@ -1401,11 +1476,28 @@ ngx_http_sender_domains_cluster_legacy_taken(
         return;
     }
 
+    if (txn.succeeded) {
+        ngx_http_sender_domains_cluster_takeover_events(lg->request,
+                                                        lg->prefix,
+                                                        &lg->owners,
+                                                        lg->takeover_at);
+    }
+
     sd_etcd_txn_free(&txn);
+    ngx_http_sender_domains_cluster_txn_drop(&lg->owners, &lg->has_owners);
 
     /* taken over or changed meanwhile: read again */
     ngx_http_sender_domains_cluster_legacy_next(lg,
         ngx_http_sender_domains_cluster_legacy_again(lg));
+}
+
+
+static void
+ngx_http_sender_domains_cluster_legacy_free(void *data)
+{
+    ngx_http_sender_domains_cluster_legacy_t  *lg = data;
+
+    ngx_http_sender_domains_cluster_txn_drop(&lg->owners, &lg->has_owners);
 }
 
 
@@ -1429,9 +1521,21 @@ ngx_http_sender_domains_cluster_legacy_owners(
     smcf = ngx_http_get_module_main_conf(lg->request,
                                          ngx_http_sender_domains_module);
 
-    body = sd_etcd_takeover_txn(lg->prefix, &txn, ngx_time(),
+    lg->takeover_at = ngx_time();
+
+    body = sd_etcd_takeover_txn(lg->prefix, &txn, lg->takeover_at,
                                 smcf->purge_after, &v, &holder);
-    sd_etcd_txn_free(&txn);
+
+    /* kept for the owners' webhook events, once the takeover commits */
+    ngx_http_sender_domains_cluster_txn_drop(&lg->owners, &lg->has_owners);
+
+    if (v == SD_ETCD_CLAIM_DONE) {
+        lg->owners = txn;
+        lg->has_owners = 1;
+
+    } else {
+        sd_etcd_txn_free(&txn);
+    }
 
     switch (v) {
 

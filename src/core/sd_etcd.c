@@ -1496,6 +1496,78 @@ failed:
 }
 
 
+/* one owner's row read by the owners' Txn, as a record (text: free()) */
+static int
+sd_etcd_kv_record(const char *json, size_t len, sd_record_t *rec, char **text)
+{
+    int      rc;
+    json_t  *j;
+
+    j = json_loadb(json, len, 0, NULL);
+    if (j == NULL) {
+        return -1;
+    }
+
+    rc = sd_row_to_record(j, rec, text);
+    json_decref(j);
+
+    return rc;
+}
+
+
+size_t
+sd_etcd_takeover_events(sd_store_t *store, const char *prefix,
+    const sd_etcd_txn_t *owners, int64_t now, int64_t grace)
+{
+    char                  *expired, *old_text, *new_text, ws[SD_ETCD_KEY_MAX];
+    size_t                 i, n, done, ws_len, id_len;
+    const char            *id;
+    sd_record_t            old, rec;
+    const sd_etcd_kv_t    *row;
+    const sd_etcd_resp_t  *r;
+
+    done = 0;
+    n = owners->nresponses / 3;
+
+    for (i = 0; i < n && owners->nresponses == 3 * n; i++) {
+        r = &owners->responses[3 * i];
+
+        if (r[1].nkvs == 0) {
+            continue;
+        }
+
+        row = &r[1].kvs[0];
+
+        /* the same rule, at the same second, as the Txn that committed */
+        if (sd_etcd_row_holds(row, now, grace, &expired) || expired == NULL) {
+            continue;
+        }
+
+        old_text = NULL;
+        new_text = NULL;
+
+        if (sd_etcd_parse_row_key(prefix, row->key, row->key_len, ws,
+                                  sizeof(ws), &ws_len, &id, &id_len)
+               == 0
+            && sd_etcd_kv_record(row->value, row->value_len, &old, &old_text)
+               == 0
+            && sd_etcd_kv_record(expired, strlen(expired), &rec, &new_text)
+               == 0
+            && sd_store_events_of(store, ws, ws_len, id, id_len, &old, &rec)
+               == SD_STORE_OK)
+        {
+            done++;
+        }
+
+        free(old_text);
+        free(new_text);
+        free(expired);
+    }
+
+    return done;
+}
+
+
 /* ---- PUT /legacy's claims ---- */
 
 int

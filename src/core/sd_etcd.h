@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sd_store.h"
+
 
 #define SD_ETCD_PREFIX_DEFAULT  "/sender-domains/v1/"
 #define SD_ETCD_PREFIX_MAX      128
@@ -294,6 +296,17 @@ sd_etcd_claim_e sd_etcd_claim_verdict(const sd_etcd_claim_t *c,
  *                          committed or not, the claim is sent again.
  */
 #define SD_ETCD_TAKEOVER_MAX    32      /* 4 compares a claim */
+
+/*
+ * After a takeover Txn built from "owners" at "now" committed: queues in
+ * the store the webhook events of each owner's row it marked failed (the
+ * row read, then the row written; the same events the single-node store
+ * makes when an add expires a claim), since those rows reach every node
+ * through the watch, which makes none.  Returns how many rows had events
+ * queued.
+ */
+size_t sd_etcd_takeover_events(sd_store_t *store, const char *prefix,
+    const sd_etcd_txn_t *owners, int64_t now, int64_t grace);
 
 size_t sd_etcd_claim_others(const sd_etcd_claim_t *c,
     const sd_etcd_txn_t *txn, const sd_etcd_kv_t **out, size_t max);

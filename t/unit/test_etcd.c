@@ -14,11 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <jansson.h>
 
 #include "sd_etcd.h"
+#include "sd_events.h"
 #include "sd_row.h"
 
 
@@ -768,6 +770,104 @@ takeover(const char *body, int64_t now, char **txn_out, char *holder,
     sd_etcd_txn_free(&txn);
 
     return v;
+}
+
+
+static int64_t
+events_now(void)
+{
+    return NOW;
+}
+
+
+static void *
+events_alloc(void *ctx, size_t size)
+{
+    (void) ctx;
+    return malloc(size);
+}
+
+
+/*
+ * The owner's events of a takeover: the row the Txn marked failed reaches
+ * the nodes through the watch, which makes none, so the taking node
+ * queues them (identity.state_changed and identity.failed, as the single
+ * node's store makes when an add expires a claim); a claim that still
+ * held makes none.
+ */
+static void
+test_takeover_events(void **state)
+{
+    char              dir[64], path[128], lock[160], err[256], *s, *row;
+    char              rowkv[2100];
+    size_t            n;
+    json_t           *j;
+    sd_store_t       *st;
+    const char       *kvs[3];
+    sd_etcd_txn_t     txn;
+    sd_store_event_t  ev;
+    sd_events_conf_t  conf = { "us-east-1", events_now };
+    const uint32_t    targets[1] = { 7 };
+
+    (void) state;
+
+    strcpy(dir, "/tmp/sd-etcd-test-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/sd.mdb", dir);
+    snprintf(lock, sizeof(lock), "%s-lock", path);
+    assert_int_equal(sd_store_open(path, 4 * 1024 * 1024, &st, err,
+                                   sizeof(err)), SD_STORE_OK);
+    sd_store_set_events(st, sd_events_build, &conf, targets, 1, 100);
+
+    j = sd_row_new("acme.com", 8, 1, "", 0, NULL, 0, NOW - 3600);
+    sd_row_set_time(j, "claim_expires_at", NOW - 1);
+    row = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    snprintf(rowkv, sizeof(rowkv), P "rows/w2/acme.com=%s", row);
+    free(row);
+
+    kvs[0] = P "claims/com.acme.=w2";
+    kvs[1] = rowkv;
+    kvs[2] = "";
+    s = owners_answer(1, kvs, 3);
+    assert_int_equal(sd_etcd_parse_txn(s, strlen(s), &txn), SD_ETCD_OK);
+
+    /* still held at NOW - 2: nothing was taken, no event */
+    assert_int_equal(sd_etcd_takeover_events(st, P, &txn, NOW - 2, 3600), 0);
+    assert_int_equal(sd_store_event_next(st, 7, NULL, 0, events_alloc, NULL,
+                                         &ev), SD_STORE_NOT_FOUND);
+
+    /* taken over at NOW: w2's acme.com turned failed, for w2's receiver */
+    assert_int_equal(sd_etcd_takeover_events(st, P, &txn, NOW, 3600), 1);
+    assert_int_equal(sd_store_event_next(st, 7, NULL, 0, events_alloc, NULL,
+                                         &ev), SD_STORE_OK);
+    assert_non_null(strstr(ev.body, "\"workspace\":\"w2\""));
+    assert_non_null(strstr(ev.body, "\"identity\":\"acme.com\""));
+    assert_non_null(strstr(ev.body, "\"type\":\"identity."));
+    assert_non_null(strstr(ev.body, "claim_expired"));
+    free(ev.body);
+
+    n = 0;
+    while (sd_store_event_next(st, 7, NULL, 0, events_alloc, NULL, &ev)
+           == SD_STORE_OK)
+    {
+        if (strstr(ev.body, "\"type\":\"identity.failed\"")) {
+            n++;
+        }
+
+        assert_int_equal(sd_store_event_done(st, 7, ev.seq, 1, 0),
+                         SD_STORE_OK);
+        free(ev.body);
+    }
+
+    assert_int_equal(n, 1);
+
+    sd_etcd_txn_free(&txn);
+    free(s);
+    sd_store_close(st);
+    (void) unlink(path);
+    (void) unlink(lock);
+    (void) rmdir(dir);
 }
 
 
@@ -1563,6 +1663,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_claim_limit),
         cmocka_unit_test(test_claim_nested_txn),
         cmocka_unit_test(test_takeover),
+        cmocka_unit_test(test_takeover_events),
         cmocka_unit_test(test_legacy_txns),
         cmocka_unit_test(test_parse_txn),
         cmocka_unit_test(test_parse_watch),
