@@ -23,6 +23,26 @@
 #define NGX_HTTP_SENDER_DOMAINS_CLUSTER_TAKEOVERS    3
 
 
+/*
+ * A takeover's owners' read (docs/cluster.md, "Taking over an expired
+ * claim"): kept while an address's spelling is searched, and until the
+ * takeover's answer for the owners' webhook events.
+ */
+typedef struct {
+    sd_etcd_txn_t                       owners;
+    ngx_uint_t                          has_owners;
+    ngx_uint_t                          searched;
+    time_t                              takeover_at;
+    unsigned char                       missing[SD_ETCD_TAKEOVER_MAX];
+    const char                         *prefix;
+    ngx_pool_t                         *pool;
+    ngx_log_t                          *log;
+    ngx_http_sender_domains_etcd_handler_pt  reread;  /* the owners' read's
+                                                       handler */
+    void                               *data;
+} ngx_http_sender_domains_cluster_owners_t;
+
+
 /* an add's claim in flight */
 typedef struct {
     ngx_http_request_t                 *request;
@@ -33,9 +53,7 @@ typedef struct {
     ngx_uint_t                          tries;
     ngx_uint_t                          takeovers;
     ngx_uint_t                          again;
-    sd_etcd_txn_t                       owners;     /* a takeover's read */
-    ngx_uint_t                          has_owners;
-    time_t                              takeover_at;
+    ngx_http_sender_domains_cluster_owners_t  ow;
 } ngx_http_sender_domains_cluster_claim_t;
 
 
@@ -68,6 +86,10 @@ static ngx_int_t ngx_http_sender_domains_cluster_claim_taken(
 static void ngx_http_sender_domains_cluster_claim_free(void *data);
 static void ngx_http_sender_domains_cluster_txn_drop(sd_etcd_txn_t *txn,
     ngx_uint_t *held);
+static ngx_int_t ngx_http_sender_domains_cluster_respell(
+    ngx_http_sender_domains_cluster_owners_t *ow, sd_etcd_txn_t *txn);
+static void ngx_http_sender_domains_cluster_respelled(
+    ngx_http_sender_domains_etcd_call_t *call);
 static void ngx_http_sender_domains_cluster_takeover_events(
     ngx_http_request_t *r, const char *prefix, const sd_etcd_txn_t *owners,
     time_t at);
@@ -596,6 +618,12 @@ ngx_http_sender_domains_cluster_claim(ngx_http_request_t *r, ngx_str_t *ws,
     cl->claim.row = (char *) p;
     cl->claim.row_len = row_len;
 
+    cl->ow.prefix = cl->claim.prefix;
+    cl->ow.pool = r->pool;
+    cl->ow.log = r->connection->log;
+    cl->ow.reread = ngx_http_sender_domains_cluster_owners_done;
+    cl->ow.data = cl;
+
     /*
      * the caller counted the workspace's rows in this node's store, which
      * holds etcd's as of the revision the node applied
@@ -882,6 +910,7 @@ ngx_http_sender_domains_cluster_owners_send(
     const sd_etcd_kv_t  *others[SD_ETCD_TAKEOVER_MAX];
 
     cl->takeovers++;
+    cl->ow.searched = 0;
 
     n = sd_etcd_claim_others(&cl->claim, txn, others, SD_ETCD_TAKEOVER_MAX);
 
@@ -925,11 +954,25 @@ ngx_http_sender_domains_cluster_owners_done(
         return;
     }
 
+    switch (ngx_http_sender_domains_cluster_respell(&cl->ow, &txn)) {
+
+    case NGX_OK:
+        return;         /* read again under the rows' spelling */
+
+    case NGX_ERROR:
+        ngx_http_finalize_request(r,
+                           ngx_http_sender_domains_cluster_unavailable(r));
+        return;
+
+    default:
+        break;
+    }
+
     smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
 
-    cl->takeover_at = ngx_time();
+    cl->ow.takeover_at = ngx_time();
 
-    body = sd_etcd_takeover_txn(cl->claim.prefix, &txn, cl->takeover_at,
+    body = sd_etcd_takeover_txn(cl->claim.prefix, &txn, cl->ow.takeover_at,
                                 smcf->purge_after, &v, &holder);
 
     switch (v) {
@@ -947,9 +990,9 @@ ngx_http_sender_domains_cluster_owners_done(
                  ngx_http_sender_domains_cluster_takeover_done, cl);
 
         /* kept for the owners' webhook events, once the takeover commits */
-        ngx_http_sender_domains_cluster_txn_drop(&cl->owners, &cl->has_owners);
-        cl->owners = txn;
-        cl->has_owners = 1;
+        ngx_http_sender_domains_cluster_txn_drop(&cl->ow.owners, &cl->ow.has_owners);
+        cl->ow.owners = txn;
+        cl->ow.has_owners = 1;
 
         if (rc != NGX_OK) {
             ngx_http_finalize_request(r,
@@ -1012,12 +1055,12 @@ ngx_http_sender_domains_cluster_takeover_done(
                       txn.revision);
 
         ngx_http_sender_domains_cluster_takeover_events(r, cl->claim.prefix,
-                                                        &cl->owners,
-                                                        cl->takeover_at);
+                                                        &cl->ow.owners,
+                                                        cl->ow.takeover_at);
     }
 
     sd_etcd_txn_free(&txn);
-    ngx_http_sender_domains_cluster_txn_drop(&cl->owners, &cl->has_owners);
+    ngx_http_sender_domains_cluster_txn_drop(&cl->ow.owners, &cl->ow.has_owners);
 
     /* taken over or changed meanwhile: the claim Txn decides again */
     rc = ngx_http_sender_domains_cluster_claim_again(cl);
@@ -1053,7 +1096,107 @@ ngx_http_sender_domains_cluster_claim_free(void *data)
         cl->nested = 0;
     }
 
-    ngx_http_sender_domains_cluster_txn_drop(&cl->owners, &cl->has_owners);
+    ngx_http_sender_domains_cluster_txn_drop(&cl->ow.owners, &cl->ow.has_owners);
+}
+
+
+/*
+ * An owners' read that found no row under an address claim's spelling (the
+ * claim key is lower case, the row key keeps "CEO@acme.com" as written):
+ * once per read, the owners' keys are searched and the owners read again
+ * under the spelling found, and ow->reread gets that answer.  NGX_OK: sent,
+ * *txn kept in ow; NGX_DECLINED: nothing to search, *txn untouched;
+ * NGX_ERROR: not sent, *txn freed.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_cluster_respell(
+    ngx_http_sender_domains_cluster_owners_t *ow, sd_etcd_txn_t *txn)
+{
+    char  *body;
+
+    if (ow->searched
+        || sd_etcd_owners_unfound(txn, ow->missing, SD_ETCD_TAKEOVER_MAX) == 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    ow->searched = 1;
+
+    body = sd_etcd_owners_search_txn(ow->prefix, txn, ow->missing);
+    if (body == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_sender_domains_cluster_txn_drop(&ow->owners, &ow->has_owners);
+    ow->owners = *txn;
+    ow->has_owners = 1;
+
+    if (ngx_http_sender_domains_cluster_post(ow->pool, ow->log, "/v3/kv/txn",
+                                             body,
+                                  ngx_http_sender_domains_cluster_respelled,
+                                             ow)
+        != NGX_OK)
+    {
+        ngx_http_sender_domains_cluster_txn_drop(&ow->owners,
+                                                 &ow->has_owners);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sender_domains_cluster_respelled(
+    ngx_http_sender_domains_etcd_call_t *call)
+{
+    char                                      *body,
+                                              *names[SD_ETCD_TAKEOVER_MAX];
+    size_t                                     i, n;
+    sd_etcd_txn_t                              found;
+    const sd_etcd_kv_t                        *claims[SD_ETCD_TAKEOVER_MAX];
+    ngx_http_sender_domains_etcd_call_t        failed;
+    ngx_http_sender_domains_cluster_owners_t  *ow = call->data;
+
+    ngx_memzero(names, sizeof(names));
+
+    /* no answer: read again as before, and the claims hold (409) */
+    if (ngx_http_sender_domains_cluster_answer(call, &found) != NULL) {
+        n = sd_etcd_owners_found(ow->prefix, &ow->owners, ow->missing,
+                                 &found, names);
+        sd_etcd_txn_free(&found);
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ow->log, 0,
+                       "sender_domains: takeover: %uz owners' rows found "
+                       "under another spelling", n);
+    }
+
+    /* the read succeeded, so every claim is in it */
+    n = sd_etcd_owners_claims(&ow->owners, claims, SD_ETCD_TAKEOVER_MAX);
+    body = n ? sd_etcd_owners_named_txn(ow->prefix, claims, names, n) : NULL;
+
+    for (i = 0; i < SD_ETCD_TAKEOVER_MAX; i++) {
+        free(names[i]);
+    }
+
+    ngx_http_sender_domains_cluster_txn_drop(&ow->owners, &ow->has_owners);
+
+    if (body != NULL
+        && ngx_http_sender_domains_cluster_post(ow->pool, ow->log,
+                                                "/v3/kv/txn", body,
+                                                ow->reread, ow->data)
+           == NGX_OK)
+    {
+        return;
+    }
+
+    /* not sent: the flow answers as when etcd is out of reach */
+    ngx_memzero(&failed, sizeof(ngx_http_sender_domains_etcd_call_t));
+    failed.outcome = NGX_HTTP_SENDER_DOMAINS_ETCD_UNAVAILABLE;
+    failed.data = ow->data;
+
+    ow->reread(&failed);
 }
 
 
@@ -1137,13 +1280,13 @@ typedef struct {
     ngx_int_t                           outcome;    /* after the rollback */
     ngx_http_sender_domains_cluster_legacy_pt  done;
     void                               *data;
-    sd_etcd_txn_t                       owners;     /* a takeover's read */
-    ngx_uint_t                          has_owners;
-    time_t                              takeover_at;
+    ngx_http_sender_domains_cluster_owners_t  ow;
 } ngx_http_sender_domains_cluster_legacy_t;
 
 
 static void ngx_http_sender_domains_cluster_legacy_free(void *data);
+static void ngx_http_sender_domains_cluster_legacy_owners(
+    ngx_http_sender_domains_etcd_call_t *call);
 
 
 static ngx_int_t ngx_http_sender_domains_cluster_legacy_read(
@@ -1336,6 +1479,12 @@ ngx_http_sender_domains_cluster_legacy(ngx_http_request_t *r, ngx_str_t *ws,
     lg->done = done;
     lg->data = data;
 
+    lg->ow.prefix = lg->prefix;
+    lg->ow.pool = r->pool;
+    lg->ow.log = r->connection->log;
+    lg->ow.reread = ngx_http_sender_domains_cluster_legacy_owners;
+    lg->ow.data = lg;
+
     if (ngx_http_sender_domains_cluster_legacy_keys(lg, ids, lens) != NGX_OK) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
                    "invalid_identity",
@@ -1479,12 +1628,12 @@ ngx_http_sender_domains_cluster_legacy_taken(
     if (txn.succeeded) {
         ngx_http_sender_domains_cluster_takeover_events(lg->request,
                                                         lg->prefix,
-                                                        &lg->owners,
-                                                        lg->takeover_at);
+                                                        &lg->ow.owners,
+                                                        lg->ow.takeover_at);
     }
 
     sd_etcd_txn_free(&txn);
-    ngx_http_sender_domains_cluster_txn_drop(&lg->owners, &lg->has_owners);
+    ngx_http_sender_domains_cluster_txn_drop(&lg->ow.owners, &lg->ow.has_owners);
 
     /* taken over or changed meanwhile: read again */
     ngx_http_sender_domains_cluster_legacy_next(lg,
@@ -1497,7 +1646,7 @@ ngx_http_sender_domains_cluster_legacy_free(void *data)
 {
     ngx_http_sender_domains_cluster_legacy_t  *lg = data;
 
-    ngx_http_sender_domains_cluster_txn_drop(&lg->owners, &lg->has_owners);
+    ngx_http_sender_domains_cluster_txn_drop(&lg->ow.owners, &lg->ow.has_owners);
 }
 
 
@@ -1518,20 +1667,34 @@ ngx_http_sender_domains_cluster_legacy_owners(
         return;
     }
 
+    switch (ngx_http_sender_domains_cluster_respell(&lg->ow, &txn)) {
+
+    case NGX_OK:
+        return;         /* read again under the rows' spelling */
+
+    case NGX_ERROR:
+        ngx_http_sender_domains_cluster_legacy_next(lg,
+            ngx_http_sender_domains_cluster_legacy_end(lg, NGX_ERROR));
+        return;
+
+    default:
+        break;
+    }
+
     smcf = ngx_http_get_module_main_conf(lg->request,
                                          ngx_http_sender_domains_module);
 
-    lg->takeover_at = ngx_time();
+    lg->ow.takeover_at = ngx_time();
 
-    body = sd_etcd_takeover_txn(lg->prefix, &txn, lg->takeover_at,
+    body = sd_etcd_takeover_txn(lg->prefix, &txn, lg->ow.takeover_at,
                                 smcf->purge_after, &v, &holder);
 
     /* kept for the owners' webhook events, once the takeover commits */
-    ngx_http_sender_domains_cluster_txn_drop(&lg->owners, &lg->has_owners);
+    ngx_http_sender_domains_cluster_txn_drop(&lg->ow.owners, &lg->ow.has_owners);
 
     if (v == SD_ETCD_CLAIM_DONE) {
-        lg->owners = txn;
-        lg->has_owners = 1;
+        lg->ow.owners = txn;
+        lg->ow.has_owners = 1;
 
     } else {
         sd_etcd_txn_free(&txn);
@@ -1613,6 +1776,7 @@ ngx_http_sender_domains_cluster_legacy_decide(
 
     if (lg->takeovers < NGX_HTTP_SENDER_DOMAINS_CLUSTER_TAKEOVERS) {
         lg->takeovers++;
+        lg->ow.searched = 0;
 
         body = sd_etcd_owners_txn(lg->prefix, others, n);
         if (body == NULL) {

@@ -871,6 +871,116 @@ test_takeover_events(void **state)
 }
 
 
+/*
+ * An address claimed as "ceo@acme.com" whose owner's row is keyed as
+ * written, "CEO@acme.com": the owners' read finds no row, the search
+ * finds its spelling among the owner's keys, and the read under it lets
+ * the takeover judge (and guard) the row itself.
+ */
+static void
+test_takeover_spelling(void **state)
+{
+    char                 *s, *search, *body, h[256], row[2048], rowkv[2100];
+    char                 *names[2];
+    size_t                n;
+    json_t               *j, *r, *e;
+    const char           *kvs[6];
+    unsigned char         missing[2];
+    sd_etcd_txn_t         owners, found;
+    const sd_etcd_kv_t   *claims[SD_ETCD_TAKEOVER_MAX];
+
+    (void) state;
+
+    /* the address's claim with no row under its spelling; a domain's too */
+    kvs[0] = P "claims/com.acme.@ceo=w2";
+    kvs[1] = "";
+    kvs[2] = "";
+    kvs[3] = P "claims/org.acme.=w3";
+    kvs[4] = "";
+    kvs[5] = "";
+    s = owners_answer(1, kvs, 6);
+    assert_int_equal(sd_etcd_parse_txn(s, strlen(s), &owners), SD_ETCD_OK);
+    free(s);
+
+    assert_int_equal(sd_etcd_owners_unfound(&owners, missing, 2), 1);
+    assert_int_equal(missing[0], 1);
+    assert_int_equal(missing[1], 0);     /* a domain's name is lower case */
+    assert_int_equal(sd_etcd_owners_unfound(&owners, missing, 1), 0);
+
+    /* the owner's keys, managed and legacy, keys only */
+    search = sd_etcd_owners_search_txn(P, &owners, missing);
+    j = load_owned(search);
+    e = json_object_get(j, "success");
+    assert_int_equal(json_array_size(e), 2);
+    r = json_object_get(json_array_get(e, 0), "request_range");
+    assert_string_equal(dec(r, "key"), P "rows/w2/");
+    assert_string_equal(dec(r, "range_end"), P "rows/w20");
+    assert_true(json_is_true(json_object_get(r, "keys_only")));
+    r = json_object_get(json_array_get(e, 1), "request_range");
+    assert_string_equal(dec(r, "key"), P "legacy/rows/w2/");
+    json_decref(j);
+
+    /* another domain's address is not it */
+    kvs[0] = P "rows/w2/CEO@acme.org=";
+    kvs[1] = "";
+    s = owners_answer(1, kvs, 2);
+    assert_int_equal(sd_etcd_parse_txn(s, strlen(s), &found), SD_ETCD_OK);
+    free(s);
+    assert_int_equal(sd_etcd_owners_found(P, &owners, missing, &found, names),
+                     0);
+    assert_null(names[0]);
+    sd_etcd_txn_free(&found);
+
+    /* its spelling as written */
+    kvs[0] = P "rows/w2/CEO@acme.com=";
+    s = owners_answer(1, kvs, 2);
+    assert_int_equal(sd_etcd_parse_txn(s, strlen(s), &found), SD_ETCD_OK);
+    free(s);
+    assert_int_equal(sd_etcd_owners_found(P, &owners, missing, &found, names),
+                     1);
+    assert_string_equal(names[0], "CEO@acme.com");
+    assert_null(names[1]);
+    sd_etcd_txn_free(&found);
+
+    /* read again under it; the other claim as before */
+    n = sd_etcd_owners_claims(&owners, claims, SD_ETCD_TAKEOVER_MAX);
+    assert_int_equal(n, 2);
+    j = load_owned(sd_etcd_owners_named_txn(P, claims, names, n));
+    e = json_object_get(j, "success");
+    assert_int_equal(json_array_size(e), 6);
+    r = json_object_get(json_array_get(e, 1), "request_range");
+    assert_string_equal(dec(r, "key"), P "rows/w2/CEO@acme.com");
+    r = json_object_get(json_array_get(e, 2), "request_range");
+    assert_string_equal(dec(r, "key"), P "legacy/rows/w2/CEO@acme.com");
+    r = json_object_get(json_array_get(e, 4), "request_range");
+    assert_string_equal(dec(r, "key"), P "rows/w3/acme.org");
+    json_decref(j);
+    free(names[0]);
+    sd_etcd_txn_free(&owners);
+
+    /* the row found: expired, taken over, its legacy twin's key guarded */
+    j = sd_row_new("CEO@acme.com", 12, 0, "", 0, NULL, 0, NOW - 3600);
+    sd_row_set_time(j, "claim_expires_at", NOW - 1);
+    s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    snprintf(row, sizeof(row), "%s", s);
+    free(s);
+    snprintf(rowkv, sizeof(rowkv), P "rows/w2/CEO@acme.com=%s", row);
+
+    kvs[0] = P "claims/com.acme.@ceo=w2";
+    kvs[1] = rowkv;
+    kvs[2] = "";
+    s = owners_answer(1, kvs, 3);
+    assert_int_equal(takeover(s, NOW, &body, h, sizeof(h)),
+                     SD_ETCD_CLAIM_DONE);
+    j = load_owned(body);
+    e = json_array_get(json_object_get(j, "compare"), 3);
+    assert_string_equal(dec(e, "key"), P "legacy/rows/w2/CEO@acme.com");
+    json_decref(j);
+    free(s);
+}
+
+
 static void
 test_takeover(void **state)
 {
@@ -1664,6 +1774,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_claim_nested_txn),
         cmocka_unit_test(test_takeover),
         cmocka_unit_test(test_takeover_events),
+        cmocka_unit_test(test_takeover_spelling),
         cmocka_unit_test(test_legacy_txns),
         cmocka_unit_test(test_parse_txn),
         cmocka_unit_test(test_parse_watch),
