@@ -23,6 +23,26 @@
 #define NGX_HTTP_SENDER_DOMAINS_CLUSTER_TAKEOVERS    3
 
 
+/*
+ * A takeover's owners' read (docs/cluster.md, "Taking over an expired
+ * claim"): kept while an address's spelling is searched, and until the
+ * takeover's answer for the owners' webhook events.
+ */
+typedef struct {
+    sd_etcd_txn_t                       owners;
+    ngx_uint_t                          has_owners;
+    ngx_uint_t                          searched;
+    time_t                              takeover_at;
+    unsigned char                       missing[SD_ETCD_TAKEOVER_MAX];
+    const char                         *prefix;
+    ngx_pool_t                         *pool;
+    ngx_log_t                          *log;
+    ngx_http_sender_domains_etcd_handler_pt  reread;  /* the owners' read's
+                                                       handler */
+    void                               *data;
+} ngx_http_sender_domains_cluster_owners_t;
+
+
 /* an add's claim in flight */
 typedef struct {
     ngx_http_request_t                 *request;
@@ -33,6 +53,7 @@ typedef struct {
     ngx_uint_t                          tries;
     ngx_uint_t                          takeovers;
     ngx_uint_t                          again;
+    ngx_http_sender_domains_cluster_owners_t  ow;
 } ngx_http_sender_domains_cluster_claim_t;
 
 
@@ -63,6 +84,15 @@ static ngx_int_t ngx_http_sender_domains_cluster_claim_again(
 static ngx_int_t ngx_http_sender_domains_cluster_claim_taken(
     ngx_http_sender_domains_cluster_claim_t *cl);
 static void ngx_http_sender_domains_cluster_claim_free(void *data);
+static void ngx_http_sender_domains_cluster_txn_drop(sd_etcd_txn_t *txn,
+    ngx_uint_t *held);
+static ngx_int_t ngx_http_sender_domains_cluster_respell(
+    ngx_http_sender_domains_cluster_owners_t *ow, sd_etcd_txn_t *txn);
+static void ngx_http_sender_domains_cluster_respelled(
+    ngx_http_sender_domains_etcd_call_t *call);
+static void ngx_http_sender_domains_cluster_takeover_events(
+    ngx_http_request_t *r, const char *prefix, const sd_etcd_txn_t *owners,
+    time_t at);
 
 
 static ngx_http_sender_domains_cluster_conf_t *
@@ -588,6 +618,12 @@ ngx_http_sender_domains_cluster_claim(ngx_http_request_t *r, ngx_str_t *ws,
     cl->claim.row = (char *) p;
     cl->claim.row_len = row_len;
 
+    cl->ow.prefix = cl->claim.prefix;
+    cl->ow.pool = r->pool;
+    cl->ow.log = r->connection->log;
+    cl->ow.reread = ngx_http_sender_domains_cluster_owners_done;
+    cl->ow.data = cl;
+
     /*
      * the caller counted the workspace's rows in this node's store, which
      * holds etcd's as of the revision the node applied
@@ -874,6 +910,7 @@ ngx_http_sender_domains_cluster_owners_send(
     const sd_etcd_kv_t  *others[SD_ETCD_TAKEOVER_MAX];
 
     cl->takeovers++;
+    cl->ow.searched = 0;
 
     n = sd_etcd_claim_others(&cl->claim, txn, others, SD_ETCD_TAKEOVER_MAX);
 
@@ -917,9 +954,25 @@ ngx_http_sender_domains_cluster_owners_done(
         return;
     }
 
+    switch (ngx_http_sender_domains_cluster_respell(&cl->ow, &txn)) {
+
+    case NGX_OK:
+        return;         /* read again under the rows' spelling */
+
+    case NGX_ERROR:
+        ngx_http_finalize_request(r,
+                           ngx_http_sender_domains_cluster_unavailable(r));
+        return;
+
+    default:
+        break;
+    }
+
     smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
 
-    body = sd_etcd_takeover_txn(cl->claim.prefix, &txn, ngx_time(),
+    cl->ow.takeover_at = ngx_time();
+
+    body = sd_etcd_takeover_txn(cl->claim.prefix, &txn, cl->ow.takeover_at,
                                 smcf->purge_after, &v, &holder);
 
     switch (v) {
@@ -936,7 +989,10 @@ ngx_http_sender_domains_cluster_owners_done(
                  r->connection->log, "/v3/kv/txn", body,
                  ngx_http_sender_domains_cluster_takeover_done, cl);
 
-        sd_etcd_txn_free(&txn);
+        /* kept for the owners' webhook events, once the takeover commits */
+        ngx_http_sender_domains_cluster_txn_drop(&cl->ow.owners, &cl->ow.has_owners);
+        cl->ow.owners = txn;
+        cl->ow.has_owners = 1;
 
         if (rc != NGX_OK) {
             ngx_http_finalize_request(r,
@@ -997,9 +1053,14 @@ ngx_http_sender_domains_cluster_takeover_done(
                       ngx_http_sender_domains_log_esc(&(ngx_str_t) {
                           cl->claim.ws_len, (u_char *) cl->claim.ws }),
                       txn.revision);
+
+        ngx_http_sender_domains_cluster_takeover_events(r, cl->claim.prefix,
+                                                        &cl->ow.owners,
+                                                        cl->ow.takeover_at);
     }
 
     sd_etcd_txn_free(&txn);
+    ngx_http_sender_domains_cluster_txn_drop(&cl->ow.owners, &cl->ow.has_owners);
 
     /* taken over or changed meanwhile: the claim Txn decides again */
     rc = ngx_http_sender_domains_cluster_claim_again(cl);
@@ -1034,6 +1095,148 @@ ngx_http_sender_domains_cluster_claim_free(void *data)
         sd_etcd_txn_free(&cl->first);
         cl->nested = 0;
     }
+
+    ngx_http_sender_domains_cluster_txn_drop(&cl->ow.owners, &cl->ow.has_owners);
+}
+
+
+/*
+ * An owners' read that found no row under an address claim's spelling (the
+ * claim key is lower case, the row key keeps "CEO@acme.com" as written):
+ * once per read, the owners' keys are searched and the owners read again
+ * under the spelling found, and ow->reread gets that answer.  NGX_OK: sent,
+ * *txn kept in ow; NGX_DECLINED: nothing to search, *txn untouched;
+ * NGX_ERROR: not sent, *txn freed.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_cluster_respell(
+    ngx_http_sender_domains_cluster_owners_t *ow, sd_etcd_txn_t *txn)
+{
+    char  *body;
+
+    if (ow->searched
+        || sd_etcd_owners_unfound(txn, ow->missing, SD_ETCD_TAKEOVER_MAX) == 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    ow->searched = 1;
+
+    body = sd_etcd_owners_search_txn(ow->prefix, txn, ow->missing);
+    if (body == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_sender_domains_cluster_txn_drop(&ow->owners, &ow->has_owners);
+    ow->owners = *txn;
+    ow->has_owners = 1;
+
+    if (ngx_http_sender_domains_cluster_post(ow->pool, ow->log, "/v3/kv/txn",
+                                             body,
+                                  ngx_http_sender_domains_cluster_respelled,
+                                             ow)
+        != NGX_OK)
+    {
+        ngx_http_sender_domains_cluster_txn_drop(&ow->owners,
+                                                 &ow->has_owners);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_sender_domains_cluster_respelled(
+    ngx_http_sender_domains_etcd_call_t *call)
+{
+    char                                      *body,
+                                              *names[SD_ETCD_TAKEOVER_MAX];
+    size_t                                     i, n;
+    sd_etcd_txn_t                              found;
+    const sd_etcd_kv_t                        *claims[SD_ETCD_TAKEOVER_MAX];
+    ngx_http_sender_domains_etcd_call_t        failed;
+    ngx_http_sender_domains_cluster_owners_t  *ow = call->data;
+
+    ngx_memzero(names, sizeof(names));
+
+    /* no answer: read again as before, and the claims hold (409) */
+    if (ngx_http_sender_domains_cluster_answer(call, &found) != NULL) {
+        n = sd_etcd_owners_found(ow->prefix, &ow->owners, ow->missing,
+                                 &found, names);
+        sd_etcd_txn_free(&found);
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ow->log, 0,
+                       "sender_domains: takeover: %uz owners' rows found "
+                       "under another spelling", n);
+    }
+
+    /* the read succeeded, so every claim is in it */
+    n = sd_etcd_owners_claims(&ow->owners, claims, SD_ETCD_TAKEOVER_MAX);
+    body = n ? sd_etcd_owners_named_txn(ow->prefix, claims, names, n) : NULL;
+
+    for (i = 0; i < SD_ETCD_TAKEOVER_MAX; i++) {
+        free(names[i]);
+    }
+
+    ngx_http_sender_domains_cluster_txn_drop(&ow->owners, &ow->has_owners);
+
+    if (body != NULL
+        && ngx_http_sender_domains_cluster_post(ow->pool, ow->log,
+                                                "/v3/kv/txn", body,
+                                                ow->reread, ow->data)
+           == NGX_OK)
+    {
+        return;
+    }
+
+    /* not sent: the flow answers as when etcd is out of reach */
+    ngx_memzero(&failed, sizeof(ngx_http_sender_domains_etcd_call_t));
+    failed.outcome = NGX_HTTP_SENDER_DOMAINS_ETCD_UNAVAILABLE;
+    failed.data = ow->data;
+
+    ow->reread(&failed);
+}
+
+
+/* a kept answer's memory (the owners' read of a takeover in flight) */
+
+static void
+ngx_http_sender_domains_cluster_txn_drop(sd_etcd_txn_t *txn, ngx_uint_t *held)
+{
+    if (*held) {
+        sd_etcd_txn_free(txn);
+        *held = 0;
+    }
+}
+
+
+/*
+ * The owners' rows a committed takeover marked failed reach every node
+ * through the watch, which makes no webhook event: this node, which made
+ * the change, queues their events (docs/cluster.md).
+ */
+
+static void
+ngx_http_sender_domains_cluster_takeover_events(ngx_http_request_t *r,
+    const char *prefix, const sd_etcd_txn_t *owners, time_t at)
+{
+    size_t                                n;
+    sd_store_t                           *st;
+    ngx_http_sender_domains_main_conf_t  *smcf;
+
+    st = ngx_http_sender_domains_store();
+    if (st == NULL) {
+        return;
+    }
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
+
+    n = sd_etcd_takeover_events(st, prefix, owners, at, smcf->purge_after);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "sender_domains: takeover events of %uz rows queued", n);
 }
 
 
@@ -1077,7 +1280,13 @@ typedef struct {
     ngx_int_t                           outcome;    /* after the rollback */
     ngx_http_sender_domains_cluster_legacy_pt  done;
     void                               *data;
+    ngx_http_sender_domains_cluster_owners_t  ow;
 } ngx_http_sender_domains_cluster_legacy_t;
+
+
+static void ngx_http_sender_domains_cluster_legacy_free(void *data);
+static void ngx_http_sender_domains_cluster_legacy_owners(
+    ngx_http_sender_domains_etcd_call_t *call);
 
 
 static ngx_int_t ngx_http_sender_domains_cluster_legacy_read(
@@ -1239,6 +1448,7 @@ ngx_http_sender_domains_cluster_legacy(ngx_http_request_t *r, ngx_str_t *ws,
     ngx_http_sender_domains_cluster_legacy_pt done, void *data)
 {
     ngx_int_t                                  rc;
+    ngx_pool_cleanup_t                        *cln;
     ngx_http_sender_domains_cluster_conf_t    *cc;
     ngx_http_sender_domains_cluster_legacy_t  *lg;
 
@@ -1254,12 +1464,26 @@ ngx_http_sender_domains_cluster_legacy(ngx_http_request_t *r, ngx_str_t *ws,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_sender_domains_cluster_legacy_free;
+    cln->data = lg;
+
     lg->request = r;
     lg->ws = *ws;
     lg->prefix = (char *) cc->prefix.data;
     lg->n = n;
     lg->done = done;
     lg->data = data;
+
+    lg->ow.prefix = lg->prefix;
+    lg->ow.pool = r->pool;
+    lg->ow.log = r->connection->log;
+    lg->ow.reread = ngx_http_sender_domains_cluster_legacy_owners;
+    lg->ow.data = lg;
 
     if (ngx_http_sender_domains_cluster_legacy_keys(lg, ids, lens) != NGX_OK) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
@@ -1401,11 +1625,28 @@ ngx_http_sender_domains_cluster_legacy_taken(
         return;
     }
 
+    if (txn.succeeded) {
+        ngx_http_sender_domains_cluster_takeover_events(lg->request,
+                                                        lg->prefix,
+                                                        &lg->ow.owners,
+                                                        lg->ow.takeover_at);
+    }
+
     sd_etcd_txn_free(&txn);
+    ngx_http_sender_domains_cluster_txn_drop(&lg->ow.owners, &lg->ow.has_owners);
 
     /* taken over or changed meanwhile: read again */
     ngx_http_sender_domains_cluster_legacy_next(lg,
         ngx_http_sender_domains_cluster_legacy_again(lg));
+}
+
+
+static void
+ngx_http_sender_domains_cluster_legacy_free(void *data)
+{
+    ngx_http_sender_domains_cluster_legacy_t  *lg = data;
+
+    ngx_http_sender_domains_cluster_txn_drop(&lg->ow.owners, &lg->ow.has_owners);
 }
 
 
@@ -1426,12 +1667,38 @@ ngx_http_sender_domains_cluster_legacy_owners(
         return;
     }
 
+    switch (ngx_http_sender_domains_cluster_respell(&lg->ow, &txn)) {
+
+    case NGX_OK:
+        return;         /* read again under the rows' spelling */
+
+    case NGX_ERROR:
+        ngx_http_sender_domains_cluster_legacy_next(lg,
+            ngx_http_sender_domains_cluster_legacy_end(lg, NGX_ERROR));
+        return;
+
+    default:
+        break;
+    }
+
     smcf = ngx_http_get_module_main_conf(lg->request,
                                          ngx_http_sender_domains_module);
 
-    body = sd_etcd_takeover_txn(lg->prefix, &txn, ngx_time(),
+    lg->ow.takeover_at = ngx_time();
+
+    body = sd_etcd_takeover_txn(lg->prefix, &txn, lg->ow.takeover_at,
                                 smcf->purge_after, &v, &holder);
-    sd_etcd_txn_free(&txn);
+
+    /* kept for the owners' webhook events, once the takeover commits */
+    ngx_http_sender_domains_cluster_txn_drop(&lg->ow.owners, &lg->ow.has_owners);
+
+    if (v == SD_ETCD_CLAIM_DONE) {
+        lg->ow.owners = txn;
+        lg->ow.has_owners = 1;
+
+    } else {
+        sd_etcd_txn_free(&txn);
+    }
 
     switch (v) {
 
@@ -1509,6 +1776,7 @@ ngx_http_sender_domains_cluster_legacy_decide(
 
     if (lg->takeovers < NGX_HTTP_SENDER_DOMAINS_CLUSTER_TAKEOVERS) {
         lg->takeovers++;
+        lg->ow.searched = 0;
 
         body = sd_etcd_owners_txn(lg->prefix, others, n);
         if (body == NULL) {

@@ -1276,10 +1276,33 @@ char *
 sd_etcd_owners_txn(const char *prefix, const sd_etcd_kv_t *const *claims,
     size_t n)
 {
-    int      err;
-    char    *out, row[SD_ETCD_KEY_MAX], legacy[SD_ETCD_KEY_MAX];
-    size_t   i, row_len, legacy_len;
-    json_t  *txn, *cmp, *ok;
+    return sd_etcd_owners_named_txn(prefix, claims, NULL, n);
+}
+
+
+/* the owner's row key of a kind: of names[i] when given, else the claim's */
+static size_t
+sd_etcd_owner_row_key(const char *prefix, const sd_etcd_kv_t *claim,
+    const char *name, char kind, char *out, size_t size)
+{
+    if (name == NULL) {
+        return sd_etcd_owner_key(prefix, claim, kind, out, size);
+    }
+
+    return sd_etcd_any_row_key(prefix, kind, claim->value, claim->value_len,
+                               name, strlen(name), out, size);
+}
+
+
+char *
+sd_etcd_owners_named_txn(const char *prefix, const sd_etcd_kv_t *const *claims,
+    char *const *names, size_t n)
+{
+    int          err;
+    char        *out, row[SD_ETCD_KEY_MAX], legacy[SD_ETCD_KEY_MAX];
+    size_t       i, row_len, legacy_len;
+    json_t      *txn, *cmp, *ok;
+    const char  *name;
 
     if (n == 0 || n > SD_ETCD_TAKEOVER_MAX) {
         return NULL;
@@ -1293,10 +1316,13 @@ sd_etcd_owners_txn(const char *prefix, const sd_etcd_kv_t *const *claims,
     err = 0;
 
     for (i = 0; !err && i < n; i++) {
-        row_len = sd_etcd_owner_key(prefix, claims[i], SD_ETCD_KIND_ROW, row,
-                                    sizeof(row));
-        legacy_len = sd_etcd_owner_key(prefix, claims[i], SD_ETCD_KIND_LEGACY,
-                                       legacy, sizeof(legacy));
+        name = names ? names[i] : NULL;
+
+        row_len = sd_etcd_owner_row_key(prefix, claims[i], name,
+                                        SD_ETCD_KIND_ROW, row, sizeof(row));
+        legacy_len = sd_etcd_owner_row_key(prefix, claims[i], name,
+                                           SD_ETCD_KIND_LEGACY, legacy,
+                                           sizeof(legacy));
 
         if (row_len == 0 || legacy_len == 0) {
             err = 1;
@@ -1318,6 +1344,219 @@ sd_etcd_owners_txn(const char *prefix, const sd_etcd_kv_t *const *claims,
     json_decref(txn);
 
     return out;
+}
+
+
+/*
+ * An address's claim key is lower case (sd_store_tree_key) while its
+ * owner's row key keeps the local part as written ("CEO@acme.com"), so
+ * the owners' read may find no row under the claim's spelling: those
+ * claims are searched among the owner's row keys, and read again under
+ * the key's spelling.
+ */
+size_t
+sd_etcd_owners_unfound(const sd_etcd_txn_t *owners, unsigned char *missing,
+    size_t max)
+{
+    size_t                 i, n, found;
+    const sd_etcd_resp_t  *r;
+
+    found = 0;
+    n = owners->nresponses / 3;
+
+    if (!owners->succeeded || owners->nresponses != 3 * n || n > max
+        || !sd_etcd_all_ranges(owners))
+    {
+        return 0;
+    }
+
+    for (i = 0; i < n; i++) {
+        r = &owners->responses[3 * i];
+
+        missing[i] = r[0].nkvs > 0 && r[1].nkvs == 0 && r[2].nkvs == 0
+                     && memchr(r[0].kvs[0].key, '@', r[0].kvs[0].key_len)
+                        != NULL;
+        found += missing[i];
+    }
+
+    return found;
+}
+
+
+/* a range of the keys under key (keys only: the names are what is read) */
+static json_t *
+sd_etcd_op_keys(const char *key, size_t key_len)
+{
+    json_t  *op;
+
+    op = sd_etcd_op_range(key, key_len, 1, 0);
+
+    if (op != NULL
+        && sd_etcd_set(json_object_get(op, "request_range"), "keys_only",
+                       json_true())
+           != 0)
+    {
+        json_decref(op);
+        return NULL;
+    }
+
+    return op;
+}
+
+
+char *
+sd_etcd_owners_search_txn(const char *prefix, const sd_etcd_txn_t *owners,
+    const unsigned char *missing)
+{
+    int                  err;
+    char                *out, rows[SD_ETCD_KEY_MAX], lrows[SD_ETCD_KEY_MAX],
+                         legacy[SD_ETCD_PREFIX_MAX + sizeof(SD_ETCD_LEGACY)];
+    size_t               i, n, len, llen;
+    json_t              *txn, *cmp, *ok;
+    const sd_etcd_kv_t  *claim;
+
+    if (strlen(prefix) > SD_ETCD_PREFIX_MAX) {
+        return NULL;
+    }
+
+    snprintf(legacy, sizeof(legacy), "%s" SD_ETCD_LEGACY, prefix);
+
+    txn = sd_etcd_txn_new(&cmp, &ok);
+    if (txn == NULL) {
+        return NULL;
+    }
+
+    err = 0;
+    n = owners->nresponses / 3;
+
+    for (i = 0; !err && i < n; i++) {
+        if (!missing[i]) {
+            continue;
+        }
+
+        claim = &owners->responses[3 * i].kvs[0];
+
+        len = sd_etcd_rows_prefix(prefix, claim->value, claim->value_len,
+                                  rows, sizeof(rows));
+        llen = sd_etcd_rows_prefix(legacy, claim->value, claim->value_len,
+                                   lrows, sizeof(lrows));
+
+        err |= (len == 0 || llen == 0);
+        err |= err ? 0 : sd_etcd_push(ok, sd_etcd_op_keys(rows, len));
+        err |= err ? 0 : sd_etcd_push(ok, sd_etcd_op_keys(lrows, llen));
+    }
+
+    out = err ? NULL : json_dumps(txn, JSON_COMPACT);
+    json_decref(txn);
+
+    return out;
+}
+
+
+/* 1: the row key's name has the claim's tree key (*id: that name) */
+static int
+sd_etcd_same_name(const char *prefix, const sd_etcd_kv_t *claim,
+    const sd_etcd_kv_t *row, const char **id, size_t *id_len)
+{
+    char    ws[SD_ETCD_KEY_MAX], tk[SD_ETCD_KEY_MAX];
+    size_t  ws_len, plen, tk_len;
+
+    if (sd_etcd_parse_any_row_key(prefix, row->key, row->key_len, ws,
+                                  sizeof(ws), &ws_len, id, id_len)
+        == 0)
+    {
+        return 0;
+    }
+
+    plen = strlen(prefix) + sizeof(SD_ETCD_CLAIMS) - 1;
+
+    if (*id_len + 3 > sizeof(tk) || claim->key_len <= plen) {
+        return 0;
+    }
+
+    tk_len = sd_store_tree_key(*id, *id_len, tk, sizeof(tk));
+
+    return tk_len == claim->key_len - plen
+           && memcmp(tk, claim->key + plen, tk_len) == 0;
+}
+
+
+size_t
+sd_etcd_owners_found(const char *prefix, const sd_etcd_txn_t *owners,
+    const unsigned char *missing, const sd_etcd_txn_t *search, char **names)
+{
+    size_t                 i, j, k, n, at, found, id_len;
+    const char            *id;
+    const sd_etcd_kv_t    *claim;
+    const sd_etcd_resp_t  *r;
+
+    found = 0;
+    at = 0;
+    n = owners->nresponses / 3;
+
+    for (i = 0; i < n; i++) {
+        names[i] = NULL;
+    }
+
+    if (!search->succeeded || !sd_etcd_all_ranges(search)) {
+        return 0;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (!missing[i]) {
+            continue;
+        }
+
+        if (at + 2 > search->nresponses) {
+            break;
+        }
+
+        claim = &owners->responses[3 * i].kvs[0];
+
+        /* the managed rows first, then the legacy rows */
+        for (k = 0; k < 2 && names[i] == NULL; k++) {
+            r = &search->responses[at + k];
+
+            for (j = 0; j < r->nkvs; j++) {
+                if (sd_etcd_same_name(prefix, claim, &r->kvs[j], &id,
+                                      &id_len))
+                {
+                    names[i] = strndup(id, id_len);
+                    found += (names[i] != NULL);
+                    break;
+                }
+            }
+        }
+
+        at += 2;
+    }
+
+    return found;
+}
+
+
+/* the claims an owners' read was built from, as read back (0: one went) */
+size_t
+sd_etcd_owners_claims(const sd_etcd_txn_t *owners, const sd_etcd_kv_t **out,
+    size_t max)
+{
+    size_t  i, n;
+
+    n = owners->nresponses / 3;
+
+    if (owners->nresponses != 3 * n || n > max) {
+        return 0;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (owners->responses[3 * i].nkvs == 0) {
+            return 0;
+        }
+
+        out[i] = &owners->responses[3 * i].kvs[0];
+    }
+
+    return n;
 }
 
 
@@ -1344,6 +1583,27 @@ sd_etcd_compare_mod(const char *key, size_t key_len, int64_t rev)
     }
 
     return c;
+}
+
+
+/* the legacy row key of a managed row's key (the same name) */
+static size_t
+sd_etcd_row_legacy_key(const char *prefix, const sd_etcd_kv_t *row, char *out,
+    size_t size)
+{
+    char         ws[SD_ETCD_KEY_MAX];
+    size_t       ws_len, id_len;
+    const char  *id;
+
+    if (sd_etcd_parse_row_key(prefix, row->key, row->key_len, ws, sizeof(ws),
+                              &ws_len, &id, &id_len)
+        != 0)
+    {
+        return 0;
+    }
+
+    return sd_etcd_any_row_key(prefix, SD_ETCD_KIND_LEGACY, ws, ws_len, id,
+                               id_len, out, size);
 }
 
 
@@ -1446,8 +1706,9 @@ sd_etcd_takeover_txn(const char *prefix, const sd_etcd_txn_t *owners,
             goto held;
         }
 
-        legacy_len = sd_etcd_owner_key(prefix, claim, SD_ETCD_KIND_LEGACY,
-                                       legacy, sizeof(legacy));
+        /* the row's own spelling (an address's local part as written) */
+        legacy_len = sd_etcd_row_legacy_key(prefix, row, legacy,
+                                            sizeof(legacy));
         err |= (legacy_len == 0);
 
         err |= sd_etcd_push(cmp, sd_etcd_compare_mod(claim->key,
@@ -1493,6 +1754,78 @@ failed:
     json_decref(txn);
 
     return NULL;
+}
+
+
+/* one owner's row read by the owners' Txn, as a record (text: free()) */
+static int
+sd_etcd_kv_record(const char *json, size_t len, sd_record_t *rec, char **text)
+{
+    int      rc;
+    json_t  *j;
+
+    j = json_loadb(json, len, 0, NULL);
+    if (j == NULL) {
+        return -1;
+    }
+
+    rc = sd_row_to_record(j, rec, text);
+    json_decref(j);
+
+    return rc;
+}
+
+
+size_t
+sd_etcd_takeover_events(sd_store_t *store, const char *prefix,
+    const sd_etcd_txn_t *owners, int64_t now, int64_t grace)
+{
+    char                  *expired, *old_text, *new_text, ws[SD_ETCD_KEY_MAX];
+    size_t                 i, n, done, ws_len, id_len;
+    const char            *id;
+    sd_record_t            old, rec;
+    const sd_etcd_kv_t    *row;
+    const sd_etcd_resp_t  *r;
+
+    done = 0;
+    n = owners->nresponses / 3;
+
+    for (i = 0; i < n && owners->nresponses == 3 * n; i++) {
+        r = &owners->responses[3 * i];
+
+        if (r[1].nkvs == 0) {
+            continue;
+        }
+
+        row = &r[1].kvs[0];
+
+        /* the same rule, at the same second, as the Txn that committed */
+        if (sd_etcd_row_holds(row, now, grace, &expired) || expired == NULL) {
+            continue;
+        }
+
+        old_text = NULL;
+        new_text = NULL;
+
+        if (sd_etcd_parse_row_key(prefix, row->key, row->key_len, ws,
+                                  sizeof(ws), &ws_len, &id, &id_len)
+               == 0
+            && sd_etcd_kv_record(row->value, row->value_len, &old, &old_text)
+               == 0
+            && sd_etcd_kv_record(expired, strlen(expired), &rec, &new_text)
+               == 0
+            && sd_store_events_of(store, ws, ws_len, id, id_len, &old, &rec)
+               == SD_STORE_OK)
+        {
+            done++;
+        }
+
+        free(old_text);
+        free(new_text);
+        free(expired);
+    }
+
+    return done;
 }
 
 

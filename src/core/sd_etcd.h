@@ -29,6 +29,8 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "sd_store.h"
+
 
 #define SD_ETCD_PREFIX_DEFAULT  "/sender-domains/v1/"
 #define SD_ETCD_PREFIX_MAX      128
@@ -298,10 +300,44 @@ sd_etcd_claim_e sd_etcd_claim_verdict(const sd_etcd_claim_t *c,
  */
 #define SD_ETCD_TAKEOVER_MAX    32      /* 4 compares a claim */
 
+/*
+ * After a takeover Txn built from "owners" at "now" committed: queues in
+ * the store the webhook events of each owner's row it marked failed (the
+ * row read, then the row written; the same events the single-node store
+ * makes when an add expires a claim), since those rows reach every node
+ * through the watch, which makes none.  Returns how many rows had events
+ * queued.
+ */
+size_t sd_etcd_takeover_events(sd_store_t *store, const char *prefix,
+    const sd_etcd_txn_t *owners, int64_t now, int64_t grace);
+
 size_t sd_etcd_claim_others(const sd_etcd_claim_t *c,
     const sd_etcd_txn_t *txn, const sd_etcd_kv_t **out, size_t max);
 char *sd_etcd_owners_txn(const char *prefix, const sd_etcd_kv_t *const *claims,
     size_t n);
+
+/*
+ * An address's claim key is lower case, its owner's row key keeps the
+ * local part as written ("CEO@acme.com"), so the owners' read can miss
+ * the row.  sd_etcd_owners_unfound() marks in missing[] (max entries) the
+ * address claims whose owner has no row under the claim's spelling and
+ * counts them; sd_etcd_owners_search_txn() reads those owners' row keys
+ * (managed and legacy, keys only); sd_etcd_owners_found() sets names[i]
+ * (malloc'd, NULL: none) to the row's name whose tree key is claim i's;
+ * sd_etcd_owners_claims() gives back the claims of an owners' read (0
+ * when one went), and sd_etcd_owners_named_txn() reads them again with
+ * names[i] where given (names NULL: sd_etcd_owners_txn()).
+ */
+size_t sd_etcd_owners_unfound(const sd_etcd_txn_t *owners,
+    unsigned char *missing, size_t max);
+char *sd_etcd_owners_search_txn(const char *prefix,
+    const sd_etcd_txn_t *owners, const unsigned char *missing);
+size_t sd_etcd_owners_found(const char *prefix, const sd_etcd_txn_t *owners,
+    const unsigned char *missing, const sd_etcd_txn_t *search, char **names);
+size_t sd_etcd_owners_claims(const sd_etcd_txn_t *owners,
+    const sd_etcd_kv_t **out, size_t max);
+char *sd_etcd_owners_named_txn(const char *prefix,
+    const sd_etcd_kv_t *const *claims, char *const *names, size_t n);
 char *sd_etcd_takeover_txn(const char *prefix, const sd_etcd_txn_t *owners,
     int64_t now, int64_t grace, sd_etcd_claim_e *verdict,
     const sd_etcd_kv_t **holder);

@@ -3959,6 +3959,54 @@ sd_store_event_done(sd_store_t *st, uint32_t target, uint64_t seq,
 }
 
 
+/*
+ * The events of a change this store does not write itself: in cluster
+ * mode, an expired claim taken over from another node's workspace (the
+ * row reaches this store through the watch, which makes no event).
+ */
+sd_store_rc_e
+sd_store_events_of(sd_store_t *st, const char *ws, size_t ws_len,
+    const char *id, size_t id_len, const sd_record_t *old,
+    const sd_record_t *rec)
+{
+    int            rc;
+    MDB_val        key;
+    MDB_txn       *txn;
+    unsigned char  kb[SD_EV_IDENT_MAX];
+
+    if (st->ev_build == NULL) {
+        return SD_STORE_OK;
+    }
+
+    if (ws_len == 0 || id_len == 0 || ws_len + 1 + id_len > sizeof(kb)) {
+        return SD_STORE_ERROR;
+    }
+
+    memcpy(kb, ws, ws_len);
+    kb[ws_len] = '\0';
+    memcpy(kb + ws_len + 1, id, id_len);
+
+    key.mv_data = kb;
+    key.mv_size = ws_len + 1 + id_len;
+
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    rc = sd_store_events_note(st, txn, &key, old, rec);
+
+    if (rc == 0) {
+        rc = sd_store_commit(st, txn, 0);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
 sd_store_rc_e
 sd_store_events_count(sd_store_t *st, size_t *n)
 {

@@ -349,6 +349,16 @@ sd_store_rc_e sd_store_event_next(sd_store_t *store, uint32_t target,
 sd_store_rc_e sd_store_event_done(sd_store_t *store, uint32_t target,
     uint64_t seq, int remove, int64_t next_attempt);
 sd_store_rc_e sd_store_events_count(sd_store_t *store, size_t *n);
+/*
+ * Queues the events of a change of the row "<ws>\0<id>" from old to rec
+ * (NULL: added / removed) that this store does not write itself (in
+ * cluster mode, another node's row whose expired claim this node took
+ * over).  Nothing to do without set_events; SD_STORE_ERROR: a name too
+ * long for the queue.
+ */
+sd_store_rc_e sd_store_events_of(sd_store_t *store, const char *ws,
+    size_t ws_len, const char *id, size_t id_len, const sd_record_t *old,
+    const sd_record_t *rec);
 
 
 /*

@@ -638,6 +638,10 @@ case_expired() {
     t_is "$ND_CODE" 201 "expired: wsT1 adds sub.exp2.example through A" "$ND_BODY"
     # the later of the two ends (the adds may straddle a second)
     exp=$(printf '%s\n%s\n' "$exp" "$(nd_field "j['claim_expires_at']")" | sort | tail -1)
+    # an address's claim key is lower case, its row key as written
+    nd_api 1 POST / '{"identity":"CEO@cap.example"}' wsT1
+    t_is "$ND_CODE" 201 "expired: wsT1 adds CEO@cap.example through A" "$ND_BODY"
+    exp=$(printf '%s\n%s\n' "$exp" "$(nd_field "j['claim_expires_at']")" | sort | tail -1)
 
     # the leader's sweep would mark the rows failed and release the claims
     # itself: it is stopped until wsT2's adds are answered
@@ -667,6 +671,8 @@ case_expired() {
     nd_api $b POST / '{"identity":"mail.ver.example"}' wsT2
     t_is "$ND_CODE $(err_code)" "409 already_registered" \
         "expired: a verified claim still holds (mail.ver.example through $(nd_name $b) is 409)" "$(nd_answer)"
+    nd_api $c POST / '{"identity":"cap.example"}' wsT2
+    t_is "$ND_CODE" 201 "expired: wsT2 adds cap.example (over wsT1's expired CEO@cap.example) through $(nd_name $c)" "$(nd_answer)"
     nd_cont "$lead"
 
     for i in 1 2 3; do
@@ -674,7 +680,11 @@ case_expired() {
             '$(state_on '"$i"' wsT1 exp.example)' expired_on "$i" wsT1 exp.example
         t_within $W "expired: wsT1's sub.exp2.example is failed (claim_expired) on $(nd_name "$i")" \
             '$(state_on '"$i"' wsT1 sub.exp2.example)' expired_on "$i" wsT1 sub.exp2.example
+        t_within $W "expired: wsT1's CEO@cap.example is failed (claim_expired) on $(nd_name "$i")" \
+            '$(state_on '"$i"' wsT1 CEO@cap.example)' expired_on "$i" wsT1 CEO@cap.example
     done
+    t_is "$(claims_of example.cap.)" "example.cap.=wsT2" \
+        "expired: etcd's claims under cap.example are wsT2's alone"
     t_is "$(claims_of example.exp.)" "example.exp.mail.=wsT2" \
         "expired: etcd's claims under exp.example are wsT2's alone"
     t_is "$(claims_of example.exp2.sub.)" "example.exp2.=wsT2" \

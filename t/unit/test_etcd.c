@@ -14,11 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <jansson.h>
 
 #include "sd_etcd.h"
+#include "sd_events.h"
 #include "sd_row.h"
 
 
@@ -768,6 +770,214 @@ takeover(const char *body, int64_t now, char **txn_out, char *holder,
     sd_etcd_txn_free(&txn);
 
     return v;
+}
+
+
+static int64_t
+events_now(void)
+{
+    return NOW;
+}
+
+
+static void *
+events_alloc(void *ctx, size_t size)
+{
+    (void) ctx;
+    return malloc(size);
+}
+
+
+/*
+ * The owner's events of a takeover: the row the Txn marked failed reaches
+ * the nodes through the watch, which makes none, so the taking node
+ * queues them (identity.state_changed and identity.failed, as the single
+ * node's store makes when an add expires a claim); a claim that still
+ * held makes none.
+ */
+static void
+test_takeover_events(void **state)
+{
+    char              dir[64], path[128], lock[160], err[256], *s, *row;
+    char              rowkv[2100];
+    size_t            n;
+    json_t           *j;
+    sd_store_t       *st;
+    const char       *kvs[3];
+    sd_etcd_txn_t     txn;
+    sd_store_event_t  ev;
+    sd_events_conf_t  conf = { "us-east-1", events_now };
+    const uint32_t    targets[1] = { 7 };
+
+    (void) state;
+
+    strcpy(dir, "/tmp/sd-etcd-test-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/sd.mdb", dir);
+    snprintf(lock, sizeof(lock), "%s-lock", path);
+    assert_int_equal(sd_store_open(path, 4 * 1024 * 1024, &st, err,
+                                   sizeof(err)), SD_STORE_OK);
+    sd_store_set_events(st, sd_events_build, &conf, targets, 1, 100);
+
+    j = sd_row_new("acme.com", 8, 1, "", 0, NULL, 0, NOW - 3600);
+    sd_row_set_time(j, "claim_expires_at", NOW - 1);
+    row = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    snprintf(rowkv, sizeof(rowkv), P "rows/w2/acme.com=%s", row);
+    free(row);
+
+    kvs[0] = P "claims/com.acme.=w2";
+    kvs[1] = rowkv;
+    kvs[2] = "";
+    s = owners_answer(1, kvs, 3);
+    assert_int_equal(sd_etcd_parse_txn(s, strlen(s), &txn), SD_ETCD_OK);
+
+    /* still held at NOW - 2: nothing was taken, no event */
+    assert_int_equal(sd_etcd_takeover_events(st, P, &txn, NOW - 2, 3600), 0);
+    assert_int_equal(sd_store_event_next(st, 7, NULL, 0, events_alloc, NULL,
+                                         &ev), SD_STORE_NOT_FOUND);
+
+    /* taken over at NOW: w2's acme.com turned failed, for w2's receiver */
+    assert_int_equal(sd_etcd_takeover_events(st, P, &txn, NOW, 3600), 1);
+    assert_int_equal(sd_store_event_next(st, 7, NULL, 0, events_alloc, NULL,
+                                         &ev), SD_STORE_OK);
+    assert_non_null(strstr(ev.body, "\"workspace\":\"w2\""));
+    assert_non_null(strstr(ev.body, "\"identity\":\"acme.com\""));
+    assert_non_null(strstr(ev.body, "\"type\":\"identity."));
+    assert_non_null(strstr(ev.body, "claim_expired"));
+    free(ev.body);
+
+    n = 0;
+    while (sd_store_event_next(st, 7, NULL, 0, events_alloc, NULL, &ev)
+           == SD_STORE_OK)
+    {
+        if (strstr(ev.body, "\"type\":\"identity.failed\"")) {
+            n++;
+        }
+
+        assert_int_equal(sd_store_event_done(st, 7, ev.seq, 1, 0),
+                         SD_STORE_OK);
+        free(ev.body);
+    }
+
+    assert_int_equal(n, 1);
+
+    sd_etcd_txn_free(&txn);
+    free(s);
+    sd_store_close(st);
+    (void) unlink(path);
+    (void) unlink(lock);
+    (void) rmdir(dir);
+}
+
+
+/*
+ * An address claimed as "ceo@acme.com" whose owner's row is keyed as
+ * written, "CEO@acme.com": the owners' read finds no row, the search
+ * finds its spelling among the owner's keys, and the read under it lets
+ * the takeover judge (and guard) the row itself.
+ */
+static void
+test_takeover_spelling(void **state)
+{
+    char                 *s, *search, *body, h[256], row[2048], rowkv[2100];
+    char                 *names[2];
+    size_t                n;
+    json_t               *j, *r, *e;
+    const char           *kvs[6];
+    unsigned char         missing[2];
+    sd_etcd_txn_t         owners, found;
+    const sd_etcd_kv_t   *claims[SD_ETCD_TAKEOVER_MAX];
+
+    (void) state;
+
+    /* the address's claim with no row under its spelling; a domain's too */
+    kvs[0] = P "claims/com.acme.@ceo=w2";
+    kvs[1] = "";
+    kvs[2] = "";
+    kvs[3] = P "claims/org.acme.=w3";
+    kvs[4] = "";
+    kvs[5] = "";
+    s = owners_answer(1, kvs, 6);
+    assert_int_equal(sd_etcd_parse_txn(s, strlen(s), &owners), SD_ETCD_OK);
+    free(s);
+
+    assert_int_equal(sd_etcd_owners_unfound(&owners, missing, 2), 1);
+    assert_int_equal(missing[0], 1);
+    assert_int_equal(missing[1], 0);     /* a domain's name is lower case */
+    assert_int_equal(sd_etcd_owners_unfound(&owners, missing, 1), 0);
+
+    /* the owner's keys, managed and legacy, keys only */
+    search = sd_etcd_owners_search_txn(P, &owners, missing);
+    j = load_owned(search);
+    e = json_object_get(j, "success");
+    assert_int_equal(json_array_size(e), 2);
+    r = json_object_get(json_array_get(e, 0), "request_range");
+    assert_string_equal(dec(r, "key"), P "rows/w2/");
+    assert_string_equal(dec(r, "range_end"), P "rows/w20");
+    assert_true(json_is_true(json_object_get(r, "keys_only")));
+    r = json_object_get(json_array_get(e, 1), "request_range");
+    assert_string_equal(dec(r, "key"), P "legacy/rows/w2/");
+    json_decref(j);
+
+    /* another domain's address is not it */
+    kvs[0] = P "rows/w2/CEO@acme.org=";
+    kvs[1] = "";
+    s = owners_answer(1, kvs, 2);
+    assert_int_equal(sd_etcd_parse_txn(s, strlen(s), &found), SD_ETCD_OK);
+    free(s);
+    assert_int_equal(sd_etcd_owners_found(P, &owners, missing, &found, names),
+                     0);
+    assert_null(names[0]);
+    sd_etcd_txn_free(&found);
+
+    /* its spelling as written */
+    kvs[0] = P "rows/w2/CEO@acme.com=";
+    s = owners_answer(1, kvs, 2);
+    assert_int_equal(sd_etcd_parse_txn(s, strlen(s), &found), SD_ETCD_OK);
+    free(s);
+    assert_int_equal(sd_etcd_owners_found(P, &owners, missing, &found, names),
+                     1);
+    assert_string_equal(names[0], "CEO@acme.com");
+    assert_null(names[1]);
+    sd_etcd_txn_free(&found);
+
+    /* read again under it; the other claim as before */
+    n = sd_etcd_owners_claims(&owners, claims, SD_ETCD_TAKEOVER_MAX);
+    assert_int_equal(n, 2);
+    j = load_owned(sd_etcd_owners_named_txn(P, claims, names, n));
+    e = json_object_get(j, "success");
+    assert_int_equal(json_array_size(e), 6);
+    r = json_object_get(json_array_get(e, 1), "request_range");
+    assert_string_equal(dec(r, "key"), P "rows/w2/CEO@acme.com");
+    r = json_object_get(json_array_get(e, 2), "request_range");
+    assert_string_equal(dec(r, "key"), P "legacy/rows/w2/CEO@acme.com");
+    r = json_object_get(json_array_get(e, 4), "request_range");
+    assert_string_equal(dec(r, "key"), P "rows/w3/acme.org");
+    json_decref(j);
+    free(names[0]);
+    sd_etcd_txn_free(&owners);
+
+    /* the row found: expired, taken over, its legacy twin's key guarded */
+    j = sd_row_new("CEO@acme.com", 12, 0, "", 0, NULL, 0, NOW - 3600);
+    sd_row_set_time(j, "claim_expires_at", NOW - 1);
+    s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    snprintf(row, sizeof(row), "%s", s);
+    free(s);
+    snprintf(rowkv, sizeof(rowkv), P "rows/w2/CEO@acme.com=%s", row);
+
+    kvs[0] = P "claims/com.acme.@ceo=w2";
+    kvs[1] = rowkv;
+    kvs[2] = "";
+    s = owners_answer(1, kvs, 3);
+    assert_int_equal(takeover(s, NOW, &body, h, sizeof(h)),
+                     SD_ETCD_CLAIM_DONE);
+    j = load_owned(body);
+    e = json_array_get(json_object_get(j, "compare"), 3);
+    assert_string_equal(dec(e, "key"), P "legacy/rows/w2/CEO@acme.com");
+    json_decref(j);
+    free(s);
 }
 
 
@@ -1563,6 +1773,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_claim_limit),
         cmocka_unit_test(test_claim_nested_txn),
         cmocka_unit_test(test_takeover),
+        cmocka_unit_test(test_takeover_events),
+        cmocka_unit_test(test_takeover_spelling),
         cmocka_unit_test(test_legacy_txns),
         cmocka_unit_test(test_parse_txn),
         cmocka_unit_test(test_parse_watch),
