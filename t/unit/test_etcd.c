@@ -806,7 +806,7 @@ test_takeover_events(void **state)
     const char       *kvs[3];
     sd_etcd_txn_t     txn;
     sd_store_event_t  ev;
-    sd_events_conf_t  conf = { "us-east-1", events_now };
+    sd_events_conf_t  conf = { "us-east-1", events_now, NULL };
     const uint32_t    targets[1] = { 7 };
 
     (void) state;
