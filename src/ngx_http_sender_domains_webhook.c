@@ -16,6 +16,12 @@
  * sd_events_retry()).  The queue is in LMDB: events survive restarts and
  * SIGKILL, and an event whose answer was lost is sent again with the same
  * webhook-id.
+ *
+ * In cluster mode (docs/cluster.md, "Webhook events: relayed through
+ * etcd, sent by the leader") the lease worker of every node relays its
+ * store's events into etcd (<prefix>events/, sd_relay.c) instead of
+ * sending them, and the cluster's leader sends them from there, with the
+ * same slots, order and retry schedule; its retries are kept in memory.
  */
 
 #include <ngx_config.h>
@@ -895,7 +901,9 @@ ngx_http_sender_domains_webhook_relay(sd_store_t *st)
                 * NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PARALLEL].hook;
         nskip = 0;
 
-        while (b->n < SD_RELAY_BATCH && bytes < SD_RELAY_TXN_BYTES) {
+        while (b->n < SD_RELAY_BATCH && nskip < SD_RELAY_BATCH
+               && bytes < SD_RELAY_TXN_BYTES)
+        {
             if (sd_store_event_next(st, h->target, skip, nskip,
                                     ngx_http_sender_domains_palloc, pool,
                                     &ev)
