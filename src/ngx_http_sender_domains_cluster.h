@@ -36,6 +36,8 @@ typedef struct {
     ngx_atomic_t                kick;           /* a write waits: publish */
     ngx_atomic_t                resyncs;        /* full reads of the prefix */
     ngx_atomic_t                publish_failures; /* outbox Txns not taken */
+    ngx_atomic_t                webhook_events; /* the leader: events
+                                                   waiting in etcd */
 } ngx_http_sender_domains_cluster_sh_t;
 
 

@@ -1071,6 +1071,12 @@ ngx_http_sender_domains_metrics_write_cluster(sd_prom_t *w)
     sd_prom_int(w, "sender_domains_cluster_publish_failures_total", NULL,
                 SD_M_READ(sh->publish_failures));
 
+    SD_M_FAMILY("cluster_webhook_events", "gauge",
+                "Webhook events waiting in etcd for the leader to deliver, "
+                "as the leader read them last (0 on the other nodes).");
+    sd_prom_int(w, "sender_domains_cluster_webhook_events", NULL,
+                SD_M_READ(sh->webhook_events));
+
     SD_M_FAMILY("cluster_resyncs_total", "counter",
                 "Full reads of the cluster's rows: at the first start and "
                 "after the watch's revision was compacted.");

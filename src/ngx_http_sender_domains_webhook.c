@@ -126,6 +126,7 @@ static void ngx_http_sender_domains_webhook_relay(sd_store_t *st);
 static void ngx_http_sender_domains_webhook_relayed(
     ngx_http_sender_domains_etcd_call_t *call);
 static void ngx_http_sender_domains_webhook_read(void);
+static void ngx_http_sender_domains_webhook_waiting(int64_t n);
 static void ngx_http_sender_domains_webhook_page(
     ngx_http_sender_domains_etcd_call_t *call);
 static void ngx_http_sender_domains_webhook_delete(
@@ -151,6 +152,7 @@ static sd_events_conf_t                    *ngx_http_sender_domains_wh_events;
 static ngx_http_sender_domains_cluster_conf_t  *ngx_http_sender_domains_wh_cc;
 static ngx_pool_t                          *ngx_http_sender_domains_wh_relay;
 static ngx_pool_t                          *ngx_http_sender_domains_wh_reading;
+static ngx_uint_t                           ngx_http_sender_domains_wh_all;
 static size_t                               ngx_http_sender_domains_wh_from_len;
 static u_char                               ngx_http_sender_domains_wh_from[
                                                 SD_RELAY_KEY_MAX];
@@ -503,6 +505,9 @@ ngx_http_sender_domains_webhook_tick(ngx_event_t *ev)
 
         if (ngx_http_sender_domains_etcd_is_leader()) {
             ngx_http_sender_domains_webhook_read();
+
+        } else {
+            ngx_http_sender_domains_webhook_waiting(0);
         }
 
     } else if (st && ngx_http_sender_domains_wh_leader) {
@@ -1064,6 +1069,7 @@ ngx_http_sender_domains_webhook_read(void)
     }
 
     ngx_http_sender_domains_wh_reading = pool;
+    ngx_http_sender_domains_wh_all = (ngx_http_sender_domains_wh_from_len == 0);
 
     if (ngx_http_sender_domains_cluster_post(pool, ngx_cycle->log,
                                              "/v3/kv/range", body,
@@ -1271,6 +1277,12 @@ ngx_http_sender_domains_webhook_page(ngx_http_sender_domains_etcd_call_t *call)
         && txn.nresponses == 1)
     {
         resp = &txn.responses[0];
+
+        /* a read from the first key counts every event waiting */
+        if (ngx_http_sender_domains_wh_all) {
+            ngx_http_sender_domains_webhook_waiting(resp->count);
+        }
+
         evs = ngx_pcalloc(call->pool,
                           (resp->nkvs + 1) * sizeof(sd_relay_event_t));
 
@@ -1311,6 +1323,21 @@ ngx_http_sender_domains_webhook_page(ngx_http_sender_domains_etcd_call_t *call)
     sd_etcd_txn_free(&txn);
     ngx_destroy_pool(ngx_http_sender_domains_wh_reading);
     ngx_http_sender_domains_wh_reading = NULL;
+}
+
+
+/* the gauge of the events waiting in etcd (the leader's; 0 elsewhere) */
+
+static void
+ngx_http_sender_domains_webhook_waiting(int64_t n)
+{
+    ngx_http_sender_domains_cluster_sh_t  *sh;
+
+    sh = ngx_http_sender_domains_cluster_sh();
+
+    if (sh) {
+        sh->webhook_events = (ngx_atomic_uint_t) (n > 0 ? n : 0);
+    }
 }
 
 

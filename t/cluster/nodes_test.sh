@@ -970,6 +970,7 @@ hook_waiting() {
         | cl_json "j.get('count', '0')"
 }
 hook_waiting_ge() { [ "$(hook_waiting)" -ge "$1" ]; }
+leader_gauge_ge() { local v; v=$(nd_metric "$1" sender_domains_cluster_webhook_events); [ -n "$v" ] && [ "$v" -ge "$2" ]; }
 hook_waiting_is() { [ "$(hook_waiting)" = "$1" ]; }
 leader_node() {
     local i
@@ -1042,6 +1043,8 @@ case_webhooks() {
     done
     t_within 10 "webhooks: the 3 added events wait in etcd while the receiver fails" \
         'etcd holds $(hook_waiting)' hook_waiting_ge 3
+    t_within 10 "webhooks: the leader's gauge counts the events waiting in etcd" \
+        '$(nd_metric "$lead" sender_domains_cluster_webhook_events)' leader_gauge_ge "$lead" 3
     sleep 1
     nd_kill "$lead"
     rm -f "$HOOK_DIR/fail"
