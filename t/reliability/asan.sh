@@ -42,7 +42,9 @@
 # instrumented (its libc calls are intercepted, though).
 #
 # Environment: CC (clang-14), NGINX_BIN (/usr/sbin/nginx; not NGINX, which
-# nginx would read as inherited sockets), PROVE_ARGS, ASAN_EXTRA.
+# nginx would read as inherited sockets), PROVE_ARGS (default
+# --rc=t/parallel.proverc, two files at a time; empty: one at a time),
+# ASAN_EXTRA.
 
 set -u
 set -o pipefail
@@ -155,7 +157,7 @@ start=$(date +%s)
 cd "$ROOT" && \
     TEST_NGINX_RANDOMIZE=1 TEST_NGINX_BINARY="$WRAPPER" \
     TEST_NGINX_LOAD_MODULES="$MODULE" \
-    prove -I t/lib ${PROVE_ARGS:-} "$@"
+    prove -I t/lib ${PROVE_ARGS-"--rc=t/parallel.proverc"} "$@"
 prove_rc=$?
 
 echo "asan.sh: prove exit $prove_rc after $(( $(date +%s) - start ))s"

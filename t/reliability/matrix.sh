@@ -161,7 +161,7 @@ suite() {
         cd "$ROOT" &&
         TEST_NGINX_BINARY=$bin TEST_NGINX_LOAD_MODULES=$mod \
         TEST_NGINX_RANDOMIZE=1 TEST_NGINX_RESPONSE_LOG=$OUT/responses.jsonl \
-            nice prove -I t/lib "$@"
+            nice prove -I t/lib --rc=t/parallel.proverc "$@"
     ) > "$tlog" 2>&1
 }
 

@@ -54,7 +54,11 @@
 # pool, jansson rows and curl handle "possibly lost".  A finished request
 # leaves nothing (such blocks pass).  VALGRIND_STRICT=1 counts them too.
 #
-# Environment: NGINX_BIN (/usr/sbin/nginx), PROVE_ARGS, TEST_NGINX_TIMEOUT
+# Two files at a time (t/parallel.proverc, which keeps the timing-bound
+# files apart; docs/building.md, "CI time", has the figures).
+#
+# Environment: NGINX_BIN (/usr/sbin/nginx), PROVE_ARGS (default
+# --rc=t/parallel.proverc; empty: one file at a time), TEST_NGINX_TIMEOUT
 # (default 15 here), VALGRIND_STRICT.
 
 set -u
@@ -165,7 +169,7 @@ export TEST_NGINX_TIMEOUT=${TEST_NGINX_TIMEOUT:-15}
 cd "$ROOT" && \
     TEST_NGINX_RANDOMIZE=1 \
     TEST_NGINX_BINARY="$NGINX_BIN" TEST_NGINX_LOAD_MODULES="$MODULE" \
-    prove -I t/lib ${PROVE_ARGS:-} "$@" 2>&1 | tee "$OUT"
+    prove -I t/lib ${PROVE_ARGS-"--rc=t/parallel.proverc"} "$@" 2>&1 | tee "$OUT"
 prove_rc=$?
 
 echo "valgrind.sh: prove exit $prove_rc after $(( $(date +%s) - start ))s" \
