@@ -122,6 +122,8 @@ static ngx_int_t ngx_http_sender_domains_webhook_send(
 static ngx_int_t ngx_http_sender_domains_webhook_post(
     ngx_http_sender_domains_delivery_t *d, ngx_pool_t *pool,
     const char *body, size_t len);
+static size_t ngx_http_sender_domains_webhook_room(void);
+static void ngx_http_sender_domains_webhook_counted(int64_t waiting);
 static void ngx_http_sender_domains_webhook_relay(sd_store_t *st);
 static void ngx_http_sender_domains_webhook_relayed(
     ngx_http_sender_domains_etcd_call_t *call);
@@ -159,6 +161,16 @@ static u_char                               ngx_http_sender_domains_wh_from[
 static ngx_http_sender_domains_wh_retry_t  *ngx_http_sender_domains_wh_retries;
 static ngx_http_sender_domains_wh_retry_t  *ngx_http_sender_domains_wh_done;
 static ngx_uint_t                           ngx_http_sender_domains_wh_done_i;
+
+/*
+ * The events waiting in etcd as the last relay Txn counted them (-1: not
+ * known yet), against sender_domains_webhook_queue: at the limit, a node
+ * keeps its events in its own store, under that store's limit.
+ */
+static int64_t                              ngx_http_sender_domains_wh_waiting
+                                                = -1;
+static ngx_uint_t                           ngx_http_sender_domains_wh_queue;
+static ngx_uint_t                           ngx_http_sender_domains_wh_held;
 
 
 /* ---- configuration -------------------------------------------------------- */
@@ -406,6 +418,10 @@ ngx_http_sender_domains_webhook_init_process(ngx_cycle_t *cycle,
     if (wc->queue == NGX_CONF_UNSET_UINT) {
         wc->queue = NGX_HTTP_SENDER_DOMAINS_WEBHOOK_QUEUE;
     }
+
+    ngx_http_sender_domains_wh_queue = wc->queue;
+    ngx_http_sender_domains_wh_waiting = -1;
+    ngx_http_sender_domains_wh_held = 0;
 
     if (wc->retry.initial == 0) {
         wc->retry.initial = SD_EVENTS_RETRY_INITIAL;
@@ -862,6 +878,71 @@ ngx_http_sender_domains_webhook_failed(ngx_http_sender_domains_delivery_t *d,
 
 
 /*
+ * How many events this node may relay now: sender_domains_webhook_queue
+ * bounds the events waiting in etcd as it bounds a single node's queue,
+ * so a receiver that is down, or a workspace that makes events fast,
+ * cannot fill etcd (its quota full, every write of the cluster would
+ * fail).  At the limit the events stay in this node's store, whose own
+ * limit drops the writing workspace's oldest first.
+ */
+
+static size_t
+ngx_http_sender_domains_webhook_room(void)
+{
+    int64_t  waiting = ngx_http_sender_domains_wh_waiting;
+
+    /* not counted yet: the first Txn counts and relays nothing */
+    if (waiting < 0) {
+        return 0;
+    }
+
+    if ((uint64_t) waiting >= ngx_http_sender_domains_wh_queue) {
+        return 0;
+    }
+
+    return ngx_min(SD_RELAY_BATCH,
+                   ngx_http_sender_domains_wh_queue - (size_t) waiting);
+}
+
+
+/* the count a relay Txn read back (-1: none): held at the limit, or not */
+
+static void
+ngx_http_sender_domains_webhook_counted(int64_t waiting)
+{
+    if (waiting < 0) {
+        return;
+    }
+
+    ngx_http_sender_domains_wh_waiting = waiting;
+
+    if ((uint64_t) waiting >= ngx_http_sender_domains_wh_queue) {
+        if (!ngx_http_sender_domains_wh_held) {
+            ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                          "sender_domains: %L webhook events wait in etcd, "
+                          "sender_domains_webhook_queue's %ui; this node "
+                          "keeps its events in its store until the leader "
+                          "delivers some", waiting,
+                          ngx_http_sender_domains_wh_queue);
+        }
+
+        ngx_http_sender_domains_wh_held = 1;
+        return;
+    }
+
+    if (ngx_http_sender_domains_wh_held) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "sender_domains: %L webhook events wait in etcd, "
+                      "under sender_domains_webhook_queue's %ui; this node "
+                      "relays its events again", waiting,
+                      ngx_http_sender_domains_wh_queue);
+    }
+
+    ngx_http_sender_domains_wh_held = 0;
+}
+
+
+/*
  * The node's lease worker puts the events its store queued into etcd, up
  * to SD_RELAY_BATCH in one Txn (each identity's oldest per round, so an
  * identity's events keep their order), and removes them from the store
@@ -873,7 +954,7 @@ static void
 ngx_http_sender_domains_webhook_relay(sd_store_t *st)
 {
     char                                *text, *body;
-    size_t                               bytes, nskip, key_len;
+    size_t                               bytes, nskip, key_len, room, queued;
     u_char                              *key;
     uint64_t                             skip[SD_RELAY_BATCH];
     ngx_uint_t                           i;
@@ -900,13 +981,14 @@ ngx_http_sender_domains_webhook_relay(sd_store_t *st)
     }
 
     bytes = 0;
+    room = ngx_http_sender_domains_webhook_room();
 
     for (i = 0; i < ngx_http_sender_domains_wh_n; i++) {
         h = ngx_http_sender_domains_wh[i
                 * NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PARALLEL].hook;
         nskip = 0;
 
-        while (b->n < SD_RELAY_BATCH && nskip < SD_RELAY_BATCH
+        while (b->n < room && nskip < SD_RELAY_BATCH
                && bytes < SD_RELAY_TXN_BYTES)
         {
             if (sd_store_event_next(st, h->target, skip, nskip,
@@ -962,14 +1044,20 @@ ngx_http_sender_domains_webhook_relay(sd_store_t *st)
         }
     }
 
-    if (b->n == 0) {
+    /* etcd holds its limit: only count again, while events wait here */
+    if (b->n == 0
+        && (room > 0 || sd_store_events_count(st, &queued) != SD_STORE_OK
+            || queued == 0))
+    {
         ngx_destroy_pool(pool);
         return;
     }
 
     b->full = (b->n == SD_RELAY_BATCH || bytes >= SD_RELAY_TXN_BYTES);
 
-    body = sd_relay_put_txn(puts, b->n);
+    body = sd_relay_put_count_txn(
+                (char *) ngx_http_sender_domains_wh_cc->prefix.data, puts,
+                b->n);
     if (body == NULL) {
         ngx_destroy_pool(pool);
         return;
@@ -1015,7 +1103,9 @@ ngx_http_sender_domains_webhook_relayed(
                        "sender_domains: %ui webhook events relayed to the "
                        "cluster", b->n);
 
-        full = b->full;
+        ngx_http_sender_domains_webhook_counted(sd_relay_count(&txn));
+
+        full = b->full && !ngx_http_sender_domains_wh_held;
 
     } else {
         ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,

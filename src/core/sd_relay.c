@@ -109,10 +109,25 @@ sd_relay_txn(json_t *ops)
 char *
 sd_relay_put_txn(const sd_relay_put_t *puts, size_t n)
 {
-    size_t   i;
+    if (n == 0) {
+        return NULL;
+    }
+
+    return sd_relay_put_count_txn(NULL, puts, n);
+}
+
+
+char *
+sd_relay_put_count_txn(const char *prefix, const sd_relay_put_t *puts,
+    size_t n)
+{
+    char     key[SD_RELAY_KEY_MAX], end[SD_RELAY_KEY_MAX];
+    size_t   i, len, end_len;
     json_t  *ops, *op, *k, *v;
 
-    if (n == 0 || n > SD_ETCD_MAX_TXN_OPS) {
+    if (n + (prefix ? 1 : 0) == 0
+        || n + (prefix ? 1 : 0) > SD_ETCD_MAX_TXN_OPS)
+    {
         return NULL;
     }
 
@@ -145,7 +160,48 @@ sd_relay_put_txn(const sd_relay_put_t *puts, size_t n)
         }
     }
 
+    if (prefix != NULL) {
+        len = sd_relay_prefix(prefix, key, sizeof(key));
+        end_len = len ? sd_etcd_range_end(key, len, end) : 0;
+
+        k = len ? sd_etcd_jb64(key, len) : NULL;
+        v = len ? sd_etcd_jb64(end, end_len) : NULL;
+        op = (k && v) ? json_pack("{s:{s:o,s:o,s:b}}", "request_range", "key",
+                                  k, "range_end", v, "count_only", 1)
+                      : NULL;
+
+        if (op == NULL) {
+            if (k == NULL || v == NULL) {
+                json_decref(k);
+                json_decref(v);
+            }
+
+            json_decref(ops);
+            return NULL;
+        }
+
+        if (json_array_append_new(ops, op) != 0) {
+            json_decref(ops);
+            return NULL;
+        }
+    }
+
     return sd_relay_txn(ops);
+}
+
+
+int64_t
+sd_relay_count(const sd_etcd_txn_t *txn)
+{
+    const sd_etcd_resp_t  *r;
+
+    if (!txn->succeeded || txn->nresponses == 0) {
+        return -1;
+    }
+
+    r = &txn->responses[txn->nresponses - 1];
+
+    return r->type == SD_ETCD_RESP_RANGE ? r->count : -1;
 }
 
 

@@ -57,6 +57,16 @@ typedef struct {
  * SD_ETCD_MAX_TXN_OPS or with no memory */
 char *sd_relay_put_txn(const sd_relay_put_t *puts, size_t n);
 
+/*
+ * The same, then a count of <prefix>events/ (its last response's count:
+ * the events waiting in etcd after the puts, sd_relay_count()); n may be
+ * 0, a count alone.
+ */
+char *sd_relay_put_count_txn(const char *prefix, const sd_relay_put_t *puts,
+    size_t n);
+/* that count from the Txn's answer; -1 when the answer has none */
+int64_t sd_relay_count(const sd_etcd_txn_t *txn);
+
 /* one Txn deleting the key */
 char *sd_relay_delete_txn(const char *key, size_t len);
 

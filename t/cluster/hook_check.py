@@ -7,6 +7,8 @@
 #                            and ids shared by two different events
 #   order IDENT T1 T2        T1's first 200 came before T2's
 #   ids IDENT TYPE           the webhook-ids of IDENT's TYPE events, one line
+#   count WS                 how many distinct events of workspace WS were
+#                            answered 200
 import json
 import sys
 
@@ -23,6 +25,7 @@ try:
             r['type'] = b.get('type')
             r['ident'] = (b.get('identity') or {}).get('identity')
             r['bid'] = b.get('id')
+            r['ws'] = b.get('workspace')
             reqs.append(r)
 except FileNotFoundError:
     pass
@@ -52,6 +55,8 @@ elif what == 'order':
     i1 = [i for i, r in enumerate(ok) if r['ident'] == args[0] and r['type'] == args[1]]
     i2 = [i for i, r in enumerate(ok) if r['ident'] == args[0] and r['type'] == args[2]]
     sys.exit(0 if i1 and i2 and i1[0] < i2[0] else 1)
+elif what == 'count':
+    print(len({r['id'] for r in ok if r['ws'] == args[0]}))
 elif what == 'ids':
     print(' '.join(sorted({r['id'] for r in reqs
                            if r['ident'] == args[0] and r['type'] == args[1]})))

@@ -1058,10 +1058,46 @@ case_webhooks() {
         && t_ok "webhooks: after the take-over still no webhook-id shared by two events ($bad)" \
         || t_fail "webhooks: after the take-over no webhook-id shared by two events" "$bad"
 
+    say "webhooks: sender_domains_webhook_queue 4, the receiver fails, 8 adds of wsWQ through A"
+    nd_spawn "$lead"
+    ND_HTTP_EXTRA="$extra sender_domains_webhook http://127.0.0.1:$(cat "$HOOK_DIR/port")/hook; sender_domains_webhook_retry 1s 1s 1h; sender_domains_webhook_queue 4;"
+    nodes_reload
+    sleep 1
+    touch "$HOOK_DIR/fail"
+    for i in 1 2 3 4 5 6 7 8; do
+        nd_api 1 POST / "{\"identity\":\"wq$i.example\"}" wsWQ
+        [ "$ND_CODE" = 201 ] || t_fail "webhooks: wq$i.example added through A" "$ND_CODE $ND_BODY"
+    done
+    t_within 10 "webhooks: 4 events wait in etcd while the receiver fails" \
+        'etcd holds $(hook_waiting)' hook_waiting_ge 4
+    n=0
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        d=$(hook_waiting)
+        [ "$d" -gt "$n" ] && n=$d
+        sleep 0.3
+    done
+    t_is "$n" 4 "webhooks: etcd never holds more than sender_domains_webhook_queue (4) events (most seen)"
+    grep -q 'webhook events wait in etcd, sender_domains_webhook_queue.s 4; this node keeps its events in its store' "${ND_DIR[1]}/error.log" \
+        && t_ok "webhooks: A's error log says it keeps its events at the limit" \
+        || t_fail "webhooks: A's error log says it keeps its events at the limit" \
+                  "$(grep -h 'wait in etcd' "${ND_DIR[1]}/error.log" | tail -1)"
+    rm -f "$HOOK_DIR/fail"
+    t_within 20 "webhooks: once the receiver heals, etcd's waiting events are delivered and it drains" \
+        'etcd holds $(hook_waiting)' hook_waiting_is 0
+    sleep 2
+    # the 4 etcd held at least; A's own queue of 4 drops wsWQ's oldest
+    n=$(hook_check count wsWQ)
+    [ "$n" -ge 4 ] \
+        && t_ok "webhooks: $n of wsWQ's events delivered once the receiver healed (at least the 4 etcd held)" \
+        || t_fail "webhooks: at least 4 of wsWQ's events delivered once the receiver healed" "$n"
+    bad=$(hook_check dups | tr '\n' ' ')
+    hook_check dups >/dev/null \
+        && t_ok "webhooks: at the limit still no event delivered twice ($bad)" \
+        || t_fail "webhooks: at the limit still no event delivered twice" "$bad"
+
     kill "$HOOK_PID" 2>/dev/null
     wait "$HOOK_PID" 2>/dev/null
     ND_HTTP_EXTRA=$extra
-    nd_spawn "$lead"
     nodes_reload
 }
 

@@ -169,6 +169,47 @@ test_txns(void **state)
     assert_null(sd_relay_put_txn(puts, SD_ETCD_MAX_TXN_OPS + 1));
     assert_null(sd_relay_put_txn(puts, 0));
 
+    /* the puts, then a count of what waits in etcd after them */
+    t = sd_relay_put_count_txn("/sd/", puts, 2);
+    j = json_loads(t, 0, NULL);
+    ops = json_object_get(j, "success");
+    assert_int_equal(json_array_size(ops), 3);
+    put = json_object_get(json_array_get(ops, 2), "request_range");
+    assert_true(json_is_true(json_object_get(put, "count_only")));
+    k = unb64(json_string_value(json_object_get(put, "key")));
+    v = unb64(json_string_value(json_object_get(put, "range_end")));
+    assert_string_equal(k, "/sd/events/");
+    assert_string_equal(v, "/sd/events0");
+    free(k);
+    free(v);
+    json_decref(j);
+    free(t);
+
+    /* a count alone; never past etcd's operations per Txn */
+    t = sd_relay_put_count_txn("/sd/", puts, 0);
+    j = json_loads(t, 0, NULL);
+    assert_int_equal(json_array_size(json_object_get(j, "success")), 1);
+    json_decref(j);
+    free(t);
+    assert_null(sd_relay_put_count_txn("/sd/", puts, SD_ETCD_MAX_TXN_OPS));
+    assert_null(sd_relay_put_count_txn(NULL, puts, 0));
+
+    /* the count read back: 3 waiting; none when the Txn failed */
+    {
+        sd_etcd_txn_t  txn;
+        const char    *answer = "{\"header\":{\"revision\":\"9\"},"
+            "\"succeeded\":true,\"responses\":[{\"response_put\":"
+            "{\"header\":{}}},{\"response_range\":{\"header\":{},"
+            "\"count\":\"3\"}}]}";
+
+        assert_int_equal(sd_etcd_parse_txn(answer, strlen(answer), &txn),
+                         SD_ETCD_OK);
+        assert_int_equal(sd_relay_count(&txn), 3);
+        txn.succeeded = 0;
+        assert_int_equal(sd_relay_count(&txn), -1);
+        sd_etcd_txn_free(&txn);
+    }
+
     t = sd_relay_delete_txn("abc", 3);
     assert_non_null(t);
     j = json_loads(t, 0, NULL);
