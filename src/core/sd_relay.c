@@ -117,13 +117,52 @@ sd_relay_put_txn(const sd_relay_put_t *puts, size_t n)
 }
 
 
+/*
+ * Appends {"<name>":{"key":k,"<second>":v[,"count_only":true]}} to ops,
+ * k and v the two byte strings base64'd: 0, or -1 (ops is left as is).
+ */
+static int
+sd_relay_op(json_t *ops, const char *name, const char *second,
+    const char *a, size_t a_len, const char *b, size_t b_len, int count)
+{
+    json_t  *op, *k, *v;
+
+    k = sd_etcd_jb64(a, a_len);
+    v = sd_etcd_jb64(b, b_len);
+
+    op = (k && v) ? json_pack("{s:{s:o,s:o}}", name, "key", k, second, v)
+                  : NULL;
+
+    if (op == NULL) {
+        /* json_pack() took k and v whatever it answered */
+        if (k == NULL || v == NULL) {
+            json_decref(k);
+            json_decref(v);
+        }
+
+        return -1;
+    }
+
+    if ((count
+         && json_object_set_new(json_object_get(op, name), "count_only",
+                                json_true())
+            != 0)
+        || json_array_append_new(ops, op) != 0)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
 char *
 sd_relay_put_count_txn(const char *prefix, const sd_relay_put_t *puts,
     size_t n)
 {
     char     key[SD_RELAY_KEY_MAX], end[SD_RELAY_KEY_MAX];
     size_t   i, len, end_len;
-    json_t  *ops, *op, *k, *v;
+    json_t  *ops;
 
     if (n + (prefix ? 1 : 0) == 0
         || n + (prefix ? 1 : 0) > SD_ETCD_MAX_TXN_OPS)
@@ -137,24 +176,10 @@ sd_relay_put_count_txn(const char *prefix, const sd_relay_put_t *puts,
     }
 
     for (i = 0; i < n; i++) {
-        k = sd_etcd_jb64(puts[i].key, puts[i].key_len);
-        v = sd_etcd_jb64(puts[i].value, puts[i].value_len);
-        op = (k && v) ? json_pack("{s:{s:o,s:o}}", "request_put", "key", k,
-                                  "value", v)
-                      : NULL;
-
-        if (op == NULL) {
-            /* json_pack() took k and v whatever it answered */
-            if (k == NULL || v == NULL) {
-                json_decref(k);
-                json_decref(v);
-            }
-
-            json_decref(ops);
-            return NULL;
-        }
-
-        if (json_array_append_new(ops, op) != 0) {
+        if (sd_relay_op(ops, "request_put", "value", puts[i].key,
+                        puts[i].key_len, puts[i].value, puts[i].value_len, 0)
+            != 0)
+        {
             json_decref(ops);
             return NULL;
         }
@@ -164,23 +189,11 @@ sd_relay_put_count_txn(const char *prefix, const sd_relay_put_t *puts,
         len = sd_relay_prefix(prefix, key, sizeof(key));
         end_len = len ? sd_etcd_range_end(key, len, end) : 0;
 
-        k = len ? sd_etcd_jb64(key, len) : NULL;
-        v = len ? sd_etcd_jb64(end, end_len) : NULL;
-        op = (k && v) ? json_pack("{s:{s:o,s:o,s:b}}", "request_range", "key",
-                                  k, "range_end", v, "count_only", 1)
-                      : NULL;
-
-        if (op == NULL) {
-            if (k == NULL || v == NULL) {
-                json_decref(k);
-                json_decref(v);
-            }
-
-            json_decref(ops);
-            return NULL;
-        }
-
-        if (json_array_append_new(ops, op) != 0) {
+        if (len == 0
+            || sd_relay_op(ops, "request_range", "range_end", key, len, end,
+                           end_len, 1)
+               != 0)
+        {
             json_decref(ops);
             return NULL;
         }
