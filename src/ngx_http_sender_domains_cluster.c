@@ -84,15 +84,20 @@ static ngx_int_t ngx_http_sender_domains_cluster_claim_again(
 static ngx_int_t ngx_http_sender_domains_cluster_claim_taken(
     ngx_http_sender_domains_cluster_claim_t *cl);
 static void ngx_http_sender_domains_cluster_claim_free(void *data);
-static void ngx_http_sender_domains_cluster_txn_drop(sd_etcd_txn_t *txn,
-    ngx_uint_t *held);
+static void ngx_http_sender_domains_cluster_owners_init(
+    ngx_http_sender_domains_cluster_owners_t *ow, ngx_http_request_t *r,
+    const char *prefix, ngx_http_sender_domains_etcd_handler_pt reread,
+    void *data);
+static void ngx_http_sender_domains_cluster_owners_keep(
+    ngx_http_sender_domains_cluster_owners_t *ow, sd_etcd_txn_t *txn);
+static void ngx_http_sender_domains_cluster_owners_drop(
+    ngx_http_sender_domains_cluster_owners_t *ow);
 static ngx_int_t ngx_http_sender_domains_cluster_respell(
     ngx_http_sender_domains_cluster_owners_t *ow, sd_etcd_txn_t *txn);
 static void ngx_http_sender_domains_cluster_respelled(
     ngx_http_sender_domains_etcd_call_t *call);
 static void ngx_http_sender_domains_cluster_takeover_events(
-    ngx_http_request_t *r, const char *prefix, const sd_etcd_txn_t *owners,
-    time_t at);
+    ngx_http_request_t *r, ngx_http_sender_domains_cluster_owners_t *ow);
 
 
 static ngx_http_sender_domains_cluster_conf_t *
@@ -618,11 +623,9 @@ ngx_http_sender_domains_cluster_claim(ngx_http_request_t *r, ngx_str_t *ws,
     cl->claim.row = (char *) p;
     cl->claim.row_len = row_len;
 
-    cl->ow.prefix = cl->claim.prefix;
-    cl->ow.pool = r->pool;
-    cl->ow.log = r->connection->log;
-    cl->ow.reread = ngx_http_sender_domains_cluster_owners_done;
-    cl->ow.data = cl;
+    ngx_http_sender_domains_cluster_owners_init(&cl->ow, r, cl->claim.prefix,
+                                  ngx_http_sender_domains_cluster_owners_done,
+                                                cl);
 
     /*
      * the caller counted the workspace's rows in this node's store, which
@@ -990,9 +993,7 @@ ngx_http_sender_domains_cluster_owners_done(
                  ngx_http_sender_domains_cluster_takeover_done, cl);
 
         /* kept for the owners' webhook events, once the takeover commits */
-        ngx_http_sender_domains_cluster_txn_drop(&cl->ow.owners, &cl->ow.has_owners);
-        cl->ow.owners = txn;
-        cl->ow.has_owners = 1;
+        ngx_http_sender_domains_cluster_owners_keep(&cl->ow, &txn);
 
         if (rc != NGX_OK) {
             ngx_http_finalize_request(r,
@@ -1054,13 +1055,11 @@ ngx_http_sender_domains_cluster_takeover_done(
                           cl->claim.ws_len, (u_char *) cl->claim.ws }),
                       txn.revision);
 
-        ngx_http_sender_domains_cluster_takeover_events(r, cl->claim.prefix,
-                                                        &cl->ow.owners,
-                                                        cl->ow.takeover_at);
+        ngx_http_sender_domains_cluster_takeover_events(r, &cl->ow);
     }
 
     sd_etcd_txn_free(&txn);
-    ngx_http_sender_domains_cluster_txn_drop(&cl->ow.owners, &cl->ow.has_owners);
+    ngx_http_sender_domains_cluster_owners_drop(&cl->ow);
 
     /* taken over or changed meanwhile: the claim Txn decides again */
     rc = ngx_http_sender_domains_cluster_claim_again(cl);
@@ -1096,7 +1095,7 @@ ngx_http_sender_domains_cluster_claim_free(void *data)
         cl->nested = 0;
     }
 
-    ngx_http_sender_domains_cluster_txn_drop(&cl->ow.owners, &cl->ow.has_owners);
+    ngx_http_sender_domains_cluster_owners_drop(&cl->ow);
 }
 
 
@@ -1128,9 +1127,7 @@ ngx_http_sender_domains_cluster_respell(
         return NGX_DECLINED;
     }
 
-    ngx_http_sender_domains_cluster_txn_drop(&ow->owners, &ow->has_owners);
-    ow->owners = *txn;
-    ow->has_owners = 1;
+    ngx_http_sender_domains_cluster_owners_keep(ow, txn);
 
     if (ngx_http_sender_domains_cluster_post(ow->pool, ow->log, "/v3/kv/txn",
                                              body,
@@ -1138,8 +1135,7 @@ ngx_http_sender_domains_cluster_respell(
                                              ow)
         != NGX_OK)
     {
-        ngx_http_sender_domains_cluster_txn_drop(&ow->owners,
-                                                 &ow->has_owners);
+        ngx_http_sender_domains_cluster_owners_drop(ow);
         return NGX_ERROR;
     }
 
@@ -1180,7 +1176,7 @@ ngx_http_sender_domains_cluster_respelled(
         free(names[i]);
     }
 
-    ngx_http_sender_domains_cluster_txn_drop(&ow->owners, &ow->has_owners);
+    ngx_http_sender_domains_cluster_owners_drop(ow);
 
     if (body != NULL
         && ngx_http_sender_domains_cluster_post(ow->pool, ow->log,
@@ -1200,14 +1196,40 @@ ngx_http_sender_domains_cluster_respelled(
 }
 
 
-/* a kept answer's memory (the owners' read of a takeover in flight) */
+static void
+ngx_http_sender_domains_cluster_owners_init(
+    ngx_http_sender_domains_cluster_owners_t *ow, ngx_http_request_t *r,
+    const char *prefix, ngx_http_sender_domains_etcd_handler_pt reread,
+    void *data)
+{
+    ow->prefix = prefix;
+    ow->pool = r->pool;
+    ow->log = r->connection->log;
+    ow->reread = reread;
+    ow->data = data;
+}
+
+
+/* the owners' read is kept (it owns txn's memory now), or let go */
 
 static void
-ngx_http_sender_domains_cluster_txn_drop(sd_etcd_txn_t *txn, ngx_uint_t *held)
+ngx_http_sender_domains_cluster_owners_keep(
+    ngx_http_sender_domains_cluster_owners_t *ow, sd_etcd_txn_t *txn)
 {
-    if (*held) {
-        sd_etcd_txn_free(txn);
-        *held = 0;
+    ngx_http_sender_domains_cluster_owners_drop(ow);
+
+    ow->owners = *txn;
+    ow->has_owners = 1;
+}
+
+
+static void
+ngx_http_sender_domains_cluster_owners_drop(
+    ngx_http_sender_domains_cluster_owners_t *ow)
+{
+    if (ow->has_owners) {
+        sd_etcd_txn_free(&ow->owners);
+        ow->has_owners = 0;
     }
 }
 
@@ -1220,7 +1242,7 @@ ngx_http_sender_domains_cluster_txn_drop(sd_etcd_txn_t *txn, ngx_uint_t *held)
 
 static void
 ngx_http_sender_domains_cluster_takeover_events(ngx_http_request_t *r,
-    const char *prefix, const sd_etcd_txn_t *owners, time_t at)
+    ngx_http_sender_domains_cluster_owners_t *ow)
 {
     size_t                                n;
     sd_store_t                           *st;
@@ -1233,7 +1255,8 @@ ngx_http_sender_domains_cluster_takeover_events(ngx_http_request_t *r,
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_sender_domains_module);
 
-    n = sd_etcd_takeover_events(st, prefix, owners, at, smcf->purge_after);
+    n = sd_etcd_takeover_events(st, ow->prefix, &ow->owners, ow->takeover_at,
+                                smcf->purge_after);
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "sender_domains: takeover events of %uz rows queued", n);
@@ -1479,11 +1502,9 @@ ngx_http_sender_domains_cluster_legacy(ngx_http_request_t *r, ngx_str_t *ws,
     lg->done = done;
     lg->data = data;
 
-    lg->ow.prefix = lg->prefix;
-    lg->ow.pool = r->pool;
-    lg->ow.log = r->connection->log;
-    lg->ow.reread = ngx_http_sender_domains_cluster_legacy_owners;
-    lg->ow.data = lg;
+    ngx_http_sender_domains_cluster_owners_init(&lg->ow, r, lg->prefix,
+                                 ngx_http_sender_domains_cluster_legacy_owners,
+                                                lg);
 
     if (ngx_http_sender_domains_cluster_legacy_keys(lg, ids, lens) != NGX_OK) {
         return ngx_http_sender_domains_error(r, NGX_HTTP_BAD_REQUEST,
@@ -1627,13 +1648,11 @@ ngx_http_sender_domains_cluster_legacy_taken(
 
     if (txn.succeeded) {
         ngx_http_sender_domains_cluster_takeover_events(lg->request,
-                                                        lg->prefix,
-                                                        &lg->ow.owners,
-                                                        lg->ow.takeover_at);
+                                                        &lg->ow);
     }
 
     sd_etcd_txn_free(&txn);
-    ngx_http_sender_domains_cluster_txn_drop(&lg->ow.owners, &lg->ow.has_owners);
+    ngx_http_sender_domains_cluster_owners_drop(&lg->ow);
 
     /* taken over or changed meanwhile: read again */
     ngx_http_sender_domains_cluster_legacy_next(lg,
@@ -1646,7 +1665,7 @@ ngx_http_sender_domains_cluster_legacy_free(void *data)
 {
     ngx_http_sender_domains_cluster_legacy_t  *lg = data;
 
-    ngx_http_sender_domains_cluster_txn_drop(&lg->ow.owners, &lg->ow.has_owners);
+    ngx_http_sender_domains_cluster_owners_drop(&lg->ow);
 }
 
 
@@ -1690,11 +1709,8 @@ ngx_http_sender_domains_cluster_legacy_owners(
                                 smcf->purge_after, &v, &holder);
 
     /* kept for the owners' webhook events, once the takeover commits */
-    ngx_http_sender_domains_cluster_txn_drop(&lg->ow.owners, &lg->ow.has_owners);
-
     if (v == SD_ETCD_CLAIM_DONE) {
-        lg->ow.owners = txn;
-        lg->ow.has_owners = 1;
+        ngx_http_sender_domains_cluster_owners_keep(&lg->ow, &txn);
 
     } else {
         sd_etcd_txn_free(&txn);

@@ -124,6 +124,7 @@ static ngx_int_t ngx_http_sender_domains_webhook_post(
     const char *body, size_t len);
 static size_t ngx_http_sender_domains_webhook_room(void);
 static void ngx_http_sender_domains_webhook_counted(int64_t waiting);
+static void ngx_http_sender_domains_webhook_kick(void);
 static void ngx_http_sender_domains_webhook_relay(sd_store_t *st);
 static void ngx_http_sender_domains_webhook_relayed(
     ngx_http_sender_domains_etcd_call_t *call);
@@ -449,8 +450,9 @@ ngx_http_sender_domains_webhook_init_process(ngx_cycle_t *cycle,
             return;
         }
 
-        ngx_http_sender_domains_wh_done = ngx_http_sender_domains_wh_retries
-                                       + NGX_HTTP_SENDER_DOMAINS_WEBHOOK_RETRIES;
+        ngx_http_sender_domains_wh_done =
+                                    ngx_http_sender_domains_wh_retries
+                                    + NGX_HTTP_SENDER_DOMAINS_WEBHOOK_RETRIES;
     }
 
     ngx_http_sender_domains_wh = ngx_pcalloc(cycle->pool,
@@ -744,14 +746,25 @@ ngx_http_sender_domains_webhook_done(ngx_http_sender_domains_curl_call_t *call)
      * The next event goes out now, not at the next tick: a receiver gets
      * a backlog at the speed it answers, not two events a second.
      */
-    if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
-        if (ngx_http_sender_domains_wh_ev.timer_set) {
-            /* else ngx_add_timer() keeps a timer due within 300 ms */
-            ngx_del_timer(&ngx_http_sender_domains_wh_ev);
-        }
+    ngx_http_sender_domains_webhook_kick();
+}
 
-        ngx_add_timer(&ngx_http_sender_domains_wh_ev, 1);
+
+/* the tick runs now rather than at its time */
+
+static void
+ngx_http_sender_domains_webhook_kick(void)
+{
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
     }
+
+    if (ngx_http_sender_domains_wh_ev.timer_set) {
+        /* else ngx_add_timer() keeps a timer due within 300 ms */
+        ngx_del_timer(&ngx_http_sender_domains_wh_ev);
+    }
+
+    ngx_add_timer(&ngx_http_sender_domains_wh_ev, 1);
 }
 
 
@@ -1120,12 +1133,8 @@ ngx_http_sender_domains_webhook_relayed(
     ngx_destroy_pool(ngx_http_sender_domains_wh_relay);
     ngx_http_sender_domains_wh_relay = NULL;
 
-    if (full && !ngx_exiting && !ngx_quit && !ngx_terminate) {
-        if (ngx_http_sender_domains_wh_ev.timer_set) {
-            ngx_del_timer(&ngx_http_sender_domains_wh_ev);
-        }
-
-        ngx_add_timer(&ngx_http_sender_domains_wh_ev, 1);
+    if (full) {
+        ngx_http_sender_domains_webhook_kick();
     }
 }
 
@@ -1246,8 +1255,9 @@ ngx_http_sender_domains_webhook_fill_page(sd_relay_event_t *evs, size_t n)
     time_t                               now;
     u_char                              *copy;
     uint32_t                             ident;
-    uint32_t                             blocked[NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PARALLEL
-                                                 + NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PAGE];
+    uint32_t                             blocked[
+                                   NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PARALLEL
+                                   + NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PAGE];
     ngx_uint_t                           i, j, nb, free_slots;
     ngx_pool_t                          *pool;
     ngx_http_sender_domains_delivery_t  *slots, *d;

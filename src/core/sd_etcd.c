@@ -421,6 +421,19 @@ sd_etcd_jint(int64_t v)
 }
 
 
+/* a Txn's JSON text (NULL after an error or with no memory); txn goes */
+static char *
+sd_etcd_txn_dump(json_t *txn, int err)
+{
+    char  *out;
+
+    out = err ? NULL : json_dumps(txn, JSON_COMPACT);
+    json_decref(txn);
+
+    return out;
+}
+
+
 static int
 sd_etcd_set(json_t *o, const char *name, json_t *v)
 {
@@ -713,7 +726,6 @@ sd_etcd_claim_build(const sd_etcd_claim_t *c, char kind,
     const sd_etcd_txn_t *seen)
 {
     int              err;
-    char            *out;
     size_t           i;
     json_t          *txn, *cmp, *ok;
     sd_etcd_keys_t   k;
@@ -778,10 +790,7 @@ sd_etcd_claim_build(const sd_etcd_claim_t *c, char kind,
                                            c->row_len));
     err |= sd_etcd_set(txn, "failure", sd_etcd_claim_failure(&k, c->limit));
 
-    out = err ? NULL : json_dumps(txn, JSON_COMPACT);
-    json_decref(txn);
-
-    return out;
+    return sd_etcd_txn_dump(txn, err);
 }
 
 
@@ -826,7 +835,7 @@ char *
 sd_etcd_import_row_txn(const sd_etcd_claim_t *c, char kind, int own_claim)
 {
     int      err;
-    char    *out, claim[SD_ETCD_KEY_MAX], row[SD_ETCD_KEY_MAX];
+    char     claim[SD_ETCD_KEY_MAX], row[SD_ETCD_KEY_MAX];
     size_t   claim_len, row_len;
     json_t  *txn, *cmp, *ok, *ko;
 
@@ -867,10 +876,7 @@ sd_etcd_import_row_txn(const sd_etcd_claim_t *c, char kind, int own_claim)
         err |= sd_etcd_push(ko, sd_etcd_op_range(claim, claim_len, 0, 0));
     }
 
-    out = err ? NULL : json_dumps(txn, JSON_COMPACT);
-    json_decref(txn);
-
-    return out;
+    return sd_etcd_txn_dump(txn, err);
 }
 
 
@@ -982,7 +988,7 @@ char *
 sd_etcd_publish_txn(const sd_etcd_publish_t *p)
 {
     int      err, release;
-    char    *out, claim[SD_ETCD_KEY_MAX], row[SD_ETCD_KEY_MAX],
+    char     claim[SD_ETCD_KEY_MAX], row[SD_ETCD_KEY_MAX],
              twin[SD_ETCD_KEY_MAX];
     size_t   claim_len, row_len, twin_len;
     json_t  *txn, *cmp, *ok, *ko;
@@ -1052,10 +1058,7 @@ sd_etcd_publish_txn(const sd_etcd_publish_t *p)
                                                p->json_len));
     }
 
-    out = err ? NULL : json_dumps(txn, JSON_COMPACT);
-    json_decref(txn);
-
-    return out;
+    return sd_etcd_txn_dump(txn, err);
 }
 
 
@@ -1299,7 +1302,7 @@ sd_etcd_owners_named_txn(const char *prefix, const sd_etcd_kv_t *const *claims,
     char *const *names, size_t n)
 {
     int          err;
-    char        *out, row[SD_ETCD_KEY_MAX], legacy[SD_ETCD_KEY_MAX];
+    char         row[SD_ETCD_KEY_MAX], legacy[SD_ETCD_KEY_MAX];
     size_t       i, row_len, legacy_len;
     json_t      *txn, *cmp, *ok;
     const char  *name;
@@ -1340,10 +1343,7 @@ sd_etcd_owners_named_txn(const char *prefix, const sd_etcd_kv_t *const *claims,
         err |= sd_etcd_push(ok, sd_etcd_op_range(legacy, legacy_len, 0, 0));
     }
 
-    out = err ? NULL : json_dumps(txn, JSON_COMPACT);
-    json_decref(txn);
-
-    return out;
+    return sd_etcd_txn_dump(txn, err);
 }
 
 
@@ -1409,7 +1409,7 @@ sd_etcd_owners_search_txn(const char *prefix, const sd_etcd_txn_t *owners,
     const unsigned char *missing)
 {
     int                  err;
-    char                *out, rows[SD_ETCD_KEY_MAX], lrows[SD_ETCD_KEY_MAX],
+    char                 rows[SD_ETCD_KEY_MAX], lrows[SD_ETCD_KEY_MAX],
                          legacy[SD_ETCD_PREFIX_MAX + sizeof(SD_ETCD_LEGACY)];
     size_t               i, n, len, llen;
     json_t              *txn, *cmp, *ok;
@@ -1446,10 +1446,7 @@ sd_etcd_owners_search_txn(const char *prefix, const sd_etcd_txn_t *owners,
         err |= err ? 0 : sd_etcd_push(ok, sd_etcd_op_keys(lrows, llen));
     }
 
-    out = err ? NULL : json_dumps(txn, JSON_COMPACT);
-    json_decref(txn);
-
-    return out;
+    return sd_etcd_txn_dump(txn, err);
 }
 
 
@@ -1858,18 +1855,6 @@ sd_etcd_claim_path(const char *prefix, const char *id, size_t id_len,
     }
 
     return 0;
-}
-
-
-static char *
-sd_etcd_txn_dump(json_t *txn, int err)
-{
-    char  *out;
-
-    out = err ? NULL : json_dumps(txn, JSON_COMPACT);
-    json_decref(txn);
-
-    return out;
 }
 
 

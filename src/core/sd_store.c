@@ -3969,10 +3969,10 @@ sd_store_events_of(sd_store_t *st, const char *ws, size_t ws_len,
     const char *id, size_t id_len, const sd_record_t *old,
     const sd_record_t *rec)
 {
-    int            rc;
-    MDB_val        key;
-    MDB_txn       *txn;
-    unsigned char  kb[SD_EV_IDENT_MAX];
+    int       rc;
+    char      kb[SD_EV_IDENT_MAX];
+    MDB_val   key;
+    MDB_txn  *txn;
 
     if (st->ev_build == NULL) {
         return SD_STORE_OK;
@@ -3982,12 +3982,8 @@ sd_store_events_of(sd_store_t *st, const char *ws, size_t ws_len,
         return SD_STORE_ERROR;
     }
 
-    memcpy(kb, ws, ws_len);
-    kb[ws_len] = '\0';
-    memcpy(kb + ws_len + 1, id, id_len);
-
     key.mv_data = kb;
-    key.mv_size = ws_len + 1 + id_len;
+    key.mv_size = sd_store_key(ws, ws_len, id, id_len, kb);
 
     rc = sd_store_begin(st, 0, &txn);
     if (rc != 0) {

@@ -525,12 +525,7 @@ case_outage() {
     done
     cl_wait_healthy $(seq 1 "$CL_N")
     t0=$(nd_ms)
-    # the node may take a moment to find etcd again: 503s are retried
-    until nd_api 1 POST / '{"identity":"out2.example"}' wsO; [ "$ND_CODE" = 201 ]; do
-        case $ND_CODE in 503|000) ;; *) break ;; esac
-        [ $(($(nd_ms) - t0)) -gt 15000 ] && break
-        sleep 0.2
-    done
+    add_when_back 1 wsO out2.example
     t_is "$ND_CODE" 201 "outage: etcd back: the add through A succeeds ($(($(nd_ms) - t0)) ms after etcd was healthy)" \
         "answer: $(nd_answer)"
     t_within $W "outage: B sees it" \
@@ -582,6 +577,19 @@ case_held() {
         '$(rows_diff)' rows_equal
 }
 
+# node $1 adds $3 for workspace $2, retrying while it answers 503 (or
+# nothing) for up to 15 s: a node may take a moment to find etcd again
+# after it was stopped.  ND_CODE and ND_BODY are the last answer's.
+add_when_back() {
+    local t0
+    t0=$(nd_ms)
+    until nd_api "$1" POST / "{\"identity\":\"$3\"}" "$2"; [ "$ND_CODE" = 201 ]; do
+        case $ND_CODE in 503|000) ;; *) break ;; esac
+        [ $(($(nd_ms) - t0)) -gt 15000 ] && break
+        sleep 0.2
+    done
+}
+
 case_reload() {
     local n=0 bad=0 first= t0
 
@@ -589,12 +597,7 @@ case_reload() {
     # after an earlier case stopped etcd, A may take a moment to find it
     # again (the outage case measures that): the reload starts from a node
     # that takes writes
-    t0=$(nd_ms)
-    until nd_api 1 POST / '{"identity":"reload0.example"}' wsL; [ "$ND_CODE" = 201 ]; do
-        case $ND_CODE in 503|000) ;; *) break ;; esac
-        [ $(($(nd_ms) - t0)) -gt 15000 ] && break
-        sleep 0.2
-    done
+    add_when_back 1 wsL reload0.example
     t_is "$ND_CODE" 201 "reload: A takes writes before the reload" "$(nd_answer)"
     kill -HUP "${ND_PID[1]}"
     t0=$(nd_ms)

@@ -773,6 +773,24 @@ takeover(const char *body, int64_t now, char **txn_out, char *holder,
 }
 
 
+/* a new row of id, unverified, whose claim ended at NOW - 1 (JSON text) */
+static void
+expired_row(const char *id, int domain, char *out, size_t size)
+{
+    char    *s;
+    json_t  *j;
+
+    j = sd_row_new(id, strlen(id), domain, "", 0, NULL, 0, NOW - 3600);
+    assert_non_null(j);
+    sd_row_set_time(j, "claim_expires_at", NOW - 1);
+    s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    assert_non_null(s);
+    snprintf(out, size, "%s", s);
+    free(s);
+}
+
+
 static int64_t
 events_now(void)
 {
@@ -798,10 +816,9 @@ events_alloc(void *ctx, size_t size)
 static void
 test_takeover_events(void **state)
 {
-    char              dir[64], path[128], lock[160], err[256], *s, *row;
-    char              rowkv[2100];
+    char              dir[64], path[128], lock[160], err[256], *s;
+    char              row[2048], rowkv[2100];
     size_t            n;
-    json_t           *j;
     sd_store_t       *st;
     const char       *kvs[3];
     sd_etcd_txn_t     txn;
@@ -819,12 +836,8 @@ test_takeover_events(void **state)
                                    sizeof(err)), SD_STORE_OK);
     sd_store_set_events(st, sd_events_build, &conf, targets, 1, 100);
 
-    j = sd_row_new("acme.com", 8, 1, "", 0, NULL, 0, NOW - 3600);
-    sd_row_set_time(j, "claim_expires_at", NOW - 1);
-    row = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
+    expired_row("acme.com", 1, row, sizeof(row));
     snprintf(rowkv, sizeof(rowkv), P "rows/w2/acme.com=%s", row);
-    free(row);
 
     kvs[0] = P "claims/com.acme.=w2";
     kvs[1] = rowkv;
@@ -959,12 +972,7 @@ test_takeover_spelling(void **state)
     sd_etcd_txn_free(&owners);
 
     /* the row found: expired, taken over, its legacy twin's key guarded */
-    j = sd_row_new("CEO@acme.com", 12, 0, "", 0, NULL, 0, NOW - 3600);
-    sd_row_set_time(j, "claim_expires_at", NOW - 1);
-    s = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    snprintf(row, sizeof(row), "%s", s);
-    free(s);
+    expired_row("CEO@acme.com", 0, row, sizeof(row));
     snprintf(rowkv, sizeof(rowkv), P "rows/w2/CEO@acme.com=%s", row);
 
     kvs[0] = P "claims/com.acme.@ceo=w2";
@@ -1032,11 +1040,7 @@ test_takeover(void **state)
     free(s);
 
     /* w2's acme.com: unverified, its claim ended at NOW - 1 */
-    j = sd_row_new("acme.com", 8, 1, "", 0, NULL, 0, NOW - 3600);
-    sd_row_set_time(j, "claim_expires_at", NOW - 1);
-    s = json_dumps(j, JSON_COMPACT);
-    snprintf(row, sizeof(row), "%s", s);
-    free(s);
+    expired_row("acme.com", 1, row, sizeof(row));
     snprintf(rowkv, sizeof(rowkv), P "rows/w2/acme.com=%s", row);
 
     kvs[0] = P "claims/com.acme.=w2";
