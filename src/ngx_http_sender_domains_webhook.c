@@ -27,6 +27,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <openssl/rand.h>
 
 #include "ngx_http_sender_domains_module.h"
 #include "ngx_http_sender_domains_curl.h"
@@ -84,11 +85,11 @@ typedef struct {
     char                                id[SD_EVENTS_ID_MAX];
 
     /* cluster mode: the event's key in etcd (0: an event of the store),
-     * its identity's hash; the slot stays taken until the key's delete
+     * its identity's tag; the slot stays taken until the key's delete
      * after delivery is answered */
     size_t                              key_len;
     u_char                              key[SD_RELAY_KEY_MAX];
-    uint32_t                            ident;
+    uint64_t                            ident;
 } ngx_http_sender_domains_delivery_t;
 
 
@@ -96,7 +97,7 @@ typedef struct {
 typedef struct {
     size_t                              key_len;    /* 0: a free entry */
     u_char                              key[SD_RELAY_KEY_MAX];
-    uint32_t                            ident;
+    uint64_t                            ident;
     unsigned                            attempts;
     int64_t                             next;
 } ngx_http_sender_domains_wh_retry_t;
@@ -162,6 +163,9 @@ static u_char                               ngx_http_sender_domains_wh_from[
 static ngx_http_sender_domains_wh_retry_t  *ngx_http_sender_domains_wh_retries;
 static ngx_http_sender_domains_wh_retry_t  *ngx_http_sender_domains_wh_done;
 static ngx_uint_t                           ngx_http_sender_domains_wh_done_i;
+/* the worker's key of its identities' tags (sd_relay_ident()) */
+static u_char                               ngx_http_sender_domains_wh_tag_key[
+                                                32];
 
 /*
  * The events waiting in etcd as the last relay Txn counted them (-1: not
@@ -453,6 +457,17 @@ ngx_http_sender_domains_webhook_init_process(ngx_cycle_t *cycle,
         ngx_http_sender_domains_wh_done =
                                     ngx_http_sender_domains_wh_retries
                                     + NGX_HTTP_SENDER_DOMAINS_WEBHOOK_RETRIES;
+
+        if (RAND_bytes(ngx_http_sender_domains_wh_tag_key,
+                       sizeof(ngx_http_sender_domains_wh_tag_key))
+            != 1)
+        {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                          "sender_domains: no random bytes for the webhook "
+                          "identities' tags");
+            ngx_http_sender_domains_wh_retries = NULL;
+            return;
+        }
     }
 
     ngx_http_sender_domains_wh = ngx_pcalloc(cycle->pool,
@@ -1183,8 +1198,8 @@ ngx_http_sender_domains_webhook_read(void)
 
 
 static ngx_uint_t
-ngx_http_sender_domains_webhook_has(const uint32_t *set, ngx_uint_t n,
-    uint32_t v)
+ngx_http_sender_domains_webhook_has(const uint64_t *set, ngx_uint_t n,
+    uint64_t v)
 {
     ngx_uint_t  i;
 
@@ -1205,7 +1220,7 @@ ngx_http_sender_domains_webhook_has(const uint32_t *set, ngx_uint_t n,
 
 static ngx_uint_t
 ngx_http_sender_domains_webhook_held(const sd_relay_event_t *ev,
-    uint32_t ident)
+    uint64_t ident)
 {
     size_t                               len;
     ngx_uint_t                           i;
@@ -1254,8 +1269,8 @@ ngx_http_sender_domains_webhook_fill_page(sd_relay_event_t *evs, size_t n)
     size_t                               k;
     time_t                               now;
     u_char                              *copy;
-    uint32_t                             ident;
-    uint32_t                             blocked[
+    uint64_t                             ident;
+    uint64_t                             blocked[
                                    NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PARALLEL
                                    + NGX_HTTP_SENDER_DOMAINS_WEBHOOK_PAGE];
     ngx_uint_t                           i, j, nb, free_slots;
@@ -1282,10 +1297,9 @@ ngx_http_sender_domains_webhook_fill_page(sd_relay_event_t *evs, size_t n)
                 continue;
             }
 
-            ident = ngx_crc32_short((u_char *) evs[k].ws,
-                                    ngx_strlen(evs[k].ws));
-            ident ^= ngx_crc32_short((u_char *) evs[k].identity,
-                                     ngx_strlen(evs[k].identity));
+            ident = sd_relay_ident(ngx_http_sender_domains_wh_tag_key,
+                                   sizeof(ngx_http_sender_domains_wh_tag_key),
+                                   evs[k].ws, evs[k].identity);
 
             if (ngx_http_sender_domains_webhook_has(blocked, nb, ident)) {
                 continue;

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "sd_relay.h"
+#include "sd_sigv4.h"
 
 
 #define SD_RELAY_DIR  "events/"
@@ -322,4 +323,43 @@ sd_relay_event_free(sd_relay_event_t *ev)
 {
     json_decref(ev->json);
     ev->json = NULL;
+}
+
+
+uint64_t
+sd_relay_ident(const unsigned char *key, size_t key_len, const char *ws,
+    const char *identity)
+{
+    int            rc;
+    char          *buf;
+    size_t         ws_len, id_len, i;
+    uint64_t       tag;
+    unsigned char  mac[SD_SHA256_LEN];
+
+    ws_len = strlen(ws);
+    id_len = strlen(identity);
+
+    buf = malloc(ws_len + 1 + id_len);
+    if (buf == NULL) {
+        return 0;
+    }
+
+    memcpy(buf, ws, ws_len);
+    buf[ws_len] = '\0';
+    memcpy(buf + ws_len + 1, identity, id_len);
+
+    rc = sd_hmac_sha256(key, key_len, buf, ws_len + 1 + id_len, mac);
+    free(buf);
+
+    if (rc != 0) {
+        return 0;
+    }
+
+    tag = 0;
+
+    for (i = 0; i < sizeof(uint64_t); i++) {
+        tag = tag << 8 | mac[i];
+    }
+
+    return tag;
 }

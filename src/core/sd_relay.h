@@ -96,4 +96,15 @@ int sd_relay_parse(const char *prefix, const sd_etcd_kv_t *kv,
     sd_relay_event_t *ev);
 void sd_relay_event_free(sd_relay_event_t *ev);
 
+/*
+ * The leader holds an identity's later events back while one of its events
+ * is in flight or waits for a retry; identities are told apart by this
+ * 64-bit tag of "<workspace>\0<identity>", an HMAC-SHA256 under the
+ * worker's random key (key_len bytes).  A workspace cannot choose a name
+ * whose tag is another workspace's identity's and so hold that one's
+ * events back, as it could with a CRC, whose collisions are made at will.
+ */
+uint64_t sd_relay_ident(const unsigned char *key, size_t key_len,
+    const char *ws, const char *identity);
+
 #endif /* SD_RELAY_H */

@@ -223,6 +223,32 @@ test_txns(void **state)
 }
 
 
+/*
+ * The leader's identity tags: one per workspace and name, the boundary
+ * between the two counted, and under another worker's key other tags (a
+ * workspace cannot work out a name that shares another's tag).
+ */
+static void
+test_ident(void **state)
+{
+    const unsigned char  k1[32] = "0123456789abcdef0123456789abcdef";
+    const unsigned char  k2[32] = "fedcba9876543210fedcba9876543210";
+
+    (void) state;
+
+    assert_int_equal(sd_relay_ident(k1, 32, "acme", "acme.com"),
+                     sd_relay_ident(k1, 32, "acme", "acme.com"));
+    assert_int_not_equal(sd_relay_ident(k1, 32, "acme", "acme.com"),
+                         sd_relay_ident(k1, 32, "acme", "acme.org"));
+    assert_int_not_equal(sd_relay_ident(k1, 32, "acme", "acme.com"),
+                         sd_relay_ident(k1, 32, "other", "acme.com"));
+    assert_int_not_equal(sd_relay_ident(k1, 32, "ab", "c.com"),
+                         sd_relay_ident(k1, 32, "a", "bc.com"));
+    assert_int_not_equal(sd_relay_ident(k1, 32, "acme", "acme.com"),
+                         sd_relay_ident(k2, 32, "acme", "acme.com"));
+}
+
+
 static void
 test_range(void **state)
 {
@@ -271,6 +297,7 @@ main(void)
         cmocka_unit_test(test_value_round_trip),
         cmocka_unit_test(test_txns),
         cmocka_unit_test(test_range),
+        cmocka_unit_test(test_ident),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
