@@ -4,7 +4,8 @@
 # "webhooks" case.  Listens on a free loopback port (written to DIR/port),
 # appends one JSON line per request to DIR/hooks.log (time, the status it
 # answered, webhook-id, the body) and answers 500 while DIR/fail exists,
-# else 200.  Stopped by its pid.
+# or to the events of the workspace DIR/fail_ws names, else 200.  Stopped
+# by its pid.
 import json
 import os
 import sys
@@ -19,6 +20,12 @@ class Hook(BaseHTTPRequestHandler):
         n = int(self.headers.get('Content-Length') or 0)
         body = self.rfile.read(n).decode('utf-8', 'replace')
         status = 500 if os.path.exists(os.path.join(DIR, 'fail')) else 200
+        try:
+            with open(os.path.join(DIR, 'fail_ws')) as f:
+                if json.loads(body).get('workspace') == f.read().strip():
+                    status = 500
+        except (OSError, ValueError):
+            pass
         with open(os.path.join(DIR, 'hooks.log'), 'a') as f:
             f.write(json.dumps({'t': time.time(), 'status': status,
                                 'id': self.headers.get('webhook-id'),

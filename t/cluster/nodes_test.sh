@@ -999,7 +999,7 @@ case_webhooks() {
 
     HOOK_DIR=$CL_DIR/hooks
     mkdir -p "$HOOK_DIR"
-    rm -f "$HOOK_DIR/port" "$HOOK_DIR/hooks.log" "$HOOK_DIR/fail"
+    rm -f "$HOOK_DIR/port" "$HOOK_DIR/hooks.log" "$HOOK_DIR/fail" "$HOOK_DIR/fail_ws"
     "$ND_PY" "$HERE/hook_receiver.py" "$HOOK_DIR" >"$HOOK_DIR/receiver.log" 2>&1 &
     HOOK_PID=$!
     cl_until 10 "the webhook receiver did not start" test -s "$HOOK_DIR/port"
@@ -1047,6 +1047,27 @@ case_webhooks() {
     [ "$others" = "$(for ((i = 1; i <= ND_N; i++)); do [ "$i" = "$lead" ] || printf '%s=0 ' "$(nd_name "$i")"; done)" ] \
         && t_ok "webhooks: the other nodes delivered none ($others)" \
         || t_fail "webhooks: the other nodes delivered none" "$others"
+
+    say "webhooks: the receiver refuses wsWB's events; wsWG's go on"
+    echo wsWB >"$HOOK_DIR/fail_ws"
+    nd_api 2 POST / '{"identity":"wb.example"}' wsWB
+    [ "$ND_CODE" = 201 ] || t_fail "webhooks: wsWB adds wb.example through B" "$ND_CODE $ND_BODY"
+    t_within 10 "webhooks: wsWB's added event is tried and refused" \
+        'requests: $(grep -c wb.example "$HOOK_DIR/hooks.log")' grep -q wb.example "$HOOK_DIR/hooks.log"
+    for i in 1 2 3; do
+        nd_api "$i" POST / "{\"identity\":\"wg$i.example\"}" wsWG
+        [ "$ND_CODE" = 201 ] || t_fail "webhooks: wsWG adds wg$i.example through $(nd_name "$i")" "$ND_CODE $ND_BODY"
+    done
+    for i in 1 2 3; do
+        t_within 10 "webhooks: wsWG's wg$i.example added event is delivered while wsWB's is refused" \
+            'missing: $(hook_check delivered wg$i.example identity.added)' hook_got "wg$i.example" identity.added
+    done
+    hook_got wb.example identity.added \
+        && t_fail "webhooks: wsWB's refused event is not counted delivered" "it was answered 200" \
+        || t_ok "webhooks: wsWB's refused event is not counted delivered"
+    rm -f "$HOOK_DIR/fail_ws"
+    t_within 15 "webhooks: wsWB's event is delivered on a retry once the receiver takes it" \
+        'missing: $(hook_check delivered wb.example identity.added)' hook_got wb.example identity.added
 
     say "webhooks: the receiver answers 500, events wait in etcd, the leader $(nd_name "$lead") is killed"
     touch "$HOOK_DIR/fail"
