@@ -967,7 +967,12 @@ sub _check_error_log {
             $matched .= "$&\n" if $hit && $& !~ /\n/;
         }
         push @$checks, { run => sub {
-            is_str($matched, $exp, "$name - grep_error_log_out (req $rep)");
+            # as the CPAN module: a regex is matched, a string compared
+            if (ref $exp eq 'Regexp') {
+                like($matched, $exp, "$name - grep_error_log_out (req $rep)");
+            } else {
+                is_str($matched, $exp, "$name - grep_error_log_out (req $rep)");
+            }
         } };
     } elsif (defined $grep_out) {
         bail_out("$name - No --- grep_error_log defined but "
