@@ -113,6 +113,10 @@ static void ngx_http_sender_domains_sync_publish(ngx_event_t *ev);
 static void ngx_http_sender_domains_sync_published(
     ngx_http_sender_domains_etcd_call_t *call);
 static void ngx_http_sender_domains_sync_publish_later(ngx_uint_t failed);
+static ngx_int_t ngx_http_sender_domains_sync_guard_rev(
+    sd_etcd_publish_t *p);
+static void ngx_http_sender_domains_sync_overtaken(sd_etcd_txn_t *txn);
+static void ngx_http_sender_domains_sync_drop(ngx_event_t *ev);
 static void ngx_http_sender_domains_sync_turn(void);
 static void ngx_http_sender_domains_sync_join(void);
 static ngx_int_t ngx_http_sender_domains_sync_guard(void);
@@ -122,6 +126,13 @@ static void ngx_http_sender_domains_sync_line(void *data, const char *line,
 static void ngx_http_sender_domains_sync_ended(void *data,
     ngx_http_sender_domains_etcd_watch_end_e reason);
 static ngx_int_t ngx_http_sender_domains_sync_events(sd_etcd_watch_t *w);
+static ngx_int_t ngx_http_sender_domains_sync_batch_init(
+    ngx_http_sender_domains_sync_batch_t *b, ngx_pool_t *pool, size_t max);
+static void ngx_http_sender_domains_sync_batch_add(
+    ngx_http_sender_domains_sync_batch_t *b, const sd_etcd_kv_t *kv,
+    ngx_uint_t delete, ngx_uint_t from_watch);
+static void ngx_http_sender_domains_sync_batch_free(
+    ngx_http_sender_domains_sync_batch_t *b);
 static void ngx_http_sender_domains_sync_resync(void);
 static void ngx_http_sender_domains_sync_page(void);
 static void ngx_http_sender_domains_sync_paged(
@@ -466,6 +477,14 @@ ngx_http_sender_domains_sync_publish(ngx_event_t *ev)
     p.json = s->out.json;
     p.json_len = s->out.json_len;
 
+    if (s->out.redoable
+        && ngx_http_sender_domains_sync_guard_rev(&p) != NGX_OK)
+    {
+        /* a poll of a row this node saw deleted: nothing to publish */
+        ngx_http_sender_domains_sync_drop(ev);
+        return;
+    }
+
     body = sd_etcd_publish_txn(&p);
 
     if (body == NULL) {
@@ -476,12 +495,7 @@ ngx_http_sender_domains_sync_publish(ngx_event_t *ev)
                       s->out.seq, ngx_http_sender_domains_log_esc(
                           &(ngx_str_t) { s->out.ws_len,
                                          (u_char *) s->out.ws }));
-        (void) sd_store_outbox_done(ngx_http_sender_domains_store(),
-                                    s->out.seq);
-        ngx_http_sender_domains_sync_turn();
-        ngx_destroy_pool(s->publish_pool);
-        s->publish_pool = NULL;
-        ngx_add_timer(ev, 1);
+        ngx_http_sender_domains_sync_drop(ev);
         return;
     }
 
@@ -519,10 +533,16 @@ ngx_http_sender_domains_sync_published(
         return;
     }
 
-    /* its own echo from the watch is then skipped */
-    (void) sd_store_set_rev(st, s->out.kind, s->out.ws, s->out.ws_len,
-                            s->out.id, s->out.id_len, txn.revision);
-    (void) sd_store_outbox_done(st, s->out.seq);
+    if (s->out.redoable && !txn.succeeded) {
+        ngx_http_sender_domains_sync_overtaken(&txn);
+
+    } else {
+        /* its own echo from the watch is then skipped */
+        (void) sd_store_set_rev(st, s->out.kind, s->out.ws, s->out.ws_len,
+                                s->out.id, s->out.id_len, txn.revision);
+        (void) sd_store_outbox_done(st, s->out.seq);
+    }
+
     ngx_http_sender_domains_sync_turn();
 
     ngx_log_debug4(NGX_LOG_DEBUG_HTTP, s->log, 0,
@@ -535,6 +555,136 @@ ngx_http_sender_domains_sync_published(
     s->publish_pool = NULL;
 
     ngx_http_sender_domains_sync_publish_later(0);
+}
+
+
+/*
+ * A redoable entry (a poll's, worked out from this node's copy of the
+ * row) is published only over the revision of that copy: the key's
+ * revision as this node knows it, which the watch leaves as it is while
+ * the node has a write of the key unpublished.  NGX_DECLINED: the node
+ * saw the row deleted since.
+ */
+
+static ngx_int_t
+ngx_http_sender_domains_sync_guard_rev(sd_etcd_publish_t *p)
+{
+    int                              tomb;
+    int64_t                          rev;
+    ngx_http_sender_domains_sync_t  *s = &ngx_http_sender_domains_sync;
+
+    if (sd_store_get_rev(ngx_http_sender_domains_store(), s->out.kind,
+                         s->out.ws, s->out.ws_len, s->out.id, s->out.id_len,
+                         &rev, &tomb)
+        != SD_STORE_OK)
+    {
+        rev = 0;
+        tomb = 0;
+    }
+
+    if (tomb) {
+        return NGX_DECLINED;
+    }
+
+    p->guard = 1;
+    p->guard_rev = rev;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The guard failed: the row changed in etcd after this node's copy (a
+ * person's write through another node, a delete).  The poll's entry is
+ * dropped and etcd's row, read by the same Txn, written to the store in
+ * its place; the row stays due and is polled again, from that row.
+ */
+
+static void
+ngx_http_sender_domains_sync_overtaken(sd_etcd_txn_t *txn)
+{
+    char                                   key[SD_ETCD_KEY_MAX];
+    ngx_int_t                              rc;
+    sd_etcd_kv_t                           gone;
+    sd_store_rc_e                          src;
+    sd_etcd_resp_t                        *r;
+    ngx_http_sender_domains_sync_t        *s = &ngx_http_sender_domains_sync;
+    ngx_http_sender_domains_sync_batch_t   b;
+
+    (void) sd_store_outbox_done(ngx_http_sender_domains_store(), s->out.seq);
+
+    ngx_log_error(NGX_LOG_INFO, s->log, 0,
+                  "sender_domains: workspace \"%V\" identity \"%V\": a "
+                  "poll's result was made from an older copy of the row, "
+                  "which changed in the cluster meanwhile; the cluster's row "
+                  "is kept and polled again",
+                  ngx_http_sender_domains_log_esc(
+                      &(ngx_str_t) { s->out.ws_len, (u_char *) s->out.ws }),
+                  ngx_http_sender_domains_log_esc(
+                      &(ngx_str_t) { s->out.id_len, (u_char *) s->out.id }));
+
+    r = txn->nresponses ? &txn->responses[0] : NULL;
+
+    if (r == NULL || r->type != SD_ETCD_RESP_RANGE) {
+        return;         /* the watch brings the row */
+    }
+
+    rc = ngx_http_sender_domains_sync_batch_init(&b, s->publish_pool, 1);
+    if (rc != NGX_OK) {
+        return;
+    }
+
+    if (r->nkvs) {
+        ngx_http_sender_domains_sync_batch_add(&b, &r->kvs[0], 0, 0);
+
+    } else {
+        /* deleted: a tombstone at the answer's revision, after the delete */
+        ngx_memzero(&gone, sizeof(sd_etcd_kv_t));
+        gone.key = key;
+        gone.key_len = sd_etcd_any_row_key(
+                           (char *) ngx_http_sender_domains_sync_conf()
+                               ->prefix.data,
+                           s->out.kind, s->out.ws, s->out.ws_len, s->out.id,
+                           s->out.id_len, key, sizeof(key));
+        gone.mod_revision = txn->revision;
+
+        if (gone.key_len) {
+            ngx_http_sender_domains_sync_batch_add(&b, &gone, 1, 0);
+        }
+    }
+
+    src = sd_store_apply_remote(ngx_http_sender_domains_store(), b.changes,
+                                b.n, 0, NULL);
+    ngx_http_sender_domains_sync_batch_free(&b);
+
+    if (src != SD_STORE_OK) {
+        ngx_log_error(NGX_LOG_ERR, s->log, 0,
+                      "sender_domains: the cluster's row \"%V\" of "
+                      "workspace \"%V\" could not be written to the store: "
+                      "%s; the watch brings it",
+                      ngx_http_sender_domains_log_esc(
+                          &(ngx_str_t) { s->out.id_len,
+                                         (u_char *) s->out.id }),
+                      ngx_http_sender_domains_log_esc(
+                          &(ngx_str_t) { s->out.ws_len,
+                                         (u_char *) s->out.ws }),
+                      sd_store_strerror(ngx_http_sender_domains_store()));
+    }
+}
+
+
+/* the entry taken is not published: it goes, and the next one at once */
+
+static void
+ngx_http_sender_domains_sync_drop(ngx_event_t *ev)
+{
+    ngx_http_sender_domains_sync_t  *s = &ngx_http_sender_domains_sync;
+
+    (void) sd_store_outbox_done(ngx_http_sender_domains_store(), s->out.seq);
+    ngx_http_sender_domains_sync_turn();
+    ngx_destroy_pool(s->publish_pool);
+    s->publish_pool = NULL;
+    ngx_add_timer(ev, 1);
 }
 
 

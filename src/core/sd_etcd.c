@@ -24,6 +24,12 @@
 #define SD_ETCD_LEADER      "leader"
 
 
+static json_t *sd_etcd_compare_mod(const char *key, size_t key_len,
+    int64_t rev);
+static json_t *sd_etcd_publish_guard(json_t *inner, const char *row,
+    size_t row_len, int64_t rev);
+
+
 /* ---- keys ---- */
 
 int
@@ -1058,7 +1064,63 @@ sd_etcd_publish_txn(const sd_etcd_publish_t *p)
                                                p->json_len));
     }
 
+    if (!err && p->guard) {
+        txn = sd_etcd_publish_guard(txn, row, row_len, p->guard_rev);
+        err = (txn == NULL);
+    }
+
     return sd_etcd_txn_dump(txn, err);
+}
+
+
+/*
+ * A redoable change (a poll's) lands only over the row it was made from:
+ *   compare mod_revision(row) == rev
+ *   success the change's own Txn (nested); failure read the row
+ * so a poll worked out from an older copy never overwrites a person's
+ * newer write made on another node, nor puts back a deleted row.  Takes
+ * the inner Txn (freed on failure).
+ */
+static json_t *
+sd_etcd_publish_guard(json_t *inner, const char *row, size_t row_len,
+    int64_t rev)
+{
+    int      err;
+    json_t  *txn, *cmp, *ok, *ko, *op;
+
+    txn = json_object();
+    cmp = json_array();
+    ok = json_array();
+    ko = json_array();
+    op = json_object();
+
+    err = (txn == NULL || cmp == NULL || ok == NULL || ko == NULL
+           || op == NULL);
+
+    if (err) {
+        json_decref(inner);
+        json_decref(cmp);
+        json_decref(ok);
+        json_decref(ko);
+        json_decref(op);
+        json_decref(txn);
+        return NULL;
+    }
+
+    err = sd_etcd_set(txn, "compare", cmp);
+    err |= sd_etcd_set(txn, "success", ok);
+    err |= sd_etcd_set(txn, "failure", ko);
+    err |= sd_etcd_set(op, "request_txn", inner);
+    err |= sd_etcd_push(ok, op);
+    err |= sd_etcd_push(cmp, sd_etcd_compare_mod(row, row_len, rev));
+    err |= sd_etcd_push(ko, sd_etcd_op_range(row, row_len, 0, 0));
+
+    if (err) {
+        json_decref(txn);
+        return NULL;
+    }
+
+    return txn;
 }
 
 

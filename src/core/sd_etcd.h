@@ -236,11 +236,17 @@ typedef struct {
     size_t                  id_len;
     const char             *json;           /* the row (put) */
     size_t                  json_len;
+    int                     guard;          /* a redoable change (a poll's) */
+    int64_t                 guard_rev;      /* the row's mod_revision it was
+                                               made from (0: absent) */
 } sd_etcd_publish_t;
 
 /*
  * The row always lands (put or delete); the claim is created only where
- * there is none and removed only when it is this workspace's.
+ * there is none and removed only when it is this workspace's.  With
+ * guard, all that is nested in an outer Txn that compares the row's
+ * mod_revision with guard_rev and, when it differs, only reads the row
+ * (succeeded false, responses[0] its range): the change is then not made.
  */
 char *sd_etcd_publish_txn(const sd_etcd_publish_t *p);
 

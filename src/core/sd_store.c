@@ -79,6 +79,9 @@ struct sd_store_s {
     MDB_dbi                 cseen;
     int                     outbox;         /* sd_store_set_outbox() */
     int                     applying;       /* no outbox entry, no event */
+    int                     redoable;       /* the writes being made can be
+                                               made again (the refresher's):
+                                               their entries say so */
     int                     apply_events;   /* applying a change made on
                                                this node: its events */
 };
@@ -1812,6 +1815,7 @@ sd_store_modify_many(sd_store_t *st, sd_store_change_t *changes, size_t n,
     }
 
     written = 0;
+    st->redoable = (flags & SD_STORE_REDOABLE) != 0;
 
     for (i = 0; i < n; i++) {
         rc = sd_store_modify_row(st, txn, &changes[i], modify, done);
@@ -1833,9 +1837,12 @@ sd_store_modify_many(sd_store_t *st, sd_store_change_t *changes, size_t n,
         }
 
         /* the transaction is unusable: nothing of this batch is kept */
+        st->redoable = 0;
         mdb_txn_abort(txn);
         goto failed;
     }
+
+    st->redoable = 0;
 
     if (written == 0) {
         mdb_txn_abort(txn);
@@ -4013,7 +4020,9 @@ sd_store_events_count(sd_store_t *st, size_t *n)
 /* ---- cluster mode: outbox, revisions, apply, resync (issue 18) ---------- */
 
 
-#define SD_OUT_HEADER       6       /* kind, op, flags, 0, key length LE16 */
+#define SD_OUT_HEADER       6       /* kind, op, flags, entry flags, key
+                                       length LE16 (an older module wrote
+                                       entry flags 0) */
 #define SD_OUT_SEQ_KEY      "outbox_seq"
 #define SD_APPLIED_KEY      "applied_rev"
 #define SD_CREV_LIVE        'l'
@@ -4264,7 +4273,7 @@ sd_store_outbox_note(sd_store_t *st, MDB_txn *txn, char kind, char op,
     p[0] = (unsigned char) kind;
     p[1] = (unsigned char) op;
     p[2] = rec ? (unsigned char) rec->flags : 0;
-    p[3] = 0;
+    p[3] = st->redoable ? SD_STORE_OUT_REDOABLE : 0;
     p[4] = key->mv_size & 0xff;
     p[5] = (key->mv_size >> 8) & 0xff;
     memcpy(p + SD_OUT_HEADER, key->mv_data, key->mv_size);
@@ -4344,6 +4353,7 @@ sd_store_out_decode(const MDB_val *k, const MDB_val *v,
     o->kind = (char) p[0];
     o->op = (char) p[1];
     o->flags = p[2];
+    o->redoable = (p[3] & SD_STORE_OUT_REDOABLE) != 0;
     o->ws = buf;
     o->ws_len = (size_t) (nul - buf);
     o->id = buf + o->ws_len + 1;

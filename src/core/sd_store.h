@@ -405,7 +405,16 @@ typedef struct {
     char                   *json;       /* the record's JSON part; ""
                                            (json_len 0) for a delete */
     size_t                  json_len;
+    int                     redoable;   /* written by sd_store_modify_many
+                                           with SD_STORE_REDOABLE (the
+                                           refresher's polls): published
+                                           only over the row it was made
+                                           from, else dropped (docs/
+                                           cluster.md, "A poll never
+                                           overwrites a newer row") */
 } sd_store_out_t;
+
+#define SD_STORE_OUT_REDOABLE   0x01    /* an entry's flag byte */
 
 /*
  * The first outbox entry with a seq > after, copied out with alloc (one

@@ -253,6 +253,50 @@ cl_get "${P}rows/wsA/acme.com" | grep -q '"state":"failed".*"claim_expired"\|"cl
     || cl_die "takeover: wsA's row $(cl_get "${P}rows/wsA/acme.com")"
 ok "an expired claim is taken over (its row failed, claim_expired) and the claim under it commits"
 
+# ---- 2b. a poll's publish lands only over the row it was made from ----------
+
+P=/sd-guard/
+K=${P}rows/w1/acme.com
+guard_put() {   # guard_put JSON GUARD -> the verdict of the answer
+    "$DRV" publish "$P" w1 acme.com "$1" "$2" >"$W/g.json" || cl_die "publish body"
+    txn $((RANDOM % 3 + 1)) "$W/g.json" "$W/g.out" || cl_die "publish Txn failed"
+    "$DRV" published "$W/g.out"
+}
+row_now() {
+    cl_post kv/range "{\"key\":\"$(cl_b64 "$K")\"}" \
+        | cl_json "__import__('base64').b64decode(j['kvs'][0]['value']).decode() if j.get('kvs') else '-'"
+}
+
+# a person's write (unguarded, as every write but a poll's), then a poll
+# made from it: it lands
+got=$(guard_put '{"sender_name":"n1"}' -)
+r1=${got#DONE }
+[ "${got%% *}" = DONE ] || cl_die "unguarded publish: $got ($(cat "$W/g.out"))"
+got=$(guard_put '{"sender_name":"n1","state":"verified"}' "$r1")
+[ "${got%% *}" = DONE ] || cl_die "a poll over the row it read: $got ($(cat "$W/g.out"))"
+[ "$(row_now)" = '{"sender_name":"n1","state":"verified"}' ] || cl_die "row: $(row_now)"
+r2=${got#DONE }
+ok "a poll's publish guarded by the row's revision lands when the row is unchanged (r$r1 -> r$r2), and the claim is created in the nested Txn"
+[ "$(cl_post kv/range "{\"key\":\"$(cl_b64 "${P}claims/com.acme.")\"}" | cl_json "__import__('base64').b64decode(j['kvs'][0]['value']).decode()")" = w1 ] \
+    || cl_die "the nested Txn did not create the claim"
+
+# another node's person writes n2; a poll made from the older copy (r2)
+# must not put n1 back: nothing written, the row read in the same Txn
+got=$(guard_put '{"sender_name":"n2","state":"verified"}' -)
+[ "${got%% *}" = DONE ] || cl_die "the newer write: $got"
+got=$(guard_put '{"sender_name":"n1","state":"failed"}' "$r2")
+[ "$got" = 'OVERTAKEN {"sender_name":"n2","state":"verified"}' ] \
+    || cl_die "a poll from an older copy: $got ($(cat "$W/g.out"))"
+[ "$(row_now)" = '{"sender_name":"n2","state":"verified"}' ] || cl_die "row after the stale poll: $(row_now)"
+ok "a poll made from an older copy of the row writes nothing and reads etcd's newer row (the person's n2 stays)"
+
+# the row deleted meanwhile: the poll does not bring it back
+cl_post kv/deleterange "{\"key\":\"$(cl_b64 "$K")\"}" >/dev/null || cl_die "delete"
+got=$(guard_put '{"sender_name":"n2","state":"verified"}' "$r2")
+[ "$got" = 'OVERTAKEN -' ] || cl_die "a poll of a deleted row: $got ($(cat "$W/g.out"))"
+[ "$(row_now)" = - ] || cl_die "the deleted row came back: $(row_now)"
+ok "a poll of a row deleted meanwhile writes nothing: the row stays deleted"
+
 # ---- 3. a late event never moves a row backwards ----------------------------
 
 P=/sd-late/

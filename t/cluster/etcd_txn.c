@@ -11,6 +11,11 @@
  *       DONE <rev> | EXISTS | CONFLICT <name> <holder ws> | NESTED |
  *       RETRY | INVALID | ERROR <code> <message>
  *   etcd_txn watch   PREFIX REV                the watch request's JSON
+ *   etcd_txn publish PREFIX WS ID ROW GUARD    an outbox entry's Txn (a row
+ *                                              put; GUARD: a poll's guard
+ *                                              revision, or "-": none)
+ *   etcd_txn published ANSWER                  "DONE <rev>" or "OVERTAKEN
+ *                                              <value>|-" (the row read)
  *   etcd_txn replay  PREFIX < script           a node's cache fed in order:
  *       "direct KEY VALUE REV"  a Txn's own answer applied directly
  *       "watch JSON"            one message of the watch stream
@@ -354,6 +359,42 @@ main(int argc, char **argv)
             return 3;
         }
 
+    } else if (argc >= 7 && strcmp(argv[1], "publish") == 0) {
+        sd_etcd_publish_t  p;
+
+        memset(&p, 0, sizeof(sd_etcd_publish_t));
+        p.prefix = argv[2];
+        p.kind = SD_ETCD_KIND_ROW;
+        p.ws = argv[3];
+        p.ws_len = strlen(argv[3]);
+        p.id = argv[4];
+        p.id_len = strlen(argv[4]);
+        p.json = argv[5];
+        p.json_len = strlen(argv[5]);
+        p.guard = strcmp(argv[6], "-") != 0;
+        p.guard_rev = p.guard ? strtoll(argv[6], NULL, 10) : 0;
+        s = sd_etcd_publish_txn(&p);
+
+    } else if (argc >= 3 && strcmp(argv[1], "published") == 0) {
+        load_txn(argv[2], &seen, 0);
+
+        /* an unguarded Txn's failure branch puts the row too: DONE */
+        if (!seen.succeeded && seen.nresponses == 1
+            && seen.responses[0].type == SD_ETCD_RESP_RANGE)
+        {
+            printf("OVERTAKEN %s\n", seen.responses[0].nkvs
+                                     ? seen.responses[0].kvs[0].value : "-");
+
+        } else if (seen.nresponses > 0) {
+            printf("DONE %lld\n", (long long) seen.revision);
+
+        } else {
+            printf("INVALID\n");
+        }
+
+        sd_etcd_txn_free(&seen);
+        return 0;
+
     } else if (argc >= 4 && strcmp(argv[1], "watch") == 0) {
         s = sd_etcd_watch_body(argv[2], strtoll(argv[3], NULL, 10));
 
@@ -361,7 +402,7 @@ main(int argc, char **argv)
         return replay();
 
     } else {
-        fprintf(stderr, "usage: etcd_txn claim|nested|verdict|owners|takeover|watch|replay"
+        fprintf(stderr, "usage: etcd_txn claim|nested|verdict|owners|takeover|publish|published|watch|replay"
                         " ... (see the source)\n");
         return 2;
     }

@@ -312,6 +312,74 @@ test_outbox_entries(void **state)
 }
 
 
+static int
+set_to(void *ctx, const sd_record_t *cur, sd_record_t *out)
+{
+    (void) cur;
+    *out = *(sd_record_t *) ctx;
+
+    return 0;
+}
+
+
+/* the next entry says whether a poll wrote it (guarded when published) */
+static void
+assert_redoable(fx_t *fx, int redoable)
+{
+    sd_store_out_t  o;
+
+    assert_int_equal(sd_store_outbox_next(fx->st, 0, fx_alloc, NULL, &o),
+                     SD_STORE_OK);
+    assert_int_equal(o.redoable, redoable);
+    free(o.ws);
+    assert_int_equal(sd_store_outbox_done(fx->st, o.seq), SD_STORE_OK);
+}
+
+
+/*
+ * A poll's batch (SD_STORE_REDOABLE) marks its entries: the publisher
+ * guards them with the row's revision; a person's write, or a batch
+ * without the flag, never is.  The mark does not outlive the batch.
+ */
+static void
+test_outbox_redoable(void **state)
+{
+    fx_t               *fx = *state;
+    sd_record_t         a, b;
+    sd_store_change_t   ch;
+
+    sd_store_set_outbox(fx->st, 1);
+
+    a = mkrec(D, NULL, "{\"v\":1}");
+    b = mkrec(D | V, NULL, "{\"v\":2}");
+
+    assert_int_equal(sd_store_claim(fx->st, "w", 1, "acme.com", 8, &a),
+                     SD_STORE_OK);
+    assert_redoable(fx, 0);
+
+    memset(&ch, 0, sizeof(ch));
+    ch.ws = "w";
+    ch.ws_len = 1;
+    ch.id = "acme.com";
+    ch.id_len = 8;
+    ch.ctx = &b;
+
+    assert_int_equal(sd_store_modify_many(fx->st, &ch, 1, set_to, NULL,
+                                          SD_STORE_REDOABLE),
+                     SD_STORE_OK);
+    assert_redoable(fx, 1);
+
+    ch.ctx = &a;
+    assert_int_equal(sd_store_modify_many(fx->st, &ch, 1, set_to, NULL, 0),
+                     SD_STORE_OK);
+    assert_redoable(fx, 0);
+
+    assert_int_equal(sd_store_update(fx->st, "w", 1, "acme.com", 8, &b),
+                     SD_STORE_OK);
+    assert_redoable(fx, 0);
+}
+
+
 static void
 test_revision_echo(void **state)
 {
@@ -931,6 +999,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_outbox_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbox_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbox_redoable, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_revision_echo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tombstone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_no_outbox_no_event, setup,

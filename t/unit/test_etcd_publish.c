@@ -79,7 +79,7 @@ test_put_keeps_claim(void **state)
 {
     json_t             *t, *c;
     sd_etcd_publish_t   p = { P, SD_ETCD_KIND_ROW, 0, 0, "w1", 2,
-                              "acme.com", 8, "{\"a\":1}", 7 };
+                              "acme.com", 8, "{\"a\":1}", 7, 0, 0 };
 
     (void) state;
 
@@ -113,7 +113,7 @@ test_release_and_delete(void **state)
 {
     json_t             *t, *c;
     sd_etcd_publish_t   p = { P, SD_ETCD_KIND_ROW, 0, 1, "w1", 2,
-                              "r@acme.com", 10, "{}", 2 };
+                              "r@acme.com", 10, "{}", 2, 0, 0 };
 
     (void) state;
 
@@ -161,7 +161,7 @@ test_legacy_keys(void **state)
     json_t             *t;
     const char         *id;
     sd_etcd_publish_t   p = { P, SD_ETCD_KIND_LEGACY, 0, 0, "w/1", 3,
-                              "r@acme.com", 10, "{}", 2 };
+                              "r@acme.com", 10, "{}", 2, 0, 0 };
 
     (void) state;
 
@@ -203,6 +203,52 @@ test_legacy_keys(void **state)
 }
 
 
+/*
+ * A poll's change (guard): lands only over the row's revision it was made
+ * from; otherwise the Txn only reads the row (the node then keeps etcd's).
+ */
+static void
+test_guarded_poll(void **state)
+{
+    json_t             *t, *c, *in;
+    sd_etcd_publish_t   p = { P, SD_ETCD_KIND_ROW, 0, 0, "w1", 2,
+                              "acme.com", 8, "{\"a\":2}", 7, 1, 42 };
+
+    (void) state;
+
+    t = publish(&p);
+
+    assert_int_equal(json_array_size(json_object_get(t, "compare")), 1);
+    c = json_array_get(json_object_get(t, "compare"), 0);
+    assert_string_equal(dec(c, "key"), P "rows/w1/acme.com");
+    assert_string_equal(json_string_value(json_object_get(c, "target")),
+                        "MOD");
+    /* int64 as a string, as the gateway's JSON has it */
+    assert_string_equal(json_string_value(json_object_get(c,
+                                                          "mod_revision")),
+                        "42");
+
+    /* the change itself, unchanged, nested */
+    assert_int_equal(json_array_size(json_object_get(t, "success")), 1);
+    in = op(t, "success", 0, "request_txn");
+    assert_string_equal(dec(op(in, "success", 1, "request_put"), "key"),
+                        P "rows/w1/acme.com");
+    assert_string_equal(dec(op(in, "success", 1, "request_put"), "value"),
+                        "{\"a\":2}");
+    assert_string_equal(dec(op(in, "failure", 0, "request_put"), "key"),
+                        P "rows/w1/acme.com");
+
+    /* overtaken: nothing written, the row read */
+    assert_int_equal(json_array_size(json_object_get(t, "failure")), 1);
+    assert_string_equal(dec(op(t, "failure", 0, "request_range"), "key"),
+                        P "rows/w1/acme.com");
+    assert_null(json_object_get(op(t, "failure", 0, "request_range"),
+                                "range_end"));
+
+    json_decref(t);
+}
+
+
 int
 main(void)
 {
@@ -210,6 +256,7 @@ main(void)
         cmocka_unit_test(test_put_keeps_claim),
         cmocka_unit_test(test_release_and_delete),
         cmocka_unit_test(test_legacy_keys),
+        cmocka_unit_test(test_guarded_poll),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
