@@ -611,7 +611,8 @@ ngx_http_sender_domains_sync_overtaken(sd_etcd_txn_t *txn)
     ngx_http_sender_domains_sync_t        *s = &ngx_http_sender_domains_sync;
     ngx_http_sender_domains_sync_batch_t   b;
 
-    (void) sd_store_outbox_done(ngx_http_sender_domains_store(), s->out.seq);
+    (void) sd_store_outbox_overtaken(ngx_http_sender_domains_store(),
+                                     s->out.seq);
 
     ngx_log_error(NGX_LOG_INFO, s->log, 0,
                   "sender_domains: workspace \"%V\" identity \"%V\": a "

@@ -4020,6 +4020,7 @@ sd_store_events_count(sd_store_t *st, size_t *n)
 /* ---- cluster mode: outbox, revisions, apply, resync (issue 18) ---------- */
 
 
+#define SD_STORE_REDOS_MAX  64      /* later polls of a key dropped at once */
 #define SD_OUT_HEADER       6       /* kind, op, flags, entry flags, key
                                        length LE16 (an older module wrote
                                        entry flags 0) */
@@ -4472,6 +4473,107 @@ sd_store_outbox_done(sd_store_t *st, uint64_t seq)
     }
 
     rc = sd_store_outbox_del(st, txn, seq);
+
+    if (rc == 0) {
+        rc = sd_store_commit(st, txn, 0);
+
+    } else {
+        mdb_txn_abort(txn);
+    }
+
+    return sd_store_map(st, rc);
+}
+
+
+/*
+ * The later redoable entries of the same key as entry "seq" (kind and
+ * key given), up to max of them: their seqs into out, the count into *n.
+ */
+
+static int
+sd_store_outbox_redos(sd_store_t *st, MDB_txn *txn, uint64_t seq,
+    const unsigned char *p, const MDB_val *key, uint64_t *out, size_t max,
+    size_t *n)
+{
+    int                   rc;
+    MDB_val               k, v, other;
+    MDB_cursor           *cur;
+    unsigned char         kb[8];
+    const unsigned char  *q;
+
+    *n = 0;
+
+    rc = mdb_cursor_open(txn, st->cout, &cur);
+    if (rc != 0) {
+        return rc;
+    }
+
+    sd_store_put_be(kb, seq + 1, 8);
+    k.mv_data = kb;
+    k.mv_size = 8;
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         rc == 0 && *n < max;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        q = v.mv_data;
+
+        if (sd_store_out_key(&v, &other) == 0 && q[0] == p[0]
+            && (q[3] & SD_STORE_OUT_REDOABLE)
+            && other.mv_size == key->mv_size
+            && memcmp(other.mv_data, key->mv_data, key->mv_size) == 0)
+        {
+            out[(*n)++] = sd_store_get_be(k.mv_data, 8);
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    return (rc == MDB_NOTFOUND || rc == 0) ? 0 : rc;
+}
+
+
+sd_store_rc_e
+sd_store_outbox_overtaken(sd_store_t *st, uint64_t seq)
+{
+    int             rc;
+    size_t          i, n;
+    MDB_txn        *txn;
+    MDB_val         k, v, key;
+    uint64_t        later[SD_STORE_REDOS_MAX];
+    unsigned char   kb[8], head[SD_OUT_HEADER], kbuf[SD_STORE_MAX_KEY + 1];
+
+    rc = sd_store_begin(st, 0, &txn);
+    if (rc != 0) {
+        return sd_store_map(st, rc);
+    }
+
+    sd_store_put_be(kb, seq, 8);
+    k.mv_data = kb;
+    k.mv_size = 8;
+    n = 0;
+
+    rc = mdb_get(txn, st->cout, &k, &v);
+
+    if (rc == 0 && sd_store_out_key(&v, &key) == 0
+        && key.mv_size <= sizeof(kbuf))
+    {
+        /* copies: the values' pages change under the deletes */
+        memcpy(head, v.mv_data, SD_OUT_HEADER);
+        memcpy(kbuf, key.mv_data, key.mv_size);
+        key.mv_data = kbuf;
+
+        rc = sd_store_outbox_redos(st, txn, seq, head, &key, later,
+                                   SD_STORE_REDOS_MAX, &n);
+    }
+
+    if (rc == 0) {
+        rc = sd_store_outbox_del(st, txn, seq);
+    }
+
+    for (i = 0; rc == 0 && i < n; i++) {
+        rc = sd_store_outbox_del(st, txn, later[i]);
+    }
 
     if (rc == 0) {
         rc = sd_store_commit(st, txn, 0);

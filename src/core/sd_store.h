@@ -425,6 +425,13 @@ sd_store_rc_e sd_store_outbox_next(sd_store_t *store, uint64_t after,
     sd_store_alloc_pt alloc, void *alloc_ctx, sd_store_out_t *o);
 /* removes the entry (published): SD_STORE_OK, NOT_FOUND when not there */
 sd_store_rc_e sd_store_outbox_done(sd_store_t *store, uint64_t seq);
+/*
+ * A redoable entry whose guard failed (the row changed in etcd since the
+ * copy it was made from): removes it and the later redoable entries of
+ * the same key, which were made on top of it (a backlog of polls while
+ * etcd was away), up to 64 of them.  As outbox_done.
+ */
+sd_store_rc_e sd_store_outbox_overtaken(sd_store_t *store, uint64_t seq);
 /* the highest seq ever appended (0: none), even once the outbox is empty */
 sd_store_rc_e sd_store_outbox_last(sd_store_t *store, uint64_t *seq);
 /* the oldest entry's seq (0: the outbox is empty), without copying it */

@@ -381,6 +381,72 @@ test_outbox_redoable(void **state)
 
 
 static void
+poll_write(fx_t *fx, const char *ws, const char *id, sd_record_t *rec)
+{
+    sd_store_change_t  ch;
+
+    memset(&ch, 0, sizeof(ch));
+    ch.ws = ws;
+    ch.ws_len = strlen(ws);
+    ch.id = id;
+    ch.id_len = strlen(id);
+    ch.ctx = rec;
+
+    assert_int_equal(sd_store_modify_many(fx->st, &ch, 1, set_to, NULL,
+                                          SD_STORE_REDOABLE),
+                     SD_STORE_OK);
+    assert_int_equal(ch.rc, SD_STORE_OK);
+}
+
+
+/*
+ * A poll overtaken in etcd goes with the later polls of the same key (made
+ * on top of it while etcd was away); a person's write of that key and
+ * another key's poll stay, in their order.
+ */
+static void
+test_outbox_overtaken(void **state)
+{
+    fx_t         *fx = *state;
+    size_t        n;
+    uint64_t      first;
+    sd_record_t   a, p1, p2, w, q;
+
+    a = mkrec(D, NULL, "{\"v\":0}");
+    assert_int_equal(sd_store_claim(fx->st, "w", 1, "acme.com", 8, &a),
+                     SD_STORE_OK);
+    assert_int_equal(sd_store_claim(fx->st, "w", 1, "other.io", 8, &a),
+                     SD_STORE_OK);
+
+    sd_store_set_outbox(fx->st, 1);
+
+    p1 = mkrec(D, NULL, "{\"poll\":1}");
+    w = mkrec(D, "Acme", "{\"person\":1}");
+    p2 = mkrec(D, NULL, "{\"poll\":2}");
+    q = mkrec(D, NULL, "{\"poll\":\"other\"}");
+
+    poll_write(fx, "w", "acme.com", &p1);
+    assert_int_equal(sd_store_update(fx->st, "w", 1, "acme.com", 8, &w),
+                     SD_STORE_OK);
+    poll_write(fx, "w", "acme.com", &p2);
+    poll_write(fx, "w", "other.io", &q);
+
+    assert_int_equal(sd_store_outbox_first(fx->st, &first), SD_STORE_OK);
+    assert_int_equal(sd_store_outbox_overtaken(fx->st, first), SD_STORE_OK);
+
+    assert_int_equal(sd_store_outbox_count(fx->st, &n), SD_STORE_OK);
+    assert_int_equal(n, 2);
+    (void) assert_out(fx, 0, 'r', 'p', D, "w", "acme.com",
+                      "{\"person\":1}");
+    (void) assert_out(fx, 0, 'r', 'p', D, "w", "other.io",
+                      "{\"poll\":\"other\"}");
+
+    assert_int_equal(sd_store_outbox_overtaken(fx->st, first),
+                     SD_STORE_NOT_FOUND);
+}
+
+
+static void
 test_revision_echo(void **state)
 {
     fx_t         *fx = *state;
@@ -1000,6 +1066,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_outbox_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbox_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outbox_redoable, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_outbox_overtaken, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_revision_echo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tombstone, setup, teardown),
