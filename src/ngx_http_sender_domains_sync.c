@@ -635,8 +635,15 @@ ngx_http_sender_domains_sync_overtaken(sd_etcd_txn_t *txn)
         return;
     }
 
+    /*
+     * Applied as a read of etcd (a watch event, a resync's key), not as a
+     * Txn's own answer: the watch has most likely passed this revision
+     * already, with the row's event held back by the poll's entry; and a
+     * person's write of the key still waiting in the outbox stays (it is
+     * published next and is the newer row).
+     */
     if (r->nkvs) {
-        ngx_http_sender_domains_sync_batch_add(&b, &r->kvs[0], 0, 0);
+        ngx_http_sender_domains_sync_batch_add(&b, &r->kvs[0], 0, 1);
 
     } else {
         /* deleted: a tombstone at the answer's revision, after the delete */
@@ -650,7 +657,7 @@ ngx_http_sender_domains_sync_overtaken(sd_etcd_txn_t *txn)
         gone.mod_revision = txn->revision;
 
         if (gone.key_len) {
-            ngx_http_sender_domains_sync_batch_add(&b, &gone, 1, 0);
+            ngx_http_sender_domains_sync_batch_add(&b, &gone, 1, 1);
         }
     }
 
